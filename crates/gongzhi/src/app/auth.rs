@@ -1,0 +1,631 @@
+//! Identity: logins with lockout and rate limits, sessions, API tokens, password changes, and the
+//! first `admin` account. Every piece of state lives in the database, so several instances agree.
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::audit::{self, Entry};
+use super::{AppState, Ctx, GrantRef, Origin, Principal, PrincipalKind};
+use crate::crypto;
+use crate::domain::role::Role;
+use crate::domain::{new_id, now_ms, password};
+use crate::error::{AppError, AppResult, Msg};
+use crate::store::{self, Db};
+
+pub const MAX_FAILED_LOGINS: i32 = 5;
+pub const LOCK_MINUTES: i64 = 15;
+/// Sessions' `last_seen_at` (and tokens' `last_used_at`) are written at most this often.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct GrantView {
+    pub id: Uuid,
+    pub role: Role,
+    /// `null`: system-wide (system admin only).
+    pub area_id: Option<Uuid>,
+    pub area_name: Option<String>,
+    pub area_kind: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub must_change_password: bool,
+    pub grants: Vec<GrantView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResult {
+    /// Session token; also set as the `gongzhi_session` cookie. Send as `Authorization: Bearer`.
+    pub token: String,
+    pub user: Me,
+}
+
+#[derive(FromQueryResult)]
+struct UserAuthRow {
+    id: Uuid,
+    username: String,
+    display_name: String,
+    password_hash: String,
+    disabled: bool,
+    must_change_password: bool,
+    locked_until: Option<i64>,
+}
+
+#[derive(FromQueryResult)]
+struct GrantRow {
+    id: Uuid,
+    role: String,
+    area_id: Option<Uuid>,
+    area_name: Option<String>,
+    area_kind: Option<String>,
+}
+
+/// The grants of a user or a token, with their areas' names.
+pub async fn grants_of<C: ConnectionTrait>(
+    c: &C,
+    user_id: Option<Uuid>,
+    token_id: Option<Uuid>,
+) -> AppResult<Vec<GrantView>> {
+    let (col, id) = match (user_id, token_id) {
+        (Some(u), _) => ("user_id", u),
+        (None, Some(t)) => ("token_id", t),
+        _ => return Ok(vec![]),
+    };
+    let rows: Vec<GrantRow> = store::fetch_all(
+        c,
+        &format!(
+            "SELECT g.id, g.role, g.area_id, a.name AS area_name, a.kind AS area_kind \
+             FROM grants g LEFT JOIN areas a ON a.id = g.area_id WHERE g.{col} = $1 ORDER BY g.created_at, g.id"
+        ),
+        vec![id.into()],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(GrantView {
+                id: r.id,
+                role: Role::parse(&r.role)?,
+                area_id: r.area_id,
+                area_name: r.area_name,
+                area_kind: r.area_kind,
+            })
+        })
+        .collect())
+}
+
+pub async fn me(db: &Db, user_id: Uuid) -> AppResult<Me> {
+    #[derive(FromQueryResult)]
+    struct U {
+        id: Uuid,
+        username: String,
+        display_name: String,
+        must_change_password: bool,
+    }
+    let u: U = store::fetch_opt(
+        db,
+        "SELECT id, username, display_name, must_change_password FROM users WHERE id = $1",
+        vec![user_id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(Me {
+        id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+        must_change_password: u.must_change_password,
+        grants: grants_of(db, Some(user_id), None).await?,
+    })
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::Unauthenticated {
+        code: "auth.invalid_credentials",
+        msg: Msg::new("用户名或密码错误", "Wrong username or password"),
+    }
+}
+
+fn locked(until_ms: i64) -> AppError {
+    let minutes = ((until_ms - now_ms()) as f64 / 60_000.0).ceil().max(1.0) as i64;
+    AppError::Locked {
+        msg: Msg::owned(
+            format!("登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试"),
+            format!(
+                "Too many failed logins: the account is locked; try again in {minutes} minutes"
+            ),
+        ),
+    }
+}
+
+async fn note_attempt(db: &Db, origin: &Origin, username: &str, success: bool) -> AppResult<()> {
+    store::exec(
+        db,
+        "INSERT INTO login_attempts (id, client_addr, username, at, success) VALUES ($1, $2, $3, $4, $5)",
+        vec![
+            new_id().into(),
+            origin.client_addr.clone().into(),
+            username.to_string().into(),
+            now_ms().into(),
+            success.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+fn clip(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// Signs a user in. Returns the new session token and the user.
+pub async fn login(
+    state: &AppState,
+    origin: &Origin,
+    username: &str,
+    pw: &str,
+) -> AppResult<LoginResult> {
+    let db = &state.db;
+    let username = clip(username.trim(), 64);
+    let now = now_ms();
+
+    // Rate limit per client address, counted in the database so it holds across instances.
+    let recent = store::fetch_i64(
+        db,
+        "SELECT COUNT(*) FROM login_attempts WHERE client_addr = $1 AND at > $2",
+        vec![origin.client_addr.clone().into(), (now - 60_000).into()],
+    )
+    .await?;
+    if recent >= state.settings.login_rate_per_minute as i64 {
+        audit::record_alone(
+            db,
+            Entry::anonymous(origin, &username, "auth.login")
+                .result("denied")
+                .detail("rate_limited"),
+        )
+        .await?;
+        return Err(AppError::RateLimited);
+    }
+
+    let user: Option<UserAuthRow> = store::fetch_opt(
+        db,
+        "SELECT id, username, display_name, password_hash, disabled, must_change_password, locked_until \
+         FROM users WHERE username = $1",
+        vec![username.clone().into()],
+    )
+    .await?;
+
+    let Some(user) = user else {
+        let pw = pw.to_string();
+        let _ = tokio::task::spawn_blocking(move || password::verify(&pw, password::dummy_hash()))
+            .await;
+        note_attempt(db, origin, &username, false).await?;
+        audit::record_alone(
+            db,
+            Entry::anonymous(origin, &username, "auth.login")
+                .result("failed")
+                .detail("unknown_user"),
+        )
+        .await?;
+        return Err(invalid_credentials());
+    };
+
+    if let Some(until) = user.locked_until.filter(|u| *u > now) {
+        note_attempt(db, origin, &username, false).await?;
+        audit::record_alone(
+            db,
+            Entry::anonymous(origin, &username, "auth.login")
+                .actor(Some(user.id), &username)
+                .result("denied")
+                .detail("locked"),
+        )
+        .await?;
+        return Err(locked(until));
+    }
+
+    let (pw_owned, hash) = (pw.to_string(), user.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || password::verify(&pw_owned, &hash))
+        .await
+        .map_err(AppError::internal)?;
+
+    if !ok || user.disabled {
+        note_attempt(db, origin, &username, false).await?;
+        let tx = store::write_tx(db).await?;
+        #[derive(FromQueryResult)]
+        struct F {
+            failed_logins: i32,
+        }
+        let f: Option<F> = store::fetch_opt(
+            &tx,
+            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+            vec![user.id.into()],
+        )
+        .await?;
+        let failed = f.map(|f| f.failed_logins).unwrap_or(0);
+        let mut lock_until = None;
+        if failed >= MAX_FAILED_LOGINS {
+            let until = now + LOCK_MINUTES * 60_000;
+            store::exec(
+                &tx,
+                "UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2",
+                vec![until.into(), user.id.into()],
+            )
+            .await?;
+            lock_until = Some(until);
+        }
+        let detail = if user.disabled {
+            "disabled".to_string()
+        } else if lock_until.is_some() {
+            format!("wrong_password; locked for {LOCK_MINUTES} minutes")
+        } else {
+            format!("wrong_password ({failed}/{MAX_FAILED_LOGINS})")
+        };
+        audit::record(
+            &tx,
+            Entry::anonymous(origin, &username, "auth.login")
+                .actor(Some(user.id), &username)
+                .result("failed")
+                .detail(detail),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(match lock_until {
+            Some(until) if !user.disabled => locked(until),
+            _ => invalid_credentials(),
+        });
+    }
+
+    // Success.
+    let token = crypto::new_token("gzs_");
+    let session_id = new_id();
+    let expires = now + state.settings.session_absolute_hours as i64 * 3_600_000;
+    let tx = store::write_tx(db).await?;
+    store::exec(
+        &tx,
+        "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2",
+        vec![now.into(), user.id.into()],
+    )
+    .await?;
+    if state.settings.single_session {
+        store::exec(
+            &tx,
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            vec![now.into(), user.id.into()],
+        )
+        .await?;
+        state.auth_cache.forget_user(user.id);
+    }
+    store::exec(
+        &tx,
+        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at, client_addr) \
+         VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+        vec![
+            session_id.into(),
+            crypto::token_hash(&token).into(),
+            user.id.into(),
+            now.into(),
+            now.into(),
+            expires.into(),
+            origin.client_addr.clone().into(),
+        ],
+    )
+    .await?;
+    store::exec(
+        &tx,
+        "INSERT INTO login_attempts (id, client_addr, username, at, success) VALUES ($1, $2, $3, $4, $5)",
+        vec![new_id().into(), origin.client_addr.clone().into(), username.clone().into(), now.into(), true.into()],
+    )
+    .await?;
+    let grants = grants_of(&tx, Some(user.id), None).await?;
+    let mut e =
+        Entry::anonymous(origin, &user.username, "auth.login").actor(Some(user.id), &user.username);
+    e.object_id = Some(session_id.to_string());
+    e.role = Some(
+        grants
+            .iter()
+            .map(|g| g.role.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+    .filter(|s| !s.is_empty());
+    audit::record(&tx, e).await?;
+    tx.commit().await?;
+
+    Ok(LoginResult {
+        token,
+        user: Me {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            must_change_password: user.must_change_password,
+            grants,
+        },
+    })
+}
+
+#[derive(FromQueryResult)]
+struct SessionRow {
+    id: Uuid,
+    user_id: Uuid,
+    last_seen_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+    username: String,
+    disabled: bool,
+    must_change_password: bool,
+}
+
+#[derive(FromQueryResult)]
+struct TokenRow {
+    id: Uuid,
+    name: String,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+fn expired() -> AppError {
+    AppError::Unauthenticated {
+        code: "auth.session_expired",
+        msg: Msg::new(
+            "登录已过期，请重新登录",
+            "Your session has ended; please sign in again",
+        ),
+    }
+}
+
+/// Resolves a bearer token or session cookie to the principal it stands for.
+pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Arc<Principal>> {
+    if token.len() > 200 {
+        return Err(expired());
+    }
+    let key = crypto::token_hash(token);
+    if let Some(p) = state.auth_cache.get(&key, state.settings.auth_cache_ms) {
+        return Ok(p);
+    }
+    let db = &state.db;
+    let now = now_ms();
+    let principal = if token.starts_with("gz_") {
+        let t: TokenRow = store::fetch_opt(
+            db,
+            "SELECT id, name, expires_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+            vec![key.clone().into()],
+        )
+        .await?
+        .ok_or_else(expired)?;
+        if t.revoked_at.is_some() || t.expires_at.map(|e| e <= now).unwrap_or(false) {
+            return Err(expired());
+        }
+        if t.last_used_at
+            .map(|l| now - l > TOUCH_EVERY_MS)
+            .unwrap_or(true)
+        {
+            store::exec(
+                db,
+                "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
+                vec![now.into(), t.id.into()],
+            )
+            .await?;
+        }
+        let grants = grants_of(db, None, Some(t.id)).await?;
+        Principal {
+            kind: PrincipalKind::ApiToken,
+            user_id: None,
+            token_id: Some(t.id),
+            session_id: None,
+            name: format!("token:{}", t.name),
+            grants: grants
+                .into_iter()
+                .map(|g| GrantRef {
+                    role: g.role,
+                    area_id: g.area_id,
+                })
+                .collect(),
+            must_change_password: false,
+        }
+    } else {
+        let s: SessionRow = store::fetch_opt(
+            db,
+            "SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, s.revoked_at, u.username, u.disabled, \
+             u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+            vec![key.clone().into()],
+        )
+        .await?
+        .ok_or_else(expired)?;
+        let idle_ms = state.settings.session_idle_minutes as i64 * 60_000;
+        if s.revoked_at.is_some()
+            || s.disabled
+            || s.expires_at <= now
+            || now - s.last_seen_at > idle_ms
+        {
+            return Err(expired());
+        }
+        if now - s.last_seen_at > TOUCH_EVERY_MS {
+            store::exec(
+                db,
+                "UPDATE sessions SET last_seen_at = $1 WHERE id = $2",
+                vec![now.into(), s.id.into()],
+            )
+            .await?;
+        }
+        let grants = grants_of(db, Some(s.user_id), None).await?;
+        Principal {
+            kind: PrincipalKind::User,
+            user_id: Some(s.user_id),
+            token_id: None,
+            session_id: Some(s.id),
+            name: s.username,
+            grants: grants
+                .into_iter()
+                .map(|g| GrantRef {
+                    role: g.role,
+                    area_id: g.area_id,
+                })
+                .collect(),
+            must_change_password: s.must_change_password,
+        }
+    };
+    let p = Arc::new(principal);
+    state.auth_cache.put(key, p.clone());
+    Ok(p)
+}
+
+/// Ends the caller's session.
+pub async fn logout(state: &AppState, ctx: &Ctx, token: &str) -> AppResult<()> {
+    let tx = store::write_tx(&state.db).await?;
+    if let Some(sid) = ctx.principal.session_id {
+        store::exec(
+            &tx,
+            "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            vec![now_ms().into(), sid.into()],
+        )
+        .await?;
+    }
+    audit::record(
+        &tx,
+        Entry::by(
+            ctx,
+            "auth.logout",
+            "session",
+            ctx.principal.session_id.map(|s| s.to_string()),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    state.auth_cache.forget(&crypto::token_hash(token));
+    Ok(())
+}
+
+/// Changes the caller's own password; other sessions of the user end.
+pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) -> AppResult<()> {
+    let user_id = ctx.principal.user_id.ok_or_else(AppError::forbidden)?;
+    let db = &state.db;
+    #[derive(FromQueryResult)]
+    struct U {
+        username: String,
+        password_hash: String,
+    }
+    let u: U = store::fetch_opt(
+        db,
+        "SELECT username, password_hash FROM users WHERE id = $1",
+        vec![user_id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let (o, h) = (old.to_string(), u.password_hash.clone());
+    if !tokio::task::spawn_blocking(move || password::verify(&o, &h))
+        .await
+        .map_err(AppError::internal)?
+    {
+        audit::record_alone(
+            db,
+            Entry::by(
+                ctx,
+                "auth.password_change",
+                "user",
+                Some(user_id.to_string()),
+            )
+            .result("failed"),
+        )
+        .await?;
+        return Err(AppError::field(
+            "old_password",
+            Msg::new("原密码不正确", "The current password is wrong"),
+        ));
+    }
+    password::check_policy(&u.username, new).map_err(|m| AppError::field("new_password", m))?;
+    if old == new {
+        return Err(AppError::field(
+            "new_password",
+            Msg::new(
+                "新密码不能与原密码相同",
+                "The new password must differ from the current one",
+            ),
+        ));
+    }
+    let n = new.to_string();
+    let hash = tokio::task::spawn_blocking(move || password::hash(&n))
+        .await
+        .map_err(AppError::internal)?;
+    let now = now_ms();
+    let tx = store::write_tx(db).await?;
+    store::exec(
+        &tx,
+        "UPDATE users SET password_hash = $1, must_change_password = $2, password_changed_at = $3, updated_at = $3, \
+         version = version + 1 WHERE id = $4",
+        vec![hash.into(), false.into(), now.into(), user_id.into()],
+    )
+    .await?;
+    let keep: Value = ctx.principal.session_id.into();
+    store::exec(
+        &tx,
+        "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR id <> $3)",
+        vec![now.into(), user_id.into(), keep],
+    )
+    .await?;
+    audit::record(
+        &tx,
+        Entry::by(
+            ctx,
+            "auth.password_change",
+            "user",
+            Some(user_id.to_string()),
+        )
+        .fields(&["password"]),
+    )
+    .await?;
+    tx.commit().await?;
+    state.auth_cache.forget_user(user_id);
+    Ok(())
+}
+
+/// On an empty database, creates `admin` (system admin). With no configured password one is
+/// generated and returned, to be printed once; it must be changed at first login.
+pub async fn ensure_admin(db: &Db, configured: Option<&str>) -> AppResult<Option<String>> {
+    if store::fetch_i64(db, "SELECT COUNT(*) FROM users", vec![]).await? > 0 {
+        return Ok(None);
+    }
+    let (pw, generated) = match configured {
+        Some(p) => (p.to_string(), false),
+        None => (password::generate(), true),
+    };
+    let p2 = pw.clone();
+    let hash = tokio::task::spawn_blocking(move || password::hash(&p2))
+        .await
+        .map_err(AppError::internal)?;
+    let now = now_ms();
+    let id = new_id();
+    let tx = store::write_tx(db).await?;
+    let inserted = store::exec(
+        &tx,
+        "INSERT INTO users (id, username, display_name, password_hash, disabled, must_change_password, failed_logins, \
+         password_changed_at, created_at, updated_at, version) \
+         VALUES ($1, 'admin', $2, $3, $4, $5, 0, $6, $6, $6, 1) ON CONFLICT (username) DO NOTHING",
+        vec![id.into(), "系统管理员".into(), hash.into(), false.into(), generated.into(), now.into()],
+    )
+    .await?;
+    if inserted == 0 {
+        // Another instance created it first.
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    store::exec(
+        &tx,
+        "INSERT INTO grants (id, user_id, token_id, role, area_id, created_at, created_by) VALUES ($1, $2, NULL, $3, NULL, $4, NULL)",
+        vec![new_id().into(), id.into(), Role::SystemAdmin.as_str().into(), now.into()],
+    )
+    .await?;
+    let ctx = Ctx::system("system");
+    audit::record(
+        &tx,
+        Entry::by(&ctx, "user.create", "user", Some(id.to_string())).detail("first start: admin"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(generated.then_some(pw))
+}

@@ -1,0 +1,169 @@
+//! Application services, one module per capability. Every service function takes a [`Ctx`]
+//! (who is calling, from where, with which grants) and checks scope before touching data.
+pub mod areas;
+pub mod audit;
+pub mod auth;
+pub mod demo;
+pub mod party;
+pub mod scope;
+pub mod tokens;
+pub mod users;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use uuid::Uuid;
+
+use crate::config::Settings;
+use crate::crypto::Keys;
+use crate::domain::role::Role;
+use crate::error::Lang;
+use crate::store::Db;
+
+/// Shared, cheap-to-clone application state. Nothing here is the source of truth: the database
+/// is. The auth cache only spares a lookup for `auth_cache_ms` (default 1 s).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub keys: Arc<Keys>,
+    pub metrics: Arc<crate::http::metrics::Metrics>,
+    pub auth_cache: Arc<AuthCache>,
+    pub openapi_json: Arc<String>,
+}
+
+/// token hash → (verified at, principal).
+#[derive(Default)]
+pub struct AuthCache {
+    map: Mutex<HashMap<String, (Instant, Arc<Principal>)>>,
+}
+
+impl AuthCache {
+    pub fn get(&self, key: &str, ttl_ms: u64) -> Option<Arc<Principal>> {
+        if ttl_ms == 0 {
+            return None;
+        }
+        let map = self.map.lock().ok()?;
+        let (at, p) = map.get(key)?;
+        (at.elapsed().as_millis() as u64 <= ttl_ms).then(|| p.clone())
+    }
+    pub fn put(&self, key: String, p: Arc<Principal>) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() > 50_000 {
+                map.clear();
+            }
+            map.insert(key, (Instant::now(), p));
+        }
+    }
+    /// Forgets every cached session of a user (logout, password change, disable).
+    pub fn forget_user(&self, user_id: Uuid) {
+        if let Ok(mut map) = self.map.lock() {
+            map.retain(|_, (_, p)| p.user_id != Some(user_id));
+        }
+    }
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(key);
+        }
+    }
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.map.lock() {
+            map.clear();
+        }
+    }
+}
+
+/// One role on one area subtree (`area_id` `None`: system-wide, only for system admins).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRef {
+    pub role: Role,
+    pub area_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    User,
+    ApiToken,
+}
+
+/// Who is calling: a signed-in user or an API token, with their grants.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    /// The user, for a user session.
+    pub user_id: Option<Uuid>,
+    /// The API token, for a token.
+    pub token_id: Option<Uuid>,
+    /// The session, for a user session.
+    pub session_id: Option<Uuid>,
+    pub name: String,
+    pub grants: Vec<GrantRef>,
+    pub must_change_password: bool,
+}
+
+impl Principal {
+    pub fn is_system_admin(&self) -> bool {
+        self.grants.iter().any(|g| g.role == Role::SystemAdmin)
+    }
+    /// The principal's id as written in the audit log.
+    pub fn actor_id(&self) -> Option<Uuid> {
+        self.user_id.or(self.token_id)
+    }
+    /// The roles, comma-separated, for the audit log.
+    pub fn roles_label(&self) -> String {
+        let mut roles: Vec<&str> = self.grants.iter().map(|g| g.role.as_str()).collect();
+        roles.sort_unstable();
+        roles.dedup();
+        roles.join(",")
+    }
+}
+
+/// The context of one call: who, from where, which request, which language.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub principal: Arc<Principal>,
+    pub client_addr: String,
+    pub request_id: String,
+    pub lang: Lang,
+}
+
+/// The context of a call that has no signed-in principal (login) or comes from the command line.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub client_addr: String,
+    pub request_id: String,
+}
+
+impl Origin {
+    pub fn cli() -> Origin {
+        Origin {
+            client_addr: "cli".into(),
+            request_id: crate::domain::new_id().to_string(),
+        }
+    }
+}
+
+impl Ctx {
+    /// A system context for command-line tools (`gongzhi demo`, `gongzhi user`): full rights,
+    /// audited as `system`.
+    pub fn system(name: &str) -> Ctx {
+        Ctx {
+            principal: Arc::new(Principal {
+                kind: PrincipalKind::User,
+                user_id: None,
+                token_id: None,
+                session_id: None,
+                name: name.to_string(),
+                grants: vec![GrantRef {
+                    role: Role::SystemAdmin,
+                    area_id: None,
+                }],
+                must_change_password: false,
+            }),
+            client_addr: "cli".into(),
+            request_id: crate::domain::new_id().to_string(),
+            lang: Lang::Zh,
+        }
+    }
+}

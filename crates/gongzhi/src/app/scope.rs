@@ -1,0 +1,128 @@
+//! Access by area. Deny by default: a caller sees an area only when one of their grants is on it
+//! or on one of its ancestors. Anything outside is reported as "not found", never "forbidden", so
+//! a user of community A learns nothing about community B.
+use sea_orm::{ConnectionTrait, Value};
+use uuid::Uuid;
+
+use super::Ctx;
+use crate::domain::role::{Permission, Role};
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+/// The area ids granted to the caller (for any role), or `None` when the caller sees everything.
+pub fn granted_areas(ctx: &Ctx) -> Option<Vec<Uuid>> {
+    if ctx.principal.is_system_admin() {
+        return None;
+    }
+    let mut ids: Vec<Uuid> = ctx
+        .principal
+        .grants
+        .iter()
+        .filter_map(|g| g.area_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Some(ids)
+}
+
+/// Areas granted with one of the given roles, or `None` for a system admin.
+pub fn areas_with_roles(ctx: &Ctx, roles: &[Role]) -> Option<Vec<Uuid>> {
+    if ctx.principal.is_system_admin() {
+        return None;
+    }
+    let mut ids: Vec<Uuid> = ctx
+        .principal
+        .grants
+        .iter()
+        .filter(|g| roles.contains(&g.role))
+        .filter_map(|g| g.area_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Some(ids)
+}
+
+/// An SQL condition restricting `column` (an area id) to the caller's scope, with its values.
+/// Placeholders are numbered from `next`. A system admin gets `TRUE`; a caller with no grants
+/// gets `FALSE`.
+pub fn filter_sql(ctx: &Ctx, column: &str, next: usize) -> (String, Vec<Value>) {
+    match granted_areas(ctx) {
+        None => ("1 = 1".into(), vec![]),
+        Some(ids) if ids.is_empty() => ("1 = 0".into(), vec![]),
+        Some(ids) => (
+            format!(
+                "{column} IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}))",
+                store::placeholders(next, ids.len())
+            ),
+            ids.into_iter().map(|id| Value::from(id)).collect(),
+        ),
+    }
+}
+
+/// Whether `area_id` lies under one of `roots` (inclusive).
+pub async fn is_under<C: ConnectionTrait>(c: &C, area_id: Uuid, roots: &[Uuid]) -> AppResult<bool> {
+    if roots.is_empty() {
+        return Ok(false);
+    }
+    let mut values = vec![Value::from(area_id)];
+    values.extend(roots.iter().map(|id| Value::from(*id)));
+    let sql = format!(
+        "SELECT COUNT(*) FROM area_closure WHERE descendant_id = $1 AND ancestor_id IN ({})",
+        store::placeholders(2, roots.len())
+    );
+    Ok(store::fetch_i64(c, &sql, values).await? > 0)
+}
+
+/// Whether the caller may see `area_id`.
+pub async fn can_see<C: ConnectionTrait>(c: &C, ctx: &Ctx, area_id: Uuid) -> AppResult<bool> {
+    match granted_areas(ctx) {
+        None => Ok(true),
+        Some(roots) => is_under(c, area_id, &roots).await,
+    }
+}
+
+/// Fails with 404 unless the caller may see `area_id`.
+pub async fn require_visible<C: ConnectionTrait>(c: &C, ctx: &Ctx, area_id: Uuid) -> AppResult<()> {
+    if can_see(c, ctx, area_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Fails with 404 if `area_id` is outside the caller's scope, and with 403 if it is inside but
+/// none of the grants covering it carries `perm`.
+pub async fn require_permission<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    perm: Permission,
+    area_id: Uuid,
+) -> AppResult<()> {
+    require_visible(c, ctx, area_id).await?;
+    match areas_with_roles(ctx, perm.roles()) {
+        None => Ok(()),
+        Some(roots) if is_under(c, area_id, &roots).await? => Ok(()),
+        Some(_) => Err(AppError::forbidden()),
+    }
+}
+
+/// Fails with 403 unless the caller holds `perm` somewhere (for system-wide actions, only a
+/// system admin).
+pub fn require_global(ctx: &Ctx, perm: Permission) -> AppResult<()> {
+    let ok = ctx.principal.grants.iter().any(|g| {
+        perm.roles().contains(&g.role) && (g.area_id.is_none() || g.role == Role::SystemAdmin)
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::forbidden())
+    }
+}
+
+/// Whether the caller holds any role of `perm` on any area.
+pub fn holds_any(ctx: &Ctx, perm: Permission) -> bool {
+    ctx.principal
+        .grants
+        .iter()
+        .any(|g| perm.roles().contains(&g.role))
+}

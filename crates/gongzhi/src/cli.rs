@@ -1,0 +1,446 @@
+//! The command line: `gongzhi [serve] | migrate | demo | user … | token … | audit …`.
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+use crate::app::{self, Ctx};
+use crate::config::{LogFormat, Settings, SettingsArgs};
+use crate::error::AppError;
+use crate::store;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gongzhi",
+    version,
+    about = "共治 gongzhi — urban community governance (城市社区治理平台)"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server with its console (the default command)
+    Serve {
+        /// Load the demo city first if the database has none
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Fill the database with a demo city (Baoding-style) and demo users
+    Demo {
+        /// Number of households to plan for (grids hold 300–500 each)
+        #[arg(long, default_value_t = 20_000)]
+        households: u32,
+        /// Random seed: the same seed always gives the same data
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Manage users
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage API tokens for other systems
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// The audit trail
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add a user (password from GONGZHI_NEW_PASSWORD or generated and printed)
+    Add {
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Grant a role, as ROLE or ROLE@AREA_CODE (e.g. community_worker@130602001001)
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+    },
+    /// List users and their grants
+    List,
+    /// Set a new password (from GONGZHI_NEW_PASSWORD or generated); it must be changed at next login
+    ResetPassword { username: String },
+    /// Disable a user and end their sessions
+    Disable { username: String },
+    /// Enable a disabled user
+    Enable { username: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCmd {
+    /// Create a token; it is printed once
+    Create {
+        name: String,
+        /// ROLE@AREA_CODE, repeatable
+        #[arg(long = "grant", required = true)]
+        grants: Vec<String>,
+    },
+    /// List tokens
+    List,
+    /// Revoke a token by id
+    Revoke { id: Uuid },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Walk the hash chain and name the first altered or missing row
+    Verify,
+    /// Remove rows older than the retention period (GONGZHI_AUDIT_RETENTION_DAYS, at least 180)
+    Prune,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(&cli.settings) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("gongzhi: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gongzhi: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(
+        cli.command.unwrap_or(Command::Serve { demo: false }),
+        settings,
+    )) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gongzhi: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(s: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&s.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match s.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn new_password() -> String {
+    std::env::var("GONGZHI_NEW_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(crate::domain::password::generate)
+}
+
+async fn area_by_code(db: &store::Db, code: &str) -> Result<Uuid, String> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct I {
+        id: Uuid,
+    }
+    store::fetch_opt::<I, _>(
+        db,
+        "SELECT id FROM areas WHERE code = $1",
+        vec![code.to_string().into()],
+    )
+    .await
+    .map_err(|e| e.to_string())?
+    .map(|i| i.id)
+    .ok_or_else(|| format!("no area with code {code}"))
+}
+
+async fn parse_grant(db: &store::Db, g: &str) -> Result<app::users::NewGrant, String> {
+    let (role, code) = match g.split_once('@') {
+        Some((r, c)) => (r, Some(c)),
+        None => (g, None),
+    };
+    let area_id = match code {
+        Some(c) => Some(area_by_code(db, c).await?),
+        None => None,
+    };
+    Ok(app::users::NewGrant {
+        role: role.to_string(),
+        area_id,
+    })
+}
+
+fn show(e: AppError) -> String {
+    match &e {
+        AppError::Validation(f) => f
+            .iter()
+            .map(|(k, v)| format!("{k}: {} / {}", v.zh, v.en))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => format!(
+            "{} / {}",
+            e.message(crate::error::Lang::Zh),
+            e.message(crate::error::Lang::En)
+        ),
+    }
+}
+
+async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
+    match cmd {
+        Command::Serve { demo } => {
+            let addr = settings.addr;
+            let (state, generated) = crate::http::build_state(settings).await?;
+            if let Some(pw) = generated {
+                println!("已创建管理员账号 admin，初始密码（只显示这一次，首次登录须修改）：{pw}");
+                println!("Created the admin account; its one-time password (change it at first login): {pw}");
+            }
+            if demo && !app::demo::exists(&state.db).await.map_err(show)? {
+                let city = app::demo::run(&state.db, &app::demo::DemoOptions::default())
+                    .await
+                    .map_err(show)?;
+                if let Some(city) = city {
+                    print_demo_summary(&city);
+                }
+            }
+            crate::http::serve(state, addr, |a| {
+                println!("gongzhi 已启动 / listening on http://{a}");
+                tracing::info!(addr = %a, "listening");
+            })
+            .await
+            .map_err(|e| format!("cannot listen on {addr} (GONGZHI_ADDR): {e}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let db = store::connect(&settings)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            store::migrate(&db, &settings.database_url)
+                .await
+                .map_err(|e| format!("migrations: {e}"))?;
+            println!("数据库已是最新 / database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { households, seed } => {
+            let (state, generated) = crate::http::build_state(settings).await?;
+            if let Some(pw) = generated {
+                println!("已创建管理员账号 admin，初始密码（只显示这一次）：{pw}");
+                println!("Created the admin account; its one-time password: {pw}");
+            }
+            let started = std::time::Instant::now();
+            match app::demo::run(&state.db, &app::demo::DemoOptions { households, seed })
+                .await
+                .map_err(show)?
+            {
+                None => println!(
+                    "演示数据已存在，未做改动 / the demo city is already there; nothing changed"
+                ),
+                Some(city) => {
+                    print_demo_summary(&city);
+                    println!("用时 / took {:.1} s", started.elapsed().as_secs_f64());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(u) => user_cmd(u, settings).await,
+        Command::Token(t) => token_cmd(t, settings).await,
+        Command::Audit(a) => {
+            let db = store::connect(&settings)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            store::migrate(&db, &settings.database_url)
+                .await
+                .map_err(|e| format!("migrations: {e}"))?;
+            match a {
+                AuditCmd::Verify => {
+                    match app::audit::verify(&db).await.map_err(show)? {
+                        app::audit::Verdict::Intact { rows } => {
+                            println!("审计链完整，共 {rows} 行 / audit chain intact: {rows} rows");
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        app::audit::Verdict::Broken { seq, problem } => {
+                            println!("审计链在第 {seq} 行断开 / audit chain broken at row {seq}: {problem}");
+                            Ok(ExitCode::from(1))
+                        }
+                    }
+                }
+                AuditCmd::Prune => {
+                    let n = app::audit::prune(&db, settings.audit_retention_days)
+                        .await
+                        .map_err(show)?;
+                    println!(
+                        "已清理 {n} 行（保留 {} 天）/ removed {n} rows older than {} days",
+                        settings.audit_retention_days, settings.audit_retention_days
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+    }
+}
+
+fn print_demo_summary(city: &app::demo::DemoCity) {
+    use crate::domain::area::AreaKind;
+    let count = |k| city.of_kind(k).count();
+    println!(
+        "演示城市已生成 / demo city loaded: {} 区, {} 街道, {} 社区, {} 网格, {} 楼栋, {} 党组织",
+        count(AreaKind::District),
+        count(AreaKind::Street),
+        count(AreaKind::Community),
+        count(AreaKind::Grid),
+        count(AreaKind::Building),
+        city.party_orgs
+    );
+    println!(
+        "演示账号（密码均为 {}）/ demo users (password {}):",
+        app::demo::DEMO_PASSWORD,
+        app::demo::DEMO_PASSWORD
+    );
+    for (u, role, area) in &city.users {
+        println!("  {u:<10} {:<8} {area}", role.label_zh());
+    }
+}
+
+async fn user_cmd(cmd: UserCmd, settings: Settings) -> Result<ExitCode, String> {
+    let (state, _) = crate::http::build_state(settings).await?;
+    let db = &state.db;
+    let ctx = Ctx::system("cli");
+    match cmd {
+        UserCmd::Add {
+            username,
+            display_name,
+            grants,
+        } => {
+            let pw = new_password();
+            let mut parsed = vec![];
+            for g in &grants {
+                parsed.push(parse_grant(db, g).await?);
+            }
+            let u = app::users::create_unchecked(
+                db,
+                &ctx,
+                app::users::NewUser {
+                    display_name: display_name.unwrap_or_else(|| username.clone()),
+                    username: username.clone(),
+                    password: pw.clone(),
+                    must_change_password: Some(true),
+                },
+            )
+            .await
+            .map_err(show)?;
+            for g in parsed {
+                app::users::add_grant_unchecked(db, &ctx, u.id, g)
+                    .await
+                    .map_err(show)?;
+            }
+            println!("已创建用户 {username}，初始密码（首次登录须修改）/ created; initial password: {pw}");
+        }
+        UserCmd::List => {
+            for u in app::users::list_all(db).await.map_err(show)? {
+                let grants: Vec<String> = u
+                    .grants
+                    .iter()
+                    .map(|g| {
+                        format!(
+                            "{}@{}",
+                            g.role.as_str(),
+                            g.area_name.clone().unwrap_or_else(|| "*".into())
+                        )
+                    })
+                    .collect();
+                println!(
+                    "{:<16} {:<16} {:<8} {}",
+                    u.username,
+                    u.display_name,
+                    if u.disabled { "disabled" } else { "active" },
+                    grants.join(", ")
+                );
+            }
+        }
+        UserCmd::ResetPassword { username } => {
+            let id = app::users::id_by_username(db, &username)
+                .await
+                .map_err(|_| format!("no user {username}"))?;
+            let pw = new_password();
+            app::users::reset_password_unchecked(db, &ctx, id, &pw)
+                .await
+                .map_err(show)?;
+            println!("新密码（下次登录须修改）/ new password (change at next login): {pw}");
+        }
+        UserCmd::Disable { username } => {
+            let id = app::users::id_by_username(db, &username)
+                .await
+                .map_err(|_| format!("no user {username}"))?;
+            app::users::set_disabled(db, &ctx, id, true)
+                .await
+                .map_err(show)?;
+            println!("已停用 / disabled {username}");
+        }
+        UserCmd::Enable { username } => {
+            let id = app::users::id_by_username(db, &username)
+                .await
+                .map_err(|_| format!("no user {username}"))?;
+            app::users::set_disabled(db, &ctx, id, false)
+                .await
+                .map_err(show)?;
+            println!("已启用 / enabled {username}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn token_cmd(cmd: TokenCmd, settings: Settings) -> Result<ExitCode, String> {
+    let (state, _) = crate::http::build_state(settings).await?;
+    let db = &state.db;
+    let ctx = Ctx::system("cli");
+    match cmd {
+        TokenCmd::Create { name, grants } => {
+            let mut parsed = vec![];
+            for g in &grants {
+                parsed.push(parse_grant(db, g).await?);
+            }
+            let t = app::tokens::create_unchecked(
+                db,
+                &ctx,
+                app::tokens::NewToken {
+                    name,
+                    grants: parsed,
+                    expires_at: None,
+                },
+            )
+            .await
+            .map_err(show)?;
+            println!("令牌（只显示这一次）/ token (shown once): {}", t.token);
+            println!("id: {}", t.info.id);
+        }
+        TokenCmd::List => {
+            for t in app::tokens::list_all(db).await.map_err(show)? {
+                println!(
+                    "{} {:<24} {}… {}",
+                    t.id,
+                    t.name,
+                    t.prefix,
+                    if t.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    }
+                );
+            }
+        }
+        TokenCmd::Revoke { id } => {
+            app::tokens::revoke_unchecked(db, &ctx, id)
+                .await
+                .map_err(show)?;
+            println!("已吊销 / revoked {id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

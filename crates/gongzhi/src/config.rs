@@ -1,0 +1,420 @@
+//! Settings: defaults ← optional `gongzhi.toml` ← environment (`GONGZHI_*`) ← command-line flags.
+//!
+//! Every setting is documented on [`SettingsArgs`], which clap shows in `gongzhi serve --help`.
+//! An invalid setting is reported as one line naming it, and the process exits with code 2.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Deserialize;
+
+/// Settings given on the command line or in the environment. All optional: unset ones come from
+/// `gongzhi.toml` (see `GONGZHI_CONFIG`) or the defaults.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SettingsArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "GONGZHI_ADDR", global = true)]
+    pub addr: Option<String>,
+    /// Database URL: `sqlite://path/file.db` or `postgres://user@host:5432/db`
+    /// [default: SQLite file `<data dir>/gongzhi.db`]
+    #[arg(
+        long,
+        env = "GONGZHI_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Data directory for the SQLite file and the generated master key [default: ./data]
+    #[arg(long, env = "GONGZHI_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Password for the `admin` account created on first start; if unset, one is generated,
+    /// printed once, and must be changed at first login
+    #[arg(
+        long,
+        env = "GONGZHI_ADMIN_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+    /// Master key for field encryption: 64 hex characters (32 bytes). If unset it is generated
+    /// into `<data dir>/master.key` with mode 0600
+    #[arg(
+        long,
+        env = "GONGZHI_MASTER_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub master_key: Option<String>,
+    /// Path of an optional TOML settings file [default: ./gongzhi.toml if present]
+    #[arg(long, env = "GONGZHI_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Minutes of inactivity after which a session ends [default: 30]
+    #[arg(long, env = "GONGZHI_SESSION_IDLE_MINUTES", global = true)]
+    pub session_idle_minutes: Option<String>,
+    /// Hours after login after which a session ends regardless of activity [default: 12]
+    #[arg(long, env = "GONGZHI_SESSION_ABSOLUTE_HOURS", global = true)]
+    pub session_absolute_hours: Option<String>,
+    /// One console session per user: a new login ends the old one (true/false) [default: true]
+    #[arg(long, env = "GONGZHI_SINGLE_SESSION", global = true)]
+    pub single_session: Option<String>,
+    /// Login attempts allowed per client address per minute [default: 30]
+    #[arg(long, env = "GONGZHI_LOGIN_RATE_PER_MINUTE", global = true)]
+    pub login_rate_per_minute: Option<String>,
+    /// Days the audit log is kept at least; never below 180 [default: 180]
+    #[arg(long, env = "GONGZHI_AUDIT_RETENTION_DAYS", global = true)]
+    pub audit_retention_days: Option<String>,
+    /// Maximum database connections per process [default: 16 on PostgreSQL, 8 on SQLite]
+    #[arg(long, env = "GONGZHI_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<String>,
+    /// Milliseconds a verified session may be reused from this process's cache before it is
+    /// checked against the database again (0 disables) [default: 1000]
+    #[arg(long, env = "GONGZHI_AUTH_CACHE_MS", global = true)]
+    pub auth_cache_ms: Option<String>,
+    /// Log format: `json` or `text` [default: json]
+    #[arg(long, env = "GONGZHI_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+    /// Log filter, e.g. `info` or `gongzhi=debug` [default: info]
+    #[arg(long, env = "GONGZHI_LOG", global = true)]
+    pub log: Option<String>,
+}
+
+/// The same settings as read from `gongzhi.toml` (keys are the flag names with `_`).
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    addr: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    admin_password: Option<String>,
+    master_key: Option<String>,
+    session_idle_minutes: Option<u32>,
+    session_absolute_hours: Option<u32>,
+    single_session: Option<bool>,
+    login_rate_per_minute: Option<u32>,
+    audit_retention_days: Option<u32>,
+    db_max_connections: Option<u32>,
+    auth_cache_ms: Option<u64>,
+    log_format: Option<String>,
+    log: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub admin_password: Option<String>,
+    /// Explicit master key (hex). `None` means: use or create `<data_dir>/master.key`.
+    pub master_key: Option<String>,
+    pub session_idle_minutes: u32,
+    pub session_absolute_hours: u32,
+    pub single_session: bool,
+    pub login_rate_per_minute: u32,
+    pub audit_retention_days: u32,
+    pub db_max_connections: u32,
+    pub auth_cache_ms: u64,
+    pub log_format: LogFormat,
+    pub log: String,
+}
+
+/// One invalid setting: the name a user would type (`GONGZHI_ADDR`) and what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name} (设置无效): {problem}")]
+pub struct SettingError {
+    pub name: String,
+    pub problem: String,
+}
+
+fn bad(name: &str, problem: impl Into<String>) -> SettingError {
+    SettingError {
+        name: name.to_string(),
+        problem: problem.into(),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(
+    name: &str,
+    from_args: &Option<String>,
+    from_file: Option<T>,
+    default: T,
+) -> Result<T, SettingError> {
+    match from_args {
+        Some(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| bad(name, format!("'{s}' is not a valid number"))),
+        None => Ok(from_file.unwrap_or(default)),
+    }
+}
+
+fn parse_bool(
+    name: &str,
+    from_args: &Option<String>,
+    from_file: Option<bool>,
+    default: bool,
+) -> Result<bool, SettingError> {
+    match from_args.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+        Some(s) => match s.as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(bad(name, format!("'{s}' is not true or false"))),
+        },
+        None => Ok(from_file.unwrap_or(default)),
+    }
+}
+
+impl Settings {
+    /// Builds settings from flags/environment and the optional TOML file.
+    pub fn load(args: &SettingsArgs) -> Result<Settings, SettingError> {
+        let file = match &args.config {
+            Some(path) => read_file(path, true)?,
+            None => read_file(Path::new("gongzhi.toml"), false)?,
+        };
+
+        let addr_s = args
+            .addr
+            .clone()
+            .or(file.addr)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let addr: SocketAddr = addr_s.trim().parse().map_err(|_| {
+            bad(
+                "GONGZHI_ADDR",
+                format!("'{addr_s}' is not host:port, e.g. 127.0.0.1:8080"),
+            )
+        })?;
+
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        if data_dir.as_os_str().is_empty() {
+            return Err(bad("GONGZHI_DATA_DIR", "must not be empty"));
+        }
+
+        let database_url = match args.database_url.clone().or(file.database_url) {
+            Some(url) if !url.trim().is_empty() => {
+                let url = url.trim().to_string();
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
+                    return Err(bad(
+                        "GONGZHI_DATABASE_URL",
+                        "must start with sqlite: or postgres://",
+                    ));
+                }
+                url
+            }
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("gongzhi.db").to_string_lossy()
+            ),
+        };
+
+        let master_key = args.master_key.clone().or(file.master_key);
+        if let Some(k) = &master_key {
+            crate::crypto::parse_master_key(k).map_err(|p| bad("GONGZHI_MASTER_KEY", p))?;
+        }
+
+        let admin_password = args.admin_password.clone().or(file.admin_password);
+        if let Some(p) = &admin_password {
+            if let Err(e) = crate::domain::password::check_policy("admin", p) {
+                return Err(bad("GONGZHI_ADMIN_PASSWORD", e.en));
+            }
+        }
+
+        let session_idle_minutes = parse_num(
+            "GONGZHI_SESSION_IDLE_MINUTES",
+            &args.session_idle_minutes,
+            file.session_idle_minutes,
+            30,
+        )?;
+        if !(1..=24 * 60).contains(&session_idle_minutes) {
+            return Err(bad(
+                "GONGZHI_SESSION_IDLE_MINUTES",
+                "must be between 1 and 1440",
+            ));
+        }
+        let session_absolute_hours = parse_num(
+            "GONGZHI_SESSION_ABSOLUTE_HOURS",
+            &args.session_absolute_hours,
+            file.session_absolute_hours,
+            12,
+        )?;
+        if !(1..=24 * 30).contains(&session_absolute_hours) {
+            return Err(bad(
+                "GONGZHI_SESSION_ABSOLUTE_HOURS",
+                "must be between 1 and 720",
+            ));
+        }
+        let single_session = parse_bool(
+            "GONGZHI_SINGLE_SESSION",
+            &args.single_session,
+            file.single_session,
+            true,
+        )?;
+        let login_rate_per_minute = parse_num(
+            "GONGZHI_LOGIN_RATE_PER_MINUTE",
+            &args.login_rate_per_minute,
+            file.login_rate_per_minute,
+            30,
+        )?;
+        if login_rate_per_minute == 0 {
+            return Err(bad("GONGZHI_LOGIN_RATE_PER_MINUTE", "must be at least 1"));
+        }
+        let audit_retention_days = parse_num(
+            "GONGZHI_AUDIT_RETENTION_DAYS",
+            &args.audit_retention_days,
+            file.audit_retention_days,
+            180,
+        )?;
+        if audit_retention_days < 180 {
+            return Err(bad(
+                "GONGZHI_AUDIT_RETENTION_DAYS",
+                "must be at least 180 (six months, 网络安全法 Art. 21)",
+            ));
+        }
+        let is_sqlite = database_url.starts_with("sqlite:");
+        let db_max_connections = parse_num(
+            "GONGZHI_DB_MAX_CONNECTIONS",
+            &args.db_max_connections,
+            file.db_max_connections,
+            if is_sqlite { 8 } else { 16 },
+        )?;
+        if !(1..=1000).contains(&db_max_connections) {
+            return Err(bad(
+                "GONGZHI_DB_MAX_CONNECTIONS",
+                "must be between 1 and 1000",
+            ));
+        }
+        let auth_cache_ms = parse_num(
+            "GONGZHI_AUTH_CACHE_MS",
+            &args.auth_cache_ms,
+            file.auth_cache_ms,
+            1000,
+        )?;
+        if auth_cache_ms > 60_000 {
+            return Err(bad("GONGZHI_AUTH_CACHE_MS", "must be at most 60000"));
+        }
+        let log_format = match args
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .as_deref()
+            .unwrap_or("json")
+        {
+            "json" => LogFormat::Json,
+            "text" => LogFormat::Text,
+            other => {
+                return Err(bad(
+                    "GONGZHI_LOG_FORMAT",
+                    format!("'{other}' is not json or text"),
+                ))
+            }
+        };
+        let log = args
+            .log
+            .clone()
+            .or(file.log)
+            .unwrap_or_else(|| "info".into());
+
+        Ok(Settings {
+            addr,
+            database_url,
+            data_dir,
+            admin_password,
+            master_key,
+            session_idle_minutes,
+            session_absolute_hours,
+            single_session,
+            login_rate_per_minute,
+            audit_retention_days,
+            db_max_connections,
+            auth_cache_ms,
+            log_format,
+            log,
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// Settings for tests and tools: everything default except the database and data dir.
+    pub fn for_database(database_url: &str, data_dir: &Path) -> Settings {
+        let args = SettingsArgs {
+            database_url: Some(database_url.to_string()),
+            data_dir: Some(data_dir.to_path_buf()),
+            config: Some(PathBuf::new()),
+            ..Default::default()
+        };
+        Settings::load(&args).expect("default settings are valid")
+    }
+}
+
+fn read_file(path: &Path, required: bool) -> Result<FileSettings, SettingError> {
+    if path.as_os_str().is_empty() {
+        return Ok(FileSettings::default());
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml_from_str(&text)
+            .map_err(|e| bad("GONGZHI_CONFIG", format!("{}: {e}", path.display()))),
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(FileSettings::default())
+        }
+        Err(e) => Err(bad("GONGZHI_CONFIG", format!("{}: {e}", path.display()))),
+    }
+}
+
+fn toml_from_str(text: &str) -> Result<FileSettings, String> {
+    toml::from_str::<FileSettings>(text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_addr_names_the_setting() {
+        let args = SettingsArgs {
+            addr: Some("nonsense".into()),
+            config: Some(PathBuf::new()),
+            ..Default::default()
+        };
+        let err = Settings::load(&args).unwrap_err();
+        assert_eq!(err.name, "GONGZHI_ADDR");
+    }
+
+    #[test]
+    fn retention_below_six_months_is_refused() {
+        let args = SettingsArgs {
+            audit_retention_days: Some("30".into()),
+            config: Some(PathBuf::new()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Settings::load(&args).unwrap_err().name,
+            "GONGZHI_AUDIT_RETENTION_DAYS"
+        );
+    }
+
+    #[test]
+    fn defaults_use_sqlite_in_data_dir() {
+        let args = SettingsArgs {
+            config: Some(PathBuf::new()),
+            ..Default::default()
+        };
+        let s = Settings::load(&args).unwrap();
+        assert!(s.is_sqlite());
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert!(s.single_session);
+    }
+}

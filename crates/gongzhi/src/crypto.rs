@@ -1,0 +1,208 @@
+//! Keys and secrets: the master key, field encryption (AES-256-GCM with a key id), keyed blind
+//! indexes (HMAC-SHA-256) for exact lookups, and opaque tokens stored only as hashes.
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Parses a master key given as 64 hex characters.
+pub fn parse_master_key(s: &str) -> Result<[u8; 32], String> {
+    let s = s.trim();
+    let bytes =
+        hex::decode(s).map_err(|_| "must be 64 hexadecimal characters (32 bytes)".to_string())?;
+    bytes
+        .try_into()
+        .map_err(|_| "must be 64 hexadecimal characters (32 bytes)".to_string())
+}
+
+/// The key material derived from the master key. Sub-keys are separated by purpose, so the
+/// blind-index key never equals the encryption key.
+#[derive(Clone)]
+pub struct Keys {
+    /// Key id written with every ciphertext (first 8 hex chars of a hash of the master key).
+    pub key_id: String,
+    enc: [u8; 32],
+    index: [u8; 32],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn derive(master: &[u8; 32], purpose: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master).expect("hmac accepts any key");
+    mac.update(purpose);
+    mac.finalize().into_bytes().into()
+}
+
+impl Keys {
+    pub fn from_master(master: &[u8; 32]) -> Keys {
+        let id = Sha256::digest(derive(master, b"gongzhi key id"));
+        Keys {
+            key_id: hex::encode(&id[..4]),
+            enc: derive(master, b"gongzhi field encryption v1"),
+            index: derive(master, b"gongzhi blind index v1"),
+        }
+    }
+
+    /// Loads the key from the setting, or from `<data_dir>/master.key`, creating that file
+    /// (mode 0600) with a fresh random key when neither exists.
+    pub fn load_or_create(setting: Option<&str>, data_dir: &Path) -> Result<(Keys, bool), String> {
+        if let Some(s) = setting {
+            return Ok((Keys::from_master(&parse_master_key(s)?), false));
+        }
+        let path = data_dir.join("master.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let key =
+                    parse_master_key(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok((Keys::from_master(&key), false))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(data_dir)
+                    .map_err(|e| format!("{}: {e}", data_dir.display()))?;
+                let mut key = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                write_private(&path, hex::encode(key).as_bytes())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok((Keys::from_master(&key), true))
+            }
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Encrypts a field value: `v1:<key id>:<base64(nonce ‖ ciphertext)>`.
+    pub fn encrypt(&self, plaintext: &str) -> String {
+        let cipher = Aes256Gcm::new_from_slice(&self.enc).expect("32-byte key");
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let ct = cipher
+            .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
+            .expect("aes-gcm encryption cannot fail for small inputs");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        format!(
+            "v1:{}:{}",
+            self.key_id,
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)
+        )
+    }
+
+    /// Decrypts a value made by [`Keys::encrypt`] with this key.
+    pub fn decrypt(&self, stored: &str) -> Option<String> {
+        let mut parts = stored.splitn(3, ':');
+        if parts.next()? != "v1" || parts.next()? != self.key_id {
+            return None;
+        }
+        let raw = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(parts.next()?)
+            .ok()?;
+        if raw.len() < 12 {
+            return None;
+        }
+        let cipher = Aes256Gcm::new_from_slice(&self.enc).ok()?;
+        let pt = cipher
+            .decrypt(Nonce::from_slice(&raw[..12]), &raw[12..])
+            .ok()?;
+        String::from_utf8(pt).ok()
+    }
+
+    /// A keyed blind index of a normalised value, for exact lookup without decrypting.
+    pub fn blind_index(&self, kind: &str, value: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index).expect("hmac key");
+        mac.update(kind.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.trim().to_uppercase().as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+}
+
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+/// A new opaque secret token with a readable prefix (`gzs_` sessions, `gz_` API tokens).
+pub fn new_token(prefix: &str) -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    )
+}
+
+/// How tokens are stored: SHA-256, hex. A leaked table does not give working tokens.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encrypt_roundtrip_and_key_id() {
+        let k = Keys::from_master(&[7u8; 32]);
+        let c = k.encrypt("130602199001011234");
+        assert!(c.starts_with(&format!("v1:{}:", k.key_id)));
+        assert_eq!(k.decrypt(&c).as_deref(), Some("130602199001011234"));
+        let other = Keys::from_master(&[8u8; 32]);
+        assert_eq!(other.decrypt(&c), None);
+        assert_ne!(k.encrypt("x"), k.encrypt("x"), "random nonces");
+    }
+
+    #[test]
+    fn blind_index_is_stable_and_keyed() {
+        let k = Keys::from_master(&[7u8; 32]);
+        assert_eq!(
+            k.blind_index("id", "13060219900101123x"),
+            k.blind_index("id", "13060219900101123X")
+        );
+        assert_ne!(
+            k.blind_index("id", "1"),
+            Keys::from_master(&[9u8; 32]).blind_index("id", "1")
+        );
+    }
+
+    #[test]
+    fn master_key_file_is_created_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let (k1, created) = Keys::load_or_create(None, dir.path()).unwrap();
+        assert!(created);
+        let (k2, created) = Keys::load_or_create(None, dir.path()).unwrap();
+        assert!(!created);
+        assert_eq!(k1.key_id, k2.key_id);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("master.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(parse_master_key("zz").is_err());
+    }
+}

@@ -1,0 +1,95 @@
+//! Roles, each granted on an area subtree. What a role may do is decided here, in one place.
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    SystemAdmin,
+    StreetAdmin,
+    CommunityWorker,
+    GridWorker,
+    BuildingLeader,
+    PartySecretary,
+    DepartmentHandler,
+    WorkUnitContact,
+    Volunteer,
+    Resident,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::SystemAdmin,
+        Role::StreetAdmin,
+        Role::CommunityWorker,
+        Role::GridWorker,
+        Role::BuildingLeader,
+        Role::PartySecretary,
+        Role::DepartmentHandler,
+        Role::WorkUnitContact,
+        Role::Volunteer,
+        Role::Resident,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "system_admin",
+            Role::StreetAdmin => "street_admin",
+            Role::CommunityWorker => "community_worker",
+            Role::GridWorker => "grid_worker",
+            Role::BuildingLeader => "building_leader",
+            Role::PartySecretary => "party_secretary",
+            Role::DepartmentHandler => "department_handler",
+            Role::WorkUnitContact => "work_unit_contact",
+            Role::Volunteer => "volunteer",
+            Role::Resident => "resident",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "系统管理员",
+            Role::StreetAdmin => "街道管理员",
+            Role::CommunityWorker => "社区工作者",
+            Role::GridWorker => "网格员",
+            Role::BuildingLeader => "楼长",
+            Role::PartySecretary => "党组织书记",
+            Role::DepartmentHandler => "部门承办人",
+            Role::WorkUnitContact => "单位联系人",
+            Role::Volunteer => "志愿者",
+            Role::Resident => "居民",
+        }
+    }
+}
+
+/// Things a role may do on the areas it is granted. Reading an area subtree needs any grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create, edit, move and delete areas.
+    EditAreas,
+    /// Create, edit, move and delete party organisations.
+    EditPartyOrgs,
+    /// Manage users, grants and API tokens (system-wide).
+    ManageUsers,
+    /// Read the audit log (rows of their scope).
+    ReadAudit,
+}
+
+impl Permission {
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Permission::EditAreas => &[Role::SystemAdmin, Role::StreetAdmin],
+            Permission::EditPartyOrgs => {
+                &[Role::SystemAdmin, Role::StreetAdmin, Role::PartySecretary]
+            }
+            Permission::ManageUsers => &[Role::SystemAdmin],
+            Permission::ReadAudit => &[Role::SystemAdmin, Role::StreetAdmin],
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The area tree.
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::app::areas::{self, Area, AreaPatch, AreaSummary, MoveArea, NewArea, SearchQuery};
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::http::extract::{Auth, Json, Path, Query};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(roots))
+        .routes(routes!(search, create))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(children))
+        .routes(routes!(move_area))
+}
+
+/// The top areas you may browse.
+#[utoipa::path(get, path = "/api/v1/areas/roots", tag = "areas", responses((status = 200, body = Vec<AreaSummary>)))]
+async fn roots(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+) -> AppResult<axum::Json<Vec<AreaSummary>>> {
+    Ok(axum::Json(areas::roots(&s.db, &ctx).await?))
+}
+
+/// Search areas by name or code within your scope.
+#[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(SearchQuery),
+    responses((status = 200, body = Vec<AreaSummary>)))]
+async fn search(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<SearchQuery>,
+) -> AppResult<axum::Json<Vec<AreaSummary>>> {
+    Ok(axum::Json(areas::search(&s.db, &ctx, &q).await?))
+}
+
+/// Create an area under a parent (system or street admin).
+#[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = NewArea,
+    responses((status = 201, body = Area), (status = 409, description = "code in use"), (status = 422)))]
+async fn create(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Json(input): Json<NewArea>,
+) -> AppResult<(StatusCode, axum::Json<Area>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(areas::create(&s.db, &ctx, input).await?),
+    ))
+}
+
+/// One area with its boundary and path.
+#[utoipa::path(get, path = "/api/v1/areas/{id}", tag = "areas", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Area), (status = 404)))]
+async fn get(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Area>> {
+    Ok(axum::Json(areas::get(&s.db, &ctx, id).await?))
+}
+
+/// Edit name, code or boundary (send the version you read).
+#[utoipa::path(patch, path = "/api/v1/areas/{id}", tag = "areas", params(("id" = Uuid, Path)), request_body = AreaPatch,
+    responses((status = 200, body = Area), (status = 409, description = "stale version")))]
+async fn update(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(p): Json<AreaPatch>,
+) -> AppResult<axum::Json<Area>> {
+    Ok(axum::Json(areas::update(&s.db, &ctx, id, p).await?))
+}
+
+/// Delete a leaf area nobody refers to.
+#[utoipa::path(delete, path = "/api/v1/areas/{id}", tag = "areas", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 409, description = "has children or references")))]
+async fn delete(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    areas::delete(&s.db, &ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The children of an area.
+#[utoipa::path(get, path = "/api/v1/areas/{id}/children", tag = "areas", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<AreaSummary>)))]
+async fn children(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Vec<AreaSummary>>> {
+    Ok(axum::Json(areas::children(&s.db, &ctx, id).await?))
+}
+
+/// Move an area (and its subtree) under a new parent of the right kind.
+#[utoipa::path(post, path = "/api/v1/areas/{id}/move", tag = "areas", params(("id" = Uuid, Path)), request_body = MoveArea,
+    responses((status = 200, body = Area)))]
+async fn move_area(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(m): Json<MoveArea>,
+) -> AppResult<axum::Json<Area>> {
+    Ok(axum::Json(areas::move_to(&s.db, &ctx, id, m).await?))
+}

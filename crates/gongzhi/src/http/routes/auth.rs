@@ -1,0 +1,114 @@
+//! Sign-in, sign-out, the current user and password changes.
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::auth::{self, LoginResult, Me};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, Msg};
+use crate::http::extract::{AuthAny, Json, ReqMeta, SESSION_COOKIE};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+fn session_cookie(token: &str, max_age_s: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Sign in with username and password. Sets the session cookie and returns the token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResult), (status = 401, description = "wrong credentials"),
+              (status = 423, description = "locked"), (status = 429, description = "rate limited")))]
+async fn login(
+    State(state): State<AppState>,
+    meta: ReqMeta,
+    Json(req): Json<LoginRequest>,
+) -> AppResult<Response> {
+    if req.username.trim().is_empty() || req.password.is_empty() {
+        let mut errs = crate::error::FieldErrors::new();
+        if req.username.trim().is_empty() {
+            errs.insert(
+                "username".into(),
+                Msg::new("请输入用户名", "Enter the username"),
+            );
+        }
+        if req.password.is_empty() {
+            errs.insert(
+                "password".into(),
+                Msg::new("请输入密码", "Enter the password"),
+            );
+        }
+        return Err(AppError::Validation(errs));
+    }
+    let res = auth::login(&state, &meta.origin(), &req.username, &req.password).await?;
+    let max_age = state.settings.session_absolute_hours as i64 * 3600;
+    let mut resp = axum::Json(&res).into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&res.token, max_age));
+    Ok(resp)
+}
+
+/// Sign out: the session ends and the cookie is cleared.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+async fn logout(
+    State(state): State<AppState>,
+    AuthAny(ctx, token): AuthAny,
+) -> AppResult<Response> {
+    auth::logout(&state, &ctx, &token).await?;
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie("", 0));
+    Ok(resp)
+}
+
+/// The signed-in user with their grants.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me)))]
+async fn me(State(state): State<AppState>, AuthAny(ctx, _): AuthAny) -> AppResult<axum::Json<Me>> {
+    match ctx.principal.user_id {
+        Some(id) => Ok(axum::Json(auth::me(&state.db, id).await?)),
+        None => Ok(axum::Json(Me {
+            id: ctx.principal.token_id.unwrap_or_default(),
+            username: ctx.principal.name.clone(),
+            display_name: ctx.principal.name.clone(),
+            must_change_password: false,
+            grants: auth::grants_of(&state.db, None, ctx.principal.token_id).await?,
+        })),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+/// Change your own password (also the forced change after first login).
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 422, description = "policy not met or wrong current password")))]
+async fn change_password(
+    State(state): State<AppState>,
+    AuthAny(ctx, _): AuthAny,
+    Json(req): Json<PasswordChange>,
+) -> AppResult<StatusCode> {
+    auth::change_password(&state, &ctx, &req.old_password, &req.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

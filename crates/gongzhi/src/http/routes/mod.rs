@@ -1,0 +1,39 @@
+//! HTTP routes, one module per capability. Each handler is registered together with its OpenAPI
+//! description (utoipa), so `/api/openapi.json` always covers every route.
+pub mod admin;
+pub mod areas;
+pub mod audit;
+pub mod auth;
+pub mod ops;
+pub mod party;
+
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::AppState;
+
+/// Paging query: `?page=1&page_size=20` (page_size 1–200).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> u64 {
+        self.page.unwrap_or(1).clamp(1, 1_000_000)
+    }
+    pub fn page_size(&self) -> u64 {
+        self.page_size.unwrap_or(20).clamp(1, 200)
+    }
+}
+
+/// All `/api/v1` routes with their OpenAPI descriptions.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(areas::router())
+        .merge(party::router())
+        .merge(admin::router())
+        .merge(audit::router())
+}

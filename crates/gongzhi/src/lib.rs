@@ -1,0 +1,18 @@
+//! gongzhi (共治) — urban community governance.
+//!
+//! Layers, top to bottom (see `docs/architecture.md`):
+//! - [`http`]: routes, extractors (current principal + scope), one error type → JSON, OpenAPI;
+//! - [`app`]: services per capability; every query takes the caller's scope; audit written here;
+//! - [`domain`]: newtypes that validate on parse, rules; no IO;
+//! - [`store`]: connection, migrations, small SQL helpers; one code path for SQLite and PostgreSQL.
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod store;
+
+pub use config::Settings;
+pub use error::{AppError, AppResult};
