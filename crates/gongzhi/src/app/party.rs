@@ -417,14 +417,16 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: PartyOrgPatch) -> AppRe
         changed.push("linked_area_ids");
     }
     let parent = match cur.parent_id {
-        Some(pid) => store::fetch_opt::<OrgRow, _>(
-            db,
-            &format!(
+        Some(pid) => {
+            store::fetch_opt::<OrgRow, _>(
+                db,
+                &format!(
                 "SELECT {COLS} FROM party_orgs o JOIN areas a ON a.id = o.area_id WHERE o.id = $1"
             ),
-            vec![pid.into()],
-        )
-        .await?,
+                vec![pid.into()],
+            )
+            .await?
+        }
         None => None,
     };
     check_shape(

@@ -1,1 +1,15 @@
+//! The integration suite: one test binary, a real server on 127.0.0.1:0 per test, a fresh
+//! database per test. SQLite by default; PostgreSQL when `GONGZHI_TEST_DATABASE_URL` is set
+//! (e.g. `postgres://postgres@127.0.0.1:5432/postgres`): each test gets its own database, copied
+//! from a template made once per run.
+mod helpers;
 
+mod admin;
+mod areas;
+mod audit;
+mod auth;
+mod browser;
+mod errors;
+mod instances;
+mod party;
+mod scope;

@@ -1,0 +1,118 @@
+// A small fetch wrapper for the gongzhi JSON API.
+// - sends Accept-Language matching the UI, the session token (Bearer) and the cookie
+// - turns every error into ApiError {status, code, message, fields}
+// - 401 → login page (keeps the intended path), 403 password_change_required → change password
+import { ElMessage } from 'element-plus'
+import { currentLang, t } from '../i18n'
+
+const TOKEN_KEY = 'gongzhi_token'
+
+export class ApiError extends Error {
+  constructor(status, code, message, fields, requestId) {
+    super(message)
+    this.status = status
+    this.code = code
+    this.fields = fields || {}
+    this.requestId = requestId
+  }
+}
+
+const hooks = {
+  onUnauthorized: () => {},
+  onPasswordChangeRequired: () => {},
+}
+export function setHttpHooks(h) {
+  Object.assign(hooks, h)
+}
+
+export function setToken(token) {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token)
+  else sessionStorage.removeItem(TOKEN_KEY)
+}
+export function getToken() {
+  return sessionStorage.getItem(TOKEN_KEY)
+}
+
+function buildUrl(path, query) {
+  let url = path.startsWith('/api/') ? path : '/api/v1' + path
+  if (query) {
+    const qs = new URLSearchParams()
+    for (const [k, v] of Object.entries(query)) {
+      if (v === undefined || v === null || v === '') continue
+      qs.append(k, String(v))
+    }
+    const s = qs.toString()
+    if (s) url += (url.includes('?') ? '&' : '?') + s
+  }
+  return url
+}
+
+/**
+ * request('GET', '/areas/roots')
+ * options: { query, body, silent (no toast), noRedirect (do not jump to /login on 401) }
+ */
+export async function request(method, path, options = {}) {
+  const { query, body, silent = false, noRedirect = false } = options
+  const headers = {
+    Accept: 'application/json',
+    'Accept-Language': currentLang() === 'en' ? 'en' : 'zh-CN',
+  }
+  const token = getToken()
+  if (token) headers.Authorization = `Bearer ${token}`
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+
+  let res
+  try {
+    res = await fetch(buildUrl(path, query), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    })
+  } catch (e) {
+    const err = new ApiError(0, 'network', t('error.network'))
+    if (!silent) ElMessage.error({ message: err.message, grouping: true })
+    throw err
+  }
+
+  if (res.status === 204) return null
+  const text = await res.text()
+  let data = null
+  if (text) {
+    try {
+      data = JSON.parse(text)
+    } catch {
+      data = null
+    }
+  }
+  if (res.ok) return data
+
+  const e = (data && data.error) || {}
+  const err = new ApiError(
+    res.status,
+    e.code || 'http_' + res.status,
+    e.message || t('error.unknown', { status: res.status }),
+    e.fields,
+    res.headers.get('x-request-id'),
+  )
+
+  if (res.status === 401 && !noRedirect) {
+    setToken(null)
+    hooks.onUnauthorized(err)
+    if (!silent) ElMessage.warning({ message: err.message || t('error.sessionExpired'), grouping: true })
+    throw err
+  }
+  if (res.status === 403 && err.code === 'auth.password_change_required') {
+    hooks.onPasswordChangeRequired(err)
+    throw err
+  }
+  if (!silent) ElMessage.error({ message: err.message, grouping: true })
+  throw err
+}
+
+export const http = {
+  get: (p, query, o = {}) => request('GET', p, { ...o, query }),
+  post: (p, body, o = {}) => request('POST', p, { ...o, body }),
+  patch: (p, body, o = {}) => request('PATCH', p, { ...o, body }),
+  del: (p, o = {}) => request('DELETE', p, o),
+}

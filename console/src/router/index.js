@@ -1,0 +1,55 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { auth } from '../stores/auth'
+import MainLayout from '../layouts/MainLayout.vue'
+import LoginView from '../views/LoginView.vue'
+import { markRaw } from 'vue'
+import { HomeFilled, MapLocation, Flag, User, Key, Document, Reading } from '@element-plus/icons-vue'
+
+// meta.roles: the menu item and the route are only for these roles.
+// meta.menu: shown in the side menu (order = array order).
+export const appRoutes = [
+  { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: 'menu.home', icon: markRaw(HomeFilled), menu: true } },
+  { path: 'areas', name: 'areas', component: () => import('../views/AreasView.vue'), meta: { title: 'menu.areas', icon: markRaw(MapLocation), menu: true, testid: 'menu-areas' } },
+  { path: 'party-orgs', name: 'party-orgs', component: () => import('../views/PartyOrgsView.vue'), meta: { title: 'menu.partyOrgs', icon: markRaw(Flag), menu: true, testid: 'menu-party-orgs' } },
+  { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'menu.users', icon: markRaw(User), menu: true, roles: ['system_admin'], testid: 'menu-users' } },
+  { path: 'tokens', name: 'tokens', component: () => import('../views/TokensView.vue'), meta: { title: 'menu.tokens', icon: markRaw(Key), menu: true, roles: ['system_admin'], testid: 'menu-tokens' } },
+  { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'menu.audit', icon: markRaw(Document), menu: true, roles: ['system_admin', 'street_admin'], testid: 'menu-audit' } },
+  { path: 'api-docs', name: 'api-docs', component: () => import('../views/ApiDocsView.vue'), meta: { title: 'menu.apiDocs', icon: markRaw(Reading), menu: true, testid: 'menu-api-docs' } },
+  { path: 'me/password', name: 'my-password', component: () => import('../views/ChangePasswordView.vue'), meta: { title: 'password.title' } },
+]
+
+const router = createRouter({
+  history: createWebHistory('/'),
+  routes: [
+    { path: '/login', name: 'login', component: LoginView, meta: { public: true, title: 'login.title' } },
+    {
+      path: '/change-password',
+      name: 'change-password',
+      component: () => import('../views/ChangePasswordView.vue'),
+      meta: { forced: true, title: 'password.forcedTitle' },
+    },
+    { path: '/', component: MainLayout, children: appRoutes },
+    { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('../views/NotFoundView.vue'), meta: { public: true } },
+  ],
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+export function canSee(route) {
+  const roles = route.meta?.roles
+  return !roles || auth.hasRole(...roles)
+}
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) {
+    // A signed-in user opening /login goes straight in.
+    if (to.name === 'login' && auth.me && auth.state.checked && !auth.me.must_change_password) return { path: '/' }
+    return true
+  }
+  if (!auth.state.checked || !auth.me) await auth.load()
+  if (!auth.me) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  if (auth.me.must_change_password && to.name !== 'change-password') return { name: 'change-password' }
+  if (!canSee(to)) return { path: '/' }
+  return true
+})
+
+export default router

@@ -1,0 +1,98 @@
+import { t } from '../i18n'
+
+const shanghai = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Shanghai',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+})
+
+/** RFC 3339 (UTC) → "2026-11-27 21:20:00" in Asia/Shanghai (same in both languages). */
+export function formatTime(value, withSeconds = true) {
+  if (!value) return ''
+  const d = new Date(value)
+  if (Number.isNaN(d.getTime())) return String(value)
+  const p = Object.fromEntries(shanghai.formatToParts(d).map((x) => [x.type, x.value]))
+  const time = withSeconds ? `${p.hour}:${p.minute}:${p.second}` : `${p.hour}:${p.minute}`
+  return `${p.year}-${p.month}-${p.day} ${time}`
+}
+
+/** "2026-11-27" (a day in Beijing) → RFC 3339 UTC instant of its start (or end). */
+/** `end`: the start of the next day (the server's `to` is exclusive). */
+export function shanghaiDayBoundary(day, end = false) {
+  if (!day) return undefined
+  const d = new Date(`${day}T00:00:00+08:00`)
+  if (end) d.setTime(d.getTime() + 24 * 3600 * 1000)
+  return d.toISOString().replace('.000Z', 'Z')
+}
+
+export const ROLES = [
+  'system_admin', 'street_admin', 'community_worker', 'grid_worker', 'building_leader',
+  'party_secretary', 'department_handler', 'work_unit_contact', 'volunteer', 'resident',
+]
+export const roleLabel = (r) => (r ? t('role.' + r) : '')
+
+export const AREA_KINDS = ['city', 'district', 'street', 'community', 'grid', 'building']
+export const areaKindLabel = (k) => (k ? t('areaKind.' + k) : '')
+export function nextAreaKind(kind) {
+  const i = AREA_KINDS.indexOf(kind)
+  return i >= 0 && i < AREA_KINDS.length - 1 ? AREA_KINDS[i + 1] : null
+}
+export function parentAreaKind(kind) {
+  const i = AREA_KINDS.indexOf(kind)
+  return i > 0 ? AREA_KINDS[i - 1] : null
+}
+/** grids and buildings have codes extending their parent's code */
+export const isSubCodeKind = (k) => k === 'grid' || k === 'building'
+// Element Plus tag types per area kind, so levels are told apart at a glance.
+export const AREA_KIND_TAG = {
+  city: 'danger', district: 'warning', street: 'primary', community: 'success', grid: 'info', building: '',
+}
+
+export const PARTY_KINDS = [
+  'street_committee', 'community_branch', 'grid_branch', 'building_group', 'unit', 'industry', 'regional',
+]
+export const PARTY_CHAIN = ['street_committee', 'community_branch', 'grid_branch', 'building_group']
+export const partyKindLabel = (k) => (k ? t('partyKind.' + k) : '')
+export const partyKindHasLinks = (k) => k === 'unit' || k === 'industry' || k === 'regional'
+export function nextPartyKind(kind) {
+  const i = PARTY_CHAIN.indexOf(kind)
+  if (i >= 0 && i < PARTY_CHAIN.length - 1) return PARTY_CHAIN[i + 1]
+  return 'unit'
+}
+export const PARTY_KIND_TAG = {
+  street_committee: 'danger', community_branch: 'warning', grid_branch: 'success', building_group: 'info',
+  unit: 'primary', industry: 'primary', regional: 'primary',
+}
+
+export function grantLabel(g) {
+  return g.area_name ? `${roleLabel(g.role)} · ${g.area_name}` : roleLabel(g.role)
+}
+
+// Area code rules (mirror of the server's check_code): [length, digits inherited from the parent, own end]
+const CODE_RULES = {
+  city: [12, 0, 4], district: [12, 4, 6], street: [12, 6, 9], community: [12, 9, 12], grid: [15, 12, 15], building: [18, 15, 18],
+}
+/** Returns an error message, or '' when `code` is valid for `kind` under a parent with `parentCode`. */
+export function checkAreaCode(kind, code, parentCode) {
+  const rule = CODE_RULES[kind]
+  if (!code) return t('areas.codeRequired')
+  if (!/^\d+$/.test(code)) return t('areas.codeDigits')
+  if (!rule) return ''
+  const [len, prefixLen, ownEnd] = rule
+  if (isSubCodeKind(kind)) {
+    if (parentCode && !code.startsWith(parentCode)) return t('areas.codePrefix', { prefix: parentCode })
+    if (code.length !== len) return t('areas.codeSub3', { n: len })
+    return ''
+  }
+  if (code.length !== len) return t('areas.code12')
+  if (/[^0]/.test(code.slice(ownEnd))) return t('areas.codeZeros')
+  if (/^0+$/.test(code.slice(prefixLen, ownEnd))) return t('areas.codeOwnZero')
+  if (parentCode && prefixLen && code.slice(0, prefixLen) !== parentCode.slice(0, prefixLen))
+    return t('areas.codeParentPrefix', { n: prefixLen, prefix: parentCode.slice(0, prefixLen) })
+  return ''
+}

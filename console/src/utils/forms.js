@@ -1,0 +1,47 @@
+import { reactive, nextTick } from 'vue'
+import { ElMessage } from 'element-plus'
+
+/**
+ * Server-side field errors for an el-form: bind `:error="serverErrors.errors.name"`
+ * on each el-form-item, call `apply(err)` in the catch.
+ */
+export function useServerErrors() {
+  const errors = reactive({})
+  function clear() {
+    for (const k of Object.keys(errors)) delete errors[k]
+  }
+  async function apply(err, { toast = true } = {}) {
+    clear()
+    await nextTick()
+    if (err && err.fields) Object.assign(errors, err.fields)
+    if (toast && err && err.message && err.status !== 401) ElMessage.error({ message: err.message, grouping: true })
+  }
+  return { errors, clear, apply }
+}
+
+/** Copy text; works on plain http too (navigator.clipboard needs a secure context). */
+export async function copyText(text) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text)
+      return true
+    }
+  } catch {
+    /* fall back below */
+  }
+  const ta = document.createElement('textarea')
+  ta.value = text
+  ta.setAttribute('readonly', '')
+  ta.style.position = 'fixed'
+  ta.style.opacity = '0'
+  document.body.appendChild(ta)
+  ta.select()
+  let ok = false
+  try {
+    ok = document.execCommand('copy')
+  } catch {
+    ok = false
+  }
+  document.body.removeChild(ta)
+  return ok
+}

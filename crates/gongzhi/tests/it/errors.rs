@@ -1,0 +1,324 @@
+//! HTTP conventions: one error shape in two languages, no 5xx on bad input, headers, ops routes.
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn assert_shape(r: &Resp) {
+    assert!(r.body["error"]["code"].is_string(), "{}", r.text);
+    assert!(r.body["error"]["message"].is_string(), "{}", r.text);
+    assert!(r.body["error"]["fields"].is_object(), "{}", r.text);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_4xx_in_one_shape_never_a_5xx() {
+    let app = spawn_app().await;
+    let a = app.admin().await;
+    let http = reqwest::Client::new();
+    let tok = a.token.clone().unwrap();
+    let send = |method: reqwest::Method, path: &str, ctype: Option<&str>, body: Vec<u8>| {
+        let mut req = http
+            .request(method, format!("{}{path}", app.base))
+            .bearer_auth(&tok)
+            .body(body);
+        if let Some(c) = ctype {
+            req = req.header("content-type", c.to_string());
+        }
+        req.send()
+    };
+    let cases: Vec<(reqwest::Method, &str, Option<&str>, Vec<u8>, u16, &str)> = vec![
+        (
+            reqwest::Method::POST,
+            "/api/v1/areas",
+            Some("application/json"),
+            b"{not json".to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/areas",
+            Some("application/json"),
+            br#"{"kind": 5, "name": []}"#.to_vec(),
+            422,
+            "validation",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/areas",
+            Some("application/json"),
+            br#"{"kind":"grid","name":"x","code":"1","surprise":1}"#.to_vec(),
+            422,
+            "validation",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/areas",
+            Some("text/plain"),
+            b"hello".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/areas",
+            None,
+            vec![],
+            400,
+            "bad_request",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/areas",
+            Some("application/json"),
+            vec![b' '; 2 * 1024 * 1024],
+            413,
+            "payload_too_large",
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/v1/areas/00000000-0000-0000-0000-000000000000",
+            None,
+            vec![],
+            404,
+            "not_found",
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/v1/areas/%E4%BD%A0%E5%A5%BD",
+            None,
+            vec![],
+            404,
+            "not_found",
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/v1/no/such/route",
+            None,
+            vec![],
+            404,
+            "not_found",
+        ),
+        (
+            reqwest::Method::DELETE,
+            "/api/v1/areas/roots",
+            None,
+            vec![],
+            405,
+            "method_not_allowed",
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/v1/users?page=-1",
+            None,
+            vec![],
+            422,
+            "validation",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            Some("application/json"),
+            br#"{"username":"admin"}"#.to_vec(),
+            422,
+            "validation",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            Some("application/json"),
+            br#"{"username":"","password":""}"#.to_vec(),
+            422,
+            "validation",
+        ),
+    ];
+    for (m, path, ctype, body, status, code) in cases {
+        let r = send(m.clone(), path, ctype, body).await.unwrap();
+        let got = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(got, status, "{m} {path}: {text}");
+        assert_eq!(v["error"]["code"], code, "{m} {path}: {text}");
+    }
+    // Nothing was created by any of that.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'area.create'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn messages_are_chinese_by_default_and_english_on_request() {
+    let app = spawn_app().await;
+    let zh = app.anon().get("/api/v1/me").await;
+    assert_eq!(zh.status, StatusCode::UNAUTHORIZED);
+    assert_shape(&zh);
+    assert_eq!(zh.body["error"]["message"], "请先登录");
+    let en = Client {
+        lang: "en",
+        ..app.anon()
+    }
+    .get("/api/v1/me")
+    .await;
+    assert_eq!(en.body["error"]["message"], "Please sign in");
+    let a = Client {
+        lang: "en-US,en;q=0.9",
+        ..app.admin().await
+    };
+    let chaoyang = app.area_id("130602001001").await;
+    let r = a
+        .post(
+            "/api/v1/areas",
+            json!({"parent_id": chaoyang, "kind": "grid", "name": "", "code": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["error"]["fields"]["name"], "Must not be empty");
+    assert_eq!(
+        r.body["error"]["fields"]["code"],
+        "The code must be digits only"
+    );
+}
+
+#[tokio::test]
+async fn html_is_stored_as_text() {
+    let app = spawn_app().await;
+    let a = app.admin().await;
+    let chaoyang = app.area_id("130602001001").await;
+    let name = "<script>alert(1)</script>网格";
+    let r = a
+        .post(
+            "/api/v1/areas",
+            json!({"parent_id": chaoyang, "kind": "grid", "name": name, "code": "130602001001066"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.body["name"], name);
+    assert!(r
+        .headers
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+}
+
+#[tokio::test]
+async fn every_response_has_a_request_id_and_security_headers() {
+    let app = spawn_app().await;
+    let c = app.anon();
+    for path in ["/api/v1/me", "/healthz", "/", "/areas/some/deep/link"] {
+        let r = c.get(path).await;
+        let h = &r.headers;
+        assert!(h.get("x-request-id").is_some(), "{path}");
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(h.get("x-frame-options").unwrap(), "DENY");
+        assert!(h
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'"));
+    }
+    let r = c.get("/api/v1/me").await;
+    assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
+    // A caller's own request id is echoed.
+    let r = reqwest::Client::new()
+        .get(format!("{}/healthz", app.base))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("x-request-id").unwrap(), "abc-123");
+}
+
+#[tokio::test]
+async fn console_is_served_with_spa_fallback_and_immutable_assets() {
+    let app = spawn_app().await;
+    let c = app.anon();
+    let r = c.get("/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.text.contains("<div id=\"app\""),
+        "{}",
+        &r.text[..r.text.len().min(300)]
+    );
+    let deep = c.get("/areas").await;
+    assert_eq!(deep.status, StatusCode::OK);
+    assert_eq!(deep.text, r.text);
+    let asset = r
+        .text
+        .split("src=\"/assets/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("an asset");
+    let a = reqwest::get(format!("{}/assets/{asset}", app.base))
+        .await
+        .unwrap();
+    assert_eq!(a.status(), StatusCode::OK);
+    assert!(a
+        .headers()
+        .get("cache-control")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_and_openapi() {
+    let app = spawn_app().await;
+    let c = app.anon();
+    assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
+    let r = c.get("/readyz").await;
+    assert_eq!(r.body["database"], "ok");
+    let _ = app.admin().await.get("/api/v1/areas/roots").await;
+    let m = c.get("/metrics").await;
+    assert!(
+        m.text.contains("gongzhi_http_requests_total{"),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains("route=\"/api/v1/areas/roots\""));
+    assert!(m
+        .text
+        .contains("gongzhi_http_request_duration_seconds_bucket"));
+    assert!(m.text.contains("gongzhi_db_pool_connections"));
+
+    let spec = c.get("/api/openapi.json").await.body;
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = spec["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/me/password",
+        "/api/v1/areas",
+        "/api/v1/areas/roots",
+        "/api/v1/areas/{id}",
+        "/api/v1/areas/{id}/children",
+        "/api/v1/areas/{id}/move",
+        "/api/v1/party-orgs",
+        "/api/v1/party-orgs/roots",
+        "/api/v1/party-orgs/{id}",
+        "/api/v1/party-orgs/{id}/children",
+        "/api/v1/party-orgs/{id}/move",
+        "/api/v1/users",
+        "/api/v1/users/{id}",
+        "/api/v1/users/{id}/reset-password",
+        "/api/v1/users/{id}/grants",
+        "/api/v1/grants/{id}",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{id}/revoke",
+        "/api/v1/audit",
+    ] {
+        assert!(paths.contains_key(p), "OpenAPI lacks {p}");
+    }
+    assert_eq!(
+        paths.len(),
+        22,
+        "every /api/v1 route is documented here: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+}

@@ -1,0 +1,342 @@
+//! `spawn_app()`: a migrated database with the demo city (small), and a real server on port 0.
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use gongzhi::app::AppState;
+use gongzhi::config::Settings;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub const DEMO_PASSWORD: &str = gongzhi::app::demo::DEMO_PASSWORD;
+pub const ADMIN_PASSWORD: &str = "Guanli#Test2026";
+/// Small demo: enough for two districts' streets and several communities.
+pub const TEST_HOUSEHOLDS: u32 = 6000;
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+pub fn pg_admin_url() -> Option<String> {
+    std::env::var("GONGZHI_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+fn with_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let cut = base
+        .rfind('/')
+        .filter(|i| *i > "postgres://".len())
+        .unwrap_or(base.len());
+    format!("{}/{name}{query}", &base[..cut])
+}
+
+/// What the template was built from, so tests can copy it.
+enum Template {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+static TEMPLATE: OnceLock<Template> = OnceLock::new();
+static TEMPLATE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn base_settings(url: &str, dir: &std::path::Path) -> Settings {
+    let mut s = Settings::for_database(url, dir);
+    s.admin_password = Some(ADMIN_PASSWORD.into());
+    s.master_key = Some("11".repeat(32));
+    s.db_max_connections = if url.starts_with("sqlite") { 4 } else { 5 };
+    s
+}
+
+/// Builds the template once per process, on a thread of its own (it needs its own runtime).
+fn template() -> &'static Template {
+    if let Some(t) = TEMPLATE.get() {
+        return t;
+    }
+    let _g = TEMPLATE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = TEMPLATE.get() {
+        return t;
+    }
+    let t = std::thread::spawn(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            match pg_admin_url() {
+                Some(admin) => {
+                    let name = format!("gz_tpl_{}", std::process::id());
+                    let db = gongzhi::store::connect_url(&admin, 1)
+                        .await
+                        .expect("connect to GONGZHI_TEST_DATABASE_URL");
+                    use sea_orm::ConnectionTrait;
+                    // Leftovers of earlier runs.
+                    #[derive(sea_orm::FromQueryResult)]
+                    struct N {
+                        datname: String,
+                    }
+                    let old: Vec<N> = gongzhi::store::fetch_all(
+                        &db,
+                        "SELECT datname FROM pg_database WHERE datname LIKE 'gz\\_t%'",
+                        vec![],
+                    )
+                    .await
+                    .unwrap_or_default();
+                    for n in old {
+                        let _ = db
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                                n.datname
+                            ))
+                            .await;
+                    }
+                    db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                        .await
+                        .expect("create template db");
+                    let url = with_db_name(&admin, &name);
+                    build_template(&url).await;
+                    Template::Postgres(name)
+                }
+                None => {
+                    let dir = std::env::temp_dir()
+                        .join(format!("gongzhi-test-tpl-{}", std::process::id()));
+                    let _ = std::fs::remove_dir_all(&dir);
+                    std::fs::create_dir_all(&dir).unwrap();
+                    let file = dir.join("template.db");
+                    build_template(&format!("sqlite://{}?mode=rwc", file.display())).await;
+                    Template::Sqlite(file)
+                }
+            }
+        })
+    })
+    .join()
+    .expect("template thread");
+    let _ = TEMPLATE.set(t);
+    TEMPLATE.get().unwrap()
+}
+
+async fn build_template(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = base_settings(url, dir.path());
+    let (state, _) = gongzhi::http::build_state(settings)
+        .await
+        .expect("template state");
+    gongzhi::app::demo::run(
+        &state.db,
+        &gongzhi::app::demo::DemoOptions {
+            households: TEST_HOUSEHOLDS,
+            seed: 7,
+        },
+    )
+    .await
+    .expect("demo");
+    if url.starts_with("sqlite") {
+        use sea_orm::ConnectionTrait;
+        state
+            .db
+            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+            .unwrap();
+    }
+    state.db.close_by_ref().await.ok();
+}
+
+/// A fresh database copied from the template, and its URL.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    match template() {
+        Template::Sqlite(file) => {
+            let target = dir.join("gongzhi.db");
+            std::fs::copy(file, &target).unwrap();
+            format!("sqlite://{}?mode=rwc", target.display())
+        }
+        Template::Postgres(tpl) => {
+            let admin = pg_admin_url().unwrap();
+            let name = format!("gz_t_{}", uuid::Uuid::now_v7().simple());
+            let db = gongzhi::store::connect_url(&admin, 1).await.unwrap();
+            use sea_orm::ConnectionTrait;
+            db.execute_unprepared(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{tpl}\""))
+                .await
+                .expect("create test db");
+            db.close().await.ok();
+            with_db_name(&admin, &name)
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server with settings adjusted by `f`.
+pub async fn spawn_app_with(f: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let mut settings = base_settings(&url, dir.path());
+    f(&mut settings);
+    let (state, _) = gongzhi::http::build_state(settings).await.expect("state");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let st = state.clone();
+    tokio::spawn(async move {
+        gongzhi::http::serve(st, "127.0.0.1:0".parse().unwrap(), |a| {
+            let _ = tx.send(a);
+        })
+        .await
+        .unwrap();
+    });
+    let addr = rx.await.unwrap();
+    TestApp {
+        base: format!("http://{addr}"),
+        state,
+        _dir: dir,
+    }
+}
+
+/// A client for one user (bearer token) or anonymous.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub token: Option<String>,
+    pub lang: &'static str,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Client {
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("Accept-Language", self.lang);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.send(Method::POST, path, Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(Method::DELETE, path, None).await
+    }
+}
+
+impl TestApp {
+    pub fn anon(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::new(),
+            token: None,
+            lang: "zh-CN",
+        }
+    }
+
+    /// Signs in and returns a client carrying the token.
+    pub async fn login(&self, username: &str, password: &str) -> Client {
+        let c = self.anon();
+        let r = c
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "login {username}: {}", r.text);
+        Client {
+            token: r.body["token"].as_str().map(str::to_string),
+            ..c
+        }
+    }
+
+    pub async fn admin(&self) -> Client {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    pub async fn demo_user(&self, username: &str) -> Client {
+        self.login(username, DEMO_PASSWORD).await
+    }
+
+    /// The id of the area with this code.
+    pub async fn area_id(&self, code: &str) -> String {
+        #[derive(sea_orm::FromQueryResult)]
+        struct I {
+            id: uuid::Uuid,
+        }
+        gongzhi::store::fetch_opt::<I, _>(
+            &self.state.db,
+            "SELECT id FROM areas WHERE code = $1",
+            vec![code.to_string().into()],
+        )
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no area {code}"))
+        .id
+        .to_string()
+    }
+
+    /// The first area of a kind under the area with this code (inclusive search by code order).
+    pub async fn first_under(&self, code: &str, kind: &str) -> (String, String) {
+        #[derive(sea_orm::FromQueryResult)]
+        struct I {
+            id: uuid::Uuid,
+            code: String,
+        }
+        let r = gongzhi::store::fetch_opt::<I, _>(
+            &self.state.db,
+            "SELECT id, code FROM areas WHERE kind = $1 AND code LIKE $2 ORDER BY code LIMIT 1",
+            vec![
+                kind.to_string().into(),
+                format!("{}%", code.trim_end_matches('0')).into(),
+            ],
+        )
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {kind} under {code}"));
+        (r.id.to_string(), r.code)
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        gongzhi::store::fetch_i64(&self.state.db, sql, vec![])
+            .await
+            .unwrap()
+    }
+}
+
+/// Codes of the small demo city (seed 7).
+pub const CITY: &str = "130600000000";
+pub const JINGXIU: &str = "130602000000";
+pub const DONGFENG: &str = "130602001000";

@@ -1,0 +1,385 @@
+//! Access by area, route × role × in-scope/out-of-scope.
+//!
+//! Every route that takes an id joins [`ROUTES`]; every role is a demo user with one grant. For
+//! each pair the test calls the route on an object inside the user's grant and on one outside it
+//! (in 莲池区, where no demo user but admin has a grant), and checks:
+//! - outside: always 404 — no data and no hint that it exists;
+//! - inside: the route's expected answer for that role (allowed → the route's own status;
+//!   not allowed → 403).
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use gongzhi::domain::role::{Permission, Role};
+
+/// What a route acts on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Target {
+    Area,
+    PartyOrg,
+}
+
+struct RouteCase {
+    method: Method,
+    /// `{id}` is replaced by the target's id.
+    path: &'static str,
+    target: Target,
+    body: fn(&Ids) -> Option<Value>,
+    /// `None`: every role with a grant may do it.
+    permission: Option<Permission>,
+    /// The status an allowed caller gets (the bodies are built to stop just after the checks).
+    allowed: u16,
+}
+
+struct Ids {
+    target: String,
+    version_bad: i64,
+}
+
+const ROUTES: &[RouteCase] = &[
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/areas/{id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: None,
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/areas/{id}/children",
+        target: Target::Area,
+        body: |_| None,
+        permission: None,
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::PATCH,
+        path: "/api/v1/areas/{id}",
+        target: Target::Area,
+        body: |i| Some(json!({"version": i.version_bad})),
+        permission: Some(Permission::EditAreas),
+        allowed: 409,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/areas/{id}/move",
+        target: Target::Area,
+        body: |i| Some(json!({"new_parent_id": i.target, "version": i.version_bad})),
+        permission: Some(Permission::EditAreas),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::DELETE,
+        path: "/api/v1/areas/{id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: Some(Permission::EditAreas),
+        allowed: 409,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/areas",
+        target: Target::Area,
+        body: |i| Some(json!({"parent_id": i.target, "kind": "building", "name": "", "code": "x"})),
+        permission: Some(Permission::EditAreas),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/areas?under={id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: None,
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/party-orgs/{id}",
+        target: Target::PartyOrg,
+        body: |_| None,
+        permission: None,
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/party-orgs/{id}/children",
+        target: Target::PartyOrg,
+        body: |_| None,
+        permission: None,
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::PATCH,
+        path: "/api/v1/party-orgs/{id}",
+        target: Target::PartyOrg,
+        body: |i| Some(json!({"version": i.version_bad})),
+        permission: Some(Permission::EditPartyOrgs),
+        allowed: 409,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/party-orgs/{id}/move",
+        target: Target::PartyOrg,
+        body: |i| Some(json!({"new_parent_id": i.target, "version": i.version_bad})),
+        permission: Some(Permission::EditPartyOrgs),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::DELETE,
+        path: "/api/v1/party-orgs/{id}",
+        target: Target::PartyOrg,
+        body: |_| None,
+        permission: Some(Permission::EditPartyOrgs),
+        allowed: 409,
+    },
+];
+
+/// Routes without an area target: (method, path, body, permission, allowed status).
+const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
+    ("GET", "/api/v1/me", None, 200),
+    ("GET", "/api/v1/areas/roots", None, 200),
+    ("GET", "/api/v1/party-orgs/roots", None, 200),
+    ("GET", "/api/v1/areas?q=1306", None, 200),
+    ("GET", "/api/v1/party-orgs?q=%E5%85%9A", None, 200),
+    ("GET", "/api/v1/audit", Some(Permission::ReadAudit), 200),
+    ("GET", "/api/v1/users", Some(Permission::ManageUsers), 200),
+    (
+        "GET",
+        "/api/v1/users/00000000-0000-7000-8000-000000000000",
+        Some(Permission::ManageUsers),
+        404,
+    ),
+    (
+        "PATCH",
+        "/api/v1/users/00000000-0000-7000-8000-000000000000",
+        Some(Permission::ManageUsers),
+        404,
+    ),
+    ("POST", "/api/v1/users", Some(Permission::ManageUsers), 422),
+    (
+        "POST",
+        "/api/v1/users/00000000-0000-7000-8000-000000000000/reset-password",
+        Some(Permission::ManageUsers),
+        404,
+    ),
+    (
+        "POST",
+        "/api/v1/users/00000000-0000-7000-8000-000000000000/grants",
+        Some(Permission::ManageUsers),
+        404,
+    ),
+    (
+        "DELETE",
+        "/api/v1/grants/00000000-0000-7000-8000-000000000000",
+        Some(Permission::ManageUsers),
+        404,
+    ),
+    ("GET", "/api/v1/tokens", Some(Permission::ManageUsers), 200),
+    ("POST", "/api/v1/tokens", Some(Permission::ManageUsers), 422),
+    (
+        "POST",
+        "/api/v1/tokens/00000000-0000-7000-8000-000000000000/revoke",
+        Some(Permission::ManageUsers),
+        404,
+    ),
+];
+
+/// Demo users, one per role, and the area code of their grant.
+const USERS: &[(&str, Role)] = &[
+    ("admin", Role::SystemAdmin),
+    ("jiedao", Role::StreetAdmin),
+    ("shequ", Role::CommunityWorker),
+    ("wangge", Role::GridWorker),
+    ("louzhang", Role::BuildingLeader),
+    ("shuji", Role::PartySecretary),
+    ("bumen", Role::DepartmentHandler),
+    ("danwei", Role::WorkUnitContact),
+    ("zhiyuan", Role::Volunteer),
+    ("jumin", Role::Resident),
+];
+
+async fn grant_area(app: &TestApp, username: &str) -> Option<uuid::Uuid> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct A {
+        area_id: Option<uuid::Uuid>,
+    }
+    gongzhi::store::fetch_opt::<A, _>(
+        &app.state.db,
+        "SELECT g.area_id FROM grants g JOIN users u ON u.id = g.user_id WHERE u.username = $1",
+        vec![username.to_string().into()],
+    )
+    .await
+    .unwrap()
+    .and_then(|a| a.area_id)
+}
+
+/// A party organisation tied to the area or below it.
+async fn org_under(app: &TestApp, area: uuid::Uuid) -> String {
+    #[derive(sea_orm::FromQueryResult)]
+    struct I {
+        id: uuid::Uuid,
+    }
+    gongzhi::store::fetch_opt::<I, _>(
+        &app.state.db,
+        "SELECT o.id FROM party_orgs o JOIN area_closure c ON c.descendant_id = o.area_id WHERE c.ancestor_id = $1 \
+         ORDER BY c.depth, o.name LIMIT 1",
+        vec![area.into()],
+    )
+    .await
+    .unwrap()
+    .expect("an organisation under the area")
+    .id
+    .to_string()
+}
+
+fn holds(role: Role, perm: Option<Permission>) -> bool {
+    perm.map(|p| p.roles().contains(&role)).unwrap_or(true)
+}
+
+#[tokio::test]
+async fn every_route_for_every_role_in_and_out_of_scope() {
+    let app = spawn_app().await;
+    let outside_area = app.area_id("130606001000").await; // 和平里街道, 莲池区
+    let outside_org = org_under(&app, uuid::Uuid::parse_str(&outside_area).unwrap()).await;
+    let mut failures = vec![];
+    let mut checked = 0;
+    for (username, role) in USERS {
+        let client = if *username == "admin" {
+            app.admin().await
+        } else {
+            app.demo_user(username).await
+        };
+        let inside_area = match grant_area(&app, username).await {
+            Some(a) => a,
+            None => uuid::Uuid::parse_str(&app.area_id("130602001001").await).unwrap(),
+        };
+        let inside_org = org_under(&app, inside_area).await;
+        for route in ROUTES {
+            for (inside, target) in [
+                (
+                    true,
+                    if route.target == Target::Area {
+                        inside_area.to_string()
+                    } else {
+                        inside_org.clone()
+                    },
+                ),
+                (
+                    false,
+                    if route.target == Target::Area {
+                        outside_area.clone()
+                    } else {
+                        outside_org.clone()
+                    },
+                ),
+            ] {
+                if !inside && *role == Role::SystemAdmin {
+                    continue; // nothing is outside a system admin's scope
+                }
+                let ids = Ids {
+                    target: target.clone(),
+                    version_bad: 999_999,
+                };
+                let path = route.path.replace("{id}", &target);
+                let r = client
+                    .send(route.method.clone(), &path, (route.body)(&ids))
+                    .await;
+                let expected = if !inside {
+                    if route.path.contains("?under=") {
+                        200
+                    } else {
+                        404
+                    }
+                } else if holds(*role, route.permission) {
+                    route.allowed
+                } else {
+                    403
+                };
+                checked += 1;
+                let mut ok = r.status.as_u16() == expected;
+                // Out of scope, a search answers 200 with nothing in it.
+                if ok && !inside && route.path.contains("?under=") {
+                    ok = r.body.as_array().map(|a| a.is_empty()).unwrap_or(false);
+                }
+                if !ok {
+                    failures.push(format!(
+                        "{username} ({role:?}) {} {} [{}]: expected {expected}, got {} {}",
+                        route.method,
+                        route.path,
+                        if inside { "in scope" } else { "out of scope" },
+                        r.status,
+                        &r.text[..r.text.len().min(160)]
+                    ));
+                }
+            }
+        }
+        for (method, path, perm, allowed) in GLOBAL_ROUTES {
+            let body = if *method == "GET" || *method == "DELETE" {
+                None
+            } else {
+                Some(json!({}))
+            };
+            let body = match *path {
+                "/api/v1/users" => {
+                    Some(json!({"username": "x", "display_name": "", "password": "p"}))
+                }
+                "/api/v1/tokens" => Some(json!({"name": "", "grants": []})),
+                p if p.ends_with("/grants") => {
+                    Some(json!({"role": "volunteer", "area_id": inside_area}))
+                }
+                p if p.ends_with("/reset-password") => Some(json!({"password": "Good#Pass123"})),
+                _ => body,
+            };
+            let r = client.send(method.parse().unwrap(), path, body).await;
+            let expected = if holds(*role, *perm) { *allowed } else { 403 };
+            checked += 1;
+            if r.status.as_u16() != expected {
+                failures.push(format!(
+                    "{username} ({role:?}) {method} {path}: expected {expected}, got {} {}",
+                    r.status,
+                    &r.text[..r.text.len().min(160)]
+                ));
+            }
+        }
+        // What a user can find is inside their grant.
+        let r = client
+            .get("/api/v1/areas?q=%E5%92%8C%E5%B9%B3%E9%87%8C")
+            .await; // 和平里
+        if *role != Role::SystemAdmin && !r.body.as_array().map(|a| a.is_empty()).unwrap_or(false) {
+            failures.push(format!("{username} found 和平里 by search: {}", r.text));
+        }
+        let roots = client.get("/api/v1/areas/roots").await;
+        if *role != Role::SystemAdmin
+            && roots.body[0]["id"].as_str() != Some(&inside_area.to_string())
+        {
+            failures.push(format!(
+                "{username}'s roots should be their grant area: {}",
+                roots.text
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked > 250, "{checked}");
+}
+
+#[tokio::test]
+async fn a_user_without_grants_sees_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let r = admin.post("/api/v1/users", json!({"username": "lonely", "display_name": "无授权", "password": "Solo#2026pw", "must_change_password": false})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let c = app.login("lonely", "Solo#2026pw").await;
+    assert_eq!(c.get("/api/v1/areas/roots").await.body, json!([]));
+    assert_eq!(c.get("/api/v1/areas?q=1").await.body, json!([]));
+    let city = app.area_id(CITY).await;
+    assert_eq!(
+        c.get(&format!("/api/v1/areas/{city}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
