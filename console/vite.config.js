@@ -36,7 +36,7 @@ export default defineConfig({
     rolldownOptions: {
       output: {
         // Stable, readable vendor chunks (better caching across releases).
-        advancedChunks: {
+        codeSplitting: {
           groups: [
             { name: 'vendor-vue', test: /node_modules[\\/](@vue|vue|vue-router|vue-i18n|@intlify)[\\/]/, priority: 20 },
             { name: 'vendor-element', test: /node_modules[\\/](element-plus|@element-plus|@floating-ui|@vueuse|lodash|lodash-es|dayjs|async-validator|@ctrl|memoize-one|normalize-wheel-es)[\\/]/, priority: 10 },

@@ -7,6 +7,7 @@ export function useLazyTree(api) {
   const treeRef = ref()
   const treeKey = ref(0) // bump to rebuild the whole tree
   const empty = ref(false)
+  const rootIds = ref(new Set()) // ids of the top nodes (the user's scope starts there)
   const treeProps = { label: 'name', isLeaf: (d) => !d.child_count }
 
   let rootsResolve
@@ -20,7 +21,10 @@ export function useLazyTree(api) {
     } catch {
       items = []
     }
-    if (node.level === 0) empty.value = items.length === 0
+    if (node.level === 0) {
+      empty.value = items.length === 0
+      rootIds.value = new Set(items.map((i) => i.id))
+    }
     else node.data.child_count = items.length
     resolve(items)
     if (node.level === 0) rootsResolve()
@@ -95,5 +99,5 @@ export function useLazyTree(api) {
     return item
   }
 
-  return { treeRef, treeKey, treeProps, empty, load, rebuild, reloadChildren, updateNode, removeNode, locate }
+  return { treeRef, treeKey, treeProps, empty, rootIds, load, rebuild, reloadChildren, updateNode, removeNode, locate }
 }

@@ -35,3 +35,4 @@ export function setLang(lang) {
 document.documentElement.lang = currentLang()
 
 export const t = (...args) => i18n.global.t(...args)
+export const te = (key) => i18n.global.te(key, currentLang()) || i18n.global.te(key, 'zh-CN')

@@ -1,4 +1,4 @@
-import { t } from '../i18n'
+import { t, te } from '../i18n'
 
 const shanghai = new Intl.DateTimeFormat('en-CA', {
   timeZone: 'Asia/Shanghai',
@@ -70,7 +70,27 @@ export const PARTY_KIND_TAG = {
 }
 
 export function grantLabel(g) {
-  return g.area_name ? `${roleLabel(g.role)} · ${g.area_name}` : roleLabel(g.role)
+  if (g.area_name) return `${roleLabel(g.role)} · ${g.area_name}`
+  // a grant without an area is system-wide (system admin)
+  return g.role === 'system_admin' && !g.area_id ? `${roleLabel(g.role)} · ${t('users.allAreas')}` : roleLabel(g.role)
+}
+
+// Audit actions and object types the server writes (docs/api.md); unknown ones show as they are.
+export const AUDIT_ACTIONS = [
+  'auth.login', 'auth.logout', 'auth.password_change', 'user.create', 'user.update', 'user.reset_password',
+  'grant.create', 'grant.delete', 'token.create', 'token.revoke', 'area.create', 'area.update', 'area.move',
+  'area.delete', 'party_org.create', 'party_org.update', 'party_org.move', 'party_org.delete', 'demo.load',
+]
+export const AUDIT_OBJECTS = ['session', 'user', 'grant', 'api_token', 'area', 'party_org', 'demo']
+export function auditActionLabel(a) {
+  if (!a) return ''
+  const key = 'audit.actions.' + a.replace(/\./g, '__')
+  return te(key) ? t(key) : a
+}
+export function auditObjectLabel(o) {
+  if (!o) return ''
+  const key = 'audit.objects.' + o
+  return te(key) ? t(key) : o
 }
 
 // Area code rules (mirror of the server's check_code): [length, digits inherited from the parent, own end]
@@ -95,4 +115,25 @@ export function checkAreaCode(kind, code, parentCode) {
   if (parentCode && prefixLen && code.slice(0, prefixLen) !== parentCode.slice(0, prefixLen))
     return t('areas.codeParentPrefix', { n: prefixLen, prefix: parentCode.slice(0, prefixLen) })
   return ''
+}
+
+/**
+ * The next free code for a new `kind` under a parent with `parentCode`, given the codes of the
+ * parent's current children. Returns the bare prefix when no code is left (the user types one).
+ */
+export function nextAreaCode(kind, parentCode, siblingCodes = []) {
+  const rule = CODE_RULES[kind]
+  if (!rule || !parentCode) return ''
+  const [len, prefixLen, ownEnd] = rule
+  const prefix = isSubCodeKind(kind) ? parentCode : parentCode.slice(0, prefixLen)
+  const width = ownEnd - prefixLen
+  let max = 0
+  for (const c of siblingCodes) {
+    if (typeof c !== 'string' || !c.startsWith(prefix) || c.length !== len) continue
+    const n = Number(c.slice(prefixLen, ownEnd))
+    if (Number.isFinite(n) && n > max) max = n
+  }
+  const next = max + 1
+  if (String(next).length > width) return prefix
+  return (prefix + String(next).padStart(width, '0')).padEnd(len, '0')
 }

@@ -70,6 +70,10 @@ pub struct SettingsArgs {
     /// checked against the database again (0 disables) [default: 1000]
     #[arg(long, env = "GONGZHI_AUTH_CACHE_MS", global = true)]
     pub auth_cache_ms: Option<String>,
+    /// Milliseconds this instance may reuse area-tree reads (children, ancestors) before reading
+    /// the database again; its own changes clear them at once (0 disables) [default: 1000]
+    #[arg(long, env = "GONGZHI_TREE_CACHE_MS", global = true)]
+    pub tree_cache_ms: Option<String>,
     /// Log format: `json` or `text` [default: json]
     #[arg(long, env = "GONGZHI_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
@@ -94,6 +98,7 @@ struct FileSettings {
     audit_retention_days: Option<u32>,
     db_max_connections: Option<u32>,
     auth_cache_ms: Option<u64>,
+    tree_cache_ms: Option<u64>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -120,6 +125,7 @@ pub struct Settings {
     pub audit_retention_days: u32,
     pub db_max_connections: u32,
     pub auth_cache_ms: u64,
+    pub tree_cache_ms: u64,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -304,6 +310,15 @@ impl Settings {
         if auth_cache_ms > 60_000 {
             return Err(bad("GONGZHI_AUTH_CACHE_MS", "must be at most 60000"));
         }
+        let tree_cache_ms = parse_num(
+            "GONGZHI_TREE_CACHE_MS",
+            &args.tree_cache_ms,
+            file.tree_cache_ms,
+            1000,
+        )?;
+        if tree_cache_ms > 60_000 {
+            return Err(bad("GONGZHI_TREE_CACHE_MS", "must be at most 60000"));
+        }
         let log_format = match args
             .log_format
             .clone()
@@ -339,6 +354,7 @@ impl Settings {
             audit_retention_days,
             db_max_connections,
             auth_cache_ms,
+            tree_cache_ms,
             log_format,
             log,
         })

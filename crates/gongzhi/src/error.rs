@@ -91,6 +91,9 @@ pub enum AppError {
     NotFound,
     #[error("conflict: {code}")]
     Conflict { code: &'static str, msg: Msg },
+    /// A conflict caused by one field's value (a code or name already in use).
+    #[error("conflict on {field}")]
+    ConflictOn { field: &'static str, msg: Msg },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("locked")]
@@ -118,6 +121,9 @@ impl AppError {
             code: "forbidden",
             msg: Msg::new("您没有执行此操作的权限", "You are not allowed to do this"),
         }
+    }
+    pub fn conflict_on(field: &'static str, msg: Msg) -> AppError {
+        AppError::ConflictOn { field, msg }
     }
     pub fn conflict(code: &'static str, msg: Msg) -> AppError {
         AppError::Conflict { code, msg }
@@ -148,7 +154,7 @@ impl AppError {
             AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::ConflictOn { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Locked { .. } => StatusCode::LOCKED,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -165,6 +171,7 @@ impl AppError {
             | AppError::Unauthenticated { code, .. }
             | AppError::Forbidden { code, .. }
             | AppError::Conflict { code, .. } => code,
+            AppError::ConflictOn { .. } => "conflict",
             AppError::NotFound => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Locked { .. } => "auth.locked",
@@ -184,7 +191,8 @@ impl AppError {
             | AppError::Unauthenticated { msg, .. }
             | AppError::Forbidden { msg, .. }
             | AppError::Conflict { msg, .. }
-            | AppError::Locked { msg } => msg.clone(),
+            | AppError::Locked { msg }
+            | AppError::ConflictOn { msg, .. } => msg.clone(),
             AppError::NotFound => Msg::new("未找到该资源", "Not found"),
             AppError::PayloadTooLarge => {
                 Msg::new("提交的内容过大", "The request body is too large")
@@ -213,6 +221,9 @@ impl AppError {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.get(lang).to_string()))
                 .collect(),
+            AppError::ConflictOn { field, msg } => {
+                BTreeMap::from([(field.to_string(), msg.get(lang).to_string())])
+            }
             _ => BTreeMap::new(),
         }
     }
@@ -233,14 +244,11 @@ fn is_busy(e: &sea_orm::DbErr) -> bool {
     s.contains("database is locked") || s.contains("could not serialize") || s.contains("deadlock")
 }
 
-/// Translates a unique-constraint violation into a 409 with the given message.
-pub fn map_unique(e: sea_orm::DbErr, msg: Msg) -> AppError {
+/// Translates a unique-constraint violation into a 409 naming the field.
+pub fn map_unique(e: sea_orm::DbErr, field: &'static str, msg: Msg) -> AppError {
     let s = e.to_string().to_ascii_lowercase();
     if s.contains("unique") || s.contains("duplicate key") {
-        AppError::Conflict {
-            code: "conflict",
-            msg,
-        }
+        AppError::ConflictOn { field, msg }
     } else {
         AppError::Db(e)
     }

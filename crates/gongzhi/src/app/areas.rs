@@ -3,6 +3,8 @@
 //! The tree is stored as an adjacency list (`parent_id`) plus a closure table (`area_closure`)
 //! holding every ancestor–descendant pair. Subtree and scope checks are index lookups, and moving
 //! a node rewrites only the closure rows of its subtree.
+use std::sync::Arc;
+
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -142,22 +144,34 @@ pub async fn roots(db: &Db, ctx: &Ctx) -> AppResult<Vec<AreaSummary>> {
 }
 
 pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Area> {
-    scope::require_visible(db, ctx, id).await?;
+    scope::require_visible_read(db, ctx, id).await?;
     let row = load(db, id).await?;
     to_view(db, row).await
 }
 
-pub async fn children(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<AreaSummary>> {
-    scope::require_visible(db, ctx, id).await?;
-    Ok(store::fetch_all(
+/// The children of an area (the hottest read of the console): scope from the cached ancestors,
+/// the list from the instance's tree cache when fresh.
+pub async fn children(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Arc<Vec<AreaSummary>>> {
+    scope::require_visible_read(db, ctx, id).await?;
+    if let Some(v) = ctx.tree.get_children(&id) {
+        return Ok(v);
+    }
+    let rows: Vec<AreaSummary> = store::fetch_all(
         db,
         &format!("SELECT {SUMMARY_COLS} FROM areas WHERE parent_id = $1 ORDER BY code"),
         vec![id.into()],
     )
-    .await?)
+    .await?;
+    if rows.is_empty() {
+        load(db, id).await?;
+    }
+    let v = Arc::new(rows);
+    ctx.tree.put_children(id, v.clone());
+    Ok(v)
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Part of a name, or the beginning of a code.
     pub q: Option<String>,
@@ -168,7 +182,16 @@ pub struct SearchQuery {
     pub limit: Option<u32>,
 }
 
-pub async fn search(db: &Db, ctx: &Ctx, q: &SearchQuery) -> AppResult<Vec<AreaSummary>> {
+/// A search result: the area and its path from the root.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AreaHit {
+    #[serde(flatten)]
+    pub area: AreaSummary,
+    /// Ancestors from the root down to the parent.
+    pub path: Vec<AreaRef>,
+}
+
+pub async fn search(db: &Db, ctx: &Ctx, q: &SearchQuery) -> AppResult<Vec<AreaHit>> {
     let mut conds = vec![];
     let mut values: Vec<Value> = vec![];
     let (scope_sql, scope_vals) = scope::filter_sql(ctx, "id", 1);
@@ -211,7 +234,38 @@ pub async fn search(db: &Db, ctx: &Ctx, q: &SearchQuery) -> AppResult<Vec<AreaSu
         conds.join(" AND "),
         values.len()
     );
-    Ok(store::fetch_all(db, &sql, values).await?)
+    let rows: Vec<AreaSummary> = store::fetch_all(db, &sql, values).await?;
+    // Each hit's path, so identically named areas (8 × 第2网格) can be told apart.
+    let mut paths: std::collections::HashMap<Uuid, Vec<AreaRef>> = Default::default();
+    if !rows.is_empty() {
+        #[derive(FromQueryResult)]
+        struct P {
+            descendant_id: Uuid,
+            id: Uuid,
+            name: String,
+            kind: String,
+        }
+        let ids: Vec<Value> = rows.iter().map(|r| Value::from(r.id)).collect();
+        let sql = format!(
+            "SELECT c.descendant_id, a.id, a.name, a.kind FROM area_closure c JOIN areas a ON a.id = c.ancestor_id \
+             WHERE c.descendant_id IN ({}) AND c.depth > 0 ORDER BY c.descendant_id, c.depth DESC",
+            store::placeholders(1, ids.len())
+        );
+        for p in store::fetch_all::<P, _>(db, &sql, ids).await? {
+            paths.entry(p.descendant_id).or_default().push(AreaRef {
+                id: p.id,
+                name: p.name,
+                kind: p.kind,
+            });
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|area| AreaHit {
+            path: paths.remove(&area.id).unwrap_or_default(),
+            area,
+        })
+        .collect())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -311,8 +365,8 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
         )
         .await?;
         if dup > 0 {
-            return Err(AppError::conflict(
-                "conflict",
+            return Err(AppError::conflict_on(
+                "name",
                 Msg::new(
                     "同一上级下已有同名区域",
                     "An area with this name already exists under the same parent",
@@ -336,7 +390,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
         ],
     )
     .await
-    .map_err(|e| map_unique(e, Msg::new("该编码已被使用", "This code is already in use")))?;
+    .map_err(|e| map_unique(e, "code", Msg::new("该编码已被使用", "This code is already in use")))?;
     insert_closure(&tx, id, parent.as_ref().map(|p| p.id)).await?;
     if let Some(p) = &parent {
         store::exec(
@@ -356,6 +410,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
     let row = load(&tx, id).await?;
     let view = to_view(&tx, row).await?;
     tx.commit().await?;
+    ctx.tree.clear();
     Ok(view)
 }
 
@@ -457,6 +512,13 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: AreaPatch) -> AppResult
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
+    // Nothing to change: no write, no new version, no audit row.
+    if name == cur.name && code == cur.code && boundary == cur.boundary {
+        if patch.version != cur.version {
+            return Err(AppError::stale_version());
+        }
+        return to_view(db, cur).await;
+    }
     let tx = store::write_tx(db).await?;
     if name != cur.name {
         if let Some(pid) = cur.parent_id {
@@ -467,8 +529,8 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: AreaPatch) -> AppResult
             )
             .await?;
             if dup > 0 {
-                return Err(AppError::conflict(
-                    "conflict",
+                return Err(AppError::conflict_on(
+                    "name",
                     Msg::new(
                         "同一上级下已有同名区域",
                         "An area with this name already exists under the same parent",
@@ -484,7 +546,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: AreaPatch) -> AppResult
         vec![name.into(), code.into(), boundary.into(), now_ms().into(), id.into(), patch.version.into()],
     )
     .await
-    .map_err(|e| map_unique(e, Msg::new("该编码已被使用", "This code is already in use")))?;
+    .map_err(|e| map_unique(e, "code", Msg::new("该编码已被使用", "This code is already in use")))?;
     if n == 0 {
         return Err(AppError::stale_version());
     }
@@ -497,6 +559,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: AreaPatch) -> AppResult
     .await?;
     let view = to_view(&tx, load(&tx, id).await?).await?;
     tx.commit().await?;
+    ctx.tree.clear();
     Ok(view)
 }
 
@@ -624,8 +687,8 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
     )
     .await?;
     if dup > 0 {
-        return Err(AppError::conflict(
-            "conflict",
+        return Err(AppError::conflict_on(
+            "name",
             Msg::new(
                 "目标上级下已有同名区域",
                 "An area with this name already exists under the new parent",
@@ -688,7 +751,7 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
             ],
         )
         .await
-        .map_err(|e| map_unique(e, Msg::new("新编码与已有区域冲突", "The new code collides with an existing area")))?;
+        .map_err(|e| map_unique(e, "new_code", Msg::new("新编码与已有区域冲突", "The new code collides with an existing area")))?;
         store::exec(
             &tx,
             "UPDATE areas SET code = $1 WHERE id = $2",
@@ -698,6 +761,7 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
         .map_err(|e| {
             map_unique(
                 e,
+                "new_code",
                 Msg::new(
                     "新编码与已有区域冲突",
                     "The new code collides with an existing area",
@@ -719,6 +783,7 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
     .await?;
     let view = to_view(&tx, load(&tx, id).await?).await?;
     tx.commit().await?;
+    ctx.tree.clear();
     Ok(view)
 }
 
@@ -785,5 +850,6 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    ctx.tree.clear();
     Ok(())
 }

@@ -15,6 +15,69 @@ use crate::domain::{new_id, now_ms, password};
 use crate::error::{AppError, AppResult, Msg};
 use crate::store::{self, Db};
 
+/// Argon2 runs on a small pool of its own, one thread per core, each keeping its 19 MiB of
+/// working memory: more at once would only thrash the CPU, and allocating per login would leave
+/// the process hundreds of megabytes large.
+type HashJob = Box<dyn FnOnce(&mut password::Hasher) + Send>;
+
+fn hash_pool() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<HashJob>> {
+    static POOL: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        let n = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        for i in 0..n {
+            let rx = rx.clone();
+            let _ = std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    let mut hasher = password::Hasher::new();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&mut hasher),
+                            Err(_) => return,
+                        }
+                    }
+                });
+        }
+        std::sync::Mutex::new(tx)
+    })
+}
+
+async fn on_hash_pool<T: Send + 'static>(
+    f: impl FnOnce(&mut password::Hasher) -> T + Send + 'static,
+) -> AppResult<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move |h| {
+        let _ = tx.send(f(h));
+    });
+    hash_pool()
+        .lock()
+        .map_err(|_| AppError::internal("hash pool poisoned"))?
+        .send(job)
+        .map_err(|_| AppError::internal("hash pool stopped"))?;
+    rx.await.map_err(|_| AppError::internal("hash job lost"))
+}
+
+/// Verifies a password against a PHC hash without blocking the async workers.
+pub async fn verify_password(password: &str, phc: &str) -> AppResult<bool> {
+    let (p, h) = (password.to_string(), phc.to_string());
+    on_hash_pool(move |hasher| hasher.verify(&p, &h)).await
+}
+
+/// Hashes a password without blocking the async workers.
+pub async fn hash_password(password: &str) -> AppResult<String> {
+    let p = password.to_string();
+    on_hash_pool(move |hasher| hasher.hash(&p)).await
+}
+
 pub const MAX_FAILED_LOGINS: i32 = 5;
 pub const LOCK_MINUTES: i64 = 15;
 /// Sessions' `last_seen_at` (and tokens' `last_used_at`) are written at most this often.
@@ -201,9 +264,7 @@ pub async fn login(
     .await?;
 
     let Some(user) = user else {
-        let pw = pw.to_string();
-        let _ = tokio::task::spawn_blocking(move || password::verify(&pw, password::dummy_hash()))
-            .await;
+        let _ = verify_password(pw, password::dummy_hash()).await;
         note_attempt(db, origin, &username, false).await?;
         audit::record_alone(
             db,
@@ -228,10 +289,7 @@ pub async fn login(
         return Err(locked(until));
     }
 
-    let (pw_owned, hash) = (pw.to_string(), user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pw_owned, &hash))
-        .await
-        .map_err(AppError::internal)?;
+    let ok = verify_password(pw, &user.password_hash).await?;
 
     if !ok || user.disabled {
         note_attempt(db, origin, &username, false).await?;
@@ -517,11 +575,7 @@ pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) 
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    let (o, h) = (old.to_string(), u.password_hash.clone());
-    if !tokio::task::spawn_blocking(move || password::verify(&o, &h))
-        .await
-        .map_err(AppError::internal)?
-    {
+    if !verify_password(old, &u.password_hash).await? {
         audit::record_alone(
             db,
             Entry::by(
@@ -548,10 +602,7 @@ pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) 
             ),
         ));
     }
-    let n = new.to_string();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&n))
-        .await
-        .map_err(AppError::internal)?;
+    let hash = hash_password(new).await?;
     let now = now_ms();
     let tx = store::write_tx(db).await?;
     store::exec(
@@ -594,10 +645,7 @@ pub async fn ensure_admin(db: &Db, configured: Option<&str>) -> AppResult<Option
         Some(p) => (p.to_string(), false),
         None => (password::generate(), true),
     };
-    let p2 = pw.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&p2))
-        .await
-        .map_err(AppError::internal)?;
+    let hash = hash_password(&pw).await?;
     let now = now_ms();
     let id = new_id();
     let tx = store::write_tx(db).await?;
@@ -628,4 +676,23 @@ pub async fn ensure_admin(db: &Db, configured: Option<&str>) -> AppResult<Option
     .await?;
     tx.commit().await?;
     Ok(generated.then_some(pw))
+}
+
+/// Removes what is no longer needed: login attempts older than a day, sessions that ended more
+/// than a day ago. Runs in every instance every 10 minutes; harmless when several do.
+pub async fn sweep(db: &Db) -> AppResult<(u64, u64)> {
+    let day_ago = now_ms() - 86_400_000;
+    let attempts = store::exec(
+        db,
+        "DELETE FROM login_attempts WHERE at < $1",
+        vec![day_ago.into()],
+    )
+    .await?;
+    let sessions = store::exec(
+        db,
+        "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1 OR last_seen_at < $1",
+        vec![day_ago.into()],
+    )
+    .await?;
+    Ok((attempts, sessions))
 }

@@ -30,6 +30,7 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub metrics: Arc<crate::http::metrics::Metrics>,
     pub auth_cache: Arc<AuthCache>,
+    pub tree_cache: Arc<TreeCache>,
     pub openapi_json: Arc<String>,
 }
 
@@ -126,6 +127,8 @@ pub struct Ctx {
     pub client_addr: String,
     pub request_id: String,
     pub lang: Lang,
+    /// The instance's short-lived cache of area-tree reads (see [`TreeCache`]).
+    pub tree: Arc<TreeCache>,
 }
 
 /// The context of a call that has no signed-in principal (login) or comes from the command line.
@@ -139,7 +142,7 @@ impl Origin {
     pub fn cli() -> Origin {
         Origin {
             client_addr: "cli".into(),
-            request_id: crate::domain::new_id().to_string(),
+            request_id: crate::domain::new_id().simple().to_string(),
         }
     }
 }
@@ -162,8 +165,90 @@ impl Ctx {
                 must_change_password: false,
             }),
             client_addr: "cli".into(),
-            request_id: crate::domain::new_id().to_string(),
+            request_id: crate::domain::new_id().simple().to_string(),
             lang: Lang::Zh,
+            tree: Arc::new(TreeCache::disabled()),
+        }
+    }
+}
+
+/// A short-lived cache of the area tree's hot reads: an area's ancestors (for scope checks on
+/// read routes) and an area's children. The database stays the source of truth: entries live
+/// `ttl` (`GONGZHI_TREE_CACHE_MS`, default 1 s), and this instance clears the cache on every
+/// change it makes to the tree, so another instance's change shows here within `ttl`. Write
+/// routes never use it: their scope checks always read the database.
+pub struct TreeCache {
+    ttl_ms: u64,
+    inner: Mutex<TreeCacheInner>,
+}
+
+#[derive(Default)]
+struct TreeCacheInner {
+    ancestors: HashMap<Uuid, (Instant, Arc<Vec<Uuid>>)>,
+    children: HashMap<Uuid, (Instant, Arc<Vec<areas::AreaSummary>>)>,
+}
+
+impl std::fmt::Debug for TreeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeCache")
+            .field("ttl_ms", &self.ttl_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TreeCache {
+    pub fn new(ttl_ms: u64) -> TreeCache {
+        TreeCache {
+            ttl_ms,
+            inner: Mutex::new(TreeCacheInner::default()),
+        }
+    }
+    pub fn disabled() -> TreeCache {
+        TreeCache::new(0)
+    }
+    pub fn clear(&self) {
+        if let Ok(mut i) = self.inner.lock() {
+            i.ancestors.clear();
+            i.children.clear();
+        }
+    }
+    fn fresh(&self, at: &Instant) -> bool {
+        (at.elapsed().as_millis() as u64) < self.ttl_ms
+    }
+    pub fn get_ancestors(&self, id: &Uuid) -> Option<Arc<Vec<Uuid>>> {
+        let i = self.inner.lock().ok()?;
+        i.ancestors
+            .get(id)
+            .filter(|(at, _)| self.fresh(at))
+            .map(|(_, v)| v.clone())
+    }
+    pub fn put_ancestors(&self, id: Uuid, v: Arc<Vec<Uuid>>) {
+        if self.ttl_ms == 0 {
+            return;
+        }
+        if let Ok(mut i) = self.inner.lock() {
+            if i.ancestors.len() > 200_000 {
+                i.ancestors.clear();
+            }
+            i.ancestors.insert(id, (Instant::now(), v));
+        }
+    }
+    pub fn get_children(&self, id: &Uuid) -> Option<Arc<Vec<areas::AreaSummary>>> {
+        let i = self.inner.lock().ok()?;
+        i.children
+            .get(id)
+            .filter(|(at, _)| self.fresh(at))
+            .map(|(_, v)| v.clone())
+    }
+    pub fn put_children(&self, id: Uuid, v: Arc<Vec<areas::AreaSummary>>) {
+        if self.ttl_ms == 0 {
+            return;
+        }
+        if let Ok(mut i) = self.inner.lock() {
+            if i.children.len() > 50_000 {
+                i.children.clear();
+            }
+            i.children.insert(id, (Instant::now(), v));
         }
     }
 }

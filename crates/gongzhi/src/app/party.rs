@@ -159,6 +159,7 @@ pub async fn children(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<PartyOrg>> 
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Part of the name.
     pub q: Option<String>,
@@ -439,6 +440,14 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: PartyOrgPatch) -> AppRe
         &mut errs,
     )
     .await?;
+    if changed.is_empty() || (name == cur.name && area_id == cur.area_id && links.is_none()) {
+        if patch.version != cur.version {
+            return Err(AppError::stale_version());
+        }
+        if errs.is_empty() {
+            return Ok(views(db, vec![cur]).await?.remove(0));
+        }
+    }
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }

@@ -81,6 +81,50 @@ pub async fn can_see<C: ConnectionTrait>(c: &C, ctx: &Ctx, area_id: Uuid) -> App
     }
 }
 
+/// The ancestors of an area, itself included, through the instance's tree cache. Empty when the
+/// area does not exist.
+pub async fn ancestors_cached<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    area_id: Uuid,
+) -> AppResult<std::sync::Arc<Vec<Uuid>>> {
+    if let Some(v) = ctx.tree.get_ancestors(&area_id) {
+        return Ok(v);
+    }
+    #[derive(sea_orm::FromQueryResult)]
+    struct A {
+        ancestor_id: Uuid,
+    }
+    let rows: Vec<A> = store::fetch_all(
+        c,
+        "SELECT ancestor_id FROM area_closure WHERE descendant_id = $1",
+        vec![area_id.into()],
+    )
+    .await?;
+    let v = std::sync::Arc::new(rows.into_iter().map(|a| a.ancestor_id).collect::<Vec<_>>());
+    ctx.tree.put_ancestors(area_id, v.clone());
+    Ok(v)
+}
+
+/// Like [`require_visible`], for read routes: may answer from the instance's tree cache.
+pub async fn require_visible_read<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    area_id: Uuid,
+) -> AppResult<()> {
+    match granted_areas(ctx) {
+        None => Ok(()),
+        Some(roots) => {
+            let anc = ancestors_cached(c, ctx, area_id).await?;
+            if anc.iter().any(|a| roots.contains(a)) {
+                Ok(())
+            } else {
+                Err(AppError::NotFound)
+            }
+        }
+    }
+}
+
 /// Fails with 404 unless the caller may see `area_id`.
 pub async fn require_visible<C: ConnectionTrait>(c: &C, ctx: &Ctx, area_id: Uuid) -> AppResult<()> {
     if can_see(c, ctx, area_id).await? {

@@ -171,10 +171,7 @@ pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewUser) -> AppResult<U
         return Err(AppError::Validation(errs));
     }
     let (username, display) = (username.unwrap_or_default(), display.unwrap_or_default());
-    let pw = input.password.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(AppError::internal)?;
+    let hash = super::auth::hash_password(&input.password).await?;
     let id = new_id();
     let now = now_ms();
     let tx = store::write_tx(db).await?;
@@ -193,7 +190,7 @@ pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewUser) -> AppResult<U
         ],
     )
     .await
-    .map_err(|e| map_unique(e, Msg::new("该用户名已存在", "This username is taken")))?;
+    .map_err(|e| map_unique(e, "username", Msg::new("该用户名已存在", "This username is taken")))?;
     audit::record(
         &tx,
         Entry::by(ctx, "user.create", "user", Some(id.to_string())).fields(&[
@@ -297,10 +294,7 @@ pub async fn reset_password_unchecked(
     let cur = load(db, id).await?;
     password::check_policy(&cur.username, new_password)
         .map_err(|m| AppError::field("password", m))?;
-    let pw = new_password.to_string();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(AppError::internal)?;
+    let hash = super::auth::hash_password(new_password).await?;
     let now = now_ms();
     let tx = store::write_tx(db).await?;
     store::exec(

@@ -2,6 +2,7 @@
 //! Nothing here does IO.
 pub mod area;
 pub mod geo;
+pub mod ids;
 pub mod party;
 pub mod password;
 pub mod role;

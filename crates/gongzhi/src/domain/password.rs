@@ -1,7 +1,5 @@
 //! Password policy and hashing (Argon2id).
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::Msg;
@@ -12,12 +10,113 @@ pub const ARGON2_M_KIB: u32 = 19 * 1024;
 pub const ARGON2_T: u32 = 2;
 pub const ARGON2_P: u32 = 1;
 
-fn hasher() -> Argon2<'static> {
-    Argon2::new(
+fn argon2(m_kib: u32, t: u32, p: u32) -> Option<Argon2<'static>> {
+    Some(Argon2::new(
         Algorithm::Argon2id,
         Version::V0x13,
-        Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None).expect("valid argon2 params"),
-    )
+        Params::new(m_kib, t, p, None).ok()?,
+    ))
+}
+
+/// Argon2id with its working memory kept between calls, so a process that hashes passwords
+/// holds one 19 MiB buffer per hashing thread instead of allocating one per login.
+pub struct Hasher {
+    blocks: Vec<argon2::Block>,
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hasher {
+    pub fn new() -> Hasher {
+        Hasher {
+            blocks: vec![argon2::Block::default(); ARGON2_M_KIB as usize],
+        }
+    }
+
+    fn compute(
+        &mut self,
+        password: &[u8],
+        salt: &[u8],
+        m: u32,
+        t: u32,
+        p: u32,
+        out: &mut [u8],
+    ) -> bool {
+        let Some(a) = argon2(m, t, p) else {
+            return false;
+        };
+        let need = a.params().block_count();
+        // Stored hashes are ours; still, never let one ask for more than 256 MiB.
+        if need > 256 * 1024 {
+            return false;
+        }
+        if self.blocks.len() < need {
+            self.blocks.resize(need, argon2::Block::default());
+        }
+        a.hash_password_into_with_memory(password, salt, out, &mut self.blocks[..need])
+            .is_ok()
+    }
+
+    /// A PHC string `$argon2id$v=19$m=…,t=…,p=…$salt$hash` with a fresh random salt.
+    pub fn hash(&mut self, password: &str) -> String {
+        use argon2::password_hash::rand_core::RngCore;
+        use base64::Engine;
+        let mut salt = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        let mut out = [0u8; 32];
+        let ok = self.compute(
+            password.as_bytes(),
+            &salt,
+            ARGON2_M_KIB,
+            ARGON2_T,
+            ARGON2_P,
+            &mut out,
+        );
+        assert!(ok, "argon2 with fixed valid parameters");
+        let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+        format!(
+            "$argon2id$v=19$m={ARGON2_M_KIB},t={ARGON2_T},p={ARGON2_P}${}${}",
+            b64.encode(salt),
+            b64.encode(out)
+        )
+    }
+
+    /// Checks a password against a PHC string (any Argon2id parameters), in constant time.
+    pub fn verify(&mut self, password: &str, phc: &str) -> bool {
+        let Ok(h) = PasswordHash::new(phc) else {
+            return false;
+        };
+        if h.algorithm.as_str() != "argon2id" {
+            return false;
+        }
+        let (Some(salt), Some(expected)) = (h.salt, h.hash) else {
+            return false;
+        };
+        let get = |k: &str| h.params.get_decimal(k);
+        let (Some(m), Some(t), Some(p)) = (get("m"), get("t"), get("p")) else {
+            return false;
+        };
+        let mut salt_buf = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+            return false;
+        };
+        let expected = expected.as_bytes();
+        if expected.is_empty() || expected.len() > 64 {
+            return false;
+        }
+        let mut out = vec![0u8; expected.len()];
+        if !self.compute(password.as_bytes(), salt, m, t, p, &mut out) {
+            return false;
+        }
+        out.iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
 }
 
 /// At least 8 characters, at least 3 of 4 character classes, not the username, at most 128.
@@ -60,19 +159,14 @@ pub fn check_policy(username: &str, password: &str) -> Result<(), Msg> {
     Ok(())
 }
 
+/// Hashes with a one-off buffer (tests, tools). Servers use a pool of [`Hasher`]s.
 pub fn hash(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashing with valid params")
-        .to_string()
+    Hasher::new().hash(password)
 }
 
+/// Verifies with a one-off buffer (tests, tools).
 pub fn verify(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(h) => hasher().verify_password(password.as_bytes(), &h).is_ok(),
-        Err(_) => false,
-    }
+    Hasher::new().verify(password, phc)
 }
 
 /// A hash of a random password, verified against when the user does not exist, so a login for an
@@ -126,6 +220,24 @@ mod tests {
 
     #[test]
     fn hash_and_verify() {
+        // Compatible with the argon2 crate's own PHC output.
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let theirs = argon2(ARGON2_M_KIB, ARGON2_T, ARGON2_P)
+            .unwrap()
+            .hash_password(b"Good#Pass1", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(verify("Good#Pass1", &theirs));
+        assert!(!verify("Good#Pass2", &theirs));
+        let mut hasher = Hasher::new();
+        let h = hasher.hash("Good#Pass1");
+        assert!(hasher.verify("Good#Pass1", &h));
+        use argon2::PasswordVerifier;
+        let parsed = PasswordHash::new(&h).unwrap();
+        assert!(argon2(ARGON2_M_KIB, ARGON2_T, ARGON2_P)
+            .unwrap()
+            .verify_password(b"Good#Pass1", &parsed)
+            .is_ok());
         let h = hash("Good#Pass1");
         assert!(h.starts_with("$argon2id$"));
         assert!(verify("Good#Pass1", &h));

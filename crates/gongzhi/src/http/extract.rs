@@ -86,6 +86,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<(Ctx, String), AppEr
             client_addr: meta.client_addr,
             request_id: meta.request_id,
             lang: meta.lang,
+            tree: state.tree_cache.clone(),
         },
         token,
     ))

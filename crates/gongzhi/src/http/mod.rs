@@ -14,7 +14,7 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 
-use crate::app::{auth, AppState, AuthCache};
+use crate::app::{auth, AppState, AuthCache, TreeCache};
 use crate::config::Settings;
 use crate::crypto::Keys;
 use crate::store;
@@ -35,11 +35,76 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 )]
 struct ApiDoc;
 
-/// The OpenAPI document for every `/api/v1` route.
+/// The OpenAPI document for every `/api/v1` route, completed with what the annotations leave
+/// out: unique operation ids (`<tag>_<handler>`), a description for every response, and the two
+/// ways to authenticate.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = utoipa_axum::router::OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-        .merge(routes::api())
-        .split_for_parts();
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    use utoipa::openapi::RefOr;
+    let (_, mut api) =
+        utoipa_axum::router::OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+            .merge(routes::api())
+            .split_for_parts();
+    for (path, item) in api.paths.paths.iter_mut() {
+        let public = path == "/api/v1/auth/login";
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let tag = op
+                .tags
+                .as_ref()
+                .and_then(|t| t.first().cloned())
+                .unwrap_or_default();
+            if let Some(id) = op.operation_id.as_mut() {
+                if !tag.is_empty() && !id.starts_with(&format!("{tag}_")) {
+                    *id = format!("{tag}_{id}");
+                }
+            }
+            for (status, resp) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = resp {
+                    if r.description.is_empty() {
+                        r.description = status
+                            .parse::<u16>()
+                            .ok()
+                            .and_then(|c| axum::http::StatusCode::from_u16(c).ok())
+                            .and_then(|c| c.canonical_reason())
+                            .unwrap_or("Response")
+                            .to_string();
+                    }
+                }
+            }
+            if public {
+                op.security = Some(vec![SecurityRequirement::default()]);
+            }
+        }
+    }
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("gzs_… session or gz_… API token")
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "session_cookie",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("gongzhi_session"))),
+    );
+    api.security = Some(vec![
+        SecurityRequirement::new("bearer", Vec::<String>::new()),
+        SecurityRequirement::new("session_cookie", Vec::<String>::new()),
+    ]);
     api
 }
 
@@ -57,6 +122,7 @@ pub async fn build_state(settings: Settings) -> Result<(AppState, Option<String>
         .await
         .map_err(|e| format!("creating admin: {e}"))?;
     let openapi_json = openapi().to_json().map_err(|e| e.to_string())?;
+    let tree_cache_ms = settings.tree_cache_ms;
     Ok((
         AppState {
             db,
@@ -64,6 +130,7 @@ pub async fn build_state(settings: Settings) -> Result<(AppState, Option<String>
             keys: Arc::new(keys),
             metrics: Arc::new(metrics::Metrics::new()),
             auth_cache: Arc::new(AuthCache::default()),
+            tree_cache: Arc::new(TreeCache::new(tree_cache_ms)),
             openapi_json: Arc::new(openapi_json),
         },
         generated,
@@ -102,13 +169,25 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_bound(listener.local_addr()?);
+    let db = state.db.clone();
+    let janitor = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = auth::sweep(&db).await {
+                tracing::warn!(error = %e, "sweeping old sessions failed");
+            }
+        }
+    });
     let app = router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
-    .await
+    .await?;
+    janitor.abort();
+    Ok(())
 }
 
 async fn shutdown_signal() {

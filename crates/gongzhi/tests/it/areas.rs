@@ -97,8 +97,24 @@ async fn create_checks_kind_under_parent_code_and_duplicates() {
     // Same code again: 409. Same name under the same parent: 409.
     let r = a.post("/api/v1/areas", json!({"parent_id": chaoyang, "kind": "grid", "name": "第10网格", "code": "130602001001099"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body["error"]["fields"]["code"].is_string(), "{}", r.text);
     let r = a.post("/api/v1/areas", json!({"parent_id": chaoyang, "kind": "grid", "name": "第9网格", "code": "130602001001098"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body["error"]["fields"]["name"].is_string(), "{}", r.text);
+    // Search hits carry their path, to tell identically named areas apart.
+    let r = a.get("/api/v1/areas?q=%E7%AC%AC9%E7%BD%91%E6%A0%BC").await; // 第9网格
+    assert_eq!(r.body[0]["path"][3]["name"], "朝阳社区", "{}", r.text);
+    // An edit that changes nothing writes nothing.
+    let before = app.count("SELECT COUNT(*) FROM audit_log").await;
+    let r = a
+        .patch(
+            &format!("/api/v1/areas/{grid}"),
+            json!({"version": 1, "name": "第9网格"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["version"], 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, before);
     // Parent's child count follows.
     let r = a.get(&format!("/api/v1/areas/{chaoyang}")).await;
     let n = r.body["child_count"].as_i64().unwrap();

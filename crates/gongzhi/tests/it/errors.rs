@@ -321,4 +321,33 @@ async fn health_readiness_metrics_and_openapi() {
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
+    // A document client generators accept: unique operation ids, described responses, path
+    // parameters only where the path has them, and the security schemes.
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(
+                ids.insert(op["operationId"].as_str().unwrap().to_string()),
+                "duplicate operationId at {method} {path}"
+            );
+            for (status, r) in op["responses"].as_object().unwrap() {
+                assert!(
+                    r["description"]
+                        .as_str()
+                        .map(|d| !d.is_empty())
+                        .unwrap_or(false),
+                    "{method} {path} {status}"
+                );
+            }
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    assert!(
+                        path.contains(&format!("{{{}}}", p["name"].as_str().unwrap())),
+                        "{method} {path}: {p}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
 }

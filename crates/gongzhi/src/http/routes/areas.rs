@@ -4,7 +4,9 @@ use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::app::areas::{self, Area, AreaPatch, AreaSummary, MoveArea, NewArea, SearchQuery};
+use crate::app::areas::{
+    self, Area, AreaHit, AreaPatch, AreaSummary, MoveArea, NewArea, SearchQuery,
+};
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::extract::{Auth, Json, Path, Query};
@@ -29,12 +31,12 @@ async fn roots(
 
 /// Search areas by name or code within your scope.
 #[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(SearchQuery),
-    responses((status = 200, body = Vec<AreaSummary>)))]
+    responses((status = 200, body = Vec<AreaHit>)))]
 async fn search(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<SearchQuery>,
-) -> AppResult<axum::Json<Vec<AreaSummary>>> {
+) -> AppResult<axum::Json<Vec<AreaHit>>> {
     Ok(axum::Json(areas::search(&s.db, &ctx, &q).await?))
 }
 
@@ -94,7 +96,7 @@ async fn children(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Vec<AreaSummary>>> {
+) -> AppResult<axum::Json<std::sync::Arc<Vec<AreaSummary>>>> {
     Ok(axum::Json(areas::children(&s.db, &ctx, id).await?))
 }
 

@@ -14,6 +14,7 @@ use crate::app::AppState;
 
 /// Paging query: `?page=1&page_size=20` (page_size 1–200).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub page: Option<u64>,
     pub page_size: Option<u64>,
