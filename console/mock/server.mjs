@@ -6,6 +6,7 @@ import http from 'node:http'
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
+import { initRegistry, registryApi } from './registry.mjs'
 
 const PORT = Number(process.env.PORT || 18080)
 const DIST = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
@@ -29,9 +30,12 @@ const comm1 = addArea(street1, 'community', '朝阳社区', '130602001001', {
 addArea(street1, 'community', '红旗社区', '130602001002')
 addArea(street2, 'community', '东风社区', '130602002001')
 const grid1 = addArea(comm1, 'grid', '第一网格', '130602001001001')
-addArea(comm1, 'grid', '第二网格', '130602001001002')
-addArea(grid1, 'building', '1号楼', '130602001001001001')
+const grid2 = addArea(comm1, 'grid', '第二网格', '130602001001002')
+const bld1 = addArea(grid1, 'building', '1号楼', '130602001001001001')
 addArea(grid1, 'building', '2号楼', '130602001001001002')
+addArea(grid1, 'building', '3号楼', '130602001001001003')
+addArea(grid2, 'building', '5号楼', '130602001001002001')
+addArea(grid2, 'building', '6号楼', '130602001001002002')
 
 const childrenOf = (id) => [...areas.values()].filter((a) => a.parent_id === id)
 function pathOf(a) {
@@ -76,7 +80,13 @@ function mkGrant(role, area_id) {
 addUser('admin', '系统管理员', 'Admin#2026pass', [['system_admin', city]])
 addUser('street', '王街道', 'Street#2026', [['street_admin', street1], ['party_secretary', street1]], true)
 for (let i = 1; i <= 26; i++) addUser('grid' + i, '网格员' + i, 'Grid#2026pass', [['grid_worker', grid1]])
+// the demo users of `gongzhi demo` (password Demo@2026)
+addUser('jiedao', '李街道', 'Demo@2026', [['street_admin', street1]])
+addUser('shequ', '张社区', 'Demo@2026', [['community_worker', comm1]])
+addUser('wangge', '刘网格', 'Demo@2026', [['grid_worker', grid1]])
+addUser('louzhang', '赵楼长', 'Demo@2026', [['building_leader', bld1]])
 const userOut = ({ password, ...u }) => u
+initRegistry({ areas, users })
 
 const tokens = []
 const audit = []
@@ -238,6 +248,8 @@ async function api(req, res, url) {
     }
     if (m === 'DELETE') { orgs.delete(o.id); return send(res, 204) }
   }
+  // registry (一户一档), mock/registry.mjs
+  if (registryApi({ req, res, url, p, m, body, me, send, err, log })) return
   if (!isAdmin && !p.startsWith('/audit')) return err(res, req, 403, 'forbidden', '没有权限', 'Forbidden')
   // users
   if (p === '/users' && m === 'GET') {

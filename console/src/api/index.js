@@ -1,5 +1,5 @@
 // One function per route of docs/api.md.
-import { http } from './http'
+import { http, request } from './http'
 
 const enc = encodeURIComponent
 
@@ -58,6 +58,60 @@ export const auditApi = {
 
 export const docsApi = {
   openapi: () => http.get('/api/openapi.json'),
+}
+
+// ---- registry (一户一档) ----
+export const registryApi = {
+  vocab: () => http.get('/registry/vocab', undefined, { silent: true }),
+  stats: (params) => http.get('/registry/stats', params),
+  stale: (params) => http.get('/registry/stale', params),
+  duplicates: (params) => http.get('/registry/duplicates', params),
+}
+
+export const dwellingApi = {
+  list: (params) => http.get('/dwellings', params),
+  get: (id, opts) => http.get(`/dwellings/${enc(id)}`, undefined, opts),
+  create: (body) => http.post('/dwellings', body, { silent: true }),
+  update: (id, body) => http.patch(`/dwellings/${enc(id)}`, body, { silent: true }),
+  changeOwner: (id, body) => http.post(`/dwellings/${enc(id)}/owners`, body, { silent: true }),
+}
+
+export const householdApi = {
+  list: (params) => http.get('/households', params),
+  get: (id, opts) => http.get(`/households/${enc(id)}`, undefined, opts),
+  create: (body) => http.post('/households', body, { silent: true }),
+  update: (id, body) => http.patch(`/households/${enc(id)}`, body, { silent: true }),
+  addMember: (id, body) => http.post(`/households/${enc(id)}/members`, body, { silent: true }),
+  endMember: (id, memberId, body) => http.post(`/households/${enc(id)}/members/${enc(memberId)}/end`, body, { silent: true }),
+  verify: (id, note) => http.post(`/households/${enc(id)}/verify`, note ? { note } : {}),
+  file: (id, params, opts) => http.get(`/households/${enc(id)}/file`, params, opts),
+  history: (id) => http.get(`/households/${enc(id)}/history`),
+}
+
+export const personApi = {
+  list: (params, opts) => http.get('/persons', params, opts),
+  get: (id, opts) => http.get(`/persons/${enc(id)}`, undefined, opts),
+  create: (body) => http.post('/persons', body, { silent: true }),
+  update: (id, body) => http.patch(`/persons/${enc(id)}`, body, { silent: true }),
+  remove: (id, reason) => request('DELETE', `/persons/${enc(id)}`, { query: { reason }, silent: true }),
+  reveal: (id, fields, reason) => http.post(`/persons/${enc(id)}/reveal`, { fields, reason }, { silent: true }),
+  history: (id) => http.get(`/persons/${enc(id)}/history`),
+}
+
+export const visitApi = {
+  list: (params) => http.get('/visits', params),
+  create: (body) => http.post('/visits', body, { silent: true }),
+}
+
+export const needApi = {
+  list: (params) => http.get('/needs', params),
+  update: (id, body) => http.patch(`/needs/${enc(id)}`, body, { silent: true }),
+}
+
+export const entityApi = {
+  list: (params) => http.get('/legal-entities', params),
+  get: (id) => http.get(`/legal-entities/${enc(id)}`),
+  create: (body) => http.post('/legal-entities', body, { silent: true }),
 }
 
 /** Lists may come back paged ({items,total}) or as a bare array; accept both. */

@@ -1,4 +1,7 @@
+import registry from './registry.en.js'
+
 export default {
+  ...registry,
   app: { name: 'gongzhi', title: 'Community Governance', subtitle: 'Build, govern and share together' },
   common: {
     ok: 'OK', cancel: 'Cancel', save: 'Save', create: 'Create', edit: 'Edit', delete: 'Delete', move: 'Move',
@@ -35,6 +38,7 @@ export default {
     changePassword: 'Change password', language: 'Language', loggedOut: 'Signed out', noRole: 'No role',
   },
   menu: {
+    registryGroup: 'Registry', registry: 'Data quality', persons: 'Residents', households: 'Households', dwellings: 'Dwellings', visit: 'Visit', visits: 'Visits', needs: 'Needs', entities: 'Legal entities',
     home: 'Home', areas: 'Areas', partyOrgs: 'Party organisations', users: 'Users & grants', tokens: 'API tokens',
     audit: 'Audit log', apiDocs: 'API docs', org: 'Organisation', system: 'System',
   },

@@ -1,4 +1,7 @@
+import registry from './registry.zh-CN.js'
+
 export default {
+  ...registry,
   app: { name: '共治', title: '社区治理平台', subtitle: '城市社区共建共治共享' },
   common: {
     ok: '确定', cancel: '取消', save: '保存', create: '新建', edit: '编辑', delete: '删除', move: '移动',
@@ -35,6 +38,7 @@ export default {
     changePassword: '修改密码', language: '语言', loggedOut: '已退出登录', noRole: '无角色',
   },
   menu: {
+    registryGroup: '一户一档', registry: '数据质量', persons: '居民', households: '户', dwellings: '房屋', visit: '走访登记', visits: '走访记录', needs: '需求', entities: '法人/单位',
     home: '首页', areas: '区域', partyOrgs: '党组织', users: '用户与授权', tokens: 'API 令牌',
     audit: '审计日志', apiDocs: 'API 文档', org: '组织架构', system: '系统管理',
   },

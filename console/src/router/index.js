@@ -3,12 +3,31 @@ import { auth } from '../stores/auth'
 import MainLayout from '../layouts/MainLayout.vue'
 import LoginView from '../views/LoginView.vue'
 import { markRaw } from 'vue'
-import { HomeFilled, MapLocation, Flag, User, Key, Document, Reading } from '@element-plus/icons-vue'
+import {
+  HomeFilled, MapLocation, Flag, User, Key, Document, Reading, DataAnalysis, Avatar, House, OfficeBuilding,
+  Guide, Notebook, Bell, Suitcase,
+} from '@element-plus/icons-vue'
+
+// 一户一档: read and edit for these roles (docs/api.md “Registry”).
+const REG = ['system_admin', 'street_admin', 'community_worker', 'grid_worker', 'building_leader']
+const reg = (path, name, view, title, icon, extra = {}) => ({
+  path, name, component: view, meta: { title, icon: icon && markRaw(icon), menu: !!icon, group: 'registry', roles: REG, ...extra },
+})
 
 // meta.roles: the menu item and the route are only for these roles.
 // meta.menu: shown in the side menu (order = array order).
 export const appRoutes = [
   { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: 'menu.home', icon: markRaw(HomeFilled), menu: true } },
+  reg('registry', 'registry', () => import('../views/registry/RegistryHomeView.vue'), 'menu.registry', DataAnalysis, { testid: 'menu-registry' }),
+  reg('persons', 'persons', () => import('../views/registry/PersonsView.vue'), 'menu.persons', Avatar, { testid: 'menu-persons' }),
+  reg('persons/:id', 'person', () => import('../views/registry/PersonDetailView.vue'), 'menu.persons'),
+  reg('households', 'households', () => import('../views/registry/HouseholdsView.vue'), 'menu.households', House, { testid: 'menu-households' }),
+  reg('households/:id', 'household-file', () => import('../views/registry/HouseholdFileView.vue'), 'reg.households.file'),
+  reg('dwellings', 'dwellings', () => import('../views/registry/DwellingsView.vue'), 'menu.dwellings', OfficeBuilding, { testid: 'menu-dwellings' }),
+  reg('visit', 'visit', () => import('../views/registry/VisitView.vue'), 'menu.visit', Guide, { testid: 'menu-visit' }),
+  reg('visits', 'visits', () => import('../views/registry/VisitsView.vue'), 'menu.visits', Notebook, { testid: 'menu-visits' }),
+  reg('needs', 'needs', () => import('../views/registry/NeedsView.vue'), 'menu.needs', Bell, { testid: 'menu-needs' }),
+  reg('legal-entities', 'legal-entities', () => import('../views/registry/EntitiesView.vue'), 'menu.entities', Suitcase, { testid: 'menu-entities' }),
   { path: 'areas', name: 'areas', component: () => import('../views/AreasView.vue'), meta: { title: 'menu.areas', icon: markRaw(MapLocation), menu: true, testid: 'menu-areas' } },
   { path: 'party-orgs', name: 'party-orgs', component: () => import('../views/PartyOrgsView.vue'), meta: { title: 'menu.partyOrgs', icon: markRaw(Flag), menu: true, testid: 'menu-party-orgs' } },
   { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'menu.users', icon: markRaw(User), menu: true, roles: ['system_admin'], testid: 'menu-users' } },

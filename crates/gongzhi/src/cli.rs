@@ -203,9 +203,10 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                 println!("Created the admin account; its one-time password (change it at first login): {pw}");
             }
             if demo && !app::demo::exists(&state.db).await.map_err(show)? {
-                let city = app::demo::run(&state.db, &app::demo::DemoOptions::default())
-                    .await
-                    .map_err(show)?;
+                let city =
+                    app::demo::run(&state.db, &state.keys, &app::demo::DemoOptions::default())
+                        .await
+                        .map_err(show)?;
                 if let Some(city) = city {
                     print_demo_summary(&city);
                 }
@@ -235,9 +236,13 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                 println!("Created the admin account; its one-time password: {pw}");
             }
             let started = std::time::Instant::now();
-            match app::demo::run(&state.db, &app::demo::DemoOptions { households, seed })
-                .await
-                .map_err(show)?
+            match app::demo::run(
+                &state.db,
+                &state.keys,
+                &app::demo::DemoOptions { households, seed },
+            )
+            .await
+            .map_err(show)?
             {
                 None => println!(
                     "演示数据已存在，未做改动 / the demo city is already there; nothing changed"
@@ -298,6 +303,8 @@ fn print_demo_summary(city: &app::demo::DemoCity) {
         count(AreaKind::Building),
         city.party_orgs
     );
+    let (d, h, p, v, n) = city.registry;
+    println!("一户一档 / registry: {d} 房屋, {h} 户, {p} 居民, {v} 次走访, {n} 项需求");
     println!(
         "演示账号（密码均为 {}）/ demo users (password {}):",
         app::demo::DEMO_PASSWORD,

@@ -74,6 +74,12 @@ pub struct SettingsArgs {
     /// the database again; its own changes clear them at once (0 disables) [default: 1000]
     #[arg(long, env = "GONGZHI_TREE_CACHE_MS", global = true)]
     pub tree_cache_ms: Option<String>,
+    /// Days after which a household on a rented dwelling must be verified again [default: 90]
+    #[arg(long, env = "GONGZHI_FRESHNESS_RENTED_DAYS", global = true)]
+    pub freshness_rented_days: Option<String>,
+    /// Days after which any other household must be verified again [default: 365]
+    #[arg(long, env = "GONGZHI_FRESHNESS_OTHER_DAYS", global = true)]
+    pub freshness_other_days: Option<String>,
     /// Log format: `json` or `text` [default: json]
     #[arg(long, env = "GONGZHI_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
@@ -99,6 +105,8 @@ struct FileSettings {
     db_max_connections: Option<u32>,
     auth_cache_ms: Option<u64>,
     tree_cache_ms: Option<u64>,
+    freshness_rented_days: Option<u32>,
+    freshness_other_days: Option<u32>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -126,6 +134,8 @@ pub struct Settings {
     pub db_max_connections: u32,
     pub auth_cache_ms: u64,
     pub tree_cache_ms: u64,
+    pub freshness_rented_days: u32,
+    pub freshness_other_days: u32,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -319,6 +329,26 @@ impl Settings {
         if tree_cache_ms > 60_000 {
             return Err(bad("GONGZHI_TREE_CACHE_MS", "must be at most 60000"));
         }
+        let freshness_rented_days = parse_num(
+            "GONGZHI_FRESHNESS_RENTED_DAYS",
+            &args.freshness_rented_days,
+            file.freshness_rented_days,
+            90,
+        )?;
+        let freshness_other_days = parse_num(
+            "GONGZHI_FRESHNESS_OTHER_DAYS",
+            &args.freshness_other_days,
+            file.freshness_other_days,
+            365,
+        )?;
+        for (name, v) in [
+            ("GONGZHI_FRESHNESS_RENTED_DAYS", freshness_rented_days),
+            ("GONGZHI_FRESHNESS_OTHER_DAYS", freshness_other_days),
+        ] {
+            if !(1..=3650).contains(&v) {
+                return Err(bad(name, "must be between 1 and 3650"));
+            }
+        }
         let log_format = match args
             .log_format
             .clone()
@@ -355,6 +385,8 @@ impl Settings {
             db_max_connections,
             auth_cache_ms,
             tree_cache_ms,
+            freshness_rented_days,
+            freshness_other_days,
             log_format,
             log,
         })

@@ -55,6 +55,8 @@ pub struct DemoCity {
     pub areas: Vec<DemoArea>,
     pub users: Vec<(String, Role, String)>,
     pub party_orgs: usize,
+    /// dwellings, households, persons, visits, needs
+    pub registry: (usize, usize, usize, usize, usize),
 }
 
 impl DemoCity {
@@ -126,7 +128,11 @@ pub async fn exists(db: &Db) -> AppResult<bool> {
 }
 
 /// Fills the database. Returns `None` when the demo city already exists.
-pub async fn run(db: &Db, opts: &DemoOptions) -> AppResult<Option<DemoCity>> {
+pub async fn run(
+    db: &Db,
+    keys: &crate::crypto::Keys,
+    opts: &DemoOptions,
+) -> AppResult<Option<DemoCity>> {
     if exists(db).await? {
         return Ok(None);
     }
@@ -139,6 +145,8 @@ pub async fn run(db: &Db, opts: &DemoOptions) -> AppResult<Option<DemoCity>> {
     let tx = store::write_tx(db).await?;
     write_areas(&tx, &city).await?;
     city.party_orgs = write_party_orgs(&tx, &city, &mut ids).await?;
+    let r = super::demo_registry::run(&tx, keys, &city, opts.seed, &mut ids).await?;
+    city.registry = (r.dwellings, r.households, r.persons, r.visits, r.needs);
     audit::record(
         &tx,
         Entry::by(&ctx, "demo.load", "demo", None).detail(format!(
@@ -253,6 +261,8 @@ fn plan_areas(city: &mut DemoCity, opts: &DemoOptions, rng: &mut ChaCha8Rng, ids
             ccode.clone(),
             grids.iter().sum(),
         );
+        // Buildings are numbered through the community, so addresses are unique within it.
+        let mut building_no = 0;
         for (gi, hh) in grids.iter().enumerate() {
             let gid = ids.next();
             let gcode = format!("{ccode}{:03}", gi + 1);
@@ -268,12 +278,13 @@ fn plan_areas(city: &mut DemoCity, opts: &DemoOptions, rng: &mut ChaCha8Rng, ids
             // Six floors × two units × two flats = 24 households a building.
             let buildings = hh.div_ceil(24);
             for b in 0..buildings {
+                building_no += 1;
                 push(
                     city,
                     ids.next(),
                     Some(gid),
                     AreaKind::Building,
-                    format!("{}号楼", b + 1),
+                    format!("{building_no}号楼"),
                     format!("{gcode}{:03}", b + 1),
                     0,
                 );
@@ -369,7 +380,7 @@ async fn write_party_orgs(
                 ),
             ),
             // The first two buildings of each grid have a party group.
-            AreaKind::Building if a.name == "1号楼" || a.name == "2号楼" => {
+            AreaKind::Building if a.code.ends_with("001") || a.code.ends_with("002") => {
                 (PartyOrgKind::BuildingGroup, format!("{}党小组", a.name))
             }
             _ => continue,

@@ -4,7 +4,9 @@ pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod demo_registry;
 pub mod party;
+pub mod registry;
 pub mod scope;
 pub mod tokens;
 pub mod users;
@@ -32,6 +34,16 @@ pub struct AppState {
     pub auth_cache: Arc<AuthCache>,
     pub tree_cache: Arc<TreeCache>,
     pub openapi_json: Arc<String>,
+}
+
+impl AppState {
+    /// The freshness policy from the settings.
+    pub fn freshness(&self) -> registry::households::Freshness {
+        registry::households::Freshness {
+            rented_days: self.settings.freshness_rented_days as i64,
+            other_days: self.settings.freshness_other_days as i64,
+        }
+    }
 }
 
 /// token hash → (verified at, principal).

@@ -170,3 +170,37 @@ pub fn holds_any(ctx: &Ctx, perm: Permission) -> bool {
         .iter()
         .any(|g| perm.roles().contains(&g.role))
 }
+
+/// Like [`filter_sql`], but only grants whose role carries `perm` count (a volunteer granted on a
+/// community does not thereby read its registry).
+pub fn filter_sql_for(
+    ctx: &Ctx,
+    perm: Permission,
+    column: &str,
+    next: usize,
+) -> (String, Vec<Value>) {
+    match areas_with_roles(ctx, perm.roles()) {
+        None => ("1 = 1".into(), vec![]),
+        Some(ids) if ids.is_empty() => ("1 = 0".into(), vec![]),
+        Some(ids) => (
+            format!(
+                "{column} IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}))",
+                store::placeholders(next, ids.len())
+            ),
+            ids.into_iter().map(Value::from).collect(),
+        ),
+    }
+}
+
+/// Whether the caller holds `perm` on `area_id` (without failing).
+pub async fn has_permission<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    perm: Permission,
+    area_id: Uuid,
+) -> AppResult<bool> {
+    match areas_with_roles(ctx, perm.roles()) {
+        None => Ok(true),
+        Some(roots) => is_under(c, area_id, &roots).await,
+    }
+}

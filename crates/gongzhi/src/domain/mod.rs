@@ -5,6 +5,7 @@ pub mod geo;
 pub mod ids;
 pub mod party;
 pub mod password;
+pub mod registry;
 pub mod role;
 
 use uuid::Uuid;

@@ -79,6 +79,14 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit log (rows of their scope).
     ReadAudit,
+    /// Read the registry (dwellings, households, persons, visits), masked.
+    ReadRegistry,
+    /// Create and change registry records, record visits.
+    EditRegistry,
+    /// Reveal full ID numbers and mobiles (with a reason), see sensitive tags.
+    RevealPersonal,
+    /// Purge people who moved away past the retention period.
+    PurgeRegistry,
 }
 
 impl Permission {
@@ -90,6 +98,20 @@ impl Permission {
             }
             Permission::ManageUsers => &[Role::SystemAdmin],
             Permission::ReadAudit => &[Role::SystemAdmin, Role::StreetAdmin],
+            Permission::ReadRegistry | Permission::EditRegistry => &[
+                Role::SystemAdmin,
+                Role::StreetAdmin,
+                Role::CommunityWorker,
+                Role::GridWorker,
+                Role::BuildingLeader,
+            ],
+            Permission::RevealPersonal => &[
+                Role::SystemAdmin,
+                Role::StreetAdmin,
+                Role::CommunityWorker,
+                Role::GridWorker,
+            ],
+            Permission::PurgeRegistry => &[Role::SystemAdmin],
         }
     }
 }

@@ -31,6 +31,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
         (name = "party", description = "党组织 Party organisations"),
         (name = "admin", description = "用户、授权与令牌 Users, grants and API tokens"),
         (name = "audit", description = "审计日志 Audit log"),
+        (name = "registry", description = "一户一档 The registry: dwellings, households, persons, visits"),
     )
 )]
 struct ApiDoc;

@@ -190,3 +190,34 @@ mod tests {
         assert_eq!(placeholders(3, 2), "$3, $4");
     }
 }
+
+/// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements, in chunks that stay
+/// under both databases' parameter limits. For bulk loads (demo, import).
+pub async fn insert_many<C: ConnectionTrait>(
+    c: &C,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+) -> Result<u64, DbErr> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let per_row = columns.len();
+    let chunk = (600 / per_row).clamp(1, 100);
+    let mut n = 0;
+    for part in rows.chunks(chunk) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut values = Vec::with_capacity(part.len() * per_row);
+        for (i, row) in part.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            sql.push_str(&placeholders(i * per_row + 1, per_row));
+            sql.push(')');
+            values.extend(row.iter().cloned());
+        }
+        n += exec(c, &sql, values).await?;
+    }
+    Ok(n)
+}

@@ -366,8 +366,10 @@ async fn demo_is_deterministic_for_a_seed() {
     let s = gongzhi::config::Settings::for_database(&url, dir.path());
     let db = gongzhi::store::connect(&s).await.unwrap();
     gongzhi::store::migrate(&db, &url).await.unwrap();
+    let keys = gongzhi::crypto::Keys::from_master(&[3u8; 32]);
     gongzhi::app::demo::run(
         &db,
+        &keys,
         &gongzhi::app::demo::DemoOptions {
             households: TEST_HOUSEHOLDS,
             seed: 7,
@@ -388,7 +390,7 @@ async fn demo_is_deterministic_for_a_seed() {
     assert!((12..=20).contains(&grids), "{grids} grids");
     // Running the demo again changes nothing.
     assert!(
-        gongzhi::app::demo::run(&db, &gongzhi::app::demo::DemoOptions::default())
+        gongzhi::app::demo::run(&db, &keys, &gongzhi::app::demo::DemoOptions::default())
             .await
             .unwrap()
             .is_none()

@@ -128,6 +128,7 @@ async fn build_template(url: &str) {
         .expect("template state");
     gongzhi::app::demo::run(
         &state.db,
+        &state.keys,
         &gongzhi::app::demo::DemoOptions {
             households: TEST_HOUSEHOLDS,
             seed: 7,

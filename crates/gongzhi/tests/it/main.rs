@@ -12,4 +12,5 @@ mod browser;
 mod errors;
 mod instances;
 mod party;
+mod registry;
 mod scope;

@@ -17,6 +17,8 @@ use gongzhi::domain::role::{Permission, Role};
 enum Target {
     Area,
     PartyOrg,
+    Person,
+    Household,
 }
 
 struct RouteCase {
@@ -133,6 +135,120 @@ const ROUTES: &[RouteCase] = &[
         permission: Some(Permission::EditPartyOrgs),
         allowed: 409,
     },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/persons/{id}",
+        target: Target::Person,
+        body: |_| None,
+        permission: Some(Permission::ReadRegistry),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::PATCH,
+        path: "/api/v1/persons/{id}",
+        target: Target::Person,
+        body: |i| Some(json!({"version": i.version_bad})),
+        permission: Some(Permission::EditRegistry),
+        allowed: 409,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/persons/{id}/reveal",
+        target: Target::Person,
+        body: |_| Some(json!({"fields": ["id_no"], "reason": ""})),
+        permission: Some(Permission::RevealPersonal),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/persons/{id}/history",
+        target: Target::Person,
+        body: |_| None,
+        permission: Some(Permission::ReadRegistry),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::DELETE,
+        path: "/api/v1/persons/{id}",
+        target: Target::Person,
+        body: |_| None,
+        permission: Some(Permission::EditRegistry),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/households/{id}",
+        target: Target::Household,
+        body: |_| None,
+        permission: Some(Permission::ReadRegistry),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/households/{id}/file",
+        target: Target::Household,
+        body: |_| None,
+        permission: Some(Permission::ReadRegistry),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/households/{id}/history",
+        target: Target::Household,
+        body: |_| None,
+        permission: Some(Permission::ReadRegistry),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::PATCH,
+        path: "/api/v1/households/{id}",
+        target: Target::Household,
+        body: |i| Some(json!({"version": i.version_bad})),
+        permission: Some(Permission::EditRegistry),
+        allowed: 409,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/households/{id}/verify",
+        target: Target::Household,
+        body: |_| Some(json!({"note": "很长".repeat(300)})),
+        permission: Some(Permission::EditRegistry),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/households/{id}/members",
+        target: Target::Household,
+        body: |_| {
+            Some(json!({"person_id": "00000000-0000-7000-8000-000000000000", "relation": "other"}))
+        },
+        permission: Some(Permission::EditRegistry),
+        allowed: 404,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/visits",
+        target: Target::Household,
+        body: |i| Some(json!({"household_id": i.target, "mode": "no-such-mode"})),
+        permission: Some(Permission::EditRegistry),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/registry/stats?area_id={id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: Some(Permission::ReadRegistry),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/dwellings",
+        target: Target::Area,
+        body: |i| Some(json!({"building_id": i.target, "room": "", "usage": "rented"})),
+        permission: Some(Permission::EditRegistry),
+        allowed: 422,
+    },
 ];
 
 /// Routes without an area target: (method, path, body, permission, allowed status).
@@ -183,6 +299,39 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
         Some(Permission::ManageUsers),
         404,
     ),
+    ("GET", "/api/v1/registry/vocab", None, 200),
+    (
+        "GET",
+        "/api/v1/persons",
+        Some(Permission::ReadRegistry),
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/households",
+        Some(Permission::ReadRegistry),
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/dwellings",
+        Some(Permission::ReadRegistry),
+        200,
+    ),
+    ("GET", "/api/v1/visits", Some(Permission::ReadRegistry), 200),
+    ("GET", "/api/v1/needs", Some(Permission::ReadRegistry), 200),
+    (
+        "GET",
+        "/api/v1/legal-entities",
+        Some(Permission::ReadRegistry),
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/registry/stale",
+        Some(Permission::ReadRegistry),
+        200,
+    ),
 ];
 
 /// Demo users, one per role, and the area code of their grant.
@@ -215,6 +364,61 @@ async fn grant_area(app: &TestApp, username: &str) -> Option<uuid::Uuid> {
 }
 
 /// A party organisation tied to the area or below it.
+/// A person and a household living under the area.
+async fn registry_under(app: &TestApp, area: uuid::Uuid) -> (String, String) {
+    #[derive(sea_orm::FromQueryResult)]
+    struct I {
+        id: uuid::Uuid,
+    }
+    let q = |table: &str| {
+        format!(
+            "SELECT t.id FROM {table} t JOIN area_closure c ON c.descendant_id = t.area_id WHERE c.ancestor_id = $1 \
+             AND t.deleted_at IS NULL ORDER BY t.id LIMIT 1"
+        )
+    };
+    let p = gongzhi::store::fetch_opt::<I, _>(&app.state.db, &q("persons"), vec![area.into()])
+        .await
+        .unwrap()
+        .expect("a person");
+    let h = gongzhi::store::fetch_opt::<I, _>(&app.state.db, &q("households"), vec![area.into()])
+        .await
+        .unwrap()
+        .expect("a household");
+    (p.id.to_string(), h.id.to_string())
+}
+
+/// Somewhere no demo user but admin may see: a community in 莲池区 with a resident.
+async fn outside_registry(app: &TestApp) -> (String, String) {
+    let a = app.admin().await;
+    let street = app.area_id("130606001000").await;
+    let c = a.post("/api/v1/areas", json!({"parent_id": street, "kind": "community", "name": "和平社区", "code": "130606001001"})).await;
+    let g = a.post("/api/v1/areas", json!({"parent_id": c.body["id"], "kind": "grid", "name": "第1网格", "code": "130606001001001"})).await;
+    let b = a.post("/api/v1/areas", json!({"parent_id": g.body["id"], "kind": "building", "name": "1号楼", "code": "130606001001001001"})).await;
+    let d = a
+        .post(
+            "/api/v1/dwellings",
+            json!({"building_id": b.body["id"], "room": "101", "usage": "self_occupied"}),
+        )
+        .await;
+    let h = a
+        .post(
+            "/api/v1/households",
+            json!({"dwelling_id": d.body["id"], "kind": "registered"}),
+        )
+        .await;
+    let first17 = "13060619700101001";
+    let id = format!(
+        "{first17}{}",
+        gongzhi::domain::ids::id_check_char(first17).unwrap()
+    );
+    let p = a.post("/api/v1/persons", json!({"area_id": b.body["id"], "name": "外区居民", "id_no": id, "residence_type": "hukou"})).await;
+    assert_eq!(p.status, reqwest::StatusCode::CREATED, "{}", p.text);
+    (
+        p.body["id"].as_str().unwrap().to_string(),
+        h.body["id"].as_str().unwrap().to_string(),
+    )
+}
+
 async fn org_under(app: &TestApp, area: uuid::Uuid) -> String {
     #[derive(sea_orm::FromQueryResult)]
     struct I {
@@ -242,6 +446,7 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
     let app = spawn_app().await;
     let outside_area = app.area_id("130606001000").await; // 和平里街道, 莲池区
     let outside_org = org_under(&app, uuid::Uuid::parse_str(&outside_area).unwrap()).await;
+    let (outside_person, outside_household) = outside_registry(&app).await;
     let mut failures = vec![];
     let mut checked = 0;
     for (username, role) in USERS {
@@ -255,25 +460,19 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
             None => uuid::Uuid::parse_str(&app.area_id("130602001001").await).unwrap(),
         };
         let inside_org = org_under(&app, inside_area).await;
+        let (inside_person, inside_household) = registry_under(&app, inside_area).await;
         for route in ROUTES {
-            for (inside, target) in [
-                (
-                    true,
-                    if route.target == Target::Area {
-                        inside_area.to_string()
-                    } else {
-                        inside_org.clone()
-                    },
-                ),
-                (
-                    false,
-                    if route.target == Target::Area {
-                        outside_area.clone()
-                    } else {
-                        outside_org.clone()
-                    },
-                ),
-            ] {
+            let pick = |inside: bool| match (route.target, inside) {
+                (Target::Area, true) => inside_area.to_string(),
+                (Target::Area, false) => outside_area.clone(),
+                (Target::PartyOrg, true) => inside_org.clone(),
+                (Target::PartyOrg, false) => outside_org.clone(),
+                (Target::Person, true) => inside_person.clone(),
+                (Target::Person, false) => outside_person.clone(),
+                (Target::Household, true) => inside_household.clone(),
+                (Target::Household, false) => outside_household.clone(),
+            };
+            for (inside, target) in [(true, pick(true)), (false, pick(false))] {
                 if !inside && *role == Role::SystemAdmin {
                     continue; // nothing is outside a system admin's scope
                 }
@@ -365,7 +564,7 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked > 250, "{checked}");
+    assert!(checked > 500, "{checked}");
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod ops;
 pub mod party;
+pub mod registry;
 
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,4 +38,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(party::router())
         .merge(admin::router())
         .merge(audit::router())
+        .merge(registry::router())
 }

@@ -1,0 +1,1271 @@
+//! Persons (居民): identity checked on entry, ID numbers and mobiles encrypted with blind indexes,
+//! masked by default, revealed only with a reason, every read audited, every change kept.
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    age_on, diff, opt_text, place, record_change, today, years_before, Change, Event, Placement,
+};
+use crate::app::audit::{self, Entry};
+use crate::app::{scope, Ctx};
+use crate::crypto::Keys;
+use crate::domain::ids::{mask_id, mask_mobile, IdCardNo, MobileNo};
+use crate::domain::registry::{self as vocab, is_sensitive_tag};
+use crate::domain::role::Permission;
+use crate::domain::{clean_name, ms_to_rfc3339, new_id, now_ms};
+use crate::error::{AppError, AppResult, FieldErrors, Msg};
+use crate::store::{self, Db};
+
+/// A person as shown: masked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Person {
+    pub id: Uuid,
+    pub name: String,
+    pub id_type: String,
+    pub id_no_masked: Option<String>,
+    pub gender: Option<String>,
+    pub birth_date: Option<String>,
+    pub age: Option<i32>,
+    pub ethnicity: Option<String>,
+    pub mobile_masked: Option<String>,
+    pub political_status: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub work_unit: Option<String>,
+    pub hukou_place: Option<String>,
+    pub residence_type: String,
+    pub tags: Vec<String>,
+    /// Present only for roles that may see sensitive tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive_tags: Option<Vec<String>>,
+    /// active | moved_out | deceased
+    pub status: String,
+    pub area_id: Uuid,
+    pub grid_id: Uuid,
+    pub community_id: Uuid,
+    pub household_id: Option<Uuid>,
+    pub relation: Option<String>,
+    pub address: Option<String>,
+    pub version: i32,
+    pub last_verified_at: Option<String>,
+    pub last_verified_by: Option<String>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub(crate) struct PersonRow {
+    pub street_id: Uuid,
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub grid_id: Uuid,
+    pub area_id: Uuid,
+    pub name: String,
+    pub id_type: String,
+    pub id_no_enc: Option<String>,
+    pub id_no_bidx: Option<String>,
+    pub id_no_masked: Option<String>,
+    pub gender: Option<String>,
+    pub birth_date: Option<String>,
+    pub ethnicity: Option<String>,
+    pub mobile_enc: Option<String>,
+    pub mobile_bidx: Option<String>,
+    pub mobile_masked: Option<String>,
+    pub political_status: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub work_unit: Option<String>,
+    pub hukou_place: Option<String>,
+    pub residence_type: String,
+    pub tags: String,
+    pub sensitive_tags_enc: Option<String>,
+    pub status: String,
+    pub version: i32,
+    pub last_verified_at: Option<i64>,
+    pub last_verified_by: Option<String>,
+    pub updated_at: i64,
+    pub household_id: Option<Uuid>,
+    pub relation: Option<String>,
+    pub address: Option<String>,
+}
+
+pub(crate) const SELECT: &str = "SELECT p.street_id, p.id, p.community_id, p.grid_id, p.area_id, p.name, p.id_type, \
+    p.id_no_enc, p.id_no_bidx, p.id_no_masked, p.gender, p.birth_date, p.ethnicity, p.mobile_enc, p.mobile_bidx, \
+    p.mobile_masked, p.political_status, p.education, p.occupation, p.work_unit, p.hukou_place, p.residence_type, \
+    p.tags, p.sensitive_tags_enc, p.status, p.version, p.last_verified_at, p.last_verified_by, p.updated_at, \
+    (SELECT m.household_id FROM household_members m WHERE m.person_id = p.id AND m.to_date IS NULL ORDER BY m.from_date DESC LIMIT 1) AS household_id, \
+    (SELECT m.relation FROM household_members m WHERE m.person_id = p.id AND m.to_date IS NULL ORDER BY m.from_date DESC LIMIT 1) AS relation, \
+    (SELECT d.address FROM household_members m JOIN households h ON h.id = m.household_id JOIN dwellings d ON d.id = h.dwelling_id \
+      WHERE m.person_id = p.id AND m.to_date IS NULL ORDER BY m.from_date DESC LIMIT 1) AS address \
+    FROM persons p";
+
+fn split_tags(s: &str) -> Vec<String> {
+    s.split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub(crate) fn view(r: PersonRow, keys: &Keys, show_sensitive: bool) -> Person {
+    let today = today();
+    Person {
+        age: r.birth_date.as_deref().and_then(|b| age_on(b, &today)),
+        sensitive_tags: show_sensitive.then(|| {
+            r.sensitive_tags_enc
+                .as_deref()
+                .and_then(|e| keys.decrypt(e))
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default()
+        }),
+        tags: split_tags(&r.tags),
+        id: r.id,
+        name: r.name,
+        id_type: r.id_type,
+        id_no_masked: r.id_no_masked,
+        gender: r.gender,
+        birth_date: r.birth_date,
+        ethnicity: r.ethnicity,
+        mobile_masked: r.mobile_masked,
+        political_status: r.political_status,
+        education: r.education,
+        occupation: r.occupation,
+        work_unit: r.work_unit,
+        hukou_place: r.hukou_place,
+        residence_type: r.residence_type,
+        status: r.status,
+        area_id: r.area_id,
+        grid_id: r.grid_id,
+        community_id: r.community_id,
+        household_id: r.household_id,
+        relation: r.relation,
+        address: r.address,
+        version: r.version,
+        last_verified_at: r.last_verified_at.map(ms_to_rfc3339),
+        last_verified_by: r.last_verified_by,
+        updated_at: ms_to_rfc3339(r.updated_at),
+    }
+}
+
+pub(crate) async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<PersonRow> {
+    store::fetch_opt(
+        c,
+        &format!("{SELECT} WHERE p.id = $1 AND p.deleted_at IS NULL"),
+        vec![id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// The fields a person has, as typed in a form or a spreadsheet.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerson {
+    /// The building (or grid) the person lives in.
+    pub area_id: Uuid,
+    pub name: String,
+    /// Default `id_card`.
+    pub id_type: Option<String>,
+    pub id_no: String,
+    pub gender: Option<String>,
+    /// `YYYY-MM-DD`; for an ID card it must agree with the number (and is derived when absent).
+    pub birth_date: Option<String>,
+    pub ethnicity: Option<String>,
+    pub mobile: Option<String>,
+    pub political_status: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub work_unit: Option<String>,
+    pub hukou_place: Option<String>,
+    pub residence_type: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A validated person, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanPerson {
+    pub name: String,
+    pub id_type: &'static str,
+    pub id_no: String,
+    pub gender: Option<&'static str>,
+    pub birth_date: Option<String>,
+    pub ethnicity: Option<String>,
+    pub mobile: Option<String>,
+    pub political_status: Option<&'static str>,
+    pub education: Option<&'static str>,
+    pub occupation: Option<String>,
+    pub work_unit: Option<String>,
+    pub hukou_place: Option<String>,
+    pub residence_type: &'static str,
+    pub tags: Vec<&'static str>,
+}
+
+fn opt_vocab(
+    v: &Option<String>,
+    voc: &vocab::Vocab,
+    field: &str,
+    errs: &mut FieldErrors,
+) -> Option<&'static str> {
+    let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    voc.parse(s)
+        .map_err(|m| errs.insert(field.to_string(), m))
+        .ok()
+}
+
+/// Checks every field; all problems at once, by field. Used by the API and the importer.
+pub fn validate(p: &NewPerson) -> Result<CleanPerson, FieldErrors> {
+    let mut errs = FieldErrors::new();
+    let name = clean_name(&p.name, 64)
+        .map_err(|m| errs.insert("name".into(), m))
+        .ok();
+    let id_type = match p
+        .id_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Some("id_card"),
+        Some(t) => vocab::ID_TYPE
+            .parse(t)
+            .map_err(|m| errs.insert("id_type".into(), m))
+            .ok(),
+    };
+    let mut gender = opt_vocab(&p.gender, &vocab::GENDER, "gender", &mut errs);
+    let mut birth_date = match p
+        .birth_date
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(d) => vocab::parse_date(d)
+            .map_err(|m| errs.insert("birth_date".into(), m))
+            .ok(),
+    };
+    let id_no = match id_type {
+        Some("id_card") | Some("residence_permit") => match IdCardNo::parse(&p.id_no) {
+            Ok(id) => {
+                match &birth_date {
+                    Some(b) if *b != id.birth_date() => {
+                        errs.insert(
+                            "birth_date".into(),
+                            Msg::owned(
+                                format!("出生日期与身份证号不符（证号为 {}）", id.birth_date()),
+                                format!(
+                                    "The birth date disagrees with the ID number ({})",
+                                    id.birth_date()
+                                ),
+                            ),
+                        );
+                    }
+                    _ => birth_date = Some(id.birth_date()),
+                }
+                let g = if id.is_male() { "male" } else { "female" };
+                match gender {
+                    Some(x) if x != g => {
+                        errs.insert(
+                            "gender".into(),
+                            Msg::new(
+                                "性别与身份证号不符",
+                                "The gender disagrees with the ID number",
+                            ),
+                        );
+                    }
+                    _ => gender = Some(g),
+                }
+                Some(id.as_str().to_string())
+            }
+            Err(m) => {
+                errs.insert("id_no".into(), m);
+                None
+            }
+        },
+        Some(_) => {
+            let t = p.id_no.trim().to_ascii_uppercase();
+            if (5..=20).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Some(t)
+            } else {
+                errs.insert(
+                    "id_no".into(),
+                    Msg::new(
+                        "证件号应为 5–20 位字母或数字",
+                        "The document number has 5–20 letters or digits",
+                    ),
+                );
+                None
+            }
+        }
+        None => None,
+    };
+    let mobile = match p.mobile.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(m) => MobileNo::parse(m)
+            .map(|m| m.as_str().to_string())
+            .map_err(|m| errs.insert("mobile".into(), m))
+            .ok(),
+    };
+    let residence_type = vocab::RESIDENCE_TYPE
+        .parse(&p.residence_type)
+        .map_err(|m| errs.insert("residence_type".into(), m))
+        .ok();
+    let mut tags = vec![];
+    for t in &p.tags {
+        match vocab::TAGS.parse(t) {
+            Ok(code) if !tags.contains(&code) => tags.push(code),
+            Ok(_) => {}
+            Err(m) => {
+                errs.insert("tags".into(), m);
+            }
+        }
+    }
+    let clean = CleanPerson {
+        name: name.unwrap_or_default(),
+        id_type: id_type.unwrap_or("id_card"),
+        id_no: id_no.unwrap_or_default(),
+        gender,
+        birth_date,
+        ethnicity: opt_text(&p.ethnicity, 32, "ethnicity", &mut errs),
+        mobile,
+        political_status: opt_vocab(
+            &p.political_status,
+            &vocab::POLITICAL_STATUS,
+            "political_status",
+            &mut errs,
+        ),
+        education: opt_vocab(&p.education, &vocab::EDUCATION, "education", &mut errs),
+        occupation: opt_text(&p.occupation, 64, "occupation", &mut errs),
+        work_unit: opt_text(&p.work_unit, 100, "work_unit", &mut errs),
+        hukou_place: opt_text(&p.hukou_place, 100, "hukou_place", &mut errs),
+        residence_type: residence_type.unwrap_or("resident"),
+        tags,
+    };
+    if errs.is_empty() {
+        Ok(clean)
+    } else {
+        Err(errs)
+    }
+}
+
+/// The stored form of a person's protected values.
+pub(crate) struct Sealed {
+    pub id_no_enc: String,
+    pub id_no_bidx: String,
+    pub id_no_masked: String,
+    pub mobile_enc: Option<String>,
+    pub mobile_bidx: Option<String>,
+    pub mobile_masked: Option<String>,
+    pub tags: String,
+    pub sensitive_tags_enc: Option<String>,
+    /// `person_tags` keys.
+    pub tag_keys: Vec<String>,
+}
+
+pub(crate) fn seal(keys: &Keys, p: &CleanPerson) -> Sealed {
+    let public: Vec<&str> = p
+        .tags
+        .iter()
+        .copied()
+        .filter(|t| !is_sensitive_tag(t))
+        .collect();
+    let sensitive: Vec<&str> = p
+        .tags
+        .iter()
+        .copied()
+        .filter(|t| is_sensitive_tag(t))
+        .collect();
+    let mut tag_keys: Vec<String> = public.iter().map(|t| t.to_string()).collect();
+    tag_keys.extend(sensitive.iter().map(|t| sensitive_tag_key(keys, t)));
+    Sealed {
+        id_no_enc: keys.encrypt(&p.id_no),
+        id_no_bidx: keys.blind_index("id_no", &p.id_no),
+        id_no_masked: mask_id(&p.id_no),
+        mobile_enc: p.mobile.as_deref().map(|m| keys.encrypt(m)),
+        mobile_bidx: p.mobile.as_deref().map(|m| keys.blind_index("mobile", m)),
+        mobile_masked: p.mobile.as_deref().map(mask_mobile),
+        tags: public.join(","),
+        sensitive_tags_enc: (!sensitive.is_empty())
+            .then(|| keys.encrypt(&serde_json::to_string(&sensitive).unwrap_or_default())),
+        tag_keys,
+    }
+}
+
+pub(crate) fn sensitive_tag_key(keys: &Keys, tag: &str) -> String {
+    format!("s:{}", keys.blind_index("tag", tag))
+}
+
+/// Inserts a validated person (no checks, no audit): the API and the importer call it inside
+/// their transactions.
+pub(crate) async fn insert<C: ConnectionTrait>(
+    c: &C,
+    keys: &Keys,
+    id: Uuid,
+    at: &Placement,
+    p: &CleanPerson,
+    now: i64,
+) -> AppResult<Sealed> {
+    let s = seal(keys, p);
+    store::exec(
+        c,
+        "INSERT INTO persons (street_id, id, community_id, grid_id, area_id, name, id_type, id_no_enc, id_no_bidx, \
+         id_no_masked, gender, birth_date, ethnicity, mobile_enc, mobile_bidx, mobile_masked, political_status, education, \
+         occupation, work_unit, hukou_place, residence_type, tags, sensitive_tags_enc, status, version, last_verified_at, \
+         last_verified_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, $19, $20, $21, $22, $23, $24, 'active', 1, $25, NULL, $25, $25)",
+        vec![
+            at.street_id.into(),
+            id.into(),
+            at.community_id.into(),
+            at.grid_id.into(),
+            at.area_id.into(),
+            p.name.clone().into(),
+            p.id_type.into(),
+            s.id_no_enc.clone().into(),
+            s.id_no_bidx.clone().into(),
+            s.id_no_masked.clone().into(),
+            p.gender.map(str::to_string).into(),
+            p.birth_date.clone().into(),
+            p.ethnicity.clone().into(),
+            s.mobile_enc.clone().into(),
+            s.mobile_bidx.clone().into(),
+            s.mobile_masked.clone().into(),
+            p.political_status.map(str::to_string).into(),
+            p.education.map(str::to_string).into(),
+            p.occupation.clone().into(),
+            p.work_unit.clone().into(),
+            p.hukou_place.clone().into(),
+            p.residence_type.into(),
+            s.tags.clone().into(),
+            s.sensitive_tags_enc.clone().into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    for k in &s.tag_keys {
+        store::exec(
+            c,
+            "INSERT INTO person_tags (street_id, person_id, tag_key) VALUES ($1, $2, $3)",
+            vec![at.street_id.into(), id.into(), k.clone().into()],
+        )
+        .await?;
+    }
+    Ok(s)
+}
+
+/// The record as stored, for history snapshots (protected values stay encrypted).
+fn snapshot(p: &CleanPerson, s: &Sealed, at: &Placement, status: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": p.name, "id_type": p.id_type, "id_no_enc": s.id_no_enc, "id_no_masked": s.id_no_masked,
+        "gender": p.gender, "birth_date": p.birth_date, "ethnicity": p.ethnicity, "mobile_enc": s.mobile_enc,
+        "mobile_masked": s.mobile_masked, "political_status": p.political_status, "education": p.education,
+        "occupation": p.occupation, "work_unit": p.work_unit, "hukou_place": p.hukou_place,
+        "residence_type": p.residence_type, "tags": s.tags, "sensitive_tags_enc": s.sensitive_tags_enc,
+        "status": status, "area_id": at.area_id, "grid_id": at.grid_id, "community_id": at.community_id,
+    })
+}
+
+async fn id_taken<C: ConnectionTrait>(c: &C, bidx: &str, except: Option<Uuid>) -> AppResult<bool> {
+    Ok(store::fetch_i64(
+        c,
+        "SELECT COUNT(*) FROM persons WHERE id_no_bidx = $1 AND deleted_at IS NULL AND ($2 IS NULL OR id <> $2)",
+        vec![bidx.to_string().into(), except.into()],
+    )
+    .await?
+        > 0)
+}
+
+fn id_taken_error() -> AppError {
+    AppError::conflict_on(
+        "id_no",
+        Msg::new(
+            "该证件号已登记，请搜索后编辑原记录",
+            "This document number is already registered; find and edit that record",
+        ),
+    )
+}
+
+pub async fn create(db: &Db, keys: &Keys, ctx: &Ctx, input: NewPerson) -> AppResult<Person> {
+    scope::require_permission(db, ctx, Permission::EditRegistry, input.area_id).await?;
+    let at = place(db, input.area_id, "area_id").await?;
+    let p = validate(&input).map_err(AppError::Validation)?;
+    let id = new_id();
+    let now = now_ms();
+    let tx = store::write_tx(db).await?;
+    if id_taken(&tx, &keys.blind_index("id_no", &p.id_no), None).await? {
+        return Err(id_taken_error());
+    }
+    let sealed = insert(&tx, keys, id, &at, &p, now).await?;
+    record_change(
+        &tx,
+        ctx,
+        Change {
+            street_id: at.street_id,
+            object_type: "person",
+            object_id: id,
+            household_id: None,
+            reason: "create",
+            note: None,
+            changes: serde_json::json!({}),
+            snapshot: snapshot(&p, &sealed, &at, "active"),
+        },
+    )
+    .await?;
+    audit::record(
+        &tx,
+        Entry::by(ctx, "person.create", "person", Some(id.to_string()))
+            .area(Some(at.area_id))
+            .fields(&["all"]),
+    )
+    .await?;
+    let row = load(&tx, id).await?;
+    tx.commit().await?;
+    let sensitive = scope::has_permission(db, ctx, Permission::RevealPersonal, at.area_id).await?;
+    Ok(view(row, keys, sensitive))
+}
+
+/// One person, masked. The read is audited.
+pub async fn get(db: &Db, keys: &Keys, ctx: &Ctx, id: Uuid) -> AppResult<Person> {
+    let row = load(db, id).await.map_err(|_| AppError::NotFound)?;
+    scope::require_permission(db, ctx, Permission::ReadRegistry, row.area_id).await?;
+    let sensitive = scope::has_permission(db, ctx, Permission::RevealPersonal, row.area_id).await?;
+    let mut fields = vec![
+        "name",
+        "id_no_masked",
+        "mobile_masked",
+        "birth_date",
+        "tags",
+    ];
+    if sensitive {
+        fields.push("sensitive_tags");
+    }
+    audit::record_alone(
+        db,
+        Entry::by(ctx, "person.read", "person", Some(id.to_string()))
+            .area(Some(row.area_id))
+            .fields(&fields),
+    )
+    .await?;
+    Ok(view(row, keys, sensitive))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonQuery {
+    /// Part of a name; or an exact ID number or mobile (looked up by blind index).
+    pub q: Option<String>,
+    /// Only under this area.
+    pub area_id: Option<Uuid>,
+    /// A tag code (sensitive tags only for roles that may see them).
+    pub tag: Option<String>,
+    pub residence_type: Option<String>,
+    pub age_min: Option<i32>,
+    pub age_max: Option<i32>,
+    /// active (default) | moved_out | deceased | all
+    pub status: Option<String>,
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+}
+
+pub async fn search(
+    db: &Db,
+    keys: &Keys,
+    ctx: &Ctx,
+    q: &PersonQuery,
+) -> AppResult<(Vec<Person>, i64)> {
+    if !scope::holds_any(ctx, Permission::ReadRegistry) {
+        return Err(AppError::forbidden());
+    }
+    let (scope_sql, mut values) =
+        scope::filter_sql_for(ctx, Permission::ReadRegistry, "p.area_id", 1);
+    let mut conds = vec![scope_sql, "p.deleted_at IS NULL".to_string()];
+    let mut used: Vec<&str> = vec![];
+    let push = |cond: String, v: Value, values: &mut Vec<Value>, conds: &mut Vec<String>| {
+        values.push(v);
+        conds.push(cond.replace("$?", &format!("${}", values.len())));
+    };
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if text.chars().count() > 64 {
+            return Err(AppError::field(
+                "q",
+                Msg::new("搜索词过长", "The search text is too long"),
+            ));
+        }
+        if let Ok(id) = IdCardNo::parse(text) {
+            used.push("id_no");
+            push(
+                "p.id_no_bidx = $?".into(),
+                keys.blind_index("id_no", id.as_str()).into(),
+                &mut values,
+                &mut conds,
+            );
+        } else if let Ok(m) = MobileNo::parse(text) {
+            used.push("mobile");
+            push(
+                "p.mobile_bidx = $?".into(),
+                keys.blind_index("mobile", m.as_str()).into(),
+                &mut values,
+                &mut conds,
+            );
+        } else if text.len() >= 5
+            && text.bytes().all(|b| b.is_ascii_alphanumeric())
+            && text.bytes().any(|b| b.is_ascii_digit())
+        {
+            // A passport or permit number.
+            used.push("id_no");
+            push(
+                "p.id_no_bidx = $?".into(),
+                keys.blind_index("id_no", &text.to_ascii_uppercase()).into(),
+                &mut values,
+                &mut conds,
+            );
+        } else {
+            used.push("name");
+            push(
+                "p.name LIKE $? ESCAPE '\\'".into(),
+                format!("%{}%", store::like_escape(text)).into(),
+                &mut values,
+                &mut conds,
+            );
+        }
+    }
+    if let Some(a) = q.area_id {
+        used.push("area");
+        push(
+            "p.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $?)".into(),
+            a.into(),
+            &mut values,
+            &mut conds,
+        );
+    }
+    if let Some(t) = q.tag.as_deref().filter(|s| !s.is_empty()) {
+        let code = vocab::TAGS
+            .parse(t)
+            .map_err(|m| AppError::field("tag", m))?;
+        used.push("tag");
+        let key = if is_sensitive_tag(code) {
+            // Only within areas where the caller may see sensitive tags.
+            let (s2, v2) = scope::filter_sql_for(
+                ctx,
+                Permission::RevealPersonal,
+                "p.area_id",
+                values.len() + 1,
+            );
+            values.extend(v2);
+            conds.push(s2);
+            sensitive_tag_key(keys, code)
+        } else {
+            code.to_string()
+        };
+        push(
+            "p.id IN (SELECT person_id FROM person_tags WHERE tag_key = $?)".into(),
+            key.into(),
+            &mut values,
+            &mut conds,
+        );
+    }
+    if let Some(r) = q.residence_type.as_deref().filter(|s| !s.is_empty()) {
+        let code = vocab::RESIDENCE_TYPE
+            .parse(r)
+            .map_err(|m| AppError::field("residence_type", m))?;
+        push(
+            "p.residence_type = $?".into(),
+            code.into(),
+            &mut values,
+            &mut conds,
+        );
+    }
+    let today = today();
+    if let Some(a) = q.age_min {
+        if !(0..=150).contains(&a) {
+            return Err(AppError::field(
+                "age_min",
+                Msg::new("年龄应在 0–150 之间", "Age must be 0–150"),
+            ));
+        }
+        push(
+            "p.birth_date <= $?".into(),
+            years_before(&today, a).into(),
+            &mut values,
+            &mut conds,
+        );
+    }
+    if let Some(a) = q.age_max {
+        if !(0..=150).contains(&a) {
+            return Err(AppError::field(
+                "age_max",
+                Msg::new("年龄应在 0–150 之间", "Age must be 0–150"),
+            ));
+        }
+        // Younger than a + 1 years.
+        push(
+            "p.birth_date > $?".into(),
+            years_before(&today, a + 1).into(),
+            &mut values,
+            &mut conds,
+        );
+    }
+    match q.status.as_deref().unwrap_or("active") {
+        "all" => {}
+        s @ ("active" | "moved_out" | "deceased") => push(
+            "p.status = $?".into(),
+            s.to_string().into(),
+            &mut values,
+            &mut conds,
+        ),
+        _ => {
+            return Err(AppError::field(
+                "status",
+                Msg::new(
+                    "状态应为 active、moved_out、deceased 或 all",
+                    "Status must be active, moved_out, deceased or all",
+                ),
+            ))
+        }
+    }
+    let where_sql = conds.join(" AND ");
+    let total = store::fetch_i64(
+        db,
+        &format!("SELECT COUNT(*) FROM persons p WHERE {where_sql}"),
+        values.clone(),
+    )
+    .await?;
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let size = q.page_size.unwrap_or(20).clamp(1, 200);
+    let n = values.len();
+    values.push((size as i64).into());
+    values.push((((page - 1) * size) as i64).into());
+    let rows: Vec<PersonRow> = store::fetch_all(
+        db,
+        &format!(
+            "{SELECT} WHERE {where_sql} ORDER BY p.name, p.id LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        ),
+        values,
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut sensitive_cache: std::collections::HashMap<Uuid, bool> = Default::default();
+    for r in rows {
+        let s = match sensitive_cache.get(&r.area_id) {
+            Some(s) => *s,
+            None => {
+                let s =
+                    scope::has_permission(db, ctx, Permission::RevealPersonal, r.area_id).await?;
+                sensitive_cache.insert(r.area_id, s);
+                s
+            }
+        };
+        out.push(view(r, keys, s));
+    }
+    audit::record_alone(
+        db,
+        Entry::by(ctx, "person.list", "person", None)
+            .fields(&["name", "id_no_masked", "mobile_masked", "tags"])
+            .area(q.area_id)
+            .detail(format!(
+                "{} of {total} shown; filters: {}",
+                out.len(),
+                if used.is_empty() {
+                    "-".into()
+                } else {
+                    used.join(",")
+                }
+            )),
+    )
+    .await?;
+    Ok((out, total))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealRequest {
+    /// Any of `id_no`, `mobile`.
+    pub fields: Vec<String>,
+    /// Why the full value is needed (kept in the audit log).
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revealed {
+    pub id_no: Option<String>,
+    pub mobile: Option<String>,
+}
+
+/// Shows full values to a permitted role, with a reason; audited.
+pub async fn reveal(
+    db: &Db,
+    keys: &Keys,
+    ctx: &Ctx,
+    id: Uuid,
+    req: RevealRequest,
+) -> AppResult<Revealed> {
+    let row = load(db, id).await?;
+    scope::require_permission(db, ctx, Permission::RevealPersonal, row.area_id).await?;
+    let reason = req.reason.trim();
+    if reason.chars().count() < 2 || reason.chars().count() > 200 {
+        return Err(AppError::field(
+            "reason",
+            Msg::new(
+                "请填写查看原因（2–200 字）",
+                "Give the reason (2–200 characters)",
+            ),
+        ));
+    }
+    let want = |f: &str| req.fields.iter().any(|x| x == f);
+    if req.fields.is_empty() || req.fields.iter().any(|f| f != "id_no" && f != "mobile") {
+        return Err(AppError::field(
+            "fields",
+            Msg::new(
+                "可查看的字段为 id_no、mobile",
+                "Fields that can be revealed: id_no, mobile",
+            ),
+        ));
+    }
+    let out = Revealed {
+        id_no: if want("id_no") {
+            row.id_no_enc.as_deref().and_then(|e| keys.decrypt(e))
+        } else {
+            None
+        },
+        mobile: if want("mobile") {
+            row.mobile_enc.as_deref().and_then(|e| keys.decrypt(e))
+        } else {
+            None
+        },
+    };
+    let fields: Vec<&str> = req.fields.iter().map(String::as_str).collect();
+    audit::record_alone(
+        db,
+        Entry::by(ctx, "person.reveal", "person", Some(id.to_string()))
+            .area(Some(row.area_id))
+            .fields(&fields)
+            .detail(reason.to_string()),
+    )
+    .await?;
+    Ok(out)
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonPatch {
+    pub version: i32,
+    /// Why: correction (default), move_out, death, …
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub name: Option<String>,
+    pub id_type: Option<String>,
+    pub id_no: Option<String>,
+    pub gender: Option<String>,
+    pub birth_date: Option<String>,
+    pub ethnicity: Option<String>,
+    pub mobile: Option<String>,
+    pub political_status: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub work_unit: Option<String>,
+    pub hukou_place: Option<String>,
+    pub residence_type: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// Another building or grid.
+    pub area_id: Option<Uuid>,
+    /// active | moved_out | deceased
+    pub status: Option<String>,
+}
+
+fn current_sensitive(keys: &Keys, r: &PersonRow) -> Vec<String> {
+    r.sensitive_tags_enc
+        .as_deref()
+        .and_then(|e| keys.decrypt(e))
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default()
+}
+
+pub async fn update(
+    db: &Db,
+    keys: &Keys,
+    ctx: &Ctx,
+    id: Uuid,
+    patch: PersonPatch,
+) -> AppResult<Person> {
+    let cur = load(db, id).await?;
+    scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
+    let may_see_sensitive =
+        scope::has_permission(db, ctx, Permission::RevealPersonal, cur.area_id).await?;
+    let old_sensitive = current_sensitive(keys, &cur);
+    // Start from the current values; overlay the patch; validate the whole.
+    let merged = NewPerson {
+        area_id: patch.area_id.unwrap_or(cur.area_id),
+        name: patch.name.clone().unwrap_or_else(|| cur.name.clone()),
+        id_type: Some(patch.id_type.clone().unwrap_or_else(|| cur.id_type.clone())),
+        id_no: match &patch.id_no {
+            Some(n) => n.clone(),
+            None => cur
+                .id_no_enc
+                .as_deref()
+                .and_then(|e| keys.decrypt(e))
+                .unwrap_or_default(),
+        },
+        gender: patch.gender.clone().or_else(|| cur.gender.clone()),
+        birth_date: match (&patch.birth_date, &patch.id_no) {
+            (Some(b), _) => Some(b.clone()),
+            // A new ID number brings its own birth date.
+            (None, Some(_)) => None,
+            (None, None) => cur.birth_date.clone(),
+        },
+        ethnicity: patch.ethnicity.clone().or_else(|| cur.ethnicity.clone()),
+        mobile: match &patch.mobile {
+            Some(m) => Some(m.clone()),
+            None => cur.mobile_enc.as_deref().and_then(|e| keys.decrypt(e)),
+        },
+        political_status: patch
+            .political_status
+            .clone()
+            .or_else(|| cur.political_status.clone()),
+        education: patch.education.clone().or_else(|| cur.education.clone()),
+        occupation: patch.occupation.clone().or_else(|| cur.occupation.clone()),
+        work_unit: patch.work_unit.clone().or_else(|| cur.work_unit.clone()),
+        hukou_place: patch
+            .hukou_place
+            .clone()
+            .or_else(|| cur.hukou_place.clone()),
+        residence_type: patch
+            .residence_type
+            .clone()
+            .unwrap_or_else(|| cur.residence_type.clone()),
+        tags: match &patch.tags {
+            // Roles that cannot see sensitive tags keep the existing ones untouched.
+            Some(t) if may_see_sensitive => t.clone(),
+            Some(t) => t
+                .iter()
+                .filter(|x| !vocab::TAGS.parse(x).map(is_sensitive_tag).unwrap_or(false))
+                .cloned()
+                .chain(old_sensitive.iter().cloned())
+                .collect(),
+            None => split_tags(&cur.tags)
+                .into_iter()
+                .chain(old_sensitive.iter().cloned())
+                .collect(),
+        },
+    };
+    // A gender that no longer matches a new ID number is recomputed from it.
+    let merged = if patch.id_no.is_some() && patch.gender.is_none() {
+        NewPerson {
+            gender: None,
+            ..merged
+        }
+    } else {
+        merged
+    };
+    let p = validate(&merged).map_err(AppError::Validation)?;
+    let reason = match patch
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(r) => vocab::CHANGE_REASON
+            .parse(r)
+            .map_err(|m| AppError::field("reason", m))?,
+        None => match patch.status.as_deref() {
+            Some("moved_out") => "move_out",
+            Some("deceased") => "death",
+            _ => "correction",
+        },
+    };
+    let status = match patch.status.as_deref() {
+        None => cur.status.clone(),
+        Some(s @ ("active" | "moved_out" | "deceased")) => s.to_string(),
+        Some(_) => {
+            return Err(AppError::field(
+                "status",
+                Msg::new(
+                    "状态应为 active、moved_out 或 deceased",
+                    "Status must be active, moved_out or deceased",
+                ),
+            ))
+        }
+    };
+    let mut errs = FieldErrors::new();
+    let note = opt_text(&patch.note, 500, "note", &mut errs);
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
+    }
+    let at = if merged.area_id != cur.area_id {
+        scope::require_permission(db, ctx, Permission::EditRegistry, merged.area_id).await?;
+        place(db, merged.area_id, "area_id").await?
+    } else {
+        Placement {
+            street_id: cur.street_id,
+            community_id: cur.community_id,
+            grid_id: cur.grid_id,
+            area_id: cur.area_id,
+        }
+    };
+    let sealed = seal(keys, &p);
+
+    // What changed, with protected values masked.
+    let mut ch = serde_json::Map::new();
+    diff(
+        &mut ch,
+        "name",
+        &Some(cur.name.clone()),
+        &Some(p.name.clone()),
+    );
+    diff(
+        &mut ch,
+        "id_type",
+        &Some(cur.id_type.clone()),
+        &Some(p.id_type.to_string()),
+    );
+    if cur.id_no_bidx.as_deref() != Some(sealed.id_no_bidx.as_str()) {
+        ch.insert(
+            "id_no".into(),
+            serde_json::json!([cur.id_no_masked, sealed.id_no_masked]),
+        );
+    }
+    diff(
+        &mut ch,
+        "gender",
+        &cur.gender,
+        &p.gender.map(str::to_string),
+    );
+    diff(&mut ch, "birth_date", &cur.birth_date, &p.birth_date);
+    diff(&mut ch, "ethnicity", &cur.ethnicity, &p.ethnicity);
+    if cur.mobile_bidx != sealed.mobile_bidx {
+        ch.insert(
+            "mobile".into(),
+            serde_json::json!([cur.mobile_masked, sealed.mobile_masked]),
+        );
+    }
+    diff(
+        &mut ch,
+        "political_status",
+        &cur.political_status,
+        &p.political_status.map(str::to_string),
+    );
+    diff(
+        &mut ch,
+        "education",
+        &cur.education,
+        &p.education.map(str::to_string),
+    );
+    diff(&mut ch, "occupation", &cur.occupation, &p.occupation);
+    diff(&mut ch, "work_unit", &cur.work_unit, &p.work_unit);
+    diff(&mut ch, "hukou_place", &cur.hukou_place, &p.hukou_place);
+    diff(
+        &mut ch,
+        "residence_type",
+        &Some(cur.residence_type.clone()),
+        &Some(p.residence_type.to_string()),
+    );
+    diff(
+        &mut ch,
+        "tags",
+        &Some(cur.tags.clone()),
+        &Some(sealed.tags.clone()),
+    );
+    let mut new_sensitive: Vec<String> = p
+        .tags
+        .iter()
+        .filter(|t| is_sensitive_tag(t))
+        .map(|t| t.to_string())
+        .collect();
+    new_sensitive.sort();
+    let mut old_sorted = old_sensitive.clone();
+    old_sorted.sort();
+    if new_sensitive != old_sorted {
+        ch.insert("sensitive_tags".into(), serde_json::json!(["***", "***"]));
+    }
+    diff(
+        &mut ch,
+        "status",
+        &Some(cur.status.clone()),
+        &Some(status.clone()),
+    );
+    if at.area_id != cur.area_id {
+        ch.insert(
+            "area_id".into(),
+            serde_json::json!([cur.area_id, at.area_id]),
+        );
+    }
+    if ch.is_empty() {
+        if patch.version != cur.version {
+            return Err(AppError::stale_version());
+        }
+        return Ok(view(cur, keys, may_see_sensitive));
+    }
+
+    let now = now_ms();
+    let tx = store::write_tx(db).await?;
+    if ch.contains_key("id_no") && id_taken(&tx, &sealed.id_no_bidx, Some(id)).await? {
+        return Err(id_taken_error());
+    }
+    let left_at: Option<i64> = if status != "active" && cur.status == "active" {
+        Some(now)
+    } else {
+        None
+    };
+    let n = store::exec(
+        &tx,
+        "UPDATE persons SET street_id = $1, community_id = $2, grid_id = $3, area_id = $4, name = $5, id_type = $6, \
+         id_no_enc = $7, id_no_bidx = $8, id_no_masked = $9, gender = $10, birth_date = $11, ethnicity = $12, mobile_enc = $13, \
+         mobile_bidx = $14, mobile_masked = $15, political_status = $16, education = $17, occupation = $18, work_unit = $19, \
+         hukou_place = $20, residence_type = $21, tags = $22, sensitive_tags_enc = $23, status = $24, \
+         left_at = COALESCE($25, left_at), version = version + 1, updated_at = $26 WHERE id = $27 AND version = $28",
+        vec![
+            at.street_id.into(),
+            at.community_id.into(),
+            at.grid_id.into(),
+            at.area_id.into(),
+            p.name.clone().into(),
+            p.id_type.into(),
+            sealed.id_no_enc.clone().into(),
+            sealed.id_no_bidx.clone().into(),
+            sealed.id_no_masked.clone().into(),
+            p.gender.map(str::to_string).into(),
+            p.birth_date.clone().into(),
+            p.ethnicity.clone().into(),
+            sealed.mobile_enc.clone().into(),
+            sealed.mobile_bidx.clone().into(),
+            sealed.mobile_masked.clone().into(),
+            p.political_status.map(str::to_string).into(),
+            p.education.map(str::to_string).into(),
+            p.occupation.clone().into(),
+            p.work_unit.clone().into(),
+            p.hukou_place.clone().into(),
+            p.residence_type.into(),
+            sealed.tags.clone().into(),
+            sealed.sensitive_tags_enc.clone().into(),
+            status.clone().into(),
+            left_at.into(),
+            now.into(),
+            id.into(),
+            patch.version.into(),
+        ],
+    )
+    .await?;
+    if n == 0 {
+        return Err(AppError::stale_version());
+    }
+    store::exec(
+        &tx,
+        "DELETE FROM person_tags WHERE person_id = $1",
+        vec![id.into()],
+    )
+    .await?;
+    for k in &sealed.tag_keys {
+        store::exec(
+            &tx,
+            "INSERT INTO person_tags (street_id, person_id, tag_key) VALUES ($1, $2, $3)",
+            vec![at.street_id.into(), id.into(), k.clone().into()],
+        )
+        .await?;
+    }
+    let fields: Vec<String> = ch.keys().cloned().collect();
+    record_change(
+        &tx,
+        ctx,
+        Change {
+            street_id: at.street_id,
+            object_type: "person",
+            object_id: id,
+            household_id: cur.household_id,
+            reason,
+            note,
+            changes: serde_json::Value::Object(ch),
+            snapshot: snapshot(&p, &sealed, &at, &status),
+        },
+    )
+    .await?;
+    let f: Vec<&str> = fields.iter().map(String::as_str).collect();
+    audit::record(
+        &tx,
+        Entry::by(ctx, "person.update", "person", Some(id.to_string()))
+            .area(Some(at.area_id))
+            .fields(&f)
+            .detail(reason),
+    )
+    .await?;
+    let row = load(&tx, id).await?;
+    tx.commit().await?;
+    Ok(view(row, keys, may_see_sensitive))
+}
+
+/// Soft delete: the record disappears from lists and files; its history stays.
+pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid, reason: Option<&str>) -> AppResult<()> {
+    let cur = load(db, id).await?;
+    scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
+    let note = reason
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.chars().take(200).collect::<String>());
+    let Some(note) = note else {
+        return Err(AppError::field(
+            "reason",
+            Msg::new("请填写删除原因", "Give the reason for deleting"),
+        ));
+    };
+    let now = now_ms();
+    let tx = store::write_tx(db).await?;
+    store::exec(
+        &tx,
+        "UPDATE persons SET deleted_at = $1, updated_at = $1, version = version + 1 WHERE id = $2",
+        vec![now.into(), id.into()],
+    )
+    .await?;
+    store::exec(
+        &tx,
+        "UPDATE household_members SET to_date = $1 WHERE person_id = $2 AND to_date IS NULL",
+        vec![today().into(), id.into()],
+    )
+    .await?;
+    store::exec(
+        &tx,
+        "UPDATE households SET head_person_id = NULL WHERE head_person_id = $1",
+        vec![id.into()],
+    )
+    .await?;
+    record_change(
+        &tx,
+        ctx,
+        Change {
+            street_id: cur.street_id,
+            object_type: "person",
+            object_id: id,
+            household_id: cur.household_id,
+            reason: "delete",
+            note: Some(note.clone()),
+            changes: serde_json::json!({"deleted": [false, true]}),
+            snapshot: serde_json::json!({"deleted": true}),
+        },
+    )
+    .await?;
+    audit::record(
+        &tx,
+        Entry::by(ctx, "person.delete", "person", Some(id.to_string()))
+            .area(Some(cur.area_id))
+            .detail(note),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn history(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<Event>> {
+    let cur = load(db, id).await?;
+    scope::require_permission(db, ctx, Permission::ReadRegistry, cur.area_id).await?;
+    audit::record_alone(
+        db,
+        Entry::by(ctx, "person.history", "person", Some(id.to_string())).area(Some(cur.area_id)),
+    )
+    .await?;
+    super::history(db, id, false).await
+}
+
+/// Helper for other modules: a person in scope for editing.
+pub(crate) async fn require_editable(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<PersonRow> {
+    let row = load(db, id).await?;
+    scope::require_permission(db, ctx, Permission::EditRegistry, row.area_id).await?;
+    Ok(row)
+}

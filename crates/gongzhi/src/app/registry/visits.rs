@@ -1,0 +1,614 @@
+//! Door-to-door visits (进万家门、访万家情) and the needs they find, each followed up until closed.
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{date_after_days, opt_text, today};
+use crate::app::audit::{self, Entry};
+use crate::app::{scope, Ctx};
+use crate::domain::registry as vocab;
+use crate::domain::role::Permission;
+use crate::domain::{ms_to_rfc3339, new_id, now_ms};
+use crate::error::{AppError, AppResult, FieldErrors, Msg};
+use crate::store::{self, Db};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Need {
+    pub id: Uuid,
+    pub household_id: Uuid,
+    pub address: String,
+    pub visit_id: Option<Uuid>,
+    pub category: String,
+    pub urgency: String,
+    pub description: String,
+    pub owner_user_id: Option<Uuid>,
+    pub owner_name: Option<String>,
+    /// open | in_progress | closed
+    pub status: String,
+    pub due_on: String,
+    pub overdue: bool,
+    pub result: Option<String>,
+    pub version: i32,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+struct NeedRow {
+    id: Uuid,
+    household_id: Uuid,
+    area_id: Uuid,
+    address: String,
+    visit_id: Option<Uuid>,
+    category: String,
+    urgency: String,
+    description: String,
+    owner_user_id: Option<Uuid>,
+    owner_name: Option<String>,
+    status: String,
+    due_on: String,
+    result: Option<String>,
+    version: i32,
+    created_at: i64,
+}
+
+const NEED_SELECT: &str = "SELECT n.id, n.household_id, n.area_id, d.address, n.visit_id, n.category, n.urgency, n.description, \
+    n.owner_user_id, u.display_name AS owner_name, n.status, n.due_on, n.result, n.version, n.created_at \
+    FROM needs n JOIN households h ON h.id = n.household_id JOIN dwellings d ON d.id = h.dwelling_id \
+    LEFT JOIN users u ON u.id = n.owner_user_id";
+
+fn need_view(r: NeedRow, today: &str) -> Need {
+    Need {
+        overdue: r.status != "closed" && r.due_on.as_str() < today,
+        id: r.id,
+        household_id: r.household_id,
+        address: r.address,
+        visit_id: r.visit_id,
+        category: r.category,
+        urgency: r.urgency,
+        description: r.description,
+        owner_user_id: r.owner_user_id,
+        owner_name: r.owner_name,
+        status: r.status,
+        due_on: r.due_on,
+        result: r.result,
+        version: r.version,
+        created_at: ms_to_rfc3339(r.created_at),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Visit {
+    pub id: Uuid,
+    pub household_id: Uuid,
+    pub address: String,
+    pub visited_on: String,
+    pub visitors: String,
+    /// in_person | phone | online
+    pub mode: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub notes: Option<String>,
+    pub created_at: String,
+    pub needs: Vec<Need>,
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+struct VisitRow {
+    id: Uuid,
+    household_id: Uuid,
+    address: String,
+    visited_on: String,
+    visitors: String,
+    mode: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    notes: Option<String>,
+    created_at: i64,
+}
+
+const VISIT_SELECT: &str = "SELECT v.id, v.household_id, d.address, v.visited_on, v.visitors, v.mode, v.lat, v.lon, v.notes, v.created_at \
+    FROM visits v JOIN households h ON h.id = v.household_id JOIN dwellings d ON d.id = h.dwelling_id";
+
+async fn attach_needs<C: ConnectionTrait>(c: &C, rows: Vec<VisitRow>) -> AppResult<Vec<Visit>> {
+    let today = today();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let needs: Vec<NeedRow> = store::fetch_all(
+            c,
+            &format!("{NEED_SELECT} WHERE n.visit_id = $1 ORDER BY n.created_at"),
+            vec![r.id.into()],
+        )
+        .await?;
+        out.push(Visit {
+            id: r.id,
+            household_id: r.household_id,
+            address: r.address,
+            visited_on: r.visited_on,
+            visitors: r.visitors,
+            mode: r.mode,
+            lat: r.lat,
+            lon: r.lon,
+            notes: r.notes,
+            created_at: ms_to_rfc3339(r.created_at),
+            needs: needs.into_iter().map(|n| need_view(n, &today)).collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// The household's visits, newest first (for the file).
+pub async fn visits_of<C: ConnectionTrait>(c: &C, household: Uuid) -> AppResult<Vec<Visit>> {
+    let rows: Vec<VisitRow> = store::fetch_all(
+        c,
+        &format!("{VISIT_SELECT} WHERE v.household_id = $1 ORDER BY v.visited_on DESC, v.created_at DESC LIMIT 100"),
+        vec![household.into()],
+    )
+    .await?;
+    attach_needs(c, rows).await
+}
+
+/// The household's needs, open first (for the file).
+pub async fn needs_of<C: ConnectionTrait>(c: &C, household: Uuid) -> AppResult<Vec<Need>> {
+    let today = today();
+    let rows: Vec<NeedRow> = store::fetch_all(
+        c,
+        &format!("{NEED_SELECT} WHERE n.household_id = $1 ORDER BY n.status = 'closed', n.due_on LIMIT 200"),
+        vec![household.into()],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| need_view(r, &today)).collect())
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNeed {
+    pub category: String,
+    pub urgency: String,
+    pub description: String,
+    /// Default by urgency: high 3 days, medium 7, low 30.
+    pub due_on: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVisit {
+    pub household_id: Uuid,
+    /// `YYYY-MM-DD`, default today; not in the future.
+    pub visited_on: Option<String>,
+    /// Default: the signed-in user.
+    pub visitors: Option<String>,
+    pub mode: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub needs: Vec<NewNeed>,
+}
+
+struct CleanNeed {
+    category: &'static str,
+    urgency: &'static str,
+    description: String,
+    due_on: String,
+}
+
+fn clean_needs(needs: &[NewNeed], errs: &mut FieldErrors) -> Vec<CleanNeed> {
+    if needs.len() > 20 {
+        errs.insert(
+            "needs".into(),
+            Msg::new("一次走访最多登记 20 项需求", "At most 20 needs per visit"),
+        );
+        return vec![];
+    }
+    let mut out = vec![];
+    for (i, n) in needs.iter().enumerate() {
+        let f = |k: &str| format!("needs[{i}].{k}");
+        let category = vocab::NEED_CATEGORY
+            .parse(&n.category)
+            .map_err(|m| errs.insert(f("category"), m))
+            .ok();
+        let urgency = vocab::URGENCY
+            .parse(&n.urgency)
+            .map_err(|m| errs.insert(f("urgency"), m))
+            .ok();
+        let description = n.description.trim().to_string();
+        if description.is_empty() || description.chars().count() > 1000 {
+            errs.insert(
+                f("description"),
+                Msg::new(
+                    "请描述需求（最多 1000 字）",
+                    "Describe the need (at most 1000 characters)",
+                ),
+            );
+        }
+        let due_on = match n.due_on.as_deref().filter(|s| !s.is_empty()) {
+            Some(d) => vocab::parse_date(d)
+                .map_err(|m| errs.insert(f("due_on"), m))
+                .ok(),
+            None => Some(date_after_days(match urgency {
+                Some("high") => 3,
+                Some("medium") => 7,
+                _ => 30,
+            })),
+        };
+        if let (Some(category), Some(urgency), Some(due_on)) = (category, urgency, due_on) {
+            out.push(CleanNeed {
+                category,
+                urgency,
+                description,
+                due_on,
+            });
+        }
+    }
+    out
+}
+
+pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
+    #[derive(FromQueryResult)]
+    struct H {
+        street_id: Uuid,
+        community_id: Uuid,
+        grid_id: Uuid,
+        area_id: Uuid,
+    }
+    let h: H = store::fetch_opt(
+        db,
+        "SELECT street_id, community_id, grid_id, area_id FROM households WHERE id = $1 AND deleted_at IS NULL",
+        vec![v.household_id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
+    let mut errs = FieldErrors::new();
+    let today = today();
+    let visited_on = match v.visited_on.as_deref().filter(|s| !s.is_empty()) {
+        Some(d) => match vocab::parse_date(d) {
+            Ok(d) if d.as_str() > today.as_str() => {
+                errs.insert(
+                    "visited_on".into(),
+                    Msg::new(
+                        "走访日期不能晚于今天",
+                        "The visit date cannot be in the future",
+                    ),
+                );
+                None
+            }
+            Ok(d) => Some(d),
+            Err(m) => {
+                errs.insert("visited_on".into(), m);
+                None
+            }
+        },
+        None => Some(today.clone()),
+    };
+    let mode = vocab::VISIT_MODE
+        .parse(&v.mode)
+        .map_err(|m| errs.insert("mode".into(), m))
+        .ok();
+    match (v.lat, v.lon) {
+        (None, None) => {}
+        (Some(lat), Some(lon))
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
+        _ => {
+            errs.insert(
+                "lat".into(),
+                Msg::new(
+                    "位置坐标无效（纬度 ±90，经度 ±180，成对填写）",
+                    "Invalid location (latitude ±90, longitude ±180, both or neither)",
+                ),
+            );
+        }
+    }
+    let visitors = opt_text(&v.visitors, 200, "visitors", &mut errs)
+        .unwrap_or_else(|| ctx.principal.name.clone());
+    let notes = opt_text(&v.notes, 2000, "notes", &mut errs);
+    let needs = clean_needs(&v.needs, &mut errs);
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
+    }
+    let id = new_id();
+    let now = now_ms();
+    let tx = store::write_tx(db).await?;
+    store::exec(
+        &tx,
+        "INSERT INTO visits (street_id, id, community_id, grid_id, area_id, household_id, visited_on, visitors, mode, lat, lon, notes, \
+         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        vec![
+            h.street_id.into(),
+            id.into(),
+            h.community_id.into(),
+            h.grid_id.into(),
+            h.area_id.into(),
+            v.household_id.into(),
+            visited_on.unwrap_or_default().into(),
+            visitors.into(),
+            mode.unwrap_or("in_person").into(),
+            v.lat.into(),
+            v.lon.into(),
+            notes.into(),
+            ctx.principal.user_id.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    for n in &needs {
+        store::exec(
+            &tx,
+            "INSERT INTO needs (street_id, id, community_id, grid_id, area_id, household_id, visit_id, category, urgency, description, \
+             owner_user_id, status, due_on, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, 1, $13, $13)",
+            vec![
+                h.street_id.into(),
+                new_id().into(),
+                h.community_id.into(),
+                h.grid_id.into(),
+                h.area_id.into(),
+                v.household_id.into(),
+                id.into(),
+                n.category.into(),
+                n.urgency.into(),
+                n.description.clone().into(),
+                ctx.principal.user_id.into(),
+                n.due_on.clone().into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    }
+    audit::record(
+        &tx,
+        Entry::by(ctx, "visit.create", "visit", Some(id.to_string()))
+            .area(Some(h.area_id))
+            .detail(format!("{} needs", needs.len())),
+    )
+    .await?;
+    let rows: Vec<VisitRow> = store::fetch_all(
+        &tx,
+        &format!("{VISIT_SELECT} WHERE v.id = $1"),
+        vec![id.into()],
+    )
+    .await?;
+    let out = attach_needs(&tx, rows)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VisitQuery {
+    pub household_id: Option<Uuid>,
+    pub area_id: Option<Uuid>,
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+}
+
+pub async fn list_visits(db: &Db, ctx: &Ctx, q: &VisitQuery) -> AppResult<(Vec<Visit>, i64)> {
+    if !scope::holds_any(ctx, Permission::ReadRegistry) {
+        return Err(AppError::forbidden());
+    }
+    let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "v.area_id", 1);
+    let mut conds = vec![s];
+    if let Some(h) = q.household_id {
+        values.push(h.into());
+        conds.push(format!("v.household_id = ${}", values.len()));
+    }
+    if let Some(a) = q.area_id {
+        values.push(a.into());
+        conds.push(format!(
+            "v.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
+            values.len()
+        ));
+    }
+    let w = conds.join(" AND ");
+    let total = store::fetch_i64(
+        db,
+        &format!("SELECT COUNT(*) FROM visits v WHERE {w}"),
+        values.clone(),
+    )
+    .await?;
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let size = q.page_size.unwrap_or(20).clamp(1, 200);
+    let n = values.len();
+    values.push((size as i64).into());
+    values.push((((page - 1) * size) as i64).into());
+    let rows: Vec<VisitRow> = store::fetch_all(
+        db,
+        &format!("{VISIT_SELECT} WHERE {w} ORDER BY v.visited_on DESC, v.created_at DESC LIMIT ${} OFFSET ${}", n + 1, n + 2),
+        values,
+    )
+    .await?;
+    Ok((attach_needs(db, rows).await?, total))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NeedQuery {
+    pub area_id: Option<Uuid>,
+    /// open | in_progress | closed | unclosed
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub overdue: Option<bool>,
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+}
+
+pub async fn list_needs(db: &Db, ctx: &Ctx, q: &NeedQuery) -> AppResult<(Vec<Need>, i64)> {
+    if !scope::holds_any(ctx, Permission::ReadRegistry) {
+        return Err(AppError::forbidden());
+    }
+    let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "n.area_id", 1);
+    let mut conds = vec![s];
+    let add = |cond: &str, v: Value, values: &mut Vec<Value>, conds: &mut Vec<String>| {
+        values.push(v);
+        conds.push(cond.replace("$?", &format!("${}", values.len())));
+    };
+    if let Some(a) = q.area_id {
+        add(
+            "n.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $?)",
+            a.into(),
+            &mut values,
+            &mut conds,
+        );
+    }
+    match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => {}
+        Some("unclosed") => conds.push("n.status <> 'closed'".into()),
+        Some(s @ ("open" | "in_progress" | "closed")) => add(
+            "n.status = $?",
+            s.to_string().into(),
+            &mut values,
+            &mut conds,
+        ),
+        Some(_) => {
+            return Err(AppError::field(
+                "status",
+                Msg::new(
+                    "状态应为 open、in_progress、closed 或 unclosed",
+                    "Status must be open, in_progress, closed or unclosed",
+                ),
+            ))
+        }
+    }
+    if let Some(c) = q.category.as_deref().filter(|s| !s.is_empty()) {
+        let code = vocab::NEED_CATEGORY
+            .parse(c)
+            .map_err(|m| AppError::field("category", m))?;
+        add("n.category = $?", code.into(), &mut values, &mut conds);
+    }
+    let today = today();
+    if q.overdue == Some(true) {
+        conds.push("n.status <> 'closed'".into());
+        add(
+            "n.due_on < $?",
+            today.clone().into(),
+            &mut values,
+            &mut conds,
+        );
+    }
+    let w = conds.join(" AND ");
+    let total = store::fetch_i64(
+        db,
+        &format!("SELECT COUNT(*) FROM needs n WHERE {w}"),
+        values.clone(),
+    )
+    .await?;
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let size = q.page_size.unwrap_or(20).clamp(1, 200);
+    let n = values.len();
+    values.push((size as i64).into());
+    values.push((((page - 1) * size) as i64).into());
+    let rows: Vec<NeedRow> = store::fetch_all(
+        db,
+        &format!("{NEED_SELECT} WHERE {w} ORDER BY n.status = 'closed', n.due_on, n.id LIMIT ${} OFFSET ${}", n + 1, n + 2),
+        values,
+    )
+    .await?;
+    Ok((
+        rows.into_iter().map(|r| need_view(r, &today)).collect(),
+        total,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NeedPatch {
+    pub version: i32,
+    /// open | in_progress | closed (closing needs a result)
+    pub status: Option<String>,
+    pub owner_user_id: Option<Uuid>,
+    pub due_on: Option<String>,
+    pub result: Option<String>,
+}
+
+pub async fn update_need(db: &Db, ctx: &Ctx, id: Uuid, p: NeedPatch) -> AppResult<Need> {
+    let cur: NeedRow = store::fetch_opt(
+        db,
+        &format!("{NEED_SELECT} WHERE n.id = $1"),
+        vec![id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
+    let mut errs = FieldErrors::new();
+    let status = match p.status.as_deref() {
+        None => cur.status.clone(),
+        Some(s @ ("open" | "in_progress" | "closed")) => s.to_string(),
+        Some(_) => {
+            errs.insert(
+                "status".into(),
+                Msg::new(
+                    "状态应为 open、in_progress 或 closed",
+                    "Status must be open, in_progress or closed",
+                ),
+            );
+            cur.status.clone()
+        }
+    };
+    let result = opt_text(&p.result, 1000, "result", &mut errs).or(cur.result.clone());
+    if status == "closed" && result.is_none() {
+        errs.insert(
+            "result".into(),
+            Msg::new("办结时请填写处理结果", "Give the result when closing"),
+        );
+    }
+    let due_on = match p.due_on.as_deref().filter(|s| !s.is_empty()) {
+        Some(d) => vocab::parse_date(d)
+            .map_err(|m| errs.insert("due_on".into(), m))
+            .unwrap_or_else(|_| cur.due_on.clone()),
+        None => cur.due_on.clone(),
+    };
+    if let Some(u) = p.owner_user_id {
+        if store::fetch_i64(
+            db,
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND disabled = $2",
+            vec![u.into(), false.into()],
+        )
+        .await?
+            == 0
+        {
+            errs.insert(
+                "owner_user_id".into(),
+                Msg::new(
+                    "负责人不存在或已停用",
+                    "The owner does not exist or is disabled",
+                ),
+            );
+        }
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
+    }
+    let owner = p.owner_user_id.or(cur.owner_user_id);
+    let closed_at: Option<i64> = (status == "closed").then(now_ms);
+    let tx = store::write_tx(db).await?;
+    let n = store::exec(
+        &tx,
+        "UPDATE needs SET status = $1, owner_user_id = $2, due_on = $3, result = $4, closed_at = $5, version = version + 1, updated_at = $6 \
+         WHERE id = $7 AND version = $8",
+        vec![status.clone().into(), owner.into(), due_on.into(), result.into(), closed_at.into(), now_ms().into(), id.into(), p.version.into()],
+    )
+    .await?;
+    if n == 0 {
+        return Err(AppError::stale_version());
+    }
+    audit::record(
+        &tx,
+        Entry::by(ctx, "need.update", "need", Some(id.to_string()))
+            .area(Some(cur.area_id))
+            .detail(status),
+    )
+    .await?;
+    let row: NeedRow = store::fetch_opt(
+        &tx,
+        &format!("{NEED_SELECT} WHERE n.id = $1"),
+        vec![id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(need_view(row, &today()))
+}

@@ -1,0 +1,266 @@
+//! The registry's vocabularies (一户一档): every coded value with its Chinese label, and which
+//! special-group tags are sensitive.
+use crate::error::Msg;
+
+/// A closed list of codes with Chinese labels.
+pub struct Vocab {
+    pub name_zh: &'static str,
+    pub name_en: &'static str,
+    pub items: &'static [(&'static str, &'static str)],
+}
+
+impl Vocab {
+    pub fn contains(&self, code: &str) -> bool {
+        self.items.iter().any(|(c, _)| *c == code)
+    }
+    pub fn label(&self, code: &str) -> Option<&'static str> {
+        self.items.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+    }
+    /// Accepts a code or its Chinese label (as typed in a spreadsheet); returns the code.
+    pub fn parse(&self, s: &str) -> Result<&'static str, Msg> {
+        let s = s.trim();
+        self.items
+            .iter()
+            .find(|(c, l)| *c == s || *l == s)
+            .map(|(c, _)| *c)
+            .ok_or_else(|| {
+                let list = self
+                    .items
+                    .iter()
+                    .map(|(_, l)| *l)
+                    .collect::<Vec<_>>()
+                    .join("、");
+                let codes = self
+                    .items
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Msg::owned(
+                    format!("{}应为：{list}", self.name_zh),
+                    format!("{} must be one of: {codes}", self.name_en),
+                )
+            })
+    }
+}
+
+pub const DWELLING_USAGE: Vocab = Vocab {
+    name_zh: "房屋用途",
+    name_en: "Dwelling use",
+    items: &[
+        ("self_occupied", "自住"),
+        ("rented", "出租"),
+        ("vacant", "空置"),
+        ("commercial", "商用"),
+        ("other", "其他"),
+    ],
+};
+
+pub const HOUSEHOLD_KIND: Vocab = Vocab {
+    name_zh: "户类型",
+    name_en: "Household type",
+    items: &[
+        ("registered", "户籍户"),
+        ("resident", "常住户"),
+        ("floating", "流动人口户"),
+        ("collective", "集体户"),
+    ],
+};
+
+pub const RELATION: Vocab = Vocab {
+    name_zh: "与户主关系",
+    name_en: "Relation to the head",
+    items: &[
+        ("head", "户主"),
+        ("spouse", "配偶"),
+        ("child", "子女"),
+        ("parent", "父母"),
+        ("other", "其他"),
+    ],
+};
+
+pub const ID_TYPE: Vocab = Vocab {
+    name_zh: "证件类型",
+    name_en: "ID type",
+    items: &[
+        ("id_card", "居民身份证"),
+        ("passport", "护照"),
+        ("hk_macao_permit", "港澳居民来往内地通行证"),
+        ("taiwan_permit", "台湾居民来往大陆通行证"),
+        ("residence_permit", "港澳台居民居住证"),
+    ],
+};
+
+pub const GENDER: Vocab = Vocab {
+    name_zh: "性别",
+    name_en: "Gender",
+    items: &[("male", "男"), ("female", "女")],
+};
+
+pub const POLITICAL_STATUS: Vocab = Vocab {
+    name_zh: "政治面貌",
+    name_en: "Political status",
+    items: &[
+        ("masses", "群众"),
+        ("cpc_member", "中共党员"),
+        ("cpc_probationary", "预备党员"),
+        ("cyl_member", "共青团员"),
+        ("democratic_party", "民主党派"),
+        ("non_partisan", "无党派人士"),
+    ],
+};
+
+pub const EDUCATION: Vocab = Vocab {
+    name_zh: "学历",
+    name_en: "Education",
+    items: &[
+        ("none", "未上学"),
+        ("primary", "小学"),
+        ("junior", "初中"),
+        ("senior", "高中/中专"),
+        ("college", "大专"),
+        ("bachelor", "本科"),
+        ("postgraduate", "研究生"),
+    ],
+};
+
+pub const RESIDENCE_TYPE: Vocab = Vocab {
+    name_zh: "居住类型",
+    name_en: "Residence type",
+    items: &[
+        ("hukou", "户籍"),
+        ("resident", "常住"),
+        ("floating", "流动"),
+        ("overseas", "境外"),
+    ],
+};
+
+/// Special groups. The sensitive ones are encrypted at rest and visible to fewer roles.
+pub const TAGS: Vocab = Vocab {
+    name_zh: "特殊人群标签",
+    name_en: "Special-group tag",
+    items: &[
+        ("living_alone_elderly", "独居老人"),
+        ("empty_nest_elderly", "空巢老人"),
+        ("left_behind_child", "留守儿童"),
+        ("disabled", "残疾人"),
+        ("subsistence", "低保"),
+        ("extreme_poverty", "特困"),
+        ("entitled_group", "优抚对象"),
+        ("key_attention", "重点关注人员"),
+    ],
+};
+
+pub const SENSITIVE_TAGS: &[&str] = &[
+    "disabled",
+    "subsistence",
+    "extreme_poverty",
+    "key_attention",
+];
+
+pub fn is_sensitive_tag(code: &str) -> bool {
+    SENSITIVE_TAGS.contains(&code)
+}
+
+pub const VISIT_MODE: Vocab = Vocab {
+    name_zh: "走访方式",
+    name_en: "Visit mode",
+    items: &[("in_person", "入户"), ("phone", "电话"), ("online", "线上")],
+};
+
+pub const NEED_CATEGORY: Vocab = Vocab {
+    name_zh: "需求类别",
+    name_en: "Need category",
+    items: &[
+        ("elderly_care", "养老"),
+        ("medical", "医疗"),
+        ("employment", "就业"),
+        ("relief", "救助"),
+        ("repair", "维修"),
+        ("dispute", "矛盾纠纷"),
+        ("other", "其他"),
+    ],
+};
+
+pub const URGENCY: Vocab = Vocab {
+    name_zh: "紧急程度",
+    name_en: "Urgency",
+    items: &[("low", "一般"), ("medium", "较急"), ("high", "紧急")],
+};
+
+pub const CHANGE_REASON: Vocab = Vocab {
+    name_zh: "变更原因",
+    name_en: "Reason",
+    items: &[
+        ("create", "建档"),
+        ("move_in", "入住"),
+        ("move_out", "迁出"),
+        ("birth", "出生"),
+        ("death", "死亡"),
+        ("head_change", "户主变更"),
+        ("owner_change", "业主变更"),
+        ("correction", "信息更正"),
+        ("verify", "核实无变化"),
+        ("delete", "删除"),
+        ("purge", "过期清除"),
+    ],
+};
+
+/// Days after which a record needs verifying again: rented dwellings every 90 days, others 365.
+pub fn freshness_days(dwelling_usage: &str) -> i64 {
+    if dwelling_usage == "rented" {
+        90
+    } else {
+        365
+    }
+}
+
+/// `YYYY-MM-DD` that is a real date.
+pub fn parse_date(s: &str) -> Result<String, Msg> {
+    let s = s.trim();
+    let ok = s.len() == 10
+        && s.as_bytes()[4] == b'-'
+        && s.as_bytes()[7] == b'-'
+        && s[..4]
+            .parse::<u32>()
+            .ok()
+            .zip(s[5..7].parse::<u32>().ok())
+            .zip(s[8..].parse::<u32>().ok())
+            .is_some_and(|((y, m), d)| {
+                (1900..=2200).contains(&y) && super::ids::valid_date(y, m, d)
+            });
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(Msg::new(
+            "日期格式应为 YYYY-MM-DD",
+            "Use a date as YYYY-MM-DD",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabularies_take_codes_or_labels() {
+        assert_eq!(DWELLING_USAGE.parse("出租").unwrap(), "rented");
+        assert_eq!(DWELLING_USAGE.parse("rented").unwrap(), "rented");
+        assert!(DWELLING_USAGE
+            .parse("宫殿")
+            .unwrap_err()
+            .zh
+            .contains("自住"));
+        assert!(is_sensitive_tag("subsistence"));
+        assert!(!is_sensitive_tag("living_alone_elderly"));
+        assert_eq!(TAGS.label("key_attention"), Some("重点关注人员"));
+    }
+
+    #[test]
+    fn dates() {
+        assert!(parse_date("2024-02-29").is_ok());
+        assert!(parse_date("2023-02-29").is_err());
+        assert!(parse_date("2024/02/01").is_err());
+    }
+}

@@ -1,0 +1,508 @@
+//! The registry (一户一档): dwellings, households and their files, persons, visits and needs,
+//! legal entities, and data quality.
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::app::registry::households::{
+    self, Dwelling, DwellingPatch, EndMember, FileQuery, Household, HouseholdFile, HouseholdPatch,
+    ListQuery, NewDwelling, NewHousehold, NewMember, NewOwner, VerifyRequest,
+};
+use crate::app::registry::persons::{
+    self, NewPerson, Person, PersonPatch, PersonQuery, RevealRequest, Revealed,
+};
+use crate::app::registry::quality::{self, Duplicate, EntityQuery, LegalEntity, NewEntity, Stats};
+use crate::app::registry::visits::{self, Need, NeedPatch, NeedQuery, NewVisit, Visit, VisitQuery};
+use crate::app::registry::Event;
+use crate::app::AppState;
+use crate::domain::registry as vocab;
+use crate::error::{AppError, AppResult, Msg};
+use crate::http::extract::{Auth, Json, Path, Query};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_vocab))
+        .routes(routes!(get_stats))
+        .routes(routes!(get_stale))
+        .routes(routes!(get_duplicates))
+        .routes(routes!(list_dwellings, create_dwelling))
+        .routes(routes!(get_dwelling, update_dwelling))
+        .routes(routes!(change_owner))
+        .routes(routes!(list_households, create_household))
+        .routes(routes!(get_household, update_household))
+        .routes(routes!(add_member))
+        .routes(routes!(end_member))
+        .routes(routes!(verify_household))
+        .routes(routes!(household_file))
+        .routes(routes!(household_history))
+        .routes(routes!(list_persons, create_person))
+        .routes(routes!(get_person, update_person, delete_person))
+        .routes(routes!(reveal_person))
+        .routes(routes!(person_history))
+        .routes(routes!(list_visits, create_visit))
+        .routes(routes!(list_needs))
+        .routes(routes!(update_need))
+        .routes(routes!(list_entities, create_entity))
+        .routes(routes!(get_entity))
+}
+
+/// A page of results.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u64,
+    pub page_size: u64,
+}
+
+fn page<T>(items: Vec<T>, total: i64, page: Option<u64>, size: Option<u64>) -> axum::Json<Page<T>> {
+    axum::Json(Page {
+        items,
+        total,
+        page: page.unwrap_or(1).clamp(1, 1_000_000),
+        page_size: size.unwrap_or(20).clamp(1, 200),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VocabItem {
+    pub code: String,
+    pub label: String,
+    /// For tags: encrypted at rest and shown to fewer roles.
+    pub sensitive: bool,
+}
+
+/// Every code list of the registry with its Chinese label.
+#[utoipa::path(get, path = "/api/v1/registry/vocab", tag = "registry", responses((status = 200, body = Object)))]
+async fn get_vocab(Auth(_): Auth) -> axum::Json<serde_json::Value> {
+    let list = |v: &vocab::Vocab| {
+        v.items
+            .iter()
+            .map(|(c, l)| VocabItem {
+                code: c.to_string(),
+                label: l.to_string(),
+                sensitive: vocab::is_sensitive_tag(c),
+            })
+            .collect::<Vec<_>>()
+    };
+    axum::Json(serde_json::json!({
+        "dwelling_usage": list(&vocab::DWELLING_USAGE),
+        "household_kind": list(&vocab::HOUSEHOLD_KIND),
+        "relation": list(&vocab::RELATION),
+        "id_type": list(&vocab::ID_TYPE),
+        "gender": list(&vocab::GENDER),
+        "political_status": list(&vocab::POLITICAL_STATUS),
+        "education": list(&vocab::EDUCATION),
+        "residence_type": list(&vocab::RESIDENCE_TYPE),
+        "tags": list(&vocab::TAGS),
+        "visit_mode": list(&vocab::VISIT_MODE),
+        "need_category": list(&vocab::NEED_CATEGORY),
+        "urgency": list(&vocab::URGENCY),
+        "change_reason": list(&vocab::CHANGE_REASON),
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AreaQuery {
+    pub area_id: Option<Uuid>,
+    /// Window for visit coverage, in days (default 90).
+    pub days: Option<i64>,
+}
+
+/// The caller's top area when none is given.
+async fn area_or_default(
+    s: &AppState,
+    ctx: &crate::app::Ctx,
+    area: Option<Uuid>,
+) -> AppResult<Uuid> {
+    match area {
+        Some(a) => Ok(a),
+        None => crate::app::areas::roots(&s.db, ctx)
+            .await?
+            .first()
+            .map(|a| a.id)
+            .ok_or_else(|| AppError::field("area_id", Msg::new("请选择区域", "Choose an area"))),
+    }
+}
+
+/// Counts, visit coverage, never-visited households, needs by category, freshness for an area.
+#[utoipa::path(get, path = "/api/v1/registry/stats", tag = "registry", params(AreaQuery), responses((status = 200, body = Stats)))]
+async fn get_stats(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<AreaQuery>,
+) -> AppResult<axum::Json<Stats>> {
+    let area = area_or_default(&s, &ctx, q.area_id).await?;
+    Ok(axum::Json(
+        quality::stats(&s.db, &ctx, &s.freshness(), area, q.days.unwrap_or(90)).await?,
+    ))
+}
+
+/// Verification tasks: households past the freshness policy, oldest first.
+#[utoipa::path(get, path = "/api/v1/registry/stale", tag = "registry", params(ListQuery), responses((status = 200, body = Page<Household>)))]
+async fn get_stale(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(mut q): Query<ListQuery>,
+) -> AppResult<axum::Json<Page<Household>>> {
+    q.stale = Some(true);
+    let (items, total) = households::list_households(&s.db, &ctx, &s.freshness(), &q).await?;
+    Ok(page(items, total, q.page, q.page_size))
+}
+
+/// Possible duplicates for a person to decide.
+#[utoipa::path(get, path = "/api/v1/registry/duplicates", tag = "registry", params(AreaQuery), responses((status = 200, body = Vec<Duplicate>)))]
+async fn get_duplicates(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<AreaQuery>,
+) -> AppResult<axum::Json<Vec<Duplicate>>> {
+    let area = area_or_default(&s, &ctx, q.area_id).await?;
+    Ok(axum::Json(quality::duplicates(&s.db, &ctx, area).await?))
+}
+
+/// Dwellings in scope.
+#[utoipa::path(get, path = "/api/v1/dwellings", tag = "registry", params(ListQuery), responses((status = 200, body = Page<Dwelling>)))]
+async fn list_dwellings(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<ListQuery>,
+) -> AppResult<axum::Json<Page<Dwelling>>> {
+    let (items, total) = households::list_dwellings(&s.db, &ctx, &q).await?;
+    Ok(page(items, total, q.page, q.page_size))
+}
+
+/// Register a dwelling in a building.
+#[utoipa::path(post, path = "/api/v1/dwellings", tag = "registry", request_body = NewDwelling, responses((status = 201, body = Dwelling)))]
+async fn create_dwelling(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Json(d): Json<NewDwelling>,
+) -> AppResult<(StatusCode, axum::Json<Dwelling>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(households::create_dwelling(&s.db, &ctx, d).await?),
+    ))
+}
+
+/// One dwelling with its owners over time.
+#[utoipa::path(get, path = "/api/v1/dwellings/{id}", tag = "registry", params(("id" = Uuid, Path)), responses((status = 200, body = Dwelling)))]
+async fn get_dwelling(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Dwelling>> {
+    Ok(axum::Json(households::get_dwelling(&s.db, &ctx, id).await?))
+}
+
+/// Correct a dwelling (send the version you read).
+#[utoipa::path(patch, path = "/api/v1/dwellings/{id}", tag = "registry", params(("id" = Uuid, Path)), request_body = DwellingPatch, responses((status = 200, body = Dwelling)))]
+async fn update_dwelling(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(p): Json<DwellingPatch>,
+) -> AppResult<axum::Json<Dwelling>> {
+    Ok(axum::Json(
+        households::update_dwelling(&s.db, &ctx, id, p).await?,
+    ))
+}
+
+/// Owner change (业主变更): the previous ownership ends, both are kept.
+#[utoipa::path(post, path = "/api/v1/dwellings/{id}/owners", tag = "registry", params(("id" = Uuid, Path)), request_body = NewOwner, responses((status = 200, body = Dwelling)))]
+async fn change_owner(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(o): Json<NewOwner>,
+) -> AppResult<axum::Json<Dwelling>> {
+    Ok(axum::Json(
+        households::change_owner(&s.db, &ctx, id, o).await?,
+    ))
+}
+
+/// Households in scope (`stale=true`: only those due for verification).
+#[utoipa::path(get, path = "/api/v1/households", tag = "registry", params(ListQuery), responses((status = 200, body = Page<Household>)))]
+async fn list_households(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<ListQuery>,
+) -> AppResult<axum::Json<Page<Household>>> {
+    let (items, total) = households::list_households(&s.db, &ctx, &s.freshness(), &q).await?;
+    Ok(page(items, total, q.page, q.page_size))
+}
+
+/// Open a household on a dwelling.
+#[utoipa::path(post, path = "/api/v1/households", tag = "registry", request_body = NewHousehold, responses((status = 201, body = Household)))]
+async fn create_household(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Json(h): Json<NewHousehold>,
+) -> AppResult<(StatusCode, axum::Json<Household>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(households::create_household(&s.db, &ctx, &s.freshness(), h).await?),
+    ))
+}
+
+/// One household.
+#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "registry", params(("id" = Uuid, Path)), responses((status = 200, body = Household)))]
+async fn get_household(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Household>> {
+    Ok(axum::Json(
+        households::get_household(&s.db, &ctx, &s.freshness(), id).await?,
+    ))
+}
+
+/// Change the household type or head (户主变更).
+#[utoipa::path(patch, path = "/api/v1/households/{id}", tag = "registry", params(("id" = Uuid, Path)), request_body = HouseholdPatch, responses((status = 200, body = Household)))]
+async fn update_household(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(p): Json<HouseholdPatch>,
+) -> AppResult<axum::Json<Household>> {
+    Ok(axum::Json(
+        households::update_household(&s.db, &ctx, &s.freshness(), id, p).await?,
+    ))
+}
+
+/// A person joins the household (入住, 出生).
+#[utoipa::path(post, path = "/api/v1/households/{id}/members", tag = "registry", params(("id" = Uuid, Path)), request_body = NewMember, responses((status = 200, body = Household)))]
+async fn add_member(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(m): Json<NewMember>,
+) -> AppResult<axum::Json<Household>> {
+    Ok(axum::Json(
+        households::add_member(&s.db, &ctx, &s.freshness(), id, m).await?,
+    ))
+}
+
+/// A member leaves (迁出) or dies (死亡).
+#[utoipa::path(post, path = "/api/v1/households/{id}/members/{member_id}/end", tag = "registry",
+    params(("id" = Uuid, Path), ("member_id" = Uuid, Path)), request_body = EndMember, responses((status = 200, body = Household)))]
+async fn end_member(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path((id, member)): Path<(Uuid, Uuid)>,
+    Json(e): Json<EndMember>,
+) -> AppResult<axum::Json<Household>> {
+    Ok(axum::Json(
+        households::end_member(&s.db, &ctx, &s.freshness(), id, member, e).await?,
+    ))
+}
+
+/// One tap when nothing changed: verified now.
+#[utoipa::path(post, path = "/api/v1/households/{id}/verify", tag = "registry", params(("id" = Uuid, Path)), request_body = VerifyRequest, responses((status = 200, body = Household)))]
+async fn verify_household(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(v): Json<VerifyRequest>,
+) -> AppResult<axum::Json<Household>> {
+    Ok(axum::Json(
+        households::verify(&s.db, &ctx, &s.freshness(), id, v).await?,
+    ))
+}
+
+/// The whole household file (一户一档) in one document, optionally as of a past date.
+#[utoipa::path(get, path = "/api/v1/households/{id}/file", tag = "registry", params(("id" = Uuid, Path), FileQuery), responses((status = 200, body = HouseholdFile)))]
+async fn household_file(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Query(q): Query<FileQuery>,
+) -> AppResult<axum::Json<HouseholdFile>> {
+    Ok(axum::Json(
+        households::file(&s.db, &s.keys, &ctx, &s.freshness(), id, &q).await?,
+    ))
+}
+
+/// The household's change history.
+#[utoipa::path(get, path = "/api/v1/households/{id}/history", tag = "registry", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Event>)))]
+async fn household_history(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Vec<Event>>> {
+    Ok(axum::Json(households::history(&s.db, &ctx, id).await?))
+}
+
+/// Search persons: part of a name, or an exact ID number or mobile (blind index); filters.
+#[utoipa::path(get, path = "/api/v1/persons", tag = "registry", params(PersonQuery), responses((status = 200, body = Page<Person>)))]
+async fn list_persons(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<PersonQuery>,
+) -> AppResult<axum::Json<Page<Person>>> {
+    let (items, total) = persons::search(&s.db, &s.keys, &ctx, &q).await?;
+    Ok(page(items, total, q.page, q.page_size))
+}
+
+/// Register a person (ID number checked, encrypted, indexed).
+#[utoipa::path(post, path = "/api/v1/persons", tag = "registry", request_body = NewPerson,
+    responses((status = 201, body = Person), (status = 409, description = "ID number already registered")))]
+async fn create_person(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Json(p): Json<NewPerson>,
+) -> AppResult<(StatusCode, axum::Json<Person>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(persons::create(&s.db, &s.keys, &ctx, p).await?),
+    ))
+}
+
+/// One person, masked (the read is audited).
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "registry", params(("id" = Uuid, Path)), responses((status = 200, body = Person)))]
+async fn get_person(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Person>> {
+    Ok(axum::Json(persons::get(&s.db, &s.keys, &ctx, id).await?))
+}
+
+/// Change a person (history kept; send the version you read).
+#[utoipa::path(patch, path = "/api/v1/persons/{id}", tag = "registry", params(("id" = Uuid, Path)), request_body = PersonPatch, responses((status = 200, body = Person)))]
+async fn update_person(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(p): Json<PersonPatch>,
+) -> AppResult<axum::Json<Person>> {
+    Ok(axum::Json(
+        persons::update(&s.db, &s.keys, &ctx, id, p).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// Why the record is removed (kept in its history and the audit log).
+    pub reason: Option<String>,
+}
+
+/// Soft-delete a person (audited; history kept).
+#[utoipa::path(delete, path = "/api/v1/persons/{id}", tag = "registry", params(("id" = Uuid, Path), DeleteQuery), responses((status = 204)))]
+async fn delete_person(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Query(q): Query<DeleteQuery>,
+) -> AppResult<StatusCode> {
+    persons::delete(&s.db, &ctx, id, q.reason.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Show full ID number or mobile, with a reason (audited).
+#[utoipa::path(post, path = "/api/v1/persons/{id}/reveal", tag = "registry", params(("id" = Uuid, Path)), request_body = RevealRequest, responses((status = 200, body = Revealed)))]
+async fn reveal_person(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(r): Json<RevealRequest>,
+) -> AppResult<axum::Json<Revealed>> {
+    Ok(axum::Json(
+        persons::reveal(&s.db, &s.keys, &ctx, id, r).await?,
+    ))
+}
+
+/// A person's change history.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/history", tag = "registry", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Event>)))]
+async fn person_history(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Vec<Event>>> {
+    Ok(axum::Json(persons::history(&s.db, &ctx, id).await?))
+}
+
+/// Visits in scope.
+#[utoipa::path(get, path = "/api/v1/visits", tag = "registry", params(VisitQuery), responses((status = 200, body = Page<Visit>)))]
+async fn list_visits(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<VisitQuery>,
+) -> AppResult<axum::Json<Page<Visit>>> {
+    let (items, total) = visits::list_visits(&s.db, &ctx, &q).await?;
+    Ok(page(items, total, q.page, q.page_size))
+}
+
+/// Record a door-to-door visit and the needs it found.
+#[utoipa::path(post, path = "/api/v1/visits", tag = "registry", request_body = NewVisit, responses((status = 201, body = Visit)))]
+async fn create_visit(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Json(v): Json<NewVisit>,
+) -> AppResult<(StatusCode, axum::Json<Visit>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(visits::create_visit(&s.db, &ctx, v).await?),
+    ))
+}
+
+/// Needs to follow up.
+#[utoipa::path(get, path = "/api/v1/needs", tag = "registry", params(NeedQuery), responses((status = 200, body = Page<Need>)))]
+async fn list_needs(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<NeedQuery>,
+) -> AppResult<axum::Json<Page<Need>>> {
+    let (items, total) = visits::list_needs(&s.db, &ctx, &q).await?;
+    Ok(page(items, total, q.page, q.page_size))
+}
+
+/// Progress a need (owner, due date, status; closing needs a result).
+#[utoipa::path(patch, path = "/api/v1/needs/{id}", tag = "registry", params(("id" = Uuid, Path)), request_body = NeedPatch, responses((status = 200, body = Need)))]
+async fn update_need(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(p): Json<NeedPatch>,
+) -> AppResult<axum::Json<Need>> {
+    Ok(axum::Json(visits::update_need(&s.db, &ctx, id, p).await?))
+}
+
+/// Legal entities (法人/单位) in scope.
+#[utoipa::path(get, path = "/api/v1/legal-entities", tag = "registry", params(EntityQuery), responses((status = 200, body = Page<LegalEntity>)))]
+async fn list_entities(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<EntityQuery>,
+) -> AppResult<axum::Json<Page<LegalEntity>>> {
+    let (items, total) = quality::list_entities(&s.db, &ctx, &q).await?;
+    Ok(page(items, total, q.page, q.page_size))
+}
+
+/// Register a legal entity (USCC checked, GB 32100).
+#[utoipa::path(post, path = "/api/v1/legal-entities", tag = "registry", request_body = NewEntity, responses((status = 201, body = LegalEntity)))]
+async fn create_entity(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Json(e): Json<NewEntity>,
+) -> AppResult<(StatusCode, axum::Json<LegalEntity>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(quality::create_entity(&s.db, &s.keys, &ctx, e).await?),
+    ))
+}
+
+/// One legal entity.
+#[utoipa::path(get, path = "/api/v1/legal-entities/{id}", tag = "registry", params(("id" = Uuid, Path)), responses((status = 200, body = LegalEntity)))]
+async fn get_entity(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<LegalEntity>> {
+    Ok(axum::Json(quality::get_entity(&s.db, &ctx, id).await?))
+}
