@@ -32,6 +32,13 @@ export GONGZHI_BENCH_PASSWORD='Demo@2026'
 $LG --addr 127.0.0.1:$port --scenario health --user shequ --connections 64 --duration "$duration"
 $LG --addr 127.0.0.1:$port --scenario children --user shequ --connections 64 --duration "$duration"
 $LG --addr 127.0.0.1:$port --scenario children --user shequ --connections 64 --duration "$duration" --threads 2
+# The same read with the tree cache off (every request reads the database twice).
+GONGZHI_TREE_CACHE_MS=0 GONGZHI_ADDR=127.0.0.1:$((port + 1)) $BIN serve >/dev/null 2>>"$dir/serve.log" &
+pid2=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$((port + 1))/readyz" >/dev/null && break; sleep 0.1; done
+echo "-- tree cache off:"
+$LG --addr 127.0.0.1:$((port + 1)) --scenario children --user shequ --connections 64 --duration "$duration"
+kill $pid2
 for c in 1 4 16; do
   $LG --addr 127.0.0.1:$port --scenario login --user jiedao --connections $c --duration 10
 done

@@ -335,12 +335,15 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/needs/{id}",
         "/api/v1/legal-entities",
         "/api/v1/legal-entities/{id}",
+        "/api/v1/import/templates/persons.csv",
+        "/api/v1/import/persons",
+        "/api/v1/export/persons.csv",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        45,
+        48,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -14,3 +14,4 @@ mod instances;
 mod party;
 mod registry;
 mod scope;
+mod transfer;

@@ -332,6 +332,19 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
         Some(Permission::ReadRegistry),
         200,
     ),
+    (
+        "POST",
+        "/api/v1/import/persons?mode=yolo",
+        Some(Permission::EditRegistry),
+        422,
+    ),
+    ("GET", "/api/v1/import/templates/persons.csv", None, 200),
+    (
+        "GET",
+        "/api/v1/export/persons.csv",
+        Some(Permission::ReadRegistry),
+        200,
+    ),
 ];
 
 /// Demo users, one per role, and the area code of their grant.

@@ -175,6 +175,16 @@ pub struct NewDwelling {
     pub usage: String,
 }
 
+/// The address of a dwelling (for the importer).
+pub(crate) async fn address_for<C: ConnectionTrait>(
+    c: &C,
+    building: Uuid,
+    unit: &str,
+    room: &str,
+) -> AppResult<String> {
+    address_of(c, building, unit, room).await
+}
+
 /// The address of a dwelling: 社区 + 楼栋 + 单元 + 室.
 async fn address_of<C: ConnectionTrait>(
     c: &C,

@@ -7,6 +7,7 @@
 pub mod households;
 pub mod persons;
 pub mod quality;
+pub mod transfer;
 pub mod visits;
 
 use sea_orm::{ConnectionTrait, FromQueryResult};

@@ -15,6 +15,7 @@ use crate::app::registry::persons::{
     self, NewPerson, Person, PersonPatch, PersonQuery, RevealRequest, Revealed,
 };
 use crate::app::registry::quality::{self, Duplicate, EntityQuery, LegalEntity, NewEntity, Stats};
+use crate::app::registry::transfer::{self, ImportReport};
 use crate::app::registry::visits::{self, Need, NeedPatch, NeedQuery, NewVisit, Visit, VisitQuery};
 use crate::app::registry::Event;
 use crate::app::AppState;
@@ -47,6 +48,177 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_need))
         .routes(routes!(list_entities, create_entity))
         .routes(routes!(get_entity))
+        .routes(routes!(person_template))
+        .routes(routes!(import_persons))
+        .routes(routes!(export_persons))
+}
+
+/// Files up to this size are accepted for import.
+pub const IMPORT_LIMIT: u64 = 512 * 1024 * 1024;
+
+/// The resident import template (CSV, UTF-8 with BOM; Excel opens it).
+#[utoipa::path(get, path = "/api/v1/import/templates/persons.csv", tag = "registry",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+async fn person_template(Auth(_): Auth) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"persons-template.csv\"; filename*=UTF-8''%E5%B1%85%E6%B0%91%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.csv"),
+        ],
+        transfer::person_template(),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// dry_run (default): check and report; commit: write everything or nothing.
+    pub mode: Option<String>,
+}
+
+/// Import residents from a CSV (UTF-8 or GBK), sent as the request body (up to 512 MiB).
+#[utoipa::path(post, path = "/api/v1/import/persons", tag = "registry", params(ImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 413, description = "file too large")))]
+async fn import_persons(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<ImportQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<ImportReport>> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::EditRegistry) {
+        return Err(AppError::forbidden());
+    }
+    let commit = match q.mode.as_deref().unwrap_or("dry_run") {
+        "dry_run" => false,
+        "commit" => true,
+        _ => {
+            return Err(AppError::field(
+                "mode",
+                Msg::new(
+                    "mode 应为 dry_run 或 commit",
+                    "mode must be dry_run or commit",
+                ),
+            ))
+        }
+    };
+    let claimed_utf8 = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.to_ascii_lowercase().contains("charset=utf-8"))
+        .unwrap_or(false);
+    // Spool to disk: a large file never sits in memory.
+    let dir = s.settings.data_dir.join("tmp");
+    std::fs::create_dir_all(&dir).map_err(AppError::internal)?;
+    let path = dir.join(format!("import-{}.csv", crate::domain::new_id().simple()));
+    let _cleanup = TempFile(path.clone());
+    let mut file =
+        std::io::BufWriter::new(std::fs::File::create(&path).map_err(AppError::internal)?);
+    let mut size: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| AppError::BadRequest {
+            code: "bad_request",
+            msg: Msg::new("上传中断", "The upload was interrupted"),
+        })?;
+        size += chunk.len() as u64;
+        if size > IMPORT_LIMIT {
+            return Err(AppError::PayloadTooLarge);
+        }
+        file.write_all(&chunk).map_err(AppError::internal)?;
+    }
+    file.flush().map_err(AppError::internal)?;
+    drop(file);
+    if size == 0 {
+        return Err(AppError::field(
+            "file",
+            Msg::new("文件为空", "The file is empty"),
+        ));
+    }
+    let report =
+        transfer::import_persons(&s.db, &s.keys, &ctx, &path, claimed_utf8, commit).await?;
+    for extra in ["utf8.csv"] {
+        let _ = std::fs::remove_file(path.with_extension(extra));
+    }
+    Ok(axum::Json(report))
+}
+
+/// Removes a temporary file when dropped.
+struct TempFile(std::path::PathBuf);
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    pub area_id: Option<Uuid>,
+}
+
+/// Export residents in scope as CSV: masked values, formulas neutralised, streamed.
+#[utoipa::path(get, path = "/api/v1/export/persons.csv", tag = "registry", params(ExportQuery),
+    responses((status = 200, content_type = "text/csv", body = String)))]
+async fn export_persons(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<ExportQuery>,
+) -> AppResult<axum::response::Response> {
+    transfer::start_export(&s.db, &ctx, q.area_id).await?;
+    let first = transfer::export_header();
+    let state = s.clone();
+    let stream = futures_util::stream::unfold(
+        (Some(first), None::<Uuid>, false),
+        move |(head, after, done)| {
+            let state = state.clone();
+            let ctx = ctx.clone();
+            async move {
+                if let Some(h) = head {
+                    return Some((
+                        Ok::<_, std::io::Error>(axum::body::Bytes::from(h)),
+                        (None, after, done),
+                    ));
+                }
+                if done {
+                    return None;
+                }
+                match transfer::export_page(&state.db, &state.keys, &ctx, q.area_id, after, 2000)
+                    .await
+                {
+                    Ok((bytes, last, n)) => {
+                        let done = n < 2000;
+                        if n == 0 {
+                            return None;
+                        }
+                        Some((Ok(axum::body::Bytes::from(bytes)), (None, last, done)))
+                    }
+                    Err(e) => Some((
+                        Err(std::io::Error::other(e.to_string())),
+                        (None, after, true),
+                    )),
+                }
+            }
+        },
+    );
+    let mut resp = axum::response::Response::new(axum::body::Body::from_stream(stream));
+    let h = resp.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        axum::http::header::CONTENT_DISPOSITION,
+        axum::http::HeaderValue::from_static(
+            "attachment; filename=\"persons.csv\"; filename*=UTF-8''%E5%B1%85%E6%B0%91.csv",
+        ),
+    );
+    Ok(resp)
 }
 
 /// A page of results.

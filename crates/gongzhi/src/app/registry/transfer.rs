@@ -1,0 +1,1082 @@
+//! Import and export (communities live in Excel).
+//!
+//! Import reads a CSV of residents — UTF-8 or GBK/GB18030, detected from the content whatever the
+//! file claims — spooled to disk, never held whole in memory. A dry run checks every row and
+//! reports row, column and problem; a commit writes everything in one transaction or nothing.
+//! Records match on natural keys (ID number; dwelling = building + unit + room), so uploading the
+//! same file twice changes nothing. Export writes masked values and neutralises spreadsheet
+//! formulas.
+use std::collections::{HashMap, HashSet};
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::persons::{self, CleanPerson, NewPerson};
+use super::{place, record_change, today, Change, Placement};
+use crate::app::audit::{self, Entry};
+use crate::app::{scope, Ctx};
+use crate::crypto::Keys;
+use crate::domain::registry as vocab;
+use crate::domain::role::Permission;
+use crate::domain::{new_id, now_ms};
+use crate::error::{AppError, AppResult};
+use crate::store::{self, Db};
+
+/// The resident sheet: (Chinese header, key, required).
+pub const PERSON_COLUMNS: &[(&str, &str, bool)] = &[
+    ("姓名", "name", true),
+    ("证件类型", "id_type", false),
+    ("证件号码", "id_no", true),
+    ("性别", "gender", false),
+    ("出生日期", "birth_date", false),
+    ("民族", "ethnicity", false),
+    ("手机号码", "mobile", false),
+    ("政治面貌", "political_status", false),
+    ("学历", "education", false),
+    ("职业", "occupation", false),
+    ("工作单位", "work_unit", false),
+    ("户籍地", "hukou_place", false),
+    ("居住类型", "residence_type", true),
+    ("特殊人群", "tags", false),
+    ("楼栋编码", "building_code", true),
+    ("单元", "unit", false),
+    ("室号", "room", false),
+    ("与户主关系", "relation", false),
+    ("户类型", "household_kind", false),
+    ("房屋用途", "usage", false),
+];
+
+/// The template: header and one example row, UTF-8 with a BOM so Excel opens it correctly.
+pub fn person_template() -> Vec<u8> {
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    let mut w = csv::Writer::from_writer(&mut out);
+    let _ = w.write_record(PERSON_COLUMNS.iter().map(|c| c.0));
+    let _ = w.write_record([
+        "王芳",
+        "居民身份证",
+        "130602198805120028",
+        "女",
+        "1988-05-12",
+        "汉族",
+        "13812345678",
+        "群众",
+        "本科",
+        "教师",
+        "保定市第一中学",
+        "保定市",
+        "户籍",
+        "独居老人",
+        "130602001001001001",
+        "1",
+        "301",
+        "户主",
+        "户籍户",
+        "自住",
+    ]);
+    drop(w);
+    out
+}
+
+/// One problem in an uploaded file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RowProblem {
+    /// 1-based line in the file (the header is row 1).
+    pub row: u64,
+    /// The column's header as in the template, or "" for the whole row.
+    pub column: String,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// dry_run | committed | rejected
+    pub status: String,
+    /// utf-8 | gb18030
+    pub encoding: String,
+    pub rows: u64,
+    pub ok_rows: u64,
+    pub error_rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// At most 1,000 problems are listed; `error_rows` counts them all.
+    pub problems: Vec<RowProblem>,
+    pub notes: Vec<String>,
+}
+
+const MAX_PROBLEMS: usize = 1000;
+
+/// Detects the encoding: valid UTF-8 throughout (with or without BOM), else GB18030 (a superset
+/// of GBK, which Excel in China writes).
+fn detect_utf8(path: &Path) -> std::io::Result<bool> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut carry: Vec<u8> = vec![];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(carry.is_empty());
+        }
+        let mut chunk = std::mem::take(&mut carry);
+        chunk.extend_from_slice(&buf[..n]);
+        match std::str::from_utf8(&chunk) {
+            Ok(_) => {}
+            Err(e) if e.error_len().is_none() => carry = chunk[e.valid_up_to()..].to_vec(),
+            Err(_) => return Ok(false),
+        }
+    }
+}
+
+/// Transcodes a GB18030 file into a UTF-8 one beside it, in chunks.
+fn transcode_gb18030(path: &Path) -> std::io::Result<PathBuf> {
+    let out_path = path.with_extension("utf8.csv");
+    let mut input = std::fs::File::open(path)?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&out_path)?);
+    let mut decoder = encoding_rs::GB18030.new_decoder();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut text = String::with_capacity(2 << 20);
+    loop {
+        let n = input.read(&mut buf)?;
+        let last = n == 0;
+        text.clear();
+        let (_, _, _) = decoder.decode_to_string(&buf[..n], &mut text, last);
+        out.write_all(text.as_bytes())?;
+        if last {
+            break;
+        }
+    }
+    out.flush()?;
+    Ok(out_path)
+}
+
+/// One parsed row, ready to write.
+struct Row {
+    line: u64,
+    person: CleanPerson,
+    at: Placement,
+    unit: String,
+    room: Option<String>,
+    relation: &'static str,
+    household_kind: &'static str,
+    usage: &'static str,
+    bidx: String,
+}
+
+#[derive(FromQueryResult)]
+struct Building {
+    id: Uuid,
+    code: String,
+}
+
+/// Buildings the caller may edit, by code.
+async fn editable_buildings(db: &Db, ctx: &Ctx) -> AppResult<HashMap<String, Uuid>> {
+    let (s, v) = scope::filter_sql_for(ctx, Permission::EditRegistry, "id", 1);
+    let rows: Vec<Building> = store::fetch_all(
+        db,
+        &format!("SELECT id, code FROM areas WHERE kind = 'building' AND {s}"),
+        v,
+    )
+    .await?;
+    Ok(rows.into_iter().map(|b| (b.code, b.id)).collect())
+}
+
+fn field_to_header(field: &str) -> String {
+    let key = match field {
+        "area_id" => "building_code",
+        f => f,
+    };
+    PERSON_COLUMNS
+        .iter()
+        .find(|c| c.1 == key)
+        .map(|c| c.0.to_string())
+        .unwrap_or_else(|| field.to_string())
+}
+
+/// Runs an import from a spooled file. `commit`: write when every row is valid.
+pub async fn import_persons(
+    db: &Db,
+    keys: &Keys,
+    ctx: &Ctx,
+    file: &Path,
+    claimed_utf8: bool,
+    commit: bool,
+) -> AppResult<ImportReport> {
+    if !scope::holds_any(ctx, Permission::EditRegistry) {
+        return Err(AppError::forbidden());
+    }
+    let mut report = ImportReport {
+        status: "dry_run".into(),
+        ..Default::default()
+    };
+    let utf8 = detect_utf8(file).map_err(AppError::internal)?;
+    let csv_path = if utf8 {
+        report.encoding = "utf-8".into();
+        file.to_path_buf()
+    } else {
+        report.encoding = "gb18030".into();
+        if claimed_utf8 {
+            report.notes.push("文件声明为 UTF-8，但内容是 GBK/GB18030 编码，已按 GBK 读取 / The file claimed UTF-8 but is GBK; read as GBK".into());
+        }
+        transcode_gb18030(file).map_err(AppError::internal)?
+    };
+    let buildings = editable_buildings(db, ctx).await?;
+    let mut placements: HashMap<Uuid, Placement> = HashMap::new();
+
+    let reader = BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(&csv_path).map_err(AppError::internal)?,
+    );
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let problem = |report: &mut ImportReport, row: u64, column: &str, p: String| {
+        if report.problems.len() < MAX_PROBLEMS {
+            report.problems.push(RowProblem {
+                row,
+                column: column.to_string(),
+                problem: p,
+            });
+        }
+    };
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            problem(
+                &mut report,
+                1,
+                "",
+                format!("无法读取表头：{e} / cannot read the header"),
+            );
+            report.status = "rejected".into();
+            return Ok(report);
+        }
+    };
+    // Map columns by Chinese header or key; a BOM may precede the first.
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim().trim_start_matches('\u{feff}');
+        if let Some(c) = PERSON_COLUMNS.iter().find(|c| c.0 == h || c.1 == h) {
+            index.insert(c.1, i);
+        }
+    }
+    let missing: Vec<&str> = PERSON_COLUMNS
+        .iter()
+        .filter(|c| c.2 && !index.contains_key(c.1))
+        .map(|c| c.0)
+        .collect();
+    if !missing.is_empty() {
+        for m in &missing {
+            problem(
+                &mut report,
+                1,
+                m,
+                "缺少必需的列 / required column missing".into(),
+            );
+        }
+        report.status = "rejected".into();
+        report.error_rows = 0;
+        return Ok(report);
+    }
+
+    let mut rows: Vec<Row> = vec![];
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    let mut line: u64 = 1;
+    loop {
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                line += 1;
+                report.rows += 1;
+                report.error_rows += 1;
+                problem(
+                    &mut report,
+                    line,
+                    "",
+                    format!("无法解析此行：{e} / unreadable row"),
+                );
+                continue;
+            }
+        }
+        line += 1;
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        report.rows += 1;
+        let get = |k: &str| {
+            index
+                .get(k)
+                .and_then(|i| record.get(*i))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let mut row_errs: Vec<(String, String)> = vec![];
+        let building = match get("building_code") {
+            Some(code) => {
+                match buildings.get(&code) {
+                    Some(id) => Some(*id),
+                    None => {
+                        row_errs.push(("楼栋编码".into(), format!("楼栋编码 {code} 不存在或不在您的管辖范围内 / unknown or out of scope")));
+                        None
+                    }
+                }
+            }
+            None => {
+                row_errs.push(("楼栋编码".into(), "不能为空 / required".into()));
+                None
+            }
+        };
+        let input = NewPerson {
+            area_id: building.unwrap_or_default(),
+            name: get("name").unwrap_or_default(),
+            id_type: get("id_type"),
+            id_no: get("id_no").unwrap_or_default(),
+            gender: get("gender"),
+            birth_date: get("birth_date"),
+            ethnicity: get("ethnicity"),
+            mobile: get("mobile"),
+            political_status: get("political_status"),
+            education: get("education"),
+            occupation: get("occupation"),
+            work_unit: get("work_unit"),
+            hukou_place: get("hukou_place"),
+            residence_type: get("residence_type").unwrap_or_default(),
+            tags: get("tags")
+                .map(|t| {
+                    t.split(['、', ',', '，', ';', '；', ' '])
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let person = match persons::validate(&input) {
+            Ok(p) => Some(p),
+            Err(errs) => {
+                for (f, m) in errs {
+                    row_errs.push((field_to_header(&f), format!("{} / {}", m.zh, m.en)));
+                }
+                None
+            }
+        };
+        let relation = match get("relation") {
+            Some(r) => vocab::RELATION
+                .parse(&r)
+                .map_err(|m| row_errs.push(("与户主关系".into(), format!("{} / {}", m.zh, m.en))))
+                .ok(),
+            None => Some("other"),
+        };
+        let household_kind = match get("household_kind") {
+            Some(k) => vocab::HOUSEHOLD_KIND
+                .parse(&k)
+                .map_err(|m| row_errs.push(("户类型".into(), format!("{} / {}", m.zh, m.en))))
+                .ok(),
+            None => Some("resident"),
+        };
+        let usage = match get("usage") {
+            Some(u) => vocab::DWELLING_USAGE
+                .parse(&u)
+                .map_err(|m| row_errs.push(("房屋用途".into(), format!("{} / {}", m.zh, m.en))))
+                .ok(),
+            None => Some("self_occupied"),
+        };
+        let unit = get("unit").unwrap_or_default();
+        let room = get("room");
+        if unit.chars().count() > 16
+            || room
+                .as_deref()
+                .map(|r| r.chars().count() > 32)
+                .unwrap_or(false)
+        {
+            row_errs.push((
+                "室号".into(),
+                "单元或室号过长 / unit or room too long".into(),
+            ));
+        }
+        if let Some(p) = &person {
+            let bidx = keys.blind_index("id_no", &p.id_no);
+            match seen.get(&bidx) {
+                Some(first) => row_errs.push((
+                    "证件号码".into(),
+                    format!("与第 {first} 行的证件号码重复 / duplicate of row {first}"),
+                )),
+                None => {
+                    seen.insert(bidx.clone(), line);
+                }
+            }
+            if row_errs.is_empty() {
+                let b = building.unwrap_or_default();
+                let at = match placements.get(&b) {
+                    Some(a) => *a,
+                    None => {
+                        let a = place(db, b, "area_id").await?;
+                        placements.insert(b, a);
+                        a
+                    }
+                };
+                rows.push(Row {
+                    line,
+                    person: p.clone(),
+                    at,
+                    unit,
+                    room,
+                    relation: relation.unwrap_or("other"),
+                    household_kind: household_kind.unwrap_or("resident"),
+                    usage: usage.unwrap_or("self_occupied"),
+                    bidx,
+                });
+                continue;
+            }
+        }
+        report.error_rows += 1;
+        for (c, p) in row_errs {
+            problem(&mut report, line, &c, p);
+        }
+    }
+    report.ok_rows = rows.len() as u64;
+
+    // Match on the ID number: new, changed or unchanged.
+    #[derive(FromQueryResult)]
+    struct Existing {
+        id: Uuid,
+        id_no_bidx: Option<String>,
+        area_id: Uuid,
+        name: String,
+        gender: Option<String>,
+        birth_date: Option<String>,
+        mobile_bidx: Option<String>,
+        residence_type: String,
+        tags: String,
+        occupation: Option<String>,
+        work_unit: Option<String>,
+    }
+    let mut existing: HashMap<String, Existing> = HashMap::new();
+    for chunk in rows.chunks(500) {
+        let vals: Vec<Value> = chunk.iter().map(|r| Value::from(r.bidx.clone())).collect();
+        let sql = format!(
+            "SELECT id, id_no_bidx, area_id, name, gender, birth_date, mobile_bidx, residence_type, tags, occupation, work_unit \
+             FROM persons WHERE deleted_at IS NULL AND id_no_bidx IN ({})",
+            store::placeholders(1, vals.len())
+        );
+        for e in store::fetch_all::<Existing, _>(db, &sql, vals).await? {
+            if let Some(b) = e.id_no_bidx.clone() {
+                existing.insert(b, e);
+            }
+        }
+    }
+    let mut plan: Vec<(usize, Option<Uuid>, bool)> = vec![]; // (row index, existing id, changed)
+    for (i, r) in rows.iter().enumerate() {
+        match existing.get(&r.bidx) {
+            None => {
+                report.created += 1;
+                plan.push((i, None, true));
+            }
+            Some(e) => {
+                // Out-of-scope records are not touched; the row is reported instead.
+                if !scope::has_permission(db, ctx, Permission::EditRegistry, e.area_id).await? {
+                    report.error_rows += 1;
+                    report.ok_rows -= 1;
+                    report.created += 0;
+                    if report.problems.len() < MAX_PROBLEMS {
+                        report.problems.push(RowProblem {
+                            row: r.line,
+                            column: "证件号码".into(),
+                            problem:
+                                "该证件号码已在您管辖范围以外登记 / registered outside your scope"
+                                    .into(),
+                        });
+                    }
+                    continue;
+                }
+                let s = persons::seal(keys, &r.person);
+                let same = e.name == r.person.name
+                    && e.gender.as_deref() == r.person.gender
+                    && e.birth_date == r.person.birth_date
+                    && e.mobile_bidx == s.mobile_bidx
+                    && e.residence_type == r.person.residence_type
+                    && e.tags == s.tags
+                    && e.occupation == r.person.occupation
+                    && e.work_unit == r.person.work_unit
+                    && e.area_id == r.at.area_id;
+                if same {
+                    report.unchanged += 1;
+                } else {
+                    report.updated += 1;
+                }
+                plan.push((i, Some(e.id), !same));
+            }
+        }
+    }
+    if report.error_rows > 0 {
+        report.status = if commit {
+            "rejected".into()
+        } else {
+            "dry_run".into()
+        };
+        if commit {
+            report.notes.push(
+                "文件中有错误，未写入任何数据 / the file has errors; nothing was written".into(),
+            );
+        }
+        return Ok(report);
+    }
+    if !commit {
+        return Ok(report);
+    }
+
+    // Commit: all or nothing.
+    let now = now_ms();
+    let tx = store::write_tx(db).await?;
+    let mut new_rows: Vec<Vec<Value>> = vec![];
+    let mut tag_rows: Vec<Vec<Value>> = vec![];
+    let mut event_rows: Vec<Vec<Value>> = vec![];
+    let mut ids_by_row: Vec<Uuid> = vec![Uuid::nil(); rows.len()];
+    for (i, existing_id, changed) in &plan {
+        let r = &rows[*i];
+        match existing_id {
+            None => {
+                let id = new_id();
+                ids_by_row[*i] = id;
+                let s = persons::seal(keys, &r.person);
+                for k in &s.tag_keys {
+                    tag_rows.push(vec![r.at.street_id.into(), id.into(), k.clone().into()]);
+                }
+                event_rows.push(vec![
+                    r.at.street_id.into(),
+                    new_id().into(),
+                    now.into(),
+                    ctx.principal.actor_id().into(),
+                    ctx.principal.name.clone().into(),
+                    "person".into(),
+                    id.into(),
+                    "create".into(),
+                    format!("导入第 {} 行", r.line).into(),
+                    "{}".into(),
+                    serde_json::json!({"imported": true, "id_no_masked": s.id_no_masked})
+                        .to_string()
+                        .into(),
+                ]);
+                new_rows.push(vec![
+                    r.at.street_id.into(),
+                    id.into(),
+                    r.at.community_id.into(),
+                    r.at.grid_id.into(),
+                    r.at.area_id.into(),
+                    r.person.name.clone().into(),
+                    r.person.id_type.into(),
+                    s.id_no_enc.into(),
+                    s.id_no_bidx.into(),
+                    s.id_no_masked.into(),
+                    r.person.gender.map(str::to_string).into(),
+                    r.person.birth_date.clone().into(),
+                    r.person.ethnicity.clone().into(),
+                    s.mobile_enc.into(),
+                    s.mobile_bidx.into(),
+                    s.mobile_masked.into(),
+                    r.person.political_status.map(str::to_string).into(),
+                    r.person.education.map(str::to_string).into(),
+                    r.person.occupation.clone().into(),
+                    r.person.work_unit.clone().into(),
+                    r.person.hukou_place.clone().into(),
+                    r.person.residence_type.into(),
+                    s.tags.into(),
+                    s.sensitive_tags_enc.into(),
+                    now.into(),
+                    now.into(),
+                ]);
+            }
+            Some(id) => {
+                ids_by_row[*i] = *id;
+                if *changed {
+                    update_existing(&tx, keys, ctx, *id, r, now).await?;
+                }
+            }
+        }
+    }
+    store::insert_many(
+        &tx,
+        "persons",
+        &[
+            "street_id",
+            "id",
+            "community_id",
+            "grid_id",
+            "area_id",
+            "name",
+            "id_type",
+            "id_no_enc",
+            "id_no_bidx",
+            "id_no_masked",
+            "gender",
+            "birth_date",
+            "ethnicity",
+            "mobile_enc",
+            "mobile_bidx",
+            "mobile_masked",
+            "political_status",
+            "education",
+            "occupation",
+            "work_unit",
+            "hukou_place",
+            "residence_type",
+            "tags",
+            "sensitive_tags_enc",
+            "created_at",
+            "updated_at",
+        ],
+        new_rows,
+    )
+    .await?;
+    store::insert_many(
+        &tx,
+        "person_tags",
+        &["street_id", "person_id", "tag_key"],
+        tag_rows,
+    )
+    .await?;
+    store::insert_many(
+        &tx,
+        "registry_events",
+        &[
+            "street_id",
+            "id",
+            "at",
+            "actor_id",
+            "actor_name",
+            "object_type",
+            "object_id",
+            "reason",
+            "note",
+            "changes",
+            "snapshot",
+        ],
+        event_rows,
+    )
+    .await?;
+    place_in_households(&tx, ctx, &rows, &ids_by_row, now).await?;
+    audit::record(
+        &tx,
+        Entry::by(ctx, "import.persons", "person", None)
+            .fields(&["all"])
+            .detail(format!(
+                "{} rows: {} created, {} updated, {} unchanged",
+                report.rows, report.created, report.updated, report.unchanged
+            )),
+    )
+    .await?;
+    tx.commit().await?;
+    report.status = "committed".into();
+    Ok(report)
+}
+
+async fn update_existing<C: ConnectionTrait>(
+    c: &C,
+    keys: &Keys,
+    ctx: &Ctx,
+    id: Uuid,
+    r: &Row,
+    now: i64,
+) -> AppResult<()> {
+    let s = persons::seal(keys, &r.person);
+    store::exec(
+        c,
+        "UPDATE persons SET street_id = $1, community_id = $2, grid_id = $3, area_id = $4, name = $5, gender = $6, birth_date = $7, \
+         ethnicity = $8, mobile_enc = $9, mobile_bidx = $10, mobile_masked = $11, political_status = $12, education = $13, \
+         occupation = $14, work_unit = $15, hukou_place = $16, residence_type = $17, tags = $18, sensitive_tags_enc = $19, \
+         version = version + 1, updated_at = $20 WHERE id = $21",
+        vec![
+            r.at.street_id.into(),
+            r.at.community_id.into(),
+            r.at.grid_id.into(),
+            r.at.area_id.into(),
+            r.person.name.clone().into(),
+            r.person.gender.map(str::to_string).into(),
+            r.person.birth_date.clone().into(),
+            r.person.ethnicity.clone().into(),
+            s.mobile_enc.clone().into(),
+            s.mobile_bidx.clone().into(),
+            s.mobile_masked.clone().into(),
+            r.person.political_status.map(str::to_string).into(),
+            r.person.education.map(str::to_string).into(),
+            r.person.occupation.clone().into(),
+            r.person.work_unit.clone().into(),
+            r.person.hukou_place.clone().into(),
+            r.person.residence_type.into(),
+            s.tags.clone().into(),
+            s.sensitive_tags_enc.clone().into(),
+            now.into(),
+            id.into(),
+        ],
+    )
+    .await?;
+    store::exec(
+        c,
+        "DELETE FROM person_tags WHERE person_id = $1",
+        vec![id.into()],
+    )
+    .await?;
+    for k in &s.tag_keys {
+        store::exec(
+            c,
+            "INSERT INTO person_tags (street_id, person_id, tag_key) VALUES ($1, $2, $3)",
+            vec![r.at.street_id.into(), id.into(), k.clone().into()],
+        )
+        .await?;
+    }
+    record_change(
+        c,
+        ctx,
+        Change {
+            street_id: r.at.street_id,
+            object_type: "person",
+            object_id: id,
+            household_id: None,
+            reason: "correction",
+            note: Some(format!("导入第 {} 行", r.line)),
+            changes: serde_json::json!({"imported": [null, true]}),
+            snapshot: serde_json::json!({"imported": true}),
+        },
+    )
+    .await
+}
+
+/// Rows with a room go into the household of that dwelling (both made when missing).
+async fn place_in_households<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    rows: &[Row],
+    ids: &[Uuid],
+    now: i64,
+) -> AppResult<()> {
+    let mut households: HashMap<(Uuid, String, String), (Uuid, bool)> = HashMap::new();
+    let from = today();
+    let mut member_rows: Vec<Vec<Value>> = vec![];
+    let mut already: HashSet<(Uuid, Uuid)> = HashSet::new();
+    for (r, pid) in rows.iter().zip(ids) {
+        let Some(room) = &r.room else { continue };
+        let key = (r.at.area_id, r.unit.clone(), room.clone());
+        let (household, _) = match households.get(&key) {
+            Some(h) => *h,
+            None => {
+                #[derive(FromQueryResult)]
+                struct H {
+                    household: Option<Uuid>,
+                    dwelling: Uuid,
+                    head: Option<Uuid>,
+                }
+                let found: Option<H> = store::fetch_opt(
+                    c,
+                    "SELECT d.id AS dwelling, (SELECT h.id FROM households h WHERE h.dwelling_id = d.id AND h.deleted_at IS NULL ORDER BY h.created_at LIMIT 1) AS household, \
+                     (SELECT h.head_person_id FROM households h WHERE h.dwelling_id = d.id AND h.deleted_at IS NULL ORDER BY h.created_at LIMIT 1) AS head \
+                     FROM dwellings d WHERE d.building_id = $1 AND d.unit = $2 AND d.room = $3 AND d.deleted_at IS NULL",
+                    vec![r.at.area_id.into(), r.unit.clone().into(), room.clone().into()],
+                )
+                .await?;
+                let (dwelling, household, has_head) = match found {
+                    Some(H {
+                        household: Some(h),
+                        dwelling,
+                        head,
+                    }) => (dwelling, h, head.is_some()),
+                    Some(H {
+                        household: None,
+                        dwelling,
+                        ..
+                    }) => {
+                        let h = new_id();
+                        super::households::insert_household(
+                            c,
+                            h,
+                            &r.at,
+                            dwelling,
+                            r.household_kind,
+                            Some(now),
+                            now,
+                        )
+                        .await?;
+                        (dwelling, h, false)
+                    }
+                    None => {
+                        let d = new_id();
+                        let address =
+                            super::households::address_for(c, r.at.area_id, &r.unit, room).await?;
+                        super::households::insert_dwelling(
+                            c, d, &r.at, &r.unit, None, room, r.usage, &address, now,
+                        )
+                        .await?;
+                        let h = new_id();
+                        super::households::insert_household(
+                            c,
+                            h,
+                            &r.at,
+                            d,
+                            r.household_kind,
+                            Some(now),
+                            now,
+                        )
+                        .await?;
+                        (d, h, false)
+                    }
+                };
+                let _ = dwelling;
+                households.insert(key.clone(), (household, has_head));
+                (household, has_head)
+            }
+        };
+        let current = store::fetch_i64(
+            c,
+            "SELECT COUNT(*) FROM household_members WHERE household_id = $1 AND person_id = $2 AND to_date IS NULL",
+            vec![household.into(), (*pid).into()],
+        )
+        .await?;
+        if current > 0 || !already.insert((household, *pid)) {
+            continue;
+        }
+        let has_head = households.get(&key).map(|h| h.1).unwrap_or(false);
+        let relation = if r.relation == "head" && has_head {
+            "other"
+        } else {
+            r.relation
+        };
+        if relation == "head" {
+            store::exec(
+                c,
+                "UPDATE households SET head_person_id = $1 WHERE id = $2",
+                vec![(*pid).into(), household.into()],
+            )
+            .await?;
+            households.insert(key.clone(), (household, true));
+        }
+        member_rows.push(vec![
+            r.at.street_id.into(),
+            new_id().into(),
+            household.into(),
+            (*pid).into(),
+            relation.into(),
+            from.clone().into(),
+        ]);
+    }
+    let _ = ctx;
+    store::insert_many(
+        c,
+        "household_members",
+        &[
+            "street_id",
+            "id",
+            "household_id",
+            "person_id",
+            "relation",
+            "from_date",
+        ],
+        member_rows,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Neutralises spreadsheet formulas: a cell starting with = + - @ or a control character is
+/// prefixed with an apostrophe.
+pub fn safe_cell(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
+pub const EXPORT_COLUMNS: &[&str] = &[
+    "姓名",
+    "证件类型",
+    "证件号码（脱敏）",
+    "性别",
+    "出生日期",
+    "民族",
+    "手机号码（脱敏）",
+    "政治面貌",
+    "学历",
+    "职业",
+    "工作单位",
+    "户籍地",
+    "居住类型",
+    "特殊人群",
+    "地址",
+    "与户主关系",
+    "最近核实",
+];
+
+/// One page of the export (keyset by id), as CSV lines. Masked; sensitive tags only where the
+/// caller may see them.
+pub async fn export_page(
+    db: &Db,
+    keys: &Keys,
+    ctx: &Ctx,
+    area: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: u64,
+) -> AppResult<(Vec<u8>, Option<Uuid>, usize)> {
+    let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "p.area_id", 1);
+    let mut conds = vec![
+        s,
+        "p.deleted_at IS NULL".to_string(),
+        "p.status = 'active'".to_string(),
+    ];
+    if let Some(a) = area {
+        values.push(a.into());
+        conds.push(format!(
+            "p.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
+            values.len()
+        ));
+    }
+    if let Some(a) = after {
+        values.push(a.into());
+        conds.push(format!("p.id > ${}", values.len()));
+    }
+    values.push((limit as i64).into());
+    let rows: Vec<persons::PersonRow> = store::fetch_all(
+        db,
+        &format!(
+            "{} WHERE {} ORDER BY p.id LIMIT ${}",
+            persons::SELECT,
+            conds.join(" AND "),
+            values.len()
+        ),
+        values,
+    )
+    .await?;
+    let last = rows.last().map(|r| r.id);
+    let n = rows.len();
+    let mut out = Vec::with_capacity(n * 200);
+    {
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(&mut out);
+        let mut sensitive: HashMap<Uuid, bool> = HashMap::new();
+        for r in rows {
+            let see = match sensitive.get(&r.area_id) {
+                Some(s) => *s,
+                None => {
+                    let s = scope::has_permission(db, ctx, Permission::RevealPersonal, r.area_id)
+                        .await?;
+                    sensitive.insert(r.area_id, s);
+                    s
+                }
+            };
+            let p = persons::view(r, keys, see);
+            let label = |v: &vocab::Vocab, c: &Option<String>| {
+                c.as_deref()
+                    .and_then(|c| v.label(c))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let mut tags: Vec<String> = p
+                .tags
+                .iter()
+                .filter_map(|t| vocab::TAGS.label(t))
+                .map(str::to_string)
+                .collect();
+            if let Some(st) = &p.sensitive_tags {
+                tags.extend(
+                    st.iter()
+                        .filter_map(|t| vocab::TAGS.label(t))
+                        .map(str::to_string),
+                );
+            }
+            let rec = [
+                p.name.clone(),
+                vocab::ID_TYPE.label(&p.id_type).unwrap_or("").to_string(),
+                p.id_no_masked.clone().unwrap_or_default(),
+                label(&vocab::GENDER, &p.gender),
+                p.birth_date.clone().unwrap_or_default(),
+                p.ethnicity.clone().unwrap_or_default(),
+                p.mobile_masked.clone().unwrap_or_default(),
+                label(&vocab::POLITICAL_STATUS, &p.political_status),
+                label(&vocab::EDUCATION, &p.education),
+                p.occupation.clone().unwrap_or_default(),
+                p.work_unit.clone().unwrap_or_default(),
+                p.hukou_place.clone().unwrap_or_default(),
+                vocab::RESIDENCE_TYPE
+                    .label(&p.residence_type)
+                    .unwrap_or("")
+                    .to_string(),
+                tags.join("、"),
+                p.address.clone().unwrap_or_default(),
+                label(&vocab::RELATION, &p.relation),
+                p.last_verified_at.clone().unwrap_or_default(),
+            ];
+            let _ = w.write_record(rec.iter().map(|c| safe_cell(c)));
+        }
+        let _ = w.flush();
+    }
+    Ok((out, last, n))
+}
+
+/// The export's first bytes: BOM and header.
+pub fn export_header() -> Vec<u8> {
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        let _ = w.write_record(EXPORT_COLUMNS);
+        let _ = w.flush();
+    }
+    out
+}
+
+/// Checks the caller may export at all (and the area, when given), and audits the export.
+pub async fn start_export(db: &Db, ctx: &Ctx, area: Option<Uuid>) -> AppResult<()> {
+    if !scope::holds_any(ctx, Permission::ReadRegistry) {
+        return Err(AppError::forbidden());
+    }
+    if let Some(a) = area {
+        scope::require_permission(db, ctx, Permission::ReadRegistry, a).await?;
+    }
+    audit::record_alone(
+        db,
+        Entry::by(ctx, "export.persons", "person", None)
+            .area(area)
+            .fields(&EXPORT_COLUMNS.iter().copied().collect::<Vec<_>>()),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(safe_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(safe_cell("+86"), "'+86");
+        assert_eq!(safe_cell("-1"), "'-1");
+        assert_eq!(safe_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_cell("王芳"), "王芳");
+    }
+
+    #[test]
+    fn template_has_every_column_and_a_bom() {
+        let t = person_template();
+        assert_eq!(&t[..3], &[0xEF, 0xBB, 0xBF]);
+        let s = String::from_utf8(t[3..].to_vec()).unwrap();
+        let header = s.lines().next().unwrap();
+        assert_eq!(header.split(',').count(), PERSON_COLUMNS.len());
+    }
+
+    #[test]
+    fn gbk_is_detected_and_transcoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("gbk.csv");
+        let (bytes, _, _) = encoding_rs::GBK.encode("姓名,证件号码\n王芳,1\n");
+        std::fs::write(&p, &bytes).unwrap();
+        assert!(!detect_utf8(&p).unwrap());
+        let out = transcode_gb18030(&p).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out).unwrap(),
+            "姓名,证件号码\n王芳,1\n"
+        );
+        let u = dir.path().join("utf8.csv");
+        std::fs::write(&u, "姓名\n王芳\n").unwrap();
+        assert!(detect_utf8(&u).unwrap());
+    }
+}

@@ -1,0 +1,282 @@
+//! Import and export of residents.
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const HEADER: &str = "姓名,证件类型,证件号码,性别,出生日期,民族,手机号码,政治面貌,学历,职业,工作单位,户籍地,居住类型,特殊人群,楼栋编码,单元,室号,与户主关系,户类型,房屋用途";
+
+async fn upload(c: &Client, mode: &str, body: Vec<u8>, content_type: &str) -> (StatusCode, Value) {
+    let r = c
+        .http
+        .post(format!("{}/api/v1/import/persons?mode={mode}", c.base))
+        .bearer_auth(c.token.as_deref().unwrap_or(""))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or_default())
+}
+
+fn problems_for(report: &Value, row: u64) -> Vec<String> {
+    report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["row"] == row)
+        .map(|p| {
+            format!(
+                "{}: {}",
+                p["column"].as_str().unwrap(),
+                p["problem"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_template_imports_and_re_importing_changes_nothing() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let t = w
+        .http
+        .get(format!("{}/api/v1/import/templates/persons.csv", w.base))
+        .bearer_auth(w.token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t.status(), StatusCode::OK);
+    let template = t.bytes().await.unwrap().to_vec();
+    assert_eq!(&template[..3], &[0xEF, 0xBB, 0xBF]);
+
+    let (s, dry) = upload(&w, "dry_run", template.clone(), "text/csv; charset=utf-8").await;
+    assert_eq!(s, StatusCode::OK, "{dry}");
+    assert_eq!(dry["status"], "dry_run");
+    assert_eq!(dry["rows"], 1);
+    assert_eq!(dry["created"], 1, "{dry}");
+    let persons_before = app.count("SELECT COUNT(*) FROM persons").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM persons").await,
+        persons_before,
+        "a dry run writes nothing"
+    );
+
+    let (_, done) = upload(&w, "commit", template.clone(), "text/csv").await;
+    assert_eq!(done["status"], "committed", "{done}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM persons").await,
+        persons_before + 1
+    );
+    // The row's room became a dwelling and a household headed by the person.
+    let r = w.get("/api/v1/persons?q=130602198805120028").await;
+    let p = &r.body["items"][0];
+    assert_eq!(p["name"], "王芳");
+    // The demo's 1单元301 already has a head, so the imported person joins as 其他.
+    assert_eq!(p["relation"], "other");
+    assert!(p["address"].as_str().unwrap().contains("1单元301"), "{p}");
+
+    let (_, again) = upload(&w, "commit", template, "text/csv").await;
+    assert_eq!(again["status"], "committed");
+    assert_eq!(again["unchanged"], 1, "{again}");
+    assert_eq!(again["created"], 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM persons").await,
+        persons_before + 1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM household_members WHERE to_date IS NULL AND person_id IN (SELECT id FROM persons WHERE name = '王芳' AND id_no_masked = '130***********0028')").await, 1);
+}
+
+#[tokio::test]
+async fn every_bad_row_is_reported_and_nothing_is_half_written() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = app.first_under("130602001001", "building").await.1;
+    let ok = "130602199001010039";
+    let bad_check = "130602199001010038";
+    let lines = [
+        HEADER.to_string(),
+        format!("赵一,,{ok},,,,13800000001,,,,,,户籍,,{b},1,101,户主,户籍户,自住"),
+        format!("赵二,,{bad_check},,,,,,,,,,户籍,,{b},1,102,户主,户籍户,自住"),
+        "赵三,,13060219550505001X,,1955-05-06,,,,,,,,户籍,,130602001001001001,1,103,户主,户籍户,自住".to_string(),
+        format!("赵四,,{ok},,,,,,,,,,户籍,,{b},1,104,户主,户籍户,自住"),
+        format!("赵五,,130602201006060051,,,,,,,,,,外星,,{b},1,105,子女,户籍户,自住"),
+        "赵六,,130602201006060051,,,,,,,,,,户籍,,999999999999999999,1,106,户主,户籍户,自住".to_string(),
+    ];
+    let body = lines.join("\n").into_bytes();
+    let before = app.count("SELECT COUNT(*) FROM persons").await;
+    let (s, rep) = upload(&w, "commit", body, "text/csv").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(rep["status"], "rejected", "{rep}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM persons").await,
+        before,
+        "all or nothing"
+    );
+    assert_eq!(rep["rows"], 6);
+    assert!(
+        problems_for(&rep, 3)
+            .iter()
+            .any(|p| p.starts_with("证件号码") && p.contains("校验位")),
+        "{rep}"
+    );
+    assert!(
+        problems_for(&rep, 4)
+            .iter()
+            .any(|p| p.starts_with("出生日期")),
+        "{rep}"
+    );
+    assert!(
+        problems_for(&rep, 5).iter().any(|p| p.contains("第 2 行")),
+        "duplicate in file: {rep}"
+    );
+    assert!(
+        problems_for(&rep, 6)
+            .iter()
+            .any(|p| p.starts_with("居住类型")),
+        "{rep}"
+    );
+    assert!(
+        problems_for(&rep, 7)
+            .iter()
+            .any(|p| p.starts_with("楼栋编码")),
+        "{rep}"
+    );
+    assert!(problems_for(&rep, 2).is_empty());
+}
+
+#[tokio::test]
+async fn missing_columns_broken_files_and_gbk_are_handled() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let (_, rep) = upload(
+        &w,
+        "dry_run",
+        "姓名,证件号码\n王芳,130602198805120028\n"
+            .as_bytes()
+            .to_vec(),
+        "text/csv",
+    )
+    .await;
+    assert_eq!(rep["status"], "rejected");
+    let cols: Vec<&str> = rep["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["column"].as_str().unwrap())
+        .collect();
+    assert!(
+        cols.contains(&"居住类型") && cols.contains(&"楼栋编码"),
+        "{rep}"
+    );
+
+    // A file cut in the middle of a quoted field: a clear report, no 5xx.
+    let truncated = format!("{HEADER}\n\"王芳,居民身份证,130602198805120028");
+    let (s, rep) = upload(&w, "dry_run", truncated.into_bytes(), "text/csv").await;
+    assert_eq!(s, StatusCode::OK, "{rep}");
+    assert!(rep["error_rows"].as_u64().unwrap() >= 1, "{rep}");
+
+    // GBK that claims to be UTF-8.
+    let b = app.first_under("130602001001", "building").await.1;
+    let text = format!(
+        "{HEADER}\n钱七,,130602199001010039,,,,,,,,,,户籍,独居老人,{b},2,201,户主,户籍户,出租\n"
+    );
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    let (s, rep) = upload(&w, "dry_run", gbk.to_vec(), "text/csv; charset=utf-8").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(rep["encoding"], "gb18030", "{rep}");
+    assert_eq!(rep["ok_rows"], 1, "{rep}");
+    assert!(!rep["notes"].as_array().unwrap().is_empty());
+
+    // Empty body, wrong mode, no rights.
+    let (s, _) = upload(&w, "dry_run", vec![], "text/csv").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = upload(&w, "yolo", b"x".to_vec(), "text/csv").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let v = app.demo_user("zhiyuan").await;
+    let (s, _) = upload(&v, "dry_run", b"x".to_vec(), "text/csv").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_large_file_is_streamed_and_checked() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = app.first_under("130602001001", "building").await.1;
+    // 20,000 rows, all valid, distinct numbers.
+    let mut s = String::from(HEADER);
+    s.push('\n');
+    for i in 0..20_000u32 {
+        // Beijing numbers: none of the demo residents has one.
+        let first17 = format!(
+            "1101011980{:02}{:02}{:03}",
+            1 + i % 12,
+            1 + (i / 12) % 28,
+            (i / 336) % 1000
+        );
+        let id = format!(
+            "{first17}{}",
+            gongzhi::domain::ids::id_check_char(&first17).unwrap()
+        );
+        s.push_str(&format!("居民{i},,{id},,,,,,,,,,常住,,{b},,,,,\n"));
+    }
+    let (st, rep) = upload(&w, "dry_run", s.into_bytes(), "text/csv").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(rep["rows"], 20_000);
+    assert_eq!(rep["error_rows"], 0, "{}", rep["problems"]);
+}
+
+#[tokio::test]
+async fn export_is_masked_scoped_and_formula_safe() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = app.first_under("130602001001", "building").await.0;
+    let r = w
+        .post("/api/v1/persons", serde_json::json!({"area_id": b, "name": "=HYPERLINK(\"http://x\")", "id_no": "130602199001010039", "mobile": "13800138000", "residence_type": "hukou", "tags": ["低保"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let e = w
+        .http
+        .get(format!("{}/api/v1/export/persons.csv", w.base))
+        .bearer_auth(w.token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(e.status(), StatusCode::OK);
+    assert!(e
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let bytes = e.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], &[0xEF, 0xBB, 0xBF]);
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(text.starts_with("姓名,证件类型,证件号码（脱敏）"));
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"http://x\"\")\""),
+        "formula neutralised"
+    );
+    assert!(!text.contains("130602199001010039") && !text.contains("13800138000"));
+    assert!(text.contains("130***********0039") && text.contains("138****8000"));
+    assert!(
+        text.contains("低保"),
+        "the community worker may see sensitive tags"
+    );
+    let rows = text.lines().count() - 1;
+    let in_scope = app.count("SELECT COUNT(*) FROM persons p WHERE p.deleted_at IS NULL AND p.status = 'active' AND p.community_id = (SELECT id FROM areas WHERE code = '130602001001')").await;
+    assert_eq!(rows as i64, in_scope);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'export.persons'")
+            .await,
+        1
+    );
+    // Another community's area: 404.
+    let other = app.area_id("130602002001").await;
+    let r = w
+        .get(&format!("/api/v1/export/persons.csv?area_id={other}"))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
