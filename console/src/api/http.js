@@ -49,17 +49,20 @@ function buildUrl(path, query) {
 
 /**
  * request('GET', '/areas/roots')
- * options: { query, body, silent (no toast), noRedirect (do not jump to /login on 401) }
+ * options: { query, body, silent (no toast), noRedirect (do not jump to /login on 401),
+ *            raw + contentType (send a File/Blob as the body as is), signal (AbortController),
+ *            blob (answer a {blob, filename} instead of JSON) }
  */
 export async function request(method, path, options = {}) {
-  const { query, body, silent = false, noRedirect = false } = options
+  const { query, body, raw, contentType, signal, blob = false, silent = false, noRedirect = false } = options
   const headers = {
-    Accept: 'application/json',
+    Accept: blob ? '*/*' : 'application/json',
     'Accept-Language': currentLang() === 'en' ? 'en' : 'zh-CN',
   }
   const token = getToken()
   if (token) headers.Authorization = `Bearer ${token}`
-  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  if (raw !== undefined) headers['Content-Type'] = contentType || 'application/octet-stream'
+  else if (body !== undefined) headers['Content-Type'] = 'application/json'
 
   let res
   try {
@@ -67,9 +70,12 @@ export async function request(method, path, options = {}) {
       method,
       headers,
       credentials: 'same-origin',
-      body: body !== undefined ? JSON.stringify(body) : undefined,
+      body: raw !== undefined ? raw : body !== undefined ? JSON.stringify(body) : undefined,
+      signal,
     })
+    if (blob && res.ok) return { blob: await res.blob(), filename: filenameOf(res.headers.get('content-disposition')) }
   } catch (e) {
+    if (e?.name === 'AbortError') throw new ApiError(0, 'aborted', 'aborted')
     const err = new ApiError(0, 'network', t('error.network'))
     if (!silent) ElMessage.error({ message: err.message, grouping: true })
     throw err
@@ -108,6 +114,35 @@ export async function request(method, path, options = {}) {
   }
   if (!silent) ElMessage.error({ message: err.message, grouping: true })
   throw err
+}
+
+/** The file name of a Content-Disposition header (filename* preferred). */
+function filenameOf(cd) {
+  if (!cd) return ''
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(cd)
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim())
+    } catch {
+      /* fall through */
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/.exec(cd)
+  return plain ? plain[1].trim() : ''
+}
+
+/** Save a Blob as a file in the browser's downloads. */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = filename
+  a.rel = 'noopener'
+  a.style.display = 'none'
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 60_000)
 }
 
 export const http = {

@@ -114,6 +114,15 @@ export const entityApi = {
   create: (body) => http.post('/legal-entities', body, { silent: true }),
 }
 
+// Import / export (CSV). Files go as the raw request body (not multipart); downloads are fetched
+// as blobs so the session cookie / bearer token is sent.
+export const transferApi = {
+  template: () => request('GET', '/import/templates/persons.csv', { blob: true }),
+  importPersons: (file, mode, signal) =>
+    request('POST', '/import/persons', { query: { mode }, raw: file, contentType: 'text/csv', signal, silent: true }),
+  exportPersons: (params) => request('GET', '/export/persons.csv', { query: params, blob: true, silent: true }),
+}
+
 /** Lists may come back paged ({items,total}) or as a bare array; accept both. */
 export function itemsOf(res) {
   if (Array.isArray(res)) return res

@@ -38,6 +38,7 @@ export default {
     changePassword: 'Change password', language: 'Language', loggedOut: 'Signed out', noRole: 'No role',
   },
   menu: {
+    importPersons: 'Import residents',
     registryGroup: 'Registry', registry: 'Data quality', persons: 'Residents', households: 'Households', dwellings: 'Dwellings', visit: 'Visit', visits: 'Visits', needs: 'Needs', entities: 'Legal entities',
     home: 'Home', areas: 'Areas', partyOrgs: 'Party organisations', users: 'Users & grants', tokens: 'API tokens',
     audit: 'Audit log', apiDocs: 'API docs', org: 'Organisation', system: 'System',

@@ -38,6 +38,7 @@ export default {
     changePassword: '修改密码', language: '语言', loggedOut: '已退出登录', noRole: '无角色',
   },
   menu: {
+    importPersons: '导入居民',
     registryGroup: '一户一档', registry: '数据质量', persons: '居民', households: '户', dwellings: '房屋', visit: '走访登记', visits: '走访记录', needs: '需求', entities: '法人/单位',
     home: '首页', areas: '区域', partyOrgs: '党组织', users: '用户与授权', tokens: 'API 令牌',
     audit: '审计日志', apiDocs: 'API 文档', org: '组织架构', system: '系统管理',

@@ -5,7 +5,7 @@ import LoginView from '../views/LoginView.vue'
 import { markRaw } from 'vue'
 import {
   HomeFilled, MapLocation, Flag, User, Key, Document, Reading, DataAnalysis, Avatar, House, OfficeBuilding,
-  Guide, Notebook, Bell, Suitcase,
+  Guide, Notebook, Bell, Suitcase, Upload,
 } from '@element-plus/icons-vue'
 
 // 一户一档: read and edit for these roles (docs/api.md “Registry”).
@@ -20,6 +20,7 @@ export const appRoutes = [
   { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: 'menu.home', icon: markRaw(HomeFilled), menu: true } },
   reg('registry', 'registry', () => import('../views/registry/RegistryHomeView.vue'), 'menu.registry', DataAnalysis, { testid: 'menu-registry' }),
   reg('persons', 'persons', () => import('../views/registry/PersonsView.vue'), 'menu.persons', Avatar, { testid: 'menu-persons' }),
+  reg('registry/import', 'registry-import', () => import('../views/registry/ImportView.vue'), 'menu.importPersons', Upload, { testid: 'menu-import' }),
   reg('persons/:id', 'person', () => import('../views/registry/PersonDetailView.vue'), 'menu.persons'),
   reg('households', 'households', () => import('../views/registry/HouseholdsView.vue'), 'menu.households', House, { testid: 'menu-households' }),
   reg('households/:id', 'household-file', () => import('../views/registry/HouseholdFileView.vue'), 'reg.households.file'),

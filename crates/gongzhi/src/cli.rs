@@ -50,6 +50,35 @@ pub enum Command {
     /// The audit trail
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// The master key
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Registry maintenance
+    #[command(subcommand)]
+    Registry(RegistryCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+    /// Re-encrypt all personal data under a new master key (all or nothing)
+    Rotate {
+        /// The new key, 64 hex characters; generated when absent
+        #[arg(long)]
+        new_key: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegistryCmd {
+    /// Remove the personal data of residents who moved away or died before the retention period
+    Purge {
+        /// Days a departed resident's record is kept [default: 1095, at least 180]
+        #[arg(long, default_value_t = 1095)]
+        retention_days: u32,
+        /// Only count
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -254,6 +283,33 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys(KeysCmd::Rotate { new_key }) => rotate_keys(settings, new_key).await,
+        Command::Registry(RegistryCmd::Purge {
+            retention_days,
+            dry_run,
+        }) => {
+            if retention_days < 180 {
+                eprintln!("gongzhi: --retention-days must be at least 180");
+                return Ok(ExitCode::from(2));
+            }
+            let (state, _) = crate::http::build_state(settings).await?;
+            let n = app::maintenance::purge_departed(
+                &state.db,
+                &Ctx::system("cli"),
+                retention_days,
+                dry_run,
+            )
+            .await
+            .map_err(show)?;
+            if dry_run {
+                println!(
+                    "将清除 {n} 名离开超过 {retention_days} 天的居民 / would purge {n} residents"
+                );
+            } else {
+                println!("已清除 {n} 名离开超过 {retention_days} 天的居民 / purged {n} residents");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::User(u) => user_cmd(u, settings).await,
         Command::Token(t) => token_cmd(t, settings).await,
         Command::Audit(a) => {
@@ -450,4 +506,87 @@ async fn token_cmd(cmd: TokenCmd, settings: Settings) -> Result<ExitCode, String
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn rotate_keys(settings: Settings, new_key: Option<String>) -> Result<ExitCode, String> {
+    use crate::crypto::{parse_master_key, Keys};
+    let from_file = settings.master_key.is_none();
+    let key_file = settings.data_dir.join("master.key");
+    if from_file && !key_file.exists() {
+        return Err(format!(
+            "no master key to rotate: {} does not exist and GONGZHI_MASTER_KEY is unset",
+            key_file.display()
+        ));
+    }
+    let (old, _) = Keys::load_or_create(settings.master_key.as_deref(), &settings.data_dir)?;
+    let new_hex = match new_key {
+        Some(k) => {
+            parse_master_key(&k).map_err(|e| format!("--new-key {e}"))?;
+            k.trim().to_string()
+        }
+        None => {
+            use rand::RngCore;
+            let mut b = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut b);
+            hex::encode(b)
+        }
+    };
+    let new = Keys::from_master(&parse_master_key(&new_hex)?);
+    if new.key_id == old.key_id {
+        return Err("the new key is the current key".into());
+    }
+    let db = store::connect(&settings)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    store::migrate(&db, &settings.database_url)
+        .await
+        .map_err(|e| format!("migrations: {e}"))?;
+    // Keep the new key on disk before any data depends on it.
+    let staged = settings.data_dir.join("master.key.new");
+    if from_file {
+        let _ = std::fs::remove_file(&staged);
+        crate::crypto::write_private(&staged, new_hex.as_bytes())
+            .map_err(|e| format!("{}: {e}", staged.display()))?;
+    }
+    match app::maintenance::rotate_keys(&db, &old, &new).await {
+        Ok(r) => {
+            if from_file {
+                let backup = settings
+                    .data_dir
+                    .join(format!("master.key.{}.old", crate::domain::now_ms()));
+                std::fs::rename(&key_file, &backup)
+                    .map_err(|e| format!("{}: {e}", backup.display()))?;
+                std::fs::rename(&staged, &key_file)
+                    .map_err(|e| format!("{}: {e}", key_file.display()))?;
+                println!(
+                    "已轮换密钥 {} → {}：{} 名居民，{} 个单位；旧密钥备份于 {}",
+                    old.key_id,
+                    new.key_id,
+                    r.persons,
+                    r.entities,
+                    backup.display()
+                );
+                println!(
+                    "Rotated {} → {}: {} persons, {} entities; old key kept in {}",
+                    old.key_id,
+                    new.key_id,
+                    r.persons,
+                    r.entities,
+                    backup.display()
+                );
+            } else {
+                println!(
+                    "已轮换密钥 {} → {}：{} 名居民，{} 个单位。",
+                    old.key_id, new.key_id, r.persons, r.entities
+                );
+                println!("Rotated {} → {}. Set GONGZHI_MASTER_KEY to the new key before starting gongzhi again:", old.key_id, new.key_id);
+                println!("{new_hex}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&staged);
+            Err(format!("rotation failed, nothing changed: {}", show(e)))
+        }
+    }
 }

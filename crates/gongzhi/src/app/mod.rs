@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod demo_registry;
+pub mod maintenance;
 pub mod party;
 pub mod registry;
 pub mod scope;

@@ -641,3 +641,119 @@ async fn legal_entities_check_the_credit_code() {
     let r = w.get(&format!("/api/v1/legal-entities?q={code}")).await;
     assert_eq!(r.body["total"], 1);
 }
+
+#[tokio::test]
+async fn key_rotation_re_encrypts_everything_or_nothing() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = first_building(&app, "130602001001").await;
+    let id = id_no("13060219660606001");
+    new_person(
+        &w,
+        &b,
+        "钱学",
+        &id,
+        json!({"mobile": "13500135000", "tags": ["subsistence"]}),
+    )
+    .await;
+    let old = gongzhi::crypto::Keys::from_master(&[0x11; 32]);
+    let new = gongzhi::crypto::Keys::from_master(&[0x33; 32]);
+    // A wrong "current" key fails and changes nothing.
+    let wrong = gongzhi::crypto::Keys::from_master(&[0x44; 32]);
+    assert!(
+        gongzhi::app::maintenance::rotate_keys(&app.state.db, &wrong, &new)
+            .await
+            .is_err()
+    );
+    let r = gongzhi::app::maintenance::rotate_keys(&app.state.db, &old, &new)
+        .await
+        .unwrap();
+    assert!(r.persons > 1000, "{r:?}");
+    #[derive(sea_orm::FromQueryResult)]
+    struct P {
+        id_no_enc: Option<String>,
+        sensitive_tags_enc: Option<String>,
+        id: uuid::Uuid,
+    }
+    let p: P = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT id, id_no_enc, sensitive_tags_enc FROM persons WHERE id_no_bidx = $1",
+        vec![new.blind_index("id_no", &id).into()],
+    )
+    .await
+    .unwrap()
+    .expect("found through the new blind index");
+    let enc = p.id_no_enc.unwrap();
+    assert!(enc.starts_with(&format!("v1:{}:", new.key_id)));
+    assert_eq!(new.decrypt(&enc).as_deref(), Some(id.as_str()));
+    assert_eq!(old.decrypt(&enc), None);
+    assert!(new
+        .decrypt(&p.sensitive_tags_enc.unwrap())
+        .unwrap()
+        .contains("subsistence"));
+    let tag = gongzhi::store::fetch_i64(
+        &app.state.db,
+        "SELECT COUNT(*) FROM person_tags WHERE person_id = $1 AND tag_key = $2",
+        vec![
+            p.id.into(),
+            gongzhi::app::registry::persons::sensitive_tag_key(&new, "subsistence").into(),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(tag, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'keys.rotate'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn departed_residents_are_purged_explicitly_after_retention() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = first_building(&app, "130602001001").await;
+    let p = new_person(&w, &b, "孙离", &id_no("13060219770707001"), json!({})).await;
+    let pid = p["id"].as_str().unwrap();
+    let v = p["version"].as_i64().unwrap();
+    let r = w
+        .patch(
+            &format!("/api/v1/persons/{pid}"),
+            json!({"version": v, "status": "moved_out"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let ctx = gongzhi::app::Ctx::system("test");
+    let before = gongzhi::app::maintenance::purge_departed(&app.state.db, &ctx, 1095, true)
+        .await
+        .unwrap();
+    // Pretend they left four years ago.
+    let long_ago = gongzhi::domain::now_ms() - 4 * 365 * 86_400_000;
+    gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE persons SET left_at = $1 WHERE id = $2",
+        vec![long_ago.into(), uuid::Uuid::parse_str(pid).unwrap().into()],
+    )
+    .await
+    .unwrap();
+    let n = gongzhi::app::maintenance::purge_departed(&app.state.db, &ctx, 1095, true)
+        .await
+        .unwrap();
+    assert_eq!(n, before + 1);
+    let done = gongzhi::app::maintenance::purge_departed(&app.state.db, &ctx, 1095, false)
+        .await
+        .unwrap();
+    assert_eq!(done, n);
+    assert_eq!(
+        w.get(&format!("/api/v1/persons/{pid}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let snap = gongzhi::store::fetch_i64(&app.state.db, "SELECT COUNT(*) FROM registry_events WHERE object_id = $1 AND snapshot <> '{\"purged\":true}'", vec![uuid::Uuid::parse_str(pid).unwrap().into()]).await.unwrap();
+    assert_eq!(snap, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'registry.purge'")
+            .await,
+        1
+    );
+}

@@ -390,7 +390,7 @@ pub(crate) fn seal(keys: &Keys, p: &CleanPerson) -> Sealed {
     }
 }
 
-pub(crate) fn sensitive_tag_key(keys: &Keys, tag: &str) -> String {
+pub fn sensitive_tag_key(keys: &Keys, tag: &str) -> String {
     format!("s:{}", keys.blind_index("tag", tag))
 }
 
