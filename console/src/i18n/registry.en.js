@@ -96,6 +96,7 @@ export default {
         save: 'When done, use “File → Save As” and choose “CSV (Comma delimited)”. GBK and UTF-8 are both fine: the encoding is detected.',
         building: '“楼栋编码” (building code) has 18 digits. Open {link}, expand the community and grid: the grey number right of a building’s name is its code.',
         buildingLink: 'the Areas page',
+        excelNumbers: '18-digit numbers (ID numbers, building codes): format those columns as “Text” before typing or pasting, or Excel turns them into numbers like 1.30602E+17 and the digits are lost when saving.',
         again: 'Residents are matched on the ID number: existing ones are updated, never registered twice. Importing the same file again changes nothing.',
       },
       columnsTitle: 'How to fill in each column', colName: 'Column', colRequired: 'Required', colHow: 'How to fill in',
@@ -136,6 +137,7 @@ export default {
       doneRejected: 'The import did not go through; nothing was written', doneRejectedSub: 'The data changed after the check and the problems below came up. Fix them and choose the file again.',
       viewPersons: 'View residents', another: 'Import another file', failed: 'The check did not finish: {msg}', commitFailed: 'The import did not finish; nothing was written: {msg}',
       fileInfo: '{size}', file: 'File',
+      excelSci: 'Some numbers look like 1.30602E+17: Excel treated the long numbers as numeric values. Format the ID number and building code columns as “Text”, re-enter the correct numbers and save as CSV again.',
     },
     persons: {
       exportTip: 'Export residents in the chosen area (CSV, opens in Excel). ID numbers and mobiles are masked.', export: 'Export CSV', exported: 'Exported {name}', exportedSub: 'Scope: {area}. ID numbers and mobiles are masked.', exportScopeOnly: 'Only the area filter applies to the export; tags, age and other filters do not.', exportAll: 'all of my scope', exportFailed: 'Export failed: {msg}',

@@ -95,6 +95,7 @@ export default {
         save: '填好后点“文件 → 另存为”，保存类型选 “CSV（逗号分隔）”。GBK 或 UTF-8 编码都可以，系统会自动识别。',
         building: '“楼栋编码”是 18 位数字，在 {link} 的区域树里点开社区、网格，楼栋名称右侧的灰色数字就是它的编码。',
         buildingLink: '“区域”页',
+        excelNumbers: '身份证号码、楼栋编码这类 18 位的长数字，请先把这几列设成“文本”格式再填写或粘贴，否则 Excel 会把它们变成 1.30602E+17 这样的数字，保存后就改不回来了。',
         again: '按证件号码识别同一个人：已登记的会更新信息，不会重复登记；同一个文件再导一次不会改动任何数据。',
       },
       columnsTitle: '各列怎么填', colName: '列名', colRequired: '必填', colHow: '填写说明',
@@ -135,6 +136,7 @@ export default {
       doneRejected: '导入未完成，没有写入任何数据', doneRejectedSub: '检查之后数据有变化，出现了下列问题。请修改后重新选择文件。',
       viewPersons: '查看居民', another: '再导入一个文件', failed: '检查没有完成：{msg}', commitFailed: '导入没有完成，未写入任何数据：{msg}',
       fileInfo: '{size}', file: '文件',
+      excelSci: '有的号码变成了 1.30602E+17 这样的科学计数法：这是 Excel 把长数字当成了数值。请把证件号码、楼栋编码等列设为“文本”格式，重新填入正确号码后再保存为 CSV。',
     },
     persons: {
       exportTip: '导出当前区域内的居民（CSV，Excel 可直接打开）。证件号码和手机号码已脱敏。', export: '导出 CSV', exported: '已导出 {name}', exportedSub: '范围：{area}。证件号码和手机号码已脱敏。', exportScopeOnly: '导出只按区域筛选，标签、年龄等其他条件不影响导出。', exportAll: '我的全部范围', exportFailed: '导出失败：{msg}',
