@@ -129,7 +129,7 @@ export default {
       grant__create: 'Add grant', grant__delete: 'Remove grant', token__create: 'Create token', token__revoke: 'Revoke token',
       area__create: 'Create area', area__update: 'Update area', area__move: 'Move area', area__delete: 'Delete area',
       party_org__create: 'Create party org', party_org__update: 'Update party org', party_org__move: 'Move party org', party_org__delete: 'Delete party org',
-      demo__load: 'Load demo data',
+      demo__load: 'Load demo data', import__persons: 'Import residents', export__persons: 'Export residents',
     },
     objects: {
       session: 'Session', user: 'User', grant: 'Grant', api_token: 'API token', area: 'Area', party_org: 'Party org', demo: 'Demo data',

@@ -99,7 +99,7 @@ export default {
         excelNumbers: '18-digit numbers (ID numbers, building codes): format those columns as “Text” before typing or pasting, or Excel turns them into numbers like 1.30602E+17 and the digits are lost when saving.',
         again: 'Residents are matched on the ID number: existing ones are updated, never registered twice. Importing the same file again changes nothing.',
       },
-      columnsTitle: 'How to fill in each column', colName: 'Column', colRequired: 'Required', colHow: 'How to fill in',
+      tipsTitle: 'How to fill it in', columnsTitle: 'How to fill in each column', colName: 'Column', colRequired: 'Required', colHow: 'How to fill in',
       how: {
         name: 'Full name', id_type: '{list}; empty means resident ID card', id_no: '18-character ID card number (last may be X); the check digit is verified',
         gender: '男 / 女; may be empty (read from the ID number)', birth_date: 'e.g. 1988-05-12; may be empty (read from the ID number)', ethnicity: 'e.g. 汉族',
@@ -140,7 +140,7 @@ export default {
       excelSci: 'Some numbers look like 1.30602E+17: Excel treated the long numbers as numeric values. Format the ID number and building code columns as “Text”, re-enter the correct numbers and save as CSV again.',
     },
     persons: {
-      exportTip: 'Export residents in the chosen area (CSV, opens in Excel). ID numbers and mobiles are masked.', export: 'Export CSV', exported: 'Exported {name}', exportedSub: 'Scope: {area}. ID numbers and mobiles are masked.', exportScopeOnly: 'Only the area filter applies to the export; tags, age and other filters do not.', exportAll: 'all of my scope', exportFailed: 'Export failed: {msg}',
+      exportNote: '“Export CSV” exports the residents of the chosen area (or all of your scope); ID numbers and mobiles are masked. Other filters do not apply to the export.', exportTip: 'Export residents in the chosen area (CSV, opens in Excel). ID numbers and mobiles are masked.', export: 'Export CSV', exported: 'Exported {name}', exportedSub: 'Scope: {area}. ID numbers and mobiles are masked.', exportScopeOnly: 'Only the area filter applies to the export; tags, age and other filters do not.', exportAll: 'all of my scope', exportFailed: 'Export failed: {msg}',
       title: 'Residents', searchPlaceholder: 'Name / ID no. / mobile', searchHint: 'A full 18-character ID number or 11-digit mobile finds the exact person',
       create: 'Register resident', tag: 'Tag', allTags: 'All tags', residence: 'Residence', allResidence: 'All types',
       age: 'Age', ageMin: 'min', ageMax: 'max', status: 'Status', allStatus: 'All', exactHit: 'Exact number lookup',

@@ -98,7 +98,7 @@ export default {
         excelNumbers: '身份证号码、楼栋编码这类 18 位的长数字，请先把这几列设成“文本”格式再填写或粘贴，否则 Excel 会把它们变成 1.30602E+17 这样的数字，保存后就改不回来了。',
         again: '按证件号码识别同一个人：已登记的会更新信息，不会重复登记；同一个文件再导一次不会改动任何数据。',
       },
-      columnsTitle: '各列怎么填', colName: '列名', colRequired: '必填', colHow: '填写说明',
+      tipsTitle: '填写说明', columnsTitle: '各列怎么填', colName: '列名', colRequired: '必填', colHow: '填写说明',
       how: {
         name: '居民姓名', id_type: '{list}；不填默认为居民身份证', id_no: '18 位身份证号码，最后一位可以是 X；系统会核对校验位',
         gender: '男 / 女；可不填，按身份证号码推算', birth_date: '如 1988-05-12；可不填，按身份证号码推算', ethnicity: '如 汉族',
@@ -139,7 +139,7 @@ export default {
       excelSci: '有的号码变成了 1.30602E+17 这样的科学计数法：这是 Excel 把长数字当成了数值。请把证件号码、楼栋编码等列设为“文本”格式，重新填入正确号码后再保存为 CSV。',
     },
     persons: {
-      exportTip: '导出当前区域内的居民（CSV，Excel 可直接打开）。证件号码和手机号码已脱敏。', export: '导出 CSV', exported: '已导出 {name}', exportedSub: '范围：{area}。证件号码和手机号码已脱敏。', exportScopeOnly: '导出只按区域筛选，标签、年龄等其他条件不影响导出。', exportAll: '我的全部范围', exportFailed: '导出失败：{msg}',
+      exportNote: '“导出 CSV”导出所选区域（未选则为我的全部范围）内的居民，证件号码和手机号码已脱敏；其他筛选条件不影响导出。', exportTip: '导出当前区域内的居民（CSV，Excel 可直接打开）。证件号码和手机号码已脱敏。', export: '导出 CSV', exported: '已导出 {name}', exportedSub: '范围：{area}。证件号码和手机号码已脱敏。', exportScopeOnly: '导出只按区域筛选，标签、年龄等其他条件不影响导出。', exportAll: '我的全部范围', exportFailed: '导出失败：{msg}',
       title: '居民', searchPlaceholder: '姓名 / 身份证号 / 手机号', searchHint: '输入完整的 18 位身份证号或 11 位手机号可精确查找',
       create: '登记居民', tag: '标签', allTags: '全部标签', residence: '居住类型', allResidence: '全部类型',
       age: '年龄', ageMin: '最小', ageMax: '最大', status: '状态', allStatus: '全部状态', exactHit: '按号码精确查找',

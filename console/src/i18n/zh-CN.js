@@ -129,7 +129,7 @@ export default {
       grant__create: '添加授权', grant__delete: '移除授权', token__create: '新建令牌', token__revoke: '吊销令牌',
       area__create: '新建区域', area__update: '修改区域', area__move: '移动区域', area__delete: '删除区域',
       party_org__create: '新建党组织', party_org__update: '修改党组织', party_org__move: '移动党组织', party_org__delete: '删除党组织',
-      demo__load: '生成演示数据',
+      demo__load: '生成演示数据', import__persons: '导入居民', export__persons: '导出居民',
     },
     objects: {
       session: '会话', user: '用户', grant: '授权', api_token: 'API 令牌', area: '区域', party_org: '党组织', demo: '演示数据',

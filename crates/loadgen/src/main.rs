@@ -22,6 +22,10 @@ enum Scenario {
     Login,
     /// GET /healthz (the HTTP stack alone)
     Health,
+    /// Generate a resident CSV of `--rows` rows and import it: dry run, then commit
+    Import,
+    /// Exact ID-number lookups, name searches and household files against a loaded registry
+    Registry,
 }
 
 #[derive(Parser, Debug)]
@@ -51,6 +55,15 @@ struct Args {
     /// Print one JSON line instead of text
     #[arg(long)]
     json: bool,
+    /// Rows for the import scenario
+    #[arg(long, default_value_t = 100_000)]
+    rows: u64,
+    /// Building code the imported residents live in (must be in the user's scope)
+    #[arg(long, default_value = "130602001001001001")]
+    building: String,
+    /// Server process id, to report its peak RSS (VmHWM)
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 struct Conn {
@@ -131,6 +144,125 @@ fn main() {
     }
 }
 
+fn id_check(first17: &str) -> char {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17.bytes().zip(W).map(|(b, w)| (b - b'0') as u32 * w).sum();
+    b"10X98765432"[(sum % 11) as usize] as char
+}
+
+/// A resident CSV with `rows` distinct, valid rows (ID numbers from region 110101).
+fn resident_csv(rows: u64, building: &str) -> Vec<u8> {
+    let mut out = String::with_capacity(rows as usize * 120);
+    out.push_str("姓名,证件号码,手机号码,居住类型,特殊人群,楼栋编码,单元,室号,与户主关系\n");
+    let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
+    let given = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇"];
+    for i in 0..rows {
+        // A distinct (birth date, sequence) per row: 20,000 days from 1950 × 1,000 sequences.
+        let day = i % 20_000;
+        let seq = (i / 20_000) % 1000;
+        let (y, rest) = (1950 + day / 365, day % 365);
+        let (m, d) = (1 + rest / 31 % 12, 1 + rest % 28);
+        let first17 = format!("110101{y:04}{m:02}{d:02}{seq:03}");
+        let id = format!("{first17}{}", id_check(&first17));
+        let name = format!("{}{}{}", surnames[(i % 10) as usize], given[((i / 10) % 10) as usize], given[((i / 100) % 10) as usize]);
+        let mobile = format!("13{:09}", i % 1_000_000_000);
+        let tag = if i % 50 == 0 { "低保" } else if i % 17 == 0 { "独居老人" } else { "" };
+        // Every third row gets a dwelling: room numbers spread over units.
+        let (unit, room, rel) = if i % 3 == 0 { ((i / 3) % 9 + 1, format!("{}", 10_000 + i / 3), "户主") } else { (0, String::new(), "") };
+        let unit = if unit == 0 { String::new() } else { unit.to_string() };
+        out.push_str(&format!("{name},{id},{mobile},常住,{tag},{building},{unit},{room},{rel}\n"));
+    }
+    out.into_bytes()
+}
+
+fn peak_rss(pid: Option<u32>) -> String {
+    let Some(pid) = pid else { return "-".into() };
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| format!("{:.0} MB", kb / 1024.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+async fn import(args: &Args, token: &str) -> Result<(), String> {
+    let t0 = Instant::now();
+    let body = resident_csv(args.rows, &args.building);
+    println!("generated {} rows, {:.1} MB in {:.1} s", args.rows, body.len() as f64 / 1e6, t0.elapsed().as_secs_f64());
+    for mode in ["dry_run", "commit"] {
+        let mut c = connect(&args.addr).await?;
+        let req = Request::post(format!("/api/v1/import/persons?mode={mode}"))
+            .header("host", &args.addr)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "text/csv; charset=utf-8")
+            .body(Full::new(Bytes::from(body.clone())))
+            .map_err(|e| e.to_string())?;
+        let t = Instant::now();
+        let (status, resp) = send(&mut c, req).await?;
+        let secs = t.elapsed().as_secs_f64();
+        let v: serde_json::Value = serde_json::from_slice(&resp).unwrap_or_default();
+        println!(
+            "import {mode}: HTTP {status} in {secs:.1} s → {:.0} rows/s; status {}, rows {}, errors {}, created {}, server peak RSS {}",
+            args.rows as f64 / secs,
+            v["status"],
+            v["rows"],
+            v["error_rows"],
+            v["created"],
+            peak_rss(args.server_pid)
+        );
+        if status != 200 || v["error_rows"].as_u64().unwrap_or(1) > 0 {
+            return Err(format!("import failed: {}", String::from_utf8_lossy(&resp[..resp.len().min(600)])));
+        }
+    }
+    Ok(())
+}
+
+/// p50/p99 of `n` sequential calls of `path(i)`.
+async fn timed(addr: &str, token: &str, n: usize, mut path: impl FnMut(usize) -> String) -> Result<(f64, f64, f64), String> {
+    let mut c = connect(addr).await?;
+    let mut lat = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        let (status, body) = send(&mut c, get_request(addr, &path(i), token)).await?;
+        if status != 200 {
+            return Err(format!("{}: {status} {}", path(i), String::from_utf8_lossy(&body[..body.len().min(300)])));
+        }
+        lat.push(t.elapsed().as_micros() as u32);
+    }
+    lat.sort_unstable();
+    Ok((percentile(&lat, 0.5), percentile(&lat, 0.99), percentile(&lat, 1.0)))
+}
+
+async fn registry(args: &Args, token: &str) -> Result<(), String> {
+    // Exact ID lookups of rows the import scenario made.
+    let ids: Vec<String> = (0..2000u64)
+        .map(|k| {
+            let i = (k * 7919) % args.rows.max(1);
+            let day = i % 20_000;
+            let seq = (i / 20_000) % 1000;
+            let (y, rest) = (1950 + day / 365, day % 365);
+            let (m, d) = (1 + rest / 31 % 12, 1 + rest % 28);
+            let first17 = format!("110101{y:04}{m:02}{d:02}{seq:03}");
+            format!("{first17}{}", id_check(&first17))
+        })
+        .collect();
+    let (p50, p99, max) = timed(&args.addr, token, ids.len(), |i| format!("/api/v1/persons?q={}&page_size=1", ids[i])).await?;
+    println!("exact ID lookup ×{}: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms", ids.len());
+    let words = ["%E7%8E%8B%E4%BC%9F", "%E6%9D%8E%E8%8A%B3", "%E5%BC%A0%E5%A8%9C", "%E5%88%98%E6%95%8F", "%E9%99%88%E9%9D%99"]; // 王伟 李芳 张娜 刘敏 陈静
+    let (p50, p99, max) = timed(&args.addr, token, 200, |i| format!("/api/v1/persons?q={}&page_size=20", words[i % words.len()])).await?;
+    println!("Chinese name search ×200: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
+    let mut c = connect(&args.addr).await?;
+    let (_, body) = send(&mut c, get_request(&args.addr, "/api/v1/households?page_size=200", token)).await?;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let hh: Vec<String> = v["items"].as_array().map(|a| a.iter().filter_map(|h| h["id"].as_str().map(str::to_string)).collect()).unwrap_or_default();
+    if hh.is_empty() {
+        return Err("no households".into());
+    }
+    let (p50, p99, max) = timed(&args.addr, token, 1000, |i| format!("/api/v1/households/{}/file", hh[i % hh.len()])).await?;
+    println!("household file ×1000: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
+    Ok(())
+}
+
 async fn run(args: Args) -> Result<(), String> {
     // Sign in once and find an area with children.
     let mut c = connect(&args.addr).await?;
@@ -160,7 +292,7 @@ async fn run(args: Args) -> Result<(), String> {
     let path = match args.scenario {
         Scenario::Children => format!("/api/v1/areas/{area}/children"),
         Scenario::Health => "/healthz".to_string(),
-        Scenario::Login => "/api/v1/auth/login".to_string(),
+        Scenario::Login | Scenario::Import | Scenario::Registry => "/api/v1/auth/login".to_string(),
     };
 
     let stop = Arc::new(AtomicBool::new(false));

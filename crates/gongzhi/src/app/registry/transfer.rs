@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::persons::{self, CleanPerson, NewPerson};
-use super::{place, record_change, today, Change, Placement};
+use super::{record_change, today, Change, Placement};
 use crate::app::audit::{self, Entry};
 use crate::app::{scope, Ctx};
 use crate::crypto::Keys;
@@ -167,21 +167,40 @@ struct Row {
 }
 
 #[derive(FromQueryResult)]
-struct Building {
+struct BuildingPlace {
     id: Uuid,
     code: String,
+    grid_id: Uuid,
+    community_id: Uuid,
+    street_id: Uuid,
 }
 
-/// Buildings the caller may edit, by code.
-async fn editable_buildings(db: &Db, ctx: &Ctx) -> AppResult<HashMap<String, Uuid>> {
-    let (s, v) = scope::filter_sql_for(ctx, Permission::EditRegistry, "id", 1);
-    let rows: Vec<Building> = store::fetch_all(
+/// Buildings the caller may edit, by code, already placed in their grid, community and street.
+async fn editable_buildings(db: &Db, ctx: &Ctx) -> AppResult<HashMap<String, Placement>> {
+    let (s, v) = scope::filter_sql_for(ctx, Permission::EditRegistry, "b.id", 1);
+    let rows: Vec<BuildingPlace> = store::fetch_all(
         db,
-        &format!("SELECT id, code FROM areas WHERE kind = 'building' AND {s}"),
+        &format!(
+            "SELECT b.id, b.code, g.id AS grid_id, c.id AS community_id, c.parent_id AS street_id FROM areas b \
+             JOIN areas g ON g.id = b.parent_id JOIN areas c ON c.id = g.parent_id WHERE b.kind = 'building' AND {s}"
+        ),
         v,
     )
     .await?;
-    Ok(rows.into_iter().map(|b| (b.code, b.id)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|b| {
+            (
+                b.code,
+                Placement {
+                    street_id: b.street_id,
+                    community_id: b.community_id,
+                    grid_id: b.grid_id,
+                    area_id: b.id,
+                },
+            )
+        })
+        .collect())
 }
 
 fn field_to_header(field: &str) -> String {
@@ -196,7 +215,248 @@ fn field_to_header(field: &str) -> String {
         .unwrap_or_else(|| field.to_string())
 }
 
-/// Runs an import from a spooled file. `commit`: write when every row is valid.
+/// What reading one line gave.
+enum Parsed {
+    /// A blank line.
+    Blank,
+    Bad(u64, Vec<(String, String)>),
+    Good(Box<Row>),
+}
+
+/// Reads the resident sheet row by row from disk.
+struct SheetReader {
+    rdr: csv::Reader<BufReader<std::fs::File>>,
+    index: HashMap<&'static str, usize>,
+    record: csv::StringRecord,
+    line: u64,
+}
+
+impl SheetReader {
+    /// Opens the file; on a missing required column, returns the columns that are missing.
+    fn open(path: &Path) -> AppResult<Result<SheetReader, Vec<RowProblem>>> {
+        let reader = BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(path).map_err(AppError::internal)?,
+        );
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let headers = match rdr.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                return Ok(Err(vec![RowProblem {
+                    row: 1,
+                    column: String::new(),
+                    problem: format!("无法读取表头：{e} / cannot read the header"),
+                }]))
+            }
+        };
+        let mut index: HashMap<&'static str, usize> = HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            let h = h.trim().trim_start_matches('\u{feff}');
+            if let Some(c) = PERSON_COLUMNS.iter().find(|c| c.0 == h || c.1 == h) {
+                index.insert(c.1, i);
+            }
+        }
+        let missing: Vec<RowProblem> = PERSON_COLUMNS
+            .iter()
+            .filter(|c| c.2 && !index.contains_key(c.1))
+            .map(|c| RowProblem {
+                row: 1,
+                column: c.0.to_string(),
+                problem: "缺少必需的列 / required column missing".into(),
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Ok(Err(missing));
+        }
+        Ok(Ok(SheetReader {
+            rdr,
+            index,
+            record: csv::StringRecord::new(),
+            line: 1,
+        }))
+    }
+
+    fn next(&mut self, keys: &Keys, buildings: &HashMap<String, Placement>) -> Option<Parsed> {
+        match self.rdr.read_record(&mut self.record) {
+            Ok(false) => return None,
+            Ok(true) => {}
+            Err(e) => {
+                self.line += 1;
+                return Some(Parsed::Bad(
+                    self.line,
+                    vec![(String::new(), format!("无法解析此行：{e} / unreadable row"))],
+                ));
+            }
+        }
+        self.line += 1;
+        let line = self.line;
+        if self.record.iter().all(|f| f.trim().is_empty()) {
+            return Some(Parsed::Blank);
+        }
+        let record = &self.record;
+        let index = &self.index;
+        let get = |k: &str| {
+            index
+                .get(k)
+                .and_then(|i| record.get(*i))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let mut errs: Vec<(String, String)> = vec![];
+        let at = match get("building_code") {
+            Some(code) => {
+                match buildings.get(&code) {
+                    Some(p) => Some(*p),
+                    None => {
+                        errs.push(("楼栋编码".into(), format!("楼栋编码 {code} 不存在或不在您的管辖范围内 / unknown or out of scope")));
+                        None
+                    }
+                }
+            }
+            None => {
+                errs.push(("楼栋编码".into(), "不能为空 / required".into()));
+                None
+            }
+        };
+        let input = NewPerson {
+            area_id: at.map(|a| a.area_id).unwrap_or_default(),
+            name: get("name").unwrap_or_default(),
+            id_type: get("id_type"),
+            id_no: get("id_no").unwrap_or_default(),
+            gender: get("gender"),
+            birth_date: get("birth_date"),
+            ethnicity: get("ethnicity"),
+            mobile: get("mobile"),
+            political_status: get("political_status"),
+            education: get("education"),
+            occupation: get("occupation"),
+            work_unit: get("work_unit"),
+            hukou_place: get("hukou_place"),
+            residence_type: get("residence_type").unwrap_or_default(),
+            tags: get("tags")
+                .map(|t| {
+                    t.split(['、', ',', '，', ';', '；', ' '])
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let person = match persons::validate(&input) {
+            Ok(p) => Some(p),
+            Err(fe) => {
+                for (f, m) in fe {
+                    errs.push((field_to_header(&f), format!("{} / {}", m.zh, m.en)));
+                }
+                None
+            }
+        };
+        let mut pick = |k: &str, header: &str, v: &vocab::Vocab, default: &'static str| match get(k)
+        {
+            Some(x) => v
+                .parse(&x)
+                .map_err(|m| errs.push((header.into(), format!("{} / {}", m.zh, m.en))))
+                .unwrap_or(default),
+            None => default,
+        };
+        let relation = pick("relation", "与户主关系", &vocab::RELATION, "other");
+        let household_kind = pick(
+            "household_kind",
+            "户类型",
+            &vocab::HOUSEHOLD_KIND,
+            "resident",
+        );
+        let usage = pick("usage", "房屋用途", &vocab::DWELLING_USAGE, "self_occupied");
+        let unit = get("unit").unwrap_or_default();
+        let room = get("room");
+        if unit.chars().count() > 16
+            || room
+                .as_deref()
+                .map(|r| r.chars().count() > 32)
+                .unwrap_or(false)
+        {
+            errs.push((
+                "室号".into(),
+                "单元或室号过长 / unit or room too long".into(),
+            ));
+        }
+        match (person, at) {
+            (Some(person), Some(at)) if errs.is_empty() => {
+                let bidx = keys.blind_index("id_no", &person.id_no);
+                Some(Parsed::Good(Box::new(Row {
+                    line,
+                    person,
+                    at,
+                    unit,
+                    room,
+                    relation,
+                    household_kind,
+                    usage,
+                    bidx,
+                })))
+            }
+            _ => Some(Parsed::Bad(line, errs)),
+        }
+    }
+}
+
+/// The comparable part of an existing record.
+#[derive(FromQueryResult)]
+struct Existing {
+    id: Uuid,
+    id_no_bidx: Option<String>,
+    area_id: Uuid,
+    name: String,
+    gender: Option<String>,
+    birth_date: Option<String>,
+    mobile_bidx: Option<String>,
+    residence_type: String,
+    tags: String,
+    occupation: Option<String>,
+    work_unit: Option<String>,
+}
+
+async fn existing_for<C: ConnectionTrait>(
+    c: &C,
+    rows: &[Row],
+) -> AppResult<HashMap<String, Existing>> {
+    let mut out = HashMap::new();
+    if rows.is_empty() {
+        return Ok(out);
+    }
+    let vals: Vec<Value> = rows.iter().map(|r| Value::from(r.bidx.clone())).collect();
+    let sql = format!(
+        "SELECT id, id_no_bidx, area_id, name, gender, birth_date, mobile_bidx, residence_type, tags, occupation, work_unit \
+         FROM persons WHERE deleted_at IS NULL AND id_no_bidx IN ({})",
+        store::placeholders(1, vals.len())
+    );
+    for e in store::fetch_all::<Existing, _>(c, &sql, vals).await? {
+        if let Some(b) = e.id_no_bidx.clone() {
+            out.insert(b, e);
+        }
+    }
+    Ok(out)
+}
+
+fn unchanged(keys: &Keys, e: &Existing, r: &Row) -> bool {
+    let s = persons::seal(keys, &r.person);
+    e.name == r.person.name
+        && e.gender.as_deref() == r.person.gender
+        && e.birth_date == r.person.birth_date
+        && e.mobile_bidx == s.mobile_bidx
+        && e.residence_type == r.person.residence_type
+        && e.tags == s.tags
+        && e.occupation == r.person.occupation
+        && e.work_unit == r.person.work_unit
+        && e.area_id == r.at.area_id
+}
+
+/// Rows are handled this many at a time: one query finds the existing records of a batch.
+const BATCH: usize = 500;
+
+/// Runs an import from a spooled file in two streaming passes: check everything, then (for a
+/// commit without errors) write everything in one transaction. Memory stays bounded: only each
+/// row's blind index is remembered across the file, to find duplicates.
 pub async fn import_persons(
     db: &Db,
     keys: &Keys,
@@ -224,14 +484,7 @@ pub async fn import_persons(
         transcode_gb18030(file).map_err(AppError::internal)?
     };
     let buildings = editable_buildings(db, ctx).await?;
-    let mut placements: HashMap<Uuid, Placement> = HashMap::new();
-
-    let reader = BufReader::with_capacity(
-        1 << 20,
-        std::fs::File::open(&csv_path).map_err(AppError::internal)?,
-    );
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-    let problem = |report: &mut ImportReport, row: u64, column: &str, p: String| {
+    let add_problem = |report: &mut ImportReport, row: u64, column: &str, p: String| {
         if report.problems.len() < MAX_PROBLEMS {
             report.problems.push(RowProblem {
                 row,
@@ -240,283 +493,100 @@ pub async fn import_persons(
             });
         }
     };
-    let headers = match rdr.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            problem(
-                &mut report,
-                1,
-                "",
-                format!("无法读取表头：{e} / cannot read the header"),
-            );
+
+    // Pass 1: check every row.
+    let mut sheet = match SheetReader::open(&csv_path)? {
+        Ok(s) => s,
+        Err(problems) => {
+            report.problems = problems;
             report.status = "rejected".into();
             return Ok(report);
         }
     };
-    // Map columns by Chinese header or key; a BOM may precede the first.
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        let h = h.trim().trim_start_matches('\u{feff}');
-        if let Some(c) = PERSON_COLUMNS.iter().find(|c| c.0 == h || c.1 == h) {
-            index.insert(c.1, i);
-        }
-    }
-    let missing: Vec<&str> = PERSON_COLUMNS
-        .iter()
-        .filter(|c| c.2 && !index.contains_key(c.1))
-        .map(|c| c.0)
-        .collect();
-    if !missing.is_empty() {
-        for m in &missing {
-            problem(
-                &mut report,
-                1,
-                m,
-                "缺少必需的列 / required column missing".into(),
-            );
-        }
-        report.status = "rejected".into();
-        report.error_rows = 0;
-        return Ok(report);
-    }
-
-    let mut rows: Vec<Row> = vec![];
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut record = csv::StringRecord::new();
-    let mut line: u64 = 1;
+    let mut seen: HashMap<u128, u64> = HashMap::new();
+    let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
+    let mut scope_cache: HashMap<Uuid, bool> = HashMap::new();
     loop {
-        match rdr.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                line += 1;
+        let parsed = sheet.next(keys, &buildings);
+        let end = parsed.is_none();
+        match parsed {
+            None | Some(Parsed::Blank) => {}
+            Some(Parsed::Bad(line, errs)) => {
                 report.rows += 1;
                 report.error_rows += 1;
-                problem(
-                    &mut report,
-                    line,
-                    "",
-                    format!("无法解析此行：{e} / unreadable row"),
-                );
-                continue;
-            }
-        }
-        line += 1;
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        report.rows += 1;
-        let get = |k: &str| {
-            index
-                .get(k)
-                .and_then(|i| record.get(*i))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
-        let mut row_errs: Vec<(String, String)> = vec![];
-        let building = match get("building_code") {
-            Some(code) => {
-                match buildings.get(&code) {
-                    Some(id) => Some(*id),
-                    None => {
-                        row_errs.push(("楼栋编码".into(), format!("楼栋编码 {code} 不存在或不在您的管辖范围内 / unknown or out of scope")));
-                        None
-                    }
+                for (c, p) in errs {
+                    add_problem(&mut report, line, &c, p);
                 }
             }
-            None => {
-                row_errs.push(("楼栋编码".into(), "不能为空 / required".into()));
-                None
-            }
-        };
-        let input = NewPerson {
-            area_id: building.unwrap_or_default(),
-            name: get("name").unwrap_or_default(),
-            id_type: get("id_type"),
-            id_no: get("id_no").unwrap_or_default(),
-            gender: get("gender"),
-            birth_date: get("birth_date"),
-            ethnicity: get("ethnicity"),
-            mobile: get("mobile"),
-            political_status: get("political_status"),
-            education: get("education"),
-            occupation: get("occupation"),
-            work_unit: get("work_unit"),
-            hukou_place: get("hukou_place"),
-            residence_type: get("residence_type").unwrap_or_default(),
-            tags: get("tags")
-                .map(|t| {
-                    t.split(['、', ',', '，', ';', '；', ' '])
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default(),
-        };
-        let person = match persons::validate(&input) {
-            Ok(p) => Some(p),
-            Err(errs) => {
-                for (f, m) in errs {
-                    row_errs.push((field_to_header(&f), format!("{} / {}", m.zh, m.en)));
-                }
-                None
-            }
-        };
-        let relation = match get("relation") {
-            Some(r) => vocab::RELATION
-                .parse(&r)
-                .map_err(|m| row_errs.push(("与户主关系".into(), format!("{} / {}", m.zh, m.en))))
-                .ok(),
-            None => Some("other"),
-        };
-        let household_kind = match get("household_kind") {
-            Some(k) => vocab::HOUSEHOLD_KIND
-                .parse(&k)
-                .map_err(|m| row_errs.push(("户类型".into(), format!("{} / {}", m.zh, m.en))))
-                .ok(),
-            None => Some("resident"),
-        };
-        let usage = match get("usage") {
-            Some(u) => vocab::DWELLING_USAGE
-                .parse(&u)
-                .map_err(|m| row_errs.push(("房屋用途".into(), format!("{} / {}", m.zh, m.en))))
-                .ok(),
-            None => Some("self_occupied"),
-        };
-        let unit = get("unit").unwrap_or_default();
-        let room = get("room");
-        if unit.chars().count() > 16
-            || room
-                .as_deref()
-                .map(|r| r.chars().count() > 32)
-                .unwrap_or(false)
-        {
-            row_errs.push((
-                "室号".into(),
-                "单元或室号过长 / unit or room too long".into(),
-            ));
-        }
-        if let Some(p) = &person {
-            let bidx = keys.blind_index("id_no", &p.id_no);
-            match seen.get(&bidx) {
-                Some(first) => row_errs.push((
-                    "证件号码".into(),
-                    format!("与第 {first} 行的证件号码重复 / duplicate of row {first}"),
-                )),
-                None => {
-                    seen.insert(bidx.clone(), line);
-                }
-            }
-            if row_errs.is_empty() {
-                let b = building.unwrap_or_default();
-                let at = match placements.get(&b) {
-                    Some(a) => *a,
-                    None => {
-                        let a = place(db, b, "area_id").await?;
-                        placements.insert(b, a);
-                        a
-                    }
-                };
-                rows.push(Row {
-                    line,
-                    person: p.clone(),
-                    at,
-                    unit,
-                    room,
-                    relation: relation.unwrap_or("other"),
-                    household_kind: household_kind.unwrap_or("resident"),
-                    usage: usage.unwrap_or("self_occupied"),
-                    bidx,
-                });
-                continue;
-            }
-        }
-        report.error_rows += 1;
-        for (c, p) in row_errs {
-            problem(&mut report, line, &c, p);
-        }
-    }
-    report.ok_rows = rows.len() as u64;
-
-    // Match on the ID number: new, changed or unchanged.
-    #[derive(FromQueryResult)]
-    struct Existing {
-        id: Uuid,
-        id_no_bidx: Option<String>,
-        area_id: Uuid,
-        name: String,
-        gender: Option<String>,
-        birth_date: Option<String>,
-        mobile_bidx: Option<String>,
-        residence_type: String,
-        tags: String,
-        occupation: Option<String>,
-        work_unit: Option<String>,
-    }
-    let mut existing: HashMap<String, Existing> = HashMap::new();
-    for chunk in rows.chunks(500) {
-        let vals: Vec<Value> = chunk.iter().map(|r| Value::from(r.bidx.clone())).collect();
-        let sql = format!(
-            "SELECT id, id_no_bidx, area_id, name, gender, birth_date, mobile_bidx, residence_type, tags, occupation, work_unit \
-             FROM persons WHERE deleted_at IS NULL AND id_no_bidx IN ({})",
-            store::placeholders(1, vals.len())
-        );
-        for e in store::fetch_all::<Existing, _>(db, &sql, vals).await? {
-            if let Some(b) = e.id_no_bidx.clone() {
-                existing.insert(b, e);
-            }
-        }
-    }
-    let mut plan: Vec<(usize, Option<Uuid>, bool)> = vec![]; // (row index, existing id, changed)
-    for (i, r) in rows.iter().enumerate() {
-        match existing.get(&r.bidx) {
-            None => {
-                report.created += 1;
-                plan.push((i, None, true));
-            }
-            Some(e) => {
-                // Out-of-scope records are not touched; the row is reported instead.
-                if !scope::has_permission(db, ctx, Permission::EditRegistry, e.area_id).await? {
+            Some(Parsed::Good(row)) => {
+                report.rows += 1;
+                let key = u128::from_str_radix(&row.bidx, 16).unwrap_or(0);
+                if let Some(first) = seen.get(&key) {
                     report.error_rows += 1;
-                    report.ok_rows -= 1;
-                    report.created += 0;
-                    if report.problems.len() < MAX_PROBLEMS {
-                        report.problems.push(RowProblem {
-                            row: r.line,
-                            column: "证件号码".into(),
-                            problem:
+                    add_problem(
+                        &mut report,
+                        row.line,
+                        "证件号码",
+                        format!("与第 {first} 行的证件号码重复 / duplicate of row {first}"),
+                    );
+                } else {
+                    seen.insert(key, row.line);
+                    batch.push(*row);
+                }
+            }
+        }
+        if batch.len() >= BATCH || (end && !batch.is_empty()) {
+            let existing = existing_for(db, &batch).await?;
+            for r in batch.drain(..) {
+                match existing.get(&r.bidx) {
+                    None => {
+                        report.ok_rows += 1;
+                        report.created += 1;
+                    }
+                    Some(e) => {
+                        let may = match scope_cache.get(&e.area_id) {
+                            Some(m) => *m,
+                            None => {
+                                let m = scope::has_permission(
+                                    db,
+                                    ctx,
+                                    Permission::EditRegistry,
+                                    e.area_id,
+                                )
+                                .await?;
+                                scope_cache.insert(e.area_id, m);
+                                m
+                            }
+                        };
+                        if !may {
+                            // Registered elsewhere: never touched from here; the row is reported.
+                            report.error_rows += 1;
+                            add_problem(
+                                &mut report,
+                                r.line,
+                                "证件号码",
                                 "该证件号码已在您管辖范围以外登记 / registered outside your scope"
                                     .into(),
-                        });
+                            );
+                        } else if unchanged(keys, e, &r) {
+                            report.ok_rows += 1;
+                            report.unchanged += 1;
+                        } else {
+                            report.ok_rows += 1;
+                            report.updated += 1;
+                        }
                     }
-                    continue;
                 }
-                let s = persons::seal(keys, &r.person);
-                let same = e.name == r.person.name
-                    && e.gender.as_deref() == r.person.gender
-                    && e.birth_date == r.person.birth_date
-                    && e.mobile_bidx == s.mobile_bidx
-                    && e.residence_type == r.person.residence_type
-                    && e.tags == s.tags
-                    && e.occupation == r.person.occupation
-                    && e.work_unit == r.person.work_unit
-                    && e.area_id == r.at.area_id;
-                if same {
-                    report.unchanged += 1;
-                } else {
-                    report.updated += 1;
-                }
-                plan.push((i, Some(e.id), !same));
             }
         }
+        if end {
+            break;
+        }
     }
+    drop(seen);
     if report.error_rows > 0 {
-        report.status = if commit {
-            "rejected".into()
-        } else {
-            "dry_run".into()
-        };
         if commit {
+            report.status = "rejected".into();
             report.notes.push(
                 "文件中有错误，未写入任何数据 / the file has errors; nothing was written".into(),
             );
@@ -527,136 +597,158 @@ pub async fn import_persons(
         return Ok(report);
     }
 
-    // Commit: all or nothing.
+    // Pass 2: write, all or nothing.
     let now = now_ms();
     let tx = store::write_tx(db).await?;
-    let mut new_rows: Vec<Vec<Value>> = vec![];
-    let mut tag_rows: Vec<Vec<Value>> = vec![];
-    let mut event_rows: Vec<Vec<Value>> = vec![];
-    let mut ids_by_row: Vec<Uuid> = vec![Uuid::nil(); rows.len()];
-    for (i, existing_id, changed) in &plan {
-        let r = &rows[*i];
-        match existing_id {
-            None => {
-                let id = new_id();
-                ids_by_row[*i] = id;
-                let s = persons::seal(keys, &r.person);
-                for k in &s.tag_keys {
-                    tag_rows.push(vec![r.at.street_id.into(), id.into(), k.clone().into()]);
+    let mut sheet = match SheetReader::open(&csv_path)? {
+        Ok(s) => s,
+        Err(_) => {
+            return Err(AppError::internal(
+                "the spooled file changed between passes",
+            ))
+        }
+    };
+    let mut households = HouseholdCache::default();
+    loop {
+        let parsed = sheet.next(keys, &buildings);
+        let end = parsed.is_none();
+        if let Some(Parsed::Good(row)) = parsed {
+            batch.push(*row);
+        }
+        if batch.len() >= BATCH || (end && !batch.is_empty()) {
+            let existing = existing_for(&tx, &batch).await?;
+            let mut ids = Vec::with_capacity(batch.len());
+            let mut new_rows: Vec<Vec<Value>> = vec![];
+            let mut tag_rows: Vec<Vec<Value>> = vec![];
+            let mut event_rows: Vec<Vec<Value>> = vec![];
+            for r in &batch {
+                match existing.get(&r.bidx) {
+                    Some(e) => {
+                        ids.push(e.id);
+                        if !unchanged(keys, e, r) {
+                            update_existing(&tx, keys, ctx, e.id, r, now).await?;
+                        }
+                    }
+                    None => {
+                        let id = new_id();
+                        ids.push(id);
+                        let s = persons::seal(keys, &r.person);
+                        for k in &s.tag_keys {
+                            tag_rows.push(vec![r.at.street_id.into(), id.into(), k.clone().into()]);
+                        }
+                        event_rows.push(vec![
+                            r.at.street_id.into(),
+                            new_id().into(),
+                            now.into(),
+                            ctx.principal.actor_id().into(),
+                            ctx.principal.name.clone().into(),
+                            "person".into(),
+                            id.into(),
+                            "create".into(),
+                            format!("导入第 {} 行", r.line).into(),
+                            "{}".into(),
+                            serde_json::json!({"imported": true, "id_no_masked": s.id_no_masked})
+                                .to_string()
+                                .into(),
+                        ]);
+                        new_rows.push(vec![
+                            r.at.street_id.into(),
+                            id.into(),
+                            r.at.community_id.into(),
+                            r.at.grid_id.into(),
+                            r.at.area_id.into(),
+                            r.person.name.clone().into(),
+                            r.person.id_type.into(),
+                            s.id_no_enc.into(),
+                            s.id_no_bidx.into(),
+                            s.id_no_masked.into(),
+                            r.person.gender.map(str::to_string).into(),
+                            r.person.birth_date.clone().into(),
+                            r.person.ethnicity.clone().into(),
+                            s.mobile_enc.into(),
+                            s.mobile_bidx.into(),
+                            s.mobile_masked.into(),
+                            r.person.political_status.map(str::to_string).into(),
+                            r.person.education.map(str::to_string).into(),
+                            r.person.occupation.clone().into(),
+                            r.person.work_unit.clone().into(),
+                            r.person.hukou_place.clone().into(),
+                            r.person.residence_type.into(),
+                            s.tags.into(),
+                            s.sensitive_tags_enc.into(),
+                            now.into(),
+                            now.into(),
+                        ]);
+                    }
                 }
-                event_rows.push(vec![
-                    r.at.street_id.into(),
-                    new_id().into(),
-                    now.into(),
-                    ctx.principal.actor_id().into(),
-                    ctx.principal.name.clone().into(),
-                    "person".into(),
-                    id.into(),
-                    "create".into(),
-                    format!("导入第 {} 行", r.line).into(),
-                    "{}".into(),
-                    serde_json::json!({"imported": true, "id_no_masked": s.id_no_masked})
-                        .to_string()
-                        .into(),
-                ]);
-                new_rows.push(vec![
-                    r.at.street_id.into(),
-                    id.into(),
-                    r.at.community_id.into(),
-                    r.at.grid_id.into(),
-                    r.at.area_id.into(),
-                    r.person.name.clone().into(),
-                    r.person.id_type.into(),
-                    s.id_no_enc.into(),
-                    s.id_no_bidx.into(),
-                    s.id_no_masked.into(),
-                    r.person.gender.map(str::to_string).into(),
-                    r.person.birth_date.clone().into(),
-                    r.person.ethnicity.clone().into(),
-                    s.mobile_enc.into(),
-                    s.mobile_bidx.into(),
-                    s.mobile_masked.into(),
-                    r.person.political_status.map(str::to_string).into(),
-                    r.person.education.map(str::to_string).into(),
-                    r.person.occupation.clone().into(),
-                    r.person.work_unit.clone().into(),
-                    r.person.hukou_place.clone().into(),
-                    r.person.residence_type.into(),
-                    s.tags.into(),
-                    s.sensitive_tags_enc.into(),
-                    now.into(),
-                    now.into(),
-                ]);
             }
-            Some(id) => {
-                ids_by_row[*i] = *id;
-                if *changed {
-                    update_existing(&tx, keys, ctx, *id, r, now).await?;
-                }
-            }
+            store::insert_many(
+                &tx,
+                "persons",
+                &[
+                    "street_id",
+                    "id",
+                    "community_id",
+                    "grid_id",
+                    "area_id",
+                    "name",
+                    "id_type",
+                    "id_no_enc",
+                    "id_no_bidx",
+                    "id_no_masked",
+                    "gender",
+                    "birth_date",
+                    "ethnicity",
+                    "mobile_enc",
+                    "mobile_bidx",
+                    "mobile_masked",
+                    "political_status",
+                    "education",
+                    "occupation",
+                    "work_unit",
+                    "hukou_place",
+                    "residence_type",
+                    "tags",
+                    "sensitive_tags_enc",
+                    "created_at",
+                    "updated_at",
+                ],
+                new_rows,
+            )
+            .await?;
+            store::insert_many(
+                &tx,
+                "person_tags",
+                &["street_id", "person_id", "tag_key"],
+                tag_rows,
+            )
+            .await?;
+            store::insert_many(
+                &tx,
+                "registry_events",
+                &[
+                    "street_id",
+                    "id",
+                    "at",
+                    "actor_id",
+                    "actor_name",
+                    "object_type",
+                    "object_id",
+                    "reason",
+                    "note",
+                    "changes",
+                    "snapshot",
+                ],
+                event_rows,
+            )
+            .await?;
+            place_in_households(&tx, &mut households, &batch, &ids, now).await?;
+            batch.clear();
+        }
+        if end {
+            break;
         }
     }
-    store::insert_many(
-        &tx,
-        "persons",
-        &[
-            "street_id",
-            "id",
-            "community_id",
-            "grid_id",
-            "area_id",
-            "name",
-            "id_type",
-            "id_no_enc",
-            "id_no_bidx",
-            "id_no_masked",
-            "gender",
-            "birth_date",
-            "ethnicity",
-            "mobile_enc",
-            "mobile_bidx",
-            "mobile_masked",
-            "political_status",
-            "education",
-            "occupation",
-            "work_unit",
-            "hukou_place",
-            "residence_type",
-            "tags",
-            "sensitive_tags_enc",
-            "created_at",
-            "updated_at",
-        ],
-        new_rows,
-    )
-    .await?;
-    store::insert_many(
-        &tx,
-        "person_tags",
-        &["street_id", "person_id", "tag_key"],
-        tag_rows,
-    )
-    .await?;
-    store::insert_many(
-        &tx,
-        "registry_events",
-        &[
-            "street_id",
-            "id",
-            "at",
-            "actor_id",
-            "actor_name",
-            "object_type",
-            "object_id",
-            "reason",
-            "note",
-            "changes",
-            "snapshot",
-        ],
-        event_rows,
-    )
-    .await?;
-    place_in_households(&tx, ctx, &rows, &ids_by_row, now).await?;
     audit::record(
         &tx,
         Entry::by(ctx, "import.persons", "person", None)
@@ -744,14 +836,18 @@ async fn update_existing<C: ConnectionTrait>(
 }
 
 /// Rows with a room go into the household of that dwelling (both made when missing).
+/// Households found or made so far in this import: (building, unit, room) → (household, has head).
+#[derive(Default)]
+struct HouseholdCache(HashMap<(Uuid, String, String), (Uuid, bool)>);
+
 async fn place_in_households<C: ConnectionTrait>(
     c: &C,
-    ctx: &Ctx,
+    cache: &mut HouseholdCache,
     rows: &[Row],
     ids: &[Uuid],
     now: i64,
 ) -> AppResult<()> {
-    let mut households: HashMap<(Uuid, String, String), (Uuid, bool)> = HashMap::new();
+    let households = &mut cache.0;
     let from = today();
     let mut member_rows: Vec<Vec<Value>> = vec![];
     let mut already: HashSet<(Uuid, Uuid)> = HashSet::new();
@@ -859,7 +955,6 @@ async fn place_in_households<C: ConnectionTrait>(
             from.clone().into(),
         ]);
     }
-    let _ = ctx;
     store::insert_many(
         c,
         "household_members",
