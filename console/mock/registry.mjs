@@ -324,7 +324,7 @@ export function initRegistry({ areas, users }) {
 
 // Returns true when the route was handled.
 export function registryApi({ req, res, url, p, m, body, me, send, err, log }) {
-  const REG = /^\/(registry|dwellings|households|persons|visits|needs|legal-entities)(\/|$)/
+  const REG = /^\/(registry|dwellings|households|persons|visits|needs|legal-entities|import|export)(\/|$)/
   if (!REG.test(p)) return false
   const en = (req.headers['accept-language'] || '').startsWith('en')
   const L = (zh, e) => (en ? e : zh)
@@ -338,6 +338,82 @@ export function registryApi({ req, res, url, p, m, body, me, send, err, log }) {
   const areaFilter = q('area_id')
   const vis = (areaId) => inScope(me, areaId) && under(areaId, areaFilter)
   let mm
+
+  // ---- import / export (CSV) — a small stand-in: no quoted cells, persons only, no households ----
+  const csvOut = (name, text) => {
+    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"`, 'x-request-id': res.rid })
+    res.end('\ufeff' + text)
+    return true
+  }
+  const COLS = ['姓名', '证件类型', '证件号码', '性别', '出生日期', '民族', '手机号码', '政治面貌', '学历', '职业', '工作单位', '户籍地', '居住类型', '特殊人群', '楼栋编码', '单元', '室号', '与户主关系', '户类型', '房屋用途']
+  if (p === '/import/templates/persons.csv' && m === 'GET') {
+    return csvOut('persons-template.csv', COLS.join(',') + '\r\n王芳,居民身份证,130602198805120028,女,1988-05-12,汉族,13812345678,群众,本科,教师,保定市第一中学,保定市,户籍,独居老人,130602001001001001,1,301,户主,户籍户,自住\r\n')
+  }
+  if (p === '/import/persons' && m === 'POST') {
+    const mode = q('mode') || 'dry_run'
+    if (!['dry_run', 'commit'].includes(mode)) return bad({ mode: L('mode 应为 dry_run 或 commit', 'mode must be dry_run or commit') })
+    const raw = body.__raw || Buffer.alloc(0)
+    if (!raw.length) return bad({ file: L('文件为空', 'The file is empty') })
+    let text, encoding = 'utf-8'
+    try { text = new TextDecoder('utf-8', { fatal: true }).decode(raw) } catch { text = new TextDecoder('gb18030').decode(raw); encoding = 'gb18030' }
+    const lines = text.replace(/^\ufeff/, '').split(/\r?\n/)
+    const head = lines[0].split(',').map((h) => h.trim())
+    const r = { status: 'dry_run', encoding, rows: 0, ok_rows: 0, error_rows: 0, created: 0, updated: 0, unchanged: 0, problems: [], notes: [] }
+    const missing = ['姓名', '证件号码', '居住类型', '楼栋编码'].filter((c) => !head.includes(c))
+    if (missing.length) return ok(200, { ...r, status: 'rejected', problems: missing.map((c) => ({ row: 1, column: c, problem: '缺少必需的列 / required column missing' })) })
+    const W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    const byCode = new Map([...A.values()].filter((a) => a.kind === 'building').map((a) => [a.code, a]))
+    const good = [], seen = new Map()
+    lines.slice(1).forEach((line, i) => {
+      const row = i + 2
+      if (!line.trim()) return
+      r.rows++
+      const cell = Object.fromEntries(head.map((h, j) => [h, (line.split(',')[j] || '').trim()]))
+      const errs = []
+      const id = cell['证件号码'].toUpperCase()
+      if (!cell['姓名']) errs.push(['姓名', '不能为空 / Must not be empty'])
+      if (!/^\d{17}[\dX]$/.test(id)) errs.push(['证件号码', '身份证号应为 18 位（前 17 位为数字） / An ID number has 18 characters, the first 17 digits'])
+      else if ('10X98765432'[W.reduce((s, w, k) => s + w * Number(id[k]), 0) % 11] !== id[17]) errs.push(['证件号码', "身份证号校验位不正确 / The ID number's check character is wrong"])
+      else if (seen.has(id)) errs.push(['证件号码', `与第 ${seen.get(id)} 行的证件号码重复 / duplicate of row ${seen.get(id)}`])
+      else seen.set(id, row)
+      const residence = codeOf('residence_type', cell['居住类型'])
+      if (!residence) errs.push(['居住类型', '居住类型应为：户籍、常住、流动、境外 / Residence type must be one of: hukou, resident, floating, overseas'])
+      const b = byCode.get(cell['楼栋编码'])
+      if (!b || !inScope(me, b.id)) errs.push(['楼栋编码', `楼栋编码 ${cell['楼栋编码']} 不存在或不在您的管辖范围内 / unknown or out of scope`])
+      if (errs.length) {
+        r.error_rows++
+        for (const [column, problem] of errs) if (r.problems.length < 1000) r.problems.push({ row, column, problem })
+        return
+      }
+      const old = [...persons.values()].find((x) => !x.deleted && x.id_no === id)
+      if (!old) r.created++
+      else if (old.name === cell['姓名'] && old.residence_type === residence && old.area_id === b.id) r.unchanged++
+      else r.updated++
+      good.push({ old, name: cell['姓名'], id_no: id, residence_type: residence, b, mobile: cell['手机号码'] || null })
+    })
+    r.ok_rows = good.length
+    if (mode === 'commit') {
+      if (r.error_rows) return ok(200, { ...r, status: 'rejected', notes: ['文件中有错误，未写入任何数据 / the file has errors; nothing was written'] })
+      for (const g of good) {
+        const where = { area_id: g.b.id, grid_id: g.b.parent_id, community_id: A.get(g.b.parent_id)?.parent_id }
+        if (g.old) Object.assign(g.old, { name: g.name, residence_type: g.residence_type, ...where, version: g.old.version + 1, updated_at: now() })
+        else makePerson({ name: g.name, id_no: g.id_no, mobile: g.mobile, residence_type: g.residence_type, ...where })
+      }
+      r.status = 'committed'
+      log(req, me, 'import.persons', 'person', null)
+    }
+    return ok(200, r)
+  }
+  if (p === '/export/persons.csv' && m === 'GET') {
+    if (areaFilter && !A.get(areaFilter)) return nf()
+    const rows = [...persons.values()].filter((x) => !x.deleted && vis(x.area_id)).map((x) => {
+      const o = personOut(x, me)
+      return [o.name, '居民身份证', o.id_no_masked || '', o.gender === 'male' ? '男' : o.gender === 'female' ? '女' : '', o.birth_date || '', o.ethnicity || '', o.mobile_masked || '', o.address || '']
+        .map((v) => (/^[=+\-@]/.test(String(v)) ? "'" + v : v)).join(',')
+    })
+    log(req, me, 'export.persons', 'person', null)
+    return csvOut('persons.csv', ['姓名', '证件类型', '证件号码（脱敏）', '性别', '出生日期', '民族', '手机号码（脱敏）', '地址'].join(',') + '\r\n' + rows.join('\r\n') + '\r\n')
+  }
 
   if (p === '/registry/vocab') {
     const out = {}

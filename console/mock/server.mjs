@@ -139,6 +139,13 @@ const OPENAPI = {
 
 function readBody(req) {
   return new Promise((resolve) => {
+    // CSV uploads (POST /import/persons) arrive as the raw body: keep the bytes
+    if (!/json/.test(req.headers['content-type'] || 'json')) {
+      const parts = []
+      req.on('data', (c) => parts.push(c))
+      req.on('end', () => resolve({ __raw: Buffer.concat(parts) }))
+      return
+    }
     let s = ''
     req.on('data', (c) => (s += c))
     req.on('end', () => { try { resolve(s ? JSON.parse(s) : {}) } catch { resolve(null) } })

@@ -146,7 +146,11 @@ fn main() {
 
 fn id_check(first17: &str) -> char {
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17.bytes().zip(W).map(|(b, w)| (b - b'0') as u32 * w).sum();
+    let sum: u32 = first17
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| (b - b'0') as u32 * w)
+        .sum();
     b"10X98765432"[(sum % 11) as usize] as char
 }
 
@@ -164,13 +168,34 @@ fn resident_csv(rows: u64, building: &str) -> Vec<u8> {
         let (m, d) = (1 + rest / 31 % 12, 1 + rest % 28);
         let first17 = format!("110101{y:04}{m:02}{d:02}{seq:03}");
         let id = format!("{first17}{}", id_check(&first17));
-        let name = format!("{}{}{}", surnames[(i % 10) as usize], given[((i / 10) % 10) as usize], given[((i / 100) % 10) as usize]);
+        let name = format!(
+            "{}{}{}",
+            surnames[(i % 10) as usize],
+            given[((i / 10) % 10) as usize],
+            given[((i / 100) % 10) as usize]
+        );
         let mobile = format!("13{:09}", i % 1_000_000_000);
-        let tag = if i % 50 == 0 { "低保" } else if i % 17 == 0 { "独居老人" } else { "" };
+        let tag = if i % 50 == 0 {
+            "低保"
+        } else if i % 17 == 0 {
+            "独居老人"
+        } else {
+            ""
+        };
         // Every third row gets a dwelling: room numbers spread over units.
-        let (unit, room, rel) = if i % 3 == 0 { ((i / 3) % 9 + 1, format!("{}", 10_000 + i / 3), "户主") } else { (0, String::new(), "") };
-        let unit = if unit == 0 { String::new() } else { unit.to_string() };
-        out.push_str(&format!("{name},{id},{mobile},常住,{tag},{building},{unit},{room},{rel}\n"));
+        let (unit, room, rel) = if i % 3 == 0 {
+            ((i / 3) % 9 + 1, format!("{}", 10_000 + i / 3), "户主")
+        } else {
+            (0, String::new(), "")
+        };
+        let unit = if unit == 0 {
+            String::new()
+        } else {
+            unit.to_string()
+        };
+        out.push_str(&format!(
+            "{name},{id},{mobile},常住,{tag},{building},{unit},{room},{rel}\n"
+        ));
     }
     out.into_bytes()
 }
@@ -179,7 +204,11 @@ fn peak_rss(pid: Option<u32>) -> String {
     let Some(pid) = pid else { return "-".into() };
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
+        })
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| format!("{:.0} MB", kb / 1024.0))
         .unwrap_or_else(|| "-".into())
@@ -188,7 +217,12 @@ fn peak_rss(pid: Option<u32>) -> String {
 async fn import(args: &Args, token: &str) -> Result<(), String> {
     let t0 = Instant::now();
     let body = resident_csv(args.rows, &args.building);
-    println!("generated {} rows, {:.1} MB in {:.1} s", args.rows, body.len() as f64 / 1e6, t0.elapsed().as_secs_f64());
+    println!(
+        "generated {} rows, {:.1} MB in {:.1} s",
+        args.rows,
+        body.len() as f64 / 1e6,
+        t0.elapsed().as_secs_f64()
+    );
     for mode in ["dry_run", "commit"] {
         let mut c = connect(&args.addr).await?;
         let req = Request::post(format!("/api/v1/import/persons?mode={mode}"))
@@ -211,26 +245,42 @@ async fn import(args: &Args, token: &str) -> Result<(), String> {
             peak_rss(args.server_pid)
         );
         if status != 200 || v["error_rows"].as_u64().unwrap_or(1) > 0 {
-            return Err(format!("import failed: {}", String::from_utf8_lossy(&resp[..resp.len().min(600)])));
+            return Err(format!(
+                "import failed: {}",
+                String::from_utf8_lossy(&resp[..resp.len().min(600)])
+            ));
         }
     }
     Ok(())
 }
 
 /// p50/p99 of `n` sequential calls of `path(i)`.
-async fn timed(addr: &str, token: &str, n: usize, mut path: impl FnMut(usize) -> String) -> Result<(f64, f64, f64), String> {
+async fn timed(
+    addr: &str,
+    token: &str,
+    n: usize,
+    mut path: impl FnMut(usize) -> String,
+) -> Result<(f64, f64, f64), String> {
     let mut c = connect(addr).await?;
     let mut lat = Vec::with_capacity(n);
     for i in 0..n {
         let t = Instant::now();
         let (status, body) = send(&mut c, get_request(addr, &path(i), token)).await?;
         if status != 200 {
-            return Err(format!("{}: {status} {}", path(i), String::from_utf8_lossy(&body[..body.len().min(300)])));
+            return Err(format!(
+                "{}: {status} {}",
+                path(i),
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            ));
         }
         lat.push(t.elapsed().as_micros() as u32);
     }
     lat.sort_unstable();
-    Ok((percentile(&lat, 0.5), percentile(&lat, 0.99), percentile(&lat, 1.0)))
+    Ok((
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0),
+    ))
 }
 
 async fn registry(args: &Args, token: &str) -> Result<(), String> {
@@ -246,19 +296,48 @@ async fn registry(args: &Args, token: &str) -> Result<(), String> {
             format!("{first17}{}", id_check(&first17))
         })
         .collect();
-    let (p50, p99, max) = timed(&args.addr, token, ids.len(), |i| format!("/api/v1/persons?q={}&page_size=1", ids[i])).await?;
-    println!("exact ID lookup ×{}: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms", ids.len());
-    let words = ["%E7%8E%8B%E4%BC%9F", "%E6%9D%8E%E8%8A%B3", "%E5%BC%A0%E5%A8%9C", "%E5%88%98%E6%95%8F", "%E9%99%88%E9%9D%99"]; // 王伟 李芳 张娜 刘敏 陈静
-    let (p50, p99, max) = timed(&args.addr, token, 200, |i| format!("/api/v1/persons?q={}&page_size=20", words[i % words.len()])).await?;
+    let (p50, p99, max) = timed(&args.addr, token, ids.len(), |i| {
+        format!("/api/v1/persons?q={}&page_size=1", ids[i])
+    })
+    .await?;
+    println!(
+        "exact ID lookup ×{}: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms",
+        ids.len()
+    );
+    let words = [
+        "%E7%8E%8B%E4%BC%9F",
+        "%E6%9D%8E%E8%8A%B3",
+        "%E5%BC%A0%E5%A8%9C",
+        "%E5%88%98%E6%95%8F",
+        "%E9%99%88%E9%9D%99",
+    ]; // 王伟 李芳 张娜 刘敏 陈静
+    let (p50, p99, max) = timed(&args.addr, token, 200, |i| {
+        format!("/api/v1/persons?q={}&page_size=20", words[i % words.len()])
+    })
+    .await?;
     println!("Chinese name search ×200: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
     let mut c = connect(&args.addr).await?;
-    let (_, body) = send(&mut c, get_request(&args.addr, "/api/v1/households?page_size=200", token)).await?;
+    let (_, body) = send(
+        &mut c,
+        get_request(&args.addr, "/api/v1/households?page_size=200", token),
+    )
+    .await?;
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let hh: Vec<String> = v["items"].as_array().map(|a| a.iter().filter_map(|h| h["id"].as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let hh: Vec<String> = v["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|h| h["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     if hh.is_empty() {
         return Err("no households".into());
     }
-    let (p50, p99, max) = timed(&args.addr, token, 1000, |i| format!("/api/v1/households/{}/file", hh[i % hh.len()])).await?;
+    let (p50, p99, max) = timed(&args.addr, token, 1000, |i| {
+        format!("/api/v1/households/{}/file", hh[i % hh.len()])
+    })
+    .await?;
     println!("household file ×1000: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
     Ok(())
 }
@@ -289,6 +368,11 @@ async fn run(args: Args) -> Result<(), String> {
         .as_str()
         .ok_or("no visible area")?
         .to_string();
+    match args.scenario {
+        Scenario::Import => return import(&args, &token).await,
+        Scenario::Registry => return registry(&args, &token).await,
+        _ => {}
+    }
     let path = match args.scenario {
         Scenario::Children => format!("/api/v1/areas/{area}/children"),
         Scenario::Health => "/healthz".to_string(),

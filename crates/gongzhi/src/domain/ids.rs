@@ -42,6 +42,12 @@ pub fn valid_date(y: u32, m: u32, d: u32) -> bool {
 impl IdCardNo {
     pub fn parse(s: &str) -> Result<IdCardNo, Msg> {
         let s = s.trim().to_ascii_uppercase();
+        if s.contains("E+") && s.contains('.') {
+            return Err(Msg::owned(
+                format!("证件号码“{s}”被 Excel 转成了科学计数法：请把该列设为“文本”后重新填写"),
+                format!("Excel turned the number into scientific notation (“{s}”): format the column as text and enter it again"),
+            ));
+        }
         if s.len() != 18 || !s[..17].bytes().all(|b| b.is_ascii_digit()) {
             return Err(Msg::new(
                 "身份证号应为 18 位（前 17 位为数字）",

@@ -215,27 +215,28 @@ pub fn freshness_days(dwelling_usage: &str) -> i64 {
     }
 }
 
-/// `YYYY-MM-DD` that is a real date.
+/// A real date, written `YYYY-MM-DD`, `YYYY/M/D` (as Excel in China saves it), `YYYY.M.D` or
+/// `YYYY年M月D日`; returned as `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<String, Msg> {
-    let s = s.trim();
-    let ok = s.len() == 10
-        && s.as_bytes()[4] == b'-'
-        && s.as_bytes()[7] == b'-'
-        && s[..4]
+    let t = s.trim().trim_end_matches('日');
+    let parts: Vec<&str> = t.split(['-', '/', '.', '年', '月']).collect();
+    let parsed = match parts.as_slice() {
+        [y, m, d] if y.len() == 4 && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len()) => y
             .parse::<u32>()
             .ok()
-            .zip(s[5..7].parse::<u32>().ok())
-            .zip(s[8..].parse::<u32>().ok())
-            .is_some_and(|((y, m), d)| {
-                (1900..=2200).contains(&y) && super::ids::valid_date(y, m, d)
-            });
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err(Msg::new(
-            "日期格式应为 YYYY-MM-DD",
-            "Use a date as YYYY-MM-DD",
-        ))
+            .zip(m.parse::<u32>().ok())
+            .zip(d.parse::<u32>().ok())
+            .map(|((y, m), d)| (y, m, d)),
+        _ => None,
+    };
+    match parsed {
+        Some((y, m, d)) if (1900..=2200).contains(&y) && super::ids::valid_date(y, m, d) => {
+            Ok(format!("{y:04}-{m:02}-{d:02}"))
+        }
+        _ => Err(Msg::new(
+            "日期格式应为 YYYY-MM-DD（如 1988-05-12）",
+            "Use a date such as 1988-05-12",
+        )),
     }
 }
 
@@ -259,8 +260,11 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert!(parse_date("2024-02-29").is_ok());
+        assert_eq!(parse_date("2024-02-29").unwrap(), "2024-02-29");
         assert!(parse_date("2023-02-29").is_err());
-        assert!(parse_date("2024/02/01").is_err());
+        assert_eq!(parse_date("1988/5/12").unwrap(), "1988-05-12");
+        assert_eq!(parse_date("1988年5月12日").unwrap(), "1988-05-12");
+        assert!(parse_date("88/5/12").is_err());
+        assert!(parse_date("2024-13-01").is_err());
     }
 }

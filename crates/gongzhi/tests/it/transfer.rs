@@ -280,3 +280,53 @@ async fn export_is_masked_scoped_and_formula_safe() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_changed_row_updates_every_field_and_moves_the_person() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = app.first_under("130602001001", "building").await.1;
+    let row = |edu: &str, room: &str, date: &str| {
+        format!("{HEADER}\n吴明,,130602199001010039,,{date},汉族,,群众,{edu},,,,户籍,,{b},1,{room},户主,户籍户,自住\n")
+    };
+    let (_, r) = upload(
+        &w,
+        "commit",
+        row("本科", "9901", "1990/1/1").into_bytes(),
+        "text/csv",
+    )
+    .await;
+    assert_eq!(r["status"], "committed", "{r}");
+    assert_eq!(r["created"], 1);
+    let (_, r) = upload(
+        &w,
+        "commit",
+        row("研究生", "9902", "1990-01-01").into_bytes(),
+        "text/csv",
+    )
+    .await;
+    assert_eq!(r["status"], "committed", "{r}");
+    assert_eq!(r["updated"], 1, "{r}");
+    let p = w.get("/api/v1/persons?q=130602199001010039").await;
+    let p = &p.body["items"][0];
+    assert_eq!(p["education"], "postgraduate");
+    assert!(p["address"].as_str().unwrap().ends_with("1单元9902"), "{p}");
+    let (_, r) = upload(
+        &w,
+        "commit",
+        row("研究生", "9902", "1990-01-01").into_bytes(),
+        "text/csv",
+    )
+    .await;
+    assert_eq!(r["unchanged"], 1, "{r}");
+    // Excel's scientific notation is explained.
+    let bad = format!("{HEADER}\n吴明,,1.30602E+17,,,,,,,,,,户籍,,{b},,,,,\n");
+    let (_, r) = upload(&w, "dry_run", bad.into_bytes(), "text/csv").await;
+    assert!(
+        r["problems"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("科学计数法"),
+        "{r}"
+    );
+}

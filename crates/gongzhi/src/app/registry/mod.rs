@@ -75,6 +75,15 @@ pub fn date_after_days(days: i64) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
 }
 
+/// The Asia/Shanghai date of a UTC instant (Unix ms), as `YYYY-MM-DD`.
+pub fn shanghai_date(ms: i64) -> String {
+    let shanghai = time::UtcOffset::from_hms(8, 0, 0).expect("valid offset");
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let d = t.to_offset(shanghai).date();
+    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+}
+
 /// Age in whole years on `on` (both `YYYY-MM-DD`).
 pub fn age_on(birth: &str, on: &str) -> Option<i32> {
     let p = |s: &str| -> Option<(i32, i32, i32)> {

@@ -304,15 +304,13 @@ impl SheetReader {
         };
         let mut errs: Vec<(String, String)> = vec![];
         let at = match get("building_code") {
-            Some(code) => {
-                match buildings.get(&code) {
-                    Some(p) => Some(*p),
-                    None => {
-                        errs.push(("楼栋编码".into(), format!("楼栋编码 {code} 不存在或不在您的管辖范围内 / unknown or out of scope")));
-                        None
-                    }
+            Some(code) => match buildings.get(&code) {
+                Some(p) => Some(*p),
+                None => {
+                    errs.push(("楼栋编码".into(), format!("楼栋编码 {code} 不存在或不在您的管辖范围内 / building code {code} is unknown or outside your scope")));
+                    None
                 }
-            }
+            },
             None => {
                 errs.push(("楼栋编码".into(), "不能为空 / required".into()));
                 None
@@ -407,13 +405,24 @@ struct Existing {
     id_no_bidx: Option<String>,
     area_id: Uuid,
     name: String,
+    id_type: String,
     gender: Option<String>,
     birth_date: Option<String>,
+    ethnicity: Option<String>,
     mobile_bidx: Option<String>,
-    residence_type: String,
-    tags: String,
+    political_status: Option<String>,
+    education: Option<String>,
     occupation: Option<String>,
     work_unit: Option<String>,
+    hukou_place: Option<String>,
+    residence_type: String,
+    tags: String,
+    sensitive_tags_enc: Option<String>,
+    /// The current household's dwelling and the relation in it.
+    cur_unit: Option<String>,
+    cur_room: Option<String>,
+    cur_building: Option<Uuid>,
+    cur_relation: Option<String>,
 }
 
 async fn existing_for<C: ConnectionTrait>(
@@ -425,9 +434,20 @@ async fn existing_for<C: ConnectionTrait>(
         return Ok(out);
     }
     let vals: Vec<Value> = rows.iter().map(|r| Value::from(r.bidx.clone())).collect();
+    let cur = |col: &str| {
+        format!(
+            "(SELECT {col} FROM household_members m JOIN households h ON h.id = m.household_id JOIN dwellings d ON d.id = h.dwelling_id \
+             WHERE m.person_id = p.id AND m.to_date IS NULL ORDER BY m.from_date DESC LIMIT 1)"
+        )
+    };
     let sql = format!(
-        "SELECT id, id_no_bidx, area_id, name, gender, birth_date, mobile_bidx, residence_type, tags, occupation, work_unit \
-         FROM persons WHERE deleted_at IS NULL AND id_no_bidx IN ({})",
+        "SELECT p.id, p.id_no_bidx, p.area_id, p.name, p.id_type, p.gender, p.birth_date, p.ethnicity, p.mobile_bidx, p.political_status, \
+         p.education, p.occupation, p.work_unit, p.hukou_place, p.residence_type, p.tags, p.sensitive_tags_enc, {} AS cur_unit, \
+         {} AS cur_room, {} AS cur_building, {} AS cur_relation FROM persons p WHERE p.deleted_at IS NULL AND p.id_no_bidx IN ({})",
+        cur("d.unit"),
+        cur("d.room"),
+        cur("d.building_id"),
+        cur("m.relation"),
         store::placeholders(1, vals.len())
     );
     for e in store::fetch_all::<Existing, _>(c, &sql, vals).await? {
@@ -440,15 +460,48 @@ async fn existing_for<C: ConnectionTrait>(
 
 fn unchanged(keys: &Keys, e: &Existing, r: &Row) -> bool {
     let s = persons::seal(keys, &r.person);
-    e.name == r.person.name
+    let mut old_sensitive: Vec<String> = e
+        .sensitive_tags_enc
+        .as_deref()
+        .and_then(|v| keys.decrypt(v))
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    old_sensitive.sort();
+    let mut new_sensitive: Vec<String> = r
+        .person
+        .tags
+        .iter()
+        .filter(|t| crate::domain::registry::is_sensitive_tag(t))
+        .map(|t| t.to_string())
+        .collect();
+    new_sensitive.sort();
+    let person_same = e.name == r.person.name
+        && e.id_type == r.person.id_type
         && e.gender.as_deref() == r.person.gender
         && e.birth_date == r.person.birth_date
+        && e.ethnicity == r.person.ethnicity
         && e.mobile_bidx == s.mobile_bidx
-        && e.residence_type == r.person.residence_type
-        && e.tags == s.tags
+        && e.political_status.as_deref() == r.person.political_status
+        && e.education.as_deref() == r.person.education
         && e.occupation == r.person.occupation
         && e.work_unit == r.person.work_unit
-        && e.area_id == r.at.area_id
+        && e.hukou_place == r.person.hukou_place
+        && e.residence_type == r.person.residence_type
+        && e.tags == s.tags
+        && old_sensitive == new_sensitive
+        && e.area_id == r.at.area_id;
+    // A row with a room places the person in that dwelling's household.
+    let home_same = match &r.room {
+        None => true,
+        Some(room) => {
+            e.cur_building == Some(r.at.area_id)
+                && e.cur_unit.as_deref() == Some(r.unit.as_str())
+                && e.cur_room.as_deref() == Some(room.as_str())
+                // A requested 户主 where the household already has one stays as it is.
+                && (e.cur_relation.as_deref() == Some(r.relation) || r.relation == "head")
+        }
+    };
+    person_same && home_same
 }
 
 /// Rows are handled this many at a time: one query finds the existing records of a batch.
@@ -778,7 +831,7 @@ async fn update_existing<C: ConnectionTrait>(
         "UPDATE persons SET street_id = $1, community_id = $2, grid_id = $3, area_id = $4, name = $5, gender = $6, birth_date = $7, \
          ethnicity = $8, mobile_enc = $9, mobile_bidx = $10, mobile_masked = $11, political_status = $12, education = $13, \
          occupation = $14, work_unit = $15, hukou_place = $16, residence_type = $17, tags = $18, sensitive_tags_enc = $19, \
-         version = version + 1, updated_at = $20 WHERE id = $21",
+         version = version + 1, updated_at = $20, id_type = $22 WHERE id = $21",
         vec![
             r.at.street_id.into(),
             r.at.community_id.into(),
@@ -801,6 +854,7 @@ async fn update_existing<C: ConnectionTrait>(
             s.sensitive_tags_enc.clone().into(),
             now.into(),
             id.into(),
+            r.person.id_type.into(),
         ],
     )
     .await?;
@@ -928,10 +982,49 @@ async fn place_in_households<C: ConnectionTrait>(
             vec![household.into(), (*pid).into()],
         )
         .await?;
-        if current > 0 || !already.insert((household, *pid)) {
+        let has_head = households.get(&key).map(|h| h.1).unwrap_or(false);
+        if current > 0 {
+            // Already living here: only the relation may have changed (never a second head).
+            if r.relation != "head" {
+                store::exec(
+                    c,
+                    "UPDATE household_members SET relation = $1 WHERE household_id = $2 AND person_id = $3 AND to_date IS NULL",
+                    vec![r.relation.into(), household.into(), (*pid).into()],
+                )
+                .await?;
+            } else if !has_head {
+                store::exec(
+                    c,
+                    "UPDATE household_members SET relation = 'head' WHERE household_id = $1 AND person_id = $2 AND to_date IS NULL",
+                    vec![household.into(), (*pid).into()],
+                )
+                .await?;
+                store::exec(
+                    c,
+                    "UPDATE households SET head_person_id = $1 WHERE id = $2",
+                    vec![(*pid).into(), household.into()],
+                )
+                .await?;
+                households.insert(key.clone(), (household, true));
+            }
             continue;
         }
-        let has_head = households.get(&key).map(|h| h.1).unwrap_or(false);
+        if !already.insert((household, *pid)) {
+            continue;
+        }
+        // Moving here from another household: that membership ends today.
+        store::exec(
+            c,
+            "UPDATE household_members SET to_date = $1 WHERE person_id = $2 AND to_date IS NULL",
+            vec![from.clone().into(), (*pid).into()],
+        )
+        .await?;
+        store::exec(
+            c,
+            "UPDATE households SET head_person_id = NULL WHERE head_person_id = $1",
+            vec![(*pid).into()],
+        )
+        .await?;
         let relation = if r.relation == "head" && has_head {
             "other"
         } else {
@@ -1098,7 +1191,11 @@ pub async fn export_page(
                 tags.join("、"),
                 p.address.clone().unwrap_or_default(),
                 label(&vocab::RELATION, &p.relation),
-                p.last_verified_at.clone().unwrap_or_default(),
+                p.last_verified_at
+                    .as_deref()
+                    .and_then(crate::domain::rfc3339_to_ms)
+                    .map(super::shanghai_date)
+                    .unwrap_or_default(),
             ];
             let _ = w.write_record(rec.iter().map(|c| safe_cell(c)));
         }
