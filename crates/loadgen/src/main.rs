@@ -61,6 +61,12 @@ struct Args {
     /// Building code the imported residents live in (must be in the user's scope)
     #[arg(long, default_value = "130602001001001001")]
     building: String,
+    /// Import scenario: the 6-digit region of the generated ID numbers (vary it to import more)
+    #[arg(long, default_value = "110101")]
+    region: String,
+    /// Import scenario: leave the unit and room columns empty (residents only, no dwellings)
+    #[arg(long)]
+    no_rooms: bool,
     /// Server process id, to report its peak RSS (VmHWM)
     #[arg(long)]
     server_pid: Option<u32>,
@@ -155,7 +161,7 @@ fn id_check(first17: &str) -> char {
 }
 
 /// A resident CSV with `rows` distinct, valid rows (ID numbers from region 110101).
-fn resident_csv(rows: u64, building: &str) -> Vec<u8> {
+fn resident_csv(rows: u64, building: &str, rooms: bool, region: &str) -> Vec<u8> {
     let mut out = String::with_capacity(rows as usize * 120);
     out.push_str("姓名,证件号码,手机号码,居住类型,特殊人群,楼栋编码,单元,室号,与户主关系\n");
     let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
@@ -164,9 +170,9 @@ fn resident_csv(rows: u64, building: &str) -> Vec<u8> {
         // A distinct (birth date, sequence) per row: 20,000 days from 1950 × 1,000 sequences.
         let day = i % 20_000;
         let seq = (i / 20_000) % 1000;
-        let (y, rest) = (1950 + day / 365, day % 365);
-        let (m, d) = (1 + rest / 31 % 12, 1 + rest % 28);
-        let first17 = format!("110101{y:04}{m:02}{d:02}{seq:03}");
+        let (y, rest) = (1950 + day / 336, day % 336);
+        let (m, d) = (1 + rest / 28, 1 + rest % 28);
+        let first17 = format!("{region}{y:04}{m:02}{d:02}{seq:03}");
         let id = format!("{first17}{}", id_check(&first17));
         let name = format!(
             "{}{}{}",
@@ -183,7 +189,7 @@ fn resident_csv(rows: u64, building: &str) -> Vec<u8> {
             ""
         };
         // Every third row gets a dwelling: room numbers spread over units.
-        let (unit, room, rel) = if i % 3 == 0 {
+        let (unit, room, rel) = if rooms && i % 3 == 0 {
             ((i / 3) % 9 + 1, format!("{}", 10_000 + i / 3), "户主")
         } else {
             (0, String::new(), "")
@@ -216,7 +222,7 @@ fn peak_rss(pid: Option<u32>) -> String {
 
 async fn import(args: &Args, token: &str) -> Result<(), String> {
     let t0 = Instant::now();
-    let body = resident_csv(args.rows, &args.building);
+    let body = resident_csv(args.rows, &args.building, !args.no_rooms, &args.region);
     println!(
         "generated {} rows, {:.1} MB in {:.1} s",
         args.rows,
@@ -290,8 +296,8 @@ async fn registry(args: &Args, token: &str) -> Result<(), String> {
             let i = (k * 7919) % args.rows.max(1);
             let day = i % 20_000;
             let seq = (i / 20_000) % 1000;
-            let (y, rest) = (1950 + day / 365, day % 365);
-            let (m, d) = (1 + rest / 31 % 12, 1 + rest % 28);
+            let (y, rest) = (1950 + day / 336, day % 336);
+            let (m, d) = (1 + rest / 28, 1 + rest % 28);
             let first17 = format!("110101{y:04}{m:02}{d:02}{seq:03}");
             format!("{first17}{}", id_check(&first17))
         })

@@ -10,6 +10,7 @@ use sea_orm_migration::prelude::*;
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0001_foundation", M0001_FOUNDATION),
     ("m0002_registry", M0002_REGISTRY),
+    ("m0003_registry_indexes", M0003_REGISTRY_INDEXES),
 ];
 
 const M0001_FOUNDATION: &str = r#"
@@ -380,6 +381,11 @@ CREATE INDEX ix_needs_id ON needs(id);
 CREATE INDEX ix_needs_household ON needs(household_id);
 CREATE INDEX ix_needs_grid ON needs(grid_id, status, due_on);
 CREATE INDEX ix_needs_area ON needs(area_id, status);
+"#;
+
+/// Lookups by head of household (head changes, moves, deletes).
+const M0003_REGISTRY_INDEXES: &str = r#"
+CREATE INDEX ix_households_head ON households(head_person_id);
 "#;
 
 /// Replaces the type placeholders for one database.

@@ -203,7 +203,7 @@ pub async fn insert_many<C: ConnectionTrait>(
         return Ok(0);
     }
     let per_row = columns.len();
-    let chunk = (600 / per_row).clamp(1, 100);
+    let chunk = (250 / per_row).clamp(1, 100);
     let mut n = 0;
     for part in rows.chunks(chunk) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));

@@ -671,6 +671,7 @@ pub async fn import_persons(
         if batch.len() >= BATCH || (end && !batch.is_empty()) {
             let existing = existing_for(&tx, &batch).await?;
             let mut ids = Vec::with_capacity(batch.len());
+            let mut fresh: HashSet<Uuid> = HashSet::new();
             let mut new_rows: Vec<Vec<Value>> = vec![];
             let mut tag_rows: Vec<Vec<Value>> = vec![];
             let mut event_rows: Vec<Vec<Value>> = vec![];
@@ -685,6 +686,7 @@ pub async fn import_persons(
                     None => {
                         let id = new_id();
                         ids.push(id);
+                        fresh.insert(id);
                         let s = persons::seal(keys, &r.person);
                         for k in &s.tag_keys {
                             tag_rows.push(vec![r.at.street_id.into(), id.into(), k.clone().into()]);
@@ -795,7 +797,7 @@ pub async fn import_persons(
                 event_rows,
             )
             .await?;
-            place_in_households(&tx, &mut households, &batch, &ids, now).await?;
+            place_in_households(&tx, &mut households, &batch, &ids, &fresh, now).await?;
             batch.clear();
         }
         if end {
@@ -899,6 +901,7 @@ async fn place_in_households<C: ConnectionTrait>(
     cache: &mut HouseholdCache,
     rows: &[Row],
     ids: &[Uuid],
+    fresh: &HashSet<Uuid>,
     now: i64,
 ) -> AppResult<()> {
     let households = &mut cache.0;
@@ -976,12 +979,16 @@ async fn place_in_households<C: ConnectionTrait>(
                 (household, has_head)
             }
         };
-        let current = store::fetch_i64(
-            c,
-            "SELECT COUNT(*) FROM household_members WHERE household_id = $1 AND person_id = $2 AND to_date IS NULL",
-            vec![household.into(), (*pid).into()],
-        )
-        .await?;
+        let current = if fresh.contains(pid) {
+            0
+        } else {
+            store::fetch_i64(
+                c,
+                "SELECT COUNT(*) FROM household_members WHERE household_id = $1 AND person_id = $2 AND to_date IS NULL",
+                vec![household.into(), (*pid).into()],
+            )
+            .await?
+        };
         let has_head = households.get(&key).map(|h| h.1).unwrap_or(false);
         if current > 0 {
             // Already living here: only the relation may have changed (never a second head).
@@ -1012,19 +1019,21 @@ async fn place_in_households<C: ConnectionTrait>(
         if !already.insert((household, *pid)) {
             continue;
         }
-        // Moving here from another household: that membership ends today.
-        store::exec(
+        // Moving here from another household: that membership ends today (a new record has none).
+        if !fresh.contains(pid) {
+            store::exec(
             c,
             "UPDATE household_members SET to_date = $1 WHERE person_id = $2 AND to_date IS NULL",
             vec![from.clone().into(), (*pid).into()],
         )
         .await?;
-        store::exec(
-            c,
-            "UPDATE households SET head_person_id = NULL WHERE head_person_id = $1",
-            vec![(*pid).into()],
-        )
-        .await?;
+            store::exec(
+                c,
+                "UPDATE households SET head_person_id = NULL WHERE head_person_id = $1",
+                vec![(*pid).into()],
+            )
+            .await?;
+        }
         let relation = if r.relation == "head" && has_head {
             "other"
         } else {
