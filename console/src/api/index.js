@@ -114,12 +114,21 @@ export const entityApi = {
   create: (body) => http.post('/legal-entities', body, { silent: true }),
 }
 
-// Import / export (CSV). Files go as the raw request body (not multipart); downloads are fetched
-// as blobs so the session cookie / bearer token is sent.
+// Import / export. Files (CSV or an Excel .xlsx workbook; the server detects which by content) go as
+// the raw request body (not multipart); downloads are fetched as blobs so the session cookie / bearer
+// token is sent.
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 export const transferApi = {
-  template: () => request('GET', '/import/templates/persons.csv', { blob: true }),
+  /** format: 'xlsx' (default: text-formatted columns + 填写说明 sheet) or 'csv' */
+  template: (format = 'xlsx') => request('GET', `/import/templates/persons.${format === 'csv' ? 'csv' : 'xlsx'}`, { blob: true }),
   importPersons: (file, mode, signal) =>
-    request('POST', '/import/persons', { query: { mode }, raw: file, contentType: 'text/csv', signal, silent: true }),
+    request('POST', '/import/persons', {
+      query: { mode },
+      raw: file,
+      contentType: /\.xls[xm]$/i.test(file?.name || '') ? XLSX_TYPE : 'text/csv',
+      signal,
+      silent: true,
+    }),
   exportPersons: (params) => request('GET', '/export/persons.csv', { query: params, blob: true, silent: true }),
 }
 

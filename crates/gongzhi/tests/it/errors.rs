@@ -336,6 +336,7 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/legal-entities",
         "/api/v1/legal-entities/{id}",
         "/api/v1/import/templates/persons.csv",
+        "/api/v1/import/templates/persons.xlsx",
         "/api/v1/import/persons",
         "/api/v1/export/persons.csv",
     ] {
@@ -343,7 +344,7 @@ async fn health_readiness_metrics_and_openapi() {
     }
     assert_eq!(
         paths.len(),
-        48,
+        49,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -330,3 +330,49 @@ async fn a_changed_row_updates_every_field_and_moves_the_person() {
         "{r}"
     );
 }
+
+#[tokio::test]
+async fn excel_workbooks_import_and_broken_ones_are_reported() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let t = w
+        .http
+        .get(format!("{}/api/v1/import/templates/persons.xlsx", w.base))
+        .bearer_auth(w.token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t.status(), StatusCode::OK);
+    let xlsx = t.bytes().await.unwrap().to_vec();
+    assert_eq!(&xlsx[..4], b"PK\x03\x04");
+    let (s, rep) = upload(
+        &w,
+        "dry_run",
+        xlsx.clone(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(rep["encoding"], "xlsx", "{rep}");
+    assert_eq!(rep["rows"], 1, "{rep}");
+    assert_eq!(rep["error_rows"], 0, "{rep}");
+    // Cut in half: a clear report, nothing written, no 5xx.
+    let before = app.count("SELECT COUNT(*) FROM persons").await;
+    let (s, rep) = upload(
+        &w,
+        "commit",
+        xlsx[..xlsx.len() / 2].to_vec(),
+        "application/octet-stream",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(rep["status"], "rejected", "{rep}");
+    assert!(
+        rep["problems"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("Excel"),
+        "{rep}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM persons").await, before);
+}

@@ -525,6 +525,28 @@ pub async fn import_persons(
         status: "dry_run".into(),
         ..Default::default()
     };
+    if is_xlsx(file) {
+        return match xlsx_to_csv(file) {
+            Ok(csv_file) => {
+                let r = Box::pin(import_persons(db, keys, ctx, &csv_file, false, commit)).await;
+                let _ = std::fs::remove_file(&csv_file);
+                r.map(|r| ImportReport {
+                    encoding: "xlsx".into(),
+                    ..r
+                })
+            }
+            Err(problem) => {
+                report.status = "rejected".into();
+                report.encoding = "xlsx".into();
+                report.problems.push(RowProblem {
+                    row: 0,
+                    column: String::new(),
+                    problem,
+                });
+                Ok(report)
+            }
+        };
+    }
     let utf8 = detect_utf8(file).map_err(AppError::internal)?;
     let csv_path = if utf8 {
         report.encoding = "utf-8".into();
@@ -1280,4 +1302,163 @@ mod tests {
         std::fs::write(&u, "姓名\n王芳\n").unwrap();
         assert!(detect_utf8(&u).unwrap());
     }
+}
+
+/// The template as an Excel workbook: every column formatted as text (so Excel keeps 18-digit
+/// numbers and codes intact), an example row, and a sheet explaining each column.
+pub fn person_template_xlsx() -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let text = Format::new().set_num_format("@");
+    let head = Format::new()
+        .set_bold()
+        .set_num_format("@")
+        .set_background_color("#F2F2F2");
+    let sheet = wb
+        .add_worksheet()
+        .set_name("居民")
+        .map_err(|e| e.to_string())?;
+    for (i, (zh, _, required)) in PERSON_COLUMNS.iter().enumerate() {
+        let col = i as u16;
+        sheet
+            .set_column_format(col, &text)
+            .map_err(|e| e.to_string())?;
+        sheet
+            .set_column_width(
+                col,
+                if *zh == "证件号码" || *zh == "楼栋编码" {
+                    22
+                } else {
+                    12
+                },
+            )
+            .map_err(|e| e.to_string())?;
+        let title = if *required {
+            format!("{zh}*")
+        } else {
+            zh.to_string()
+        };
+        sheet
+            .write_string_with_format(0, col, &title, &head)
+            .map_err(|e| e.to_string())?;
+    }
+    let example = [
+        "王芳",
+        "居民身份证",
+        "130602198805120028",
+        "女",
+        "1988-05-12",
+        "汉族",
+        "13812345678",
+        "群众",
+        "本科",
+        "教师",
+        "保定市第一中学",
+        "保定市",
+        "户籍",
+        "独居老人",
+        "130602001001001001",
+        "1",
+        "301",
+        "户主",
+        "户籍户",
+        "自住",
+    ];
+    for (i, v) in example.iter().enumerate() {
+        sheet
+            .write_string_with_format(1, i as u16, *v, &text)
+            .map_err(|e| e.to_string())?;
+    }
+    sheet.set_freeze_panes(1, 0).map_err(|e| e.to_string())?;
+    let help = wb
+        .add_worksheet()
+        .set_name("填写说明")
+        .map_err(|e| e.to_string())?;
+    help.set_column_width(0, 14).map_err(|e| e.to_string())?;
+    help.set_column_width(1, 90).map_err(|e| e.to_string())?;
+    let rows: Vec<(&str, String)> = vec![
+        ("带 * 的列", "必填：姓名、证件号码、居住类型、楼栋编码".into()),
+        ("证件号码", "18 位居民身份证号（最后一位可为 X），或护照/通行证号；本模板已把各列设为文本，请勿改为数字格式".into()),
+        ("楼栋编码", "区域树中楼栋的 18 位编码".into()),
+        ("出生日期", "1988-05-12、1988/5/12 或 1988年5月12日；身份证号已含出生日期，可不填".into()),
+        ("证件类型", vocab::ID_TYPE.items.iter().map(|i| i.1).collect::<Vec<_>>().join("、")),
+        ("居住类型", vocab::RESIDENCE_TYPE.items.iter().map(|i| i.1).collect::<Vec<_>>().join("、")),
+        ("政治面貌", vocab::POLITICAL_STATUS.items.iter().map(|i| i.1).collect::<Vec<_>>().join("、")),
+        ("学历", vocab::EDUCATION.items.iter().map(|i| i.1).collect::<Vec<_>>().join("、")),
+        ("特殊人群", format!("{}（多个用顿号分隔）", vocab::TAGS.items.iter().map(|i| i.1).collect::<Vec<_>>().join("、"))),
+        ("与户主关系", vocab::RELATION.items.iter().map(|i| i.1).collect::<Vec<_>>().join("、")),
+        ("户类型", vocab::HOUSEHOLD_KIND.items.iter().map(|i| i.1).collect::<Vec<_>>().join("、")),
+        ("房屋用途", vocab::DWELLING_USAGE.items.iter().map(|i| i.1).collect::<Vec<_>>().join("、")),
+        ("单元、室号", "填写后，该居民归入这套房屋的户；同一房屋的多行归入同一户".into()),
+    ];
+    for (i, (k, v)) in rows.iter().enumerate() {
+        help.write_string(i as u32, 0, *k)
+            .map_err(|e| e.to_string())?;
+        help.write_string(i as u32, 1, v)
+            .map_err(|e| e.to_string())?;
+    }
+    wb.save_to_buffer().map_err(|e| e.to_string())
+}
+
+/// Whether a spooled upload is an Excel workbook (a zip file).
+pub fn is_xlsx(path: &Path) -> bool {
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map(|_| head == *b"PK\x03\x04")
+        .unwrap_or(false)
+}
+
+/// A date cell (Excel serial days since 1899-12-30) as `YYYY-MM-DD`.
+fn excel_date(serial: f64) -> String {
+    let days = serial.floor() as i64;
+    let base = time::Date::from_calendar_date(1899, time::Month::December, 30).expect("valid date");
+    match base.checked_add(time::Duration::days(days)) {
+        Some(d) => format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day()),
+        None => serial.to_string(),
+    }
+}
+
+/// Converts the first worksheet of a workbook into a UTF-8 CSV beside it, cell by cell. A broken
+/// or truncated workbook gives an error text for the report.
+pub fn xlsx_to_csv(path: &Path) -> Result<PathBuf, String> {
+    use calamine::{open_workbook_auto, Data, Reader};
+    let mut wb = open_workbook_auto(path).map_err(|e| format!("无法读取 Excel 文件（可能已损坏或不完整）：{e} / the workbook is damaged or incomplete"))?;
+    let range = match wb.worksheet_range_at(0) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            return Err(format!(
+                "无法读取第一个工作表：{e} / cannot read the first worksheet"
+            ))
+        }
+        None => return Err("文件中没有工作表 / the workbook has no worksheet".into()),
+    };
+    let out_path = path.with_extension("xlsx.csv");
+    let mut w = csv::Writer::from_path(&out_path).map_err(|e| e.to_string())?;
+    for (i, row) in range.rows().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Data::Empty => String::new(),
+                Data::String(s) => {
+                    // The header may carry the template's "required" star.
+                    if i == 0 {
+                        s.trim().trim_end_matches('*').to_string()
+                    } else {
+                        s.clone()
+                    }
+                }
+                Data::Int(n) => n.to_string(),
+                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+                Data::Float(f) => format!("{f:E}").replace("E", "E+").replace("E+-", "E-"),
+                Data::Bool(b) => b.to_string(),
+                Data::DateTime(d) => excel_date(d.as_f64()),
+                Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+                Data::Error(e) => format!("#{e:?}"),
+            })
+            .collect();
+        w.write_record(&cells).map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())?;
+    Ok(out_path)
 }

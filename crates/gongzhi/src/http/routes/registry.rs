@@ -49,6 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_entities, create_entity))
         .routes(routes!(get_entity))
         .routes(routes!(person_template))
+        .routes(routes!(person_template_xlsx))
         .routes(routes!(import_persons))
         .routes(routes!(export_persons))
 }
@@ -71,6 +72,22 @@ async fn person_template(Auth(_): Auth) -> axum::response::Response {
         .into_response()
 }
 
+/// The resident import template as an Excel workbook (columns formatted as text, with a help sheet).
+#[utoipa::path(get, path = "/api/v1/import/templates/persons.xlsx", tag = "registry",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String)))]
+async fn person_template_xlsx(Auth(_): Auth) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let bytes = transfer::person_template_xlsx().map_err(AppError::internal)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"persons-template.xlsx\"; filename*=UTF-8''%E5%B1%85%E6%B0%91%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
@@ -78,7 +95,8 @@ pub struct ImportQuery {
     pub mode: Option<String>,
 }
 
-/// Import residents from a CSV (UTF-8 or GBK), sent as the request body (up to 512 MiB).
+/// Import residents from a CSV (UTF-8 or GBK) or an Excel workbook (.xlsx, first sheet), sent as
+/// the request body (up to 512 MiB).
 #[utoipa::path(post, path = "/api/v1/import/persons", tag = "registry", params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 413, description = "file too large")))]
@@ -142,7 +160,7 @@ async fn import_persons(
     }
     let report =
         transfer::import_persons(&s.db, &s.keys, &ctx, &path, claimed_utf8, commit).await?;
-    for extra in ["utf8.csv"] {
+    for extra in ["utf8.csv", "xlsx.csv"] {
         let _ = std::fs::remove_file(path.with_extension(extra));
     }
     Ok(axum::Json(report))
