@@ -354,6 +354,8 @@ export function registryApi({ req, res, url, p, m, body, me, send, err, log }) {
     if (!['dry_run', 'commit'].includes(mode)) return bad({ mode: L('mode 应为 dry_run 或 commit', 'mode must be dry_run or commit') })
     const raw = body.__raw || Buffer.alloc(0)
     if (!raw.length) return bad({ file: L('文件为空', 'The file is empty') })
+    // the mock does not read workbooks (the real server does): answer like a damaged one
+    if (raw[0] === 0x50 && raw[1] === 0x4b) return ok(200, { status: 'rejected', encoding: 'xlsx', rows: 0, ok_rows: 0, error_rows: 0, created: 0, updated: 0, unchanged: 0, notes: [], problems: [{ row: 0, column: '', problem: '无法读取 Excel 文件（mock 不解析 Excel，请用 CSV） / the mock cannot read Excel workbooks; use CSV' }] })
     let text, encoding = 'utf-8'
     try { text = new TextDecoder('utf-8', { fatal: true }).decode(raw) } catch { text = new TextDecoder('gb18030').decode(raw); encoding = 'gb18030' }
     const lines = text.replace(/^\ufeff/, '').split(/\r?\n/)
