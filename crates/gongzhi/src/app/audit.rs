@@ -454,25 +454,17 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &Filter) -> AppResult<(Vec<AuditRow>, i
     } else {
         format!("WHERE {}", conds.join(" AND "))
     };
-    let total = store::fetch_i64(
+    let (rows, total): (Vec<Row>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) FROM audit_log {where_sql}"),
-        values.clone(),
-    )
-    .await?;
-    let n = values.len();
-    values.push((f.page_size as i64).into());
-    values.push((((f.page.max(1) - 1) * f.page_size) as i64).into());
-    let rows: Vec<Row> = store::fetch_all(
-        db,
         &format!(
             "SELECT seq, at, actor_id, actor_name, role, action, object_type, object_id, fields, \
              client_addr, result, request_id, area_id, detail, prev_hash, hash \
-             FROM audit_log {where_sql} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
+             FROM audit_log {where_sql} ORDER BY seq DESC"
         ),
         values,
+        f.page,
+        f.page_size,
     )
     .await?;
     let items = rows

@@ -86,23 +86,13 @@ pub async fn list(
         values.push(format!("%{}%", store::like_escape(q)).into());
         cond = "(username LIKE $1 ESCAPE '\\' OR display_name LIKE $1 ESCAPE '\\')".into();
     }
-    let total = store::fetch_i64(
+    let (rows, total): (Vec<UserRow>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) FROM users WHERE {cond}"),
-        values.clone(),
-    )
-    .await?;
-    let n = values.len();
-    values.push((page_size as i64).into());
-    values.push((((page.max(1) - 1) * page_size) as i64).into());
-    let rows: Vec<UserRow> = store::fetch_all(
-        db,
-        &format!(
-            "SELECT {COLS} FROM users WHERE {cond} ORDER BY username LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        ),
+        &format!("SELECT {COLS} FROM users WHERE {cond} ORDER BY username"),
         values,
+        page,
+        page_size,
     )
     .await?;
     let mut out = Vec::with_capacity(rows.len());

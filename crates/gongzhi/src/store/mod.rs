@@ -122,6 +122,29 @@ pub async fn fetch_opt<T: FromQueryResult, C: ConnectionTrait>(
     T::find_by_statement(stmt(c, sql, values)).one(c).await
 }
 
+/// One page of a list: `count_sql` counts all matching rows, `rows_sql` (ordered, without LIMIT)
+/// selects them; both take `values`. Returns the rows and the total.
+pub async fn page<T: FromQueryResult, C: ConnectionTrait>(
+    c: &C,
+    count_sql: &str,
+    rows_sql: &str,
+    mut values: Vec<Value>,
+    page: u64,
+    size: u64,
+) -> Result<(Vec<T>, i64), DbErr> {
+    let total = fetch_i64(c, count_sql, values.clone()).await?;
+    let n = values.len();
+    values.push((size as i64).into());
+    values.push((((page.max(1) - 1) * size) as i64).into());
+    let rows = fetch_all(
+        c,
+        &format!("{rows_sql} LIMIT ${} OFFSET ${}", n + 1, n + 2),
+        values,
+    )
+    .await?;
+    Ok((rows, total))
+}
+
 /// A single number from `SELECT COUNT(*) AS n …` or similar.
 pub async fn fetch_i64<C: ConnectionTrait>(
     c: &C,

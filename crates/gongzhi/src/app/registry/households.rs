@@ -429,24 +429,14 @@ pub async fn list_dwellings(db: &Db, ctx: &Ctx, q: &ListQuery) -> AppResult<(Vec
         conds.push(format!("d.address LIKE ${} ESCAPE '\\'", values.len()));
     }
     let w = conds.join(" AND ");
-    let total = store::fetch_i64(
+    let (page, size) = paging(q);
+    let (rows, total): (Vec<DwellingRow>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) FROM dwellings d WHERE {w}"),
-        values.clone(),
-    )
-    .await?;
-    let (page, size) = paging(q);
-    let n = values.len();
-    values.push((size as i64).into());
-    values.push((((page - 1) * size) as i64).into());
-    let rows: Vec<DwellingRow> = store::fetch_all(
-        db,
-        &format!(
-            "{DWELLING_SELECT} WHERE {w} ORDER BY d.address, d.id LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        ),
+        &format!("{DWELLING_SELECT} WHERE {w} ORDER BY d.address, d.id"),
         values,
+        page,
+        size,
     )
     .await?;
     Ok((
@@ -831,31 +821,21 @@ pub async fn list_households(
         conds.push(sql);
     }
     let w = conds.join(" AND ");
-    let total = store::fetch_i64(
-        db,
-        &format!(
-            "SELECT COUNT(*) FROM households h JOIN dwellings d ON d.id = h.dwelling_id WHERE {w}"
-        ),
-        values.clone(),
-    )
-    .await?;
     let (page, size) = paging(q);
-    let n = values.len();
-    values.push((size as i64).into());
-    values.push((((page - 1) * size) as i64).into());
     let order = if q.stale == Some(true) {
         "h.last_verified_at IS NOT NULL, h.last_verified_at, d.address"
     } else {
         "d.address, h.id"
     };
-    let rows: Vec<HouseholdRow> = store::fetch_all(
+    let (rows, total): (Vec<HouseholdRow>, i64) = store::page(
         db,
         &format!(
-            "{HOUSEHOLD_SELECT} WHERE {w} ORDER BY {order} LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
+            "SELECT COUNT(*) FROM households h JOIN dwellings d ON d.id = h.dwelling_id WHERE {w}"
         ),
+        &format!("{HOUSEHOLD_SELECT} WHERE {w} ORDER BY {order}"),
         values,
+        page,
+        size,
     )
     .await?;
     audit::record_alone(

@@ -723,25 +723,15 @@ pub async fn search(
         }
     }
     let where_sql = conds.join(" AND ");
-    let total = store::fetch_i64(
-        db,
-        &format!("SELECT COUNT(*) FROM persons p WHERE {where_sql}"),
-        values.clone(),
-    )
-    .await?;
     let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let size = q.page_size.unwrap_or(20).clamp(1, 200);
-    let n = values.len();
-    values.push((size as i64).into());
-    values.push((((page - 1) * size) as i64).into());
-    let rows: Vec<PersonRow> = store::fetch_all(
+    let (rows, total): (Vec<PersonRow>, i64) = store::page(
         db,
-        &format!(
-            "{SELECT} WHERE {where_sql} ORDER BY p.name, p.id LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        ),
+        &format!("SELECT COUNT(*) FROM persons p WHERE {where_sql}"),
+        &format!("{SELECT} WHERE {where_sql} ORDER BY p.name, p.id"),
         values,
+        page,
+        size,
     )
     .await?;
     let mut out = Vec::with_capacity(rows.len());

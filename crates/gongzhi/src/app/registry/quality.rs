@@ -441,25 +441,15 @@ pub async fn list_entities(
         ));
     }
     let w = conds.join(" AND ");
-    let total = store::fetch_i64(
-        db,
-        &format!("SELECT COUNT(*) FROM legal_entities WHERE {w}"),
-        values.clone(),
-    )
-    .await?;
     let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let size = q.page_size.unwrap_or(20).clamp(1, 200);
-    let n = values.len();
-    values.push((size as i64).into());
-    values.push((((page - 1) * size) as i64).into());
-    let rows: Vec<LegalEntity> = store::fetch_all(
+    let (rows, total): (Vec<LegalEntity>, i64) = store::page(
         db,
-        &format!(
-            "{ENTITY_SELECT} WHERE {w} ORDER BY name, id LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        ),
+        &format!("SELECT COUNT(*) FROM legal_entities WHERE {w}"),
+        &format!("{ENTITY_SELECT} WHERE {w} ORDER BY name, id"),
         values,
+        page,
+        size,
     )
     .await?;
     Ok((rows, total))

@@ -404,21 +404,15 @@ pub async fn list_visits(db: &Db, ctx: &Ctx, q: &VisitQuery) -> AppResult<(Vec<V
         ));
     }
     let w = conds.join(" AND ");
-    let total = store::fetch_i64(
-        db,
-        &format!("SELECT COUNT(*) FROM visits v WHERE {w}"),
-        values.clone(),
-    )
-    .await?;
     let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let size = q.page_size.unwrap_or(20).clamp(1, 200);
-    let n = values.len();
-    values.push((size as i64).into());
-    values.push((((page - 1) * size) as i64).into());
-    let rows: Vec<VisitRow> = store::fetch_all(
+    let (rows, total): (Vec<VisitRow>, i64) = store::page(
         db,
-        &format!("{VISIT_SELECT} WHERE {w} ORDER BY v.visited_on DESC, v.created_at DESC LIMIT ${} OFFSET ${}", n + 1, n + 2),
+        &format!("SELECT COUNT(*) FROM visits v WHERE {w}"),
+        &format!("{VISIT_SELECT} WHERE {w} ORDER BY v.visited_on DESC, v.created_at DESC"),
         values,
+        page,
+        size,
     )
     .await?;
     Ok((attach_needs(db, rows).await?, total))
@@ -490,21 +484,15 @@ pub async fn list_needs(db: &Db, ctx: &Ctx, q: &NeedQuery) -> AppResult<(Vec<Nee
         );
     }
     let w = conds.join(" AND ");
-    let total = store::fetch_i64(
-        db,
-        &format!("SELECT COUNT(*) FROM needs n WHERE {w}"),
-        values.clone(),
-    )
-    .await?;
     let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let size = q.page_size.unwrap_or(20).clamp(1, 200);
-    let n = values.len();
-    values.push((size as i64).into());
-    values.push((((page - 1) * size) as i64).into());
-    let rows: Vec<NeedRow> = store::fetch_all(
+    let (rows, total): (Vec<NeedRow>, i64) = store::page(
         db,
-        &format!("{NEED_SELECT} WHERE {w} ORDER BY n.status = 'closed', n.due_on, n.id LIMIT ${} OFFSET ${}", n + 1, n + 2),
+        &format!("SELECT COUNT(*) FROM needs n WHERE {w}"),
+        &format!("{NEED_SELECT} WHERE {w} ORDER BY n.status = 'closed', n.due_on, n.id"),
         values,
+        page,
+        size,
     )
     .await?;
     Ok((
