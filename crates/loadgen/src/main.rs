@@ -491,3 +491,24 @@ async fn run(args: Args) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_residents_have_valid_distinct_id_numbers() {
+        let csv =
+            String::from_utf8(resident_csv(50_000, "130602001001001001", true, "110101")).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for line in csv.lines().skip(1) {
+            let id = line.split(',').nth(1).unwrap();
+            assert_eq!(id.len(), 18);
+            assert_eq!(id_check(&id[..17]), id.chars().last().unwrap(), "{id}");
+            assert!(seen.insert(id.to_string()), "duplicate {id}");
+        }
+        assert_eq!(seen.len(), 50_000);
+        // The standard's own example.
+        assert_eq!(id_check("11010519491231002"), 'X');
+    }
+}
