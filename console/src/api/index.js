@@ -52,6 +52,18 @@ export const tokenApi = {
   revoke: (id) => http.post(`/tokens/${enc(id)}/revoke`),
 }
 
+// Data sharing (数据共享): rules are admin-managed; the receiving roles read through them (every read is audited).
+export const sharingApi = {
+  list: () => http.get('/sharing-rules'),
+  create: (body) => http.post('/sharing-rules', body, { silent: true }),
+  revoke: (id) => http.post(`/sharing-rules/${enc(id)}/revoke`),
+}
+
+export const sharedApi = {
+  rules: (opts) => http.get('/shared/rules', undefined, opts),
+  persons: (id, params) => http.get(`/shared/rules/${enc(id)}/persons`, params),
+}
+
 export const auditApi = {
   list: (params) => http.get('/audit', params),
 }

@@ -42,6 +42,7 @@ export default {
     registryGroup: 'Registry', registry: 'Data quality', persons: 'Residents', households: 'Households', dwellings: 'Dwellings', visit: 'Visit', visits: 'Visits', needs: 'Needs', entities: 'Legal entities',
     home: 'Home', areas: 'Areas', partyOrgs: 'Party organisations', users: 'Users & grants', tokens: 'API tokens',
     audit: 'Audit log', apiDocs: 'API docs', org: 'Organisation', system: 'System',
+    sharing: 'Sharing catalogue', shared: 'Shared data',
   },
   home: {
     welcome: 'Hello, {name}', intro: 'Welcome to gongzhi. Below are your roles and the areas they cover.',
@@ -50,6 +51,7 @@ export default {
     areasDesc: 'City, district, street, community, grid, building', partyOrgsDesc: 'Four-level party chain and regional orgs',
     usersDesc: 'Accounts, roles and scopes', tokensDesc: 'Access tokens for other systems',
     auditDesc: 'Who did what, when', apiDocsDesc: 'API reference (works offline)',
+    sharingDesc: 'Share resident data with departments, as needed', sharedDesc: 'Resident data shared with you',
   },
   role: {
     system_admin: 'System admin', street_admin: 'Street admin', community_worker: 'Community worker',
@@ -116,6 +118,31 @@ export default {
     grantsRequired: 'At least one grant is needed', createdTitle: 'Token created',
     onceWarning: 'This is the only time the full token is shown. Copy it now and keep it safe; it cannot be shown again.',
     copyAndClose: 'I have saved it, close', expiryOptional: 'Leave empty for no expiry', empty: 'No API tokens yet. Create one here when another system (a 12345 hotline, a department system) needs access.',
+  },
+  sharing: {
+    title: 'Sharing catalogue', intro: 'Departments, work units, party secretaries and volunteers see no resident data except through the rules below — only the area and fields a rule names — and every read is logged in the audit log.',
+    create: 'New sharing rule', name: 'Rule name', role: 'Shared with (role)', user: 'Specific user', anyUser: 'Everyone with this role in the area',
+    userHint: 'Leave empty to share with every user holding this role in the area', userSearch: 'Search by username or name',
+    area: 'Data scope (area)', areaHint: 'Only residents in this area and the areas below it', tag: 'Group', anyTag: 'All residents', tagHint: 'Optional: only residents with this tag',
+    fields: 'Shared fields', purpose: 'Purpose and legal basis', purposeHint: 'Following the minimum-necessary principle, state the purpose or the regulation it rests on',
+    purposePlaceholder: 'e.g. Under the Interim Measures on Social Assistance, the district civil affairs bureau checks addresses of subsistence recipients for home visits',
+    createdAt: 'Created', active: 'Active', revoked: 'Revoked', revoke: 'Revoke', revokedAt: 'Revoked {time}',
+    revokeConfirm: 'Revoke sharing rule “{name}”? The recipients lose access to this data at once.', revokedOk: 'Sharing rule revoked',
+    empty: 'No sharing rules yet. When a department or work unit needs resident data, create a rule here following the minimum-necessary principle.',
+    nameRequired: 'Enter a rule name', roleRequired: 'Choose a role', areaRequired: 'Choose an area', fieldsRequired: 'Choose at least one field',
+    purposeRequired: 'State the purpose or legal basis', createdOk: 'Sharing rule created', sensitiveWarn: 'Sensitive — make sure it is really needed',
+    fieldCount: '{n} fields',
+  },
+  shareField: {
+    name: 'Name', gender: 'Gender', age: 'Age', birth_date: 'Date of birth', address: 'Address', residence_type: 'Residence type',
+    tags: 'Special groups', sensitive_tags: 'Sensitive tags', id_no_masked: 'ID number (masked)', mobile_masked: 'Mobile (masked)',
+  },
+  shared: {
+    title: 'Shared data', intro: 'Resident data an administrator has shared with you under these rules, for the stated purpose only.', empty: 'No data has been shared with you',
+    emptyHint: 'If your work needs it, ask a system administrator to set up data sharing.', choose: 'Choose a sharing rule to see its data',
+    logged: 'Every view is recorded in the audit log (who, when, which rule and page). Do not screenshot, pass on, or use it beyond the stated purpose.',
+    area: 'Scope', purpose: 'Purpose', fields: 'Fields', tag: 'Group', persons: 'Residents', view: 'View', count: '{n} residents',
+    noPersons: 'No matching residents in this scope', back: 'Back to rules', gone: 'This rule was revoked or no longer applies to you',
   },
   audit: {
     title: 'Audit log', actor: 'Actor', role: 'Role', action: 'Action', objectType: 'Object type',

@@ -42,6 +42,7 @@ export default {
     registryGroup: '一户一档', registry: '数据质量', persons: '居民', households: '户', dwellings: '房屋', visit: '走访登记', visits: '走访记录', needs: '需求', entities: '法人/单位',
     home: '首页', areas: '区域', partyOrgs: '党组织', users: '用户与授权', tokens: 'API 令牌',
     audit: '审计日志', apiDocs: 'API 文档', org: '组织架构', system: '系统管理',
+    sharing: '数据共享目录', shared: '共享数据',
   },
   home: {
     welcome: '{name}，您好', intro: '欢迎使用共治社区治理平台。以下是您的角色与管辖范围。',
@@ -50,6 +51,7 @@ export default {
     areasDesc: '城市、区、街道、社区、网格、楼栋', partyOrgsDesc: '四级党组织与区域化党建',
     usersDesc: '账号、角色与管辖范围', tokensDesc: '对接其他系统的访问令牌',
     auditDesc: '谁在何时做了什么', apiDocsDesc: '接口说明（离线可用）',
+    sharingDesc: '向部门、单位按需共享居民数据', sharedDesc: '共享给您的居民数据',
   },
   role: {
     system_admin: '系统管理员', street_admin: '街道管理员', community_worker: '社区工作者',
@@ -116,6 +118,31 @@ export default {
     grantsRequired: '至少需要一项授权', createdTitle: '令牌已创建',
     onceWarning: '这是唯一一次显示完整令牌。请立即复制并妥善保存，关闭后将无法再次查看。',
     copyAndClose: '我已保存，关闭', expiryOptional: '留空表示永不过期', empty: '还没有 API 令牌。其他系统（如 12345 热线、部门系统）对接时，在这里为它创建令牌。',
+  },
+  sharing: {
+    title: '数据共享目录', intro: '部门、单位、党组织书记和志愿者看不到任何居民数据，只能通过这里的共享规则读取指定范围、指定字段的数据；每一次读取都记入审计日志。',
+    create: '新建共享规则', name: '规则名称', role: '共享给（角色）', user: '指定用户', anyUser: '该角色在范围内的所有用户',
+    userHint: '留空则共享给在该区域拥有此角色的所有用户', userSearch: '输入用户名或姓名搜索',
+    area: '数据范围（区域）', areaHint: '只共享该区域及其下级区域内的居民', tag: '人群', anyTag: '全部居民', tagHint: '可选：只共享带有该标签的居民',
+    fields: '共享字段', purpose: '用途与依据', purposeHint: '依据最小必要原则写明用途或法规依据',
+    purposePlaceholder: '例如：依据《社会救助暂行办法》，由区民政局核对低保对象住址并开展入户走访',
+    createdAt: '创建时间', active: '生效中', revoked: '已撤销', revoke: '撤销', revokedAt: '撤销于 {time}',
+    revokeConfirm: '确定撤销共享规则“{name}”吗？撤销后对方立即无法再读取这些数据。', revokedOk: '已撤销共享规则',
+    empty: '还没有共享规则。部门或单位需要居民数据时，在这里按最小必要原则新建一条规则。',
+    nameRequired: '请输入规则名称', roleRequired: '请选择角色', areaRequired: '请选择区域', fieldsRequired: '至少选择一个字段',
+    purposeRequired: '请写明用途或依据', createdOk: '共享规则已创建', sensitiveWarn: '含敏感信息，请确认确有必要',
+    fieldCount: '{n} 个字段',
+  },
+  shareField: {
+    name: '姓名', gender: '性别', age: '年龄', birth_date: '出生日期', address: '住址', residence_type: '居住类型',
+    tags: '特殊人群', sensitive_tags: '敏感标签', id_no_masked: '证件号码（脱敏）', mobile_masked: '手机号码（脱敏）',
+  },
+  shared: {
+    title: '共享数据', intro: '以下是管理员按规则共享给您的居民数据，仅限所写用途使用。', empty: '暂无共享给您的数据',
+    emptyHint: '如工作需要，请联系系统管理员按规定申请数据共享。', choose: '请选择一条共享规则查看数据',
+    logged: '您的每一次查看都会记入审计日志（谁、何时、看了哪条规则的哪一页）。请勿截屏、外传或用于规定用途以外的事项。',
+    area: '范围', purpose: '用途', fields: '字段', tag: '人群', persons: '居民名单', view: '查看', count: '共 {n} 人',
+    noPersons: '该范围内暂无符合条件的居民', back: '返回规则列表', gone: '该规则已撤销或不再适用于您',
   },
   audit: {
     title: '审计日志', actor: '操作人', role: '角色', action: '动作', objectType: '对象类型',

@@ -5,7 +5,7 @@ import LoginView from '../views/LoginView.vue'
 import { markRaw } from 'vue'
 import {
   HomeFilled, MapLocation, Flag, User, Key, Document, Reading, DataAnalysis, Avatar, House, OfficeBuilding,
-  Guide, Notebook, Bell, Suitcase, Upload,
+  Guide, Notebook, Bell, Suitcase, Upload, Share, FolderOpened,
 } from '@element-plus/icons-vue'
 
 // 一户一档: read and edit for these roles (docs/api.md “Registry”).
@@ -13,6 +13,9 @@ const REG = ['system_admin', 'street_admin', 'community_worker', 'grid_worker', 
 const reg = (path, name, view, title, icon, extra = {}) => ({
   path, name, component: view, meta: { title, icon: icon && markRaw(icon), menu: !!icon, group: 'registry', roles: REG, ...extra },
 })
+
+// 共享数据: the roles that see resident data only through sharing rules (docs/api.md “Sharing”).
+export const SHARED_ROLES = ['department_handler', 'work_unit_contact', 'party_secretary', 'volunteer']
 
 // meta.roles: the menu item and the route are only for these roles.
 // meta.menu: shown in the side menu (order = array order).
@@ -33,6 +36,8 @@ export const appRoutes = [
   { path: 'party-orgs', name: 'party-orgs', component: () => import('../views/PartyOrgsView.vue'), meta: { title: 'menu.partyOrgs', icon: markRaw(Flag), menu: true, testid: 'menu-party-orgs' } },
   { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'menu.users', icon: markRaw(User), menu: true, roles: ['system_admin'], testid: 'menu-users' } },
   { path: 'tokens', name: 'tokens', component: () => import('../views/TokensView.vue'), meta: { title: 'menu.tokens', icon: markRaw(Key), menu: true, roles: ['system_admin'], testid: 'menu-tokens' } },
+  { path: 'sharing', name: 'sharing', component: () => import('../views/SharingView.vue'), meta: { title: 'menu.sharing', icon: markRaw(Share), menu: true, roles: ['system_admin'], testid: 'menu-sharing' } },
+  { path: 'shared', name: 'shared', component: () => import('../views/SharedView.vue'), meta: { title: 'menu.shared', icon: markRaw(FolderOpened), menu: true, roles: SHARED_ROLES, testid: 'menu-shared' } },
   { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'menu.audit', icon: markRaw(Document), menu: true, roles: ['system_admin', 'street_admin'], testid: 'menu-audit' } },
   { path: 'api-docs', name: 'api-docs', component: () => import('../views/ApiDocsView.vue'), meta: { title: 'menu.apiDocs', icon: markRaw(Reading), menu: true, testid: 'menu-api-docs' } },
   { path: 'me/password', name: 'my-password', component: () => import('../views/ChangePasswordView.vue'), meta: { title: 'password.title' } },

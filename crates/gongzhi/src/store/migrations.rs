@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0001_foundation", M0001_FOUNDATION),
     ("m0002_registry", M0002_REGISTRY),
     ("m0003_registry_indexes", M0003_REGISTRY_INDEXES),
+    ("m0004_sharing", M0004_SHARING),
 ];
 
 const M0001_FOUNDATION: &str = r#"
@@ -386,6 +387,24 @@ CREATE INDEX ix_needs_area ON needs(area_id, status);
 /// Lookups by head of household (head changes, moves, deletes).
 const M0003_REGISTRY_INDEXES: &str = r#"
 CREATE INDEX ix_households_head ON households(head_person_id);
+"#;
+
+/// The sharing catalogue: which role (or user) may read which fields of which residents.
+const M0004_SHARING: &str = r#"
+CREATE TABLE sharing_rules (
+    id {uuid} PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    role VARCHAR(32) NOT NULL,
+    user_id {uuid} NULL REFERENCES users(id),
+    area_id {uuid} NOT NULL REFERENCES areas(id),
+    tag VARCHAR(32) NULL,
+    fields TEXT NOT NULL,
+    purpose VARCHAR(200) NOT NULL,
+    created_by {uuid} NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT NULL
+);
+CREATE INDEX ix_sharing_role ON sharing_rules(role);
 "#;
 
 /// Replaces the type placeholders for one database.

@@ -337,6 +337,10 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/legal-entities/{id}",
         "/api/v1/import/templates/persons.csv",
         "/api/v1/import/templates/persons.xlsx",
+        "/api/v1/sharing-rules",
+        "/api/v1/sharing-rules/{id}/revoke",
+        "/api/v1/shared/rules",
+        "/api/v1/shared/rules/{id}/persons",
         "/api/v1/import/persons",
         "/api/v1/export/persons.csv",
     ] {
@@ -344,7 +348,7 @@ async fn health_readiness_metrics_and_openapi() {
     }
     assert_eq!(
         paths.len(),
-        49,
+        53,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -757,3 +757,80 @@ async fn departed_residents_are_purged_explicitly_after_retention() {
         1
     );
 }
+
+#[tokio::test]
+async fn departments_read_only_what_a_sharing_rule_gives_them() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let bumen = app.demo_user("bumen").await; // department handler of 竞秀区
+                                              // Default deny: no rule, no registry data.
+    assert_eq!(
+        bumen.get("/api/v1/persons").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(bumen.get("/api/v1/shared/rules").await.body, json!([]));
+    let district = app.area_id(JINGXIU).await;
+    let bad = admin
+        .post("/api/v1/sharing-rules", json!({"name": "x", "role": "department_handler", "area_id": district, "fields": ["id_no"], "purpose": "x"}))
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "full ID numbers are never shareable: {}",
+        bad.text
+    );
+    let r = admin
+        .post(
+            "/api/v1/sharing-rules",
+            json!({"name": "民政低保核查", "role": "department_handler", "area_id": district, "tag": "低保",
+                   "fields": ["name", "address", "sensitive_tags"], "purpose": "《社会救助暂行办法》低保动态管理"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let rule = r.body["id"].as_str().unwrap().to_string();
+    assert!(bumen.get(&format!("/api/v1/sharing-rules")).await.status == StatusCode::FORBIDDEN);
+    let mine = bumen.get("/api/v1/shared/rules").await;
+    assert_eq!(mine.body[0]["id"], rule.as_str());
+    let page = bumen
+        .get(&format!(
+            "/api/v1/shared/rules/{rule}/persons?page_size=200"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let items = page.body["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    for p in items {
+        let keys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 3, "{p}");
+        assert!(p["sensitive_tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("subsistence")));
+    }
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'person.shared_read'")
+        .await;
+    assert_eq!(audited, 1);
+    // Another role, or after revocation: nothing (404, no hint).
+    let w = app.demo_user("zhiyuan").await;
+    assert_eq!(
+        w.get(&format!("/api/v1/shared/rules/{rule}/persons"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        admin
+            .post(&format!("/api/v1/sharing-rules/{rule}/revoke"), json!({}))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        bumen
+            .get(&format!("/api/v1/shared/rules/{rule}/persons"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}

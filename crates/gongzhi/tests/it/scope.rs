@@ -345,6 +345,25 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
         Some(Permission::ReadRegistry),
         200,
     ),
+    (
+        "GET",
+        "/api/v1/sharing-rules",
+        Some(Permission::ManageUsers),
+        200,
+    ),
+    (
+        "POST",
+        "/api/v1/sharing-rules/00000000-0000-7000-8000-000000000000/revoke",
+        Some(Permission::ManageUsers),
+        404,
+    ),
+    ("GET", "/api/v1/shared/rules", None, 200),
+    (
+        "GET",
+        "/api/v1/shared/rules/00000000-0000-7000-8000-000000000000/persons",
+        None,
+        404,
+    ),
 ];
 
 /// Demo users, one per role, and the area code of their grant.

@@ -7,6 +7,7 @@
 pub mod households;
 pub mod persons;
 pub mod quality;
+pub mod sharing;
 pub mod transfer;
 pub mod visits;
 

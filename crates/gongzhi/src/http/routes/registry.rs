@@ -15,6 +15,7 @@ use crate::app::registry::persons::{
     self, NewPerson, Person, PersonPatch, PersonQuery, RevealRequest, Revealed,
 };
 use crate::app::registry::quality::{self, Duplicate, EntityQuery, LegalEntity, NewEntity, Stats};
+use crate::app::registry::sharing::{self, NewRule, SharedPage, SharedQuery, SharingRule};
 use crate::app::registry::transfer::{self, ImportReport};
 use crate::app::registry::visits::{self, Need, NeedPatch, NeedQuery, NewVisit, Visit, VisitQuery};
 use crate::app::registry::Event;
@@ -48,6 +49,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_need))
         .routes(routes!(list_entities, create_entity))
         .routes(routes!(get_entity))
+        .routes(routes!(list_rules, create_rule))
+        .routes(routes!(revoke_rule))
+        .routes(routes!(my_rules))
+        .routes(routes!(shared_persons))
         .routes(routes!(person_template))
         .routes(routes!(person_template_xlsx))
         .routes(routes!(import_persons))
@@ -695,4 +700,60 @@ async fn get_entity(
     Path(id): Path<Uuid>,
 ) -> AppResult<axum::Json<LegalEntity>> {
     Ok(axum::Json(quality::get_entity(&s.db, &ctx, id).await?))
+}
+
+/// The sharing catalogue (system admins).
+#[utoipa::path(get, path = "/api/v1/sharing-rules", tag = "registry", responses((status = 200, body = Vec<SharingRule>)))]
+async fn list_rules(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+) -> AppResult<axum::Json<Vec<SharingRule>>> {
+    Ok(axum::Json(sharing::list(&s.db, &ctx).await?))
+}
+
+/// Share fields of residents under an area (optionally with a tag) with a role or one user, for a stated purpose.
+#[utoipa::path(post, path = "/api/v1/sharing-rules", tag = "registry", request_body = NewRule, responses((status = 201, body = SharingRule)))]
+async fn create_rule(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Json(r): Json<NewRule>,
+) -> AppResult<(StatusCode, axum::Json<SharingRule>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(sharing::create(&s.db, &ctx, r).await?),
+    ))
+}
+
+/// Stop a sharing rule.
+#[utoipa::path(post, path = "/api/v1/sharing-rules/{id}/revoke", tag = "registry", params(("id" = Uuid, Path)), responses((status = 204)))]
+async fn revoke_rule(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    sharing::revoke(&s.db, &ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The sharing rules that apply to me.
+#[utoipa::path(get, path = "/api/v1/shared/rules", tag = "registry", responses((status = 200, body = Vec<SharingRule>)))]
+async fn my_rules(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+) -> AppResult<axum::Json<Vec<SharingRule>>> {
+    Ok(axum::Json(sharing::mine(&s.db, &ctx).await?))
+}
+
+/// Residents shared with me by a rule: only its fields (audited).
+#[utoipa::path(get, path = "/api/v1/shared/rules/{id}/persons", tag = "registry", params(("id" = Uuid, Path), SharedQuery),
+    responses((status = 200, body = SharedPage)))]
+async fn shared_persons(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Query(q): Query<SharedQuery>,
+) -> AppResult<axum::Json<SharedPage>> {
+    Ok(axum::Json(
+        sharing::read(&s.db, &s.keys, &ctx, id, &q).await?,
+    ))
 }
