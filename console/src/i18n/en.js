@@ -120,7 +120,7 @@ export default {
     copyAndClose: 'I have saved it, close', expiryOptional: 'Leave empty for no expiry', empty: 'No API tokens yet. Create one here when another system (a 12345 hotline, a department system) needs access.',
   },
   sharing: {
-    title: 'Sharing catalogue', intro: 'Departments, work units, party secretaries and volunteers see no resident data except through the rules below — only the area and fields a rule names — and every read is logged in the audit log.',
+    roleCol: 'Shared with', areaCol: 'Scope', title: 'Sharing catalogue', intro: 'Departments, work units, party secretaries and volunteers see no resident data except through the rules below — only the area and fields a rule names — and every read is logged in the audit log.',
     create: 'New sharing rule', name: 'Rule name', role: 'Shared with (role)', user: 'Specific user', anyUser: 'Everyone with this role in the area',
     userHint: 'Leave empty to share with every user holding this role in the area', userSearch: 'Search by username or name',
     area: 'Data scope (area)', areaHint: 'Only residents in this area and the areas below it', tag: 'Group', anyTag: 'All residents', tagHint: 'Optional: only residents with this tag',
