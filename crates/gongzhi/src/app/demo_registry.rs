@@ -8,7 +8,7 @@ use sea_orm::{DatabaseTransaction, Value};
 use uuid::Uuid;
 
 use super::demo::{DemoCity, IdGen};
-use super::registry::persons::{seal, CleanPerson};
+use super::registry::persons::{self, seal, CleanPerson};
 use super::registry::{date_after_days, Placement};
 use crate::crypto::Keys;
 use crate::domain::area::AreaKind;
@@ -113,7 +113,6 @@ struct Rows {
     needs: Vec<Vec<Value>>,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn person_row(
     keys: &Keys,
     id: Uuid,
@@ -128,34 +127,8 @@ fn person_row(
         rows.tags
             .push(vec![at.street_id.into(), id.into(), k.clone().into()]);
     }
-    rows.persons.push(vec![
-        at.street_id.into(),
-        id.into(),
-        at.community_id.into(),
-        at.grid_id.into(),
-        at.area_id.into(),
-        p.name.clone().into(),
-        p.id_type.into(),
-        s.id_no_enc.into(),
-        s.id_no_bidx.into(),
-        s.id_no_masked.into(),
-        p.gender.map(str::to_string).into(),
-        p.birth_date.clone().into(),
-        p.ethnicity.clone().into(),
-        s.mobile_enc.into(),
-        s.mobile_bidx.into(),
-        s.mobile_masked.into(),
-        p.political_status.map(str::to_string).into(),
-        p.education.map(str::to_string).into(),
-        p.occupation.clone().into(),
-        p.work_unit.clone().into(),
-        p.hukou_place.clone().into(),
-        p.residence_type.into(),
-        s.tags.into(),
-        s.sensitive_tags_enc.into(),
-        verified.into(),
-        now.into(),
-    ]);
+    rows.persons
+        .push(persons::new_row(id, at, p, &s, verified, now));
 }
 
 /// Adds the registry to the demo city, inside the demo's transaction.
@@ -581,41 +554,7 @@ pub async fn run(
         rows.members,
     )
     .await?;
-    store::insert_many(
-        tx,
-        "persons",
-        &[
-            "street_id",
-            "id",
-            "community_id",
-            "grid_id",
-            "area_id",
-            "name",
-            "id_type",
-            "id_no_enc",
-            "id_no_bidx",
-            "id_no_masked",
-            "gender",
-            "birth_date",
-            "ethnicity",
-            "mobile_enc",
-            "mobile_bidx",
-            "mobile_masked",
-            "political_status",
-            "education",
-            "occupation",
-            "work_unit",
-            "hukou_place",
-            "residence_type",
-            "tags",
-            "sensitive_tags_enc",
-            "last_verified_at",
-            "created_at",
-            "updated_at",
-        ],
-        add_updated(rows.persons),
-    )
-    .await?;
+    store::insert_many(tx, "persons", &persons::new_row_columns(), rows.persons).await?;
     store::insert_many(
         tx,
         "person_tags",

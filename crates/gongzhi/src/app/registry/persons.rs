@@ -394,6 +394,95 @@ pub fn sensitive_tag_key(keys: &Keys, tag: &str) -> String {
     format!("s:{}", keys.blind_index("tag", tag))
 }
 
+/// A person's stored columns (placement, identity, profile, protected values, tags), in the
+/// order of [`data_values`]. Every INSERT and full UPDATE of `persons` uses this one list.
+pub(crate) const DATA_COLUMNS: &[&str] = &[
+    "street_id",
+    "community_id",
+    "grid_id",
+    "area_id",
+    "name",
+    "id_type",
+    "id_no_enc",
+    "id_no_bidx",
+    "id_no_masked",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "mobile_enc",
+    "mobile_bidx",
+    "mobile_masked",
+    "political_status",
+    "education",
+    "occupation",
+    "work_unit",
+    "hukou_place",
+    "residence_type",
+    "tags",
+    "sensitive_tags_enc",
+];
+
+/// The values of [`DATA_COLUMNS`] for a validated, sealed person.
+pub(crate) fn data_values(at: &Placement, p: &CleanPerson, s: &Sealed) -> Vec<Value> {
+    vec![
+        at.street_id.into(),
+        at.community_id.into(),
+        at.grid_id.into(),
+        at.area_id.into(),
+        p.name.clone().into(),
+        p.id_type.into(),
+        s.id_no_enc.clone().into(),
+        s.id_no_bidx.clone().into(),
+        s.id_no_masked.clone().into(),
+        p.gender.map(str::to_string).into(),
+        p.birth_date.clone().into(),
+        p.ethnicity.clone().into(),
+        s.mobile_enc.clone().into(),
+        s.mobile_bidx.clone().into(),
+        s.mobile_masked.clone().into(),
+        p.political_status.map(str::to_string).into(),
+        p.education.map(str::to_string).into(),
+        p.occupation.clone().into(),
+        p.work_unit.clone().into(),
+        p.hukou_place.clone().into(),
+        p.residence_type.into(),
+        s.tags.clone().into(),
+        s.sensitive_tags_enc.clone().into(),
+    ]
+}
+
+/// `street_id = $n, community_id = $n+1, …` for an UPDATE of [`DATA_COLUMNS`].
+pub(crate) fn data_set_sql(first: usize) -> String {
+    DATA_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", first + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Columns of a new person row: [`DATA_COLUMNS`] and then these, matching [`new_row`].
+pub(crate) const NEW_ROW_EXTRA: &[&str] = &["id", "last_verified_at", "created_at", "updated_at"];
+
+/// A whole new `persons` row for `insert_many` over `DATA_COLUMNS ++ NEW_ROW_EXTRA`.
+pub(crate) fn new_row(
+    id: Uuid,
+    at: &Placement,
+    p: &CleanPerson,
+    s: &Sealed,
+    verified_at: Option<i64>,
+    now: i64,
+) -> Vec<Value> {
+    let mut v = data_values(at, p, s);
+    v.extend([id.into(), verified_at.into(), now.into(), now.into()]);
+    v
+}
+
+/// The column list of [`new_row`].
+pub(crate) fn new_row_columns() -> Vec<&'static str> {
+    DATA_COLUMNS.iter().chain(NEW_ROW_EXTRA).copied().collect()
+}
+
 /// Inserts a validated person (no checks, no audit): the API and the importer call it inside
 /// their transactions.
 pub(crate) async fn insert<C: ConnectionTrait>(
@@ -405,40 +494,11 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     now: i64,
 ) -> AppResult<Sealed> {
     let s = seal(keys, p);
-    store::exec(
+    store::insert_many(
         c,
-        "INSERT INTO persons (street_id, id, community_id, grid_id, area_id, name, id_type, id_no_enc, id_no_bidx, \
-         id_no_masked, gender, birth_date, ethnicity, mobile_enc, mobile_bidx, mobile_masked, political_status, education, \
-         occupation, work_unit, hukou_place, residence_type, tags, sensitive_tags_enc, status, version, last_verified_at, \
-         last_verified_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, $19, $20, $21, $22, $23, $24, 'active', 1, $25, NULL, $25, $25)",
-        vec![
-            at.street_id.into(),
-            id.into(),
-            at.community_id.into(),
-            at.grid_id.into(),
-            at.area_id.into(),
-            p.name.clone().into(),
-            p.id_type.into(),
-            s.id_no_enc.clone().into(),
-            s.id_no_bidx.clone().into(),
-            s.id_no_masked.clone().into(),
-            p.gender.map(str::to_string).into(),
-            p.birth_date.clone().into(),
-            p.ethnicity.clone().into(),
-            s.mobile_enc.clone().into(),
-            s.mobile_bidx.clone().into(),
-            s.mobile_masked.clone().into(),
-            p.political_status.map(str::to_string).into(),
-            p.education.map(str::to_string).into(),
-            p.occupation.clone().into(),
-            p.work_unit.clone().into(),
-            p.hukou_place.clone().into(),
-            p.residence_type.into(),
-            s.tags.clone().into(),
-            s.sensitive_tags_enc.clone().into(),
-            now.into(),
-        ],
+        "persons",
+        &new_row_columns(),
+        vec![new_row(id, at, p, &s, Some(now), now)],
     )
     .await?;
     for k in &s.tag_keys {
@@ -1096,43 +1156,27 @@ pub async fn update(
     } else {
         None
     };
+    let mut values = data_values(&at, &p, &sealed);
+    let next = values.len() + 1;
+    values.extend([
+        status.clone().into(),
+        left_at.into(),
+        now.into(),
+        id.into(),
+        patch.version.into(),
+    ]);
     let n = store::exec(
         &tx,
-        "UPDATE persons SET street_id = $1, community_id = $2, grid_id = $3, area_id = $4, name = $5, id_type = $6, \
-         id_no_enc = $7, id_no_bidx = $8, id_no_masked = $9, gender = $10, birth_date = $11, ethnicity = $12, mobile_enc = $13, \
-         mobile_bidx = $14, mobile_masked = $15, political_status = $16, education = $17, occupation = $18, work_unit = $19, \
-         hukou_place = $20, residence_type = $21, tags = $22, sensitive_tags_enc = $23, status = $24, \
-         left_at = COALESCE($25, left_at), version = version + 1, updated_at = $26 WHERE id = $27 AND version = $28",
-        vec![
-            at.street_id.into(),
-            at.community_id.into(),
-            at.grid_id.into(),
-            at.area_id.into(),
-            p.name.clone().into(),
-            p.id_type.into(),
-            sealed.id_no_enc.clone().into(),
-            sealed.id_no_bidx.clone().into(),
-            sealed.id_no_masked.clone().into(),
-            p.gender.map(str::to_string).into(),
-            p.birth_date.clone().into(),
-            p.ethnicity.clone().into(),
-            sealed.mobile_enc.clone().into(),
-            sealed.mobile_bidx.clone().into(),
-            sealed.mobile_masked.clone().into(),
-            p.political_status.map(str::to_string).into(),
-            p.education.map(str::to_string).into(),
-            p.occupation.clone().into(),
-            p.work_unit.clone().into(),
-            p.hukou_place.clone().into(),
-            p.residence_type.into(),
-            sealed.tags.clone().into(),
-            sealed.sensitive_tags_enc.clone().into(),
-            status.clone().into(),
-            left_at.into(),
-            now.into(),
-            id.into(),
-            patch.version.into(),
-        ],
+        &format!(
+            "UPDATE persons SET {}, status = ${next}, left_at = COALESCE(${}, left_at), version = version + 1, \
+             updated_at = ${} WHERE id = ${} AND version = ${}",
+            data_set_sql(1),
+            next + 1,
+            next + 2,
+            next + 3,
+            next + 4
+        ),
+        values,
     )
     .await?;
     if n == 0 {

@@ -728,71 +728,11 @@ pub async fn import_persons(
                                 .to_string()
                                 .into(),
                         ]);
-                        new_rows.push(vec![
-                            r.at.street_id.into(),
-                            id.into(),
-                            r.at.community_id.into(),
-                            r.at.grid_id.into(),
-                            r.at.area_id.into(),
-                            r.person.name.clone().into(),
-                            r.person.id_type.into(),
-                            s.id_no_enc.into(),
-                            s.id_no_bidx.into(),
-                            s.id_no_masked.into(),
-                            r.person.gender.map(str::to_string).into(),
-                            r.person.birth_date.clone().into(),
-                            r.person.ethnicity.clone().into(),
-                            s.mobile_enc.into(),
-                            s.mobile_bidx.into(),
-                            s.mobile_masked.into(),
-                            r.person.political_status.map(str::to_string).into(),
-                            r.person.education.map(str::to_string).into(),
-                            r.person.occupation.clone().into(),
-                            r.person.work_unit.clone().into(),
-                            r.person.hukou_place.clone().into(),
-                            r.person.residence_type.into(),
-                            s.tags.into(),
-                            s.sensitive_tags_enc.into(),
-                            now.into(),
-                            now.into(),
-                        ]);
+                        new_rows.push(persons::new_row(id, &r.at, &r.person, &s, None, now));
                     }
                 }
             }
-            store::insert_many(
-                &tx,
-                "persons",
-                &[
-                    "street_id",
-                    "id",
-                    "community_id",
-                    "grid_id",
-                    "area_id",
-                    "name",
-                    "id_type",
-                    "id_no_enc",
-                    "id_no_bidx",
-                    "id_no_masked",
-                    "gender",
-                    "birth_date",
-                    "ethnicity",
-                    "mobile_enc",
-                    "mobile_bidx",
-                    "mobile_masked",
-                    "political_status",
-                    "education",
-                    "occupation",
-                    "work_unit",
-                    "hukou_place",
-                    "residence_type",
-                    "tags",
-                    "sensitive_tags_enc",
-                    "created_at",
-                    "updated_at",
-                ],
-                new_rows,
-            )
-            .await?;
+            store::insert_many(&tx, "persons", &persons::new_row_columns(), new_rows).await?;
             store::insert_many(
                 &tx,
                 "person_tags",
@@ -850,36 +790,17 @@ async fn update_existing<C: ConnectionTrait>(
     now: i64,
 ) -> AppResult<()> {
     let s = persons::seal(keys, &r.person);
+    let mut values = persons::data_values(&r.at, &r.person, &s);
+    let next = values.len() + 1;
+    values.extend([now.into(), id.into()]);
     store::exec(
         c,
-        "UPDATE persons SET street_id = $1, community_id = $2, grid_id = $3, area_id = $4, name = $5, gender = $6, birth_date = $7, \
-         ethnicity = $8, mobile_enc = $9, mobile_bidx = $10, mobile_masked = $11, political_status = $12, education = $13, \
-         occupation = $14, work_unit = $15, hukou_place = $16, residence_type = $17, tags = $18, sensitive_tags_enc = $19, \
-         version = version + 1, updated_at = $20, id_type = $22 WHERE id = $21",
-        vec![
-            r.at.street_id.into(),
-            r.at.community_id.into(),
-            r.at.grid_id.into(),
-            r.at.area_id.into(),
-            r.person.name.clone().into(),
-            r.person.gender.map(str::to_string).into(),
-            r.person.birth_date.clone().into(),
-            r.person.ethnicity.clone().into(),
-            s.mobile_enc.clone().into(),
-            s.mobile_bidx.clone().into(),
-            s.mobile_masked.clone().into(),
-            r.person.political_status.map(str::to_string).into(),
-            r.person.education.map(str::to_string).into(),
-            r.person.occupation.clone().into(),
-            r.person.work_unit.clone().into(),
-            r.person.hukou_place.clone().into(),
-            r.person.residence_type.into(),
-            s.tags.clone().into(),
-            s.sensitive_tags_enc.clone().into(),
-            now.into(),
-            id.into(),
-            r.person.id_type.into(),
-        ],
+        &format!(
+            "UPDATE persons SET {}, version = version + 1, updated_at = ${next} WHERE id = ${}",
+            persons::data_set_sql(1),
+            next + 1
+        ),
+        values,
     )
     .await?;
     store::exec(
