@@ -108,6 +108,7 @@ struct Rows {
     members: Vec<Vec<Value>>,
     persons: Vec<Vec<Value>>,
     tags: Vec<Vec<Value>>,
+    grams: Vec<Vec<Value>>,
     events: Vec<Vec<Value>>,
     visits: Vec<Vec<Value>>,
     needs: Vec<Vec<Value>>,
@@ -127,6 +128,8 @@ fn person_row(
         rows.tags
             .push(vec![at.street_id.into(), id.into(), k.clone().into()]);
     }
+    rows.grams
+        .extend(persons::gram_rows(id, at.street_id, &p.name));
     rows.persons
         .push(persons::new_row(id, at, p, &s, verified, now));
 }
@@ -149,6 +152,7 @@ pub async fn run(
         members: vec![],
         persons: vec![],
         tags: vec![],
+        grams: vec![],
         events: vec![],
         visits: vec![],
         needs: vec![],
@@ -555,6 +559,7 @@ pub async fn run(
     )
     .await?;
     store::insert_many(tx, "persons", &persons::new_row_columns(), rows.persons).await?;
+    store::insert_many(tx, "person_name_grams", persons::GRAM_COLUMNS, rows.grams).await?;
     store::insert_many(
         tx,
         "person_tags",

@@ -178,6 +178,12 @@ pub async fn purge_departed(
     .await?;
     store::exec(
         &tx,
+        &format!("DELETE FROM person_name_grams WHERE person_id IN ({sub})"),
+        vec![cutoff.into()],
+    )
+    .await?;
+    store::exec(
+        &tx,
         &format!("DELETE FROM household_members WHERE person_id IN ({sub})"),
         vec![cutoff.into()],
     )

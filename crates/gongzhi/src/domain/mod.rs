@@ -7,6 +7,7 @@ pub mod party;
 pub mod password;
 pub mod registry;
 pub mod role;
+pub mod search;
 
 use uuid::Uuid;
 

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0002_registry", M0002_REGISTRY),
     ("m0003_registry_indexes", M0003_REGISTRY_INDEXES),
     ("m0004_sharing", M0004_SHARING),
+    ("m0005_search_grams", M0005_SEARCH_GRAMS),
 ];
 
 const M0001_FOUNDATION: &str = r#"
@@ -407,6 +408,18 @@ CREATE TABLE sharing_rules (
 CREATE INDEX ix_sharing_role ON sharing_rules(role);
 "#;
 
+// Name search by index (domain/search.rs, decision 0008): one row per person and name piece.
+// Filled for the residents already stored by the migration step `backfill_search_grams`.
+const M0005_SEARCH_GRAMS: &str = r#"
+CREATE TABLE person_name_grams (
+    gram VARCHAR(16) NOT NULL,
+    person_id {uuid} NOT NULL,
+    street_id {uuid} NOT NULL,
+    PRIMARY KEY (gram, person_id)
+);
+CREATE INDEX ix_person_name_grams_person ON person_name_grams(person_id);
+"#;
+
 /// Replaces the type placeholders for one database.
 pub fn render(sql: &str, backend: DbBackend) -> String {
     let uuid = match backend {
@@ -450,7 +463,44 @@ impl MigrationTrait for SqlMigration {
         for stmt in statements(&sql) {
             db.execute_unprepared(&stmt).await?;
         }
+        if self.name == "m0005_search_grams" {
+            backfill_search_grams(db).await?;
+        }
         Ok(())
+    }
+}
+
+/// Fills `person_name_grams` for residents stored before it existed, a thousand at a time.
+pub async fn backfill_search_grams<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct P {
+        id: uuid::Uuid,
+        street_id: uuid::Uuid,
+        name: String,
+    }
+    let mut after = uuid::Uuid::nil();
+    loop {
+        let batch: Vec<P> = super::fetch_all(
+            db,
+            "SELECT id, street_id, name FROM persons WHERE id > $1 ORDER BY id LIMIT 1000",
+            vec![after.into()],
+        )
+        .await?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        let rows = batch
+            .iter()
+            .flat_map(|p| crate::app::registry::persons::gram_rows(p.id, p.street_id, &p.name))
+            .collect();
+        super::insert_many(
+            db,
+            "person_name_grams",
+            crate::app::registry::persons::GRAM_COLUMNS,
+            rows,
+        )
+        .await?;
     }
 }
 

@@ -169,6 +169,99 @@ async fn search_by_two_character_name_exact_id_and_mobile_within_scope() {
     assert_eq!(leaked, 0);
 }
 
+fn enc(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+async fn names_found(c: &Client, q: &str) -> Vec<String> {
+    let r = c
+        .get(&format!("/api/v1/persons?q={}&page_size=200", enc(q)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn names_are_found_by_index_anywhere_in_the_name_and_follow_renames() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = first_building(&app, "130602001001").await;
+    let p = new_person(&w, &b, "欧阳晓芳", &id_no("13060219800101002"), json!({})).await;
+    new_person(&w, &b, "芳草地", &id_no("13060219800101010"), json!({})).await;
+    // Any two or more consecutive characters, the surname alone, and nothing that is not there.
+    for q in ["晓芳", "阳晓", "欧阳晓芳", "阳晓芳", "欧"] {
+        assert!(
+            names_found(&w, q).await.contains(&"欧阳晓芳".to_string()),
+            "{q}"
+        );
+    }
+    for q in ["芳晓", "欧芳", "晓欧阳"] {
+        assert!(
+            !names_found(&w, q).await.contains(&"欧阳晓芳".to_string()),
+            "{q}"
+        );
+    }
+    // One character is a surname search: 芳草地 starts with 芳, 欧阳晓芳 does not.
+    let one = names_found(&w, "芳").await;
+    assert!(one.contains(&"芳草地".to_string()) && !one.contains(&"欧阳晓芳".to_string()));
+    // A rename moves the index with it.
+    let r = w
+        .patch(
+            &format!("/api/v1/persons/{}", p["id"].as_str().unwrap()),
+            json!({"version": p["version"], "name": "司马光明"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(names_found(&w, "晓芳")
+        .await
+        .iter()
+        .all(|n| n != "司马光明"));
+    assert!(names_found(&w, "马光")
+        .await
+        .contains(&"司马光明".to_string()));
+    // Households are found by their head's name the same way (the demo's heads are indexed).
+    let head: String = gongzhi::store::fetch_all::<NameRow, _>(
+        &app.state.db,
+        "SELECT p.name FROM households h JOIN persons p ON p.id = h.head_person_id \
+         WHERE h.community_id = (SELECT id FROM areas WHERE code = '130602001001') LIMIT 1",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .remove(0)
+    .name;
+    let tail: String = head.chars().skip(head.chars().count() - 2).collect();
+    let r = w.get(&format!("/api/v1/households?q={}", enc(&tail))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.body["total"].as_i64().unwrap() >= 1, "{tail}: {}", r.text);
+    // The index is in scope like everything else: the other community's worker finds none of it.
+    let w2 = app.demo_user("shequ2").await;
+    assert!(names_found(&w2, "马光").await.is_empty());
+    // Residents stored before the index existed are indexed by the migration's backfill.
+    let n = app.count("SELECT COUNT(*) FROM person_name_grams").await;
+    gongzhi::store::exec(&app.state.db, "DELETE FROM person_name_grams", vec![])
+        .await
+        .unwrap();
+    assert!(names_found(&w, "马光").await.is_empty());
+    gongzhi::store::migrations::backfill_search_grams(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM person_name_grams").await, n);
+    assert!(names_found(&w, "马光")
+        .await
+        .contains(&"司马光明".to_string()));
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct NameRow {
+    name: String,
+}
+
 #[tokio::test]
 async fn reveal_needs_a_permitted_role_and_a_reason_and_is_audited() {
     let app = spawn_app_with(|s| s.auth_cache_ms = 0).await;

@@ -810,9 +810,13 @@ pub async fn list_households(
     }
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         values.push(format!("%{}%", store::like_escape(t)).into());
+        let address = format!("d.address LIKE ${} ESCAPE '\\'", values.len());
+        // The head's name through the name index.
+        let mut by_name = vec![];
+        super::persons::name_conds(t, "hp", &mut values, &mut by_name);
         conds.push(format!(
-            "(d.address LIKE ${n} ESCAPE '\\' OR h.head_person_id IN (SELECT id FROM persons WHERE name LIKE ${n} ESCAPE '\\'))",
-            n = values.len()
+            "({address} OR h.head_person_id IN (SELECT hp.id FROM persons hp WHERE {}))",
+            by_name.join(" AND ")
         ));
     }
     if q.stale == Some(true) {
@@ -1060,6 +1064,12 @@ pub async fn add_member(
     store::exec(
         &tx,
         "UPDATE person_tags SET street_id = $1 WHERE person_id = $2",
+        vec![h.street_id.into(), m.person_id.into()],
+    )
+    .await?;
+    store::exec(
+        &tx,
+        "UPDATE person_name_grams SET street_id = $1 WHERE person_id = $2",
         vec![h.street_id.into(), m.person_id.into()],
     )
     .await?;

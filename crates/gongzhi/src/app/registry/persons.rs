@@ -501,6 +501,13 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         vec![new_row(id, at, p, &s, Some(now), now)],
     )
     .await?;
+    store::insert_many(
+        c,
+        "person_name_grams",
+        GRAM_COLUMNS,
+        gram_rows(id, at.street_id, &p.name),
+    )
+    .await?;
     for k in &s.tag_keys {
         store::exec(
             c,
@@ -510,6 +517,40 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         .await?;
     }
     Ok(s)
+}
+
+/// The columns of [`gram_rows`].
+pub(crate) const GRAM_COLUMNS: &[&str] = &["gram", "person_id", "street_id"];
+
+/// The name-search rows of one person (domain/search.rs).
+pub(crate) fn gram_rows(id: Uuid, street_id: Uuid, name: &str) -> Vec<Vec<Value>> {
+    crate::domain::search::name_grams(name)
+        .into_iter()
+        .map(|g| vec![g.into(), id.into(), street_id.into()])
+        .collect()
+}
+
+/// Replaces a person's name-search rows after a change of name or street.
+pub(crate) async fn reindex_name<C: ConnectionTrait>(
+    c: &C,
+    id: Uuid,
+    street_id: Uuid,
+    name: &str,
+) -> AppResult<()> {
+    store::exec(
+        c,
+        "DELETE FROM person_name_grams WHERE person_id = $1",
+        vec![id.into()],
+    )
+    .await?;
+    store::insert_many(
+        c,
+        "person_name_grams",
+        GRAM_COLUMNS,
+        gram_rows(id, street_id, name),
+    )
+    .await?;
+    Ok(())
 }
 
 /// The record as stored, for history snapshots (protected values stay encrypted).
@@ -626,6 +667,27 @@ pub struct PersonQuery {
     pub page_size: Option<u64>,
 }
 
+/// Conditions for a name search (by index, domain/search.rs) on the persons alias `p`.
+pub(crate) fn name_conds(text: &str, p: &str, values: &mut Vec<Value>, conds: &mut Vec<String>) {
+    let (grams, confirm) = crate::domain::search::query_grams(text, 3);
+    if grams.is_empty() {
+        // Only separators: nothing can match.
+        conds.push("1 = 0".into());
+        return;
+    }
+    for g in grams {
+        values.push(g.into());
+        conds.push(format!(
+            "{p}.id IN (SELECT person_id FROM person_name_grams WHERE gram = ${})",
+            values.len()
+        ));
+    }
+    if confirm {
+        values.push(format!("%{}%", store::like_escape(text)).into());
+        conds.push(format!("{p}.name LIKE ${} ESCAPE '\\'", values.len()));
+    }
+}
+
 pub async fn search(
     db: &Db,
     keys: &Keys,
@@ -680,12 +742,7 @@ pub async fn search(
             );
         } else {
             used.push("name");
-            push(
-                "p.name LIKE $? ESCAPE '\\'".into(),
-                format!("%{}%", store::like_escape(text)).into(),
-                &mut values,
-                &mut conds,
-            );
+            name_conds(text, "p", &mut values, &mut conds);
         }
     }
     if let Some(a) = q.area_id {
@@ -1181,6 +1238,9 @@ pub async fn update(
     .await?;
     if n == 0 {
         return Err(AppError::stale_version());
+    }
+    if p.name != cur.name || at.street_id != cur.street_id {
+        reindex_name(&tx, id, at.street_id, &p.name).await?;
     }
     store::exec(
         &tx,

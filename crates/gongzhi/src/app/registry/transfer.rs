@@ -697,6 +697,7 @@ pub async fn import_persons(
             let mut new_rows: Vec<Vec<Value>> = vec![];
             let mut tag_rows: Vec<Vec<Value>> = vec![];
             let mut event_rows: Vec<Vec<Value>> = vec![];
+            let mut gram_rows: Vec<Vec<Value>> = vec![];
             for r in &batch {
                 match existing.get(&r.bidx) {
                     Some(e) => {
@@ -728,6 +729,7 @@ pub async fn import_persons(
                                 .to_string()
                                 .into(),
                         ]);
+                        gram_rows.extend(persons::gram_rows(id, r.at.street_id, &r.person.name));
                         new_rows.push(persons::new_row(id, &r.at, &r.person, &s, None, now));
                     }
                 }
@@ -740,6 +742,7 @@ pub async fn import_persons(
                 tag_rows,
             )
             .await?;
+            store::insert_many(&tx, "person_name_grams", persons::GRAM_COLUMNS, gram_rows).await?;
             store::insert_many(
                 &tx,
                 "registry_events",
@@ -803,6 +806,7 @@ async fn update_existing<C: ConnectionTrait>(
         values,
     )
     .await?;
+    persons::reindex_name(c, id, r.at.street_id, &r.person.name).await?;
     store::exec(
         c,
         "DELETE FROM person_tags WHERE person_id = $1",
