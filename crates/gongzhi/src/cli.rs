@@ -56,6 +56,13 @@ pub enum Command {
     /// Registry maintenance
     #[command(subcommand)]
     Registry(RegistryCmd),
+    /// Measure the configured database's raw insert rate (the ceiling benchmarks compare with):
+    /// rows shaped like a resident (ids, names, ciphertext-sized text) into a scratch table, in one
+    /// transaction, with the statements the importer uses; the table is dropped afterwards
+    InsertCeiling {
+        #[arg(long, default_value_t = 200_000)]
+        rows: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -284,6 +291,17 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCmd::Rotate { new_key }) => rotate_keys(settings, new_key).await,
+        Command::InsertCeiling { rows } => {
+            let db = store::connect(&settings).await.map_err(|e| e.to_string())?;
+            let (rate, secs) = store::insert_ceiling(&db, rows)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "raw insert ceiling ({:?}): {rows} rows in {secs:.2} s = {rate:.0} rows/s",
+                sea_orm::ConnectionTrait::get_database_backend(&db)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Registry(RegistryCmd::Purge {
             retention_days,
             dry_run,

@@ -82,8 +82,10 @@ impl Keys {
     /// Encrypts a field value: `v1:<key id>:<base64(nonce ‖ ciphertext)>`.
     pub fn encrypt(&self, plaintext: &str) -> String {
         let cipher = Aes256Gcm::new_from_slice(&self.enc).expect("32-byte key");
+        // A fresh random nonce from the thread's CSPRNG (ChaCha, seeded and reseeded from the OS):
+        // one system call per value would dominate bulk imports.
         let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        rand::thread_rng().fill_bytes(&mut nonce);
         let ct = cipher
             .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
             .expect("aes-gcm encryption cannot fail for small inputs");

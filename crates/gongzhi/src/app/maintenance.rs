@@ -176,12 +176,20 @@ pub async fn purge_departed(
         vec![cutoff.into()],
     )
     .await?;
-    store::exec(
+    #[derive(sea_orm::FromQueryResult)]
+    struct Gone {
+        id: uuid::Uuid,
+        name: String,
+    }
+    let gone: Vec<Gone> = store::fetch_all(
         &tx,
-        &format!("DELETE FROM person_name_grams WHERE person_id IN ({sub})"),
+        &format!("SELECT id, name FROM persons WHERE {cond}"),
         vec![cutoff.into()],
     )
     .await?;
+    for p in &gone {
+        crate::app::registry::persons::unindex_name(&tx, p.id, &p.name).await?;
+    }
     store::exec(
         &tx,
         &format!("DELETE FROM household_members WHERE person_id IN ({sub})"),

@@ -13,6 +13,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0003_registry_indexes", M0003_REGISTRY_INDEXES),
     ("m0004_sharing", M0004_SHARING),
     ("m0005_search_grams", M0005_SEARCH_GRAMS),
+    (
+        "m0006_events_household_partial",
+        M0006_EVENTS_HOUSEHOLD_PARTIAL,
+    ),
 ];
 
 const M0001_FOUNDATION: &str = r#"
@@ -411,22 +415,31 @@ CREATE INDEX ix_sharing_role ON sharing_rules(role);
 // Name search by index (domain/search.rs, decision 0008): one row per person and name piece.
 // Filled for the residents already stored by the migration step `backfill_search_grams`.
 const M0005_SEARCH_GRAMS: &str = r#"
+-- No index by person: a rename or move rewrites the rows of the old name's pieces by key.
 CREATE TABLE person_name_grams (
     gram VARCHAR(16) NOT NULL,
     person_id {uuid} NOT NULL,
     street_id {uuid} NOT NULL,
     PRIMARY KEY (gram, person_id)
-);
-CREATE INDEX ix_person_name_grams_person ON person_name_grams(person_id);
+) {without_rowid};
 "#;
 
-/// Replaces the type placeholders for one database.
+// Most history rows (a person's own) have no household: leave them out of the household index,
+// which bulk imports otherwise fill with NULL keys.
+const M0006_EVENTS_HOUSEHOLD_PARTIAL: &str = r#"
+DROP INDEX ix_events_household;
+CREATE INDEX ix_events_household_set ON registry_events(household_id, at) WHERE household_id IS NOT NULL;
+"#;
+
+/// Replaces the type placeholders for one database: `{uuid}`, and `{without_rowid}` (SQLite
+/// stores such a table as its primary-key b-tree alone; PostgreSQL has no such option).
 pub fn render(sql: &str, backend: DbBackend) -> String {
-    let uuid = match backend {
-        DbBackend::Postgres => "UUID",
-        _ => "BLOB",
+    let (uuid, without_rowid) = match backend {
+        DbBackend::Postgres => ("UUID", ""),
+        _ => ("BLOB", "WITHOUT ROWID"),
     };
     sql.replace("{uuid}", uuid)
+        .replace("{without_rowid}", without_rowid)
 }
 
 /// Splits a script into statements on `;` at line ends (no `;` inside our DDL strings).

@@ -45,7 +45,7 @@ pub async fn connect_url(url: &str, max_connections: u32) -> Result<Db, DbErr> {
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
-                .pragma("cache_size", "-16000")
+                .pragma("cache_size", "-16000") // imports: see Bulk
                 .pragma("temp_store", "memory")
         });
     Database::connect(opts).await
@@ -94,6 +94,51 @@ pub async fn write_tx(db: &Db) -> Result<DatabaseTransaction, DbErr> {
             .await
         }
         _ => db.begin().await,
+    }
+}
+
+/// A connection for one bulk write (an import). On SQLite: a connection of its own to the same
+/// file with a 160 MB page cache, since the random-order inserts into the blind indexes miss a
+/// small cache on most rows and spill dirty pages mid-transaction; closed by [`Bulk::finish`], so
+/// its memory goes back. On PostgreSQL: the pool.
+pub struct Bulk {
+    pub db: Db,
+    own: bool,
+}
+
+impl Bulk {
+    pub async fn open(db: &Db) -> Result<Bulk, DbErr> {
+        if db.get_database_backend() != DbBackend::Sqlite {
+            return Ok(Bulk {
+                db: db.clone(),
+                own: false,
+            });
+        }
+        let file = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT file FROM pragma_database_list WHERE name = 'main'",
+            ))
+            .await?
+            .and_then(|r| r.try_get_by_index::<String>(0).ok())
+            .filter(|f| !f.is_empty());
+        let Some(file) = file else {
+            // An in-memory database has no second connection: use the pool.
+            return Ok(Bulk {
+                db: db.clone(),
+                own: false,
+            });
+        };
+        let own = connect_url(&format!("sqlite://{file}"), 1).await?;
+        own.execute_unprepared("PRAGMA cache_size = -163840")
+            .await?;
+        Ok(Bulk { db: own, own: true })
+    }
+
+    pub async fn finish(self) {
+        if self.own {
+            let _ = self.db.close().await;
+        }
     }
 }
 
@@ -216,6 +261,10 @@ mod tests {
 
 /// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements, in chunks that stay
 /// under both databases' parameter limits. For bulk loads (demo, import).
+///
+/// On SQLite the placeholders are anonymous `?`: binding a numbered `$n` makes SQLite look its
+/// name up in a list (`sqlite3_bind_parameter_name` is linear), so a statement with n numbered
+/// parameters costs O(n²) — that, not SQLite, capped large statements (decision 0007).
 pub async fn insert_many<C: ConnectionTrait>(
     c: &C,
     table: &str,
@@ -226,21 +275,99 @@ pub async fn insert_many<C: ConnectionTrait>(
         return Ok(0);
     }
     let per_row = columns.len();
-    let chunk = (250 / per_row).clamp(1, 100);
+    let sqlite = c.get_database_backend() == DbBackend::Sqlite;
+    let chunk = (INSERT_PARAMS / per_row).clamp(1, 500);
     let mut n = 0;
-    for part in rows.chunks(chunk) {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut values = Vec::with_capacity(part.len() * per_row);
-        for (i, row) in part.iter().enumerate() {
+        let mut values = Vec::with_capacity(chunk * per_row);
+        for (i, row) in rows.by_ref().take(chunk).enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
             sql.push('(');
-            sql.push_str(&placeholders(i * per_row + 1, per_row));
+            if sqlite {
+                sql.push_str(&vec!["?"; per_row].join(", "));
+            } else {
+                sql.push_str(&placeholders(i * per_row + 1, per_row));
+            }
             sql.push(')');
-            values.extend(row.iter().cloned());
+            values.extend(row);
         }
         n += exec(c, &sql, values).await?;
     }
     Ok(n)
+}
+
+/// Parameters per multi-row `INSERT` (see [`insert_many`]).
+const INSERT_PARAMS: usize = 1000;
+
+/// The database's raw insert rate for resident-shaped rows through [`insert_many`], in one
+/// transaction, into a scratch table dropped afterwards: (rows per second, seconds).
+pub async fn insert_ceiling(db: &Db, rows: u32) -> Result<(f64, f64), DbErr> {
+    let ddl = migrations::render(
+        "CREATE TABLE bench_insert_ceiling (street_id {uuid} NOT NULL, id {uuid} NOT NULL, \
+         area_id {uuid} NOT NULL, name VARCHAR(64) NOT NULL, id_no_enc TEXT NULL, id_no_bidx VARCHAR(32) NULL, \
+         id_no_masked VARCHAR(32) NULL, mobile_enc TEXT NULL, mobile_bidx VARCHAR(32) NULL, birth_date VARCHAR(10) NULL, \
+         residence_type VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (street_id, id))",
+        db.get_database_backend(),
+    );
+    db.execute_unprepared("DROP TABLE IF EXISTS bench_insert_ceiling")
+        .await?;
+    db.execute_unprepared(&ddl).await?;
+    db.execute_unprepared("CREATE INDEX ix_bench_ic_bidx ON bench_insert_ceiling(id_no_bidx)")
+        .await?;
+    let street = uuid::Uuid::now_v7();
+    let cols = [
+        "street_id",
+        "id",
+        "area_id",
+        "name",
+        "id_no_enc",
+        "id_no_bidx",
+        "id_no_masked",
+        "mobile_enc",
+        "mobile_bidx",
+        "birth_date",
+        "residence_type",
+        "created_at",
+    ];
+    let t = std::time::Instant::now();
+    let tx = write_tx(db).await?;
+    let mut batch = Vec::with_capacity(500);
+    for i in 0..rows {
+        let bidx = format!(
+            "{:032x}",
+            (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+        );
+        batch.push(vec![
+            street.into(),
+            uuid::Uuid::now_v7().into(),
+            street.into(),
+            format!("王{}", i % 1000).into(),
+            format!("v1:abcd1234:{bidx}{bidx}").into(),
+            bidx.clone().into(),
+            "110***********1234".into(),
+            format!("v1:abcd1234:{bidx}").into(),
+            bidx[..30].to_string().into(),
+            "1980-01-01".into(),
+            "changzhu".into(),
+            (i as i64).into(),
+        ]);
+        if batch.len() == 500 || i + 1 == rows {
+            insert_many(
+                &tx,
+                "bench_insert_ceiling",
+                &cols,
+                std::mem::take(&mut batch),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    let secs = t.elapsed().as_secs_f64();
+    db.execute_unprepared("DROP TABLE bench_insert_ceiling")
+        .await?;
+    Ok((rows as f64 / secs, secs))
 }

@@ -1067,12 +1067,16 @@ pub async fn add_member(
         vec![h.street_id.into(), m.person_id.into()],
     )
     .await?;
-    store::exec(
+    let name = store::fetch_all::<NameOnly, _>(
         &tx,
-        "UPDATE person_name_grams SET street_id = $1 WHERE person_id = $2",
-        vec![h.street_id.into(), m.person_id.into()],
+        "SELECT name FROM persons WHERE id = $1",
+        vec![m.person_id.into()],
     )
-    .await?;
+    .await?
+    .pop()
+    .map(|n| n.name)
+    .unwrap_or_default();
+    super::persons::reindex_name(&tx, m.person_id, &name, h.street_id, &name).await?;
     record_change(
         &tx,
         ctx,
@@ -1494,4 +1498,9 @@ pub async fn history(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<Event>> {
     let row = load_household(db, id).await?;
     scope::require_permission(db, ctx, Permission::ReadRegistry, row.area_id).await?;
     super::history(db, id, true).await
+}
+
+#[derive(FromQueryResult)]
+struct NameOnly {
+    name: String,
 }

@@ -530,24 +530,41 @@ pub(crate) fn gram_rows(id: Uuid, street_id: Uuid, name: &str) -> Vec<Vec<Value>
         .collect()
 }
 
-/// Replaces a person's name-search rows after a change of name or street.
+/// Replaces a person's name-search rows after a change of name or street (`old_name` finds the
+/// stored rows by key).
 pub(crate) async fn reindex_name<C: ConnectionTrait>(
     c: &C,
     id: Uuid,
+    old_name: &str,
     street_id: Uuid,
     name: &str,
 ) -> AppResult<()> {
-    store::exec(
-        c,
-        "DELETE FROM person_name_grams WHERE person_id = $1",
-        vec![id.into()],
-    )
-    .await?;
+    unindex_name(c, id, old_name).await?;
     store::insert_many(
         c,
         "person_name_grams",
         GRAM_COLUMNS,
         gram_rows(id, street_id, name),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes a person's name-search rows.
+pub(crate) async fn unindex_name<C: ConnectionTrait>(c: &C, id: Uuid, name: &str) -> AppResult<()> {
+    let grams = crate::domain::search::name_grams(name);
+    if grams.is_empty() {
+        return Ok(());
+    }
+    let mut values: Vec<Value> = vec![id.into()];
+    values.extend(grams.into_iter().map(Value::from));
+    store::exec(
+        c,
+        &format!(
+            "DELETE FROM person_name_grams WHERE person_id = $1 AND gram IN ({})",
+            store::placeholders(2, values.len() - 1)
+        ),
+        values,
     )
     .await?;
     Ok(())
@@ -1240,7 +1257,7 @@ pub async fn update(
         return Err(AppError::stale_version());
     }
     if p.name != cur.name || at.street_id != cur.street_id {
-        reindex_name(&tx, id, at.street_id, &p.name).await?;
+        reindex_name(&tx, id, &cur.name, at.street_id, &p.name).await?;
     }
     store::exec(
         &tx,

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -427,7 +427,7 @@ struct Existing {
 
 async fn existing_for<C: ConnectionTrait>(
     c: &C,
-    rows: &[Row],
+    rows: &[&Row],
 ) -> AppResult<HashMap<String, Existing>> {
     let mut out = HashMap::new();
     if rows.is_empty() {
@@ -559,6 +559,34 @@ pub async fn import_persons(
         transcode_gb18030(file).map_err(AppError::internal)?
     };
     let buildings = editable_buildings(db, ctx).await?;
+    // A commit checks inside its write transaction, so nothing can change between the passes.
+    let bulk = if commit {
+        Some(store::Bulk::open(db).await?)
+    } else {
+        None
+    };
+    let tx = match &bulk {
+        Some(b) => Some(store::write_tx(&b.db).await?),
+        None => None,
+    };
+    let r = check_and_write(db, keys, ctx, report, &csv_path, buildings, tx).await;
+    if let Some(b) = bulk {
+        b.finish().await;
+    }
+    r
+}
+
+/// The two passes of [`import_persons`] over a UTF-8 CSV; `tx` is the write transaction of a
+/// commit (none for a dry run).
+async fn check_and_write(
+    db: &Db,
+    keys: &Keys,
+    ctx: &Ctx,
+    mut report: ImportReport,
+    csv_path: &Path,
+    buildings: HashMap<String, Placement>,
+    tx: Option<DatabaseTransaction>,
+) -> AppResult<ImportReport> {
     let add_problem = |report: &mut ImportReport, row: u64, column: &str, p: String| {
         if report.problems.len() < MAX_PROBLEMS {
             report.problems.push(RowProblem {
@@ -570,7 +598,7 @@ pub async fn import_persons(
     };
 
     // Pass 1: check every row.
-    let mut sheet = match SheetReader::open(&csv_path)? {
+    let mut sheet = match SheetReader::open(csv_path)? {
         Ok(s) => s,
         Err(problems) => {
             report.problems = problems;
@@ -579,6 +607,8 @@ pub async fn import_persons(
         }
     };
     let mut seen: HashMap<u128, u64> = HashMap::new();
+    // Rows that match a stored record (by blind index): the write pass looks only these up again.
+    let mut stored: HashSet<u128> = HashSet::new();
     let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
     let mut scope_cache: HashMap<Uuid, bool> = HashMap::new();
     loop {
@@ -595,7 +625,7 @@ pub async fn import_persons(
             }
             Some(Parsed::Good(row)) => {
                 report.rows += 1;
-                let key = u128::from_str_radix(&row.bidx, 16).unwrap_or(0);
+                let key = bidx_key(&row.bidx);
                 if let Some(first) = seen.get(&key) {
                     report.error_rows += 1;
                     add_problem(
@@ -611,7 +641,11 @@ pub async fn import_persons(
             }
         }
         if batch.len() >= BATCH || (end && !batch.is_empty()) {
-            let existing = existing_for(db, &batch).await?;
+            let refs: Vec<&Row> = batch.iter().collect();
+            let existing = match &tx {
+                Some(t) => existing_for(t, &refs).await?,
+                None => existing_for(db, &refs).await?,
+            };
             for r in batch.drain(..) {
                 match existing.get(&r.bidx) {
                     None => {
@@ -619,6 +653,7 @@ pub async fn import_persons(
                         report.created += 1;
                     }
                     Some(e) => {
+                        stored.insert(bidx_key(&r.bidx));
                         let may = match scope_cache.get(&e.area_id) {
                             Some(m) => *m,
                             None => {
@@ -660,7 +695,7 @@ pub async fn import_persons(
     }
     drop(seen);
     if report.error_rows > 0 {
-        if commit {
+        if tx.is_some() {
             report.status = "rejected".into();
             report.notes.push(
                 "文件中有错误，未写入任何数据 / the file has errors; nothing was written".into(),
@@ -668,14 +703,15 @@ pub async fn import_persons(
         }
         return Ok(report);
     }
-    if !commit {
+    let Some(tx) = tx else {
         return Ok(report);
-    }
+    };
 
-    // Pass 2: write, all or nothing.
+    // Pass 2: write, all or nothing. A thread of its own reads, seals (encrypts, indexes) and
+    // shapes the rows of each batch while this task writes the previous batch: on two cores the
+    // database's writer and the preparation run side by side (docs/benchmarks.md).
     let now = now_ms();
-    let tx = store::write_tx(db).await?;
-    let mut sheet = match SheetReader::open(&csv_path)? {
+    let sheet = match SheetReader::open(csv_path)? {
         Ok(s) => s,
         Err(_) => {
             return Err(AppError::internal(
@@ -683,92 +719,67 @@ pub async fn import_persons(
             ))
         }
     };
+    let (send, mut batches) = tokio::sync::mpsc::channel::<Result<Prepared, String>>(3);
+    let producer = {
+        let keys = keys.clone();
+        let actor = (ctx.principal.actor_id(), ctx.principal.name.clone());
+        tokio::task::spawn_blocking(move || {
+            prepare_batches(sheet, keys, buildings, stored, actor, now, send)
+        })
+    };
     let mut households = HouseholdCache::default();
-    loop {
-        let parsed = sheet.next(keys, &buildings);
-        let end = parsed.is_none();
-        if let Some(Parsed::Good(row)) = parsed {
-            batch.push(*row);
-        }
-        if batch.len() >= BATCH || (end && !batch.is_empty()) {
-            let existing = existing_for(&tx, &batch).await?;
-            let mut ids = Vec::with_capacity(batch.len());
-            let mut fresh: HashSet<Uuid> = HashSet::new();
-            let mut new_rows: Vec<Vec<Value>> = vec![];
-            let mut tag_rows: Vec<Vec<Value>> = vec![];
-            let mut event_rows: Vec<Vec<Value>> = vec![];
-            let mut gram_rows: Vec<Vec<Value>> = vec![];
-            for r in &batch {
-                match existing.get(&r.bidx) {
-                    Some(e) => {
-                        ids.push(e.id);
-                        if !unchanged(keys, e, r) {
-                            update_existing(&tx, keys, ctx, e.id, r, now).await?;
-                        }
-                    }
-                    None => {
-                        let id = new_id();
-                        ids.push(id);
-                        fresh.insert(id);
-                        let s = persons::seal(keys, &r.person);
-                        for k in &s.tag_keys {
-                            tag_rows.push(vec![r.at.street_id.into(), id.into(), k.clone().into()]);
-                        }
-                        event_rows.push(vec![
-                            r.at.street_id.into(),
-                            new_id().into(),
-                            now.into(),
-                            ctx.principal.actor_id().into(),
-                            ctx.principal.name.clone().into(),
-                            "person".into(),
-                            id.into(),
-                            "create".into(),
-                            format!("导入第 {} 行", r.line).into(),
-                            "{}".into(),
-                            serde_json::json!({"imported": true, "id_no_masked": s.id_no_masked})
-                                .to_string()
-                                .into(),
-                        ]);
-                        gram_rows.extend(persons::gram_rows(id, r.at.street_id, &r.person.name));
-                        new_rows.push(persons::new_row(id, &r.at, &r.person, &s, None, now));
-                    }
-                }
-            }
-            store::insert_many(&tx, "persons", &persons::new_row_columns(), new_rows).await?;
+    let written: AppResult<()> = async {
+        while let Some(b) = batches.recv().await {
+            let b = b.map_err(AppError::internal)?;
+            store::insert_many(&tx, "persons", &persons::new_row_columns(), b.persons).await?;
             store::insert_many(
                 &tx,
                 "person_tags",
                 &["street_id", "person_id", "tag_key"],
-                tag_rows,
+                b.tags,
             )
             .await?;
-            store::insert_many(&tx, "person_name_grams", persons::GRAM_COLUMNS, gram_rows).await?;
-            store::insert_many(
-                &tx,
-                "registry_events",
-                &[
-                    "street_id",
-                    "id",
-                    "at",
-                    "actor_id",
-                    "actor_name",
-                    "object_type",
-                    "object_id",
-                    "reason",
-                    "note",
-                    "changes",
-                    "snapshot",
-                ],
-                event_rows,
-            )
-            .await?;
-            place_in_households(&tx, &mut households, &batch, &ids, &fresh, now).await?;
-            batch.clear();
+            store::insert_many(&tx, "person_name_grams", persons::GRAM_COLUMNS, b.grams).await?;
+            store::insert_many(&tx, "registry_events", EVENT_COLUMNS, b.events).await?;
+            // Rows of stored records: compared again and updated where they differ.
+            let olds: Vec<&Row> = b
+                .rows
+                .iter()
+                .zip(&b.ids)
+                .filter(|(_, id)| id.is_none())
+                .map(|(r, _)| r)
+                .collect();
+            let existing = existing_for(&tx, &olds).await?;
+            let mut ids = Vec::with_capacity(b.rows.len());
+            let mut fresh: HashSet<Uuid> = HashSet::new();
+            for (r, id) in b.rows.iter().zip(&b.ids) {
+                match (id, existing.get(&r.bidx)) {
+                    (Some(id), _) => {
+                        fresh.insert(*id);
+                        ids.push(*id);
+                    }
+                    (None, Some(e)) => {
+                        ids.push(e.id);
+                        if !unchanged(keys, e, r) {
+                            update_existing(&tx, keys, ctx, e.id, &e.name, r, now).await?;
+                        }
+                    }
+                    (None, None) => {
+                        return Err(AppError::internal(
+                            "a stored record vanished during the import",
+                        ))
+                    }
+                }
+            }
+            place_in_households(&tx, &mut households, &b.rows, &ids, &fresh, now).await?;
         }
-        if end {
-            break;
-        }
+        Ok(())
     }
+    .await;
+    // On an error the receiver is dropped first, so the producer stops at its next send.
+    drop(batches);
+    let _ = producer.await;
+    written?;
     audit::record(
         &tx,
         Entry::by(ctx, "import.persons", "person", None)
@@ -784,11 +795,120 @@ pub async fn import_persons(
     Ok(report)
 }
 
+fn bidx_key(bidx: &str) -> u128 {
+    u128::from_str_radix(bidx, 16).unwrap_or(0)
+}
+
+const EVENT_COLUMNS: &[&str] = &[
+    "street_id",
+    "id",
+    "at",
+    "actor_id",
+    "actor_name",
+    "object_type",
+    "object_id",
+    "reason",
+    "note",
+    "changes",
+    "snapshot",
+];
+
+/// One batch of the write pass, shaped for the database: new records as rows to insert; stored
+/// records (`ids[i] == None`) are compared and updated by the writer.
+struct Prepared {
+    rows: Vec<Row>,
+    ids: Vec<Option<Uuid>>,
+    persons: Vec<Vec<Value>>,
+    tags: Vec<Vec<Value>>,
+    grams: Vec<Vec<Value>>,
+    events: Vec<Vec<Value>>,
+}
+
+/// The write pass's reader (runs on a blocking thread): reads the checked file again, seals each
+/// new record and sends batches of [`BATCH`] rows until the file ends or the writer stops.
+fn prepare_batches(
+    mut sheet: SheetReader,
+    keys: Keys,
+    buildings: HashMap<String, Placement>,
+    stored: HashSet<u128>,
+    (actor_id, actor_name): (Option<Uuid>, String),
+    now: i64,
+    send: tokio::sync::mpsc::Sender<Result<Prepared, String>>,
+) {
+    let empty = || Prepared {
+        rows: Vec::with_capacity(BATCH),
+        ids: Vec::with_capacity(BATCH),
+        persons: Vec::with_capacity(BATCH),
+        tags: vec![],
+        grams: Vec::with_capacity(BATCH * 3),
+        events: Vec::with_capacity(BATCH),
+    };
+    let mut b = empty();
+    loop {
+        let parsed = sheet.next(&keys, &buildings);
+        let end = parsed.is_none();
+        match parsed {
+            Some(Parsed::Good(r)) => {
+                if stored.contains(&bidx_key(&r.bidx)) {
+                    b.ids.push(None);
+                } else {
+                    let id = new_id();
+                    let s = persons::seal(&keys, &r.person);
+                    for k in &s.tag_keys {
+                        b.tags
+                            .push(vec![r.at.street_id.into(), id.into(), k.clone().into()]);
+                    }
+                    b.events.push(vec![
+                        r.at.street_id.into(),
+                        new_id().into(),
+                        now.into(),
+                        actor_id.into(),
+                        actor_name.clone().into(),
+                        "person".into(),
+                        id.into(),
+                        "create".into(),
+                        format!("导入第 {} 行", r.line).into(),
+                        "{}".into(),
+                        serde_json::json!({"imported": true, "id_no_masked": s.id_no_masked})
+                            .to_string()
+                            .into(),
+                    ]);
+                    b.grams
+                        .extend(persons::gram_rows(id, r.at.street_id, &r.person.name));
+                    b.persons
+                        .push(persons::new_row(id, &r.at, &r.person, &s, None, now));
+                    b.ids.push(Some(id));
+                }
+                b.rows.push(*r);
+            }
+            Some(Parsed::Bad(line, _)) => {
+                let _ = send.blocking_send(Err(format!(
+                    "row {line} changed between the check and the write"
+                )));
+                return;
+            }
+            None | Some(Parsed::Blank) => {}
+        }
+        if b.rows.len() >= BATCH || (end && !b.rows.is_empty()) {
+            if send
+                .blocking_send(Ok(std::mem::replace(&mut b, empty())))
+                .is_err()
+            {
+                return;
+            }
+        }
+        if end {
+            return;
+        }
+    }
+}
+
 async fn update_existing<C: ConnectionTrait>(
     c: &C,
     keys: &Keys,
     ctx: &Ctx,
     id: Uuid,
+    old_name: &str,
     r: &Row,
     now: i64,
 ) -> AppResult<()> {
@@ -806,7 +926,7 @@ async fn update_existing<C: ConnectionTrait>(
         values,
     )
     .await?;
-    persons::reindex_name(c, id, r.at.street_id, &r.person.name).await?;
+    persons::reindex_name(c, id, old_name, r.at.street_id, &r.person.name).await?;
     store::exec(
         c,
         "DELETE FROM person_tags WHERE person_id = $1",
