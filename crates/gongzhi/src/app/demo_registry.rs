@@ -128,8 +128,12 @@ fn person_row(
         rows.tags
             .push(vec![at.street_id.into(), id.into(), k.clone().into()]);
     }
-    rows.grams
-        .extend(persons::gram_rows(id, at.street_id, &p.name));
+    rows.grams.extend(persons::gram_rows(
+        id,
+        at.street_id,
+        at.community_id,
+        &p.name,
+    ));
     rows.persons
         .push(persons::new_row(id, at, p, &s, verified, now));
 }

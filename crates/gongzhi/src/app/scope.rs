@@ -192,6 +192,35 @@ pub fn filter_sql_for(
     }
 }
 
+/// A cheap superset of [`filter_sql_for`] for a column holding a *community*: the communities
+/// under the caller's grants and those above them (a grid worker's community). For prefiltering
+/// index rows before the exact check on the record itself.
+pub fn community_prefilter_sql(
+    ctx: &Ctx,
+    perm: Permission,
+    column: &str,
+    next: usize,
+) -> (String, Vec<Value>) {
+    match areas_with_roles(ctx, perm.roles()) {
+        None => ("1 = 1".into(), vec![]),
+        Some(ids) if ids.is_empty() => ("1 = 0".into(), vec![]),
+        Some(ids) => {
+            let n = ids.len();
+            let mut values: Vec<Value> = ids.iter().copied().map(Value::from).collect();
+            values.extend(ids.into_iter().map(Value::from));
+            (
+                format!(
+                    "{column} IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}) \
+                     UNION SELECT ancestor_id FROM area_closure WHERE descendant_id IN ({}))",
+                    store::placeholders(next, n),
+                    store::placeholders(next + n, n)
+                ),
+                values,
+            )
+        }
+    }
+}
+
 /// Whether the caller holds `perm` on `area_id` (without failing).
 pub async fn has_permission<C: ConnectionTrait>(
     c: &C,

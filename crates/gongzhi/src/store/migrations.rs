@@ -420,6 +420,8 @@ CREATE TABLE person_name_grams (
     gram VARCHAR(16) NOT NULL,
     person_id {uuid} NOT NULL,
     street_id {uuid} NOT NULL,
+    -- Lets a scoped search skip other communities' matches without reading the person.
+    community_id {uuid} NOT NULL,
     PRIMARY KEY (gram, person_id)
 ) {without_rowid};
 "#;
@@ -489,13 +491,14 @@ pub async fn backfill_search_grams<C: ConnectionTrait>(db: &C) -> Result<(), DbE
     struct P {
         id: uuid::Uuid,
         street_id: uuid::Uuid,
+        community_id: uuid::Uuid,
         name: String,
     }
     let mut after = uuid::Uuid::nil();
     loop {
         let batch: Vec<P> = super::fetch_all(
             db,
-            "SELECT id, street_id, name FROM persons WHERE id > $1 ORDER BY id LIMIT 1000",
+            "SELECT id, street_id, community_id, name FROM persons WHERE id > $1 ORDER BY id LIMIT 1000",
             vec![after.into()],
         )
         .await?;
@@ -505,7 +508,9 @@ pub async fn backfill_search_grams<C: ConnectionTrait>(db: &C) -> Result<(), DbE
         after = last.id;
         let rows = batch
             .iter()
-            .flat_map(|p| crate::app::registry::persons::gram_rows(p.id, p.street_id, &p.name))
+            .flat_map(|p| {
+                crate::app::registry::persons::gram_rows(p.id, p.street_id, p.community_id, &p.name)
+            })
             .collect();
         super::insert_many(
             db,

@@ -209,6 +209,21 @@ async fn names_are_found_by_index_anywhere_in_the_name_and_follow_renames() {
     // One character is a surname search: 芳草地 starts with 芳, 欧阳晓芳 does not.
     let one = names_found(&w, "芳").await;
     assert!(one.contains(&"芳草地".to_string()) && !one.contains(&"欧阳晓芳".to_string()));
+    // A common surname over the whole city: the count stops at 1,000 and says there are more.
+    let admin = app.admin().await;
+    let total_wang = app
+        .count("SELECT COUNT(*) FROM persons WHERE name LIKE '王%' AND status = 'active'")
+        .await;
+    let r = admin.get(&format!("/api/v1/persons?q={}", enc("王"))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    if total_wang > 1000 {
+        assert_eq!(r.body["total"], 1000, "{}", r.text);
+        assert_eq!(r.body["more"], true);
+    } else {
+        assert_eq!(r.body["total"], total_wang);
+        assert!(r.body.get("more").is_none());
+    }
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 20);
     // A rename moves the index with it.
     let r = w
         .patch(

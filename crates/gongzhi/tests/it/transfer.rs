@@ -376,3 +376,108 @@ async fn excel_workbooks_import_and_broken_ones_are_reported() {
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM persons").await, before);
 }
+
+#[tokio::test]
+async fn a_100_mb_file_gets_a_capped_report_and_changes_nothing() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = app.first_under("130602001001", "building").await.1;
+    // ~100 MB: rows whose occupation is far over its limit (each one an error).
+    let long = "职".repeat(330);
+    let mut s = String::from(HEADER);
+    s.push('\n');
+    let mut rows = 0u64;
+    while s.len() < 100 * 1024 * 1024 {
+        let first17 = format!(
+            "1101011980{:02}{:02}{:03}",
+            1 + rows % 12,
+            1 + (rows / 12) % 28,
+            (rows / 336) % 1000
+        );
+        let id = format!(
+            "{first17}{}",
+            gongzhi::domain::ids::id_check_char(&first17).unwrap()
+        );
+        s.push_str(&format!("居民{rows},,{id},,,,,,,{long},,,常住,,{b},,,,,\n"));
+        rows += 1;
+    }
+    let before = app.count("SELECT COUNT(*) FROM persons").await;
+    let (st, rep) = upload(&w, "commit", s.into_bytes(), "text/csv").await;
+    assert_eq!(st, StatusCode::OK, "{rep}");
+    assert_eq!(rep["status"], "rejected");
+    assert_eq!(rep["rows"], rows);
+    assert_eq!(rep["error_rows"], rows);
+    // The report lists the first 1,000 problems; the counts cover every row.
+    assert_eq!(rep["problems"].as_array().unwrap().len(), 1000);
+    assert!(
+        problems_for(&rep, 2).iter().any(|p| p.starts_with("职业")),
+        "{}",
+        rep["problems"][0]
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM persons").await, before);
+}
+
+#[tokio::test]
+async fn the_row_report_downloads_as_a_workbook() {
+    use calamine::Reader;
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = app.first_under("130602001001", "building").await.1;
+    let body = format!(
+        "{HEADER}\n赵二,,130602199001010038,,,,,,,,,,户籍,,{b},1,102,户主,户籍户,自住\n=HYPERLINK(\"x\"),,130602199001010039,,,,,,,,,,外星,,{b},1,103,户主,户籍户,自住\n"
+    );
+    let r = w
+        .http
+        .post(format!(
+            "{}/api/v1/import/persons?mode=dry_run&report=xlsx",
+            w.base
+        ))
+        .bearer_auth(w.token.as_deref().unwrap())
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(wb.sheet_names(), vec!["问题 Problems", "摘要 Summary"]);
+    let sheet = wb.worksheet_range("问题 Problems").unwrap();
+    let cells: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(cells[0], vec!["行号 Row", "列 Column", "问题 Problem"]);
+    assert!(
+        cells
+            .iter()
+            .any(|r| r[0] == "2" && r[1] == "证件号码" && r[2].contains("校验位")),
+        "{cells:?}"
+    );
+    assert!(
+        cells.iter().any(|r| r[0] == "3" && r[1] == "居住类型"),
+        "{cells:?}"
+    );
+    let summary = wb.worksheet_range("摘要 Summary").unwrap();
+    let text: Vec<String> = summary
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect();
+    assert!(
+        text.iter().any(|l| l == "有误 Rows with errors|2"),
+        "{text:?}"
+    );
+    // An unknown report format is refused.
+    let (s, _) = upload(&w, "dry_run&report=pdf", b"x".to_vec(), "text/csv").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -1076,7 +1076,8 @@ pub async fn add_member(
     .pop()
     .map(|n| n.name)
     .unwrap_or_default();
-    super::persons::reindex_name(&tx, m.person_id, &name, h.street_id, &name).await?;
+    super::persons::reindex_name(&tx, m.person_id, &name, h.street_id, h.community_id, &name)
+        .await?;
     record_change(
         &tx,
         ctx,

@@ -505,7 +505,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         c,
         "person_name_grams",
         GRAM_COLUMNS,
-        gram_rows(id, at.street_id, &p.name),
+        gram_rows(id, at.street_id, at.community_id, &p.name),
     )
     .await?;
     for k in &s.tag_keys {
@@ -520,13 +520,18 @@ pub(crate) async fn insert<C: ConnectionTrait>(
 }
 
 /// The columns of [`gram_rows`].
-pub(crate) const GRAM_COLUMNS: &[&str] = &["gram", "person_id", "street_id"];
+pub(crate) const GRAM_COLUMNS: &[&str] = &["gram", "person_id", "street_id", "community_id"];
 
 /// The name-search rows of one person (domain/search.rs).
-pub(crate) fn gram_rows(id: Uuid, street_id: Uuid, name: &str) -> Vec<Vec<Value>> {
+pub(crate) fn gram_rows(
+    id: Uuid,
+    street_id: Uuid,
+    community_id: Uuid,
+    name: &str,
+) -> Vec<Vec<Value>> {
     crate::domain::search::name_grams(name)
         .into_iter()
-        .map(|g| vec![g.into(), id.into(), street_id.into()])
+        .map(|g| vec![g.into(), id.into(), street_id.into(), community_id.into()])
         .collect()
 }
 
@@ -537,6 +542,7 @@ pub(crate) async fn reindex_name<C: ConnectionTrait>(
     id: Uuid,
     old_name: &str,
     street_id: Uuid,
+    community_id: Uuid,
     name: &str,
 ) -> AppResult<()> {
     unindex_name(c, id, old_name).await?;
@@ -544,7 +550,7 @@ pub(crate) async fn reindex_name<C: ConnectionTrait>(
         c,
         "person_name_grams",
         GRAM_COLUMNS,
-        gram_rows(id, street_id, name),
+        gram_rows(id, street_id, community_id, name),
     )
     .await?;
     Ok(())
@@ -710,7 +716,7 @@ pub async fn search(
     keys: &Keys,
     ctx: &Ctx,
     q: &PersonQuery,
-) -> AppResult<(Vec<Person>, i64)> {
+) -> AppResult<(Vec<Person>, i64, bool)> {
     if !scope::holds_any(ctx, Permission::ReadRegistry) {
         return Err(AppError::forbidden());
     }
@@ -718,6 +724,9 @@ pub async fn search(
         scope::filter_sql_for(ctx, Permission::ReadRegistry, "p.area_id", 1);
     let mut conds = vec![scope_sql, "p.deleted_at IS NULL".to_string()];
     let mut used: Vec<&str> = vec![];
+    let mut from = "persons p";
+    let mut order = "p.name, p.id";
+    let mut count_cap: Option<u64> = None;
     let push = |cond: String, v: Value, values: &mut Vec<Value>, conds: &mut Vec<String>| {
         values.push(v);
         conds.push(cond.replace("$?", &format!("${}", values.len())));
@@ -759,7 +768,48 @@ pub async fn search(
             );
         } else {
             used.push("name");
-            name_conds(text, "p", &mut values, &mut conds);
+            // Walk the name index in its own order and stop at the page (no sort of every match);
+            // the count stops at NAME_COUNT_CAP.
+            let (grams, confirm) = crate::domain::search::query_grams(text, 3);
+            match grams.split_first() {
+                None => conds.push("1 = 0".into()),
+                Some((first, rest)) => {
+                    from = "person_name_grams g JOIN persons p ON p.id = g.person_id";
+                    order = "g.person_id";
+                    count_cap = Some(NAME_COUNT_CAP);
+                    push(
+                        "g.gram = $?".into(),
+                        first.clone().into(),
+                        &mut values,
+                        &mut conds,
+                    );
+                    let (pre, v) = scope::community_prefilter_sql(
+                        ctx,
+                        Permission::ReadRegistry,
+                        "g.community_id",
+                        values.len() + 1,
+                    );
+                    values.extend(v);
+                    conds.push(pre);
+                    for g in rest {
+                        push(
+                            "p.id IN (SELECT person_id FROM person_name_grams WHERE gram = $?)"
+                                .into(),
+                            g.clone().into(),
+                            &mut values,
+                            &mut conds,
+                        );
+                    }
+                    if confirm {
+                        push(
+                            "p.name LIKE $? ESCAPE '\\'".into(),
+                            format!("%{}%", store::like_escape(text)).into(),
+                            &mut values,
+                            &mut conds,
+                        );
+                    }
+                }
+            }
         }
     }
     if let Some(a) = q.area_id {
@@ -859,15 +909,27 @@ pub async fn search(
     let where_sql = conds.join(" AND ");
     let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let size = q.page_size.unwrap_or(20).clamp(1, 200);
-    let (rows, total): (Vec<PersonRow>, i64) = store::page(
+    let count_sql = match count_cap {
+        Some(cap) => format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {where_sql} LIMIT {}) t",
+            cap + 1
+        ),
+        None => format!("SELECT COUNT(*) FROM {from} WHERE {where_sql}"),
+    };
+    let select = SELECT.replace("FROM persons p", &format!("FROM {from}"));
+    let (rows, mut total): (Vec<PersonRow>, i64) = store::page(
         db,
-        &format!("SELECT COUNT(*) FROM persons p WHERE {where_sql}"),
-        &format!("{SELECT} WHERE {where_sql} ORDER BY p.name, p.id"),
+        &count_sql,
+        &format!("{select} WHERE {where_sql} ORDER BY {order}"),
         values,
         page,
         size,
     )
     .await?;
+    let more = count_cap.is_some_and(|cap| total > cap as i64);
+    if more {
+        total = NAME_COUNT_CAP as i64;
+    }
     let mut out = Vec::with_capacity(rows.len());
     let mut sensitive_cache: std::collections::HashMap<Uuid, bool> = Default::default();
     for r in rows {
@@ -898,8 +960,11 @@ pub async fn search(
             )),
     )
     .await?;
-    Ok((out, total))
+    Ok((out, total, more))
 }
+
+/// A name search counts its matches up to this many (then says "more").
+pub const NAME_COUNT_CAP: u64 = 1000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -1256,8 +1321,8 @@ pub async fn update(
     if n == 0 {
         return Err(AppError::stale_version());
     }
-    if p.name != cur.name || at.street_id != cur.street_id {
-        reindex_name(&tx, id, &cur.name, at.street_id, &p.name).await?;
+    if p.name != cur.name || at.community_id != cur.community_id {
+        reindex_name(&tx, id, &cur.name, at.street_id, at.community_id, &p.name).await?;
     }
     store::exec(
         &tx,

@@ -873,8 +873,12 @@ fn prepare_batches(
                             .to_string()
                             .into(),
                     ]);
-                    b.grams
-                        .extend(persons::gram_rows(id, r.at.street_id, &r.person.name));
+                    b.grams.extend(persons::gram_rows(
+                        id,
+                        r.at.street_id,
+                        r.at.community_id,
+                        &r.person.name,
+                    ));
                     b.persons
                         .push(persons::new_row(id, &r.at, &r.person, &s, None, now));
                     b.ids.push(Some(id));
@@ -926,7 +930,15 @@ async fn update_existing<C: ConnectionTrait>(
         values,
     )
     .await?;
-    persons::reindex_name(c, id, old_name, r.at.street_id, &r.person.name).await?;
+    persons::reindex_name(
+        c,
+        id,
+        old_name,
+        r.at.street_id,
+        r.at.community_id,
+        &r.person.name,
+    )
+    .await?;
     store::exec(
         c,
         "DELETE FROM person_tags WHERE person_id = $1",
@@ -1351,6 +1363,76 @@ mod tests {
 
 /// The template as an Excel workbook: every column formatted as text (so Excel keeps 18-digit
 /// numbers and codes intact), an example row, and a sheet explaining each column.
+/// An import report as an Excel workbook: a sheet of problems (row, column, problem) and a
+/// summary sheet. Every cell is written as text, so nothing in it can run as a formula.
+pub fn report_xlsx(r: &ImportReport) -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
+    let mut wb = Workbook::new();
+    let head = Format::new().set_bold().set_background_color("#F2F2F2");
+    let sheet = wb.add_worksheet().set_name("问题 Problems").map_err(e)?;
+    for (c, (title, width)) in [
+        ("行号 Row", 10.0),
+        ("列 Column", 16.0),
+        ("问题 Problem", 80.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sheet
+            .write_string_with_format(0, c as u16, title, &head)
+            .map_err(e)?;
+        sheet.set_column_width(c as u16, width).map_err(e)?;
+    }
+    for (i, p) in r.problems.iter().enumerate() {
+        let row = i as u32 + 1;
+        if p.row == 0 {
+            sheet
+                .write_string(row, 0, "整个文件 whole file")
+                .map_err(e)?;
+        } else {
+            sheet.write_number(row, 0, p.row as f64).map_err(e)?;
+        }
+        sheet.write_string(row, 1, &p.column).map_err(e)?;
+        sheet.write_string(row, 2, &p.problem).map_err(e)?;
+    }
+    sheet.set_freeze_panes(1, 0).map_err(e)?;
+    let sum = wb.add_worksheet().set_name("摘要 Summary").map_err(e)?;
+    sum.set_column_width(0, 28.0).map_err(e)?;
+    sum.set_column_width(1, 60.0).map_err(e)?;
+    let status = match r.status.as_str() {
+        "dry_run" => "检查（未写入）dry run, nothing written",
+        "committed" => "已导入 committed",
+        _ => "已拒绝（未写入）rejected, nothing written",
+    };
+    let lines: Vec<(&str, String)> = vec![
+        ("结果 Status", status.to_string()),
+        ("编码 Encoding", r.encoding.clone()),
+        ("行数 Rows", r.rows.to_string()),
+        ("无误 OK rows", r.ok_rows.to_string()),
+        ("有误 Rows with errors", r.error_rows.to_string()),
+        ("将新增 Created", r.created.to_string()),
+        ("将更新 Updated", r.updated.to_string()),
+        ("无变化 Unchanged", r.unchanged.to_string()),
+        (
+            "列出的问题 Problems listed",
+            format!("{} (最多 at most {MAX_PROBLEMS})", r.problems.len()),
+        ),
+    ];
+    for (i, (k, v)) in lines.iter().enumerate() {
+        sum.write_string_with_format(i as u32, 0, *k, &head)
+            .map_err(e)?;
+        sum.write_string(i as u32, 1, v).map_err(e)?;
+    }
+    for (i, n) in r.notes.iter().enumerate() {
+        let row = (lines.len() + i) as u32;
+        sum.write_string_with_format(row, 0, "说明 Note", &head)
+            .map_err(e)?;
+        sum.write_string(row, 1, n).map_err(e)?;
+    }
+    wb.save_to_buffer().map_err(e)
+}
+
 pub fn person_template_xlsx() -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();

@@ -2,6 +2,7 @@
 //! legal entities, and data quality.
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -98,20 +99,22 @@ async fn person_template_xlsx(Auth(_): Auth) -> AppResult<axum::response::Respon
 pub struct ImportQuery {
     /// dry_run (default): check and report; commit: write everything or nothing.
     pub mode: Option<String>,
+    /// json (default) | xlsx: the report as an Excel workbook (problems and summary sheets).
+    pub report: Option<String>,
 }
 
 /// Import residents from a CSV (UTF-8 or GBK) or an Excel workbook (.xlsx, first sheet), sent as
 /// the request body (up to 512 MiB).
 #[utoipa::path(post, path = "/api/v1/import/persons", tag = "registry", params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport), (status = 413, description = "file too large")))]
+    responses((status = 200, body = ImportReport, description = "the report (with `report=xlsx`: an .xlsx workbook of it)"), (status = 413, description = "file too large")))]
 async fn import_persons(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<ImportQuery>,
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
-) -> AppResult<axum::Json<ImportReport>> {
+) -> AppResult<axum::response::Response> {
     use futures_util::StreamExt;
     use std::io::Write;
     if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::EditRegistry) {
@@ -127,6 +130,16 @@ async fn import_persons(
                     "mode 应为 dry_run 或 commit",
                     "mode must be dry_run or commit",
                 ),
+            ))
+        }
+    };
+    let as_xlsx = match q.report.as_deref().unwrap_or("json") {
+        "json" => false,
+        "xlsx" => true,
+        _ => {
+            return Err(AppError::field(
+                "report",
+                Msg::new("report 应为 json 或 xlsx", "report must be json or xlsx"),
             ))
         }
     };
@@ -168,7 +181,24 @@ async fn import_persons(
     for extra in ["utf8.csv", "xlsx.csv"] {
         let _ = std::fs::remove_file(path.with_extension(extra));
     }
-    Ok(axum::Json(report))
+    if !as_xlsx {
+        return Ok(axum::Json(report).into_response());
+    }
+    let bytes = transfer::report_xlsx(&report).map_err(AppError::internal)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"import-report.xlsx\"; filename*=UTF-8''%E5%AF%BC%E5%85%A5%E6%8A%A5%E5%91%8A.xlsx",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Removes a temporary file when dropped.
@@ -251,6 +281,10 @@ pub struct Page<T> {
     pub total: i64,
     pub page: u64,
     pub page_size: u64,
+    /// True when `total` is a lower bound: a name search counts at most 1,000 matches (type
+    /// more of the name to narrow it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
 }
 
 fn page<T>(items: Vec<T>, total: i64, page: Option<u64>, size: Option<u64>) -> axum::Json<Page<T>> {
@@ -259,6 +293,7 @@ fn page<T>(items: Vec<T>, total: i64, page: Option<u64>, size: Option<u64>) -> a
         total,
         page: page.unwrap_or(1).clamp(1, 1_000_000),
         page_size: size.unwrap_or(20).clamp(1, 200),
+        more: false,
     })
 }
 
@@ -539,8 +574,10 @@ async fn list_persons(
     Auth(ctx): Auth,
     Query(q): Query<PersonQuery>,
 ) -> AppResult<axum::Json<Page<Person>>> {
-    let (items, total) = persons::search(&s.db, &s.keys, &ctx, &q).await?;
-    Ok(page(items, total, q.page, q.page_size))
+    let (items, total, more) = persons::search(&s.db, &s.keys, &ctx, &q).await?;
+    let mut p = page(items, total, q.page, q.page_size);
+    p.more = more;
+    Ok(p)
 }
 
 /// Register a person (ID number checked, encrypted, indexed).
