@@ -141,6 +141,16 @@ export const transferApi = {
       signal,
       silent: true,
     }),
+  /** The dry run's row report as an Excel workbook (the file is checked again; nothing is written). */
+  importReportXlsx: (file, signal) =>
+    request('POST', '/import/persons', {
+      query: { mode: 'dry_run', report: 'xlsx' },
+      raw: file,
+      contentType: /\.xls[xm]$/i.test(file?.name || '') ? XLSX_TYPE : 'text/csv',
+      blob: true,
+      signal,
+      silent: true,
+    }),
   exportPersons: (params) => request('GET', '/export/persons.csv', { query: params, blob: true, silent: true }),
 }
 

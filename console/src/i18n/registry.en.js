@@ -135,7 +135,7 @@ export default {
       xlsxBrokenTitle: 'This Excel file cannot be read',
       xlsxBrokenSub: 'The workbook may be damaged, or was not completely saved or uploaded. Open it in Excel to check it is complete, save it again as .xlsx and choose it again, or save it as CSV.',
       problemsTitle: 'Problems', problemsCount: '{n} in total', problemsCapped: 'Only the first {n} problems are listed; check again after fixing them to see the rest.',
-      row: 'Row', column: 'Column', problem: 'Problem', wholeRow: 'Whole row', wholeFile: 'whole file', downloadErrors: 'Download error report', errorsFile: 'import-errors',
+      row: 'Row', column: 'Column', problem: 'Problem', wholeRow: 'Whole row', wholeFile: 'whole file', downloadErrors: 'Download error report', downloadErrorsXlsx: 'Error report (Excel)', errorsFile: 'import-errors',
       commit: 'Import now', commitTitle: 'Confirm the import',
       commitConfirm: 'Import “{name}”: {created} residents will be created, {updated} updated and {unchanged} left unchanged. Everything is written or nothing is; the import is recorded in the audit log.',
       commitOk: 'Import', doneTitle: 'Import complete', doneSub: '{created} residents created, {updated} updated, {unchanged} unchanged.',
@@ -146,6 +146,8 @@ export default {
     },
     persons: {
       exportNote: '“Export CSV” exports the residents of the chosen area (or all of your scope); ID numbers and mobiles are masked. Other filters do not apply to the export.', exportTip: 'Export residents in the chosen area (CSV, opens in Excel). ID numbers and mobiles are masked.', export: 'Export CSV', exported: 'Exported {name}', exportedSub: 'Scope: {area}. ID numbers and mobiles are masked.', exportScopeOnly: 'Only the area filter applies to the export; tags, age and other filters do not.', exportAll: 'all of my scope', exportFailed: 'Export failed: {msg}',
+      surnameHint: 'One character finds surnames; two or more find any part of a name (e.g. 晓芳).',
+      more: 'More than {n} residents match; the first {n} are listed. Type more of the name, or filter by area or tag.',
       title: 'Residents', searchPlaceholder: 'Name / ID no. / mobile', searchHint: 'A full 18-character ID number or 11-digit mobile finds the exact person',
       create: 'Register resident', tag: 'Tag', allTags: 'All tags', residence: 'Residence', allResidence: 'All types',
       age: 'Age', ageMin: 'min', ageMax: 'max', status: 'Status', allStatus: 'All', exactHit: 'Exact number lookup',

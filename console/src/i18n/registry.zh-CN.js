@@ -134,7 +134,7 @@ export default {
       xlsxBrokenTitle: '无法读取这个 Excel 文件',
       xlsxBrokenSub: '文件可能已损坏，或没有完整保存、上传。请在 Excel 中打开它确认内容完整，重新保存为 .xlsx 后再选择；也可以另存为 CSV。',
       problemsTitle: '问题清单', problemsCount: '共 {n} 条', problemsCapped: '只列出前 {n} 条问题，修改后再次检查可看到其余问题。',
-      row: '行号', column: '列', problem: '问题', wholeRow: '整行', wholeFile: '整个文件', downloadErrors: '下载错误报告', errorsFile: '导入错误报告',
+      row: '行号', column: '列', problem: '问题', wholeRow: '整行', wholeFile: '整个文件', downloadErrors: '下载错误报告', downloadErrorsXlsx: '下载错误报告（Excel）', errorsFile: '导入错误报告',
       commit: '确认导入', commitTitle: '确认导入',
       commitConfirm: '将导入“{name}”：新建 {created} 人，更新 {updated} 人，{unchanged} 人无变化。全部写入或全部不写入，导入记录会写入审计日志。',
       commitOk: '导入', doneTitle: '导入完成', doneSub: '已新建 {created} 人，更新 {updated} 人，{unchanged} 人无变化。',
@@ -145,6 +145,8 @@ export default {
     },
     persons: {
       exportNote: '“导出 CSV”导出所选区域（未选则为我的全部范围）内的居民，证件号码和手机号码已脱敏；其他筛选条件不影响导出。', exportTip: '导出当前区域内的居民（CSV，Excel 可直接打开）。证件号码和手机号码已脱敏。', export: '导出 CSV', exported: '已导出 {name}', exportedSub: '范围：{area}。证件号码和手机号码已脱敏。', exportScopeOnly: '导出只按区域筛选，标签、年龄等其他条件不影响导出。', exportAll: '我的全部范围', exportFailed: '导出失败：{msg}',
+      surnameHint: '单个字按姓氏查找；输入两个或更多字，可查找姓名中任意位置（如“晓芳”）。',
+      more: '匹配的居民超过 {n} 人，只列出前 {n} 人。请输入更完整的姓名，或按区域、标签筛选。',
       title: '居民', searchPlaceholder: '姓名 / 身份证号 / 手机号', searchHint: '输入完整的 18 位身份证号或 11 位手机号可精确查找',
       create: '登记居民', tag: '标签', allTags: '全部标签', residence: '居住类型', allResidence: '全部类型',
       age: '年龄', ageMin: '最小', ageMax: '最大', status: '状态', allStatus: '全部状态', exactHit: '按号码精确查找',
