@@ -481,3 +481,57 @@ async fn the_row_report_downloads_as_a_workbook() {
     let (s, _) = upload(&w, "dry_run&report=pdf", b"x".to_vec(), "text/csv").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn rows_of_one_room_make_one_dwelling_and_household_with_one_head() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = app.first_under("130602001001", "building").await.1;
+    let ids: Vec<String> = (0..3)
+        .map(|i| {
+            let first17 = format!("11010119700101{:03}", 10 + i);
+            format!(
+                "{first17}{}",
+                gongzhi::domain::ids::id_check_char(&first17).unwrap()
+            )
+        })
+        .collect();
+    let body = format!(
+        "{HEADER}\n孙一,,{},,,,,,,,,,户籍,,{b},7,9901,户主,户籍户,自住\n孙二,,{},,,,,,,,,,户籍,,{b},7,9901,配偶,户籍户,自住\n孙三,,{},,,,,,,,,,户籍,,{b},7,9901,户主,户籍户,自住\n",
+        ids[0], ids[1], ids[2]
+    );
+    let (s, rep) = upload(&w, "commit", body.clone().into_bytes(), "text/csv").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(rep["status"], "committed", "{rep}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM dwellings WHERE room = '9901' AND unit = '7'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM households h JOIN dwellings d ON d.id = h.dwelling_id WHERE d.room = '9901'").await,
+        1
+    );
+    let heads = app
+        .count("SELECT COUNT(*) FROM household_members m JOIN households h ON h.id = m.household_id JOIN dwellings d ON d.id = h.dwelling_id WHERE d.room = '9901' AND m.relation = 'head'")
+        .await;
+    assert_eq!(
+        heads, 1,
+        "one head; the second 户主 joins as another member"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM households h JOIN persons p ON p.id = h.head_person_id WHERE p.name = '孙一'").await,
+        1
+    );
+    // The address is the community's, the building's, the unit's and the room's.
+    assert!(
+        app.count(
+            "SELECT COUNT(*) FROM dwellings WHERE room = '9901' AND address LIKE '%7单元9901'"
+        )
+        .await
+            == 1
+    );
+    // The same file again changes nothing.
+    let (_, again) = upload(&w, "dry_run", body.into_bytes(), "text/csv").await;
+    assert_eq!(again["unchanged"], 3, "{again}");
+}

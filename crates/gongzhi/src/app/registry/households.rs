@@ -175,16 +175,6 @@ pub struct NewDwelling {
     pub usage: String,
 }
 
-/// The address of a dwelling (for the importer).
-pub(crate) async fn address_for<C: ConnectionTrait>(
-    c: &C,
-    building: Uuid,
-    unit: &str,
-    room: &str,
-) -> AppResult<String> {
-    address_of(c, building, unit, room).await
-}
-
 /// The address of a dwelling: 社区 + 楼栋 + 单元 + 室.
 async fn address_of<C: ConnectionTrait>(
     c: &C,
@@ -192,6 +182,11 @@ async fn address_of<C: ConnectionTrait>(
     unit: &str,
     room: &str,
 ) -> AppResult<String> {
+    Ok(address_in(&address_prefix(c, building).await?, unit, room))
+}
+
+/// The part of an address a building gives: 社区 + 楼栋.
+pub(crate) async fn address_prefix<C: ConnectionTrait>(c: &C, building: Uuid) -> AppResult<String> {
     #[derive(FromQueryResult)]
     struct N {
         name: String,
@@ -210,6 +205,11 @@ async fn address_of<C: ConnectionTrait>(
             .map(|n| n.name.clone())
             .unwrap_or_default()
     };
+    Ok(format!("{}{}", pick("community"), pick("building")))
+}
+
+/// A building's address part + 单元 + 室.
+pub(crate) fn address_in(prefix: &str, unit: &str, room: &str) -> String {
     let unit = if unit.is_empty() {
         String::new()
     } else if unit.ends_with('单') || unit.ends_with("单元") {
@@ -217,13 +217,7 @@ async fn address_of<C: ConnectionTrait>(
     } else {
         format!("{unit}单元")
     };
-    Ok(format!(
-        "{}{}{}{}",
-        pick("community"),
-        pick("building"),
-        unit,
-        room
-    ))
+    format!("{prefix}{unit}{room}")
 }
 
 pub(crate) fn check_dwelling_fields(

@@ -973,8 +973,15 @@ async fn update_existing<C: ConnectionTrait>(
 /// Rows with a room go into the household of that dwelling (both made when missing).
 /// Households found or made so far in this import: (building, unit, room) → (household, has head).
 #[derive(Default)]
-struct HouseholdCache(HashMap<(Uuid, String, String), (Uuid, bool)>);
+struct HouseholdCache {
+    homes: HashMap<(Uuid, String, String), (Uuid, bool)>,
+    /// A building's address part (社区 + 楼栋).
+    prefixes: HashMap<Uuid, String>,
+}
 
+/// Places a batch's rows that name a room. The dwellings and households the batch needs are
+/// found with one query per building and the missing ones inserted in bulk; a new household's head
+/// is written with it. Only records that already lived somewhere cost statements of their own.
 async fn place_in_households<C: ConnectionTrait>(
     c: &C,
     cache: &mut HouseholdCache,
@@ -983,81 +990,125 @@ async fn place_in_households<C: ConnectionTrait>(
     fresh: &HashSet<Uuid>,
     now: i64,
 ) -> AppResult<()> {
-    let households = &mut cache.0;
     let from = today();
+    // 1. The homes this batch needs that the import has not met yet, by building.
+    let mut wanted: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for r in rows {
+        if let Some(room) = &r.room {
+            let key = (r.at.area_id, r.unit.clone(), room.clone());
+            if !cache.homes.contains_key(&key) {
+                let rooms = wanted.entry(r.at.area_id).or_default();
+                if !rooms.contains(room) {
+                    rooms.push(room.clone());
+                }
+            }
+        }
+    }
+    #[derive(FromQueryResult)]
+    struct Found {
+        dwelling: Uuid,
+        unit: String,
+        room: String,
+        household: Option<Uuid>,
+        head: Option<Uuid>,
+    }
+    let mut found: HashMap<(Uuid, String, String), Found> = HashMap::new();
+    for (building, rooms) in &wanted {
+        for part in rooms.chunks(400) {
+            let mut values: Vec<Value> = vec![(*building).into()];
+            values.extend(part.iter().cloned().map(Value::from));
+            let list: Vec<Found> = store::fetch_all(
+                c,
+                &format!(
+                    "SELECT d.id AS dwelling, d.unit, d.room, \
+                     (SELECT h.id FROM households h WHERE h.dwelling_id = d.id AND h.deleted_at IS NULL ORDER BY h.created_at LIMIT 1) AS household, \
+                     (SELECT h.head_person_id FROM households h WHERE h.dwelling_id = d.id AND h.deleted_at IS NULL ORDER BY h.created_at LIMIT 1) AS head \
+                     FROM dwellings d WHERE d.building_id = $1 AND d.deleted_at IS NULL AND d.room IN ({})",
+                    store::placeholders(2, part.len())
+                ),
+                values,
+            )
+            .await?;
+            for f in list {
+                found.insert((*building, f.unit.clone(), f.room.clone()), f);
+            }
+        }
+    }
+    // 2. Dwellings and households to make, in the order the rows need them.
+    let mut new_dwellings: Vec<Vec<Value>> = vec![];
+    // household id → its row (the head is filled in below before the insert)
+    let mut new_households: Vec<(Uuid, Vec<Value>, Option<Uuid>)> = vec![];
+    for r in rows {
+        let Some(room) = &r.room else { continue };
+        let key = (r.at.area_id, r.unit.clone(), room.clone());
+        if cache.homes.contains_key(&key) {
+            continue;
+        }
+        let household_row = |h: Uuid, d: Uuid| {
+            vec![
+                r.at.street_id.into(),
+                h.into(),
+                r.at.community_id.into(),
+                r.at.grid_id.into(),
+                r.at.area_id.into(),
+                d.into(),
+                r.household_kind.into(),
+                Some(now).into(),
+                now.into(),
+                now.into(),
+            ]
+        };
+        let home = match found.get(&key) {
+            Some(Found {
+                household: Some(h),
+                head,
+                ..
+            }) => (*h, head.is_some()),
+            Some(f) => {
+                let h = new_id();
+                new_households.push((h, household_row(h, f.dwelling), None));
+                (h, false)
+            }
+            None => {
+                let d = new_id();
+                let prefix = match cache.prefixes.get(&r.at.area_id) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = super::households::address_prefix(c, r.at.area_id).await?;
+                        cache.prefixes.insert(r.at.area_id, p.clone());
+                        p
+                    }
+                };
+                new_dwellings.push(vec![
+                    r.at.street_id.into(),
+                    d.into(),
+                    r.at.community_id.into(),
+                    r.at.grid_id.into(),
+                    r.at.area_id.into(),
+                    r.unit.clone().into(),
+                    room.clone().into(),
+                    r.usage.into(),
+                    super::households::address_in(&prefix, &r.unit, room).into(),
+                    now.into(),
+                    now.into(),
+                ]);
+                let h = new_id();
+                new_households.push((h, household_row(h, d), None));
+                (h, false)
+            }
+        };
+        cache.homes.insert(key, home);
+    }
+    let new_set: HashSet<Uuid> = new_households.iter().map(|h| h.0).collect();
+
+    // 3. Memberships: a new record joins; a stored one may move here or change its relation.
     let mut member_rows: Vec<Vec<Value>> = vec![];
     let mut already: HashSet<(Uuid, Uuid)> = HashSet::new();
+    let mut heads_of_new: HashMap<Uuid, Uuid> = HashMap::new();
     for (r, pid) in rows.iter().zip(ids) {
         let Some(room) = &r.room else { continue };
         let key = (r.at.area_id, r.unit.clone(), room.clone());
-        let (household, _) = match households.get(&key) {
-            Some(h) => *h,
-            None => {
-                #[derive(FromQueryResult)]
-                struct H {
-                    household: Option<Uuid>,
-                    dwelling: Uuid,
-                    head: Option<Uuid>,
-                }
-                let found: Option<H> = store::fetch_opt(
-                    c,
-                    "SELECT d.id AS dwelling, (SELECT h.id FROM households h WHERE h.dwelling_id = d.id AND h.deleted_at IS NULL ORDER BY h.created_at LIMIT 1) AS household, \
-                     (SELECT h.head_person_id FROM households h WHERE h.dwelling_id = d.id AND h.deleted_at IS NULL ORDER BY h.created_at LIMIT 1) AS head \
-                     FROM dwellings d WHERE d.building_id = $1 AND d.unit = $2 AND d.room = $3 AND d.deleted_at IS NULL",
-                    vec![r.at.area_id.into(), r.unit.clone().into(), room.clone().into()],
-                )
-                .await?;
-                let (dwelling, household, has_head) = match found {
-                    Some(H {
-                        household: Some(h),
-                        dwelling,
-                        head,
-                    }) => (dwelling, h, head.is_some()),
-                    Some(H {
-                        household: None,
-                        dwelling,
-                        ..
-                    }) => {
-                        let h = new_id();
-                        super::households::insert_household(
-                            c,
-                            h,
-                            &r.at,
-                            dwelling,
-                            r.household_kind,
-                            Some(now),
-                            now,
-                        )
-                        .await?;
-                        (dwelling, h, false)
-                    }
-                    None => {
-                        let d = new_id();
-                        let address =
-                            super::households::address_for(c, r.at.area_id, &r.unit, room).await?;
-                        super::households::insert_dwelling(
-                            c, d, &r.at, &r.unit, None, room, r.usage, &address, now,
-                        )
-                        .await?;
-                        let h = new_id();
-                        super::households::insert_household(
-                            c,
-                            h,
-                            &r.at,
-                            d,
-                            r.household_kind,
-                            Some(now),
-                            now,
-                        )
-                        .await?;
-                        (d, h, false)
-                    }
-                };
-                let _ = dwelling;
-                households.insert(key.clone(), (household, has_head));
-                (household, has_head)
-            }
-        };
+        let (household, has_head) = cache.homes[&key];
         let current = if fresh.contains(pid) {
             0
         } else {
@@ -1068,7 +1119,6 @@ async fn place_in_households<C: ConnectionTrait>(
             )
             .await?
         };
-        let has_head = households.get(&key).map(|h| h.1).unwrap_or(false);
         if current > 0 {
             // Already living here: only the relation may have changed (never a second head).
             if r.relation != "head" {
@@ -1091,7 +1141,7 @@ async fn place_in_households<C: ConnectionTrait>(
                     vec![(*pid).into(), household.into()],
                 )
                 .await?;
-                households.insert(key.clone(), (household, true));
+                cache.homes.insert(key, (household, true));
             }
             continue;
         }
@@ -1101,11 +1151,11 @@ async fn place_in_households<C: ConnectionTrait>(
         // Moving here from another household: that membership ends today (a new record has none).
         if !fresh.contains(pid) {
             store::exec(
-            c,
-            "UPDATE household_members SET to_date = $1 WHERE person_id = $2 AND to_date IS NULL",
-            vec![from.clone().into(), (*pid).into()],
-        )
-        .await?;
+                c,
+                "UPDATE household_members SET to_date = $1 WHERE person_id = $2 AND to_date IS NULL",
+                vec![from.clone().into(), (*pid).into()],
+            )
+            .await?;
             store::exec(
                 c,
                 "UPDATE households SET head_person_id = NULL WHERE head_person_id = $1",
@@ -1119,13 +1169,17 @@ async fn place_in_households<C: ConnectionTrait>(
             r.relation
         };
         if relation == "head" {
-            store::exec(
-                c,
-                "UPDATE households SET head_person_id = $1 WHERE id = $2",
-                vec![(*pid).into(), household.into()],
-            )
-            .await?;
-            households.insert(key.clone(), (household, true));
+            if new_set.contains(&household) {
+                heads_of_new.insert(household, *pid);
+            } else {
+                store::exec(
+                    c,
+                    "UPDATE households SET head_person_id = $1 WHERE id = $2",
+                    vec![(*pid).into(), household.into()],
+                )
+                .await?;
+            }
+            cache.homes.insert(key, (household, true));
         }
         member_rows.push(vec![
             r.at.street_id.into(),
@@ -1136,6 +1190,53 @@ async fn place_in_households<C: ConnectionTrait>(
             from.clone().into(),
         ]);
     }
+
+    // 4. Write: dwellings, households (with their heads), memberships.
+    store::insert_many(
+        c,
+        "dwellings",
+        &[
+            "street_id",
+            "id",
+            "community_id",
+            "grid_id",
+            "building_id",
+            "unit",
+            "room",
+            "usage",
+            "address",
+            "created_at",
+            "updated_at",
+        ],
+        new_dwellings,
+    )
+    .await?;
+    let households: Vec<Vec<Value>> = new_households
+        .into_iter()
+        .map(|(h, mut row, _)| {
+            row.insert(7, heads_of_new.get(&h).copied().into());
+            row
+        })
+        .collect();
+    store::insert_many(
+        c,
+        "households",
+        &[
+            "street_id",
+            "id",
+            "community_id",
+            "grid_id",
+            "area_id",
+            "dwelling_id",
+            "kind",
+            "head_person_id",
+            "last_verified_at",
+            "created_at",
+            "updated_at",
+        ],
+        households,
+    )
+    .await?;
     store::insert_many(
         c,
         "household_members",
