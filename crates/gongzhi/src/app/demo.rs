@@ -158,6 +158,7 @@ pub async fn run(
     )
     .await?;
     tx.commit().await?;
+    store::analyze(db).await?;
     write_users(db, &ctx, &mut city).await?;
     Ok(Some(city))
 }

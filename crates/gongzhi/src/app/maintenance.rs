@@ -180,15 +180,16 @@ pub async fn purge_departed(
     struct Gone {
         id: uuid::Uuid,
         name: String,
+        community_id: uuid::Uuid,
     }
     let gone: Vec<Gone> = store::fetch_all(
         &tx,
-        &format!("SELECT id, name FROM persons WHERE {cond}"),
+        &format!("SELECT id, name, community_id FROM persons WHERE {cond}"),
         vec![cutoff.into()],
     )
     .await?;
     for p in &gone {
-        crate::app::registry::persons::unindex_name(&tx, p.id, &p.name).await?;
+        crate::app::registry::persons::unindex_name(&tx, p.id, &p.name, p.community_id).await?;
     }
     store::exec(
         &tx,

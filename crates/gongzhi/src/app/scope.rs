@@ -192,33 +192,46 @@ pub fn filter_sql_for(
     }
 }
 
-/// A cheap superset of [`filter_sql_for`] for a column holding a *community*: the communities
-/// under the caller's grants and those above them (a grid worker's community). For prefiltering
-/// index rows before the exact check on the record itself.
-pub fn community_prefilter_sql(
+/// The communities a caller's `perm` grants reach: those under the grants and, for grants below a
+/// community (a grid, a building), the community above. `None` for a system admin or when there are
+/// more than `max` (then prefiltering by community would not narrow much). For prefiltering index
+/// rows that carry a community before the exact check on the record itself.
+pub async fn communities_for<C: ConnectionTrait>(
+    c: &C,
     ctx: &Ctx,
     perm: Permission,
-    column: &str,
-    next: usize,
-) -> (String, Vec<Value>) {
-    match areas_with_roles(ctx, perm.roles()) {
-        None => ("1 = 1".into(), vec![]),
-        Some(ids) if ids.is_empty() => ("1 = 0".into(), vec![]),
-        Some(ids) => {
-            let n = ids.len();
-            let mut values: Vec<Value> = ids.iter().copied().map(Value::from).collect();
-            values.extend(ids.into_iter().map(Value::from));
-            (
-                format!(
-                    "{column} IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}) \
-                     UNION SELECT ancestor_id FROM area_closure WHERE descendant_id IN ({}))",
-                    store::placeholders(next, n),
-                    store::placeholders(next + n, n)
-                ),
-                values,
-            )
-        }
+    max: usize,
+) -> AppResult<Option<Vec<Uuid>>> {
+    let Some(ids) = areas_with_roles(ctx, perm.roles()) else {
+        return Ok(None);
+    };
+    if ids.is_empty() {
+        return Ok(Some(vec![]));
     }
+    #[derive(sea_orm::FromQueryResult)]
+    struct Id {
+        id: Uuid,
+    }
+    let n = ids.len();
+    let mut values: Vec<Value> = ids.iter().copied().map(Value::from).collect();
+    values.extend(ids.into_iter().map(Value::from));
+    let rows: Vec<Id> = store::fetch_all(
+        c,
+        &format!(
+            "SELECT a.id FROM areas a WHERE a.kind = 'community' AND (\
+             a.id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({})) OR \
+             a.id IN (SELECT ancestor_id FROM area_closure WHERE descendant_id IN ({}))) LIMIT {}",
+            store::placeholders(1, n),
+            store::placeholders(n + 1, n),
+            max + 1
+        ),
+        values,
+    )
+    .await?;
+    if rows.len() > max {
+        return Ok(None);
+    }
+    Ok(Some(rows.into_iter().map(|r| r.id).collect()))
 }
 
 /// Whether the caller holds `perm` on `area_id` (without failing).

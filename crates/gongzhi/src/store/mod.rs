@@ -98,7 +98,7 @@ pub async fn write_tx(db: &Db) -> Result<DatabaseTransaction, DbErr> {
 }
 
 /// A connection for one bulk write (an import). On SQLite: a connection of its own to the same
-/// file with a 160 MB page cache, since the random-order inserts into the blind indexes miss a
+/// file with a 128 MB page cache, since the random-order inserts into the blind indexes miss a
 /// small cache on most rows and spill dirty pages mid-transaction; closed by [`Bulk::finish`], so
 /// its memory goes back. On PostgreSQL: the pool.
 pub struct Bulk {
@@ -138,8 +138,36 @@ impl Bulk {
     pub async fn finish(self) {
         if self.own {
             let _ = self.db.close().await;
+            release_freed_memory();
         }
     }
+}
+
+/// Gives memory freed by a closed bulk connection back to the system. glibc keeps freed memory
+/// in the allocating thread's arena, and every bulk connection has a thread of its own, so without
+/// this each import would leave its page cache behind in the process (measured: 370 → 542 MB peak
+/// over three imports).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns unused memory to the system; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// After a bulk load (demo, import) on PostgreSQL: refresh the planner's statistics of the
+/// registry's tables. Autovacuum would get there within a minute or so, but until then a table
+/// that grew from nothing is planned as empty (sequential scans instead of index lookups: a 1M-row
+/// import's check took 160 s instead of seconds). SQLite needs no statistics for these plans.
+pub async fn analyze(db: &Db) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(
+            "ANALYZE persons, person_tags, person_name_grams, households, household_members, \
+             dwellings, dwelling_owners, registry_events, visits, needs",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// A statement with `$1…` placeholders for the connection's backend.

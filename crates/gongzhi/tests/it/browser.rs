@@ -139,6 +139,16 @@ impl Driver {
         .await;
     }
 
+    async fn send_enter(&self, css: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            Some(json!({"text": "\u{E007}"})),
+        )
+        .await;
+    }
+
     async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.cmd(
@@ -258,6 +268,14 @@ async fn console_login_forced_password_change_and_area_tree() {
         let tree = d.wait_text("[data-testid=area-tree]", "东风街道").await;
         assert!(tree.contains("东风街道"), "{tree}");
         let shot = d.screenshot(&format!("areas-{suffix}.png")).await;
+        eprintln!("screenshot: {shot}");
+        // Resident search by part of a name (the name index): every row shown contains it.
+        d.goto(&format!("{}/persons", app.base)).await;
+        d.type_into("input[data-testid=person-search], [data-testid=person-search] input", "王").await;
+        d.send_enter("input[data-testid=person-search], [data-testid=person-search] input").await;
+        let table = d.wait_text("[data-testid=layout]", "王").await;
+        assert!(table.contains('王'), "{table}");
+        let shot = d.screenshot(&format!("persons-search-{suffix}.png")).await;
         eprintln!("screenshot: {shot}");
         d.quit().await;
     }

@@ -1048,7 +1048,14 @@ pub async fn add_member(
         vec![now_ms().into(), id.into()],
     )
     .await?;
-    // The person now lives here.
+    // The person now lives here (the name index moves along).
+    let before = store::fetch_all::<NameOnly, _>(
+        &tx,
+        "SELECT name, community_id FROM persons WHERE id = $1",
+        vec![m.person_id.into()],
+    )
+    .await?
+    .pop();
     store::exec(
         &tx,
         "UPDATE persons SET street_id = $1, community_id = $2, grid_id = $3, area_id = $4, updated_at = $5 WHERE id = $6",
@@ -1061,17 +1068,17 @@ pub async fn add_member(
         vec![h.street_id.into(), m.person_id.into()],
     )
     .await?;
-    let name = store::fetch_all::<NameOnly, _>(
-        &tx,
-        "SELECT name FROM persons WHERE id = $1",
-        vec![m.person_id.into()],
-    )
-    .await?
-    .pop()
-    .map(|n| n.name)
-    .unwrap_or_default();
-    super::persons::reindex_name(&tx, m.person_id, &name, h.street_id, h.community_id, &name)
+    if let Some(b) = before {
+        super::persons::reindex_name(
+            &tx,
+            m.person_id,
+            (&b.name, b.community_id),
+            h.street_id,
+            h.community_id,
+            &b.name,
+        )
         .await?;
+    }
     record_change(
         &tx,
         ctx,
@@ -1498,4 +1505,5 @@ pub async fn history(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<Event>> {
 #[derive(FromQueryResult)]
 struct NameOnly {
     name: String,
+    community_id: Uuid,
 }

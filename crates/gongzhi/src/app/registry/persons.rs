@@ -535,17 +535,17 @@ pub(crate) fn gram_rows(
         .collect()
 }
 
-/// Replaces a person's name-search rows after a change of name or street (`old_name` finds the
-/// stored rows by key).
+/// Replaces a person's name-search rows after a change of name or place (`old` — the name and
+/// community stored before — finds the stored rows by key).
 pub(crate) async fn reindex_name<C: ConnectionTrait>(
     c: &C,
     id: Uuid,
-    old_name: &str,
+    old: (&str, Uuid),
     street_id: Uuid,
     community_id: Uuid,
     name: &str,
 ) -> AppResult<()> {
-    unindex_name(c, id, old_name).await?;
+    unindex_name(c, id, old.0, old.1).await?;
     store::insert_many(
         c,
         "person_name_grams",
@@ -557,18 +557,23 @@ pub(crate) async fn reindex_name<C: ConnectionTrait>(
 }
 
 /// Removes a person's name-search rows.
-pub(crate) async fn unindex_name<C: ConnectionTrait>(c: &C, id: Uuid, name: &str) -> AppResult<()> {
+pub(crate) async fn unindex_name<C: ConnectionTrait>(
+    c: &C,
+    id: Uuid,
+    name: &str,
+    community_id: Uuid,
+) -> AppResult<()> {
     let grams = crate::domain::search::name_grams(name);
     if grams.is_empty() {
         return Ok(());
     }
-    let mut values: Vec<Value> = vec![id.into()];
+    let mut values: Vec<Value> = vec![id.into(), community_id.into()];
     values.extend(grams.into_iter().map(Value::from));
     store::exec(
         c,
         &format!(
-            "DELETE FROM person_name_grams WHERE person_id = $1 AND gram IN ({})",
-            store::placeholders(2, values.len() - 1)
+            "DELETE FROM person_name_grams WHERE person_id = $1 AND community_id = $2 AND gram IN ({})",
+            store::placeholders(3, values.len() - 2)
         ),
         values,
     )
@@ -775,7 +780,7 @@ pub async fn search(
                 None => conds.push("1 = 0".into()),
                 Some((first, rest)) => {
                     from = "person_name_grams g JOIN persons p ON p.id = g.person_id";
-                    order = "g.person_id";
+                    order = "g.community_id, g.person_id";
                     count_cap = Some(NAME_COUNT_CAP);
                     push(
                         "g.gram = $?".into(),
@@ -783,14 +788,19 @@ pub async fn search(
                         &mut values,
                         &mut conds,
                     );
-                    let (pre, v) = scope::community_prefilter_sql(
-                        ctx,
-                        Permission::ReadRegistry,
-                        "g.community_id",
-                        values.len() + 1,
-                    );
-                    values.extend(v);
-                    conds.push(pre);
+                    // The caller's communities as a list, so both databases read only those
+                    // communities' rows of the index (its key is gram, community, person).
+                    match scope::communities_for(db, ctx, Permission::ReadRegistry, 200).await? {
+                        None => {}
+                        Some(list) if list.is_empty() => conds.push("1 = 0".into()),
+                        Some(list) => {
+                            conds.push(format!(
+                                "g.community_id IN ({})",
+                                store::placeholders(values.len() + 1, list.len())
+                            ));
+                            values.extend(list.into_iter().map(Value::from));
+                        }
+                    }
                     for g in rest {
                         push(
                             "p.id IN (SELECT person_id FROM person_name_grams WHERE gram = $?)"
@@ -1322,7 +1332,15 @@ pub async fn update(
         return Err(AppError::stale_version());
     }
     if p.name != cur.name || at.community_id != cur.community_id {
-        reindex_name(&tx, id, &cur.name, at.street_id, at.community_id, &p.name).await?;
+        reindex_name(
+            &tx,
+            id,
+            (&cur.name, cur.community_id),
+            at.street_id,
+            at.community_id,
+            &p.name,
+        )
+        .await?;
     }
     store::exec(
         &tx,

@@ -404,6 +404,7 @@ struct Existing {
     id: Uuid,
     id_no_bidx: Option<String>,
     area_id: Uuid,
+    community_id: Uuid,
     name: String,
     id_type: String,
     gender: Option<String>,
@@ -441,7 +442,7 @@ async fn existing_for<C: ConnectionTrait>(
         )
     };
     let sql = format!(
-        "SELECT p.id, p.id_no_bidx, p.area_id, p.name, p.id_type, p.gender, p.birth_date, p.ethnicity, p.mobile_bidx, p.political_status, \
+        "SELECT p.id, p.id_no_bidx, p.area_id, p.community_id, p.name, p.id_type, p.gender, p.birth_date, p.ethnicity, p.mobile_bidx, p.political_status, \
          p.education, p.occupation, p.work_unit, p.hukou_place, p.residence_type, p.tags, p.sensitive_tags_enc, {} AS cur_unit, \
          {} AS cur_room, {} AS cur_building, {} AS cur_relation FROM persons p WHERE p.deleted_at IS NULL AND p.id_no_bidx IN ({})",
         cur("d.unit"),
@@ -761,7 +762,16 @@ async fn check_and_write(
                     (None, Some(e)) => {
                         ids.push(e.id);
                         if !unchanged(keys, e, r) {
-                            update_existing(&tx, keys, ctx, e.id, &e.name, r, now).await?;
+                            update_existing(
+                                &tx,
+                                keys,
+                                ctx,
+                                e.id,
+                                (&e.name, e.community_id),
+                                r,
+                                now,
+                            )
+                            .await?;
                         }
                     }
                     (None, None) => {
@@ -791,6 +801,8 @@ async fn check_and_write(
     )
     .await?;
     tx.commit().await?;
+    // PostgreSQL plans by its statistics, which a large import makes stale at once.
+    store::analyze(db).await?;
     report.status = "committed".into();
     Ok(report)
 }
@@ -912,7 +924,7 @@ async fn update_existing<C: ConnectionTrait>(
     keys: &Keys,
     ctx: &Ctx,
     id: Uuid,
-    old_name: &str,
+    old: (&str, Uuid),
     r: &Row,
     now: i64,
 ) -> AppResult<()> {
@@ -933,7 +945,7 @@ async fn update_existing<C: ConnectionTrait>(
     persons::reindex_name(
         c,
         id,
-        old_name,
+        old,
         r.at.street_id,
         r.at.community_id,
         &r.person.name,
@@ -991,13 +1003,14 @@ async fn place_in_households<C: ConnectionTrait>(
     now: i64,
 ) -> AppResult<()> {
     let from = today();
-    // 1. The homes this batch needs that the import has not met yet, by building.
-    let mut wanted: HashMap<Uuid, Vec<String>> = HashMap::new();
+    // 1. The homes this batch needs that the import has not met yet, by building and unit (the
+    //    index on dwellings is (building, unit, room): a query per unit reads only those rooms).
+    let mut wanted: HashMap<(Uuid, String), Vec<String>> = HashMap::new();
     for r in rows {
         if let Some(room) = &r.room {
             let key = (r.at.area_id, r.unit.clone(), room.clone());
             if !cache.homes.contains_key(&key) {
-                let rooms = wanted.entry(r.at.area_id).or_default();
+                let rooms = wanted.entry((r.at.area_id, r.unit.clone())).or_default();
                 if !rooms.contains(room) {
                     rooms.push(room.clone());
                 }
@@ -1013,9 +1026,9 @@ async fn place_in_households<C: ConnectionTrait>(
         head: Option<Uuid>,
     }
     let mut found: HashMap<(Uuid, String, String), Found> = HashMap::new();
-    for (building, rooms) in &wanted {
+    for ((building, unit), rooms) in &wanted {
         for part in rooms.chunks(400) {
-            let mut values: Vec<Value> = vec![(*building).into()];
+            let mut values: Vec<Value> = vec![(*building).into(), unit.clone().into()];
             values.extend(part.iter().cloned().map(Value::from));
             let list: Vec<Found> = store::fetch_all(
                 c,
@@ -1023,8 +1036,8 @@ async fn place_in_households<C: ConnectionTrait>(
                     "SELECT d.id AS dwelling, d.unit, d.room, \
                      (SELECT h.id FROM households h WHERE h.dwelling_id = d.id AND h.deleted_at IS NULL ORDER BY h.created_at LIMIT 1) AS household, \
                      (SELECT h.head_person_id FROM households h WHERE h.dwelling_id = d.id AND h.deleted_at IS NULL ORDER BY h.created_at LIMIT 1) AS head \
-                     FROM dwellings d WHERE d.building_id = $1 AND d.deleted_at IS NULL AND d.room IN ({})",
-                    store::placeholders(2, part.len())
+                     FROM dwellings d WHERE d.building_id = $1 AND d.unit = $2 AND d.deleted_at IS NULL AND d.room IN ({})",
+                    store::placeholders(3, part.len())
                 ),
                 values,
             )
