@@ -532,33 +532,14 @@ pub async fn run(
     store::insert_many(
         tx,
         "households",
-        &[
-            "street_id",
-            "id",
-            "community_id",
-            "grid_id",
-            "area_id",
-            "dwelling_id",
-            "kind",
-            "head_person_id",
-            "last_verified_at",
-            "created_at",
-            "updated_at",
-        ],
+        crate::app::registry::households::HOUSEHOLD_COLUMNS,
         add_updated(rows.households),
     )
     .await?;
     store::insert_many(
         tx,
         "household_members",
-        &[
-            "street_id",
-            "id",
-            "household_id",
-            "person_id",
-            "relation",
-            "from_date",
-        ],
+        crate::app::registry::households::MEMBER_COLUMNS,
         rows.members,
     )
     .await?;

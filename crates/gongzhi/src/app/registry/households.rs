@@ -759,6 +759,25 @@ pub async fn create_household(
     Ok(household_view(row, f))
 }
 
+/// The columns of a bulk insert into `households` (importer, demo).
+pub(crate) const HOUSEHOLD_COLUMNS: &[&str] = &[
+    "street_id",
+    "id",
+    "community_id",
+    "grid_id",
+    "area_id",
+    "dwelling_id",
+    "kind",
+    "head_person_id",
+    "last_verified_at",
+    "created_at",
+    "updated_at",
+];
+
+/// The columns of a bulk insert into `household_members` (importer, demo).
+pub(crate) const MEMBER_COLUMNS: &[&str] =
+    &["street_id", "id", "household_id", "person_id", "relation", "from_date"];
+
 pub(crate) async fn insert_household<C: ConnectionTrait>(
     c: &C,
     id: Uuid,

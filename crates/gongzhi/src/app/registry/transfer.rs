@@ -1234,33 +1234,14 @@ async fn place_in_households<C: ConnectionTrait>(
     store::insert_many(
         c,
         "households",
-        &[
-            "street_id",
-            "id",
-            "community_id",
-            "grid_id",
-            "area_id",
-            "dwelling_id",
-            "kind",
-            "head_person_id",
-            "last_verified_at",
-            "created_at",
-            "updated_at",
-        ],
+        super::households::HOUSEHOLD_COLUMNS,
         households,
     )
     .await?;
     store::insert_many(
         c,
         "household_members",
-        &[
-            "street_id",
-            "id",
-            "household_id",
-            "person_id",
-            "relation",
-            "from_date",
-        ],
+        super::households::MEMBER_COLUMNS,
         member_rows,
     )
     .await?;
