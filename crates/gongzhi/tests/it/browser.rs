@@ -271,8 +271,13 @@ async fn console_login_forced_password_change_and_area_tree() {
         eprintln!("screenshot: {shot}");
         // Resident search by part of a name (the name index): every row shown contains it.
         d.goto(&format!("{}/persons", app.base)).await;
-        d.type_into("input[data-testid=person-search], [data-testid=person-search] input", "王").await;
-        d.send_enter("input[data-testid=person-search], [data-testid=person-search] input").await;
+        d.type_into(
+            "input[data-testid=person-search], [data-testid=person-search] input",
+            "王",
+        )
+        .await;
+        d.send_enter("input[data-testid=person-search], [data-testid=person-search] input")
+            .await;
         let table = d.wait_text("[data-testid=layout]", "王").await;
         assert!(table.contains('王'), "{table}");
         let shot = d.screenshot(&format!("persons-search-{suffix}.png")).await;

@@ -775,8 +775,14 @@ pub(crate) const HOUSEHOLD_COLUMNS: &[&str] = &[
 ];
 
 /// The columns of a bulk insert into `household_members` (importer, demo).
-pub(crate) const MEMBER_COLUMNS: &[&str] =
-    &["street_id", "id", "household_id", "person_id", "relation", "from_date"];
+pub(crate) const MEMBER_COLUMNS: &[&str] = &[
+    "street_id",
+    "id",
+    "household_id",
+    "person_id",
+    "relation",
+    "from_date",
+];
 
 pub(crate) async fn insert_household<C: ConnectionTrait>(
     c: &C,
