@@ -282,6 +282,30 @@ async fn console_login_forced_password_change_and_area_tree() {
         assert!(table.contains('王'), "{table}");
         let shot = d.screenshot(&format!("persons-search-{suffix}.png")).await;
         eprintln!("screenshot: {shot}");
+        // The import wizard checks a file with errors and offers the row report (Excel and CSV).
+        if suffix == "desktop" {
+            let b = app.first_under("130602001001", "building").await.1;
+            let file = std::env::temp_dir().join(format!("gz-import-{}.csv", std::process::id()));
+            std::fs::write(
+                &file,
+                format!("姓名,证件号码,居住类型,楼栋编码\n赵二,130602199001010038,户籍,{b}\n钱三,130602199001010039,外星,{b}\n"),
+            )
+            .unwrap();
+            d.goto(&format!("{}/registry/import", app.base)).await;
+            d.type_into("[data-testid=import-file]", file.to_str().unwrap())
+                .await;
+            d.wait_text("[data-testid=import-problems]", "校验位").await;
+            d.find("[data-testid=import-error-report-xlsx]").await;
+            d.cmd(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({"script": "document.querySelector('[data-testid=import-problems]').scrollIntoView()", "args": []})),
+            )
+            .await;
+            let shot = d.screenshot("import-report-desktop.png").await;
+            eprintln!("screenshot: {shot}");
+            let _ = std::fs::remove_file(&file);
+        }
         d.quit().await;
     }
     let me = app
