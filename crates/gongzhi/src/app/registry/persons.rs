@@ -695,7 +695,8 @@ pub struct PersonQuery {
     pub page_size: Option<u64>,
 }
 
-/// Conditions for a name search (by index, domain/search.rs) on the persons alias `p`.
+/// Conditions for a name search (by index, domain/search.rs) on the persons alias `p`: every
+/// piece of the text must be among the person's name pieces.
 pub(crate) fn name_conds(text: &str, p: &str, values: &mut Vec<Value>, conds: &mut Vec<String>) {
     let (grams, confirm) = crate::domain::search::query_grams(text, 3);
     if grams.is_empty() {
@@ -703,8 +704,21 @@ pub(crate) fn name_conds(text: &str, p: &str, values: &mut Vec<Value>, conds: &m
         conds.push("1 = 0".into());
         return;
     }
+    piece_conds(text, &grams, confirm, p, values, conds);
+}
+
+/// `grams` must all be among the name pieces of `p`; with `confirm`, the whole text must also be
+/// in the name (a longer text's pieces could appear apart).
+fn piece_conds(
+    text: &str,
+    grams: &[String],
+    confirm: bool,
+    p: &str,
+    values: &mut Vec<Value>,
+    conds: &mut Vec<String>,
+) {
     for g in grams {
-        values.push(g.into());
+        values.push(g.clone().into());
         conds.push(format!(
             "{p}.id IN (SELECT person_id FROM person_name_grams WHERE gram = ${})",
             values.len()
@@ -801,23 +815,7 @@ pub async fn search(
                             values.extend(list.into_iter().map(Value::from));
                         }
                     }
-                    for g in rest {
-                        push(
-                            "p.id IN (SELECT person_id FROM person_name_grams WHERE gram = $?)"
-                                .into(),
-                            g.clone().into(),
-                            &mut values,
-                            &mut conds,
-                        );
-                    }
-                    if confirm {
-                        push(
-                            "p.name LIKE $? ESCAPE '\\'".into(),
-                            format!("%{}%", store::like_escape(text)).into(),
-                            &mut values,
-                            &mut conds,
-                        );
-                    }
+                    piece_conds(text, rest, confirm, "p", &mut values, &mut conds);
                 }
             }
         }
