@@ -2,11 +2,13 @@
 // screenshotting the console without the Rust server. Not used in production.
 //   node mock/server.mjs            → http://127.0.0.1:18080 (serves ../dist too)
 // Users: admin / Admin#2026pass (system_admin), street / Street#2026 (street_admin, must change pw)
+// 接诉即办 demo users (Demo@2026): chengban (区城管委 handler), wuye (物业), zhujian (住建), jumin (resident)
 import http from 'node:http'
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { initRegistry, registryApi } from './registry.mjs'
+import { initCases, casesApi } from './cases.mjs'
 
 const PORT = Number(process.env.PORT || 18080)
 const DIST = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
@@ -87,6 +89,8 @@ addUser('wangge', '刘网格', 'Demo@2026', [['grid_worker', grid1]])
 addUser('louzhang', '赵楼长', 'Demo@2026', [['building_leader', bld1]])
 const userOut = ({ password, ...u }) => u
 initRegistry({ areas, users })
+// 接诉即办 (mock/cases.mjs) adds the handler / resident demo users chengban, wuye, zhujian, jumin (Demo@2026)
+initCases({ areas, users, addUser })
 
 const tokens = []
 const audit = []
@@ -257,6 +261,8 @@ async function api(req, res, url) {
   }
   // registry (一户一档), mock/registry.mjs
   if (registryApi({ req, res, url, p, m, body, me, send, err, log })) return
+  // 接诉即办 (cases, units, calendar, stats), mock/cases.mjs
+  if (casesApi({ req, res, url, p, m, body, me, send, err, log })) return
   if (!isAdmin && !p.startsWith('/audit')) return err(res, req, 403, 'forbidden', '没有权限', 'Forbidden')
   // users
   if (p === '/users' && m === 'GET') {

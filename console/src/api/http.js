@@ -51,11 +51,13 @@ function buildUrl(path, query) {
  * request('GET', '/areas/roots')
  * options: { query, body, silent (no toast), noRedirect (do not jump to /login on 401),
  *            raw + contentType (send a File/Blob as the body as is), signal (AbortController),
- *            blob (answer a {blob, filename} instead of JSON) }
+ *            blob (answer a {blob, filename} instead of JSON),
+ *            headers (extra request headers, e.g. { 'Idempotency-Key': uuid }) }
  */
 export async function request(method, path, options = {}) {
   const { query, body, raw, contentType, signal, blob = false, silent = false, noRedirect = false } = options
   const headers = {
+    ...(options.headers || {}),
     Accept: blob ? '*/*' : 'application/json',
     'Accept-Language': currentLang() === 'en' ? 'en' : 'zh-CN',
   }
@@ -149,5 +151,6 @@ export const http = {
   get: (p, query, o = {}) => request('GET', p, { ...o, query }),
   post: (p, body, o = {}) => request('POST', p, { ...o, body }),
   patch: (p, body, o = {}) => request('PATCH', p, { ...o, body }),
+  put: (p, body, o = {}) => request('PUT', p, { ...o, body }),
   del: (p, o = {}) => request('DELETE', p, o),
 }

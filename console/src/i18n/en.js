@@ -1,7 +1,9 @@
 import registry from './registry.en.js'
+import cases from './cases.en.js'
 
 export default {
   ...registry,
+  ...cases,
   app: { name: 'gongzhi', title: 'Community Governance', subtitle: 'Build, govern and share together' },
   common: {
     ok: 'OK', cancel: 'Cancel', save: 'Save', create: 'Create', edit: 'Edit', delete: 'Delete', move: 'Move',

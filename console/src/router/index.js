@@ -6,7 +6,9 @@ import { markRaw } from 'vue'
 import {
   HomeFilled, MapLocation, Flag, User, Key, Document, Reading, DataAnalysis, Avatar, House, OfficeBuilding,
   Guide, Notebook, Bell, Suitcase, Upload, Share, FolderOpened,
+  Promotion, Stamp, EditPen, Location, TrendCharts, Collection, Management, Calendar, Camera,
 } from '@element-plus/icons-vue'
+import { DISPATCH_ROLES, HANDLE_ROLES, VIEW_ROLES, INTAKE_ROLES, CASE_READ_ROLES } from '../utils/cases'
 
 // 一户一档: read and edit for these roles (docs/api.md “Registry”).
 const REG = ['system_admin', 'street_admin', 'community_worker', 'grid_worker', 'building_leader']
@@ -14,11 +16,30 @@ const reg = (path, name, view, title, icon, extra = {}) => ({
   path, name, component: view, meta: { title, icon: icon && markRaw(icon), menu: !!icon, group: 'registry', roles: REG, ...extra },
 })
 
+// 接诉即办 (docs/cases.md): dispatch + management for dispatchers, the handler workbench for unit members,
+// dashboard + map for the watching roles; 我的诉求 (resident phone page) for every signed-in user.
+const cases = (path, name, view, title, icon, roles, extra = {}) => ({
+  path, name, component: view, meta: { title, icon: icon && markRaw(icon), menu: !!icon, group: 'cases', roles, ...extra },
+})
+const CASE_ROUTES = [
+  cases('cases/dispatch', 'cases-dispatch', () => import('../views/cases/DispatchView.vue'), 'cases.menu.dispatch', Promotion, DISPATCH_ROLES, { testid: 'menu-cases-dispatch' }),
+  cases('cases/handle', 'cases-handle', () => import('../views/cases/HandleView.vue'), 'cases.menu.handle', Stamp, HANDLE_ROLES, { testid: 'menu-cases-handle' }),
+  cases('cases/new', 'case-new', () => import('../views/cases/CaseNewView.vue'), 'cases.menu.new', EditPen, INTAKE_ROLES, { testid: 'menu-cases-new' }),
+  cases('cases/map', 'cases-map', () => import('../views/cases/CaseMapView.vue'), 'cases.menu.map', Location, VIEW_ROLES, { testid: 'menu-cases-map' }),
+  cases('cases/stats', 'cases-stats', () => import('../views/cases/CaseStatsView.vue'), 'cases.menu.stats', TrendCharts, VIEW_ROLES, { testid: 'menu-cases-stats' }),
+  cases('cases/:id', 'case-detail', () => import('../views/cases/CaseDetailView.vue'), 'cases.menu.detail', null, CASE_READ_ROLES),
+  cases('case-categories', 'case-categories', () => import('../views/cases/CategoriesView.vue'), 'cases.menu.categories', Collection, DISPATCH_ROLES, { testid: 'menu-case-categories' }),
+  cases('case-units', 'case-units', () => import('../views/cases/UnitsView.vue'), 'cases.menu.units', Management, DISPATCH_ROLES, { testid: 'menu-case-units' }),
+  cases('calendar', 'calendar', () => import('../views/cases/CalendarView.vue'), 'cases.menu.calendar', Calendar, DISPATCH_ROLES, { testid: 'menu-calendar' }),
+  // open to everyone by URL; in the menu for residents only (meta.menuRoles)
+  cases('my/cases', 'my-cases', () => import('../views/cases/MyCasesView.vue'), 'cases.menu.my', Camera, undefined, { testid: 'menu-my-cases', menuRoles: ['resident'] }),
+]
+
 // 共享数据: the roles that see resident data only through sharing rules (docs/api.md “Sharing”).
 export const SHARED_ROLES = ['department_handler', 'work_unit_contact', 'party_secretary', 'volunteer']
 
 // meta.roles: the menu item and the route are only for these roles.
-// meta.menu: shown in the side menu (order = array order).
+// meta.menu: shown in the side menu (order = array order); meta.menuRoles: the menu item only for these roles.
 export const appRoutes = [
   { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: 'menu.home', icon: markRaw(HomeFilled), menu: true } },
   reg('registry', 'registry', () => import('../views/registry/RegistryHomeView.vue'), 'menu.registry', DataAnalysis, { testid: 'menu-registry' }),
@@ -32,6 +53,7 @@ export const appRoutes = [
   reg('visits', 'visits', () => import('../views/registry/VisitsView.vue'), 'menu.visits', Notebook, { testid: 'menu-visits' }),
   reg('needs', 'needs', () => import('../views/registry/NeedsView.vue'), 'menu.needs', Bell, { testid: 'menu-needs' }),
   reg('legal-entities', 'legal-entities', () => import('../views/registry/EntitiesView.vue'), 'menu.entities', Suitcase, { testid: 'menu-entities' }),
+  ...CASE_ROUTES,
   { path: 'areas', name: 'areas', component: () => import('../views/AreasView.vue'), meta: { title: 'menu.areas', icon: markRaw(MapLocation), menu: true, testid: 'menu-areas' } },
   { path: 'party-orgs', name: 'party-orgs', component: () => import('../views/PartyOrgsView.vue'), meta: { title: 'menu.partyOrgs', icon: markRaw(Flag), menu: true, testid: 'menu-party-orgs' } },
   { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'menu.users', icon: markRaw(User), menu: true, roles: ['system_admin'], testid: 'menu-users' } },
@@ -62,6 +84,11 @@ const router = createRouter({
 export function canSee(route) {
   const roles = route.meta?.roles
   return !roles || auth.hasRole(...roles)
+}
+/** Shown in the side menu (and on the home page) for the signed-in user. */
+export function inMenu(route) {
+  const only = route.meta?.menuRoles
+  return !!route.meta?.menu && canSee(route) && (!only || auth.hasRole(...only))
 }
 
 router.beforeEach(async (to) => {

@@ -80,6 +80,28 @@ pub struct SettingsArgs {
     /// Days after which any other household must be verified again [default: 365]
     #[arg(long, env = "GONGZHI_FRESHNESS_OTHER_DAYS", global = true)]
     pub freshness_other_days: Option<String>,
+    /// Returns after which a case goes to the street for arbitration [default: 2]
+    #[arg(long, env = "GONGZHI_CASE_MAX_RETURNS", global = true)]
+    pub case_max_returns: Option<String>,
+    /// Approved extensions a case may get [default: 1]
+    #[arg(long, env = "GONGZHI_CASE_MAX_EXTENSIONS", global = true)]
+    pub case_max_extensions: Option<String>,
+    /// Times a case may be reopened when the resident is dissatisfied [default: 1]
+    #[arg(long, env = "GONGZHI_CASE_MAX_REOPENS", global = true)]
+    pub case_max_reopens: Option<String>,
+    /// Percent of the handling time left when the deadline warning is set [default: 20]
+    #[arg(long, env = "GONGZHI_CASE_WARN_PERCENT", global = true)]
+    pub case_warn_percent: Option<String>,
+    /// Minutes a summoned unit has to report in to a whistle (吹哨报到) [default: 30]
+    #[arg(long, env = "GONGZHI_CASE_WHISTLE_MINUTES", global = true)]
+    pub case_whistle_minutes: Option<String>,
+    /// Weights of the composite score: response/resolve/satisfaction, adding up to 100 [default: 30/35/35]
+    #[arg(long, env = "GONGZHI_CASE_SCORE_WEIGHTS", global = true)]
+    pub case_score_weights: Option<String>,
+    /// A case closed without a rating: `exclude` it from the satisfaction rate, or count it
+    /// `satisfied` (默认满意) [default: exclude]
+    #[arg(long, env = "GONGZHI_CASE_UNRATED", global = true)]
+    pub case_unrated: Option<String>,
     /// Log format: `json` or `text` [default: json]
     #[arg(long, env = "GONGZHI_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
@@ -107,8 +129,28 @@ struct FileSettings {
     tree_cache_ms: Option<u64>,
     freshness_rented_days: Option<u32>,
     freshness_other_days: Option<u32>,
+    case_max_returns: Option<u32>,
+    case_max_extensions: Option<u32>,
+    case_max_reopens: Option<u32>,
+    case_warn_percent: Option<u32>,
+    case_whistle_minutes: Option<u32>,
+    case_score_weights: Option<String>,
+    case_unrated: Option<String>,
     log_format: Option<String>,
     log: Option<String>,
+}
+
+/// The configurable rules of 接诉即办 (docs/cases.md).
+#[derive(Debug, Clone)]
+pub struct CasePolicy {
+    pub max_returns: u32,
+    pub max_extensions: u32,
+    pub max_reopens: u32,
+    pub warn_percent: u32,
+    pub whistle_minutes: u32,
+    pub weights: crate::domain::cases::Weights,
+    /// Closed without a rating counts as satisfied.
+    pub unrated_satisfied: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +178,7 @@ pub struct Settings {
     pub tree_cache_ms: u64,
     pub freshness_rented_days: u32,
     pub freshness_other_days: u32,
+    pub cases: CasePolicy,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -349,6 +392,34 @@ impl Settings {
                 return Err(bad(name, "must be between 1 and 3650"));
             }
         }
+        let num = |name: &str, a: &Option<String>, f: Option<u32>, d: u32, lo: u32, hi: u32| {
+            let v = parse_num(name, a, f, d)?;
+            if (lo..=hi).contains(&v) {
+                Ok(v)
+            } else {
+                Err(bad(name, format!("must be between {lo} and {hi}")))
+            }
+        };
+        let weights_s = args
+            .case_score_weights
+            .clone()
+            .or(file.case_score_weights)
+            .unwrap_or_else(|| "30/35/35".into());
+        let cases = CasePolicy {
+            max_returns: num("GONGZHI_CASE_MAX_RETURNS", &args.case_max_returns, file.case_max_returns, 2, 1, 10)?,
+            max_extensions: num("GONGZHI_CASE_MAX_EXTENSIONS", &args.case_max_extensions, file.case_max_extensions, 1, 0, 10)?,
+            max_reopens: num("GONGZHI_CASE_MAX_REOPENS", &args.case_max_reopens, file.case_max_reopens, 1, 0, 10)?,
+            warn_percent: num("GONGZHI_CASE_WARN_PERCENT", &args.case_warn_percent, file.case_warn_percent, 20, 1, 90)?,
+            whistle_minutes: num("GONGZHI_CASE_WHISTLE_MINUTES", &args.case_whistle_minutes, file.case_whistle_minutes, 30, 5, 1440)?,
+            weights: crate::domain::cases::Weights::parse(&weights_s).ok_or_else(|| {
+                bad("GONGZHI_CASE_SCORE_WEIGHTS", "three whole percentages adding up to 100, e.g. 30/35/35")
+            })?,
+            unrated_satisfied: match args.case_unrated.clone().or(file.case_unrated).as_deref().unwrap_or("exclude") {
+                "exclude" => false,
+                "satisfied" => true,
+                other => return Err(bad("GONGZHI_CASE_UNRATED", format!("'{other}' is not exclude or satisfied"))),
+            },
+        };
         let log_format = match args
             .log_format
             .clone()
@@ -387,6 +458,7 @@ impl Settings {
             tree_cache_ms,
             freshness_rented_days,
             freshness_other_days,
+            cases,
             log_format,
             log,
         })

@@ -83,6 +83,9 @@ pub enum AppError {
     Validation(FieldErrors),
     #[error("bad request: {code}")]
     BadRequest { code: &'static str, msg: Msg },
+    /// Well-formed, but a rule refuses it (422 with its own code, e.g. `calendar.unknown_year`).
+    #[error("unprocessable: {code}")]
+    Rule { code: &'static str, msg: Msg },
     #[error("authentication required")]
     Unauthenticated { code: &'static str, msg: Msg },
     #[error("forbidden")]
@@ -151,6 +154,7 @@ impl AppError {
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -168,6 +172,7 @@ impl AppError {
         match self {
             AppError::Validation(_) => "validation",
             AppError::BadRequest { code, .. }
+            | AppError::Rule { code, .. }
             | AppError::Unauthenticated { code, .. }
             | AppError::Forbidden { code, .. }
             | AppError::Conflict { code, .. } => code,
@@ -188,6 +193,7 @@ impl AppError {
                 Msg::new("输入有误，请检查标出的字段", "Some fields are invalid")
             }
             AppError::BadRequest { msg, .. }
+            | AppError::Rule { msg, .. }
             | AppError::Unauthenticated { msg, .. }
             | AppError::Forbidden { msg, .. }
             | AppError::Conflict { msg, .. }
@@ -244,10 +250,15 @@ fn is_busy(e: &sea_orm::DbErr) -> bool {
     s.contains("database is locked") || s.contains("could not serialize") || s.contains("deadlock")
 }
 
+/// Whether an error is a unique-constraint violation.
+pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    let s = e.to_string().to_ascii_lowercase();
+    s.contains("unique") || s.contains("duplicate key")
+}
+
 /// Translates a unique-constraint violation into a 409 naming the field.
 pub fn map_unique(e: sea_orm::DbErr, field: &'static str, msg: Msg) -> AppError {
-    let s = e.to_string().to_ascii_lowercase();
-    if s.contains("unique") || s.contains("duplicate key") {
+    if is_unique_violation(&e) {
         AppError::ConflictOn { field, msg }
     } else {
         AppError::Db(e)

@@ -3,8 +3,10 @@
 pub mod areas;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod demo;
 pub mod demo_registry;
+pub mod files;
 pub mod maintenance;
 pub mod party;
 pub mod registry;
@@ -34,6 +36,8 @@ pub struct AppState {
     pub metrics: Arc<crate::http::metrics::Metrics>,
     pub auth_cache: Arc<AuthCache>,
     pub tree_cache: Arc<TreeCache>,
+    /// The working-day calendar and grid shapes (接诉即办).
+    pub case_caches: Arc<cases::Caches>,
     pub openapi_json: Arc<String>,
 }
 

@@ -90,10 +90,94 @@ fn check_polygon(coords: &Value) -> Result<(), Msg> {
     Ok(())
 }
 
+/// A boundary prepared for point tests: its polygons (outer ring first, then holes) and bounding box.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    polygons: Vec<Vec<Vec<(f64, f64)>>>,
+    /// min lon, min lat, max lon, max lat
+    pub bbox: (f64, f64, f64, f64),
+}
+
+impl Shape {
+    /// From a stored (already checked) GeoJSON Polygon or MultiPolygon.
+    pub fn from_boundary(v: &Value) -> Option<Shape> {
+        let ring = |r: &Value| -> Option<Vec<(f64, f64)>> {
+            r.as_array()?
+                .iter()
+                .map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
+                .collect()
+        };
+        let polygon = |p: &Value| -> Option<Vec<Vec<(f64, f64)>>> {
+            p.as_array()?.iter().map(ring).collect()
+        };
+        let coords = v.get("coordinates")?;
+        let polygons: Vec<_> = match v.get("type")?.as_str()? {
+            "Polygon" => vec![polygon(coords)?],
+            "MultiPolygon" => coords.as_array()?.iter().map(polygon).collect::<Option<_>>()?,
+            _ => return None,
+        };
+        let mut bbox = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for (x, y) in polygons.iter().flat_map(|p| p.first()).flatten() {
+            bbox = (bbox.0.min(*x), bbox.1.min(*y), bbox.2.max(*x), bbox.3.max(*y));
+        }
+        (bbox.0 <= bbox.2).then_some(Shape { polygons, bbox })
+    }
+
+    /// Whether (lon, lat) lies inside (even-odd rule per polygon: inside the outer ring and in
+    /// none of its holes).
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        let (x0, y0, x1, y1) = self.bbox;
+        if lon < x0 || lon > x1 || lat < y0 || lat > y1 {
+            return false;
+        }
+        self.polygons.iter().any(|rings| {
+            let mut it = rings.iter();
+            match it.next() {
+                Some(outer) if in_ring(outer, lon, lat) => !it.any(|h| in_ring(h, lon, lat)),
+                _ => false,
+            }
+        })
+    }
+}
+
+/// Ray casting: how many ring edges a ray to the east crosses.
+fn in_ring(ring: &[(f64, f64)], x: f64, y: f64) -> bool {
+    let mut inside = false;
+    let n = ring.len();
+    if n < 3 {
+        return false;
+    }
+    let mut j = n - 1;
+    for i in 0..n {
+        let (xi, yi) = ring[i];
+        let (xj, yj) = ring[j];
+        if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn points_inside_outside_and_in_holes() {
+        let v = json!({"type":"Polygon","coordinates":[
+            [[0.0,0.0],[10.0,0.0],[10.0,10.0],[0.0,10.0],[0.0,0.0]],
+            [[4.0,4.0],[6.0,4.0],[6.0,6.0],[4.0,6.0],[4.0,4.0]]]});
+        let s = Shape::from_boundary(&v).unwrap();
+        assert!(s.contains(1.0, 1.0));
+        assert!(!s.contains(5.0, 5.0));
+        assert!(!s.contains(11.0, 5.0));
+        let m = json!({"type":"MultiPolygon","coordinates":[[[[0.0,0.0],[1.0,0.0],[1.0,1.0],[0.0,0.0]]],[[[5.0,5.0],[6.0,5.0],[6.0,6.0],[5.0,5.0]]]]});
+        let s = Shape::from_boundary(&m).unwrap();
+        assert!(s.contains(5.8, 5.2));
+        assert!(!s.contains(3.0, 3.0));
+    }
 
     #[test]
     fn closed_polygon_is_accepted() {

@@ -1,6 +1,8 @@
 //! Domain rules: newtypes that validate on parse, enums with their labels, pure functions.
 //! Nothing here does IO.
 pub mod area;
+pub mod calendar;
+pub mod cases;
 pub mod geo;
 pub mod ids;
 pub mod party;

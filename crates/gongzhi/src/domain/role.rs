@@ -87,6 +87,16 @@ pub enum Permission {
     RevealPersonal,
     /// Purge people who moved away past the retention period.
     PurgeRegistry,
+    /// Read cases (接诉即办) of the area, their map and rates; requesters masked.
+    ReadCases,
+    /// Register, dispatch, verify, close, supervise cases of the area; see requesters.
+    DispatchCases,
+    /// Arbitrate returned cases and blow the whistle (吹哨): the street.
+    ArbitrateCases,
+    /// Manage handling units and their power lists in the area.
+    ManageCaseUnits,
+    /// Edit the category dictionary and the working-day calendar (system-wide).
+    ManageCaseDictionary,
 }
 
 impl Permission {
@@ -112,6 +122,20 @@ impl Permission {
                 Role::GridWorker,
             ],
             Permission::PurgeRegistry => &[Role::SystemAdmin],
+            Permission::ReadCases => &[
+                Role::SystemAdmin,
+                Role::StreetAdmin,
+                Role::CommunityWorker,
+                Role::GridWorker,
+                Role::PartySecretary,
+            ],
+            Permission::DispatchCases => {
+                &[Role::SystemAdmin, Role::StreetAdmin, Role::CommunityWorker]
+            }
+            Permission::ArbitrateCases | Permission::ManageCaseUnits => {
+                &[Role::SystemAdmin, Role::StreetAdmin]
+            }
+            Permission::ManageCaseDictionary => &[Role::SystemAdmin],
         }
     }
 }

@@ -32,6 +32,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
         (name = "admin", description = "用户、授权与令牌 Users, grants and API tokens"),
         (name = "audit", description = "审计日志 Audit log"),
         (name = "registry", description = "一户一档 The registry: dwellings, households, persons, visits"),
+        (name = "cases", description = "接诉即办 Cases: categories, units and power lists, the calendar, the lifecycle, the rates"),
     )
 )]
 struct ApiDoc;
@@ -132,6 +133,7 @@ pub async fn build_state(settings: Settings) -> Result<(AppState, Option<String>
             metrics: Arc::new(metrics::Metrics::new()),
             auth_cache: Arc::new(AuthCache::default()),
             tree_cache: Arc::new(TreeCache::new(tree_cache_ms)),
+            case_caches: Arc::new(crate::app::cases::Caches::default()),
             openapi_json: Arc::new(openapi_json),
         },
         generated,
@@ -180,6 +182,25 @@ pub async fn serve(
             }
         }
     });
+    // 接诉即办: fold the rate deltas every second, and set deadline warnings and overdue flags
+    // every 30 seconds.
+    let clock_state = state.clone();
+    let case_clock = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut ticks: u64 = 0;
+        loop {
+            every.tick().await;
+            if let Err(e) = crate::app::cases::stats::fold(&clock_state.db).await {
+                tracing::warn!(error = %e, "folding case rates failed");
+            }
+            if ticks % 30 == 0 {
+                if let Err(e) = crate::app::cases::lifecycle::sweep(&clock_state).await {
+                    tracing::warn!(error = %e, "case deadline sweep failed");
+                }
+            }
+            ticks += 1;
+        }
+    });
     let app = router(state);
     axum::serve(
         listener,
@@ -188,6 +209,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     janitor.abort();
+    case_clock.abort();
     Ok(())
 }
 

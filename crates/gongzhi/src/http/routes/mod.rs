@@ -4,6 +4,7 @@ pub mod admin;
 pub mod areas;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod ops;
 pub mod party;
 pub mod registry;
@@ -39,4 +40,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(audit::router())
         .merge(registry::router())
+        .merge(cases::router())
 }

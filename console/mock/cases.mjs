@@ -1,0 +1,1264 @@
+// Mock of the 接诉即办 routes (docs/cases.md): categories, units + power lists, routing, the
+// working-day calendar, cases with their lifecycle, whistles, files, the map and the three rates.
+// Seeded with Chinese demo data relative to "now", so deadlines count down live. Dev-only.
+import { randomUUID } from 'node:crypto'
+
+let A // areas Map from server.mjs
+let U // users Map
+
+const MIN = 60000
+const HOUR = 60 * MIN
+const DAY = 24 * HOUR
+const BJ = 8 * HOUR // Asia/Shanghai, no DST
+const nowMs = () => Date.now()
+const iso = (ms) => (ms == null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'))
+const bjDay = (ms) => new Date(ms + BJ).toISOString().slice(0, 10)
+const bjAt = (day, h, m = 0) => new Date(`${day}T${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00+08:00`).getTime()
+const nextDay = (day) => bjDay(bjAt(day, 12) + DAY)
+const minutesOfDay = (ms) => { const d = new Date(ms + BJ); return d.getUTCHours() * 60 + d.getUTCMinutes() }
+
+// seeded random, so the demo is the same every start
+let seed = 41201
+function rnd() {
+  seed |= 0; seed = (seed + 0x6d2b79f5) | 0
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+const pick = (arr) => arr[Math.floor(rnd() * arr.length)]
+const chance = (p) => rnd() < p
+const between = (a, b) => a + rnd() * (b - a)
+
+// ---------------------------------------------------------------- calendar
+// Statutory holidays (休) and adjusted working days (班) of the State Council notices.
+const CAL_SEED = {
+  2025: [
+    ['2025-01-01', '元旦'], ['2025-01-26', '春节调休', 'workday'], ...range('2025-01-28', 8, '春节'), ['2025-02-08', '春节调休', 'workday'],
+    ...range('2025-04-04', 3, '清明节'), ['2025-04-27', '劳动节调休', 'workday'], ...range('2025-05-01', 5, '劳动节'),
+    ...range('2025-05-31', 3, '端午节'), ['2025-09-28', '国庆节调休', 'workday'], ...range('2025-10-01', 8, '国庆节、中秋节'), ['2025-10-11', '国庆节调休', 'workday'],
+  ],
+  2026: [
+    ...range('2026-01-01', 3, '元旦'), ['2026-01-04', '元旦调休', 'workday'], ['2026-02-14', '春节调休', 'workday'], ...range('2026-02-15', 9, '春节'),
+    ['2026-02-28', '春节调休', 'workday'], ...range('2026-04-04', 3, '清明节'), ...range('2026-05-01', 5, '劳动节'), ['2026-05-09', '劳动节调休', 'workday'],
+    ...range('2026-06-19', 3, '端午节'), ['2026-09-20', '国庆节调休', 'workday'], ...range('2026-09-25', 3, '中秋节'), ...range('2026-10-01', 7, '国庆节'),
+    ['2026-10-10', '国庆节调休', 'workday'],
+  ],
+}
+function range(from, n, name) {
+  const out = []
+  let d = from
+  for (let i = 0; i < n; i++) { out.push([d, name]); d = nextDay(d) }
+  return out
+}
+const calendar = new Map() // year → { days: [{date, kind, name}], updated_at }
+for (const [y, list] of Object.entries(CAL_SEED)) {
+  calendar.set(Number(y), { days: list.map(([date, name, kind = 'holiday']) => ({ date, kind, name })), updated_at: '2025-11-04T02:00:00Z' })
+}
+class UnknownYear extends Error { constructor(y) { super('unknown year ' + y); this.year = y } }
+// lenient: seeding may run past the last known year; then plain Monday–Friday counts
+function isWorkday(day, lenient = false) {
+  const y = Number(day.slice(0, 4))
+  const cal = calendar.get(y)
+  if (!cal) {
+    if (!lenient) throw new UnknownYear(y)
+  } else {
+    const hit = cal.days.find((d) => d.date === day)
+    if (hit) return hit.kind === 'workday'
+  }
+  const wd = new Date(day + 'T12:00:00+08:00').getUTCDay()
+  return wd >= 1 && wd <= 5
+}
+const SEGMENTS = [[9 * 60, 12 * 60], [13 * 60, 18 * 60]] // working hours 09–12, 13–18
+/** N working hours from `start`. */
+function addWorkingHours(start, hours, lenient) {
+  let left = hours * 60
+  let t = start
+  for (let guard = 0; guard < 4000; guard++) {
+    const day = bjDay(t)
+    if (isWorkday(day, lenient)) {
+      let mins = minutesOfDay(t)
+      for (const [s, e] of SEGMENTS) {
+        if (mins >= e) continue
+        const from = Math.max(mins, s)
+        if (left <= e - from) return bjAt(day, 0) + (from + left) * MIN
+        left -= e - from
+        mins = e
+      }
+    }
+    t = bjAt(nextDay(day), 0)
+  }
+  throw new Error('deadline too far')
+}
+/** The end (18:00) of the N-th working day after the start day. */
+function addWorkingDays(start, days, lenient) {
+  let day = bjDay(start)
+  let n = 0
+  while (n < days) { day = nextDay(day); if (isWorkday(day, lenient)) n++ }
+  return bjAt(day, 18)
+}
+const addLimit = (start, limit, lenient) => (limit.unit === 'hours' ? addWorkingHours(start, limit.value, lenient) : addWorkingDays(start, limit.value, lenient))
+/**
+ * Nudge a seeded instant into working hours (people answer the phone during the day) — but never
+ * into the future: after 18:00 the live demo keeps its evening times.
+ */
+function intoWorkHours(ms) {
+  const out = workHoursAfter(ms)
+  return out > nowMs() - 2 * MIN ? Math.min(ms, nowMs() - 2 * MIN) : out
+}
+function workHoursAfter(ms) {
+  let day = bjDay(ms)
+  const m = minutesOfDay(ms)
+  if (isWorkday(day, true) && m >= 9 * 60 && m < 18 * 60) return ms
+  if (!isWorkday(day, true) || m >= 18 * 60) { do day = nextDay(day); while (!isWorkday(day, true)) }
+  return bjAt(day, 9) + Math.floor(between(5, 90)) * MIN
+}
+
+// ---------------------------------------------------------------- categories
+const categories = new Map()
+const L = (value, unit) => ({ value, unit })
+function addCat(code, name, resp, handle, verify = L(1, 'days'), rv = true) {
+  const parent = code.length > 2 ? [...categories.values()].find((c) => c.code === code.slice(0, 2)) : null
+  const c = {
+    id: randomUUID(), parent_id: parent?.id || null, code, name, level: parent ? 2 : 1, response_limit: resp, handle_limit: handle,
+    verify_limit: verify, return_visit_required: rv, active: true, version: 1,
+  }
+  categories.set(c.id, c)
+  return c
+}
+;[
+  ['01', '市容环境', L(2, 'hours'), L(3, 'days')], ['0101', '垃圾清运', L(2, 'hours'), L(2, 'days')], ['0102', '占道经营', L(2, 'hours'), L(3, 'days')],
+  ['0103', '违规广告牌匾', L(4, 'hours'), L(5, 'days')], ['0104', '绿化养护', L(4, 'hours'), L(5, 'days')],
+  ['02', '房屋管理', L(4, 'hours'), L(5, 'days')], ['0201', '物业服务', L(2, 'hours'), L(5, 'days')], ['0202', '电梯故障', L(1, 'hours'), L(1, 'days')],
+  ['0203', '房屋漏水', L(4, 'hours'), L(5, 'days')], ['0204', '违章搭建', L(4, 'hours'), L(10, 'days')],
+  ['03', '市政设施', L(4, 'hours'), L(3, 'days')], ['0301', '路灯', L(4, 'hours'), L(3, 'days')], ['0302', '井盖', L(1, 'hours'), L(1, 'days')],
+  ['0303', '道路破损', L(4, 'hours'), L(5, 'days')],
+  ['04', '噪音扰民', L(2, 'hours'), L(3, 'days')], ['0401', '施工噪音', L(2, 'hours'), L(2, 'days')], ['0402', '商业噪音', L(2, 'hours'), L(3, 'days')],
+  ['0403', '邻里噪音', L(4, 'hours'), L(5, 'days')],
+  ['05', '供水供电', L(1, 'hours'), L(1, 'days')], ['0501', '停水', L(1, 'hours'), L(1, 'days')], ['0502', '停电', L(1, 'hours'), L(1, 'days')],
+  ['0503', '供暖', L(2, 'hours'), L(2, 'days')],
+  ['06', '社区服务', L(4, 'hours'), L(5, 'days')], ['0601', '养老服务', L(4, 'hours'), L(5, 'days')], ['0602', '政策咨询', L(4, 'hours'), L(3, 'days'), L(1, 'days'), false],
+].forEach(([code, name, r, h, v, rv]) => addCat(code, name, r, h, v || L(1, 'days'), rv ?? true))
+const catByCode = (code) => [...categories.values()].find((c) => c.code === code)
+
+// ---------------------------------------------------------------- areas (boundaries for the map)
+const areaByName = (name) => [...A.values()].find((a) => a.name === name)
+function ancestors(id) {
+  const out = []
+  let a = A.get(id)
+  while (a) { out.push(a); a = a.parent_id && A.get(a.parent_id) }
+  return out
+}
+const up = (id, kind) => ancestors(id).find((a) => a.kind === kind)
+const under = (id, rootId) => !rootId || ancestors(id).some((a) => a.id === rootId)
+const depth = (id) => ancestors(id).length
+const poly = (pts) => ({ type: 'Polygon', coordinates: [[...pts, pts[0]]] })
+function setBoundaries() {
+  const b = {
+    先锋街道: poly([[115.458, 38.868], [115.4835, 38.8665], [115.4845, 38.8812], [115.471, 38.8818], [115.4585, 38.8805]]),
+    新市场街道: poly([[115.444, 38.8705], [115.458, 38.8705], [115.4585, 38.8855], [115.444, 38.8862]]),
+    朝阳社区: poly([[115.46, 38.87], [115.47, 38.87], [115.47, 38.88], [115.46, 38.88]]),
+    红旗社区: poly([[115.47, 38.8685], [115.4825, 38.8675], [115.4835, 38.8805], [115.47, 38.88]]),
+    东风社区: poly([[115.4455, 38.872], [115.4565, 38.872], [115.457, 38.884], [115.4455, 38.8845]]),
+    第一网格: poly([[115.46, 38.87], [115.4652, 38.87], [115.4648, 38.88], [115.46, 38.88]]),
+    第二网格: poly([[115.4652, 38.87], [115.47, 38.87], [115.47, 38.88], [115.4648, 38.88]]),
+  }
+  for (const [name, g] of Object.entries(b)) { const a = areaByName(name); if (a && !a.boundary) a.boundary = g }
+  // 红旗 and 东风 get two grids each, so every community on the map has grid lines
+  for (const [cname, split] of [['红旗社区', 115.4765], ['东风社区', 115.451]]) {
+    const c = areaByName(cname)
+    if (!c || [...A.values()].some((a) => a.parent_id === c.id)) continue
+    const ring = c.boundary.coordinates[0]
+    const [minX, minY] = [Math.min(...ring.map((p) => p[0])), Math.min(...ring.map((p) => p[1]))]
+    const [maxX, maxY] = [Math.max(...ring.map((p) => p[0])), Math.max(...ring.map((p) => p[1]))]
+    ;[[minX, split], [split, maxX]].forEach(([x0, x1], i) => {
+      const g = { id: randomUUID(), parent_id: c.id, kind: 'grid', name: `第${i === 0 ? '一' : '二'}网格`, code: c.code + String(i + 1).padStart(3, '0'),
+        boundary: poly([[x0, minY + 0.0008], [x1, minY + 0.0008], [x1, maxY - 0.0005], [x0, maxY - 0.0005]]), version: 1, updated_at: new Date().toISOString() }
+      A.set(g.id, g)
+    })
+  }
+}
+function inRing(pt, ring) {
+  let ins = false
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i], [xj, yj] = ring[j]
+    if (yi > pt[1] !== yj > pt[1] && pt[0] < ((xj - xi) * (pt[1] - yi)) / (yj - yi) + xi) ins = !ins
+  }
+  return ins
+}
+/** The deepest area whose boundary holds the point. */
+function areaAt(lat, lon) {
+  let best = null
+  for (const a of A.values()) {
+    if (a.boundary?.type !== 'Polygon' || !inRing([lon, lat], a.boundary.coordinates[0])) continue
+    if (!best || depth(a.id) > depth(best.id)) best = a
+  }
+  return best
+}
+function randomPointIn(area) {
+  const ring = area.boundary.coordinates[0]
+  const xs = ring.map((p) => p[0]), ys = ring.map((p) => p[1])
+  for (let i = 0; i < 50; i++) {
+    const pt = [between(Math.min(...xs), Math.max(...xs)), between(Math.min(...ys), Math.max(...ys))]
+    if (inRing(pt, ring)) return { lat: Number(pt[1].toFixed(6)), lon: Number(pt[0].toFixed(6)) }
+  }
+  return { lat: ys[0], lon: xs[0] }
+}
+
+// ---------------------------------------------------------------- units and power lists
+const units = new Map()
+const duties = new Map()
+function addUnit(name, kind, area, contact, quality) {
+  const u = { id: randomUUID(), name, kind, area_id: area.id, contact, active: true, version: 1, members: [], quality }
+  units.set(u.id, u)
+  return u
+}
+function addDuty(unit, name, legal_basis, codes, area) {
+  const d = { id: randomUUID(), unit_id: unit.id, name, legal_basis, category_codes: codes, area_id: (area || A.get(unit.area_id)).id, active: true, version: 1 }
+  duties.set(d.id, d)
+  return d
+}
+const unitOf = (id) => (id ? units.get(id) : null)
+const memberOf = (me, unitId) => !!unitId && units.get(unitId)?.members.includes(me.id)
+const myUnitIds = (me) => [...units.values()].filter((u) => u.members.includes(me.id)).map((u) => u.id)
+
+function seedUnits(addUser) {
+  const district = areaByName('竞秀区'), street = areaByName('先锋街道'), street2 = areaByName('新市场街道')
+  const cy = areaByName('朝阳社区'), hq = areaByName('红旗社区'), df = areaByName('东风社区')
+  const cg = addUnit('竞秀区城市管理委员会', 'department', district, '0312-3021234', 0.9)
+  addDuty(cg, '市容环境卫生管理', '《城市市容和环境卫生管理条例》第二十八条', ['0101', '0103'])
+  addDuty(cg, '城市道路及附属设施管理', '《城市道路管理条例》第二十二条', ['0301', '0302', '0303'])
+  addDuty(cg, '违法建设查处', '《中华人民共和国城乡规划法》第六十八条', ['0204'])
+  const zj = addUnit('竞秀区住房和城乡建设局', 'department', district, '0312-3025678', 0.78)
+  addDuty(zj, '物业服务活动监督管理', '《物业管理条例》第五条', ['0201'])
+  addDuty(zj, '城市供热监督管理', '《河北省城市供热管理办法》第六条', ['0503'])
+  const sj = addUnit('竞秀区市场监督管理局', 'department', district, '0312-3029012', 0.86)
+  addDuty(sj, '特种设备（电梯）安全监察', '《中华人民共和国特种设备安全法》第五条', ['0202'])
+  const hb = addUnit('竞秀区生态环境分局', 'department', district, '0312-3023456', 0.82)
+  addDuty(hb, '建筑施工噪声污染防治', '《中华人民共和国噪声污染防治法》第四十条', ['0401'])
+  const jd = addUnit('先锋街道城管科', 'street_office', street, '0312-5081100', 0.88)
+  addDuty(jd, '街面秩序管理（占道经营）', '《河北省城市市容和环境卫生条例》第二十条', ['0102'], street)
+  addDuty(jd, '社会生活噪声管理', '《中华人民共和国噪声污染防治法》第五十九条', ['0402'], street)
+  addDuty(jd, '街道绿化养护', '《城市绿化条例》第二十条', ['0104'], street)
+  const jd2 = addUnit('新市场街道城管科', 'street_office', street2, '0312-5082200', 0.8)
+  addDuty(jd2, '街面秩序管理（占道经营）', '《河北省城市市容和环境卫生条例》第二十条', ['0102', '0402', '0104'], street2)
+  const jwh = addUnit('朝阳社区居委会', 'community', cy, '0312-5083301', 0.93)
+  addDuty(jwh, '邻里纠纷调解', '《中华人民共和国人民调解法》第八条', ['0403'], cy)
+  addDuty(jwh, '社区养老与政策咨询', '《中华人民共和国城市居民委员会组织法》第三条', ['0601', '0602'], cy)
+  const hqjwh = addUnit('红旗社区居委会', 'community', hq, '0312-5083302', 0.84)
+  addDuty(hqjwh, '邻里纠纷调解', '《中华人民共和国人民调解法》第八条', ['0403', '0601', '0602'], hq)
+  const dfjwh = addUnit('东风社区居委会', 'community', df, '0312-5083303', 0.8)
+  addDuty(dfjwh, '邻里纠纷调解', '《中华人民共和国人民调解法》第八条', ['0403', '0601', '0602'], df)
+  const wy = addUnit('保定安居物业服务有限公司', 'property', cy, '0312-5089999', 0.72)
+  addDuty(wy, '小区共用部位维修养护', '《物业管理条例》第三十五条；物业服务合同', ['0203', '0201'], cy)
+  const sd = addUnit('国网保定供电公司竞秀分公司', 'utility', district, '95598', 0.95)
+  addDuty(sd, '供电抢修', '《电力供应与使用条例》第二十八条', ['0502'])
+  const zls = addUnit('保定市供水有限公司', 'utility', district, '0312-96111', 0.91)
+  addDuty(zls, '供水抢修与水质', '《城市供水条例》第二十二条', ['0501'])
+
+  // members: the demo users of server.mjs, plus a handler per department
+  const byName = (n) => [...U.values()].find((u) => u.username === n)
+  const handler = addUser('chengban', '孙承办', 'Demo@2026', [['department_handler', district]])
+  const wuye = addUser('wuye', '周物业', 'Demo@2026', [['department_handler', cy]])
+  addUser('jumin', '陈居民', 'Demo@2026', [['resident', cy]])
+  addUser('zhujian', '吴住建', 'Demo@2026', [['department_handler', district]])
+  cg.members.push(handler.id)
+  wy.members.push(wuye.id)
+  zj.members.push(byName('zhujian').id)
+  if (byName('shequ')) jwh.members.push(byName('shequ').id)
+  if (byName('jiedao')) jd.members.push(byName('jiedao').id)
+}
+
+// ---------------------------------------------------------------- routing
+function route(categoryCode, areaId, skip = [], en = false) {
+  const cat = catByCode(categoryCode)
+  const area = A.get(areaId)
+  const cname = cat?.name || categoryCode, aname = area?.name || ''
+  const hits = [...duties.values()].filter((d) => d.active && unitOf(d.unit_id)?.active && d.category_codes.includes(categoryCode) && under(areaId, d.area_id))
+  const skipped = hits.filter((d) => skip.includes(d.unit_id)).map((d) => unitOf(d.unit_id).name)
+  const ok = hits.filter((d) => !skip.includes(d.unit_id)).sort((a, b) => depth(b.area_id) - depth(a.area_id))
+  const skipText = skipped.length ? (en ? ` (skipped the units that returned it: ${[...new Set(skipped)].join(', ')})` : `（已跳过退单单位：${[...new Set(skipped)].join('、')}）`) : ''
+  if (ok.length) {
+    const d = ok[0], u = unitOf(d.unit_id), da = A.get(d.area_id)
+    return {
+      unit_id: u.id, unit_name: u.name, duty_id: d.id, duty_name: d.name, rule: 'power_list',
+      explanation: en
+        ? `Power list: the duty “${d.name}” of ${u.name} (legal basis: ${d.legal_basis}) covers “${cname}” in ${da?.name}, which contains ${aname}. Routed to ${u.name}.${skipText}`
+        : `依据权责清单：${u.name}的权责事项“${d.name}”（${d.legal_basis}）覆盖“${cname}”，服务区域${da?.name}包含${aname}，派往${u.name}。${skipText}`,
+    }
+  }
+  // territorial: the community (or street) unit of the place
+  for (const a of ancestors(areaId)) {
+    const u = [...units.values()].find((x) => x.active && x.area_id === a.id && ['community', 'street_office'].includes(x.kind) && !skip.includes(x.id))
+    if (u) {
+      return {
+        unit_id: u.id, unit_name: u.name, duty_id: null, duty_name: null, rule: 'territorial',
+        explanation: en
+          ? `No duty in the power lists covers “${cname}” in ${aname}; routed by territory to ${u.name} (${a.name}).${skipText}`
+          : `权责清单中没有覆盖“${cname}”（${aname}）的事项，按属地原则派往${u.name}（${a.name}）。${skipText}`,
+      }
+    }
+  }
+  return {
+    unit_id: null, unit_name: null, duty_id: null, duty_name: null, rule: 'none',
+    explanation: en ? `No unit covers “${cname}” in ${aname}. Choose the unit by hand.` : `没有单位的权责清单或属地覆盖“${cname}”（${aname}），请人工指定承办单位。`,
+  }
+}
+
+// ---------------------------------------------------------------- cases
+const cases = new Map()
+const idem = new Map() // Idempotency-Key → case id
+const files = new Map() // id → {id, name, size, content_type, data}
+const MAX_RETURNS = 2
+const MAX_EXTENSIONS = 1
+const WARN_PERCENT = 20
+const ACTIVE = ['dispatched', 'in_progress']
+const NO_CHARS = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789'
+const caseNo = (ms) => bjDay(ms).replace(/-/g, '') + '-' + Array.from({ length: 8 }, () => NO_CHARS[Math.floor(Math.random() * NO_CHARS.length)]).join('')
+
+const STATUS_ZH = {
+  received: '受理', registered: '立案', dispatched: '已派遣', in_progress: '处置中', handled: '已办结', verified: '已核查', rated: '已回访',
+  closed: '结案', rejected: '不予立案', merged: '已合并', arbitration: '仲裁',
+}
+const STATUS_EN = {
+  received: 'received', registered: 'registered', dispatched: 'dispatched', in_progress: 'in progress', handled: 'handled', verified: 'verified',
+  rated: 'rated', closed: 'closed', rejected: 'rejected', merged: 'merged', arbitration: 'arbitration',
+}
+const ACTION_ZH = {
+  register: '立案', reject: '不予立案', dispatch: '派遣', accept: '签收', return: '退单', arbitrate: '仲裁', handle: '办结', verify: '核查',
+  rate: '回访评价', close: '结案', request_extension: '申请延期', decide_extension: '审批延期', supervise: '督办', merge: '合并', reopen: '重启',
+}
+
+function ev(c, at, actor, action, from, to, extra = {}) {
+  c.events.push({ id: randomUUID(), at: iso(at), actor_name: actor, action, from_status: from, to_status: to, unit_name: extra.unit_name ?? null, note: extra.note ?? null, attachments: extra.attachments || [] })
+}
+function setDeadlines(c, at, lenient) {
+  const cat = catByCode(c.category_code)
+  c.dispatched_at = at
+  c.response_due_at = addLimit(at, cat.response_limit, lenient)
+  c.handle_due_at = addLimit(at, cat.handle_limit, lenient)
+  c.warned = false
+}
+/** Warning and overdue flags: set on read, each once, as timeline events (like the server's clock). */
+function tick(c) {
+  if (!ACTIVE.includes(c.status) || !c.handle_due_at) return
+  const t = nowMs()
+  const total = c.handle_due_at - (c.dispatched_at || c.received_at)
+  const warnAt = c.handle_due_at - (total * WARN_PERCENT) / 100
+  if (!c.warned && t >= warnAt) {
+    c.warned = true
+    ev(c, Math.max(warnAt, c.dispatched_at || 0), '系统', 'warn', null, null, { note: `办理时限剩余不足 ${WARN_PERCENT}%` })
+  }
+  if (!c.overdue_flag && t >= c.handle_due_at) {
+    c.overdue_flag = true
+    ev(c, c.handle_due_at, '系统', 'overdue', null, null, { note: '已超过办理时限' })
+  }
+}
+const isOverdue = (c) => !!c.handle_due_at && (c.handled_at ? c.handled_at > c.handle_due_at : ['dispatched', 'in_progress'].includes(c.status) && nowMs() > c.handle_due_at)
+
+function summary(c) {
+  tick(c)
+  const cat = catByCode(c.category_code), area = A.get(c.area_id), unit = unitOf(c.unit_id)
+  const due = ACTIVE.includes(c.status) && c.handle_due_at ? Math.round((c.handle_due_at - nowMs()) / MIN) : null
+  return {
+    id: c.id, no: c.no, kind: c.kind, category_code: c.category_code, category_name: cat?.name || '', title: c.title, status: c.status, channel: c.channel,
+    area_id: c.area_id, area_name: area?.name || '', community_name: up(c.area_id, 'community')?.name || '', unit_id: unit?.id || null, unit_name: unit?.name || null,
+    received_at: iso(c.received_at), handle_due_at: iso(c.handle_due_at), due_in_minutes: due, overdue: isOverdue(c), warned: !!c.warned && ACTIVE.includes(c.status),
+    supervised: !!c.supervised, return_count: c.return_count, rating: c.rating, version: c.version,
+  }
+}
+function allowed(c, me) {
+  const roles = new Set(me.grants.map((g) => g.role))
+  const dispatcher = ['system_admin', 'street_admin', 'community_worker'].some((r) => roles.has(r)) && inScope(me, c.area_id)
+  const street = ['system_admin', 'street_admin'].some((r) => roles.has(r)) && inScope(me, c.area_id)
+  const handler = memberOf(me, c.unit_id)
+  const requester = c.requester.user_id === me.id
+  const out = []
+  const add = (cond, ...a) => cond && out.push(...a)
+  switch (c.status) {
+    case 'received': add(dispatcher, 'register', 'reject', 'merge'); break
+    case 'registered': add(dispatcher, 'dispatch', 'merge'); break
+    case 'arbitration': add(street, 'arbitrate'); break
+    case 'dispatched':
+      add(handler, 'accept'); add(handler && !c.bound, 'return'); add(dispatcher || street, 'supervise'); break
+    case 'in_progress':
+      add(handler, 'handle'); add(handler && !c.bound, 'return')
+      add(handler && !c.pending_extension && c.extension_count < MAX_EXTENSIONS, 'request_extension')
+      add(dispatcher && !!c.pending_extension, 'decide_extension'); add(dispatcher || street, 'supervise'); break
+    case 'handled': add(dispatcher, 'verify'); break
+    case 'verified':
+      add(dispatcher || requester, 'rate'); add(dispatcher && !catByCode(c.category_code)?.return_visit_required, 'close'); break
+    case 'rated':
+      add(dispatcher, 'close'); add(dispatcher && c.rating === 'dissatisfied' && c.reopen_count === 0, 'reopen'); break
+    case 'closed': add(dispatcher && c.rating === 'dissatisfied' && c.reopen_count === 0, 'reopen'); break
+  }
+  return out
+}
+function detail(c, me, en) {
+  const s = summary(c)
+  const masked = !memberOf(me, c.unit_id) && c.requester.user_id !== me.id
+  const ph = c.requester.phone
+  return {
+    ...s, description: c.description, address: c.address, lat: c.lat, lon: c.lon,
+    requester: { name: masked ? c.requester.name.slice(0, 1) + '*'.repeat(Math.max(1, c.requester.name.length - 1)) : c.requester.name, phone: ph ? (masked ? ph.slice(0, 3) + '****' + ph.slice(-4) : ph) : null, masked },
+    routing: ['registered', 'received', 'arbitration'].includes(c.status) ? route(c.category_code, c.area_id, c.returned_unit_ids, en) : c.routing ? (en ? c.routing.en : c.routing.zh) : null,
+    first_unit_id: c.first_unit_id, first_unit_name: unitOf(c.first_unit_id)?.name || null, bound: c.bound,
+    response_due_at: iso(c.response_due_at), verify_due_at: iso(c.verify_due_at), dispatched_at: iso(c.dispatched_at), responded_at: iso(c.responded_at),
+    handled_at: iso(c.handled_at), verified_at: iso(c.verified_at), closed_at: iso(c.closed_at), result: c.result, outcome: c.outcome,
+    rating_comment: c.rating_comment, extension_count: c.extension_count, reopen_count: c.reopen_count, merged_into: c.merged_into,
+    pending_extension: c.pending_extension,
+    whistles: c.whistles.map((w) => ({ id: w.id, kind: w.kind, note: w.note, deadline_at: iso(w.deadline_at), units: w.units.map((u) => ({ unit_id: u.unit_id, unit_name: unitOf(u.unit_id)?.name, arrived_at: iso(u.arrived_at) })) })),
+    allowed_actions: allowed(c, me),
+  }
+}
+
+function inScope(me, areaId) {
+  return me.grants.some((g) => (g.role === 'system_admin' && !g.area_id) || ancestors(areaId).some((a) => a.id === g.area_id))
+}
+const STAFF = ['system_admin', 'street_admin', 'community_worker', 'grid_worker', 'party_secretary', 'department_handler']
+const isStaff = (me) => me.grants.some((g) => STAFF.includes(g.role))
+
+// ---------------------------------------------------------------- seed cases
+const TEXTS = {
+  '0101': ['{p}东侧的垃圾桶已经满了两天没人清运，气味很大，招苍蝇。', '小区门口的建筑垃圾堆了一个多星期，希望尽快清走。', '垃圾分类亭旁边的厨余垃圾桶破损漏水，地面很脏。'],
+  '0102': ['早市摊贩占用人行道和消防通道，早上7点到9点车辆无法通行。', '{p}门口的烧烤摊晚上占道经营，桌椅摆到了马路上，油烟很大。', '水果摊长期占用盲道，老人推车过不去。'],
+  '0103': ['{p}临街楼体外挂的大型广告牌松动，大风天晃得厉害，担心掉下来砸人。', '底商门头牌匾破损，半边耷拉着。'],
+  '0104': ['小区绿地里的大树枝遮挡了路灯和三楼窗户，请帮忙修剪。', '{p}旁边的绿化带枯死一大片，杂草丛生。'],
+  '0201': ['物业不按时打扫楼道，楼道里堆满杂物，多次反映无人处理。', '物业收费后不公示收支明细，希望督促公开。', '地下车库照明坏了一半，晚上很黑，物业一直不修。'],
+  '0202': ['{p}电梯频繁停运，今天又困人了，家里有老人出行很困难。', '电梯运行时异响很大，轿厢里的年检标志已经过期。'],
+  '0203': ['楼上卫生间漏水到我家顶棚，和楼上协商不成。', '顶楼下雨渗水，墙皮大面积脱落，家具都泡了。'],
+  '0204': ['一楼住户在院内私自搭建彩钢房，占用公共绿地。', '{p}楼顶有人加盖阳光房，担心影响楼体安全。'],
+  '0301': ['{p}往北的三盏路灯不亮，晚上走路很不安全。', '小区北门的路灯忽明忽暗已经一周了。'],
+  '0302': ['人行道上的井盖缺失，已经有人差点掉进去，请立即处理！', '{p}门前井盖破损下陷，车辆经过哐哐响。'],
+  '0303': ['{p}路段路面塌陷出一个大坑，雨天积水，电动车容易摔倒。', '人行道地砖大面积松动翘起。'],
+  '0401': ['工地夜间22点以后还在施工打桩，严重影响休息。', '周末早上6点就开始切割钢筋，噪音太大。'],
+  '0402': ['底商KTV晚上音响声很大，一直吵到凌晨。', '{p}超市门口大喇叭循环播放促销广告。'],
+  '0403': ['楼上每天深夜拖动家具、跳绳，沟通多次无效。', '邻居家的狗整夜叫，老人睡不着觉。'],
+  '0501': ['从早上开始整栋楼没有水，也没看到停水通知。', '自来水发黄，有异味，不敢喝。'],
+  '0502': ['{p}整个单元停电三个小时了，冰箱里的东西都要坏了。', '楼道照明和门禁都没电了。'],
+  '0503': ['家里暖气不热，室温只有14度，家里有婴儿。', '暖气管道漏水，地板都泡了，请尽快派人维修。'],
+  '0601': ['独居老人想申请社区助餐服务，不知道怎么办理。', '想了解社区日间照料中心的开放时间和收费。'],
+  '0602': ['咨询老旧小区改造加装电梯的补贴政策。', '咨询居住证办理需要哪些材料。'],
+}
+const PLACES = {
+  朝阳社区: ['3号楼', '5号楼2单元', '朝阳街88号', '社区北门', '朝阳街与东风路交叉口', '1号楼底商'],
+  第一网格: ['1号楼', '2号楼1单元', '3号楼东侧', '朝阳街62号'],
+  第二网格: ['5号楼', '6号楼3单元', '朝阳街90号院', '社区活动中心'],
+  红旗社区: ['红旗小区12号楼', '红旗路与朝阳街交叉口', '红旗菜市场', '红旗路21号'],
+  东风社区: ['东风小区7号楼', '东风路口', '东风商业街', '东风小学南门'],
+}
+const SURN = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶'
+const GIVEN = ['建国', '秀英', '志强', '桂兰', '伟', '淑珍', '磊', '丽', '军', '静', '海波', '敏', '国庆', '艳', '振华', '芳', '德明', '雪梅', '春生', '玉兰']
+const mobile = () => pick(['138', '139', '135', '150', '151', '158', '186', '187', '188', '177']) + String(Math.floor(rnd() * 1e8)).padStart(8, '0')
+const RESULTS = {
+  resolved: ['已安排人员到现场处理完毕，问题已解决，并与诉求人电话确认。', '已完成维修，现场照片已上传。', '已协调相关单位清理完毕，后续纳入日常巡查。'],
+  explained: ['已向诉求人解释相关政策和办理流程，诉求人表示理解。', '经核实属于正常施工许可范围，已向诉求人说明。'],
+  unresolvable: ['涉及历史遗留产权问题，暂不具备解决条件，已向诉求人说明并登记跟踪。'],
+}
+const RETURN_REASONS = ['不属于本单位职责，应由属地社区先行处置。', '该路段不在本单位管养范围内。', '经核实属于小区内部物业管理事项。']
+const DISPATCHERS = ['李街道', '张社区', '王海燕']
+
+/**
+ * Walk one case through its lifecycle up to `stop`, with seeded times starting at `t0`.
+ * `q` (0–1) is the handling unit's quality: how often it is on time, resolves and pleases.
+ */
+function seedCase({ t0, area, code, stop, q = 0.85, requesterUser = null, channel, extra = {} }) {
+  const cat = catByCode(code)
+  const place = pick(PLACES[area.name] || PLACES[up(area.id, 'community')?.name] || ['社区'])
+  const text = pick(TEXTS[code]).replace('{p}', place)
+  const pt = area.boundary ? randomPointIn(area) : null
+  const kind = code === '0602' || code === '0601' ? pick(['consult', 'help']) : pick(['complaint', 'complaint', 'complaint', 'help', 'report', 'suggestion'])
+  const name = requesterUser ? requesterUser.display_name : pick([...SURN]) + pick(GIVEN)
+  const c = {
+    id: randomUUID(), no: caseNo(t0), kind, category_code: code, title: `${cat.name}：${text.slice(0, 18)}${text.length > 18 ? '…' : ''}`, description: text,
+    status: 'received', channel: channel || (requesterUser ? 'phone_page' : pick(['hotline', 'hotline', 'hotline', 'console', 'patrol', 'phone_page', 'visit'])),
+    area_id: area.id, address: `${up(area.id, 'community')?.name || area.name}${place}`, lat: pt?.lat ?? null, lon: pt?.lon ?? null,
+    requester: { name, phone: requesterUser ? '13931201234' : mobile(), user_id: requesterUser?.id || null },
+    unit_id: null, first_unit_id: null, bound: false, returned_unit_ids: [], return_count: 0, routing: null,
+    received_at: t0, dispatched_at: null, responded_at: null, handled_at: null, verified_at: null, closed_at: null,
+    response_due_at: null, handle_due_at: null, verify_due_at: null, warned: false, overdue_flag: false, supervised: false,
+    result: null, outcome: null, rating: null, rating_comment: null, extension_count: 0, reopen_count: 0, merged_into: null, pending_extension: null,
+    whistles: [], version: 1, events: [], created_by: null,
+  }
+  cases.set(c.id, c)
+  const disp = pick(DISPATCHERS)
+  ev(c, t0, c.channel === 'hotline' ? '12345热线' : c.channel === 'phone_page' ? name : disp, 'create', null, 'received', { note: c.channel === 'hotline' ? '12345 热线转办' : null })
+  let t = t0
+  const done = (s) => stop === s
+  if (done('received')) return c
+  t = intoWorkHours(t + between(10, 120) * MIN)
+  if (stop === 'rejected') {
+    c.status = 'rejected'
+    ev(c, t, disp, 'reject', 'received', 'rejected', { note: '经核实，诉求人反映的问题已于前日由物业处理完毕，属重复诉求。' })
+    return c
+  }
+  ev(c, t, disp, 'register', 'received', 'registered'); c.status = 'registered'
+  if (done('registered') && !extra.returns) return c
+  const returns = extra.returns || 0
+  for (let i = 0; i < returns; i++) {
+    // a wrong unit first (the territorial community), which returns it
+    const wrong = [...units.values()].find((u) => u.kind === 'community' && under(c.area_id, u.area_id) && !c.returned_unit_ids.includes(u.id)) || pick([...units.values()])
+    t = intoWorkHours(t + between(5, 40) * MIN)
+    c.unit_id = wrong.id; c.first_unit_id ||= wrong.id; setDeadlines(c, t, true)
+    const r = route(code, c.area_id, c.returned_unit_ids)
+    c.routing = { zh: r, en: route(code, c.area_id, c.returned_unit_ids, true) }
+    ev(c, t, disp, 'dispatch', 'registered', 'dispatched', { unit_name: wrong.name })
+    c.status = 'dispatched'
+    t = intoWorkHours(t + between(30, 300) * MIN)
+    c.return_count++; c.returned_unit_ids.push(wrong.id)
+    const to = c.return_count >= MAX_RETURNS ? 'arbitration' : 'registered'
+    ev(c, t, '社区值班员', 'return', 'dispatched', to, { unit_name: wrong.name, note: pick(RETURN_REASONS) })
+    c.status = to; c.unit_id = null; c.handle_due_at = c.response_due_at = c.dispatched_at = null
+  }
+  if (done('registered') || done('arbitration')) return c
+  t = intoWorkHours(t + between(5, 60) * MIN)
+  let unit
+  if (c.status === 'arbitration') {
+    unit = unitOf(route(code, c.area_id, []).unit_id)
+    c.bound = true
+    ev(c, t, '李街道', 'arbitrate', 'arbitration', 'dispatched', { unit_name: unit.name, note: '经街道协调会研究，由该单位牵头办理，不得再退单。' })
+  } else {
+    const r = route(code, c.area_id, c.returned_unit_ids)
+    c.routing = { zh: r, en: route(code, c.area_id, c.returned_unit_ids, true) }
+    unit = unitOf(r.unit_id)
+    ev(c, t, disp, 'dispatch', 'registered', 'dispatched', { unit_name: unit.name })
+  }
+  c.unit_id = unit.id; c.first_unit_id ||= unit.id; c.status = 'dispatched'
+  setDeadlines(c, t, true)
+  q = extra.q ?? unit.quality ?? q
+  if (done('dispatched')) return c
+  // accept: usually within the response limit
+  const respWin = c.response_due_at - t
+  t = t + respWin * (chance(q) ? between(0.05, 0.9) : between(1.1, 2.5))
+  c.responded_at = t
+  ev(c, t, unit.name + '承办人', 'accept', 'dispatched', 'in_progress', { unit_name: unit.name }); c.status = 'in_progress'
+  if (extra.extension) {
+    t += between(1, 4) * HOUR
+    c.pending_extension = { days: 3, reason: '需协调产权单位共同维修，配件采购需要时间。' }
+    ev(c, t, unit.name + '承办人', 'request_extension', null, null, { unit_name: unit.name, note: '申请延期 3 个工作日：' + c.pending_extension.reason })
+  }
+  if (extra.supervise) {
+    t += between(1, 6) * HOUR
+    c.supervised = true
+    ev(c, Math.min(t, nowMs() - 5 * MIN), '李街道', 'supervise', null, null, { note: '群众反映强烈，请加快办理，3 个工作日内办结并反馈。' })
+  }
+  if (done('in_progress')) return c
+  const handleWin = c.handle_due_at - c.dispatched_at
+  t = c.dispatched_at + handleWin * (chance(q) ? between(0.2, 0.95) : between(1.05, 1.8))
+  t = Math.min(t, nowMs() - between(1, 20) * HOUR)
+  const outcome = chance(q) ? 'resolved' : chance(0.6) ? 'explained' : 'unresolvable'
+  c.handled_at = t; c.outcome = outcome; c.result = pick(RESULTS[outcome])
+  c.verify_due_at = addLimit(t, cat.verify_limit, true)
+  ev(c, t, unit.name + '承办人', 'handle', 'in_progress', 'handled', { unit_name: unit.name, note: c.result })
+  c.status = 'handled'
+  if (done('handled')) return c
+  t = Math.min(t + between(1, 20) * HOUR, nowMs() - between(10, 120) * MIN)
+  c.verified_at = t
+  ev(c, t, disp, 'verify', 'handled', 'verified', { note: '现场核查属实，已处理完毕。' }); c.status = 'verified'
+  if (done('verified')) return c
+  t = Math.min(t + between(1, 30) * HOUR, nowMs() - between(5, 60) * MIN)
+  const sat = outcome === 'resolved' ? q : q * 0.5
+  c.rating = chance(sat) ? 'satisfied' : chance(0.55) ? 'basic' : 'dissatisfied'
+  c.rating_comment = c.rating === 'satisfied' ? pick(['处理很及时，谢谢！', '工作人员态度很好。', null]) : c.rating === 'dissatisfied' ? pick(['问题没有根本解决。', '拖了很久才处理。']) : null
+  ev(c, t, c.channel === 'phone_page' ? name : '回访员', 'rate', 'verified', 'rated', { note: c.rating_comment })
+  c.status = 'rated'
+  if (done('rated')) return c
+  t = Math.min(t + between(1, 8) * HOUR, nowMs() - between(1, 30) * MIN)
+  c.closed_at = t
+  ev(c, t, disp, 'close', 'rated', 'closed'); c.status = 'closed'
+  return c
+}
+
+function seedCases() {
+  const grids = [...A.values()].filter((a) => a.kind === 'grid' && a.boundary)
+  const places = [...grids, ...grids] // grids twice as likely as plain communities
+  for (const n of ['朝阳社区', '红旗社区', '东风社区']) places.push(areaByName(n))
+  const codes = [...categories.values()].filter((c) => c.level === 2).map((c) => c.code)
+  // the heavy categories of a northern city: waste, parking/stalls, property, heating in winter
+  const weight = (code, month) => ({ '0101': 4, '0102': 3, '0201': 4, '0202': 2, '0301': 2, '0401': month >= 4 && month <= 9 ? 3 : 1, '0503': month >= 11 || month <= 3 ? 6 : 0 }[code] ?? 1)
+  const wcode = (month) => {
+    const list = codes.flatMap((c) => Array(weight(c, month)).fill(c))
+    return pick(list)
+  }
+  const now = nowMs()
+  // history: from 1 January of last year to ~12 days ago, mostly closed
+  const start = bjAt(`${Number(bjDay(now).slice(0, 4)) - 1}-01-02`, 9)
+  const end = now - 12 * DAY
+  const n = 560
+  for (let i = 0; i < n; i++) {
+    const t0 = intoWorkHours(start + ((end - start) * (i + rnd())) / n)
+    const month = Number(bjDay(t0).slice(5, 7))
+    const r = rnd()
+    const stop = r < 0.03 ? 'rejected' : r < 0.9 ? 'closed' : r < 0.95 ? 'rated' : 'closed'
+    const c = seedCase({ t0, area: pick(places), code: wcode(month), stop, extra: { returns: chance(0.06) ? 1 : 0 } })
+    if (c.status === 'closed' && c.rating === 'dissatisfied' && chance(0.3)) c.reopen_count = 0
+  }
+  // a hotspot: 垃圾清运 in 红旗社区 jumped in the last week
+  const hq = areaByName('红旗社区')
+  for (let i = 0; i < 6; i++) seedCase({ t0: intoWorkHours(now - between(2, 6.5) * DAY), area: hq, code: '0101', stop: pick(['closed', 'rated', 'handled']) })
+  for (let i = 0; i < 4; i++) seedCase({ t0: intoWorkHours(now - between(1, 6) * DAY), area: pick(grids), code: '0503', stop: pick(['closed', 'in_progress', 'verified']) })
+
+  // the live queues
+  const g1 = areaByName('第一网格'), cy = areaByName('朝阳社区')
+  const jumin = [...U.values()].find((u) => u.username === 'jumin')
+  const recent = (h) => now - h * HOUR
+  const plan = [
+    // 待立案
+    ...Array.from({ length: 4 }, () => ({ t0: recent(between(0.3, 6)), stop: 'received' })),
+    { t0: recent(1.5), stop: 'received', code: '0302', area: g1 },
+    // 待派遣 (one returned once)
+    ...Array.from({ length: 3 }, () => ({ t0: recent(between(2, 20)), stop: 'registered' })),
+    { t0: recent(30), stop: 'registered', code: '0203', area: g1, extra: { returns: 1 } },
+    // 仲裁: returned twice
+    { t0: recent(60), stop: 'arbitration', code: '0104', area: cy, extra: { returns: 2 } },
+    { t0: recent(75), stop: 'arbitration', code: '0203', area: areaByName('红旗社区'), extra: { returns: 2 } },
+    // 已派遣 / 处置中, some overdue, some warned
+    ...Array.from({ length: 5 }, () => ({ t0: recent(between(1, 30)), stop: 'dispatched' })),
+    { t0: recent(52), stop: 'dispatched', code: '0302', area: g1 },
+    ...Array.from({ length: 7 }, () => ({ t0: recent(between(4, 120)), stop: 'in_progress' })),
+    { t0: recent(100), stop: 'in_progress', code: '0101', area: g1 },
+    { t0: recent(150), stop: 'in_progress', code: '0201', area: cy, extra: { supervise: true } },
+    { t0: recent(20), stop: 'in_progress', code: '0203', area: g1, extra: { extension: true } },
+    { t0: recent(26), stop: 'in_progress', code: '0102', area: areaByName('第二网格'), whistle: true },
+    // 待核查, 待回访, 已回访
+    ...Array.from({ length: 4 }, () => ({ t0: recent(between(20, 140)), stop: 'handled' })),
+    ...Array.from({ length: 4 }, () => ({ t0: recent(between(40, 200)), stop: 'verified' })),
+    ...Array.from({ length: 3 }, () => ({ t0: recent(between(60, 220)), stop: 'rated' })),
+    // the resident's own cases (陈居民, /my/cases)
+    { t0: recent(3), stop: 'received', code: '0301', area: g1, requester: jumin },
+    { t0: recent(48), stop: 'in_progress', code: '0201', area: g1, requester: jumin },
+    { t0: recent(120), stop: 'verified', code: '0101', area: g1, requester: jumin },
+    { t0: now - 25 * DAY, stop: 'closed', code: '0403', area: g1, requester: jumin },
+  ]
+  for (const x of plan) {
+    const t0 = x.stop === 'received' ? x.t0 : intoWorkHours(x.t0)
+    const c = seedCase({ t0: Math.min(t0, now - 10 * MIN), area: x.area || pick(places), code: x.code || wcode(Number(bjDay(now).slice(5, 7))), stop: x.stop, requesterUser: x.requester, extra: x.extra || {} })
+    if (x.whistle && jumin) {
+      const street = [...units.values()].find((u) => u.kind === 'street_office' && under(c.area_id, u.area_id))
+      const others = [street, [...units.values()].find((u) => u.name.includes('城市管理'))].filter(Boolean)
+      const at = now - 50 * MIN
+      c.whistles.push({ id: randomUUID(), kind: 'daily', note: '早市占道问题反复出现，请相关单位到现场联合处置。', deadline_at: at + 30 * MIN, created_at: at, units: others.map((u, i) => ({ unit_id: u.id, arrived_at: i === 0 ? at + 18 * MIN : null })) })
+      ev(c, at, '李街道', 'whistle', null, null, { note: `街道吹哨（日常）：${others.map((u) => u.name).join('、')}，30 分钟内报到` })
+      ev(c, at + 18 * MIN, others[0].name, 'arrive', null, null, { unit_name: others[0].name })
+    }
+  }
+  // merge one fresh duplicate into an older open case
+  const open = [...cases.values()].filter((c) => c.status === 'in_progress')
+  if (open.length) {
+    const into = open[0]
+    const dup = seedCase({ t0: recent(5), area: A.get(into.area_id), code: into.category_code, stop: 'received' })
+    dup.status = 'merged'; dup.merged_into = into.id
+    ev(dup, recent(4.5), '张社区', 'merge', 'received', 'merged', { note: `与诉求 ${into.no} 反映同一问题，合并办理。` })
+  }
+  for (const c of cases.values()) c.events.sort((a, b) => a.at.localeCompare(b.at))
+}
+
+// ---------------------------------------------------------------- stats
+function rates(list) {
+  const t = nowMs()
+  const r = { received: list.length, due: 0, responded_in_time: 0, resolved: 0, handled_in_time: 0, closed: 0, rated: 0, satisfied: 0, basic: 0, dissatisfied: 0, overdue: 0, supervised: 0, returned: 0 }
+  for (const c of list) {
+    if (['received', 'rejected', 'merged'].includes(c.status)) continue
+    if (c.supervised) r.supervised++
+    if (c.return_count) r.returned++
+    if (isOverdue(c)) r.overdue++
+    if (c.rating) { r.rated++; r[c.rating === 'basic' ? 'basic' : c.rating]++ }
+    const due = c.handled_at || (c.handle_due_at && c.handle_due_at < t)
+    if (!due) continue
+    r.due++
+    if (c.responded_at && c.response_due_at && c.responded_at <= c.response_due_at) r.responded_in_time++
+    if (c.handled_at && c.outcome === 'resolved') r.resolved++
+    if (c.handled_at && c.handle_due_at && c.handled_at <= c.handle_due_at) r.handled_in_time++
+    if (c.status === 'closed') r.closed++
+  }
+  const ratio = (a, b) => (b ? Number((a / b).toFixed(4)) : null)
+  r.response_rate = ratio(r.responded_in_time, r.due)
+  r.resolve_rate = ratio(r.resolved, r.due)
+  r.satisfaction_rate = ratio(r.satisfied + r.basic, r.rated)
+  r.on_time_rate = ratio(r.handled_in_time, r.due)
+  r.close_rate = ratio(r.closed, r.due)
+  const parts = [[WEIGHTS.response, r.response_rate], [WEIGHTS.resolve, r.resolve_rate], [WEIGHTS.satisfaction, r.satisfaction_rate]].filter(([, v]) => v != null)
+  const w = parts.reduce((s, [x]) => s + x, 0)
+  r.score = w ? Number((parts.reduce((s, [x, v]) => s + x * v, 0) / w * 100).toFixed(1)) : null
+  return r
+}
+const WEIGHTS = { response: 30, resolve: 35, satisfaction: 35 }
+const DEFINITIONS = {
+  zh: {
+    period: '诉求按受理日（北京时间）计入统计期间、区域、单位和分类。“应办件”指已立案（不含不予立案、已合并）且已办结或办理时限已到的诉求。',
+    response_rate: '响应率 = 在响应时限内签收的件数 ÷ 应办件数',
+    resolve_rate: '解决率 = 办结结果为“已解决”的件数 ÷ 应办件数',
+    satisfaction_rate: '满意率 =（满意 + 基本满意）÷ 已回访评价件数',
+    on_time_rate: '按期办结率 = 在办理时限内办结的件数 ÷ 应办件数',
+    close_rate: '结案率 = 已结案件数 ÷ 应办件数',
+    score: '综合得分 = 响应率 × 30% + 解决率 × 35% + 满意率 × 35%，满分 100。',
+  },
+  en: {
+    period: 'A case counts in the period, area, unit and category of the day it was received (Beijing time). “Due” means registered cases (not rejected or merged) that are handled or whose handling deadline has passed.',
+    response_rate: 'Response rate = cases accepted within the response limit ÷ due cases',
+    resolve_rate: 'Resolve rate = cases handled with the outcome “resolved” ÷ due cases',
+    satisfaction_rate: 'Satisfaction rate = (satisfied + basically satisfied) ÷ rated cases',
+    on_time_rate: 'On-time rate = cases handled within the handling limit ÷ due cases',
+    close_rate: 'Close rate = closed cases ÷ due cases',
+    score: 'Composite score = response × 30% + resolve × 35% + satisfaction × 35%, out of 100.',
+  },
+}
+
+// ---------------------------------------------------------------- CSV helpers
+function csvRows(text) {
+  return text.replace(/^\ufeff/, '').split(/\r?\n/).filter((l) => l.trim()).map((l) => l.split(',').map((x) => x.trim().replace(/^"|"$/g, '')))
+}
+function decode(raw) {
+  try { return new TextDecoder('utf-8', { fatal: true }).decode(raw) } catch { return new TextDecoder('gb18030').decode(raw) }
+}
+const limitStr = (l) => `${l.value}${l.unit === 'hours' ? 'h' : 'd'}`
+function parseLimit(s) {
+  const m = /^(\d+)\s*(h|d)$/i.exec(s || '')
+  return m && Number(m[1]) >= 1 ? { value: Number(m[1]), unit: m[2].toLowerCase() === 'h' ? 'hours' : 'days' } : null
+}
+
+function paged(url, all) {
+  const page = Math.max(1, Number(url.searchParams.get('page') || 1))
+  const size = Math.min(200, Math.max(1, Number(url.searchParams.get('page_size') || 20)))
+  return { items: all.slice((page - 1) * size, page * size), total: all.length, page, page_size: size }
+}
+
+export function initCases({ areas, users, addUser }) {
+  A = areas
+  U = users
+  setBoundaries()
+  seedUnits(addUser)
+  seedCases()
+}
+
+// ---------------------------------------------------------------- routes
+// Returns true when the route was handled.
+export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
+  const RE = /^\/(case-categories|case-units|case-duties|case-routing|calendar|cases|my\/cases|files|case-stats)(\/|$)/
+  if (!RE.test(p)) return false
+  const en = (req.headers['accept-language'] || '').startsWith('en')
+  const T = (zh, e) => (en ? e : zh)
+  const q = (k) => url.searchParams.get(k) || ''
+  const ok = (status, b) => (send(res, status, b), true)
+  const nf = () => (err(res, req, 404, 'not_found', '未找到', 'Not found'), true)
+  const bad = (fields, zh = '输入有误', e = 'Invalid input') => (err(res, req, 422, 'validation', zh, e, fields), true)
+  const forbid = () => (err(res, req, 403, 'forbidden', '您没有执行此操作的权限', 'You are not allowed to do this'), true)
+  const conflict = () => (err(res, req, 409, 'conflict', '该诉求已被他人处理或修改，请刷新后重试', 'Someone else changed this case; reload and try again'), true)
+  const unknownYear = (y) => (err(res, req, 422, 'calendar.unknown_year', `工作日历中没有 ${y} 年，无法计算时限，请先导入该年节假日安排`, `The calendar has no year ${y}; import its holidays first`, {}), true)
+  const roles = new Set(me.grants.map((g) => g.role))
+  const has = (...r) => r.some((x) => roles.has(x))
+  const admin = has('system_admin')
+  const dispatcherRole = has('system_admin', 'street_admin', 'community_worker')
+  const csvOut = (name, text) => {
+    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"; filename*=UTF-8''${encodeURIComponent(name)}`, 'x-request-id': res.rid })
+    res.end('\ufeff' + text)
+    return true
+  }
+  let mm
+
+  // ---- categories ----
+  const catOut = (c) => ({ ...c })
+  if (p === '/case-categories' && m === 'GET') return ok(200, [...categories.values()].sort((a, b) => a.code.localeCompare(b.code)).map(catOut))
+  if (p === '/case-categories/export.csv' && m === 'GET') {
+    const rows = [...categories.values()].sort((a, b) => a.code.localeCompare(b.code)).map((c) => [c.code, c.name, c.parent_id ? categories.get(c.parent_id).code : '', limitStr(c.response_limit), limitStr(c.handle_limit), limitStr(c.verify_limit), c.return_visit_required ? 'yes' : 'no'].join(','))
+    return csvOut('事项分类.csv', ['code,name,parent_code,response,handle,verify,return_visit', ...rows].join('\r\n') + '\r\n')
+  }
+  if (p === '/case-categories/import' && m === 'POST') {
+    if (!admin) return forbid()
+    const raw = body.__raw
+    if (!raw?.length) return bad({ file: T('文件为空', 'The file is empty') })
+    const rows = csvRows(decode(raw))
+    const head = rows.shift() || []
+    if (head[0] !== 'code') return bad({ file: T('第一行应为表头：code,name,parent_code,response,handle,verify,return_visit', 'The first row must be the header code,name,parent_code,response,handle,verify,return_visit') })
+    const problems = []
+    let created = 0, updated = 0
+    rows.forEach((r, i) => {
+      const [code, name, parentCode, rs, hs, vs, rv] = r
+      const lim = [parseLimit(rs), parseLimit(hs), parseLimit(vs)]
+      if (!/^\d{2}(\d{2})?$/.test(code || '')) return problems.push({ row: i + 2, problem: T('代码应为 2 位或 4 位数字', 'Code must be 2 or 4 digits') })
+      if (!name) return problems.push({ row: i + 2, problem: T('名称不能为空', 'Name is required') })
+      if (lim.some((x) => !x)) return problems.push({ row: i + 2, problem: T('时限格式应为 2h 或 3d', 'Limits look like 2h or 3d') })
+      if (code.length === 4 && !catByCode(parentCode || code.slice(0, 2))) return problems.push({ row: i + 2, problem: T('上级分类不存在', 'Unknown parent category') })
+      const exist = catByCode(code)
+      const fields = { name, response_limit: lim[0], handle_limit: lim[1], verify_limit: lim[2], return_visit_required: !/^(no|否|false|0)$/i.test(rv || 'yes') }
+      if (exist) { Object.assign(exist, fields); exist.version++; updated++ } else { const c = addCat(code, name, lim[0], lim[1], lim[2], fields.return_visit_required); created++; void c }
+    })
+    return ok(200, { created, updated, problems })
+  }
+  if (p === '/case-categories' && m === 'POST') {
+    if (!admin) return forbid()
+    const f = {}
+    const parent = body.parent_id ? categories.get(body.parent_id) : null
+    if (!body.code || !/^\d+$/.test(body.code)) f.code = T('请填写数字代码', 'Enter a numeric code')
+    else if (parent && !(body.code.length === 4 && body.code.startsWith(parent.code))) f.code = T(`代码应为上级代码 ${parent.code} 加 2 位数字`, `Code must be ${parent.code} + 2 digits`)
+    else if (!parent && body.code.length !== 2) f.code = T('一级分类代码应为 2 位数字', 'Top-level codes have 2 digits')
+    else if (catByCode(body.code)) f.code = T('代码已被使用', 'Code already used')
+    if (!body.name?.trim()) f.name = T('请填写名称', 'Enter a name')
+    for (const k of ['response_limit', 'handle_limit', 'verify_limit']) if (!body[k] || !(body[k].value >= 1) || !['hours', 'days'].includes(body[k].unit)) f[k] = T('时限应为不小于 1 的整数', 'A limit is a whole number ≥ 1')
+    if (Object.keys(f).length) return bad(f)
+    const c = addCat(body.code, body.name.trim(), body.response_limit, body.handle_limit, body.verify_limit, !!body.return_visit_required)
+    log(req, me, 'case_category.create', 'case_category', c.id, ['code', 'name'])
+    return ok(201, catOut(c))
+  }
+  if ((mm = p.match(/^\/case-categories\/([^/]+)$/)) && m === 'PATCH') {
+    if (!admin) return forbid()
+    const c = categories.get(mm[1])
+    if (!c) return nf()
+    if (body.version !== c.version) return conflict()
+    if ('name' in body && !body.name?.trim()) return bad({ name: T('请填写名称', 'Enter a name') })
+    for (const k of ['name', 'response_limit', 'handle_limit', 'verify_limit', 'return_visit_required', 'active']) if (k in body) c[k] = body[k]
+    c.version++
+    return ok(200, catOut(c))
+  }
+
+  // ---- units, members, duties ----
+  const unitOut = (u) => {
+    const a = A.get(u.area_id)
+    return {
+      id: u.id, name: u.name, kind: u.kind, area_id: u.area_id, area_name: a?.name || '', contact: u.contact || null, active: u.active,
+      duty_count: [...duties.values()].filter((d) => d.unit_id === u.id && d.active).length, member_count: u.members.length, version: u.version,
+      // not in docs/cases.md: who the members are (the console shows them when the server sends them)
+      members: u.members.map((id) => U.get(id)).filter(Boolean).map((x) => ({ user_id: x.id, username: x.username, display_name: x.display_name })),
+    }
+  }
+  const dutyOut = (d) => ({ ...d, area_name: A.get(d.area_id)?.name || '' })
+  const canManageUnit = (areaId) => admin || (has('street_admin') && inScope(me, areaId))
+  if (p === '/case-units' && m === 'GET') {
+    if (!isStaff(me)) return forbid()
+    const s = q('q'), area = q('area_id')
+    return ok(200, [...units.values()].filter((u) => (!s || u.name.includes(s)) && (!area || under(u.area_id, area) || under(area, u.area_id))).map(unitOut))
+  }
+  if (p === '/case-units' && m === 'POST') {
+    const f = {}
+    if (!body.name?.trim()) f.name = T('请填写单位名称', 'Enter the unit name')
+    else if ([...units.values()].some((u) => u.name === body.name.trim())) f.name = T('已有同名单位', 'A unit of this name exists')
+    if (!['department', 'street_office', 'community', 'property', 'utility', 'other'].includes(body.kind)) f.kind = T('请选择类型', 'Choose a kind')
+    if (!body.area_id || !A.get(body.area_id)) f.area_id = T('请选择服务区域', 'Choose the area')
+    if (Object.keys(f).length) return bad(f)
+    if (!canManageUnit(body.area_id)) return forbid()
+    const u = addUnit(body.name.trim(), body.kind, A.get(body.area_id), body.contact || null, 0.85)
+    return ok(201, unitOut(u))
+  }
+  if ((mm = p.match(/^\/case-units\/([^/]+)(?:\/(members|duties)(?:\/([^/]+))?)?$/))) {
+    const u = units.get(mm[1])
+    if (!u) return nf()
+    if (!mm[2] && m === 'PATCH') {
+      if (!canManageUnit(u.area_id)) return forbid()
+      if (body.version !== u.version) return conflict()
+      if ('name' in body && !body.name?.trim()) return bad({ name: T('请填写单位名称', 'Enter the unit name') })
+      for (const k of ['name', 'kind', 'contact', 'active']) if (k in body) u[k] = body[k]
+      u.version++
+      return ok(200, unitOut(u))
+    }
+    if (!mm[2] && m === 'GET') return ok(200, unitOut(u))
+    if (mm[2] === 'members') {
+      if (!canManageUnit(u.area_id)) return forbid()
+      if (m === 'POST') {
+        const user = U.get(body.user_id)
+        if (!user) return bad({ user_id: T('用户不存在', 'No such user') })
+        if (u.members.includes(user.id)) return bad({ user_id: T('该用户已是成员', 'Already a member') })
+        u.members.push(user.id); u.version++
+        return ok(200, unitOut(u))
+      }
+      if (m === 'DELETE' && mm[3]) { u.members = u.members.filter((x) => x !== mm[3]); u.version++; return ok(204) }
+    }
+    if (mm[2] === 'duties') {
+      if (m === 'GET') return ok(200, [...duties.values()].filter((d) => d.unit_id === u.id).map(dutyOut))
+      if (m === 'POST') {
+        if (!canManageUnit(u.area_id)) return forbid()
+        const f = {}
+        if (!body.name?.trim()) f.name = T('请填写事项名称', 'Enter the duty name')
+        if (!body.legal_basis?.trim()) f.legal_basis = T('请填写法定依据', 'Enter the legal basis')
+        if (!Array.isArray(body.category_codes) || !body.category_codes.length) f.category_codes = T('至少选择一个事项分类', 'Choose at least one category')
+        else if (body.category_codes.some((c) => !catByCode(c))) f.category_codes = T('含有不存在的分类代码', 'Unknown category code')
+        if (!body.area_id || !A.get(body.area_id)) f.area_id = T('请选择服务区域', 'Choose the area')
+        if (Object.keys(f).length) return bad(f)
+        const d = addDuty(u, body.name.trim(), body.legal_basis.trim(), body.category_codes, A.get(body.area_id))
+        return ok(201, dutyOut(d))
+      }
+    }
+  }
+  if ((mm = p.match(/^\/case-duties\/([^/]+)$/)) && m === 'PATCH') {
+    const d = duties.get(mm[1])
+    if (!d) return nf()
+    if (!canManageUnit(units.get(d.unit_id).area_id)) return forbid()
+    if (body.version !== d.version) return conflict()
+    if ('category_codes' in body && (!Array.isArray(body.category_codes) || !body.category_codes.length)) return bad({ category_codes: T('至少选择一个事项分类', 'Choose at least one category') })
+    for (const k of ['name', 'legal_basis', 'category_codes', 'area_id', 'active']) if (k in body) d[k] = body[k]
+    d.version++
+    return ok(200, dutyOut(d))
+  }
+  if (p === '/case-routing' && m === 'GET') {
+    if (!dispatcherRole) return forbid()
+    if (!catByCode(q('category_code'))) return bad({ category_code: T('请选择事项分类', 'Choose a category') })
+    if (!A.get(q('area_id'))) return bad({ area_id: T('请选择区域', 'Choose an area') })
+    return ok(200, route(q('category_code'), q('area_id'), [], en))
+  }
+
+  // ---- calendar ----
+  const yearOut = (y, c) => ({ year: y, holidays: c.days.filter((d) => d.kind === 'holiday').length, workdays: c.days.filter((d) => d.kind === 'workday').length, updated_at: c.updated_at })
+  if (p === '/calendar' && m === 'GET') return ok(200, [...calendar.entries()].sort((a, b) => a[0] - b[0]).map(([y, c]) => yearOut(y, c)))
+  if (p === '/calendar/deadline' && m === 'GET') {
+    const start = Date.parse(q('start')), value = Number(q('value')), unit = q('unit')
+    const f = {}
+    if (!Number.isFinite(start)) f.start = T('请填写开始时间', 'Enter the start time')
+    if (!(Number.isInteger(value) && value >= 1 && value <= 365)) f.value = T('时限应为 1–365 的整数', 'A whole number 1–365')
+    if (!['hours', 'days'].includes(unit)) f.unit = T('单位应为 hours 或 days', 'unit is hours or days')
+    if (Object.keys(f).length) return bad(f)
+    try { return ok(200, { due_at: iso(addLimit(start, { value, unit })) }) } catch (e) { if (e instanceof UnknownYear) return unknownYear(e.year); throw e }
+  }
+  if (p === '/calendar/import' && m === 'POST') {
+    if (!admin) return forbid()
+    const raw = body.__raw
+    if (!raw?.length) return bad({ file: T('文件为空', 'The file is empty') })
+    const rows = csvRows(decode(raw))
+    if (rows[0]?.[0] === 'date') rows.shift()
+    const byYear = new Map(), problems = []
+    rows.forEach((r, i) => {
+      const [date, k, name] = r
+      const kind = { 休: 'holiday', holiday: 'holiday', 班: 'workday', workday: 'workday' }[k]
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date || '') || Number.isNaN(Date.parse(date))) return problems.push({ row: i + 1, problem: T('日期格式应为 2026-10-01', 'Dates look like 2026-10-01') })
+      if (!kind) return problems.push({ row: i + 1, problem: T('类型应为 休 或 班', 'kind is 休/班 or holiday/workday') })
+      const y = Number(date.slice(0, 4))
+      if (!byYear.has(y)) byYear.set(y, [])
+      byYear.get(y).push({ date, kind, name: name || '' })
+    })
+    if (problems.length) return ok(422, { error: { code: 'validation', message: T('文件有误，未导入', 'The file has errors; nothing imported'), fields: { file: problems.map((x) => `${T('第', 'row ')}${x.row}${T('行', '')}: ${x.problem}`).join('; ') } } })
+    for (const [y, days] of byYear) calendar.set(y, { days: days.sort((a, b) => a.date.localeCompare(b.date)), updated_at: iso(nowMs()) })
+    return ok(200, [...byYear.keys()].map((y) => yearOut(y, calendar.get(y))))
+  }
+  if ((mm = p.match(/^\/calendar\/(\d{4})$/))) {
+    const y = Number(mm[1])
+    if (m === 'GET') { const c = calendar.get(y); return c ? ok(200, { year: y, days: c.days }) : nf() }
+    if (m === 'PUT') {
+      if (!admin) return forbid()
+      const f = {}
+      const days = Array.isArray(body.days) ? body.days : null
+      if (!days) return bad({ days: T('缺少 days', 'days is missing') })
+      const seen = new Set()
+      days.forEach((d, i) => {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(d.date || '') || Number(d.date.slice(0, 4)) !== y) f[`days[${i}].date`] = T(`日期应在 ${y} 年内`, `The date must be in ${y}`)
+        else if (seen.has(d.date)) f[`days[${i}].date`] = T('日期重复', 'Duplicate date')
+        seen.add(d.date)
+        if (!['holiday', 'workday'].includes(d.kind)) f[`days[${i}].kind`] = T('请选择类型', 'Choose a kind')
+      })
+      if (Object.keys(f).length) return bad(f)
+      calendar.set(y, { days: days.map((d) => ({ date: d.date, kind: d.kind, name: d.name || '' })).sort((a, b) => a.date.localeCompare(b.date)), updated_at: iso(nowMs()) })
+      return ok(200, { year: y, days: calendar.get(y).days })
+    }
+  }
+
+  // ---- files ----
+  if (p === '/files' && m === 'POST') {
+    const raw = body.__raw || Buffer.from(JSON.stringify(body))
+    if (!raw.length) return bad({ file: T('文件为空', 'The file is empty') })
+    if (raw.length > 20 * 1024 * 1024) return bad({ file: T('文件不能超过 20 MB', 'Files are at most 20 MB') })
+    const f = { id: randomUUID(), name: q('name') || 'file', size: raw.length, content_type: req.headers['content-type'] || 'application/octet-stream', data: raw }
+    files.set(f.id, f)
+    const { data, ...out } = f
+    return ok(201, out)
+  }
+  if ((mm = p.match(/^\/files\/([^/]+)$/)) && m === 'GET') {
+    const f = files.get(mm[1])
+    if (!f) return nf()
+    res.writeHead(200, { 'content-type': f.content_type, 'content-disposition': `inline; filename*=UTF-8''${encodeURIComponent(f.name)}`, 'x-request-id': res.rid })
+    res.end(f.data)
+    return true
+  }
+
+  // ---- stats ----
+  if (p.startsWith('/case-stats')) {
+    if (!has('system_admin', 'street_admin', 'community_worker', 'grid_worker', 'party_secretary')) return forbid()
+    const area = q('area_id')
+    const from = q('from'), to = q('to')
+    const inPeriod = (c) => { const d = bjDay(c.received_at); return (!from || d >= from) && (!to || d <= to) }
+    const base = [...cases.values()].filter((c) => inScope(me, c.area_id) && under(c.area_id, area))
+    const list = base.filter(inPeriod)
+    if (p === '/case-stats') return ok(200, { definitions: en ? DEFINITIONS.en : DEFINITIONS.zh, totals: rates(list), weights: WEIGHTS })
+    if (p === '/case-stats/trend') {
+      const bucket = q('bucket') === 'day' ? 10 : 7
+      const groups = new Map()
+      for (const c of list) { const k = bjDay(c.received_at).slice(0, bucket); if (!groups.has(k)) groups.set(k, []); groups.get(k).push(c) }
+      return ok(200, [...groups.keys()].sort().map((k) => ({ period: k, ...rates(groups.get(k)) })))
+    }
+    if (p === '/case-stats/ranking') {
+      const by = q('by') || 'unit'
+      const keyOf = {
+        unit: (c) => (c.unit_id ? [c.unit_id, unitOf(c.unit_id).name] : null),
+        street: (c) => { const a = up(c.area_id, 'street'); return a && [a.id, a.name] },
+        community: (c) => { const a = up(c.area_id, 'community'); return a && [a.id, a.name] },
+        grid: (c) => { const a = up(c.area_id, 'grid'); return a && [a.id, `${up(c.area_id, 'community')?.name || ''}${a.name}`] },
+        category: (c) => { const cat = catByCode(c.category_code); return cat && [cat.code, cat.name] },
+      }[by]
+      if (!keyOf) return bad({ by: T('by 应为 unit、street、community、grid 或 category', 'by is unit, street, community, grid or category') })
+      const groups = new Map()
+      for (const c of list) { const k = keyOf(c); if (!k) continue; if (!groups.has(k[0])) groups.set(k[0], { name: k[1], list: [] }); groups.get(k[0]).list.push(c) }
+      const rows = [...groups.entries()].map(([id, g]) => ({ id, name: g.name, ...rates(g.list) }))
+      rows.sort((a, b) => (b.score ?? -1) - (a.score ?? -1) || b.received - a.received)
+      rows.forEach((r, i) => (r.rank = i + 1))
+      return ok(200, rows)
+    }
+    if (p === '/case-stats/hotspots') {
+      const days = q('days') === '30' ? 30 : 7
+      const t = nowMs()
+      const groups = new Map()
+      for (const c of base) {
+        const age = (t - c.received_at) / DAY
+        if (age > 2 * days) continue
+        const com = up(c.area_id, 'community')
+        if (!com) continue
+        const k = com.id + '|' + c.category_code
+        if (!groups.has(k)) groups.set(k, { community_id: com.id, community_name: com.name, category_code: c.category_code, category_name: catByCode(c.category_code)?.name, current: 0, previous: 0 })
+        groups.get(k)[age <= days ? 'current' : 'previous']++
+      }
+      const rows = [...groups.values()].filter((g) => g.current >= 2 && g.current > g.previous)
+        .map((g) => ({ ...g, growth: g.previous ? Number(((g.current - g.previous) / g.previous).toFixed(2)) : null }))
+        .sort((a, b) => b.current - a.current)
+      return ok(200, rows.slice(0, 12))
+    }
+    return nf()
+  }
+
+  // ---- cases ----
+  if (p === '/my/cases' && m === 'GET') {
+    const mine = [...cases.values()].filter((c) => c.requester.user_id === me.id || c.created_by === me.id).sort((a, b) => b.received_at - a.received_at)
+    return ok(200, paged(url, mine.map(summary)))
+  }
+  if (p === '/cases/map' && m === 'GET') {
+    if (!isStaff(me)) return forbid()
+    const top = q('area_id') || me.grants.map((g) => g.area_id).filter(Boolean).sort((a, b) => depth(a) - depth(b))[0]
+    const from = q('from'), to = q('to')
+    const shown = [...A.values()].filter((a) => ['street', 'community', 'grid'].includes(a.kind) && a.boundary && under(a.id, top) && (inScope(me, a.id)))
+    const list = [...cases.values()].filter((c) => inScope(me, c.area_id) && under(c.area_id, top) && c.lat != null && !['rejected', 'merged'].includes(c.status))
+      .filter((c) => { const d = bjDay(c.received_at); return (!from || d >= from.slice(0, 10)) && (!to || d <= to.slice(0, 10)) })
+    return ok(200, {
+      areas: shown.map((a) => ({ id: a.id, name: a.name, kind: a.kind, boundary: a.boundary })),
+      cases: list.map((c) => ({ id: c.id, no: c.no, lat: c.lat, lon: c.lon, status: c.status, overdue: isOverdue(c), category_name: catByCode(c.category_code)?.name })),
+    })
+  }
+  if (p === '/cases' && m === 'POST') {
+    const key = req.headers['idempotency-key']
+    if (key && idem.has(key)) return ok(200, detail(cases.get(idem.get(key)), me, en))
+    const f = {}
+    const KINDS = ['consult', 'help', 'complaint', 'report', 'suggestion']
+    if (!KINDS.includes(body.kind)) f.kind = T('请选择诉求类型', 'Choose the kind')
+    const cat = catByCode(body.category_code || '')
+    if (!cat) f.category_code = T('请选择事项分类', 'Choose a category')
+    else if (cat.level !== 2) f.category_code = T('请选择具体的二级分类', 'Choose a second-level category')
+    else if (!cat.active) f.category_code = T('该分类已停用', 'This category is no longer in use')
+    const desc = (body.description || '').trim()
+    if (!desc) f.description = T('请描述诉求内容', 'Describe the demand')
+    else if ([...desc].length > 4000) f.description = T('诉求内容不能超过 4000 字', 'At most 4,000 characters')
+    if (!body.requester?.name?.trim()) f['requester.name'] = T('请填写诉求人姓名', 'Enter the requester’s name')
+    if (body.requester?.phone && !/^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/.test(body.requester.phone)) f['requester.phone'] = T('电话号码格式不正确', 'Not a valid phone number')
+    const loc = body.location || {}
+    let area = null
+    if (loc.area_id) { area = A.get(loc.area_id); if (!area) f['location.area_id'] = T('区域不存在', 'No such area') }
+    else if (loc.lat != null || loc.lon != null) {
+      if (!(Math.abs(loc.lat) <= 90 && Math.abs(loc.lon) <= 180)) f['location.lat'] = T('经纬度不正确', 'Invalid coordinates')
+      else { area = areaAt(loc.lat, loc.lon); if (!area) f.location = T('该位置不在任何已划定边界的网格或社区内，请改为选择区域', 'This point lies in no mapped grid or community; choose the area instead') }
+    } else if (loc.address) {
+      const g = me.grants.filter((x) => x.area_id).map((x) => A.get(x.area_id)).filter((a) => a && ['community', 'grid', 'building'].includes(a.kind))
+      if (g.length === 1) area = g[0]
+      else f.location = T('仅凭地址无法确定所属区域，请选择区域或定位', 'An address alone does not tell the area; choose the area or use the location')
+    } else f.location = T('请选择区域、定位或填写地址', 'Choose the area, use your location or enter the address')
+    if (area && !f.location && !inScope(me, area.id)) f.location = T('该区域不在您的管辖范围内', 'This area is outside your scope')
+    if (Object.keys(f).length) return bad(f)
+    const t = nowMs()
+    const resident = has('resident') && !isStaff(me)
+    const c = seedCase({ t0: t, area, code: cat.code, stop: 'received', channel: body.channel || (resident ? 'phone_page' : 'console') })
+    Object.assign(c, {
+      kind: body.kind, description: desc, title: body.title?.trim() || `${cat.name}：${desc.slice(0, 18)}${desc.length > 18 ? '…' : ''}`,
+      address: loc.address || (loc.lat != null ? null : c.address), lat: loc.lat ?? (area.boundary ? c.lat : null), lon: loc.lon ?? (area.boundary ? c.lon : null),
+      requester: { name: body.requester.name.trim(), phone: body.requester.phone || null, user_id: resident ? me.id : null }, created_by: me.id,
+    })
+    const att = (body.attachments || []).map((id) => files.get(id)).filter(Boolean).map((x) => ({ id: x.id, name: x.name }))
+    c.events = []
+    ev(c, t, me.display_name, 'create', null, 'received', { attachments: att, note: T('渠道：', 'Channel: ') + c.channel })
+    if (key) idem.set(key, c.id)
+    log(req, me, 'case.create', 'case', c.id, ['kind', 'category_code'])
+    return ok(201, detail(c, me, en))
+  }
+  if (p === '/cases' && m === 'GET') {
+    if (!isStaff(me)) return forbid()
+    const queue = q('queue') || 'all'
+    const statuses = q('status') ? q('status').split(',') : null
+    const s = q('q').toLowerCase()
+    const mine = myUnitIds(me)
+    let list = [...cases.values()].filter((c) => {
+      if (queue === 'handle') { if (!mine.includes(c.unit_id) && !c.whistles.some((w) => w.units.some((u) => mine.includes(u.unit_id)))) return false }
+      else if (queue === 'mine') { if (c.created_by !== me.id && c.requester.user_id !== me.id) return false }
+      else if (!inScope(me, c.area_id)) return false
+      if (statuses && !statuses.includes(c.status)) return false
+      if (q('area_id') && !under(c.area_id, q('area_id'))) return false
+      if (q('unit_id') && c.unit_id !== q('unit_id')) return false
+      if (q('category_code') && !c.category_code.startsWith(q('category_code'))) return false
+      if (q('overdue') === 'true' && !isOverdue(c)) return false
+      if (s && !(c.no.toLowerCase().includes(s) || c.title.toLowerCase().includes(s) || c.description.toLowerCase().includes(s) || (c.address || '').toLowerCase().includes(s))) return false
+      return true
+    })
+    // open cases: the nearest deadline first; the rest: newest first
+    list.sort((a, b) => (ACTIVE.includes(a.status) && ACTIVE.includes(b.status) && a.handle_due_at && b.handle_due_at ? a.handle_due_at - b.handle_due_at : b.received_at - a.received_at))
+    return ok(200, paged(url, list.map(summary)))
+  }
+  if ((mm = p.match(/^\/cases\/([^/]+)(?:\/(timeline|actions|whistles)(?:\/([^/]+))?(?:\/(arrive))?)?$/))) {
+    const c = cases.get(mm[1])
+    if (!c) return nf()
+    const mayRead = (isStaff(me) && inScope(me, c.area_id)) || memberOf(me, c.unit_id) || c.requester.user_id === me.id || c.created_by === me.id
+    if (!mayRead) return forbid()
+    if (!mm[2] && m === 'GET') {
+      if (memberOf(me, c.unit_id)) log(req, me, 'case.read_requester', 'case', c.id, ['requester'])
+      return ok(200, detail(c, me, en))
+    }
+    if (mm[2] === 'timeline' && m === 'GET') { tick(c); return ok(200, [...c.events].sort((a, b) => a.at.localeCompare(b.at))) }
+    if (mm[2] === 'whistles' && mm[4] === 'arrive' && m === 'POST') {
+      const w = c.whistles.find((x) => x.id === mm[3])
+      if (!w) return nf()
+      const slot = w.units.find((u) => u.unit_id === body.unit_id)
+      if (!slot) return bad({ unit_id: T('该单位不在本次吹哨名单中', 'This unit was not summoned') })
+      if (!memberOf(me, body.unit_id)) return (err(res, req, 403, 'forbidden', '您不是该单位的成员，不能代其报到', 'You are not a member of this unit'), true)
+      if (slot.arrived_at) return (err(res, req, 409, 'conflict', '该单位已经报到', 'This unit has already reported in'), true)
+      slot.arrived_at = nowMs(); c.version++
+      ev(c, nowMs(), me.display_name, 'arrive', null, null, { unit_name: unitOf(body.unit_id).name })
+      return ok(200, detail(c, me, en))
+    }
+    if (mm[2] === 'whistles' && !mm[3] && m === 'POST') {
+      if (!has('system_admin', 'street_admin') || !inScope(me, c.area_id)) return forbid()
+      if (body.version !== c.version) return conflict()
+      if (['closed', 'rejected', 'merged'].includes(c.status)) return (err(res, req, 409, 'case.wrong_state', `诉求当前状态为“${STATUS_ZH[c.status]}”，不能吹哨`, `The case is ${STATUS_EN[c.status]}; no whistle now`), true)
+      const f = {}
+      if (!['daily', 'tough', 'emergency'].includes(body.kind)) f.kind = T('请选择吹哨类型', 'Choose the kind')
+      if (!Array.isArray(body.unit_ids) || !body.unit_ids.length) f.unit_ids = T('至少选择一个单位', 'Choose at least one unit')
+      if (body.minutes != null && !(body.minutes >= 5 && body.minutes <= 1440)) f.minutes = T('报到时限应为 5–1440 分钟', '5–1440 minutes')
+      if (Object.keys(f).length) return bad(f)
+      const t = nowMs()
+      const w = { id: randomUUID(), kind: body.kind, note: body.note || null, created_at: t, deadline_at: t + (body.minutes || 30) * MIN, units: body.unit_ids.map((id) => ({ unit_id: id, arrived_at: null })) }
+      c.whistles.push(w); c.version++
+      ev(c, t, me.display_name, 'whistle', null, null, { note: `${{ daily: '日常', tough: '攻坚', emergency: '应急' }[body.kind]}吹哨：${body.unit_ids.map((id) => unitOf(id)?.name).join('、')}，${body.minutes || 30} 分钟内报到${body.note ? '。' + body.note : ''}` })
+      return ok(200, detail(c, me, en))
+    }
+    if (mm[2] === 'actions' && mm[3] && m === 'POST') return doAction(c, mm[3])
+  }
+  return nf()
+
+  function doAction(c, action) {
+    const KNOWN = ['register', 'reject', 'dispatch', 'accept', 'return', 'arbitrate', 'handle', 'verify', 'rate', 'close', 'request_extension', 'decide_extension', 'supervise', 'merge', 'reopen']
+    if (!KNOWN.includes(action)) return nf()
+    if (body.version !== c.version) return conflict()
+    const from = c.status
+    const allowedNow = allowed(c, me)
+    if (!allowedNow.includes(action)) {
+      // the right person, the wrong state → case.wrong_state; otherwise forbidden
+      const stateOk = { register: ['received'], reject: ['received'], merge: ['received', 'registered'], dispatch: ['registered'], arbitrate: ['arbitration'], accept: ['dispatched'], return: ['dispatched', 'in_progress'], handle: ['in_progress'], request_extension: ['in_progress'], decide_extension: ['in_progress'], supervise: ['dispatched', 'in_progress'], verify: ['handled'], rate: ['verified'], close: ['verified', 'rated'], reopen: ['rated', 'closed'] }[action]
+      if (!stateOk.includes(c.status)) return (err(res, req, 409, 'case.wrong_state', `诉求当前状态为“${STATUS_ZH[c.status]}”，不能“${ACTION_ZH[action]}”，请刷新后查看`, `The case is ${STATUS_EN[c.status]}; “${action}” is not possible now. Reload to see the latest.`), true)
+      if (action === 'return' && c.bound) return (err(res, req, 409, 'case.bound', '该诉求已由街道仲裁确定承办单位，不能再退单', 'The street decided the unit by arbitration; it cannot be returned'), true)
+      if (action === 'request_extension' && c.pending_extension) return (err(res, req, 409, 'case.extension_pending', '已有待审批的延期申请', 'An extension request is already pending'), true)
+      if (action === 'request_extension' && c.extension_count >= MAX_EXTENSIONS) return (err(res, req, 409, 'case.extension_limit', `每件诉求最多批准延期 ${MAX_EXTENSIONS} 次`, `At most ${MAX_EXTENSIONS} extension per case`), true)
+      return forbid()
+    }
+    const t = nowMs()
+    const actor = me.display_name
+    const need = (k, zh, e) => (!body[k] || (typeof body[k] === 'string' && !body[k].trim()) ? { [k]: T(zh, e) } : {})
+    let f = {}
+    const unitName = () => unitOf(c.unit_id)?.name || null
+    const calc = (fn) => { try { fn(); return null } catch (e) { if (e instanceof UnknownYear) return e.year; throw e } }
+    switch (action) {
+      case 'register': c.status = 'registered'; break
+      case 'reject': f = need('reason', '请填写不予立案的理由', 'Give the reason'); if (!f.reason) c.status = 'rejected'; break
+      case 'merge': {
+        const into = cases.get(body.into_id)
+        if (!into) f.into_id = T('请选择要合并到的诉求', 'Choose the case to merge into')
+        else if (into.id === c.id) f.into_id = T('不能合并到自身', 'Cannot merge into itself')
+        else if (['rejected', 'merged', 'closed'].includes(into.status)) f.into_id = T('目标诉求已结束，不能合并', 'The target case is finished')
+        if (!Object.keys(f).length) { c.status = 'merged'; c.merged_into = into.id; body.note = T(`合并至 ${into.no}`, `Merged into ${into.no}`) + (body.note ? '：' + body.note : '') }
+        break
+      }
+      case 'dispatch': {
+        const r = route(c.category_code, c.area_id, c.returned_unit_ids)
+        const unitId = body.unit_id || r.unit_id
+        if (!unitId || !units.get(unitId)) { f.unit_id = T('没有可派往的单位，请选择承办单位', 'No unit to route to; choose one'); break }
+        const y = calc(() => setDeadlines(c, t))
+        if (y) return unknownYear(y)
+        c.routing = body.unit_id && body.unit_id !== r.unit_id
+          ? { zh: { unit_id: unitId, unit_name: unitOf(unitId).name, duty_id: null, duty_name: null, rule: 'none', explanation: `派遣员人工指定：${unitOf(unitId).name}（系统建议：${r.unit_name || '无'}）。` }, en: { unit_id: unitId, unit_name: unitOf(unitId).name, duty_id: null, duty_name: null, rule: 'none', explanation: `Chosen by the dispatcher: ${unitOf(unitId).name} (suggested: ${r.unit_name || 'none'}).` } }
+          : { zh: r, en: route(c.category_code, c.area_id, c.returned_unit_ids, true) }
+        c.unit_id = unitId; c.first_unit_id ||= unitId; c.status = 'dispatched'; c.overdue_flag = false
+        break
+      }
+      case 'arbitrate':
+        f = { ...need('unit_id', '请选择承办单位', 'Choose the unit'), ...need('note', '请填写仲裁意见', 'Give the decision') }
+        if (!Object.keys(f).length) { const y = calc(() => setDeadlines(c, t)); if (y) return unknownYear(y); c.unit_id = body.unit_id; c.bound = true; c.status = 'dispatched' }
+        break
+      case 'accept': c.responded_at ||= t; c.status = 'in_progress'; break
+      case 'return':
+        f = need('reason', '请填写退单理由', 'Give the reason')
+        if (!f.reason) {
+          body.note = body.reason
+          const un = unitName()
+          c.return_count++; c.returned_unit_ids.push(c.unit_id); c.unit_id = null; c.handle_due_at = c.response_due_at = null; c.pending_extension = null
+          c.status = c.return_count >= MAX_RETURNS ? 'arbitration' : 'registered'
+          c.events.push({ id: randomUUID(), at: iso(t), actor_name: actor, action, from_status: from, to_status: c.status, unit_name: un, note: body.reason, attachments: [] })
+          c.version++
+          return ok(200, detail(c, me, en))
+        }
+        break
+      case 'handle':
+        f = { ...need('result', '请填写办理结果', 'Describe the result') }
+        if (!['resolved', 'explained', 'unresolvable'].includes(body.outcome)) f.outcome = T('请选择办理结论', 'Choose the outcome')
+        if (!Object.keys(f).length) {
+          const y = calc(() => (c.verify_due_at = addLimit(t, catByCode(c.category_code).verify_limit)))
+          if (y) return unknownYear(y)
+          c.handled_at = t; c.result = body.result.trim(); c.outcome = body.outcome; c.status = 'handled'; c.pending_extension = null
+        }
+        break
+      case 'verify':
+        if (typeof body.ok !== 'boolean') f.ok = T('请选择核查结论', 'Choose the verdict')
+        else if (!body.ok && !body.note?.trim()) f.note = T('核查不通过时请写明原因', 'Say why it fails')
+        else if (body.ok) { c.verified_at = t; c.status = 'verified' } else { c.status = 'in_progress'; c.handled_at = null; c.outcome = null }
+        break
+      case 'rate':
+        if (!['satisfied', 'basic', 'dissatisfied'].includes(body.rating)) f.rating = T('请选择满意程度', 'Choose a rating')
+        else { c.rating = body.rating; c.rating_comment = body.comment?.trim() || null; c.status = 'rated'; body.note = c.rating_comment }
+        break
+      case 'close': c.closed_at = t; c.status = 'closed'; break
+      case 'request_extension':
+        if (!(Number.isInteger(body.days) && body.days >= 1 && body.days <= 15)) f.days = T('延期天数应为 1–15 个工作日', '1–15 working days')
+        Object.assign(f, need('reason', '请填写延期理由', 'Give the reason'))
+        if (!Object.keys(f).length) { c.pending_extension = { days: body.days, reason: body.reason.trim() }; body.note = T(`申请延期 ${body.days} 个工作日：`, `Asks for ${body.days} more working days: `) + body.reason.trim() }
+        break
+      case 'decide_extension':
+        if (typeof body.approve !== 'boolean') f.approve = T('请选择是否批准', 'Approve or refuse')
+        else {
+          const pe = c.pending_extension
+          if (body.approve) { const y = calc(() => (c.handle_due_at = addWorkingDays(c.handle_due_at, pe.days))); if (y) return unknownYear(y); c.extension_count++; c.overdue_flag = false; c.warned = false }
+          body.note = (body.approve ? T(`批准延期 ${pe.days} 个工作日`, `Approved ${pe.days} more working days`) : T('不予延期', 'Refused')) + (body.note ? '：' + body.note : '')
+          c.pending_extension = null
+        }
+        break
+      case 'supervise':
+        f = need('note', '请填写督办意见', 'Write the notice')
+        if (!(Number.isInteger(body.days) && body.days >= 1 && body.days <= 30)) f.days = T('办结时限应为 1–30 个工作日', '1–30 working days')
+        if (!Object.keys(f).length) {
+          const y = calc(() => (c.handle_due_at = addWorkingDays(t, body.days)))
+          if (y) return unknownYear(y)
+          c.supervised = true; c.overdue_flag = false; c.warned = false
+          body.note = body.note.trim() + T(`（限 ${body.days} 个工作日内办结）`, ` (handle within ${body.days} working days)`)
+        }
+        break
+      case 'reopen':
+        f = need('reason', '请填写重启理由', 'Give the reason')
+        if (!f.reason) {
+          const y = calc(() => setDeadlines(c, t)); if (y) return unknownYear(y)
+          c.reopen_count++; c.status = 'dispatched'; c.handled_at = c.verified_at = c.closed_at = c.responded_at = null; c.outcome = c.result = null; c.rating = null; c.overdue_flag = false
+          body.note = body.reason
+        }
+        break
+    }
+    if (Object.keys(f).length) return bad(f)
+    const att = action === 'handle' ? (body.attachments || []).map((id) => files.get(id)).filter(Boolean).map((x) => ({ id: x.id, name: x.name })) : []
+    const note = body.note ?? body.reason ?? (action === 'handle' ? body.result : null)
+    c.events.push({ id: randomUUID(), at: iso(t), actor_name: actor, action, from_status: from, to_status: c.status === from ? null : c.status, unit_name: ['dispatch', 'arbitrate', 'accept', 'handle', 'request_extension'].includes(action) ? unitName() : null, note: note || null, attachments: att })
+    c.version++
+    log(req, me, 'case.' + action, 'case', c.id, [])
+    return ok(200, detail(c, me, en))
+  }
+}

@@ -1,0 +1,69 @@
+// 接诉即办: one function per route of docs/cases.md.
+// Calls that feed a form are `silent` (the form shows the message and the field errors itself).
+import { http, request } from './http'
+
+const enc = encodeURIComponent
+const CSV = 'text/csv'
+
+// ---- dictionary (事项分类) ----
+export const caseCategoryApi = {
+  list: (opts) => http.get('/case-categories', undefined, opts),
+  create: (body) => http.post('/case-categories', body, { silent: true }),
+  update: (id, body) => http.patch(`/case-categories/${enc(id)}`, body, { silent: true }),
+  exportCsv: () => request('GET', '/case-categories/export.csv', { blob: true, silent: true }),
+  importCsv: (file) => request('POST', '/case-categories/import', { raw: file, contentType: CSV, silent: true }),
+}
+
+// ---- units and their power lists (承办单位, 权责清单) ----
+export const caseUnitApi = {
+  list: (params, opts) => http.get('/case-units', params, opts),
+  create: (body) => http.post('/case-units', body, { silent: true }),
+  update: (id, body) => http.patch(`/case-units/${enc(id)}`, body, { silent: true }),
+  addMember: (id, user_id) => http.post(`/case-units/${enc(id)}/members`, { user_id }, { silent: true }),
+  removeMember: (id, userId) => http.del(`/case-units/${enc(id)}/members/${enc(userId)}`, { silent: true }),
+  duties: (id) => http.get(`/case-units/${enc(id)}/duties`),
+  createDuty: (id, body) => http.post(`/case-units/${enc(id)}/duties`, body, { silent: true }),
+  updateDuty: (dutyId, body) => http.patch(`/case-duties/${enc(dutyId)}`, body, { silent: true }),
+  /** → Routing {unit_id, unit_name, duty_id, duty_name, rule, explanation} */
+  routing: (category_code, area_id, opts) => http.get('/case-routing', { category_code, area_id }, opts),
+}
+
+// ---- working-day calendar (工作日历) ----
+export const calendarApi = {
+  years: () => http.get('/calendar'),
+  year: (year, opts) => http.get(`/calendar/${enc(year)}`, undefined, opts),
+  save: (year, days) => http.put(`/calendar/${enc(year)}`, { days }, { silent: true }),
+  importCsv: (file) => request('POST', '/calendar/import', { raw: file, contentType: CSV, silent: true }),
+  /** start: RFC 3339; unit: hours | days → {due_at} */
+  deadline: (start, value, unit) => http.get('/calendar/deadline', { start, value, unit }, { silent: true }),
+}
+
+// ---- cases (诉求) ----
+export const caseApi = {
+  /** `key`: the form's Idempotency-Key (one UUID per form, so a double submit creates one case). */
+  create: (body, key) => http.post('/cases', body, { silent: true, headers: key ? { 'Idempotency-Key': key } : {} }),
+  list: (params, opts) => http.get('/cases', params, opts),
+  get: (id, opts) => http.get(`/cases/${enc(id)}`, undefined, opts),
+  timeline: (id, opts) => http.get(`/cases/${enc(id)}/timeline`, undefined, opts),
+  /** POST /cases/{id}/actions/{action} with {version, ...} → Case */
+  act: (id, action, body) => http.post(`/cases/${enc(id)}/actions/${enc(action)}`, body, { silent: true }),
+  whistle: (id, body) => http.post(`/cases/${enc(id)}/whistles`, body, { silent: true }),
+  arrive: (id, whistleId, unit_id) => http.post(`/cases/${enc(id)}/whistles/${enc(whistleId)}/arrive`, { unit_id }, { silent: true }),
+  map: (params) => http.get('/cases/map', params),
+  mine: (params, opts) => http.get('/my/cases', params, opts),
+}
+
+// ---- files (附件) ----
+export const fileApi = {
+  /** The file goes as the raw body; → {id, name, size, content_type} */
+  upload: (file) => request('POST', '/files', { query: { name: file.name }, raw: file, contentType: file.type || 'application/octet-stream', silent: true }),
+  download: (id) => request('GET', `/files/${enc(id)}`, { blob: true, silent: true }),
+}
+
+// ---- the three rates (三率) ----
+export const caseStatsApi = {
+  totals: (params) => http.get('/case-stats', params),
+  trend: (params) => http.get('/case-stats/trend', params),
+  ranking: (params) => http.get('/case-stats/ranking', params),
+  hotspots: (params) => http.get('/case-stats/hotspots', params),
+}

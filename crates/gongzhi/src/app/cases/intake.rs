@@ -1,0 +1,436 @@
+//! Case intake (受理): from the console, a resident's phone, a patrol, a visit, the hotline, a
+//! department's system or Open311. A case is acknowledged only after it is committed; a retry
+//! with the same idempotency key returns the same case.
+use sea_orm::ConnectionTrait;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::query::{self, Case, CaseRow};
+use super::{place, stats, units, Placement};
+use crate::app::{scope, AppState, Ctx};
+use crate::domain::calendar::{day_number, local_date};
+use crate::domain::cases::{case_no, CaseKind, Channel, Status};
+use crate::domain::{new_id, now_ms};
+use crate::error::{AppError, AppResult, FieldErrors, Msg};
+use crate::store;
+
+/// A description may be this long (characters).
+pub const MAX_DESCRIPTION: usize = 4000;
+
+#[derive(Debug, Deserialize, ToSchema, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// An area (a grid, building, community…), or
+    pub area_id: Option<Uuid>,
+    /// a dwelling of the registry, or
+    pub dwelling_id: Option<Uuid>,
+    /// a point (WGS 84), placed in its grid by the grids' boundaries.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Free text, shown to handlers (with one of the above).
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RequesterInput {
+    pub name: String,
+    pub phone: Option<String>,
+    /// The resident in the registry, when known.
+    pub person_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    /// consult | help | complaint | report | suggestion
+    pub kind: String,
+    pub category_code: String,
+    /// Default: the first 40 characters of the description.
+    pub title: Option<String>,
+    pub description: String,
+    /// console | phone_page | patrol | visit | hotline | api | open311 (default: console for a
+    /// user, api for an API token).
+    pub channel: Option<String>,
+    pub location: Location,
+    pub requester: RequesterInput,
+    /// Uploaded files (`POST /files`).
+    #[serde(default)]
+    pub attachments: Vec<Uuid>,
+    /// Same as the `Idempotency-Key` header.
+    pub idempotency_key: Option<String>,
+}
+
+/// The checked parts of a new case.
+struct Checked {
+    kind: CaseKind,
+    channel: Channel,
+    title: String,
+    description: String,
+    address: Option<String>,
+    phone: Option<String>,
+    name: String,
+}
+
+fn check_phone(p: &str) -> bool {
+    let digits = p.chars().filter(|c| c.is_ascii_digit()).count();
+    (5..=20).contains(&digits) && p.chars().all(|c| c.is_ascii_digit() || "+- ()".contains(c)) && p.len() <= 30
+}
+
+fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> {
+    let kind = CaseKind::parse(&input.kind);
+    if kind.is_none() {
+        errs.insert(
+            "kind".into(),
+            Msg::new("类型应为 consult、help、complaint、report 或 suggestion", "kind must be consult, help, complaint, report or suggestion"),
+        );
+    }
+    let default_channel = if ctx.principal.kind == crate::app::PrincipalKind::ApiToken {
+        Channel::Api
+    } else {
+        Channel::Console
+    };
+    let channel = match input.channel.as_deref() {
+        None | Some("") => Some(default_channel),
+        Some(c) => Channel::parse(c),
+    };
+    if channel.is_none() {
+        errs.insert("channel".into(), Msg::new("渠道不正确", "Unknown channel"));
+    }
+    let description = input.description.trim().to_string();
+    let n = description.chars().count();
+    if n == 0 {
+        errs.insert("description".into(), Msg::new("请描述诉求内容", "Describe the demand"));
+    } else if n > MAX_DESCRIPTION {
+        errs.insert(
+            "description".into(),
+            Msg::owned(
+                format!("诉求内容最多 {MAX_DESCRIPTION} 个字（现有 {n} 个）"),
+                format!("At most {MAX_DESCRIPTION} characters (this has {n})"),
+            ),
+        );
+    }
+    if description.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        errs.insert("description".into(), Msg::new("内容含有控制字符", "The text contains control characters"));
+    }
+    let title = match input.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => match crate::domain::clean_name(t, 200) {
+            Ok(t) => t,
+            Err(m) => {
+                errs.insert("title".into(), m);
+                String::new()
+            }
+        },
+        None => description.lines().next().unwrap_or("").chars().take(40).collect(),
+    };
+    let name = match crate::domain::clean_name(&input.requester.name, 50) {
+        Ok(n) => n,
+        Err(m) => {
+            errs.insert("requester.name".into(), m);
+            String::new()
+        }
+    };
+    let phone = input.requester.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    if let Some(p) = phone {
+        if !check_phone(p) {
+            errs.insert("requester.phone".into(), Msg::new("电话号码格式不正确", "The phone number is malformed"));
+        }
+    }
+    let address = input.location.address.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    if let Some(a) = address {
+        if a.chars().count() > 300 {
+            errs.insert("location.address".into(), Msg::new("地址最多 300 个字", "At most 300 characters"));
+        }
+    }
+    let l = &input.location;
+    match (l.lat, l.lon) {
+        (Some(lat), Some(lon)) => {
+            if !lat.is_finite() || !lon.is_finite() || !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+                errs.insert(
+                    "location".into(),
+                    Msg::new("坐标超出范围（纬度 ±90，经度 ±180）", "Coordinates out of range (latitude ±90, longitude ±180)"),
+                );
+            }
+        }
+        (None, None) => {
+            if l.area_id.is_none() && l.dwelling_id.is_none() {
+                errs.insert(
+                    "location".into(),
+                    Msg::new("请指明位置：区域、房屋或坐标", "Give a location: an area, a dwelling or coordinates"),
+                );
+            }
+        }
+        _ => {
+            errs.insert("location".into(), Msg::new("经度和纬度要一起填写", "Give both latitude and longitude"));
+        }
+    }
+    if input.attachments.len() > 20 {
+        errs.insert("attachments".into(), Msg::new("最多 20 个附件", "At most 20 attachments"));
+    }
+    if !errs.is_empty() {
+        return None;
+    }
+    Some(Checked {
+        kind: kind?,
+        channel: channel?,
+        title,
+        description,
+        address: address.map(str::to_string),
+        phone: phone.map(str::to_string),
+        name,
+    })
+}
+
+/// Resolves the location to a placement (area → dwelling's building → point in a grid).
+async fn locate<C: ConnectionTrait>(state: &AppState, c: &C, l: &Location) -> AppResult<Placement> {
+    let bad = |zh: &'static str, en: &'static str| AppError::field("location", Msg::new(zh, en));
+    let area = if let Some(a) = l.area_id {
+        Some(a)
+    } else if let Some(d) = l.dwelling_id {
+        #[derive(sea_orm::FromQueryResult)]
+        struct B {
+            building_id: Uuid,
+        }
+        let b: Option<B> = store::fetch_opt(
+            c,
+            "SELECT building_id FROM dwellings WHERE id = $1 AND deleted_at IS NULL",
+            vec![d.into()],
+        )
+        .await?;
+        Some(b.ok_or_else(|| bad("没有这个房屋", "No such dwelling"))?.building_id)
+    } else {
+        None
+    };
+    let area = match (area, l.lat, l.lon) {
+        (Some(a), _, _) => a,
+        (None, Some(lat), Some(lon)) => {
+            let shapes = state.case_caches.shapes(c).await?;
+            shapes
+                .iter()
+                .find(|s| s.shape.contains(lon, lat))
+                .map(|s| s.id)
+                .ok_or_else(|| bad("该坐标不在任何网格或社区范围内", "The point lies in no grid or community"))?
+        }
+        _ => return Err(bad("请指明位置：区域、房屋或坐标", "Give a location: an area, a dwelling or coordinates")),
+    };
+    place(c, area)
+        .await?
+        .ok_or_else(|| bad("位置应在某个街道之内（请选择街道、社区、网格或楼栋）", "The location must lie within a street"))
+}
+
+/// `POST /cases`. Returns the case and whether it is new (`false`: a replay of the same key).
+pub async fn create(state: &AppState, ctx: &Ctx, input: NewCase, header_key: Option<String>) -> AppResult<(Case, bool)> {
+    let key = header_key.or(input.idempotency_key.clone()).map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
+    if let Some(k) = &key {
+        if k.len() > 100 {
+            return Err(AppError::field("idempotency_key", Msg::new("幂等键最多 100 个字符", "At most 100 characters")));
+        }
+    }
+    let idem = key.as_ref().map(|k| format!("{}:{k}", ctx.principal.actor_id().unwrap_or_default()));
+    if let Some(idem) = &idem {
+        if let Some(case) = replay(state, ctx, idem).await? {
+            return Ok((case, false));
+        }
+    }
+    let mut errs = FieldErrors::new();
+    let checked = check(ctx, &input, &mut errs);
+    let category = super::dictionary::by_code(&state.db, input.category_code.trim()).await?;
+    let category = match category {
+        Some(c) if c.active => Some(c),
+        _ => {
+            errs.insert(
+                "category_code".into(),
+                Msg::owned(
+                    format!("没有编码为「{}」的事项分类", input.category_code.trim()),
+                    format!("No category has the code '{}'", input.category_code.trim()),
+                ),
+            );
+            None
+        }
+    };
+    let (Some(c), Some(category)) = (checked, category) else {
+        return Err(AppError::Validation(errs));
+    };
+    let at = locate(state, &state.db, &input.location).await?;
+    // Anyone granted on the location (or above it) may report there: a resident on their
+    // community, a grid worker on their grid, a department's token on its district.
+    scope::require_visible(&state.db, ctx, at.area_id).await?;
+    let route = units::route(&state.db, &category.code, &at, &[]).await?;
+    let now = now_ms();
+    let day = day_number(local_date(now));
+    let id = new_id();
+    let random = u64::from_le_bytes(id.as_bytes()[8..16].try_into().unwrap_or([0; 8]));
+    let row = CaseRow {
+        id,
+        no: case_no(day, random),
+        street_id: at.street_id,
+        community_id: at.community_id,
+        grid_id: at.grid_id,
+        area_id: at.area_id,
+        kind: c.kind.as_str().into(),
+        channel: c.channel.as_str().into(),
+        category_id: category.id,
+        category_code: category.code.clone(),
+        title: c.title,
+        description: c.description,
+        address: c.address,
+        dwelling_id: input.location.dwelling_id,
+        lat: input.location.lat,
+        lon: input.location.lon,
+        requester_name: state.keys.encrypt(&c.name),
+        requester_phone: c.phone.as_deref().map(|p| state.keys.encrypt(p)),
+        requester_person_id: input.requester.person_id,
+        submitted_by: ctx.principal.actor_id(),
+        status: Status::Received.as_str().into(),
+        unit_id: None,
+        first_unit_id: None,
+        route_rule: Some(route.rule.into()),
+        route_duty_id: route.duty_id,
+        route_unit_id: route.unit_id,
+        returned_units: String::new(),
+        bound: false,
+        return_count: 0,
+        extension_count: 0,
+        reopen_count: 0,
+        supervise_count: 0,
+        warned: false,
+        overdue: false,
+        received_at: now,
+        registered_at: None,
+        dispatched_at: None,
+        responded_at: None,
+        handled_at: None,
+        verified_at: None,
+        rated_at: None,
+        closed_at: None,
+        response_due_at: None,
+        handle_due_at: None,
+        verify_due_at: None,
+        warn_at: None,
+        result: None,
+        outcome: None,
+        rating: None,
+        rating_comment: None,
+        pending_ext_days: None,
+        pending_ext_reason: None,
+        merged_into: None,
+        idem_key: idem.clone(),
+        stat_day: day,
+        version: 1,
+        updated_at: now,
+    };
+    let tx = store::write_tx(&state.db).await?;
+    let attachments = super::lifecycle::check_attachments(&tx, ctx, &input.attachments).await?;
+    if let Err(e) = insert_row(&tx, &row).await {
+        // Two retries with one key raced: the other one stored the case.
+        if let (Some(idem), true) = (&idem, crate::error::is_unique_violation(&e)) {
+            drop(tx);
+            if let Some(case) = replay(state, ctx, idem).await? {
+                return Ok((case, false));
+            }
+        }
+        return Err(e.into());
+    }
+    super::lifecycle::event(&tx, ctx, &row, "receive", None, Some(Status::Received), None, None, &attachments).await?;
+    stats::record(&tx, None, &row).await?;
+    tx.commit().await?;
+    let acc = query::Access {
+        requester: true,
+        ..Default::default()
+    };
+    let mine = super::my_units(&state.db, ctx).await?;
+    let mut full = query::access(&state.db, ctx, &row, &mine).await?;
+    full.requester = acc.requester;
+    Ok((query::view(state, &state.db, ctx, &row, &full).await?, true))
+}
+
+async fn replay(state: &AppState, ctx: &Ctx, idem: &str) -> AppResult<Option<Case>> {
+    let row: Option<CaseRow> = store::fetch_opt(
+        &state.db,
+        &format!("SELECT {} FROM cases WHERE idem_key = $1", query::COLUMNS),
+        vec![idem.to_string().into()],
+    )
+    .await?;
+    match row {
+        Some(row) => {
+            let mine = super::my_units(&state.db, ctx).await?;
+            let acc = query::access(&state.db, ctx, &row, &mine).await?;
+            Ok(Some(query::view(state, &state.db, ctx, &row, &acc).await?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Writes a new case row (intake, imports, the demo).
+pub async fn insert_row<C: ConnectionTrait>(c: &C, r: &CaseRow) -> Result<u64, sea_orm::DbErr> {
+    let values: Vec<sea_orm::Value> = vec![
+        r.id.into(),
+        r.no.clone().into(),
+        r.street_id.into(),
+        r.community_id.into(),
+        r.grid_id.into(),
+        r.area_id.into(),
+        r.kind.clone().into(),
+        r.channel.clone().into(),
+        r.category_id.into(),
+        r.category_code.clone().into(),
+        r.title.clone().into(),
+        r.description.clone().into(),
+        r.address.clone().into(),
+        r.dwelling_id.into(),
+        r.lat.into(),
+        r.lon.into(),
+        r.requester_name.clone().into(),
+        r.requester_phone.clone().into(),
+        r.requester_person_id.into(),
+        r.submitted_by.into(),
+        r.status.clone().into(),
+        r.unit_id.into(),
+        r.first_unit_id.into(),
+        r.route_rule.clone().into(),
+        r.route_duty_id.into(),
+        r.route_unit_id.into(),
+        r.returned_units.clone().into(),
+        r.bound.into(),
+        r.return_count.into(),
+        r.extension_count.into(),
+        r.reopen_count.into(),
+        r.supervise_count.into(),
+        r.warned.into(),
+        r.overdue.into(),
+        r.received_at.into(),
+        r.registered_at.into(),
+        r.dispatched_at.into(),
+        r.responded_at.into(),
+        r.handled_at.into(),
+        r.verified_at.into(),
+        r.rated_at.into(),
+        r.closed_at.into(),
+        r.response_due_at.into(),
+        r.handle_due_at.into(),
+        r.verify_due_at.into(),
+        r.warn_at.into(),
+        r.result.clone().into(),
+        r.outcome.clone().into(),
+        r.rating.clone().into(),
+        r.rating_comment.clone().into(),
+        r.pending_ext_days.into(),
+        r.pending_ext_reason.clone().into(),
+        r.merged_into.into(),
+        r.idem_key.clone().into(),
+        r.stat_day.into(),
+        r.version.into(),
+        r.updated_at.into(),
+    ];
+    store::exec(
+        c,
+        &format!(
+            "INSERT INTO cases ({}) VALUES ({})",
+            query::COLUMNS,
+            store::placeholders(1, values.len())
+        ),
+        values,
+    )
+    .await
+}

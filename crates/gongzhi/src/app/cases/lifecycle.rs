@@ -1,0 +1,649 @@
+//! The lifecycle: every action is checked against the state machine (`domain::cases::next`) and
+//! the caller's part in the case, written with the version it read (one of two concurrent
+//! handlers wins, the other gets 409), recorded in the timeline, and counted in the rates, all in
+//! one transaction. Also whistles (吹哨报到) and the clock sweep (warnings, overdue).
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::dictionary::CategoryRow;
+use super::query::{self, Case, CaseRow};
+use super::{stats, units};
+use crate::app::{AppState, Ctx};
+use crate::domain::calendar::{Calendar, Limit, LimitUnit};
+use crate::domain::cases::{self as dc, Action, Outcome, Rating, Status, WhistleKind};
+use crate::domain::{new_id, now_ms};
+use crate::error::{AppError, AppResult, Msg};
+use crate::store;
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// The version you read.
+    pub version: i32,
+    pub note: Option<String>,
+    /// reject, return, reopen, request_extension: why.
+    pub reason: Option<String>,
+    /// dispatch (optional: default the routed unit), arbitrate (required).
+    pub unit_id: Option<Uuid>,
+    /// handle: what was done.
+    pub result: Option<String>,
+    /// handle: resolved | explained | unresolvable
+    pub outcome: Option<String>,
+    /// handle and others: uploaded files as evidence.
+    #[serde(default)]
+    pub attachments: Vec<Uuid>,
+    /// verify: the result holds.
+    pub ok: Option<bool>,
+    /// rate: satisfied | basic | dissatisfied
+    pub rating: Option<String>,
+    pub comment: Option<String>,
+    /// request_extension, supervise: working days.
+    pub days: Option<i32>,
+    /// decide_extension
+    pub approve: Option<bool>,
+    /// merge: the case this one duplicates.
+    pub into_id: Option<Uuid>,
+}
+
+/// A file attached to an event: its id and name.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attachment {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Checks that the files exist and were uploaded by the caller.
+pub async fn check_attachments<C: ConnectionTrait>(c: &C, ctx: &Ctx, ids: &[Uuid]) -> AppResult<Vec<Attachment>> {
+    if ids.len() > 20 {
+        return Err(AppError::field("attachments", Msg::new("最多 20 个附件", "At most 20 attachments")));
+    }
+    let mut out = vec![];
+    for id in ids {
+        #[derive(FromQueryResult)]
+        struct F {
+            name: String,
+            created_by: Option<Uuid>,
+        }
+        let f: Option<F> = store::fetch_opt(c, "SELECT name, created_by FROM files WHERE id = $1", vec![(*id).into()]).await?;
+        match f {
+            Some(f) if f.created_by == ctx.principal.actor_id() || ctx.principal.is_system_admin() => {
+                out.push(Attachment { id: *id, name: f.name })
+            }
+            _ => {
+                return Err(AppError::field(
+                    "attachments",
+                    Msg::new("附件不存在，或不是您上传的", "An attachment does not exist or was not uploaded by you"),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Appends a timeline event.
+#[allow(clippy::too_many_arguments)]
+pub async fn event<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    row: &CaseRow,
+    action: &str,
+    from: Option<Status>,
+    to: Option<Status>,
+    unit: Option<Uuid>,
+    note: Option<String>,
+    attachments: &[Attachment],
+) -> AppResult<()> {
+    store::exec(
+        c,
+        "INSERT INTO case_events (id, case_id, community_id, at, actor_id, actor_name, action, from_status, to_status, unit_id, note, attachments) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        vec![
+            new_id().into(),
+            row.id.into(),
+            row.community_id.into(),
+            now_ms().into(),
+            ctx.principal.actor_id().into(),
+            ctx.principal.name.clone().into(),
+            action.to_string().into(),
+            from.map(|s| s.as_str().to_string()).into(),
+            to.map(|s| s.as_str().to_string()).into(),
+            unit.into(),
+            note.into(),
+            (if attachments.is_empty() { None } else { serde_json::to_string(attachments).ok() }).into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+fn text(v: &Option<String>, field: &str, max: usize, required: bool) -> AppResult<Option<String>> {
+    let t = v.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    match t {
+        None if required => Err(AppError::field(field, Msg::new("请填写", "Required"))),
+        None => Ok(None),
+        Some(s) if s.chars().count() > max => Err(AppError::field(
+            field,
+            Msg::owned(format!("最多 {max} 个字"), format!("At most {max} characters")),
+        )),
+        Some(s) => Ok(Some(s.to_string())),
+    }
+}
+
+fn days(v: Option<i32>, field: &str) -> AppResult<u32> {
+    match v {
+        Some(d) if (1..=30).contains(&d) => Ok(d as u32),
+        _ => Err(AppError::field(field, Msg::new("天数应为 1–30 个工作日", "Give 1–30 working days"))),
+    }
+}
+
+/// Starts the response and handling clocks at `now` (dispatch, arbitration, reopening).
+fn start_clock(state: &AppState, cal: &Calendar, cat: &CategoryRow, r: &mut CaseRow, now: i64) -> AppResult<()> {
+    let resp = cal.deadline(now, CategoryRow::limit(&cat.response_limit)).map_err(super::calendar::unknown_year)?;
+    let due = cal.deadline(now, CategoryRow::limit(&cat.handle_limit)).map_err(super::calendar::unknown_year)?;
+    r.dispatched_at = Some(now);
+    r.response_due_at = Some(resp);
+    set_due(state, r, due, now);
+    Ok(())
+}
+
+fn set_due(state: &AppState, r: &mut CaseRow, due: i64, now: i64) {
+    let pct = state.settings.cases.warn_percent as i64;
+    r.handle_due_at = Some(due);
+    r.warn_at = Some(due - (due - now).max(0) * pct / 100);
+    r.overdue = false;
+    r.warned = false;
+}
+
+async fn unit_exists<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<()> {
+    let n = store::fetch_i64(c, "SELECT COUNT(*) FROM case_units WHERE id = $1 AND active = TRUE", vec![id.into()]).await?;
+    if n == 0 {
+        return Err(AppError::field("unit_id", Msg::new("没有这个承办单位（或已停用）", "No such unit (or it is inactive)")));
+    }
+    Ok(())
+}
+
+fn wrong_state(m: Msg) -> AppError {
+    AppError::Conflict { code: "case.wrong_state", msg: m }
+}
+
+/// `POST /cases/{id}/actions/{action}`.
+pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: ActionBody) -> AppResult<Case> {
+    let action = Action::parse(action).ok_or(AppError::NotFound)?;
+    let tx = store::write_tx(&state.db).await?;
+    let row = query::load(&tx, id).await?.ok_or(AppError::NotFound)?;
+    let mine = super::my_units(&tx, ctx).await?;
+    let acc = query::access(&tx, ctx, &row, &mine).await?;
+    if !acc.visible() {
+        return Err(AppError::NotFound);
+    }
+    if !acc.may(action) {
+        return Err(AppError::forbidden());
+    }
+    if body.version != row.version {
+        return Err(AppError::stale_version());
+    }
+    let cat: CategoryRow = store::fetch_opt(
+        &tx,
+        &format!("{} WHERE id = $1", super::dictionary::SELECT),
+        vec![row.category_id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let from = row.status();
+    let facts = query::facts(state, &row, cat.return_visit_required);
+    let to = dc::next(from, action, &facts, body.ok.unwrap_or(true)).map_err(wrong_state)?;
+    let now = now_ms();
+    let mut r = row.clone();
+    r.status = to.as_str().to_string();
+    r.version += 1;
+    r.updated_at = now;
+    let attachments = check_attachments(&tx, ctx, &body.attachments).await?;
+    let mut note = text(&body.note, "note", 2000, false)?;
+    let mut event_name = action.as_str();
+    let mut event_unit = r.unit_id;
+    let mut merged_target: Option<CaseRow> = None;
+    match action {
+        Action::Register => {
+            r.registered_at = Some(now);
+        }
+        Action::Reject => {
+            note = text(&body.reason, "reason", 500, true)?;
+        }
+        Action::Dispatch => {
+            let routed = units::route(&tx, &r.category_code, &place_of(&r), &r.returned()).await?;
+            let unit = match body.unit_id.or(routed.unit_id) {
+                Some(u) => u,
+                None => {
+                    return Err(AppError::field(
+                        "unit_id",
+                        Msg::new(
+                            "权责清单和属地都没有对应的承办单位，请手动选择",
+                            "Neither a power list nor the territory gives a unit; choose one",
+                        ),
+                    ))
+                }
+            };
+            unit_exists(&tx, unit).await?;
+            if Some(unit) == routed.unit_id {
+                r.route_rule = Some(routed.rule.into());
+                r.route_unit_id = routed.unit_id;
+                r.route_duty_id = routed.duty_id;
+            } else {
+                r.route_rule = Some("manual".into());
+                r.route_unit_id = Some(unit);
+                r.route_duty_id = None;
+            }
+            r.unit_id = Some(unit);
+            r.first_unit_id.get_or_insert(unit);
+            r.registered_at.get_or_insert(now);
+            let cal = state.case_caches.calendar(&tx).await?;
+            start_clock(state, &cal, &cat, &mut r, now)?;
+            event_unit = Some(unit);
+        }
+        Action::Accept => {
+            r.responded_at.get_or_insert(now);
+        }
+        Action::Return => {
+            note = text(&body.reason, "reason", 500, true)?;
+            let me = row.unit_id;
+            let mut returned = r.returned();
+            if let Some(u) = me {
+                if !returned.contains(&u) {
+                    returned.push(u);
+                }
+            }
+            r.returned_units = returned.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(",");
+            r.return_count += 1;
+            r.handle_due_at = None;
+            r.response_due_at = None;
+            r.warn_at = None;
+            r.overdue = false;
+            r.warned = false;
+            if to == Status::Arbitration {
+                // 首接负责: the first unit stays responsible until the street decides.
+                r.unit_id = r.first_unit_id;
+            } else {
+                r.unit_id = None;
+                let routed = units::route(&tx, &r.category_code, &place_of(&r), &returned).await?;
+                r.route_rule = Some(routed.rule.into());
+                r.route_unit_id = routed.unit_id;
+                r.route_duty_id = routed.duty_id;
+            }
+        }
+        Action::Arbitrate => {
+            note = text(&body.note, "note", 2000, true)?;
+            let unit = body.unit_id.ok_or_else(|| AppError::field("unit_id", Msg::new("请选择承办单位", "Choose the unit")))?;
+            unit_exists(&tx, unit).await?;
+            r.unit_id = Some(unit);
+            r.bound = true;
+            r.route_rule = Some("arbitration".into());
+            r.route_unit_id = Some(unit);
+            r.route_duty_id = None;
+            let cal = state.case_caches.calendar(&tx).await?;
+            start_clock(state, &cal, &cat, &mut r, now)?;
+            event_unit = Some(unit);
+        }
+        Action::Handle => {
+            let result = text(&body.result, "result", 2000, true)?;
+            let outcome = body
+                .outcome
+                .as_deref()
+                .and_then(Outcome::parse)
+                .ok_or_else(|| AppError::field("outcome", Msg::new("请选择办理结果：resolved、explained 或 unresolvable", "outcome must be resolved, explained or unresolvable")))?;
+            r.result = result;
+            r.outcome = Some(outcome.as_str().into());
+            r.handled_at = Some(now);
+            r.responded_at.get_or_insert(now);
+            let cal = state.case_caches.calendar(&tx).await?;
+            r.verify_due_at = Some(
+                cal.deadline(now, CategoryRow::limit(&cat.verify_limit))
+                    .map_err(super::calendar::unknown_year)?,
+            );
+            note = note.or(r.result.clone());
+        }
+        Action::Verify => {
+            let ok = body.ok.ok_or_else(|| AppError::field("ok", Msg::new("请选择核查结论", "Say whether the result holds")))?;
+            if ok {
+                r.verified_at = Some(now);
+            } else {
+                note = text(&body.note, "note", 2000, true)?;
+                r.handled_at = None;
+                r.outcome = None;
+                r.verify_due_at = None;
+            }
+        }
+        Action::Rate => {
+            let rating = body
+                .rating
+                .as_deref()
+                .and_then(Rating::parse)
+                .ok_or_else(|| AppError::field("rating", Msg::new("请选择：满意、基本满意或不满意", "rating must be satisfied, basic or dissatisfied")))?;
+            r.rating = Some(rating.as_str().into());
+            r.rating_comment = text(&body.comment, "comment", 500, false)?;
+            r.rated_at = Some(now);
+            note = Some(format!(
+                "{}{}",
+                rating.label_zh(),
+                r.rating_comment.as_deref().map(|c| format!("：{c}")).unwrap_or_default()
+            ));
+        }
+        Action::Close => {
+            r.closed_at = Some(now);
+            if r.rating.is_none() && state.settings.cases.unrated_satisfied {
+                r.rating = Some(Rating::Satisfied.as_str().into());
+                r.rating_comment = Some("未评价，按规则视为满意".into());
+                note = note.or(Some("未评价，按规则视为满意".into()));
+            }
+        }
+        Action::RequestExtension => {
+            let d = days(body.days, "days")?;
+            let reason = text(&body.reason, "reason", 500, true)?;
+            r.pending_ext_days = Some(d as i32);
+            r.pending_ext_reason = reason.clone();
+            note = Some(format!("申请延期 {d} 个工作日：{}", reason.unwrap_or_default()));
+        }
+        Action::DecideExtension => {
+            let approve = body.approve.ok_or_else(|| AppError::field("approve", Msg::new("请选择同意或驳回", "Approve or deny")))?;
+            let d = r.pending_ext_days.unwrap_or(1).max(1) as u32;
+            if approve {
+                let cal = state.case_caches.calendar(&tx).await?;
+                let base = r.handle_due_at.unwrap_or(now);
+                let due = cal
+                    .extend(base, Limit { value: d, unit: LimitUnit::Days })
+                    .map_err(super::calendar::unknown_year)?;
+                r.extension_count += 1;
+                let was_overdue = r.overdue;
+                set_due(state, &mut r, due, now);
+                r.overdue = was_overdue && due <= now;
+                event_name = "approve_extension";
+            } else {
+                event_name = "deny_extension";
+            }
+            r.pending_ext_days = None;
+            r.pending_ext_reason = None;
+        }
+        Action::Supervise => {
+            note = text(&body.note, "note", 2000, true)?;
+            let d = days(body.days, "days")?;
+            let cal = state.case_caches.calendar(&tx).await?;
+            let due = cal.deadline(now, Limit { value: d, unit: LimitUnit::Days }).map_err(super::calendar::unknown_year)?;
+            r.supervise_count += 1;
+            if r.handle_due_at.is_some() {
+                set_due(state, &mut r, due, now);
+            }
+        }
+        Action::Merge => {
+            let into = body.into_id.ok_or_else(|| AppError::field("into_id", Msg::new("请选择要合并到的诉求", "Choose the case to merge into")))?;
+            if into == r.id {
+                return Err(AppError::field("into_id", Msg::new("不能合并到自身", "A case cannot be merged into itself")));
+            }
+            let target = query::load(&tx, into).await?.ok_or_else(|| AppError::field("into_id", Msg::new("没有这个诉求", "No such case")))?;
+            let tacc = query::access(&tx, ctx, &target, &mine).await?;
+            if !tacc.visible() || matches!(target.status(), Status::Merged | Status::Rejected) {
+                return Err(AppError::field("into_id", Msg::new("不能合并到该诉求", "Cannot merge into that case")));
+            }
+            r.merged_into = Some(into);
+            note = Some(format!("合并到 {}", target.no));
+            merged_target = Some(target);
+        }
+        Action::Reopen => {
+            note = text(&body.reason, "reason", 500, true)?;
+            r.reopen_count += 1;
+            r.handled_at = None;
+            r.verified_at = None;
+            r.rated_at = None;
+            r.closed_at = None;
+            r.outcome = None;
+            r.rating = None;
+            r.rating_comment = None;
+            let cal = state.case_caches.calendar(&tx).await?;
+            start_clock(state, &cal, &cat, &mut r, now)?;
+        }
+    }
+    let n = update_row(&tx, &r, row.version).await?;
+    if n == 0 {
+        return Err(AppError::stale_version());
+    }
+    event(&tx, ctx, &r, event_name, Some(from), Some(to), event_unit, note, &attachments).await?;
+    if let Some(t) = merged_target {
+        event(&tx, ctx, &t, "merge", None, None, None, Some(format!("合并了重复诉求 {}", r.no)), &[]).await?;
+    }
+    stats::record(&tx, Some(&row), &r).await?;
+    let acc = query::access(&tx, ctx, &r, &mine).await?;
+    let view = query::view(state, &tx, ctx, &r, &acc).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+fn place_of(r: &CaseRow) -> super::Placement {
+    super::Placement {
+        area_id: r.area_id,
+        grid_id: r.grid_id,
+        community_id: r.community_id,
+        street_id: r.street_id,
+    }
+}
+
+/// Writes the changeable columns of a case, if it still has `version`.
+pub async fn update_row<C: ConnectionTrait>(c: &C, r: &CaseRow, version: i32) -> AppResult<u64> {
+    Ok(store::exec(
+        c,
+        "UPDATE cases SET status = $1, unit_id = $2, first_unit_id = $3, route_rule = $4, route_duty_id = $5, \
+         route_unit_id = $6, returned_units = $7, bound = $8, return_count = $9, extension_count = $10, \
+         reopen_count = $11, supervise_count = $12, warned = $13, overdue = $14, registered_at = $15, \
+         dispatched_at = $16, responded_at = $17, handled_at = $18, verified_at = $19, rated_at = $20, \
+         closed_at = $21, response_due_at = $22, handle_due_at = $23, verify_due_at = $24, warn_at = $25, \
+         result = $26, outcome = $27, rating = $28, rating_comment = $29, pending_ext_days = $30, \
+         pending_ext_reason = $31, merged_into = $32, version = $33, updated_at = $34 \
+         WHERE id = $35 AND version = $36",
+        vec![
+            r.status.clone().into(),
+            r.unit_id.into(),
+            r.first_unit_id.into(),
+            r.route_rule.clone().into(),
+            r.route_duty_id.into(),
+            r.route_unit_id.into(),
+            r.returned_units.clone().into(),
+            r.bound.into(),
+            r.return_count.into(),
+            r.extension_count.into(),
+            r.reopen_count.into(),
+            r.supervise_count.into(),
+            r.warned.into(),
+            r.overdue.into(),
+            r.registered_at.into(),
+            r.dispatched_at.into(),
+            r.responded_at.into(),
+            r.handled_at.into(),
+            r.verified_at.into(),
+            r.rated_at.into(),
+            r.closed_at.into(),
+            r.response_due_at.into(),
+            r.handle_due_at.into(),
+            r.verify_due_at.into(),
+            r.warn_at.into(),
+            r.result.clone().into(),
+            r.outcome.clone().into(),
+            r.rating.clone().into(),
+            r.rating_comment.clone().into(),
+            r.pending_ext_days.into(),
+            r.pending_ext_reason.clone().into(),
+            r.merged_into.into(),
+            r.version.into(),
+            r.updated_at.into(),
+            r.id.into(),
+            version.into(),
+        ],
+    )
+    .await?)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWhistle {
+    pub version: i32,
+    /// daily (日常) | tough (攻坚) | emergency (应急)
+    pub kind: String,
+    pub unit_ids: Vec<Uuid>,
+    /// Minutes to report in (default `case_whistle_minutes`, 30).
+    pub minutes: Option<u32>,
+    pub note: Option<String>,
+}
+
+/// `POST /cases/{id}/whistles`: the street summons units to the case.
+pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> AppResult<Case> {
+    let tx = store::write_tx(&state.db).await?;
+    let row = query::load(&tx, id).await?.ok_or(AppError::NotFound)?;
+    let mine = super::my_units(&tx, ctx).await?;
+    let acc = query::access(&tx, ctx, &row, &mine).await?;
+    if !acc.visible() {
+        return Err(AppError::NotFound);
+    }
+    if !acc.street {
+        return Err(AppError::forbidden());
+    }
+    if w.version != row.version {
+        return Err(AppError::stale_version());
+    }
+    if !matches!(row.status(), Status::Registered | Status::Dispatched | Status::InProgress | Status::Arbitration) {
+        return Err(wrong_state(Msg::owned(
+            format!("诉求当前为「{}」，不能吹哨", row.status().label_zh()),
+            format!("The case is {}; no whistle now", row.status().label_en().to_lowercase()),
+        )));
+    }
+    let kind = WhistleKind::parse(&w.kind)
+        .ok_or_else(|| AppError::field("kind", Msg::new("吹哨类型应为 daily、tough 或 emergency", "kind must be daily, tough or emergency")))?;
+    let mut ids = w.unit_ids.clone();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > 20 {
+        return Err(AppError::field("unit_ids", Msg::new("请选择 1–20 个单位", "Choose 1–20 units")));
+    }
+    for u in &ids {
+        unit_exists(&tx, *u).await.map_err(|_| AppError::field("unit_ids", Msg::new("有单位不存在或已停用", "A unit does not exist or is inactive")))?;
+    }
+    let minutes = w.minutes.unwrap_or(state.settings.cases.whistle_minutes);
+    if !(5..=1440).contains(&minutes) {
+        return Err(AppError::field("minutes", Msg::new("报到时限应为 5–1440 分钟", "Give 5–1440 minutes")));
+    }
+    let note = text(&w.note, "note", 500, false)?;
+    let now = now_ms();
+    let wid = new_id();
+    store::exec(
+        &tx,
+        "INSERT INTO case_whistles (id, case_id, kind, note, deadline_at, created_at, created_by_name) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        vec![wid.into(), id.into(), kind.as_str().into(), note.clone().into(), (now + minutes as i64 * 60_000).into(), now.into(), ctx.principal.name.clone().into()],
+    )
+    .await?;
+    for u in &ids {
+        store::exec(
+            &tx,
+            "INSERT INTO case_whistle_units (whistle_id, unit_id, arrived_at, arrived_by_name) VALUES ($1, $2, NULL, NULL)",
+            vec![wid.into(), (*u).into()],
+        )
+        .await?;
+    }
+    let mut r = row.clone();
+    r.version += 1;
+    r.updated_at = now;
+    if update_row(&tx, &r, row.version).await? == 0 {
+        return Err(AppError::stale_version());
+    }
+    event(
+        &tx,
+        ctx,
+        &r,
+        "whistle",
+        None,
+        None,
+        None,
+        Some(format!("{}吹哨：{} 个单位，{minutes} 分钟内报到{}", kind.label_zh(), ids.len(), note.map(|n| format!("（{n}）")).unwrap_or_default())),
+        &[],
+    )
+    .await?;
+    let view = query::view(state, &tx, ctx, &r, &acc).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Arrival {
+    /// Your unit that reports in.
+    pub unit_id: Uuid,
+}
+
+/// `POST /cases/{id}/whistles/{wid}/arrive`: a summoned unit reports in (报到).
+pub async fn arrive(state: &AppState, ctx: &Ctx, id: Uuid, wid: Uuid, a: Arrival) -> AppResult<Case> {
+    let tx = store::write_tx(&state.db).await?;
+    let row = query::load(&tx, id).await?.ok_or(AppError::NotFound)?;
+    let mine = super::my_units(&tx, ctx).await?;
+    let acc = query::access(&tx, ctx, &row, &mine).await?;
+    if !acc.visible() {
+        return Err(AppError::NotFound);
+    }
+    if !mine.contains(&a.unit_id) {
+        return Err(AppError::forbidden());
+    }
+    let now = now_ms();
+    let n = store::exec(
+        &tx,
+        "UPDATE case_whistle_units SET arrived_at = $1, arrived_by_name = $2 WHERE whistle_id = $3 AND unit_id = $4 AND arrived_at IS NULL \
+         AND whistle_id IN (SELECT id FROM case_whistles WHERE case_id = $5)",
+        vec![now.into(), ctx.principal.name.clone().into(), wid.into(), a.unit_id.into(), id.into()],
+    )
+    .await?;
+    if n == 0 {
+        return Err(AppError::conflict(
+            "case.already_arrived",
+            Msg::new("该单位未被召集，或已经报到", "The unit was not summoned, or has reported in already"),
+        ));
+    }
+    event(&tx, ctx, &row, "arrive", None, None, Some(a.unit_id), None, &[]).await?;
+    let view = query::view(state, &tx, ctx, &row, &acc).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Sets warnings and overdue flags on running cases whose time has come. Returns (warned,
+/// overdue). Runs every 30 s in `serve`; safe on several instances (each change is versioned).
+pub async fn sweep(state: &AppState) -> AppResult<(usize, usize)> {
+    let ctx = Ctx::system("系统");
+    let now = now_ms();
+    let rows: Vec<CaseRow> = store::fetch_all(
+        &state.db,
+        &format!(
+            "SELECT {} FROM cases WHERE status IN ('dispatched', 'in_progress') AND \
+             ((warned = FALSE AND warn_at <= $1) OR (overdue = FALSE AND handle_due_at <= $1)) LIMIT 500",
+            query::COLUMNS
+        ),
+        vec![now.into()],
+    )
+    .await?;
+    let (mut warned, mut overdue) = (0, 0);
+    for row in rows {
+        let tx = store::write_tx(&state.db).await?;
+        let mut r = row.clone();
+        let action = if row.handle_due_at.map(|d| d <= now).unwrap_or(false) && !row.overdue {
+            r.overdue = true;
+            r.warned = true;
+            overdue += 1;
+            "overdue"
+        } else {
+            r.warned = true;
+            warned += 1;
+            "warn"
+        };
+        r.version += 1;
+        r.updated_at = now;
+        if update_row(&tx, &r, row.version).await? == 0 {
+            continue; // someone acted on it meanwhile; the next sweep looks again
+        }
+        event(&tx, &ctx, &r, action, None, None, r.unit_id, None, &[]).await?;
+        stats::record(&tx, Some(&row), &r).await?;
+        tx.commit().await?;
+    }
+    Ok((warned, overdue))
+}
