@@ -379,6 +379,8 @@ fn print_demo_summary(city: &app::demo::DemoCity) {
     );
     let (d, h, p, v, n) = city.registry;
     println!("一户一档 / registry: {d} 房屋, {h} 户, {p} 居民, {v} 次走访, {n} 项需求");
+    let (k, u, c) = city.cases;
+    println!("接诉即办 / cases: {k} 个事项分类, {u} 个承办单位, {c} 件诉求");
     println!(
         "演示账号（密码均为 {}）/ demo users (password {}):",
         app::demo::DEMO_PASSWORD,

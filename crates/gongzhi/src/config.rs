@@ -406,18 +406,67 @@ impl Settings {
             .or(file.case_score_weights)
             .unwrap_or_else(|| "30/35/35".into());
         let cases = CasePolicy {
-            max_returns: num("GONGZHI_CASE_MAX_RETURNS", &args.case_max_returns, file.case_max_returns, 2, 1, 10)?,
-            max_extensions: num("GONGZHI_CASE_MAX_EXTENSIONS", &args.case_max_extensions, file.case_max_extensions, 1, 0, 10)?,
-            max_reopens: num("GONGZHI_CASE_MAX_REOPENS", &args.case_max_reopens, file.case_max_reopens, 1, 0, 10)?,
-            warn_percent: num("GONGZHI_CASE_WARN_PERCENT", &args.case_warn_percent, file.case_warn_percent, 20, 1, 90)?,
-            whistle_minutes: num("GONGZHI_CASE_WHISTLE_MINUTES", &args.case_whistle_minutes, file.case_whistle_minutes, 30, 5, 1440)?,
+            max_returns: num(
+                "GONGZHI_CASE_MAX_RETURNS",
+                &args.case_max_returns,
+                file.case_max_returns,
+                2,
+                1,
+                10,
+            )?,
+            max_extensions: num(
+                "GONGZHI_CASE_MAX_EXTENSIONS",
+                &args.case_max_extensions,
+                file.case_max_extensions,
+                1,
+                0,
+                10,
+            )?,
+            max_reopens: num(
+                "GONGZHI_CASE_MAX_REOPENS",
+                &args.case_max_reopens,
+                file.case_max_reopens,
+                1,
+                0,
+                10,
+            )?,
+            warn_percent: num(
+                "GONGZHI_CASE_WARN_PERCENT",
+                &args.case_warn_percent,
+                file.case_warn_percent,
+                20,
+                1,
+                90,
+            )?,
+            whistle_minutes: num(
+                "GONGZHI_CASE_WHISTLE_MINUTES",
+                &args.case_whistle_minutes,
+                file.case_whistle_minutes,
+                30,
+                5,
+                1440,
+            )?,
             weights: crate::domain::cases::Weights::parse(&weights_s).ok_or_else(|| {
-                bad("GONGZHI_CASE_SCORE_WEIGHTS", "three whole percentages adding up to 100, e.g. 30/35/35")
+                bad(
+                    "GONGZHI_CASE_SCORE_WEIGHTS",
+                    "three whole percentages adding up to 100, e.g. 30/35/35",
+                )
             })?,
-            unrated_satisfied: match args.case_unrated.clone().or(file.case_unrated).as_deref().unwrap_or("exclude") {
+            unrated_satisfied: match args
+                .case_unrated
+                .clone()
+                .or(file.case_unrated)
+                .as_deref()
+                .unwrap_or("exclude")
+            {
                 "exclude" => false,
                 "satisfied" => true,
-                other => return Err(bad("GONGZHI_CASE_UNRATED", format!("'{other}' is not exclude or satisfied"))),
+                other => {
+                    return Err(bad(
+                        "GONGZHI_CASE_UNRATED",
+                        format!("'{other}' is not exclude or satisfied"),
+                    ))
+                }
             },
         };
         let log_format = match args

@@ -57,6 +57,8 @@ pub struct DemoCity {
     pub party_orgs: usize,
     /// dwellings, households, persons, visits, needs
     pub registry: (usize, usize, usize, usize, usize),
+    /// categories, handling units, cases
+    pub cases: (usize, usize, usize),
 }
 
 impl DemoCity {
@@ -160,6 +162,12 @@ pub async fn run(
     tx.commit().await?;
     store::analyze(db).await?;
     write_users(db, &ctx, &mut city).await?;
+    let tx = store::write_tx(db).await?;
+    let c = super::demo_cases::run(&tx, keys, &city, opts.seed, &mut ids).await?;
+    tx.commit().await?;
+    city.cases = (c.categories, c.units, c.cases);
+    super::cases::stats::fold(db).await?;
+    store::analyze(db).await?;
     Ok(Some(city))
 }
 

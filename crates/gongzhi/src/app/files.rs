@@ -53,7 +53,10 @@ pub async fn upload(state: &AppState, ctx: &Ctx, name: &str, bytes: &[u8]) -> Ap
         return Err(AppError::PayloadTooLarge);
     }
     if bytes.is_empty() {
-        return Err(AppError::field("file", Msg::new("文件是空的", "The file is empty")));
+        return Err(AppError::field(
+            "file",
+            Msg::new("文件是空的", "The file is empty"),
+        ));
     }
     let name = crate::domain::clean_name(name.rsplit(['/', '\\']).next().unwrap_or(name), 200)
         .map_err(|m| AppError::field("name", m))?;
@@ -108,9 +111,13 @@ pub async fn download(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<FileDa
         data: Vec<u8>,
         created_by: Option<Uuid>,
     }
-    let f: F = store::fetch_opt(&state.db, "SELECT name, content_type, data, created_by FROM files WHERE id = $1", vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let f: F = store::fetch_opt(
+        &state.db,
+        "SELECT name, content_type, data, created_by FROM files WHERE id = $1",
+        vec![id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     let mut ok = f.created_by.is_some() && f.created_by == ctx.principal.actor_id();
     if !ok {
         #[derive(FromQueryResult)]

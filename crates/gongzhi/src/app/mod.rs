@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod demo;
+pub mod demo_cases;
 pub mod demo_registry;
 pub mod files;
 pub mod maintenance;

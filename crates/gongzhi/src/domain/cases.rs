@@ -174,7 +174,11 @@ pub fn next(status: Status, action: Action, f: &Facts, ok: bool) -> Result<Statu
     use Status as S;
     let wrong = || {
         Msg::owned(
-            format!("诉求当前为「{}」，不能{}", status.label_zh(), action.label_zh()),
+            format!(
+                "诉求当前为「{}」，不能{}",
+                status.label_zh(),
+                action.label_zh()
+            ),
             format!(
                 "The case is {}; it cannot be {}",
                 status.label_en().to_lowercase(),
@@ -356,7 +360,8 @@ pub fn counters(f: &CounterFacts) -> [i64; 13] {
     let handled_state = matches!(status, S::Handled | S::Verified | S::Rated | S::Closed);
     let due = registered && (handled_state || f.overdue);
     let b = |x: bool| x as i64;
-    let within = |at: Option<i64>, by: Option<i64>| matches!((at, by), (Some(a), Some(d)) if a <= d);
+    let within =
+        |at: Option<i64>, by: Option<i64>| matches!((at, by), (Some(a), Some(d)) if a <= d);
     [
         1,
         b(due),
@@ -417,7 +422,12 @@ pub fn rate(num: i64, den: i64) -> Option<f64> {
 
 /// The composite score 0–100 from the three rates; a missing rate counts as its weight's share of
 /// the others (so a unit with no rated cases is scored on what it has), `None` if all are missing.
-pub fn score(w: &Weights, response: Option<f64>, resolve: Option<f64>, sat: Option<f64>) -> Option<f64> {
+pub fn score(
+    w: &Weights,
+    response: Option<f64>,
+    resolve: Option<f64>,
+    sat: Option<f64>,
+) -> Option<f64> {
     let parts = [
         (w.response as f64, response),
         (w.resolve as f64, resolve),
@@ -444,7 +454,10 @@ pub fn case_no(day: i32, random: u64) -> String {
 /// Checks a category code: level 1 is 2 digits, level 2 its parent's code plus 2 digits.
 pub fn check_category_code(code: &str, parent: Option<&str>) -> Result<(), Msg> {
     if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Msg::new("编码只能由数字组成", "The code must be digits only"));
+        return Err(Msg::new(
+            "编码只能由数字组成",
+            "The code must be digits only",
+        ));
     }
     match parent {
         None if code.len() == 2 => Ok(()),

@@ -113,12 +113,21 @@ impl Shape {
         let coords = v.get("coordinates")?;
         let polygons: Vec<_> = match v.get("type")?.as_str()? {
             "Polygon" => vec![polygon(coords)?],
-            "MultiPolygon" => coords.as_array()?.iter().map(polygon).collect::<Option<_>>()?,
+            "MultiPolygon" => coords
+                .as_array()?
+                .iter()
+                .map(polygon)
+                .collect::<Option<_>>()?,
             _ => return None,
         };
         let mut bbox = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
         for (x, y) in polygons.iter().flat_map(|p| p.first()).flatten() {
-            bbox = (bbox.0.min(*x), bbox.1.min(*y), bbox.2.max(*x), bbox.3.max(*y));
+            bbox = (
+                bbox.0.min(*x),
+                bbox.1.min(*y),
+                bbox.2.max(*x),
+                bbox.3.max(*y),
+            );
         }
         (bbox.0 <= bbox.2).then_some(Shape { polygons, bbox })
     }

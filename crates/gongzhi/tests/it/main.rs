@@ -9,6 +9,7 @@ mod areas;
 mod audit;
 mod auth;
 mod browser;
+mod cases;
 mod errors;
 mod instances;
 mod party;

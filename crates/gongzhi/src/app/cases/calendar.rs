@@ -165,7 +165,10 @@ pub struct YearInput {
 
 /// Checks a year's days: dates of that year, once each, holidays not already days off… in short,
 /// what an admin can get wrong typing them in.
-fn check_days(year: i32, days: &[CalendarDay]) -> Result<Vec<(time::Date, DayKind, String)>, AppError> {
+fn check_days(
+    year: i32,
+    days: &[CalendarDay],
+) -> Result<Vec<(time::Date, DayKind, String)>, AppError> {
     if !(2000..=2100).contains(&year) {
         return Err(AppError::field(
             "year",
@@ -216,7 +219,10 @@ fn check_days(year: i32, days: &[CalendarDay]) -> Result<Vec<(time::Date, DayKin
         if !seen.insert(date) {
             errs.insert(
                 key,
-                Msg::owned(format!("{} 重复", d.date), format!("{} appears twice", d.date)),
+                Msg::owned(
+                    format!("{} 重复", d.date),
+                    format!("{} appears twice", d.date),
+                ),
             );
             continue;
         }
@@ -246,12 +252,26 @@ async fn write_year<C: ConnectionTrait>(
     year: i32,
     days: &[(time::Date, DayKind, String)],
 ) -> AppResult<()> {
-    store::exec(c, "DELETE FROM calendar_days WHERE year = $1", vec![year.into()]).await?;
-    store::exec(c, "DELETE FROM calendar_years WHERE year = $1", vec![year.into()]).await?;
+    store::exec(
+        c,
+        "DELETE FROM calendar_days WHERE year = $1",
+        vec![year.into()],
+    )
+    .await?;
+    store::exec(
+        c,
+        "DELETE FROM calendar_years WHERE year = $1",
+        vec![year.into()],
+    )
+    .await?;
     store::exec(
         c,
         "INSERT INTO calendar_years (year, updated_at, updated_by) VALUES ($1, $2, $3)",
-        vec![year.into(), now_ms().into(), ctx.principal.name.clone().into()],
+        vec![
+            year.into(),
+            now_ms().into(),
+            ctx.principal.name.clone().into(),
+        ],
     )
     .await?;
     for (date, kind, name) in days {
@@ -269,8 +289,13 @@ async fn write_year<C: ConnectionTrait>(
     }
     audit::record(
         c,
-        Entry::by(ctx, "calendar.put_year", "calendar_year", Some(year.to_string()))
-            .detail(format!("{} days", days.len())),
+        Entry::by(
+            ctx,
+            "calendar.put_year",
+            "calendar_year",
+            Some(year.to_string()),
+        )
+        .detail(format!("{} days", days.len())),
     )
     .await?;
     Ok(())
@@ -302,7 +327,11 @@ pub async fn import(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<Impo
                 ),
             )
         })?;
-        let date = rec.get(0).unwrap_or("").trim().trim_start_matches('\u{feff}');
+        let date = rec
+            .get(0)
+            .unwrap_or("")
+            .trim()
+            .trim_start_matches('\u{feff}');
         if i == 0 && parse_date(date).is_none() {
             continue; // header
         }
@@ -355,14 +384,19 @@ pub fn unknown_year(e: cal::CalendarError) -> AppError {
         cal::CalendarError::InvalidLimit(_) | cal::CalendarError::OutOfRange => {
             return AppError::field(
                 "limit",
-                Msg::new("时限超出可计算的范围", "The limit is out of the range that can be computed"),
+                Msg::new(
+                    "时限超出可计算的范围",
+                    "The limit is out of the range that can be computed",
+                ),
             )
         }
     };
     AppError::Rule {
         code: "calendar.unknown_year",
         msg: Msg::owned(
-            format!("工作日历中没有 {y} 年，无法计算时限；请先在「工作日历」中导入该年的节假日安排"),
+            format!(
+                "工作日历中没有 {y} 年，无法计算时限；请先在「工作日历」中导入该年的节假日安排"
+            ),
             format!("The working-day calendar has no {y}; import that year's holidays first"),
         ),
     }
@@ -375,17 +409,37 @@ pub struct DeadlinePreview {
 }
 
 /// `GET /calendar/deadline`: when a limit started at `start` runs out.
-pub async fn preview(state: &AppState, start: &str, value: u32, unit: &str) -> AppResult<DeadlinePreview> {
+pub async fn preview(
+    state: &AppState,
+    start: &str,
+    value: u32,
+    unit: &str,
+) -> AppResult<DeadlinePreview> {
     let start_ms = rfc3339_to_ms(start).ok_or_else(|| {
-        AppError::field("start", Msg::new("时间格式应为 RFC 3339", "Use an RFC 3339 time"))
+        AppError::field(
+            "start",
+            Msg::new("时间格式应为 RFC 3339", "Use an RFC 3339 time"),
+        )
     })?;
-    let limit = Limit::parse_short(&format!("{value}{}", if unit == "hours" { "h" } else if unit == "days" { "d" } else { "?" }))
-        .ok_or_else(|| {
-            AppError::field(
-                "value",
-                Msg::new("时限应为 1–1000 个工作小时（hours）或工作日（days）", "The limit must be 1–1000 working hours or days"),
-            )
-        })?;
+    let limit = Limit::parse_short(&format!(
+        "{value}{}",
+        if unit == "hours" {
+            "h"
+        } else if unit == "days" {
+            "d"
+        } else {
+            "?"
+        }
+    ))
+    .ok_or_else(|| {
+        AppError::field(
+            "value",
+            Msg::new(
+                "时限应为 1–1000 个工作小时（hours）或工作日（days）",
+                "The limit must be 1–1000 working hours or days",
+            ),
+        )
+    })?;
     let calendar = state.case_caches.calendar(&state.db).await?;
     let due = calendar.deadline(start_ms, limit).map_err(unknown_year)?;
     Ok(DeadlinePreview {

@@ -140,9 +140,13 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewCategory) -> AppResul
     let tx = store::write_tx(&state.db).await?;
     let id = insert(&tx, ctx, &input).await?;
     tx.commit().await?;
-    let row: CategoryRow = store::fetch_opt(&state.db, &format!("{SELECT} WHERE id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row: CategoryRow = store::fetch_opt(
+        &state.db,
+        &format!("{SELECT} WHERE id = $1"),
+        vec![id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     Ok(row.view())
 }
 
@@ -188,7 +192,10 @@ async fn insert<C: ConnectionTrait>(c: &C, ctx: &Ctx, input: &NewCategory) -> Ap
     if by_code(c, &code).await?.is_some() {
         return Err(AppError::conflict_on(
             "code",
-            Msg::owned(format!("编码 {code} 已被使用"), format!("The code {code} is taken")),
+            Msg::owned(
+                format!("编码 {code} 已被使用"),
+                format!("The code {code} is taken"),
+            ),
         ));
     }
     let id = new_id();
@@ -214,8 +221,13 @@ async fn insert<C: ConnectionTrait>(c: &C, ctx: &Ctx, input: &NewCategory) -> Ap
     .await?;
     audit::record(
         c,
-        Entry::by(ctx, "case_category.create", "case_category", Some(id.to_string()))
-            .detail(code),
+        Entry::by(
+            ctx,
+            "case_category.create",
+            "case_category",
+            Some(id.to_string()),
+        )
+        .detail(code),
     )
     .await?;
     Ok(id)
@@ -233,12 +245,18 @@ pub struct CategoryPatch {
     pub active: Option<bool>,
 }
 
-pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: CategoryPatch) -> AppResult<Category> {
+pub async fn update(
+    state: &AppState,
+    ctx: &Ctx,
+    id: Uuid,
+    p: CategoryPatch,
+) -> AppResult<Category> {
     scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let tx = store::write_tx(&state.db).await?;
-    let cur: CategoryRow = store::fetch_opt(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let cur: CategoryRow =
+        store::fetch_opt(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()])
+            .await?
+            .ok_or(AppError::NotFound)?;
     if cur.version != p.version {
         return Err(AppError::stale_version());
     }
@@ -247,7 +265,9 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: CategoryPatch) -> 
     let name = match &p.name {
         Some(n) => {
             fields.push("name");
-            clean_name(n, 100).map_err(|m| errs.insert("name".into(), m)).ok()
+            clean_name(n, 100)
+                .map_err(|m| errs.insert("name".into(), m))
+                .ok()
         }
         None => Some(cur.name.clone()),
     };
@@ -287,12 +307,19 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: CategoryPatch) -> 
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "case_category.update", "case_category", Some(id.to_string())).fields(&fields),
+        Entry::by(
+            ctx,
+            "case_category.update",
+            "case_category",
+            Some(id.to_string()),
+        )
+        .fields(&fields),
     )
     .await?;
-    let row: CategoryRow = store::fetch_opt(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row: CategoryRow =
+        store::fetch_opt(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()])
+            .await?
+            .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(row.view())
 }
@@ -302,7 +329,10 @@ pub fn decode_text(bytes: &[u8]) -> AppResult<String> {
     if bytes.starts_with(b"PK\x03\x04") {
         return Err(AppError::field(
             "file",
-            Msg::new("请上传 CSV 文件（Excel 请另存为 CSV）", "Upload a CSV file (save the workbook as CSV)"),
+            Msg::new(
+                "请上传 CSV 文件（Excel 请另存为 CSV）",
+                "Upload a CSV file (save the workbook as CSV)",
+            ),
         ));
     }
     let text = match std::str::from_utf8(bytes) {
@@ -312,7 +342,10 @@ pub fn decode_text(bytes: &[u8]) -> AppResult<String> {
             if bad {
                 return Err(AppError::field(
                     "file",
-                    Msg::new("文件编码无法识别（应为 UTF-8 或 GBK）", "Unknown encoding (use UTF-8 or GBK)"),
+                    Msg::new(
+                        "文件编码无法识别（应为 UTF-8 或 GBK）",
+                        "Unknown encoding (use UTF-8 or GBK)",
+                    ),
                 ));
             }
             t.into_owned()
@@ -339,7 +372,10 @@ pub async fn export_csv(db: &Db) -> AppResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     let _ = w.write_record(CSV_HEADER.split(','));
     for r in &rows {
-        let parent = r.parent_id.and_then(|p| codes.get(&p).cloned()).unwrap_or_default();
+        let parent = r
+            .parent_id
+            .and_then(|p| codes.get(&p).cloned())
+            .unwrap_or_default();
         let _ = w.write_record([
             r.code.as_str(),
             &crate::app::registry::transfer::safe_cell(&r.name),
@@ -370,12 +406,16 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
         .flexible(true)
         .from_reader(text.as_bytes());
     let row_err = |line: usize, zh: String, en: String| {
-        AppError::field("file", Msg::owned(format!("第 {line} 行：{zh}"), format!("Row {line}: {en}")))
+        AppError::field(
+            "file",
+            Msg::owned(format!("第 {line} 行：{zh}"), format!("Row {line}: {en}")),
+        )
     };
     let mut parsed = vec![];
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
-        let rec = rec.map_err(|_| row_err(line, "不是有效的 CSV".into(), "not valid CSV".into()))?;
+        let rec =
+            rec.map_err(|_| row_err(line, "不是有效的 CSV".into(), "not valid CSV".into()))?;
         let get = |k: usize| rec.get(k).unwrap_or("").trim().to_string();
         if get(0).is_empty() {
             continue;
@@ -395,7 +435,10 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
         parsed.push((line, get(0), get(1), get(2), limits, rv));
     }
     if parsed.len() > 2000 {
-        return Err(AppError::field("file", Msg::new("最多 2000 个分类", "At most 2,000 categories")));
+        return Err(AppError::field(
+            "file",
+            Msg::new("最多 2000 个分类", "At most 2,000 categories"),
+        ));
     }
     let tx = store::write_tx(&state.db).await?;
     let (mut created, mut updated, mut unchanged) = (0, 0, 0);
@@ -403,7 +446,8 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
         let existing = by_code(&tx, &code).await?;
         match existing {
             Some(cur) => {
-                let name = clean_name(&name, 100).map_err(|m| row_err(line, m.zh.into_owned(), m.en.into_owned()))?;
+                let name = clean_name(&name, 100)
+                    .map_err(|m| row_err(line, m.zh.into_owned(), m.en.into_owned()))?;
                 let same = cur.name == name
                     && cur.response_limit == r.to_short()
                     && cur.handle_limit == h.to_short()
@@ -460,7 +504,9 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
                 };
                 insert(&tx, ctx, &input).await.map_err(|e| match e {
                     AppError::Validation(f) => match f.into_iter().next() {
-                        Some((k, m)) => row_err(line, format!("{k}：{}", m.zh), format!("{k}: {}", m.en)),
+                        Some((k, m)) => {
+                            row_err(line, format!("{k}：{}", m.zh), format!("{k}: {}", m.en))
+                        }
                         None => row_err(line, "有误".into(), "invalid".into()),
                     },
                     AppError::ConflictOn { msg, .. } => {

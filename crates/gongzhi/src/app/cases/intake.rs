@@ -75,7 +75,9 @@ struct Checked {
 
 fn check_phone(p: &str) -> bool {
     let digits = p.chars().filter(|c| c.is_ascii_digit()).count();
-    (5..=20).contains(&digits) && p.chars().all(|c| c.is_ascii_digit() || "+- ()".contains(c)) && p.len() <= 30
+    (5..=20).contains(&digits)
+        && p.chars().all(|c| c.is_ascii_digit() || "+- ()".contains(c))
+        && p.len() <= 30
 }
 
 fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> {
@@ -83,7 +85,10 @@ fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> 
     if kind.is_none() {
         errs.insert(
             "kind".into(),
-            Msg::new("类型应为 consult、help、complaint、report 或 suggestion", "kind must be consult, help, complaint, report or suggestion"),
+            Msg::new(
+                "类型应为 consult、help、complaint、report 或 suggestion",
+                "kind must be consult, help, complaint, report or suggestion",
+            ),
         );
     }
     let default_channel = if ctx.principal.kind == crate::app::PrincipalKind::ApiToken {
@@ -101,7 +106,10 @@ fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> 
     let description = input.description.trim().to_string();
     let n = description.chars().count();
     if n == 0 {
-        errs.insert("description".into(), Msg::new("请描述诉求内容", "Describe the demand"));
+        errs.insert(
+            "description".into(),
+            Msg::new("请描述诉求内容", "Describe the demand"),
+        );
     } else if n > MAX_DESCRIPTION {
         errs.insert(
             "description".into(),
@@ -111,10 +119,21 @@ fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> 
             ),
         );
     }
-    if description.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        errs.insert("description".into(), Msg::new("内容含有控制字符", "The text contains control characters"));
+    if description
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        errs.insert(
+            "description".into(),
+            Msg::new("内容含有控制字符", "The text contains control characters"),
+        );
     }
-    let title = match input.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    let title = match input
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         Some(t) => match crate::domain::clean_name(t, 200) {
             Ok(t) => t,
             Err(m) => {
@@ -122,7 +141,13 @@ fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> 
                 String::new()
             }
         },
-        None => description.lines().next().unwrap_or("").chars().take(40).collect(),
+        None => description
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(40)
+            .collect(),
     };
     let name = match crate::domain::clean_name(&input.requester.name, 50) {
         Ok(n) => n,
@@ -131,25 +156,48 @@ fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> 
             String::new()
         }
     };
-    let phone = input.requester.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    let phone = input
+        .requester
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
     if let Some(p) = phone {
         if !check_phone(p) {
-            errs.insert("requester.phone".into(), Msg::new("电话号码格式不正确", "The phone number is malformed"));
+            errs.insert(
+                "requester.phone".into(),
+                Msg::new("电话号码格式不正确", "The phone number is malformed"),
+            );
         }
     }
-    let address = input.location.address.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    let address = input
+        .location
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
     if let Some(a) = address {
         if a.chars().count() > 300 {
-            errs.insert("location.address".into(), Msg::new("地址最多 300 个字", "At most 300 characters"));
+            errs.insert(
+                "location.address".into(),
+                Msg::new("地址最多 300 个字", "At most 300 characters"),
+            );
         }
     }
     let l = &input.location;
     match (l.lat, l.lon) {
         (Some(lat), Some(lon)) => {
-            if !lat.is_finite() || !lon.is_finite() || !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+            if !lat.is_finite()
+                || !lon.is_finite()
+                || !(-90.0..=90.0).contains(&lat)
+                || !(-180.0..=180.0).contains(&lon)
+            {
                 errs.insert(
                     "location".into(),
-                    Msg::new("坐标超出范围（纬度 ±90，经度 ±180）", "Coordinates out of range (latitude ±90, longitude ±180)"),
+                    Msg::new(
+                        "坐标超出范围（纬度 ±90，经度 ±180）",
+                        "Coordinates out of range (latitude ±90, longitude ±180)",
+                    ),
                 );
             }
         }
@@ -157,16 +205,25 @@ fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> 
             if l.area_id.is_none() && l.dwelling_id.is_none() {
                 errs.insert(
                     "location".into(),
-                    Msg::new("请指明位置：区域、房屋或坐标", "Give a location: an area, a dwelling or coordinates"),
+                    Msg::new(
+                        "请指明位置：区域、房屋或坐标",
+                        "Give a location: an area, a dwelling or coordinates",
+                    ),
                 );
             }
         }
         _ => {
-            errs.insert("location".into(), Msg::new("经度和纬度要一起填写", "Give both latitude and longitude"));
+            errs.insert(
+                "location".into(),
+                Msg::new("经度和纬度要一起填写", "Give both latitude and longitude"),
+            );
         }
     }
     if input.attachments.len() > 20 {
-        errs.insert("attachments".into(), Msg::new("最多 20 个附件", "At most 20 attachments"));
+        errs.insert(
+            "attachments".into(),
+            Msg::new("最多 20 个附件", "At most 20 attachments"),
+        );
     }
     if !errs.is_empty() {
         return None;
@@ -198,7 +255,10 @@ async fn locate<C: ConnectionTrait>(state: &AppState, c: &C, l: &Location) -> Ap
             vec![d.into()],
         )
         .await?;
-        Some(b.ok_or_else(|| bad("没有这个房屋", "No such dwelling"))?.building_id)
+        Some(
+            b.ok_or_else(|| bad("没有这个房屋", "No such dwelling"))?
+                .building_id,
+        )
     } else {
         None
     };
@@ -210,24 +270,50 @@ async fn locate<C: ConnectionTrait>(state: &AppState, c: &C, l: &Location) -> Ap
                 .iter()
                 .find(|s| s.shape.contains(lon, lat))
                 .map(|s| s.id)
-                .ok_or_else(|| bad("该坐标不在任何网格或社区范围内", "The point lies in no grid or community"))?
+                .ok_or_else(|| {
+                    bad(
+                        "该坐标不在任何网格或社区范围内",
+                        "The point lies in no grid or community",
+                    )
+                })?
         }
-        _ => return Err(bad("请指明位置：区域、房屋或坐标", "Give a location: an area, a dwelling or coordinates")),
+        _ => {
+            return Err(bad(
+                "请指明位置：区域、房屋或坐标",
+                "Give a location: an area, a dwelling or coordinates",
+            ))
+        }
     };
-    place(c, area)
-        .await?
-        .ok_or_else(|| bad("位置应在某个街道之内（请选择街道、社区、网格或楼栋）", "The location must lie within a street"))
+    place(c, area).await?.ok_or_else(|| {
+        bad(
+            "位置应在某个街道之内（请选择街道、社区、网格或楼栋）",
+            "The location must lie within a street",
+        )
+    })
 }
 
 /// `POST /cases`. Returns the case and whether it is new (`false`: a replay of the same key).
-pub async fn create(state: &AppState, ctx: &Ctx, input: NewCase, header_key: Option<String>) -> AppResult<(Case, bool)> {
-    let key = header_key.or(input.idempotency_key.clone()).map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
+pub async fn create(
+    state: &AppState,
+    ctx: &Ctx,
+    input: NewCase,
+    header_key: Option<String>,
+) -> AppResult<(Case, bool)> {
+    let key = header_key
+        .or(input.idempotency_key.clone())
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty());
     if let Some(k) = &key {
         if k.len() > 100 {
-            return Err(AppError::field("idempotency_key", Msg::new("幂等键最多 100 个字符", "At most 100 characters")));
+            return Err(AppError::field(
+                "idempotency_key",
+                Msg::new("幂等键最多 100 个字符", "At most 100 characters"),
+            ));
         }
     }
-    let idem = key.as_ref().map(|k| format!("{}:{k}", ctx.principal.actor_id().unwrap_or_default()));
+    let idem = key
+        .as_ref()
+        .map(|k| format!("{}:{k}", ctx.principal.actor_id().unwrap_or_default()));
     if let Some(idem) = &idem {
         if let Some(case) = replay(state, ctx, idem).await? {
             return Ok((case, false));
@@ -332,7 +418,18 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewCase, header_key: Opt
         }
         return Err(e.into());
     }
-    super::lifecycle::event(&tx, ctx, &row, "receive", None, Some(Status::Received), None, None, &attachments).await?;
+    super::lifecycle::event(
+        &tx,
+        ctx,
+        &row,
+        "receive",
+        None,
+        Some(Status::Received),
+        None,
+        None,
+        &attachments,
+    )
+    .await?;
     stats::record(&tx, None, &row).await?;
     tx.commit().await?;
     let acc = query::Access {
@@ -362,9 +459,24 @@ async fn replay(state: &AppState, ctx: &Ctx, idem: &str) -> AppResult<Option<Cas
     }
 }
 
-/// Writes a new case row (intake, imports, the demo).
+/// Writes a new case row (intake, imports).
 pub async fn insert_row<C: ConnectionTrait>(c: &C, r: &CaseRow) -> Result<u64, sea_orm::DbErr> {
-    let values: Vec<sea_orm::Value> = vec![
+    let values = row_values(r);
+    store::exec(
+        c,
+        &format!(
+            "INSERT INTO cases ({}) VALUES ({})",
+            query::COLUMNS,
+            store::placeholders(1, values.len())
+        ),
+        values,
+    )
+    .await
+}
+
+/// A case row's values in the order of [`query::COLUMNS`] (bulk inserts: the demo).
+pub fn row_values(r: &CaseRow) -> Vec<sea_orm::Value> {
+    vec![
         r.id.into(),
         r.no.clone().into(),
         r.street_id.into(),
@@ -422,15 +534,5 @@ pub async fn insert_row<C: ConnectionTrait>(c: &C, r: &CaseRow) -> Result<u64, s
         r.stat_day.into(),
         r.version.into(),
         r.updated_at.into(),
-    ];
-    store::exec(
-        c,
-        &format!(
-            "INSERT INTO cases ({}) VALUES ({})",
-            query::COLUMNS,
-            store::placeholders(1, values.len())
-        ),
-        values,
-    )
-    .await
+    ]
 }

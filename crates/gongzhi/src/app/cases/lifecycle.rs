@@ -55,9 +55,16 @@ pub struct Attachment {
 }
 
 /// Checks that the files exist and were uploaded by the caller.
-pub async fn check_attachments<C: ConnectionTrait>(c: &C, ctx: &Ctx, ids: &[Uuid]) -> AppResult<Vec<Attachment>> {
+pub async fn check_attachments<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    ids: &[Uuid],
+) -> AppResult<Vec<Attachment>> {
     if ids.len() > 20 {
-        return Err(AppError::field("attachments", Msg::new("最多 20 个附件", "At most 20 attachments")));
+        return Err(AppError::field(
+            "attachments",
+            Msg::new("最多 20 个附件", "At most 20 attachments"),
+        ));
     }
     let mut out = vec![];
     for id in ids {
@@ -66,15 +73,28 @@ pub async fn check_attachments<C: ConnectionTrait>(c: &C, ctx: &Ctx, ids: &[Uuid
             name: String,
             created_by: Option<Uuid>,
         }
-        let f: Option<F> = store::fetch_opt(c, "SELECT name, created_by FROM files WHERE id = $1", vec![(*id).into()]).await?;
+        let f: Option<F> = store::fetch_opt(
+            c,
+            "SELECT name, created_by FROM files WHERE id = $1",
+            vec![(*id).into()],
+        )
+        .await?;
         match f {
-            Some(f) if f.created_by == ctx.principal.actor_id() || ctx.principal.is_system_admin() => {
-                out.push(Attachment { id: *id, name: f.name })
+            Some(f)
+                if f.created_by == ctx.principal.actor_id() || ctx.principal.is_system_admin() =>
+            {
+                out.push(Attachment {
+                    id: *id,
+                    name: f.name,
+                })
             }
             _ => {
                 return Err(AppError::field(
                     "attachments",
-                    Msg::new("附件不存在，或不是您上传的", "An attachment does not exist or was not uploaded by you"),
+                    Msg::new(
+                        "附件不存在，或不是您上传的",
+                        "An attachment does not exist or was not uploaded by you",
+                    ),
                 ))
             }
         }
@@ -125,7 +145,10 @@ fn text(v: &Option<String>, field: &str, max: usize, required: bool) -> AppResul
         None => Ok(None),
         Some(s) if s.chars().count() > max => Err(AppError::field(
             field,
-            Msg::owned(format!("最多 {max} 个字"), format!("At most {max} characters")),
+            Msg::owned(
+                format!("最多 {max} 个字"),
+                format!("At most {max} characters"),
+            ),
         )),
         Some(s) => Ok(Some(s.to_string())),
     }
@@ -134,14 +157,27 @@ fn text(v: &Option<String>, field: &str, max: usize, required: bool) -> AppResul
 fn days(v: Option<i32>, field: &str) -> AppResult<u32> {
     match v {
         Some(d) if (1..=30).contains(&d) => Ok(d as u32),
-        _ => Err(AppError::field(field, Msg::new("天数应为 1–30 个工作日", "Give 1–30 working days"))),
+        _ => Err(AppError::field(
+            field,
+            Msg::new("天数应为 1–30 个工作日", "Give 1–30 working days"),
+        )),
     }
 }
 
 /// Starts the response and handling clocks at `now` (dispatch, arbitration, reopening).
-fn start_clock(state: &AppState, cal: &Calendar, cat: &CategoryRow, r: &mut CaseRow, now: i64) -> AppResult<()> {
-    let resp = cal.deadline(now, CategoryRow::limit(&cat.response_limit)).map_err(super::calendar::unknown_year)?;
-    let due = cal.deadline(now, CategoryRow::limit(&cat.handle_limit)).map_err(super::calendar::unknown_year)?;
+fn start_clock(
+    state: &AppState,
+    cal: &Calendar,
+    cat: &CategoryRow,
+    r: &mut CaseRow,
+    now: i64,
+) -> AppResult<()> {
+    let resp = cal
+        .deadline(now, CategoryRow::limit(&cat.response_limit))
+        .map_err(super::calendar::unknown_year)?;
+    let due = cal
+        .deadline(now, CategoryRow::limit(&cat.handle_limit))
+        .map_err(super::calendar::unknown_year)?;
     r.dispatched_at = Some(now);
     r.response_due_at = Some(resp);
     set_due(state, r, due, now);
@@ -157,19 +193,39 @@ fn set_due(state: &AppState, r: &mut CaseRow, due: i64, now: i64) {
 }
 
 async fn unit_exists<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<()> {
-    let n = store::fetch_i64(c, "SELECT COUNT(*) FROM case_units WHERE id = $1 AND active = TRUE", vec![id.into()]).await?;
+    let n = store::fetch_i64(
+        c,
+        "SELECT COUNT(*) FROM case_units WHERE id = $1 AND active = TRUE",
+        vec![id.into()],
+    )
+    .await?;
     if n == 0 {
-        return Err(AppError::field("unit_id", Msg::new("没有这个承办单位（或已停用）", "No such unit (or it is inactive)")));
+        return Err(AppError::field(
+            "unit_id",
+            Msg::new(
+                "没有这个承办单位（或已停用）",
+                "No such unit (or it is inactive)",
+            ),
+        ));
     }
     Ok(())
 }
 
 fn wrong_state(m: Msg) -> AppError {
-    AppError::Conflict { code: "case.wrong_state", msg: m }
+    AppError::Conflict {
+        code: "case.wrong_state",
+        msg: m,
+    }
 }
 
 /// `POST /cases/{id}/actions/{action}`.
-pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: ActionBody) -> AppResult<Case> {
+pub async fn act(
+    state: &AppState,
+    ctx: &Ctx,
+    id: Uuid,
+    action: &str,
+    body: ActionBody,
+) -> AppResult<Case> {
     let action = Action::parse(action).ok_or(AppError::NotFound)?;
     let tx = store::write_tx(&state.db).await?;
     let row = query::load(&tx, id).await?.ok_or(AppError::NotFound)?;
@@ -177,9 +233,6 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: Acti
     let acc = query::access(&tx, ctx, &row, &mine).await?;
     if !acc.visible() {
         return Err(AppError::NotFound);
-    }
-    if !acc.may(action) {
-        return Err(AppError::forbidden());
     }
     if body.version != row.version {
         return Err(AppError::stale_version());
@@ -193,7 +246,11 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: Acti
     .ok_or(AppError::NotFound)?;
     let from = row.status();
     let facts = query::facts(state, &row, cat.return_visit_required);
+    // The state first: "cannot be handled now" says more than "not yours" to someone who can see it.
     let to = dc::next(from, action, &facts, body.ok.unwrap_or(true)).map_err(wrong_state)?;
+    if !acc.may(action) {
+        return Err(AppError::forbidden());
+    }
     let now = now_ms();
     let mut r = row.clone();
     r.status = to.as_str().to_string();
@@ -254,7 +311,11 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: Acti
                     returned.push(u);
                 }
             }
-            r.returned_units = returned.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(",");
+            r.returned_units = returned
+                .iter()
+                .map(|u| u.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
             r.return_count += 1;
             r.handle_due_at = None;
             r.response_due_at = None;
@@ -274,7 +335,9 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: Acti
         }
         Action::Arbitrate => {
             note = text(&body.note, "note", 2000, true)?;
-            let unit = body.unit_id.ok_or_else(|| AppError::field("unit_id", Msg::new("请选择承办单位", "Choose the unit")))?;
+            let unit = body.unit_id.ok_or_else(|| {
+                AppError::field("unit_id", Msg::new("请选择承办单位", "Choose the unit"))
+            })?;
             unit_exists(&tx, unit).await?;
             r.unit_id = Some(unit);
             r.bound = true;
@@ -291,7 +354,15 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: Acti
                 .outcome
                 .as_deref()
                 .and_then(Outcome::parse)
-                .ok_or_else(|| AppError::field("outcome", Msg::new("请选择办理结果：resolved、explained 或 unresolvable", "outcome must be resolved, explained or unresolvable")))?;
+                .ok_or_else(|| {
+                    AppError::field(
+                        "outcome",
+                        Msg::new(
+                            "请选择办理结果：resolved、explained 或 unresolvable",
+                            "outcome must be resolved, explained or unresolvable",
+                        ),
+                    )
+                })?;
             r.result = result;
             r.outcome = Some(outcome.as_str().into());
             r.handled_at = Some(now);
@@ -304,7 +375,12 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: Acti
             note = note.or(r.result.clone());
         }
         Action::Verify => {
-            let ok = body.ok.ok_or_else(|| AppError::field("ok", Msg::new("请选择核查结论", "Say whether the result holds")))?;
+            let ok = body.ok.ok_or_else(|| {
+                AppError::field(
+                    "ok",
+                    Msg::new("请选择核查结论", "Say whether the result holds"),
+                )
+            })?;
             if ok {
                 r.verified_at = Some(now);
             } else {
@@ -319,14 +395,25 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: Acti
                 .rating
                 .as_deref()
                 .and_then(Rating::parse)
-                .ok_or_else(|| AppError::field("rating", Msg::new("请选择：满意、基本满意或不满意", "rating must be satisfied, basic or dissatisfied")))?;
+                .ok_or_else(|| {
+                    AppError::field(
+                        "rating",
+                        Msg::new(
+                            "请选择：满意、基本满意或不满意",
+                            "rating must be satisfied, basic or dissatisfied",
+                        ),
+                    )
+                })?;
             r.rating = Some(rating.as_str().into());
             r.rating_comment = text(&body.comment, "comment", 500, false)?;
             r.rated_at = Some(now);
             note = Some(format!(
                 "{}{}",
                 rating.label_zh(),
-                r.rating_comment.as_deref().map(|c| format!("：{c}")).unwrap_or_default()
+                r.rating_comment
+                    .as_deref()
+                    .map(|c| format!("：{c}"))
+                    .unwrap_or_default()
             ));
         }
         Action::Close => {
@@ -342,16 +429,27 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: Acti
             let reason = text(&body.reason, "reason", 500, true)?;
             r.pending_ext_days = Some(d as i32);
             r.pending_ext_reason = reason.clone();
-            note = Some(format!("申请延期 {d} 个工作日：{}", reason.unwrap_or_default()));
+            note = Some(format!(
+                "申请延期 {d} 个工作日：{}",
+                reason.unwrap_or_default()
+            ));
         }
         Action::DecideExtension => {
-            let approve = body.approve.ok_or_else(|| AppError::field("approve", Msg::new("请选择同意或驳回", "Approve or deny")))?;
+            let approve = body.approve.ok_or_else(|| {
+                AppError::field("approve", Msg::new("请选择同意或驳回", "Approve or deny"))
+            })?;
             let d = r.pending_ext_days.unwrap_or(1).max(1) as u32;
             if approve {
                 let cal = state.case_caches.calendar(&tx).await?;
                 let base = r.handle_due_at.unwrap_or(now);
                 let due = cal
-                    .extend(base, Limit { value: d, unit: LimitUnit::Days })
+                    .extend(
+                        base,
+                        Limit {
+                            value: d,
+                            unit: LimitUnit::Days,
+                        },
+                    )
                     .map_err(super::calendar::unknown_year)?;
                 r.extension_count += 1;
                 let was_overdue = r.overdue;
@@ -368,21 +466,42 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: Acti
             note = text(&body.note, "note", 2000, true)?;
             let d = days(body.days, "days")?;
             let cal = state.case_caches.calendar(&tx).await?;
-            let due = cal.deadline(now, Limit { value: d, unit: LimitUnit::Days }).map_err(super::calendar::unknown_year)?;
+            let due = cal
+                .deadline(
+                    now,
+                    Limit {
+                        value: d,
+                        unit: LimitUnit::Days,
+                    },
+                )
+                .map_err(super::calendar::unknown_year)?;
             r.supervise_count += 1;
             if r.handle_due_at.is_some() {
                 set_due(state, &mut r, due, now);
             }
         }
         Action::Merge => {
-            let into = body.into_id.ok_or_else(|| AppError::field("into_id", Msg::new("请选择要合并到的诉求", "Choose the case to merge into")))?;
+            let into = body.into_id.ok_or_else(|| {
+                AppError::field(
+                    "into_id",
+                    Msg::new("请选择要合并到的诉求", "Choose the case to merge into"),
+                )
+            })?;
             if into == r.id {
-                return Err(AppError::field("into_id", Msg::new("不能合并到自身", "A case cannot be merged into itself")));
+                return Err(AppError::field(
+                    "into_id",
+                    Msg::new("不能合并到自身", "A case cannot be merged into itself"),
+                ));
             }
-            let target = query::load(&tx, into).await?.ok_or_else(|| AppError::field("into_id", Msg::new("没有这个诉求", "No such case")))?;
+            let target = query::load(&tx, into).await?.ok_or_else(|| {
+                AppError::field("into_id", Msg::new("没有这个诉求", "No such case"))
+            })?;
             let tacc = query::access(&tx, ctx, &target, &mine).await?;
             if !tacc.visible() || matches!(target.status(), Status::Merged | Status::Rejected) {
-                return Err(AppError::field("into_id", Msg::new("不能合并到该诉求", "Cannot merge into that case")));
+                return Err(AppError::field(
+                    "into_id",
+                    Msg::new("不能合并到该诉求", "Cannot merge into that case"),
+                ));
             }
             r.merged_into = Some(into);
             note = Some(format!("合并到 {}", target.no));
@@ -406,9 +525,31 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: Uuid, action: &str, body: Acti
     if n == 0 {
         return Err(AppError::stale_version());
     }
-    event(&tx, ctx, &r, event_name, Some(from), Some(to), event_unit, note, &attachments).await?;
+    event(
+        &tx,
+        ctx,
+        &r,
+        event_name,
+        Some(from),
+        Some(to),
+        event_unit,
+        note,
+        &attachments,
+    )
+    .await?;
     if let Some(t) = merged_target {
-        event(&tx, ctx, &t, "merge", None, None, None, Some(format!("合并了重复诉求 {}", r.no)), &[]).await?;
+        event(
+            &tx,
+            ctx,
+            &t,
+            "merge",
+            None,
+            None,
+            None,
+            Some(format!("合并了重复诉求 {}", r.no)),
+            &[],
+        )
+        .await?;
     }
     stats::record(&tx, Some(&row), &r).await?;
     let acc = query::access(&tx, ctx, &r, &mine).await?;
@@ -507,26 +648,53 @@ pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> Ap
     if w.version != row.version {
         return Err(AppError::stale_version());
     }
-    if !matches!(row.status(), Status::Registered | Status::Dispatched | Status::InProgress | Status::Arbitration) {
+    if !matches!(
+        row.status(),
+        Status::Registered | Status::Dispatched | Status::InProgress | Status::Arbitration
+    ) {
         return Err(wrong_state(Msg::owned(
             format!("诉求当前为「{}」，不能吹哨", row.status().label_zh()),
-            format!("The case is {}; no whistle now", row.status().label_en().to_lowercase()),
+            format!(
+                "The case is {}; no whistle now",
+                row.status().label_en().to_lowercase()
+            ),
         )));
     }
-    let kind = WhistleKind::parse(&w.kind)
-        .ok_or_else(|| AppError::field("kind", Msg::new("吹哨类型应为 daily、tough 或 emergency", "kind must be daily, tough or emergency")))?;
+    let kind = WhistleKind::parse(&w.kind).ok_or_else(|| {
+        AppError::field(
+            "kind",
+            Msg::new(
+                "吹哨类型应为 daily、tough 或 emergency",
+                "kind must be daily, tough or emergency",
+            ),
+        )
+    })?;
     let mut ids = w.unit_ids.clone();
     ids.sort();
     ids.dedup();
     if ids.is_empty() || ids.len() > 20 {
-        return Err(AppError::field("unit_ids", Msg::new("请选择 1–20 个单位", "Choose 1–20 units")));
+        return Err(AppError::field(
+            "unit_ids",
+            Msg::new("请选择 1–20 个单位", "Choose 1–20 units"),
+        ));
     }
     for u in &ids {
-        unit_exists(&tx, *u).await.map_err(|_| AppError::field("unit_ids", Msg::new("有单位不存在或已停用", "A unit does not exist or is inactive")))?;
+        unit_exists(&tx, *u).await.map_err(|_| {
+            AppError::field(
+                "unit_ids",
+                Msg::new(
+                    "有单位不存在或已停用",
+                    "A unit does not exist or is inactive",
+                ),
+            )
+        })?;
     }
     let minutes = w.minutes.unwrap_or(state.settings.cases.whistle_minutes);
     if !(5..=1440).contains(&minutes) {
-        return Err(AppError::field("minutes", Msg::new("报到时限应为 5–1440 分钟", "Give 5–1440 minutes")));
+        return Err(AppError::field(
+            "minutes",
+            Msg::new("报到时限应为 5–1440 分钟", "Give 5–1440 minutes"),
+        ));
     }
     let note = text(&w.note, "note", 500, false)?;
     let now = now_ms();
@@ -559,7 +727,12 @@ pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> Ap
         None,
         None,
         None,
-        Some(format!("{}吹哨：{} 个单位，{minutes} 分钟内报到{}", kind.label_zh(), ids.len(), note.map(|n| format!("（{n}）")).unwrap_or_default())),
+        Some(format!(
+            "{}吹哨：{} 个单位，{minutes} 分钟内报到{}",
+            kind.label_zh(),
+            ids.len(),
+            note.map(|n| format!("（{n}）")).unwrap_or_default()
+        )),
         &[],
     )
     .await?;
@@ -576,7 +749,13 @@ pub struct Arrival {
 }
 
 /// `POST /cases/{id}/whistles/{wid}/arrive`: a summoned unit reports in (报到).
-pub async fn arrive(state: &AppState, ctx: &Ctx, id: Uuid, wid: Uuid, a: Arrival) -> AppResult<Case> {
+pub async fn arrive(
+    state: &AppState,
+    ctx: &Ctx,
+    id: Uuid,
+    wid: Uuid,
+    a: Arrival,
+) -> AppResult<Case> {
     let tx = store::write_tx(&state.db).await?;
     let row = query::load(&tx, id).await?.ok_or(AppError::NotFound)?;
     let mine = super::my_units(&tx, ctx).await?;
@@ -598,10 +777,24 @@ pub async fn arrive(state: &AppState, ctx: &Ctx, id: Uuid, wid: Uuid, a: Arrival
     if n == 0 {
         return Err(AppError::conflict(
             "case.already_arrived",
-            Msg::new("该单位未被召集，或已经报到", "The unit was not summoned, or has reported in already"),
+            Msg::new(
+                "该单位未被召集，或已经报到",
+                "The unit was not summoned, or has reported in already",
+            ),
         ));
     }
-    event(&tx, ctx, &row, "arrive", None, None, Some(a.unit_id), None, &[]).await?;
+    event(
+        &tx,
+        ctx,
+        &row,
+        "arrive",
+        None,
+        None,
+        Some(a.unit_id),
+        None,
+        &[],
+    )
+    .await?;
     let view = query::view(state, &tx, ctx, &row, &acc).await?;
     tx.commit().await?;
     Ok(view)

@@ -8,7 +8,9 @@ use uuid::Uuid;
 use super::units::{explain, Route, Routing};
 use crate::app::audit::{self, Entry};
 use crate::app::{scope, AppState, Ctx};
-use crate::domain::cases::{self as dc, Action, Actor, CaseKind, Channel, Facts, Outcome, Rating, Status};
+use crate::domain::cases::{
+    self as dc, Action, Actor, CaseKind, Channel, Facts, Outcome, Rating, Status,
+};
 use crate::domain::ids::mask_name;
 use crate::domain::role::Permission;
 use crate::domain::{ms_to_rfc3339, now_ms};
@@ -125,7 +127,12 @@ impl CaseRow {
 }
 
 pub async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Option<CaseRow>> {
-    Ok(store::fetch_opt(c, &format!("SELECT {COLUMNS} FROM cases WHERE id = $1"), vec![id.into()]).await?)
+    Ok(store::fetch_opt(
+        c,
+        &format!("SELECT {COLUMNS} FROM cases WHERE id = $1"),
+        vec![id.into()],
+    )
+    .await?)
 }
 
 /// What the caller may do with one case.
@@ -159,7 +166,12 @@ impl Access {
     }
 }
 
-pub async fn access<C: ConnectionTrait>(c: &C, ctx: &Ctx, row: &CaseRow, mine: &[Uuid]) -> AppResult<Access> {
+pub async fn access<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    row: &CaseRow,
+    mine: &[Uuid],
+) -> AppResult<Access> {
     let summoned = if mine.is_empty() {
         false
     } else {
@@ -318,7 +330,12 @@ async fn names<C: ConnectionTrait>(c: &C, row: &CaseRow) -> AppResult<Names> {
          (SELECT name FROM areas WHERE id = $2) AS area_name, \
          (SELECT name FROM areas WHERE id = $3) AS community_name, \
          (SELECT name FROM case_units WHERE id = $4) AS unit_name",
-        vec![row.category_id.into(), row.area_id.into(), row.community_id.into(), row.unit_id.into()],
+        vec![
+            row.category_id.into(),
+            row.area_id.into(),
+            row.community_id.into(),
+            row.unit_id.into(),
+        ],
     )
     .await?
     .unwrap_or(Names {
@@ -329,8 +346,15 @@ async fn names<C: ConnectionTrait>(c: &C, row: &CaseRow) -> AppResult<Names> {
     }))
 }
 
-fn label<T: Copy>(v: Option<T>, lang: Lang, zh: fn(T) -> &'static str, en: fn(T) -> &'static str) -> String {
-    v.map(|v| if lang == Lang::Zh { zh(v) } else { en(v) }).unwrap_or("").to_string()
+fn label<T: Copy>(
+    v: Option<T>,
+    lang: Lang,
+    zh: fn(T) -> &'static str,
+    en: fn(T) -> &'static str,
+) -> String {
+    v.map(|v| if lang == Lang::Zh { zh(v) } else { en(v) })
+        .unwrap_or("")
+        .to_string()
 }
 
 fn running(status: Status) -> bool {
@@ -343,7 +367,12 @@ fn summary_of(row: &CaseRow, n: Names, lang: Lang, now: i64) -> CaseSummary {
         id: row.id,
         no: row.no.clone(),
         kind: row.kind.clone(),
-        kind_label: label(CaseKind::parse(&row.kind), lang, CaseKind::label_zh, CaseKind::label_en),
+        kind_label: label(
+            CaseKind::parse(&row.kind),
+            lang,
+            CaseKind::label_zh,
+            CaseKind::label_en,
+        ),
         category_code: row.category_code.clone(),
         category_name: n.category_name.unwrap_or_default(),
         title: row.title.clone(),
@@ -371,7 +400,13 @@ fn summary_of(row: &CaseRow, n: Names, lang: Lang, now: i64) -> CaseSummary {
 }
 
 /// The full view. Decrypts and shows the requester to those handling the case (audited).
-pub async fn view<C: ConnectionTrait>(state: &AppState, c: &C, ctx: &Ctx, row: &CaseRow, acc: &Access) -> AppResult<Case> {
+pub async fn view<C: ConnectionTrait>(
+    state: &AppState,
+    c: &C,
+    ctx: &Ctx,
+    row: &CaseRow,
+    acc: &Access,
+) -> AppResult<Case> {
     let now = now_ms();
     let n = names(c, row).await?;
     let first_unit_name = match row.first_unit_id {
@@ -380,14 +415,21 @@ pub async fn view<C: ConnectionTrait>(state: &AppState, c: &C, ctx: &Ctx, row: &
             struct N {
                 name: String,
             }
-            store::fetch_opt::<N, _>(c, "SELECT name FROM case_units WHERE id = $1", vec![id.into()])
-                .await?
-                .map(|n| n.name)
+            store::fetch_opt::<N, _>(
+                c,
+                "SELECT name FROM case_units WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?
+            .map(|n| n.name)
         }
         None => None,
     };
     let name = state.keys.decrypt(&row.requester_name).unwrap_or_default();
-    let phone = row.requester_phone.as_deref().and_then(|p| state.keys.decrypt(p));
+    let phone = row
+        .requester_phone
+        .as_deref()
+        .and_then(|p| state.keys.decrypt(p));
     let requester = if acc.sees_requester() {
         if !acc.requester {
             audit::record(
@@ -398,7 +440,11 @@ pub async fn view<C: ConnectionTrait>(state: &AppState, c: &C, ctx: &Ctx, row: &
             )
             .await?;
         }
-        Requester { name, phone, masked: false }
+        Requester {
+            name,
+            phone,
+            masked: false,
+        }
     } else {
         Requester {
             name: mask_name(&name),
@@ -430,13 +476,22 @@ pub async fn view<C: ConnectionTrait>(state: &AppState, c: &C, ctx: &Ctx, row: &
         .filter(|a| acc.may(*a))
         .map(|a| a.as_str().to_string())
         .collect();
-    if acc.street && matches!(row.status(), Status::Registered | Status::Dispatched | Status::InProgress | Status::Arbitration) {
+    if acc.street
+        && matches!(
+            row.status(),
+            Status::Registered | Status::Dispatched | Status::InProgress | Status::Arbitration
+        )
+    {
         allowed.push("whistle".into());
     }
     let whistles = whistles(c, ctx.lang, row.id, now).await?;
     if acc.summoned || acc.unit {
         let mine = super::my_units(c, ctx).await?;
-        if whistles.iter().any(|w| w.units.iter().any(|u| u.arrived_at.is_none() && mine.contains(&u.unit_id))) {
+        if whistles.iter().any(|w| {
+            w.units
+                .iter()
+                .any(|u| u.arrived_at.is_none() && mine.contains(&u.unit_id))
+        }) {
             allowed.push("arrive".into());
         }
     }
@@ -488,7 +543,12 @@ pub fn mask_phone(p: &str) -> String {
     format!("{head}****{tail}")
 }
 
-async fn whistles<C: ConnectionTrait>(c: &C, lang: Lang, case_id: Uuid, now: i64) -> AppResult<Vec<Whistle>> {
+async fn whistles<C: ConnectionTrait>(
+    c: &C,
+    lang: Lang,
+    case_id: Uuid,
+    now: i64,
+) -> AppResult<Vec<Whistle>> {
     #[derive(FromQueryResult)]
     struct W {
         id: Uuid,
@@ -522,7 +582,12 @@ async fn whistles<C: ConnectionTrait>(c: &C, lang: Lang, case_id: Uuid, now: i64
         .await?;
         out.push(Whistle {
             id: w.id,
-            kind_label: label(dc::WhistleKind::parse(&w.kind), lang, dc::WhistleKind::label_zh, dc::WhistleKind::label_en),
+            kind_label: label(
+                dc::WhistleKind::parse(&w.kind),
+                lang,
+                dc::WhistleKind::label_zh,
+                dc::WhistleKind::label_en,
+            ),
             kind: w.kind,
             note: w.note,
             deadline_at: ms_to_rfc3339(w.deadline_at),
@@ -593,14 +658,22 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
         if mine.is_empty() {
             "1 = 0".to_string()
         } else {
-            let s = format!("c.unit_id IN ({})", store::placeholders(values.len() + 1, mine.len()));
+            let s = format!(
+                "c.unit_id IN ({})",
+                store::placeholders(values.len() + 1, mine.len())
+            );
             values.extend(mine.iter().copied().map(Value::from));
             s
         }
     };
     match q.queue.as_deref().unwrap_or("all") {
         "dispatch" => {
-            let (cond, v) = scope::filter_sql_for(ctx, Permission::DispatchCases, "c.area_id", values.len() + 1);
+            let (cond, v) = scope::filter_sql_for(
+                ctx,
+                Permission::DispatchCases,
+                "c.area_id",
+                values.len() + 1,
+            );
             values.extend(v);
             conds.push(cond);
         }
@@ -616,7 +689,8 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
             None => conds.push("1 = 0".into()),
         },
         "all" => {
-            let (cond, v) = scope::filter_sql_for(ctx, Permission::ReadCases, "c.area_id", values.len() + 1);
+            let (cond, v) =
+                scope::filter_sql_for(ctx, Permission::ReadCases, "c.area_id", values.len() + 1);
             values.extend(v);
             let u = units_cond(&mut values);
             let mut any = vec![cond, u];
@@ -629,7 +703,10 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
         _ => {
             return Err(AppError::field(
                 "queue",
-                crate::error::Msg::new("queue 应为 dispatch、handle、mine 或 all", "queue must be dispatch, handle, mine or all"),
+                crate::error::Msg::new(
+                    "queue 应为 dispatch、handle、mine 或 all",
+                    "queue must be dispatch, handle, mine or all",
+                ),
             ))
         }
     }
@@ -641,12 +718,18 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
                 None => {
                     return Err(AppError::field(
                         "status",
-                        crate::error::Msg::owned(format!("未知状态「{p}」"), format!("Unknown status '{p}'")),
+                        crate::error::Msg::owned(
+                            format!("未知状态「{p}」"),
+                            format!("Unknown status '{p}'"),
+                        ),
                     ))
                 }
             }
         }
-        conds.push(format!("c.status IN ({})", store::placeholders(values.len() + 1, sts.len())));
+        conds.push(format!(
+            "c.status IN ({})",
+            store::placeholders(values.len() + 1, sts.len())
+        ));
         values.extend(sts.into_iter().map(|s| Value::from(s.as_str())));
     }
     if let Some(a) = q.area_id {
@@ -682,7 +765,11 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
     let page_size = q.page_size.unwrap_or(20).clamp(1, 200);
     let page = q.page.unwrap_or(1).max(1);
     let where_sql = conds.join(" AND ");
-    let cols = COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let cols = COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let order = if q.queue.as_deref() == Some("handle") {
         "ORDER BY c.overdue DESC, c.handle_due_at IS NULL, c.handle_due_at, c.received_at DESC"
     } else {
@@ -780,7 +867,12 @@ pub struct CaseEvent {
 /// Event names that are not lifecycle actions.
 fn event_label(action: &str, lang: Lang) -> String {
     if let Some(a) = Action::parse(action) {
-        return if lang == Lang::Zh { a.label_zh() } else { a.label_en() }.to_string();
+        return if lang == Lang::Zh {
+            a.label_zh()
+        } else {
+            a.label_en()
+        }
+        .to_string();
     }
     let (zh, en) = match action {
         "receive" => ("受理", "Received"),
@@ -928,7 +1020,8 @@ pub async fn map(db: &Db, ctx: &Ctx, q: MapQuery) -> AppResult<CaseMap> {
         vec![area_id.into(), from.into(), to.into()],
     )
     .await?;
-    let open: std::collections::HashMap<Uuid, i64> = open.into_iter().map(|o| (o.area_id, o.n)).collect();
+    let open: std::collections::HashMap<Uuid, i64> =
+        open.into_iter().map(|o| (o.area_id, o.n)).collect();
     #[derive(FromQueryResult)]
     struct M {
         id: Uuid,

@@ -69,7 +69,11 @@ async fn insert_delta<C: ConnectionTrait>(c: &C, d: Dims, v: Counters) -> AppRes
 }
 
 /// Records how a change of a case (`before` → `after`; `None` for a new case) moves the counters.
-pub async fn record<C: ConnectionTrait>(c: &C, before: Option<&CaseRow>, after: &CaseRow) -> AppResult<()> {
+pub async fn record<C: ConnectionTrait>(
+    c: &C,
+    before: Option<&CaseRow>,
+    after: &CaseRow,
+) -> AppResult<()> {
     let a = (dims(after), counters(&after.counter_facts()));
     match before.map(|r| (dims(r), counters(&r.counter_facts()))) {
         Some((bd, bc)) if bd == a.0 => {
@@ -233,18 +237,28 @@ pub fn day_range(from: Option<&str>, to: Option<&str>) -> AppResult<(i32, i32)> 
         match s.map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(default),
             Some(s) => crate::domain::calendar::parse_date(s).ok_or_else(|| {
-                AppError::field(field, Msg::new("日期格式应为 YYYY-MM-DD", "Use a YYYY-MM-DD date"))
+                AppError::field(
+                    field,
+                    Msg::new("日期格式应为 YYYY-MM-DD", "Use a YYYY-MM-DD date"),
+                )
             }),
         }
     };
-    let jan1 = time::Date::from_calendar_date(today.year(), time::Month::January, 1).unwrap_or(today);
+    let jan1 =
+        time::Date::from_calendar_date(today.year(), time::Month::January, 1).unwrap_or(today);
     let f = parse(from, "from", jan1)?;
     let t = parse(to, "to", today)?;
     if f > t {
-        return Err(AppError::field("to", Msg::new("结束日期不能早于开始日期", "The end is before the start")));
+        return Err(AppError::field(
+            "to",
+            Msg::new("结束日期不能早于开始日期", "The end is before the start"),
+        ));
     }
     if (t - f).whole_days() > 366 * 3 {
-        return Err(AppError::field("to", Msg::new("统计区间最长 3 年", "A period is at most 3 years")));
+        return Err(AppError::field(
+            "to",
+            Msg::new("统计区间最长 3 年", "A period is at most 3 years"),
+        ));
     }
     Ok((day_number(f), day_number(t)))
 }
@@ -354,7 +368,11 @@ fn sums(prefix: &str) -> String {
 }
 
 fn plain(prefix: &str) -> String {
-    MEASURES.iter().map(|m| format!("{prefix}{m}")).collect::<Vec<_>>().join(", ")
+    MEASURES
+        .iter()
+        .map(|m| format!("{prefix}{m}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(FromQueryResult)]
@@ -426,7 +444,11 @@ async fn stats_area(db: &Db, ctx: &Ctx, area: Option<Uuid>) -> AppResult<Option<
         }
         None => match scope::areas_with_roles(ctx, Permission::ReadCases.roles()) {
             None => Ok(None),
-            Some(ids) => ids.first().copied().map(Some).ok_or_else(AppError::forbidden),
+            Some(ids) => ids
+                .first()
+                .copied()
+                .map(Some)
+                .ok_or_else(AppError::forbidden),
         },
     }
 }
@@ -562,10 +584,18 @@ pub async fn trend(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Vec<
     let by_day = match q.bucket.as_deref().unwrap_or("month") {
         "month" => false,
         "day" => true,
-        _ => return Err(AppError::field("bucket", Msg::new("bucket 应为 day 或 month", "bucket must be day or month"))),
+        _ => {
+            return Err(AppError::field(
+                "bucket",
+                Msg::new("bucket 应为 day 或 month", "bucket must be day or month"),
+            ))
+        }
     };
     if by_day && to - from > 10000 {
-        return Err(AppError::field("to", Msg::new("按日统计最长一年", "Daily trends cover at most a year")));
+        return Err(AppError::field(
+            "to",
+            Msg::new("按日统计最长一年", "Daily trends cover at most a year"),
+        ));
     }
     let key_i = if by_day {
         ("CAST(s.day AS BIGINT)", "CAST(d.day AS BIGINT)")
@@ -582,7 +612,11 @@ pub async fn trend(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Vec<
         .into_iter()
         .filter_map(|r| {
             let k = r.key_i? as i32;
-            let period = if by_day { fmt_day(k) } else { format!("{:04}-{:02}", k / 100, k % 100) };
+            let period = if by_day {
+                fmt_day(k)
+            } else {
+                format!("{:04}-{:02}", k / 100, k % 100)
+            };
             Some(TrendPoint {
                 period,
                 rates: Rates::from(r.counters(), &w),
@@ -629,7 +663,11 @@ pub async fn ranking(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Ve
                 ),
                 None => (String::new(), String::new(), vec![]),
             };
-            let dcol = if by == "unit" { "d.unit_id" } else { "d.category_id" };
+            let dcol = if by == "unit" {
+                "d.unit_id"
+            } else {
+                "d.category_id"
+            };
             let sql = format!(
                 "SELECT t.key AS key, {sums} FROM (\
                    SELECT s.dim_id AS key, {ps} FROM case_stats s {scope_s} WHERE s.dim = '{dim}' AND {period} \
@@ -682,7 +720,10 @@ pub async fn ranking(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Ve
         _ => {
             return Err(AppError::field(
                 "by",
-                Msg::new("by 应为 unit、street、community、grid 或 category", "by must be unit, street, community, grid or category"),
+                Msg::new(
+                    "by 应为 unit、street、community、grid 或 category",
+                    "by must be unit, street, community, grid or category",
+                ),
             ))
         }
     };
@@ -701,10 +742,14 @@ pub async fn ranking(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Ve
         struct N {
             name: String,
         }
-        let name = store::fetch_opt::<N, _>(&state.db, &format!("SELECT name FROM {table} WHERE id = $1"), vec![id.into()])
-            .await?
-            .map(|n| n.name)
-            .unwrap_or_default();
+        let name = store::fetch_opt::<N, _>(
+            &state.db,
+            &format!("SELECT name FROM {table} WHERE id = $1"),
+            vec![id.into()],
+        )
+        .await?
+        .map(|n| n.name)
+        .unwrap_or_default();
         out.push(Ranked {
             id,
             name,
@@ -757,7 +802,12 @@ pub async fn hotspots(state: &AppState, ctx: &Ctx, q: HotspotQuery) -> AppResult
     let n = match q.days.unwrap_or(7) {
         7 => 7,
         30 => 30,
-        _ => return Err(AppError::field("days", Msg::new("days 应为 7 或 30", "days must be 7 or 30"))),
+        _ => {
+            return Err(AppError::field(
+                "days",
+                Msg::new("days 应为 7 或 30", "days must be 7 or 30"),
+            ))
+        }
     };
     let today = local_date(now_ms());
     let cur_start = day_number(today - time::Duration::days(n - 1));
@@ -766,7 +816,8 @@ pub async fn hotspots(state: &AppState, ctx: &Ctx, q: HotspotQuery) -> AppResult
     let (scope_s, scope_d, values): (String, String, Vec<Value>) = match area {
         Some(a) => (
             "JOIN area_closure sc ON sc.descendant_id = s.sub_id AND sc.ancestor_id = $1".into(),
-            "JOIN area_closure sc ON sc.descendant_id = d.community_id AND sc.ancestor_id = $1".into(),
+            "JOIN area_closure sc ON sc.descendant_id = d.community_id AND sc.ancestor_id = $1"
+                .into(),
             vec![a.into()],
         ),
         None => (String::new(), String::new(), vec![]),
@@ -790,7 +841,11 @@ pub async fn hotspots(state: &AppState, ctx: &Ctx, q: HotspotQuery) -> AppResult
     }
     let mut hs: Vec<H> = store::fetch_all(&state.db, &sql, values).await?;
     hs.retain(|h| h.cur >= 3 && h.cur > h.prev);
-    hs.sort_by(|a, b| (b.cur - b.prev).cmp(&(a.cur - a.prev)).then(b.cur.cmp(&a.cur)));
+    hs.sort_by(|a, b| {
+        (b.cur - b.prev)
+            .cmp(&(a.cur - a.prev))
+            .then(b.cur.cmp(&a.cur))
+    });
     hs.truncate(20);
     let mut out = vec![];
     for h in hs {
@@ -834,7 +889,12 @@ mod tests {
 
     #[test]
     fn period_uses_months_inside_and_days_at_the_ends() {
-        assert_eq!(period_cond("d", 20260101, 20261231).matches("BETWEEN").count(), 0);
+        assert_eq!(
+            period_cond("d", 20260101, 20261231)
+                .matches("BETWEEN")
+                .count(),
+            0
+        );
         let c = period_cond("d", 20260115, 20260310);
         assert!(c.contains("d BETWEEN 20260115 AND 20260131"));
         assert!(c.contains("d = 20260200"));

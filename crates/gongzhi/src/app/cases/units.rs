@@ -44,7 +44,8 @@ struct UnitRow {
     version: i32,
 }
 
-const UNIT_SELECT: &str = "SELECT u.id, u.name, u.kind, u.area_id, a.name AS area_name, u.contact, u.active, u.version, \
+const UNIT_SELECT: &str =
+    "SELECT u.id, u.name, u.kind, u.area_id, a.name AS area_name, u.contact, u.active, u.version, \
     (SELECT COUNT(*) FROM case_duties d WHERE d.unit_id = u.id AND d.active = TRUE) AS duty_count, \
     (SELECT COUNT(*) FROM case_unit_members m WHERE m.unit_id = u.id) AS member_count \
     FROM case_units u JOIN areas a ON a.id = u.area_id";
@@ -140,18 +141,26 @@ pub async fn list(db: &Db, ctx: &Ctx, q: UnitQuery) -> AppResult<Vec<Unit>> {
 }
 
 async fn get_row<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<UnitRow> {
-    store::fetch_opt(c, &format!("{UNIT_SELECT} WHERE u.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)
+    store::fetch_opt(
+        c,
+        &format!("{UNIT_SELECT} WHERE u.id = $1"),
+        vec![id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)
 }
 
 pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Unit> {
     let mine = super::my_units(db, ctx).await?;
     let (cond, mut values) = unit_scope(ctx, 2, &mine);
     values.insert(0, id.into());
-    let row: UnitRow = store::fetch_opt(db, &format!("{UNIT_SELECT} WHERE u.id = $1 AND {cond}"), values)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row: UnitRow = store::fetch_opt(
+        db,
+        &format!("{UNIT_SELECT} WHERE u.id = $1 AND {cond}"),
+        values,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     Ok(unit_view(row, ctx.lang))
 }
 
@@ -178,9 +187,14 @@ fn check_contact(c: &Option<String>, errs: &mut FieldErrors) -> Option<String> {
 
 pub async fn create(state: &AppState, ctx: &Ctx, input: NewUnit) -> AppResult<Unit> {
     let mut errs = FieldErrors::new();
-    let name = clean_name(&input.name, 100).map_err(|m| errs.insert("name".into(), m)).ok();
+    let name = clean_name(&input.name, 100)
+        .map_err(|m| errs.insert("name".into(), m))
+        .ok();
     if UnitKind::parse(&input.kind).is_none() {
-        errs.insert("kind".into(), Msg::new("单位类型不正确", "Unknown unit kind"));
+        errs.insert(
+            "kind".into(),
+            Msg::new("单位类型不正确", "Unknown unit kind"),
+        );
     }
     let contact = check_contact(&input.contact, &mut errs);
     let (Some(name), true) = (name, errs.is_empty()) else {
@@ -198,7 +212,12 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewUnit) -> AppResult<Un
     )
     .await
     .map_err(|e| crate::error::map_unique(e, "name", Msg::new("该区域已有同名单位", "A unit of this name serves this area already")))?;
-    audit::record(&tx, Entry::by(ctx, "case_unit.create", "case_unit", Some(id.to_string())).area(Some(input.area_id))).await?;
+    audit::record(
+        &tx,
+        Entry::by(ctx, "case_unit.create", "case_unit", Some(id.to_string()))
+            .area(Some(input.area_id)),
+    )
+    .await?;
     let row = get_row(&tx, id).await?;
     tx.commit().await?;
     Ok(unit_view(row, ctx.lang))
@@ -224,12 +243,17 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UnitPatch) -> AppR
     }
     let mut errs = FieldErrors::new();
     let name = match &p.name {
-        Some(n) => clean_name(n, 100).map_err(|m| errs.insert("name".into(), m)).ok(),
+        Some(n) => clean_name(n, 100)
+            .map_err(|m| errs.insert("name".into(), m))
+            .ok(),
         None => Some(cur.name.clone()),
     };
     let kind = p.kind.clone().unwrap_or(cur.kind.clone());
     if UnitKind::parse(&kind).is_none() {
-        errs.insert("kind".into(), Msg::new("单位类型不正确", "Unknown unit kind"));
+        errs.insert(
+            "kind".into(),
+            Msg::new("单位类型不正确", "Unknown unit kind"),
+        );
     }
     let contact = match &p.contact {
         Some(_) => check_contact(&p.contact, &mut errs),
@@ -249,7 +273,12 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UnitPatch) -> AppR
     if n == 0 {
         return Err(AppError::stale_version());
     }
-    audit::record(&tx, Entry::by(ctx, "case_unit.update", "case_unit", Some(id.to_string())).area(Some(cur.area_id))).await?;
+    audit::record(
+        &tx,
+        Entry::by(ctx, "case_unit.update", "case_unit", Some(id.to_string()))
+            .area(Some(cur.area_id)),
+    )
+    .await?;
     let row = get_row(&tx, id).await?;
     tx.commit().await?;
     Ok(unit_view(row, ctx.lang))
@@ -283,7 +312,12 @@ pub async fn members(db: &Db, ctx: &Ctx, unit_id: Uuid) -> AppResult<Vec<Member>
         .into_iter()
         .map(|r| Member {
             member_id: r.member_id,
-            kind: if r.user_name.is_some() { "user" } else { "token" }.into(),
+            kind: if r.user_name.is_some() {
+                "user"
+            } else {
+                "token"
+            }
+            .into(),
             name: r.user_name.or(r.token_name).unwrap_or_default(),
         })
         .collect())
@@ -296,7 +330,12 @@ pub struct NewMember {
     pub member_id: Uuid,
 }
 
-pub async fn add_member(state: &AppState, ctx: &Ctx, unit_id: Uuid, m: NewMember) -> AppResult<Vec<Member>> {
+pub async fn add_member(
+    state: &AppState,
+    ctx: &Ctx,
+    unit_id: Uuid,
+    m: NewMember,
+) -> AppResult<Vec<Member>> {
     let tx = store::write_tx(&state.db).await?;
     let cur = get_row(&tx, unit_id).await?;
     scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, cur.area_id).await?;
@@ -307,7 +346,10 @@ pub async fn add_member(state: &AppState, ctx: &Ctx, unit_id: Uuid, m: NewMember
     )
     .await?;
     if exists == 0 {
-        return Err(AppError::field("member_id", Msg::new("没有这个用户或令牌", "No such user or token")));
+        return Err(AppError::field(
+            "member_id",
+            Msg::new("没有这个用户或令牌", "No such user or token"),
+        ));
     }
     let already = store::fetch_i64(
         &tx,
@@ -324,9 +366,14 @@ pub async fn add_member(state: &AppState, ctx: &Ctx, unit_id: Uuid, m: NewMember
         .await?;
         audit::record(
             &tx,
-            Entry::by(ctx, "case_unit.add_member", "case_unit", Some(unit_id.to_string()))
-                .area(Some(cur.area_id))
-                .detail(m.member_id.to_string()),
+            Entry::by(
+                ctx,
+                "case_unit.add_member",
+                "case_unit",
+                Some(unit_id.to_string()),
+            )
+            .area(Some(cur.area_id))
+            .detail(m.member_id.to_string()),
         )
         .await?;
     }
@@ -334,7 +381,12 @@ pub async fn add_member(state: &AppState, ctx: &Ctx, unit_id: Uuid, m: NewMember
     members(&state.db, ctx, unit_id).await
 }
 
-pub async fn remove_member(state: &AppState, ctx: &Ctx, unit_id: Uuid, member: Uuid) -> AppResult<()> {
+pub async fn remove_member(
+    state: &AppState,
+    ctx: &Ctx,
+    unit_id: Uuid,
+    member: Uuid,
+) -> AppResult<()> {
     let tx = store::write_tx(&state.db).await?;
     let cur = get_row(&tx, unit_id).await?;
     scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, cur.area_id).await?;
@@ -349,9 +401,14 @@ pub async fn remove_member(state: &AppState, ctx: &Ctx, unit_id: Uuid, member: U
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "case_unit.remove_member", "case_unit", Some(unit_id.to_string()))
-            .area(Some(cur.area_id))
-            .detail(member.to_string()),
+        Entry::by(
+            ctx,
+            "case_unit.remove_member",
+            "case_unit",
+            Some(unit_id.to_string()),
+        )
+        .area(Some(cur.area_id))
+        .detail(member.to_string()),
     )
     .await?;
     tx.commit().await?;
@@ -439,19 +496,33 @@ pub struct NewDuty {
     pub area_id: Uuid,
 }
 
-async fn check_codes<C: ConnectionTrait>(c: &C, codes: &[String], errs: &mut FieldErrors) -> AppResult<Vec<String>> {
-    let mut out: Vec<String> = codes.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+async fn check_codes<C: ConnectionTrait>(
+    c: &C,
+    codes: &[String],
+    errs: &mut FieldErrors,
+) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = codes
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     out.sort();
     out.dedup();
     if out.is_empty() || out.len() > 200 {
-        errs.insert("category_codes".into(), Msg::new("请选择 1–200 个事项分类", "Choose 1–200 categories"));
+        errs.insert(
+            "category_codes".into(),
+            Msg::new("请选择 1–200 个事项分类", "Choose 1–200 categories"),
+        );
         return Ok(out);
     }
     for code in &out {
         if super::dictionary::by_code(c, code).await?.is_none() {
             errs.insert(
                 "category_codes".into(),
-                Msg::owned(format!("没有编码为 {code} 的事项分类"), format!("No category has the code {code}")),
+                Msg::owned(
+                    format!("没有编码为 {code} 的事项分类"),
+                    format!("No category has the code {code}"),
+                ),
             );
             break;
         }
@@ -462,21 +533,40 @@ async fn check_codes<C: ConnectionTrait>(c: &C, codes: &[String], errs: &mut Fie
 fn check_basis(s: &str, errs: &mut FieldErrors) -> String {
     let t = s.trim();
     if t.is_empty() || t.chars().count() > 500 {
-        errs.insert("legal_basis".into(), Msg::new("请填写法定依据（最多 500 字）", "Give the legal basis (at most 500 characters)"));
+        errs.insert(
+            "legal_basis".into(),
+            Msg::new(
+                "请填写法定依据（最多 500 字）",
+                "Give the legal basis (at most 500 characters)",
+            ),
+        );
     }
     t.to_string()
 }
 
-pub async fn create_duty(state: &AppState, ctx: &Ctx, unit_id: Uuid, input: NewDuty) -> AppResult<Duty> {
+pub async fn create_duty(
+    state: &AppState,
+    ctx: &Ctx,
+    unit_id: Uuid,
+    input: NewDuty,
+) -> AppResult<Duty> {
     let tx = store::write_tx(&state.db).await?;
     let unit = get_row(&tx, unit_id).await?;
     scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, unit.area_id).await?;
     let mut errs = FieldErrors::new();
-    let name = clean_name(&input.name, 200).map_err(|m| errs.insert("name".into(), m)).ok();
+    let name = clean_name(&input.name, 200)
+        .map_err(|m| errs.insert("name".into(), m))
+        .ok();
     let basis = check_basis(&input.legal_basis, &mut errs);
     let codes = check_codes(&tx, &input.category_codes, &mut errs).await?;
     if !scope::is_under(&tx, input.area_id, &[unit.area_id]).await? {
-        errs.insert("area_id".into(), Msg::new("服务区域应为本单位所在区域或其下级", "The area must be the unit's own area or below it"));
+        errs.insert(
+            "area_id".into(),
+            Msg::new(
+                "服务区域应为本单位所在区域或其下级",
+                "The area must be the unit's own area or below it",
+            ),
+        );
     }
     let (Some(name), true) = (name, errs.is_empty()) else {
         return Err(AppError::Validation(errs));
@@ -498,9 +588,22 @@ pub async fn create_duty(state: &AppState, ctx: &Ctx, unit_id: Uuid, input: NewD
         )
         .await?;
     }
-    audit::record(&tx, Entry::by(ctx, "case_duty.create", "case_duty", Some(id.to_string())).area(Some(input.area_id))).await?;
-    let rows: Vec<DutyRow> = store::fetch_all(&tx, &format!("{DUTY_SELECT} WHERE d.id = $1"), vec![id.into()]).await?;
-    let out = duty_views(&tx, rows).await?.pop().ok_or(AppError::NotFound)?;
+    audit::record(
+        &tx,
+        Entry::by(ctx, "case_duty.create", "case_duty", Some(id.to_string()))
+            .area(Some(input.area_id)),
+    )
+    .await?;
+    let rows: Vec<DutyRow> = store::fetch_all(
+        &tx,
+        &format!("{DUTY_SELECT} WHERE d.id = $1"),
+        vec![id.into()],
+    )
+    .await?;
+    let out = duty_views(&tx, rows)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(out)
 }
@@ -518,9 +621,13 @@ pub struct DutyPatch {
 
 pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) -> AppResult<Duty> {
     let tx = store::write_tx(&state.db).await?;
-    let cur: DutyRow = store::fetch_opt(&tx, &format!("{DUTY_SELECT} WHERE d.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let cur: DutyRow = store::fetch_opt(
+        &tx,
+        &format!("{DUTY_SELECT} WHERE d.id = $1"),
+        vec![id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     let unit = get_row(&tx, cur.unit_id).await?;
     scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, unit.area_id).await?;
     if cur.version != p.version {
@@ -528,7 +635,9 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
     }
     let mut errs = FieldErrors::new();
     let name = match &p.name {
-        Some(n) => clean_name(n, 200).map_err(|m| errs.insert("name".into(), m)).ok(),
+        Some(n) => clean_name(n, 200)
+            .map_err(|m| errs.insert("name".into(), m))
+            .ok(),
         None => Some(cur.name.clone()),
     };
     let basis = match &p.legal_basis {
@@ -541,7 +650,13 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
     };
     let area_id = p.area_id.unwrap_or(cur.area_id);
     if !scope::is_under(&tx, area_id, &[unit.area_id]).await? {
-        errs.insert("area_id".into(), Msg::new("服务区域应为本单位所在区域或其下级", "The area must be the unit's own area or below it"));
+        errs.insert(
+            "area_id".into(),
+            Msg::new(
+                "服务区域应为本单位所在区域或其下级",
+                "The area must be the unit's own area or below it",
+            ),
+        );
     }
     let (Some(name), true) = (name, errs.is_empty()) else {
         return Err(AppError::Validation(errs));
@@ -557,7 +672,12 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
         return Err(AppError::stale_version());
     }
     if let Some(codes) = codes {
-        store::exec(&tx, "DELETE FROM case_duty_categories WHERE duty_id = $1", vec![id.into()]).await?;
+        store::exec(
+            &tx,
+            "DELETE FROM case_duty_categories WHERE duty_id = $1",
+            vec![id.into()],
+        )
+        .await?;
         for code in &codes {
             store::exec(
                 &tx,
@@ -567,9 +687,21 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
             .await?;
         }
     }
-    audit::record(&tx, Entry::by(ctx, "case_duty.update", "case_duty", Some(id.to_string())).area(Some(area_id))).await?;
-    let rows: Vec<DutyRow> = store::fetch_all(&tx, &format!("{DUTY_SELECT} WHERE d.id = $1"), vec![id.into()]).await?;
-    let out = duty_views(&tx, rows).await?.pop().ok_or(AppError::NotFound)?;
+    audit::record(
+        &tx,
+        Entry::by(ctx, "case_duty.update", "case_duty", Some(id.to_string())).area(Some(area_id)),
+    )
+    .await?;
+    let rows: Vec<DutyRow> = store::fetch_all(
+        &tx,
+        &format!("{DUTY_SELECT} WHERE d.id = $1"),
+        vec![id.into()],
+    )
+    .await?;
+    let out = duty_views(&tx, rows)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(out)
 }
@@ -664,18 +796,20 @@ pub async fn route<C: ConnectionTrait>(
         vec![at.community_id.into(), at.street_id.into()],
     )
     .await?;
-    Ok(match units.into_iter().find(|u| !excluded.contains(&u.id)) {
-        Some(u) => Route {
-            rule: "territorial",
-            unit_id: Some(u.id),
-            duty_id: None,
+    Ok(
+        match units.into_iter().find(|u| !excluded.contains(&u.id)) {
+            Some(u) => Route {
+                rule: "territorial",
+                unit_id: Some(u.id),
+                duty_id: None,
+            },
+            None => Route {
+                rule: "none",
+                unit_id: None,
+                duty_id: None,
+            },
         },
-        None => Route {
-            rule: "none",
-            unit_id: None,
-            duty_id: None,
-        },
-    })
+    )
 }
 
 /// Explains a stored route in the caller's language.
@@ -696,9 +830,13 @@ pub async fn explain<C: ConnectionTrait>(
         area_name: String,
     }
     let unit_name = match route.unit_id {
-        Some(id) => store::fetch_opt::<N, _>(c, "SELECT name FROM case_units WHERE id = $1", vec![id.into()])
-            .await?
-            .map(|n| n.name),
+        Some(id) => store::fetch_opt::<N, _>(
+            c,
+            "SELECT name FROM case_units WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?
+        .map(|n| n.name),
         None => None,
     };
     let duty: Option<D> = match route.duty_id {
@@ -754,11 +892,23 @@ pub async fn preview(db: &Db, ctx: &Ctx, q: RoutingQuery) -> AppResult<Routing> 
         return Err(AppError::forbidden());
     }
     scope::require_visible(db, ctx, q.area_id).await?;
-    if super::dictionary::by_code(db, &q.category_code).await?.is_none() {
-        return Err(AppError::field("category_code", Msg::new("没有这个事项分类", "No such category")));
+    if super::dictionary::by_code(db, &q.category_code)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::field(
+            "category_code",
+            Msg::new("没有这个事项分类", "No such category"),
+        ));
     }
     let at = super::place(db, q.area_id).await?.ok_or_else(|| {
-        AppError::field("area_id", Msg::new("请选择街道及以下的区域", "Choose a street or an area below one"))
+        AppError::field(
+            "area_id",
+            Msg::new(
+                "请选择街道及以下的区域",
+                "Choose a street or an area below one",
+            ),
+        )
     })?;
     let r = route(db, &q.category_code, &at, &[]).await?;
     explain(db, ctx.lang, r, &q.category_code).await

@@ -6,14 +6,21 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::app::cases::calendar::{self as calendar, DeadlinePreview, ImportResult, Year, YearInput, YearSummary};
+use crate::app::cases::calendar::{
+    self as calendar, DeadlinePreview, ImportResult, Year, YearInput, YearSummary,
+};
 use crate::app::cases::dictionary::{self, Category, CategoryImport, CategoryPatch, NewCategory};
 use crate::app::cases::intake::{self, NewCase};
 use crate::app::cases::lifecycle::{self, ActionBody, Arrival, NewWhistle};
-use crate::app::cases::query::{self, Case, CaseEvent, CaseMap, CaseQuery, CasePage, MapQuery, QueueCounts};
-use crate::app::cases::stats::{self, Dashboard, Hotspot, HotspotQuery, Ranked, StatsQuery, TrendPoint};
+use crate::app::cases::query::{
+    self, Case, CaseEvent, CaseMap, CasePage, CaseQuery, MapQuery, QueueCounts,
+};
+use crate::app::cases::stats::{
+    self, Dashboard, Hotspot, HotspotQuery, Ranked, StatsQuery, TrendPoint,
+};
 use crate::app::cases::units::{
-    self, Duty, DutyPatch, Member, NewDuty, NewMember, NewUnit, Routing, RoutingQuery, Unit, UnitPatch, UnitQuery,
+    self, Duty, DutyPatch, Member, NewDuty, NewMember, NewUnit, Routing, RoutingQuery, Unit,
+    UnitPatch, UnitQuery,
 };
 use crate::app::files::{self, FileInfo};
 use crate::app::AppState;
@@ -76,19 +83,34 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> AppResult<Vec<u8
 
 /// The category dictionary (flat, ordered by code; `parent_id` links the two levels).
 #[utoipa::path(get, path = "/api/v1/case-categories", tag = "cases", responses((status = 200, body = Vec<Category>)))]
-async fn list_categories(State(s): State<AppState>, Auth(_): Auth) -> AppResult<axum::Json<Vec<Category>>> {
+async fn list_categories(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+) -> AppResult<axum::Json<Vec<Category>>> {
     Ok(axum::Json(dictionary::list(&s.db).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/case-categories", tag = "cases", request_body = NewCategory,
     responses((status = 201, body = Category), (status = 409), (status = 422)))]
-async fn create_category(State(s): State<AppState>, Auth(ctx): Auth, Json(b): Json<NewCategory>) -> AppResult<(StatusCode, axum::Json<Category>)> {
-    Ok((StatusCode::CREATED, axum::Json(dictionary::create(&s, &ctx, b).await?)))
+async fn create_category(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Json(b): Json<NewCategory>,
+) -> AppResult<(StatusCode, axum::Json<Category>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(dictionary::create(&s, &ctx, b).await?),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/case-categories/{id}", tag = "cases", request_body = CategoryPatch,
     params(("id" = Uuid, Path)), responses((status = 200, body = Category), (status = 409)))]
-async fn update_category(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>, Json(b): Json<CategoryPatch>) -> AppResult<axum::Json<Category>> {
+async fn update_category(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(b): Json<CategoryPatch>,
+) -> AppResult<axum::Json<Category>> {
     Ok(axum::Json(dictionary::update(&s, &ctx, id, b).await?))
 }
 
@@ -110,7 +132,11 @@ async fn export_categories(State(s): State<AppState>, Auth(_): Auth) -> AppResul
 /// Imports the dictionary CSV (UTF-8 or GBK, up to 5 MiB): new codes are created, existing ones updated.
 #[utoipa::path(post, path = "/api/v1/case-categories/import", tag = "cases",
     request_body(content = String, content_type = "text/csv"), responses((status = 200, body = CategoryImport), (status = 422)))]
-async fn import_categories(State(s): State<AppState>, Auth(ctx): Auth, body: axum::body::Body) -> AppResult<axum::Json<CategoryImport>> {
+async fn import_categories(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<CategoryImport>> {
     let bytes = read_body(body, 5 << 20).await?;
     Ok(axum::Json(dictionary::import_csv(&s, &ctx, &bytes).await?))
 }
@@ -118,91 +144,161 @@ async fn import_categories(State(s): State<AppState>, Auth(ctx): Auth, body: axu
 // ---- units and duties -----------------------------------------------------------------------
 
 #[utoipa::path(get, path = "/api/v1/case-units", tag = "cases", params(UnitQuery), responses((status = 200, body = Vec<Unit>)))]
-async fn list_units(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<UnitQuery>) -> AppResult<axum::Json<Vec<Unit>>> {
+async fn list_units(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<UnitQuery>,
+) -> AppResult<axum::Json<Vec<Unit>>> {
     Ok(axum::Json(units::list(&s.db, &ctx, q).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/case-units", tag = "cases", request_body = NewUnit, responses((status = 201, body = Unit)))]
-async fn create_unit(State(s): State<AppState>, Auth(ctx): Auth, Json(b): Json<NewUnit>) -> AppResult<(StatusCode, axum::Json<Unit>)> {
-    Ok((StatusCode::CREATED, axum::Json(units::create(&s, &ctx, b).await?)))
+async fn create_unit(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Json(b): Json<NewUnit>,
+) -> AppResult<(StatusCode, axum::Json<Unit>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(units::create(&s, &ctx, b).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/case-units/{id}", tag = "cases", params(("id" = Uuid, Path)), responses((status = 200, body = Unit)))]
-async fn get_unit(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> AppResult<axum::Json<Unit>> {
+async fn get_unit(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Unit>> {
     Ok(axum::Json(units::get(&s.db, &ctx, id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/case-units/{id}", tag = "cases", params(("id" = Uuid, Path)), request_body = UnitPatch,
     responses((status = 200, body = Unit)))]
-async fn update_unit(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>, Json(b): Json<UnitPatch>) -> AppResult<axum::Json<Unit>> {
+async fn update_unit(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(b): Json<UnitPatch>,
+) -> AppResult<axum::Json<Unit>> {
     Ok(axum::Json(units::update(&s, &ctx, id, b).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/case-units/{id}/members", tag = "cases", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Member>)))]
-async fn list_members(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> AppResult<axum::Json<Vec<Member>>> {
+async fn list_members(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Vec<Member>>> {
     Ok(axum::Json(units::members(&s.db, &ctx, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/case-units/{id}/members", tag = "cases", params(("id" = Uuid, Path)), request_body = NewMember,
     responses((status = 200, body = Vec<Member>)))]
-async fn add_member(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>, Json(b): Json<NewMember>) -> AppResult<axum::Json<Vec<Member>>> {
+async fn add_member(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(b): Json<NewMember>,
+) -> AppResult<axum::Json<Vec<Member>>> {
     Ok(axum::Json(units::add_member(&s, &ctx, id, b).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/case-units/{id}/members/{member_id}", tag = "cases",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)), responses((status = 204)))]
-async fn remove_member(State(s): State<AppState>, Auth(ctx): Auth, Path((id, member)): Path<(Uuid, Uuid)>) -> AppResult<StatusCode> {
+async fn remove_member(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path((id, member)): Path<(Uuid, Uuid)>,
+) -> AppResult<StatusCode> {
     units::remove_member(&s, &ctx, id, member).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The unit's power list (权责清单).
 #[utoipa::path(get, path = "/api/v1/case-units/{id}/duties", tag = "cases", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Duty>)))]
-async fn list_duties(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> AppResult<axum::Json<Vec<Duty>>> {
+async fn list_duties(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Vec<Duty>>> {
     Ok(axum::Json(units::duties(&s.db, &ctx, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/case-units/{id}/duties", tag = "cases", params(("id" = Uuid, Path)), request_body = NewDuty,
     responses((status = 201, body = Duty)))]
-async fn create_duty(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>, Json(b): Json<NewDuty>) -> AppResult<(StatusCode, axum::Json<Duty>)> {
-    Ok((StatusCode::CREATED, axum::Json(units::create_duty(&s, &ctx, id, b).await?)))
+async fn create_duty(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(b): Json<NewDuty>,
+) -> AppResult<(StatusCode, axum::Json<Duty>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(units::create_duty(&s, &ctx, id, b).await?),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/case-duties/{id}", tag = "cases", params(("id" = Uuid, Path)), request_body = DutyPatch,
     responses((status = 200, body = Duty)))]
-async fn update_duty(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>, Json(b): Json<DutyPatch>) -> AppResult<axum::Json<Duty>> {
+async fn update_duty(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(b): Json<DutyPatch>,
+) -> AppResult<axum::Json<Duty>> {
     Ok(axum::Json(units::update_duty(&s, &ctx, id, b).await?))
 }
 
 /// Where a case of this category at this area would go, and why.
 #[utoipa::path(get, path = "/api/v1/case-routing", tag = "cases", params(RoutingQuery), responses((status = 200, body = Routing)))]
-async fn routing_preview(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<RoutingQuery>) -> AppResult<axum::Json<Routing>> {
+async fn routing_preview(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<RoutingQuery>,
+) -> AppResult<axum::Json<Routing>> {
     Ok(axum::Json(units::preview(&s.db, &ctx, q).await?))
 }
 
 // ---- calendar -----------------------------------------------------------------------------
 
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "cases", responses((status = 200, body = Vec<YearSummary>)))]
-async fn calendar_years(State(s): State<AppState>, Auth(_): Auth) -> AppResult<axum::Json<Vec<YearSummary>>> {
+async fn calendar_years(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+) -> AppResult<axum::Json<Vec<YearSummary>>> {
     Ok(axum::Json(calendar::years(&s.db).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "cases", params(("year" = i32, Path)), responses((status = 200, body = Year)))]
-async fn calendar_year(State(s): State<AppState>, Auth(_): Auth, Path(year): Path<i32>) -> AppResult<axum::Json<Year>> {
+async fn calendar_year(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+    Path(year): Path<i32>,
+) -> AppResult<axum::Json<Year>> {
     Ok(axum::Json(calendar::year(&s.db, year).await?))
 }
 
 /// Replaces a year's holidays and adjusted working days.
 #[utoipa::path(put, path = "/api/v1/calendar/{year}", tag = "cases", params(("year" = i32, Path)), request_body = YearInput,
     responses((status = 200, body = Year)))]
-async fn put_calendar_year(State(s): State<AppState>, Auth(ctx): Auth, Path(year): Path<i32>, Json(b): Json<YearInput>) -> AppResult<axum::Json<Year>> {
+async fn put_calendar_year(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(year): Path<i32>,
+    Json(b): Json<YearInput>,
+) -> AppResult<axum::Json<Year>> {
     Ok(axum::Json(calendar::put_year(&s, &ctx, year, b).await?))
 }
 
 /// Imports `date,kind,name` rows (kind 休/班 or holiday/workday); each year in the file is replaced.
 #[utoipa::path(post, path = "/api/v1/calendar/import", tag = "cases", request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportResult)))]
-async fn import_calendar(State(s): State<AppState>, Auth(ctx): Auth, body: axum::body::Body) -> AppResult<axum::Json<ImportResult>> {
+async fn import_calendar(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<ImportResult>> {
     let bytes = read_body(body, 1 << 20).await?;
     Ok(axum::Json(calendar::import(&s, &ctx, &bytes).await?))
 }
@@ -219,8 +315,14 @@ struct DeadlineQuery {
 
 /// When a limit started at `start` runs out on the working-day calendar.
 #[utoipa::path(get, path = "/api/v1/calendar/deadline", tag = "cases", params(DeadlineQuery), responses((status = 200, body = DeadlinePreview)))]
-async fn deadline_preview(State(s): State<AppState>, Auth(_): Auth, Query(q): Query<DeadlineQuery>) -> AppResult<axum::Json<DeadlinePreview>> {
-    Ok(axum::Json(calendar::preview(&s, &q.start, q.value, &q.unit).await?))
+async fn deadline_preview(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+    Query(q): Query<DeadlineQuery>,
+) -> AppResult<axum::Json<DeadlinePreview>> {
+    Ok(axum::Json(
+        calendar::preview(&s, &q.start, q.value, &q.unit).await?,
+    ))
 }
 
 // ---- cases --------------------------------------------------------------------------------
@@ -229,25 +331,51 @@ async fn deadline_preview(State(s): State<AppState>, Auth(_): Auth, Query(q): Qu
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCase,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = Case), (status = 200, body = Case, description = "a replay of the same key"), (status = 422)))]
-async fn create_case(State(s): State<AppState>, Auth(ctx): Auth, headers: HeaderMap, Json(b): Json<NewCase>) -> AppResult<(StatusCode, axum::Json<Case>)> {
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+async fn create_case(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    headers: HeaderMap,
+    Json(b): Json<NewCase>,
+) -> AppResult<(StatusCode, axum::Json<Case>)> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let (case, new) = intake::create(&s, &ctx, b, key).await?;
-    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, axum::Json(case)))
+    Ok((
+        if new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        axum::Json(case),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery), responses((status = 200, body = CasePage)))]
-async fn list_cases(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<CaseQuery>) -> AppResult<axum::Json<CasePage>> {
+async fn list_cases(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<CaseQuery>,
+) -> AppResult<axum::Json<CasePage>> {
     Ok(axum::Json(query::list(&s.db, &ctx, q).await?))
 }
 
 /// Counters of the dispatcher's queues.
 #[utoipa::path(get, path = "/api/v1/cases/counts", tag = "cases", responses((status = 200, body = QueueCounts)))]
-async fn case_counts(State(s): State<AppState>, Auth(ctx): Auth) -> AppResult<axum::Json<QueueCounts>> {
+async fn case_counts(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+) -> AppResult<axum::Json<QueueCounts>> {
     Ok(axum::Json(query::counts(&s.db, &ctx).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/map", tag = "cases", params(MapQuery), responses((status = 200, body = CaseMap)))]
-async fn case_map(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<MapQuery>) -> AppResult<axum::Json<CaseMap>> {
+async fn case_map(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<MapQuery>,
+) -> AppResult<axum::Json<CaseMap>> {
     Ok(axum::Json(query::map(&s.db, &ctx, q).await?))
 }
 
@@ -260,7 +388,11 @@ struct MyQuery {
 
 /// The cases you submitted (the resident phone page).
 #[utoipa::path(get, path = "/api/v1/my/cases", tag = "cases", params(MyQuery), responses((status = 200, body = CasePage)))]
-async fn my_cases(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<MyQuery>) -> AppResult<axum::Json<CasePage>> {
+async fn my_cases(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<MyQuery>,
+) -> AppResult<axum::Json<CasePage>> {
     let q = CaseQuery {
         queue: Some("mine".into()),
         status: None,
@@ -276,12 +408,20 @@ async fn my_cases(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<My
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)), responses((status = 200, body = Case), (status = 404)))]
-async fn get_case(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> AppResult<axum::Json<Case>> {
+async fn get_case(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Case>> {
     Ok(axum::Json(query::get(&s, &ctx, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/timeline", tag = "cases", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<CaseEvent>)))]
-async fn case_timeline(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> AppResult<axum::Json<Vec<CaseEvent>>> {
+async fn case_timeline(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Vec<CaseEvent>>> {
     Ok(axum::Json(query::timeline(&s, &ctx, id).await?))
 }
 
@@ -290,21 +430,36 @@ async fn case_timeline(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Pat
 #[utoipa::path(post, path = "/api/v1/cases/{id}/actions/{action}", tag = "cases", request_body = ActionBody,
     params(("id" = Uuid, Path), ("action" = String, Path)),
     responses((status = 200, body = Case), (status = 409, description = "stale version or wrong state (case.wrong_state)")))]
-async fn case_action(State(s): State<AppState>, Auth(ctx): Auth, Path((id, action)): Path<(Uuid, String)>, Json(b): Json<ActionBody>) -> AppResult<axum::Json<Case>> {
+async fn case_action(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path((id, action)): Path<(Uuid, String)>,
+    Json(b): Json<ActionBody>,
+) -> AppResult<axum::Json<Case>> {
     Ok(axum::Json(lifecycle::act(&s, &ctx, id, &action, b).await?))
 }
 
 /// 吹哨: the street summons units to the case; each must report in within the deadline.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/whistles", tag = "cases", params(("id" = Uuid, Path)), request_body = NewWhistle,
     responses((status = 200, body = Case)))]
-async fn blow_whistle(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>, Json(b): Json<NewWhistle>) -> AppResult<axum::Json<Case>> {
+async fn blow_whistle(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(b): Json<NewWhistle>,
+) -> AppResult<axum::Json<Case>> {
     Ok(axum::Json(lifecycle::whistle(&s, &ctx, id, b).await?))
 }
 
 /// 报到: a summoned unit reports in.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/whistles/{wid}/arrive", tag = "cases",
     params(("id" = Uuid, Path), ("wid" = Uuid, Path)), request_body = Arrival, responses((status = 200, body = Case)))]
-async fn arrive(State(s): State<AppState>, Auth(ctx): Auth, Path((id, wid)): Path<(Uuid, Uuid)>, Json(b): Json<Arrival>) -> AppResult<axum::Json<Case>> {
+async fn arrive(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path((id, wid)): Path<(Uuid, Uuid)>,
+    Json(b): Json<Arrival>,
+) -> AppResult<axum::Json<Case>> {
     Ok(axum::Json(lifecycle::arrive(&s, &ctx, id, wid, b).await?))
 }
 
@@ -320,22 +475,60 @@ struct FileQuery {
 /// Upload a file (the body as is, up to 10 MiB): images, PDF, Word/Excel, text.
 #[utoipa::path(post, path = "/api/v1/files", tag = "cases", params(FileQuery),
     request_body(content = String, content_type = "application/octet-stream"), responses((status = 201, body = FileInfo), (status = 413)))]
-async fn upload_file(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<FileQuery>, body: axum::body::Body) -> AppResult<(StatusCode, axum::Json<FileInfo>)> {
+async fn upload_file(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<FileQuery>,
+    body: axum::body::Body,
+) -> AppResult<(StatusCode, axum::Json<FileInfo>)> {
     let bytes = read_body(body, files::MAX_FILE).await?;
-    Ok((StatusCode::CREATED, axum::Json(files::upload(&s, &ctx, &q.name, &bytes).await?)))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(files::upload(&s, &ctx, &q.name, &bytes).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "cases", params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = String)))]
-async fn download_file(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> AppResult<Response> {
+async fn download_file(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     let f = files::download(&s, &ctx, id).await?;
-    let ascii: String = f.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
-    let encoded: String = f.name.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let ascii: String = f
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = f
+        .name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, f.content_type),
-            (axum::http::header::CONTENT_DISPOSITION, format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")),
-            (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+            (
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                "nosniff".to_string(),
+            ),
         ],
         f.data,
     )
@@ -346,22 +539,38 @@ async fn download_file(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Pat
 
 /// The three rates (and two more) for an area and period, with their definitions.
 #[utoipa::path(get, path = "/api/v1/case-stats", tag = "cases", params(StatsQuery), responses((status = 200, body = Dashboard)))]
-async fn stats_dashboard(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<StatsQuery>) -> AppResult<axum::Json<Dashboard>> {
+async fn stats_dashboard(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<StatsQuery>,
+) -> AppResult<axum::Json<Dashboard>> {
     Ok(axum::Json(stats::dashboard(&s, &ctx, q).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/case-stats/trend", tag = "cases", params(StatsQuery), responses((status = 200, body = Vec<TrendPoint>)))]
-async fn stats_trend(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<StatsQuery>) -> AppResult<axum::Json<Vec<TrendPoint>>> {
+async fn stats_trend(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<StatsQuery>,
+) -> AppResult<axum::Json<Vec<TrendPoint>>> {
     Ok(axum::Json(stats::trend(&s, &ctx, q).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/case-stats/ranking", tag = "cases", params(StatsQuery), responses((status = 200, body = Vec<Ranked>)))]
-async fn stats_ranking(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<StatsQuery>) -> AppResult<axum::Json<Vec<Ranked>>> {
+async fn stats_ranking(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<StatsQuery>,
+) -> AppResult<axum::Json<Vec<Ranked>>> {
     Ok(axum::Json(stats::ranking(&s, &ctx, q).await?))
 }
 
 /// 未诉先办: category × community combinations rising over the last 7 or 30 days.
 #[utoipa::path(get, path = "/api/v1/case-stats/hotspots", tag = "cases", params(HotspotQuery), responses((status = 200, body = Vec<Hotspot>)))]
-async fn stats_hotspots(State(s): State<AppState>, Auth(ctx): Auth, Query(q): Query<HotspotQuery>) -> AppResult<axum::Json<Vec<Hotspot>>> {
+async fn stats_hotspots(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<HotspotQuery>,
+) -> AppResult<axum::Json<Vec<Hotspot>>> {
     Ok(axum::Json(stats::hotspots(&s, &ctx, q).await?))
 }

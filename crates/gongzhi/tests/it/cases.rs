@@ -1,0 +1,579 @@
+//! 接诉即办: intake, routing, the lifecycle, deadlines, the rates, bad input, scope.
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// 朝阳社区 (the demo's first community, where `shequ` works) and its first grid.
+const CHAOYANG: &str = "130602001001";
+const CHAOYANG_GRID: &str = "130602001001001";
+
+fn new_case(area: &str, code: &str) -> Value {
+    json!({
+        "kind": "help",
+        "category_code": code,
+        "description": "需要开具居住证明，请社区帮忙",
+        "location": {"area_id": area},
+        "requester": {"name": "孙丽", "phone": "13912345678"}
+    })
+}
+
+async fn act(c: &Client, id: &str, action: &str, mut body: Value, version: i64) -> Resp {
+    body["version"] = json!(version);
+    c.post(&format!("/api/v1/cases/{id}/actions/{action}"), body)
+        .await
+}
+
+async fn totals(c: &Client, area: &str) -> Value {
+    let r = c
+        .get(&format!(
+            "/api/v1/case-stats?area_id={area}&from=2025-01-01&to=2026-12-31"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["totals"].clone()
+}
+
+#[tokio::test]
+async fn a_case_runs_from_intake_to_closed_and_counts_in_the_rates() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let community = app.area_id(CHAOYANG).await;
+    let before = totals(&shequ, &community).await;
+
+    let r = shequ.post("/api/v1/cases", new_case(&grid, "0602")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["status"], "received");
+    assert!(r.body["no"].as_str().unwrap().len() == 17);
+    // Routed by the community committee's power list, and explained.
+    assert_eq!(
+        r.body["routing"]["rule"], "power_list",
+        "{}",
+        r.body["routing"]
+    );
+    assert!(r.body["routing"]["explanation"]
+        .as_str()
+        .unwrap()
+        .contains("居委会"));
+    assert_eq!(r.body["requester"]["masked"], false);
+
+    let r = act(&shequ, &id, "dispatch", json!({}), 1).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "dispatched");
+    assert!(r.body["handle_due_at"].is_string());
+    assert!(r.body["due_in_minutes"].as_i64().unwrap() > 0);
+    let r = act(&shequ, &id, "accept", json!({}), 2).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = act(
+        &shequ,
+        &id,
+        "handle",
+        json!({"result": "已开具证明", "outcome": "resolved"}),
+        3,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = act(&shequ, &id, "verify", json!({"ok": true}), 4).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // 证明开具 needs no return visit: it can be closed now.
+    let r = act(&shequ, &id, "close", json!({}), 5).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "closed");
+
+    let tl = shequ.get(&format!("/api/v1/cases/{id}/timeline")).await;
+    let actions: Vec<&str> = tl
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["receive", "dispatch", "accept", "handle", "verify", "close"]
+    );
+
+    let after = totals(&shequ, &community).await;
+    for (k, d) in [
+        ("received", 1),
+        ("due", 1),
+        ("resolved", 1),
+        ("handled_in_time", 1),
+        ("closed", 1),
+        ("responded_in_time", 1),
+    ] {
+        assert_eq!(
+            after[k].as_i64().unwrap() - before[k].as_i64().unwrap(),
+            d,
+            "{k}: {before} → {after}"
+        );
+    }
+    // Folding moves the deltas without changing the totals.
+    gongzhi::app::cases::stats::fold(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(totals(&shequ, &community).await, after);
+    let defs = shequ
+        .get(&format!("/api/v1/case-stats?area_id={community}"))
+        .await;
+    assert!(defs.body["definitions"].as_array().unwrap().len() >= 6);
+}
+
+#[tokio::test]
+async fn retries_with_one_idempotency_key_return_one_case() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let mut body = new_case(&grid, "0602");
+    body["idempotency_key"] = json!("retry-1");
+    let a = shequ.post("/api/v1/cases", body.clone()).await;
+    let b = shequ.post("/api/v1/cases", body).await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    assert_eq!(b.status, StatusCode::OK);
+    assert_eq!(a.body["id"], b.body["id"]);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let n = app.count("SELECT COUNT(*) FROM cases").await;
+    let mut far = new_case(&grid, "0602");
+    far["location"] = json!({"lat": 95.0, "lon": 200.0});
+    let mut unknown = new_case(&grid, "0602");
+    unknown["category_code"] = json!("9999");
+    let mut nowhere = new_case(&grid, "0602");
+    nowhere["location"] = json!({"address": "某处"});
+    let mut long = new_case(&grid, "0602");
+    long["description"] = json!("长".repeat(4001));
+    let mut wrong_type = new_case(&grid, "0602");
+    wrong_type["location"] = json!({"lat": "north", "lon": 1});
+    for (body, field) in [
+        (far, "location"),
+        (unknown, "category_code"),
+        (nowhere, "location"),
+        (long, "description"),
+    ] {
+        let r = shequ.post("/api/v1/cases", body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert!(
+            r.body["error"]["fields"][field].is_string(),
+            "{field}: {}",
+            r.text
+        );
+    }
+    let r = shequ.post("/api/v1/cases", wrong_type).await;
+    assert!(
+        r.status == StatusCode::UNPROCESSABLE_ENTITY || r.status == StatusCode::BAD_REQUEST,
+        "{}",
+        r.text
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, n);
+
+    // A transition from the wrong state, and a stale version.
+    let c = shequ.post("/api/v1/cases", new_case(&grid, "0602")).await;
+    let id = c.body["id"].as_str().unwrap();
+    let r = act(
+        &shequ,
+        id,
+        "handle",
+        json!({"result": "x", "outcome": "resolved"}),
+        1,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "case.wrong_state");
+    let r = act(&shequ, id, "register", json!({}), 7).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "conflict");
+    // A deadline on a year the calendar does not know.
+    let r = shequ
+        .get("/api/v1/calendar/deadline?start=2027-03-01T02:00:00Z&value=3&unit=days")
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.code(), "calendar.unknown_year");
+    let r = shequ
+        .get("/api/v1/calendar/deadline?start=2026-09-24T02:00:00Z&value=3&unit=days")
+        .await;
+    assert_eq!(r.body["due_at"], "2026-09-30T10:00:00Z", "{}", r.text);
+}
+
+#[tokio::test]
+async fn two_handlers_at_once_one_wins() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let c = shequ.post("/api/v1/cases", new_case(&grid, "0602")).await;
+    let id = c.body["id"].as_str().unwrap().to_string();
+    act(&shequ, &id, "dispatch", json!({}), 1).await;
+    // The same worker on two devices (one session per user: the same token).
+    let other = shequ.clone();
+    let (a, b) = tokio::join!(
+        act(&shequ, &id, "accept", json!({}), 2),
+        act(&other, &id, "accept", json!({}), 2)
+    );
+    let mut st = [a.status.as_u16(), b.status.as_u16()];
+    st.sort();
+    assert_eq!(st, [200, 409], "{} / {}", a.text, b.text);
+}
+
+#[tokio::test]
+async fn routing_prefers_the_street_office_and_falls_back_to_the_community() {
+    let app = spawn_app().await;
+    let jiedao = app.demo_user("jiedao").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let r = jiedao
+        .get(&format!(
+            "/api/v1/case-routing?category_code=0102&area_id={grid}"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["rule"], "power_list");
+    assert!(
+        r.body["unit_name"].as_str().unwrap().ends_with("城管科"),
+        "{}",
+        r.body
+    );
+    let r = jiedao
+        .get(&format!(
+            "/api/v1/case-routing?category_code=0901&area_id={grid}"
+        ))
+        .await;
+    assert_eq!(r.body["rule"], "territorial", "{}", r.body);
+    assert!(r.body["explanation"].as_str().unwrap().contains("属地"));
+}
+
+#[tokio::test]
+async fn returns_go_to_arbitration_and_the_street_decision_binds() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let jiedao = app.demo_user("jiedao").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let c = shequ.post("/api/v1/cases", new_case(&grid, "0602")).await;
+    let id = c.body["id"].as_str().unwrap().to_string();
+    let community_unit = c.body["routing"]["unit_id"].as_str().unwrap().to_string();
+    let r = act(&shequ, &id, "dispatch", json!({}), 1).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = act(&shequ, &id, "return", json!({}), 2).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reason is required: {}",
+        r.text
+    );
+    let r = act(&shequ, &id, "return", json!({"reason": "不属于本社区"}), 2).await;
+    assert_eq!(r.body["status"], "registered", "{}", r.text);
+    // Dispatched again to the same unit by hand, and returned again: the street arbitrates.
+    let r = act(
+        &shequ,
+        &id,
+        "dispatch",
+        json!({"unit_id": community_unit}),
+        3,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = act(
+        &shequ,
+        &id,
+        "return",
+        json!({"reason": "仍不属于本社区"}),
+        4,
+    )
+    .await;
+    assert_eq!(r.body["status"], "arbitration", "{}", r.text);
+    assert_eq!(r.body["first_unit_id"], community_unit.as_str());
+    let r = act(
+        &shequ,
+        &id,
+        "arbitrate",
+        json!({"unit_id": community_unit, "note": "x"}),
+        5,
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "only the street arbitrates"
+    );
+    let r = act(
+        &jiedao,
+        &id,
+        "arbitrate",
+        json!({"unit_id": community_unit, "note": "属地社区牵头"}),
+        5,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["bound"], true);
+    assert_eq!(r.body["routing"]["rule"], "arbitration");
+    let r = act(&shequ, &id, "return", json!({"reason": "再退"}), 6).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+}
+
+#[tokio::test]
+async fn the_requester_is_masked_for_those_not_handling_and_reads_are_audited() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let wangge = app.demo_user("wangge").await;
+    let shequ2 = app.demo_user("shequ2").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let c = shequ.post("/api/v1/cases", new_case(&grid, "0602")).await;
+    let id = c.body["id"].as_str().unwrap().to_string();
+    let seen = wangge.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.text);
+    assert_eq!(seen.body["requester"]["masked"], true);
+    assert_eq!(seen.body["requester"]["phone"], "139****5678");
+    assert_ne!(seen.body["requester"]["name"], "孙丽");
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.read_requester'")
+        .await;
+    let jiedao = app.demo_user("jiedao").await;
+    let full = jiedao.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(full.body["requester"]["name"], "孙丽");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.read_requester'")
+            .await,
+        audited + 1
+    );
+    // Another community sees nothing.
+    assert_eq!(
+        shequ2.get(&format!("/api/v1/cases/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        shequ2
+            .get(&format!("/api/v1/cases/{id}/timeline"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let list = shequ2.get("/api/v1/cases?page_size=200").await;
+    assert!(list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["id"] != id.as_str()));
+}
+
+#[tokio::test]
+async fn a_point_is_placed_in_its_grid_and_deadlines_warn_then_expire() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct B {
+        boundary: String,
+    }
+    let b: B = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT boundary FROM areas WHERE code = $1",
+        vec![CHAOYANG_GRID.into()],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let v: Value = serde_json::from_str(&b.boundary).unwrap();
+    let ring = v["coordinates"][0].as_array().unwrap();
+    let lon = (ring[0][0].as_f64().unwrap() + ring[2][0].as_f64().unwrap()) / 2.0;
+    let lat = (ring[0][1].as_f64().unwrap() + ring[2][1].as_f64().unwrap()) / 2.0;
+    let mut body = new_case(&grid, "0602");
+    body["location"] = json!({"lat": lat, "lon": lon, "address": "1号楼下"});
+    let c = shequ.post("/api/v1/cases", body).await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    assert_eq!(c.body["area_id"], grid.as_str());
+    let id = c.body["id"].as_str().unwrap().to_string();
+    act(&shequ, &id, "dispatch", json!({}), 1).await;
+    // Move the clock: the deadline passed an hour ago.
+    let past = gongzhi::domain::now_ms() - 3_600_000;
+    gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE cases SET handle_due_at = $1, warn_at = $2 WHERE id = $3",
+        vec![
+            past.into(),
+            (past - 1000).into(),
+            uuid::Uuid::parse_str(&id).unwrap().into(),
+        ],
+    )
+    .await
+    .unwrap();
+    let (_, overdue) = gongzhi::app::cases::lifecycle::sweep(&app.state)
+        .await
+        .unwrap();
+    assert!(overdue >= 1);
+    let r = shequ.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(r.body["overdue"], true);
+    assert!(r.body["due_in_minutes"].as_i64().unwrap() < 0);
+    let tl = shequ.get(&format!("/api/v1/cases/{id}/timeline")).await;
+    assert!(tl
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "overdue"));
+    // An approved extension moves the deadline and lifts the flag.
+    let r = act(
+        &shequ,
+        &id,
+        "request_extension",
+        json!({"days": 2, "reason": "需等待材料"}),
+        3,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = act(&shequ, &id, "decide_extension", json!({"approve": true}), 4).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["extension_count"], 1);
+    let r = act(
+        &shequ,
+        &id,
+        "request_extension",
+        json!({"days": 2, "reason": "再延"}),
+        5,
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "one extension only: {}",
+        r.text
+    );
+}
+
+#[tokio::test]
+async fn the_street_whistles_and_summoned_units_report_in() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let jiedao = app.demo_user("jiedao").await;
+    let bumen = app.demo_user("bumen").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let c = shequ.post("/api/v1/cases", new_case(&grid, "0602")).await;
+    let id = c.body["id"].as_str().unwrap().to_string();
+    act(&shequ, &id, "dispatch", json!({}), 1).await;
+    let units = bumen.get("/api/v1/case-units?q=城管委").await;
+    let dept = units
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["member_count"].as_i64() > Some(0))
+        .unwrap()["id"]
+        .clone();
+    let r = shequ
+        .post(
+            &format!("/api/v1/cases/{id}/whistles"),
+            json!({"version": 2, "kind": "tough", "unit_ids": [dept]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = jiedao
+        .post(
+            &format!("/api/v1/cases/{id}/whistles"),
+            json!({"version": 2, "kind": "tough", "unit_ids": [dept]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let wid = r.body["whistles"][0]["id"].as_str().unwrap().to_string();
+    // The summoned department now sees the case and reports in, once.
+    let seen = bumen.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.text);
+    assert!(seen.body["allowed_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "arrive"));
+    let r = bumen
+        .post(
+            &format!("/api/v1/cases/{id}/whistles/{wid}/arrive"),
+            json!({"unit_id": dept}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.body["whistles"][0]["units"][0]["arrived_at"].is_string());
+    let r = bumen
+        .post(
+            &format!("/api/v1/cases/{id}/whistles/{wid}/arrive"),
+            json!({"unit_id": dept}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn the_dictionary_and_calendar_import_and_export() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let shequ = app.demo_user("shequ").await;
+    let csv = "code,name,parent_code,response,handle,verify,return_visit\n10,交通出行,,2h,3d,1d,1\n1001,公交站点,10,4h,5d,2d,0\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(csv);
+    let r = shequ
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/case-categories/import",
+            gbk.to_vec(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = admin
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/case-categories/import",
+            gbk.to_vec(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["created"], 2);
+    let r = admin
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/case-categories/import",
+            gbk.to_vec(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.body["unchanged"], 2, "{}", r.text);
+    let bad = "code,name,parent_code,response,handle,verify,return_visit\n11,坏的,,2x,3d,1d,1\n";
+    let r = admin
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/case-categories/import",
+            bad.as_bytes().to_vec(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let export = admin.get("/api/v1/case-categories/export.csv").await;
+    assert!(
+        export.text.contains("1001,公交站点,10,4h,5d,2d,0"),
+        "{}",
+        export.text
+    );
+
+    let r = admin
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/calendar/import",
+            "date,kind,name\n2027-01-01,休,元旦\n2027-02-07,班,春节调休上班\n"
+                .as_bytes()
+                .to_vec(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = shequ
+        .get("/api/v1/calendar/deadline?start=2026-12-31T02:00:00Z&value=1&unit=days")
+        .await;
+    assert_eq!(r.body["due_at"], "2027-01-04T10:00:00Z", "{}", r.text);
+    let r = admin
+        .patch(
+            "/api/v1/case-categories/00000000-0000-0000-0000-000000000000",
+            json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
