@@ -184,6 +184,9 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
         1,
     )
     .await;
+    // Handling belongs to the unit the case is with.
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = act(&shequ, id, "close", json!({}), 1).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "case.wrong_state");
     let r = act(&shequ, id, "register", json!({}), 7).await;
@@ -342,6 +345,14 @@ async fn the_requester_is_masked_for_those_not_handling_and_reads_are_audited() 
     // Another community sees nothing.
     assert_eq!(
         shequ2.get(&format!("/api/v1/cases/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // …and cannot report into this one.
+    assert_eq!(
+        shequ2
+            .post("/api/v1/cases", new_case(&grid, "0602"))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(

@@ -19,6 +19,10 @@ enum Target {
     PartyOrg,
     Person,
     Household,
+    /// A case located at the area (made by admin for each user).
+    Case,
+    /// A handling unit serving the area (made by admin for each user).
+    Unit,
 }
 
 struct RouteCase {
@@ -249,6 +253,154 @@ const ROUTES: &[RouteCase] = &[
         permission: Some(Permission::EditRegistry),
         allowed: 422,
     },
+    // 接诉即办
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/cases/{id}",
+        target: Target::Case,
+        body: |_| None,
+        permission: Some(Permission::ReadCases),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/cases/{id}/timeline",
+        target: Target::Case,
+        body: |_| None,
+        permission: Some(Permission::ReadCases),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/cases/{id}/actions/register",
+        target: Target::Case,
+        body: |i| Some(json!({"version": i.version_bad})),
+        permission: Some(Permission::DispatchCases),
+        allowed: 409,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/cases/{id}/whistles",
+        target: Target::Case,
+        body: |i| Some(json!({"version": i.version_bad, "kind": "daily", "unit_ids": []})),
+        permission: Some(Permission::ArbitrateCases),
+        allowed: 409,
+    },
+    // Only members of a summoned unit report in; nobody here is one.
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/cases/{id}/whistles/00000000-0000-7000-8000-000000000000/arrive",
+        target: Target::Case,
+        body: |_| Some(json!({"unit_id": "00000000-0000-7000-8000-000000000000"})),
+        permission: None,
+        allowed: 403,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/cases/map?area_id={id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: Some(Permission::ReadCases),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/case-stats?area_id={id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: Some(Permission::ReadCases),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/case-stats/trend?area_id={id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: Some(Permission::ReadCases),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/case-stats/ranking?by=community&area_id={id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: Some(Permission::ReadCases),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/case-stats/hotspots?area_id={id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: Some(Permission::ReadCases),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/case-routing?category_code=0602&area_id={id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: Some(Permission::DispatchCases),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/case-units",
+        target: Target::Area,
+        body: |i| Some(json!({"name": "", "kind": "department", "area_id": i.target})),
+        permission: Some(Permission::ManageCaseUnits),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/case-units/{id}",
+        target: Target::Unit,
+        body: |_| None,
+        permission: None,
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::PATCH,
+        path: "/api/v1/case-units/{id}",
+        target: Target::Unit,
+        body: |i| Some(json!({"version": i.version_bad})),
+        permission: Some(Permission::ManageCaseUnits),
+        allowed: 409,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/case-units/{id}/duties",
+        target: Target::Unit,
+        body: |_| None,
+        permission: None,
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/case-units/{id}/duties",
+        target: Target::Unit,
+        body: |i| {
+            Some(json!({"name": "", "legal_basis": "", "category_codes": [], "area_id": i.target}))
+        },
+        permission: Some(Permission::ManageCaseUnits),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/case-units/{id}/members",
+        target: Target::Unit,
+        body: |_| None,
+        permission: None,
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/case-units/{id}/members",
+        target: Target::Unit,
+        body: |_| Some(json!({"member_id": "00000000-0000-7000-8000-000000000000"})),
+        permission: Some(Permission::ManageCaseUnits),
+        allowed: 422,
+    },
 ];
 
 /// Routes without an area target: (method, path, body, permission, allowed status).
@@ -358,6 +510,32 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
         404,
     ),
     ("GET", "/api/v1/shared/rules", None, 200),
+    ("GET", "/api/v1/case-categories", None, 200),
+    (
+        "POST",
+        "/api/v1/case-categories",
+        Some(Permission::ManageCaseDictionary),
+        422,
+    ),
+    ("GET", "/api/v1/case-categories/export.csv", None, 200),
+    ("GET", "/api/v1/calendar", None, 200),
+    ("GET", "/api/v1/calendar/2026", None, 200),
+    (
+        "PUT",
+        "/api/v1/calendar/2031",
+        Some(Permission::ManageCaseDictionary),
+        422,
+    ),
+    ("GET", "/api/v1/cases", None, 200),
+    ("GET", "/api/v1/cases/counts", None, 200),
+    ("GET", "/api/v1/my/cases", None, 200),
+    ("GET", "/api/v1/case-units", None, 200),
+    (
+        "GET",
+        "/api/v1/files/00000000-0000-7000-8000-000000000000",
+        None,
+        404,
+    ),
     (
         "GET",
         "/api/v1/shared/rules/00000000-0000-7000-8000-000000000000/persons",
@@ -469,6 +647,47 @@ async fn org_under(app: &TestApp, area: uuid::Uuid) -> String {
     .to_string()
 }
 
+/// A case at the area, submitted by admin (so no demo user is its requester).
+async fn case_at(app: &TestApp, a: &Client, area: &str) -> String {
+    // A district grant: the case lies in a grid below it.
+    #[derive(sea_orm::FromQueryResult)]
+    struct I {
+        id: uuid::Uuid,
+    }
+    let grid = gongzhi::store::fetch_opt::<I, _>(
+        &app.state.db,
+        "SELECT a.id FROM areas a JOIN area_closure c ON c.descendant_id = a.id \
+         WHERE c.ancestor_id = $1 AND a.kind = 'grid' AND (SELECT kind FROM areas WHERE id = $1) = 'district' \
+         ORDER BY a.code LIMIT 1",
+        vec![uuid::Uuid::parse_str(area).unwrap().into()],
+    )
+    .await
+    .unwrap()
+    .map(|g| g.id.to_string());
+    let area = grid.as_deref().unwrap_or(area);
+    let r = a
+        .post(
+            "/api/v1/cases",
+            json!({"kind": "help", "category_code": "0602", "description": "范围测试",
+                   "location": {"area_id": area}, "requester": {"name": "测试"}}),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+/// A handling unit serving the area.
+async fn unit_at(a: &Client, area: &str, name: &str) -> String {
+    let r = a
+        .post(
+            "/api/v1/case-units",
+            json!({"name": name, "kind": "other", "area_id": area}),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
 fn holds(role: Role, perm: Option<Permission>) -> bool {
     perm.map(|p| p.roles().contains(&role)).unwrap_or(true)
 }
@@ -479,11 +698,15 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
     let outside_area = app.area_id("130606001000").await; // 和平里街道, 莲池区
     let outside_org = org_under(&app, uuid::Uuid::parse_str(&outside_area).unwrap()).await;
     let (outside_person, outside_household) = outside_registry(&app).await;
+    let outside_grid = app.area_id("130606001001001").await;
+    let setup = app.admin().await;
+    let outside_case = case_at(&app, &setup, &outside_grid).await;
+    let outside_unit = unit_at(&setup, &outside_area, "外区单位").await;
     let mut failures = vec![];
     let mut checked = 0;
     for (username, role) in USERS {
         let client = if *username == "admin" {
-            app.admin().await
+            setup.clone()
         } else {
             app.demo_user(username).await
         };
@@ -493,6 +716,13 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
         };
         let inside_org = org_under(&app, inside_area).await;
         let (inside_person, inside_household) = registry_under(&app, inside_area).await;
+        let inside_case = case_at(&app, &setup, &inside_area.to_string()).await;
+        let inside_unit = unit_at(
+            &setup,
+            &inside_area.to_string(),
+            &format!("测试单位{username}"),
+        )
+        .await;
         for route in ROUTES {
             let pick = |inside: bool| match (route.target, inside) {
                 (Target::Area, true) => inside_area.to_string(),
@@ -503,6 +733,10 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
                 (Target::Person, false) => outside_person.clone(),
                 (Target::Household, true) => inside_household.clone(),
                 (Target::Household, false) => outside_household.clone(),
+                (Target::Case, true) => inside_case.clone(),
+                (Target::Case, false) => outside_case.clone(),
+                (Target::Unit, true) => inside_unit.clone(),
+                (Target::Unit, false) => outside_unit.clone(),
             };
             for (inside, target) in [(true, pick(true)), (false, pick(false))] {
                 if !inside && *role == Role::SystemAdmin {
@@ -560,6 +794,12 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
                     Some(json!({"role": "volunteer", "area_id": inside_area}))
                 }
                 p if p.ends_with("/reset-password") => Some(json!({"password": "Good#Pass123"})),
+                "/api/v1/case-categories" => Some(json!({"code": "x", "name": "",
+                    "response_limit": {"value": 0, "unit": "days"}, "handle_limit": {"value": 1, "unit": "days"},
+                    "verify_limit": {"value": 1, "unit": "days"}})),
+                p if p.starts_with("/api/v1/calendar/") => {
+                    Some(json!({"days": [{"date": "bad", "kind": "holiday"}]}))
+                }
                 _ => body,
             };
             let r = client.send(method.parse().unwrap(), path, body).await;

@@ -232,7 +232,10 @@ pub async fn act(
     let mine = super::my_units(&tx, ctx).await?;
     let acc = query::access(&tx, ctx, &row, &mine).await?;
     if !acc.visible() {
-        return Err(AppError::NotFound);
+        return Err(query::hidden(&tx, ctx, &row).await);
+    }
+    if !acc.may(action) {
+        return Err(AppError::forbidden());
     }
     if body.version != row.version {
         return Err(AppError::stale_version());
@@ -246,11 +249,7 @@ pub async fn act(
     .ok_or(AppError::NotFound)?;
     let from = row.status();
     let facts = query::facts(state, &row, cat.return_visit_required);
-    // The state first: "cannot be handled now" says more than "not yours" to someone who can see it.
     let to = dc::next(from, action, &facts, body.ok.unwrap_or(true)).map_err(wrong_state)?;
-    if !acc.may(action) {
-        return Err(AppError::forbidden());
-    }
     let now = now_ms();
     let mut r = row.clone();
     r.status = to.as_str().to_string();
@@ -640,7 +639,7 @@ pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> Ap
     let mine = super::my_units(&tx, ctx).await?;
     let acc = query::access(&tx, ctx, &row, &mine).await?;
     if !acc.visible() {
-        return Err(AppError::NotFound);
+        return Err(query::hidden(&tx, ctx, &row).await);
     }
     if !acc.street {
         return Err(AppError::forbidden());
@@ -761,7 +760,7 @@ pub async fn arrive(
     let mine = super::my_units(&tx, ctx).await?;
     let acc = query::access(&tx, ctx, &row, &mine).await?;
     if !acc.visible() {
-        return Err(AppError::NotFound);
+        return Err(query::hidden(&tx, ctx, &row).await);
     }
     if !mine.contains(&a.unit_id) {
         return Err(AppError::forbidden());

@@ -126,6 +126,16 @@ impl CaseRow {
     }
 }
 
+/// The error for a case the caller may not see: 403 when its area is inside the caller's grants
+/// (they may know it is there), 404 otherwise (no hint that it exists).
+pub async fn hidden<C: ConnectionTrait>(c: &C, ctx: &Ctx, row: &CaseRow) -> AppError {
+    match scope::can_see(c, ctx, row.area_id).await {
+        Ok(true) => AppError::forbidden(),
+        Ok(false) => AppError::NotFound,
+        Err(e) => e,
+    }
+}
+
 pub async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Option<CaseRow>> {
     Ok(store::fetch_opt(
         c,
@@ -617,7 +627,7 @@ pub async fn get(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Case> {
     let mine = super::my_units(&state.db, ctx).await?;
     let acc = access(&state.db, ctx, &row, &mine).await?;
     if !acc.visible() {
-        return Err(AppError::NotFound);
+        return Err(hidden(&state.db, ctx, &row).await);
     }
     view(state, &state.db, ctx, &row, &acc).await
 }
@@ -891,7 +901,7 @@ pub async fn timeline(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Vec<Ca
     let row = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let mine = super::my_units(&state.db, ctx).await?;
     if !access(&state.db, ctx, &row, &mine).await?.visible() {
-        return Err(AppError::NotFound);
+        return Err(hidden(&state.db, ctx, &row).await);
     }
     #[derive(FromQueryResult)]
     struct E {

@@ -186,6 +186,7 @@ fn check_contact(c: &Option<String>, errs: &mut FieldErrors) -> Option<String> {
 }
 
 pub async fn create(state: &AppState, ctx: &Ctx, input: NewUnit) -> AppResult<Unit> {
+    scope::require_permission(&state.db, ctx, Permission::ManageCaseUnits, input.area_id).await?;
     let mut errs = FieldErrors::new();
     let name = clean_name(&input.name, 100)
         .map_err(|m| errs.insert("name".into(), m))
@@ -888,10 +889,7 @@ pub struct RoutingQuery {
 
 /// `GET /case-routing`: where a case of this category at this area would go.
 pub async fn preview(db: &Db, ctx: &Ctx, q: RoutingQuery) -> AppResult<Routing> {
-    if !scope::holds_any(ctx, Permission::DispatchCases) {
-        return Err(AppError::forbidden());
-    }
-    scope::require_visible(db, ctx, q.area_id).await?;
+    scope::require_permission(db, ctx, Permission::DispatchCases, q.area_id).await?;
     if super::dictionary::by_code(db, &q.category_code)
         .await?
         .is_none()
