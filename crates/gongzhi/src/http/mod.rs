@@ -3,6 +3,7 @@ pub mod console;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod open311;
 pub mod routes;
 
 use std::net::SocketAddr;
@@ -151,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(middleware::method_not_allowed);
     Router::new()
         .merge(api)
+        .merge(open311::router())
         .route("/api/openapi.json", get(routes::ops::openapi))
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))

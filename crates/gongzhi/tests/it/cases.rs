@@ -588,3 +588,191 @@ async fn the_dictionary_and_calendar_import_and_export() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// An Open311 channel's key, granted on 朝阳社区.
+async fn open311_key(app: &TestApp) -> (String, String) {
+    let admin = app.admin().await;
+    let community = app.area_id(CHAOYANG).await;
+    let r = admin
+        .post(
+            "/api/v1/tokens",
+            json!({"name": "随手拍小程序", "grants": [{"role": "resident", "area_id": community}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    (
+        r.body["token"].as_str().unwrap().to_string(),
+        r.body["id"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn form_post(app: &TestApp, path: &str, form: &[(&str, String)]) -> Resp {
+    let body = serde_urlencoded::to_string(form).unwrap();
+    app.anon()
+        .send_raw(
+            reqwest::Method::POST,
+            path,
+            body.into_bytes(),
+            "application/x-www-form-urlencoded",
+        )
+        .await
+}
+
+#[tokio::test]
+async fn open311_clients_discover_post_and_follow_requests() {
+    let app = spawn_app().await;
+    let anon = app.anon();
+    let (key, token_id) = open311_key(&app).await;
+    let d = anon.get("/open311/v2/discovery.json").await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert_eq!(
+        d.body["endpoints"][0]["specification"],
+        "http://wiki.open311.org/GeoReport_v2"
+    );
+    let s = anon.get("/open311/v2/services.json").await;
+    assert!(s.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    assert!(s
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["service_code"] == "0602" && x["metadata"] == true));
+    let x = anon.get("/open311/v2/services.xml").await;
+    assert!(x.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/xml"));
+    assert!(
+        x.text.starts_with("<?xml")
+            && x.text.contains("<services><service>")
+            && x.text.contains("<service_code>0602</service_code>"),
+        "{}",
+        x.text
+    );
+    let def = anon.get("/open311/v2/services/0602.json").await;
+    assert_eq!(def.body["attributes"][0]["code"], "kind");
+    assert_eq!(
+        anon.get("/open311/v2/services/9999.json").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let ok = [
+        ("api_key", key.clone()),
+        ("service_code", "0602".to_string()),
+        ("address_id", grid.clone()),
+        ("description", "想开具居住证明".to_string()),
+        ("first_name", "丽".to_string()),
+        ("last_name", "孙".to_string()),
+        ("phone", "13912345678".to_string()),
+        ("attribute[kind]", "consult".to_string()),
+        ("attribute[people_affected]", "1".to_string()),
+    ];
+    let n = app.count("SELECT COUNT(*) FROM cases").await;
+    // Each bad request gets the specification's error list and stores nothing.
+    let with = |k: &str, v: &str| -> Vec<(&str, String)> {
+        let mut f: Vec<(&str, String)> = ok.iter().filter(|(a, _)| *a != k).cloned().collect();
+        if !v.is_empty() {
+            f.push((Box::leak(k.to_string().into_boxed_str()), v.to_string()));
+        }
+        f
+    };
+    for (form, status) in [
+        (with("api_key", "gz_wrong"), 403),
+        (with("api_key", ""), 403),
+        (with("service_code", "9999"), 400),
+        (with("attribute[kind]", "party"), 400),
+        (with("attribute[people_affected]", "many"), 400),
+        (with("attribute[colour]", "red"), 400),
+        (with("address_id", ""), 400),
+        (with("description", &"长".repeat(4001)), 400),
+    ] {
+        let r = form_post(&app, "/open311/v2/requests.json", &form).await;
+        assert_eq!(r.status.as_u16(), status, "{form:?}: {}", r.text);
+        assert_eq!(r.body[0]["code"], status, "{}", r.text);
+        assert!(r.body[0]["description"].is_string());
+    }
+    let mut far = with("address_id", "");
+    far.push(("lat", "95".into()));
+    far.push(("long", "200".into()));
+    let r = form_post(&app, "/open311/v2/requests.xml", &far).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.text.contains("<errors><error><code>400</code>"),
+        "{}",
+        r.text
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, n);
+
+    let r = form_post(&app, "/open311/v2/requests.json", &ok).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let no = r.body[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let one = anon.get(&format!("/open311/v2/requests/{no}.json")).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    assert_eq!(one.body[0]["status"], "open");
+    assert_eq!(one.body[0]["service_code"], "0602");
+    assert!(one.body[0]["agency_responsible"]
+        .as_str()
+        .unwrap()
+        .contains("居委会"));
+    assert!(one.body[0]["expected_datetime"].is_null());
+    // Dispatched: the handling deadline becomes the expected time.
+    let shequ = app.demo_user("shequ").await;
+    let list = shequ.get(&format!("/api/v1/cases?q={no}")).await;
+    let id = list.body["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(list.body["items"][0]["channel"], "open311");
+    act(&shequ, &id, "dispatch", json!({}), 1).await;
+    let one = anon.get(&format!("/open311/v2/requests/{no}.xml")).await;
+    assert!(one.text.contains("<expected_datetime>20"), "{}", one.text);
+    assert!(one.text.contains("+08:00</expected_datetime>"));
+    // The list needs a key and shows the key's area.
+    assert_eq!(
+        anon.get("/open311/v2/requests.json").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let l = anon
+        .get(&format!(
+            "/open311/v2/requests.json?api_key={key}&status=open"
+        ))
+        .await;
+    assert_eq!(l.status, StatusCode::OK, "{}", l.text);
+    assert!(l
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["service_request_id"] == no.as_str()));
+    assert_eq!(
+        anon.get("/open311/v2/requests.json?api_key=x&status=maybe")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        anon.get(&format!(
+            "/open311/v2/requests.json?api_key={key}&status=maybe"
+        ))
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        anon.get(&format!("/open311/v2/tokens/{no}.json"))
+            .await
+            .body[0]["service_request_id"],
+        no.as_str()
+    );
+    // A revoked key is refused.
+    let admin = app.admin().await;
+    admin
+        .post(&format!("/api/v1/tokens/{token_id}/revoke"), json!({}))
+        .await;
+    let r = form_post(&app, "/open311/v2/requests.json", &ok).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+}

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod dictionary;
 pub mod intake;
 pub mod lifecycle;
+pub mod open311;
 pub mod query;
 pub mod stats;
 pub mod units;
