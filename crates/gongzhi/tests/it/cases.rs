@@ -776,3 +776,73 @@ async fn open311_clients_discover_post_and_follow_requests() {
     let r = form_post(&app, "/open311/v2/requests.json", &ok).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
 }
+
+#[tokio::test]
+async fn hotline_work_orders_import_all_or_nothing_and_once() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let wangge = app.demo_user("wangge").await;
+    let header =
+        "工单号,受理时间,诉求类型,事项分类编码,诉求内容,区域编码,经度,纬度,地址,诉求人,联系电话\n";
+    let good = format!(
+        "{header}H-001,2026-11-30 09:15,投诉,0602,需要开具证明,{CHAOYANG_GRID},,,1号楼,王先生,13800000000\n\
+         H-002,2026/11/30 10:00,求助,0101,垃圾没清运,{CHAOYANG},,,,李女士,\n"
+    );
+    let (gbk, _, _) = encoding_rs::GBK.encode(&good);
+    let post = |c: &Client, mode: &str, body: Vec<u8>| {
+        let c = c.clone();
+        let mode = mode.to_string();
+        async move {
+            c.send_raw(
+                reqwest::Method::POST,
+                &format!("/api/v1/cases/import?mode={mode}"),
+                body,
+                "text/csv",
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        post(&wangge, "dry_run", gbk.to_vec()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let n = app.count("SELECT COUNT(*) FROM cases").await;
+    let bad = format!(
+        "{header}H-003,明天,投诉,0602,内容,{CHAOYANG_GRID},,,,,\nH-004,,投诉,9999,内容,{CHAOYANG_GRID},,,,,\nH-005,,投诉,0602,内容,130606001001,,,,,\nH-005,,投诉,0602,内容,{CHAOYANG_GRID},,,,,\n"
+    );
+    let r = post(&shequ, "commit", bad.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["committed"], false);
+    assert_eq!(r.body["error_rows"], 4, "{}", r.text);
+    let cols: Vec<&str> = r.body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["column"].as_str().unwrap())
+        .collect();
+    assert!(
+        cols.contains(&"受理时间")
+            && cols.contains(&"事项分类编码")
+            && cols.contains(&"区域编码")
+            && cols.contains(&"工单号"),
+        "{cols:?}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, n);
+
+    let r = post(&shequ, "dry_run", gbk.to_vec()).await;
+    assert_eq!(r.body["ok"], 2, "{}", r.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, n);
+    let r = post(&shequ, "commit", gbk.to_vec()).await;
+    assert_eq!(r.body["created"], 2, "{}", r.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, n + 2);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM cases WHERE channel = 'hotline' AND idem_key = 'hotline:H-001'"
+        )
+        .await,
+        1
+    );
+    let r = post(&shequ, "commit", gbk.to_vec()).await;
+    assert_eq!(r.body["unchanged"], 2, "{}", r.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, n + 2);
+}

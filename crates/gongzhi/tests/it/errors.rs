@@ -373,12 +373,14 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/files",
         "/api/v1/files/{id}",
         "/api/v1/my/cases",
+        "/api/v1/cases/import",
+        "/api/v1/cases/import/template.csv",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        83,
+        85,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

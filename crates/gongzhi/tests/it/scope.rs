@@ -529,6 +529,13 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/cases", None, 200),
     ("GET", "/api/v1/cases/counts", None, 200),
     ("GET", "/api/v1/my/cases", None, 200),
+    ("GET", "/api/v1/cases/import/template.csv", None, 200),
+    (
+        "POST",
+        "/api/v1/cases/import?mode=yolo",
+        Some(Permission::DispatchCases),
+        422,
+    ),
     ("GET", "/api/v1/case-units", None, 200),
     (
         "GET",

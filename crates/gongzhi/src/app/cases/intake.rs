@@ -292,35 +292,17 @@ async fn locate<C: ConnectionTrait>(state: &AppState, c: &C, l: &Location) -> Ap
     })
 }
 
-/// `POST /cases`. Returns the case and whether it is new (`false`: a replay of the same key).
-pub async fn create(
+/// Checks a new case and builds its row: fields, category, location, scope, routing. Writes
+/// nothing. `received_at`: now, or the hotline's time for imported work orders.
+pub async fn build(
     state: &AppState,
     ctx: &Ctx,
-    input: NewCase,
-    header_key: Option<String>,
-) -> AppResult<(Case, bool)> {
-    let key = header_key
-        .or(input.idempotency_key.clone())
-        .map(|k| k.trim().to_string())
-        .filter(|k| !k.is_empty());
-    if let Some(k) = &key {
-        if k.len() > 100 {
-            return Err(AppError::field(
-                "idempotency_key",
-                Msg::new("幂等键最多 100 个字符", "At most 100 characters"),
-            ));
-        }
-    }
-    let idem = key
-        .as_ref()
-        .map(|k| format!("{}:{k}", ctx.principal.actor_id().unwrap_or_default()));
-    if let Some(idem) = &idem {
-        if let Some(case) = replay(state, ctx, idem).await? {
-            return Ok((case, false));
-        }
-    }
+    input: &NewCase,
+    received_at: i64,
+    idem: Option<String>,
+) -> AppResult<CaseRow> {
     let mut errs = FieldErrors::new();
-    let checked = check(ctx, &input, &mut errs);
+    let checked = check(ctx, input, &mut errs);
     let category = super::dictionary::by_code(&state.db, input.category_code.trim()).await?;
     let category = match category {
         Some(c) if c.active => Some(c),
@@ -344,10 +326,10 @@ pub async fn create(
     scope::require_visible(&state.db, ctx, at.area_id).await?;
     let route = units::route(&state.db, &category.code, &at, &[]).await?;
     let now = now_ms();
-    let day = day_number(local_date(now));
+    let day = day_number(local_date(received_at));
     let id = new_id();
     let random = u64::from_le_bytes(id.as_bytes()[8..16].try_into().unwrap_or([0; 8]));
-    let row = CaseRow {
+    Ok(CaseRow {
         id,
         no: case_no(day, random),
         street_id: at.street_id,
@@ -382,7 +364,7 @@ pub async fn create(
         supervise_count: 0,
         warned: false,
         overdue: false,
-        received_at: now,
+        received_at,
         registered_at: None,
         dispatched_at: None,
         responded_at: None,
@@ -401,45 +383,84 @@ pub async fn create(
         pending_ext_days: None,
         pending_ext_reason: None,
         merged_into: None,
-        idem_key: idem.clone(),
+        idem_key: idem,
         stat_day: day,
         version: 1,
         updated_at: now,
-    };
-    let tx = store::write_tx(&state.db).await?;
-    let attachments = super::lifecycle::check_attachments(&tx, ctx, &input.attachments).await?;
-    if let Err(e) = insert_row(&tx, &row).await {
-        // Two retries with one key raced: the other one stored the case.
-        if let (Some(idem), true) = (&idem, crate::error::is_unique_violation(&e)) {
-            drop(tx);
-            if let Some(case) = replay(state, ctx, idem).await? {
-                return Ok((case, false));
-            }
-        }
-        return Err(e.into());
-    }
+    })
+}
+
+/// Stores a built case with its first timeline event and its counters, in the caller's
+/// transaction.
+pub async fn store_new<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    row: &CaseRow,
+    attachments: &[super::lifecycle::Attachment],
+) -> AppResult<()> {
+    insert_row(c, row).await?;
     super::lifecycle::event(
-        &tx,
+        c,
         ctx,
-        &row,
+        row,
         "receive",
         None,
         Some(Status::Received),
         None,
         None,
-        &attachments,
+        attachments,
     )
     .await?;
-    stats::record(&tx, None, &row).await?;
+    stats::record(c, None, row).await?;
+    Ok(())
+}
+
+/// `POST /cases`. Returns the case and whether it is new (`false`: a replay of the same key).
+pub async fn create(
+    state: &AppState,
+    ctx: &Ctx,
+    input: NewCase,
+    header_key: Option<String>,
+) -> AppResult<(Case, bool)> {
+    let key = header_key
+        .or(input.idempotency_key.clone())
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty());
+    if let Some(k) = &key {
+        if k.len() > 100 {
+            return Err(AppError::field(
+                "idempotency_key",
+                Msg::new("幂等键最多 100 个字符", "At most 100 characters"),
+            ));
+        }
+    }
+    let idem = key
+        .as_ref()
+        .map(|k| format!("{}:{k}", ctx.principal.actor_id().unwrap_or_default()));
+    if let Some(idem) = &idem {
+        if let Some(case) = replay(state, ctx, idem).await? {
+            return Ok((case, false));
+        }
+    }
+    let row = build(state, ctx, &input, now_ms(), idem.clone()).await?;
+    let tx = store::write_tx(&state.db).await?;
+    let attachments = super::lifecycle::check_attachments(&tx, ctx, &input.attachments).await?;
+    if let Err(e) = store_new(&tx, ctx, &row, &attachments).await {
+        // Two retries with one key raced: the other one stored the case.
+        if let (Some(idem), AppError::Db(db)) = (&idem, &e) {
+            if crate::error::is_unique_violation(db) {
+                drop(tx);
+                if let Some(case) = replay(state, ctx, idem).await? {
+                    return Ok((case, false));
+                }
+            }
+        }
+        return Err(e);
+    }
     tx.commit().await?;
-    let acc = query::Access {
-        requester: true,
-        ..Default::default()
-    };
     let mine = super::my_units(&state.db, ctx).await?;
-    let mut full = query::access(&state.db, ctx, &row, &mine).await?;
-    full.requester = acc.requester;
-    Ok((query::view(state, &state.db, ctx, &row, &full).await?, true))
+    let acc = query::access(&state.db, ctx, &row, &mine).await?;
+    Ok((query::view(state, &state.db, ctx, &row, &acc).await?, true))
 }
 
 async fn replay(state: &AppState, ctx: &Ctx, idem: &str) -> AppResult<Option<Case>> {

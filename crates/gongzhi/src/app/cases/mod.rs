@@ -7,6 +7,7 @@
 //! to the requester; each such read by a handler is audited.
 pub mod calendar;
 pub mod dictionary;
+pub mod hotline;
 pub mod intake;
 pub mod lifecycle;
 pub mod open311;

@@ -46,6 +46,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deadline_preview))
         .routes(routes!(list_cases, create_case))
         .routes(routes!(case_counts))
+        .routes(routes!(import_hotline))
+        .routes(routes!(hotline_template))
         .routes(routes!(case_map))
         .routes(routes!(my_cases))
         .routes(routes!(get_case))
@@ -359,6 +361,57 @@ async fn list_cases(
     Query(q): Query<CaseQuery>,
 ) -> AppResult<axum::Json<CasePage>> {
     Ok(axum::Json(query::list(&s.db, &ctx, q).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct HotlineQuery {
+    /// dry_run (default): check and report; commit: store every row or none.
+    mode: Option<String>,
+}
+
+/// Imports 12345 hotline work orders (CSV in UTF-8/GBK, or .xlsx; up to 20 MiB, 50,000 rows).
+#[utoipa::path(post, path = "/api/v1/cases/import", tag = "cases", params(HotlineQuery),
+    request_body(content = String, content_type = "text/csv"), responses((status = 200, body = crate::app::cases::hotline::HotlineReport)))]
+async fn import_hotline(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<HotlineQuery>,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<crate::app::cases::hotline::HotlineReport>> {
+    if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::DispatchCases) {
+        return Err(AppError::forbidden());
+    }
+    let commit = match q.mode.as_deref().unwrap_or("dry_run") {
+        "dry_run" => false,
+        "commit" => true,
+        _ => {
+            return Err(AppError::field(
+                "mode",
+                Msg::new(
+                    "mode 应为 dry_run 或 commit",
+                    "mode must be dry_run or commit",
+                ),
+            ))
+        }
+    };
+    let bytes = read_body(body, crate::app::cases::hotline::MAX_FILE).await?;
+    Ok(axum::Json(
+        crate::app::cases::hotline::import(&s, &ctx, &bytes, commit).await?,
+    ))
+}
+
+/// The hotline import template (CSV, UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/cases/import/template.csv", tag = "cases", responses((status = 200, content_type = "text/csv", body = String)))]
+async fn hotline_template(Auth(_): Auth) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"hotline-template.csv\"; filename*=UTF-8''12345%E5%B7%A5%E5%8D%95%E6%A8%A1%E6%9D%BF.csv"),
+        ],
+        crate::app::cases::hotline::template(),
+    )
+        .into_response()
 }
 
 /// Counters of the dispatcher's queues.
