@@ -62,6 +62,10 @@ pub enum Command {
     InsertCeiling {
         #[arg(long, default_value_t = 200_000)]
         rows: u32,
+        /// Also measure committed one-row transactions with this many concurrent writers (the
+        /// ceiling for case intake, which commits each case on its own)
+        #[arg(long)]
+        commit_writers: Option<u32>,
     },
 }
 
@@ -291,7 +295,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCmd::Rotate { new_key }) => rotate_keys(settings, new_key).await,
-        Command::InsertCeiling { rows } => {
+        Command::InsertCeiling { rows, commit_writers } => {
             let db = store::connect(&settings).await.map_err(|e| e.to_string())?;
             let (rate, secs) = store::insert_ceiling(&db, rows)
                 .await
@@ -300,6 +304,16 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                 "raw insert ceiling ({:?}): {rows} rows in {secs:.2} s = {rate:.0} rows/s",
                 sea_orm::ConnectionTrait::get_database_backend(&db)
             );
+            if let Some(w) = commit_writers {
+                let n = (rows / 4).max(w);
+                let (rate, secs) = store::commit_ceiling(&db, n, w)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!(
+                    "raw commit ceiling ({:?}): {n} one-row transactions from {w} writers in {secs:.2} s = {rate:.0} commits/s",
+                    sea_orm::ConnectionTrait::get_database_backend(&db)
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Registry(RegistryCmd::Purge {

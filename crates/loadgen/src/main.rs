@@ -26,6 +26,9 @@ enum Scenario {
     Import,
     /// Exact ID-number lookups, name searches and household files against a loaded registry
     Registry,
+    /// POST /api/v1/cases: case intake (each with its own Idempotency-Key), spread over the
+    /// grids under the user's first area
+    Cases,
 }
 
 #[derive(Parser, Debug)]
@@ -112,6 +115,26 @@ fn login_request(addr: &str, user: &str, password: &str) -> Request<Full<Bytes>>
     Request::post("/api/v1/auth/login")
         .header("host", addr)
         .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .expect("request")
+}
+
+/// One case intake: a category of the demo dictionary at a grid, with a unique idempotency key.
+fn case_request(addr: &str, token: &str, grid: &str, n: u64, conn: usize) -> Request<Full<Bytes>> {
+    const CODES: [&str; 6] = ["0101", "0201", "0301", "0402", "0602", "0901"];
+    let body = serde_json::json!({
+        "kind": "complaint",
+        "category_code": CODES[(n % 6) as usize],
+        "description": format!("压测诉求 {conn}-{n}：小区门口垃圾两天没有清运"),
+        "location": {"area_id": grid},
+        "requester": {"name": "压测", "phone": "13800000000"},
+    })
+    .to_string();
+    Request::post("/api/v1/cases")
+        .header("host", addr)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .header("idempotency-key", format!("lg-{}-{conn}-{n}", std::process::id()))
         .body(Full::new(Bytes::from(body)))
         .expect("request")
 }
@@ -397,10 +420,27 @@ async fn run(args: Args) -> Result<(), String> {
         Scenario::Registry => return registry(&args, &token).await,
         _ => {}
     }
+    // Cases: the grids under the first area (a community: its children).
+    let grids: Vec<String> = if args.scenario == Scenario::Cases {
+        let (_, body) = send(&mut c, get_request(&args.addr, &format!("/api/v1/areas/{area}/children"), &token)).await?;
+        let kids: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        let g: Vec<String> = kids
+            .as_array()
+            .map(|a| a.iter().filter(|k| k["kind"] == "grid").filter_map(|k| k["id"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        if g.is_empty() {
+            vec![area.clone()]
+        } else {
+            g
+        }
+    } else {
+        vec![]
+    };
+    let grids = Arc::new(grids);
     let path = match args.scenario {
         Scenario::Children => format!("/api/v1/areas/{area}/children"),
         Scenario::Health => "/healthz".to_string(),
-        Scenario::Login | Scenario::Import | Scenario::Registry => "/api/v1/auth/login".to_string(),
+        Scenario::Login | Scenario::Import | Scenario::Registry | Scenario::Cases => "/api/v1/auth/login".to_string(),
     };
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -414,7 +454,8 @@ async fn run(args: Args) -> Result<(), String> {
     } else {
         None
     };
-    for _ in 0..args.connections {
+    for conn_no in 0..args.connections {
+        let grids = grids.clone();
         let (addr, token, path, user, password) = (
             args.addr.clone(),
             token.clone(),
@@ -434,7 +475,9 @@ async fn run(args: Args) -> Result<(), String> {
                 }
             };
             let mut next = Instant::now();
+            let mut n: u64 = 0;
             while !stop.load(Ordering::Relaxed) {
+                n += 1;
                 if let Some(iv) = per_conn_interval {
                     let now = Instant::now();
                     if next > now {
@@ -444,6 +487,10 @@ async fn run(args: Args) -> Result<(), String> {
                 }
                 let req = match scenario {
                     Scenario::Login => login_request(&addr, &user, &password),
+                    Scenario::Cases => {
+                        let g = &grids[(n as usize + conn_no) % grids.len().max(1)];
+                        case_request(&addr, &token, g, n, conn_no)
+                    }
                     _ => get_request(&addr, &path, &token),
                 };
                 // With a target rate, latency counts from when the request was due.
@@ -453,7 +500,7 @@ async fn run(args: Args) -> Result<(), String> {
                     Instant::now()
                 };
                 match send(&mut conn, req).await {
-                    Ok((200, _)) => {
+                    Ok((200 | 201, _)) => {
                         if recording.load(Ordering::Relaxed) {
                             lat.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
                         }

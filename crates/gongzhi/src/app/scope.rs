@@ -234,6 +234,22 @@ pub async fn communities_for<C: ConnectionTrait>(
     Ok(Some(rows.into_iter().map(|r| r.id).collect()))
 }
 
+/// Whether the caller sees an area, given the area's ancestors (itself included): no IO.
+pub fn visible_among(ctx: &Ctx, ancestors: &[Uuid]) -> bool {
+    match granted_areas(ctx) {
+        None => true,
+        Some(roots) => ancestors.iter().any(|a| roots.contains(a)),
+    }
+}
+
+/// Whether the caller holds `perm` on an area, given its ancestors (itself included): no IO.
+pub fn permitted_among(ctx: &Ctx, perm: Permission, ancestors: &[Uuid]) -> bool {
+    match areas_with_roles(ctx, perm.roles()) {
+        None => true,
+        Some(roots) => ancestors.iter().any(|a| roots.contains(a)),
+    }
+}
+
 /// Whether the caller holds `perm` on `area_id` (without failing).
 pub async fn has_permission<C: ConnectionTrait>(
     c: &C,

@@ -333,6 +333,48 @@ const INSERT_PARAMS: usize = 1000;
 
 /// The database's raw insert rate for resident-shaped rows through [`insert_many`], in one
 /// transaction, into a scratch table dropped afterwards: (rows per second, seconds).
+/// The database's rate of committed one-row transactions (each like a case intake's commit),
+/// from `writers` concurrent writers: (transactions per second, seconds).
+pub async fn commit_ceiling(db: &Db, rows: u32, writers: u32) -> Result<(f64, f64), DbErr> {
+    let ddl = migrations::render(
+        "CREATE TABLE bench_commit_ceiling (id {uuid} PRIMARY KEY, area_id {uuid} NOT NULL, \
+         body TEXT NOT NULL, created_at BIGINT NOT NULL)",
+        db.get_database_backend(),
+    );
+    db.execute_unprepared("DROP TABLE IF EXISTS bench_commit_ceiling").await?;
+    db.execute_unprepared(&ddl).await?;
+    let t = std::time::Instant::now();
+    let per = rows / writers.max(1);
+    let mut tasks = vec![];
+    for w in 0..writers.max(1) {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per {
+                let tx = write_tx(&db).await?;
+                exec(
+                    &tx,
+                    "INSERT INTO bench_commit_ceiling (id, area_id, body, created_at) VALUES ($1, $2, $3, $4)",
+                    vec![
+                        uuid::Uuid::now_v7().into(),
+                        uuid::Uuid::nil().into(),
+                        format!("压测诉求 {w}-{i}：小区门口垃圾两天没有清运").into(),
+                        (i as i64).into(),
+                    ],
+                )
+                .await?;
+                tx.commit().await?;
+            }
+            Ok::<_, DbErr>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| DbErr::Custom(e.to_string()))??;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    db.execute_unprepared("DROP TABLE bench_commit_ceiling").await?;
+    Ok(((per * writers.max(1)) as f64 / secs, secs))
+}
+
 pub async fn insert_ceiling(db: &Db, rows: u32) -> Result<(f64, f64), DbErr> {
     let ddl = migrations::render(
         "CREATE TABLE bench_insert_ceiling (street_id {uuid} NOT NULL, id {uuid} NOT NULL, \

@@ -140,6 +140,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewCategory) -> AppResul
     let tx = store::write_tx(&state.db).await?;
     let id = insert(&tx, ctx, &input).await?;
     tx.commit().await?;
+    state.case_caches.clear();
     let row: CategoryRow = store::fetch_opt(
         &state.db,
         &format!("{SELECT} WHERE id = $1"),
@@ -321,6 +322,7 @@ pub async fn update(
             .await?
             .ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    state.case_caches.clear();
     Ok(row.view())
 }
 
@@ -525,6 +527,7 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
     )
     .await?;
     tx.commit().await?;
+    state.case_caches.clear();
     Ok(CategoryImport {
         created,
         updated,

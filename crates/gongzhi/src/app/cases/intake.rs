@@ -7,8 +7,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::query::{self, Case, CaseRow};
-use super::{place, stats, units, Placement};
+use super::{stats, units};
 use crate::app::{scope, AppState, Ctx};
+use crate::domain::role::Permission;
 use crate::domain::calendar::{day_number, local_date};
 use crate::domain::cases::{case_no, CaseKind, Channel, Status};
 use crate::domain::{new_id, now_ms};
@@ -240,7 +241,7 @@ fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> 
 }
 
 /// Resolves the location to a placement (area → dwelling's building → point in a grid).
-async fn locate<C: ConnectionTrait>(state: &AppState, c: &C, l: &Location) -> AppResult<Placement> {
+async fn locate<C: ConnectionTrait>(state: &AppState, c: &C, l: &Location) -> AppResult<std::sync::Arc<super::Placed>> {
     let bad = |zh: &'static str, en: &'static str| AppError::field("location", Msg::new(zh, en));
     let area = if let Some(a) = l.area_id {
         Some(a)
@@ -284,7 +285,7 @@ async fn locate<C: ConnectionTrait>(state: &AppState, c: &C, l: &Location) -> Ap
             ))
         }
     };
-    place(c, area).await?.ok_or_else(|| {
+    state.case_caches.placed(c, area).await?.ok_or_else(|| {
         bad(
             "位置应在某个街道之内（请选择街道、社区、网格或楼栋）",
             "The location must lie within a street",
@@ -301,9 +302,27 @@ pub async fn build(
     received_at: i64,
     idem: Option<String>,
 ) -> AppResult<CaseRow> {
+    Ok(build_fresh(state, ctx, input, received_at, idem).await?.0)
+}
+
+/// What intake learnt while building a case, so its answer needs no further reads.
+pub struct Fresh {
+    pub placed: std::sync::Arc<super::Placed>,
+    pub category_name: String,
+    pub return_visit_required: bool,
+    pub route: units::RouteInfo,
+}
+
+async fn build_fresh(
+    state: &AppState,
+    ctx: &Ctx,
+    input: &NewCase,
+    received_at: i64,
+    idem: Option<String>,
+) -> AppResult<(CaseRow, Fresh)> {
     let mut errs = FieldErrors::new();
     let checked = check(ctx, input, &mut errs);
-    let category = super::dictionary::by_code(&state.db, input.category_code.trim()).await?;
+    let category = state.case_caches.category(&state.db, input.category_code.trim()).await?;
     let category = match category {
         Some(c) if c.active => Some(c),
         _ => {
@@ -320,16 +339,26 @@ pub async fn build(
     let (Some(c), Some(category)) = (checked, category) else {
         return Err(AppError::Validation(errs));
     };
-    let at = locate(state, &state.db, &input.location).await?;
+    let placed = locate(state, &state.db, &input.location).await?;
+    let at = placed.at;
     // Anyone granted on the location (or above it) may report there: a resident on their
     // community, a grid worker on their grid, a department's token on its district.
-    scope::require_visible(&state.db, ctx, at.area_id).await?;
-    let route = units::route(&state.db, &category.code, &at, &[]).await?;
+    if !scope::visible_among(ctx, &placed.ids()) {
+        return Err(AppError::NotFound);
+    }
+    let info = state.case_caches.route(&state.db, &category.code, &at).await?;
+    let route = info.route;
     let now = now_ms();
     let day = day_number(local_date(received_at));
     let id = new_id();
     let random = u64::from_le_bytes(id.as_bytes()[8..16].try_into().unwrap_or([0; 8]));
-    Ok(CaseRow {
+    let fresh = Fresh {
+        placed: placed.clone(),
+        category_name: category.name.clone(),
+        return_visit_required: category.return_visit_required,
+        route: info,
+    };
+    let row = CaseRow {
         id,
         no: case_no(day, random),
         street_id: at.street_id,
@@ -387,7 +416,8 @@ pub async fn build(
         stat_day: day,
         version: 1,
         updated_at: now,
-    })
+    };
+    Ok((row, fresh))
 }
 
 /// Stores a built case with its first timeline event and its counters, in the caller's
@@ -442,14 +472,13 @@ pub async fn create(
             return Ok((case, false));
         }
     }
-    let row = build(state, ctx, &input, now_ms(), idem.clone()).await?;
-    let tx = store::write_tx(&state.db).await?;
-    let attachments = super::lifecycle::check_attachments(&tx, ctx, &input.attachments).await?;
-    if let Err(e) = store_new(&tx, ctx, &row, &attachments).await {
+    let (row, fresh) = build_fresh(state, ctx, &input, now_ms(), idem.clone()).await?;
+    let attachments = super::lifecycle::check_attachments(&state.db, ctx, &input.attachments).await?;
+    let queue = state.case_caches.writer(&state.db).await;
+    if let Err(e) = super::writer::submit(&queue, ctx, row.clone(), attachments).await {
         // Two retries with one key raced: the other one stored the case.
         if let (Some(idem), AppError::Db(db)) = (&idem, &e) {
             if crate::error::is_unique_violation(db) {
-                drop(tx);
                 if let Some(case) = replay(state, ctx, idem).await? {
                     return Ok((case, false));
                 }
@@ -457,10 +486,30 @@ pub async fn create(
         }
         return Err(e);
     }
-    tx.commit().await?;
-    let mine = super::my_units(&state.db, ctx).await?;
-    let acc = query::access(&state.db, ctx, &row, &mine).await?;
-    Ok((query::view(state, &state.db, ctx, &row, &acc).await?, true))
+    // The answer is built from what intake already knows: no further reads.
+    let ids = fresh.placed.ids();
+    let acc = query::Access {
+        read: scope::permitted_among(ctx, Permission::ReadCases, &ids),
+        dispatch: scope::permitted_among(ctx, Permission::DispatchCases, &ids),
+        street: scope::permitted_among(ctx, Permission::ArbitrateCases, &ids),
+        unit: false,
+        summoned: false,
+        requester: true,
+    };
+    let parts = query::Parts {
+        names: query::Names {
+            category_name: Some(fresh.category_name),
+            area_name: fresh.placed.name_of(row.area_id),
+            community_name: fresh.placed.name_of(row.community_id),
+            unit_name: None,
+        },
+        first_unit_name: None,
+        routing: Some(units::explain_info(ctx.lang, &fresh.route, &row.category_code)),
+        return_visit_required: fresh.return_visit_required,
+        whistles: vec![],
+        may_arrive: false,
+    };
+    Ok((query::assemble(state, ctx, &row, &acc, parts), true))
 }
 
 async fn replay(state: &AppState, ctx: &Ctx, idem: &str) -> AppResult<Option<Case>> {

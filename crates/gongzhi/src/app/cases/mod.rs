@@ -14,7 +14,9 @@ pub mod open311;
 pub mod query;
 pub mod stats;
 pub mod units;
+pub mod writer;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,6 +39,38 @@ const CACHE_TTL: Duration = Duration::from_secs(10);
 pub struct Caches {
     calendar: Mutex<Option<(Instant, Arc<Calendar>)>>,
     shapes: Mutex<Option<(Instant, Arc<Vec<AreaShape>>)>>,
+    /// Active categories by code.
+    categories: Mutex<Option<(Instant, Arc<HashMap<String, dictionary::CategoryRow>>)>>,
+    /// Where an area lies, with its ancestors.
+    placed: Mutex<HashMap<Uuid, (Instant, Arc<Placed>)>>,
+    /// Routing by (category code, area) with no unit excluded.
+    routes: Mutex<HashMap<(String, Uuid), (Instant, units::RouteInfo)>>,
+    /// The intake writer's queue (started on first use).
+    writer: tokio::sync::OnceCell<tokio::sync::mpsc::Sender<writer::Job>>,
+}
+
+/// One ancestor of an area (itself included).
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Ancestor {
+    pub id: Uuid,
+    pub kind: String,
+    pub name: String,
+}
+
+/// An area placed in the tree, with its ancestors.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub at: Placement,
+    pub ancestors: Vec<Ancestor>,
+}
+
+impl Placed {
+    pub fn ids(&self) -> Vec<Uuid> {
+        self.ancestors.iter().map(|a| a.id).collect()
+    }
+    pub fn name_of(&self, id: Uuid) -> Option<String> {
+        self.ancestors.iter().find(|a| a.id == id).map(|a| a.name.clone())
+    }
 }
 
 /// A grid's or a community's boundary, prepared for point tests.
@@ -54,6 +88,88 @@ impl Caches {
         if let Ok(mut s) = self.shapes.lock() {
             *s = None;
         }
+        if let Ok(mut c) = self.categories.lock() {
+            *c = None;
+        }
+        if let Ok(mut p) = self.placed.lock() {
+            p.clear();
+        }
+        if let Ok(mut r) = self.routes.lock() {
+            r.clear();
+        }
+    }
+
+    /// The queue of the intake writer for `db` (group commit), started on first use.
+    pub async fn writer(&self, db: &crate::store::Db) -> tokio::sync::mpsc::Sender<writer::Job> {
+        self.writer
+            .get_or_init(|| async { writer::start(db.clone()) })
+            .await
+            .clone()
+    }
+
+    /// An active category by code.
+    pub async fn category<C: ConnectionTrait>(&self, c: &C, code: &str) -> AppResult<Option<dictionary::CategoryRow>> {
+        if let Ok(g) = self.categories.lock() {
+            if let Some((at, m)) = g.as_ref() {
+                if at.elapsed() < CACHE_TTL {
+                    return Ok(m.get(code).cloned());
+                }
+            }
+        }
+        let rows: Vec<dictionary::CategoryRow> = store::fetch_all(
+            c,
+            &format!("{} WHERE active = TRUE", dictionary::SELECT),
+            vec![],
+        )
+        .await?;
+        let m: HashMap<String, dictionary::CategoryRow> = rows.into_iter().map(|r| (r.code.clone(), r)).collect();
+        let hit = m.get(code).cloned();
+        if let Ok(mut g) = self.categories.lock() {
+            *g = Some((Instant::now(), Arc::new(m)));
+        }
+        Ok(hit)
+    }
+
+    /// Where an area lies (`None`: no such area, or above a street).
+    pub async fn placed<C: ConnectionTrait>(&self, c: &C, area_id: Uuid) -> AppResult<Option<Arc<Placed>>> {
+        if let Ok(g) = self.placed.lock() {
+            if let Some((at, p)) = g.get(&area_id) {
+                if at.elapsed() < CACHE_TTL {
+                    return Ok(Some(p.clone()));
+                }
+            }
+        }
+        let Some(p) = place_full(c, area_id).await? else {
+            return Ok(None);
+        };
+        let p = Arc::new(p);
+        if let Ok(mut g) = self.placed.lock() {
+            if g.len() > 100_000 {
+                g.clear();
+            }
+            g.insert(area_id, (Instant::now(), p.clone()));
+        }
+        Ok(Some(p))
+    }
+
+    /// Routing for a new case (no unit excluded).
+    pub async fn route<C: ConnectionTrait>(&self, c: &C, code: &str, at: &Placement) -> AppResult<units::RouteInfo> {
+        let key = (code.to_string(), at.area_id);
+        if let Ok(g) = self.routes.lock() {
+            if let Some((t, r)) = g.get(&key) {
+                if t.elapsed() < CACHE_TTL {
+                    return Ok(r.clone());
+                }
+            }
+        }
+        let r = units::route_info(c, code, at, &[]).await?;
+        if let Ok(mut g) = self.routes.lock() {
+            if g.len() > 100_000 {
+                g.clear();
+            }
+            g.insert(key, (Instant::now(), r.clone()));
+        }
+        Ok(r)
     }
 
     pub async fn calendar<C: ConnectionTrait>(&self, c: &C) -> AppResult<Arc<Calendar>> {
@@ -149,14 +265,14 @@ impl Placement {
 
 /// Places an area: `None` when it does not exist or lies above a street.
 pub async fn place<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppResult<Option<Placement>> {
-    #[derive(FromQueryResult)]
-    struct A {
-        id: Uuid,
-        kind: String,
-    }
-    let rows: Vec<A> = store::fetch_all(
+    Ok(place_full(c, area_id).await?.map(|p| p.at))
+}
+
+/// Places an area and lists its ancestors.
+pub async fn place_full<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppResult<Option<Placed>> {
+    let rows: Vec<Ancestor> = store::fetch_all(
         c,
-        "SELECT a.id, a.kind FROM area_closure c JOIN areas a ON a.id = c.ancestor_id \
+        "SELECT a.id, a.kind, a.name FROM area_closure c JOIN areas a ON a.id = c.ancestor_id \
          WHERE c.descendant_id = $1",
         vec![area_id.into()],
     )
@@ -165,10 +281,11 @@ pub async fn place<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppResult<Option
     let Some(street_id) = find("street") else {
         return Ok(None);
     };
-    Ok(Some(Placement {
+    let at = Placement {
         area_id,
         grid_id: find("grid"),
         community_id: find("community").unwrap_or(street_id),
         street_id,
-    }))
+    };
+    Ok(Some(Placed { at, ancestors: rows }))
 }

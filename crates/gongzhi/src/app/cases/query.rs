@@ -326,11 +326,11 @@ pub struct Case {
 }
 
 #[derive(FromQueryResult)]
-struct Names {
-    category_name: Option<String>,
-    area_name: Option<String>,
-    community_name: Option<String>,
-    unit_name: Option<String>,
+pub struct Names {
+    pub category_name: Option<String>,
+    pub area_name: Option<String>,
+    pub community_name: Option<String>,
+    pub unit_name: Option<String>,
 }
 
 async fn names<C: ConnectionTrait>(c: &C, row: &CaseRow) -> AppResult<Names> {
@@ -425,42 +425,11 @@ pub async fn view<C: ConnectionTrait>(
             struct N {
                 name: String,
             }
-            store::fetch_opt::<N, _>(
-                c,
-                "SELECT name FROM case_units WHERE id = $1",
-                vec![id.into()],
-            )
-            .await?
-            .map(|n| n.name)
+            store::fetch_opt::<N, _>(c, "SELECT name FROM case_units WHERE id = $1", vec![id.into()])
+                .await?
+                .map(|n| n.name)
         }
         None => None,
-    };
-    let name = state.keys.decrypt(&row.requester_name).unwrap_or_default();
-    let phone = row
-        .requester_phone
-        .as_deref()
-        .and_then(|p| state.keys.decrypt(p));
-    let requester = if acc.sees_requester() {
-        if !acc.requester {
-            audit::record(
-                c,
-                Entry::by(ctx, "case.read_requester", "case", Some(row.id.to_string()))
-                    .area(Some(row.community_id))
-                    .fields(&["requester_name", "requester_phone"]),
-            )
-            .await?;
-        }
-        Requester {
-            name,
-            phone,
-            masked: false,
-        }
-    } else {
-        Requester {
-            name: mask_name(&name),
-            phone: phone.as_deref().map(mask_phone),
-            masked: true,
-        }
     };
     let routing = match row.route_rule {
         Some(_) => Some(explain(c, ctx.lang, row.route(), &row.category_code).await?),
@@ -480,7 +449,66 @@ pub async fn view<C: ConnectionTrait>(
         .map(|c| c.return_visit_required)
         .unwrap_or(true)
     };
-    let f = facts(state, row, rv);
+    let whistles = whistles(c, ctx.lang, row.id, now).await?;
+    let mine_summoned = if acc.summoned || acc.unit {
+        let mine = super::my_units(c, ctx).await?;
+        whistles
+            .iter()
+            .any(|w| w.units.iter().any(|u| u.arrived_at.is_none() && mine.contains(&u.unit_id)))
+    } else {
+        false
+    };
+    if acc.sees_requester() && !acc.requester {
+        audit::record(
+            c,
+            Entry::by(ctx, "case.read_requester", "case", Some(row.id.to_string()))
+                .area(Some(row.community_id))
+                .fields(&["requester_name", "requester_phone"]),
+        )
+        .await?;
+    }
+    Ok(assemble(
+        state,
+        ctx,
+        row,
+        acc,
+        Parts {
+            names: n,
+            first_unit_name,
+            routing,
+            return_visit_required: rv,
+            whistles,
+            may_arrive: mine_summoned,
+        },
+    ))
+}
+
+/// What a view needs besides the row.
+pub struct Parts {
+    pub names: Names,
+    pub first_unit_name: Option<String>,
+    pub routing: Option<Routing>,
+    pub return_visit_required: bool,
+    pub whistles: Vec<Whistle>,
+    /// One of the caller's units was summoned and has not reported in.
+    pub may_arrive: bool,
+}
+
+/// Builds the view from the row and its parts (no IO; the caller audits a requester read).
+pub fn assemble(state: &AppState, ctx: &Ctx, row: &CaseRow, acc: &Access, p: Parts) -> Case {
+    let now = now_ms();
+    let name = state.keys.decrypt(&row.requester_name).unwrap_or_default();
+    let phone = row.requester_phone.as_deref().and_then(|p| state.keys.decrypt(p));
+    let requester = if acc.sees_requester() {
+        Requester { name, phone, masked: false }
+    } else {
+        Requester {
+            name: mask_name(&name),
+            phone: phone.as_deref().map(mask_phone),
+            masked: true,
+        }
+    };
+    let f = facts(state, row, p.return_visit_required);
     let mut allowed: Vec<String> = dc::possible(row.status(), &f)
         .into_iter()
         .filter(|a| acc.may(*a))
@@ -494,19 +522,11 @@ pub async fn view<C: ConnectionTrait>(
     {
         allowed.push("whistle".into());
     }
-    let whistles = whistles(c, ctx.lang, row.id, now).await?;
-    if acc.summoned || acc.unit {
-        let mine = super::my_units(c, ctx).await?;
-        if whistles.iter().any(|w| {
-            w.units
-                .iter()
-                .any(|u| u.arrived_at.is_none() && mine.contains(&u.unit_id))
-        }) {
-            allowed.push("arrive".into());
-        }
+    if p.may_arrive {
+        allowed.push("arrive".into());
     }
-    let summary = summary_of(row, n, ctx.lang, now);
-    Ok(Case {
+    let summary = summary_of(row, p.names, ctx.lang, now);
+    Case {
         summary,
         description: row.description.clone(),
         address: row.address.clone(),
@@ -514,9 +534,9 @@ pub async fn view<C: ConnectionTrait>(
         lat: row.lat,
         lon: row.lon,
         requester,
-        routing,
+        routing: p.routing,
         first_unit_id: row.first_unit_id,
-        first_unit_name,
+        first_unit_name: p.first_unit_name,
         bound: row.bound,
         response_due_at: row.response_due_at.map(ms_to_rfc3339),
         verify_due_at: row.verify_due_at.map(ms_to_rfc3339),
@@ -536,9 +556,9 @@ pub async fn view<C: ConnectionTrait>(
             days: d,
             reason: row.pending_ext_reason.clone().unwrap_or_default(),
         }),
-        whistles,
+        whistles: p.whistles,
         allowed_actions: allowed,
-    })
+    }
 }
 
 /// A phone number masked to its last four digits.

@@ -221,6 +221,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewUnit) -> AppResult<Un
     .await?;
     let row = get_row(&tx, id).await?;
     tx.commit().await?;
+    state.case_caches.clear();
     Ok(unit_view(row, ctx.lang))
 }
 
@@ -282,6 +283,7 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UnitPatch) -> AppR
     .await?;
     let row = get_row(&tx, id).await?;
     tx.commit().await?;
+    state.case_caches.clear();
     Ok(unit_view(row, ctx.lang))
 }
 
@@ -606,6 +608,7 @@ pub async fn create_duty(
         .pop()
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    state.case_caches.clear();
     Ok(out)
 }
 
@@ -704,6 +707,7 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
         .pop()
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    state.case_caches.clear();
     Ok(out)
 }
 
@@ -730,6 +734,15 @@ pub struct Route {
     pub duty_id: Option<Uuid>,
 }
 
+/// A routing decision with the names that explain it.
+#[derive(Debug, Clone, Default)]
+pub struct RouteInfo {
+    pub route: Route,
+    pub unit_name: Option<String>,
+    /// (duty name, legal basis, the duty's area name)
+    pub duty: Option<(String, String, String)>,
+}
+
 /// Routes by category × location, skipping `excluded` units (those that returned the case).
 pub async fn route<C: ConnectionTrait>(
     c: &C,
@@ -737,6 +750,16 @@ pub async fn route<C: ConnectionTrait>(
     at: &Placement,
     excluded: &[Uuid],
 ) -> AppResult<Route> {
+    Ok(route_info(c, code, at, excluded).await?.route)
+}
+
+/// Like [`route`], with the names for the explanation.
+pub async fn route_info<C: ConnectionTrait>(
+    c: &C,
+    code: &str,
+    at: &Placement,
+    excluded: &[Uuid],
+) -> AppResult<RouteInfo> {
     let parent = if code.len() > 2 { &code[..2] } else { code };
     #[derive(FromQueryResult)]
     struct M {
@@ -778,42 +801,53 @@ pub async fn route<C: ConnectionTrait>(
         })
         .collect();
     if let Some(m) = pick_duty(&matches, code, excluded) {
-        return Ok(Route {
-            rule: "power_list",
-            unit_id: Some(m.unit_id),
-            duty_id: Some(m.duty_id),
+        return Ok(RouteInfo {
+            route: Route {
+                rule: "power_list",
+                unit_id: Some(m.unit_id),
+                duty_id: Some(m.duty_id),
+            },
+            unit_name: Some(m.unit_name.clone()),
+            duty: Some((m.duty_name.clone(), m.legal_basis.clone(), m.area_name.clone())),
         });
     }
     // 属地兜底: the community's own unit, else the street office.
     #[derive(FromQueryResult)]
     struct U {
         id: Uuid,
+        name: String,
     }
     let units: Vec<U> = store::fetch_all(
         c,
-        "SELECT u.id FROM case_units u JOIN areas a ON a.id = u.area_id \
+        "SELECT u.id, u.name FROM case_units u JOIN areas a ON a.id = u.area_id \
          WHERE u.active = TRUE AND u.kind IN ('community', 'street_office') AND u.area_id IN ($1, $2) \
          ORDER BY a.level DESC, u.created_at",
         vec![at.community_id.into(), at.street_id.into()],
     )
     .await?;
-    Ok(
-        match units.into_iter().find(|u| !excluded.contains(&u.id)) {
-            Some(u) => Route {
+    Ok(match units.into_iter().find(|u| !excluded.contains(&u.id)) {
+        Some(u) => RouteInfo {
+            route: Route {
                 rule: "territorial",
                 unit_id: Some(u.id),
                 duty_id: None,
             },
-            None => Route {
+            unit_name: Some(u.name),
+            duty: None,
+        },
+        None => RouteInfo {
+            route: Route {
                 rule: "none",
                 unit_id: None,
                 duty_id: None,
             },
+            unit_name: None,
+            duty: None,
         },
-    )
+    })
 }
 
-/// Explains a stored route in the caller's language.
+/// Explains a stored route in the caller's language (reads the unit's and duty's names).
 pub async fn explain<C: ConnectionTrait>(
     c: &C,
     lang: Lang,
@@ -831,13 +865,9 @@ pub async fn explain<C: ConnectionTrait>(
         area_name: String,
     }
     let unit_name = match route.unit_id {
-        Some(id) => store::fetch_opt::<N, _>(
-            c,
-            "SELECT name FROM case_units WHERE id = $1",
-            vec![id.into()],
-        )
-        .await?
-        .map(|n| n.name),
+        Some(id) => store::fetch_opt::<N, _>(c, "SELECT name FROM case_units WHERE id = $1", vec![id.into()])
+            .await?
+            .map(|n| n.name),
         None => None,
     };
     let duty: Option<D> = match route.duty_id {
@@ -849,15 +879,23 @@ pub async fn explain<C: ConnectionTrait>(
         .await?,
         None => None,
     };
-    let u = unit_name.clone().unwrap_or_default();
-    let explanation = match (route.rule, &duty, lang) {
-        ("power_list", Some(d), Lang::Zh) => format!(
-            "按权责清单：{u}的「{}」覆盖事项 {category_code}，服务区域 {}（依据：{}）",
-            d.name, d.area_name, d.legal_basis
+    let info = RouteInfo {
+        route,
+        unit_name,
+        duty: duty.map(|d| (d.name, d.legal_basis, d.area_name)),
+    };
+    Ok(explain_info(lang, &info, category_code))
+}
+
+/// The explanation of a routing decision (no IO).
+pub fn explain_info(lang: Lang, info: &RouteInfo, category_code: &str) -> Routing {
+    let u = info.unit_name.clone().unwrap_or_default();
+    let explanation = match (info.route.rule, &info.duty, lang) {
+        ("power_list", Some((name, basis, area)), Lang::Zh) => format!(
+            "按权责清单：{u}的「{name}」覆盖事项 {category_code}，服务区域 {area}（依据：{basis}）"
         ),
-        ("power_list", Some(d), Lang::En) => format!(
-            "By power list: {u}'s duty \"{}\" covers category {category_code} in {} (basis: {})",
-            d.name, d.area_name, d.legal_basis
+        ("power_list", Some((name, basis, area)), Lang::En) => format!(
+            "By power list: {u}'s duty \"{name}\" covers category {category_code} in {area} (basis: {basis})"
         ),
         ("territorial", _, Lang::Zh) => format!("权责清单未覆盖事项 {category_code}，按属地兜底由{u}承办"),
         ("territorial", _, Lang::En) => format!(
@@ -870,14 +908,14 @@ pub async fn explain<C: ConnectionTrait>(
         (_, _, Lang::Zh) => "没有找到承办单位：请为该事项配置权责清单，或为所在社区、街道设立承办单位".into(),
         (_, _, Lang::En) => "No unit found: add a power-list duty for this category, or a unit for the community or street".into(),
     };
-    Ok(Routing {
-        unit_id: route.unit_id,
-        unit_name,
-        duty_id: route.duty_id,
-        duty_name: duty.map(|d| d.name),
-        rule: route.rule.to_string(),
+    Routing {
+        unit_id: info.route.unit_id,
+        unit_name: info.unit_name.clone(),
+        duty_id: info.route.duty_id,
+        duty_name: info.duty.as_ref().map(|d| d.0.clone()),
+        rule: info.route.rule.to_string(),
         explanation,
-    })
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

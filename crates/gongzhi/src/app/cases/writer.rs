@@ -1,0 +1,78 @@
+//! Group commit for case intake. Concurrent intakes are queued to one writer task, which stores
+//! whatever has queued up (up to [`MAX_BATCH`]) in one transaction and answers each intake only
+//! after that transaction has committed. One commit then serves many cases, and writers never
+//! wait on one another's locks (SQLite has a single writer; on PostgreSQL fewer commits mean
+//! fewer WAL flushes). If a batch fails, its cases are retried one by one, so one bad case (a
+//! racing duplicate idempotency key) fails alone.
+use tokio::sync::{mpsc, oneshot};
+
+use super::lifecycle::Attachment;
+use super::query::CaseRow;
+use crate::app::Ctx;
+use crate::error::{AppError, AppResult};
+use crate::store::{self, Db};
+
+pub const MAX_BATCH: usize = 256;
+
+pub struct Job {
+    pub ctx: Ctx,
+    pub row: CaseRow,
+    pub attachments: Vec<Attachment>,
+    pub reply: oneshot::Sender<AppResult<()>>,
+}
+
+/// Starts the writer task for `db`; returns its queue.
+pub fn start(db: Db) -> mpsc::Sender<Job> {
+    let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
+    tokio::spawn(async move {
+        let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+        while let Some(first) = rx.recv().await {
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(j) => batch.push(j),
+                    Err(_) => break,
+                }
+            }
+            write(&db, std::mem::take(&mut batch)).await;
+        }
+    });
+    tx
+}
+
+async fn write_all(db: &Db, jobs: &[Job]) -> AppResult<()> {
+    let tx = store::write_tx(db).await?;
+    for j in jobs {
+        super::intake::store_new(&tx, &j.ctx, &j.row, &j.attachments).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn write(db: &Db, jobs: Vec<Job>) {
+    if write_all(db, &jobs).await.is_ok() {
+        for j in jobs {
+            let _ = j.reply.send(Ok(()));
+        }
+        return;
+    }
+    for j in jobs {
+        let r = write_all(db, std::slice::from_ref(&j)).await;
+        let _ = j.reply.send(r);
+    }
+}
+
+/// Queues a case and waits until it is committed.
+pub async fn submit(queue: &mpsc::Sender<Job>, ctx: &Ctx, row: CaseRow, attachments: Vec<Attachment>) -> AppResult<()> {
+    let (reply, wait) = oneshot::channel();
+    queue
+        .send(Job {
+            ctx: ctx.clone(),
+            row,
+            attachments,
+            reply,
+        })
+        .await
+        .map_err(|_| AppError::internal("the intake writer has stopped"))?;
+    wait.await.map_err(|_| AppError::internal("the intake writer dropped a case"))?
+}
