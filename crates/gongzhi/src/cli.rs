@@ -56,6 +56,14 @@ pub enum Command {
     /// Registry maintenance
     #[command(subcommand)]
     Registry(RegistryCmd),
+    /// Benchmark the rate dashboard: write N synthetic cases (a year, over the demo city; load
+    /// `gongzhi demo` first), fold their counters, and time dashboards, trends and rankings
+    BenchCases {
+        #[arg(long, default_value_t = 5_000_000)]
+        cases: u64,
+        #[arg(long, default_value_t = 50)]
+        queries: usize,
+    },
     /// Measure the configured database's raw insert rate (the ceiling benchmarks compare with):
     /// rows shaped like a resident (ids, names, ciphertext-sized text) into a scratch table, in one
     /// transaction, with the statements the importer uses; the table is dropped afterwards
@@ -295,6 +303,13 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCmd::Rotate { new_key }) => rotate_keys(settings, new_key).await,
+        Command::BenchCases { cases, queries } => {
+            let (state, _) = crate::http::build_state(settings).await?;
+            app::cases::bench::run(&state, cases, queries.max(1))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::InsertCeiling { rows, commit_writers } => {
             let db = store::connect(&settings).await.map_err(|e| e.to_string())?;
             let (rate, secs) = store::insert_ceiling(&db, rows)

@@ -102,6 +102,39 @@ pub async fn check_attachments<C: ConnectionTrait>(
     Ok(out)
 }
 
+pub const EVENT_COLUMNS: [&str; 12] = [
+    "id", "case_id", "community_id", "at", "actor_id", "actor_name", "action", "from_status", "to_status", "unit_id",
+    "note", "attachments",
+];
+
+/// The values of a timeline event in [`EVENT_COLUMNS`] order.
+#[allow(clippy::too_many_arguments)]
+pub fn event_values(
+    ctx: &Ctx,
+    row: &CaseRow,
+    action: &str,
+    from: Option<Status>,
+    to: Option<Status>,
+    unit: Option<Uuid>,
+    note: Option<String>,
+    attachments: &[Attachment],
+) -> Vec<sea_orm::Value> {
+    vec![
+        new_id().into(),
+        row.id.into(),
+        row.community_id.into(),
+        now_ms().into(),
+        ctx.principal.actor_id().into(),
+        ctx.principal.name.clone().into(),
+        action.to_string().into(),
+        from.map(|s| s.as_str().to_string()).into(),
+        to.map(|s| s.as_str().to_string()).into(),
+        unit.into(),
+        note.into(),
+        (if attachments.is_empty() { None } else { serde_json::to_string(attachments).ok() }).into(),
+    ]
+}
+
 /// Appends a timeline event.
 #[allow(clippy::too_many_arguments)]
 pub async fn event<C: ConnectionTrait>(
@@ -115,24 +148,11 @@ pub async fn event<C: ConnectionTrait>(
     note: Option<String>,
     attachments: &[Attachment],
 ) -> AppResult<()> {
-    store::exec(
+    store::insert_many(
         c,
-        "INSERT INTO case_events (id, case_id, community_id, at, actor_id, actor_name, action, from_status, to_status, unit_id, note, attachments) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        vec![
-            new_id().into(),
-            row.id.into(),
-            row.community_id.into(),
-            now_ms().into(),
-            ctx.principal.actor_id().into(),
-            ctx.principal.name.clone().into(),
-            action.to_string().into(),
-            from.map(|s| s.as_str().to_string()).into(),
-            to.map(|s| s.as_str().to_string()).into(),
-            unit.into(),
-            note.into(),
-            (if attachments.is_empty() { None } else { serde_json::to_string(attachments).ok() }).into(),
-        ],
+        "case_events",
+        &EVENT_COLUMNS,
+        vec![event_values(ctx, row, action, from, to, unit, note, attachments)],
     )
     .await?;
     Ok(())

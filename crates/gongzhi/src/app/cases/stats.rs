@@ -46,6 +46,29 @@ fn dims(r: &CaseRow) -> Dims {
 const DELTA_COLUMNS: &str = "id, day, area_id, community_id, unit_id, category_id, received, due, responded_in_time, \
     resolved, handled_in_time, closed, rated, satisfied, basic, dissatisfied, overdue, supervised, returned";
 
+/// The columns of `case_stat_deltas`, for bulk inserts.
+pub fn delta_columns() -> Vec<&'static str> {
+    DELTA_COLUMNS.split(", ").map(str::trim).collect()
+}
+
+/// The delta row of a new case, for bulk inserts (the writer's batches).
+pub fn new_case_delta(r: &CaseRow) -> Vec<Value> {
+    delta_values(dims(r), counters(&r.counter_facts()))
+}
+
+fn delta_values(d: Dims, v: Counters) -> Vec<Value> {
+    let mut values: Vec<Value> = vec![
+        new_id().into(),
+        d.day.into(),
+        d.area_id.into(),
+        d.community_id.into(),
+        d.unit_id.into(),
+        d.category_id.into(),
+    ];
+    values.extend(v.iter().map(|x| Value::from(*x as i32)));
+    values
+}
+
 async fn insert_delta<C: ConnectionTrait>(c: &C, d: Dims, v: Counters) -> AppResult<()> {
     let mut values: Vec<Value> = vec![
         new_id().into(),
@@ -138,7 +161,7 @@ impl DeltaRow {
     }
 }
 
-const FOLD_BATCH: u64 = 20_000;
+const FOLD_BATCH: u64 = 5_000;
 
 /// Folds pending deltas into `case_stats`. Returns how many deltas were folded. Safe to run on
 /// several instances at once (PostgreSQL: an advisory lock; SQLite: one writer).

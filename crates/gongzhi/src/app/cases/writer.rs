@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::lifecycle::Attachment;
 use super::query::CaseRow;
 use crate::app::Ctx;
+use crate::domain::cases::Status;
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Db};
 
@@ -40,11 +41,21 @@ pub fn start(db: Db) -> mpsc::Sender<Job> {
     tx
 }
 
+/// Stores a batch: its cases, their first events and their counters, three multi-row inserts.
 async fn write_all(db: &Db, jobs: &[Job]) -> AppResult<()> {
+    let cols: Vec<&str> = super::query::COLUMNS.split(", ").map(str::trim).collect();
+    let cases = jobs.iter().map(|j| super::intake::row_values(&j.row)).collect();
+    let events = jobs
+        .iter()
+        .map(|j| {
+            super::lifecycle::event_values(&j.ctx, &j.row, "receive", None, Some(Status::Received), None, None, &j.attachments)
+        })
+        .collect();
+    let deltas = jobs.iter().map(|j| super::stats::new_case_delta(&j.row)).collect();
     let tx = store::write_tx(db).await?;
-    for j in jobs {
-        super::intake::store_new(&tx, &j.ctx, &j.row, &j.attachments).await?;
-    }
+    store::insert_many(&tx, "cases", &cols, cases).await?;
+    store::insert_many(&tx, "case_events", &super::lifecycle::EVENT_COLUMNS, events).await?;
+    store::insert_many(&tx, "case_stat_deltas", &super::stats::delta_columns(), deltas).await?;
     tx.commit().await?;
     Ok(())
 }
