@@ -310,7 +310,10 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::InsertCeiling { rows, commit_writers } => {
+        Command::InsertCeiling {
+            rows,
+            commit_writers,
+        } => {
             let db = store::connect(&settings).await.map_err(|e| e.to_string())?;
             let (rate, secs) = store::insert_ceiling(&db, rows)
                 .await

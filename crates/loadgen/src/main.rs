@@ -134,7 +134,10 @@ fn case_request(addr: &str, token: &str, grid: &str, n: u64, conn: usize) -> Req
         .header("host", addr)
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {token}"))
-        .header("idempotency-key", format!("lg-{}-{conn}-{n}", std::process::id()))
+        .header(
+            "idempotency-key",
+            format!("lg-{}-{conn}-{n}", std::process::id()),
+        )
         .body(Full::new(Bytes::from(body)))
         .expect("request")
 }
@@ -422,11 +425,24 @@ async fn run(args: Args) -> Result<(), String> {
     }
     // Cases: the grids under the first area (a community: its children).
     let grids: Vec<String> = if args.scenario == Scenario::Cases {
-        let (_, body) = send(&mut c, get_request(&args.addr, &format!("/api/v1/areas/{area}/children"), &token)).await?;
+        let (_, body) = send(
+            &mut c,
+            get_request(
+                &args.addr,
+                &format!("/api/v1/areas/{area}/children"),
+                &token,
+            ),
+        )
+        .await?;
         let kids: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
         let g: Vec<String> = kids
             .as_array()
-            .map(|a| a.iter().filter(|k| k["kind"] == "grid").filter_map(|k| k["id"].as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter(|k| k["kind"] == "grid")
+                    .filter_map(|k| k["id"].as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         if g.is_empty() {
             vec![area.clone()]
@@ -440,7 +456,9 @@ async fn run(args: Args) -> Result<(), String> {
     let path = match args.scenario {
         Scenario::Children => format!("/api/v1/areas/{area}/children"),
         Scenario::Health => "/healthz".to_string(),
-        Scenario::Login | Scenario::Import | Scenario::Registry | Scenario::Cases => "/api/v1/auth/login".to_string(),
+        Scenario::Login | Scenario::Import | Scenario::Registry | Scenario::Cases => {
+            "/api/v1/auth/login".to_string()
+        }
     };
 
     let stop = Arc::new(AtomicBool::new(false));

@@ -51,7 +51,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             .merge(routes::api())
             .split_for_parts();
     for (path, item) in api.paths.paths.iter_mut() {
-        let public = path == "/api/v1/auth/login";
+        let public = path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/");
         for op in [
             &mut item.get,
             &mut item.put,

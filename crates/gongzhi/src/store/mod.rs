@@ -341,7 +341,8 @@ pub async fn commit_ceiling(db: &Db, rows: u32, writers: u32) -> Result<(f64, f6
          body TEXT NOT NULL, created_at BIGINT NOT NULL)",
         db.get_database_backend(),
     );
-    db.execute_unprepared("DROP TABLE IF EXISTS bench_commit_ceiling").await?;
+    db.execute_unprepared("DROP TABLE IF EXISTS bench_commit_ceiling")
+        .await?;
     db.execute_unprepared(&ddl).await?;
     let t = std::time::Instant::now();
     let per = rows / writers.max(1);
@@ -371,7 +372,8 @@ pub async fn commit_ceiling(db: &Db, rows: u32, writers: u32) -> Result<(f64, f6
         t.await.map_err(|e| DbErr::Custom(e.to_string()))??;
     }
     let secs = t.elapsed().as_secs_f64();
-    db.execute_unprepared("DROP TABLE bench_commit_ceiling").await?;
+    db.execute_unprepared("DROP TABLE bench_commit_ceiling")
+        .await?;
     Ok(((per * writers.max(1)) as f64 / secs, secs))
 }
 

@@ -846,3 +846,102 @@ async fn hotline_work_orders_import_all_or_nothing_and_once() {
     assert_eq!(r.body["unchanged"], 2, "{}", r.text);
     assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, n + 2);
 }
+
+#[tokio::test]
+async fn residents_rate_through_the_link_once_and_needs_become_cases() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let c = shequ.post("/api/v1/cases", new_case(&grid, "0602")).await;
+    let id = c.body["id"].as_str().unwrap().to_string();
+    for (i, (action, body)) in [
+        ("dispatch", json!({})),
+        ("accept", json!({})),
+        ("handle", json!({"result": "已开具", "outcome": "resolved"})),
+        ("verify", json!({"ok": true})),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = act(&shequ, &id, action, body, i as i64 + 1).await;
+        assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text);
+    }
+    let case = shequ.get(&format!("/api/v1/cases/{id}")).await;
+    let link = case.body["rating_link"]
+        .as_str()
+        .expect("a rating link")
+        .to_string();
+    let token = link.trim_start_matches("/rate/");
+    let anon = app.anon();
+    let page = anon.get(&format!("/api/v1/public/rate/{token}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.body["can_rate"], true);
+    assert!(page.text.find("孙丽").is_none() && page.text.find("13912345678").is_none());
+    let mut forged = token.to_string();
+    forged.replace_range(40..41, if &token[40..41] == "0" { "1" } else { "0" });
+    assert_eq!(
+        anon.get(&format!("/api/v1/public/rate/{forged}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = anon
+        .post(
+            &format!("/api/v1/public/rate/{token}"),
+            json!({"rating": "great"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = anon
+        .post(
+            &format!("/api/v1/public/rate/{token}"),
+            json!({"rating": "basic", "comment": "还可以"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "rated");
+    let r = anon
+        .post(
+            &format!("/api/v1/public/rate/{token}"),
+            json!({"rating": "satisfied"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // A need found on a visit becomes a case, once.
+    #[derive(sea_orm::FromQueryResult)]
+    struct N {
+        id: uuid::Uuid,
+    }
+    let community = app.area_id(CHAOYANG).await;
+    let need: N = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT n.id FROM needs n WHERE n.community_id = $1 ORDER BY n.id LIMIT 1",
+        vec![uuid::Uuid::parse_str(&community).unwrap().into()],
+    )
+    .await
+    .unwrap()
+    .expect("a need in 朝阳");
+    let shequ2 = app.demo_user("shequ2").await;
+    let path = format!("/api/v1/needs/{}/case", need.id);
+    assert_eq!(
+        shequ2
+            .post(&path, json!({"category_code": "0601"}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let a = shequ.post(&path, json!({"category_code": "0601"})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert_eq!(a.body["channel"], "visit");
+    let b = shequ.post(&path, json!({"category_code": "0601"})).await;
+    assert_eq!(b.status, StatusCode::OK);
+    assert_eq!(a.body["id"], b.body["id"]);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM needs WHERE status = 'in_progress' AND result LIKE '已转为诉求%'"
+        ))
+        .await,
+        1
+    );
+}

@@ -375,12 +375,14 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/my/cases",
         "/api/v1/cases/import",
         "/api/v1/cases/import/template.csv",
+        "/api/v1/needs/{id}/case",
+        "/api/v1/public/rate/{token}",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        85,
+        87,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -530,6 +530,13 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/cases/counts", None, 200),
     ("GET", "/api/v1/my/cases", None, 200),
     ("GET", "/api/v1/cases/import/template.csv", None, 200),
+    ("GET", "/api/v1/public/rate/not-a-token", None, 404),
+    (
+        "POST",
+        "/api/v1/needs/00000000-0000-7000-8000-000000000000/case",
+        None,
+        404,
+    ),
     (
         "POST",
         "/api/v1/cases/import?mode=yolo",
@@ -781,7 +788,7 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
                         route.path,
                         if inside { "in scope" } else { "out of scope" },
                         r.status,
-                        &r.text[..r.text.len().min(160)]
+                        r.text.chars().take(160).collect::<String>()
                     ));
                 }
             }
@@ -804,6 +811,7 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
                 "/api/v1/case-categories" => Some(json!({"code": "x", "name": "",
                     "response_limit": {"value": 0, "unit": "days"}, "handle_limit": {"value": 1, "unit": "days"},
                     "verify_limit": {"value": 1, "unit": "days"}})),
+                p if p.ends_with("/case") => Some(json!({"category_code": "0601"})),
                 p if p.starts_with("/api/v1/calendar/") => {
                     Some(json!({"days": [{"date": "bad", "kind": "holiday"}]}))
                 }
@@ -816,7 +824,7 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
                 failures.push(format!(
                     "{username} ({role:?}) {method} {path}: expected {expected}, got {} {}",
                     r.status,
-                    &r.text[..r.text.len().min(160)]
+                    r.text.chars().take(160).collect::<String>()
                 ));
             }
         }

@@ -39,7 +39,12 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
         id: Uuid,
         code: String,
     }
-    let cats: Vec<K> = store::fetch_all(db, "SELECT id, code FROM case_categories WHERE level = 2", vec![]).await?;
+    let cats: Vec<K> = store::fetch_all(
+        db,
+        "SELECT id, code FROM case_categories WHERE level = 2",
+        vec![],
+    )
+    .await?;
     #[derive(FromQueryResult)]
     struct U {
         id: Uuid,
@@ -68,7 +73,11 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
             let dispatched = received + 3_600_000;
             let due = dispatched + 3 * 86_400_000;
             let x: f64 = rng.gen();
-            let handled = if x < 0.9 { Some(dispatched + rng.gen_range(3_600_000..4 * 86_400_000)) } else { None };
+            let handled = if x < 0.9 {
+                Some(dispatched + rng.gen_range(3_600_000..4 * 86_400_000))
+            } else {
+                None
+            };
             let closed = handled.is_some() && received < now - 10 * 86_400_000;
             let id = Uuid::now_v7();
             let r = CaseRow {
@@ -92,9 +101,15 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
                 requester_phone: None,
                 requester_person_id: None,
                 submitted_by: None,
-                status: if closed { Status::Closed } else if handled.is_some() { Status::Handled } else { Status::InProgress }
-                    .as_str()
-                    .into(),
+                status: if closed {
+                    Status::Closed
+                } else if handled.is_some() {
+                    Status::Handled
+                } else {
+                    Status::InProgress
+                }
+                .as_str()
+                .into(),
                 unit_id: Some(unit),
                 first_unit_id: Some(unit),
                 route_rule: Some("power_list".into()),
@@ -121,8 +136,21 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
                 verify_due_at: None,
                 warn_at: Some(due - 86_400_000),
                 result: handled.map(|_| "已处置".to_string()),
-                outcome: handled.map(|_| if rng.gen_bool(0.85) { "resolved" } else { "explained" }.to_string()),
-                rating: closed.then(|| ["satisfied", "satisfied", "basic", "dissatisfied"].choose(&mut rng).map(|s| s.to_string())).flatten(),
+                outcome: handled.map(|_| {
+                    if rng.gen_bool(0.85) {
+                        "resolved"
+                    } else {
+                        "explained"
+                    }
+                    .to_string()
+                }),
+                rating: closed
+                    .then(|| {
+                        ["satisfied", "satisfied", "basic", "dissatisfied"]
+                            .choose(&mut rng)
+                            .map(|s| s.to_string())
+                    })
+                    .flatten(),
                 rating_comment: None,
                 pending_ext_days: None,
                 pending_ext_reason: None,
@@ -142,13 +170,19 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
         stats::fold(db).await?;
         done += take;
         if done % 500_000 == 0 || done == n {
-            println!("  {done} cases written and folded ({:.0} s)", t.elapsed().as_secs_f64());
+            println!(
+                "  {done} cases written and folded ({:.0} s)",
+                t.elapsed().as_secs_f64()
+            );
         }
     }
     store::analyze(db).await?;
     let total = store::fetch_i64(db, "SELECT COUNT(*) FROM cases", vec![]).await?;
     let stat_rows = store::fetch_i64(db, "SELECT COUNT(*) FROM case_stats", vec![]).await?;
-    println!("{total} cases in the database, {stat_rows} aggregate rows; loaded in {:.0} s", t.elapsed().as_secs_f64());
+    println!(
+        "{total} cases in the database, {stat_rows} aggregate rows; loaded in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // Time the reads.
     let ctx = Ctx::system("bench");
@@ -159,11 +193,15 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
             struct A {
                 id: Uuid,
             }
-            store::fetch_opt::<A, _>(db, "SELECT id FROM areas WHERE kind = $1 ORDER BY code LIMIT 1", vec![kind.into()])
-                .await
-                .ok()
-                .flatten()
-                .map(|a| a.id)
+            store::fetch_opt::<A, _>(
+                db,
+                "SELECT id FROM areas WHERE kind = $1 ORDER BY code LIMIT 1",
+                vec![kind.into()],
+            )
+            .await
+            .ok()
+            .flatten()
+            .map(|a| a.id)
         }
     };
     let today = local_date(now);
@@ -179,7 +217,10 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
         ("community", first("community").await),
         ("grid", first("grid").await),
     ];
-    println!("{:<10} {:<8} {:>10} {:>10} {:>10}   (dashboard, {queries} queries each)", "area", "period", "p50 ms", "p99 ms", "max ms");
+    println!(
+        "{:<10} {:<8} {:>10} {:>10} {:>10}   (dashboard, {queries} queries each)",
+        "area", "period", "p50 ms", "p99 ms", "max ms"
+    );
     for (aname, area) in &areas {
         for (pname, from, to) in &periods {
             let mut ms = vec![];
@@ -198,10 +239,19 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
             }
             ms.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
             let p = |f: f64| ms[((ms.len() as f64 - 1.0) * f).round() as usize];
-            println!("{aname:<10} {pname:<8} {:>10.2} {:>10.2} {:>10.2}", p(0.5), p(0.99), p(1.0));
+            println!(
+                "{aname:<10} {pname:<8} {:>10.2} {:>10.2} {:>10.2}",
+                p(0.5),
+                p(0.99),
+                p(1.0)
+            );
         }
     }
-    for (what, by) in [("trend by month", None), ("ranking by community", Some("community")), ("ranking by unit", Some("unit"))] {
+    for (what, by) in [
+        ("trend by month", None),
+        ("ranking by community", Some("community")),
+        ("ranking by unit", Some("unit")),
+    ] {
         let mut ms = vec![];
         for _ in 0..queries.min(20) {
             let q = StatsQuery {
@@ -220,7 +270,11 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
             ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         ms.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-        println!("city, year, {what}: p50 {:.2} ms, max {:.2} ms", ms[ms.len() / 2], ms[ms.len() - 1]);
+        println!(
+            "city, year, {what}: p50 {:.2} ms, max {:.2} ms",
+            ms[ms.len() / 2],
+            ms[ms.len() - 1]
+        );
     }
     Ok(())
 }

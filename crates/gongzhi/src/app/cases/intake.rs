@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::query::{self, Case, CaseRow};
 use super::{stats, units};
 use crate::app::{scope, AppState, Ctx};
-use crate::domain::role::Permission;
 use crate::domain::calendar::{day_number, local_date};
 use crate::domain::cases::{case_no, CaseKind, Channel, Status};
+use crate::domain::role::Permission;
 use crate::domain::{new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::store;
@@ -241,7 +241,11 @@ fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> 
 }
 
 /// Resolves the location to a placement (area → dwelling's building → point in a grid).
-async fn locate<C: ConnectionTrait>(state: &AppState, c: &C, l: &Location) -> AppResult<std::sync::Arc<super::Placed>> {
+async fn locate<C: ConnectionTrait>(
+    state: &AppState,
+    c: &C,
+    l: &Location,
+) -> AppResult<std::sync::Arc<super::Placed>> {
     let bad = |zh: &'static str, en: &'static str| AppError::field("location", Msg::new(zh, en));
     let area = if let Some(a) = l.area_id {
         Some(a)
@@ -322,7 +326,10 @@ async fn build_fresh(
 ) -> AppResult<(CaseRow, Fresh)> {
     let mut errs = FieldErrors::new();
     let checked = check(ctx, input, &mut errs);
-    let category = state.case_caches.category(&state.db, input.category_code.trim()).await?;
+    let category = state
+        .case_caches
+        .category(&state.db, input.category_code.trim())
+        .await?;
     let category = match category {
         Some(c) if c.active => Some(c),
         _ => {
@@ -346,7 +353,10 @@ async fn build_fresh(
     if !scope::visible_among(ctx, &placed.ids()) {
         return Err(AppError::NotFound);
     }
-    let info = state.case_caches.route(&state.db, &category.code, &at).await?;
+    let info = state
+        .case_caches
+        .route(&state.db, &category.code, &at)
+        .await?;
     let route = info.route;
     let now = now_ms();
     let day = day_number(local_date(received_at));
@@ -473,7 +483,8 @@ pub async fn create(
         }
     }
     let (row, fresh) = build_fresh(state, ctx, &input, now_ms(), idem.clone()).await?;
-    let attachments = super::lifecycle::check_attachments(&state.db, ctx, &input.attachments).await?;
+    let attachments =
+        super::lifecycle::check_attachments(&state.db, ctx, &input.attachments).await?;
     let queue = state.case_caches.writer(&state.db).await;
     if let Err(e) = super::writer::submit(&queue, ctx, row.clone(), attachments).await {
         // Two retries with one key raced: the other one stored the case.
@@ -504,7 +515,11 @@ pub async fn create(
             unit_name: None,
         },
         first_unit_name: None,
-        routing: Some(units::explain_info(ctx.lang, &fresh.route, &row.category_code)),
+        routing: Some(units::explain_info(
+            ctx.lang,
+            &fresh.route,
+            &row.category_code,
+        )),
         return_visit_required: fresh.return_visit_required,
         whistles: vec![],
         may_arrive: false,
@@ -605,4 +620,79 @@ pub fn row_values(r: &CaseRow) -> Vec<sea_orm::Value> {
         r.version.into(),
         r.updated_at.into(),
     ]
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NeedToCase {
+    pub category_code: String,
+    /// Default: help (求助).
+    pub kind: Option<String>,
+}
+
+/// `POST /needs/{id}/case`: a need found on a visit becomes a case (channel `visit`), located at
+/// the household's building; the need is marked in progress with the case number. Done twice, it
+/// returns the same case.
+pub async fn from_need(
+    state: &AppState,
+    ctx: &Ctx,
+    need_id: Uuid,
+    input: NeedToCase,
+) -> AppResult<(Case, bool)> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct N {
+        area_id: Uuid,
+        description: String,
+        address: String,
+        dwelling_id: Uuid,
+        street_id: Uuid,
+    }
+    let n: N = store::fetch_opt(
+        &state.db,
+        "SELECT n.area_id, n.description, d.address, d.id AS dwelling_id, n.street_id FROM needs n \
+         JOIN households h ON h.id = n.household_id JOIN dwellings d ON d.id = h.dwelling_id WHERE n.id = $1",
+        vec![need_id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    scope::require_permission(&state.db, ctx, Permission::EditRegistry, n.area_id).await?;
+    let idem = format!("need:{need_id}");
+    if let Some(case) = replay(state, ctx, &idem).await? {
+        return Ok((case, false));
+    }
+    let new = NewCase {
+        kind: input.kind.unwrap_or_else(|| "help".into()),
+        category_code: input.category_code,
+        title: None,
+        description: n.description.clone(),
+        channel: Some("visit".into()),
+        location: Location {
+            area_id: None,
+            dwelling_id: Some(n.dwelling_id),
+            lat: None,
+            lon: None,
+            address: Some(n.address.clone()),
+        },
+        requester: RequesterInput {
+            name: format!("{}住户", n.address.chars().take(40).collect::<String>()),
+            phone: None,
+            person_id: None,
+        },
+        attachments: vec![],
+        idempotency_key: None,
+    };
+    let row = build(state, ctx, &new, now_ms(), Some(idem)).await?;
+    let tx = store::write_tx(&state.db).await?;
+    store_new(&tx, ctx, &row, &[]).await?;
+    store::exec(
+        &tx,
+        "UPDATE needs SET status = 'in_progress', result = $1, version = version + 1, updated_at = $2 \
+         WHERE street_id = $3 AND id = $4",
+        vec![format!("已转为诉求 {}", row.no).into(), now_ms().into(), n.street_id.into(), need_id.into()],
+    )
+    .await?;
+    tx.commit().await?;
+    let mine = super::my_units(&state.db, ctx).await?;
+    let acc = query::access(&state.db, ctx, &row, &mine).await?;
+    Ok((query::view(state, &state.db, ctx, &row, &acc).await?, true))
 }

@@ -103,8 +103,18 @@ pub async fn check_attachments<C: ConnectionTrait>(
 }
 
 pub const EVENT_COLUMNS: [&str; 12] = [
-    "id", "case_id", "community_id", "at", "actor_id", "actor_name", "action", "from_status", "to_status", "unit_id",
-    "note", "attachments",
+    "id",
+    "case_id",
+    "community_id",
+    "at",
+    "actor_id",
+    "actor_name",
+    "action",
+    "from_status",
+    "to_status",
+    "unit_id",
+    "note",
+    "attachments",
 ];
 
 /// The values of a timeline event in [`EVENT_COLUMNS`] order.
@@ -131,7 +141,12 @@ pub fn event_values(
         to.map(|s| s.as_str().to_string()).into(),
         unit.into(),
         note.into(),
-        (if attachments.is_empty() { None } else { serde_json::to_string(attachments).ok() }).into(),
+        (if attachments.is_empty() {
+            None
+        } else {
+            serde_json::to_string(attachments).ok()
+        })
+        .into(),
     ]
 }
 
@@ -152,7 +167,16 @@ pub async fn event<C: ConnectionTrait>(
         c,
         "case_events",
         &EVENT_COLUMNS,
-        vec![event_values(ctx, row, action, from, to, unit, note, attachments)],
+        vec![event_values(
+            ctx,
+            row,
+            action,
+            from,
+            to,
+            unit,
+            note,
+            attachments,
+        )],
     )
     .await?;
     Ok(())
@@ -858,4 +882,131 @@ pub async fn sweep(state: &AppState) -> AppResult<(usize, usize)> {
         tx.commit().await?;
     }
     Ok((warned, overdue))
+}
+
+/// The rating link's token for a case (sent to the resident, e.g. by SMS): the case id and an
+/// HMAC of it, so it cannot be guessed or altered.
+pub fn rating_token(state: &AppState, id: Uuid) -> String {
+    let mac = state.keys.blind_index("case-rating-link", &id.to_string());
+    format!("{}{}", id.simple(), &mac[..20.min(mac.len())])
+}
+
+fn case_of_token(state: &AppState, token: &str) -> Option<Uuid> {
+    if token.len() != 52 || !token.is_ascii() {
+        return None;
+    }
+    let id = Uuid::parse_str(&token[..32]).ok()?;
+    let want = rating_token(state, id);
+    // Constant-time comparison.
+    let same = want
+        .bytes()
+        .zip(token.bytes())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0;
+    same.then_some(id)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingPage {
+    pub no: String,
+    pub category_name: String,
+    pub title: String,
+    pub status: String,
+    pub status_label: String,
+    pub unit_name: Option<String>,
+    pub result: Option<String>,
+    pub handled_at: Option<String>,
+    pub rating: Option<String>,
+    /// The case waits for the resident's rating.
+    pub can_rate: bool,
+}
+
+/// `GET /public/rate/{token}`: what the resident sees behind the link (no personal data).
+pub async fn rating_page(
+    state: &AppState,
+    lang: crate::error::Lang,
+    token: &str,
+) -> AppResult<RatingPage> {
+    let id = case_of_token(state, token).ok_or(AppError::NotFound)?;
+    let row = query::load(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    #[derive(FromQueryResult)]
+    struct N {
+        category_name: Option<String>,
+        unit_name: Option<String>,
+    }
+    let n: Option<N> = store::fetch_opt(
+        &state.db,
+        "SELECT (SELECT name FROM case_categories WHERE id = $1) AS category_name, (SELECT name FROM case_units WHERE id = $2) AS unit_name",
+        vec![row.category_id.into(), row.unit_id.into()],
+    )
+    .await?;
+    let status = row.status();
+    Ok(RatingPage {
+        no: row.no.clone(),
+        category_name: n
+            .as_ref()
+            .and_then(|n| n.category_name.clone())
+            .unwrap_or_default(),
+        title: row.title.clone(),
+        status: row.status.clone(),
+        status_label: if lang == crate::error::Lang::Zh {
+            status.label_zh()
+        } else {
+            status.label_en()
+        }
+        .to_string(),
+        unit_name: n.and_then(|n| n.unit_name),
+        result: row.result.clone(),
+        handled_at: row.handled_at.map(crate::domain::ms_to_rfc3339),
+        rating: row.rating.clone(),
+        can_rate: status == Status::Verified && row.rating.is_none(),
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRating {
+    /// satisfied | basic | dissatisfied
+    pub rating: String,
+    pub comment: Option<String>,
+}
+
+/// `POST /public/rate/{token}`: the resident rates through the link (once).
+pub async fn rate_by_link(
+    state: &AppState,
+    meta_lang: crate::error::Lang,
+    token: &str,
+    r: LinkRating,
+) -> AppResult<RatingPage> {
+    let id = case_of_token(state, token).ok_or(AppError::NotFound)?;
+    let row = query::load(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if row.rating.is_some() {
+        return Err(AppError::conflict(
+            "case.already_rated",
+            Msg::new(
+                "您已经评价过了，谢谢！",
+                "You have rated this case already. Thank you!",
+            ),
+        ));
+    }
+    let mut ctx = Ctx::system("居民（回访链接）");
+    ctx.lang = meta_lang;
+    act(
+        state,
+        &ctx,
+        id,
+        "rate",
+        ActionBody {
+            version: row.version,
+            rating: Some(r.rating),
+            comment: r.comment,
+            ..Default::default()
+        },
+    )
+    .await?;
+    rating_page(state, meta_lang, token).await
 }

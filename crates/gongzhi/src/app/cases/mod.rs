@@ -70,7 +70,10 @@ impl Placed {
         self.ancestors.iter().map(|a| a.id).collect()
     }
     pub fn name_of(&self, id: Uuid) -> Option<String> {
-        self.ancestors.iter().find(|a| a.id == id).map(|a| a.name.clone())
+        self.ancestors
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.name.clone())
     }
 }
 
@@ -109,7 +112,11 @@ impl Caches {
     }
 
     /// An active category by code.
-    pub async fn category<C: ConnectionTrait>(&self, c: &C, code: &str) -> AppResult<Option<dictionary::CategoryRow>> {
+    pub async fn category<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        code: &str,
+    ) -> AppResult<Option<dictionary::CategoryRow>> {
         if let Ok(g) = self.categories.lock() {
             if let Some((at, m)) = g.as_ref() {
                 if at.elapsed() < CACHE_TTL {
@@ -123,7 +130,8 @@ impl Caches {
             vec![],
         )
         .await?;
-        let m: HashMap<String, dictionary::CategoryRow> = rows.into_iter().map(|r| (r.code.clone(), r)).collect();
+        let m: HashMap<String, dictionary::CategoryRow> =
+            rows.into_iter().map(|r| (r.code.clone(), r)).collect();
         let hit = m.get(code).cloned();
         if let Ok(mut g) = self.categories.lock() {
             *g = Some((Instant::now(), Arc::new(m)));
@@ -132,7 +140,11 @@ impl Caches {
     }
 
     /// Where an area lies (`None`: no such area, or above a street).
-    pub async fn placed<C: ConnectionTrait>(&self, c: &C, area_id: Uuid) -> AppResult<Option<Arc<Placed>>> {
+    pub async fn placed<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        area_id: Uuid,
+    ) -> AppResult<Option<Arc<Placed>>> {
         if let Ok(g) = self.placed.lock() {
             if let Some((at, p)) = g.get(&area_id) {
                 if at.elapsed() < CACHE_TTL {
@@ -154,7 +166,12 @@ impl Caches {
     }
 
     /// Routing for a new case (no unit excluded).
-    pub async fn route<C: ConnectionTrait>(&self, c: &C, code: &str, at: &Placement) -> AppResult<units::RouteInfo> {
+    pub async fn route<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        code: &str,
+        at: &Placement,
+    ) -> AppResult<units::RouteInfo> {
         let key = (code.to_string(), at.area_id);
         if let Ok(g) = self.routes.lock() {
             if let Some((t, r)) = g.get(&key) {
@@ -288,5 +305,8 @@ pub async fn place_full<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppResult<O
         community_id: find("community").unwrap_or(street_id),
         street_id,
     };
-    Ok(Some(Placed { at, ancestors: rows }))
+    Ok(Some(Placed {
+        at,
+        ancestors: rows,
+    }))
 }

@@ -323,6 +323,9 @@ pub struct Case {
     pub whistles: Vec<Whistle>,
     /// What you may do now.
     pub allowed_actions: Vec<String>,
+    /// For dispatchers, once verified and unrated: the console path of the resident's rating link
+    /// (`/rate/<token>`), to send by SMS.
+    pub rating_link: Option<String>,
 }
 
 #[derive(FromQueryResult)]
@@ -425,9 +428,13 @@ pub async fn view<C: ConnectionTrait>(
             struct N {
                 name: String,
             }
-            store::fetch_opt::<N, _>(c, "SELECT name FROM case_units WHERE id = $1", vec![id.into()])
-                .await?
-                .map(|n| n.name)
+            store::fetch_opt::<N, _>(
+                c,
+                "SELECT name FROM case_units WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?
+            .map(|n| n.name)
         }
         None => None,
     };
@@ -452,9 +459,11 @@ pub async fn view<C: ConnectionTrait>(
     let whistles = whistles(c, ctx.lang, row.id, now).await?;
     let mine_summoned = if acc.summoned || acc.unit {
         let mine = super::my_units(c, ctx).await?;
-        whistles
-            .iter()
-            .any(|w| w.units.iter().any(|u| u.arrived_at.is_none() && mine.contains(&u.unit_id)))
+        whistles.iter().any(|w| {
+            w.units
+                .iter()
+                .any(|u| u.arrived_at.is_none() && mine.contains(&u.unit_id))
+        })
     } else {
         false
     };
@@ -498,9 +507,16 @@ pub struct Parts {
 pub fn assemble(state: &AppState, ctx: &Ctx, row: &CaseRow, acc: &Access, p: Parts) -> Case {
     let now = now_ms();
     let name = state.keys.decrypt(&row.requester_name).unwrap_or_default();
-    let phone = row.requester_phone.as_deref().and_then(|p| state.keys.decrypt(p));
+    let phone = row
+        .requester_phone
+        .as_deref()
+        .and_then(|p| state.keys.decrypt(p));
     let requester = if acc.sees_requester() {
-        Requester { name, phone, masked: false }
+        Requester {
+            name,
+            phone,
+            masked: false,
+        }
     } else {
         Requester {
             name: mask_name(&name),
@@ -558,6 +574,8 @@ pub fn assemble(state: &AppState, ctx: &Ctx, row: &CaseRow, acc: &Access, p: Par
         }),
         whistles: p.whistles,
         allowed_actions: allowed,
+        rating_link: (acc.dispatch && row.status() == Status::Verified && row.rating.is_none())
+            .then(|| format!("/rate/{}", super::lifecycle::rating_token(state, row.id))),
     }
 }
 

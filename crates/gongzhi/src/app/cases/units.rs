@@ -808,7 +808,11 @@ pub async fn route_info<C: ConnectionTrait>(
                 duty_id: Some(m.duty_id),
             },
             unit_name: Some(m.unit_name.clone()),
-            duty: Some((m.duty_name.clone(), m.legal_basis.clone(), m.area_name.clone())),
+            duty: Some((
+                m.duty_name.clone(),
+                m.legal_basis.clone(),
+                m.area_name.clone(),
+            )),
         });
     }
     // 属地兜底: the community's own unit, else the street office.
@@ -825,26 +829,28 @@ pub async fn route_info<C: ConnectionTrait>(
         vec![at.community_id.into(), at.street_id.into()],
     )
     .await?;
-    Ok(match units.into_iter().find(|u| !excluded.contains(&u.id)) {
-        Some(u) => RouteInfo {
-            route: Route {
-                rule: "territorial",
-                unit_id: Some(u.id),
-                duty_id: None,
+    Ok(
+        match units.into_iter().find(|u| !excluded.contains(&u.id)) {
+            Some(u) => RouteInfo {
+                route: Route {
+                    rule: "territorial",
+                    unit_id: Some(u.id),
+                    duty_id: None,
+                },
+                unit_name: Some(u.name),
+                duty: None,
             },
-            unit_name: Some(u.name),
-            duty: None,
-        },
-        None => RouteInfo {
-            route: Route {
-                rule: "none",
-                unit_id: None,
-                duty_id: None,
+            None => RouteInfo {
+                route: Route {
+                    rule: "none",
+                    unit_id: None,
+                    duty_id: None,
+                },
+                unit_name: None,
+                duty: None,
             },
-            unit_name: None,
-            duty: None,
         },
-    })
+    )
 }
 
 /// Explains a stored route in the caller's language (reads the unit's and duty's names).
@@ -865,9 +871,13 @@ pub async fn explain<C: ConnectionTrait>(
         area_name: String,
     }
     let unit_name = match route.unit_id {
-        Some(id) => store::fetch_opt::<N, _>(c, "SELECT name FROM case_units WHERE id = $1", vec![id.into()])
-            .await?
-            .map(|n| n.name),
+        Some(id) => store::fetch_opt::<N, _>(
+            c,
+            "SELECT name FROM case_units WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?
+        .map(|n| n.name),
         None => None,
     };
     let duty: Option<D> = match route.duty_id {

@@ -44,18 +44,39 @@ pub fn start(db: Db) -> mpsc::Sender<Job> {
 /// Stores a batch: its cases, their first events and their counters, three multi-row inserts.
 async fn write_all(db: &Db, jobs: &[Job]) -> AppResult<()> {
     let cols: Vec<&str> = super::query::COLUMNS.split(", ").map(str::trim).collect();
-    let cases = jobs.iter().map(|j| super::intake::row_values(&j.row)).collect();
+    let cases = jobs
+        .iter()
+        .map(|j| super::intake::row_values(&j.row))
+        .collect();
     let events = jobs
         .iter()
         .map(|j| {
-            super::lifecycle::event_values(&j.ctx, &j.row, "receive", None, Some(Status::Received), None, None, &j.attachments)
+            super::lifecycle::event_values(
+                &j.ctx,
+                &j.row,
+                "receive",
+                None,
+                Some(Status::Received),
+                None,
+                None,
+                &j.attachments,
+            )
         })
         .collect();
-    let deltas = jobs.iter().map(|j| super::stats::new_case_delta(&j.row)).collect();
+    let deltas = jobs
+        .iter()
+        .map(|j| super::stats::new_case_delta(&j.row))
+        .collect();
     let tx = store::write_tx(db).await?;
     store::insert_many(&tx, "cases", &cols, cases).await?;
     store::insert_many(&tx, "case_events", &super::lifecycle::EVENT_COLUMNS, events).await?;
-    store::insert_many(&tx, "case_stat_deltas", &super::stats::delta_columns(), deltas).await?;
+    store::insert_many(
+        &tx,
+        "case_stat_deltas",
+        &super::stats::delta_columns(),
+        deltas,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -74,7 +95,12 @@ async fn write(db: &Db, jobs: Vec<Job>) {
 }
 
 /// Queues a case and waits until it is committed.
-pub async fn submit(queue: &mpsc::Sender<Job>, ctx: &Ctx, row: CaseRow, attachments: Vec<Attachment>) -> AppResult<()> {
+pub async fn submit(
+    queue: &mpsc::Sender<Job>,
+    ctx: &Ctx,
+    row: CaseRow,
+    attachments: Vec<Attachment>,
+) -> AppResult<()> {
     let (reply, wait) = oneshot::channel();
     queue
         .send(Job {
@@ -85,5 +111,6 @@ pub async fn submit(queue: &mpsc::Sender<Job>, ctx: &Ctx, row: CaseRow, attachme
         })
         .await
         .map_err(|_| AppError::internal("the intake writer has stopped"))?;
-    wait.await.map_err(|_| AppError::internal("the intake writer dropped a case"))?
+    wait.await
+        .map_err(|_| AppError::internal("the intake writer dropped a case"))?
 }

@@ -55,6 +55,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(case_action))
         .routes(routes!(blow_whistle))
         .routes(routes!(arrive))
+        .routes(routes!(need_to_case))
+        .routes(routes!(rating_page, rate_by_link))
         .routes(routes!(upload_file))
         .routes(routes!(download_file))
         .routes(routes!(stats_dashboard))
@@ -514,6 +516,54 @@ async fn arrive(
     Json(b): Json<Arrival>,
 ) -> AppResult<axum::Json<Case>> {
     Ok(axum::Json(lifecycle::arrive(&s, &ctx, id, wid, b).await?))
+}
+
+/// A need found on a visit becomes a case (channel `visit`); twice returns the same case.
+#[utoipa::path(post, path = "/api/v1/needs/{id}/case", tag = "cases", params(("id" = Uuid, Path)),
+    request_body = crate::app::cases::intake::NeedToCase, responses((status = 201, body = Case), (status = 200, body = Case)))]
+async fn need_to_case(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(b): Json<crate::app::cases::intake::NeedToCase>,
+) -> AppResult<(StatusCode, axum::Json<Case>)> {
+    let (case, new) = intake::from_need(&s, &ctx, id, b).await?;
+    Ok((
+        if new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        axum::Json(case),
+    ))
+}
+
+/// The resident's rating link (no sign-in: the token is the authority): the case's state.
+#[utoipa::path(get, path = "/api/v1/public/rate/{token}", tag = "cases", params(("token" = String, Path)),
+    responses((status = 200, body = crate::app::cases::lifecycle::RatingPage), (status = 404)), security(()))]
+async fn rating_page(
+    State(s): State<AppState>,
+    meta: crate::http::extract::ReqMeta,
+    Path(token): Path<String>,
+) -> AppResult<axum::Json<crate::app::cases::lifecycle::RatingPage>> {
+    Ok(axum::Json(
+        lifecycle::rating_page(&s, meta.lang, &token).await?,
+    ))
+}
+
+/// The resident rates through the link, once.
+#[utoipa::path(post, path = "/api/v1/public/rate/{token}", tag = "cases", params(("token" = String, Path)),
+    request_body = crate::app::cases::lifecycle::LinkRating,
+    responses((status = 200, body = crate::app::cases::lifecycle::RatingPage), (status = 409)), security(()))]
+async fn rate_by_link(
+    State(s): State<AppState>,
+    meta: crate::http::extract::ReqMeta,
+    Path(token): Path<String>,
+    Json(b): Json<crate::app::cases::lifecycle::LinkRating>,
+) -> AppResult<axum::Json<crate::app::cases::lifecycle::RatingPage>> {
+    Ok(axum::Json(
+        lifecycle::rate_by_link(&s, meta.lang, &token, b).await?,
+    ))
 }
 
 // ---- files --------------------------------------------------------------------------------
