@@ -1,10 +1,12 @@
 // Mock of the 接诉即办 routes (docs/cases.md): categories, units + power lists, routing, the
 // working-day calendar, cases with their lifecycle, whistles, files, the map and the three rates.
 // Seeded with Chinese demo data relative to "now", so deadlines count down live. Dev-only.
-import { randomUUID } from 'node:crypto'
+import { randomUUID, createHash } from 'node:crypto'
 
 let A // areas Map from server.mjs
 let U // users Map
+let TOKENS = () => [] // the API tokens of server.mjs (they can be unit members too)
+let EN = false // the current request asks for English (labels in the answers follow Accept-Language)
 
 const MIN = 60000
 const HOUR = 60 * MIN
@@ -52,7 +54,7 @@ function range(from, n, name) {
 }
 const calendar = new Map() // year → { days: [{date, kind, name}], updated_at }
 for (const [y, list] of Object.entries(CAL_SEED)) {
-  calendar.set(Number(y), { days: list.map(([date, name, kind = 'holiday']) => ({ date, kind, name })), updated_at: '2025-11-04T02:00:00Z' })
+  calendar.set(Number(y), { days: list.map(([date, name, kind = 'holiday']) => ({ date, kind, name })), updated_at: '2025-11-04T02:00:00Z', updated_by: 'gongzhi' })
 }
 class UnknownYear extends Error { constructor(y) { super('unknown year ' + y); this.year = y } }
 // lenient: seeding may run past the last known year; then plain Monday–Friday counts
@@ -164,15 +166,15 @@ function setBoundaries() {
   }
   for (const [name, g] of Object.entries(b)) { const a = areaByName(name); if (a && !a.boundary) a.boundary = g }
   // 红旗 and 东风 get two grids each, so every community on the map has grid lines
-  for (const [cname, split] of [['红旗社区', 115.4765], ['东风社区', 115.451]]) {
+  const grids = {
+    红旗社区: [poly([[115.47, 38.8685], [115.4765, 38.868], [115.4765, 38.8802], [115.47, 38.88]]), poly([[115.4765, 38.868], [115.4825, 38.8675], [115.4835, 38.8805], [115.4765, 38.8802]])],
+    东风社区: [poly([[115.4455, 38.872], [115.451, 38.872], [115.451, 38.8843], [115.4455, 38.8845]]), poly([[115.451, 38.872], [115.4565, 38.872], [115.457, 38.884], [115.451, 38.8843]])],
+  }
+  for (const [cname, parts] of Object.entries(grids)) {
     const c = areaByName(cname)
     if (!c || [...A.values()].some((a) => a.parent_id === c.id)) continue
-    const ring = c.boundary.coordinates[0]
-    const [minX, minY] = [Math.min(...ring.map((p) => p[0])), Math.min(...ring.map((p) => p[1]))]
-    const [maxX, maxY] = [Math.max(...ring.map((p) => p[0])), Math.max(...ring.map((p) => p[1]))]
-    ;[[minX, split], [split, maxX]].forEach(([x0, x1], i) => {
-      const g = { id: randomUUID(), parent_id: c.id, kind: 'grid', name: `第${i === 0 ? '一' : '二'}网格`, code: c.code + String(i + 1).padStart(3, '0'),
-        boundary: poly([[x0, minY + 0.0008], [x1, minY + 0.0008], [x1, maxY - 0.0005], [x0, maxY - 0.0005]]), version: 1, updated_at: new Date().toISOString() }
+    parts.forEach((boundary, i) => {
+      const g = { id: randomUUID(), parent_id: c.id, kind: 'grid', name: `第${i === 0 ? '一' : '二'}网格`, code: c.code + String(i + 1).padStart(3, '0'), boundary, version: 1, updated_at: new Date().toISOString() }
       A.set(g.id, g)
     })
   }
@@ -273,6 +275,7 @@ function route(categoryCode, areaId, skip = [], en = false) {
   const cat = catByCode(categoryCode)
   const area = A.get(areaId)
   const cname = cat?.name || categoryCode, aname = area?.name || ''
+  void cname
   const hits = [...duties.values()].filter((d) => d.active && unitOf(d.unit_id)?.active && d.category_codes.includes(categoryCode) && under(areaId, d.area_id))
   const skipped = hits.filter((d) => skip.includes(d.unit_id)).map((d) => unitOf(d.unit_id).name)
   const ok = hits.filter((d) => !skip.includes(d.unit_id)).sort((a, b) => depth(b.area_id) - depth(a.area_id))
@@ -282,8 +285,8 @@ function route(categoryCode, areaId, skip = [], en = false) {
     return {
       unit_id: u.id, unit_name: u.name, duty_id: d.id, duty_name: d.name, rule: 'power_list',
       explanation: en
-        ? `Power list: the duty “${d.name}” of ${u.name} (legal basis: ${d.legal_basis}) covers “${cname}” in ${da?.name}, which contains ${aname}. Routed to ${u.name}.${skipText}`
-        : `依据权责清单：${u.name}的权责事项“${d.name}”（${d.legal_basis}）覆盖“${cname}”，服务区域${da?.name}包含${aname}，派往${u.name}。${skipText}`,
+        ? `Power list: the duty “${d.name}” of ${u.name} covers category ${categoryCode} (${cname}) in ${da?.name} (basis: ${d.legal_basis})${skipText}`
+        : `按权责清单：${u.name}的「${d.name}」覆盖事项 ${categoryCode}，服务区域 ${da?.name}（依据：${d.legal_basis}）${skipText}`,
     }
   }
   // territorial: the community (or street) unit of the place
@@ -293,14 +296,14 @@ function route(categoryCode, areaId, skip = [], en = false) {
       return {
         unit_id: u.id, unit_name: u.name, duty_id: null, duty_name: null, rule: 'territorial',
         explanation: en
-          ? `No duty in the power lists covers “${cname}” in ${aname}; routed by territory to ${u.name} (${a.name}).${skipText}`
-          : `权责清单中没有覆盖“${cname}”（${aname}）的事项，按属地原则派往${u.name}（${a.name}）。${skipText}`,
+          ? `No power list covers category ${categoryCode} (${cname}); by territory ${u.name} handles it${skipText}`
+          : `权责清单未覆盖事项 ${categoryCode}，按属地兜底由${u.name}承办${skipText}`,
       }
     }
   }
   return {
     unit_id: null, unit_name: null, duty_id: null, duty_name: null, rule: 'none',
-    explanation: en ? `No unit covers “${cname}” in ${aname}. Choose the unit by hand.` : `没有单位的权责清单或属地覆盖“${cname}”（${aname}），请人工指定承办单位。`,
+    explanation: en ? `No unit covers category ${categoryCode} (${cname}) in ${aname}; choose the unit by hand` : `没有单位的权责清单或属地覆盖事项 ${categoryCode}（${aname}），请人工指定承办单位`,
   }
 }
 
@@ -312,6 +315,7 @@ const MAX_RETURNS = 2
 const MAX_EXTENSIONS = 1
 const WARN_PERCENT = 20
 const ACTIVE = ['dispatched', 'in_progress']
+const OPEN = ['received', 'registered', 'arbitration', 'dispatched', 'in_progress', 'handled', 'verified', 'rated']
 const NO_CHARS = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789'
 const caseNo = (ms) => bjDay(ms).replace(/-/g, '') + '-' + Array.from({ length: 8 }, () => NO_CHARS[Math.floor(Math.random() * NO_CHARS.length)]).join('')
 
@@ -327,6 +331,28 @@ const ACTION_ZH = {
   register: '立案', reject: '不予立案', dispatch: '派遣', accept: '签收', return: '退单', arbitrate: '仲裁', handle: '办结', verify: '核查',
   rate: '回访评价', close: '结案', request_extension: '申请延期', decide_extension: '审批延期', supervise: '督办', merge: '合并', reopen: '重启',
 }
+// the labels the server adds to its answers (status_label, kind_label, action_label), in the request's language
+const LABELS = {
+  zh: {
+    status: { ...STATUS_ZH, closed: '已结案' },
+    kind: { consult: '咨询', help: '求助', complaint: '投诉', report: '举报', suggestion: '建议' },
+    unitKind: { department: '职能部门', street_office: '街道科室', community: '社区', property: '物业', utility: '公用企业', other: '其他' },
+    whistle: { daily: '日常', tough: '攻坚', emergency: '应急' },
+    action: { ...ACTION_ZH, receive: '受理', whistle: '吹哨', arrive: '报到', warn: '临期预警', overdue: '超期' },
+  },
+  en: {
+    status: { received: 'Received', registered: 'Registered', dispatched: 'Dispatched', in_progress: 'In progress', handled: 'Handled', verified: 'Verified', rated: 'Rated', closed: 'Closed', rejected: 'Rejected', merged: 'Merged', arbitration: 'Arbitration' },
+    kind: { consult: 'Consultation', help: 'Help', complaint: 'Complaint', report: 'Report', suggestion: 'Suggestion' },
+    unitKind: { department: 'Department', street_office: 'Street office', community: 'Community', property: 'Property management', utility: 'Utility', other: 'Other' },
+    whistle: { daily: 'Daily', tough: 'Tough', emergency: 'Emergency' },
+    action: {
+      receive: 'Received', register: 'Registered', reject: 'Rejected', dispatch: 'Dispatched', accept: 'Accepted', return: 'Returned', arbitrate: 'Arbitrated',
+      handle: 'Handled', verify: 'Verified', rate: 'Rated', close: 'Closed', request_extension: 'Extension asked', decide_extension: 'Extension decided',
+      supervise: 'Supervision notice', merge: 'Merged', reopen: 'Reopened', whistle: 'Whistle', arrive: 'Reported in', warn: 'Deadline warning', overdue: 'Overdue',
+    },
+  },
+}
+const label = (list, code) => (EN ? LABELS.en : LABELS.zh)[list][code] || code
 
 function ev(c, at, actor, action, from, to, extra = {}) {
   c.events.push({ id: randomUUID(), at: iso(at), actor_name: actor, action, from_status: from, to_status: to, unit_name: extra.unit_name ?? null, note: extra.note ?? null, attachments: extra.attachments || [] })
@@ -360,7 +386,8 @@ function summary(c) {
   const cat = catByCode(c.category_code), area = A.get(c.area_id), unit = unitOf(c.unit_id)
   const due = ACTIVE.includes(c.status) && c.handle_due_at ? Math.round((c.handle_due_at - nowMs()) / MIN) : null
   return {
-    id: c.id, no: c.no, kind: c.kind, category_code: c.category_code, category_name: cat?.name || '', title: c.title, status: c.status, channel: c.channel,
+    id: c.id, no: c.no, kind: c.kind, kind_label: label('kind', c.kind), category_code: c.category_code, category_name: cat?.name || '', title: c.title,
+    status: c.status, status_label: label('status', c.status), channel: c.channel,
     area_id: c.area_id, area_name: area?.name || '', community_name: up(c.area_id, 'community')?.name || '', unit_id: unit?.id || null, unit_name: unit?.name || null,
     received_at: iso(c.received_at), handle_due_at: iso(c.handle_due_at), due_in_minutes: due, overdue: isOverdue(c), warned: !!c.warned && ACTIVE.includes(c.status),
     supervised: !!c.supervised, return_count: c.return_count, rating: c.rating, version: c.version,
@@ -372,17 +399,19 @@ function allowed(c, me) {
   const street = ['system_admin', 'street_admin'].some((r) => roles.has(r)) && inScope(me, c.area_id)
   const handler = memberOf(me, c.unit_id)
   const requester = c.requester.user_id === me.id
+  const canExtend = handler && !c.pending_extension && c.extension_count < MAX_EXTENSIONS
   const out = []
   const add = (cond, ...a) => cond && out.push(...a)
   switch (c.status) {
-    case 'received': add(dispatcher, 'register', 'reject', 'merge'); break
+    // like the server: a received case may be dispatched at once (registered on the way)
+    case 'received': add(dispatcher, 'register', 'reject', 'dispatch', 'merge'); break
     case 'registered': add(dispatcher, 'dispatch', 'merge'); break
     case 'arbitration': add(street, 'arbitrate'); break
     case 'dispatched':
-      add(handler, 'accept'); add(handler && !c.bound, 'return'); add(dispatcher || street, 'supervise'); break
+      // the server lets the unit handle (and ask for more time) before it accepts
+      add(handler, 'accept', 'handle'); add(canExtend, 'request_extension'); add(handler && !c.bound, 'return'); add(dispatcher || street, 'supervise'); break
     case 'in_progress':
-      add(handler, 'handle'); add(handler && !c.bound, 'return')
-      add(handler && !c.pending_extension && c.extension_count < MAX_EXTENSIONS, 'request_extension')
+      add(handler, 'handle'); add(handler && !c.bound, 'return'); add(canExtend, 'request_extension')
       add(dispatcher && !!c.pending_extension, 'decide_extension'); add(dispatcher || street, 'supervise'); break
     case 'handled': add(dispatcher, 'verify'); break
     case 'verified':
@@ -391,22 +420,32 @@ function allowed(c, me) {
       add(dispatcher, 'close'); add(dispatcher && c.rating === 'dissatisfied' && c.reopen_count === 0, 'reopen'); break
     case 'closed': add(dispatcher && c.rating === 'dissatisfied' && c.reopen_count === 0, 'reopen'); break
   }
+  // 吹哨 (POST /cases/{id}/whistles): the street, while a unit works on it
+  add(street && ACTIVE.includes(c.status), 'whistle')
+  // 报到: one of my units was summoned and has not reported in
+  add(c.whistles.some((w) => w.units.some((u) => !u.arrived_at && memberOf(me, u.unit_id))), 'arrive')
   return out
 }
 function detail(c, me, en) {
   const s = summary(c)
-  const masked = !memberOf(me, c.unit_id) && c.requester.user_id !== me.id
+  const roles = new Set(me.grants.map((g) => g.role))
+  const dispatcher = ['system_admin', 'street_admin', 'community_worker'].some((r) => roles.has(r)) && inScope(me, c.area_id)
+  const masked = !memberOf(me, c.unit_id) && c.requester.user_id !== me.id && !dispatcher
   const ph = c.requester.phone
   return {
-    ...s, description: c.description, address: c.address, lat: c.lat, lon: c.lon,
+    ...s, description: c.description, address: c.address, dwelling_id: null, lat: c.lat, lon: c.lon,
     requester: { name: masked ? c.requester.name.slice(0, 1) + '*'.repeat(Math.max(1, c.requester.name.length - 1)) : c.requester.name, phone: ph ? (masked ? ph.slice(0, 3) + '****' + ph.slice(-4) : ph) : null, masked },
     routing: ['registered', 'received', 'arbitration'].includes(c.status) ? route(c.category_code, c.area_id, c.returned_unit_ids, en) : c.routing ? (en ? c.routing.en : c.routing.zh) : null,
     first_unit_id: c.first_unit_id, first_unit_name: unitOf(c.first_unit_id)?.name || null, bound: c.bound,
     response_due_at: iso(c.response_due_at), verify_due_at: iso(c.verify_due_at), dispatched_at: iso(c.dispatched_at), responded_at: iso(c.responded_at),
     handled_at: iso(c.handled_at), verified_at: iso(c.verified_at), closed_at: iso(c.closed_at), result: c.result, outcome: c.outcome,
-    rating_comment: c.rating_comment, extension_count: c.extension_count, reopen_count: c.reopen_count, merged_into: c.merged_into,
+    rating_comment: c.rating_comment, extension_count: c.extension_count, reopen_count: c.reopen_count, supervise_count: c.supervise_count || 0, merged_into: c.merged_into,
     pending_extension: c.pending_extension,
-    whistles: c.whistles.map((w) => ({ id: w.id, kind: w.kind, note: w.note, deadline_at: iso(w.deadline_at), units: w.units.map((u) => ({ unit_id: u.unit_id, unit_name: unitOf(u.unit_id)?.name, arrived_at: iso(u.arrived_at) })) })),
+    whistles: c.whistles.map((w) => ({
+      id: w.id, kind: w.kind, kind_label: label('whistle', w.kind), note: w.note, deadline_at: iso(w.deadline_at), created_at: iso(w.created_at), created_by: w.created_by || '李街道',
+      // late: arrived after the deadline, or the deadline passed without arrival
+      units: w.units.map((u) => ({ unit_id: u.unit_id, unit_name: unitOf(u.unit_id)?.name, arrived_at: iso(u.arrived_at), arrived_by: u.arrived_by || null, late: u.arrived_at ? u.arrived_at > w.deadline_at : nowMs() > w.deadline_at })),
+    })),
     allowed_actions: allowed(c, me),
   }
 }
@@ -481,7 +520,7 @@ function seedCase({ t0, area, code, stop, q = 0.85, requesterUser = null, channe
   }
   cases.set(c.id, c)
   const disp = pick(DISPATCHERS)
-  ev(c, t0, c.channel === 'hotline' ? '12345热线' : c.channel === 'phone_page' ? name : disp, 'create', null, 'received', { note: c.channel === 'hotline' ? '12345 热线转办' : null })
+  ev(c, t0, c.channel === 'hotline' ? '12345热线' : c.channel === 'phone_page' ? name : disp, 'receive', null, 'received', { note: c.channel === 'hotline' ? '12345 热线转办' : null })
   let t = t0
   const done = (s) => stop === s
   if (done('received')) return c
@@ -529,6 +568,7 @@ function seedCase({ t0, area, code, stop, q = 0.85, requesterUser = null, channe
   // accept: usually within the response limit
   const respWin = c.response_due_at - t
   t = t + respWin * (chance(q) ? between(0.05, 0.9) : between(1.1, 2.5))
+  t = Math.max(c.dispatched_at + MIN, Math.min(t, nowMs() - between(5, 40) * MIN)) // never in the future
   c.responded_at = t
   ev(c, t, unit.name + '承办人', 'accept', 'dispatched', 'in_progress', { unit_name: unit.name }); c.status = 'in_progress'
   if (extra.extension) {
@@ -538,13 +578,13 @@ function seedCase({ t0, area, code, stop, q = 0.85, requesterUser = null, channe
   }
   if (extra.supervise) {
     t += between(1, 6) * HOUR
-    c.supervised = true
+    c.supervised = true; c.supervise_count = 1
     ev(c, Math.min(t, nowMs() - 5 * MIN), '李街道', 'supervise', null, null, { note: '群众反映强烈，请加快办理，3 个工作日内办结并反馈。' })
   }
   if (done('in_progress')) return c
   const handleWin = c.handle_due_at - c.dispatched_at
   t = c.dispatched_at + handleWin * (chance(q) ? between(0.2, 0.95) : between(1.05, 1.8))
-  t = Math.min(t, nowMs() - between(1, 20) * HOUR)
+  t = Math.max(c.responded_at + 10 * MIN, Math.min(t, nowMs() - between(1, 20) * HOUR))
   const outcome = chance(q) ? 'resolved' : chance(0.6) ? 'explained' : 'unresolvable'
   c.handled_at = t; c.outcome = outcome; c.result = pick(RESULTS[outcome])
   c.verify_due_at = addLimit(t, cat.verify_limit, true)
@@ -580,9 +620,9 @@ function seedCases() {
     return pick(list)
   }
   const now = nowMs()
-  // history: from 1 January of last year to ~12 days ago, mostly closed
+  // history: from 1 January of last year to ~4 days ago, mostly closed
   const start = bjAt(`${Number(bjDay(now).slice(0, 4)) - 1}-01-02`, 9)
-  const end = now - 12 * DAY
+  const end = now - 4 * DAY
   const n = 560
   for (let i = 0; i < n; i++) {
     const t0 = intoWorkHours(start + ((end - start) * (i + rnd())) / n)
@@ -682,25 +722,91 @@ function rates(list) {
   return r
 }
 const WEIGHTS = { response: 30, resolve: 35, satisfaction: 35 }
+// GET /case-stats → definitions: [{key, name, formula}] in the request's language (the server's words)
 const DEFINITIONS = {
-  zh: {
-    period: '诉求按受理日（北京时间）计入统计期间、区域、单位和分类。“应办件”指已立案（不含不予立案、已合并）且已办结或办理时限已到的诉求。',
-    response_rate: '响应率 = 在响应时限内签收的件数 ÷ 应办件数',
-    resolve_rate: '解决率 = 办结结果为“已解决”的件数 ÷ 应办件数',
-    satisfaction_rate: '满意率 =（满意 + 基本满意）÷ 已回访评价件数',
-    on_time_rate: '按期办结率 = 在办理时限内办结的件数 ÷ 应办件数',
-    close_rate: '结案率 = 已结案件数 ÷ 应办件数',
-    score: '综合得分 = 响应率 × 30% + 解决率 × 35% + 满意率 × 35%，满分 100。',
-  },
-  en: {
-    period: 'A case counts in the period, area, unit and category of the day it was received (Beijing time). “Due” means registered cases (not rejected or merged) that are handled or whose handling deadline has passed.',
-    response_rate: 'Response rate = cases accepted within the response limit ÷ due cases',
-    resolve_rate: 'Resolve rate = cases handled with the outcome “resolved” ÷ due cases',
-    satisfaction_rate: 'Satisfaction rate = (satisfied + basically satisfied) ÷ rated cases',
-    on_time_rate: 'On-time rate = cases handled within the handling limit ÷ due cases',
-    close_rate: 'Close rate = closed cases ÷ due cases',
-    score: 'Composite score = response × 30% + resolve × 35% + satisfaction × 35%, out of 100.',
-  },
+  zh: [
+    ['period', '统计口径', '按受理日（北京时间）归入统计期、区域、承办单位和事项分类'],
+    ['due', '应办件', '已立案（不含不予立案、已合并）且已办结或已超过办理时限的诉求'],
+    ['response_rate', '响应率', '在响应时限内签收的应办件 ÷ 应办件'],
+    ['resolve_rate', '解决率', '办结结果为「已解决」的应办件 ÷ 应办件'],
+    ['satisfaction_rate', '满意率', '（满意 + 基本满意）÷ 已评价件'],
+    ['on_time_rate', '按期办结率', '在办理时限（含批准的延期）内办结的应办件 ÷ 应办件'],
+    ['close_rate', '结案率', '已结案的应办件 ÷ 应办件'],
+    ['score', '综合得分', '响应率、解决率、满意率按权重加权（默认 30/35/35），满分 100；没有基数的率不计，其权重按比例分给其余各率'],
+  ].map(([key, name, formula]) => ({ key, name, formula })),
+  en: [
+    ['period', 'Attribution', 'A case counts in the period, area, unit and category of the day it was received (Beijing time)'],
+    ['due', 'Due', 'Registered cases (not rejected or merged) that are handled or whose handling deadline has passed'],
+    ['response_rate', 'Response rate', 'Due cases accepted within the response limit ÷ due cases'],
+    ['resolve_rate', 'Resolution rate', 'Due cases handled with the outcome “resolved” ÷ due cases'],
+    ['satisfaction_rate', 'Satisfaction rate', '(satisfied + basically satisfied) ÷ rated cases'],
+    ['on_time_rate', 'On-time rate', 'Due cases handled within the handling limit (with approved extensions) ÷ due cases'],
+    ['close_rate', 'Close rate', 'Closed due cases ÷ due cases'],
+    ['score', 'Composite score', 'Response, resolution and satisfaction rates weighted (default 30/35/35), out of 100; a rate without a base is left out and its weight shared by the others'],
+  ].map(([key, name, formula]) => ({ key, name, formula })),
+}
+
+// ---------------------------------------------------------------- 12345 hotline import
+// POST /cases/import?mode=dry_run|commit: one work order per row (the template's columns, Chinese headers).
+const HOTLINE_COLUMNS = ['工单号', '受理时间', '诉求类型', '事项分类编码', '诉求内容', '区域编码', '经度', '纬度', '地址', '诉求人', '联系电话']
+const HOTLINE_REQUIRED = ['工单号', '事项分类编码', '诉求内容']
+const KIND_OF = { 咨询: 'consult', 求助: 'help', 投诉: 'complaint', 举报: 'report', 建议: 'suggestion' }
+const hotlineNos = new Map() // 工单号 → case id (imported before: `unchanged`)
+function hotlineImport(rows, commit, me) {
+  const T = (zh, e) => (EN ? e : zh)
+  const head = rows.shift() || []
+  const missing = HOTLINE_REQUIRED.filter((c) => !head.includes(c))
+  if (missing.length) return { status: 422, fields: { file: T(`缺少必填列：${missing.join('、')}`, `Missing columns: ${missing.join(', ')}`) } }
+  const col = (r, k) => (head.includes(k) ? (r[head.indexOf(k)] ?? '').trim() : '')
+  const problems = []
+  const good = []
+  const seen = new Set()
+  let unchanged = 0, errorRows = 0
+  rows.forEach((r, i) => {
+    const row = i + 2
+    const mine = []
+    const bad = (column, problem) => mine.push({ row, column, problem })
+    const no = col(r, '工单号')
+    if (!no || no.length > 60) bad('工单号', T('工单号必填，最多 60 个字符', 'The order number is required, at most 60 characters'))
+    else if (seen.has(no)) bad('工单号', T(`工单号「${no}」在文件中重复`, `The order number “${no}” appears twice in the file`))
+    seen.add(no)
+    const at = col(r, '受理时间')
+    const atMs = at ? Date.parse(at.replace(' ', 'T') + (at.length <= 16 ? ':00' : '') + '+08:00') : nowMs()
+    if (!Number.isFinite(atMs) || atMs > nowMs()) bad('受理时间', T(`「${at}」不是有效的时间（如 2026-11-30 09:15），也不能晚于现在`, `“${at}” is not a valid time (like 2026-11-30 09:15), or it lies in the future`))
+    const kindText = col(r, '诉求类型') || '投诉'
+    const kind = KIND_OF[kindText] || (Object.values(KIND_OF).includes(kindText) ? kindText : null)
+    if (!kind) bad('诉求类型', T(`「${kindText}」应为 咨询/求助/投诉/举报/建议`, `“${kindText}” must be 咨询/求助/投诉/举报/建议`))
+    const cat = catByCode(col(r, '事项分类编码'))
+    if (!cat || cat.level !== 2 || !cat.active) bad('事项分类编码', T(`没有编码为 ${col(r, '事项分类编码')} 的在用二级事项分类`, `No active second-level category ${col(r, '事项分类编码')}`))
+    const desc = col(r, '诉求内容')
+    if (!desc || [...desc].length > 4000) bad('诉求内容', T('诉求内容必填，最多 4000 字', 'The content is required, at most 4,000 characters'))
+    let area = null
+    const code = col(r, '区域编码'), lon = Number(col(r, '经度')), lat = Number(col(r, '纬度'))
+    if (code) { area = [...A.values()].find((a) => a.code === code); if (!area) bad('区域编码', T(`没有编码为 ${code} 的区域`, `No area with the code ${code}`)) }
+    else if (col(r, '经度') && col(r, '纬度')) { area = areaAt(lat, lon); if (!area) bad('经度', T('该位置不在任何网格内', 'The point lies in no grid')) }
+    else bad('区域编码', T('需要区域编码或经纬度', 'An area code or the coordinates are needed'))
+    if (area && !inScope(me, area.id)) bad('区域编码', T('该区域不在您的管辖范围内', 'This area is outside your scope'))
+    const phone = col(r, '联系电话')
+    if (phone && !/^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/.test(phone)) bad('联系电话', T(`「${phone}」不是有效的电话号码`, `“${phone}” is not a valid phone number`))
+    if (mine.length) { errorRows++; problems.push(...mine); return }
+    if (hotlineNos.has(no)) { unchanged++; return }
+    good.push({ no, at: atMs, kind, cat, desc, area, lat: col(r, '纬度') ? lat : null, lon: col(r, '经度') ? lon : null, address: col(r, '地址') || null, name: col(r, '诉求人') || T('12345 来电人', '12345 caller'), phone: phone || null })
+  })
+  // all or nothing: a file with a problem imports nothing
+  const committed = commit && errorRows === 0
+  if (committed) {
+    for (const x of good) {
+      const c = seedCase({ t0: x.at, area: x.area, code: x.cat.code, stop: 'received', channel: 'hotline' })
+      Object.assign(c, {
+        kind: x.kind, description: x.desc, title: [...x.desc].slice(0, 40).join(''), address: x.address, lat: x.lat ?? (x.area.boundary ? c.lat : null), lon: x.lon ?? (x.area.boundary ? c.lon : null),
+        requester: { name: x.name, phone: x.phone, user_id: null }, created_by: me.id,
+      })
+      c.events = []
+      ev(c, x.at, '12345热线', 'receive', null, 'received', { note: T(`12345 工单 ${x.no}`, `12345 order ${x.no}`) })
+      hotlineNos.set(x.no, c.id)
+    }
+  }
+  return { committed, rows: rows.length, ok: good.length, unchanged, created: committed ? good.length : 0, error_rows: errorRows, problems: problems.slice(0, 1000) }
 }
 
 // ---------------------------------------------------------------- CSV helpers
@@ -722,9 +828,10 @@ function paged(url, all) {
   return { items: all.slice((page - 1) * size, page * size), total: all.length, page, page_size: size }
 }
 
-export function initCases({ areas, users, addUser }) {
+export function initCases({ areas, users, addUser, tokens }) {
   A = areas
   U = users
+  if (tokens) TOKENS = tokens
   setBoundaries()
   seedUnits(addUser)
   seedCases()
@@ -736,11 +843,12 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
   const RE = /^\/(case-categories|case-units|case-duties|case-routing|calendar|cases|my\/cases|files|case-stats)(\/|$)/
   if (!RE.test(p)) return false
   const en = (req.headers['accept-language'] || '').startsWith('en')
+  EN = en
   const T = (zh, e) => (en ? e : zh)
   const q = (k) => url.searchParams.get(k) || ''
   const ok = (status, b) => (send(res, status, b), true)
   const nf = () => (err(res, req, 404, 'not_found', '未找到', 'Not found'), true)
-  const bad = (fields, zh = '输入有误', e = 'Invalid input') => (err(res, req, 422, 'validation', zh, e, fields), true)
+  const bad = (fields, zh = '输入有误，请检查标出的字段', e = 'Invalid input; check the marked fields') => (err(res, req, 422, 'validation', zh, e, fields), true)
   const forbid = () => (err(res, req, 403, 'forbidden', '您没有执行此操作的权限', 'You are not allowed to do this'), true)
   const conflict = () => (err(res, req, 409, 'conflict', '该诉求已被他人处理或修改，请刷新后重试', 'Someone else changed this case; reload and try again'), true)
   const unknownYear = (y) => (err(res, req, 422, 'calendar.unknown_year', `工作日历中没有 ${y} 年，无法计算时限，请先导入该年节假日安排`, `The calendar has no year ${y}; import its holidays first`, {}), true)
@@ -748,8 +856,9 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
   const has = (...r) => r.some((x) => roles.has(x))
   const admin = has('system_admin')
   const dispatcherRole = has('system_admin', 'street_admin', 'community_worker')
-  const csvOut = (name, text) => {
-    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"; filename*=UTF-8''${encodeURIComponent(name)}`, 'x-request-id': res.rid })
+  // the header must be ASCII: a plain fallback name, and the Chinese one as filename* (like the server)
+  const csvOut = (name, text, ascii = 'export.csv') => {
+    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`, 'x-request-id': res.rid })
     res.end('\ufeff' + text)
     return true
   }
@@ -759,8 +868,8 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
   const catOut = (c) => ({ ...c })
   if (p === '/case-categories' && m === 'GET') return ok(200, [...categories.values()].sort((a, b) => a.code.localeCompare(b.code)).map(catOut))
   if (p === '/case-categories/export.csv' && m === 'GET') {
-    const rows = [...categories.values()].sort((a, b) => a.code.localeCompare(b.code)).map((c) => [c.code, c.name, c.parent_id ? categories.get(c.parent_id).code : '', limitStr(c.response_limit), limitStr(c.handle_limit), limitStr(c.verify_limit), c.return_visit_required ? 'yes' : 'no'].join(','))
-    return csvOut('事项分类.csv', ['code,name,parent_code,response,handle,verify,return_visit', ...rows].join('\r\n') + '\r\n')
+    const rows = [...categories.values()].sort((a, b) => a.code.localeCompare(b.code)).map((c) => [c.code, c.name, c.parent_id ? categories.get(c.parent_id).code : '', limitStr(c.response_limit), limitStr(c.handle_limit), limitStr(c.verify_limit), c.return_visit_required ? '1' : '0'].join(','))
+    return csvOut('事项分类.csv', ['code,name,parent_code,response,handle,verify,return_visit', ...rows].join('\r\n') + '\r\n', 'case-categories.csv')
   }
   if (p === '/case-categories/import' && m === 'POST') {
     if (!admin) return forbid()
@@ -768,21 +877,36 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
     if (!raw?.length) return bad({ file: T('文件为空', 'The file is empty') })
     const rows = csvRows(decode(raw))
     const head = rows.shift() || []
-    if (head[0] !== 'code') return bad({ file: T('第一行应为表头：code,name,parent_code,response,handle,verify,return_visit', 'The first row must be the header code,name,parent_code,response,handle,verify,return_visit') })
-    const problems = []
-    let created = 0, updated = 0
-    rows.forEach((r, i) => {
-      const [code, name, parentCode, rs, hs, vs, rv] = r
-      const lim = [parseLimit(rs), parseLimit(hs), parseLimit(vs)]
-      if (!/^\d{2}(\d{2})?$/.test(code || '')) return problems.push({ row: i + 2, problem: T('代码应为 2 位或 4 位数字', 'Code must be 2 or 4 digits') })
-      if (!name) return problems.push({ row: i + 2, problem: T('名称不能为空', 'Name is required') })
-      if (lim.some((x) => !x)) return problems.push({ row: i + 2, problem: T('时限格式应为 2h 或 3d', 'Limits look like 2h or 3d') })
-      if (code.length === 4 && !catByCode(parentCode || code.slice(0, 2))) return problems.push({ row: i + 2, problem: T('上级分类不存在', 'Unknown parent category') })
-      const exist = catByCode(code)
-      const fields = { name, response_limit: lim[0], handle_limit: lim[1], verify_limit: lim[2], return_visit_required: !/^(no|否|false|0)$/i.test(rv || 'yes') }
-      if (exist) { Object.assign(exist, fields); exist.version++; updated++ } else { const c = addCat(code, name, lim[0], lim[1], lim[2], fields.return_visit_required); created++; void c }
-    })
-    return ok(200, { created, updated, problems })
+    const COLS = ['code', 'name', 'parent_code', 'response', 'handle', 'verify', 'return_visit']
+    const missing = COLS.filter((c) => !head.includes(c))
+    if (missing.length) return bad({ file: T(`缺少必填列：${missing.join('、')}`, `Missing columns: ${missing.join(', ')}`) })
+    const col = (r, k) => r[head.indexOf(k)] ?? ''
+    // all or nothing, like the server: the first bad row is the answer
+    const parsed = []
+    for (const [i, r] of rows.entries()) {
+      const row = i + 2
+      const code = col(r, 'code'), name = col(r, 'name'), parentCode = col(r, 'parent_code')
+      const where = T(`第 ${row} 行：`, `Row ${row}: `)
+      const lim = {}
+      for (const [k, zh, e] of [['response', '响应时限', 'response limit'], ['handle', '办理时限', 'handling limit'], ['verify', '核查时限', 'verification limit']]) {
+        lim[k] = parseLimit(col(r, k))
+        if (!lim[k]) return bad({ file: where + T(`${zh}「${col(r, k)}」应写成 2h（工作小时）或 3d（工作日）`, `the ${e} “${col(r, k)}” should look like 2h (working hours) or 3d (working days)`) })
+      }
+      if (!/^\d{2}(\d{2})?$/.test(code)) return bad({ file: where + T('代码应为 2 位或 4 位数字', 'the code has 2 or 4 digits') })
+      if (!name) return bad({ file: where + T('名称不能为空', 'the name is required') })
+      if (code.length === 4 && !catByCode(parentCode || code.slice(0, 2)) && !parsed.some((x) => x.code === (parentCode || code.slice(0, 2)))) return bad({ file: where + T('上级分类不存在', 'unknown parent category') })
+      parsed.push({ code, name, lim, rv: /^(1|yes|是|true|y)$/i.test(col(r, 'return_visit') || '1') })
+    }
+    let created = 0, updated = 0, unchanged = 0
+    for (const x of parsed) {
+      const exist = catByCode(x.code)
+      const fields = { name: x.name, response_limit: x.lim.response, handle_limit: x.lim.handle, verify_limit: x.lim.verify, return_visit_required: x.rv }
+      if (!exist) { addCat(x.code, x.name, x.lim.response, x.lim.handle, x.lim.verify, x.rv); created++; continue }
+      const same = exist.name === fields.name && exist.return_visit_required === fields.return_visit_required && ['response_limit', 'handle_limit', 'verify_limit'].every((k) => limitStr(exist[k]) === limitStr(fields[k]))
+      if (same) unchanged++
+      else { Object.assign(exist, fields); exist.version++; updated++ }
+    }
+    return ok(200, { created, updated, unchanged })
   }
   if (p === '/case-categories' && m === 'POST') {
     if (!admin) return forbid()
@@ -815,9 +939,7 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
     const a = A.get(u.area_id)
     return {
       id: u.id, name: u.name, kind: u.kind, area_id: u.area_id, area_name: a?.name || '', contact: u.contact || null, active: u.active,
-      duty_count: [...duties.values()].filter((d) => d.unit_id === u.id && d.active).length, member_count: u.members.length, version: u.version,
-      // not in docs/cases.md: who the members are (the console shows them when the server sends them)
-      members: u.members.map((id) => U.get(id)).filter(Boolean).map((x) => ({ user_id: x.id, username: x.username, display_name: x.display_name })),
+      kind_label: label('unitKind', u.kind), duty_count: [...duties.values()].filter((d) => d.unit_id === u.id && d.active).length, member_count: u.members.length, version: u.version,
     }
   }
   const dutyOut = (d) => ({ ...d, area_name: A.get(d.area_id)?.name || '' })
@@ -851,15 +973,27 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
     }
     if (!mm[2] && m === 'GET') return ok(200, unitOut(u))
     if (mm[2] === 'members') {
-      if (!canManageUnit(u.area_id)) return forbid()
-      if (m === 'POST') {
-        const user = U.get(body.user_id)
-        if (!user) return bad({ user_id: T('用户不存在', 'No such user') })
-        if (u.members.includes(user.id)) return bad({ user_id: T('该用户已是成员', 'Already a member') })
-        u.members.push(user.id); u.version++
-        return ok(200, unitOut(u))
+      // [{member_id, name, kind: user|token}]: users and API tokens (a department's system) can both be members
+      const memberOut = (id) => {
+        const user = U.get(id)
+        if (user) return { member_id: id, name: user.display_name, kind: 'user' }
+        const tk = TOKENS().find((x) => x.id === id)
+        return tk ? { member_id: id, name: tk.name, kind: 'token' } : null
       }
-      if (m === 'DELETE' && mm[3]) { u.members = u.members.filter((x) => x !== mm[3]); u.version++; return ok(204) }
+      const list = () => u.members.map(memberOut).filter(Boolean)
+      if (m === 'GET' && !mm[3]) return isStaff(me) ? ok(200, list()) : forbid()
+      if (!canManageUnit(u.area_id)) return forbid()
+      if (m === 'POST' && !mm[3]) {
+        if (typeof body.member_id !== 'string') return bad({ member_id: T('请选择成员', 'Choose the member') })
+        if (!memberOut(body.member_id)) return bad({ member_id: T('没有这个用户或令牌', 'No such user or token') })
+        if (!u.members.includes(body.member_id)) { u.members.push(body.member_id); u.version++ } // adding twice: no change
+        return ok(200, list())
+      }
+      if (m === 'DELETE' && mm[3]) {
+        if (!u.members.includes(mm[3])) return nf()
+        u.members = u.members.filter((x) => x !== mm[3]); u.version++
+        return ok(204)
+      }
     }
     if (mm[2] === 'duties') {
       if (m === 'GET') return ok(200, [...duties.values()].filter((d) => d.unit_id === u.id).map(dutyOut))
@@ -895,36 +1029,39 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
   }
 
   // ---- calendar ----
-  const yearOut = (y, c) => ({ year: y, holidays: c.days.filter((d) => d.kind === 'holiday').length, workdays: c.days.filter((d) => d.kind === 'workday').length, updated_at: c.updated_at })
+  const yearOut = (y, c) => ({ year: y, holidays: c.days.filter((d) => d.kind === 'holiday').length, workdays: c.days.filter((d) => d.kind === 'workday').length, updated_at: c.updated_at, updated_by: c.updated_by || 'gongzhi' })
   if (p === '/calendar' && m === 'GET') return ok(200, [...calendar.entries()].sort((a, b) => a[0] - b[0]).map(([y, c]) => yearOut(y, c)))
   if (p === '/calendar/deadline' && m === 'GET') {
     const start = Date.parse(q('start')), value = Number(q('value')), unit = q('unit')
     const f = {}
-    if (!Number.isFinite(start)) f.start = T('请填写开始时间', 'Enter the start time')
+    if (!Number.isFinite(start)) f.start = T('时间格式应为 RFC 3339', 'The time must be RFC 3339')
     if (!(Number.isInteger(value) && value >= 1 && value <= 365)) f.value = T('时限应为 1–365 的整数', 'A whole number 1–365')
     if (!['hours', 'days'].includes(unit)) f.unit = T('单位应为 hours 或 days', 'unit is hours or days')
     if (Object.keys(f).length) return bad(f)
-    try { return ok(200, { due_at: iso(addLimit(start, { value, unit })) }) } catch (e) { if (e instanceof UnknownYear) return unknownYear(e.year); throw e }
+    try { return ok(200, { start: iso(start), due_at: iso(addLimit(start, { value, unit })) }) } catch (e) { if (e instanceof UnknownYear) return unknownYear(e.year); throw e }
   }
   if (p === '/calendar/import' && m === 'POST') {
     if (!admin) return forbid()
     const raw = body.__raw
     if (!raw?.length) return bad({ file: T('文件为空', 'The file is empty') })
     const rows = csvRows(decode(raw))
-    if (rows[0]?.[0] === 'date') rows.shift()
-    const byYear = new Map(), problems = []
-    rows.forEach((r, i) => {
+    const header = rows[0]?.[0] === 'date' ? 1 : 0
+    const byYear = new Map()
+    let count = 0
+    // all or nothing: the first bad row is the answer (422 error.fields.file), like the server
+    for (const [i, r] of rows.slice(header).entries()) {
+      const row = i + 1 + header
       const [date, k, name] = r
       const kind = { 休: 'holiday', holiday: 'holiday', 班: 'workday', workday: 'workday' }[k]
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date || '') || Number.isNaN(Date.parse(date))) return problems.push({ row: i + 1, problem: T('日期格式应为 2026-10-01', 'Dates look like 2026-10-01') })
-      if (!kind) return problems.push({ row: i + 1, problem: T('类型应为 休 或 班', 'kind is 休/班 or holiday/workday') })
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date || '') || Number.isNaN(Date.parse(date))) return bad({ file: T(`第 ${row} 行：日期「${date || ''}」格式应为 YYYY-MM-DD`, `Row ${row}: the date “${date || ''}” must be YYYY-MM-DD`) })
+      if (!kind) return bad({ file: T(`第 ${row} 行：类型「${k || ''}」应为 休/班 或 holiday/workday`, `Row ${row}: the kind “${k || ''}” must be 休/班 or holiday/workday`) })
       const y = Number(date.slice(0, 4))
       if (!byYear.has(y)) byYear.set(y, [])
       byYear.get(y).push({ date, kind, name: name || '' })
-    })
-    if (problems.length) return ok(422, { error: { code: 'validation', message: T('文件有误，未导入', 'The file has errors; nothing imported'), fields: { file: problems.map((x) => `${T('第', 'row ')}${x.row}${T('行', '')}: ${x.problem}`).join('; ') } } })
-    for (const [y, days] of byYear) calendar.set(y, { days: days.sort((a, b) => a.date.localeCompare(b.date)), updated_at: iso(nowMs()) })
-    return ok(200, [...byYear.keys()].map((y) => yearOut(y, calendar.get(y))))
+      count++
+    }
+    for (const [y, days] of byYear) calendar.set(y, { days: days.sort((a, b) => a.date.localeCompare(b.date)), updated_at: iso(nowMs()), updated_by: me.username })
+    return ok(200, { years: [...byYear.keys()].sort(), days: count })
   }
   if ((mm = p.match(/^\/calendar\/(\d{4})$/))) {
     const y = Number(mm[1])
@@ -936,13 +1073,14 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
       if (!days) return bad({ days: T('缺少 days', 'days is missing') })
       const seen = new Set()
       days.forEach((d, i) => {
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(d.date || '') || Number(d.date.slice(0, 4)) !== y) f[`days[${i}].date`] = T(`日期应在 ${y} 年内`, `The date must be in ${y}`)
-        else if (seen.has(d.date)) f[`days[${i}].date`] = T('日期重复', 'Duplicate date')
+        // one message per row, under `days[i]` (like the server)
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(d.date || '') || Number(d.date.slice(0, 4)) !== y) f[`days[${i}]`] = T(`${d.date || '—'} 不在 ${y} 年`, `${d.date || '—'} is not in ${y}`)
+        else if (seen.has(d.date)) f[`days[${i}]`] = T(`${d.date} 重复`, `${d.date} appears twice`)
+        else if (!['holiday', 'workday'].includes(d.kind)) f[`days[${i}]`] = T('类型应为 holiday（休）或 workday（班）', 'The kind must be holiday or workday')
         seen.add(d.date)
-        if (!['holiday', 'workday'].includes(d.kind)) f[`days[${i}].kind`] = T('请选择类型', 'Choose a kind')
       })
       if (Object.keys(f).length) return bad(f)
-      calendar.set(y, { days: days.map((d) => ({ date: d.date, kind: d.kind, name: d.name || '' })).sort((a, b) => a.date.localeCompare(b.date)), updated_at: iso(nowMs()) })
+      calendar.set(y, { days: days.map((d) => ({ date: d.date, kind: d.kind, name: d.name || '' })).sort((a, b) => a.date.localeCompare(b.date)), updated_at: iso(nowMs()), updated_by: me.username })
       return ok(200, { year: y, days: calendar.get(y).days })
     }
   }
@@ -951,8 +1089,11 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
   if (p === '/files' && m === 'POST') {
     const raw = body.__raw || Buffer.from(JSON.stringify(body))
     if (!raw.length) return bad({ file: T('文件为空', 'The file is empty') })
-    if (raw.length > 20 * 1024 * 1024) return bad({ file: T('文件不能超过 20 MB', 'Files are at most 20 MB') })
-    const f = { id: randomUUID(), name: q('name') || 'file', size: raw.length, content_type: req.headers['content-type'] || 'application/octet-stream', data: raw }
+    if (raw.length > 10 * 1024 * 1024) return (err(res, req, 413, 'payload_too_large', '提交的内容过大', 'The request is too large'), true)
+    const f = {
+      id: randomUUID(), name: q('name') || 'file', content_type: req.headers['content-type'] || 'application/octet-stream', size: raw.length,
+      sha256: createHash('sha256').update(raw).digest('hex'), created_at: iso(nowMs()), data: raw,
+    }
     files.set(f.id, f)
     const { data, ...out } = f
     return ok(201, out)
@@ -973,7 +1114,9 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
     const inPeriod = (c) => { const d = bjDay(c.received_at); return (!from || d >= from) && (!to || d <= to) }
     const base = [...cases.values()].filter((c) => inScope(me, c.area_id) && under(c.area_id, area))
     const list = base.filter(inPeriod)
-    if (p === '/case-stats') return ok(200, { definitions: en ? DEFINITIONS.en : DEFINITIONS.zh, totals: rates(list), weights: WEIGHTS })
+    if (from && !/^\d{4}-\d{2}-\d{2}$/.test(from)) return bad({ from: T('日期格式应为 YYYY-MM-DD', 'Dates are YYYY-MM-DD') })
+    if (to && !/^\d{4}-\d{2}-\d{2}$/.test(to)) return bad({ to: T('日期格式应为 YYYY-MM-DD', 'Dates are YYYY-MM-DD') })
+    if (p === '/case-stats') return ok(200, { area_id: area || null, from: from || '', to: to || bjDay(nowMs()), totals: rates(list), weights: WEIGHTS, definitions: en ? DEFINITIONS.en : DEFINITIONS.zh })
     if (p === '/case-stats/trend') {
       const bucket = q('bucket') === 'day' ? 10 : 7
       const groups = new Map()
@@ -1007,12 +1150,13 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
         const com = up(c.area_id, 'community')
         if (!com) continue
         const k = com.id + '|' + c.category_code
-        if (!groups.has(k)) groups.set(k, { community_id: com.id, community_name: com.name, category_code: c.category_code, category_name: catByCode(c.category_code)?.name, current: 0, previous: 0 })
+        if (!groups.has(k)) groups.set(k, { community_id: com.id, community_name: com.name, category_id: catByCode(c.category_code)?.id, category_code: c.category_code, category_name: catByCode(c.category_code)?.name, current: 0, previous: 0 })
         groups.get(k)[age <= days ? 'current' : 'previous']++
       }
       const rows = [...groups.values()].filter((g) => g.current >= 2 && g.current > g.previous)
-        .map((g) => ({ ...g, growth: g.previous ? Number(((g.current - g.previous) / g.previous).toFixed(2)) : null }))
-        .sort((a, b) => b.current - a.current)
+        // growth = current − previous (cases); ratio = current ÷ previous, null when the previous period had none
+        .map((g) => ({ ...g, growth: g.current - g.previous, ratio: g.previous ? Number((g.current / g.previous).toFixed(2)) : null }))
+        .sort((a, b) => b.growth - a.growth || b.current - a.current)
       return ok(200, rows.slice(0, 12))
     }
     return nf()
@@ -1026,14 +1170,53 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
   if (p === '/cases/map' && m === 'GET') {
     if (!isStaff(me)) return forbid()
     const top = q('area_id') || me.grants.map((g) => g.area_id).filter(Boolean).sort((a, b) => depth(a) - depth(b))[0]
+    // like the server: a user without an area grant (the system admin) must name the area
+    if (!top || !A.get(top) || !inScope(me, top)) return nf()
     const from = q('from'), to = q('to')
-    const shown = [...A.values()].filter((a) => ['street', 'community', 'grid'].includes(a.kind) && a.boundary && under(a.id, top) && (inScope(me, a.id)))
-    const list = [...cases.values()].filter((c) => inScope(me, c.area_id) && under(c.area_id, top) && c.lat != null && !['rejected', 'merged'].includes(c.status))
-      .filter((c) => { const d = bjDay(c.received_at); return (!from || d >= from.slice(0, 10)) && (!to || d <= to.slice(0, 10)) })
+    if (from && !/^\d{4}-\d{2}-\d{2}$/.test(from)) return bad({ from: T('日期格式应为 YYYY-MM-DD', 'Dates are YYYY-MM-DD') })
+    if (to && !/^\d{4}-\d{2}-\d{2}$/.test(to)) return bad({ to: T('日期格式应为 YYYY-MM-DD', 'Dates are YYYY-MM-DD') })
+    // the outlines are the grids (the server sends no community or street outlines)
+    const shown = [...A.values()].filter((a) => a.kind === 'grid' && a.boundary && under(a.id, top))
+    const inTop = [...cases.values()].filter((c) => under(c.area_id, top))
+    const list = inTop.filter((c) => c.lat != null && !['rejected', 'merged'].includes(c.status))
+      .filter((c) => { const d = bjDay(c.received_at); return (!from || d >= from) && (!to || d <= to) })
+    const open = (a) => inTop.filter((c) => OPEN.includes(c.status) && under(c.area_id, a.id)).length
     return ok(200, {
-      areas: shown.map((a) => ({ id: a.id, name: a.name, kind: a.kind, boundary: a.boundary })),
+      area_id: top,
+      areas: shown.map((a) => ({ id: a.id, name: a.name, kind: a.kind, boundary: a.boundary, open: open(a) })),
       cases: list.map((c) => ({ id: c.id, no: c.no, lat: c.lat, lon: c.lon, status: c.status, overdue: isOverdue(c), category_name: catByCode(c.category_code)?.name })),
     })
+  }
+  // the dispatcher's queue counters: cases per status in my dispatch scope, the overdue ones, and what waits for my units
+  if (p === '/cases/counts' && m === 'GET') {
+    if (!isStaff(me)) return forbid()
+    const by_status = {}
+    let overdue = 0
+    for (const c of cases.values()) {
+      if (!inScope(me, c.area_id)) continue
+      by_status[c.status] = (by_status[c.status] || 0) + 1
+      if (ACTIVE.includes(c.status) && isOverdue(c)) overdue++
+    }
+    const mine = myUnitIds(me)
+    const handle = [...cases.values()].filter((c) => ACTIVE.includes(c.status) && mine.includes(c.unit_id)).length
+    return ok(200, { by_status, overdue, handle })
+  }
+  // 12345 hotline work orders
+  if (p === '/cases/import/template.csv' && m === 'GET') {
+    if (!dispatcherRole) return forbid()
+    return csvOut('12345工单模板.csv', [HOTLINE_COLUMNS.join(','), '12345-20261130-0001,2026-11-30 09:15,投诉,0101,小区门口垃圾两天没清运,' + (areaByName('第一网格')?.code || '') + ',,,1号楼东侧,王先生,13800000000'].join('\r\n') + '\r\n', 'hotline-template.csv')
+  }
+  if (p === '/cases/import' && m === 'POST') {
+    if (!dispatcherRole) return forbid()
+    const mode = q('mode')
+    if (!['dry_run', 'commit'].includes(mode)) return bad({ mode: T('mode 应为 dry_run 或 commit', 'mode is dry_run or commit') })
+    const raw = body.__raw
+    if (!raw?.length) return bad({ file: T('文件为空', 'The file is empty') })
+    if (raw[0] === 0x50 && raw[1] === 0x4b) return bad({ file: T('模拟服务器只读 CSV；.xlsx 请用真实服务器导入', 'The mock reads CSV only; import .xlsx on the real server') })
+    const r = hotlineImport(csvRows(decode(raw)), mode === 'commit', me)
+    if (r.status === 422) return bad(r.fields)
+    if (r.committed && r.created) log(req, me, 'case.import', 'case', null, ['hotline'])
+    return ok(200, r)
   }
   if (p === '/cases' && m === 'POST') {
     const key = req.headers['idempotency-key']
@@ -1073,7 +1256,7 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
     })
     const att = (body.attachments || []).map((id) => files.get(id)).filter(Boolean).map((x) => ({ id: x.id, name: x.name }))
     c.events = []
-    ev(c, t, me.display_name, 'create', null, 'received', { attachments: att, note: T('渠道：', 'Channel: ') + c.channel })
+    ev(c, t, me.display_name, 'receive', null, 'received', { attachments: att, note: T('渠道：', 'Channel: ') + c.channel })
     if (key) idem.set(key, c.id)
     log(req, me, 'case.create', 'case', c.id, ['kind', 'category_code'])
     return ok(201, detail(c, me, en))
@@ -1081,7 +1264,10 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
   if (p === '/cases' && m === 'GET') {
     if (!isStaff(me)) return forbid()
     const queue = q('queue') || 'all'
+    if (!['dispatch', 'handle', 'mine', 'all'].includes(queue)) return bad({ queue: T('queue 应为 dispatch、handle、mine 或 all', 'queue is dispatch, handle, mine or all') })
     const statuses = q('status') ? q('status').split(',') : null
+    const unknown = (statuses || []).find((x) => !STATUS_ZH[x])
+    if (unknown) return bad({ status: T(`未知状态「${unknown}」`, `Unknown status “${unknown}”`) })
     const s = q('q').toLowerCase()
     const mine = myUnitIds(me)
     let list = [...cases.values()].filter((c) => {
@@ -1109,7 +1295,7 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
       if (memberOf(me, c.unit_id)) log(req, me, 'case.read_requester', 'case', c.id, ['requester'])
       return ok(200, detail(c, me, en))
     }
-    if (mm[2] === 'timeline' && m === 'GET') { tick(c); return ok(200, [...c.events].sort((a, b) => a.at.localeCompare(b.at))) }
+    if (mm[2] === 'timeline' && m === 'GET') { tick(c); return ok(200, [...c.events].sort((a, b) => a.at.localeCompare(b.at)).map((e) => ({ ...e, action_label: label('action', e.action) }))) }
     if (mm[2] === 'whistles' && mm[4] === 'arrive' && m === 'POST') {
       const w = c.whistles.find((x) => x.id === mm[3])
       if (!w) return nf()
@@ -1117,7 +1303,7 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
       if (!slot) return bad({ unit_id: T('该单位不在本次吹哨名单中', 'This unit was not summoned') })
       if (!memberOf(me, body.unit_id)) return (err(res, req, 403, 'forbidden', '您不是该单位的成员，不能代其报到', 'You are not a member of this unit'), true)
       if (slot.arrived_at) return (err(res, req, 409, 'conflict', '该单位已经报到', 'This unit has already reported in'), true)
-      slot.arrived_at = nowMs(); c.version++
+      slot.arrived_at = nowMs(); slot.arrived_by = me.display_name; c.version++
       ev(c, nowMs(), me.display_name, 'arrive', null, null, { unit_name: unitOf(body.unit_id).name })
       return ok(200, detail(c, me, en))
     }
@@ -1131,7 +1317,7 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
       if (body.minutes != null && !(body.minutes >= 5 && body.minutes <= 1440)) f.minutes = T('报到时限应为 5–1440 分钟', '5–1440 minutes')
       if (Object.keys(f).length) return bad(f)
       const t = nowMs()
-      const w = { id: randomUUID(), kind: body.kind, note: body.note || null, created_at: t, deadline_at: t + (body.minutes || 30) * MIN, units: body.unit_ids.map((id) => ({ unit_id: id, arrived_at: null })) }
+      const w = { id: randomUUID(), kind: body.kind, note: body.note || null, created_at: t, created_by: me.display_name, deadline_at: t + (body.minutes || 30) * MIN, units: body.unit_ids.map((id) => ({ unit_id: id, arrived_at: null })) }
       c.whistles.push(w); c.version++
       ev(c, t, me.display_name, 'whistle', null, null, { note: `${{ daily: '日常', tough: '攻坚', emergency: '应急' }[body.kind]}吹哨：${body.unit_ids.map((id) => unitOf(id)?.name).join('、')}，${body.minutes || 30} 分钟内报到${body.note ? '。' + body.note : ''}` })
       return ok(200, detail(c, me, en))
@@ -1148,7 +1334,7 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
     const allowedNow = allowed(c, me)
     if (!allowedNow.includes(action)) {
       // the right person, the wrong state → case.wrong_state; otherwise forbidden
-      const stateOk = { register: ['received'], reject: ['received'], merge: ['received', 'registered'], dispatch: ['registered'], arbitrate: ['arbitration'], accept: ['dispatched'], return: ['dispatched', 'in_progress'], handle: ['in_progress'], request_extension: ['in_progress'], decide_extension: ['in_progress'], supervise: ['dispatched', 'in_progress'], verify: ['handled'], rate: ['verified'], close: ['verified', 'rated'], reopen: ['rated', 'closed'] }[action]
+      const stateOk = { register: ['received'], reject: ['received'], merge: ['received', 'registered'], dispatch: ['received', 'registered'], arbitrate: ['arbitration'], accept: ['dispatched'], return: ['dispatched', 'in_progress'], handle: ['dispatched', 'in_progress'], request_extension: ['dispatched', 'in_progress'], decide_extension: ['in_progress'], supervise: ['dispatched', 'in_progress'], verify: ['handled'], rate: ['verified'], close: ['verified', 'rated'], reopen: ['rated', 'closed'] }[action]
       if (!stateOk.includes(c.status)) return (err(res, req, 409, 'case.wrong_state', `诉求当前状态为“${STATUS_ZH[c.status]}”，不能“${ACTION_ZH[action]}”，请刷新后查看`, `The case is ${STATUS_EN[c.status]}; “${action}” is not possible now. Reload to see the latest.`), true)
       if (action === 'return' && c.bound) return (err(res, req, 409, 'case.bound', '该诉求已由街道仲裁确定承办单位，不能再退单', 'The street decided the unit by arbitration; it cannot be returned'), true)
       if (action === 'request_extension' && c.pending_extension) return (err(res, req, 409, 'case.extension_pending', '已有待审批的延期申请', 'An extension request is already pending'), true)
@@ -1179,14 +1365,22 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
         const y = calc(() => setDeadlines(c, t))
         if (y) return unknownYear(y)
         c.routing = body.unit_id && body.unit_id !== r.unit_id
-          ? { zh: { unit_id: unitId, unit_name: unitOf(unitId).name, duty_id: null, duty_name: null, rule: 'none', explanation: `派遣员人工指定：${unitOf(unitId).name}（系统建议：${r.unit_name || '无'}）。` }, en: { unit_id: unitId, unit_name: unitOf(unitId).name, duty_id: null, duty_name: null, rule: 'none', explanation: `Chosen by the dispatcher: ${unitOf(unitId).name} (suggested: ${r.unit_name || 'none'}).` } }
+          ? { zh: { unit_id: unitId, unit_name: unitOf(unitId).name, duty_id: null, duty_name: null, rule: 'manual', explanation: `派遣员人工指定：${unitOf(unitId).name}（系统建议：${r.unit_name || '无'}）` }, en: { unit_id: unitId, unit_name: unitOf(unitId).name, duty_id: null, duty_name: null, rule: 'manual', explanation: `Chosen by the dispatcher: ${unitOf(unitId).name} (suggested: ${r.unit_name || 'none'})` } }
           : { zh: r, en: route(c.category_code, c.area_id, c.returned_unit_ids, true) }
         c.unit_id = unitId; c.first_unit_id ||= unitId; c.status = 'dispatched'; c.overdue_flag = false
         break
       }
       case 'arbitrate':
         f = { ...need('unit_id', '请选择承办单位', 'Choose the unit'), ...need('note', '请填写仲裁意见', 'Give the decision') }
-        if (!Object.keys(f).length) { const y = calc(() => setDeadlines(c, t)); if (y) return unknownYear(y); c.unit_id = body.unit_id; c.bound = true; c.status = 'dispatched' }
+        if (!Object.keys(f).length) {
+          const y = calc(() => setDeadlines(c, t)); if (y) return unknownYear(y)
+          const un = unitOf(body.unit_id)?.name || ''
+          c.routing = {
+            zh: { unit_id: body.unit_id, unit_name: un, duty_id: null, duty_name: null, rule: 'arbitration', explanation: `街道仲裁确定由${un}承办（不得再退单）` },
+            en: { unit_id: body.unit_id, unit_name: un, duty_id: null, duty_name: null, rule: 'arbitration', explanation: `The street decided by arbitration that ${un} handles it (no more returns)` },
+          }
+          c.unit_id = body.unit_id; c.bound = true; c.status = 'dispatched'
+        }
         break
       case 'accept': c.responded_at ||= t; c.status = 'in_progress'; break
       case 'return':
@@ -1207,6 +1401,7 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
         if (!Object.keys(f).length) {
           const y = calc(() => (c.verify_due_at = addLimit(t, catByCode(c.category_code).verify_limit)))
           if (y) return unknownYear(y)
+          c.responded_at ||= t // handled without a separate accept
           c.handled_at = t; c.result = body.result.trim(); c.outcome = body.outcome; c.status = 'handled'; c.pending_extension = null
         }
         break
@@ -1240,7 +1435,7 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
         if (!Object.keys(f).length) {
           const y = calc(() => (c.handle_due_at = addWorkingDays(t, body.days)))
           if (y) return unknownYear(y)
-          c.supervised = true; c.overdue_flag = false; c.warned = false
+          c.supervised = true; c.supervise_count = (c.supervise_count || 0) + 1; c.overdue_flag = false; c.warned = false
           body.note = body.note.trim() + T(`（限 ${body.days} 个工作日内办结）`, ` (handle within ${body.days} working days)`)
         }
         break

@@ -90,7 +90,7 @@ addUser('louzhang', '赵楼长', 'Demo@2026', [['building_leader', bld1]])
 const userOut = ({ password, ...u }) => u
 initRegistry({ areas, users })
 // 接诉即办 (mock/cases.mjs) adds the handler / resident demo users chengban, wuye, zhujian, jumin (Demo@2026)
-initCases({ areas, users, addUser })
+initCases({ areas, users, addUser, tokens: () => tokens }) // tokens: declared below, read per request
 
 const tokens = []
 const audit = []

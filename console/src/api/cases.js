@@ -19,8 +19,12 @@ export const caseUnitApi = {
   list: (params, opts) => http.get('/case-units', params, opts),
   create: (body) => http.post('/case-units', body, { silent: true }),
   update: (id, body) => http.patch(`/case-units/${enc(id)}`, body, { silent: true }),
-  addMember: (id, user_id) => http.post(`/case-units/${enc(id)}/members`, { user_id }, { silent: true }),
-  removeMember: (id, userId) => http.del(`/case-units/${enc(id)}/members/${enc(userId)}`, { silent: true }),
+  get: (id, opts) => http.get(`/case-units/${enc(id)}`, undefined, opts),
+  /** → [{member_id, name, kind: 'user'|'token'}] */
+  members: (id, opts) => http.get(`/case-units/${enc(id)}/members`, undefined, opts),
+  /** member_id: a user or an API token → the members after the change */
+  addMember: (id, member_id) => http.post(`/case-units/${enc(id)}/members`, { member_id }, { silent: true }),
+  removeMember: (id, memberId) => http.del(`/case-units/${enc(id)}/members/${enc(memberId)}`, { silent: true }),
   duties: (id) => http.get(`/case-units/${enc(id)}/duties`),
   createDuty: (id, body) => http.post(`/case-units/${enc(id)}/duties`, body, { silent: true }),
   updateDuty: (dutyId, body) => http.patch(`/case-duties/${enc(dutyId)}`, body, { silent: true }),
@@ -43,6 +47,8 @@ export const caseApi = {
   /** `key`: the form's Idempotency-Key (one UUID per form, so a double submit creates one case). */
   create: (body, key) => http.post('/cases', body, { silent: true, headers: key ? { 'Idempotency-Key': key } : {} }),
   list: (params, opts) => http.get('/cases', params, opts),
+  /** The dispatcher's queue counters → {by_status: {status: n}, overdue, handle} */
+  counts: (opts) => http.get('/cases/counts', undefined, opts),
   get: (id, opts) => http.get(`/cases/${enc(id)}`, undefined, opts),
   timeline: (id, opts) => http.get(`/cases/${enc(id)}/timeline`, undefined, opts),
   /** POST /cases/{id}/actions/{action} with {version, ...} → Case */
@@ -51,7 +57,16 @@ export const caseApi = {
   arrive: (id, whistleId, unit_id) => http.post(`/cases/${enc(id)}/whistles/${enc(whistleId)}/arrive`, { unit_id }, { silent: true }),
   map: (params) => http.get('/cases/map', params),
   mine: (params, opts) => http.get('/my/cases', params, opts),
+  /** 12345 hotline work orders: the CSV template (UTF-8 with BOM) */
+  importTemplate: () => request('GET', '/cases/import/template.csv', { blob: true, silent: true }),
+  /**
+   * The file (CSV in UTF-8/GBK, or .xlsx) as the raw body; mode dry_run | commit
+   * → {committed, rows, ok, unchanged, created, error_rows, problems: [{row, column, problem}]}
+   */
+  importHotline: (file, mode) => request('POST', '/cases/import', { query: { mode }, raw: file, contentType: hotlineType(file), silent: true }),
 }
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+const hotlineType = (file) => (/\.xlsx$/i.test(file?.name || '') ? XLSX : CSV)
 
 // ---- files (附件) ----
 export const fileApi = {

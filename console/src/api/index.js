@@ -37,7 +37,7 @@ export const partyApi = {
 }
 
 export const userApi = {
-  list: (params) => http.get('/users', params),
+  list: (params, opts) => http.get('/users', params, opts),
   create: (body) => http.post('/users', body, { silent: true }),
   update: (id, body) => http.patch(`/users/${enc(id)}`, body),
   resetPassword: (id, password) =>
@@ -47,7 +47,7 @@ export const userApi = {
 }
 
 export const tokenApi = {
-  list: () => http.get('/tokens'),
+  list: (opts) => http.get('/tokens', undefined, opts),
   create: (body) => http.post('/tokens', body, { silent: true }),
   revoke: (id) => http.post(`/tokens/${enc(id)}/revoke`),
 }

@@ -27,7 +27,7 @@ const CASE_ROUTES = [
   cases('cases/new', 'case-new', () => import('../views/cases/CaseNewView.vue'), 'cases.menu.new', EditPen, INTAKE_ROLES, { testid: 'menu-cases-new' }),
   cases('cases/map', 'cases-map', () => import('../views/cases/CaseMapView.vue'), 'cases.menu.map', Location, VIEW_ROLES, { testid: 'menu-cases-map' }),
   cases('cases/stats', 'cases-stats', () => import('../views/cases/CaseStatsView.vue'), 'cases.menu.stats', TrendCharts, VIEW_ROLES, { testid: 'menu-cases-stats' }),
-  cases('cases/:id', 'case-detail', () => import('../views/cases/CaseDetailView.vue'), 'cases.menu.detail', null, CASE_READ_ROLES),
+  cases('cases/:id', 'case-detail', () => import('../views/cases/CaseDetailView.vue'), 'cases.menu.detail', null, CASE_READ_ROLES, { activeMenu: ['/cases/dispatch', '/cases/handle', '/cases/map'] }),
   cases('case-categories', 'case-categories', () => import('../views/cases/CategoriesView.vue'), 'cases.menu.categories', Collection, DISPATCH_ROLES, { testid: 'menu-case-categories' }),
   cases('case-units', 'case-units', () => import('../views/cases/UnitsView.vue'), 'cases.menu.units', Management, DISPATCH_ROLES, { testid: 'menu-case-units' }),
   cases('calendar', 'calendar', () => import('../views/cases/CalendarView.vue'), 'cases.menu.calendar', Calendar, DISPATCH_ROLES, { testid: 'menu-calendar' }),
@@ -39,7 +39,8 @@ const CASE_ROUTES = [
 export const SHARED_ROLES = ['department_handler', 'work_unit_contact', 'party_secretary', 'volunteer']
 
 // meta.roles: the menu item and the route are only for these roles.
-// meta.menu: shown in the side menu (order = array order); meta.menuRoles: the menu item only for these roles.
+// meta.menu: shown in the side menu (order = array order); meta.menuRoles: the menu item only for these roles;
+// meta.activeMenu: menu paths to highlight on a page outside the menu (the first one the user has).
 export const appRoutes = [
   { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: 'menu.home', icon: markRaw(HomeFilled), menu: true } },
   reg('registry', 'registry', () => import('../views/registry/RegistryHomeView.vue'), 'menu.registry', DataAnalysis, { testid: 'menu-registry' }),

@@ -16,11 +16,14 @@ export const OPEN_STATUSES = ['received', 'registered', 'arbitration', 'dispatch
 /** The handling clock runs in these states (due_in_minutes is set). */
 export const CLOCK_STATUSES = ['dispatched', 'in_progress']
 
-/** lbl('status', 'in_progress') → 处置中; unknown codes show as they are. */
-export function lbl(list, code) {
+/**
+ * lbl('status', 'in_progress') → 处置中. A code the console does not know shows the server's label
+ * (`status_label`, `kind_label`, `action_label`… in the request's language) when given, else as it is.
+ */
+export function lbl(list, code, serverLabel) {
   if (code === null || code === undefined || code === '') return ''
   const key = `cases.${list}.${code}`
-  return te(key) ? t(key) : String(code)
+  return te(key) ? t(key) : serverLabel || String(code)
 }
 export const opts = (list, codes) => codes.map((value) => ({ value, label: lbl(list, value) }))
 
@@ -86,8 +89,8 @@ export function rateText(r) {
   return `${v >= 99.95 || v === 0 ? v.toFixed(0) : v.toFixed(1)}%`
 }
 export const scoreText = (s) => (s === null || s === undefined ? '—' : Number(s).toFixed(1))
-/** Weights may come as 30 or as 0.3: show them as percents. */
-export const weightText = (w) => (w === null || w === undefined ? '—' : `${Number(w) <= 1 ? Math.round(Number(w) * 100) : Math.round(Number(w))}%`)
+/** The score's weights come in percent (30 → 30%). */
+export const weightText = (w) => (w === null || w === undefined ? '—' : `${Math.round(Number(w))}%`)
 export const RATE_KEYS = ['response_rate', 'resolve_rate', 'satisfaction_rate', 'on_time_rate', 'close_rate']
 
 // ---- categories (cached: the dictionary changes rarely) ----

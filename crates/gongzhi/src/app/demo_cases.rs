@@ -470,7 +470,7 @@ pub async fn run<C: ConnectionTrait>(
             ))
         })
         .collect();
-    let system_user = user("admin");
+
     let dispatcher_name = "李建国（街道）".to_string();
     let mut case_rows: Vec<Vec<Value>> = vec![];
     let mut event_rows: Vec<Vec<Value>> = vec![];
@@ -601,7 +601,7 @@ pub async fn run<C: ConnectionTrait>(
             requester_name: keys.encrypt(&name),
             requester_phone: Some(keys.encrypt(&phone)),
             requester_person_id: None,
-            submitted_by: system_user,
+            submitted_by: None,
             status: Status::Received.as_str().into(),
             unit_id: None,
             first_unit_id: None,
@@ -675,6 +675,75 @@ pub async fn run<C: ConnectionTrait>(
         // How far it got: old cases are finished, the last days' still open.
         let hours = |h: f64| (h * 3_600_000.0) as i64;
         let dispatched = received + hours(rng.gen_range(0.2..3.0));
+        // The last days' queue: some cases still wait to be registered or dispatched.
+        if age_days <= 2 && rng.gen_bool(0.3) {
+            if rng.gen_bool(0.5) {
+                r.status = Status::Registered.as_str().into();
+                r.registered_at = Some(dispatched.min(now));
+                ev(
+                    dispatched.min(now),
+                    &dispatcher_name,
+                    "register",
+                    Some(Status::Received),
+                    Some(Status::Registered),
+                    None,
+                    None,
+                );
+            }
+            rows_for_stats.push(r.clone());
+            case_rows.push(super::cases::intake::row_values(&r));
+            continue;
+        }
+        // A few were returned twice and wait for the street's arbitration (首接单位 stays on them).
+        if age_days <= 5 && rng.gen_bool(0.05) {
+            let t1 = dispatched + hours(1.0);
+            ev(
+                dispatched,
+                &dispatcher_name,
+                "dispatch",
+                Some(Status::Received),
+                Some(Status::Dispatched),
+                Some(unit),
+                None,
+            );
+            ev(
+                t1,
+                "承办人",
+                "return",
+                Some(Status::Dispatched),
+                Some(Status::Registered),
+                Some(unit),
+                Some("不属于本单位职责".into()),
+            );
+            ev(
+                t1 + hours(0.5),
+                &dispatcher_name,
+                "dispatch",
+                Some(Status::Registered),
+                Some(Status::Dispatched),
+                Some(unit),
+                Some("请按权责清单办理".into()),
+            );
+            ev(
+                t1 + hours(1.0),
+                "承办人",
+                "return",
+                Some(Status::Dispatched),
+                Some(Status::Arbitration),
+                Some(unit),
+                Some("仍不属于本单位职责，申请街道仲裁".into()),
+            );
+            r.status = Status::Arbitration.as_str().into();
+            r.registered_at = Some(dispatched);
+            r.dispatched_at = Some(dispatched);
+            r.unit_id = Some(unit);
+            r.first_unit_id = Some(unit);
+            r.return_count = 2;
+            r.returned_units = unit.to_string();
+            rows_for_stats.push(r.clone());
+            case_rows.push(super::cases::intake::row_values(&r));
+            continue;
+        }
         if dispatched > now {
             rows_for_stats.push(r.clone());
             case_rows.push(super::cases::intake::row_values(&r));
@@ -840,8 +909,33 @@ pub async fn run<C: ConnectionTrait>(
                     Some(cur_unit),
                     None,
                 );
+                // Half the overdue ones got a supervision notice (督办).
+                if rng.gen_bool(0.5) {
+                    r.supervise_count = 1;
+                    ev(
+                        handle_due + hours(1.0),
+                        &dispatcher_name,
+                        "supervise",
+                        None,
+                        None,
+                        Some(cur_unit),
+                        Some("已超期，请于 2 个工作日内办结".into()),
+                    );
+                }
             } else if r.warn_at.map(|w| w <= now).unwrap_or(false) {
                 r.warned = true;
+            } else if rng.gen_bool(0.2) {
+                r.pending_ext_days = Some(2);
+                r.pending_ext_reason = Some("需协调产权单位，申请延期".into());
+                ev(
+                    accept + hours(2.0),
+                    "承办人",
+                    "request_extension",
+                    None,
+                    None,
+                    Some(cur_unit),
+                    Some("申请延期 2 个工作日：需协调产权单位".into()),
+                );
             }
             rows_for_stats.push(r.clone());
             case_rows.push(super::cases::intake::row_values(&r));

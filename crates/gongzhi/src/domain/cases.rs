@@ -214,7 +214,7 @@ pub fn next(status: Status, action: Action, f: &Facts, ok: bool) -> Result<Statu
                 S::InProgress
             }
         }
-        Action::Rate if matches!(status, S::Verified | S::Rated) => S::Rated,
+        Action::Rate if status == S::Verified => S::Rated,
         Action::Close if status == S::Rated => S::Closed,
         Action::Close if status == S::Verified && !f.return_visit_required => S::Closed,
         Action::Close if status == S::Verified => {

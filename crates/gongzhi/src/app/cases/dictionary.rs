@@ -407,6 +407,20 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
         .has_headers(true)
         .flexible(true)
         .from_reader(text.as_bytes());
+    let header: Vec<String> = rdr
+        .headers()
+        .map(|h| h.iter().map(|c| c.trim().to_string()).collect())
+        .unwrap_or_default();
+    let want: Vec<&str> = CSV_HEADER.split(',').collect();
+    if header.len() < want.len() || header.iter().zip(&want).any(|(a, b)| a != b) {
+        return Err(AppError::field(
+            "file",
+            Msg::owned(
+                format!("第 1 行应为表头：{CSV_HEADER}（可先导出一份作为模板）"),
+                format!("Row 1 must be the header: {CSV_HEADER} (export one to use as a template)"),
+            ),
+        ));
+    }
     let row_err = |line: usize, zh: String, en: String| {
         AppError::field(
             "file",

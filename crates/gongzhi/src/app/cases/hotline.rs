@@ -343,10 +343,8 @@ pub async fn import(
                 }
             }
         };
-        if bad {
-            report.error_rows += 1;
-            continue;
-        }
+        // The row's other fields are still checked, so one pass lists every problem of the row.
+        let area_reported = bad && area_id.is_none() && get("区域编码").is_some();
         let input = NewCase {
             kind: kind.as_str().into(),
             category_code: get("事项分类编码").unwrap_or_default(),
@@ -369,10 +367,11 @@ pub async fn import(
             idempotency_key: None,
         };
         match intake::build(state, ctx, &input, received, Some(idem)).await {
-            Ok(row) => {
+            Ok(row) if !bad => {
                 report.ok += 1;
                 built.push(row);
             }
+            Ok(_) => report.error_rows += 1,
             Err(e) => {
                 report.error_rows += 1;
                 let fields = e.fields(lang);
@@ -389,6 +388,9 @@ pub async fn import(
                     problem(&mut report, line, "", msg);
                 }
                 for (k, v) in fields {
+                    if area_reported && k.starts_with("location") {
+                        continue;
+                    }
                     let column = match k.as_str() {
                         "category_code" => "事项分类编码",
                         "description" => "诉求内容",

@@ -133,7 +133,14 @@ pub fn event_values(
         new_id().into(),
         row.id.into(),
         row.community_id.into(),
-        now_ms().into(),
+        // The first event happened when the case was received (an imported work order: the
+        // hotline's time).
+        (if action == "receive" {
+            row.received_at
+        } else {
+            now_ms()
+        })
+        .into(),
         ctx.principal.actor_id().into(),
         ctx.principal.name.clone().into(),
         action.to_string().into(),

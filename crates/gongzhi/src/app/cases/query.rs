@@ -277,6 +277,8 @@ pub struct WhistleUnit {
     pub arrived_by: Option<String>,
     /// Arrived after the deadline, or the deadline passed without arrival.
     pub late: bool,
+    /// One of your units (you may report in for it).
+    pub mine: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -456,14 +458,15 @@ pub async fn view<C: ConnectionTrait>(
         .map(|c| c.return_visit_required)
         .unwrap_or(true)
     };
-    let whistles = whistles(c, ctx.lang, row.id, now).await?;
+    let mut whistles = whistles(c, ctx.lang, row.id, now).await?;
     let mine_summoned = if acc.summoned || acc.unit {
         let mine = super::my_units(c, ctx).await?;
-        whistles.iter().any(|w| {
-            w.units
-                .iter()
-                .any(|u| u.arrived_at.is_none() && mine.contains(&u.unit_id))
-        })
+        for u in whistles.iter_mut().flat_map(|w| w.units.iter_mut()) {
+            u.mine = mine.contains(&u.unit_id);
+        }
+        whistles
+            .iter()
+            .any(|w| w.units.iter().any(|u| u.arrived_at.is_none() && u.mine))
     } else {
         false
     };
@@ -648,6 +651,7 @@ async fn whistles<C: ConnectionTrait>(
                         Some(a) => a > w.deadline_at,
                         None => now > w.deadline_at,
                     },
+                    mine: false,
                     unit_id: u.unit_id,
                     unit_name: u.unit_name,
                     arrived_at: u.arrived_at.map(ms_to_rfc3339),
@@ -1023,10 +1027,24 @@ pub struct CaseMap {
 pub async fn map(db: &Db, ctx: &Ctx, q: MapQuery) -> AppResult<CaseMap> {
     let area_id = match q.area_id {
         Some(a) => a,
-        None => scope::granted_areas(ctx)
-            .and_then(|v| v.first().copied())
-            .or(ctx.principal.grants.first().and_then(|g| g.area_id))
-            .ok_or(AppError::NotFound)?,
+        None => match scope::granted_areas(ctx) {
+            Some(v) => v.first().copied().ok_or(AppError::NotFound)?,
+            // A system admin: the first root of the tree.
+            None => {
+                #[derive(FromQueryResult)]
+                struct R {
+                    id: Uuid,
+                }
+                store::fetch_opt::<R, _>(
+                    db,
+                    "SELECT id FROM areas WHERE parent_id IS NULL ORDER BY code LIMIT 1",
+                    vec![],
+                )
+                .await?
+                .ok_or(AppError::NotFound)?
+                .id
+            }
+        },
     };
     scope::require_visible(db, ctx, area_id).await?;
     if !scope::has_permission(db, ctx, Permission::ReadCases, area_id).await? {

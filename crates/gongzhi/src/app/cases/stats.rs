@@ -650,6 +650,9 @@ pub async fn trend(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Vec<
     Ok(out)
 }
 
+/// Rankings list entries with fewer due cases than this after the others.
+pub const MIN_RANKED: i64 = 5;
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Ranked {
     pub id: Uuid,
@@ -780,14 +783,19 @@ pub async fn ranking(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Ve
             rates: Rates::from(r.counters(), &w),
         });
     }
+    // Fewer than MIN_RANKED due cases: listed after the others (two cases make no champion).
     out.sort_by(|a, b| {
-        b.rates
-            .score
-            .unwrap_or(-1.0)
-            .partial_cmp(&a.rates.score.unwrap_or(-1.0))
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(b.rates.received.cmp(&a.rates.received))
-            .then(a.name.cmp(&b.name))
+        (b.rates.due >= MIN_RANKED)
+            .cmp(&(a.rates.due >= MIN_RANKED))
+            .then_with(|| {
+                b.rates
+                    .score
+                    .unwrap_or(-1.0)
+                    .partial_cmp(&a.rates.score.unwrap_or(-1.0))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(b.rates.received.cmp(&a.rates.received))
+                    .then(a.name.cmp(&b.name))
+            })
     });
     for (i, r) in out.iter_mut().enumerate() {
         r.rank = i + 1;

@@ -288,6 +288,7 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UnitPatch) -> AppR
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UnitMember)]
 pub struct Member {
     pub member_id: Uuid,
     pub name: String,
@@ -327,6 +328,7 @@ pub async fn members(db: &Db, ctx: &Ctx, unit_id: Uuid) -> AppResult<Vec<Member>
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NewUnitMember)]
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
     /// A user's id, or an API token's id (the unit's own system).
