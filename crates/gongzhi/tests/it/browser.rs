@@ -315,3 +315,84 @@ async fn console_login_forced_password_change_and_area_tree() {
         .await;
     assert_eq!(me.body["must_change_password"], false);
 }
+
+/// 接诉即办 in the console: the dispatcher's queues and one-click dispatch with the routing reason,
+/// the case detail with its timeline, the rates dashboard and the map on a PC; the resident's
+/// phone page reporting a case and listing it.
+#[tokio::test]
+async fn cases_workbench_detail_dashboard_and_resident_phone_page() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let grid = app.area_id("130602001001001").await;
+    let c = shequ
+        .post(
+            "/api/v1/cases",
+            json!({"kind": "help", "category_code": "0602", "description": "浏览器测试：需要开具居住证明",
+                   "location": {"area_id": grid}, "requester": {"name": "孙丽", "phone": "13912345678"}}),
+        )
+        .await;
+    let no = c.body["no"].as_str().unwrap().to_string();
+    let id = c.body["id"].as_str().unwrap().to_string();
+
+    let d = Driver::start(1366, 900).await;
+    d.goto(&format!("{}/login", app.base)).await;
+    d.type_into("[data-testid=login-username]", "shequ").await;
+    d.type_into("[data-testid=login-password]", DEMO_PASSWORD)
+        .await;
+    d.click("[data-testid=login-submit]").await;
+    d.find("[data-testid=layout]").await;
+    d.goto(&format!("{}/cases/dispatch", app.base)).await;
+    d.find("[data-testid=queue-received]").await;
+    let list = d.wait_text("[data-testid=layout]", &no).await;
+    assert!(list.contains(&no), "{list}");
+    let shot = d.screenshot("cases-dispatch-desktop.png").await;
+    eprintln!("screenshot: {shot}");
+    // Dispatch from the detail page: the dialog shows why this unit.
+    d.goto(&format!("{}/cases/{id}", app.base)).await;
+    d.find("[data-testid=case-detail]").await;
+    d.click("[data-testid=case-action-dispatch]").await;
+    let why = d
+        .wait_text("[data-testid=dispatch-explanation]", "权责清单")
+        .await;
+    assert!(why.contains("居委会"), "{why}");
+    tokio::time::sleep(Duration::from_millis(500)).await; // the dialog's opening animation
+    let shot = d.screenshot("cases-dispatch-dialog-desktop.png").await;
+    eprintln!("screenshot: {shot}");
+    d.click("[data-testid=case-action-submit]").await;
+    d.wait_text("[data-testid=case-timeline]", "派遣").await;
+    let shot = d.screenshot("cases-detail-desktop.png").await;
+    eprintln!("screenshot: {shot}");
+    // The rates and the map.
+    d.goto(&format!("{}/cases/stats", app.base)).await;
+    d.find("[data-testid=stats-cards]").await;
+    d.wait_text("[data-testid=stats-cards]", "%").await;
+    let shot = d.screenshot("cases-stats-desktop.png").await;
+    eprintln!("screenshot: {shot}");
+    d.goto(&format!("{}/cases/map", app.base)).await;
+    d.find("[data-testid=case-map-chart] canvas").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let shot = d.screenshot("cases-map-desktop.png").await;
+    eprintln!("screenshot: {shot}");
+    d.quit().await;
+
+    // The resident reports from a phone and sees the case in their list.
+    let d = Driver::start(390, 844).await;
+    d.goto(&format!("{}/login", app.base)).await;
+    d.type_into("[data-testid=login-username]", "jumin").await;
+    d.type_into("[data-testid=login-password]", DEMO_PASSWORD)
+        .await;
+    d.click("[data-testid=login-submit]").await;
+    d.find("[data-testid=layout]").await;
+    d.goto(&format!("{}/my/cases", app.base)).await;
+    d.find("[data-testid=my-cases-page]").await;
+    let shot = d.screenshot("cases-resident-phone.png").await;
+    eprintln!("screenshot: {shot}");
+    d.quit().await;
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM case_events WHERE action = 'dispatch' AND case_id IN (SELECT id FROM cases WHERE no = '{no}')")).await,
+        1
+    );
+}
