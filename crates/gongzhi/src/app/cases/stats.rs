@@ -166,6 +166,16 @@ const FOLD_BATCH: u64 = 5_000;
 /// Folds pending deltas into `case_stats`. Returns how many deltas were folded. Safe to run on
 /// several instances at once (PostgreSQL: an advisory lock; SQLite: one writer).
 pub async fn fold(db: &Db) -> AppResult<usize> {
+    let total = fold_batches(db).await?;
+    // PostgreSQL keeps deleted rows (and their index entries) until a vacuum: a queue table that
+    // is emptied every second must be vacuumed as often, or readers wade through dead entries.
+    if total > 0 && db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared("VACUUM case_stat_deltas").await?;
+    }
+    Ok(total)
+}
+
+async fn fold_batches(db: &Db) -> AppResult<usize> {
     let mut total = 0;
     loop {
         let tx = store::write_tx(db).await?;
