@@ -945,3 +945,54 @@ async fn residents_rate_through_the_link_once_and_needs_become_cases() {
         1
     );
 }
+
+#[tokio::test]
+async fn hotline_work_orders_come_as_excel_workbooks_too() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let header = [
+        "工单号",
+        "受理时间",
+        "诉求类型",
+        "事项分类编码",
+        "诉求内容",
+        "区域编码",
+    ];
+    let row = [
+        "X-001",
+        "2026-11-29 15:30",
+        "求助",
+        "0602",
+        "需要开具证明",
+        CHAOYANG_GRID,
+    ];
+    for (c, v) in header.iter().enumerate() {
+        ws.write_string(0, c as u16, *v).unwrap();
+    }
+    for (c, v) in row.iter().enumerate() {
+        ws.write_string(1, c as u16, *v).unwrap();
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let r = shequ
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/cases/import?mode=commit",
+            bytes,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["created"], 1, "{}", r.text);
+    // A truncated workbook is refused clearly.
+    let r = shequ
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/cases/import",
+            b"PK\x03\x04broken".to_vec(),
+            "application/octet-stream",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+}
