@@ -7,9 +7,11 @@ pub mod geo;
 pub mod ids;
 pub mod party;
 pub mod password;
+pub mod points;
 pub mod registry;
 pub mod role;
 pub mod search;
+pub mod volunteer;
 
 use uuid::Uuid;
 
