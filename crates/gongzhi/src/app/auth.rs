@@ -414,6 +414,7 @@ struct SessionRow {
     expires_at: i64,
     revoked_at: Option<i64>,
     username: String,
+    display_name: String,
     disabled: bool,
     must_change_password: bool,
 }
@@ -476,6 +477,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Arc<Princi
             user_id: None,
             token_id: Some(t.id),
             session_id: None,
+            display_name: t.name.clone(),
             name: format!("token:{}", t.name),
             grants: grants
                 .into_iter()
@@ -489,7 +491,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Arc<Princi
     } else {
         let s: SessionRow = store::fetch_opt(
             db,
-            "SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, s.revoked_at, u.username, u.disabled, \
+            "SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, s.revoked_at, u.username, u.display_name, u.disabled, \
              u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
             vec![key.clone().into()],
         )
@@ -517,6 +519,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Arc<Princi
             user_id: Some(s.user_id),
             token_id: None,
             session_id: Some(s.id),
+            display_name: s.display_name,
             name: s.username,
             grants: grants
                 .into_iter()

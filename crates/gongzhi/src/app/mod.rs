@@ -117,6 +117,8 @@ pub struct Principal {
     /// The session, for a user session.
     pub session_id: Option<Uuid>,
     pub name: String,
+    /// The name people know (a user's display name, a token's name), for timelines.
+    pub display_name: String,
     pub grants: Vec<GrantRef>,
     pub must_change_password: bool,
 }
@@ -176,6 +178,7 @@ impl Ctx {
                 token_id: None,
                 session_id: None,
                 name: name.to_string(),
+                display_name: name.to_string(),
                 grants: vec![GrantRef {
                     role: Role::SystemAdmin,
                     area_id: None,

@@ -270,7 +270,7 @@ async fn write_year<C: ConnectionTrait>(
         vec![
             year.into(),
             now_ms().into(),
-            ctx.principal.name.clone().into(),
+            ctx.principal.display_name.clone().into(),
         ],
     )
     .await?;

@@ -142,7 +142,7 @@ pub fn event_values(
         })
         .into(),
         ctx.principal.actor_id().into(),
-        ctx.principal.name.clone().into(),
+        ctx.principal.display_name.clone().into(),
         action.to_string().into(),
         from.map(|s| s.as_str().to_string()).into(),
         to.map(|s| s.as_str().to_string()).into(),
@@ -752,7 +752,7 @@ pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> Ap
     store::exec(
         &tx,
         "INSERT INTO case_whistles (id, case_id, kind, note, deadline_at, created_at, created_by_name) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        vec![wid.into(), id.into(), kind.as_str().into(), note.clone().into(), (now + minutes as i64 * 60_000).into(), now.into(), ctx.principal.name.clone().into()],
+        vec![wid.into(), id.into(), kind.as_str().into(), note.clone().into(), (now + minutes as i64 * 60_000).into(), now.into(), ctx.principal.display_name.clone().into()],
     )
     .await?;
     for u in &ids {
@@ -821,7 +821,7 @@ pub async fn arrive(
         &tx,
         "UPDATE case_whistle_units SET arrived_at = $1, arrived_by_name = $2 WHERE whistle_id = $3 AND unit_id = $4 AND arrived_at IS NULL \
          AND whistle_id IN (SELECT id FROM case_whistles WHERE case_id = $5)",
-        vec![now.into(), ctx.principal.name.clone().into(), wid.into(), a.unit_id.into(), id.into()],
+        vec![now.into(), ctx.principal.display_name.clone().into(), wid.into(), a.unit_id.into(), id.into()],
     )
     .await?;
     if n == 0 {
