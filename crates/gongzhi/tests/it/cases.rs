@@ -119,6 +119,28 @@ async fn a_case_runs_from_intake_to_closed_and_counts_in_the_rates() {
         .get(&format!("/api/v1/case-stats?area_id={community}"))
         .await;
     assert!(defs.body["definitions"].as_array().unwrap().len() >= 6);
+    for by in ["unit", "category", "grid", "street"] {
+        let r = shequ
+            .get(&format!("/api/v1/case-stats/ranking?by={by}&area_id={community}&from=2025-01-01&to=2026-12-31"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{by}: {}", r.text);
+        let items = r.body.as_array().unwrap();
+        assert!(
+            !items.is_empty() && items[0]["rank"] == 1 && items[0]["name"].is_string(),
+            "{by}: {}",
+            r.text
+        );
+    }
+    let t = shequ
+        .get(&format!(
+            "/api/v1/case-stats/trend?area_id={community}&bucket=month"
+        ))
+        .await;
+    assert!(
+        t.body.as_array().map(|a| !a.is_empty()).unwrap_or(false),
+        "{}",
+        t.text
+    );
 }
 
 #[tokio::test]

@@ -705,7 +705,7 @@ pub async fn ranking(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Ve
                 "d.category_id"
             };
             let sql = format!(
-                "SELECT t.key AS key, {sums} FROM (\
+                "SELECT CAST(NULL AS BIGINT) AS key_i, t.key AS key_u, {sums} FROM (\
                    SELECT s.dim_id AS key, {ps} FROM case_stats s {scope_s} WHERE s.dim = '{dim}' AND {period} \
                    UNION ALL \
                    SELECT {dcol} AS key, {pd} FROM case_stat_deltas d {scope_d} WHERE d.day BETWEEN {from} AND {to} AND {dcol} IS NOT NULL\
@@ -715,43 +715,7 @@ pub async fn ranking(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Ve
                 pd = plain("d."),
                 period = period_cond("s.day", from, to),
             );
-            #[derive(FromQueryResult)]
-            struct U {
-                key: Uuid,
-                received: i64,
-                due: i64,
-                responded_in_time: i64,
-                resolved: i64,
-                handled_in_time: i64,
-                closed: i64,
-                rated: i64,
-                satisfied: i64,
-                basic: i64,
-                dissatisfied: i64,
-                overdue: i64,
-                supervised: i64,
-                returned: i64,
-            }
-            let us: Vec<U> = store::fetch_all(&state.db, &sql, values).await?;
-            us.into_iter()
-                .map(|u| Sums {
-                    key_i: None,
-                    key_u: Some(u.key),
-                    received: u.received,
-                    due: u.due,
-                    responded_in_time: u.responded_in_time,
-                    resolved: u.resolved,
-                    handled_in_time: u.handled_in_time,
-                    closed: u.closed,
-                    rated: u.rated,
-                    satisfied: u.satisfied,
-                    basic: u.basic,
-                    dissatisfied: u.dissatisfied,
-                    overdue: u.overdue,
-                    supervised: u.supervised,
-                    returned: u.returned,
-                })
-                .collect()
+            store::fetch_all(&state.db, &sql, values).await?
         }
         _ => {
             return Err(AppError::field(
