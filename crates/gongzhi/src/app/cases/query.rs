@@ -8,9 +8,7 @@ use uuid::Uuid;
 use super::units::{explain, Route, Routing};
 use crate::app::audit::{self, Entry};
 use crate::app::{scope, AppState, Ctx};
-use crate::domain::cases::{
-    self as dc, Action, Actor, CaseKind, Channel, Facts, Outcome, Rating, Status,
-};
+use crate::domain::cases::{self as dc, Action, Actor, CaseKind, Facts, Outcome, Rating, Status};
 use crate::domain::ids::mask_name;
 use crate::domain::role::Permission;
 use crate::domain::{ms_to_rfc3339, now_ms};
@@ -1133,12 +1131,4 @@ pub async fn map(db: &Db, ctx: &Ctx, q: MapQuery) -> AppResult<CaseMap> {
             })
             .collect(),
     })
-}
-
-/// Whether the kind and channel strings are known (for imports).
-pub fn known_kind(s: &str) -> Option<CaseKind> {
-    CaseKind::parse_any(s)
-}
-pub fn known_channel(s: &str) -> Option<Channel> {
-    Channel::parse_any(s)
 }

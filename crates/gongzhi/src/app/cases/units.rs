@@ -479,6 +479,16 @@ async fn duty_views<C: ConnectionTrait>(c: &C, rows: Vec<DutyRow>) -> AppResult<
     Ok(out)
 }
 
+async fn duty_by_id<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Duty> {
+    let rows: Vec<DutyRow> = store::fetch_all(
+        c,
+        &format!("{DUTY_SELECT} WHERE d.id = $1"),
+        vec![id.into()],
+    )
+    .await?;
+    duty_views(c, rows).await?.pop().ok_or(AppError::NotFound)
+}
+
 pub async fn duties(db: &Db, ctx: &Ctx, unit_id: Uuid) -> AppResult<Vec<Duty>> {
     get(db, ctx, unit_id).await?;
     let rows: Vec<DutyRow> = store::fetch_all(
@@ -599,16 +609,7 @@ pub async fn create_duty(
             .area(Some(input.area_id)),
     )
     .await?;
-    let rows: Vec<DutyRow> = store::fetch_all(
-        &tx,
-        &format!("{DUTY_SELECT} WHERE d.id = $1"),
-        vec![id.into()],
-    )
-    .await?;
-    let out = duty_views(&tx, rows)
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound)?;
+    let out = duty_by_id(&tx, id).await?;
     tx.commit().await?;
     state.case_caches.clear();
     Ok(out)
@@ -698,16 +699,7 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
         Entry::by(ctx, "case_duty.update", "case_duty", Some(id.to_string())).area(Some(area_id)),
     )
     .await?;
-    let rows: Vec<DutyRow> = store::fetch_all(
-        &tx,
-        &format!("{DUTY_SELECT} WHERE d.id = $1"),
-        vec![id.into()],
-    )
-    .await?;
-    let out = duty_views(&tx, rows)
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound)?;
+    let out = duty_by_id(&tx, id).await?;
     tx.commit().await?;
     state.case_caches.clear();
     Ok(out)
