@@ -559,67 +559,100 @@ pub async fn insert_row<C: ConnectionTrait>(c: &C, r: &CaseRow) -> Result<u64, s
     .await
 }
 
-/// A case row's values in the order of [`query::COLUMNS`] (bulk inserts: the demo).
-pub fn row_values(r: &CaseRow) -> Vec<sea_orm::Value> {
+/// Every column of a case with its value, in the order of [`query::COLUMNS`]: the one list
+/// inserts and updates are built from.
+pub fn column_values(r: &CaseRow) -> Vec<(&'static str, sea_orm::Value)> {
     vec![
-        r.id.into(),
-        r.no.clone().into(),
-        r.street_id.into(),
-        r.community_id.into(),
-        r.grid_id.into(),
-        r.area_id.into(),
-        r.kind.clone().into(),
-        r.channel.clone().into(),
-        r.category_id.into(),
-        r.category_code.clone().into(),
-        r.title.clone().into(),
-        r.description.clone().into(),
-        r.address.clone().into(),
-        r.dwelling_id.into(),
-        r.lat.into(),
-        r.lon.into(),
-        r.requester_name.clone().into(),
-        r.requester_phone.clone().into(),
-        r.requester_person_id.into(),
-        r.submitted_by.into(),
-        r.status.clone().into(),
-        r.unit_id.into(),
-        r.first_unit_id.into(),
-        r.route_rule.clone().into(),
-        r.route_duty_id.into(),
-        r.route_unit_id.into(),
-        r.returned_units.clone().into(),
-        r.bound.into(),
-        r.return_count.into(),
-        r.extension_count.into(),
-        r.reopen_count.into(),
-        r.supervise_count.into(),
-        r.warned.into(),
-        r.overdue.into(),
-        r.received_at.into(),
-        r.registered_at.into(),
-        r.dispatched_at.into(),
-        r.responded_at.into(),
-        r.handled_at.into(),
-        r.verified_at.into(),
-        r.rated_at.into(),
-        r.closed_at.into(),
-        r.response_due_at.into(),
-        r.handle_due_at.into(),
-        r.verify_due_at.into(),
-        r.warn_at.into(),
-        r.result.clone().into(),
-        r.outcome.clone().into(),
-        r.rating.clone().into(),
-        r.rating_comment.clone().into(),
-        r.pending_ext_days.into(),
-        r.pending_ext_reason.clone().into(),
-        r.merged_into.into(),
-        r.idem_key.clone().into(),
-        r.stat_day.into(),
-        r.version.into(),
-        r.updated_at.into(),
+        ("id", r.id.into()),
+        ("no", r.no.clone().into()),
+        ("street_id", r.street_id.into()),
+        ("community_id", r.community_id.into()),
+        ("grid_id", r.grid_id.into()),
+        ("area_id", r.area_id.into()),
+        ("kind", r.kind.clone().into()),
+        ("channel", r.channel.clone().into()),
+        ("category_id", r.category_id.into()),
+        ("category_code", r.category_code.clone().into()),
+        ("title", r.title.clone().into()),
+        ("description", r.description.clone().into()),
+        ("address", r.address.clone().into()),
+        ("dwelling_id", r.dwelling_id.into()),
+        ("lat", r.lat.into()),
+        ("lon", r.lon.into()),
+        ("requester_name", r.requester_name.clone().into()),
+        ("requester_phone", r.requester_phone.clone().into()),
+        ("requester_person_id", r.requester_person_id.into()),
+        ("submitted_by", r.submitted_by.into()),
+        ("status", r.status.clone().into()),
+        ("unit_id", r.unit_id.into()),
+        ("first_unit_id", r.first_unit_id.into()),
+        ("route_rule", r.route_rule.clone().into()),
+        ("route_duty_id", r.route_duty_id.into()),
+        ("route_unit_id", r.route_unit_id.into()),
+        ("returned_units", r.returned_units.clone().into()),
+        ("bound", r.bound.into()),
+        ("return_count", r.return_count.into()),
+        ("extension_count", r.extension_count.into()),
+        ("reopen_count", r.reopen_count.into()),
+        ("supervise_count", r.supervise_count.into()),
+        ("warned", r.warned.into()),
+        ("overdue", r.overdue.into()),
+        ("received_at", r.received_at.into()),
+        ("registered_at", r.registered_at.into()),
+        ("dispatched_at", r.dispatched_at.into()),
+        ("responded_at", r.responded_at.into()),
+        ("handled_at", r.handled_at.into()),
+        ("verified_at", r.verified_at.into()),
+        ("rated_at", r.rated_at.into()),
+        ("closed_at", r.closed_at.into()),
+        ("response_due_at", r.response_due_at.into()),
+        ("handle_due_at", r.handle_due_at.into()),
+        ("verify_due_at", r.verify_due_at.into()),
+        ("warn_at", r.warn_at.into()),
+        ("result", r.result.clone().into()),
+        ("outcome", r.outcome.clone().into()),
+        ("rating", r.rating.clone().into()),
+        ("rating_comment", r.rating_comment.clone().into()),
+        ("pending_ext_days", r.pending_ext_days.into()),
+        ("pending_ext_reason", r.pending_ext_reason.clone().into()),
+        ("merged_into", r.merged_into.into()),
+        ("idem_key", r.idem_key.clone().into()),
+        ("stat_day", r.stat_day.into()),
+        ("version", r.version.into()),
+        ("updated_at", r.updated_at.into()),
     ]
+}
+
+/// Columns fixed at intake; updates write all the others.
+pub const FIXED_AT_INTAKE: &[&str] = &[
+    "id",
+    "no",
+    "street_id",
+    "community_id",
+    "grid_id",
+    "area_id",
+    "kind",
+    "channel",
+    "category_id",
+    "category_code",
+    "title",
+    "description",
+    "address",
+    "dwelling_id",
+    "lat",
+    "lon",
+    "requester_name",
+    "requester_phone",
+    "requester_person_id",
+    "submitted_by",
+    "received_at",
+    "idem_key",
+    "stat_day",
+];
+
+/// A case row's values in the order of [`query::COLUMNS`] (bulk inserts).
+pub fn row_values(r: &CaseRow) -> Vec<sea_orm::Value> {
+    column_values(r).into_iter().map(|(_, v)| v).collect()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -695,4 +728,18 @@ pub async fn from_need(
     let mine = super::my_units(&state.db, ctx).await?;
     let acc = query::access(&state.db, ctx, &row, &mine).await?;
     Ok((query::view(state, &state.db, ctx, &row, &acc).await?, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_column_list_matches_the_select() {
+        let r = CaseRow::default();
+        let names: Vec<&str> = column_values(&r).into_iter().map(|(n, _)| n).collect();
+        let cols: Vec<&str> = query::COLUMNS.split(", ").map(str::trim).collect();
+        assert_eq!(names, cols);
+        assert!(FIXED_AT_INTAKE.iter().all(|c| cols.contains(c)));
+    }
 }

@@ -617,56 +617,27 @@ fn place_of(r: &CaseRow) -> super::Placement {
     }
 }
 
-/// Writes the changeable columns of a case, if it still has `version`.
+/// Writes the changeable columns of a case (all but those fixed at intake), if it still has
+/// `version`.
 pub async fn update_row<C: ConnectionTrait>(c: &C, r: &CaseRow, version: i32) -> AppResult<u64> {
+    let (sets, mut values): (Vec<String>, Vec<sea_orm::Value>) = super::intake::column_values(r)
+        .into_iter()
+        .filter(|(name, _)| !super::intake::FIXED_AT_INTAKE.contains(name))
+        .enumerate()
+        .map(|(i, (name, v))| (format!("{name} = ${}", i + 1), v))
+        .unzip();
+    let n = values.len();
+    values.push(r.id.into());
+    values.push(version.into());
     Ok(store::exec(
         c,
-        "UPDATE cases SET status = $1, unit_id = $2, first_unit_id = $3, route_rule = $4, route_duty_id = $5, \
-         route_unit_id = $6, returned_units = $7, bound = $8, return_count = $9, extension_count = $10, \
-         reopen_count = $11, supervise_count = $12, warned = $13, overdue = $14, registered_at = $15, \
-         dispatched_at = $16, responded_at = $17, handled_at = $18, verified_at = $19, rated_at = $20, \
-         closed_at = $21, response_due_at = $22, handle_due_at = $23, verify_due_at = $24, warn_at = $25, \
-         result = $26, outcome = $27, rating = $28, rating_comment = $29, pending_ext_days = $30, \
-         pending_ext_reason = $31, merged_into = $32, version = $33, updated_at = $34 \
-         WHERE id = $35 AND version = $36",
-        vec![
-            r.status.clone().into(),
-            r.unit_id.into(),
-            r.first_unit_id.into(),
-            r.route_rule.clone().into(),
-            r.route_duty_id.into(),
-            r.route_unit_id.into(),
-            r.returned_units.clone().into(),
-            r.bound.into(),
-            r.return_count.into(),
-            r.extension_count.into(),
-            r.reopen_count.into(),
-            r.supervise_count.into(),
-            r.warned.into(),
-            r.overdue.into(),
-            r.registered_at.into(),
-            r.dispatched_at.into(),
-            r.responded_at.into(),
-            r.handled_at.into(),
-            r.verified_at.into(),
-            r.rated_at.into(),
-            r.closed_at.into(),
-            r.response_due_at.into(),
-            r.handle_due_at.into(),
-            r.verify_due_at.into(),
-            r.warn_at.into(),
-            r.result.clone().into(),
-            r.outcome.clone().into(),
-            r.rating.clone().into(),
-            r.rating_comment.clone().into(),
-            r.pending_ext_days.into(),
-            r.pending_ext_reason.clone().into(),
-            r.merged_into.into(),
-            r.version.into(),
-            r.updated_at.into(),
-            r.id.into(),
-            version.into(),
-        ],
+        &format!(
+            "UPDATE cases SET {} WHERE id = ${} AND version = ${}",
+            sets.join(", "),
+            n + 1,
+            n + 2
+        ),
+        values,
     )
     .await?)
 }

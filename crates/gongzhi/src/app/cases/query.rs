@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, Lang};
 use crate::store::{self, Db};
 
 /// A case as stored.
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone, Default, FromQueryResult)]
 pub struct CaseRow {
     pub id: Uuid,
     pub no: String,
