@@ -413,6 +413,8 @@ fn print_demo_summary(city: &app::demo::DemoCity) {
     println!("一户一档 / registry: {d} 房屋, {h} 户, {p} 居民, {v} 次走访, {n} 项需求");
     let (k, u, c) = city.cases;
     println!("接诉即办 / cases: {k} 个事项分类, {u} 个承办单位, {c} 件诉求");
+    let (vo, me, ac, po) = city.service;
+    println!("志愿服务 / service: {vo} 名志愿者, {me} 名党员, {ac} 场活动, {po} 条积分流水");
     println!(
         "演示账号（密码均为 {}）/ demo users (password {}):",
         app::demo::DEMO_PASSWORD,

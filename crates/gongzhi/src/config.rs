@@ -98,6 +98,24 @@ pub struct SettingsArgs {
     /// Weights of the composite score: response/resolve/satisfaction, adding up to 100 [default: 30/35/35]
     #[arg(long, env = "GONGZHI_CASE_SCORE_WEIGHTS", global = true)]
     pub case_score_weights: Option<String>,
+    /// Months a report-in (双报到) stays valid before it must be renewed [default: 6]
+    #[arg(long, env = "GONGZHI_REPORT_IN_MONTHS", global = true)]
+    pub report_in_months: Option<String>,
+    /// Verified hours for 1–5 volunteer stars [default: 100/300/600/1000/1500]
+    #[arg(long, env = "GONGZHI_STAR_HOURS", global = true)]
+    pub star_hours: Option<String>,
+    /// Default volunteer limits: hours per week / consecutive days / rest hours between shifts [default: 20/5/8]
+    #[arg(long, env = "GONGZHI_VOLUNTEER_LIMITS", global = true)]
+    pub volunteer_limits: Option<String>,
+    /// Service hours counted per volunteer and day at most [default: 8]
+    #[arg(long, env = "GONGZHI_SERVICE_DAY_HOURS", global = true)]
+    pub service_day_hours: Option<String>,
+    /// Points a party member needs in a year for the full points half of the rating [default: 100]
+    #[arg(long, env = "GONGZHI_RATING_POINTS_TARGET", global = true)]
+    pub rating_points_target: Option<String>,
+    /// A member who did not report in is rated at most 基本合格: on or off [default: on]
+    #[arg(long, env = "GONGZHI_RATING_REPORT_IN_RULE", global = true)]
+    pub rating_report_in_rule: Option<String>,
     /// A case closed without a rating: `exclude` it from the satisfaction rate, or count it
     /// `satisfied` (默认满意) [default: exclude]
     #[arg(long, env = "GONGZHI_CASE_UNRATED", global = true)]
@@ -136,6 +154,12 @@ struct FileSettings {
     case_whistle_minutes: Option<u32>,
     case_score_weights: Option<String>,
     case_unrated: Option<String>,
+    report_in_months: Option<u32>,
+    star_hours: Option<String>,
+    volunteer_limits: Option<String>,
+    service_day_hours: Option<u32>,
+    rating_points_target: Option<u32>,
+    rating_report_in_rule: Option<String>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -151,6 +175,30 @@ pub struct CasePolicy {
     pub weights: crate::domain::cases::Weights,
     /// Closed without a rating counts as satisfied.
     pub unrated_satisfied: bool,
+}
+
+/// The configurable rules of 党员下沉、志愿服务、积分 (docs/party-volunteers.md).
+#[derive(Debug, Clone)]
+pub struct ServicePolicy {
+    pub report_in_months: u32,
+    pub star_hours: [f64; 5],
+    pub limits: crate::domain::volunteer::Limits,
+    pub day_minutes: i64,
+    pub points_target: i64,
+    pub report_in_rule: bool,
+}
+
+impl Default for ServicePolicy {
+    fn default() -> Self {
+        ServicePolicy {
+            report_in_months: 6,
+            star_hours: crate::domain::points::DEFAULT_STAR_HOURS,
+            limits: crate::domain::volunteer::Limits::default(),
+            day_minutes: 8 * 60,
+            points_target: 100,
+            report_in_rule: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +227,7 @@ pub struct Settings {
     pub freshness_rented_days: u32,
     pub freshness_other_days: u32,
     pub cases: CasePolicy,
+    pub service: ServicePolicy,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -469,6 +518,104 @@ impl Settings {
                 }
             },
         };
+        let service = {
+            let stars_s = args
+                .star_hours
+                .clone()
+                .or(file.star_hours)
+                .unwrap_or_else(|| "100/300/600/1000/1500".into());
+            let stars: Vec<f64> = stars_s
+                .split('/')
+                .filter_map(|p| p.trim().parse::<f64>().ok())
+                .collect();
+            let star_hours: [f64; 5] = stars
+                .clone()
+                .try_into()
+                .ok()
+                .filter(|a: &[f64; 5]| a[0] > 0.0 && a.windows(2).all(|w| w[0] < w[1]))
+                .ok_or_else(|| {
+                    bad(
+                        "GONGZHI_STAR_HOURS",
+                        "five rising hour counts, e.g. 100/300/600/1000/1500",
+                    )
+                })?;
+            let lim_s = args
+                .volunteer_limits
+                .clone()
+                .or(file.volunteer_limits)
+                .unwrap_or_else(|| "20/5/8".into());
+            let lim: Vec<f64> = lim_s
+                .split('/')
+                .filter_map(|p| p.trim().parse::<f64>().ok())
+                .collect();
+            let limits = match lim.as_slice() {
+                [h, d, r]
+                    if *h > 0.0
+                        && *h <= 168.0
+                        && *d >= 1.0
+                        && *d <= 31.0
+                        && d.fract() == 0.0
+                        && *r >= 0.0
+                        && *r <= 72.0 =>
+                {
+                    crate::domain::volunteer::Limits {
+                        hours_per_week: *h,
+                        consecutive_days: *d as u32,
+                        rest_hours: *r,
+                    }
+                }
+                _ => {
+                    return Err(bad(
+                        "GONGZHI_VOLUNTEER_LIMITS",
+                        "hours per week / consecutive days / rest hours, e.g. 20/5/8",
+                    ))
+                }
+            };
+            ServicePolicy {
+                report_in_months: num(
+                    "GONGZHI_REPORT_IN_MONTHS",
+                    &args.report_in_months,
+                    file.report_in_months,
+                    6,
+                    1,
+                    36,
+                )?,
+                star_hours,
+                limits,
+                day_minutes: i64::from(num(
+                    "GONGZHI_SERVICE_DAY_HOURS",
+                    &args.service_day_hours,
+                    file.service_day_hours,
+                    8,
+                    1,
+                    24,
+                )?) * 60,
+                points_target: i64::from(num(
+                    "GONGZHI_RATING_POINTS_TARGET",
+                    &args.rating_points_target,
+                    file.rating_points_target,
+                    100,
+                    1,
+                    100_000,
+                )?),
+                report_in_rule: match args
+                    .rating_report_in_rule
+                    .clone()
+                    .or(file.rating_report_in_rule)
+                    .as_deref()
+                    .unwrap_or("on")
+                {
+                    "on" => true,
+                    "off" => false,
+                    other => {
+                        return Err(bad(
+                            "GONGZHI_RATING_REPORT_IN_RULE",
+                            format!("'{other}' is not on or off"),
+                        ))
+                    }
+                },
+            }
+        };
         let log_format = match args
             .log_format
             .clone()
@@ -508,6 +655,7 @@ impl Settings {
             freshness_rented_days,
             freshness_other_days,
             cases,
+            service,
             log_format,
             log,
         })

@@ -27,6 +27,7 @@ pub struct Keys {
     pub key_id: String,
     enc: [u8; 32],
     index: [u8; 32],
+    sign: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -50,6 +51,7 @@ impl Keys {
             key_id: hex::encode(&id[..4]),
             enc: derive(master, b"gongzhi field encryption v1"),
             index: derive(master, b"gongzhi blind index v1"),
+            sign: derive(master, b"gongzhi signed tokens v1"),
         }
     }
 
@@ -124,6 +126,30 @@ impl Keys {
         mac.update(b"\0");
         mac.update(value.trim().to_uppercase().as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+}
+
+impl Keys {
+    /// A keyed signature (HMAC-SHA-256, first 16 bytes) of `data` for `purpose`, for short-lived
+    /// tokens such as the QR codes of check-in.
+    pub fn sign(&self, purpose: &str, data: &[u8]) -> [u8; 16] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.sign).expect("hmac key");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(data);
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&full[..16]);
+        out
+    }
+
+    /// Whether `sig` is the signature of `data` for `purpose` (constant time).
+    pub fn verify(&self, purpose: &str, data: &[u8], sig: &[u8]) -> bool {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.sign).expect("hmac key");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(data);
+        mac.verify_truncated_left(sig).is_ok() && sig.len() == 16
     }
 }
 

@@ -59,6 +59,8 @@ pub struct DemoCity {
     pub registry: (usize, usize, usize, usize, usize),
     /// categories, handling units, cases
     pub cases: (usize, usize, usize),
+    /// volunteers, party members, activities, points postings
+    pub service: (usize, usize, usize, usize),
 }
 
 impl DemoCity {
@@ -167,6 +169,13 @@ pub async fn run(
     tx.commit().await?;
     city.cases = (c.categories, c.units, c.cases);
     super::cases::stats::fold(db).await?;
+    let sv = super::service::demo::run(db, &city, opts.seed).await?;
+    city.service = (
+        sv.volunteers,
+        sv.members,
+        sv.activities,
+        sv.postings as usize,
+    );
     store::analyze(db).await?;
     Ok(Some(city))
 }

@@ -12,6 +12,7 @@ pub mod maintenance;
 pub mod party;
 pub mod registry;
 pub mod scope;
+pub mod service;
 pub mod tokens;
 pub mod users;
 

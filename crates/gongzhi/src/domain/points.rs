@@ -27,6 +27,229 @@ pub enum Kind {
     Reversal,
 }
 
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Earn => "earn",
+            Kind::Deduct => "deduct",
+            Kind::Redeem => "redeem",
+            Kind::TransferOut => "transfer_out",
+            Kind::TransferIn => "transfer_in",
+            Kind::Reversal => "reversal",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Kind> {
+        [
+            Kind::Earn,
+            Kind::Deduct,
+            Kind::Redeem,
+            Kind::TransferOut,
+            Kind::TransferIn,
+            Kind::Reversal,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+    pub fn label(self, en: bool) -> &'static str {
+        match (self, en) {
+            (Kind::Earn, false) => "获得",
+            (Kind::Deduct, false) => "扣减",
+            (Kind::Redeem, false) => "兑换",
+            (Kind::TransferOut, false) => "转赠出",
+            (Kind::TransferIn, false) => "受赠",
+            (Kind::Reversal, false) => "冲正",
+            (Kind::Earn, true) => "Earned",
+            (Kind::Deduct, true) => "Deducted",
+            (Kind::Redeem, true) => "Redeemed",
+            (Kind::TransferOut, true) => "Donated",
+            (Kind::TransferIn, true) => "Received",
+            (Kind::Reversal, true) => "Reversal",
+        }
+    }
+}
+
+/// What earns or costs points, configurable per area (`point_rules`); the code defaults apply
+/// where no area up the tree sets one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Event {
+    ReportIn,
+    Attendance,
+    Hour,
+    Commendation,
+    Absence,
+    /// Not a posting: members at or over this age are exempt from deductions and the report-in rule.
+    ExemptOverAge,
+}
+
+impl Event {
+    pub const ALL: [Event; 6] = [
+        Event::ReportIn,
+        Event::Attendance,
+        Event::Hour,
+        Event::Commendation,
+        Event::Absence,
+        Event::ExemptOverAge,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::ReportIn => "report_in",
+            Event::Attendance => "attendance",
+            Event::Hour => "hour",
+            Event::Commendation => "commendation",
+            Event::Absence => "absence",
+            Event::ExemptOverAge => "exempt_over_age",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+    pub fn label(self, en: bool) -> &'static str {
+        match (self, en) {
+            (Event::ReportIn, false) => "报到",
+            (Event::Attendance, false) => "参加活动（每次）",
+            (Event::Hour, false) => "服务时长（每小时）",
+            (Event::Commendation, false) => "获得表彰",
+            (Event::Absence, false) => "无故缺席（扣分）",
+            (Event::ExemptOverAge, false) => "免扣年龄（周岁及以上）",
+            (Event::ReportIn, true) => "Report-in",
+            (Event::Attendance, true) => "Attending an activity (each)",
+            (Event::Hour, true) => "Service time (per hour)",
+            (Event::Commendation, true) => "Commendation",
+            (Event::Absence, true) => "Unexcused absence (deducted)",
+            (Event::ExemptOverAge, true) => "Exempt from deductions at age",
+        }
+    }
+    /// The default (points, cap, cap period).
+    pub fn default_rule(self) -> (i64, Option<i64>, Option<Period>) {
+        match self {
+            Event::ReportIn => (10, None, None),
+            Event::Attendance => (2, None, None),
+            Event::Hour => (1, Some(80), Some(Period::Month)),
+            Event::Commendation => (20, None, None),
+            Event::Absence => (5, None, None),
+            Event::ExemptOverAge => (70, None, None),
+        }
+    }
+}
+
+/// The period a cap counts over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Period {
+    Day,
+    Month,
+    Year,
+}
+
+impl Period {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Month => "month",
+            Period::Year => "year",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Period> {
+        [Period::Day, Period::Month, Period::Year]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+    /// The key of the period holding an instant (Asia/Shanghai): 2026-12-01, 2026-12 or 2026.
+    pub fn key(self, ms: i64) -> String {
+        let d = crate::domain::calendar::local_date(ms);
+        match self {
+            Period::Day => format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
+            Period::Month => format!("{:04}-{:02}", d.year(), u8::from(d.month())),
+            Period::Year => format!("{:04}", d.year()),
+        }
+    }
+}
+
+/// How much of `amount` a cap still allows after `used` in the period.
+pub fn capped(amount: i64, cap: Option<i64>, used: i64) -> i64 {
+    match cap {
+        None => amount,
+        Some(c) => amount.min((c - used).max(0)),
+    }
+}
+
+/// Annual party rating (年度评议等次).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grade {
+    Excellent,
+    Qualified,
+    Basic,
+    Unqualified,
+}
+
+impl Grade {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::Excellent => "excellent",
+            Grade::Qualified => "qualified",
+            Grade::Basic => "basic",
+            Grade::Unqualified => "unqualified",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Grade> {
+        [
+            Grade::Excellent,
+            Grade::Qualified,
+            Grade::Basic,
+            Grade::Unqualified,
+        ]
+        .into_iter()
+        .find(|g| g.as_str() == s)
+    }
+    pub fn label(self, en: bool) -> &'static str {
+        match (self, en) {
+            (Grade::Excellent, false) => "优秀",
+            (Grade::Qualified, false) => "合格",
+            (Grade::Basic, false) => "基本合格",
+            (Grade::Unqualified, false) => "不合格",
+            (Grade::Excellent, true) => "Excellent",
+            (Grade::Qualified, true) => "Qualified",
+            (Grade::Basic, true) => "Basically qualified",
+            (Grade::Unqualified, true) => "Unqualified",
+        }
+    }
+}
+
+/// The rating of one member: `score = 0.5 × min(points / target, 1) × 100 + 0.5 × review` (a
+/// missing review counts as 0), in tenths; ≥ 90 优秀, ≥ 75 合格, ≥ 60 基本合格, else 不合格. With
+/// `cap_without_report_in`, a member who did not report in (and is not exempt) is rated at most
+/// 基本合格. Returns (score × 10, grade, capped).
+pub fn rate(
+    points: i64,
+    target: i64,
+    review: Option<i64>,
+    reported_in: bool,
+    exempt: bool,
+    cap_without_report_in: bool,
+) -> (i64, Grade, bool) {
+    let p = points.clamp(0, target.max(1)) * 500 / target.max(1);
+    let r = review.unwrap_or(0).clamp(0, 100) * 5;
+    let score = p + r;
+    let mut grade = if score >= 900 {
+        Grade::Excellent
+    } else if score >= 750 {
+        Grade::Qualified
+    } else if score >= 600 {
+        Grade::Basic
+    } else {
+        Grade::Unqualified
+    };
+    let mut capped = false;
+    if cap_without_report_in
+        && !reported_in
+        && !exempt
+        && matches!(grade, Grade::Excellent | Grade::Qualified)
+    {
+        grade = Grade::Basic;
+        capped = true;
+    }
+    (score, grade, capped)
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Posting {
     pub id: u64,
@@ -238,6 +461,11 @@ pub fn stars(hours: f64, thresholds: &[f64; 5]) -> u8 {
 }
 
 pub const DEFAULT_STAR_HOURS: [f64; 5] = [100.0, 300.0, 600.0, 1000.0, 1500.0];
+
+/// Hours still needed for the next star, or `None` at five stars.
+pub fn next_star_hours(hours: f64, thresholds: &[f64; 5]) -> Option<f64> {
+    thresholds.iter().find(|t| hours < **t).map(|t| t - hours)
+}
 
 #[cfg(test)]
 mod tests {

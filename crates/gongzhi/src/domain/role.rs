@@ -97,6 +97,11 @@ pub enum Permission {
     ManageCaseUnits,
     /// Edit the category dictionary and the working-day calendar (system-wide).
     ManageCaseDictionary,
+    /// Read volunteers, party members, report-ins, activities, points and ratings of the area.
+    ReadService,
+    /// Manage them: register members and volunteers, run activities and attendance, confirm
+    /// hours, post and reverse points, run the catalogue, rate, commend, issue certificates.
+    ManageService,
 }
 
 impl Permission {
@@ -136,6 +141,12 @@ impl Permission {
                 &[Role::SystemAdmin, Role::StreetAdmin]
             }
             Permission::ManageCaseDictionary => &[Role::SystemAdmin],
+            Permission::ReadService | Permission::ManageService => &[
+                Role::SystemAdmin,
+                Role::StreetAdmin,
+                Role::CommunityWorker,
+                Role::PartySecretary,
+            ],
         }
     }
 }

@@ -15,4 +15,5 @@ mod instances;
 mod party;
 mod registry;
 mod scope;
+mod service;
 mod transfer;

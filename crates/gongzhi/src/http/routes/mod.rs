@@ -8,6 +8,7 @@ pub mod cases;
 pub mod ops;
 pub mod party;
 pub mod registry;
+pub mod service;
 
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -41,4 +42,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(registry::router())
         .merge(cases::router())
+        .merge(service::router())
 }
