@@ -869,3 +869,743 @@ async fn a_user_without_grants_sees_nothing() {
         StatusCode::NOT_FOUND
     );
 }
+
+// ---- 党员下沉、志愿服务、积分 (issue 5) ------------------------------------------------------
+
+/// What a service route acts on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum S {
+    /// The user's grant area.
+    Area,
+    /// The community of (or above, or first below) the grant.
+    Community,
+    Volunteer,
+    Member,
+    Activity,
+    Account,
+    Posting,
+    Item,
+    Certificate,
+    /// A party organisation under the grant (for the work-unit contact route).
+    Org,
+    /// A registry person of the community who is not yet a volunteer.
+    FreePerson,
+}
+
+struct ServiceRoute {
+    method: &'static str,
+    /// `{id}` is the target; `{vol}` the user's volunteer, `{year}` this year.
+    path: &'static str,
+    target: S,
+    body: fn(&SIds) -> Option<Value>,
+    permission: Option<Permission>,
+    allowed: u16,
+}
+
+struct SIds {
+    target: String,
+    area: String,
+    community: String,
+    volunteer: String,
+    account: String,
+    account2: String,
+    member: String,
+    org: String,
+    year: i32,
+}
+
+/// Each allowed answer is the route's own, for a body built to pass the checks of scope first.
+const SERVICE_ROUTES: &[ServiceRoute] = &[
+    ServiceRoute {
+        method: "GET",
+        path: "/api/v1/volunteers/{id}",
+        target: S::Volunteer,
+        body: |_| None,
+        permission: Some(Permission::ReadService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "PATCH",
+        path: "/api/v1/volunteers/{id}",
+        target: S::Volunteer,
+        body: |_| Some(json!({"skills": ["这项技能的名字实在是太长了超过了二十个字的上限"]})),
+        permission: Some(Permission::ManageService),
+        allowed: 422,
+    },
+    ServiceRoute {
+        method: "GET",
+        path: "/api/v1/volunteers/{id}/hours",
+        target: S::Volunteer,
+        body: |_| None,
+        permission: Some(Permission::ReadService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/volunteers/{id}/hours",
+        target: S::Volunteer,
+        body: |_| Some(json!({"minutes": 0, "reason": "x"})),
+        permission: Some(Permission::ManageService),
+        allowed: 422,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/volunteers",
+        target: S::FreePerson,
+        body: |i| Some(json!({"person_id": i.target, "skills": ["助老"]})),
+        permission: Some(Permission::ManageService),
+        allowed: 201,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/party-members",
+        target: S::FreePerson,
+        body: |i| {
+            Some(
+                json!({"person_id": i.target, "org_id": i.org, "kind": "community", "joined_on": "2020-07-01", "status": "full"}),
+            )
+        },
+        permission: Some(Permission::ManageService),
+        allowed: 201,
+    },
+    ServiceRoute {
+        method: "PATCH",
+        path: "/api/v1/party-members/{id}",
+        target: S::Member,
+        body: |_| Some(json!({"status": "full", "version": 999999})),
+        permission: Some(Permission::ManageService),
+        allowed: 409,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/report-ins",
+        target: S::Member,
+        body: |i| {
+            Some(
+                json!({"member_id": i.target, "community_id": i.community, "reported_on": "2026-11-01", "commitment": "范围测试"}),
+            )
+        },
+        permission: Some(Permission::ManageService),
+        allowed: 201,
+    },
+    ServiceRoute {
+        method: "PUT",
+        path: "/api/v1/pairings",
+        target: S::Community,
+        body: |i| Some(json!({"org_id": i.org, "community_id": i.target})),
+        permission: Some(Permission::ManageService),
+        allowed: 409,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/activities",
+        target: S::Area,
+        body: |i| {
+            Some(
+                json!({"kind": "volunteer", "title": "范围测试", "area_id": i.target, "place": "广场", "starts_at": "2027-03-01T01:00:00Z", "ends_at": "2027-03-01T03:00:00Z", "capacity": 5}),
+            )
+        },
+        permission: Some(Permission::ManageService),
+        allowed: 201,
+    },
+    ServiceRoute {
+        method: "GET",
+        path: "/api/v1/activities/{id}",
+        target: S::Activity,
+        body: |_| None,
+        permission: Some(Permission::ReadService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "GET",
+        path: "/api/v1/activities/{id}/signups",
+        target: S::Activity,
+        body: |_| None,
+        permission: Some(Permission::ReadService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/activities/{id}/signups",
+        target: S::Activity,
+        body: |i| Some(json!({"volunteer_id": i.volunteer})),
+        permission: Some(Permission::ManageService),
+        allowed: 201,
+    },
+    ServiceRoute {
+        method: "PUT",
+        path: "/api/v1/activities/{id}/signups/{vol}/insurance",
+        target: S::Activity,
+        body: |_| Some(json!({"insurer": "", "policy_no": ""})),
+        permission: Some(Permission::ManageService),
+        allowed: 422,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/activities/{id}/attendance",
+        target: S::Activity,
+        body: |i| Some(json!({"volunteer_id": i.volunteer, "direction": "sideways"})),
+        permission: Some(Permission::ManageService),
+        allowed: 422,
+    },
+    ServiceRoute {
+        method: "DELETE",
+        path: "/api/v1/activities/{id}/signups/{vol}",
+        target: S::Activity,
+        body: |_| None,
+        permission: Some(Permission::ManageService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "GET",
+        path: "/api/v1/activities/{id}/qr?direction=in",
+        target: S::Activity,
+        body: |_| None,
+        permission: Some(Permission::ManageService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/activities/{id}/checkout-all",
+        target: S::Activity,
+        body: |_| Some(json!({})),
+        permission: Some(Permission::ManageService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/activities/{id}/confirm",
+        target: S::Activity,
+        body: |_| Some(json!({})),
+        permission: Some(Permission::ManageService),
+        allowed: 422,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/activities/{id}/signup",
+        target: S::Activity,
+        body: |_| Some(json!({})),
+        permission: None,
+        allowed: 0,
+    },
+    ServiceRoute {
+        method: "DELETE",
+        path: "/api/v1/activities/{id}/signup",
+        target: S::Activity,
+        body: |_| None,
+        permission: None,
+        allowed: 0,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/activities/{id}/cancel",
+        target: S::Activity,
+        body: |_| Some(json!({})),
+        permission: Some(Permission::ManageService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "GET",
+        path: "/api/v1/points/rules?area_id={id}",
+        target: S::Area,
+        body: |_| None,
+        permission: Some(Permission::ReadService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "PUT",
+        path: "/api/v1/points/rules",
+        target: S::Area,
+        body: |i| {
+            Some(
+                json!({"area_id": i.target, "event": "hour", "points": 1, "cap": 80, "cap_period": "month"}),
+            )
+        },
+        permission: Some(Permission::ManageService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "GET",
+        path: "/api/v1/points/accounts/{id}",
+        target: S::Account,
+        body: |_| None,
+        permission: Some(Permission::ReadService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "GET",
+        path: "/api/v1/points/accounts/{id}/postings",
+        target: S::Account,
+        body: |_| None,
+        permission: Some(Permission::ReadService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/points/postings",
+        target: S::Account,
+        body: |i| {
+            Some(
+                json!({"account_id": i.target, "direction": "earn", "amount": 1, "note": "范围测试"}),
+            )
+        },
+        permission: Some(Permission::ManageService),
+        allowed: 201,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/points/postings/{id}/reverse",
+        target: S::Posting,
+        body: |_| Some(json!({"reason": ""})),
+        permission: Some(Permission::ManageService),
+        allowed: 422,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/points/donations",
+        target: S::Account,
+        body: |i| {
+            Some(json!({"from_account_id": i.target, "to_account_id": i.account2, "amount": 1}))
+        },
+        permission: Some(Permission::ManageService),
+        allowed: 201,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/catalog",
+        target: S::Community,
+        body: |i| {
+            Some(json!({"community_id": i.target, "name": "范围测试", "price": 1, "stock": 1}))
+        },
+        permission: Some(Permission::ManageService),
+        allowed: 201,
+    },
+    ServiceRoute {
+        method: "PATCH",
+        path: "/api/v1/catalog/{id}",
+        target: S::Item,
+        body: |_| Some(json!({"version": 999999})),
+        permission: Some(Permission::ManageService),
+        allowed: 409,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/catalog/{id}/redeem",
+        target: S::Item,
+        body: |i| Some(json!({"account_id": i.account, "qty": 0})),
+        permission: Some(Permission::ManageService),
+        allowed: 422,
+    },
+    ServiceRoute {
+        method: "PUT",
+        path: "/api/v1/party-reviews",
+        target: S::Member,
+        body: |i| Some(json!({"member_id": i.target, "year": i.year, "score": 80})),
+        permission: Some(Permission::ManageService),
+        allowed: 204,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/party-ratings/compute",
+        target: S::Area,
+        body: |i| Some(json!({"area_id": i.target, "year": i.year})),
+        permission: Some(Permission::ManageService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/commendations",
+        target: S::Volunteer,
+        body: |i| {
+            Some(
+                json!({"volunteer_id": i.target, "title": "范围测试", "level": "社区级", "awarded_on": "2026-11-01", "reason": "测试"}),
+            )
+        },
+        permission: Some(Permission::ManageService),
+        allowed: 201,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/certificates",
+        target: S::Volunteer,
+        body: |i| Some(json!({"volunteer_id": i.target})),
+        permission: Some(Permission::ManageService),
+        allowed: 201,
+    },
+    ServiceRoute {
+        method: "GET",
+        path: "/api/v1/certificates/{id}/pdf",
+        target: S::Certificate,
+        body: |_| None,
+        permission: Some(Permission::ReadService),
+        allowed: 200,
+    },
+    ServiceRoute {
+        method: "POST",
+        path: "/api/v1/work-units/{id}/contacts",
+        target: S::Org,
+        body: |_| Some(json!({"username": "nosuchuser"})),
+        permission: Some(Permission::EditPartyOrgs),
+        allowed: 422,
+    },
+    ServiceRoute {
+        method: "GET",
+        path: "/api/v1/work-unit/members/{id}/sheet?format=pdf",
+        target: S::Member,
+        body: |_| None,
+        permission: None,
+        allowed: 0,
+    },
+];
+
+/// Service routes without a target: (method, path, what each role gets).
+const SERVICE_GLOBAL: &[(&str, &str, fn(Role) -> u16)] = &[
+    ("GET", "/api/v1/volunteers", read),
+    ("GET", "/api/v1/volunteers/load", read),
+    ("GET", "/api/v1/party-members", read),
+    ("GET", "/api/v1/report-ins", read),
+    ("GET", "/api/v1/report-ins/overdue", read),
+    ("GET", "/api/v1/pairings", read),
+    ("GET", "/api/v1/activities", read),
+    ("GET", "/api/v1/points/accounts", read),
+    ("GET", "/api/v1/redemptions", read),
+    ("GET", "/api/v1/stars", read),
+    ("GET", "/api/v1/party-ratings", read),
+    ("GET", "/api/v1/commendations", read),
+    ("GET", "/api/v1/commendations/due", read),
+    ("GET", "/api/v1/certificates", read),
+    ("GET", "/api/v1/catalog", |r| {
+        if r == Role::Volunteer {
+            200
+        } else {
+            read_or(r, 422)
+        }
+    }),
+    ("GET", "/api/v1/work-unit/assessment", |r| {
+        if r == Role::WorkUnitContact {
+            200
+        } else {
+            422
+        }
+    }),
+    ("GET", "/api/v1/work-unit/sheet?format=xlsx", |r| {
+        if r == Role::WorkUnitContact {
+            200
+        } else {
+            422
+        }
+    }),
+    ("POST", "/api/v1/attendance/scan", |_| 400),
+    ("GET", "/api/v1/me/volunteer", volunteer_only),
+    ("PATCH", "/api/v1/me/volunteer/limits", volunteer_only),
+    ("GET", "/api/v1/me/postings", volunteer_only),
+    ("POST", "/api/v1/me/certificate", |r| {
+        if r == Role::Volunteer {
+            201
+        } else {
+            422
+        }
+    }),
+    (
+        "GET",
+        "/api/v1/public/certificates/ZYZM-2026-NOTFOUND",
+        |_| 404,
+    ),
+];
+
+fn read(r: Role) -> u16 {
+    read_or(r, 403)
+}
+fn read_or(r: Role, otherwise: u16) -> u16 {
+    if Permission::ReadService.roles().contains(&r) {
+        200
+    } else {
+        otherwise
+    }
+}
+fn volunteer_only(r: Role) -> u16 {
+    if r == Role::Volunteer {
+        200
+    } else {
+        422
+    }
+}
+
+/// Whether the role's grant lies at or above a community (so it sees the community's records).
+fn sees_community(username: &str) -> bool {
+    !matches!(username, "wangge" | "louzhang" | "jumin")
+}
+
+struct Made {
+    community: String,
+    volunteer: String,
+    account: String,
+    account2: String,
+    member: String,
+    activity: String,
+    posting: String,
+    item: String,
+    certificate: String,
+    free_person: String,
+}
+
+/// Registry persons of a community who are not volunteers yet.
+async fn free_persons(app: &TestApp, community: &str, n: i64) -> Vec<String> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct I {
+        id: uuid::Uuid,
+    }
+    gongzhi::store::fetch_all::<I, _>(
+        &app.state.db,
+        "SELECT p.id FROM persons p WHERE p.community_id = $1 AND p.deleted_at IS NULL AND p.status = 'active' \
+         AND NOT EXISTS (SELECT 1 FROM volunteers v WHERE v.person_id = p.id) ORDER BY p.id DESC LIMIT $2",
+        vec![uuid::Uuid::parse_str(community).unwrap().into(), n.into()],
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|i| i.id.to_string())
+    .collect()
+}
+
+/// The objects of one community, made by admin.
+async fn make_service(app: &TestApp, a: &Client, community: &str, org: &str, tag: &str) -> Made {
+    let ps = free_persons(app, community, 3).await;
+    assert_eq!(ps.len(), 3, "three free persons in {community}");
+    let v = a
+        .post(
+            "/api/v1/volunteers",
+            json!({"person_id": ps[0], "skills": ["助老"]}),
+        )
+        .await;
+    assert_eq!(v.status, reqwest::StatusCode::CREATED, "{}", v.text);
+    let m = a.post("/api/v1/party-members", json!({"person_id": ps[1], "org_id": org, "kind": "community", "joined_on": "2019-07-01", "status": "full"})).await;
+    assert_eq!(m.status, reqwest::StatusCode::CREATED, "{}", m.text);
+    let acc2 = a
+        .get(&format!(
+            "/api/v1/volunteers/{}",
+            m.body["volunteer_id"].as_str().unwrap()
+        ))
+        .await
+        .body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let day0 = gongzhi::domain::calendar::local_midnight_ms(gongzhi::domain::calendar::local_date(
+        gongzhi::domain::now_ms(),
+    ));
+    let starts = day0 + 9 * 86_400_000 + 10 * 3_600_000;
+    let act = a
+        .post(
+            "/api/v1/activities",
+            json!({"kind": "volunteer", "title": format!("范围测试{tag}"), "area_id": community, "place": "广场",
+                   "starts_at": gongzhi::domain::ms_to_rfc3339(starts), "ends_at": gongzhi::domain::ms_to_rfc3339(starts + 2 * 3_600_000), "capacity": 10}),
+        )
+        .await;
+    assert_eq!(act.status, reqwest::StatusCode::CREATED, "{}", act.text);
+    let account = v.body["account_id"].as_str().unwrap().to_string();
+    let p = a
+        .post(
+            "/api/v1/points/postings",
+            json!({"account_id": account, "direction": "earn", "amount": 50, "note": "范围测试"}),
+        )
+        .await;
+    assert_eq!(p.status, reqwest::StatusCode::CREATED, "{}", p.text);
+    let item = a.post("/api/v1/catalog", json!({"community_id": community, "name": format!("范围测试{tag}"), "price": 1, "stock": 5})).await;
+    assert_eq!(item.status, reqwest::StatusCode::CREATED, "{}", item.text);
+    let vid = v.body["id"].as_str().unwrap().to_string();
+    let h = a
+        .post(
+            &format!("/api/v1/volunteers/{vid}/hours"),
+            json!({"minutes": 60, "reason": "范围测试"}),
+        )
+        .await;
+    assert_eq!(h.status, reqwest::StatusCode::CREATED, "{}", h.text);
+    let c = a
+        .post("/api/v1/certificates", json!({"volunteer_id": vid}))
+        .await;
+    assert_eq!(c.status, reqwest::StatusCode::CREATED, "{}", c.text);
+    Made {
+        community: community.to_string(),
+        volunteer: vid,
+        account,
+        account2: acc2,
+        member: m.body["id"].as_str().unwrap().to_string(),
+        activity: act.body["id"].as_str().unwrap().to_string(),
+        posting: p.body["id"].as_str().unwrap().to_string(),
+        item: item.body["id"].as_str().unwrap().to_string(),
+        certificate: c.body["id"].as_str().unwrap().to_string(),
+        free_person: ps[2].clone(),
+    }
+}
+
+/// The community of a grant: itself, the first below it, or the one above it.
+async fn community_of(app: &TestApp, area: uuid::Uuid) -> String {
+    #[derive(sea_orm::FromQueryResult)]
+    struct I {
+        id: uuid::Uuid,
+    }
+    gongzhi::store::fetch_opt::<I, _>(
+        &app.state.db,
+        "SELECT a.id FROM areas a WHERE a.kind = 'community' AND (a.id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $1) \
+         OR a.id IN (SELECT ancestor_id FROM area_closure WHERE descendant_id = $1)) ORDER BY a.code LIMIT 1",
+        vec![area.into()],
+    )
+    .await
+    .unwrap()
+    .expect("a community")
+    .id
+    .to_string()
+}
+
+#[tokio::test]
+async fn every_service_route_for_every_role_in_and_out_of_scope() {
+    let app = spawn_app().await;
+    // Outside: 和平社区 in 莲池区, with registry persons of its own.
+    outside_registry(&app).await;
+    let setup = app.admin().await;
+    let out_building = app.area_id("130606001001001001").await;
+    for (k, name) in ["外区甲", "外区乙", "外区丙"].iter().enumerate() {
+        let first17 = format!("1306061980010100{}", k + 2);
+        let id = format!(
+            "{first17}{}",
+            gongzhi::domain::ids::id_check_char(&first17).unwrap()
+        );
+        let p = setup.post("/api/v1/persons", json!({"area_id": out_building, "name": name, "id_no": id, "residence_type": "hukou"})).await;
+        assert_eq!(p.status, reqwest::StatusCode::CREATED, "{}", p.text);
+    }
+    let out_community = app.area_id("130606001001").await;
+    let out_area = app.area_id("130606001000").await;
+    let out_org = org_under(&app, uuid::Uuid::parse_str(&out_area).unwrap()).await;
+    let outside = make_service(&app, &setup, &out_community, &out_org, "外区").await;
+    let year = gongzhi::domain::calendar::local_date(gongzhi::domain::now_ms()).year();
+    let mut failures = vec![];
+    let mut checked = 0;
+    for (username, role) in USERS {
+        let client = if *username == "admin" {
+            setup.clone()
+        } else {
+            app.demo_user(username).await
+        };
+        let grant = match grant_area(&app, username).await {
+            Some(a) => a,
+            None => uuid::Uuid::parse_str(&app.area_id("130602001001").await).unwrap(),
+        };
+        let community = community_of(&app, grant).await;
+        let org = org_under(&app, uuid::Uuid::parse_str(&community).unwrap()).await;
+        let grant_org = org_under(&app, grant).await;
+        let inside = make_service(&app, &setup, &community, &org, username).await;
+        for route in SERVICE_ROUTES {
+            for (is_in, made) in [(true, &inside), (false, &outside)] {
+                if !is_in && *role == Role::SystemAdmin {
+                    continue;
+                }
+                let target = match route.target {
+                    S::Area => {
+                        if is_in {
+                            grant.to_string()
+                        } else {
+                            out_area.clone()
+                        }
+                    }
+                    S::Community => made.community.clone(),
+                    S::Volunteer => made.volunteer.clone(),
+                    S::Member => made.member.clone(),
+                    S::Activity => made.activity.clone(),
+                    S::Account => made.account.clone(),
+                    S::Posting => made.posting.clone(),
+                    S::Item => made.item.clone(),
+                    S::Certificate => made.certificate.clone(),
+                    S::Org => {
+                        if is_in {
+                            grant_org.clone()
+                        } else {
+                            out_org.clone()
+                        }
+                    }
+                    S::FreePerson => made.free_person.clone(),
+                };
+                let ids = SIds {
+                    target: target.clone(),
+                    area: grant.to_string(),
+                    community: made.community.clone(),
+                    volunteer: made.volunteer.clone(),
+                    account: made.account.clone(),
+                    account2: made.account2.clone(),
+                    member: made.member.clone(),
+                    org: if is_in { org.clone() } else { out_org.clone() },
+                    year,
+                };
+                let _ = (&ids.area, &ids.member);
+                let path = route
+                    .path
+                    .replace("{id}", &target)
+                    .replace("{vol}", &made.volunteer);
+                let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
+                let r = client.send(method, &path, (route.body)(&ids)).await;
+                let visible =
+                    is_in && (matches!(route.target, S::Area | S::Org) || sees_community(username));
+                let expected = match (route.path, *role) {
+                    ("/api/v1/activities/{id}/signup", Role::Volunteer) => {
+                        if is_in {
+                            200
+                        } else {
+                            404
+                        }
+                    }
+                    ("/api/v1/activities/{id}/signup", _) => 422,
+                    ("/api/v1/work-unit/members/{id}/sheet?format=pdf", Role::WorkUnitContact) => {
+                        404
+                    }
+                    ("/api/v1/work-unit/members/{id}/sheet?format=pdf", _) => 422,
+                    ("/api/v1/activities/{id}", Role::Volunteer) if is_in => 200,
+                    _ if !visible => 404,
+                    _ if holds(*role, route.permission) => route.allowed,
+                    _ => 403,
+                };
+                checked += 1;
+                if r.status.as_u16() != expected {
+                    failures.push(format!(
+                        "{username} ({role:?}) {} {} [{}]: expected {expected}, got {} {}",
+                        route.method,
+                        route.path,
+                        if is_in { "in scope" } else { "out of scope" },
+                        r.status,
+                        r.text.chars().take(160).collect::<String>()
+                    ));
+                }
+            }
+        }
+        for (method, path, expect) in SERVICE_GLOBAL {
+            let body = if *method == "GET" {
+                None
+            } else if path.contains("limits") {
+                Some(Value::Null)
+            } else {
+                Some(json!({"token": "x"}))
+            };
+            let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let r = client.send(m, path, body).await;
+            let expected = expect(*role);
+            checked += 1;
+            if r.status.as_u16() != expected {
+                failures.push(format!(
+                    "{username} ({role:?}) {method} {path}: expected {expected}, got {} {}",
+                    r.status,
+                    r.text.chars().take(160).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // Nothing outside changed hands: the outside account still has its 50 points.
+    let r = setup
+        .get(&format!("/api/v1/points/accounts/{}", outside.account))
+        .await;
+    assert_eq!(r.body["balance"], 50, "{}", r.text);
+}

@@ -1090,9 +1090,9 @@ pub async fn attend(
     id: Uuid,
     m: ManualAttendance,
 ) -> AppResult<AttendanceResult> {
-    let dir = Direction::parse(&m.direction)?;
     let db = &state.db;
     let r = managed(db, ctx, id).await?;
+    let dir = Direction::parse(&m.direction)?;
     let tx = store::write_tx(db).await?;
     let v: VolFacts = store::fetch_opt(
         &tx,
@@ -1497,6 +1497,7 @@ pub struct Correction {
 
 /// A correction is a new entry, never an edit; verified hours never go below zero.
 pub async fn correct(db: &Db, ctx: &Ctx, vol: Uuid, k: Correction) -> AppResult<Vec<HoursEntry>> {
+    super::volunteer_for(db, ctx, Permission::ManageService, vol).await?;
     if k.minutes == 0 || k.minutes.abs() > 24 * 60 {
         return Err(AppError::field(
             "minutes",

@@ -845,7 +845,6 @@ pub async fn reverse(
     posting_id: Uuid,
     r: ReverseInput,
 ) -> AppResult<PostingView> {
-    let reason = super::text_field("reason", &r.reason, 200, true)?;
     #[derive(FromQueryResult)]
     struct P {
         account_id: Uuid,
@@ -863,6 +862,7 @@ pub async fn reverse(
     .await?
     .ok_or(AppError::NotFound)?;
     scope::require_permission(&tx, ctx, Permission::ManageService, p.community_id).await?;
+    let reason = super::text_field("reason", &r.reason, 200, true)?;
     if !matches!(Kind::parse(&p.kind), Some(Kind::Earn | Kind::Deduct)) {
         return Err(refusal(Refusal::NotReversible));
     }
@@ -923,11 +923,6 @@ pub struct Donation {
 /// A volunteer donates from their own account within their community; a worker records a donation
 /// between accounts of their scope.
 pub async fn donate(db: &Db, ctx: &Ctx, d: DonationInput) -> AppResult<Donation> {
-    let amount = amount_field("amount", d.amount)?;
-    let note = super::text_field("note", d.note.as_deref().unwrap_or(""), 200, false)?;
-    if d.from_account_id == d.to_account_id {
-        return Err(refusal(Refusal::SameAccount));
-    }
     let tx = store::write_tx(db).await?;
     let from = account_row(&tx, d.from_account_id).await?;
     let to = account_row(&tx, d.to_account_id).await?;
@@ -948,6 +943,11 @@ pub async fn donate(db: &Db, ctx: &Ctx, d: DonationInput) -> AppResult<Donation>
     } else {
         scope::require_permission(&tx, ctx, Permission::ManageService, from.community_id).await?;
         scope::require_permission(&tx, ctx, Permission::ManageService, to.community_id).await?;
+    }
+    let amount = amount_field("amount", d.amount)?;
+    let note = super::text_field("note", d.note.as_deref().unwrap_or(""), 200, false)?;
+    if d.from_account_id == d.to_account_id {
+        return Err(refusal(Refusal::SameAccount));
     }
     let actor = Actor::of(ctx);
     let at = now_ms();
@@ -1305,15 +1305,6 @@ pub async fn redeem(
     item_id: Uuid,
     r: RedeemInput,
 ) -> AppResult<Redemption> {
-    if !(1..=100).contains(&r.qty) {
-        return Err(AppError::field(
-            "qty",
-            Msg::new(
-                "数量应为 1–100 的整数",
-                "The quantity is a whole number from 1 to 100",
-            ),
-        ));
-    }
     let db = &state.db;
     let tx = store::write_tx(db).await?;
     let it: ItemRow = store::fetch_opt(
@@ -1342,6 +1333,15 @@ pub async fn redeem(
             account_row(&tx, me.account_id).await?
         }
     };
+    if !(1..=100).contains(&r.qty) {
+        return Err(AppError::field(
+            "qty",
+            Msg::new(
+                "数量应为 1–100 的整数",
+                "The quantity is a whole number from 1 to 100",
+            ),
+        ));
+    }
     if account.community_id != it.community_id {
         return Err(AppError::Rule {
             code: "catalog.other_community",
