@@ -316,6 +316,9 @@ function paged(url, all) {
   return { items: all.slice((page - 1) * size, page * size), total: all.length, page, page_size: size }
 }
 
+/** The residents (for mock/service.mjs: volunteers are registry persons). */
+export const registryPersons = () => persons
+
 export function initRegistry({ areas, users }) {
   A = areas
   U = users

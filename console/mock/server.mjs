@@ -7,8 +7,9 @@ import http from 'node:http'
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { initRegistry, registryApi } from './registry.mjs'
+import { initRegistry, registryApi, registryPersons } from './registry.mjs'
 import { initCases, casesApi } from './cases.mjs'
+import { initService, serviceApi } from './service.mjs'
 
 const PORT = Number(process.env.PORT || 18080)
 const DIST = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
@@ -91,6 +92,8 @@ const userOut = ({ password, ...u }) => u
 initRegistry({ areas, users })
 // 接诉即办 (mock/cases.mjs) adds the handler / resident demo users chengban, wuye, zhujian, jumin (Demo@2026)
 initCases({ areas, users, addUser, tokens: () => tokens }) // tokens: declared below, read per request
+// 党员下沉、志愿服务、积分 (mock/service.mjs) adds shuji (党组织书记), danwei (单位联系人), zhiyuan (志愿者), all Demo@2026
+initService({ areas, users, addUser, orgs, addOrg, persons: registryPersons() })
 
 const tokens = []
 const audit = []
@@ -152,7 +155,8 @@ function readBody(req) {
     }
     let s = ''
     req.on('data', (c) => (s += c))
-    req.on('end', () => { try { resolve(s ? JSON.parse(s) : {}) } catch { resolve(null) } })
+    // a literal `null` body (e.g. PATCH /me/volunteer/limits: clear) is not malformed
+    req.on('end', () => { try { resolve(s.trim() === 'null' ? { __null: true } : s ? JSON.parse(s) : {}) } catch { resolve(null) } })
   })
 }
 
@@ -179,6 +183,8 @@ async function api(req, res, url) {
     return send(res, 200, { token: tok, user: userOut(u) })
   }
   const me = meOf(req)
+  // the certificate check is public (no sign-in)
+  if (p.startsWith('/public/') && serviceApi({ req, res, url, p, m, body, me, send, err, log })) return
   if (!me) return err(res, req, 401, 'auth.required', '请先登录', 'Please sign in')
   if (p === '/auth/logout') { res.setHeader('set-cookie', 'gongzhi_session=; Max-Age=0; Path=/'); return send(res, 204) }
   if (p === '/me' && m === 'GET') return send(res, 200, userOut(me))
@@ -263,6 +269,8 @@ async function api(req, res, url) {
   if (registryApi({ req, res, url, p, m, body, me, send, err, log })) return
   // 接诉即办 (cases, units, calendar, stats), mock/cases.mjs
   if (casesApi({ req, res, url, p, m, body, me, send, err, log })) return
+  // 党员下沉、志愿服务、积分, mock/service.mjs
+  if (serviceApi({ req, res, url, p, m, body, me, send, err, log })) return
   if (!isAdmin && !p.startsWith('/audit')) return err(res, req, 403, 'forbidden', '没有权限', 'Forbidden')
   // users
   if (p === '/users' && m === 'GET') {

@@ -1,9 +1,11 @@
 import registry from './registry.en.js'
 import cases from './cases.en.js'
+import service from './service.en.js'
 
 export default {
   ...registry,
   ...cases,
+  ...service,
   app: { name: 'gongzhi', title: 'Community Governance', subtitle: 'Build, govern and share together' },
   common: {
     ok: 'OK', cancel: 'Cancel', save: 'Save', create: 'Create', edit: 'Edit', delete: 'Delete', move: 'Move',

@@ -1,9 +1,11 @@
 import registry from './registry.zh-CN.js'
 import cases from './cases.zh-CN.js'
+import service from './service.zh-CN.js'
 
 export default {
   ...registry,
   ...cases,
+  ...service,
   app: { name: '共治', title: '社区治理平台', subtitle: '城市社区共建共治共享' },
   common: {
     ok: '确定', cancel: '取消', save: '保存', create: '新建', edit: '编辑', delete: '删除', move: '移动',

@@ -7,8 +7,10 @@ import {
   HomeFilled, MapLocation, Flag, User, Key, Document, Reading, DataAnalysis, Avatar, House, OfficeBuilding,
   Guide, Notebook, Bell, Suitcase, Upload, Share, FolderOpened,
   Promotion, Stamp, EditPen, Location, TrendCharts, Collection, Management, Calendar, Camera,
+  UserFilled, Tickets, Odometer, Trophy, DocumentChecked, Postcard, Finished, Medal, School, Wallet, SetUp, ShoppingCart, Sunny,
 } from '@element-plus/icons-vue'
 import { DISPATCH_ROLES, HANDLE_ROLES, VIEW_ROLES, INTAKE_ROLES, CASE_READ_ROLES } from '../utils/cases'
+import { SVC_ROLES, SVC_WRITE_ROLES, UNIT_PORTAL_ROLES } from '../views/service/common'
 
 // 一户一档: read and edit for these roles (docs/api.md “Registry”).
 const REG = ['system_admin', 'street_admin', 'community_worker', 'grid_worker', 'building_leader']
@@ -35,6 +37,35 @@ const CASE_ROUTES = [
   cases('my/cases', 'my-cases', () => import('../views/cases/MyCasesView.vue'), 'cases.menu.my', Camera, undefined, { testid: 'menu-my-cases', menuRoles: ['resident'] }),
 ]
 
+// 党员下沉、志愿服务、积分 (docs/party-volunteers.md): three menu groups (志愿服务, 党建, 积分) for the community
+// and street roles (grid workers read); 单位门户 for work-unit contacts; 我的志愿服务 (phone) for volunteers.
+const svc = (group) => (path, name, view, title, icon, roles, extra = {}) => ({
+  path, name, component: view, meta: { title, icon: icon && markRaw(icon), menu: !!icon, group, roles, ...extra },
+})
+const vs = svc('service')
+const ps = svc('party')
+const pts = svc('points')
+const SERVICE_ROUTES = [
+  vs('service/volunteers', 'svc-volunteers', () => import('../views/service/VolunteersView.vue'), 'svc.menu.volunteers', UserFilled, SVC_ROLES, { testid: 'menu-volunteers' }),
+  vs('service/activities', 'svc-activities', () => import('../views/service/ActivitiesView.vue'), 'svc.menu.activities', Tickets, SVC_ROLES, { testid: 'menu-activities' }),
+  vs('service/activities/:id', 'svc-activity', () => import('../views/service/ActivityDetailView.vue'), 'svc.menu.activity', null, SVC_ROLES, { activeMenu: ['/service/activities'] }),
+  vs('service/load', 'svc-load', () => import('../views/service/LoadView.vue'), 'svc.menu.load', Odometer, SVC_ROLES, { testid: 'menu-load' }),
+  vs('service/commendations', 'svc-commendations', () => import('../views/service/CommendationsView.vue'), 'svc.menu.commendations', Trophy, SVC_ROLES, { testid: 'menu-commendations' }),
+  vs('service/certificates', 'svc-certificates', () => import('../views/service/CertificatesView.vue'), 'svc.menu.certificates', DocumentChecked, SVC_ROLES, { testid: 'menu-certificates' }),
+  // a volunteer prints their own certificate too
+  vs('service/certificates/:id/print', 'svc-certificate-print', () => import('../views/service/CertificatePrintView.vue'), 'svc.menu.certificate', null, [...SVC_ROLES, 'volunteer'], { activeMenu: ['/service/certificates', '/m/volunteer'] }),
+  ps('party/members', 'svc-members', () => import('../views/service/PartyMembersView.vue'), 'svc.menu.members', Postcard, SVC_ROLES, { testid: 'menu-party-members' }),
+  ps('party/report-ins', 'svc-report-ins', () => import('../views/service/ReportInsView.vue'), 'svc.menu.reportIns', Finished, SVC_ROLES, { testid: 'menu-report-ins' }),
+  ps('party/ratings', 'svc-ratings', () => import('../views/service/RatingsView.vue'), 'svc.menu.ratings', Medal, SVC_ROLES, { testid: 'menu-ratings' }),
+  ps('work-unit', 'svc-work-unit', () => import('../views/service/WorkUnitView.vue'), 'svc.menu.workUnit', School, UNIT_PORTAL_ROLES, { testid: 'menu-work-unit' }),
+  pts('points/accounts', 'svc-accounts', () => import('../views/service/PointsAccountsView.vue'), 'svc.menu.accounts', Wallet, SVC_ROLES, { testid: 'menu-points-accounts' }),
+  pts('points/rules', 'svc-rules', () => import('../views/service/PointRulesView.vue'), 'svc.menu.rules', SetUp, SVC_ROLES, { testid: 'menu-points-rules' }),
+  pts('points/catalog', 'svc-catalog', () => import('../views/service/CatalogView.vue'), 'svc.menu.catalog', ShoppingCart, SVC_ROLES, { testid: 'menu-catalog' }),
+  // the volunteer's phone pages
+  { path: 'm/volunteer', name: 'my-volunteer', component: () => import('../views/service/MyVolunteerView.vue'), meta: { title: 'svc.menu.myVolunteer', icon: markRaw(Sunny), menu: true, roles: ['volunteer'], testid: 'menu-my-volunteer' } },
+  { path: 'm/checkin', name: 'my-checkin', component: () => import('../views/service/CheckinView.vue'), meta: { title: 'svc.menu.checkin', roles: ['volunteer'], activeMenu: ['/m/volunteer'] } },
+]
+
 // 共享数据: the roles that see resident data only through sharing rules (docs/api.md “Sharing”).
 export const SHARED_ROLES = ['department_handler', 'work_unit_contact', 'party_secretary', 'volunteer']
 
@@ -55,6 +86,7 @@ export const appRoutes = [
   reg('needs', 'needs', () => import('../views/registry/NeedsView.vue'), 'menu.needs', Bell, { testid: 'menu-needs' }),
   reg('legal-entities', 'legal-entities', () => import('../views/registry/EntitiesView.vue'), 'menu.entities', Suitcase, { testid: 'menu-entities' }),
   ...CASE_ROUTES,
+  ...SERVICE_ROUTES,
   { path: 'areas', name: 'areas', component: () => import('../views/AreasView.vue'), meta: { title: 'menu.areas', icon: markRaw(MapLocation), menu: true, testid: 'menu-areas' } },
   { path: 'party-orgs', name: 'party-orgs', component: () => import('../views/PartyOrgsView.vue'), meta: { title: 'menu.partyOrgs', icon: markRaw(Flag), menu: true, testid: 'menu-party-orgs' } },
   { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'menu.users', icon: markRaw(User), menu: true, roles: ['system_admin'], testid: 'menu-users' } },
@@ -77,6 +109,11 @@ const router = createRouter({
       meta: { forced: true, title: 'password.forcedTitle' },
     },
     { path: '/', component: MainLayout, children: appRoutes },
+    // the full-screen check-in QR (no menu / header), shown on a screen or projector by the organiser
+    { path: '/service/activities/:id/qr', name: 'svc-activity-qr', component: () => import('../views/service/ActivityQrView.vue'), meta: { title: 'svc.menu.qr', roles: SVC_WRITE_ROLES } },
+    // 志愿服务证明查验: public, no sign-in
+    { path: '/verify', name: 'verify', component: () => import('../views/service/VerifyView.vue'), meta: { public: true, title: 'svc.verify.title' } },
+    { path: '/verify/:number', name: 'verify-number', component: () => import('../views/service/VerifyView.vue'), meta: { public: true, title: 'svc.verify.title' } },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('../views/NotFoundView.vue'), meta: { public: true } },
   ],
   scrollBehavior: () => ({ top: 0 }),
