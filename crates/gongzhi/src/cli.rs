@@ -64,6 +64,20 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         queries: usize,
     },
+    /// Benchmark 党员下沉、志愿服务、积分 over the demo city (load `gongzhi demo` first): add N
+    /// members, then time a big activity's check-out and confirmation, balance reads, and the
+    /// annual ratings (docs/benchmarks.md)
+    BenchService {
+        /// Participants of the activity checked out
+        #[arg(long, default_value_t = 10_000)]
+        people: usize,
+        /// Party members rated
+        #[arg(long, default_value_t = 100_000)]
+        members: usize,
+        /// Postings of the account with a long history
+        #[arg(long, default_value_t = 200_000)]
+        history: usize,
+    },
     /// Measure the configured database's raw insert rate (the ceiling benchmarks compare with):
     /// rows shaped like a resident (ids, names, ciphertext-sized text) into a scratch table, in one
     /// transaction, with the statements the importer uses; the table is dropped afterwards
@@ -306,6 +320,17 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
         Command::BenchCases { cases, queries } => {
             let (state, _) = crate::http::build_state(settings).await?;
             app::cases::bench::run(&state, cases, queries.max(1))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchService {
+            people,
+            members,
+            history,
+        } => {
+            let (state, _) = crate::http::build_state(settings).await?;
+            app::service::bench::run(&state, people.max(1), members.max(1), history.max(1))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)

@@ -205,7 +205,14 @@ pub async fn run(db: &Db, city: &DemoCity, seed: u64) -> AppResult<Summary> {
             if member {
                 let in_service = ci == 0 && i >= 14 && hospital.is_some();
                 let mid = new_id();
-                let year = rng.gen_range(1975..2024);
+                // Joined at 18–40, and not in the future.
+                let born: i32 = p
+                    .birth_date
+                    .as_deref()
+                    .and_then(|b| b.get(..4))
+                    .and_then(|y| y.parse().ok())
+                    .unwrap_or(1970);
+                let year = (born + rng.gen_range(18..=40)).min(2025);
                 store::exec(
                     &tx,
                     "INSERT INTO party_members (id, volunteer_id, org_id, community_id, kind, work_unit_org_id, joined_on, status, exempt_reason, version, created_at, updated_at) \
@@ -291,6 +298,13 @@ pub async fn run(db: &Db, city: &DemoCity, seed: u64) -> AppResult<Summary> {
         .collect();
     if let (Some(u), Some(v)) = (zhiyuan, plain.first()) {
         store::exec(&tx, "UPDATE volunteers SET user_id = $1, skills = '应急救护,助老', willing = TRUE WHERE id = $2", vec![u.into(), v.1.into()]).await?;
+        // The login carries the volunteer's own name.
+        store::exec(
+            &tx,
+            "UPDATE users SET display_name = (SELECT p.name || '（志愿者）' FROM volunteers v JOIN persons p ON p.street_id = v.street_id AND p.id = v.person_id WHERE v.id = $1) WHERE id = $2",
+            vec![v.1.into(), u.into()],
+        )
+        .await?;
     }
     if let (Some(u), Some(h)) = (
         one_id(
@@ -602,6 +616,28 @@ pub async fn run(db: &Db, city: &DemoCity, seed: u64) -> AppResult<Summary> {
         )
         .await?;
     }
+    // Points of the year before these four months, carried over from the paper ledger (上半年积分结转).
+    #[derive(FromQueryResult)]
+    struct MA {
+        account_id: Uuid,
+    }
+    let member_accounts: Vec<MA> = store::fetch_all(
+        &tx,
+        "SELECT pa.id AS account_id FROM party_members m JOIN point_accounts pa ON pa.volunteer_id = m.volunteer_id ORDER BY m.id",
+        vec![],
+    )
+    .await?;
+    let mid_year = crate::domain::calendar::local_midnight_ms(
+        time::Date::from_calendar_date(local_date(now).year(), time::Month::July, 1).expect("date"),
+    );
+    let carried: Vec<NewPosting> = member_accounts
+        .iter()
+        .map(|m| NewPosting {
+            note: Some("上半年积分结转（纸质台账录入）".into()),
+            ..NewPosting::new(m.account_id, rng.gen_range(15..95), Kind::Earn, "manual")
+        })
+        .collect();
+    ledger::post_credits(&tx, &worker, carried, mid_year).await?;
     let members: Vec<Id> = store::fetch_all(
         &tx,
         "SELECT m.id FROM party_members m ORDER BY m.id",

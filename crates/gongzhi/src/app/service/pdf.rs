@@ -89,8 +89,12 @@ pub fn width(text: &str, size: f32) -> f32 {
 fn hex(text: &str) -> String {
     let mut s = String::with_capacity(text.len() * 4);
     for c in text.chars() {
+        // The hyphen-minus is drawn as its full-width form: readers substituting a system font
+        // for STSong-Light place the half-width one badly.
         let c = if (c as u32) > 0xFFFF || c.is_control() {
             '?'
+        } else if c == '-' {
+            '－'
         } else {
             c
         };

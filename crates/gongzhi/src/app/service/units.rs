@@ -187,6 +187,13 @@ async fn unit_for<C: ConnectionTrait>(
                 name: org.name,
             })
         }
+        (None, None) if scope::holds_any(ctx, Permission::ReadService) => Err(AppError::field(
+            "org_id",
+            Msg::new(
+                "请选择要查看的单位党组织",
+                "Choose the work unit's party organisation to look at",
+            ),
+        )),
         (None, None) => Err(AppError::Rule {
             code: "unit.no_unit",
             msg: Msg::new(
