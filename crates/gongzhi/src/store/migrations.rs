@@ -813,7 +813,6 @@ CREATE TABLE service_hours (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX ix_service_hours_volunteer ON service_hours(volunteer_id, day);
-CREATE INDEX ix_service_hours_activity ON service_hours(activity_id);
 
 -- Rules per area; the nearest area up the tree wins, code defaults otherwise.
 CREATE TABLE point_rules (
@@ -842,7 +841,8 @@ CREATE UNIQUE INDEX ux_point_accounts_volunteer ON point_accounts(volunteer_id);
 CREATE INDEX ix_point_accounts_area ON point_accounts(area_id, kind);
 
 -- Append-only: no code path updates or deletes a posting. A reversal names the posting it
--- cancels; the unique index lets each be reversed once.
+-- cancels; the unique (partial) index lets each be reversed once. Postings are read by account
+-- (the ledger, the year's sum of a member): one index, so a big confirmation writes fast.
 CREATE TABLE point_postings (
     id {uuid} PRIMARY KEY,
     account_id {uuid} NOT NULL REFERENCES point_accounts(id),
@@ -860,8 +860,7 @@ CREATE TABLE point_postings (
     at BIGINT NOT NULL
 );
 CREATE INDEX ix_point_postings_account ON point_postings(account_id, at);
-CREATE INDEX ix_point_postings_at ON point_postings(at);
-CREATE UNIQUE INDEX ux_point_postings_reverses ON point_postings(reverses_id);
+CREATE UNIQUE INDEX ux_point_postings_reverses ON point_postings(reverses_id) WHERE reverses_id IS NOT NULL;
 
 -- Points already earned under a capped rule in a period (day 2026-12-01, month 2026-12, year 2026).
 CREATE TABLE point_usage (

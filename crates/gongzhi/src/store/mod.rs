@@ -299,12 +299,29 @@ pub async fn insert_many<C: ConnectionTrait>(
     columns: &[&str],
     rows: Vec<Vec<Value>>,
 ) -> Result<u64, DbErr> {
+    insert_many_with(c, table, columns, rows, INSERT_PARAMS).await
+}
+
+/// Like [`insert_many`], with statements of up to `pg_params` parameters on PostgreSQL (where a
+/// statement's cost is mostly its round trip, so wider ones write faster; an activity's
+/// confirmation writes tens of thousands of rows in one transaction). SQLite keeps its chunks.
+pub async fn insert_many_with<C: ConnectionTrait>(
+    c: &C,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    pg_params: usize,
+) -> Result<u64, DbErr> {
     if rows.is_empty() {
         return Ok(0);
     }
     let per_row = columns.len();
     let sqlite = c.get_database_backend() == DbBackend::Sqlite;
-    let chunk = (INSERT_PARAMS / per_row).clamp(1, 500);
+    let chunk = if sqlite {
+        (INSERT_PARAMS / per_row).clamp(1, 500)
+    } else {
+        (pg_params.min(60_000) / per_row).clamp(1, 5_000)
+    };
     let mut n = 0;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {

@@ -1021,8 +1021,18 @@ async fn report_ins_ratings_work_units_and_certificates() {
         StatusCode::FORBIDDEN
     );
     // A worker without a unit of their own is asked to choose one; a volunteer is told there is none.
-    assert_eq!(shequ.get("/api/v1/work-unit/assessment").await.code(), "validation");
-    assert_eq!(app.demo_user("jumin").await.get("/api/v1/work-unit/assessment").await.code(), "unit.no_unit");
+    assert_eq!(
+        shequ.get("/api/v1/work-unit/assessment").await.code(),
+        "validation"
+    );
+    assert_eq!(
+        app.demo_user("jumin")
+            .await
+            .get("/api/v1/work-unit/assessment")
+            .await
+            .code(),
+        "unit.no_unit"
+    );
     assert_eq!(
         danwei
             .get("/api/v1/work-unit/sheet?format=doc")

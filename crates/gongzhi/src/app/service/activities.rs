@@ -1255,23 +1255,23 @@ pub async fn confirm_in<C: ConnectionTrait>(
     // The day's cap counts what each participant already has that day.
     let day = super::ymd(local_date(r.starts_at));
     let attended: Vec<&P> = people.iter().filter(|p| p.checkin_at.is_some()).collect();
-    let mut earlier: HashMap<Uuid, i64> = HashMap::new();
-    for chunk in attended.chunks(500) {
-        #[derive(FromQueryResult)]
-        struct D {
-            volunteer_id: Uuid,
-            m: i64,
-        }
-        let mut values: Vec<Value> = vec![day.clone().into()];
-        values.extend(chunk.iter().map(|p| Value::from(p.volunteer_id)));
-        let sql = format!(
-            "SELECT volunteer_id, CAST(SUM(minutes) AS BIGINT) AS m FROM service_hours WHERE day = $1 AND volunteer_id IN ({}) GROUP BY volunteer_id",
-            store::placeholders(2, chunk.len())
-        );
-        for d in store::fetch_all::<D, _>(c, &sql, values).await? {
-            earlier.insert(d.volunteer_id, d.m);
-        }
+    #[derive(FromQueryResult)]
+    struct D {
+        volunteer_id: Uuid,
+        m: i64,
     }
+    // One statement for the whole activity: the participants' service earlier that day.
+    let earlier: HashMap<Uuid, i64> = store::fetch_all::<D, _>(
+        c,
+        "SELECT h.volunteer_id, CAST(SUM(h.minutes) AS BIGINT) AS m FROM service_hours h \
+         WHERE h.day = $1 AND h.volunteer_id IN (SELECT s.volunteer_id FROM activity_signups s WHERE s.activity_id = $2 AND s.checkin_at IS NOT NULL) \
+         GROUP BY h.volunteer_id",
+        vec![day.clone().into(), r.id.into()],
+    )
+    .await?
+    .into_iter()
+    .map(|d| (d.volunteer_id, d.m))
+    .collect();
     let cap = policy.day_minutes;
     let mut hour_rows: Vec<Vec<Value>> = vec![];
     let mut minute_updates: Vec<(Uuid, i64)> = vec![];
@@ -1309,7 +1309,8 @@ pub async fn confirm_in<C: ConnectionTrait>(
             Some(r.id.to_string()),
         ));
     }
-    let entries = store::insert_many(c, "service_hours", HOURS_COLUMNS, hour_rows).await?;
+    let entries =
+        store::insert_many_with(c, "service_hours", HOURS_COLUMNS, hour_rows, 30_000).await?;
     add_minutes(c, minute_updates, now).await?;
     let mut postings = ledger::earn_by_rule(
         c,
@@ -1411,9 +1412,8 @@ async fn add_minutes<C: ConnectionTrait>(c: &C, items: Vec<(Uuid, i64)>, at: i64
             values.push((*m).into());
         }
         sql.push_str(&format!(
-            ") UPDATE volunteers SET verified_minutes = verified_minutes + (SELECT v.m FROM v WHERE v.id = volunteers.id), updated_at = ${} \
-             WHERE id IN (SELECT id FROM v)",
-            values.len() + 1
+            "{}",
+            ledger::bulk_update_tail("volunteers", "verified_minutes", "m", values.len() + 1)
         ));
         values.push(at.into());
         store::exec(c, &sql, values).await?;

@@ -272,50 +272,56 @@ pub async fn run(state: &AppState, people: usize, members: usize, history: usize
         vec![c.community.into()],
     )
     .await?;
-    // An activity of `people` participants, all checked in.
-    let act = new_id();
-    let starts = now - 2 * 3_600_000;
-    store::exec(
-        &tx,
-        "INSERT INTO activities (id, area_id, kind, title, place, description, starts_at, ends_at, capacity, skills, risky, status, signed_up, checked_in, checked_out, organiser_id, organiser_name, version, created_at, updated_at) \
-         VALUES ($1, $2, 'community_event', '压测：万人健步走', '体育场', '', $3, $4, $5, '', FALSE, 'open', $5, $5, 0, NULL, '压测', 1, $6, $6)",
-        vec![act.into(), c.community.into(), starts.into(), (now + 3_600_000).into(), (people as i32).into(), now.into()],
-    )
-    .await?;
-    let signups: Vec<Vec<Value>> = vols
-        .iter()
-        .take(people)
-        .map(|(v, _, _)| {
-            vec![
-                act.into(),
-                (*v).into(),
-                "self".into(),
-                "signed".into(),
-                starts.into(),
-                (now + 3_600_000).into(),
-                (starts + rng.gen_range(0..1_800_000i64)).into(),
-                now.into(),
-                now.into(),
-            ]
-        })
-        .collect();
-    store::insert_many(
-        &tx,
-        "activity_signups",
-        &[
-            "activity_id",
-            "volunteer_id",
-            "via",
-            "status",
-            "starts_at",
-            "ends_at",
-            "checkin_at",
-            "created_at",
-            "updated_at",
-        ],
-        signups,
-    )
-    .await?;
+    // Three activities of `people` participants each, all checked in (the same day: within the
+    // day's cap of counted hours).
+    let mut acts = vec![];
+    for k in 0..3i64 {
+        let act = new_id();
+        let starts = now - (9 - 3 * k) * 3_600_000;
+        let ends = starts + 2 * 3_600_000;
+        store::exec(
+            &tx,
+            "INSERT INTO activities (id, area_id, kind, title, place, description, starts_at, ends_at, capacity, skills, risky, status, signed_up, checked_in, checked_out, organiser_id, organiser_name, version, created_at, updated_at) \
+             VALUES ($1, $2, 'community_event', '压测：万人健步走', '体育场', '', $3, $4, $5, '', FALSE, 'open', $5, $5, 0, NULL, '压测', 1, $6, $6)",
+            vec![act.into(), c.community.into(), starts.into(), ends.into(), (people as i32).into(), now.into()],
+        )
+        .await?;
+        let signups: Vec<Vec<Value>> = vols
+            .iter()
+            .take(people)
+            .map(|(v, _, _)| {
+                vec![
+                    act.into(),
+                    (*v).into(),
+                    "self".into(),
+                    "signed".into(),
+                    starts.into(),
+                    ends.into(),
+                    (starts + rng.gen_range(0..1_800_000i64)).into(),
+                    now.into(),
+                    now.into(),
+                ]
+            })
+            .collect();
+        store::insert_many(
+            &tx,
+            "activity_signups",
+            &[
+                "activity_id",
+                "volunteer_id",
+                "via",
+                "status",
+                "starts_at",
+                "ends_at",
+                "checkin_at",
+                "created_at",
+                "updated_at",
+            ],
+            signups,
+        )
+        .await?;
+        acts.push((act, ends));
+    }
     // One account with a long history.
     let long = vols[n - 1].1;
     let mut written = 0;
@@ -354,24 +360,40 @@ pub async fn run(state: &AppState, people: usize, members: usize, history: usize
     store::analyze(db).await?;
     println!("  set up in {:.1} s", t.elapsed().as_secs_f64());
 
-    // 1. Check-out and confirmation of the big activity.
-    let row = activity_row(db, act).await?;
-    let before = store::fetch_i64(db, "SELECT COUNT(*) FROM point_postings", vec![]).await?;
-    let t = Instant::now();
-    let tx = store::write_tx(db).await?;
-    let out = checkout_all_in(&tx, &row, now).await?;
-    let actor = Actor {
-        id: None,
-        name: "压测".into(),
-    };
-    let conf = confirm_in(&tx, policy, &actor, &row, now).await?;
-    tx.commit().await?;
-    let ms = t.elapsed().as_secs_f64() * 1000.0;
-    let after = store::fetch_i64(db, "SELECT COUNT(*) FROM point_postings", vec![]).await?;
+    if sea_orm::ConnectionTrait::get_database_backend(db) == sea_orm::DbBackend::Postgres {
+        // Flush the set-up's writes first, so a checkpoint does not land in the measurement.
+        store::exec(db, "CHECKPOINT", vec![]).await?;
+    }
+
+    // 1. Check-out and confirmation of each big activity, as the two routes do (one transaction).
+    let mut times = vec![];
+    for (act, ends) in &acts {
+        let row = activity_row(db, *act).await?;
+        let before = store::fetch_i64(db, "SELECT COUNT(*) FROM point_postings", vec![]).await?;
+        let t = Instant::now();
+        let tx = store::write_tx(db).await?;
+        let at = (*ends - 60_000).min(now);
+        let out = checkout_all_in(&tx, &row, at).await?;
+        let actor = Actor {
+            id: None,
+            name: "压测".into(),
+        };
+        let conf = confirm_in(&tx, policy, &actor, &row, at).await?;
+        tx.commit().await?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let after = store::fetch_i64(db, "SELECT COUNT(*) FROM point_postings", vec![]).await?;
+        println!(
+            "1. check-out of a {people}-person activity + confirmation: {out} checked out, {} hours entries, {} postings, in {ms:.0} ms (target ≤ 2000 ms)",
+            conf.entries,
+            after - before
+        );
+        times.push(ms);
+    }
+    times.sort_by(f64::total_cmp);
     println!(
-        "1. check-out of a {people}-person activity + confirmation: {out} checked out, {} hours entries, {} postings, in {ms:.0} ms (target ≤ 2000 ms)",
-        conf.entries,
-        after - before
+        "   median of {}: {:.0} ms",
+        times.len(),
+        times[times.len() / 2]
     );
 
     // 2. Balance reads.
