@@ -473,6 +473,63 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn ratings_follow_points_review_and_the_report_in_rule() {
+        // Full points and a full review: 优秀.
+        assert_eq!(
+            rate(100, 100, Some(100), true, false, true),
+            (1000, Grade::Excellent, false)
+        );
+        // Half the points, review 80: 25 + 40 = 65 → 基本合格.
+        assert_eq!(
+            rate(50, 100, Some(80), true, false, true),
+            (650, Grade::Basic, false)
+        );
+        // No review counts as 0.
+        assert_eq!(
+            rate(100, 100, None, true, false, true).1,
+            Grade::Unqualified
+        );
+        // Not reported in: held at 基本合格 — unless exempt, or the rule is off.
+        assert_eq!(
+            rate(100, 100, Some(100), false, false, true),
+            (1000, Grade::Basic, true)
+        );
+        assert_eq!(
+            rate(100, 100, Some(100), false, true, true).1,
+            Grade::Excellent
+        );
+        assert_eq!(
+            rate(100, 100, Some(100), false, false, false).1,
+            Grade::Excellent
+        );
+        // The rule never raises a grade.
+        assert_eq!(
+            rate(0, 100, Some(10), false, false, true),
+            (50, Grade::Unqualified, false)
+        );
+        // Points over the target and negative points are clamped.
+        assert_eq!(rate(500, 100, Some(80), true, false, true).0, 900);
+        assert_eq!(rate(-20, 100, Some(100), true, false, true).0, 500);
+    }
+
+    #[test]
+    fn caps_and_period_keys() {
+        assert_eq!(capped(30, Some(80), 70), 10);
+        assert_eq!(capped(30, Some(80), 90), 0);
+        assert_eq!(capped(30, None, 1000), 30);
+        // 2026-12-31T16:30Z is 2027-01-01 00:30 in Asia/Shanghai.
+        let ms = 1_798_734_600_000;
+        assert_eq!(Period::Day.key(ms), "2027-01-01");
+        assert_eq!(Period::Month.key(ms), "2027-01");
+        assert_eq!(Period::Year.key(ms), "2027");
+        assert_eq!(
+            next_star_hours(340.6, &DEFAULT_STAR_HOURS).map(|h| h.round()),
+            Some(259.0)
+        );
+        assert_eq!(next_star_hours(2000.0, &DEFAULT_STAR_HOURS), None);
+    }
+
+    #[test]
     fn debits_beyond_the_balance_are_refused() {
         let mut l = Ledger::default();
         l.earn(1, 10).unwrap();

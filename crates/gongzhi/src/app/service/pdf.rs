@@ -82,7 +82,13 @@ impl Pdf {
 /// The width of a text in points at `size` (full-width CJK, half-width ASCII).
 pub fn width(text: &str, size: f32) -> f32 {
     text.chars()
-        .map(|c| if (c as u32) < 0x7f { size * 0.5 } else { size })
+        .map(|c| {
+            if (c as u32) < 0x7f && c != '-' {
+                size * 0.5
+            } else {
+                size
+            }
+        })
         .sum()
 }
 

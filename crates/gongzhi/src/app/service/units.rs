@@ -415,10 +415,10 @@ pub async fn sheet(
 const HEADERS: [(&str, f32); 10] = [
     ("姓名", 52.0),
     ("报到社区", 70.0),
-    ("党组织", 90.0),
+    ("党组织", 74.0),
     ("报到", 34.0),
-    ("最近报到", 56.0),
-    ("有效至", 56.0),
+    ("最近报到", 64.0),
+    ("有效至", 64.0),
     ("活动", 30.0),
     ("时长(h)", 40.0),
     ("积分", 40.0),
@@ -506,7 +506,10 @@ fn sheet_pdf(a: &Assessment, one: bool) -> Vec<u8> {
         &format!("单位：{}    共 {} 人", a.unit.name, a.members.len()),
         &HEADERS,
         &rows,
-        &format!("共治 gongzhi · 生成于 {}", super::ymd(local_date(now_ms()))),
+        &format!(
+            "共治 gongzhi    生成于 {}",
+            super::ymd(local_date(now_ms()))
+        ),
     );
     doc.finish()
 }
