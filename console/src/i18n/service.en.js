@@ -124,7 +124,7 @@ export default {
 
     qr: {
       title: 'Check-in QR', fullscreen: 'Full screen (F)', in: 'Check in', out: 'Check out', checkedIn: 'Checked in', checkedOut: 'Checked out', signedUp: 'Signed up',
-      howIn: 'Scan the code with your phone camera or WeChat to check in. Not signed up? Ask the organisers first.',
+      howIn: 'Scan the code with your phone camera or WeChat to check in. Not signed up yet? Scanning signs you up on the spot when there is a place and your limits allow.',
       howOut: 'Scan to check out when you leave; hours count from check-in to check-out, within the activity time.',
       notStarted: 'The activity has not started yet: check-in opens an hour before the start.', ended: 'The activity time is over; you can still check out until the hours are confirmed.',
       scanIn: 'Scan to check in', scanOut: 'Scan to check out', refreshIn: 'New code in {n} s', validFor: 'valid for {n} s', retry: 'Retry',
