@@ -1047,33 +1047,9 @@ pub async fn scan(state: &AppState, ctx: &Ctx, s: ScanInput) -> AppResult<Attend
         sign_up(&tx, state, &r, &me, "self").await?;
     }
     let r = activity_row(&tx, id).await?;
-    let minutes = record_attendance(&tx, &r, &me, dir, now).await?;
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            if dir == Direction::In {
-                "check_in"
-            } else {
-                "check_out"
-            },
-            "activity",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id))
-        .detail("qr".to_string()),
-    )
-    .await?;
+    let result = attendance_in(&tx, ctx, &r, &me, dir, now, "qr".to_string()).await?;
     tx.commit().await?;
-    Ok(AttendanceResult {
-        activity_id: id,
-        activity_title: r.title,
-        volunteer_id: me.id,
-        name: me.name,
-        direction: dir.as_str().into(),
-        at: ms_to_rfc3339(now),
-        minutes,
-    })
+    Ok(result)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1101,32 +1077,42 @@ pub async fn attend(
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    let now = now_ms();
-    let minutes = record_attendance(&tx, &r, &v, dir, now).await?;
+    let how = format!("volunteer={} by organiser", v.id);
+    let result = attendance_in(&tx, ctx, &r, &v, dir, now_ms(), how).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
+/// Records a check-in or check-out with its audit entry (inside the caller's transaction).
+async fn attendance_in<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    r: &ActivityRow,
+    v: &VolFacts,
+    dir: Direction,
+    at: i64,
+    how: String,
+) -> AppResult<AttendanceResult> {
+    let minutes = record_attendance(c, r, v, dir, at).await?;
+    let action = if dir == Direction::In {
+        "check_in"
+    } else {
+        "check_out"
+    };
     audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            if dir == Direction::In {
-                "check_in"
-            } else {
-                "check_out"
-            },
-            "activity",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id))
-        .detail(format!("volunteer={} by organiser", v.id)),
+        c,
+        Entry::by(ctx, action, "activity", Some(r.id.to_string()))
+            .area(Some(r.area_id))
+            .detail(how),
     )
     .await?;
-    tx.commit().await?;
     Ok(AttendanceResult {
-        activity_id: id,
-        activity_title: r.title,
+        activity_id: r.id,
+        activity_title: r.title.clone(),
         volunteer_id: v.id,
-        name: v.name,
+        name: v.name.clone(),
         direction: dir.as_str().into(),
-        at: ms_to_rfc3339(now),
+        at: ms_to_rfc3339(at),
         minutes,
     })
 }

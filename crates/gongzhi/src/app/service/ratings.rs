@@ -119,7 +119,8 @@ pub async fn put_review(db: &Db, ctx: &Ctx, r: ReviewInput) -> AppResult<()> {
     Ok(())
 }
 
-fn year_ok(y: i32) -> AppResult<()> {
+/// A rating or assessment year: from 2000 to this year.
+pub fn year_ok(y: i32) -> AppResult<()> {
     let now = local_date(now_ms()).year();
     if (2000..=now).contains(&y) {
         Ok(())

@@ -339,19 +339,9 @@ async fn assessment_in<C: ConnectionTrait>(
 }
 
 fn year_of(q: &AssessmentQuery) -> AppResult<i32> {
-    let now = local_date(now_ms()).year();
-    let y = q.year.unwrap_or(now);
-    if (2000..=now).contains(&y) {
-        Ok(y)
-    } else {
-        Err(AppError::field(
-            "year",
-            Msg::owned(
-                format!("年度应在 2000–{now} 之间"),
-                format!("The year is from 2000 to {now}"),
-            ),
-        ))
-    }
+    let y = q.year.unwrap_or(local_date(now_ms()).year());
+    super::ratings::year_ok(y)?;
+    Ok(y)
 }
 
 /// The unit's annual assessment as JSON (the console and the unit's systems). Audited.
