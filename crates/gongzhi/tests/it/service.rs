@@ -689,6 +689,15 @@ async fn the_ledger_refuses_bad_amounts_reverses_once_conserves_donations_and_gu
             r.text
         );
     }
+    // A page number past any offset is clamped, not an overflow.
+    for path in [
+        "/api/v1/volunteers?page=18446744073709551615",
+        "/api/v1/points/accounts?page=18446744073709551615&page_size=100000",
+    ] {
+        let r = shequ.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+        assert!(r.body["items"].as_array().unwrap().is_empty());
+    }
     invariants(&app).await;
 }
 

@@ -207,8 +207,8 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &ActivityQuery) -> AppResult<ActivityPa
         &format!("SELECT COUNT(*) FROM activities t WHERE {cond}"),
         &format!("{ACT_SELECT} WHERE {cond} ORDER BY t.starts_at DESC, t.id"),
         values,
-        q.page.unwrap_or(1),
-        q.page_size.unwrap_or(20).clamp(1, 200),
+        super::page_no(q.page),
+        super::page_size(q.page_size),
     )
     .await?;
     let en = en(ctx);
@@ -926,6 +926,20 @@ pub fn served_minutes(r: &ActivityRow, checkin: i64, checkout: i64) -> i64 {
     ((to - from) / 60_000).max(0)
 }
 
+fn already_in() -> AppError {
+    AppError::Rule {
+        code: "attendance.already_in",
+        msg: Msg::new("已经签到过了，不能重复签到", "Already checked in"),
+    }
+}
+
+fn already_out() -> AppError {
+    AppError::Rule {
+        code: "attendance.already_out",
+        msg: Msg::new("已经签退过了", "Already checked out"),
+    }
+}
+
 async fn record_attendance<C: ConnectionTrait>(
     c: &C,
     r: &ActivityRow,
@@ -948,10 +962,7 @@ async fn record_attendance<C: ConnectionTrait>(
     match dir {
         Direction::In => {
             if s.checkin_at.is_some() {
-                return Err(AppError::Rule {
-                    code: "attendance.already_in",
-                    msg: Msg::new("已经签到过了，不能重复签到", "Already checked in"),
-                });
+                return Err(already_in());
             }
             if r.risky && s.policy_no.is_none() {
                 return Err(AppError::Rule {
@@ -970,10 +981,7 @@ async fn record_attendance<C: ConnectionTrait>(
             }
             let n = store::exec(c, "UPDATE activity_signups SET checkin_at = $1, updated_at = $1 WHERE activity_id = $2 AND volunteer_id = $3 AND checkin_at IS NULL", vec![at.into(), r.id.into(), v.id.into()]).await?;
             if n == 0 {
-                return Err(AppError::Rule {
-                    code: "attendance.already_in",
-                    msg: Msg::new("已经签到过了，不能重复签到", "Already checked in"),
-                });
+                return Err(already_in());
             }
             store::exec(
                 c,
@@ -991,10 +999,7 @@ async fn record_attendance<C: ConnectionTrait>(
                 });
             };
             if s.checkout_at.is_some() {
-                return Err(AppError::Rule {
-                    code: "attendance.already_out",
-                    msg: Msg::new("已经签退过了", "Already checked out"),
-                });
+                return Err(already_out());
             }
             if at > r.ends_at + LATE_MS {
                 return Err(AppError::Rule {
@@ -1013,10 +1018,7 @@ async fn record_attendance<C: ConnectionTrait>(
             )
             .await?;
             if n == 0 {
-                return Err(AppError::Rule {
-                    code: "attendance.already_out",
-                    msg: Msg::new("已经签退过了", "Already checked out"),
-                });
+                return Err(already_out());
             }
             store::exec(
                 c,

@@ -610,8 +610,8 @@ pub async fn list_accounts(db: &Db, ctx: &Ctx, q: &AccountQuery) -> AppResult<Ac
         &format!("SELECT COUNT(*) {ACCOUNT_FROM} WHERE {cond}"),
         &format!("{ACCOUNT_COLS} {ACCOUNT_FROM} WHERE {cond} ORDER BY pa.balance DESC, pa.id"),
         values,
-        q.page.unwrap_or(1),
-        q.page_size.unwrap_or(20).clamp(1, 200),
+        super::page_no(q.page),
+        super::page_size(q.page_size),
     )
     .await?;
     Ok(AccountPage {
@@ -755,8 +755,8 @@ pub async fn postings_of<C: ConnectionTrait>(
          (SELECT COUNT(*) FROM point_postings r WHERE r.reverses_id = pp.id) AS reversed, pp.actor_name, pp.at \
          FROM point_postings pp WHERE pp.account_id = $1 ORDER BY pp.at DESC, pp.id DESC",
         vec![account_id.into()],
-        page.page.unwrap_or(1),
-        page.page_size.unwrap_or(20).clamp(1, 200),
+        super::page_no(page.page),
+        super::page_size(page.page_size),
     )
     .await?;
     let en = en(ctx);
@@ -1443,8 +1443,8 @@ pub async fn list_redemptions(
         &format!("SELECT COUNT(*) FROM redemptions r WHERE {cond}"),
         &format!("{REDEMPTION_SELECT} WHERE {cond} ORDER BY r.at DESC, r.id DESC"),
         values,
-        q.page.unwrap_or(1),
-        q.page_size.unwrap_or(20).clamp(1, 200),
+        super::page_no(q.page),
+        super::page_size(q.page_size),
     )
     .await?;
     Ok(RedemptionPage {

@@ -299,6 +299,16 @@ pub async fn area_filter<C: ConnectionTrait>(
     Ok((sql, values))
 }
 
+/// The page asked for, 1–1,000,000 (as `routes::PageQuery`): a huge `?page=` never overflows the offset.
+pub fn page_no(page: Option<u64>) -> u64 {
+    page.unwrap_or(1).clamp(1, 1_000_000)
+}
+
+/// The page size asked for, 1–200, 20 by default (as `routes::PageQuery`).
+pub fn page_size(size: Option<u64>) -> u64 {
+    size.unwrap_or(20).clamp(1, 200)
+}
+
 /// Minutes → hours with one decimal.
 pub fn hours(minutes: i64) -> f64 {
     (minutes as f64 / 6.0).round() / 10.0

@@ -150,8 +150,8 @@ pub async fn list_volunteers(
         &format!("SELECT COUNT(*) {VOL_FROM} WHERE {cond}"),
         &format!("{VOL_COLS} {VOL_FROM} WHERE {cond} ORDER BY v.verified_minutes DESC, v.id"),
         values,
-        q.page.unwrap_or(1),
-        q.page_size.unwrap_or(20).clamp(1, 200),
+        super::page_no(q.page),
+        super::page_size(q.page_size),
     )
     .await?;
     Ok(VolunteerPage {
@@ -552,8 +552,8 @@ pub async fn list_members(db: &Db, ctx: &Ctx, q: &MemberQuery) -> AppResult<Memb
         &format!("SELECT COUNT(*) {MEMBER_FROM} WHERE {cond}"),
         &format!("{MEMBER_COLS} {MEMBER_FROM} WHERE {cond} ORDER BY a.name, p.name, m.id"),
         values,
-        q.page.unwrap_or(1),
-        q.page_size.unwrap_or(20).clamp(1, 200),
+        super::page_no(q.page),
+        super::page_size(q.page_size),
     )
     .await?;
     let t = today();
@@ -871,8 +871,8 @@ pub async fn list_report_ins(db: &Db, ctx: &Ctx, q: &ReportInQuery) -> AppResult
         &format!("SELECT COUNT(*) FROM report_ins r WHERE {cond}"),
         &format!("{REPORT_SELECT} WHERE {cond} ORDER BY r.reported_on DESC, r.id DESC"),
         values,
-        q.page.unwrap_or(1),
-        q.page_size.unwrap_or(20).clamp(1, 200),
+        super::page_no(q.page),
+        super::page_size(q.page_size),
     )
     .await?;
     Ok(ReportInPage {

@@ -473,8 +473,8 @@ pub async fn list_ratings(db: &Db, ctx: &Ctx, q: &RatingQuery) -> AppResult<Rati
         &format!("SELECT COUNT(*) FROM party_ratings r WHERE {cond}"),
         &format!("{RATING_SELECT} WHERE {cond} ORDER BY r.score_x10 DESC, p.name, r.member_id"),
         values,
-        q.page.unwrap_or(1),
-        q.page_size.unwrap_or(20).clamp(1, 200),
+        super::page_no(q.page),
+        super::page_size(q.page_size),
     )
     .await?;
     let en = en(ctx);
@@ -538,8 +538,8 @@ pub async fn list_commendations(
         &format!("SELECT COUNT(*) FROM commendations c WHERE {cond}"),
         &format!("{COMM_SELECT} WHERE {cond} ORDER BY c.awarded_on DESC, c.id DESC"),
         values,
-        q.page.unwrap_or(1),
-        q.page_size.unwrap_or(20).clamp(1, 200),
+        super::page_no(q.page),
+        super::page_size(q.page_size),
     )
     .await?;
     Ok(CommendationPage { items, total })

@@ -720,8 +720,8 @@ pub async fn list_certificates(
         &format!("SELECT COUNT(*) FROM certificates WHERE {cond}"),
         &format!("{CERT_SELECT} WHERE {cond} ORDER BY created_at DESC, id DESC"),
         values,
-        q.page.unwrap_or(1),
-        q.page_size.unwrap_or(20).clamp(1, 200),
+        super::page_no(q.page),
+        super::page_size(q.page_size),
     )
     .await?;
     Ok(CertificatePage {
