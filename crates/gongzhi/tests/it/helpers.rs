@@ -87,7 +87,9 @@ fn template() -> &'static Template {
                     )
                     .await
                     .unwrap_or_default();
-                    for n in old {
+                    // Only those of test processes that have ended: several suites (other
+                    // checkouts) may share one server. Names carry the creating process's id.
+                    for n in old.into_iter().filter(|n| !owner_alive(&n.datname)) {
                         let _ = db
                             .execute_unprepared(&format!(
                                 "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
@@ -147,6 +149,21 @@ async fn build_template(url: &str) {
     state.db.close_by_ref().await.ok();
 }
 
+/// Whether the test process that created database `name` (`gz_tpl_<pid>` or `gz_t_<pid>_<id>`)
+/// still runs. Names of another form are leftovers of older runs.
+fn owner_alive(name: &str) -> bool {
+    let rest = name
+        .strip_prefix("gz_tpl_")
+        .or_else(|| name.strip_prefix("gz_t_"))
+        .unwrap_or("");
+    match rest.split('_').next().and_then(|p| p.parse::<u32>().ok()) {
+        Some(pid) if rest.contains('_') || name.starts_with("gz_tpl_") => {
+            pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists()
+        }
+        _ => false,
+    }
+}
+
 /// A fresh database copied from the template, and its URL.
 pub async fn fresh_database(dir: &std::path::Path) -> String {
     match template() {
@@ -157,7 +174,11 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
         }
         Template::Postgres(tpl) => {
             let admin = pg_admin_url().unwrap();
-            let name = format!("gz_t_{}", uuid::Uuid::now_v7().simple());
+            let name = format!(
+                "gz_t_{}_{}",
+                std::process::id(),
+                uuid::Uuid::now_v7().simple()
+            );
             let db = gongzhi::store::connect_url(&admin, 1).await.unwrap();
             use sea_orm::ConnectionTrait;
             db.execute_unprepared(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{tpl}\""))
