@@ -152,8 +152,20 @@ pub enum TokenCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCmd {
-    /// Walk the hash chain and name the first altered or missing row
-    Verify,
+    /// Walk the keyed hash chain and name the first altered or missing row; with
+    /// `--checkpoints DIR`, also check it against the signed checkpoints kept there
+    Verify {
+        /// A directory of signed checkpoints (`checkpoint-*.json`), e.g. a copy kept off the
+        /// server
+        #[arg(long)]
+        checkpoints: Option<std::path::PathBuf>,
+    },
+    /// Sign the chain's head into a checkpoint file (GONGZHI_AUDIT_CHECKPOINT_DIR, or --dir);
+    /// `serve` also does this every GONGZHI_AUDIT_CHECKPOINT_MINUTES
+    Checkpoint {
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Remove rows older than the retention period (GONGZHI_AUDIT_RETENTION_DAYS, at least 180)
     Prune,
 }
@@ -266,7 +278,12 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             }
             if demo && !app::demo::exists(&state.db).await.map_err(show)? {
                 let city =
-                    app::demo::run(&state.db, &state.keys, &app::demo::DemoOptions::default())
+                    app::demo::run(
+                        &state.db,
+                        &state.keys,
+                        &state.audit_key,
+                        &app::demo::DemoOptions::default(),
+                    )
                         .await
                         .map_err(show)?;
                 if let Some(city) = city {
@@ -301,6 +318,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             match app::demo::run(
                 &state.db,
                 &state.keys,
+                &state.audit_key,
                 &app::demo::DemoOptions { households, seed },
             )
             .await
@@ -370,7 +388,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             let (state, _) = crate::http::build_state(settings).await?;
             let n = app::maintenance::purge_departed(
                 &state.db,
-                &Ctx::system("cli"),
+                &Ctx::system("cli", state.audit_key.clone()),
                 retention_days,
                 dry_run,
             )
@@ -394,11 +412,29 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             store::migrate(&db, &settings.database_url)
                 .await
                 .map_err(|e| format!("migrations: {e}"))?;
+            let key = crate::crypto::AuditKey::load_or_create(
+                settings.audit_key.as_deref(),
+                &settings.data_dir,
+            )?;
             match a {
-                AuditCmd::Verify => {
-                    match app::audit::verify(&db).await.map_err(show)? {
-                        app::audit::Verdict::Intact { rows } => {
-                            println!("审计链完整，共 {rows} 行 / audit chain intact: {rows} rows");
+                AuditCmd::Checkpoint { dir } => {
+                    let dir = dir.unwrap_or_else(|| settings.audit_checkpoint_dir.clone());
+                    match app::audit::write_checkpoint(&db, &key, &dir)
+                        .await
+                        .map_err(show)?
+                    {
+                        Some(p) => println!("已写入检查点 / checkpoint written: {}", p.display()),
+                        None => println!("该位置已有检查点 / a checkpoint of this head exists already"),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                AuditCmd::Verify { checkpoints } => {
+                    match app::audit::verify(&db, &key, checkpoints.as_deref())
+                        .await
+                        .map_err(show)?
+                    {
+                        app::audit::Verdict::Intact { rows, checkpoints } => {
+                            println!("审计链完整，共 {rows} 行，{checkpoints} 个签名检查点相符 / audit chain intact: {rows} rows, {checkpoints} signed checkpoints match");
                             Ok(ExitCode::SUCCESS)
                         }
                         app::audit::Verdict::Broken { seq, problem } => {
@@ -453,7 +489,7 @@ fn print_demo_summary(city: &app::demo::DemoCity) {
 async fn user_cmd(cmd: UserCmd, settings: Settings) -> Result<ExitCode, String> {
     let (state, _) = crate::http::build_state(settings).await?;
     let db = &state.db;
-    let ctx = Ctx::system("cli");
+    let ctx = Ctx::system("cli", state.audit_key.clone());
     match cmd {
         UserCmd::Add {
             username,
@@ -541,7 +577,7 @@ async fn user_cmd(cmd: UserCmd, settings: Settings) -> Result<ExitCode, String> 
 async fn token_cmd(cmd: TokenCmd, settings: Settings) -> Result<ExitCode, String> {
     let (state, _) = crate::http::build_state(settings).await?;
     let db = &state.db;
-    let ctx = Ctx::system("cli");
+    let ctx = Ctx::system("cli", state.audit_key.clone());
     match cmd {
         TokenCmd::Create { name, grants } => {
             let mut parsed = vec![];
@@ -563,7 +599,7 @@ async fn token_cmd(cmd: TokenCmd, settings: Settings) -> Result<ExitCode, String
             println!("id: {}", t.info.id);
         }
         TokenCmd::List => {
-            for t in app::tokens::list_all(db).await.map_err(show)? {
+            for t in app::tokens::list_all(db, &ctx).await.map_err(show)? {
                 println!(
                     "{} {:<24} {}… {}",
                     t.id,
@@ -627,7 +663,11 @@ async fn rotate_keys(settings: Settings, new_key: Option<String>) -> Result<Exit
         crate::crypto::write_private(&staged, new_hex.as_bytes())
             .map_err(|e| format!("{}: {e}", staged.display()))?;
     }
-    match app::maintenance::rotate_keys(&db, &old, &new).await {
+    let audit = std::sync::Arc::new(crate::crypto::AuditKey::load_or_create(
+        settings.audit_key.as_deref(),
+        &settings.data_dir,
+    )?);
+    match app::maintenance::rotate_keys(&db, &old, &new, &audit).await {
         Ok(r) => {
             if from_file {
                 let backup = settings

@@ -120,6 +120,26 @@ pub struct SettingsArgs {
     /// `satisfied` (默认满意) [default: exclude]
     #[arg(long, env = "GONGZHI_CASE_UNRATED", global = true)]
     pub case_unrated: Option<String>,
+    /// Key of the audit chain's HMAC and of its signed checkpoints: 64 hex characters. If unset
+    /// it is generated into `<data dir>/audit.key` with mode 0600. Keep it outside the database
+    /// (and the same on every instance)
+    #[arg(long, env = "GONGZHI_AUDIT_KEY", global = true, hide_env_values = true)]
+    pub audit_key: Option<String>,
+    /// Directory where signed checkpoints of the audit chain are written
+    /// [default: `<data dir>/audit-checkpoints`]
+    #[arg(long, env = "GONGZHI_AUDIT_CHECKPOINT_DIR", global = true)]
+    pub audit_checkpoint_dir: Option<PathBuf>,
+    /// Minutes between signed checkpoints of the audit chain written by `serve`; 0 = only on
+    /// demand [default: 60]
+    #[arg(long, env = "GONGZHI_AUDIT_CHECKPOINT_MINUTES", global = true)]
+    pub audit_checkpoint_minutes: Option<String>,
+    /// Largest import upload in MB (residents, hotline work orders) [default: 50]
+    #[arg(long, env = "GONGZHI_IMPORT_MAX_MB", global = true)]
+    pub import_max_mb: Option<String>,
+    /// Limits of an uploaded workbook: cells / last row / last column / MB after inflating /
+    /// shared strings [default: 2000000/1048576/256/200/1000000]
+    #[arg(long, env = "GONGZHI_SHEET_LIMITS", global = true)]
+    pub sheet_limits: Option<String>,
     /// Log format: `json` or `text` [default: json]
     #[arg(long, env = "GONGZHI_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
@@ -160,6 +180,11 @@ struct FileSettings {
     service_day_hours: Option<u32>,
     rating_points_target: Option<u32>,
     rating_report_in_rule: Option<String>,
+    audit_key: Option<String>,
+    audit_checkpoint_dir: Option<PathBuf>,
+    audit_checkpoint_minutes: Option<u32>,
+    import_max_mb: Option<u64>,
+    sheet_limits: Option<String>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -228,6 +253,13 @@ pub struct Settings {
     pub freshness_other_days: u32,
     pub cases: CasePolicy,
     pub service: ServicePolicy,
+    /// Explicit audit key (hex). `None` means: use or create `<data_dir>/audit.key`.
+    pub audit_key: Option<String>,
+    pub audit_checkpoint_dir: PathBuf,
+    pub audit_checkpoint_minutes: u32,
+    /// Largest import upload, in bytes.
+    pub import_max_bytes: u64,
+    pub sheet: crate::sheet::Limits,
     pub log_format: LogFormat,
     pub log: String,
 }
@@ -616,6 +648,41 @@ impl Settings {
                 },
             }
         };
+        let audit_key = args.audit_key.clone().or(file.audit_key);
+        if let Some(k) = &audit_key {
+            crate::crypto::parse_master_key(k).map_err(|p| bad("GONGZHI_AUDIT_KEY", p))?;
+        }
+        let audit_checkpoint_dir = args
+            .audit_checkpoint_dir
+            .clone()
+            .or(file.audit_checkpoint_dir)
+            .unwrap_or_else(|| data_dir.join("audit-checkpoints"));
+        let audit_checkpoint_minutes = num(
+            "GONGZHI_AUDIT_CHECKPOINT_MINUTES",
+            &args.audit_checkpoint_minutes,
+            file.audit_checkpoint_minutes,
+            60,
+            0,
+            7 * 24 * 60,
+        )?;
+        let import_max_mb = parse_num(
+            "GONGZHI_IMPORT_MAX_MB",
+            &args.import_max_mb,
+            file.import_max_mb,
+            50,
+        )?;
+        if !(1..=4096).contains(&import_max_mb) {
+            return Err(bad("GONGZHI_IMPORT_MAX_MB", "must be between 1 and 4096"));
+        }
+        let sheet = match args.sheet_limits.clone().or(file.sheet_limits) {
+            None => crate::sheet::Limits::default(),
+            Some(text) => parse_sheet_limits(&text).ok_or_else(|| {
+                bad(
+                    "GONGZHI_SHEET_LIMITS",
+                    "cells/rows/columns/MB/shared strings, e.g. 2000000/1048576/256/200/1000000",
+                )
+            })?,
+        };
         let log_format = match args
             .log_format
             .clone()
@@ -656,6 +723,11 @@ impl Settings {
             freshness_other_days,
             cases,
             service,
+            audit_key,
+            audit_checkpoint_dir,
+            audit_checkpoint_minutes,
+            import_max_bytes: import_max_mb * 1024 * 1024,
+            sheet,
             log_format,
             log,
         })
@@ -675,6 +747,24 @@ impl Settings {
         };
         Settings::load(&args).expect("default settings are valid")
     }
+}
+
+/// `cells/rows/columns/MB/shared strings`, each at least 1.
+fn parse_sheet_limits(text: &str) -> Option<crate::sheet::Limits> {
+    let n: Vec<u64> = text
+        .split('/')
+        .map(|p| p.trim().parse::<u64>().ok().filter(|v| *v > 0))
+        .collect::<Option<_>>()?;
+    let [cells, rows, cols, mb, shared] = n[..] else {
+        return None;
+    };
+    Some(crate::sheet::Limits {
+        max_cells: cells,
+        max_rows: u32::try_from(rows).ok()?,
+        max_cols: u32::try_from(cols).ok()?,
+        max_inflated: mb.checked_mul(1024 * 1024)?,
+        max_shared_strings: shared,
+    })
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileSettings, SettingError> {

@@ -44,6 +44,103 @@ fn derive(master: &[u8; 32], purpose: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// A 32-byte secret from a setting (64 hex characters) or from `<data_dir>/<file>`, creating the
+/// file (mode 0600) with a fresh random secret when neither exists. Says whether it was created.
+fn load_or_create_secret(
+    setting: Option<&str>,
+    data_dir: &Path,
+    file: &str,
+) -> Result<([u8; 32], bool), String> {
+    if let Some(s) = setting {
+        return Ok((parse_master_key(s)?, false));
+    }
+    let path = data_dir.join(file);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let key = parse_master_key(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok((key, false))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir)
+                .map_err(|e| format!("{}: {e}", data_dir.display()))?;
+            let mut key = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut key);
+            write_private(&path, hex::encode(key).as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok((key, true))
+        }
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// The audit chain's secret, kept outside the database (`GONGZHI_AUDIT_KEY` or
+/// `<data dir>/audit.key`): the HMAC key of each row's hash, and the seed of the ed25519 key that
+/// signs checkpoints of the chain's head. Someone who can write the database but does not hold
+/// it cannot re-hash an altered chain.
+pub struct AuditKey {
+    mac: [u8; 32],
+    signing: ed25519_dalek::SigningKey,
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditKey")
+            .field("public", &self.public_key_hex())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuditKey {
+    pub fn from_secret(secret: &[u8; 32]) -> AuditKey {
+        AuditKey {
+            mac: derive(secret, b"gongzhi audit chain v1"),
+            signing: ed25519_dalek::SigningKey::from_bytes(&derive(
+                secret,
+                b"gongzhi audit checkpoints v1",
+            )),
+        }
+    }
+
+    pub fn load_or_create(setting: Option<&str>, data_dir: &Path) -> Result<AuditKey, String> {
+        let (secret, _) = load_or_create_secret(setting, data_dir, "audit.key")?;
+        Ok(AuditKey::from_secret(&secret))
+    }
+
+    /// HMAC-SHA-256 of a row's canonical content, hex.
+    pub fn row_hash(&self, content: &[u8]) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac).expect("hmac key");
+        mac.update(content);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The checkpoint verifying key, hex.
+    pub fn public_key_hex(&self) -> String {
+        hex::encode(self.signing.verifying_key().to_bytes())
+    }
+
+    /// An ed25519 signature of `message`, hex.
+    pub fn sign(&self, message: &[u8]) -> String {
+        use ed25519_dalek::Signer;
+        hex::encode(self.signing.sign(message).to_bytes())
+    }
+}
+
+/// Whether `signature` (hex) is `public_key`'s (hex) ed25519 signature of `message`.
+pub fn verify_ed25519(public_key: &str, message: &[u8], signature: &str) -> bool {
+    let (Ok(pk), Ok(sig)) = (hex::decode(public_key), hex::decode(signature)) else {
+        return false;
+    };
+    let (Ok(pk), Ok(sig)) = (<[u8; 32]>::try_from(pk), <[u8; 64]>::try_from(sig)) else {
+        return false;
+    };
+    let Ok(vk) = ed25519_dalek::VerifyingKey::from_bytes(&pk) else {
+        return false;
+    };
+    use ed25519_dalek::Verifier;
+    vk.verify(message, &ed25519_dalek::Signature::from_bytes(&sig))
+        .is_ok()
+}
+
 impl Keys {
     pub fn from_master(master: &[u8; 32]) -> Keys {
         let id = Sha256::digest(derive(master, b"gongzhi key id"));
@@ -58,27 +155,8 @@ impl Keys {
     /// Loads the key from the setting, or from `<data_dir>/master.key`, creating that file
     /// (mode 0600) with a fresh random key when neither exists.
     pub fn load_or_create(setting: Option<&str>, data_dir: &Path) -> Result<(Keys, bool), String> {
-        if let Some(s) = setting {
-            return Ok((Keys::from_master(&parse_master_key(s)?), false));
-        }
-        let path = data_dir.join("master.key");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let key =
-                    parse_master_key(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok((Keys::from_master(&key), false))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(data_dir)
-                    .map_err(|e| format!("{}: {e}", data_dir.display()))?;
-                let mut key = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut key);
-                write_private(&path, hex::encode(key).as_bytes())
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok((Keys::from_master(&key), true))
-            }
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
+        let (key, created) = load_or_create_secret(setting, data_dir, "master.key")?;
+        Ok((Keys::from_master(&key), created))
     }
 
     /// Encrypts a field value: `v1:<key id>:<base64(nonce ‖ ciphertext)>`.

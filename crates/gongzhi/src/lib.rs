@@ -12,6 +12,8 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod sheet;
+pub mod spool;
 pub mod store;
 
 pub use config::Settings;

@@ -640,7 +640,11 @@ pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) 
 
 /// On an empty database, creates `admin` (system admin). With no configured password one is
 /// generated and returned, to be printed once; it must be changed at first login.
-pub async fn ensure_admin(db: &Db, configured: Option<&str>) -> AppResult<Option<String>> {
+pub async fn ensure_admin(
+    db: &Db,
+    audit: &std::sync::Arc<crate::crypto::AuditKey>,
+    configured: Option<&str>,
+) -> AppResult<Option<String>> {
     if store::fetch_i64(db, "SELECT COUNT(*) FROM users", vec![]).await? > 0 {
         return Ok(None);
     }
@@ -671,7 +675,7 @@ pub async fn ensure_admin(db: &Db, configured: Option<&str>) -> AppResult<Option
         vec![new_id().into(), id.into(), Role::SystemAdmin.as_str().into(), now.into()],
     )
     .await?;
-    let ctx = Ctx::system("system");
+    let ctx = Ctx::system("system", audit.clone());
     audit::record(
         &tx,
         Entry::by(&ctx, "user.create", "user", Some(id.to_string())).detail("first start: admin"),

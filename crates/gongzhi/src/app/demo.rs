@@ -135,12 +135,13 @@ pub async fn exists(db: &Db) -> AppResult<bool> {
 pub async fn run(
     db: &Db,
     keys: &crate::crypto::Keys,
+    audit: &std::sync::Arc<crate::crypto::AuditKey>,
     opts: &DemoOptions,
 ) -> AppResult<Option<DemoCity>> {
     if exists(db).await? {
         return Ok(None);
     }
-    let ctx = Ctx::system("demo");
+    let ctx = Ctx::system("demo", audit.clone());
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let mut ids = IdGen::new(opts.seed);
     let mut city = DemoCity::default();
@@ -169,7 +170,7 @@ pub async fn run(
     tx.commit().await?;
     city.cases = (c.categories, c.units, c.cases);
     super::cases::stats::fold(db).await?;
-    let sv = super::service::demo::run(db, &city, opts.seed).await?;
+    let sv = super::service::demo::run(db, &ctx, &city, opts.seed).await?;
     city.service = (
         sv.volunteers,
         sv.members,

@@ -21,7 +21,12 @@ pub struct RotationReport {
 
 /// Re-encrypts every protected value from `old` to `new` and recomputes the blind indexes and
 /// sensitive-tag keys. Fails without changing anything if a value cannot be decrypted with `old`.
-pub async fn rotate_keys(db: &Db, old: &Keys, new: &Keys) -> AppResult<RotationReport> {
+pub async fn rotate_keys(
+    db: &Db,
+    old: &Keys,
+    new: &Keys,
+    audit: &std::sync::Arc<crate::crypto::AuditKey>,
+) -> AppResult<RotationReport> {
     #[derive(FromQueryResult)]
     struct P {
         id: Uuid,
@@ -135,7 +140,7 @@ pub async fn rotate_keys(db: &Db, old: &Keys, new: &Keys) -> AppResult<RotationR
         .await?;
         report.entities += 1;
     }
-    let ctx = Ctx::system("cli");
+    let ctx = Ctx::system("cli", audit.clone());
     audit::record(
         &tx,
         Entry::by(&ctx, "keys.rotate", "key", Some(new.key_id.clone())).detail(format!(

@@ -35,6 +35,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub keys: Arc<Keys>,
+    /// The audit chain's key (kept outside the database).
+    pub audit_key: Arc<crate::crypto::AuditKey>,
     pub metrics: Arc<crate::http::metrics::Metrics>,
     pub auth_cache: Arc<AuthCache>,
     pub tree_cache: Arc<TreeCache>,
@@ -150,6 +152,8 @@ pub struct Ctx {
     pub lang: Lang,
     /// The instance's short-lived cache of area-tree reads (see [`TreeCache`]).
     pub tree: Arc<TreeCache>,
+    /// The audit chain's key, for the entries this call records.
+    pub audit: Arc<crate::crypto::AuditKey>,
 }
 
 /// The context of a call that has no signed-in principal (login) or comes from the command line.
@@ -157,13 +161,15 @@ pub struct Ctx {
 pub struct Origin {
     pub client_addr: String,
     pub request_id: String,
+    pub audit: Arc<crate::crypto::AuditKey>,
 }
 
 impl Origin {
-    pub fn cli() -> Origin {
+    pub fn cli(audit: Arc<crate::crypto::AuditKey>) -> Origin {
         Origin {
             client_addr: "cli".into(),
             request_id: crate::domain::new_id().simple().to_string(),
+            audit,
         }
     }
 }
@@ -171,7 +177,7 @@ impl Origin {
 impl Ctx {
     /// A system context for command-line tools (`gongzhi demo`, `gongzhi user`): full rights,
     /// audited as `system`.
-    pub fn system(name: &str) -> Ctx {
+    pub fn system(name: &str, audit: Arc<crate::crypto::AuditKey>) -> Ctx {
         Ctx {
             principal: Arc::new(Principal {
                 kind: PrincipalKind::User,
@@ -190,7 +196,14 @@ impl Ctx {
             request_id: crate::domain::new_id().simple().to_string(),
             lang: Lang::Zh,
             tree: Arc::new(TreeCache::disabled()),
+            audit,
         }
+    }
+
+    /// A system context that records with this call's audit key (for reads on the system's
+    /// behalf inside a service).
+    pub fn as_system(&self, name: &str) -> Ctx {
+        Ctx::system(name, self.audit.clone())
     }
 }
 

@@ -376,7 +376,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewPartyOrg) -> AppResult<PartyOr
             .area(Some(input.area_id)),
     )
     .await?;
-    let row = load(&tx, &super::Ctx::system("system"), id).await?;
+    let row = load(&tx, &ctx.as_system("system"), id).await?;
     let v = views(&tx, vec![row]).await?.remove(0);
     tx.commit().await?;
     Ok(v)
@@ -471,7 +471,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: PartyOrgPatch) -> AppRe
             .area(Some(area_id)),
     )
     .await?;
-    let row = load(&tx, &super::Ctx::system("system"), id).await?;
+    let row = load(&tx, &ctx.as_system("system"), id).await?;
     let v = views(&tx, vec![row]).await?.remove(0);
     tx.commit().await?;
     Ok(v)
@@ -569,7 +569,7 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MovePartyOrg) -> AppResult
             .area(Some(cur.area_id)),
     )
     .await?;
-    let row = load(&tx, &super::Ctx::system("system"), id).await?;
+    let row = load(&tx, &ctx.as_system("system"), id).await?;
     let v = views(&tx, vec![row]).await?.remove(0);
     tx.commit().await?;
     Ok(v)

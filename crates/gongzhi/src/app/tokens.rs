@@ -199,6 +199,6 @@ pub async fn revoke_unchecked(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
 }
 
 /// All tokens, for `gongzhi token list`.
-pub async fn list_all(db: &Db) -> AppResult<Vec<ApiToken>> {
-    list(db, &Ctx::system("cli")).await
+pub async fn list_all(db: &Db, ctx: &Ctx) -> AppResult<Vec<ApiToken>> {
+    list(db, ctx).await
 }

@@ -31,10 +31,11 @@ impl ReqMeta {
                 client_addr: "unknown".into(),
             })
     }
-    pub fn origin(&self) -> Origin {
+    pub fn origin(&self, state: &AppState) -> Origin {
         Origin {
             client_addr: self.client_addr.clone(),
             request_id: self.request_id.clone(),
+            audit: state.audit_key.clone(),
         }
     }
 }
@@ -87,6 +88,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<(Ctx, String), AppEr
             request_id: meta.request_id,
             lang: meta.lang,
             tree: state.tree_cache.clone(),
+            audit: state.audit_key.clone(),
         },
         token,
     ))

@@ -121,7 +121,19 @@ pub async fn build_state(settings: Settings) -> Result<(AppState, Option<String>
         .await
         .map_err(|e| format!("migrations: {e}"))?;
     let (keys, _) = Keys::load_or_create(settings.master_key.as_deref(), &settings.data_dir)?;
-    let generated = auth::ensure_admin(&db, settings.admin_password.as_deref())
+    let audit_key = Arc::new(crate::crypto::AuditKey::load_or_create(
+        settings.audit_key.as_deref(),
+        &settings.data_dir,
+    )?);
+    crate::app::audit::upgrade_chain(&db, &audit_key)
+        .await
+        .map_err(|e| format!("re-keying the audit chain: {e}"))?;
+    // Spool files of processes that died (kill -9) hold personal data: remove them.
+    let swept = crate::spool::sweep(&settings.data_dir);
+    if swept > 0 {
+        tracing::info!(files = swept, "removed spool files left by an earlier process");
+    }
+    let generated = auth::ensure_admin(&db, &audit_key, settings.admin_password.as_deref())
         .await
         .map_err(|e| format!("creating admin: {e}"))?;
     let openapi_json = openapi().to_json().map_err(|e| e.to_string())?;
@@ -131,6 +143,7 @@ pub async fn build_state(settings: Settings) -> Result<(AppState, Option<String>
             db,
             settings: Arc::new(settings),
             keys: Arc::new(keys),
+            audit_key,
             metrics: Arc::new(metrics::Metrics::new()),
             auth_cache: Arc::new(AuthCache::default()),
             tree_cache: Arc::new(TreeCache::new(tree_cache_ms)),

@@ -170,6 +170,7 @@ async fn channel(state: &AppState, meta: &ReqMeta, key: Option<&str>) -> Result<
         request_id: meta.request_id.clone(),
         lang,
         tree: state.tree_cache.clone(),
+        audit: state.audit_key.clone(),
     })
 }
 

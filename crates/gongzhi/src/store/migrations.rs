@@ -19,7 +19,15 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("m0007_cases", M0007_CASES),
     ("m0008_service", M0008_SERVICE),
+    ("m0009_audit_keyed", M0009_AUDIT_KEYED),
 ];
+
+/// The audit chain becomes keyed (HMAC-SHA-256 with a key outside the database). `alg` says how
+/// the rows from the anchor on are hashed: `sha256` until start-up re-keys a chain that verifies
+/// (app/audit.rs `upgrade_chain`), `hmac-sha256` after.
+const M0009_AUDIT_KEYED: &str = r#"
+ALTER TABLE audit_head ADD COLUMN alg VARCHAR(16) NOT NULL DEFAULT 'sha256';
+"#;
 
 const M0001_FOUNDATION: &str = r#"
 CREATE TABLE areas (

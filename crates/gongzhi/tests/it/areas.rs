@@ -370,6 +370,7 @@ async fn demo_is_deterministic_for_a_seed() {
     gongzhi::app::demo::run(
         &db,
         &keys,
+        &audit_key(),
         &gongzhi::app::demo::DemoOptions {
             households: TEST_HOUSEHOLDS,
             seed: 7,
@@ -390,7 +391,12 @@ async fn demo_is_deterministic_for_a_seed() {
     assert!((12..=20).contains(&grids), "{grids} grids");
     // Running the demo again changes nothing.
     assert!(
-        gongzhi::app::demo::run(&db, &keys, &gongzhi::app::demo::DemoOptions::default())
+        gongzhi::app::demo::run(
+            &db,
+            &keys,
+            &audit_key(),
+            &gongzhi::app::demo::DemoOptions::default(),
+        )
             .await
             .unwrap()
             .is_none()

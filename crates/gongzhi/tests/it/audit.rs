@@ -73,8 +73,11 @@ async fn the_chain_verifies_and_names_the_first_altered_or_removed_row() {
     }
     let n = app.count("SELECT COUNT(*) FROM audit_log").await;
     assert_eq!(
-        verify(&app.state.db).await.unwrap(),
-        Verdict::Intact { rows: n }
+        verify(&app.state.db, &app.state.audit_key, None).await.unwrap(),
+        Verdict::Intact {
+            rows: n,
+            checkpoints: 0
+        }
     );
 
     // Alter a row's content.
@@ -88,7 +91,7 @@ async fn the_chain_verifies_and_names_the_first_altered_or_removed_row() {
     )
     .await
     .unwrap();
-    match verify(&app.state.db).await.unwrap() {
+    match verify(&app.state.db, &app.state.audit_key, None).await.unwrap() {
         Verdict::Broken { seq, .. } => assert_eq!(seq, target),
         v => panic!("{v:?}"),
     }
@@ -100,7 +103,7 @@ async fn the_chain_verifies_and_names_the_first_altered_or_removed_row() {
     .await
     .unwrap();
     assert!(matches!(
-        verify(&app.state.db).await.unwrap(),
+        verify(&app.state.db, &app.state.audit_key, None).await.unwrap(),
         Verdict::Intact { .. }
     ));
 
@@ -112,7 +115,7 @@ async fn the_chain_verifies_and_names_the_first_altered_or_removed_row() {
     )
     .await
     .unwrap();
-    match verify(&app.state.db).await.unwrap() {
+    match verify(&app.state.db, &app.state.audit_key, None).await.unwrap() {
         Verdict::Broken { seq, problem } => {
             assert_eq!(seq, target + 1, "{problem}");
         }
@@ -133,7 +136,7 @@ async fn removing_the_newest_rows_is_detected() {
     .await
     .unwrap();
     assert!(
-        matches!(verify(&app.state.db).await.unwrap(), Verdict::Broken { seq, .. } if seq == last)
+        matches!(verify(&app.state.db, &app.state.audit_key, None).await.unwrap(), Verdict::Broken { seq, .. } if seq == last)
     );
 }
 

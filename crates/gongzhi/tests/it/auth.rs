@@ -264,13 +264,13 @@ async fn generated_admin_password_must_be_changed_and_is_never_a_default() {
     s.admin_password = None;
     let db = gongzhi::store::connect(&s).await.unwrap();
     gongzhi::store::migrate(&db, &url).await.unwrap();
-    let pw = gongzhi::app::auth::ensure_admin(&db, None)
+    let pw = gongzhi::app::auth::ensure_admin(&db, &audit_key(), None)
         .await
         .unwrap()
         .expect("generated");
     assert!(gongzhi::domain::password::check_policy("admin", &pw).is_ok());
     assert_eq!(
-        gongzhi::app::auth::ensure_admin(&db, None).await.unwrap(),
+        gongzhi::app::auth::ensure_admin(&db, &audit_key(), None).await.unwrap(),
         None,
         "only once"
     );

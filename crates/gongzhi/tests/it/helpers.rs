@@ -9,6 +9,13 @@ use serde_json::{json, Value};
 
 pub const DEMO_PASSWORD: &str = gongzhi::app::demo::DEMO_PASSWORD;
 pub const ADMIN_PASSWORD: &str = "Guanli#Test2026";
+/// The audit key of every test instance (the template's rows are chained with it).
+pub const AUDIT_KEY_HEX: &str = "3333333333333333333333333333333333333333333333333333333333333333";
+
+pub fn audit_key() -> std::sync::Arc<gongzhi::crypto::AuditKey> {
+    let secret = gongzhi::crypto::parse_master_key(AUDIT_KEY_HEX).unwrap();
+    std::sync::Arc::new(gongzhi::crypto::AuditKey::from_secret(&secret))
+}
 /// Small demo: enough for two districts' streets and several communities.
 pub const TEST_HOUSEHOLDS: u32 = 6000;
 
@@ -49,6 +56,7 @@ fn base_settings(url: &str, dir: &std::path::Path) -> Settings {
     let mut s = Settings::for_database(url, dir);
     s.admin_password = Some(ADMIN_PASSWORD.into());
     s.master_key = Some("11".repeat(32));
+    s.audit_key = Some(AUDIT_KEY_HEX.into());
     s.db_max_connections = if url.starts_with("sqlite") { 4 } else { 5 };
     s
 }
@@ -131,6 +139,7 @@ async fn build_template(url: &str) {
     gongzhi::app::demo::run(
         &state.db,
         &state.keys,
+        &state.audit_key,
         &gongzhi::app::demo::DemoOptions {
             households: TEST_HOUSEHOLDS,
             seed: 7,

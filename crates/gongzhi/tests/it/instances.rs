@@ -32,6 +32,7 @@ fn start(url: &str, dir: &std::path::Path, port: u16) -> Proc {
             .env("GONGZHI_ADDR", format!("127.0.0.1:{port}"))
             .env("GONGZHI_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("GONGZHI_MASTER_KEY", "22".repeat(32))
+            .env("GONGZHI_AUDIT_KEY", AUDIT_KEY_HEX)
             .env("GONGZHI_AUTH_CACHE_MS", "0")
             .env("GONGZHI_LOG", "warn")
             .stdout(Stdio::null())
@@ -151,7 +152,7 @@ async fn two_instances_share_sessions_lockouts_and_the_audit_chain() {
     let s = gongzhi::config::Settings::for_database(&url, dir.path());
     let db = gongzhi::store::connect(&s).await.unwrap();
     assert!(matches!(
-        gongzhi::app::audit::verify(&db).await.unwrap(),
+        gongzhi::app::audit::verify(&db, &audit_key(), None).await.unwrap(),
         gongzhi::app::audit::Verdict::Intact { .. }
     ));
     let n = gongzhi::store::fetch_i64(
@@ -222,6 +223,7 @@ async fn cli_commands_manage_users_tokens_and_verify_the_audit_chain() {
             .env("GONGZHI_DATABASE_URL", &url)
             .env("GONGZHI_DATA_DIR", dir.path())
             .env("GONGZHI_NEW_PASSWORD", "Cli#Pass2026")
+            .env("GONGZHI_AUDIT_KEY", AUDIT_KEY_HEX)
             .env("GONGZHI_LOG", "warn")
             .output()
             .unwrap()

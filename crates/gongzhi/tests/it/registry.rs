@@ -769,11 +769,11 @@ async fn key_rotation_re_encrypts_everything_or_nothing() {
     // A wrong "current" key fails and changes nothing.
     let wrong = gongzhi::crypto::Keys::from_master(&[0x44; 32]);
     assert!(
-        gongzhi::app::maintenance::rotate_keys(&app.state.db, &wrong, &new)
+        gongzhi::app::maintenance::rotate_keys(&app.state.db, &wrong, &new, &app.state.audit_key)
             .await
             .is_err()
     );
-    let r = gongzhi::app::maintenance::rotate_keys(&app.state.db, &old, &new)
+    let r = gongzhi::app::maintenance::rotate_keys(&app.state.db, &old, &new, &app.state.audit_key)
         .await
         .unwrap();
     assert!(r.persons > 1000, "{r:?}");
@@ -832,7 +832,7 @@ async fn departed_residents_are_purged_explicitly_after_retention() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let ctx = gongzhi::app::Ctx::system("test");
+    let ctx = gongzhi::app::Ctx::system("test", app.state.audit_key.clone());
     let before = gongzhi::app::maintenance::purge_departed(&app.state.db, &ctx, 1095, true)
         .await
         .unwrap();

@@ -185,7 +185,7 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
     );
 
     // Time the reads.
-    let ctx = Ctx::system("bench");
+    let ctx = Ctx::system("bench", state.audit_key.clone());
     let first = |kind: &str| {
         let kind = kind.to_string();
         async move {

@@ -246,8 +246,8 @@ pub async fn put_year(state: &AppState, ctx: &Ctx, year: i32, input: YearInput) 
     self::year(&state.db, year).await
 }
 
-async fn write_year<C: ConnectionTrait>(
-    c: &C,
+async fn write_year(
+    c: &sea_orm::DatabaseTransaction,
     ctx: &Ctx,
     year: i32,
     days: &[(time::Date, DayKind, String)],

@@ -151,7 +151,11 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewCategory) -> AppResul
     Ok(row.view())
 }
 
-async fn insert<C: ConnectionTrait>(c: &C, ctx: &Ctx, input: &NewCategory) -> AppResult<Uuid> {
+async fn insert(
+    c: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx,
+    input: &NewCategory,
+) -> AppResult<Uuid> {
     let mut errs = FieldErrors::new();
     let name = clean_name(&input.name, 100)
         .map_err(|m| errs.insert("name".into(), m))

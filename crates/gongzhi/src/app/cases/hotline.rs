@@ -92,6 +92,26 @@ fn normalise_date(s: &str) -> String {
     }
 }
 
+/// The first sheet of an uploaded workbook as CSV text, through a 0600 spool file removed on
+/// every path; a damaged workbook or one beyond the limits is refused (422).
+fn workbook_text(state: &AppState, bytes: &[u8]) -> AppResult<String> {
+    use std::io::Write;
+    let (mut spool, mut file) =
+        crate::spool::Spool::create(&state.settings.data_dir, "hotline", "xlsx")
+            .map_err(AppError::internal)?;
+    file.write_all(bytes).map_err(AppError::internal)?;
+    drop(file);
+    let csv_path = spool.derived("xlsx.csv");
+    crate::sheet::xlsx_to_csv(spool.path(), &csv_path, &state.settings.sheet).map_err(|msg| {
+        AppError::Rule {
+            code: "import.bad_workbook",
+            msg,
+        }
+    })?;
+    let text = std::fs::read(&csv_path).map_err(AppError::internal)?;
+    Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
 pub async fn import(
     state: &AppState,
     ctx: &Ctx,
@@ -101,17 +121,8 @@ pub async fn import(
     if !scope::holds_any(ctx, Permission::DispatchCases) {
         return Err(AppError::forbidden());
     }
-    let text = if bytes.starts_with(b"PK\x03\x04") {
-        let dir = state.settings.data_dir.join("tmp");
-        std::fs::create_dir_all(&dir).map_err(AppError::internal)?;
-        let path = dir.join(format!("hotline-{}.xlsx", crate::domain::new_id().simple()));
-        std::fs::write(&path, bytes).map_err(AppError::internal)?;
-        let out = crate::app::registry::transfer::xlsx_to_csv(&path);
-        let _ = std::fs::remove_file(&path);
-        let csv_path = out.map_err(|m| AppError::field("file", Msg::owned(m.clone(), m)))?;
-        let t = std::fs::read(&csv_path).map_err(AppError::internal);
-        let _ = std::fs::remove_file(&csv_path);
-        String::from_utf8_lossy(&t?).into_owned()
+    let text = if crate::sheet::looks_like_zip(bytes) {
+        workbook_text(state, bytes)?
     } else {
         super::dictionary::decode_text(bytes)?
     };

@@ -824,7 +824,7 @@ pub async fn arrive(
 /// Sets warnings and overdue flags on running cases whose time has come. Returns (warned,
 /// overdue). Runs every 30 s in `serve`; safe on several instances (each change is versioned).
 pub async fn sweep(state: &AppState) -> AppResult<(usize, usize)> {
-    let ctx = Ctx::system("系统");
+    let ctx = Ctx::system("系统", state.audit_key.clone());
     let now = now_ms();
     let rows: Vec<CaseRow> = store::fetch_all(
         &state.db,
@@ -971,7 +971,7 @@ pub async fn rate_by_link(
             ),
         ));
     }
-    let mut ctx = Ctx::system("居民（回访链接）");
+    let mut ctx = Ctx::system("居民（回访链接）", state.audit_key.clone());
     ctx.lang = meta_lang;
     act(
         state,

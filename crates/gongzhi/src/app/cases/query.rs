@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::units::{explain, Route, Routing};
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::{scope, AppState, Ctx};
 use crate::domain::cases::{self as dc, Action, Actor, CaseKind, Facts, Outcome, Rating, Status};
 use crate::domain::ids::mask_name;
@@ -413,7 +413,7 @@ fn summary_of(row: &CaseRow, n: Names, lang: Lang, now: i64) -> CaseSummary {
 }
 
 /// The full view. Decrypts and shows the requester to those handling the case (audited).
-pub async fn view<C: ConnectionTrait>(
+pub async fn view<C: crate::app::audit::Recorder>(
     state: &AppState,
     c: &C,
     ctx: &Ctx,
@@ -469,8 +469,7 @@ pub async fn view<C: ConnectionTrait>(
         false
     };
     if acc.sees_requester() && !acc.requester {
-        audit::record(
-            c,
+        c.record_entry(
             Entry::by(ctx, "case.read_requester", "case", Some(row.id.to_string()))
                 .area(Some(row.community_id))
                 .fields(&["requester_name", "requester_phone"]),

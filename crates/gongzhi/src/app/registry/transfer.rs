@@ -135,7 +135,7 @@ fn detect_utf8(path: &Path) -> std::io::Result<bool> {
 fn transcode_gb18030(path: &Path) -> std::io::Result<PathBuf> {
     let out_path = path.with_extension("utf8.csv");
     let mut input = std::fs::File::open(path)?;
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&out_path)?);
+    let mut out = std::io::BufWriter::new(crate::spool::create_private(&out_path)?);
     let mut decoder = encoding_rs::GB18030.new_decoder();
     let mut buf = vec![0u8; 1 << 20];
     let mut text = String::with_capacity(2 << 20);
@@ -518,6 +518,7 @@ pub async fn import_persons(
     file: &Path,
     claimed_utf8: bool,
     commit: bool,
+    limits: &crate::sheet::Limits,
 ) -> AppResult<ImportReport> {
     if !scope::holds_any(ctx, Permission::EditRegistry) {
         return Err(AppError::forbidden());
@@ -527,9 +528,12 @@ pub async fn import_persons(
         ..Default::default()
     };
     if is_xlsx(file) {
-        return match xlsx_to_csv(file) {
-            Ok(csv_file) => {
-                let r = Box::pin(import_persons(db, keys, ctx, &csv_file, false, commit)).await;
+        let csv_file = file.with_extension("xlsx.csv");
+        let converted = crate::sheet::xlsx_to_csv(file, &csv_file, limits);
+        return match converted {
+            Ok(()) => {
+                let r = Box::pin(import_persons(db, keys, ctx, &csv_file, false, commit, limits))
+                    .await;
                 let _ = std::fs::remove_file(&csv_file);
                 r.map(|r| ImportReport {
                     encoding: "xlsx".into(),
@@ -537,14 +541,11 @@ pub async fn import_persons(
                 })
             }
             Err(problem) => {
-                report.status = "rejected".into();
-                report.encoding = "xlsx".into();
-                report.problems.push(RowProblem {
-                    row: 0,
-                    column: String::new(),
-                    problem,
-                });
-                Ok(report)
+                let _ = std::fs::remove_file(&csv_file);
+                Err(AppError::Rule {
+                    code: "import.bad_workbook",
+                    msg: problem,
+                })
             }
         };
     }
@@ -1627,60 +1628,6 @@ pub fn is_xlsx(path: &Path) -> bool {
     let mut head = [0u8; 4];
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut head))
-        .map(|_| head == *b"PK\x03\x04")
+        .map(|_| crate::sheet::looks_like_zip(&head))
         .unwrap_or(false)
-}
-
-/// A date cell (Excel serial days since 1899-12-30) as `YYYY-MM-DD`.
-fn excel_date(serial: f64) -> String {
-    let days = serial.floor() as i64;
-    let base = time::Date::from_calendar_date(1899, time::Month::December, 30).expect("valid date");
-    match base.checked_add(time::Duration::days(days)) {
-        Some(d) => format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day()),
-        None => serial.to_string(),
-    }
-}
-
-/// Converts the first worksheet of a workbook into a UTF-8 CSV beside it, cell by cell. A broken
-/// or truncated workbook gives an error text for the report.
-pub fn xlsx_to_csv(path: &Path) -> Result<PathBuf, String> {
-    use calamine::{open_workbook_auto, Data, Reader};
-    let mut wb = open_workbook_auto(path).map_err(|e| format!("无法读取 Excel 文件（可能已损坏或不完整）：{e} / the workbook is damaged or incomplete"))?;
-    let range = match wb.worksheet_range_at(0) {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => {
-            return Err(format!(
-                "无法读取第一个工作表：{e} / cannot read the first worksheet"
-            ))
-        }
-        None => return Err("文件中没有工作表 / the workbook has no worksheet".into()),
-    };
-    let out_path = path.with_extension("xlsx.csv");
-    let mut w = csv::Writer::from_path(&out_path).map_err(|e| e.to_string())?;
-    for (i, row) in range.rows().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Data::Empty => String::new(),
-                Data::String(s) => {
-                    // The header may carry the template's "required" star.
-                    if i == 0 {
-                        s.trim().trim_end_matches('*').to_string()
-                    } else {
-                        s.clone()
-                    }
-                }
-                Data::Int(n) => n.to_string(),
-                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
-                Data::Float(f) => format!("{f:E}").replace("E", "E+").replace("E+-", "E-"),
-                Data::Bool(b) => b.to_string(),
-                Data::DateTime(d) => excel_date(d.as_f64()),
-                Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-                Data::Error(e) => format!("#{e:?}"),
-            })
-            .collect();
-        w.write_record(&cells).map_err(|e| e.to_string())?;
-    }
-    w.flush().map_err(|e| e.to_string())?;
-    Ok(out_path)
 }

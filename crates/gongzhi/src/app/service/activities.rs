@@ -1086,8 +1086,8 @@ pub async fn attend(
 }
 
 /// Records a check-in or check-out with its audit entry (inside the caller's transaction).
-async fn attendance_in<C: ConnectionTrait>(
-    c: &C,
+async fn attendance_in(
+    c: &sea_orm::DatabaseTransaction,
     ctx: &Ctx,
     r: &ActivityRow,
     v: &VolFacts,

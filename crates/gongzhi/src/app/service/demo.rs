@@ -138,7 +138,12 @@ async fn one_id<C: ConnectionTrait>(
         .map(|i| i.id))
 }
 
-pub async fn run(db: &Db, city: &DemoCity, seed: u64) -> AppResult<Summary> {
+pub async fn run(
+    db: &Db,
+    ctx: &crate::app::Ctx,
+    city: &DemoCity,
+    seed: u64,
+) -> AppResult<Summary> {
     let policy = ServicePolicy::default();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5e_7_1ce);
     let mut sum = Summary::default();
@@ -659,7 +664,7 @@ pub async fn run(db: &Db, city: &DemoCity, seed: u64) -> AppResult<Summary> {
         super::ratings::compute_in(db, &policy, c, last_year).await?;
     }
     // Two certificates, issued by the community.
-    let ctx = crate::app::Ctx::system("王芳（社区）");
+    let ctx = ctx.as_system("王芳（社区）");
     for t in top.iter().take(1) {
         let _ = super::units::issue(db, &ctx, Some(t.id)).await;
     }

@@ -58,7 +58,7 @@ async fn login(
         }
         return Err(AppError::Validation(errs));
     }
-    let res = auth::login(&state, &meta.origin(), &req.username, &req.password).await?;
+    let res = auth::login(&state, &meta.origin(&state), &req.username, &req.password).await?;
     let max_age = state.settings.session_absolute_hours as i64 * 3600;
     let mut resp = axum::Json(&res).into_response();
     resp.headers_mut()

@@ -60,9 +60,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_persons))
 }
 
-/// Files up to this size are accepted for import.
-pub const IMPORT_LIMIT: u64 = 512 * 1024 * 1024;
-
 /// The resident import template (CSV, UTF-8 with BOM; Excel opens it).
 #[utoipa::path(get, path = "/api/v1/import/templates/persons.csv", tag = "registry",
     responses((status = 200, content_type = "text/csv", body = String)))]
@@ -104,10 +101,11 @@ pub struct ImportQuery {
 }
 
 /// Import residents from a CSV (UTF-8 or GBK) or an Excel workbook (.xlsx, first sheet), sent as
-/// the request body (up to 512 MiB).
+/// the request body (up to `GONGZHI_IMPORT_MAX_MB`, default 50 MB; a workbook within
+/// `GONGZHI_SHEET_LIMITS`).
 #[utoipa::path(post, path = "/api/v1/import/persons", tag = "registry", params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport, description = "the report (with `report=xlsx`: an .xlsx workbook of it)"), (status = 413, description = "file too large")))]
+    responses((status = 200, body = ImportReport, description = "the report (with `report=xlsx`: an .xlsx workbook of it)"), (status = 413, description = "file too large"), (status = 422, description = "a damaged workbook, or one beyond the limits (`import.bad_workbook`)")))]
 async fn import_persons(
     State(s): State<AppState>,
     Auth(ctx): Auth,
@@ -115,8 +113,6 @@ async fn import_persons(
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> AppResult<axum::response::Response> {
-    use futures_util::StreamExt;
-    use std::io::Write;
     if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::EditRegistry) {
         return Err(AppError::forbidden());
     }
@@ -148,39 +144,30 @@ async fn import_persons(
         .and_then(|v| v.to_str().ok())
         .map(|v| v.to_ascii_lowercase().contains("charset=utf-8"))
         .unwrap_or(false);
-    // Spool to disk: a large file never sits in memory.
-    let dir = s.settings.data_dir.join("tmp");
-    std::fs::create_dir_all(&dir).map_err(AppError::internal)?;
-    let path = dir.join(format!("import-{}.csv", crate::domain::new_id().simple()));
-    let _cleanup = TempFile(path.clone());
-    let mut file =
-        std::io::BufWriter::new(std::fs::File::create(&path).map_err(AppError::internal)?);
-    let mut size: u64 = 0;
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| AppError::BadRequest {
-            code: "bad_request",
-            msg: Msg::new("上传中断", "The upload was interrupted"),
-        })?;
-        size += chunk.len() as u64;
-        if size > IMPORT_LIMIT {
-            return Err(AppError::PayloadTooLarge);
-        }
-        file.write_all(&chunk).map_err(AppError::internal)?;
+    // Spool to disk (0600, removed on every exit path): a large file never sits in memory.
+    let (mut spool, file) = crate::spool::Spool::create(&s.settings.data_dir, "import", "upload")
+        .map_err(AppError::internal)?;
+    for derived in ["utf8.csv", "xlsx.csv"] {
+        spool.derived(derived);
     }
-    file.flush().map_err(AppError::internal)?;
-    drop(file);
+    let size = spool_body(body, file, s.settings.import_max_bytes).await?;
     if size == 0 {
         return Err(AppError::field(
             "file",
             Msg::new("文件为空", "The file is empty"),
         ));
     }
-    let report =
-        transfer::import_persons(&s.db, &s.keys, &ctx, &path, claimed_utf8, commit).await?;
-    for extra in ["utf8.csv", "xlsx.csv"] {
-        let _ = std::fs::remove_file(path.with_extension(extra));
-    }
+    let report = transfer::import_persons(
+        &s.db,
+        &s.keys,
+        &ctx,
+        spool.path(),
+        claimed_utf8,
+        commit,
+        &s.settings.sheet,
+    )
+    .await?;
+    drop(spool);
     if !as_xlsx {
         return Ok(axum::Json(report).into_response());
     }
@@ -201,12 +188,26 @@ async fn import_persons(
         .into_response())
 }
 
-/// Removes a temporary file when dropped.
-struct TempFile(std::path::PathBuf);
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+/// Writes a request body into a spool file, refusing it (413) past `limit` bytes. Returns the size.
+async fn spool_body(body: axum::body::Body, file: std::fs::File, limit: u64) -> AppResult<u64> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(file);
+    let mut size: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| AppError::BadRequest {
+            code: "bad_request",
+            msg: Msg::new("上传中断", "The upload was interrupted"),
+        })?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        file.write_all(&chunk).map_err(AppError::internal)?;
     }
+    file.flush().map_err(AppError::internal)?;
+    Ok(size)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -1,0 +1,490 @@
+//! Spreadsheets in bounded memory: every uploaded workbook (.xlsx) is checked before it is parsed
+//! and then read cell by cell, never as a whole range.
+//!
+//! An .xlsx file is a zip archive of XML parts. A tiny file can declare a huge range (two cells,
+//! A1 and XFD1048576: a reader that allocates the range asks for hundreds of GB), inflate to
+//! gigabytes of XML (a deflate bomb), or hold millions of shared strings. So, before a parser sees
+//! it, [`check_xlsx`] walks the archive: how many parts, their declared sizes, and then inflates
+//! each XML part through a counter that stops at the limit, measuring the longest text run, the
+//! shared strings, the cells and the declared range of the first sheet. Only a workbook within
+//! [`Limits`] reaches calamine, and [`xlsx_to_csv`] streams its first sheet row by row into a CSV
+//! file (created 0600), so memory does not grow with the sheet.
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::error::Msg;
+
+/// What a workbook may hold. Settings: `GONGZHI_SHEET_MAX_*` (README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Cells in the sheet.
+    pub max_cells: u64,
+    /// The last row a cell may sit in (1-based).
+    pub max_rows: u32,
+    /// The last column a cell may sit in (1-based; 26 = Z).
+    pub max_cols: u32,
+    /// Bytes of XML after inflating, over all parts.
+    pub max_inflated: u64,
+    /// Entries of the shared-string table.
+    pub max_shared_strings: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_cells: 2_000_000,
+            max_rows: 1_048_576,
+            max_cols: 256,
+            max_inflated: 200 * 1024 * 1024,
+            max_shared_strings: 1_000_000,
+        }
+    }
+}
+
+/// Parts of an archive: a workbook has a few dozen.
+const MAX_PARTS: usize = 2_000;
+/// The longest run of bytes between two `<` in any part. Excel holds at most 32,767 characters
+/// in a cell, which is at most ~200 KB of escaped UTF-8.
+const MAX_RUN: u64 = 1024 * 1024;
+
+fn refuse(zh: String, en: String) -> Msg {
+    Msg::owned(zh, en)
+}
+
+/// What the walk over the archive found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Survey {
+    pub parts: usize,
+    pub inflated: u64,
+    pub shared_strings: u64,
+    pub cells: u64,
+    /// The first sheet's declared range (`<dimension ref>`), as written.
+    pub dimension: Option<String>,
+}
+
+/// Checks a workbook against the limits without parsing it: a refusal says why, in both
+/// languages. Memory stays at one read buffer whatever the file holds.
+pub fn check_xlsx(path: &Path, limits: &Limits) -> Result<Survey, Msg> {
+    let damaged = |e: &dyn std::fmt::Display| {
+        refuse(
+            format!("无法读取 Excel 文件（可能已损坏或不完整）：{e}"),
+            format!("the workbook is damaged or incomplete: {e}"),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| damaged(&e))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| damaged(&e))?;
+    let mut survey = Survey {
+        parts: zip.len(),
+        ..Default::default()
+    };
+    if zip.len() > MAX_PARTS {
+        return Err(refuse(
+            format!("Excel 文件包含 {} 个部件，超过上限 {MAX_PARTS}", zip.len()),
+            format!("the workbook has {} parts, more than {MAX_PARTS}", zip.len()),
+        ));
+    }
+    // Declared sizes first: a refusal before inflating anything.
+    let mut declared: u64 = 0;
+    for i in 0..zip.len() {
+        let f = zip.by_index_raw(i).map_err(|e| damaged(&e))?;
+        declared = declared.saturating_add(f.size());
+    }
+    if declared > limits.max_inflated {
+        return Err(too_big(limits));
+    }
+    let first_sheet = first_sheet_part(&mut zip);
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).map_err(|e| damaged(&e))?;
+        let name = f.name().map(|n| n.to_string()).unwrap_or_default();
+        if !(name.ends_with(".xml") || name.ends_with(".rels")) {
+            continue;
+        }
+        let kind = if name == "xl/sharedStrings.xml" {
+            PartKind::SharedStrings
+        } else if Some(&name) == first_sheet.as_ref() {
+            PartKind::FirstSheet
+        } else {
+            PartKind::Other
+        };
+        let budget = limits.max_inflated - survey.inflated;
+        let scan = scan_part(&mut f, budget, kind).map_err(|e| damaged(&e))?;
+        survey.inflated += scan.bytes;
+        if scan.over_budget {
+            return Err(too_big(limits));
+        }
+        if scan.longest_run > MAX_RUN {
+            return Err(refuse(
+                format!("Excel 文件的 {name} 中有超过 {} KB 的单个文本，无法导入", MAX_RUN / 1024),
+                format!("{name} holds a single text of more than {} KB", MAX_RUN / 1024),
+            ));
+        }
+        match kind {
+            PartKind::SharedStrings => survey.shared_strings = scan.elements,
+            PartKind::FirstSheet => {
+                survey.cells = scan.elements;
+                survey.dimension = scan.dimension;
+            }
+            PartKind::Other => {}
+        }
+    }
+    if survey.shared_strings > limits.max_shared_strings {
+        return Err(refuse(
+            format!(
+                "共享字符串 {} 个，超过上限 {}",
+                survey.shared_strings, limits.max_shared_strings
+            ),
+            format!(
+                "{} shared strings, more than {}",
+                survey.shared_strings, limits.max_shared_strings
+            ),
+        ));
+    }
+    if survey.cells > limits.max_cells {
+        return Err(too_many_cells(survey.cells, limits));
+    }
+    if let Some(dim) = &survey.dimension {
+        if let Some((rows, cols)) = range_extent(dim) {
+            check_extent(rows, cols, limits, dim)?;
+        }
+    }
+    Ok(survey)
+}
+
+fn too_big(limits: &Limits) -> Msg {
+    let mb = limits.max_inflated / (1024 * 1024);
+    refuse(
+        format!("Excel 文件解压后超过 {mb} MB，请拆分后再导入"),
+        format!("the workbook inflates to more than {mb} MB; split it and try again"),
+    )
+}
+
+fn too_many_cells(cells: u64, limits: &Limits) -> Msg {
+    refuse(
+        format!(
+            "工作表有 {cells} 个单元格，超过上限 {}，请拆分后再导入",
+            limits.max_cells
+        ),
+        format!(
+            "the sheet has {cells} cells, more than {}; split it and try again",
+            limits.max_cells
+        ),
+    )
+}
+
+fn check_extent(rows: u32, cols: u32, limits: &Limits, what: &str) -> Result<(), Msg> {
+    if cols > limits.max_cols || rows > limits.max_rows {
+        return Err(refuse(
+            format!(
+                "工作表的区域 {what} 超出上限（最多 {} 行、{} 列）",
+                limits.max_rows, limits.max_cols
+            ),
+            format!(
+                "the sheet's range {what} is beyond the limit ({} rows, {} columns)",
+                limits.max_rows, limits.max_cols
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartKind {
+    SharedStrings,
+    FirstSheet,
+    Other,
+}
+
+#[derive(Debug, Default)]
+struct PartScan {
+    bytes: u64,
+    over_budget: bool,
+    longest_run: u64,
+    /// `<si>` in the shared strings, `<c>` in the sheet.
+    elements: u64,
+    dimension: Option<String>,
+}
+
+/// Inflates one part through a fixed buffer, counting; stops once `budget` bytes are exceeded.
+fn scan_part(r: &mut impl Read, budget: u64, kind: PartKind) -> std::io::Result<PartScan> {
+    let mut scan = PartScan::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut run: u64 = 0;
+    // The bytes right after a '<' (the element name), carried across buffer ends.
+    let mut tag = Vec::with_capacity(16);
+    let mut in_tag = false;
+    // The opening of the <dimension …/> element, kept until its end (bounded).
+    let mut dim: Option<Vec<u8>> = None;
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        scan.bytes += n as u64;
+        if scan.bytes > budget {
+            scan.over_budget = true;
+            return Ok(scan);
+        }
+        for &b in &buf[..n] {
+            if let Some(d) = dim.as_mut() {
+                if b == b'>' || d.len() > 256 {
+                    scan.dimension = dimension_ref(d);
+                    dim = None;
+                } else {
+                    d.push(b);
+                }
+            }
+            if b == b'<' {
+                scan.longest_run = scan.longest_run.max(run);
+                run = 0;
+                in_tag = true;
+                tag.clear();
+                continue;
+            }
+            run += 1;
+            if in_tag {
+                if b.is_ascii_alphanumeric() || b == b':' || b == b'_' {
+                    if tag.len() < 16 {
+                        tag.push(b);
+                    }
+                    continue;
+                }
+                in_tag = false;
+                let name = local_name(&tag);
+                match kind {
+                    PartKind::SharedStrings if name == b"si" => scan.elements += 1,
+                    PartKind::FirstSheet if name == b"c" => scan.elements += 1,
+                    PartKind::FirstSheet if name == b"dimension" && scan.dimension.is_none() => {
+                        dim = Some(vec![b])
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    scan.longest_run = scan.longest_run.max(run);
+    Ok(scan)
+}
+
+fn local_name(tag: &[u8]) -> &[u8] {
+    match tag.iter().rposition(|b| *b == b':') {
+        Some(i) => &tag[i + 1..],
+        None => tag,
+    }
+}
+
+/// `ref="A1:XFD1048576"` out of the dimension element's attributes.
+fn dimension_ref(attrs: &[u8]) -> Option<String> {
+    let s = String::from_utf8_lossy(attrs);
+    let at = s.find("ref=")?;
+    let rest = &s[at + 4..];
+    let quote = rest.chars().next()?;
+    let rest = &rest[1..];
+    let end = rest.find(quote)?;
+    Some(rest[..end].to_string())
+}
+
+/// The last row and column (1-based) of a range such as `A1:XFD1048576` or `B3`.
+pub fn range_extent(range: &str) -> Option<(u32, u32)> {
+    let last = range.rsplit(':').next()?.trim().replace('$', "");
+    let letters: String = last.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let digits = &last[letters.len()..];
+    if letters.is_empty() || letters.len() > 3 || digits.is_empty() {
+        return None;
+    }
+    let mut col: u32 = 0;
+    for c in letters.chars() {
+        col = col * 26 + (c.to_ascii_uppercase() as u32 - 'A' as u32 + 1);
+    }
+    let row: u32 = digits.parse().ok()?;
+    Some((row, col))
+}
+
+/// The path of the workbook's first sheet, from `xl/workbook.xml` and its relationships. Falls
+/// back to `xl/worksheets/sheet1.xml`. Reads at most 4 MB of each part.
+fn first_sheet_part<R: Read + std::io::Seek>(zip: &mut zip::ZipArchive<R>) -> Option<String> {
+    let read = |zip: &mut zip::ZipArchive<R>, name: &str| -> Option<String> {
+        let f = zip.by_name(name).ok()?;
+        let mut s = String::new();
+        f.take(4 * 1024 * 1024).read_to_string(&mut s).ok()?;
+        Some(s)
+    };
+    let fallback = Some("xl/worksheets/sheet1.xml".to_string());
+    let Some(wb) = read(zip, "xl/workbook.xml") else {
+        return fallback;
+    };
+    let Some(rid) = first_attr_after(&wb, "<sheet ", "r:id=") else {
+        return fallback;
+    };
+    let Some(rels) = read(zip, "xl/_rels/workbook.xml.rels") else {
+        return fallback;
+    };
+    let needle = format!("Id=\"{rid}\"");
+    let Some(at) = rels.find(&needle) else {
+        return fallback;
+    };
+    // The relationship element around the id.
+    let start = rels[..at].rfind('<').unwrap_or(0);
+    let end = rels[at..].find('>').map(|e| at + e).unwrap_or(rels.len());
+    let target = first_attr_after(&rels[start..end], "", "Target=")?;
+    let target = target.trim_start_matches('/');
+    Some(if target.starts_with("xl/") {
+        target.to_string()
+    } else {
+        format!("xl/{target}")
+    })
+}
+
+fn first_attr_after(text: &str, element: &str, attr: &str) -> Option<String> {
+    let from = text.find(element)?;
+    let rest = &text[from..];
+    let at = rest.find(attr)?;
+    let rest = &rest[at + attr.len()..];
+    let quote = rest.chars().next()?;
+    let rest = &rest[1..];
+    Some(rest[..rest.find(quote)?].to_string())
+}
+
+/// Converts the first worksheet of a checked workbook into a UTF-8 CSV file at `out` (mode 0600),
+/// streaming cell by cell. Rows keep their numbers (gaps become empty rows), so a problem "in
+/// row 7" of the report is row 7 in Excel. The header row loses the template's "required" star.
+pub fn xlsx_to_csv(path: &Path, out: &Path, limits: &Limits) -> Result<(), Msg> {
+    use calamine::{open_workbook, Reader, Xlsx};
+    check_xlsx(path, limits)?;
+    let damaged = |e: &dyn std::fmt::Display| {
+        refuse(
+            format!("无法读取 Excel 文件（可能已损坏或不完整）：{e}"),
+            format!("the workbook is damaged or incomplete: {e}"),
+        )
+    };
+    let mut wb: Xlsx<_> = open_workbook(path).map_err(|e| damaged(&e))?;
+    let Some(name) = wb.sheet_names().first().cloned() else {
+        return Err(refuse(
+            "文件中没有工作表".into(),
+            "the workbook has no worksheet".into(),
+        ));
+    };
+    let mut cells = wb.worksheet_cells_reader(&name).map_err(|e| {
+        refuse(
+            format!("无法读取第一个工作表：{e}"),
+            format!("cannot read the first worksheet: {e}"),
+        )
+    })?;
+    let file = crate::spool::create_private(out).map_err(|e| damaged(&e))?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    let mut row_cells: Vec<String> = Vec::new();
+    let mut row_at: Option<u32> = None;
+    let mut next_row: u32 = 0;
+    let mut count: u64 = 0;
+    let io = |e: csv::Error| damaged(&e);
+    loop {
+        let cell = cells.next_cell().map_err(|e| damaged(&e))?;
+        let Some(cell) = cell else { break };
+        let (r, c) = cell.get_position();
+        count += 1;
+        if count > limits.max_cells {
+            return Err(too_many_cells(count, limits));
+        }
+        check_extent(r + 1, c + 1, limits, &format!("R{}C{}", r + 1, c + 1))?;
+        if row_at != Some(r) {
+            if let Some(prev) = row_at {
+                if r < prev {
+                    return Err(damaged(&"rows out of order"));
+                }
+                w.write_record(&row_cells).map_err(io)?;
+                row_cells.clear();
+                next_row = prev + 1;
+            }
+            // Empty rows in between keep the row numbers (the first row written is row 1's).
+            for _ in next_row..r {
+                w.write_record([""]).map_err(io)?;
+            }
+            row_at = Some(r);
+        }
+        let c = c as usize;
+        if row_cells.len() <= c {
+            row_cells.resize(c + 1, String::new());
+        }
+        row_cells[c] = cell_text(cell.get_value(), r == 0);
+    }
+    if row_at.is_some() {
+        w.write_record(&row_cells).map_err(io)?;
+    }
+    let mut inner = w
+        .into_inner()
+        .map_err(|e| damaged(&e.error().to_string()))?;
+    inner.flush().map_err(|e| damaged(&e))?;
+    Ok(())
+}
+
+fn cell_text(v: &calamine::DataRef<'_>, header: bool) -> String {
+    use calamine::DataRef;
+    match v {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => header_text(s, header),
+        DataRef::SharedString(s) => header_text(s, header),
+        DataRef::Int(n) => n.to_string(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        DataRef::Float(f) => format!("{f:E}").replace("E", "E+").replace("E+-", "E-"),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(d) => excel_date(d.as_f64()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// The header may carry the template's "required" star.
+fn header_text(s: &str, header: bool) -> String {
+    if header {
+        s.trim().trim_end_matches('*').to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A date cell (Excel serial days since 1899-12-30) as `YYYY-MM-DD`.
+pub fn excel_date(serial: f64) -> String {
+    let days = serial.floor() as i64;
+    let base = time::Date::from_calendar_date(1899, time::Month::December, 30).expect("valid date");
+    match base.checked_add(time::Duration::days(days)) {
+        Some(d) => format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day()),
+        None => serial.to_string(),
+    }
+}
+
+/// Whether a file starts like a zip archive (an .xlsx).
+pub fn looks_like_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extents_of_ranges() {
+        assert_eq!(range_extent("A1:XFD1048576"), Some((1_048_576, 16_384)));
+        assert_eq!(range_extent("B3"), Some((3, 2)));
+        assert_eq!(range_extent("$A$1:$C$10"), Some((10, 3)));
+        assert_eq!(range_extent("nonsense"), None);
+        assert_eq!(range_extent("ABCD1"), None);
+    }
+
+    #[test]
+    fn dimension_attribute_is_found() {
+        assert_eq!(
+            dimension_ref(b" ref=\"A1:XFD1048576\"/"),
+            Some("A1:XFD1048576".into())
+        );
+        assert_eq!(dimension_ref(b" ref='B2'"), Some("B2".into()));
+    }
+
+    #[test]
+    fn scan_counts_cells_and_runs() {
+        let xml = b"<worksheet><dimension ref=\"A1:B2\"/><sheetData><row r=\"1\"><c r=\"A1\"><v>1</v></c><c r=\"B1\" t=\"s\"><v>0</v></c></row></sheetData></worksheet>";
+        let scan = scan_part(&mut &xml[..], 1 << 20, PartKind::FirstSheet).unwrap();
+        assert_eq!(scan.elements, 2);
+        assert_eq!(scan.dimension.as_deref(), Some("A1:B2"));
+        let over = scan_part(&mut &xml[..], 10, PartKind::FirstSheet).unwrap();
+        assert!(over.over_budget);
+    }
+}
