@@ -524,14 +524,31 @@ pub async fn checkpoint(db: &Db, key: &AuditKey) -> AppResult<Checkpoint> {
 /// there already. Returns the file written.
 pub async fn write_checkpoint(db: &Db, key: &AuditKey, dir: &Path) -> AppResult<Option<PathBuf>> {
     let cp = checkpoint(db, key).await?;
+    save_checkpoint(&cp, dir)
+}
+
+fn save_checkpoint(cp: &Checkpoint, dir: &Path) -> AppResult<Option<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(AppError::internal)?;
     let path = dir.join(format!("checkpoint-{:012}.json", cp.seq));
     if path.exists() {
         return Ok(None);
     }
-    let json = serde_json::to_vec_pretty(&cp).map_err(AppError::internal)?;
+    let json = serde_json::to_vec_pretty(cp).map_err(AppError::internal)?;
     std::fs::write(&path, json).map_err(AppError::internal)?;
     Ok(Some(path))
+}
+
+/// A checkpoint signed on a user's demand (system admin), written to `dir` and audited.
+pub async fn sign_checkpoint(db: &Db, ctx: &Ctx, dir: &Path) -> AppResult<Checkpoint> {
+    if !super::scope::holds_any(ctx, Permission::SignAuditCheckpoints) {
+        return Err(AppError::forbidden());
+    }
+    let tx = store::write_tx(db).await?;
+    record(&tx, Entry::by(ctx, "audit.checkpoint", "audit", None)).await?;
+    tx.commit().await?;
+    let cp = checkpoint(db, &ctx.audit).await?;
+    save_checkpoint(&cp, dir)?;
+    Ok(cp)
 }
 
 /// The rows vouched for by the checkpoints in `dir`, by sequence number. A checkpoint whose

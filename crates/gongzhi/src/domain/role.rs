@@ -79,6 +79,8 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit log (rows of their scope).
     ReadAudit,
+    /// Sign a checkpoint of the whole audit chain's head (system-wide).
+    SignAuditCheckpoints,
     /// Read the registry (dwellings, households, persons, visits), masked.
     ReadRegistry,
     /// Create and change registry records, record visits.
@@ -126,7 +128,7 @@ impl Permission {
                 Role::CommunityWorker,
                 Role::GridWorker,
             ],
-            Permission::PurgeRegistry => &[Role::SystemAdmin],
+            Permission::PurgeRegistry | Permission::SignAuditCheckpoints => &[Role::SystemAdmin],
             Permission::ReadCases => &[
                 Role::SystemAdmin,
                 Role::StreetAdmin,

@@ -216,6 +216,7 @@ pub async fn serve(
             ticks += 1;
         }
     });
+    let checkpoints = spawn_audit_checkpoints(&state);
     let app = router(state);
     axum::serve(
         listener,
@@ -225,7 +226,32 @@ pub async fn serve(
     .await?;
     janitor.abort();
     case_clock.abort();
+    if let Some(c) = checkpoints {
+        c.abort();
+    }
     Ok(())
+}
+
+/// Signs the audit chain's head into `GONGZHI_AUDIT_CHECKPOINT_DIR` every
+/// `GONGZHI_AUDIT_CHECKPOINT_MINUTES` (none when 0), when it moved since the last one.
+fn spawn_audit_checkpoints(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let minutes = state.settings.audit_checkpoint_minutes;
+    if minutes == 0 {
+        return None;
+    }
+    let (db, key) = (state.db.clone(), state.audit_key.clone());
+    let dir = state.settings.audit_checkpoint_dir.clone();
+    Some(tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(u64::from(minutes) * 60));
+        loop {
+            every.tick().await;
+            match crate::app::audit::write_checkpoint(&db, &key, &dir).await {
+                Ok(Some(path)) => tracing::info!(path = %path.display(), "audit checkpoint written"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "writing an audit checkpoint failed"),
+            }
+        }
+    }))
 }
 
 async fn shutdown_signal() {

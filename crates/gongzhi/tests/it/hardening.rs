@@ -260,14 +260,20 @@ async fn rehash_without_key(app: &TestApp, from: i64) {
 // ---------------------------------------------------------------------------------------------
 // Hostile spreadsheets.
 
-/// A workbook from raw parts: (name, content), deflated.
+/// A workbook whose first sheet is `sheet`, deflated.
 pub fn workbook(sheet: &[u8], shared: Option<&[u8]>) -> Vec<u8> {
+    workbook_with(|w| w.write_all(sheet).unwrap(), shared)
+}
+
+/// A workbook whose first sheet's XML is written by `write_sheet`, streaming into the archive.
+pub fn workbook_with(write_sheet: impl FnOnce(&mut dyn Write), shared: Option<&[u8]>) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     {
         let mut z = zip::ZipWriter::new(&mut out);
         let opt = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
-            .compression_level(Some(1));
+            .compression_level(Some(1))
+            .large_file(true);
         let ct = format!(
             r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>{}</Types>"#,
             if shared.is_some() {
@@ -287,7 +293,7 @@ pub fn workbook(sheet: &[u8], shared: Option<&[u8]>) -> Vec<u8> {
             z.write_all(&content).unwrap();
         }
         z.start_file("xl/worksheets/sheet1.xml", opt).unwrap();
-        z.write_all(sheet).unwrap();
+        write_sheet(&mut z);
         if let Some(s) = shared {
             z.start_file("xl/sharedStrings.xml", opt).unwrap();
             z.write_all(s).unwrap();
@@ -326,6 +332,25 @@ pub fn deflate_bomb(mb: usize) -> Vec<u8> {
     }
     sheet.extend_from_slice(b"</sheetData></worksheet>");
     workbook(&sheet, None)
+}
+
+/// The same, written into the archive as it is made (1 GiB of XML never sits in memory).
+pub fn deflate_bomb_streamed(mb: usize) -> Vec<u8> {
+    workbook_with(
+        |w| {
+            w.write_all(SHEET_HEAD.as_bytes()).unwrap();
+            w.write_all(b"<sheetData>").unwrap();
+            let row = b"<row><c><v>1</v></c></row>                                                      ";
+            let chunk: Vec<u8> = row.iter().cycle().take(row.len() * 8192).copied().collect();
+            let mut written = 0;
+            while written < mb * 1024 * 1024 {
+                w.write_all(&chunk).unwrap();
+                written += chunk.len();
+            }
+            w.write_all(b"</sheetData></worksheet>").unwrap();
+        },
+        None,
+    )
 }
 
 /// A shared-string table of `n` entries.

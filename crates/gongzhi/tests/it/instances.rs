@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-struct Proc(Child);
+pub struct Proc(pub Child);
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -15,7 +15,7 @@ impl Drop for Proc {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -23,7 +23,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start(url: &str, dir: &std::path::Path, port: u16) -> Proc {
+pub fn start(url: &str, dir: &std::path::Path, port: u16) -> Proc {
     Proc(
         Command::new(env!("CARGO_BIN_EXE_gongzhi"))
             .arg("serve")
@@ -42,7 +42,7 @@ fn start(url: &str, dir: &std::path::Path, port: u16) -> Proc {
     )
 }
 
-async fn wait_ready(base: &str) {
+pub async fn wait_ready(base: &str) {
     for _ in 0..200 {
         if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
             if r.status() == StatusCode::OK {

@@ -411,6 +411,12 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/areas?q=1306", None, 200),
     ("GET", "/api/v1/party-orgs?q=%E5%85%9A", None, 200),
     ("GET", "/api/v1/audit", Some(Permission::ReadAudit), 200),
+    (
+        "POST",
+        "/api/v1/audit/checkpoints",
+        Some(Permission::SignAuditCheckpoints),
+        201,
+    ),
     ("GET", "/api/v1/users", Some(Permission::ManageUsers), 200),
     (
         "GET",

@@ -12,7 +12,9 @@ use crate::error::{AppError, AppResult, Msg};
 use crate::http::extract::{Auth, Query};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(sign_checkpoint))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -51,6 +53,19 @@ fn time_param(name: &str, v: &Option<String>) -> AppResult<Option<i64>> {
             )
         }),
     }
+}
+
+/// Signs the audit chain's current head now: the checkpoint is written to
+/// `GONGZHI_AUDIT_CHECKPOINT_DIR` and returned, to be kept away from the server (system admin).
+/// `gongzhi audit verify --checkpoints DIR` checks the chain against such files.
+#[utoipa::path(post, path = "/api/v1/audit/checkpoints", tag = "audit",
+    responses((status = 201, body = audit::Checkpoint), (status = 403, description = "not a system admin")))]
+async fn sign_checkpoint(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+) -> AppResult<(axum::http::StatusCode, axum::Json<audit::Checkpoint>)> {
+    let cp = audit::sign_checkpoint(&s.db, &ctx, &s.settings.audit_checkpoint_dir).await?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(cp)))
 }
 
 /// Audit rows, newest first (system admin: all; street admin: rows of their areas).
