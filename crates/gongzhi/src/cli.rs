@@ -53,6 +53,26 @@ pub enum Command {
     /// The master key
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Copy the database (uploaded files included) and the audit checkpoints into a new
+    /// directory with a manifest, while the server runs (docs/operations.md)
+    Backup {
+        /// The directory to create [default: ./gongzhi-backup-YYYYMMDD-HHMMSS]
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Also copy the master and audit keys (whoever holds such a backup can read every ID
+        /// number in it; keep the keys apart instead when you can)
+        #[arg(long)]
+        include_keys: bool,
+    },
+    /// Restore a backup into an empty database (a new data directory, or an empty PostgreSQL
+    /// database), then check its row counts and audit chain
+    Restore {
+        /// The backup directory
+        from: std::path::PathBuf,
+    },
+    /// Check this installation: settings, database, keys, disk space, clock, calendar, audit
+    /// chain, spool files; exit code 1 when something must be fixed
+    Doctor,
     /// Registry maintenance
     #[command(subcommand)]
     Registry(RegistryCmd),
@@ -402,6 +422,50 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                 println!("已清除 {n} 名离开超过 {retention_days} 天的居民 / purged {n} residents");
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { out, include_keys } => {
+            let db = store::connect(&settings)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            let out = out.unwrap_or_else(crate::ops::backup::default_dir);
+            let m = crate::ops::backup::backup(&settings, &db, &out, include_keys).await?;
+            println!(
+                "备份完成 / backup written: {} ({} database, schema {}, audit row {})",
+                out.display(),
+                m.database,
+                m.schema,
+                m.audit_head.0
+            );
+            if !include_keys {
+                println!("密钥未包含在备份中，请另行妥善保管 master.key 与 audit.key / keys are not in the backup: keep master.key and audit.key safe elsewhere");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { from } => {
+            let m = crate::ops::backup::restore(&settings, &from).await?;
+            let db = store::connect(&settings)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            store::migrate(&db, &settings.database_url)
+                .await
+                .map_err(|e| format!("migrations: {e}"))?;
+            println!(
+                "已恢复 / restored the backup of {} (schema {}, audit row {})",
+                m.created_at, m.schema, m.audit_head.0
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor => {
+            let checks = crate::ops::doctor::run(&settings).await;
+            for c in &checks {
+                println!("{}", c.line());
+            }
+            let worst = checks.iter().map(|c| c.level).max();
+            Ok(if worst == Some(crate::ops::doctor::Level::Error) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::User(u) => user_cmd(u, settings).await,
         Command::Token(t) => token_cmd(t, settings).await,

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod ops;
 pub mod sheet;
 pub mod spool;
 pub mod store;

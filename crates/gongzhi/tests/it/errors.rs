@@ -384,12 +384,13 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/work-unit/sheet",
         "/api/v1/public/certificates/{number}",
         "/api/v1/me/volunteer",
+        "/api/v1/audit/checkpoints",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        136,
+        137,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

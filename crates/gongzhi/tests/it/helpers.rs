@@ -31,7 +31,7 @@ pub fn pg_admin_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn with_db_name(url: &str, name: &str) -> String {
+pub fn with_db_name(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
         None => (url, String::new()),
@@ -207,7 +207,16 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(f: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database(dir.path()).await;
-    let mut settings = base_settings(&url, dir.path());
+    spawn_app_on(&url, dir, f).await
+}
+
+/// A server on the database at `url`, with its data directory in `dir`.
+pub async fn spawn_app_on(
+    url: &str,
+    dir: tempfile::TempDir,
+    f: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let mut settings = base_settings(url, dir.path());
     f(&mut settings);
     let (state, _) = gongzhi::http::build_state(settings).await.expect("state");
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -224,6 +233,28 @@ pub async fn spawn_app_with(f: impl FnOnce(&mut Settings)) -> TestApp {
         base: format!("http://{addr}"),
         state,
         _dir: dir,
+    }
+}
+
+/// A new, empty database (PostgreSQL: created on the test server; SQLite: a file in `dir` that
+/// does not exist yet).
+pub async fn empty_database_url(dir: &std::path::Path) -> String {
+    match pg_admin_url() {
+        None => format!("sqlite://{}?mode=rwc", dir.join("gongzhi.db").display()),
+        Some(admin) => {
+            let name = format!(
+                "gz_t_{}_{}",
+                std::process::id(),
+                uuid::Uuid::now_v7().simple()
+            );
+            let db = gongzhi::store::connect_url(&admin, 1).await.unwrap();
+            use sea_orm::ConnectionTrait;
+            db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create empty db");
+            db.close().await.ok();
+            with_db_name(&admin, &name)
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod crash;
 mod errors;
 mod hardening;
 mod instances;
+mod ops;
 mod party;
 mod registry;
 mod scope;

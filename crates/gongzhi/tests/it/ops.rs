@@ -1,0 +1,176 @@
+//! Running an installation: `gongzhi backup` → `gongzhi restore` into an empty data directory
+//! (or an empty PostgreSQL database) gives the same API answers; `gongzhi doctor`.
+use std::process::Command;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn gongzhi(args: &[&str], url: &str, dir: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gongzhi"))
+        .args(args)
+        .env("GONGZHI_DATABASE_URL", url)
+        .env("GONGZHI_DATA_DIR", dir)
+        .env("GONGZHI_MASTER_KEY", "11".repeat(32))
+        .env("GONGZHI_AUDIT_KEY", AUDIT_KEY_HEX)
+        .env("GONGZHI_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// The answers a user relies on, read as `who`.
+async fn answers(app: &TestApp, who: &str, paths: &[String]) -> Vec<(String, String)> {
+    let c = app.demo_user(who).await;
+    let mut out = vec![];
+    for p in paths {
+        let r = c.get(p).await;
+        assert_eq!(r.status, StatusCode::OK, "{p}: {}", r.text);
+        out.push((p.clone(), r.text));
+    }
+    out
+}
+
+#[tokio::test]
+async fn backup_then_restore_into_an_empty_database_gives_identical_answers() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let grid = app.area_id("130602001001001").await;
+    let c = shequ
+        .post(
+            "/api/v1/cases",
+            json!({"kind": "help", "category_code": "0602", "description": "楼道灯坏了",
+                   "location": {"area_id": grid}, "requester": {"name": "孙丽", "phone": "13912345678"}}),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    let case = c.body["id"].as_str().unwrap().to_string();
+    let file = shequ
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/files?name=photo.png",
+            b"\x89PNG\r\n\x1a\n0000".to_vec(),
+            "application/octet-stream",
+        )
+        .await;
+    let persons = shequ.get("/api/v1/persons?page_size=5").await;
+    assert_eq!(persons.status, StatusCode::OK, "{}", persons.text);
+    let person = persons.body["items"][0]["id"].as_str().unwrap().to_string();
+    let mut paths = vec![
+        "/api/v1/areas/roots".to_string(),
+        format!("/api/v1/cases/{case}"),
+        format!("/api/v1/cases/{case}/timeline"),
+        "/api/v1/cases?page_size=20".into(),
+        "/api/v1/persons?page_size=20".into(),
+        format!("/api/v1/persons/{person}"),
+        "/api/v1/registry/stats".into(),
+        "/api/v1/volunteers?page_size=20".into(),
+        "/api/v1/points/accounts?page_size=20".into(),
+    ];
+    if file.status == StatusCode::CREATED {
+        paths.push(format!("/api/v1/files/{}", file.body["id"].as_str().unwrap()));
+    }
+    let before = answers(&app, "shequ", &paths).await;
+
+    // Back up while the server runs.
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("backup");
+    let url = app.state.settings.database_url.clone();
+    let data = app.state.settings.data_dir.clone();
+    let r = gongzhi(&["backup", "--out", out.to_str().unwrap()], &url, &data);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(out.join("manifest.json").exists());
+
+    // Restore into an empty data directory and database.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = empty_database_url(dir.path()).await;
+    let r = gongzhi(&["restore", out.to_str().unwrap()], &empty, dir.path());
+    assert!(
+        r.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+    // Restoring twice is refused: the target is no longer empty.
+    let again = gongzhi(&["restore", out.to_str().unwrap()], &empty, dir.path());
+    assert!(!again.status.success());
+
+    let restored = spawn_app_on(&empty, dir, |_| {}).await;
+    let after = answers(&restored, "shequ", &paths).await;
+    for ((p, a), (_, b)) in before.iter().zip(after.iter()) {
+        assert_eq!(a, b, "{p} differs after the restore");
+    }
+    // The audit chain came along intact.
+    assert!(matches!(
+        gongzhi::app::audit::verify(&restored.state.db, &restored.state.audit_key, None)
+            .await
+            .unwrap(),
+        gongzhi::app::audit::Verdict::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_restore_with_another_master_key_is_refused() {
+    let app = spawn_app().await;
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("backup");
+    let url = app.state.settings.database_url.clone();
+    let r = gongzhi(
+        &["backup", "--out", out.to_str().unwrap()],
+        &url,
+        &app.state.settings.data_dir,
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let empty = empty_database_url(dir.path()).await;
+    let r = Command::new(env!("CARGO_BIN_EXE_gongzhi"))
+        .args(["restore", out.to_str().unwrap()])
+        .env("GONGZHI_DATABASE_URL", &empty)
+        .env("GONGZHI_DATA_DIR", dir.path())
+        .env("GONGZHI_MASTER_KEY", "44".repeat(32))
+        .env("GONGZHI_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!r.status.success());
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("master key"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
+#[tokio::test]
+async fn doctor_reports_each_check_and_fails_on_a_readable_key_file() {
+    let app = spawn_app().await;
+    let url = app.state.settings.database_url.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let r = gongzhi(&["doctor"], &url, dir.path());
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    for what in ["database", "schema", "disk space", "calendar", "audit chain", "clock"] {
+        assert!(text.contains(what), "doctor says nothing of {what}: {text}");
+    }
+    assert!(text.contains("intact"), "{text}");
+    assert!(r.status.success(), "{text}");
+    // A master key file others can read is an error (exit code 1).
+    std::fs::write(dir.path().join("master.key"), "11".repeat(32)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.path().join("master.key"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let r = Command::new(env!("CARGO_BIN_EXE_gongzhi"))
+            .arg("doctor")
+            .env("GONGZHI_DATABASE_URL", &url)
+            .env("GONGZHI_DATA_DIR", dir.path())
+            .env("GONGZHI_AUDIT_KEY", AUDIT_KEY_HEX)
+            .env("GONGZHI_LOG", "warn")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&r.stdout);
+        assert_eq!(r.status.code(), Some(1), "{text}");
+        assert!(text.contains("chmod 600"), "{text}");
+    }
+}
