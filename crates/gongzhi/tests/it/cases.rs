@@ -1018,3 +1018,74 @@ async fn hotline_work_orders_come_as_excel_workbooks_too() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
 }
+
+/// 随手拍 on the way to work: a resident's point outside their own area is received by the area
+/// containing it (or by their street when none does), with the reason on the timeline; an area
+/// id outside their scope stays 404.
+#[tokio::test]
+async fn a_point_outside_the_submitters_own_area_is_received_where_it_lies() {
+    let app = spawn_app().await;
+    let jumin = app.demo_user("jumin").await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct G {
+        code: String,
+        boundary: String,
+    }
+    // A grid of another street, away from the resident's building.
+    let g: G = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT code, boundary FROM areas WHERE kind = 'grid' AND code LIKE '130602002%' AND boundary IS NOT NULL ORDER BY code LIMIT 1",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let v: Value = serde_json::from_str(&g.boundary).unwrap();
+    let ring = v["coordinates"][0].as_array().unwrap();
+    let lon = (ring[0][0].as_f64().unwrap() + ring[2][0].as_f64().unwrap()) / 2.0;
+    let lat = (ring[0][1].as_f64().unwrap() + ring[2][1].as_f64().unwrap()) / 2.0;
+    let other_grid = app.area_id(&g.code).await;
+    let mut body = new_case(&other_grid, "0602");
+    body["location"] = json!({"lat": lat, "lon": lon, "address": "上班路上"});
+    let c = jumin.post("/api/v1/cases", body).await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    assert_eq!(c.body["area_id"], other_grid.as_str());
+    let note = |id: String| {
+        let db = app.state.db.clone();
+        async move {
+            #[derive(sea_orm::FromQueryResult)]
+            struct N {
+                note: Option<String>,
+            }
+            let n: N = gongzhi::store::fetch_opt(
+                &db,
+                "SELECT note FROM case_events WHERE case_id = $1 AND action = 'receive'",
+                vec![uuid::Uuid::parse_str(&id).unwrap().into()],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            n.note.unwrap_or_default()
+        }
+    };
+    let first = c.body["id"].as_str().unwrap().to_string();
+    assert!(note(first.clone()).await.contains("所属区域之外"));
+    // The resident finds it among their own cases.
+    let mine = jumin.get("/api/v1/my/cases").await;
+    assert!(mine.text.contains(&first), "{}", mine.text);
+
+    // A point in no grid or community: the resident's own street receives it.
+    let mut body = new_case(&other_grid, "0602");
+    body["location"] = json!({"lat": 10.0, "lon": 10.0});
+    let c = jumin.post("/api/v1/cases", body).await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    let id = c.body["id"].as_str().unwrap().to_string();
+    assert!(note(id).await.contains("所在街道受理"));
+    // Placed at the street itself (东风街道), which is also its area key.
+    assert_eq!(c.body["area_name"], c.body["community_name"], "{}", c.text);
+    assert!(c.body["area_name"].as_str().unwrap().ends_with("街道"), "{}", c.text);
+
+    // Naming the other grid by id is still out of scope.
+    let c = jumin.post("/api/v1/cases", new_case(&other_grid, "0602")).await;
+    assert_eq!(c.status, StatusCode::NOT_FOUND, "{}", c.text);
+}

@@ -418,7 +418,7 @@ pub async fn import(
     if commit && report.error_rows == 0 && !built.is_empty() {
         let tx = store::write_tx(&state.db).await?;
         for row in &built {
-            intake::store_new(&tx, ctx, row, &[]).await?;
+            intake::store_new(&tx, ctx, row, None, &[]).await?;
         }
         crate::app::audit::record(
             &tx,

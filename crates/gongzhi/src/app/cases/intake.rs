@@ -240,12 +240,13 @@ fn check(ctx: &Ctx, input: &NewCase, errs: &mut FieldErrors) -> Option<Checked> 
     })
 }
 
-/// Resolves the location to a placement (area → dwelling's building → point in a grid).
+/// Resolves the location to a placement (area → dwelling's building → point in a grid). A point
+/// that lies in no grid or community is `Ok(None)`.
 async fn locate<C: ConnectionTrait>(
     state: &AppState,
     c: &C,
     l: &Location,
-) -> AppResult<std::sync::Arc<super::Placed>> {
+) -> AppResult<Option<std::sync::Arc<super::Placed>>> {
     let bad = |zh: &'static str, en: &'static str| AppError::field("location", Msg::new(zh, en));
     let area = if let Some(a) = l.area_id {
         Some(a)
@@ -271,16 +272,10 @@ async fn locate<C: ConnectionTrait>(
         (Some(a), _, _) => a,
         (None, Some(lat), Some(lon)) => {
             let shapes = state.case_caches.shapes(c).await?;
-            shapes
-                .iter()
-                .find(|s| s.shape.contains(lon, lat))
-                .map(|s| s.id)
-                .ok_or_else(|| {
-                    bad(
-                        "该坐标不在任何网格或社区范围内",
-                        "The point lies in no grid or community",
-                    )
-                })?
+            match shapes.iter().find(|s| s.shape.contains(lon, lat)) {
+                Some(s) => s.id,
+                None => return Ok(None),
+            }
         }
         _ => {
             return Err(bad(
@@ -289,12 +284,72 @@ async fn locate<C: ConnectionTrait>(
             ))
         }
     };
-    state.case_caches.placed(c, area).await?.ok_or_else(|| {
+    let placed = state.case_caches.placed(c, area).await?.ok_or_else(|| {
         bad(
             "位置应在某个街道之内（请选择街道、社区、网格或楼栋）",
             "The location must lie within a street",
         )
-    })
+    })?;
+    Ok(Some(placed))
+}
+
+/// Where a new case lies, and a note for its timeline when that is not where the caller is.
+///
+/// Anyone granted on the location (or above it) may report there: a resident on their community,
+/// a grid worker on their grid, a department's token on its district. A point (coordinates) may
+/// also lie outside the caller's own area — a resident's 随手拍 on the way to work, a grid worker
+/// helping next door: the case is received by the area that contains the point, or by the
+/// caller's own street when no grid or community does. An area or dwelling named by id outside
+/// the caller's scope stays 404: ids are not facts to confirm to strangers.
+async fn place_case(
+    state: &AppState,
+    ctx: &Ctx,
+    l: &Location,
+) -> AppResult<(std::sync::Arc<super::Placed>, Option<String>)> {
+    let by_point = l.area_id.is_none() && l.dwelling_id.is_none();
+    let found = locate(state, &state.db, l).await?;
+    if let Some(placed) = &found {
+        if scope::visible_among(ctx, &placed.ids()) {
+            return Ok((placed.clone(), None));
+        }
+    }
+    if !by_point {
+        return Err(AppError::NotFound);
+    }
+    if let Some(placed) = found {
+        let name = placed.name_of(placed.at.area_id).unwrap_or_default();
+        return Ok((
+            placed,
+            Some(format!(
+                "位置在提交人所属区域之外，按坐标所在区域「{name}」受理"
+            )),
+        ));
+    }
+    let home = home_street(state, ctx).await?.ok_or_else(|| {
+        AppError::field(
+            "location",
+            Msg::new(
+                "该坐标不在任何网格或社区范围内",
+                "The point lies in no grid or community",
+            ),
+        )
+    })?;
+    Ok((
+        home,
+        Some("坐标不在任何网格或社区范围内，由提交人所在街道受理".into()),
+    ))
+}
+
+/// The street of the caller's first grant that lies within a street (a resident's community, a
+/// grid worker's grid), placed at the street itself.
+async fn home_street(state: &AppState, ctx: &Ctx) -> AppResult<Option<std::sync::Arc<super::Placed>>> {
+    for g in &ctx.principal.grants {
+        let Some(area) = g.area_id else { continue };
+        if let Some(p) = state.case_caches.placed(&state.db, area).await? {
+            return state.case_caches.placed(&state.db, p.at.street_id).await;
+        }
+    }
+    Ok(None)
 }
 
 /// Checks a new case and builds its row: fields, category, location, scope, routing. Writes
@@ -312,6 +367,8 @@ pub async fn build(
 /// What intake learnt while building a case, so its answer needs no further reads.
 pub struct Fresh {
     pub placed: std::sync::Arc<super::Placed>,
+    /// Said on the first timeline event: why the case is received where it is.
+    pub note: Option<String>,
     pub category_name: String,
     pub return_visit_required: bool,
     pub route: units::RouteInfo,
@@ -346,13 +403,8 @@ async fn build_fresh(
     let (Some(c), Some(category)) = (checked, category) else {
         return Err(AppError::Validation(errs));
     };
-    let placed = locate(state, &state.db, &input.location).await?;
+    let (placed, intake_note) = place_case(state, ctx, &input.location).await?;
     let at = placed.at;
-    // Anyone granted on the location (or above it) may report there: a resident on their
-    // community, a grid worker on their grid, a department's token on its district.
-    if !scope::visible_among(ctx, &placed.ids()) {
-        return Err(AppError::NotFound);
-    }
     let info = state
         .case_caches
         .route(&state.db, &category.code, &at)
@@ -364,6 +416,7 @@ async fn build_fresh(
     let random = u64::from_le_bytes(id.as_bytes()[8..16].try_into().unwrap_or([0; 8]));
     let fresh = Fresh {
         placed: placed.clone(),
+        note: intake_note,
         category_name: category.name.clone(),
         return_visit_required: category.return_visit_required,
         route: info,
@@ -436,6 +489,7 @@ pub async fn store_new<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
     row: &CaseRow,
+    note: Option<String>,
     attachments: &[super::lifecycle::Attachment],
 ) -> AppResult<()> {
     insert_row(c, row).await?;
@@ -447,7 +501,7 @@ pub async fn store_new<C: ConnectionTrait>(
         None,
         Some(Status::Received),
         None,
-        None,
+        note,
         attachments,
     )
     .await?;
@@ -486,7 +540,9 @@ pub async fn create(
     let attachments =
         super::lifecycle::check_attachments(&state.db, ctx, &input.attachments).await?;
     let queue = state.case_caches.writer(&state.db).await;
-    if let Err(e) = super::writer::submit(&queue, ctx, row.clone(), attachments).await {
+    if let Err(e) =
+        super::writer::submit(&queue, ctx, row.clone(), fresh.note.clone(), attachments).await
+    {
         // Two retries with one key raced: the other one stored the case.
         if let (Some(idem), AppError::Db(db)) = (&idem, &e) {
             if crate::error::is_unique_violation(db) {
@@ -716,7 +772,7 @@ pub async fn from_need(
     };
     let row = build(state, ctx, &new, now_ms(), Some(idem)).await?;
     let tx = store::write_tx(&state.db).await?;
-    store_new(&tx, ctx, &row, &[]).await?;
+    store_new(&tx, ctx, &row, None, &[]).await?;
     store::exec(
         &tx,
         "UPDATE needs SET status = 'in_progress', result = $1, version = version + 1, updated_at = $2 \

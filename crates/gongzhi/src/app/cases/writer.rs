@@ -18,6 +18,8 @@ pub const MAX_BATCH: usize = 256;
 pub struct Job {
     pub ctx: Ctx,
     pub row: CaseRow,
+    /// The first timeline event's note (why the case is received where it is).
+    pub note: Option<String>,
     pub attachments: Vec<Attachment>,
     pub reply: oneshot::Sender<AppResult<()>>,
 }
@@ -58,7 +60,7 @@ async fn write_all(db: &Db, jobs: &[Job]) -> AppResult<()> {
                 None,
                 Some(Status::Received),
                 None,
-                None,
+                j.note.clone(),
                 &j.attachments,
             )
         })
@@ -99,6 +101,7 @@ pub async fn submit(
     queue: &mpsc::Sender<Job>,
     ctx: &Ctx,
     row: CaseRow,
+    note: Option<String>,
     attachments: Vec<Attachment>,
 ) -> AppResult<()> {
     let (reply, wait) = oneshot::channel();
@@ -106,6 +109,7 @@ pub async fn submit(
         .send(Job {
             ctx: ctx.clone(),
             row,
+            note,
             attachments,
             reply,
         })
