@@ -942,3 +942,38 @@ async fn departments_read_only_what_a_sharing_rule_gives_them() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A recorded visit verifies its household: it leaves the 待核实 list and its file says when.
+#[tokio::test]
+async fn a_visit_takes_the_household_off_the_verification_list() {
+    let app = spawn_app().await;
+    let w = app.demo_user("wangge").await;
+    let stale = w.get("/api/v1/registry/stale?page_size=1").await;
+    assert_eq!(stale.status, StatusCode::OK, "{}", stale.text);
+    let total = stale.body["total"].as_i64().unwrap();
+    assert!(total > 0);
+    let h = stale.body["items"][0]["id"].as_str().unwrap().to_string();
+    let r = w
+        .post(
+            "/api/v1/visits",
+            json!({"household_id": h, "mode": "入户", "notes": "一切正常"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let after = w.get("/api/v1/registry/stale?page_size=1").await;
+    assert_eq!(after.body["total"].as_i64().unwrap(), total - 1);
+    let hh = w.get(&format!("/api/v1/households/{h}")).await;
+    assert_eq!(hh.body["stale"], false, "{}", hh.text);
+    assert!(hh.body["last_verified_at"].is_string(), "{}", hh.text);
+    // An older visit entered later never moves a newer verification back.
+    let verified = hh.body["last_verified_at"].clone();
+    let r = w
+        .post(
+            "/api/v1/visits",
+            json!({"household_id": h, "mode": "phone", "visited_on": gongzhi::app::registry::date_after_days(-30)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let hh = w.get(&format!("/api/v1/households/{h}")).await;
+    assert_eq!(hh.body["last_verified_at"], verified);
+}

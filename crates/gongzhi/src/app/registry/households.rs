@@ -1277,6 +1277,41 @@ pub async fn end_member(
     Ok(household_view(row, f))
 }
 
+/// Marks a household, its dwelling and its present members verified at `at` by the caller (a
+/// later verification is never moved back). Used by the one-tap verify and by a recorded visit.
+pub(crate) async fn mark_verified<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    household_id: Uuid,
+    dwelling_id: Uuid,
+    at: i64,
+) -> AppResult<()> {
+    let by = ctx.principal.name.clone();
+    store::exec(
+        c,
+        "UPDATE households SET last_verified_at = $1, last_verified_by = $2 \
+         WHERE id = $3 AND (last_verified_at IS NULL OR last_verified_at < $1)",
+        vec![at.into(), by.clone().into(), household_id.into()],
+    )
+    .await?;
+    store::exec(
+        c,
+        "UPDATE dwellings SET last_verified_at = $1, last_verified_by = $2 \
+         WHERE id = $3 AND (last_verified_at IS NULL OR last_verified_at < $1)",
+        vec![at.into(), by.clone().into(), dwelling_id.into()],
+    )
+    .await?;
+    store::exec(
+        c,
+        "UPDATE persons SET last_verified_at = $1, last_verified_by = $2 WHERE id IN \
+         (SELECT person_id FROM household_members WHERE household_id = $3 AND to_date IS NULL) \
+         AND (last_verified_at IS NULL OR last_verified_at < $1)",
+        vec![at.into(), by.into(), household_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
@@ -1299,27 +1334,8 @@ pub async fn verify(
         return Err(AppError::Validation(errs));
     }
     let now = now_ms();
-    let by = ctx.principal.name.clone();
     let tx = store::write_tx(db).await?;
-    store::exec(
-        &tx,
-        "UPDATE households SET last_verified_at = $1, last_verified_by = $2 WHERE id = $3",
-        vec![now.into(), by.clone().into(), id.into()],
-    )
-    .await?;
-    store::exec(
-        &tx,
-        "UPDATE dwellings SET last_verified_at = $1, last_verified_by = $2 WHERE id = $3",
-        vec![now.into(), by.clone().into(), h.dwelling_id.into()],
-    )
-    .await?;
-    store::exec(
-        &tx,
-        "UPDATE persons SET last_verified_at = $1, last_verified_by = $2 WHERE id IN \
-         (SELECT person_id FROM household_members WHERE household_id = $3 AND to_date IS NULL)",
-        vec![now.into(), by.clone().into(), id.into()],
-    )
-    .await?;
+    mark_verified(&tx, ctx, id, h.dwelling_id, now).await?;
     record_change(
         &tx,
         ctx,

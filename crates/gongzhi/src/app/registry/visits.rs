@@ -251,10 +251,11 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
         community_id: Uuid,
         grid_id: Uuid,
         area_id: Uuid,
+        dwelling_id: Uuid,
     }
     let h: H = store::fetch_opt(
         db,
-        "SELECT street_id, community_id, grid_id, area_id FROM households WHERE id = $1 AND deleted_at IS NULL",
+        "SELECT street_id, community_id, grid_id, area_id, dwelling_id FROM households WHERE id = $1 AND deleted_at IS NULL",
         vec![v.household_id.into()],
     )
     .await?
@@ -321,7 +322,7 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
             h.grid_id.into(),
             h.area_id.into(),
             v.household_id.into(),
-            visited_on.unwrap_or_default().into(),
+            visited_on.clone().unwrap_or_default().into(),
             visitors.into(),
             mode.unwrap_or("in_person").into(),
             v.lat.into(),
@@ -356,6 +357,24 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
         )
         .await?;
     }
+    // A visit is a verification: the household leaves the 待核实 / 久未走访 lists.
+    let visited_at = verified_at(visited_on.as_deref().unwrap_or_default(), &today, now);
+    super::households::mark_verified(&tx, ctx, v.household_id, h.dwelling_id, visited_at).await?;
+    super::record_change(
+        &tx,
+        ctx,
+        super::Change {
+            street_id: h.street_id,
+            object_type: "household",
+            object_id: v.household_id,
+            household_id: Some(v.household_id),
+            reason: "verify",
+            note: Some(format!("走访核实（{}）", visited_on.clone().unwrap_or_default())),
+            changes: serde_json::json!({}),
+            snapshot: serde_json::json!({"verified_at": visited_at, "visit_id": id}),
+        },
+    )
+    .await?;
     audit::record(
         &tx,
         Entry::by(ctx, "visit.create", "visit", Some(id.to_string()))
@@ -375,6 +394,27 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// When a visit on `visited_on` (YYYY-MM-DD, Asia/Shanghai) verified its household: now for a
+/// visit today, else noon of that day.
+fn verified_at(visited_on: &str, today: &str, now: i64) -> i64 {
+    if visited_on == today || visited_on.is_empty() {
+        return now;
+    }
+    let parsed = time::Date::parse(
+        visited_on,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    );
+    match parsed {
+        Ok(d) => {
+            let noon = d.with_hms(12, 0, 0).expect("valid time").assume_offset(
+                time::UtcOffset::from_hms(8, 0, 0).expect("valid offset"),
+            );
+            ((noon.unix_timestamp_nanos() / 1_000_000) as i64).min(now)
+        }
+        Err(_) => now,
+    }
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
