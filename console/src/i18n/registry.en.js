@@ -167,7 +167,7 @@ export default {
       dwelling: 'Dwelling and ownership', ownersHistory: 'Owners', addMember: 'Add member', addMemberTitle: 'Add a member (move in / birth)',
       endMember: 'Move out / death', endMemberTitle: '“{name}” leaves the household', endReason: 'Reason', endDate: 'Date',
       changeHead: 'Change head', changeHeadTitle: 'Change the head', newHead: 'New head', setHead: 'Make head', noMembers: 'No members',
-      noVisits: 'No visits yet', noNeeds: 'No needs', visitNow: 'Record a visit', fileTitle: 'Household file',
+      noVisits: 'No visits yet', noNeeds: 'No needs', casesTitle: 'Cases', noCases: 'No cases of this household', servicesTitle: 'Volunteer service', noServices: 'No member has served as a volunteer yet', serviceHours: '{h} h', correction: 'Correction', visitNow: 'Record a visit', fileTitle: 'Household file',
       current: 'Current', since: 'since {d}', period: '{from} – {to}', present: 'now', visitCount: '{n} visits',
       pickDwelling: 'Search dwellings by address', movedIn: 'Moved in on', personSearch: 'Find a person by name, ID or mobile',
       newPersonHint: 'Not found? Register them on the Residents page first.', cases: 'Cases', services: 'Services',

@@ -166,7 +166,7 @@ export default {
       dwelling: '房屋与产权', ownersHistory: '产权人变更', addMember: '添加成员', addMemberTitle: '添加成员（入住 / 出生）',
       endMember: '迁出 / 死亡', endMemberTitle: '“{name}”离开本户', endReason: '离开原因', endDate: '日期',
       changeHead: '变更户主', changeHeadTitle: '变更户主', newHead: '新户主', setHead: '设为户主', noMembers: '暂无成员',
-      noVisits: '还没有走访记录', noNeeds: '没有需求', visitNow: '走访登记', fileTitle: '一户一档 · 户档案',
+      noVisits: '还没有走访记录', noNeeds: '没有需求', casesTitle: '诉求', noCases: '没有本户的诉求', servicesTitle: '志愿服务', noServices: '本户成员还没有志愿服务记录', serviceHours: '{h} 小时', correction: '更正', visitNow: '走访登记', fileTitle: '一户一档 · 户档案',
       current: '现任', since: '自 {d}', period: '{from} 至 {to}', present: '今', visitCount: '{n} 次走访',
       pickDwelling: '输入地址搜索房屋', movedIn: '入住日期', personSearch: '输入姓名、身份证号或手机号查找居民',
       newPersonHint: '找不到？先到“居民”页登记，再回来添加。', cases: '诉求', services: '服务',

@@ -20,7 +20,14 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0007_cases", M0007_CASES),
     ("m0008_service", M0008_SERVICE),
     ("m0009_audit_keyed", M0009_AUDIT_KEYED),
+    ("m0010_household_file_cases", M0010_HOUSEHOLD_FILE_CASES),
 ];
+
+/// A household's file lists the cases its members raised and those at its dwelling.
+const M0010_HOUSEHOLD_FILE_CASES: &str = r#"
+CREATE INDEX ix_cases_requester_person ON cases(requester_person_id, received_at) WHERE requester_person_id IS NOT NULL;
+CREATE INDEX ix_cases_dwelling ON cases(dwelling_id, received_at) WHERE dwelling_id IS NOT NULL;
+"#;
 
 /// The audit chain becomes keyed (HMAC-SHA-256 with a key outside the database). `alg` says how
 /// the rows from the anchor on are hashed: `sha256` until start-up re-keys a chain that verifies

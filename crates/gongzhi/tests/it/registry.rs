@@ -977,3 +977,55 @@ async fn a_visit_takes_the_household_off_the_verification_list() {
     let hh = w.get(&format!("/api/v1/households/{h}")).await;
     assert_eq!(hh.body["last_verified_at"], verified);
 }
+
+/// The household file lists the household's cases (raised by a member or at its dwelling) and
+/// the service its members gave, for readers who may see them.
+#[tokio::test]
+async fn the_household_file_shows_its_cases_and_services() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct H {
+        id: uuid::Uuid,
+        dwelling_id: uuid::Uuid,
+        person_id: uuid::Uuid,
+    }
+    // A household of 朝阳社区 with a volunteer who served.
+    let h: H = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT h.id, h.dwelling_id, m.person_id FROM households h \
+         JOIN household_members m ON m.household_id = h.id AND m.to_date IS NULL \
+         JOIN volunteers v ON v.person_id = m.person_id \
+         JOIN service_hours s ON s.volunteer_id = v.id \
+         JOIN areas a ON a.id = h.community_id \
+         WHERE a.code = '130602001001' AND h.deleted_at IS NULL ORDER BY h.id LIMIT 1",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .expect("a household with a volunteer who served");
+    let c = shequ
+        .post(
+            "/api/v1/cases",
+            json!({"kind": "help", "category_code": "0602", "description": "家里水管漏水",
+                   "location": {"dwelling_id": h.dwelling_id},
+                   "requester": {"name": "孙丽", "phone": "13912345678", "person_id": h.person_id}}),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    let file = shequ.get(&format!("/api/v1/households/{}/file", h.id)).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.text);
+    let cases = file.body["cases"].as_array().unwrap();
+    assert!(cases.iter().any(|x| x["id"] == c.body["id"]), "{}", file.text);
+    assert_eq!(cases[0]["status_label"], "已受理");
+    let services = file.body["services"].as_array().unwrap();
+    assert!(!services.is_empty(), "{}", file.text);
+    assert!(services[0]["minutes"].as_i64().unwrap() != 0);
+    // A building head reads the registry but not cases or service records: both stay empty.
+    let louzhang = app.demo_user("louzhang").await;
+    let f = louzhang.get(&format!("/api/v1/households/{}/file", h.id)).await;
+    if f.status == StatusCode::OK {
+        assert_eq!(f.body["cases"], json!([]));
+        assert_eq!(f.body["services"], json!([]));
+    }
+}

@@ -1383,14 +1383,140 @@ pub struct HouseholdFile {
     pub visits: Vec<Visit>,
     pub needs: Vec<Need>,
     pub events: Vec<Event>,
-    /// Filled by the cases capability (接诉即办).
-    #[schema(value_type = Vec<Object>)]
-    pub cases: Vec<serde_json::Value>,
-    /// Filled by the services capability.
-    #[schema(value_type = Vec<Object>)]
-    pub services: Vec<serde_json::Value>,
+    /// The household's cases (接诉即办): raised by a member or at its dwelling, newest first (at
+    /// most 50). Empty for a reader who may not read cases here.
+    pub cases: Vec<FileCase>,
+    /// Service the members gave as volunteers (confirmed hours), newest first (at most 50).
+    /// Empty for a reader who may not read service records here.
+    pub services: Vec<FileService>,
     /// The date the file was read as of, if not today.
     pub as_of: Option<String>,
+}
+
+/// A case in a household's file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileCase {
+    pub id: Uuid,
+    pub no: String,
+    /// RFC 3339, UTC.
+    pub received_at: String,
+    pub category_code: String,
+    pub title: String,
+    pub status: String,
+    pub status_label: String,
+}
+
+/// A member's service in a household's file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileService {
+    pub person_id: Uuid,
+    pub person_name: String,
+    pub activity_id: Option<Uuid>,
+    pub activity_title: Option<String>,
+    /// YYYY-MM-DD (Asia/Shanghai).
+    pub day: String,
+    pub minutes: i32,
+    /// `activity` or `correction`.
+    pub kind: String,
+}
+
+/// The cases raised by the members (as requesters) or at the dwelling.
+async fn cases_of(
+    db: &Db,
+    lang: crate::error::Lang,
+    persons: &[Uuid],
+    dwelling_id: Uuid,
+) -> AppResult<Vec<FileCase>> {
+    #[derive(FromQueryResult)]
+    struct R {
+        id: Uuid,
+        no: String,
+        received_at: i64,
+        category_code: String,
+        title: String,
+        status: String,
+    }
+    let mut values: Vec<Value> = vec![dwelling_id.into()];
+    let mut cond = "dwelling_id = $1".to_string();
+    if !persons.is_empty() {
+        cond.push_str(&format!(
+            " OR requester_person_id IN ({})",
+            store::placeholders(2, persons.len())
+        ));
+        values.extend(persons.iter().map(|p| Value::from(*p)));
+    }
+    let rows: Vec<R> = store::fetch_all(
+        db,
+        &format!(
+            "SELECT id, no, received_at, category_code, title, status FROM cases \
+             WHERE {cond} ORDER BY received_at DESC LIMIT 50"
+        ),
+        values,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let st = crate::domain::cases::Status::parse(&r.status);
+            FileCase {
+                id: r.id,
+                no: r.no,
+                received_at: ms_to_rfc3339(r.received_at),
+                category_code: r.category_code,
+                title: r.title,
+                status_label: match (st, lang) {
+                    (Some(s), crate::error::Lang::Zh) => s.label_zh().to_string(),
+                    (Some(s), crate::error::Lang::En) => s.label_en().to_string(),
+                    (None, _) => r.status.clone(),
+                },
+                status: r.status,
+            }
+        })
+        .collect())
+}
+
+/// The confirmed service hours of the members who are volunteers.
+async fn services_of(db: &Db, members: &[(Uuid, String)]) -> AppResult<Vec<FileService>> {
+    if members.is_empty() {
+        return Ok(vec![]);
+    }
+    #[derive(FromQueryResult)]
+    struct R {
+        person_id: Uuid,
+        activity_id: Option<Uuid>,
+        title: Option<String>,
+        day: String,
+        minutes: i32,
+        kind: String,
+    }
+    let rows: Vec<R> = store::fetch_all(
+        db,
+        &format!(
+            "SELECT v.person_id, h.activity_id, a.title, h.day, h.minutes, h.kind \
+             FROM service_hours h JOIN volunteers v ON v.id = h.volunteer_id \
+             LEFT JOIN activities a ON a.id = h.activity_id \
+             WHERE v.person_id IN ({}) ORDER BY h.day DESC, h.created_at DESC LIMIT 50",
+            store::placeholders(1, members.len())
+        ),
+        members.iter().map(|(p, _)| Value::from(*p)).collect(),
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FileService {
+            person_name: members
+                .iter()
+                .find(|(p, _)| *p == r.person_id)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default(),
+            person_id: r.person_id,
+            activity_id: r.activity_id,
+            activity_title: r.title,
+            day: r.day,
+            minutes: r.minutes,
+            kind: r.kind,
+        })
+        .collect())
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -1492,6 +1618,22 @@ pub async fn file(
     }
     let visits = visits::visits_of(db, id).await?;
     let needs = visits::needs_of(db, id).await?;
+    let people: Vec<(Uuid, String)> = members
+        .iter()
+        .chain(past.iter())
+        .map(|m| (m.person_id, m.person.name.clone()))
+        .collect();
+    let person_ids: Vec<Uuid> = people.iter().map(|(p, _)| *p).collect();
+    let cases = if scope::has_permission(db, ctx, Permission::ReadCases, row.area_id).await? {
+        cases_of(db, ctx.lang, &person_ids, row.dwelling_id).await?
+    } else {
+        vec![]
+    };
+    let services = if scope::has_permission(db, ctx, Permission::ReadService, row.area_id).await? {
+        services_of(db, &people).await?
+    } else {
+        vec![]
+    };
     let mut events = super::history(db, id, true).await?;
     if let Some(d) = &as_of {
         // Events up to the end of that day (Asia/Shanghai).
@@ -1531,8 +1673,8 @@ pub async fn file(
         visits,
         needs,
         events,
-        cases: vec![],
-        services: vec![],
+        cases,
+        services,
         as_of,
     })
 }
