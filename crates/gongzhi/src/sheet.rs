@@ -456,6 +456,89 @@ pub fn looks_like_zip(head: &[u8]) -> bool {
     head.starts_with(b"PK\x03\x04")
 }
 
+/// A cell of an exported sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+
+impl From<Option<String>> for Cell {
+    fn from(s: Option<String>) -> Cell {
+        s.map(Cell::Text).unwrap_or(Cell::Empty)
+    }
+}
+
+/// Writes one sheet of an export row by row in constant memory (rows go to temporary files in
+/// `tmp`, the spool directory, until [`SheetWriter::save`]). Text is written as text cells, never
+/// as formulas, so a value starting with `=` stays a value.
+pub struct SheetWriter {
+    wb: rust_xlsxwriter::Workbook,
+    row: u32,
+}
+
+impl SheetWriter {
+    /// A workbook with one sheet named `name` and a bold, frozen header row of `(title, width)`.
+    pub fn new(tmp: &Path, name: &str, headers: &[(&str, f64)]) -> Result<SheetWriter, String> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
+        let mut wb = Workbook::new();
+        wb.set_tempdir(tmp).map_err(e)?;
+        let ws = wb.add_worksheet_with_constant_memory().map_err(e)?;
+        ws.set_name(name).map_err(e)?;
+        let bold = Format::new().set_bold();
+        for (i, (title, width)) in headers.iter().enumerate() {
+            let col = i as u16;
+            ws.set_column_width(col, *width).map_err(e)?;
+            ws.write_string_with_format(0, col, *title, &bold).map_err(e)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(e)?;
+        Ok(SheetWriter { wb, row: 1 })
+    }
+
+    /// Appends a row.
+    pub fn row(&mut self, cells: Vec<Cell>) -> Result<(), String> {
+        let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
+        let ws = self.wb.worksheet_from_index(0).map_err(e)?;
+        for (i, c) in cells.into_iter().enumerate() {
+            let col = i as u16;
+            match c {
+                Cell::Text(s) if !s.is_empty() => {
+                    ws.write_string(self.row, col, s).map_err(e)?;
+                }
+                Cell::Number(n) => {
+                    ws.write_number(self.row, col, n).map_err(e)?;
+                }
+                _ => {}
+            }
+        }
+        self.row += 1;
+        Ok(())
+    }
+
+    /// Rows written, the header not counted.
+    pub fn rows(&self) -> u32 {
+        self.row - 1
+    }
+
+    pub fn save(mut self, path: &Path) -> Result<(), String> {
+        self.wb.save(path).map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1089,3 +1089,99 @@ async fn a_point_outside_the_submitters_own_area_is_received_where_it_lies() {
     let c = jumin.post("/api/v1/cases", new_case(&other_grid, "0602")).await;
     assert_eq!(c.status, StatusCode::NOT_FOUND, "{}", c.text);
 }
+
+/// Reads the first sheet of an .xlsx answer into rows of text.
+fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an xlsx");
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// Exports: any filter of the list as a workbook, requesters masked for those who may not
+/// dispatch, audited; the hotline layout goes back through the 12345 import unchanged.
+#[tokio::test]
+async fn case_lists_export_as_workbooks_and_hotline_results_go_back() {
+    let app = spawn_app().await;
+    let jiedao = app.demo_user("jiedao").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let c = jiedao.post("/api/v1/cases", new_case(&grid, "0602")).await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    let no = c.body["no"].as_str().unwrap().to_string();
+    let get = |who: Client, path: String| async move {
+        let r = who
+            .http
+            .get(format!("{}{path}", who.base))
+            .bearer_auth(who.token.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, ct, r.bytes().await.unwrap().to_vec())
+    };
+    let listed = jiedao.get("/api/v1/cases?status=received&page_size=1").await;
+    let total = listed.body["total"].as_i64().unwrap();
+    let (st, ct, bytes) = get(jiedao.clone(), "/api/v1/cases/export.xlsx?status=received".into()).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(ct.contains("spreadsheetml"), "{ct}");
+    let rows = xlsx_rows(&bytes);
+    assert_eq!(rows[0][0], "编号");
+    assert_eq!(rows.len() as i64 - 1, total, "one row per listed case");
+    let mine = rows.iter().find(|r| r[0] == no).expect("the new case");
+    assert!(mine.contains(&"孙丽".to_string()), "{mine:?}");
+    assert!(mine.contains(&"13912345678".to_string()), "{mine:?}");
+    // A grid worker reads cases but does not dispatch: requesters masked.
+    let wangge = app.demo_user("wangge").await;
+    let (st, _, bytes) = get(wangge, "/api/v1/cases/export.xlsx?status=received".into()).await;
+    assert_eq!(st, StatusCode::OK);
+    let rows = xlsx_rows(&bytes);
+    let row = rows.iter().find(|r| r[0] == no).expect("the case in the grid");
+    assert!(row.contains(&"139****5678".to_string()), "{row:?}");
+    assert!(!row.contains(&"13912345678".to_string()));
+    // Audited, with the filters but not the requester.
+    assert!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.export'").await >= 2);
+    // A bad layout is refused.
+    let (st, _, _) = get(jiedao.clone(), "/api/v1/cases/export.xlsx?layout=pdf".into()).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // 12345: import work orders, export them in the hotline layout, import that file again.
+    let csv = "工单号,受理时间,诉求类型,事项分类编码,诉求内容,区域编码,经度,纬度,地址,诉求人,联系电话\n\
+               12345-20261201-0007,2026-12-01 09:00,投诉,0602,楼道灯坏了,130602001001001,,,1号楼,王先生,13800000000\n";
+    let r = jiedao
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/cases/import?mode=commit",
+            csv.as_bytes().to_vec(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let (st, _, bytes) = get(
+        jiedao.clone(),
+        "/api/v1/cases/export.xlsx?layout=hotline&q=%E6%A5%BC%E9%81%93".into(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let rows = xlsx_rows(&bytes);
+    let head: Vec<&str> = gongzhi::app::cases::hotline::COLUMNS.iter().map(|c| c.0).collect();
+    assert_eq!(&rows[0][..head.len()], &head[..]);
+    assert!(rows.iter().any(|r| r[0] == "12345-20261201-0007"), "{rows:?}");
+    let again = jiedao
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/cases/import?mode=dry_run",
+            bytes,
+            "application/octet-stream",
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert!(again.body["unchanged"].as_i64().unwrap() >= 1, "{}", again.text);
+}

@@ -385,12 +385,13 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/public/certificates/{number}",
         "/api/v1/me/volunteer",
         "/api/v1/audit/checkpoints",
+        "/api/v1/cases/export.xlsx",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        137,
+        138,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

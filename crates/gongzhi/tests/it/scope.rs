@@ -411,6 +411,7 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/areas?q=1306", None, 200),
     ("GET", "/api/v1/party-orgs?q=%E5%85%9A", None, 200),
     ("GET", "/api/v1/audit", Some(Permission::ReadAudit), 200),
+    ("GET", "/api/v1/cases/export.xlsx", None, 200),
     (
         "POST",
         "/api/v1/audit/checkpoints",

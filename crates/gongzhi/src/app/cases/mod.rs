@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod calendar;
 pub mod dictionary;
+pub mod export;
 pub mod hotline;
 pub mod intake;
 pub mod lifecycle;

@@ -698,7 +698,9 @@ pub struct CasePage {
     pub page_size: u64,
 }
 
-pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
+/// The WHERE clause (over `cases c`) and its values for a list's filters, within what the
+/// caller may see: used by the list and by the export.
+pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String, Vec<Value>)> {
     let mine = super::my_units(db, ctx).await?;
     let me = ctx.principal.actor_id();
     let mut conds: Vec<String> = vec![];
@@ -811,9 +813,13 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
             n = values.len()
         ));
     }
+    Ok((conds.join(" AND "), values))
+}
+
+pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
+    let (where_sql, values) = list_filter(db, ctx, &q).await?;
     let page_size = q.page_size.unwrap_or(20).clamp(1, 200);
     let page = q.page.unwrap_or(1).max(1);
-    let where_sql = conds.join(" AND ");
     let cols = COLUMNS
         .split(", ")
         .map(|c| format!("c.{}", c.trim()))

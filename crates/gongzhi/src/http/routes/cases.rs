@@ -46,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deadline_preview))
         .routes(routes!(list_cases, create_case))
         .routes(routes!(case_counts))
+        .routes(routes!(export_cases))
         .routes(routes!(import_hotline))
         .routes(routes!(hotline_template))
         .routes(routes!(case_map))
@@ -364,6 +365,34 @@ async fn list_cases(
 ) -> AppResult<axum::Json<CasePage>> {
     Ok(axum::Json(query::list(&s.db, &ctx, q).await?))
 }
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportLayout {
+    /// full (default): every column; hotline: the 12345 import's columns followed by the results.
+    layout: Option<String>,
+}
+
+/// The cases of any list filter as an Excel workbook (all pages, at most 200,000 rows), newest
+/// first. Requesters are shown in full only where the caller may dispatch cases; the export is
+/// audited.
+#[utoipa::path(get, path = "/api/v1/cases/export.xlsx", tag = "cases", params(CaseQuery, ExportLayout),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String),
+              (status = 422, description = "a bad filter, or more than 200,000 rows (`export.too_many_rows`)")))]
+async fn export_cases(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<CaseQuery>,
+    Query(l): Query<ExportLayout>,
+) -> AppResult<Response> {
+    use crate::app::cases::export::{self, Layout};
+    let layout = Layout::parse(l.layout.as_deref())?;
+    let (spool, _) = export::export(&s, &ctx, &q, layout).await?;
+    let name = if layout == Layout::Hotline { "12345-results" } else { "cases" };
+    super::stream_spool(spool, XLSX, name, if layout == Layout::Hotline { "12345%E5%8A%9E%E7%90%86%E7%BB%93%E6%9E%9C" } else { "%E8%AF%89%E6%B1%82%E6%B8%85%E5%8D%95" }, "xlsx").await
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

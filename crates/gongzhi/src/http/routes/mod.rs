@@ -44,3 +44,43 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(cases::router())
         .merge(service::router())
 }
+
+/// Streams a finished spool file (an export) as an attachment; the spool file is removed when the
+/// stream ends or the client goes away. `utf8_name` is percent-encoded.
+pub async fn stream_spool(
+    spool: crate::spool::Spool,
+    content_type: &'static str,
+    ascii_name: &str,
+    utf8_name: &str,
+    ext: &str,
+) -> crate::error::AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    use tokio::io::AsyncReadExt;
+    let file = tokio::fs::File::open(spool.path())
+        .await
+        .map_err(crate::error::AppError::internal)?;
+    let stream = futures_util::stream::unfold(Some((file, spool)), |state| async move {
+        let (mut file, spool) = state?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(axum::body::Bytes::from(buf)), Some((file, spool))))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii_name}.{ext}\"; filename*=UTF-8''{utf8_name}.{ext}"),
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+

@@ -1,0 +1,363 @@
+//! Case lists as Excel workbooks: any filter of the list, written row by row in constant memory
+//! into a spool file that the route streams. Two layouts:
+//! - `full`: every column an office reads (deadlines, unit, result, rating);
+//! - `hotline`: the columns of the 12345 work-order import (工单号 … 联系电话) followed by the
+//!   results (状态, 办理结果, 办结时间, 满意度), so a hotline centre takes its orders back in the
+//!   form it sent them.
+//!
+//! The requester's name and phone are shown in full only to those who may dispatch cases of the
+//! case's area (they see them in the case too); everyone else gets them masked. Each export is
+//! one audit row: filters, rows, and whether requesters were shown.
+use sea_orm::{FromQueryResult, Value};
+use uuid::Uuid;
+
+use super::query::{self, CaseQuery};
+use crate::app::audit::{self, Entry};
+use crate::app::{scope, AppState, Ctx};
+use crate::domain::cases::{CaseKind, Channel, Rating, Status};
+use crate::domain::ids::{mask_mobile, mask_name};
+use crate::domain::role::Permission;
+use crate::error::{AppError, AppResult, Lang, Msg};
+use crate::sheet::{Cell, SheetWriter};
+use crate::spool::Spool;
+use crate::store;
+
+/// Rows an export holds at most (an office exports a year of a street; the rest is a filter).
+pub const MAX_ROWS: u32 = 200_000;
+const PAGE: i64 = 2_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Full,
+    Hotline,
+}
+
+impl Layout {
+    pub fn parse(s: Option<&str>) -> AppResult<Layout> {
+        match s.unwrap_or("full") {
+            "full" => Ok(Layout::Full),
+            "hotline" => Ok(Layout::Hotline),
+            _ => Err(AppError::field(
+                "layout",
+                Msg::new("layout 应为 full 或 hotline", "layout must be full or hotline"),
+            )),
+        }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    id: Uuid,
+    no: String,
+    idem_key: Option<String>,
+    received_at: i64,
+    channel: String,
+    kind: String,
+    category_code: String,
+    category_name: Option<String>,
+    title: String,
+    description: String,
+    address: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    area_id: Uuid,
+    area_code: Option<String>,
+    area_name: Option<String>,
+    community_name: Option<String>,
+    unit_name: Option<String>,
+    status: String,
+    response_due_at: Option<i64>,
+    handle_due_at: Option<i64>,
+    overdue: bool,
+    handled_at: Option<i64>,
+    closed_at: Option<i64>,
+    result: Option<String>,
+    rating: Option<String>,
+    requester_name: String,
+    requester_phone: Option<String>,
+}
+
+fn headers(layout: Layout, lang: Lang) -> Vec<(&'static str, f64)> {
+    let zh = lang == Lang::Zh;
+    let h = |z: &'static str, e: &'static str, w: f64| (if zh { z } else { e }, w);
+    match layout {
+        Layout::Hotline => {
+            let mut v: Vec<(&'static str, f64)> = super::hotline::COLUMNS
+                .iter()
+                .map(|c| (c.0, 16.0))
+                .collect();
+            v.extend([
+                h("状态", "Status", 10.0),
+                h("办理结果", "Result", 40.0),
+                h("办结时间", "Closed at", 18.0),
+                h("满意度", "Rating", 10.0),
+                h("共治编号", "gongzhi no.", 20.0),
+            ]);
+            v
+        }
+        Layout::Full => vec![
+            h("编号", "No.", 20.0),
+            h("受理时间", "Received", 18.0),
+            h("渠道", "Channel", 10.0),
+            h("类型", "Kind", 8.0),
+            h("事项分类", "Category", 16.0),
+            h("标题", "Title", 30.0),
+            h("诉求内容", "Description", 50.0),
+            h("地址", "Address", 24.0),
+            h("社区", "Community", 14.0),
+            h("区域", "Area", 14.0),
+            h("承办单位", "Unit", 18.0),
+            h("状态", "Status", 10.0),
+            h("响应期限", "Respond by", 18.0),
+            h("办理期限", "Handle by", 18.0),
+            h("超期", "Overdue", 6.0),
+            h("办结时间", "Closed at", 18.0),
+            h("办理结果", "Result", 40.0),
+            h("满意度", "Rating", 10.0),
+            h("诉求人", "Requester", 10.0),
+            h("联系电话", "Phone", 14.0),
+        ],
+    }
+}
+
+/// `YYYY-MM-DD HH:MM` in Asia/Shanghai.
+fn local(ms: Option<i64>) -> Cell {
+    let Some(ms) = ms else { return Cell::Empty };
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("valid offset"));
+    Cell::Text(format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute()
+    ))
+}
+
+fn status_label(s: &str, lang: Lang) -> String {
+    match (Status::parse(s), lang) {
+        (Some(st), Lang::Zh) => st.label_zh().into(),
+        (Some(st), Lang::En) => st.label_en().into(),
+        (None, _) => s.into(),
+    }
+}
+
+/// Exports the cases the list would show for `q` (all pages) into a spool file. Returns the
+/// spool (removed when dropped) and the number of rows.
+pub async fn export(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &CaseQuery,
+    layout: Layout,
+) -> AppResult<(Spool, u32)> {
+    // Whoever may list cases may export the same list: the filter is the list's.
+    let (where_sql, values) = query::list_filter(&state.db, ctx, q).await?;
+    let data_dir = &state.settings.data_dir;
+    let (mut spool, file) =
+        Spool::create(data_dir, "export", "xlsx").map_err(AppError::internal)?;
+    drop(file);
+    let tmp = crate::spool::dir(data_dir);
+    let mut w = SheetWriter::new(&tmp, if ctx.lang == Lang::Zh { "诉求" } else { "Cases" }, &headers(layout, ctx.lang))
+        .map_err(AppError::internal)?;
+    let dispatch_roots = scope::areas_with_roles(ctx, Permission::DispatchCases.roles());
+    let mut revealed = false;
+    let mut after: Option<(i64, Uuid)> = None;
+    loop {
+        let rows = page(&state.db, &where_sql, &values, after).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some((last.received_at, last.id));
+        for r in rows {
+            if w.rows() >= MAX_ROWS {
+                return Err(AppError::Rule {
+                    code: "export.too_many_rows",
+                    msg: Msg::owned(
+                        format!("超过 {MAX_ROWS} 行，请缩小筛选范围（如按月份或社区）"),
+                        format!("More than {MAX_ROWS} rows; narrow the filter (a month, a community)"),
+                    ),
+                });
+            }
+            let full = may_see_requester(&state.db, &dispatch_roots, r.area_id).await?;
+            revealed |= full;
+            w.row(cells(state, &r, layout, ctx.lang, full))
+                .map_err(AppError::internal)?;
+        }
+    }
+    let rows = w.rows();
+    let path = spool.derived("out.xlsx");
+    w.save(&path).map_err(AppError::internal)?;
+    std::fs::rename(&path, spool.path()).map_err(AppError::internal)?;
+    let mut entry = Entry::by(ctx, "case.export", "case", None).detail(format!(
+        "{rows} rows; layout {}; filters: {}",
+        if layout == Layout::Full { "full" } else { "hotline" },
+        describe(q)
+    ));
+    if revealed {
+        entry = entry.fields(&["requester_name", "requester_phone"]);
+    }
+    audit::record_alone(&state.db, entry).await?;
+    Ok((spool, rows))
+}
+
+/// One page of rows after `after` (keyset on received_at, id; newest first).
+async fn page(
+    db: &store::Db,
+    where_sql: &str,
+    values: &[Value],
+    after: Option<(i64, Uuid)>,
+) -> AppResult<Vec<Row>> {
+    let mut values = values.to_vec();
+    let mut cond = where_sql.to_string();
+    if let Some((at, id)) = after {
+        values.push(at.into());
+        values.push(id.into());
+        let (a, b) = (values.len() - 1, values.len());
+        cond = format!("{cond} AND (c.received_at < ${a} OR (c.received_at = ${a} AND c.id < ${b}))");
+    }
+    values.push(PAGE.into());
+    let sql = format!(
+        "SELECT c.id, c.no, c.idem_key, c.received_at, c.channel, c.kind, c.category_code, \
+         k.name AS category_name, c.title, c.description, c.address, c.lat, c.lon, c.area_id, \
+         a.code AS area_code, a.name AS area_name, m.name AS community_name, u.name AS unit_name, \
+         c.status, c.response_due_at, c.handle_due_at, c.overdue, c.handled_at, c.closed_at, \
+         c.result, c.rating, c.requester_name, c.requester_phone \
+         FROM cases c \
+         LEFT JOIN case_categories k ON k.id = c.category_id \
+         LEFT JOIN areas a ON a.id = c.area_id \
+         LEFT JOIN areas m ON m.id = c.community_id \
+         LEFT JOIN case_units u ON u.id = c.unit_id \
+         WHERE {cond} ORDER BY c.received_at DESC, c.id DESC LIMIT ${}",
+        values.len()
+    );
+    Ok(store::fetch_all(db, &sql, values).await?)
+}
+
+/// Whether the caller may dispatch cases in the area (and so sees requesters in full).
+async fn may_see_requester(
+    db: &store::Db,
+    roots: &Option<Vec<Uuid>>,
+    area: Uuid,
+) -> AppResult<bool> {
+    match roots {
+        None => Ok(true),
+        Some(r) if r.is_empty() => Ok(false),
+        Some(r) => Ok(store::fetch_i64(
+            db,
+            &format!(
+                "SELECT COUNT(*) FROM area_closure WHERE descendant_id = $1 AND ancestor_id IN ({})",
+                store::placeholders(2, r.len())
+            ),
+            std::iter::once(Value::from(area))
+                .chain(r.iter().map(|u| Value::from(*u)))
+                .collect(),
+        )
+        .await?
+            > 0),
+    }
+}
+
+fn cells(state: &AppState, r: &Row, layout: Layout, lang: Lang, full: bool) -> Vec<Cell> {
+    let name = state.keys.decrypt(&r.requester_name).unwrap_or_default();
+    let phone = r
+        .requester_phone
+        .as_deref()
+        .and_then(|p| state.keys.decrypt(p))
+        .unwrap_or_default();
+    let (name, phone) = if full {
+        (name, phone)
+    } else {
+        (mask_name(&name), if phone.is_empty() { phone } else { mask_mobile(&phone) })
+    };
+    let kind = CaseKind::parse(&r.kind)
+        .map(|k| if lang == Lang::Zh { k.label_zh() } else { k.label_en() })
+        .unwrap_or_default()
+        .to_string();
+    let status = status_label(&r.status, lang);
+    let rating = r.rating.as_deref().map(|x| match (Rating::parse(x), lang) {
+        (Some(v), Lang::Zh) => v.label_zh().to_string(),
+        (Some(v), Lang::En) => v.label_en().to_string(),
+        (None, _) => x.to_string(),
+    });
+    match layout {
+        Layout::Hotline => vec![
+            Cell::Text(
+                r.idem_key
+                    .as_deref()
+                    .and_then(|k| k.strip_prefix("hotline:"))
+                    .unwrap_or(&r.no)
+                    .to_string(),
+            ),
+            local(Some(r.received_at)),
+            Cell::Text(kind),
+            Cell::Text(r.category_code.clone()),
+            Cell::Text(r.description.clone()),
+            r.area_code.clone().into(),
+            r.lon.map(Cell::Number).unwrap_or(Cell::Empty),
+            r.lat.map(Cell::Number).unwrap_or(Cell::Empty),
+            r.address.clone().into(),
+            Cell::Text(name),
+            Cell::Text(phone),
+            Cell::Text(status),
+            r.result.clone().into(),
+            local(r.closed_at.or(r.handled_at)),
+            rating.into(),
+            Cell::Text(r.no.clone()),
+        ],
+        Layout::Full => vec![
+            Cell::Text(r.no.clone()),
+            local(Some(r.received_at)),
+            Cell::Text(match (Channel::parse(&r.channel), lang) {
+                (Some(v), Lang::Zh) => v.label_zh().to_string(),
+                (Some(v), Lang::En) => v.label_en().to_string(),
+                (None, _) => r.channel.clone(),
+            }),
+            Cell::Text(kind),
+            Cell::Text(format!(
+                "{} {}",
+                r.category_code,
+                r.category_name.clone().unwrap_or_default()
+            )),
+            Cell::Text(r.title.clone()),
+            Cell::Text(r.description.clone()),
+            r.address.clone().into(),
+            r.community_name.clone().into(),
+            r.area_name.clone().into(),
+            r.unit_name.clone().into(),
+            Cell::Text(status),
+            local(r.response_due_at),
+            local(r.handle_due_at),
+            Cell::Text(if r.overdue { if lang == Lang::Zh { "是" } else { "yes" } } else { "" }.into()),
+            local(r.closed_at),
+            r.result.clone().into(),
+            rating.into(),
+            Cell::Text(name),
+            Cell::Text(phone),
+        ],
+    }
+}
+
+/// The filters in words, for the audit row (never personal data: the free-text search is
+/// reported by its length only).
+fn describe(q: &CaseQuery) -> String {
+    let mut parts = vec![format!("queue={}", q.queue.as_deref().unwrap_or("all"))];
+    if let Some(s) = &q.status {
+        parts.push(format!("status={s}"));
+    }
+    if let Some(a) = q.area_id {
+        parts.push(format!("area={a}"));
+    }
+    if let Some(u) = q.unit_id {
+        parts.push(format!("unit={u}"));
+    }
+    if let Some(c) = &q.category_code {
+        parts.push(format!("category={c}"));
+    }
+    if q.overdue == Some(true) {
+        parts.push("overdue".into());
+    }
+    if let Some(t) = &q.q {
+        parts.push(format!("search ({} characters)", t.chars().count()));
+    }
+    parts.join(", ")
+}
