@@ -7,6 +7,7 @@ pub mod cases;
 pub mod demo;
 pub mod demo_cases;
 pub mod demo_registry;
+pub mod exports;
 pub mod files;
 pub mod maintenance;
 pub mod party;

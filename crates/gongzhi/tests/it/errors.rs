@@ -386,12 +386,15 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/me/volunteer",
         "/api/v1/audit/checkpoints",
         "/api/v1/cases/export.xlsx",
+        "/api/v1/exports/visits.xlsx",
+        "/api/v1/exports/service-hours.xlsx",
+        "/api/v1/exports/postings.xlsx",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        138,
+        141,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -413,6 +413,24 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/audit", Some(Permission::ReadAudit), 200),
     ("GET", "/api/v1/cases/export.xlsx", None, 200),
     (
+        "GET",
+        "/api/v1/exports/visits.xlsx",
+        Some(Permission::ReadRegistry),
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/exports/service-hours.xlsx",
+        Some(Permission::ReadService),
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/exports/postings.xlsx",
+        Some(Permission::ReadService),
+        200,
+    ),
+    (
         "POST",
         "/api/v1/audit/checkpoints",
         Some(Permission::SignAuditCheckpoints),

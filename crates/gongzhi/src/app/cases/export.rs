@@ -12,18 +12,17 @@ use sea_orm::{FromQueryResult, Value};
 use uuid::Uuid;
 
 use super::query::{self, CaseQuery};
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
+use crate::app::exports::Export;
 use crate::app::{scope, AppState, Ctx};
 use crate::domain::cases::{CaseKind, Channel, Rating, Status};
 use crate::domain::ids::{mask_mobile, mask_name};
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult, Lang, Msg};
-use crate::sheet::{Cell, SheetWriter};
+use crate::sheet::Cell;
 use crate::spool::Spool;
 use crate::store;
 
-/// Rows an export holds at most (an office exports a year of a street; the rest is a filter).
-pub const MAX_ROWS: u32 = 200_000;
 const PAGE: i64 = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,63 +76,52 @@ struct Row {
     requester_phone: Option<String>,
 }
 
-fn headers(layout: Layout, lang: Lang) -> Vec<(&'static str, f64)> {
-    let zh = lang == Lang::Zh;
-    let h = |z: &'static str, e: &'static str, w: f64| (if zh { z } else { e }, w);
+/// (zh, en, width) of each column.
+fn headers(layout: Layout) -> Vec<(&'static str, &'static str, f64)> {
     match layout {
         Layout::Hotline => {
-            let mut v: Vec<(&'static str, f64)> = super::hotline::COLUMNS
+            // The import's own headers, in Chinese whatever the caller's language.
+            let mut v: Vec<(&'static str, &'static str, f64)> = super::hotline::COLUMNS
                 .iter()
-                .map(|c| (c.0, 16.0))
+                .map(|c| (c.0, c.0, 16.0))
                 .collect();
             v.extend([
-                h("状态", "Status", 10.0),
-                h("办理结果", "Result", 40.0),
-                h("办结时间", "Closed at", 18.0),
-                h("满意度", "Rating", 10.0),
-                h("共治编号", "gongzhi no.", 20.0),
+                ("状态", "状态", 10.0),
+                ("办理结果", "办理结果", 40.0),
+                ("办结时间", "办结时间", 18.0),
+                ("满意度", "满意度", 10.0),
+                ("共治编号", "共治编号", 20.0),
             ]);
             v
         }
         Layout::Full => vec![
-            h("编号", "No.", 20.0),
-            h("受理时间", "Received", 18.0),
-            h("渠道", "Channel", 10.0),
-            h("类型", "Kind", 8.0),
-            h("事项分类", "Category", 16.0),
-            h("标题", "Title", 30.0),
-            h("诉求内容", "Description", 50.0),
-            h("地址", "Address", 24.0),
-            h("社区", "Community", 14.0),
-            h("区域", "Area", 14.0),
-            h("承办单位", "Unit", 18.0),
-            h("状态", "Status", 10.0),
-            h("响应期限", "Respond by", 18.0),
-            h("办理期限", "Handle by", 18.0),
-            h("超期", "Overdue", 6.0),
-            h("办结时间", "Closed at", 18.0),
-            h("办理结果", "Result", 40.0),
-            h("满意度", "Rating", 10.0),
-            h("诉求人", "Requester", 10.0),
-            h("联系电话", "Phone", 14.0),
+            ("编号", "No.", 20.0),
+            ("受理时间", "Received", 18.0),
+            ("渠道", "Channel", 10.0),
+            ("类型", "Kind", 8.0),
+            ("事项分类", "Category", 16.0),
+            ("标题", "Title", 30.0),
+            ("诉求内容", "Description", 50.0),
+            ("地址", "Address", 24.0),
+            ("社区", "Community", 14.0),
+            ("区域", "Area", 14.0),
+            ("承办单位", "Unit", 18.0),
+            ("状态", "Status", 10.0),
+            ("响应期限", "Respond by", 18.0),
+            ("办理期限", "Handle by", 18.0),
+            ("超期", "Overdue", 6.0),
+            ("办结时间", "Closed at", 18.0),
+            ("办理结果", "Result", 40.0),
+            ("满意度", "Rating", 10.0),
+            ("诉求人", "Requester", 10.0),
+            ("联系电话", "Phone", 14.0),
         ],
     }
 }
 
-/// `YYYY-MM-DD HH:MM` in Asia/Shanghai.
+/// `YYYY-MM-DD HH:MM` in Asia/Shanghai, or an empty cell.
 fn local(ms: Option<i64>) -> Cell {
-    let Some(ms) = ms else { return Cell::Empty };
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("valid offset"));
-    Cell::Text(format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute()
-    ))
+    ms.map(crate::app::exports::local_time).unwrap_or(Cell::Empty)
 }
 
 fn status_label(s: &str, lang: Lang) -> String {
@@ -154,13 +142,7 @@ pub async fn export(
 ) -> AppResult<(Spool, u32)> {
     // Whoever may list cases may export the same list: the filter is the list's.
     let (where_sql, values) = query::list_filter(&state.db, ctx, q).await?;
-    let data_dir = &state.settings.data_dir;
-    let (mut spool, file) =
-        Spool::create(data_dir, "export", "xlsx").map_err(AppError::internal)?;
-    drop(file);
-    let tmp = crate::spool::dir(data_dir);
-    let mut w = SheetWriter::new(&tmp, if ctx.lang == Lang::Zh { "诉求" } else { "Cases" }, &headers(layout, ctx.lang))
-        .map_err(AppError::internal)?;
+    let mut out = Export::start(state, ctx.lang, ("诉求", "Cases"), &headers(layout))?;
     let dispatch_roots = scope::areas_with_roles(ctx, Permission::DispatchCases.roles());
     let mut revealed = false;
     let mut after: Option<(i64, Uuid)> = None;
@@ -169,35 +151,20 @@ pub async fn export(
         let Some(last) = rows.last() else { break };
         after = Some((last.received_at, last.id));
         for r in rows {
-            if w.rows() >= MAX_ROWS {
-                return Err(AppError::Rule {
-                    code: "export.too_many_rows",
-                    msg: Msg::owned(
-                        format!("超过 {MAX_ROWS} 行，请缩小筛选范围（如按月份或社区）"),
-                        format!("More than {MAX_ROWS} rows; narrow the filter (a month, a community)"),
-                    ),
-                });
-            }
             let full = may_see_requester(&state.db, &dispatch_roots, r.area_id).await?;
             revealed |= full;
-            w.row(cells(state, &r, layout, ctx.lang, full))
-                .map_err(AppError::internal)?;
+            out.row(cells(state, &r, layout, ctx.lang, full))?;
         }
     }
-    let rows = w.rows();
-    let path = spool.derived("out.xlsx");
-    w.save(&path).map_err(AppError::internal)?;
-    std::fs::rename(&path, spool.path()).map_err(AppError::internal)?;
     let mut entry = Entry::by(ctx, "case.export", "case", None).detail(format!(
-        "{rows} rows; layout {}; filters: {}",
+        "layout {}; filters: {}",
         if layout == Layout::Full { "full" } else { "hotline" },
         describe(q)
     ));
     if revealed {
         entry = entry.fields(&["requester_name", "requester_phone"]);
     }
-    audit::record_alone(&state.db, entry).await?;
-    Ok((spool, rows))
+    out.finish(&state.db, entry).await
 }
 
 /// One page of rows after `after` (keyset on received_at, id; newest first).

@@ -5,6 +5,7 @@ pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod exports;
 pub mod ops;
 pub mod party;
 pub mod registry;
@@ -43,6 +44,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(registry::router())
         .merge(cases::router())
         .merge(service::router())
+        .merge(exports::router())
 }
 
 /// Streams a finished spool file (an export) as an attachment; the spool file is removed when the

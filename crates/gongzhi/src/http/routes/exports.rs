@@ -1,0 +1,55 @@
+//! Excel exports of what an office keeps: visit logs, volunteer service hours, points ledgers
+//! (`app/exports.rs`). Case lists export from `/cases/export.xlsx`.
+use axum::extract::State;
+use axum::response::Response;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::exports::{self, Range};
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::http::extract::{Auth, Query};
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(export_visits))
+        .routes(routes!(export_service_hours))
+        .routes(routes!(export_postings))
+}
+
+/// The visit log (走访台账) of an area and a date range, as a workbook (audited).
+#[utoipa::path(get, path = "/api/v1/exports/visits.xlsx", tag = "registry", params(Range),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String)))]
+async fn export_visits(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(r): Query<Range>,
+) -> AppResult<Response> {
+    let (spool, _) = exports::visits(&s, &ctx, &r).await?;
+    super::stream_spool(spool, XLSX, "visits", "%E8%B5%B0%E8%AE%BF%E5%8F%B0%E8%B4%A6", "xlsx").await
+}
+
+/// Volunteer service hours of an area and a date range, as a workbook (audited).
+#[utoipa::path(get, path = "/api/v1/exports/service-hours.xlsx", tag = "service", params(Range),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String)))]
+async fn export_service_hours(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(r): Query<Range>,
+) -> AppResult<Response> {
+    let (spool, _) = exports::service_hours(&s, &ctx, &r).await?;
+    super::stream_spool(spool, XLSX, "service-hours", "%E5%BF%97%E6%84%BF%E6%9C%8D%E5%8A%A1%E6%97%B6%E9%95%BF", "xlsx").await
+}
+
+/// Points postings of the accounts of an area in a date range, as a workbook (audited).
+#[utoipa::path(get, path = "/api/v1/exports/postings.xlsx", tag = "service", params(Range),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String)))]
+async fn export_postings(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(r): Query<Range>,
+) -> AppResult<Response> {
+    let (spool, _) = exports::postings(&s, &ctx, &r).await?;
+    super::stream_spool(spool, XLSX, "points", "%E7%A7%AF%E5%88%86%E6%B5%81%E6%B0%B4", "xlsx").await
+}
