@@ -1148,6 +1148,15 @@ async fn case_lists_export_as_workbooks_and_hotline_results_go_back() {
     assert!(!row.contains(&"13912345678".to_string()));
     // Audited, with the filters but not the requester.
     assert!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.export'").await >= 2);
+    // The statistics page: totals, then the ranking.
+    let ranking = jiedao.get("/api/v1/case-stats/ranking?by=community").await;
+    assert_eq!(ranking.status, StatusCode::OK, "{}", ranking.text);
+    let (st, _, bytes) = get(jiedao.clone(), "/api/v1/case-stats/export.xlsx?by=community".into()).await;
+    assert_eq!(st, StatusCode::OK);
+    let rows = xlsx_rows(&bytes);
+    assert_eq!(rows[0][0], "排名");
+    assert!(rows[1][1].starts_with("合计"), "{:?}", rows[1]);
+    assert_eq!(rows.len() - 2, ranking.body.as_array().unwrap().len());
     // A bad layout is refused.
     let (st, _, _) = get(jiedao.clone(), "/api/v1/cases/export.xlsx?layout=pdf".into()).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);

@@ -386,6 +386,7 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/me/volunteer",
         "/api/v1/audit/checkpoints",
         "/api/v1/cases/export.xlsx",
+        "/api/v1/case-stats/export.xlsx",
         "/api/v1/exports/visits.xlsx",
         "/api/v1/exports/service-hours.xlsx",
         "/api/v1/exports/postings.xlsx",
@@ -394,7 +395,7 @@ async fn health_readiness_metrics_and_openapi() {
     }
     assert_eq!(
         paths.len(),
-        141,
+        142,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

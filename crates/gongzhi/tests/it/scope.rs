@@ -414,6 +414,12 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/cases/export.xlsx", None, 200),
     (
         "GET",
+        "/api/v1/case-stats/export.xlsx",
+        Some(Permission::ReadCases),
+        200,
+    ),
+    (
+        "GET",
         "/api/v1/exports/visits.xlsx",
         Some(Permission::ReadRegistry),
         200,

@@ -167,6 +167,94 @@ pub async fn export(
     out.finish(&state.db, entry).await
 }
 
+/// The statistics page as a workbook: the totals of the area and period, then the ranking
+/// (`by` unit, street, community, grid or category) with every count and rate.
+pub async fn stats(
+    state: &AppState,
+    ctx: &Ctx,
+    q: super::stats::StatsQuery,
+) -> AppResult<(Spool, u32)> {
+    use super::stats::{self, Rates, StatsQuery};
+    let copy = |q: &StatsQuery| StatsQuery {
+        area_id: q.area_id,
+        from: q.from.clone(),
+        to: q.to.clone(),
+        bucket: None,
+        by: q.by.clone(),
+    };
+    let dash = stats::dashboard(state, ctx, copy(&q)).await?;
+    let by = q.by.clone().unwrap_or_else(|| "unit".into());
+    let ranked = stats::ranking(state, ctx, q).await?;
+    let pct = |r: Option<f64>| r.map(|x| Cell::Number((x * 10000.0).round() / 100.0)).unwrap_or(Cell::Empty);
+    let n = |x: i64| Cell::Number(x as f64);
+    let line = |rank: Cell, name: String, r: &Rates| -> Vec<Cell> {
+        vec![
+            rank,
+            Cell::Text(name),
+            n(r.received),
+            n(r.due),
+            n(r.responded_in_time),
+            n(r.resolved),
+            n(r.handled_in_time),
+            n(r.closed),
+            n(r.rated),
+            n(r.satisfied),
+            n(r.basic),
+            n(r.dissatisfied),
+            n(r.overdue),
+            n(r.supervised),
+            n(r.returned),
+            pct(r.response_rate),
+            pct(r.resolve_rate),
+            pct(r.satisfaction_rate),
+            pct(r.on_time_rate),
+            pct(r.close_rate),
+            r.score.map(|s| Cell::Number((s * 100.0).round() / 100.0)).unwrap_or(Cell::Empty),
+        ]
+    };
+    let mut out = Export::start(
+        state,
+        ctx.lang,
+        ("接诉即办统计", "Case statistics"),
+        &[
+            ("排名", "Rank", 6.0),
+            ("名称", "Name", 20.0),
+            ("受理", "Received", 8.0),
+            ("应响应", "Due", 8.0),
+            ("按时响应", "Responded in time", 10.0),
+            ("已解决", "Resolved", 8.0),
+            ("按时办结", "Handled in time", 10.0),
+            ("已结案", "Closed", 8.0),
+            ("已评价", "Rated", 8.0),
+            ("满意", "Satisfied", 8.0),
+            ("基本满意", "Basically satisfied", 10.0),
+            ("不满意", "Dissatisfied", 8.0),
+            ("超期", "Overdue", 8.0),
+            ("督办", "Supervised", 8.0),
+            ("退单", "Returned", 8.0),
+            ("响应率 %", "Response rate %", 10.0),
+            ("解决率 %", "Resolve rate %", 10.0),
+            ("满意率 %", "Satisfaction rate %", 10.0),
+            ("按时办结率 %", "On-time rate %", 12.0),
+            ("结案率 %", "Close rate %", 10.0),
+            ("综合得分", "Score", 10.0),
+        ],
+    )?;
+    let total = if ctx.lang == Lang::Zh {
+        format!("合计（{} 至 {}）", dash.from, dash.to)
+    } else {
+        format!("Total ({} to {})", dash.from, dash.to)
+    };
+    out.row(line(Cell::Empty, total, &dash.totals))?;
+    for r in &ranked {
+        out.row(line(Cell::Number(r.rank as f64), r.name.clone(), &r.rates))?;
+    }
+    let entry = Entry::by(ctx, "case_stats.export", "case", None)
+        .area(dash.area_id)
+        .detail(format!("by {by}, {} to {}", dash.from, dash.to));
+    out.finish(&state.db, entry).await
+}
+
 /// One page of rows after `after` (keyset on received_at, id; newest first).
 async fn page(
     db: &store::Db,

@@ -47,6 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_cases, create_case))
         .routes(routes!(case_counts))
         .routes(routes!(export_cases))
+        .routes(routes!(export_stats))
         .routes(routes!(import_hotline))
         .routes(routes!(hotline_template))
         .routes(routes!(case_map))
@@ -393,6 +394,19 @@ async fn export_cases(
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The statistics page as a workbook: the totals, then the ranking by unit, street, community,
+/// grid or category, with every count and rate (audited).
+#[utoipa::path(get, path = "/api/v1/case-stats/export.xlsx", tag = "cases", params(StatsQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String)))]
+async fn export_stats(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<StatsQuery>,
+) -> AppResult<Response> {
+    let (spool, _) = crate::app::cases::export::stats(&s, &ctx, q).await?;
+    super::stream_spool(spool, XLSX, "case-stats", "%E6%8E%A5%E8%AF%89%E5%8D%B3%E5%8A%9E%E7%BB%9F%E8%AE%A1", "xlsx").await
+}
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
