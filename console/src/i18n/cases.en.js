@@ -31,12 +31,13 @@ export default {
       handle: 'Handled', verify: 'Verified', rate: 'Rated', close: 'Closed', request_extension: 'Extension asked', decide_extension: 'Extension decided',
       supervise: 'Supervision notice', merge: 'Merged', reopen: 'Reopened', whistle: 'Street whistle', arrive: 'Reported in', warn: 'Deadline warning', overdue: 'Overdue',
     },
-    flag: { overdue: 'Overdue', supervised: 'Supervised', returned: 'Returned ×{n}', bound: 'Unit set by arbitration', extensionPending: 'Extension pending' },
+    flag: { overdue: 'Overdue', late: 'Handled late', supervised: 'Supervised', returned: 'Returned ×{n}', bound: 'Unit set by arbitration', extensionPending: 'Extension pending' },
     due: {
       left: '{t} left', over: '{t} overdue', d: '{d}d', dh: '{d}d {h}h', h: '{h}h', hm: '{h}h {m}m', m: '{m} min',
     },
     limit: { hours: '{n} working hours', days: '{n} working days', hoursUnit: 'working hours', daysUnit: 'working days' },
     f: {
+      respondBy: 'Respond by',
       no: 'No.', title: 'Case', kind: 'Kind', category: 'Category', categoryArea: 'Category / area', categoryPlaceholder: 'Choose a category (type to search)', description: 'Description',
       channel: 'Channel', area: 'Area', address: 'Address', coords: 'Coordinates', lat: 'Latitude', lon: 'Longitude', requester: 'Requester',
       requesterName: 'Name', requesterPhone: 'Phone', unit: 'Handling unit', unitPlaceholder: 'Choose a unit (type to search)',
@@ -47,7 +48,7 @@ export default {
     },
     list: { searchPlaceholder: 'Search number, text or address', allCategories: 'All categories', openDetail: 'Open' },
     queue: {
-      received: 'To register', registered: 'To dispatch', arbitration: 'Arbitration', processing: 'In progress', handled: 'To verify', verified: 'Call back / close', overdue: 'Overdue',
+      received: 'To register', registered: 'To dispatch', arbitration: 'Arbitration', processing: 'In progress', handled: 'To verify', verified: 'Call back / close', overdue: 'Overdue', all: 'All',
     },
     queueFiltered: '(filtered: {n}; the counters above count everything)',
     queueHint: {
@@ -58,10 +59,11 @@ export default {
       handled: 'Handled by the unit: verify on site or by phone; then the call back.',
       verified: 'Verified: call the requester and record the rating; rated cases, and those that need no call back, are closed here.',
       overdue: 'Cases past their handling deadline: supervise them.',
+      all: 'Every case of your area, handled and closed ones too, newest first; search by number or text.',
     },
     queueEmpty: {
       received: 'Nothing to register', registered: 'Nothing to dispatch', arbitration: 'Nothing in arbitration', processing: 'Nothing in progress',
-      handled: 'Nothing to verify', verified: 'Nothing to call back or close', overdue: 'No overdue cases — well done!',
+      handled: 'Nothing to verify', verified: 'Nothing to call back or close', overdue: 'No overdue cases — well done!', all: 'No case matches',
     },
     handleTab: { todo: 'To accept', doing: 'In progress', overdue: 'Overdue', done: 'Handled', all: 'All' },
     handleEmpty: {

@@ -31,12 +31,13 @@ export default {
       handle: '办结', verify: '核查', rate: '回访评价', close: '结案', request_extension: '申请延期', decide_extension: '审批延期',
       supervise: '督办', merge: '合并', reopen: '重启', whistle: '街道吹哨', arrive: '报到', warn: '临期预警', overdue: '超期',
     },
-    flag: { overdue: '超期', supervised: '督办', returned: '退单×{n}', bound: '仲裁指定，不可退单', extensionPending: '延期待审批' },
+    flag: { overdue: '超期', late: '逾期办结', supervised: '督办', returned: '退单×{n}', bound: '仲裁指定，不可退单', extensionPending: '延期待审批' },
     due: {
       left: '剩 {t}', over: '超期 {t}', d: '{d}天', dh: '{d}天{h}小时', h: '{h}小时', hm: '{h}小时{m}分', m: '{m}分钟',
     },
     limit: { hours: '{n} 个工作小时', days: '{n} 个工作日', hoursUnit: '工作小时', daysUnit: '工作日' },
     f: {
+      respondBy: '签收期限',
       no: '编号', title: '诉求', kind: '类型', category: '事项分类', categoryArea: '分类 / 区域', categoryPlaceholder: '选择事项分类（可输入搜索）', description: '诉求内容',
       channel: '渠道', area: '所在区域', address: '详细地址', coords: '经纬度', lat: '纬度', lon: '经度', requester: '诉求人',
       requesterName: '姓名', requesterPhone: '联系电话', unit: '承办单位', unitPlaceholder: '选择承办单位（可输入搜索）',
@@ -47,7 +48,7 @@ export default {
     },
     list: { searchPlaceholder: '搜索编号、内容或地址', allCategories: '全部分类', openDetail: '查看详情' },
     queue: {
-      received: '待立案', registered: '待派遣', arbitration: '仲裁', processing: '处置中', handled: '待核查', verified: '待回访/结案', overdue: '超期',
+      received: '待立案', registered: '待派遣', arbitration: '仲裁', processing: '处置中', handled: '待核查', verified: '待回访/结案', overdue: '超期', all: '全部',
     },
     queueFiltered: '（按筛选条件：{n} 件；上方计数为全部）',
     queueHint: {
@@ -58,10 +59,11 @@ export default {
       handled: '承办单位已办结：到现场或电话核查，通过后进入回访。',
       verified: '核查通过：电话回访诉求人并记录满意度；已回访或无需回访的诉求在此结案。',
       overdue: '已超过办理时限仍未办结的诉求，请及时督办。',
+      all: '本街道（社区）的全部诉求，包括已办结、已结案的，最新的在前；可按编号、内容搜索。',
     },
     queueEmpty: {
       received: '没有待立案的诉求', registered: '没有待派遣的诉求', arbitration: '没有待仲裁的诉求', processing: '没有处置中的诉求',
-      handled: '没有待核查的诉求', verified: '没有待回访或待结案的诉求', overdue: '没有超期的诉求，继续保持！',
+      handled: '没有待核查的诉求', verified: '没有待回访或待结案的诉求', overdue: '没有超期的诉求，继续保持！', all: '没有符合条件的诉求',
     },
     handleTab: { todo: '待签收', doing: '处置中', overdue: '超期', done: '已办结', all: '全部' },
     handleEmpty: {

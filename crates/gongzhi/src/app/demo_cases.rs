@@ -641,6 +641,10 @@ pub async fn run<C: ConnectionTrait>(
             updated_at: received,
         };
         r.title = r.description.chars().take(24).collect();
+        // Who received it, as the channel says (the header and the timeline agree).
+        let receiver = crate::domain::cases::Channel::parse(&r.channel)
+            .map(|c| c.label_zh())
+            .unwrap_or("12345热线");
         let mut ev = |at: i64,
                       actor: &str,
                       action: &str,
@@ -665,7 +669,7 @@ pub async fn run<C: ConnectionTrait>(
         };
         ev(
             received,
-            "12345热线",
+            receiver,
             "receive",
             None,
             Some(Status::Received),

@@ -1194,3 +1194,62 @@ async fn case_lists_export_as_workbooks_and_hotline_results_go_back() {
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
     assert!(again.body["unchanged"].as_i64().unwrap() >= 1, "{}", again.text);
 }
+
+/// 超期 means past the deadline and still being handled (what the counter counts); a case handled
+/// after its deadline is 逾期办结 instead. Lists carry the response deadline.
+#[tokio::test]
+async fn overdue_tags_agree_with_the_counter_and_late_cases_say_so() {
+    let app = spawn_app().await;
+    let jiedao = app.demo_user("jiedao").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let c = jiedao.post("/api/v1/cases", new_case(&grid, "0602")).await;
+    let id = c.body["id"].as_str().unwrap().to_string();
+    let r = act(&jiedao, &id, "dispatch", json!({}), 1).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let uid = uuid::Uuid::parse_str(&id).unwrap();
+    let past = gongzhi::domain::now_ms() - 3_600_000;
+    gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE cases SET handle_due_at = $1, warn_at = $2 WHERE id = $3",
+        vec![past.into(), (past - 1000).into(), uid.into()],
+    )
+    .await
+    .unwrap();
+    gongzhi::app::cases::lifecycle::sweep(&app.state).await.unwrap();
+    let find = |body: &Value| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == id.as_str())
+            .cloned()
+            .unwrap()
+    };
+    let list = jiedao.get("/api/v1/cases?queue=all&page_size=200").await;
+    let row = find(&list.body);
+    assert_eq!(row["overdue"], true);
+    assert_eq!(row["late"], false);
+    assert!(row["response_due_at"].is_string(), "{row}");
+    let overdue_rows = jiedao
+        .get("/api/v1/cases?queue=all&status=dispatched,in_progress&overdue=true&page_size=1")
+        .await
+        .body["total"]
+        .as_i64()
+        .unwrap();
+    let counted = jiedao.get("/api/v1/cases/counts").await.body["overdue"].as_i64().unwrap();
+    assert_eq!(counted, overdue_rows, "the counter counts what the 超期 tab lists");
+    // Handled after the deadline: no longer 超期, but 逾期办结.
+    gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE cases SET status = 'handled' WHERE id = $1",
+        vec![uid.into()],
+    )
+    .await
+    .unwrap();
+    let list = jiedao.get("/api/v1/cases?queue=all&page_size=200").await;
+    let row = find(&list.body);
+    assert_eq!(row["overdue"], false);
+    assert_eq!(row["late"], true);
+    let after = jiedao.get("/api/v1/cases/counts").await.body["overdue"].as_i64().unwrap();
+    assert_eq!(after, counted - 1);
+}

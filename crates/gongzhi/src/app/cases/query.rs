@@ -245,7 +245,12 @@ pub struct CaseSummary {
     pub handle_due_at: Option<String>,
     /// Minutes until the handling deadline (negative once overdue); null without a running clock.
     pub due_in_minutes: Option<i64>,
+    /// RFC 3339: when the unit must respond (签收), once dispatched.
+    pub response_due_at: Option<String>,
+    /// Past its handling deadline and still being handled (what the 超期 counter counts).
     pub overdue: bool,
+    /// Handled after its deadline (no longer running: 逾期办结).
+    pub late: bool,
     pub warned: bool,
     pub supervised: bool,
     pub return_count: i32,
@@ -305,7 +310,6 @@ pub struct Case {
     pub first_unit_id: Option<Uuid>,
     pub first_unit_name: Option<String>,
     pub bound: bool,
-    pub response_due_at: Option<String>,
     pub verify_due_at: Option<String>,
     pub dispatched_at: Option<String>,
     pub responded_at: Option<String>,
@@ -403,7 +407,9 @@ fn summary_of(row: &CaseRow, n: Names, lang: Lang, now: i64) -> CaseSummary {
             .handle_due_at
             .filter(|_| running(status))
             .map(|d| (d - now).div_euclid(60_000)),
-        overdue: row.overdue,
+        response_due_at: row.response_due_at.map(ms_to_rfc3339),
+        overdue: row.overdue && running(status),
+        late: row.overdue && !running(status),
         warned: row.warned,
         supervised: row.supervise_count > 0,
         return_count: row.return_count,
@@ -554,7 +560,6 @@ pub fn assemble(state: &AppState, ctx: &Ctx, row: &CaseRow, acc: &Access, p: Par
         first_unit_id: row.first_unit_id,
         first_unit_name: p.first_unit_name,
         bound: row.bound,
-        response_due_at: row.response_due_at.map(ms_to_rfc3339),
         verify_due_at: row.verify_due_at.map(ms_to_rfc3339),
         dispatched_at: row.dispatched_at.map(ms_to_rfc3339),
         responded_at: row.responded_at.map(ms_to_rfc3339),
@@ -825,7 +830,16 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
         .map(|c| format!("c.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
-    let order = if q.queue.as_deref() == Some("handle") {
+    // A unit's open cases by deadline; everything else (handled, closed, all) newest first.
+    let running_only = q
+        .status
+        .as_deref()
+        .map(|s| {
+            s.split(',')
+                .all(|p| matches!(p.trim(), "dispatched" | "in_progress"))
+        })
+        .unwrap_or(false);
+    let order = if q.queue.as_deref() == Some("handle") && running_only {
         "ORDER BY c.overdue DESC, c.handle_due_at IS NULL, c.handle_due_at, c.received_at DESC"
     } else {
         "ORDER BY c.received_at DESC, c.id DESC"
