@@ -536,3 +536,61 @@ async fn rows_of_one_room_make_one_dwelling_and_household_with_one_head() {
     let (_, again) = upload(&w, "dry_run", body.into_bytes(), "text/csv").await;
     assert_eq!(again["unchanged"], 3, "{again}");
 }
+
+/// One bad row need not block the file: `commit_valid` writes the good rows and reports the bad
+/// ones, and `report=rejects` gives those rows back in the file's own columns to fix.
+#[tokio::test]
+async fn good_rows_commit_and_bad_rows_come_back_as_a_sheet_to_fix() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = app.first_under("130602001001", "building").await.1;
+    let id = |first17: &str| {
+        format!(
+            "{first17}{}",
+            gongzhi::domain::ids::id_check_char(first17).unwrap()
+        )
+    };
+    let (a, c) = (id("11010119800101001"), id("11010119800102001"));
+    let csv = format!(
+        "{HEADER}\n吴明,,{a},,,,,,,,,,户籍,,{b},1,101,户主,户籍户,自住\n\
+         钱七,,{c},,,,,,,,,,户籍,,{b},1,102,户主,户籍户,自住\n\
+         赵六,,12345,,,,,,,,,,户籍,,{b},1,103,户主,户籍户,自住\n"
+    );
+    let before = app.count("SELECT COUNT(*) FROM persons").await;
+    // The whole-or-nothing commit refuses the file.
+    let (st, rep) = upload(&w, "commit", csv.clone().into_bytes(), "text/csv").await;
+    assert_eq!(st, StatusCode::OK, "{rep}");
+    assert_eq!(rep["status"], "rejected");
+    assert_eq!(app.count("SELECT COUNT(*) FROM persons").await, before);
+    // The rows to fix, as a workbook.
+    let r = w
+        .http
+        .post(format!("{}/api/v1/import/persons?mode=dry_run&report=rejects", w.base))
+        .bearer_auth(w.token.as_deref().unwrap())
+        .header("content-type", "text/csv")
+        .body(csv.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|x| x.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "the header and the one bad row: {rows:?}");
+    assert_eq!(rows[0][0], "姓名");
+    assert_eq!(rows[1][0], "赵六");
+    assert!(rows[1].last().unwrap().contains("证件号码"), "{rows:?}");
+    // Commit the good rows only.
+    let (st, rep) = upload(&w, "commit_valid", csv.into_bytes(), "text/csv").await;
+    assert_eq!(st, StatusCode::OK, "{rep}");
+    assert_eq!(rep["status"], "committed", "{rep}");
+    assert_eq!(rep["created"], 2, "{rep}");
+    assert_eq!(rep["skipped_rows"], 1, "{rep}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM persons").await, before + 2);
+    assert!(rep.get("bad_lines").is_none(), "internal field not in the answer");
+}

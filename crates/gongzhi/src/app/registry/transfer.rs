@@ -106,6 +106,33 @@ pub struct ImportReport {
     /// At most 1,000 problems are listed; `error_rows` counts them all.
     pub problems: Vec<RowProblem>,
     pub notes: Vec<String>,
+    /// Rows left out of a `commit_valid` import (they had problems; see `problems`).
+    pub skipped_rows: u64,
+    /// The first problem of every row that has one, by row (for the sheet of rows to fix).
+    #[serde(skip)]
+    pub bad_lines: std::collections::BTreeMap<u64, String>,
+}
+
+/// How to run an import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The upload said it is UTF-8 (a note when it is not).
+    pub claimed_utf8: bool,
+    pub mode: Mode,
+    pub limits: crate::sheet::Limits,
+    /// Where to write the workbook of rows to fix, when there are any.
+    pub rejects: Option<PathBuf>,
+}
+
+/// How an import treats a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Check and report; write nothing.
+    DryRun,
+    /// Write every row, or none when any row has a problem.
+    Commit,
+    /// Write the rows without problems; report the others (to fix and upload again).
+    CommitValid,
 }
 
 const MAX_PROBLEMS: usize = 1000;
@@ -516,10 +543,9 @@ pub async fn import_persons(
     keys: &Keys,
     ctx: &Ctx,
     file: &Path,
-    claimed_utf8: bool,
-    commit: bool,
-    limits: &crate::sheet::Limits,
+    opts: &ImportOptions,
 ) -> AppResult<ImportReport> {
+    let (claimed_utf8, mode, limits) = (opts.claimed_utf8, opts.mode, &opts.limits);
     if !scope::holds_any(ctx, Permission::EditRegistry) {
         return Err(AppError::forbidden());
     }
@@ -532,8 +558,11 @@ pub async fn import_persons(
         let converted = crate::sheet::xlsx_to_csv(file, &csv_file, limits);
         return match converted {
             Ok(()) => {
-                let r = Box::pin(import_persons(db, keys, ctx, &csv_file, false, commit, limits))
-                    .await;
+                let inner = ImportOptions {
+                    claimed_utf8: false,
+                    ..opts.clone()
+                };
+                let r = Box::pin(import_persons(db, keys, ctx, &csv_file, &inner)).await;
                 let _ = std::fs::remove_file(&csv_file);
                 r.map(|r| ImportReport {
                     encoding: "xlsx".into(),
@@ -562,7 +591,7 @@ pub async fn import_persons(
     };
     let buildings = editable_buildings(db, ctx).await?;
     // A commit checks inside its write transaction, so nothing can change between the passes.
-    let bulk = if commit {
+    let bulk = if mode != Mode::DryRun {
         Some(store::Bulk::open(db).await?)
     } else {
         None
@@ -571,11 +600,15 @@ pub async fn import_persons(
         Some(b) => Some(store::write_tx(&b.db).await?),
         None => None,
     };
-    let r = check_and_write(db, keys, ctx, report, &csv_path, buildings, tx).await;
+    let r = check_and_write(db, keys, ctx, report, &csv_path, buildings, tx, mode).await;
     if let Some(b) = bulk {
         b.finish().await;
     }
-    r
+    let report = r?;
+    if let (Some(out), false) = (&opts.rejects, report.bad_lines.is_empty()) {
+        rejects_xlsx(&csv_path, &report, out).map_err(AppError::internal)?;
+    }
+    Ok(report)
 }
 
 /// The two passes of [`import_persons`] over a UTF-8 CSV; `tx` is the write transaction of a
@@ -588,8 +621,13 @@ async fn check_and_write(
     csv_path: &Path,
     buildings: HashMap<String, Placement>,
     tx: Option<DatabaseTransaction>,
+    mode: Mode,
 ) -> AppResult<ImportReport> {
     let add_problem = |report: &mut ImportReport, row: u64, column: &str, p: String| {
+        report
+            .bad_lines
+            .entry(row)
+            .or_insert_with(|| format!("{column}：{p}"));
         if report.problems.len() < MAX_PROBLEMS {
             report.problems.push(RowProblem {
                 row,
@@ -696,7 +734,7 @@ async fn check_and_write(
         }
     }
     drop(seen);
-    if report.error_rows > 0 {
+    if report.error_rows > 0 && mode != Mode::CommitValid {
         if tx.is_some() {
             report.status = "rejected".into();
             report.notes.push(
@@ -725,8 +763,9 @@ async fn check_and_write(
     let producer = {
         let keys = keys.clone();
         let actor = (ctx.principal.actor_id(), ctx.principal.name.clone());
+        let skip: HashSet<u64> = report.bad_lines.keys().copied().collect();
         tokio::task::spawn_blocking(move || {
-            prepare_batches(sheet, keys, buildings, stored, actor, now, send)
+            prepare_batches(sheet, keys, buildings, stored, skip, actor, now, send)
         })
     };
     let mut households = HouseholdCache::default();
@@ -796,12 +835,19 @@ async fn check_and_write(
         Entry::by(ctx, "import.persons", "person", None)
             .fields(&["all"])
             .detail(format!(
-                "{} rows: {} created, {} updated, {} unchanged",
-                report.rows, report.created, report.updated, report.unchanged
+                "{} rows: {} created, {} updated, {} unchanged, {} skipped",
+                report.rows, report.created, report.updated, report.unchanged, report.error_rows
             )),
     )
     .await?;
     tx.commit().await?;
+    if report.error_rows > 0 {
+        report.skipped_rows = report.error_rows;
+        report.notes.push(format!(
+            "已写入没有问题的 {} 行，跳过 {} 行有问题的行；请下载问题行表格修改后重新导入 / wrote the {} rows without problems and skipped {}; download the rows to fix and import them again",
+            report.ok_rows, report.error_rows, report.ok_rows, report.error_rows
+        ));
+    }
     // PostgreSQL plans by its statistics, which a large import makes stale at once.
     store::analyze(db).await?;
     report.status = "committed".into();
@@ -844,6 +890,7 @@ fn prepare_batches(
     keys: Keys,
     buildings: HashMap<String, Placement>,
     stored: HashSet<u128>,
+    skip: HashSet<u64>,
     (actor_id, actor_name): (Option<Uuid>, String),
     now: i64,
     send: tokio::sync::mpsc::Sender<Result<Prepared, String>>,
@@ -861,6 +908,9 @@ fn prepare_batches(
         let parsed = sheet.next(&keys, &buildings);
         let end = parsed.is_none();
         match parsed {
+            // Rows the check found a problem in (a `commit_valid` import leaves them out).
+            Some(Parsed::Good(r)) if skip.contains(&r.line) => {}
+            Some(Parsed::Bad(line, _)) if skip.contains(&line) => {}
             Some(Parsed::Good(r)) => {
                 if stored.contains(&bidx_key(&r.bidx)) {
                     b.ids.push(None);
@@ -1621,6 +1671,44 @@ pub fn person_template_xlsx() -> Result<Vec<u8>, String> {
             .map_err(|e| e.to_string())?;
     }
     wb.save_to_buffer().map_err(|e| e.to_string())
+}
+
+/// The rows of an import that had problems, as a workbook to fix and upload again: the file's
+/// own header and cells, then the row number and its first problem. Written in constant memory
+/// to `out` (a spool path).
+pub fn rejects_xlsx(csv_path: &Path, report: &ImportReport, out: &Path) -> Result<(), String> {
+    let file = std::fs::File::open(csv_path).map_err(|e| e.to_string())?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(BufReader::new(file));
+    let mut records = rdr.records();
+    let header: Vec<String> = match records.next() {
+        Some(Ok(h)) => h
+            .iter()
+            .map(|c| c.trim_start_matches('\u{feff}').to_string())
+            .collect(),
+        _ => vec![],
+    };
+    let mut heads: Vec<(&str, f64)> = header.iter().map(|h| (h.as_str(), 14.0)).collect();
+    heads.push(("原行号 / row", 10.0));
+    heads.push(("问题 / problem", 50.0));
+    let tmp = out.parent().unwrap_or(Path::new("."));
+    let mut w = crate::sheet::SheetWriter::new(tmp, "待修改", &heads)?;
+    for (i, rec) in records.enumerate() {
+        let line = i as u64 + 2;
+        let Some(problem) = report.bad_lines.get(&line) else {
+            continue;
+        };
+        let Ok(rec) = rec else { continue };
+        let mut cells: Vec<crate::sheet::Cell> =
+            rec.iter().map(|c| crate::sheet::Cell::Text(c.to_string())).collect();
+        cells.resize(header.len(), crate::sheet::Cell::Empty);
+        cells.push(crate::sheet::Cell::Number(line as f64));
+        cells.push(crate::sheet::Cell::Text(problem.clone()));
+        w.row(cells)?;
+    }
+    w.save(out)
 }
 
 /// Whether a spooled upload is an Excel workbook (a zip file).

@@ -94,9 +94,12 @@ async fn person_template_xlsx(Auth(_): Auth) -> AppResult<axum::response::Respon
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// dry_run (default): check and report; commit: write everything or nothing.
+    /// dry_run (default): check and report; commit: write everything or nothing; commit_valid:
+    /// write the rows without problems and report the others.
     pub mode: Option<String>,
-    /// json (default) | xlsx: the report as an Excel workbook (problems and summary sheets).
+    /// json (default) | xlsx: the report as an Excel workbook (problems and summary sheets) |
+    /// rejects: the rows with problems, in the file's own columns plus the problem, to fix and
+    /// upload again.
     pub report: Option<String>,
 }
 
@@ -116,26 +119,38 @@ async fn import_persons(
     if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::EditRegistry) {
         return Err(AppError::forbidden());
     }
-    let commit = match q.mode.as_deref().unwrap_or("dry_run") {
-        "dry_run" => false,
-        "commit" => true,
+    use transfer::Mode;
+    let mode = match q.mode.as_deref().unwrap_or("dry_run") {
+        "dry_run" => Mode::DryRun,
+        "commit" => Mode::Commit,
+        "commit_valid" => Mode::CommitValid,
         _ => {
             return Err(AppError::field(
                 "mode",
                 Msg::new(
-                    "mode 应为 dry_run 或 commit",
-                    "mode must be dry_run or commit",
+                    "mode 应为 dry_run、commit 或 commit_valid",
+                    "mode must be dry_run, commit or commit_valid",
                 ),
             ))
         }
     };
-    let as_xlsx = match q.report.as_deref().unwrap_or("json") {
-        "json" => false,
-        "xlsx" => true,
+    #[derive(PartialEq)]
+    enum Answer {
+        Json,
+        Xlsx,
+        Rejects,
+    }
+    let answer = match q.report.as_deref().unwrap_or("json") {
+        "json" => Answer::Json,
+        "xlsx" => Answer::Xlsx,
+        "rejects" => Answer::Rejects,
         _ => {
             return Err(AppError::field(
                 "report",
-                Msg::new("report 应为 json 或 xlsx", "report must be json or xlsx"),
+                Msg::new(
+                    "report 应为 json、xlsx 或 rejects",
+                    "report must be json, xlsx or rejects",
+                ),
             ))
         }
     };
@@ -157,19 +172,35 @@ async fn import_persons(
             Msg::new("文件为空", "The file is empty"),
         ));
     }
-    let report = transfer::import_persons(
-        &s.db,
-        &s.keys,
-        &ctx,
-        spool.path(),
+    let rejects = spool.derived("rejects.xlsx");
+    let opts = transfer::ImportOptions {
         claimed_utf8,
-        commit,
-        &s.settings.sheet,
-    )
-    .await?;
-    drop(spool);
-    if !as_xlsx {
-        return Ok(axum::Json(report).into_response());
+        mode,
+        limits: s.settings.sheet,
+        rejects: (answer == Answer::Rejects).then(|| rejects.clone()),
+    };
+    let report = transfer::import_persons(&s.db, &s.keys, &ctx, spool.path(), &opts).await?;
+    match answer {
+        Answer::Json => {
+            drop(spool);
+            return Ok(axum::Json(report).into_response());
+        }
+        Answer::Rejects => {
+            if report.bad_lines.is_empty() {
+                return Err(AppError::Rule {
+                    code: "import.no_rejects",
+                    msg: Msg::new("文件中没有有问题的行", "No row of the file has a problem"),
+                });
+            }
+            // The workbook outlives the upload's spool: moved into a spool of its own.
+            let (out, f) = crate::spool::Spool::create(&s.settings.data_dir, "rejects", "xlsx")
+                .map_err(AppError::internal)?;
+            drop(f);
+            std::fs::rename(&rejects, out.path()).map_err(AppError::internal)?;
+            drop(spool);
+            return super::stream_spool(out, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "rows-to-fix", "%E5%BE%85%E4%BF%AE%E6%94%B9%E7%9A%84%E8%A1%8C", "xlsx").await;
+        }
+        Answer::Xlsx => drop(spool),
     }
     let bytes = transfer::report_xlsx(&report).map_err(AppError::internal)?;
     Ok((
