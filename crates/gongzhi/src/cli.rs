@@ -297,15 +297,14 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                 println!("Created the admin account; its one-time password (change it at first login): {pw}");
             }
             if demo && !app::demo::exists(&state.db).await.map_err(show)? {
-                let city =
-                    app::demo::run(
-                        &state.db,
-                        &state.keys,
-                        &state.audit_key,
-                        &app::demo::DemoOptions::default(),
-                    )
-                        .await
-                        .map_err(show)?;
+                let city = app::demo::run(
+                    &state.db,
+                    &state.keys,
+                    &state.audit_key,
+                    &app::demo::DemoOptions::default(),
+                )
+                .await
+                .map_err(show)?;
                 if let Some(city) = city {
                     print_demo_summary(&city);
                 }
@@ -488,7 +487,9 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                         .map_err(show)?
                     {
                         Some(p) => println!("已写入检查点 / checkpoint written: {}", p.display()),
-                        None => println!("该位置已有检查点 / a checkpoint of this head exists already"),
+                        None => {
+                            println!("该位置已有检查点 / a checkpoint of this head exists already")
+                        }
                     }
                     Ok(ExitCode::SUCCESS)
                 }

@@ -80,7 +80,10 @@ pub fn check_xlsx(path: &Path, limits: &Limits) -> Result<Survey, Msg> {
     if zip.len() > MAX_PARTS {
         return Err(refuse(
             format!("Excel 文件包含 {} 个部件，超过上限 {MAX_PARTS}", zip.len()),
-            format!("the workbook has {} parts, more than {MAX_PARTS}", zip.len()),
+            format!(
+                "the workbook has {} parts, more than {MAX_PARTS}",
+                zip.len()
+            ),
         ));
     }
     // Declared sizes first: a refusal before inflating anything.
@@ -114,8 +117,14 @@ pub fn check_xlsx(path: &Path, limits: &Limits) -> Result<Survey, Msg> {
         }
         if scan.longest_run > MAX_RUN {
             return Err(refuse(
-                format!("Excel 文件的 {name} 中有超过 {} KB 的单个文本，无法导入", MAX_RUN / 1024),
-                format!("{name} holds a single text of more than {} KB", MAX_RUN / 1024),
+                format!(
+                    "Excel 文件的 {name} 中有超过 {} KB 的单个文本，无法导入",
+                    MAX_RUN / 1024
+                ),
+                format!(
+                    "{name} holds a single text of more than {} KB",
+                    MAX_RUN / 1024
+                ),
             ));
         }
         match kind {
@@ -286,7 +295,10 @@ fn dimension_ref(attrs: &[u8]) -> Option<String> {
 /// The last row and column (1-based) of a range such as `A1:XFD1048576` or `B3`.
 pub fn range_extent(range: &str) -> Option<(u32, u32)> {
     let last = range.rsplit(':').next()?.trim().replace('$', "");
-    let letters: String = last.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let letters: String = last
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
     let digits = &last[letters.len()..];
     if letters.is_empty() || letters.len() > 3 || digits.is_empty() {
         return None;
@@ -503,7 +515,8 @@ impl SheetWriter {
         for (i, (title, width)) in headers.iter().enumerate() {
             let col = i as u16;
             ws.set_column_width(col, *width).map_err(e)?;
-            ws.write_string_with_format(0, col, *title, &bold).map_err(e)?;
+            ws.write_string_with_format(0, col, *title, &bold)
+                .map_err(e)?;
         }
         ws.set_freeze_panes(1, 0).map_err(e)?;
         Ok(SheetWriter { wb, row: 1 })

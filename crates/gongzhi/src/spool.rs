@@ -98,9 +98,7 @@ fn owner_alive(name: &str) -> bool {
     let mut parts = name.splitn(3, '-');
     let (_, pid) = (parts.next(), parts.next());
     match pid.and_then(|p| p.parse::<u32>().ok()) {
-        Some(pid) if parts.next().is_some() => {
-            pid == std::process::id() || process_exists(pid)
-        }
+        Some(pid) if parts.next().is_some() => pid == std::process::id() || process_exists(pid),
         _ => false,
     }
 }

@@ -451,12 +451,7 @@ pub async fn upgrade_chain(db: &Db, key: &AuditKey) -> AppResult<bool> {
     let tx = store::write_tx(db).await?;
     let head = head_full(&tx).await?;
     // Taken under the head's lock: a writer that raced us is now in the chain we re-hash.
-    store::exec(
-        &tx,
-        "UPDATE audit_head SET alg = alg WHERE id = 1",
-        vec![],
-    )
-    .await?;
+    store::exec(&tx, "UPDATE audit_head SET alg = alg WHERE id = 1", vec![]).await?;
     let keyed = Hasher::Keyed(key);
     let mut prev = head.anchor_hash.clone();
     let mut after = head.anchor_seq;
@@ -558,8 +553,12 @@ fn read_checkpoints(
     key: &AuditKey,
 ) -> Result<std::collections::BTreeMap<i64, String>, (i64, String)> {
     let mut pinned = std::collections::BTreeMap::new();
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| (0, format!("cannot read checkpoints in {}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        (
+            0,
+            format!("cannot read checkpoints in {}: {e}", dir.display()),
+        )
+    })?;
     let public = key.public_key_hex();
     for e in entries.flatten() {
         let path = e.path();

@@ -33,7 +33,8 @@ impl Export {
         headers: &[(&'static str, &'static str, f64)],
     ) -> AppResult<Export> {
         let data_dir = &state.settings.data_dir;
-        let (spool, file) = Spool::create(data_dir, "export", "xlsx").map_err(AppError::internal)?;
+        let (spool, file) =
+            Spool::create(data_dir, "export", "xlsx").map_err(AppError::internal)?;
         drop(file);
         let zh = lang == Lang::Zh;
         let heads: Vec<(&str, f64)> = headers
@@ -107,7 +108,10 @@ async fn check(db: &store::Db, ctx: &Ctx, perm: Permission, r: &Range) -> AppRes
         if f > t {
             return Err(AppError::field(
                 "to",
-                Msg::new("结束日期不能早于开始日期", "The last day is before the first"),
+                Msg::new(
+                    "结束日期不能早于开始日期",
+                    "The last day is before the first",
+                ),
             ));
         }
     }
@@ -152,7 +156,9 @@ fn conditions(
 fn describe(c: &Checked) -> String {
     format!(
         "area={} from={} to={}",
-        c.area.map(|a| a.to_string()).unwrap_or_else(|| "scope".into()),
+        c.area
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "scope".into()),
         c.from.as_deref().unwrap_or("-"),
         c.to.as_deref().unwrap_or("-")
     )
@@ -190,7 +196,13 @@ async fn pages<T: FromQueryResult>(
 /// The visit log (走访台账): one row per visit, with the needs it found.
 pub async fn visits(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spool, u32)> {
     let c = check(&state.db, ctx, Permission::ReadRegistry, r).await?;
-    let (where_sql, values) = conditions(ctx, Permission::ReadRegistry, "v.area_id", "v.visited_on", &c);
+    let (where_sql, values) = conditions(
+        ctx,
+        Permission::ReadRegistry,
+        "v.area_id",
+        "v.visited_on",
+        &c,
+    );
     #[derive(FromQueryResult)]
     struct V {
         visited_on: String,
@@ -252,7 +264,8 @@ pub async fn visits(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spool,
 /// Volunteer service hours (志愿服务时长): one row per confirmed entry or correction.
 pub async fn service_hours(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spool, u32)> {
     let c = check(&state.db, ctx, Permission::ReadService, r).await?;
-    let (where_sql, values) = conditions(ctx, Permission::ReadService, "v.community_id", "h.day", &c);
+    let (where_sql, values) =
+        conditions(ctx, Permission::ReadService, "v.community_id", "h.day", &c);
     #[derive(FromQueryResult)]
     struct H {
         day: String,

@@ -2,11 +2,13 @@
 //! special-group tags are sensitive.
 use crate::error::Msg;
 
-/// A closed list of codes with Chinese labels.
+/// A closed list of codes with Chinese labels, and the other spellings offices use in their
+/// sheets for some of them (`("高中", "senior")`).
 pub struct Vocab {
     pub name_zh: &'static str,
     pub name_en: &'static str,
     pub items: &'static [(&'static str, &'static str)],
+    pub aliases: &'static [(&'static str, &'static str)],
 }
 
 impl Vocab {
@@ -16,13 +18,15 @@ impl Vocab {
     pub fn label(&self, code: &str) -> Option<&'static str> {
         self.items.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
     }
-    /// Accepts a code or its Chinese label (as typed in a spreadsheet); returns the code.
+    /// Accepts a code, its Chinese label or a common other spelling (as typed in a spreadsheet,
+    /// full-width spaces and all); returns the code.
     pub fn parse(&self, s: &str) -> Result<&'static str, Msg> {
-        let s = s.trim();
+        let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
         self.items
             .iter()
             .find(|(c, l)| *c == s || *l == s)
             .map(|(c, _)| *c)
+            .or_else(|| self.aliases.iter().find(|(a, _)| *a == s).map(|(_, c)| *c))
             .ok_or_else(|| {
                 let list = self
                     .items
@@ -54,6 +58,19 @@ pub const DWELLING_USAGE: Vocab = Vocab {
         ("commercial", "商用"),
         ("other", "其他"),
     ],
+    aliases: &[
+        ("自用", "self_occupied"),
+        ("自有", "self_occupied"),
+        ("自住房", "self_occupied"),
+        ("租赁", "rented"),
+        ("出租房", "rented"),
+        ("租住", "rented"),
+        ("空房", "vacant"),
+        ("闲置", "vacant"),
+        ("商铺", "commercial"),
+        ("门面", "commercial"),
+        ("经营", "commercial"),
+    ],
 };
 
 pub const HOUSEHOLD_KIND: Vocab = Vocab {
@@ -65,6 +82,7 @@ pub const HOUSEHOLD_KIND: Vocab = Vocab {
         ("floating", "流动人口户"),
         ("collective", "集体户"),
     ],
+    aliases: &[],
 };
 
 pub const RELATION: Vocab = Vocab {
@@ -76,6 +94,26 @@ pub const RELATION: Vocab = Vocab {
         ("child", "子女"),
         ("parent", "父母"),
         ("other", "其他"),
+    ],
+    aliases: &[
+        ("本人", "head"),
+        ("户主本人", "head"),
+        ("妻", "spouse"),
+        ("夫", "spouse"),
+        ("妻子", "spouse"),
+        ("丈夫", "spouse"),
+        ("子", "child"),
+        ("女", "child"),
+        ("儿子", "child"),
+        ("女儿", "child"),
+        ("长子", "child"),
+        ("长女", "child"),
+        ("次子", "child"),
+        ("次女", "child"),
+        ("父亲", "parent"),
+        ("母亲", "parent"),
+        ("父", "parent"),
+        ("母", "parent"),
     ],
 };
 
@@ -89,12 +127,26 @@ pub const ID_TYPE: Vocab = Vocab {
         ("taiwan_permit", "台湾居民来往大陆通行证"),
         ("residence_permit", "港澳台居民居住证"),
     ],
+    aliases: &[
+        ("身份证", "id_card"),
+        ("二代身份证", "id_card"),
+        ("居民身份证号", "id_card"),
+        ("港澳通行证", "hk_macao_permit"),
+        ("台胞证", "taiwan_permit"),
+        ("居住证", "residence_permit"),
+    ],
 };
 
 pub const GENDER: Vocab = Vocab {
     name_zh: "性别",
     name_en: "Gender",
     items: &[("male", "男"), ("female", "女")],
+    aliases: &[
+        ("男性", "male"),
+        ("女性", "female"),
+        ("M", "male"),
+        ("F", "female"),
+    ],
 };
 
 pub const POLITICAL_STATUS: Vocab = Vocab {
@@ -107,6 +159,16 @@ pub const POLITICAL_STATUS: Vocab = Vocab {
         ("cyl_member", "共青团员"),
         ("democratic_party", "民主党派"),
         ("non_partisan", "无党派人士"),
+    ],
+    aliases: &[
+        ("党员", "cpc_member"),
+        ("中共党员（正式）", "cpc_member"),
+        ("中国共产党党员", "cpc_member"),
+        ("预备", "cpc_probationary"),
+        ("中共预备党员", "cpc_probationary"),
+        ("团员", "cyl_member"),
+        ("无党派", "non_partisan"),
+        ("民主党派成员", "democratic_party"),
     ],
 };
 
@@ -122,6 +184,27 @@ pub const EDUCATION: Vocab = Vocab {
         ("bachelor", "本科"),
         ("postgraduate", "研究生"),
     ],
+    aliases: &[
+        ("高中", "senior"),
+        ("中专", "senior"),
+        ("职高", "senior"),
+        ("技校", "senior"),
+        ("中技", "senior"),
+        ("高中及中专", "senior"),
+        ("专科", "college"),
+        ("大学专科", "college"),
+        ("高职", "college"),
+        ("大学本科", "bachelor"),
+        ("大学", "bachelor"),
+        ("学士", "bachelor"),
+        ("硕士", "postgraduate"),
+        ("博士", "postgraduate"),
+        ("研究生及以上", "postgraduate"),
+        ("文盲", "none"),
+        ("无", "none"),
+        ("小学及以下", "primary"),
+        ("学龄前", "none"),
+    ],
 };
 
 pub const RESIDENCE_TYPE: Vocab = Vocab {
@@ -132,6 +215,18 @@ pub const RESIDENCE_TYPE: Vocab = Vocab {
         ("resident", "常住"),
         ("floating", "流动"),
         ("overseas", "境外"),
+    ],
+    aliases: &[
+        ("户籍人口", "hukou"),
+        ("本地", "hukou"),
+        ("户在人在", "hukou"),
+        ("常住人口", "resident"),
+        ("人在户不在", "resident"),
+        ("流动人口", "floating"),
+        ("外来人口", "floating"),
+        ("暂住", "floating"),
+        ("境外人员", "overseas"),
+        ("外籍", "overseas"),
     ],
 };
 
@@ -148,6 +243,15 @@ pub const TAGS: Vocab = Vocab {
         ("extreme_poverty", "特困"),
         ("entitled_group", "优抚对象"),
         ("key_attention", "重点关注人员"),
+    ],
+    aliases: &[
+        ("独居", "living_alone_elderly"),
+        ("空巢", "empty_nest_elderly"),
+        ("留守", "left_behind_child"),
+        ("残疾", "disabled"),
+        ("低保户", "subsistence"),
+        ("特困人员", "extreme_poverty"),
+        ("优抚", "entitled_group"),
     ],
 };
 
@@ -166,6 +270,7 @@ pub const VISIT_MODE: Vocab = Vocab {
     name_zh: "走访方式",
     name_en: "Visit mode",
     items: &[("in_person", "入户"), ("phone", "电话"), ("online", "线上")],
+    aliases: &[],
 };
 
 pub const NEED_CATEGORY: Vocab = Vocab {
@@ -180,12 +285,14 @@ pub const NEED_CATEGORY: Vocab = Vocab {
         ("dispute", "矛盾纠纷"),
         ("other", "其他"),
     ],
+    aliases: &[],
 };
 
 pub const URGENCY: Vocab = Vocab {
     name_zh: "紧急程度",
     name_en: "Urgency",
     items: &[("low", "一般"), ("medium", "较急"), ("high", "紧急")],
+    aliases: &[],
 };
 
 pub const CHANGE_REASON: Vocab = Vocab {
@@ -204,6 +311,7 @@ pub const CHANGE_REASON: Vocab = Vocab {
         ("delete", "删除"),
         ("purge", "过期清除"),
     ],
+    aliases: &[],
 };
 
 /// Days after which a record needs verifying again: rented dwellings every 90 days, others 365.

@@ -131,7 +131,10 @@ pub async fn build_state(settings: Settings) -> Result<(AppState, Option<String>
     // Spool files of processes that died (kill -9) hold personal data: remove them.
     let swept = crate::spool::sweep(&settings.data_dir);
     if swept > 0 {
-        tracing::info!(files = swept, "removed spool files left by an earlier process");
+        tracing::info!(
+            files = swept,
+            "removed spool files left by an earlier process"
+        );
     }
     let generated = auth::ensure_admin(&db, &audit_key, settings.admin_password.as_deref())
         .await
@@ -242,11 +245,14 @@ fn spawn_audit_checkpoints(state: &AppState) -> Option<tokio::task::JoinHandle<(
     let (db, key) = (state.db.clone(), state.audit_key.clone());
     let dir = state.settings.audit_checkpoint_dir.clone();
     Some(tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(u64::from(minutes) * 60));
+        let mut every =
+            tokio::time::interval(std::time::Duration::from_secs(u64::from(minutes) * 60));
         loop {
             every.tick().await;
             match crate::app::audit::write_checkpoint(&db, &key, &dir).await {
-                Ok(Some(path)) => tracing::info!(path = %path.display(), "audit checkpoint written"),
+                Ok(Some(path)) => {
+                    tracing::info!(path = %path.display(), "audit checkpoint written")
+                }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "writing an audit checkpoint failed"),
             }

@@ -42,7 +42,14 @@ pub struct Manifest {
 
 /// Tables whose row counts a manifest records.
 const COUNTED: &[&str] = &[
-    "areas", "users", "persons", "households", "cases", "case_events", "files", "audit_log",
+    "areas",
+    "users",
+    "persons",
+    "households",
+    "cases",
+    "case_events",
+    "files",
+    "audit_log",
     "point_postings",
 ];
 
@@ -82,9 +89,10 @@ async fn audit_head(db: &Db) -> Result<(i64, String), String> {
         seq: i64,
         hash: String,
     }
-    let h: Option<H> = store::fetch_opt(db, "SELECT seq, hash FROM audit_head WHERE id = 1", vec![])
-        .await
-        .map_err(|e| fail("audit head", e))?;
+    let h: Option<H> =
+        store::fetch_opt(db, "SELECT seq, hash FROM audit_head WHERE id = 1", vec![])
+            .await
+            .map_err(|e| fail("audit head", e))?;
     Ok(h.map(|h| (h.seq, h.hash)).unwrap_or_default())
 }
 
@@ -111,7 +119,10 @@ pub async fn backup(
     include_keys: bool,
 ) -> Result<Manifest, String> {
     if out.exists() {
-        return Err(format!("{} exists already; name a new directory", out.display()));
+        return Err(format!(
+            "{} exists already; name a new directory",
+            out.display()
+        ));
     }
     std::fs::create_dir_all(out).map_err(|e| fail(&out.display().to_string(), e))?;
     restrict_dir(out);
@@ -146,13 +157,24 @@ pub async fn backup(
             "postgres"
         }
     };
-    copy_dir(&settings.audit_checkpoint_dir, &out.join("audit-checkpoints"))?;
+    copy_dir(
+        &settings.audit_checkpoint_dir,
+        &out.join("audit-checkpoints"),
+    )?;
     if include_keys {
         let keys_dir = out.join("keys");
         std::fs::create_dir_all(&keys_dir).map_err(|e| fail("keys", e))?;
         restrict_dir(&keys_dir);
-        write_key(&keys_dir.join("master.key"), settings.master_key.as_deref(), &settings.data_dir.join("master.key"))?;
-        write_key(&keys_dir.join("audit.key"), settings.audit_key.as_deref(), &settings.data_dir.join("audit.key"))?;
+        write_key(
+            &keys_dir.join("master.key"),
+            settings.master_key.as_deref(),
+            &settings.data_dir.join("master.key"),
+        )?;
+        write_key(
+            &keys_dir.join("audit.key"),
+            settings.audit_key.as_deref(),
+            &settings.data_dir.join("audit.key"),
+        )?;
     }
     let manifest = Manifest {
         format: FORMAT,
@@ -178,10 +200,14 @@ pub async fn restore(settings: &Settings, from: &Path) -> Result<Manifest, Strin
         .map_err(|e| fail("manifest.json", e))
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| fail("manifest.json", e)))?;
     if manifest.format != FORMAT {
-        return Err(format!("backup format {} is not known to this version", manifest.format));
+        return Err(format!(
+            "backup format {} is not known to this version",
+            manifest.format
+        ));
     }
     restore_keys(settings, from, &manifest)?;
-    let keys = crate::crypto::Keys::load_or_create(settings.master_key.as_deref(), &settings.data_dir)?.0;
+    let keys =
+        crate::crypto::Keys::load_or_create(settings.master_key.as_deref(), &settings.data_dir)?.0;
     if !manifest.master_key_id.is_empty() && keys.key_id != manifest.master_key_id {
         return Err(format!(
             "the configured master key (id {}) is not the backup's (id {}): the personal data would be unreadable",
@@ -197,15 +223,22 @@ pub async fn restore(settings: &Settings, from: &Path) -> Result<Manifest, Strin
             ))
         }
     }
-    copy_dir(&from.join("audit-checkpoints"), &settings.audit_checkpoint_dir)?;
+    copy_dir(
+        &from.join("audit-checkpoints"),
+        &settings.audit_checkpoint_dir,
+    )?;
     // Check what arrived.
-    let db = store::connect(settings).await.map_err(|e| fail("database", e))?;
+    let db = store::connect(settings)
+        .await
+        .map_err(|e| fail("database", e))?;
     let found = counts(&db).await?;
     let head = audit_head(&db).await?;
     db.close().await.ok();
     for ((table, want), (_, got)) in manifest.counts.iter().zip(found.iter()) {
         if got < want {
-            return Err(format!("{table}: {got} rows restored, the backup counted {want}"));
+            return Err(format!(
+                "{table}: {got} rows restored, the backup counted {want}"
+            ));
         }
     }
     if head.0 < manifest.audit_head.0 {
@@ -215,9 +248,13 @@ pub async fn restore(settings: &Settings, from: &Path) -> Result<Manifest, Strin
 }
 
 fn restore_sqlite(settings: &Settings, from: &Path) -> Result<(), String> {
-    let target = sqlite_file(&settings.database_url)
-        .ok_or("GONGZHI_DATABASE_URL names no SQLite file")?;
-    if target.exists() && std::fs::metadata(&target).map(|m| m.len() > 0).unwrap_or(false) {
+    let target =
+        sqlite_file(&settings.database_url).ok_or("GONGZHI_DATABASE_URL names no SQLite file")?;
+    if target.exists()
+        && std::fs::metadata(&target)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false)
+    {
         return Err(format!(
             "{} exists: restore only into an empty data directory (move it away first)",
             target.display()
@@ -231,7 +268,9 @@ fn restore_sqlite(settings: &Settings, from: &Path) -> Result<(), String> {
 }
 
 async fn restore_postgres(settings: &Settings, from: &Path) -> Result<(), String> {
-    let db = store::connect(settings).await.map_err(|e| fail("database", e))?;
+    let db = store::connect(settings)
+        .await
+        .map_err(|e| fail("database", e))?;
     let tables = store::fetch_i64(
         &db,
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
@@ -286,7 +325,9 @@ fn write_key(to: &Path, setting: Option<&str>, file: &Path) -> Result<(), String
 }
 
 fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
@@ -307,9 +348,9 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
 
 fn run(cmd: &mut Command) -> Result<(), String> {
     let name = cmd.get_program().to_string_lossy().to_string();
-    let out = cmd
-        .output()
-        .map_err(|e| format!("{name} could not be started (is the PostgreSQL client installed?): {e}"))?;
+    let out = cmd.output().map_err(|e| {
+        format!("{name} could not be started (is the PostgreSQL client installed?): {e}")
+    })?;
     if out.status.success() {
         Ok(())
     } else {

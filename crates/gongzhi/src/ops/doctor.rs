@@ -81,8 +81,16 @@ pub async fn run(settings: &Settings) -> Vec<Check> {
 fn keys(settings: &Settings) -> Vec<Check> {
     let mut out = vec![];
     for (file, configured, what) in [
-        ("master.key", settings.master_key.is_some(), "主密钥 / master key"),
-        ("audit.key", settings.audit_key.is_some(), "审计密钥 / audit key"),
+        (
+            "master.key",
+            settings.master_key.is_some(),
+            "主密钥 / master key",
+        ),
+        (
+            "audit.key",
+            settings.audit_key.is_some(),
+            "审计密钥 / audit key",
+        ),
     ] {
         if configured {
             out.push(Check::new(Level::Ok, what, "from the settings"));
@@ -93,7 +101,10 @@ fn keys(settings: &Settings) -> Vec<Check> {
             Err(_) => Check::new(
                 Level::Warn,
                 what,
-                format!("{} does not exist yet (made at first start)", path.display()),
+                format!(
+                    "{} does not exist yet (made at first start)",
+                    path.display()
+                ),
             ),
             Ok(m) => key_file_mode(&path, &m),
         });
@@ -110,7 +121,10 @@ fn key_file_mode(path: &Path, m: &std::fs::Metadata) -> Check {
             return Check::new(
                 Level::Error,
                 "密钥文件 / key file",
-                format!("{} is readable by others (mode {mode:o}); chmod 600 it", path.display()),
+                format!(
+                    "{} is readable by others (mode {mode:o}); chmod 600 it",
+                    path.display()
+                ),
             );
         }
     }
@@ -176,7 +190,9 @@ fn spool(data_dir: &Path) -> Check {
         Check::new(
             Level::Warn,
             "临时文件 / spool",
-            format!("{n} files (an import under way, or left by a crash: removed at the next start)"),
+            format!(
+                "{n} files (an import under way, or left by a crash: removed at the next start)"
+            ),
         )
     }
 }
@@ -194,7 +210,13 @@ async fn database(db: &store::Db) -> Vec<Check> {
     }
     let version: Option<V> = match store::fetch_opt(db, version_sql, vec![]).await {
         Ok(v) => v,
-        Err(e) => return vec![Check::new(Level::Error, what, format!("does not answer: {e}"))],
+        Err(e) => {
+            return vec![Check::new(
+                Level::Error,
+                what,
+                format!("does not answer: {e}"),
+            )]
+        }
     };
     let ms = started.elapsed().as_millis();
     let mut out = vec![Check::new(
@@ -236,11 +258,19 @@ async fn clock(db: &store::Db) -> Check {
     )
     .await;
     match server {
-        Err(e) => Check::new(Level::Warn, what, format!("cannot read the database's clock: {e}")),
+        Err(e) => Check::new(
+            Level::Warn,
+            what,
+            format!("cannot read the database's clock: {e}"),
+        ),
         Ok(s) => {
             let skew = (s - local).abs();
             let level = if skew > 5_000 { Level::Warn } else { Level::Ok };
-            Check::new(level, what, format!("{skew} ms apart from the database server"))
+            Check::new(
+                level,
+                what,
+                format!("{skew} ms apart from the database server"),
+            )
         }
     }
 }
@@ -252,10 +282,13 @@ async fn calendar(db: &store::Db) -> Check {
     struct Y {
         year: i32,
     }
-    let years: Vec<i32> = match store::fetch_all::<Y, _>(db, "SELECT year FROM calendar_years ORDER BY year", vec![]).await {
-        Ok(y) => y.into_iter().map(|y| y.year).collect(),
-        Err(e) => return Check::new(Level::Warn, what, format!("cannot be read: {e}")),
-    };
+    let years: Vec<i32> =
+        match store::fetch_all::<Y, _>(db, "SELECT year FROM calendar_years ORDER BY year", vec![])
+            .await
+        {
+            Ok(y) => y.into_iter().map(|y| y.year).collect(),
+            Err(e) => return Check::new(Level::Warn, what, format!("cannot be read: {e}")),
+        };
     let today = crate::domain::calendar::local_date(crate::domain::now_ms());
     let (this, next) = (today.year(), today.year() + 1);
     let list = years
@@ -282,7 +315,10 @@ async fn calendar(db: &store::Db) -> Check {
 
 async fn audit(settings: &Settings, db: &store::Db) -> Check {
     let what = "审计链 / audit chain";
-    let key = match crate::crypto::AuditKey::load_or_create(settings.audit_key.as_deref(), &settings.data_dir) {
+    let key = match crate::crypto::AuditKey::load_or_create(
+        settings.audit_key.as_deref(),
+        &settings.data_dir,
+    ) {
         Ok(k) => k,
         Err(e) => return Check::new(Level::Error, what, format!("no audit key: {e}")),
     };
@@ -307,7 +343,10 @@ async fn audit(settings: &Settings, db: &store::Db) -> Check {
             Check::new(
                 if stale { Level::Warn } else { Level::Ok },
                 what,
-                format!("intact, {rows} rows; {cp} in {}", settings.audit_checkpoint_dir.display()),
+                format!(
+                    "intact, {rows} rows; {cp} in {}",
+                    settings.audit_checkpoint_dir.display()
+                ),
             )
         }
     }

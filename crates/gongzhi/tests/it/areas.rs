@@ -390,15 +390,13 @@ async fn demo_is_deterministic_for_a_seed() {
     let grids = first.iter().filter(|a| a.code.len() == 15).count();
     assert!((12..=20).contains(&grids), "{grids} grids");
     // Running the demo again changes nothing.
-    assert!(
-        gongzhi::app::demo::run(
-            &db,
-            &keys,
-            &audit_key(),
-            &gongzhi::app::demo::DemoOptions::default(),
-        )
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(gongzhi::app::demo::run(
+        &db,
+        &keys,
+        &audit_key(),
+        &gongzhi::app::demo::DemoOptions::default(),
+    )
+    .await
+    .unwrap()
+    .is_none());
 }

@@ -73,7 +73,9 @@ async fn the_chain_verifies_and_names_the_first_altered_or_removed_row() {
     }
     let n = app.count("SELECT COUNT(*) FROM audit_log").await;
     assert_eq!(
-        verify(&app.state.db, &app.state.audit_key, None).await.unwrap(),
+        verify(&app.state.db, &app.state.audit_key, None)
+            .await
+            .unwrap(),
         Verdict::Intact {
             rows: n,
             checkpoints: 0
@@ -91,7 +93,10 @@ async fn the_chain_verifies_and_names_the_first_altered_or_removed_row() {
     )
     .await
     .unwrap();
-    match verify(&app.state.db, &app.state.audit_key, None).await.unwrap() {
+    match verify(&app.state.db, &app.state.audit_key, None)
+        .await
+        .unwrap()
+    {
         Verdict::Broken { seq, .. } => assert_eq!(seq, target),
         v => panic!("{v:?}"),
     }
@@ -103,7 +108,9 @@ async fn the_chain_verifies_and_names_the_first_altered_or_removed_row() {
     .await
     .unwrap();
     assert!(matches!(
-        verify(&app.state.db, &app.state.audit_key, None).await.unwrap(),
+        verify(&app.state.db, &app.state.audit_key, None)
+            .await
+            .unwrap(),
         Verdict::Intact { .. }
     ));
 
@@ -115,7 +122,10 @@ async fn the_chain_verifies_and_names_the_first_altered_or_removed_row() {
     )
     .await
     .unwrap();
-    match verify(&app.state.db, &app.state.audit_key, None).await.unwrap() {
+    match verify(&app.state.db, &app.state.audit_key, None)
+        .await
+        .unwrap()
+    {
         Verdict::Broken { seq, problem } => {
             assert_eq!(seq, target + 1, "{problem}");
         }

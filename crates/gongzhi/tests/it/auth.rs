@@ -270,7 +270,9 @@ async fn generated_admin_password_must_be_changed_and_is_never_a_default() {
         .expect("generated");
     assert!(gongzhi::domain::password::check_policy("admin", &pw).is_ok());
     assert_eq!(
-        gongzhi::app::auth::ensure_admin(&db, &audit_key(), None).await.unwrap(),
+        gongzhi::app::auth::ensure_admin(&db, &audit_key(), None)
+            .await
+            .unwrap(),
         None,
         "only once"
     );

@@ -1083,10 +1083,16 @@ async fn a_point_outside_the_submitters_own_area_is_received_where_it_lies() {
     assert!(note(id).await.contains("所在街道受理"));
     // Placed at the street itself (东风街道), which is also its area key.
     assert_eq!(c.body["area_name"], c.body["community_name"], "{}", c.text);
-    assert!(c.body["area_name"].as_str().unwrap().ends_with("街道"), "{}", c.text);
+    assert!(
+        c.body["area_name"].as_str().unwrap().ends_with("街道"),
+        "{}",
+        c.text
+    );
 
     // Naming the other grid by id is still out of scope.
-    let c = jumin.post("/api/v1/cases", new_case(&other_grid, "0602")).await;
+    let c = jumin
+        .post("/api/v1/cases", new_case(&other_grid, "0602"))
+        .await;
     assert_eq!(c.status, StatusCode::NOT_FOUND, "{}", c.text);
 }
 
@@ -1127,9 +1133,15 @@ async fn case_lists_export_as_workbooks_and_hotline_results_go_back() {
             .unwrap_or_default();
         (status, ct, r.bytes().await.unwrap().to_vec())
     };
-    let listed = jiedao.get("/api/v1/cases?status=received&page_size=1").await;
+    let listed = jiedao
+        .get("/api/v1/cases?status=received&page_size=1")
+        .await;
     let total = listed.body["total"].as_i64().unwrap();
-    let (st, ct, bytes) = get(jiedao.clone(), "/api/v1/cases/export.xlsx?status=received".into()).await;
+    let (st, ct, bytes) = get(
+        jiedao.clone(),
+        "/api/v1/cases/export.xlsx?status=received".into(),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     assert!(ct.contains("spreadsheetml"), "{ct}");
     let rows = xlsx_rows(&bytes);
@@ -1143,22 +1155,37 @@ async fn case_lists_export_as_workbooks_and_hotline_results_go_back() {
     let (st, _, bytes) = get(wangge, "/api/v1/cases/export.xlsx?status=received".into()).await;
     assert_eq!(st, StatusCode::OK);
     let rows = xlsx_rows(&bytes);
-    let row = rows.iter().find(|r| r[0] == no).expect("the case in the grid");
+    let row = rows
+        .iter()
+        .find(|r| r[0] == no)
+        .expect("the case in the grid");
     assert!(row.contains(&"139****5678".to_string()), "{row:?}");
     assert!(!row.contains(&"13912345678".to_string()));
     // Audited, with the filters but not the requester.
-    assert!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.export'").await >= 2);
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.export'")
+            .await
+            >= 2
+    );
     // The statistics page: totals, then the ranking.
     let ranking = jiedao.get("/api/v1/case-stats/ranking?by=community").await;
     assert_eq!(ranking.status, StatusCode::OK, "{}", ranking.text);
-    let (st, _, bytes) = get(jiedao.clone(), "/api/v1/case-stats/export.xlsx?by=community".into()).await;
+    let (st, _, bytes) = get(
+        jiedao.clone(),
+        "/api/v1/case-stats/export.xlsx?by=community".into(),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     let rows = xlsx_rows(&bytes);
     assert_eq!(rows[0][0], "排名");
     assert!(rows[1][1].starts_with("合计"), "{:?}", rows[1]);
     assert_eq!(rows.len() - 2, ranking.body.as_array().unwrap().len());
     // A bad layout is refused.
-    let (st, _, _) = get(jiedao.clone(), "/api/v1/cases/export.xlsx?layout=pdf".into()).await;
+    let (st, _, _) = get(
+        jiedao.clone(),
+        "/api/v1/cases/export.xlsx?layout=pdf".into(),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 
     // 12345: import work orders, export them in the hotline layout, import that file again.
@@ -1180,9 +1207,15 @@ async fn case_lists_export_as_workbooks_and_hotline_results_go_back() {
     .await;
     assert_eq!(st, StatusCode::OK);
     let rows = xlsx_rows(&bytes);
-    let head: Vec<&str> = gongzhi::app::cases::hotline::COLUMNS.iter().map(|c| c.0).collect();
+    let head: Vec<&str> = gongzhi::app::cases::hotline::COLUMNS
+        .iter()
+        .map(|c| c.0)
+        .collect();
     assert_eq!(&rows[0][..head.len()], &head[..]);
-    assert!(rows.iter().any(|r| r[0] == "12345-20261201-0007"), "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r[0] == "12345-20261201-0007"),
+        "{rows:?}"
+    );
     let again = jiedao
         .send_raw(
             reqwest::Method::POST,
@@ -1192,7 +1225,11 @@ async fn case_lists_export_as_workbooks_and_hotline_results_go_back() {
         )
         .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
-    assert!(again.body["unchanged"].as_i64().unwrap() >= 1, "{}", again.text);
+    assert!(
+        again.body["unchanged"].as_i64().unwrap() >= 1,
+        "{}",
+        again.text
+    );
 }
 
 /// 超期 means past the deadline and still being handled (what the counter counts); a case handled
@@ -1215,7 +1252,9 @@ async fn overdue_tags_agree_with_the_counter_and_late_cases_say_so() {
     )
     .await
     .unwrap();
-    gongzhi::app::cases::lifecycle::sweep(&app.state).await.unwrap();
+    gongzhi::app::cases::lifecycle::sweep(&app.state)
+        .await
+        .unwrap();
     let find = |body: &Value| {
         body["items"]
             .as_array()
@@ -1236,8 +1275,13 @@ async fn overdue_tags_agree_with_the_counter_and_late_cases_say_so() {
         .body["total"]
         .as_i64()
         .unwrap();
-    let counted = jiedao.get("/api/v1/cases/counts").await.body["overdue"].as_i64().unwrap();
-    assert_eq!(counted, overdue_rows, "the counter counts what the 超期 tab lists");
+    let counted = jiedao.get("/api/v1/cases/counts").await.body["overdue"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        counted, overdue_rows,
+        "the counter counts what the 超期 tab lists"
+    );
     // Handled after the deadline: no longer 超期, but 逾期办结.
     gongzhi::store::exec(
         &app.state.db,
@@ -1250,6 +1294,8 @@ async fn overdue_tags_agree_with_the_counter_and_late_cases_say_so() {
     let row = find(&list.body);
     assert_eq!(row["overdue"], false);
     assert_eq!(row["late"], true);
-    let after = jiedao.get("/api/v1/cases/counts").await.body["overdue"].as_i64().unwrap();
+    let after = jiedao.get("/api/v1/cases/counts").await.body["overdue"]
+        .as_i64()
+        .unwrap();
     assert_eq!(after, counted - 1);
 }

@@ -95,7 +95,11 @@ async fn kill_9_during_intake_loses_no_acknowledged_case() {
                 let Ok(r) = r else { return };
                 if r.status() != StatusCode::CREATED {
                     // Not a crash answer: a test mistake worth seeing.
-                    assert!(r.status().is_server_error(), "{}", r.text().await.unwrap_or_default());
+                    assert!(
+                        r.status().is_server_error(),
+                        "{}",
+                        r.text().await.unwrap_or_default()
+                    );
                     return;
                 }
                 let Ok(body) = r.json::<Value>().await else {
@@ -132,9 +136,17 @@ async fn kill_9_during_intake_loses_no_acknowledged_case() {
             .map(|id| format!("X'{}'", id.replace('-', "")))
             .collect::<Vec<_>>()
             .join(",");
-        scalar(&url, &format!("SELECT COUNT(*) FROM cases WHERE id IN ({hex})")).await
+        scalar(
+            &url,
+            &format!("SELECT COUNT(*) FROM cases WHERE id IN ({hex})"),
+        )
+        .await
     } else {
-        scalar(&url, &format!("SELECT COUNT(*) FROM cases WHERE id IN ({list})")).await
+        scalar(
+            &url,
+            &format!("SELECT COUNT(*) FROM cases WHERE id IN ({list})"),
+        )
+        .await
     };
     assert_eq!(stored as usize, acked.len(), "acknowledged cases were lost");
 }
@@ -210,7 +222,10 @@ async fn kill_9_during_an_import_leaves_nothing_half_written_and_no_spool_file()
     let left: Vec<_> = std::fs::read_dir(&spool)
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
-    assert!(left.is_empty(), "spool files survived the restart: {left:?}");
+    assert!(
+        left.is_empty(),
+        "spool files survived the restart: {left:?}"
+    );
 }
 
 /// Peak resident memory of a process, from /proc (Linux).

@@ -77,7 +77,11 @@ async fn sixteen_concurrent_readers_and_writers_keep_the_audit_chain_intact() {
     let audited = app
         .count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.read_requester'")
         .await;
-    assert_eq!(audited - before, 96, "every read of the requester is audited once");
+    assert_eq!(
+        audited - before,
+        96,
+        "every read of the requester is audited once"
+    );
     // Gap-free and intact.
     let (max, n) = (
         app.count("SELECT MAX(seq) FROM audit_log").await,
@@ -85,7 +89,9 @@ async fn sixteen_concurrent_readers_and_writers_keep_the_audit_chain_intact() {
     );
     assert_eq!(max, n, "sequence numbers have no gaps");
     assert!(matches!(
-        verify(&app.state.db, &app.state.audit_key, None).await.unwrap(),
+        verify(&app.state.db, &app.state.audit_key, None)
+            .await
+            .unwrap(),
         Verdict::Intact { .. }
     ));
 }
@@ -160,9 +166,13 @@ async fn a_chain_cut_short_is_found_by_a_signed_checkpoint() {
     .await
     .unwrap()
     .unwrap();
-    gongzhi::store::exec(db, "DELETE FROM audit_log WHERE seq = $1", vec![last.into()])
-        .await
-        .unwrap();
+    gongzhi::store::exec(
+        db,
+        "DELETE FROM audit_log WHERE seq = $1",
+        vec![last.into()],
+    )
+    .await
+    .unwrap();
     gongzhi::store::exec(
         db,
         "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
@@ -181,7 +191,9 @@ async fn a_chain_cut_short_is_found_by_a_signed_checkpoint() {
     // A forged checkpoint (another key) is refused.
     let other = gongzhi::crypto::AuditKey::from_secret(&[9u8; 32]);
     let forged_dir = tempfile::tempdir().unwrap();
-    write_checkpoint(db, &other, forged_dir.path()).await.unwrap();
+    write_checkpoint(db, &other, forged_dir.path())
+        .await
+        .unwrap();
     assert!(matches!(
         verify(db, key, Some(forged_dir.path())).await.unwrap(),
         Verdict::Broken { .. }
@@ -340,7 +352,8 @@ pub fn deflate_bomb_streamed(mb: usize) -> Vec<u8> {
         |w| {
             w.write_all(SHEET_HEAD.as_bytes()).unwrap();
             w.write_all(b"<sheetData>").unwrap();
-            let row = b"<row><c><v>1</v></c></row>                                                      ";
+            let row =
+                b"<row><c><v>1</v></c></row>                                                      ";
             let chunk: Vec<u8> = row.iter().cycle().take(row.len() * 8192).copied().collect();
             let mut written = 0;
             while written < mb * 1024 * 1024 {
@@ -384,15 +397,32 @@ async fn hostile_workbooks_are_refused_with_a_reason_and_leave_no_spool_file() {
     let w = app.demo_user("shequ").await;
     let cases = [
         ("range bomb", range_bomb(), "XFD1048576"),
-        ("undeclared range", range_bomb_undeclared(), "R1048576C16384"),
+        (
+            "undeclared range",
+            range_bomb_undeclared(),
+            "R1048576C16384",
+        ),
         ("deflate bomb", deflate_bomb(210), "200 MB"),
         ("shared strings", shared_strings_bomb(1_000_001), "1000001"),
-        ("not a workbook", b"PK\x03\x04 this is not a zip archive".to_vec(), "Excel"),
+        (
+            "not a workbook",
+            b"PK\x03\x04 this is not a zip archive".to_vec(),
+            "Excel",
+        ),
     ];
     for (what, bytes, says) in cases {
-        assert!(bytes.len() < 40 * 1024 * 1024, "{what}: {} bytes", bytes.len());
+        assert!(
+            bytes.len() < 40 * 1024 * 1024,
+            "{what}: {} bytes",
+            bytes.len()
+        );
         let r = upload_persons(&w, bytes.clone()).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            r.text
+        );
         assert_eq!(r.body["error"]["code"], "import.bad_workbook", "{what}");
         assert!(
             r.text.contains(says),
@@ -410,7 +440,12 @@ async fn hostile_workbooks_are_refused_with_a_reason_and_leave_no_spool_file() {
                     "application/octet-stream",
                 )
                 .await;
-            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", r.text);
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{what}: {}",
+                r.text
+            );
         }
     }
     let spool = gongzhi::spool::dir(&app.state.settings.data_dir);

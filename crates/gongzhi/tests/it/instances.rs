@@ -152,7 +152,9 @@ async fn two_instances_share_sessions_lockouts_and_the_audit_chain() {
     let s = gongzhi::config::Settings::for_database(&url, dir.path());
     let db = gongzhi::store::connect(&s).await.unwrap();
     assert!(matches!(
-        gongzhi::app::audit::verify(&db, &audit_key(), None).await.unwrap(),
+        gongzhi::app::audit::verify(&db, &audit_key(), None)
+            .await
+            .unwrap(),
         gongzhi::app::audit::Verdict::Intact { .. }
     ));
     let n = gongzhi::store::fetch_i64(

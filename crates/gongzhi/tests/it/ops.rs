@@ -68,7 +68,10 @@ async fn backup_then_restore_into_an_empty_database_gives_identical_answers() {
         "/api/v1/points/accounts?page_size=20".into(),
     ];
     if file.status == StatusCode::CREATED {
-        paths.push(format!("/api/v1/files/{}", file.body["id"].as_str().unwrap()));
+        paths.push(format!(
+            "/api/v1/files/{}",
+            file.body["id"].as_str().unwrap()
+        ));
     }
     let before = answers(&app, "shequ", &paths).await;
 
@@ -146,7 +149,14 @@ async fn doctor_reports_each_check_and_fails_on_a_readable_key_file() {
     let dir = tempfile::tempdir().unwrap();
     let r = gongzhi(&["doctor"], &url, dir.path());
     let text = String::from_utf8_lossy(&r.stdout).to_string();
-    for what in ["database", "schema", "disk space", "calendar", "audit chain", "clock"] {
+    for what in [
+        "database",
+        "schema",
+        "disk space",
+        "calendar",
+        "audit chain",
+        "clock",
+    ] {
         assert!(text.contains(what), "doctor says nothing of {what}: {text}");
     }
     assert!(text.contains("intact"), "{text}");

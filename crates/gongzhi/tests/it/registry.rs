@@ -768,11 +768,14 @@ async fn key_rotation_re_encrypts_everything_or_nothing() {
     let new = gongzhi::crypto::Keys::from_master(&[0x33; 32]);
     // A wrong "current" key fails and changes nothing.
     let wrong = gongzhi::crypto::Keys::from_master(&[0x44; 32]);
-    assert!(
-        gongzhi::app::maintenance::rotate_keys(&app.state.db, &wrong, &new, &app.state.audit_key)
-            .await
-            .is_err()
-    );
+    assert!(gongzhi::app::maintenance::rotate_keys(
+        &app.state.db,
+        &wrong,
+        &new,
+        &app.state.audit_key
+    )
+    .await
+    .is_err());
     let r = gongzhi::app::maintenance::rotate_keys(&app.state.db, &old, &new, &app.state.audit_key)
         .await
         .unwrap();
@@ -1013,17 +1016,25 @@ async fn the_household_file_shows_its_cases_and_services() {
         )
         .await;
     assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
-    let file = shequ.get(&format!("/api/v1/households/{}/file", h.id)).await;
+    let file = shequ
+        .get(&format!("/api/v1/households/{}/file", h.id))
+        .await;
     assert_eq!(file.status, StatusCode::OK, "{}", file.text);
     let cases = file.body["cases"].as_array().unwrap();
-    assert!(cases.iter().any(|x| x["id"] == c.body["id"]), "{}", file.text);
+    assert!(
+        cases.iter().any(|x| x["id"] == c.body["id"]),
+        "{}",
+        file.text
+    );
     assert_eq!(cases[0]["status_label"], "已受理");
     let services = file.body["services"].as_array().unwrap();
     assert!(!services.is_empty(), "{}", file.text);
     assert!(services[0]["minutes"].as_i64().unwrap() != 0);
     // A building head reads the registry but not cases or service records: both stay empty.
     let louzhang = app.demo_user("louzhang").await;
-    let f = louzhang.get(&format!("/api/v1/households/{}/file", h.id)).await;
+    let f = louzhang
+        .get(&format!("/api/v1/households/{}/file", h.id))
+        .await;
     if f.status == StatusCode::OK {
         assert_eq!(f.body["cases"], json!([]));
         assert_eq!(f.body["services"], json!([]));

@@ -1133,7 +1133,9 @@ async fn visit_logs_service_hours_and_ledgers_export_as_workbooks() {
     let rows_of = |bytes: &[u8]| -> Vec<Vec<String>> {
         let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
         let r = wb.worksheet_range_at(0).unwrap().unwrap();
-        r.rows().map(|x| x.iter().map(|c| c.to_string()).collect()).collect()
+        r.rows()
+            .map(|x| x.iter().map(|c| c.to_string()).collect())
+            .collect()
     };
     for (path, head, table) in [
         ("visits", "走访日期", "visits v JOIN areas a ON a.id = v.community_id WHERE a.code = '130602001001'"),
@@ -1159,7 +1161,11 @@ async fn visit_logs_service_hours_and_ledgers_export_as_workbooks() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     for action in ["visit.export", "service_hours.export", "points.export"] {
         assert!(
-            app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await >= 1,
+            app.count(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"
+            ))
+            .await
+                >= 1,
             "{action}"
         );
     }

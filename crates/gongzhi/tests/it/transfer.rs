@@ -368,10 +368,7 @@ async fn excel_workbooks_import_and_broken_ones_are_reported() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{rep}");
     assert_eq!(rep["error"]["code"], "import.bad_workbook", "{rep}");
     assert!(
-        rep["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Excel"),
+        rep["error"]["message"].as_str().unwrap().contains("Excel"),
         "{rep}"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM persons").await, before);
@@ -565,7 +562,10 @@ async fn good_rows_commit_and_bad_rows_come_back_as_a_sheet_to_fix() {
     // The rows to fix, as a workbook.
     let r = w
         .http
-        .post(format!("{}/api/v1/import/persons?mode=dry_run&report=rejects", w.base))
+        .post(format!(
+            "{}/api/v1/import/persons?mode=dry_run&report=rejects",
+            w.base
+        ))
         .bearer_auth(w.token.as_deref().unwrap())
         .header("content-type", "text/csv")
         .body(csv.clone())
@@ -592,5 +592,83 @@ async fn good_rows_commit_and_bad_rows_come_back_as_a_sheet_to_fix() {
     assert_eq!(rep["created"], 2, "{rep}");
     assert_eq!(rep["skipped_rows"], 1, "{rep}");
     assert_eq!(app.count("SELECT COUNT(*) FROM persons").await, before + 2);
-    assert!(rep.get("bad_lines").is_none(), "internal field not in the answer");
+    assert!(
+        rep.get("bad_lines").is_none(),
+        "internal field not in the answer"
+    );
+}
+
+/// The spellings offices use in their own sheets are understood: 高中 for 高中/中专, 本人 for
+/// 户主, 流动人口 for 流动, 党员 for 中共党员, a full-width space around a value.
+#[tokio::test]
+async fn common_spellings_are_accepted() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let b = app.first_under("130602001001", "building").await.1;
+    let first17 = "11010119800303001";
+    let id = format!(
+        "{first17}{}",
+        gongzhi::domain::ids::id_check_char(first17).unwrap()
+    );
+    let csv = format!(
+        "{HEADER}\n孙悟,身份证,{id},男性,,,,党员,高中,,,,流动人口,独居,{b},1,301,本人,户籍户,出租房\n\
+         猪八,,,,,,,,　大学本科　,,,,户籍,,{b},1,302,户主,户籍户,自住\n"
+    );
+    let (st, rep) = upload(&w, "dry_run", csv.into_bytes(), "text/csv").await;
+    assert_eq!(st, StatusCode::OK, "{rep}");
+    let problems = problems_for(&rep, 2);
+    assert!(problems.is_empty(), "{problems:?}");
+    // The second row fails only for its missing ID number, not for its education.
+    let p3 = problems_for(&rep, 3);
+    assert!(p3.iter().all(|p| !p.starts_with("学历")), "{p3:?}");
+}
+
+/// A building may be named as an office writes it: community and building, or a whole address.
+#[tokio::test]
+async fn buildings_may_be_named_instead_of_coded() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct B {
+        name: String,
+        community: String,
+        street: String,
+    }
+    let b: B = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT b.name, c.name AS community, s.name AS street FROM areas b JOIN areas g ON g.id = b.parent_id \
+         JOIN areas c ON c.id = g.parent_id JOIN areas s ON s.id = c.parent_id \
+         WHERE b.kind = 'building' AND c.code = '130602001001' ORDER BY b.code LIMIT 1",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let id = |first17: &str| {
+        format!(
+            "{first17}{}",
+            gongzhi::domain::ids::id_check_char(first17).unwrap()
+        )
+    };
+    let csv = format!(
+        "{HEADER}\n甲,,{},,,,,,,,,,户籍,,{}{},,,,,\n乙,,{},,,,,,,,,,户籍,,竞秀区{}{} {},,,,,\n丙,,{},,,,,,,,,,户籍,,火星社区99号楼,,,,,\n",
+        id("11010119800404001"),
+        b.community,
+        b.name,
+        id("11010119800404002"),
+        b.street,
+        b.community,
+        b.name,
+        id("11010119800404003"),
+    );
+    let (st, rep) = upload(&w, "dry_run", csv.into_bytes(), "text/csv").await;
+    assert_eq!(st, StatusCode::OK, "{rep}");
+    assert!(problems_for(&rep, 2).is_empty(), "{rep}");
+    assert!(problems_for(&rep, 3).is_empty(), "{rep}");
+    assert!(
+        problems_for(&rep, 4)
+            .iter()
+            .any(|p| p.starts_with("楼栋编码")),
+        "{rep}"
+    );
 }

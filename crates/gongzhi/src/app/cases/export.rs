@@ -38,7 +38,10 @@ impl Layout {
             "hotline" => Ok(Layout::Hotline),
             _ => Err(AppError::field(
                 "layout",
-                Msg::new("layout 应为 full 或 hotline", "layout must be full or hotline"),
+                Msg::new(
+                    "layout 应为 full 或 hotline",
+                    "layout must be full or hotline",
+                ),
             )),
         }
     }
@@ -121,7 +124,8 @@ fn headers(layout: Layout) -> Vec<(&'static str, &'static str, f64)> {
 
 /// `YYYY-MM-DD HH:MM` in Asia/Shanghai, or an empty cell.
 fn local(ms: Option<i64>) -> Cell {
-    ms.map(crate::app::exports::local_time).unwrap_or(Cell::Empty)
+    ms.map(crate::app::exports::local_time)
+        .unwrap_or(Cell::Empty)
 }
 
 fn status_label(s: &str, lang: Lang) -> String {
@@ -158,7 +162,11 @@ pub async fn export(
     }
     let mut entry = Entry::by(ctx, "case.export", "case", None).detail(format!(
         "layout {}; filters: {}",
-        if layout == Layout::Full { "full" } else { "hotline" },
+        if layout == Layout::Full {
+            "full"
+        } else {
+            "hotline"
+        },
         describe(q)
     ));
     if revealed {
@@ -185,7 +193,10 @@ pub async fn stats(
     let dash = stats::dashboard(state, ctx, copy(&q)).await?;
     let by = q.by.clone().unwrap_or_else(|| "unit".into());
     let ranked = stats::ranking(state, ctx, q).await?;
-    let pct = |r: Option<f64>| r.map(|x| Cell::Number((x * 10000.0).round() / 100.0)).unwrap_or(Cell::Empty);
+    let pct = |r: Option<f64>| {
+        r.map(|x| Cell::Number((x * 10000.0).round() / 100.0))
+            .unwrap_or(Cell::Empty)
+    };
     let n = |x: i64| Cell::Number(x as f64);
     let line = |rank: Cell, name: String, r: &Rates| -> Vec<Cell> {
         vec![
@@ -209,7 +220,9 @@ pub async fn stats(
             pct(r.satisfaction_rate),
             pct(r.on_time_rate),
             pct(r.close_rate),
-            r.score.map(|s| Cell::Number((s * 100.0).round() / 100.0)).unwrap_or(Cell::Empty),
+            r.score
+                .map(|s| Cell::Number((s * 100.0).round() / 100.0))
+                .unwrap_or(Cell::Empty),
         ]
     };
     let mut out = Export::start(
@@ -268,7 +281,8 @@ async fn page(
         values.push(at.into());
         values.push(id.into());
         let (a, b) = (values.len() - 1, values.len());
-        cond = format!("{cond} AND (c.received_at < ${a} OR (c.received_at = ${a} AND c.id < ${b}))");
+        cond =
+            format!("{cond} AND (c.received_at < ${a} OR (c.received_at = ${a} AND c.id < ${b}))");
     }
     values.push(PAGE.into());
     let sql = format!(
@@ -322,10 +336,23 @@ fn cells(state: &AppState, r: &Row, layout: Layout, lang: Lang, full: bool) -> V
     let (name, phone) = if full {
         (name, phone)
     } else {
-        (mask_name(&name), if phone.is_empty() { phone } else { mask_mobile(&phone) })
+        (
+            mask_name(&name),
+            if phone.is_empty() {
+                phone
+            } else {
+                mask_mobile(&phone)
+            },
+        )
     };
     let kind = CaseKind::parse(&r.kind)
-        .map(|k| if lang == Lang::Zh { k.label_zh() } else { k.label_en() })
+        .map(|k| {
+            if lang == Lang::Zh {
+                k.label_zh()
+            } else {
+                k.label_en()
+            }
+        })
         .unwrap_or_default()
         .to_string();
     let status = status_label(&r.status, lang);
@@ -382,7 +409,18 @@ fn cells(state: &AppState, r: &Row, layout: Layout, lang: Lang, full: bool) -> V
             Cell::Text(status),
             local(r.response_due_at),
             local(r.handle_due_at),
-            Cell::Text(if r.overdue { if lang == Lang::Zh { "是" } else { "yes" } } else { "" }.into()),
+            Cell::Text(
+                if r.overdue {
+                    if lang == Lang::Zh {
+                        "是"
+                    } else {
+                        "yes"
+                    }
+                } else {
+                    ""
+                }
+                .into(),
+            ),
             local(r.closed_at),
             r.result.clone().into(),
             rating.into(),

@@ -342,7 +342,10 @@ async fn place_case(
 
 /// The street of the caller's first grant that lies within a street (a resident's community, a
 /// grid worker's grid), placed at the street itself.
-async fn home_street(state: &AppState, ctx: &Ctx) -> AppResult<Option<std::sync::Arc<super::Placed>>> {
+async fn home_street(
+    state: &AppState,
+    ctx: &Ctx,
+) -> AppResult<Option<std::sync::Arc<super::Placed>>> {
     for g in &ctx.principal.grants {
         let Some(area) = g.area_id else { continue };
         if let Some(p) = state.case_caches.placed(&state.db, area).await? {

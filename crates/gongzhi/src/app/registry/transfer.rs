@@ -197,37 +197,69 @@ struct Row {
 struct BuildingPlace {
     id: Uuid,
     code: String,
+    name: String,
+    community_name: String,
     grid_id: Uuid,
     community_id: Uuid,
     street_id: Uuid,
 }
 
-/// Buildings the caller may edit, by code, already placed in their grid, community and street.
+/// Buildings the caller may edit, already placed in their grid, community and street: by code,
+/// and by name as offices write it in their sheets — "朝阳社区1号楼" (community and building), or
+/// "1号楼" alone where only one building of the caller's scope has that name.
 async fn editable_buildings(db: &Db, ctx: &Ctx) -> AppResult<HashMap<String, Placement>> {
     let (s, v) = scope::filter_sql_for(ctx, Permission::EditRegistry, "b.id", 1);
     let rows: Vec<BuildingPlace> = store::fetch_all(
         db,
         &format!(
-            "SELECT b.id, b.code, g.id AS grid_id, c.id AS community_id, c.parent_id AS street_id FROM areas b \
+            "SELECT b.id, b.code, b.name, c.name AS community_name, g.id AS grid_id, c.id AS community_id, c.parent_id AS street_id FROM areas b \
              JOIN areas g ON g.id = b.parent_id JOIN areas c ON c.id = g.parent_id WHERE b.kind = 'building' AND {s}"
         ),
         v,
     )
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|b| {
-            (
-                b.code,
-                Placement {
-                    street_id: b.street_id,
-                    community_id: b.community_id,
-                    grid_id: b.grid_id,
-                    area_id: b.id,
-                },
-            )
+    let mut by_key: HashMap<String, Placement> = HashMap::new();
+    let mut ambiguous: HashSet<String> = HashSet::new();
+    for b in rows {
+        let at = Placement {
+            street_id: b.street_id,
+            community_id: b.community_id,
+            grid_id: b.grid_id,
+            area_id: b.id,
+        };
+        let compact = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        for key in [
+            compact(&format!("{}{}", b.community_name, b.name)),
+            compact(&b.name),
+        ] {
+            if by_key.insert(key.clone(), at).is_some_and(|old| old != at) {
+                ambiguous.insert(key);
+            }
+        }
+        by_key.insert(b.code, at);
+    }
+    for k in ambiguous {
+        by_key.remove(&k);
+    }
+    Ok(by_key)
+}
+
+/// A building by its code, its name ("朝阳社区1号楼", "1号楼"), or an address ending in them
+/// ("竞秀区东风街道朝阳社区1号楼": what follows the street is looked up).
+fn find_building<'a>(
+    buildings: &'a HashMap<String, Placement>,
+    text: &str,
+) -> Option<&'a Placement> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    buildings
+        .get(text)
+        .or_else(|| buildings.get(&compact))
+        .or_else(|| {
+            ["街道", "镇", "乡"]
+                .iter()
+                .filter_map(|w| compact.rfind(w).map(|i| &compact[i + w.len()..]))
+                .find_map(|rest| buildings.get(rest))
         })
-        .collect())
 }
 
 fn field_to_header(field: &str) -> String {
@@ -331,10 +363,10 @@ impl SheetReader {
         };
         let mut errs: Vec<(String, String)> = vec![];
         let at = match get("building_code") {
-            Some(code) => match buildings.get(&code) {
+            Some(code) => match find_building(buildings, &code) {
                 Some(p) => Some(*p),
                 None => {
-                    errs.push(("楼栋编码".into(), format!("楼栋编码 {code} 不存在或不在您的管辖范围内 / building code {code} is unknown or outside your scope")));
+                    errs.push(("楼栋编码".into(), format!("楼栋 {code} 不存在、不在您的管辖范围内或名称不唯一（可填 18 位楼栋编码，或“社区名+楼栋名”） / building {code} is unknown, outside your scope or ambiguous (give its code, or community and building name)")));
                     None
                 }
             },
@@ -1701,8 +1733,10 @@ pub fn rejects_xlsx(csv_path: &Path, report: &ImportReport, out: &Path) -> Resul
             continue;
         };
         let Ok(rec) = rec else { continue };
-        let mut cells: Vec<crate::sheet::Cell> =
-            rec.iter().map(|c| crate::sheet::Cell::Text(c.to_string())).collect();
+        let mut cells: Vec<crate::sheet::Cell> = rec
+            .iter()
+            .map(|c| crate::sheet::Cell::Text(c.to_string()))
+            .collect();
         cells.resize(header.len(), crate::sheet::Cell::Empty);
         cells.push(crate::sheet::Cell::Number(line as f64));
         cells.push(crate::sheet::Cell::Text(problem.clone()));

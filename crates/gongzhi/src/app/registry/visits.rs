@@ -369,7 +369,10 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
             object_id: v.household_id,
             household_id: Some(v.household_id),
             reason: "verify",
-            note: Some(format!("走访核实（{}）", visited_on.clone().unwrap_or_default())),
+            note: Some(format!(
+                "走访核实（{}）",
+                visited_on.clone().unwrap_or_default()
+            )),
             changes: serde_json::json!({}),
             snapshot: serde_json::json!({"verified_at": visited_at, "visit_id": id}),
         },
@@ -408,9 +411,10 @@ fn verified_at(visited_on: &str, today: &str, now: i64) -> i64 {
     );
     match parsed {
         Ok(d) => {
-            let noon = d.with_hms(12, 0, 0).expect("valid time").assume_offset(
-                time::UtcOffset::from_hms(8, 0, 0).expect("valid offset"),
-            );
+            let noon = d
+                .with_hms(12, 0, 0)
+                .expect("valid time")
+                .assume_offset(time::UtcOffset::from_hms(8, 0, 0).expect("valid offset"));
             ((noon.unix_timestamp_nanos() / 1_000_000) as i64).min(now)
         }
         Err(_) => now,

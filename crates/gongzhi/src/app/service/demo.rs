@@ -138,12 +138,7 @@ async fn one_id<C: ConnectionTrait>(
         .map(|i| i.id))
 }
 
-pub async fn run(
-    db: &Db,
-    ctx: &crate::app::Ctx,
-    city: &DemoCity,
-    seed: u64,
-) -> AppResult<Summary> {
+pub async fn run(db: &Db, ctx: &crate::app::Ctx, city: &DemoCity, seed: u64) -> AppResult<Summary> {
     let policy = ServicePolicy::default();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5e_7_1ce);
     let mut sum = Summary::default();

@@ -389,8 +389,23 @@ async fn export_cases(
     use crate::app::cases::export::{self, Layout};
     let layout = Layout::parse(l.layout.as_deref())?;
     let (spool, _) = export::export(&s, &ctx, &q, layout).await?;
-    let name = if layout == Layout::Hotline { "12345-results" } else { "cases" };
-    super::stream_spool(spool, XLSX, name, if layout == Layout::Hotline { "12345%E5%8A%9E%E7%90%86%E7%BB%93%E6%9E%9C" } else { "%E8%AF%89%E6%B1%82%E6%B8%85%E5%8D%95" }, "xlsx").await
+    let name = if layout == Layout::Hotline {
+        "12345-results"
+    } else {
+        "cases"
+    };
+    super::stream_spool(
+        spool,
+        XLSX,
+        name,
+        if layout == Layout::Hotline {
+            "12345%E5%8A%9E%E7%90%86%E7%BB%93%E6%9E%9C"
+        } else {
+            "%E8%AF%89%E6%B1%82%E6%B8%85%E5%8D%95"
+        },
+        "xlsx",
+    )
+    .await
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -405,7 +420,14 @@ async fn export_stats(
     Query(q): Query<StatsQuery>,
 ) -> AppResult<Response> {
     let (spool, _) = crate::app::cases::export::stats(&s, &ctx, q).await?;
-    super::stream_spool(spool, XLSX, "case-stats", "%E6%8E%A5%E8%AF%89%E5%8D%B3%E5%8A%9E%E7%BB%9F%E8%AE%A1", "xlsx").await
+    super::stream_spool(
+        spool,
+        XLSX,
+        "case-stats",
+        "%E6%8E%A5%E8%AF%89%E5%8D%B3%E5%8A%9E%E7%BB%9F%E8%AE%A1",
+        "xlsx",
+    )
+    .await
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]

@@ -85,4 +85,3 @@ pub async fn stream_spool(
     )
         .into_response())
 }
-

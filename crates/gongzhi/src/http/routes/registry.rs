@@ -198,7 +198,14 @@ async fn import_persons(
             drop(f);
             std::fs::rename(&rejects, out.path()).map_err(AppError::internal)?;
             drop(spool);
-            return super::stream_spool(out, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "rows-to-fix", "%E5%BE%85%E4%BF%AE%E6%94%B9%E7%9A%84%E8%A1%8C", "xlsx").await;
+            return super::stream_spool(
+                out,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "rows-to-fix",
+                "%E5%BE%85%E4%BF%AE%E6%94%B9%E7%9A%84%E8%A1%8C",
+                "xlsx",
+            )
+            .await;
         }
         Answer::Xlsx => drop(spool),
     }
