@@ -7,6 +7,10 @@ export default {
   ...cases,
   ...service,
   app: { name: 'gongzhi', title: 'Community Governance', subtitle: 'Build, govern and share together' },
+  export: {
+    button: 'Export to Excel', cases: 'Export this list', hotline: 'Export 12345 results', stats: 'Export the table', visits: 'Export the visit log', hours: 'Export service hours', postings: 'Export the points ledger',
+    saved: 'Exported: {name}', failed: 'Export failed: {msg}', hint: 'Exports every result of the current filters (at most 200,000 rows); exports are audited',
+  },
   common: {
     ok: 'OK', cancel: 'Cancel', save: 'Save', create: 'Create', edit: 'Edit', delete: 'Delete', move: 'Move',
     search: 'Search', reset: 'Reset', refresh: 'Refresh', close: 'Close', copy: 'Copy', copied: 'Copied',

@@ -7,6 +7,10 @@ export default {
   ...cases,
   ...service,
   app: { name: '共治', title: '社区治理平台', subtitle: '城市社区共建共治共享' },
+  export: {
+    button: '导出 Excel', cases: '导出当前列表', hotline: '导出 12345 办理结果', stats: '导出统计表', visits: '导出走访台账', hours: '导出服务时长', postings: '导出积分流水',
+    saved: '已导出：{name}', failed: '导出失败：{msg}', hint: '按当前筛选条件导出全部结果（最多 20 万行），导出会记入审计日志',
+  },
   common: {
     ok: '确定', cancel: '取消', save: '保存', create: '新建', edit: '编辑', delete: '删除', move: '移动',
     search: '搜索', reset: '重置', refresh: '刷新', close: '关闭', copy: '复制', copied: '已复制',
