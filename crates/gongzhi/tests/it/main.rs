@@ -11,6 +11,7 @@ mod auth;
 mod browser;
 mod cases;
 mod errors;
+mod files;
 mod instances;
 mod party;
 mod registry;
