@@ -17,4 +17,5 @@ mod party;
 mod registry;
 mod scope;
 mod service;
+mod sessions;
 mod transfer;

@@ -26,9 +26,11 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-fn session_cookie(token: &str, max_age_s: i64) -> HeaderValue {
+/// The session cookie; `Secure` when the user's connection is https (see `http::forwarded`).
+fn session_cookie(token: &str, max_age_s: i64, https: bool) -> HeaderValue {
+    let secure = if https { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}"
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -36,6 +38,7 @@ fn session_cookie(token: &str, max_age_s: i64) -> HeaderValue {
 /// Sign in with username and password. Sets the session cookie and returns the token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResult), (status = 401, description = "wrong credentials"),
+              (status = 403, description = "csrf.origin: the page of another site"),
               (status = 423, description = "locked"), (status = 429, description = "rate limited")))]
 async fn login(
     State(state): State<AppState>,
@@ -58,24 +61,27 @@ async fn login(
         }
         return Err(AppError::Validation(errs));
     }
-    let res = auth::login(&state, &meta.origin(), &req.username, &req.password).await?;
+    let origin = meta.origin();
+    let res = auth::login(&state, &origin, &req.username, &req.password).await?;
     let max_age = state.settings.session_absolute_hours as i64 * 3600;
     let mut resp = axum::Json(&res).into_response();
-    resp.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&res.token, max_age));
+    let cookie = session_cookie(&res.token, max_age, meta.https);
+    resp.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(resp)
 }
 
 /// Sign out: the session ends and the cookie is cleared.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 403, description = "csrf.origin: the page of another site")))]
 async fn logout(
     State(state): State<AppState>,
+    meta: ReqMeta,
     AuthAny(ctx, token): AuthAny,
 ) -> AppResult<Response> {
     auth::logout(&state, &ctx, &token).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie("", 0));
+        .insert(header::SET_COOKIE, session_cookie("", 0, meta.https));
     Ok(resp)
 }
 

@@ -1,0 +1,194 @@
+//! Issue 12, sign-in and sessions: proxies believed only when trusted, `Secure` cookies and HSTS,
+//! same-origin cookie writes.
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// A request with headers of our choosing (addresses, origins, cookies).
+async fn raw(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Resp {
+    let mut req = reqwest::Client::new().request(method, format!("{}{path}", app.base));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("request");
+    let (status, headers) = (r.status(), r.headers().clone());
+    let text = r.text().await.unwrap_or_default();
+    Resp {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    }
+}
+
+fn header<'a>(r: &'a Resp, name: &str) -> &'a str {
+    r.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// A server behind a reverse proxy at 127.0.0.1 (the test client), so a test may call "from" any
+/// address with `X-Forwarded-For`.
+async fn behind_proxy() -> TestApp {
+    spawn_app_with(|s| {
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        s.auth_cache_ms = 0;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn secure_cookies_and_hsts_only_when_a_trusted_proxy_says_https() {
+    let https = [
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-for", "198.51.100.20"),
+    ];
+    let body = || Some(json!({"username": "shequ", "password": DEMO_PASSWORD}));
+    let login = "/api/v1/auth/login";
+
+    let proxied = behind_proxy().await;
+    let r = raw(&proxied, Method::POST, login, &https, body()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        header(&r, "set-cookie").ends_with("; Secure"),
+        "{}",
+        header(&r, "set-cookie")
+    );
+    assert_eq!(header(&r, "strict-transport-security"), "max-age=31536000");
+    let addr = "SELECT COUNT(*) FROM sessions WHERE client_addr = '198.51.100.20'";
+    assert_eq!(proxied.count(addr).await, 1);
+    let r = raw(&proxied, Method::POST, login, &[], body()).await;
+    assert!(!header(&r, "set-cookie").contains("Secure"));
+    assert!(r.headers.get("strict-transport-security").is_none());
+
+    // The same headers from a peer that is not a trusted proxy count for nothing.
+    let direct = spawn_app().await;
+    let r = raw(&direct, Method::POST, login, &https, body()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(!header(&r, "set-cookie").contains("Secure"));
+    assert!(r.headers.get("strict-transport-security").is_none());
+    assert_eq!(direct.count(addr).await, 0);
+
+    // GONGZHI_PUBLIC_URL=https://… : always.
+    let public = spawn_app_with(|s| s.public_origin = Some("https://gongzhi.example".into())).await;
+    let r = raw(&public, Method::POST, login, &[], body()).await;
+    assert!(header(&r, "set-cookie").ends_with("; Secure"));
+    let r = raw(&public, Method::GET, "/healthz", &[], None).await;
+    assert_eq!(header(&r, "strict-transport-security"), "max-age=31536000");
+}
+
+/// A grid under 朝阳社区 with this code.
+fn grid(parent: &str, code: &str) -> Option<Value> {
+    Some(json!({"parent_id": parent, "kind": "grid", "name": format!("网格{code}"), "code": code}))
+}
+
+#[tokio::test]
+async fn cross_origin_cookie_writes_are_refused_and_change_nothing() {
+    let app = spawn_app_with(|s| s.auth_cache_ms = 0).await;
+    let admin = app.admin().await;
+    let token = admin.token.clone().unwrap();
+    let cookie = format!("gongzhi_session={token}");
+    let bearer = format!("Bearer {token}");
+    let (own, evil) = (app.base.as_str(), "https://evil.example");
+    let parent = app.area_id("130602001001").await;
+    let areas = "/api/v1/areas";
+    let created = |code: &str| format!("SELECT COUNT(*) FROM areas WHERE code = '{code}'");
+
+    // Logout from another site's page: refused, the session goes on.
+    let logout = "/api/v1/auth/logout";
+    let r = raw(
+        &app,
+        Method::POST,
+        logout,
+        &[("cookie", &cookie), ("origin", evil)],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert_eq!(r.code(), "csrf.origin");
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("本系统"));
+    assert_eq!(admin.get("/api/v1/me").await.status, StatusCode::OK);
+
+    // Another write: by Origin, by Referer, or naming no site at all — refused, nothing made.
+    for named in [
+        vec![("origin", evil)],
+        vec![("origin", "null")],
+        vec![("referer", "https://evil.example/page")],
+        vec![],
+    ] {
+        let mut h = vec![("cookie", cookie.as_str())];
+        h.extend(named);
+        let r = raw(
+            &app,
+            Method::POST,
+            areas,
+            &h,
+            grid(&parent, "130602001001301"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{h:?}: {}", r.text);
+    }
+    assert_eq!(app.count(&created("130602001001301")).await, 0);
+
+    // The console's own page passes; so does a Bearer token whatever the Origin.
+    let h = [("cookie", cookie.as_str()), ("origin", own)];
+    let r = raw(
+        &app,
+        Method::POST,
+        areas,
+        &h,
+        grid(&parent, "130602001001302"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let h = [("authorization", bearer.as_str()), ("origin", evil)];
+    let r = raw(
+        &app,
+        Method::POST,
+        areas,
+        &h,
+        grid(&parent, "130602001001303"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    // A login started by another site's page (login CSRF) is refused.
+    let body = Some(json!({"username": "shequ", "password": DEMO_PASSWORD}));
+    let r = raw(
+        &app,
+        Method::POST,
+        "/api/v1/auth/login",
+        &[("origin", evil)],
+        body,
+    )
+    .await;
+    assert_eq!(r.code(), "csrf.origin");
+
+    let r = raw(
+        &app,
+        Method::POST,
+        logout,
+        &[("cookie", &cookie), ("origin", own)],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(
+        admin.get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
