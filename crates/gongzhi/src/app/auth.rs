@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::audit::{self, Entry};
+use super::login_guard as guard;
 use super::{AppState, Ctx, GrantRef, Origin, Principal, PrincipalKind};
 use crate::crypto;
 use crate::domain::role::Role;
@@ -78,8 +79,6 @@ pub async fn hash_password(password: &str) -> AppResult<String> {
     on_hash_pool(move |hasher| hasher.hash(&p)).await
 }
 
-pub const MAX_FAILED_LOGINS: i32 = 5;
-pub const LOCK_MINUTES: i64 = 15;
 /// Sessions' `last_seen_at` (and tokens' `last_used_at`) are written at most this often.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
@@ -117,7 +116,6 @@ struct UserAuthRow {
     password_hash: String,
     disabled: bool,
     must_change_password: bool,
-    locked_until: Option<i64>,
 }
 
 #[derive(FromQueryResult)]
@@ -190,43 +188,39 @@ pub async fn me(db: &Db, user_id: Uuid) -> AppResult<Me> {
 fn invalid_credentials() -> AppError {
     AppError::Unauthenticated {
         code: "auth.invalid_credentials",
-        msg: Msg::new("用户名或密码错误", "Wrong username or password"),
-    }
-}
-
-fn locked(until_ms: i64) -> AppError {
-    let minutes = ((until_ms - now_ms()) as f64 / 60_000.0).ceil().max(1.0) as i64;
-    AppError::Locked {
-        msg: Msg::owned(
-            format!("登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试"),
-            format!(
-                "Too many failed logins: the account is locked; try again in {minutes} minutes"
-            ),
+        msg: Msg::new(
+            "用户名或密码错误；连续失败多次后，请 15 分钟后再试",
+            "Wrong username or password; after repeated failures, try again in 15 minutes",
         ),
     }
-}
-
-async fn note_attempt(db: &Db, origin: &Origin, username: &str, success: bool) -> AppResult<()> {
-    store::exec(
-        db,
-        "INSERT INTO login_attempts (id, client_addr, username, at, success) VALUES ($1, $2, $3, $4, $5)",
-        vec![
-            new_id().into(),
-            origin.client_addr.clone().into(),
-            username.to_string().into(),
-            now_ms().into(),
-            success.into(),
-        ],
-    )
-    .await?;
-    Ok(())
 }
 
 fn clip(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
+/// Records a refusal before any password was checked (rate limit, back-off) and returns it.
+async fn refuse_early(
+    db: &Db,
+    origin: &Origin,
+    name: &str,
+    detail: &str,
+    e: AppError,
+) -> AppResult<LoginResult> {
+    audit::record_alone(
+        db,
+        Entry::anonymous(origin, name, "auth.login")
+            .result("denied")
+            .detail(detail),
+    )
+    .await?;
+    Err(e)
+}
+
 /// Signs a user in. Returns the new session token and the user.
+///
+/// A wrong password, an unknown name, a disabled account and an address barred for the name
+/// (see [`guard`]) all get the same answer after the same Argon2 work.
 pub async fn login(
     state: &AppState,
     origin: &Origin,
@@ -234,118 +228,96 @@ pub async fn login(
     pw: &str,
 ) -> AppResult<LoginResult> {
     let db = &state.db;
-    let username = clip(username.trim(), 64);
+    let name = clip(username.trim(), 64);
     let now = now_ms();
-
-    // Rate limit per client address, counted in the database so it holds across instances.
-    let recent = store::fetch_i64(
-        db,
-        "SELECT COUNT(*) FROM login_attempts WHERE client_addr = $1 AND at > $2",
-        vec![origin.client_addr.clone().into(), (now - 60_000).into()],
-    )
-    .await?;
-    if recent >= state.settings.login_rate_per_minute as i64 {
-        audit::record_alone(
-            db,
-            Entry::anonymous(origin, &username, "auth.login")
-                .result("denied")
-                .detail("rate_limited"),
-        )
-        .await?;
-        return Err(AppError::RateLimited);
+    let per_minute = state.settings.login_rate_per_minute;
+    if let Err(e) = guard::rate_limit(db, per_minute, origin, now).await {
+        return refuse_early(db, origin, &name, "rate_limited", e).await;
     }
-
+    let recent = guard::recent(db, &name, &origin.client_addr, now).await?;
+    if recent.must_take_turns() {
+        if let Err(e) = guard::take_turn(db, &name, now, recent.backoff_ms()).await {
+            return refuse_early(db, origin, &name, "throttled", e).await;
+        }
+    }
     let user: Option<UserAuthRow> = store::fetch_opt(
         db,
-        "SELECT id, username, display_name, password_hash, disabled, must_change_password, locked_until \
+        "SELECT id, username, display_name, password_hash, disabled, must_change_password \
          FROM users WHERE username = $1",
-        vec![username.clone().into()],
+        vec![name.clone().into()],
     )
     .await?;
-
-    let Some(user) = user else {
-        let _ = verify_password(pw, password::dummy_hash()).await;
-        note_attempt(db, origin, &username, false).await?;
-        audit::record_alone(
-            db,
-            Entry::anonymous(origin, &username, "auth.login")
-                .result("failed")
-                .detail("unknown_user"),
-        )
-        .await?;
-        return Err(invalid_credentials());
+    let hash = match &user {
+        Some(u) if !recent.barred() => u.password_hash.clone(),
+        _ => password::dummy_hash().to_string(),
     };
-
-    if let Some(until) = user.locked_until.filter(|u| *u > now) {
-        note_attempt(db, origin, &username, false).await?;
-        audit::record_alone(
-            db,
-            Entry::anonymous(origin, &username, "auth.login")
-                .actor(Some(user.id), &username)
-                .result("denied")
-                .detail("locked"),
-        )
-        .await?;
-        return Err(locked(until));
-    }
-
-    let ok = verify_password(pw, &user.password_hash).await?;
-
-    if !ok || user.disabled {
-        note_attempt(db, origin, &username, false).await?;
-        let tx = store::write_tx(db).await?;
-        #[derive(FromQueryResult)]
-        struct F {
-            failed_logins: i32,
+    let verified = verify_password(pw, &hash).await?;
+    match user {
+        Some(u) if verified && !u.disabled && !recent.barred() => {
+            start_session(state, origin, u, now).await
         }
-        let f: Option<F> = store::fetch_opt(
-            &tx,
-            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
-            vec![user.id.into()],
-        )
-        .await?;
-        let failed = f.map(|f| f.failed_logins).unwrap_or(0);
-        let mut lock_until = None;
-        if failed >= MAX_FAILED_LOGINS {
-            let until = now + LOCK_MINUTES * 60_000;
+        u => {
+            refuse_login(db, origin, &name, u.as_ref(), &recent, now).await?;
+            Err(invalid_credentials())
+        }
+    }
+}
+
+/// Records a failed sign-in: the attempt, the audit row, and for a real account that is now
+/// under attack the time until which the admin sees it as 锁定 (`users.locked_until`).
+async fn refuse_login(
+    db: &Db,
+    origin: &Origin,
+    name: &str,
+    user: Option<&UserAuthRow>,
+    recent: &guard::Recent,
+    now: i64,
+) -> AppResult<()> {
+    let max = guard::MAX_FAILURES;
+    let detail = match user {
+        None => "unknown_user".to_string(),
+        Some(_) if recent.barred() => format!("barred: {max} failures from this address"),
+        Some(u) if u.disabled => "disabled".to_string(),
+        Some(_) => format!(
+            "wrong_password ({}/{max} from this address)",
+            recent.from_here + 1
+        ),
+    };
+    let tx = store::write_tx(db).await?;
+    guard::note(&tx, origin, name, false, now).await?;
+    let mut entry = Entry::anonymous(origin, name, "auth.login")
+        .result("failed")
+        .detail(detail);
+    if let Some(u) = user {
+        entry = entry.actor(Some(u.id), name);
+        if recent.by_name + 1 >= max {
             store::exec(
                 &tx,
-                "UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2",
-                vec![until.into(), user.id.into()],
+                "UPDATE users SET locked_until = $1 WHERE id = $2",
+                vec![(now + guard::WINDOW_MS).into(), u.id.into()],
             )
             .await?;
-            lock_until = Some(until);
         }
-        let detail = if user.disabled {
-            "disabled".to_string()
-        } else if lock_until.is_some() {
-            format!("wrong_password; locked for {LOCK_MINUTES} minutes")
-        } else {
-            format!("wrong_password ({failed}/{MAX_FAILED_LOGINS})")
-        };
-        audit::record(
-            &tx,
-            Entry::anonymous(origin, &username, "auth.login")
-                .actor(Some(user.id), &username)
-                .result("failed")
-                .detail(detail),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(match lock_until {
-            Some(until) if !user.disabled => locked(until),
-            _ => invalid_credentials(),
-        });
     }
+    audit::record(&tx, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
 
-    // Success.
+/// The password was right: a new session (ending the others with `GONGZHI_SINGLE_SESSION`).
+async fn start_session(
+    state: &AppState,
+    origin: &Origin,
+    user: UserAuthRow,
+    now: i64,
+) -> AppResult<LoginResult> {
     let token = crypto::new_token("gzs_");
     let session_id = new_id();
     let expires = now + state.settings.session_absolute_hours as i64 * 3_600_000;
-    let tx = store::write_tx(db).await?;
+    let tx = store::write_tx(&state.db).await?;
     store::exec(
         &tx,
-        "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2",
+        "UPDATE users SET failed_logins = 0, last_login_at = $1 WHERE id = $2",
         vec![now.into(), user.id.into()],
     )
     .await?;
@@ -373,12 +345,8 @@ pub async fn login(
         ],
     )
     .await?;
-    store::exec(
-        &tx,
-        "INSERT INTO login_attempts (id, client_addr, username, at, success) VALUES ($1, $2, $3, $4, $5)",
-        vec![new_id().into(), origin.client_addr.clone().into(), username.clone().into(), now.into(), true.into()],
-    )
-    .await?;
+    guard::clear_here(&tx, &user.username, &origin.client_addr).await?;
+    guard::note(&tx, origin, &user.username, true, now).await?;
     let grants = grants_of(&tx, Some(user.id), None).await?;
     let mut e =
         Entry::anonymous(origin, &user.username, "auth.login").actor(Some(user.id), &user.username);
@@ -681,16 +649,12 @@ pub async fn ensure_admin(db: &Db, configured: Option<&str>) -> AppResult<Option
     Ok(generated.then_some(pw))
 }
 
-/// Removes what is no longer needed: login attempts older than a day, sessions that ended more
-/// than a day ago. Runs in every instance every 10 minutes; harmless when several do.
+/// Removes what is no longer needed: failed logins older than a day, successful ones older than
+/// 30 days (they make an address known), sessions that ended more than a day ago. Runs in every instance every 10 minutes; harmless when several do.
 pub async fn sweep(db: &Db) -> AppResult<(u64, u64)> {
-    let day_ago = now_ms() - 86_400_000;
-    let attempts = store::exec(
-        db,
-        "DELETE FROM login_attempts WHERE at < $1",
-        vec![day_ago.into()],
-    )
-    .await?;
+    let now = now_ms();
+    let day_ago = now - 86_400_000;
+    let attempts = guard::sweep(db, now).await?;
     let sessions = store::exec(
         db,
         "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1 OR last_seen_at < $1",

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod demo_cases;
 pub mod demo_registry;
 pub mod files;
+pub mod login_guard;
 pub mod maintenance;
 pub mod party;
 pub mod registry;

@@ -24,6 +24,10 @@ impl IntoResponse for AppError {
         let status = self.status();
         let mut resp = Response::new(Body::empty());
         *resp.status_mut() = status;
+        if let AppError::RateLimited { retry_after_s } = &self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
+        }
         resp.extensions_mut().insert(ErrorBox(Arc::new(self)));
         resp
     }

@@ -19,7 +19,19 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("m0007_cases", M0007_CASES),
     ("m0008_service", M0008_SERVICE),
+    ("m0011_login_sessions", M0011_LOGIN_SESSIONS),
 ];
+
+/// Issue 12: sessions name the browser that made them; failed logins are counted per name;
+/// a name under attack hands out turns (app/login_guard.rs). Numbered after main's m0009/m0010.
+const M0011_LOGIN_SESSIONS: &str = r#"
+ALTER TABLE sessions ADD COLUMN user_agent VARCHAR(200) NULL;
+CREATE INDEX ix_login_attempts_user ON login_attempts(username, at);
+CREATE TABLE login_throttle (
+    username VARCHAR(64) PRIMARY KEY,
+    next_at BIGINT NOT NULL
+);
+"#;
 
 const M0001_FOUNDATION: &str = r#"
 CREATE TABLE areas (

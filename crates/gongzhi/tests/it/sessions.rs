@@ -1,5 +1,6 @@
-//! Issue 12, sign-in and sessions: proxies believed only when trusted, `Secure` cookies and HSTS,
-//! same-origin cookie writes.
+//! Issue 12, sign-in and sessions: one answer for every failed login, failures counted per name
+//! and per address, proxies believed only when trusted, `Secure` cookies and HSTS, same-origin
+//! cookie writes.
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -46,6 +47,102 @@ async fn behind_proxy() -> TestApp {
         s.auth_cache_ms = 0;
     })
     .await
+}
+
+async fn login_from(app: &TestApp, addr: &str, username: &str, password: &str) -> Resp {
+    raw(
+        app,
+        Method::POST,
+        "/api/v1/auth/login",
+        &[("x-forwarded-for", addr)],
+        Some(json!({"username": username, "password": password})),
+    )
+    .await
+}
+
+const WRONG: &str = "Wrong#pass1";
+
+#[tokio::test]
+async fn unknown_name_wrong_password_and_a_barred_address_get_one_answer() {
+    let app = behind_proxy().await;
+    let attacker = "203.0.113.7";
+    let unknown = login_from(&app, attacker, "nobody", WRONG).await;
+    let mut wrong = vec![];
+    for _ in 0..5 {
+        wrong.push(login_from(&app, attacker, "shequ", WRONG).await);
+    }
+    // The right password from an address that failed five times: the same answer.
+    let barred = login_from(&app, attacker, "shequ", DEMO_PASSWORD).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "{}", unknown.text);
+    assert_eq!(unknown.code(), "auth.invalid_credentials");
+    for r in wrong.iter().chain([&barred]) {
+        assert_eq!(r.status, unknown.status, "{}", r.text);
+        assert_eq!(r.body, unknown.body);
+        assert!(r.headers.get("retry-after").is_none());
+    }
+    // Nothing was signed in, and the audit log knows why.
+    let barred_rows = app
+        .count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'auth.login' AND detail LIKE 'barred%'",
+        )
+        .await;
+    assert_eq!(barred_rows, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+#[tokio::test]
+async fn failures_from_other_addresses_never_lock_the_owner_out() {
+    let app = behind_proxy().await;
+    let (office, attacker, cafe) = ("198.51.100.10", "203.0.113.7", "192.0.2.55");
+    // The owner signs in at the office: that address is known for the name.
+    assert_eq!(
+        login_from(&app, office, "shequ", DEMO_PASSWORD)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    for _ in 0..5 {
+        let r = login_from(&app, attacker, "shequ", WRONG).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    }
+    // More failures from a botnet: the name is under attack (back-off 32 s).
+    for i in 0..5 {
+        gongzhi::store::exec(
+            &app.state.db,
+            "INSERT INTO login_attempts (id, client_addr, username, at, success) VALUES ($1, $2, 'shequ', $3, $4)",
+            vec![
+                uuid::Uuid::now_v7().into(),
+                format!("203.0.113.{}", 100 + i).into(),
+                gongzhi::domain::now_ms().into(),
+                false.into(),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    // The attacker's address is barred for the name; its next try waits its turn.
+    let r = login_from(&app, attacker, "shequ", DEMO_PASSWORD).await;
+    assert_eq!(r.code(), "auth.invalid_credentials");
+    let r = login_from(&app, attacker, "shequ", WRONG).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    let wait: u64 = header(&r, "retry-after").parse().unwrap();
+    assert!((1..=32).contains(&wait), "{wait}");
+    // The owner at the office: straight in.
+    let r = login_from(&app, office, "shequ", DEMO_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // The owner at a new address: a delay, not a lock.
+    let r = login_from(&app, cafe, "shequ", DEMO_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    assert!(header(&r, "retry-after").parse::<u64>().is_ok());
+    gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE login_throttle SET next_at = $1",
+        vec![gongzhi::domain::now_ms().into()],
+    )
+    .await
+    .unwrap();
+    let r = login_from(&app, cafe, "shequ", DEMO_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
 #[tokio::test]

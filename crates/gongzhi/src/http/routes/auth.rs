@@ -37,9 +37,10 @@ fn session_cookie(token: &str, max_age_s: i64, https: bool) -> HeaderValue {
 
 /// Sign in with username and password. Sets the session cookie and returns the token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResult), (status = 401, description = "wrong credentials"),
+    responses((status = 200, body = LoginResult),
+              (status = 401, description = "wrong name or password, or this address failed too often for the name"),
               (status = 403, description = "csrf.origin: the page of another site"),
-              (status = 423, description = "locked"), (status = 429, description = "rate limited")))]
+              (status = 429, description = "rate limited; see Retry-After")))]
 async fn login(
     State(state): State<AppState>,
     meta: ReqMeta,
