@@ -54,7 +54,8 @@ pub struct SettingsArgs {
     /// Hours after login after which a session ends regardless of activity [default: 12]
     #[arg(long, env = "GONGZHI_SESSION_ABSOLUTE_HOURS", global = true)]
     pub session_absolute_hours: Option<String>,
-    /// One console session per user: a new login ends the old one (true/false) [default: true]
+    /// One session per user: a new login ends the user's other sessions (true/false); by default a
+    /// user may be signed in on several devices and ends them under 「我的会话」 [default: false]
     #[arg(long, env = "GONGZHI_SINGLE_SESSION", global = true)]
     pub single_session: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` are
@@ -228,7 +229,8 @@ pub struct Settings {
     pub admin_password: Option<String>,
     /// Explicit master key (hex). `None` means: use or create `<data_dir>/master.key`.
     pub master_key: Option<String>,
-    pub session_idle_minutes: u32,
+    /// The idle timeout in milliseconds (set in minutes; tests use less).
+    pub session_idle_ms: u64,
     pub session_absolute_hours: u32,
     pub single_session: bool,
     /// Peers whose `X-Forwarded-*` headers are believed.
@@ -383,7 +385,7 @@ impl Settings {
             "GONGZHI_SINGLE_SESSION",
             &args.single_session,
             file.single_session,
-            true,
+            false,
         )?;
         let trusted_proxies = parse_proxies(
             args.trusted_proxies
@@ -395,7 +397,6 @@ impl Settings {
             Some(u) if !u.trim().is_empty() => Some(parse_public_url(&u)?),
             _ => None,
         };
-
         let login_rate_per_minute = parse_num(
             "GONGZHI_LOGIN_RATE_PER_MINUTE",
             &args.login_rate_per_minute,
@@ -671,7 +672,7 @@ impl Settings {
             data_dir,
             admin_password,
             master_key,
-            session_idle_minutes,
+            session_idle_ms: u64::from(session_idle_minutes) * 60_000,
             session_absolute_hours,
             single_session,
             trusted_proxies,
@@ -807,7 +808,7 @@ mod tests {
         let s = Settings::load(&args).unwrap();
         assert!(s.is_sqlite());
         assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
-        assert!(s.single_session);
+        assert!(!s.single_session);
         assert!(s.trusted_proxies.is_empty() && s.public_origin.is_none());
     }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Entry};
 use super::login_guard as guard;
-use super::{AppState, Ctx, GrantRef, Origin, Principal, PrincipalKind};
+use super::{AppState, Ctx, GrantRef, Origin, Principal, PrincipalKind, SessionClock};
 use crate::crypto;
 use crate::domain::role::Role;
 use crate::domain::{new_id, now_ms, password};
@@ -79,8 +79,8 @@ pub async fn hash_password(password: &str) -> AppResult<String> {
     on_hash_pool(move |hasher| hasher.hash(&p)).await
 }
 
-/// Sessions' `last_seen_at` (and tokens' `last_used_at`) are written at most this often.
-const TOUCH_EVERY_MS: i64 = 60_000;
+/// API tokens' `last_used_at` is written at most this often.
+const TOUCH_TOKEN_EVERY_MS: i64 = 60_000;
 
 #[derive(Debug, Serialize, ToSchema, Clone)]
 pub struct GrantView {
@@ -226,6 +226,7 @@ pub async fn login(
     origin: &Origin,
     username: &str,
     pw: &str,
+    user_agent: Option<&str>,
 ) -> AppResult<LoginResult> {
     let db = &state.db;
     let name = clip(username.trim(), 64);
@@ -254,7 +255,7 @@ pub async fn login(
     let verified = verify_password(pw, &hash).await?;
     match user {
         Some(u) if verified && !u.disabled && !recent.barred() => {
-            start_session(state, origin, u, now).await
+            start_session(state, origin, u, user_agent, now).await
         }
         u => {
             refuse_login(db, origin, &name, u.as_ref(), &recent, now).await?;
@@ -309,6 +310,7 @@ async fn start_session(
     state: &AppState,
     origin: &Origin,
     user: UserAuthRow,
+    user_agent: Option<&str>,
     now: i64,
 ) -> AppResult<LoginResult> {
     let token = crypto::new_token("gzs_");
@@ -332,8 +334,8 @@ async fn start_session(
     }
     store::exec(
         &tx,
-        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at, client_addr) \
-         VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at, client_addr, \
+         user_agent) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)",
         vec![
             session_id.into(),
             crypto::token_hash(&token).into(),
@@ -342,6 +344,7 @@ async fn start_session(
             now.into(),
             expires.into(),
             origin.client_addr.clone().into(),
+            user_agent.map(|a| clip(a, 200)).into(),
         ],
     )
     .await?;
@@ -406,102 +409,143 @@ fn expired() -> AppError {
     }
 }
 
+fn principal_grants(grants: Vec<GrantView>) -> Vec<GrantRef> {
+    grants
+        .into_iter()
+        .map(|g| GrantRef {
+            role: g.role,
+            area_id: g.area_id,
+        })
+        .collect()
+}
+
 /// Resolves a bearer token or session cookie to the principal it stands for.
 pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Arc<Principal>> {
     if token.len() > 200 {
         return Err(expired());
     }
     let key = crypto::token_hash(token);
-    if let Some(p) = state.auth_cache.get(&key, state.settings.auth_cache_ms) {
-        return Ok(p);
-    }
-    let db = &state.db;
     let now = now_ms();
-    let principal = if token.starts_with("gz_") {
-        let t: TokenRow = store::fetch_opt(
-            db,
-            "SELECT id, name, expires_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1",
-            vec![key.clone().into()],
-        )
-        .await?
-        .ok_or_else(expired)?;
-        if t.revoked_at.is_some() || t.expires_at.map(|e| e <= now).unwrap_or(false) {
-            return Err(expired());
+    let idle_ms = state.settings.session_idle_ms as i64;
+    if let Some((p, clock)) = state.auth_cache.get(&key, state.settings.auth_cache_ms) {
+        match clock {
+            None => return Ok(p),
+            Some(c) if c.alive(now, idle_ms) => {
+                touch_session(state, &key, &p, c.last_seen, now);
+                return Ok(p);
+            }
+            // Idle as far as this instance knows; another may have seen it since.
+            Some(_) => {}
         }
-        if t.last_used_at
-            .map(|l| now - l > TOUCH_EVERY_MS)
-            .unwrap_or(true)
-        {
-            store::exec(
-                db,
-                "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
-                vec![now.into(), t.id.into()],
-            )
-            .await?;
-        }
-        let grants = grants_of(db, None, Some(t.id)).await?;
-        Principal {
-            kind: PrincipalKind::ApiToken,
-            user_id: None,
-            token_id: Some(t.id),
-            session_id: None,
-            display_name: t.name.clone(),
-            name: format!("token:{}", t.name),
-            grants: grants
-                .into_iter()
-                .map(|g| GrantRef {
-                    role: g.role,
-                    area_id: g.area_id,
-                })
-                .collect(),
-            must_change_password: false,
-        }
+    }
+    let (principal, clock) = if token.starts_with("gz_") {
+        (token_principal(state, &key, now).await?, None)
     } else {
-        let s: SessionRow = store::fetch_opt(
-            db,
-            "SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, s.revoked_at, u.username, u.display_name, u.disabled, \
-             u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-            vec![key.clone().into()],
-        )
-        .await?
-        .ok_or_else(expired)?;
-        let idle_ms = state.settings.session_idle_minutes as i64 * 60_000;
-        if s.revoked_at.is_some()
-            || s.disabled
-            || s.expires_at <= now
-            || now - s.last_seen_at > idle_ms
-        {
-            return Err(expired());
-        }
-        if now - s.last_seen_at > TOUCH_EVERY_MS {
-            store::exec(
-                db,
-                "UPDATE sessions SET last_seen_at = $1 WHERE id = $2",
-                vec![now.into(), s.id.into()],
-            )
-            .await?;
-        }
-        let grants = grants_of(db, Some(s.user_id), None).await?;
-        Principal {
-            kind: PrincipalKind::User,
-            user_id: Some(s.user_id),
-            token_id: None,
-            session_id: Some(s.id),
-            display_name: s.display_name,
-            name: s.username,
-            grants: grants
-                .into_iter()
-                .map(|g| GrantRef {
-                    role: g.role,
-                    area_id: g.area_id,
-                })
-                .collect(),
-            must_change_password: s.must_change_password,
-        }
+        let (p, c) = session_principal(state, &key, now).await?;
+        (p, Some(c))
     };
     let p = Arc::new(principal);
-    state.auth_cache.put(key, p.clone());
+    state.auth_cache.put(key.clone(), p.clone(), clock);
+    if let Some(c) = clock {
+        touch_session(state, &key, &p, c.last_seen, now);
+    }
     Ok(p)
+}
+
+async fn token_principal(state: &AppState, key: &str, now: i64) -> AppResult<Principal> {
+    let db = &state.db;
+    let t: TokenRow = store::fetch_opt(
+        db,
+        "SELECT id, name, expires_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+        vec![key.to_string().into()],
+    )
+    .await?
+    .ok_or_else(expired)?;
+    if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
+        return Err(expired());
+    }
+    if t.last_used_at
+        .is_none_or(|l| now - l > TOUCH_TOKEN_EVERY_MS)
+    {
+        store::exec(
+            db,
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
+            vec![now.into(), t.id.into()],
+        )
+        .await?;
+    }
+    Ok(Principal {
+        kind: PrincipalKind::ApiToken,
+        user_id: None,
+        token_id: Some(t.id),
+        session_id: None,
+        display_name: t.name.clone(),
+        name: format!("token:{}", t.name),
+        grants: principal_grants(grants_of(db, None, Some(t.id)).await?),
+        must_change_password: false,
+    })
+}
+
+/// A session is refused once `now − last activity > idle timeout`, exactly, or after its
+/// absolute end.
+async fn session_principal(
+    state: &AppState,
+    key: &str,
+    now: i64,
+) -> AppResult<(Principal, SessionClock)> {
+    let s: SessionRow = store::fetch_opt(
+        &state.db,
+        "SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, s.revoked_at, u.username, u.display_name, u.disabled, \
+         u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        vec![key.to_string().into()],
+    )
+    .await?
+    .ok_or_else(expired)?;
+    let clock = SessionClock {
+        last_seen: s.last_seen_at,
+        expires: s.expires_at,
+    };
+    let idle_ms = state.settings.session_idle_ms as i64;
+    if s.revoked_at.is_some() || s.disabled || !clock.alive(now, idle_ms) {
+        return Err(expired());
+    }
+    let principal = Principal {
+        kind: PrincipalKind::User,
+        user_id: Some(s.user_id),
+        token_id: None,
+        session_id: Some(s.id),
+        display_name: s.display_name,
+        name: s.username,
+        grants: principal_grants(grants_of(&state.db, Some(s.user_id), None).await?),
+        must_change_password: s.must_change_password,
+    };
+    Ok((principal, clock))
+}
+
+/// Records a session's activity at `now` when the recorded one lags by more than a hundredth of
+/// the idle timeout (at most a second), so the idle check is exact to that. The write runs beside
+/// the request: a busy database delays the record, never the answer.
+fn touch_session(state: &AppState, key: &str, p: &Principal, last_seen: i64, now: i64) {
+    let step = (state.settings.session_idle_ms as i64 / 100).clamp(1, 1000);
+    let Some(session_id) = p.session_id else {
+        return;
+    };
+    if now - last_seen < step {
+        return;
+    }
+    state.auth_cache.seen(key, now);
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        let r = store::exec(
+            &db,
+            "UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1",
+            vec![now.into(), session_id.into()],
+        )
+        .await;
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "recording a session's activity failed");
+        }
+    });
 }
 
 /// Ends the caller's session.

@@ -137,8 +137,17 @@ async fn logout_ends_the_session() {
 }
 
 #[tokio::test]
-async fn a_new_login_ends_the_old_console_session_unless_configured() {
+async fn a_new_login_keeps_the_other_sessions_unless_single_session_is_set() {
     let app = spawn_app_with(|s| s.auth_cache_ms = 0).await;
+    let first = app.demo_user("shequ").await;
+    let _second = app.demo_user("shequ").await;
+    assert_eq!(first.get("/api/v1/me").await.status, StatusCode::OK);
+
+    let app = spawn_app_with(|s| {
+        s.auth_cache_ms = 0;
+        s.single_session = true;
+    })
+    .await;
     let first = app.demo_user("shequ").await;
     let second = app.demo_user("shequ").await;
     assert_eq!(
@@ -146,15 +155,6 @@ async fn a_new_login_ends_the_old_console_session_unless_configured() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(second.get("/api/v1/me").await.status, StatusCode::OK);
-
-    let app = spawn_app_with(|s| {
-        s.auth_cache_ms = 0;
-        s.single_session = false;
-    })
-    .await;
-    let first = app.demo_user("shequ").await;
-    let _second = app.demo_user("shequ").await;
-    assert_eq!(first.get("/api/v1/me").await.status, StatusCode::OK);
 }
 
 #[tokio::test]

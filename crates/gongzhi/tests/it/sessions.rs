@@ -1,6 +1,8 @@
 //! Issue 12, sign-in and sessions: one answer for every failed login, failures counted per name
 //! and per address, proxies believed only when trusted, `Secure` cookies and HSTS, same-origin
-//! cookie writes.
+//! cookie writes, several sessions per user, an exact idle timeout, uploads checked by content.
+use std::time::Duration;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -288,4 +290,109 @@ async fn cross_origin_cookie_writes_are_refused_and_change_nothing() {
         admin.get("/api/v1/me").await.status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+async fn login_with_agent(app: &TestApp, username: &str, agent: &str) -> Client {
+    let h = [("user-agent", agent)];
+    let body = json!({"username": username, "password": DEMO_PASSWORD});
+    let r = raw(app, Method::POST, "/api/v1/auth/login", &h, Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    Client {
+        token: r.body["token"].as_str().map(str::to_string),
+        ..app.anon()
+    }
+}
+
+#[tokio::test]
+async fn a_user_holds_two_sessions_lists_them_and_ends_one_or_all_others() {
+    let app = spawn_app_with(|s| s.auth_cache_ms = 0).await;
+    let pc = login_with_agent(&app, "shequ", "Mozilla/5.0 (Windows NT 10.0) 办公电脑").await;
+    let phone = login_with_agent(&app, "shequ", "Mozilla/5.0 (iPhone) 手机").await;
+    assert_eq!(pc.get("/api/v1/me").await.status, StatusCode::OK);
+    assert_eq!(phone.get("/api/v1/me").await.status, StatusCode::OK);
+
+    let list = pc.get("/api/v1/me/sessions").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let items = list.body.as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let current: Vec<&Value> = items.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert!(current[0]["user_agent"]
+        .as_str()
+        .unwrap()
+        .contains("办公电脑"));
+    let phone_id = items.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for s in items {
+        assert!(s["created_at"].is_string() && s["last_seen_at"].is_string());
+        assert_eq!(s["client_addr"], "127.0.0.1");
+    }
+    for t in [&pc, &phone] {
+        assert!(!list.text.contains(t.token.as_deref().unwrap()));
+    }
+
+    // Someone else's session is not there to end.
+    let other = app.demo_user("jiedao").await;
+    let theirs = other.get("/api/v1/me/sessions").await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = pc.delete(&format!("/api/v1/me/sessions/{theirs}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.get("/api/v1/me").await.status, StatusCode::OK);
+
+    let r = pc.delete(&format!("/api/v1/me/sessions/{phone_id}")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(
+        phone.get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        pc.get("/api/v1/me/sessions")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let tablet = login_with_agent(&app, "shequ", "平板").await;
+    let r = pc.post("/api/v1/me/sessions/end-others", json!({})).await;
+    assert_eq!(r.body["ended"], 1, "{}", r.text);
+    assert_eq!(
+        tablet.get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(pc.get("/api/v1/me").await.status, StatusCode::OK);
+    let ends = "SELECT COUNT(*) FROM audit_log WHERE action IN ('auth.session_end', 'auth.sessions_end_others')";
+    assert_eq!(app.count(ends).await, 2);
+}
+
+#[tokio::test]
+async fn the_idle_timeout_counts_from_the_last_request_exactly() {
+    let app = spawn_app_with(|s| s.session_idle_ms = 3000).await;
+    let c = app.demo_user("shequ").await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(c.get("/api/v1/me").await.status, StatusCode::OK);
+    // 4 s after login, 2 s after the last request: still alive.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(c.get("/api/v1/me").await.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(3300)).await;
+    let r = c.get("/api/v1/me").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.code(), "auth.session_expired");
+
+    // A long in-memory cache never keeps an idle session alive.
+    let app = spawn_app_with(|s| {
+        s.session_idle_ms = 1500;
+        s.auth_cache_ms = 60_000;
+    })
+    .await;
+    let c = app.demo_user("shequ").await;
+    assert_eq!(c.get("/api/v1/me").await.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    assert_eq!(c.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
 }
