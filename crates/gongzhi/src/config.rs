@@ -54,9 +54,20 @@ pub struct SettingsArgs {
     /// Hours after login after which a session ends regardless of activity [default: 12]
     #[arg(long, env = "GONGZHI_SESSION_ABSOLUTE_HOURS", global = true)]
     pub session_absolute_hours: Option<String>,
-    /// One console session per user: a new login ends the old one (true/false) [default: true]
+    /// One session per user: a new login ends the user's other sessions (true/false); by default a
+    /// user may be signed in on several devices and ends them under 「我的会话」 [default: false]
     #[arg(long, env = "GONGZHI_SINGLE_SESSION", global = true)]
     pub single_session: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` are
+    /// believed: IP addresses or CIDR blocks, comma-separated, e.g. `127.0.0.1,10.0.0.0/8`.
+    /// Nobody else's are [default: none]
+    #[arg(long, env = "GONGZHI_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+    /// The address users open, e.g. `https://gongzhi.example.gov.cn`. Its origin is accepted for
+    /// cookie-authenticated writes; when it is https, cookies are `Secure` and HSTS is sent on
+    /// every response [default: none: the request's own Host, https only via a trusted proxy]
+    #[arg(long, env = "GONGZHI_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
     /// Login attempts allowed per client address per minute [default: 30]
     #[arg(long, env = "GONGZHI_LOGIN_RATE_PER_MINUTE", global = true)]
     pub login_rate_per_minute: Option<String>,
@@ -160,6 +171,8 @@ struct FileSettings {
     session_idle_minutes: Option<u32>,
     session_absolute_hours: Option<u32>,
     single_session: Option<bool>,
+    trusted_proxies: Option<String>,
+    public_url: Option<String>,
     login_rate_per_minute: Option<u32>,
     audit_retention_days: Option<u32>,
     db_max_connections: Option<u32>,
@@ -241,9 +254,14 @@ pub struct Settings {
     pub admin_password: Option<String>,
     /// Explicit master key (hex). `None` means: use or create `<data_dir>/master.key`.
     pub master_key: Option<String>,
-    pub session_idle_minutes: u32,
+    /// The idle timeout in milliseconds (set in minutes; tests use less).
+    pub session_idle_ms: u64,
     pub session_absolute_hours: u32,
     pub single_session: bool,
+    /// Peers whose `X-Forwarded-*` headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `scheme://host[:port]` of `GONGZHI_PUBLIC_URL`, lower-case, without a default port.
+    pub public_origin: Option<String>,
     pub login_rate_per_minute: u32,
     pub audit_retention_days: u32,
     pub db_max_connections: u32,
@@ -399,8 +417,18 @@ impl Settings {
             "GONGZHI_SINGLE_SESSION",
             &args.single_session,
             file.single_session,
-            true,
+            false,
         )?;
+        let trusted_proxies = parse_proxies(
+            args.trusted_proxies
+                .as_deref()
+                .or(file.trusted_proxies.as_deref())
+                .unwrap_or(""),
+        )?;
+        let public_origin = match args.public_url.clone().or(file.public_url) {
+            Some(u) if !u.trim().is_empty() => Some(parse_public_url(&u)?),
+            _ => None,
+        };
         let login_rate_per_minute = parse_num(
             "GONGZHI_LOGIN_RATE_PER_MINUTE",
             &args.login_rate_per_minute,
@@ -711,9 +739,11 @@ impl Settings {
             data_dir,
             admin_password,
             master_key,
-            session_idle_minutes,
+            session_idle_ms: u64::from(session_idle_minutes) * 60_000,
             session_absolute_hours,
             single_session,
+            trusted_proxies,
+            public_origin,
             login_rate_per_minute,
             audit_retention_days,
             db_max_connections,
@@ -731,6 +761,13 @@ impl Settings {
             log_format,
             log,
         })
+    }
+
+    /// Whether users reach the server over https whatever the request says (`GONGZHI_PUBLIC_URL`).
+    pub fn public_https(&self) -> bool {
+        self.public_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("https://"))
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -765,6 +802,45 @@ fn parse_sheet_limits(text: &str) -> Option<crate::sheet::Limits> {
         max_inflated: mb.checked_mul(1024 * 1024)?,
         max_shared_strings: shared,
     })
+}
+
+/// `127.0.0.1, 10.0.0.0/8, ::1` → networks (a bare address is a network of one).
+fn parse_proxies(list: &str) -> Result<Vec<ipnet::IpNet>, SettingError> {
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|n| n.trunc())
+                .map_err(|_| {
+                    bad(
+                        "GONGZHI_TRUSTED_PROXIES",
+                        format!("'{p}' is not an IP address or CIDR block, e.g. 10.0.0.0/8"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `https://Example.gov.cn:443/console/` → `https://example.gov.cn`.
+fn parse_public_url(url: &str) -> Result<String, SettingError> {
+    let problem = || {
+        bad(
+            "GONGZHI_PUBLIC_URL",
+            format!("'{url}' is not http(s)://host[:port], e.g. https://gongzhi.example.gov.cn"),
+        )
+    };
+    let url = url.trim().to_ascii_lowercase();
+    let (scheme, rest) = url.split_once("://").ok_or_else(problem)?;
+    if scheme != "http" && scheme != "https" {
+        return Err(problem());
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') {
+        return Err(problem());
+    }
+    Ok(crate::http::forwarded::origin_of(scheme, authority))
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileSettings, SettingError> {
@@ -822,6 +898,43 @@ mod tests {
         let s = Settings::load(&args).unwrap();
         assert!(s.is_sqlite());
         assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
-        assert!(s.single_session);
+        assert!(!s.single_session);
+        assert!(s.trusted_proxies.is_empty() && s.public_origin.is_none());
+    }
+
+    #[test]
+    fn proxies_and_public_url_are_parsed_or_named() {
+        let args = SettingsArgs {
+            trusted_proxies: Some("127.0.0.1, 10.1.2.3/8 ::1".into()),
+            public_url: Some("HTTPS://Gongzhi.Example.gov.cn:443/console/".into()),
+            config: Some(PathBuf::new()),
+            ..Default::default()
+        };
+        let s = Settings::load(&args).unwrap();
+        let nets: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        assert_eq!(
+            s.public_origin.as_deref(),
+            Some("https://gongzhi.example.gov.cn")
+        );
+        assert!(s.public_https());
+        for (proxies, url, name) in [
+            ("10.0.0.0/33", "", "GONGZHI_TRUSTED_PROXIES"),
+            ("proxy.local", "", "GONGZHI_TRUSTED_PROXIES"),
+            ("", "gongzhi.example.gov.cn", "GONGZHI_PUBLIC_URL"),
+            ("", "ftp://x", "GONGZHI_PUBLIC_URL"),
+        ] {
+            let args = SettingsArgs {
+                trusted_proxies: Some(proxies.into()),
+                public_url: Some(url.into()),
+                config: Some(PathBuf::new()),
+                ..Default::default()
+            };
+            assert_eq!(
+                Settings::load(&args).unwrap_err().name,
+                name,
+                "{proxies} {url}"
+            );
+        }
     }
 }

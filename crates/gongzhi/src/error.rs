@@ -99,10 +99,9 @@ pub enum AppError {
     ConflictOn { field: &'static str, msg: Msg },
     #[error("payload too large")]
     PayloadTooLarge,
-    #[error("locked")]
-    Locked { msg: Msg },
+    /// 429 with `Retry-After`.
     #[error("rate limited")]
-    RateLimited,
+    RateLimited { retry_after_s: u64 },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("database error: {0}")]
@@ -160,8 +159,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } | AppError::ConflictOn { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Locked { .. } => StatusCode::LOCKED,
-            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Db(e) if is_busy(e) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -179,8 +177,7 @@ impl AppError {
             AppError::ConflictOn { .. } => "conflict",
             AppError::NotFound => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
-            AppError::Locked { .. } => "auth.locked",
-            AppError::RateLimited => "rate_limited",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Db(e) if is_busy(e) => "busy",
             AppError::Db(_) | AppError::Internal(_) => "internal",
@@ -197,15 +194,14 @@ impl AppError {
             | AppError::Unauthenticated { msg, .. }
             | AppError::Forbidden { msg, .. }
             | AppError::Conflict { msg, .. }
-            | AppError::Locked { msg }
             | AppError::ConflictOn { msg, .. } => msg.clone(),
             AppError::NotFound => Msg::new("未找到该资源", "Not found"),
             AppError::PayloadTooLarge => {
                 Msg::new("提交的内容过大", "The request body is too large")
             }
-            AppError::RateLimited => Msg::new(
-                "尝试次数过多，请稍后再试",
-                "Too many attempts; please wait and try again",
+            AppError::RateLimited { retry_after_s } => Msg::owned(
+                format!("尝试次数过多，请 {retry_after_s} 秒后再试"),
+                format!("Too many attempts; try again in {retry_after_s} s"),
             ),
             AppError::MethodNotAllowed => {
                 Msg::new("不支持该请求方法", "This method is not allowed here")

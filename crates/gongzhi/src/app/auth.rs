@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::audit::{self, Entry};
-use super::{AppState, Ctx, GrantRef, Origin, Principal, PrincipalKind};
+use super::login_guard as guard;
+use super::{AppState, Ctx, GrantRef, Origin, Principal, PrincipalKind, SessionClock};
 use crate::crypto;
 use crate::domain::role::Role;
 use crate::domain::{new_id, now_ms, password};
@@ -78,10 +79,8 @@ pub async fn hash_password(password: &str) -> AppResult<String> {
     on_hash_pool(move |hasher| hasher.hash(&p)).await
 }
 
-pub const MAX_FAILED_LOGINS: i32 = 5;
-pub const LOCK_MINUTES: i64 = 15;
-/// Sessions' `last_seen_at` (and tokens' `last_used_at`) are written at most this often.
-const TOUCH_EVERY_MS: i64 = 60_000;
+/// API tokens' `last_used_at` is written at most this often.
+const TOUCH_TOKEN_EVERY_MS: i64 = 60_000;
 
 #[derive(Debug, Serialize, ToSchema, Clone)]
 pub struct GrantView {
@@ -117,7 +116,6 @@ struct UserAuthRow {
     password_hash: String,
     disabled: bool,
     must_change_password: bool,
-    locked_until: Option<i64>,
 }
 
 #[derive(FromQueryResult)]
@@ -190,162 +188,138 @@ pub async fn me(db: &Db, user_id: Uuid) -> AppResult<Me> {
 fn invalid_credentials() -> AppError {
     AppError::Unauthenticated {
         code: "auth.invalid_credentials",
-        msg: Msg::new("用户名或密码错误", "Wrong username or password"),
-    }
-}
-
-fn locked(until_ms: i64) -> AppError {
-    let minutes = ((until_ms - now_ms()) as f64 / 60_000.0).ceil().max(1.0) as i64;
-    AppError::Locked {
-        msg: Msg::owned(
-            format!("登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试"),
-            format!(
-                "Too many failed logins: the account is locked; try again in {minutes} minutes"
-            ),
+        msg: Msg::new(
+            "用户名或密码错误；连续失败多次后，请 15 分钟后再试",
+            "Wrong username or password; after repeated failures, try again in 15 minutes",
         ),
     }
-}
-
-async fn note_attempt(db: &Db, origin: &Origin, username: &str, success: bool) -> AppResult<()> {
-    store::exec(
-        db,
-        "INSERT INTO login_attempts (id, client_addr, username, at, success) VALUES ($1, $2, $3, $4, $5)",
-        vec![
-            new_id().into(),
-            origin.client_addr.clone().into(),
-            username.to_string().into(),
-            now_ms().into(),
-            success.into(),
-        ],
-    )
-    .await?;
-    Ok(())
 }
 
 fn clip(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
+/// Records a refusal before any password was checked (rate limit, back-off) and returns it.
+async fn refuse_early(
+    db: &Db,
+    origin: &Origin,
+    name: &str,
+    detail: &str,
+    e: AppError,
+) -> AppResult<LoginResult> {
+    audit::record_alone(
+        db,
+        Entry::anonymous(origin, name, "auth.login")
+            .result("denied")
+            .detail(detail),
+    )
+    .await?;
+    Err(e)
+}
+
 /// Signs a user in. Returns the new session token and the user.
+///
+/// A wrong password, an unknown name, a disabled account and an address barred for the name
+/// (see [`guard`]) all get the same answer after the same Argon2 work.
 pub async fn login(
     state: &AppState,
     origin: &Origin,
     username: &str,
     pw: &str,
+    user_agent: Option<&str>,
 ) -> AppResult<LoginResult> {
     let db = &state.db;
-    let username = clip(username.trim(), 64);
+    let name = clip(username.trim(), 64);
     let now = now_ms();
-
-    // Rate limit per client address, counted in the database so it holds across instances.
-    let recent = store::fetch_i64(
-        db,
-        "SELECT COUNT(*) FROM login_attempts WHERE client_addr = $1 AND at > $2",
-        vec![origin.client_addr.clone().into(), (now - 60_000).into()],
-    )
-    .await?;
-    if recent >= state.settings.login_rate_per_minute as i64 {
-        audit::record_alone(
-            db,
-            Entry::anonymous(origin, &username, "auth.login")
-                .result("denied")
-                .detail("rate_limited"),
-        )
-        .await?;
-        return Err(AppError::RateLimited);
+    let per_minute = state.settings.login_rate_per_minute;
+    if let Err(e) = guard::rate_limit(db, per_minute, origin, now).await {
+        return refuse_early(db, origin, &name, "rate_limited", e).await;
     }
-
+    let recent = guard::recent(db, &name, &origin.client_addr, now).await?;
+    if recent.must_take_turns() {
+        if let Err(e) = guard::take_turn(db, &name, now, recent.backoff_ms()).await {
+            return refuse_early(db, origin, &name, "throttled", e).await;
+        }
+    }
     let user: Option<UserAuthRow> = store::fetch_opt(
         db,
-        "SELECT id, username, display_name, password_hash, disabled, must_change_password, locked_until \
+        "SELECT id, username, display_name, password_hash, disabled, must_change_password \
          FROM users WHERE username = $1",
-        vec![username.clone().into()],
+        vec![name.clone().into()],
     )
     .await?;
-
-    let Some(user) = user else {
-        let _ = verify_password(pw, password::dummy_hash()).await;
-        note_attempt(db, origin, &username, false).await?;
-        audit::record_alone(
-            db,
-            Entry::anonymous(origin, &username, "auth.login")
-                .result("failed")
-                .detail("unknown_user"),
-        )
-        .await?;
-        return Err(invalid_credentials());
+    let hash = match &user {
+        Some(u) if !recent.barred() => u.password_hash.clone(),
+        _ => password::dummy_hash().to_string(),
     };
-
-    if let Some(until) = user.locked_until.filter(|u| *u > now) {
-        note_attempt(db, origin, &username, false).await?;
-        audit::record_alone(
-            db,
-            Entry::anonymous(origin, &username, "auth.login")
-                .actor(Some(user.id), &username)
-                .result("denied")
-                .detail("locked"),
-        )
-        .await?;
-        return Err(locked(until));
-    }
-
-    let ok = verify_password(pw, &user.password_hash).await?;
-
-    if !ok || user.disabled {
-        note_attempt(db, origin, &username, false).await?;
-        let tx = store::write_tx(db).await?;
-        #[derive(FromQueryResult)]
-        struct F {
-            failed_logins: i32,
+    let verified = verify_password(pw, &hash).await?;
+    match user {
+        Some(u) if verified && !u.disabled && !recent.barred() => {
+            start_session(state, origin, u, user_agent, now).await
         }
-        let f: Option<F> = store::fetch_opt(
-            &tx,
-            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
-            vec![user.id.into()],
-        )
-        .await?;
-        let failed = f.map(|f| f.failed_logins).unwrap_or(0);
-        let mut lock_until = None;
-        if failed >= MAX_FAILED_LOGINS {
-            let until = now + LOCK_MINUTES * 60_000;
+        u => {
+            refuse_login(db, origin, &name, u.as_ref(), &recent, now).await?;
+            Err(invalid_credentials())
+        }
+    }
+}
+
+/// Records a failed sign-in: the attempt, the audit row, and for a real account that is now
+/// under attack the time until which the admin sees it as 锁定 (`users.locked_until`).
+async fn refuse_login(
+    db: &Db,
+    origin: &Origin,
+    name: &str,
+    user: Option<&UserAuthRow>,
+    recent: &guard::Recent,
+    now: i64,
+) -> AppResult<()> {
+    let max = guard::MAX_FAILURES;
+    let detail = match user {
+        None => "unknown_user".to_string(),
+        Some(_) if recent.barred() => format!("barred: {max} failures from this address"),
+        Some(u) if u.disabled => "disabled".to_string(),
+        Some(_) => format!(
+            "wrong_password ({}/{max} from this address)",
+            recent.from_here + 1
+        ),
+    };
+    let tx = store::write_tx(db).await?;
+    guard::note(&tx, origin, name, false, now).await?;
+    let mut entry = Entry::anonymous(origin, name, "auth.login")
+        .result("failed")
+        .detail(detail);
+    if let Some(u) = user {
+        entry = entry.actor(Some(u.id), name);
+        if recent.by_name + 1 >= max {
             store::exec(
                 &tx,
-                "UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2",
-                vec![until.into(), user.id.into()],
+                "UPDATE users SET locked_until = $1 WHERE id = $2",
+                vec![(now + guard::WINDOW_MS).into(), u.id.into()],
             )
             .await?;
-            lock_until = Some(until);
         }
-        let detail = if user.disabled {
-            "disabled".to_string()
-        } else if lock_until.is_some() {
-            format!("wrong_password; locked for {LOCK_MINUTES} minutes")
-        } else {
-            format!("wrong_password ({failed}/{MAX_FAILED_LOGINS})")
-        };
-        audit::record(
-            &tx,
-            Entry::anonymous(origin, &username, "auth.login")
-                .actor(Some(user.id), &username)
-                .result("failed")
-                .detail(detail),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(match lock_until {
-            Some(until) if !user.disabled => locked(until),
-            _ => invalid_credentials(),
-        });
     }
+    audit::record(&tx, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
 
-    // Success.
+/// The password was right: a new session (ending the others with `GONGZHI_SINGLE_SESSION`).
+async fn start_session(
+    state: &AppState,
+    origin: &Origin,
+    user: UserAuthRow,
+    user_agent: Option<&str>,
+    now: i64,
+) -> AppResult<LoginResult> {
     let token = crypto::new_token("gzs_");
     let session_id = new_id();
     let expires = now + state.settings.session_absolute_hours as i64 * 3_600_000;
-    let tx = store::write_tx(db).await?;
+    let tx = store::write_tx(&state.db).await?;
     store::exec(
         &tx,
-        "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2",
+        "UPDATE users SET failed_logins = 0, last_login_at = $1 WHERE id = $2",
         vec![now.into(), user.id.into()],
     )
     .await?;
@@ -360,8 +334,8 @@ pub async fn login(
     }
     store::exec(
         &tx,
-        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at, client_addr) \
-         VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at, client_addr, \
+         user_agent) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)",
         vec![
             session_id.into(),
             crypto::token_hash(&token).into(),
@@ -370,15 +344,12 @@ pub async fn login(
             now.into(),
             expires.into(),
             origin.client_addr.clone().into(),
+            user_agent.map(|a| clip(a, 200)).into(),
         ],
     )
     .await?;
-    store::exec(
-        &tx,
-        "INSERT INTO login_attempts (id, client_addr, username, at, success) VALUES ($1, $2, $3, $4, $5)",
-        vec![new_id().into(), origin.client_addr.clone().into(), username.clone().into(), now.into(), true.into()],
-    )
-    .await?;
+    guard::clear_here(&tx, &user.username, &origin.client_addr).await?;
+    guard::note(&tx, origin, &user.username, true, now).await?;
     let grants = grants_of(&tx, Some(user.id), None).await?;
     let mut e =
         Entry::anonymous(origin, &user.username, "auth.login").actor(Some(user.id), &user.username);
@@ -438,102 +409,143 @@ fn expired() -> AppError {
     }
 }
 
+fn principal_grants(grants: Vec<GrantView>) -> Vec<GrantRef> {
+    grants
+        .into_iter()
+        .map(|g| GrantRef {
+            role: g.role,
+            area_id: g.area_id,
+        })
+        .collect()
+}
+
 /// Resolves a bearer token or session cookie to the principal it stands for.
 pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Arc<Principal>> {
     if token.len() > 200 {
         return Err(expired());
     }
     let key = crypto::token_hash(token);
-    if let Some(p) = state.auth_cache.get(&key, state.settings.auth_cache_ms) {
-        return Ok(p);
-    }
-    let db = &state.db;
     let now = now_ms();
-    let principal = if token.starts_with("gz_") {
-        let t: TokenRow = store::fetch_opt(
-            db,
-            "SELECT id, name, expires_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1",
-            vec![key.clone().into()],
-        )
-        .await?
-        .ok_or_else(expired)?;
-        if t.revoked_at.is_some() || t.expires_at.map(|e| e <= now).unwrap_or(false) {
-            return Err(expired());
+    let idle_ms = state.settings.session_idle_ms as i64;
+    if let Some((p, clock)) = state.auth_cache.get(&key, state.settings.auth_cache_ms) {
+        match clock {
+            None => return Ok(p),
+            Some(c) if c.alive(now, idle_ms) => {
+                touch_session(state, &key, &p, c.last_seen, now);
+                return Ok(p);
+            }
+            // Idle as far as this instance knows; another may have seen it since.
+            Some(_) => {}
         }
-        if t.last_used_at
-            .map(|l| now - l > TOUCH_EVERY_MS)
-            .unwrap_or(true)
-        {
-            store::exec(
-                db,
-                "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
-                vec![now.into(), t.id.into()],
-            )
-            .await?;
-        }
-        let grants = grants_of(db, None, Some(t.id)).await?;
-        Principal {
-            kind: PrincipalKind::ApiToken,
-            user_id: None,
-            token_id: Some(t.id),
-            session_id: None,
-            display_name: t.name.clone(),
-            name: format!("token:{}", t.name),
-            grants: grants
-                .into_iter()
-                .map(|g| GrantRef {
-                    role: g.role,
-                    area_id: g.area_id,
-                })
-                .collect(),
-            must_change_password: false,
-        }
+    }
+    let (principal, clock) = if token.starts_with("gz_") {
+        (token_principal(state, &key, now).await?, None)
     } else {
-        let s: SessionRow = store::fetch_opt(
-            db,
-            "SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, s.revoked_at, u.username, u.display_name, u.disabled, \
-             u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-            vec![key.clone().into()],
-        )
-        .await?
-        .ok_or_else(expired)?;
-        let idle_ms = state.settings.session_idle_minutes as i64 * 60_000;
-        if s.revoked_at.is_some()
-            || s.disabled
-            || s.expires_at <= now
-            || now - s.last_seen_at > idle_ms
-        {
-            return Err(expired());
-        }
-        if now - s.last_seen_at > TOUCH_EVERY_MS {
-            store::exec(
-                db,
-                "UPDATE sessions SET last_seen_at = $1 WHERE id = $2",
-                vec![now.into(), s.id.into()],
-            )
-            .await?;
-        }
-        let grants = grants_of(db, Some(s.user_id), None).await?;
-        Principal {
-            kind: PrincipalKind::User,
-            user_id: Some(s.user_id),
-            token_id: None,
-            session_id: Some(s.id),
-            display_name: s.display_name,
-            name: s.username,
-            grants: grants
-                .into_iter()
-                .map(|g| GrantRef {
-                    role: g.role,
-                    area_id: g.area_id,
-                })
-                .collect(),
-            must_change_password: s.must_change_password,
-        }
+        let (p, c) = session_principal(state, &key, now).await?;
+        (p, Some(c))
     };
     let p = Arc::new(principal);
-    state.auth_cache.put(key, p.clone());
+    state.auth_cache.put(key.clone(), p.clone(), clock);
+    if let Some(c) = clock {
+        touch_session(state, &key, &p, c.last_seen, now);
+    }
     Ok(p)
+}
+
+async fn token_principal(state: &AppState, key: &str, now: i64) -> AppResult<Principal> {
+    let db = &state.db;
+    let t: TokenRow = store::fetch_opt(
+        db,
+        "SELECT id, name, expires_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+        vec![key.to_string().into()],
+    )
+    .await?
+    .ok_or_else(expired)?;
+    if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
+        return Err(expired());
+    }
+    if t.last_used_at
+        .is_none_or(|l| now - l > TOUCH_TOKEN_EVERY_MS)
+    {
+        store::exec(
+            db,
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
+            vec![now.into(), t.id.into()],
+        )
+        .await?;
+    }
+    Ok(Principal {
+        kind: PrincipalKind::ApiToken,
+        user_id: None,
+        token_id: Some(t.id),
+        session_id: None,
+        display_name: t.name.clone(),
+        name: format!("token:{}", t.name),
+        grants: principal_grants(grants_of(db, None, Some(t.id)).await?),
+        must_change_password: false,
+    })
+}
+
+/// A session is refused once `now − last activity > idle timeout`, exactly, or after its
+/// absolute end.
+async fn session_principal(
+    state: &AppState,
+    key: &str,
+    now: i64,
+) -> AppResult<(Principal, SessionClock)> {
+    let s: SessionRow = store::fetch_opt(
+        &state.db,
+        "SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, s.revoked_at, u.username, u.display_name, u.disabled, \
+         u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        vec![key.to_string().into()],
+    )
+    .await?
+    .ok_or_else(expired)?;
+    let clock = SessionClock {
+        last_seen: s.last_seen_at,
+        expires: s.expires_at,
+    };
+    let idle_ms = state.settings.session_idle_ms as i64;
+    if s.revoked_at.is_some() || s.disabled || !clock.alive(now, idle_ms) {
+        return Err(expired());
+    }
+    let principal = Principal {
+        kind: PrincipalKind::User,
+        user_id: Some(s.user_id),
+        token_id: None,
+        session_id: Some(s.id),
+        display_name: s.display_name,
+        name: s.username,
+        grants: principal_grants(grants_of(&state.db, Some(s.user_id), None).await?),
+        must_change_password: s.must_change_password,
+    };
+    Ok((principal, clock))
+}
+
+/// Records a session's activity at `now` when the recorded one lags by more than a hundredth of
+/// the idle timeout (at most a second), so the idle check is exact to that. The write runs beside
+/// the request: a busy database delays the record, never the answer.
+fn touch_session(state: &AppState, key: &str, p: &Principal, last_seen: i64, now: i64) {
+    let step = (state.settings.session_idle_ms as i64 / 100).clamp(1, 1000);
+    let Some(session_id) = p.session_id else {
+        return;
+    };
+    if now - last_seen < step {
+        return;
+    }
+    state.auth_cache.seen(key, now);
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        let r = store::exec(
+            &db,
+            "UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1",
+            vec![now.into(), session_id.into()],
+        )
+        .await;
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "recording a session's activity failed");
+        }
+    });
 }
 
 /// Ends the caller's session.
@@ -685,16 +697,12 @@ pub async fn ensure_admin(
     Ok(generated.then_some(pw))
 }
 
-/// Removes what is no longer needed: login attempts older than a day, sessions that ended more
-/// than a day ago. Runs in every instance every 10 minutes; harmless when several do.
+/// Removes what is no longer needed: failed logins older than a day, successful ones older than
+/// 30 days (they make an address known), sessions that ended more than a day ago. Runs in every instance every 10 minutes; harmless when several do.
 pub async fn sweep(db: &Db) -> AppResult<(u64, u64)> {
-    let day_ago = now_ms() - 86_400_000;
-    let attempts = store::exec(
-        db,
-        "DELETE FROM login_attempts WHERE at < $1",
-        vec![day_ago.into()],
-    )
-    .await?;
+    let now = now_ms();
+    let day_ago = now - 86_400_000;
+    let attempts = guard::sweep(db, now).await?;
     let sessions = store::exec(
         db,
         "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1 OR last_seen_at < $1",

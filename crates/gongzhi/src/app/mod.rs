@@ -9,11 +9,13 @@ pub mod demo_cases;
 pub mod demo_registry;
 pub mod exports;
 pub mod files;
+pub mod login_guard;
 pub mod maintenance;
 pub mod party;
 pub mod registry;
 pub mod scope;
 pub mod service;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 
@@ -56,33 +58,76 @@ impl AppState {
     }
 }
 
-/// token hash → (verified at, principal).
+/// When a session ends by itself: its last recorded activity and its absolute end (ms).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionClock {
+    pub last_seen: i64,
+    pub expires: i64,
+}
+
+impl SessionClock {
+    /// Alive at `now` with this idle timeout: idle for at most `idle_ms`, before the absolute end.
+    pub fn alive(&self, now: i64, idle_ms: i64) -> bool {
+        now < self.expires && now - self.last_seen <= idle_ms
+    }
+}
+
+struct Cached {
+    at: Instant,
+    principal: Arc<Principal>,
+    clock: Option<SessionClock>,
+}
+
+/// token hash → the principal verified at some instant, with its session's clock (none for API
+/// tokens). An entry spares the lookup for `auth_cache_ms`; it never outlives its session's clock.
 #[derive(Default)]
 pub struct AuthCache {
-    map: Mutex<HashMap<String, (Instant, Arc<Principal>)>>,
+    map: Mutex<HashMap<String, Cached>>,
 }
 
 impl AuthCache {
-    pub fn get(&self, key: &str, ttl_ms: u64) -> Option<Arc<Principal>> {
+    pub fn get(&self, key: &str, ttl_ms: u64) -> Option<(Arc<Principal>, Option<SessionClock>)> {
         if ttl_ms == 0 {
             return None;
         }
         let map = self.map.lock().ok()?;
-        let (at, p) = map.get(key)?;
-        (at.elapsed().as_millis() as u64 <= ttl_ms).then(|| p.clone())
+        let c = map.get(key)?;
+        (c.at.elapsed().as_millis() as u64 <= ttl_ms).then(|| (c.principal.clone(), c.clock))
     }
-    pub fn put(&self, key: String, p: Arc<Principal>) {
+    pub fn put(&self, key: String, principal: Arc<Principal>, clock: Option<SessionClock>) {
         if let Ok(mut map) = self.map.lock() {
             if map.len() > 50_000 {
                 map.clear();
             }
-            map.insert(key, (Instant::now(), p));
+            let at = Instant::now();
+            map.insert(
+                key,
+                Cached {
+                    at,
+                    principal,
+                    clock,
+                },
+            );
+        }
+    }
+    /// Moves a cached session's last activity forward (it was just recorded).
+    pub fn seen(&self, key: &str, at_ms: i64) {
+        if let Ok(mut map) = self.map.lock() {
+            if let Some(clock) = map.get_mut(key).and_then(|c| c.clock.as_mut()) {
+                clock.last_seen = clock.last_seen.max(at_ms);
+            }
         }
     }
     /// Forgets every cached session of a user (logout, password change, disable).
     pub fn forget_user(&self, user_id: Uuid) {
         if let Ok(mut map) = self.map.lock() {
-            map.retain(|_, (_, p)| p.user_id != Some(user_id));
+            map.retain(|_, c| c.principal.user_id != Some(user_id));
+        }
+    }
+    /// Forgets one session (ended from another device).
+    pub fn forget_session(&self, session_id: Uuid) {
+        if let Ok(mut map) = self.map.lock() {
+            map.retain(|_, c| c.principal.session_id != Some(session_id));
         }
     }
     pub fn forget(&self, key: &str) {

@@ -19,6 +19,8 @@ pub struct User {
     pub display_name: String,
     pub disabled: bool,
     pub must_change_password: bool,
+    /// Set while the name is under a guessing attack (5 failed logins within 15 minutes): addresses
+    /// that failed are refused and new addresses take turns until then; `unlock` ends it.
     pub locked_until: Option<String>,
     pub last_login_at: Option<String>,
     pub created_at: String,
@@ -200,7 +202,7 @@ pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewUser) -> AppResult<U
 pub struct UserPatch {
     pub display_name: Option<String>,
     pub disabled: Option<bool>,
-    /// Clears a login lock.
+    /// Forgets the user's failed logins: addresses barred for the name and the back-off end.
     pub unlock: Option<bool>,
 }
 
@@ -241,6 +243,7 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppR
             vec![id.into()],
         )
         .await?;
+        super::login_guard::forgive(&tx, &cur.username).await?;
     }
     if disabled {
         store::exec(
@@ -294,6 +297,7 @@ pub async fn reset_password_unchecked(
         vec![hash.into(), true.into(), now.into(), id.into()],
     )
     .await?;
+    super::login_guard::forgive(&tx, &cur.username).await?;
     store::exec(
         &tx,
         "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",

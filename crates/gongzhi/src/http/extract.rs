@@ -3,7 +3,7 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::app::{auth, AppState, Ctx, Origin};
@@ -17,6 +17,8 @@ pub struct ReqMeta {
     pub request_id: String,
     pub lang: Lang,
     pub client_addr: String,
+    /// The user's connection is https (see `http::forwarded`): cookies get `Secure`.
+    pub https: bool,
 }
 
 impl ReqMeta {
@@ -29,6 +31,7 @@ impl ReqMeta {
                 request_id: crate::domain::new_id().to_string(),
                 lang: Lang::Zh,
                 client_addr: "unknown".into(),
+                https: false,
             })
     }
     pub fn origin(&self, state: &AppState) -> Origin {
@@ -49,32 +52,29 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqMeta {
 
 /// The credential of a request: `Authorization: Bearer …`, else the session cookie.
 pub fn credential(parts: &Parts) -> Option<String> {
-    if let Some(v) = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        if let Some(t) = v
-            .strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))
-        {
-            let t = t.trim();
-            if !t.is_empty() {
-                return Some(t.to_string());
-            }
-        }
-    }
-    for v in parts.headers.get_all(header::COOKIE) {
-        let Ok(s) = v.to_str() else { continue };
-        for c in s.split(';') {
-            if let Some((k, val)) = c.trim().split_once('=') {
-                if k == SESSION_COOKIE && !val.is_empty() {
-                    return Some(val.to_string());
-                }
-            }
-        }
-    }
-    None
+    bearer(&parts.headers).or_else(|| session_cookie(&parts.headers))
+}
+
+/// The token of `Authorization: Bearer …`.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let t = v
+        .strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))?
+        .trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// The value of the `gongzhi_session` cookie.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|s| s.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, v)| *k == SESSION_COOKIE && !v.is_empty())
+        .map(|(_, v)| v.to_string())
 }
 
 async fn resolve(parts: &Parts, state: &AppState) -> Result<(Ctx, String), AppError> {

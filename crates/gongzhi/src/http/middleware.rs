@@ -24,6 +24,10 @@ impl IntoResponse for AppError {
         let status = self.status();
         let mut resp = Response::new(Body::empty());
         *resp.status_mut() = status;
+        if let AppError::RateLimited { retry_after_s } = &self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
+        }
         resp.extensions_mut().insert(ErrorBox(Arc::new(self)));
         resp
     }
@@ -72,11 +76,11 @@ pub async fn request_context(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    let client_addr = req
+    let tcp_peer = req
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+        .map(|c| c.0.ip());
+    let peer = super::forwarded::peer(&state.settings, tcp_peer, req.headers());
     let method = req.method().as_str().to_string();
     let is_api = {
         let p = req.uri().path();
@@ -89,10 +93,21 @@ pub async fn request_context(
     req.extensions_mut().insert(ReqMeta {
         request_id: request_id.clone(),
         lang,
-        client_addr,
+        client_addr: peer.client_addr.clone(),
+        https: peer.https,
     });
 
-    let mut resp = next.run(req).await;
+    let same_origin = super::csrf::check(
+        req.method(),
+        req.uri().path(),
+        req.headers(),
+        &peer,
+        &state.settings,
+    );
+    let mut resp = match same_origin {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    };
 
     // Render a pending error in the caller's language.
     if let Some(ErrorBox(err)) = resp.extensions_mut().remove::<ErrorBox>() {
@@ -131,6 +146,12 @@ pub async fn request_context(
     );
     if is_api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if peer.https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
 
     let status = resp.status().as_u16();

@@ -1,6 +1,8 @@
 //! The HTTP server: routes, middleware, the console, and start-up.
 pub mod console;
+pub mod csrf;
 pub mod extract;
+pub mod forwarded;
 pub mod metrics;
 pub mod middleware;
 pub mod open311;

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0008_service", M0008_SERVICE),
     ("m0009_audit_keyed", M0009_AUDIT_KEYED),
     ("m0010_household_file_cases", M0010_HOUSEHOLD_FILE_CASES),
+    ("m0011_login_sessions", M0011_LOGIN_SESSIONS),
 ];
 
 /// A household's file lists the cases its members raised and those at its dwelling.
@@ -34,6 +35,17 @@ CREATE INDEX ix_cases_dwelling ON cases(dwelling_id, received_at) WHERE dwelling
 /// (app/audit.rs `upgrade_chain`), `hmac-sha256` after.
 const M0009_AUDIT_KEYED: &str = r#"
 ALTER TABLE audit_head ADD COLUMN alg VARCHAR(16) NOT NULL DEFAULT 'sha256';
+"#;
+
+/// Issue 12: sessions name the browser that made them; failed logins are counted per name;
+/// a name under attack hands out turns (app/login_guard.rs).
+const M0011_LOGIN_SESSIONS: &str = r#"
+ALTER TABLE sessions ADD COLUMN user_agent VARCHAR(200) NULL;
+CREATE INDEX ix_login_attempts_user ON login_attempts(username, at);
+CREATE TABLE login_throttle (
+    username VARCHAR(64) PRIMARY KEY,
+    next_at BIGINT NOT NULL
+);
 "#;
 
 const M0001_FOUNDATION: &str = r#"

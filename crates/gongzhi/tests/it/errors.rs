@@ -294,6 +294,9 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/auth/logout",
         "/api/v1/me",
         "/api/v1/me/password",
+        "/api/v1/me/sessions",
+        "/api/v1/me/sessions/{id}",
+        "/api/v1/me/sessions/end-others",
         "/api/v1/areas",
         "/api/v1/areas/roots",
         "/api/v1/areas/{id}",
@@ -395,7 +398,7 @@ async fn health_readiness_metrics_and_openapi() {
     }
     assert_eq!(
         paths.len(),
-        142,
+        145,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

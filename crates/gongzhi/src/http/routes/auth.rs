@@ -1,15 +1,17 @@
 //! Sign-in, sign-out, the current user and password changes.
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
 
 use crate::app::auth::{self, LoginResult, Me};
+use crate::app::sessions::{self, Ended, SessionView};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, Msg};
-use crate::http::extract::{AuthAny, Json, ReqMeta, SESSION_COOKIE};
+use crate::http::extract::{Auth, AuthAny, Json, Path, ReqMeta, SESSION_COOKIE};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -17,6 +19,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(change_password))
+        .routes(routes!(my_sessions))
+        .routes(routes!(end_my_session))
+        .routes(routes!(end_my_other_sessions))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -26,20 +31,25 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-fn session_cookie(token: &str, max_age_s: i64) -> HeaderValue {
+/// The session cookie; `Secure` when the user's connection is https (see `http::forwarded`).
+fn session_cookie(token: &str, max_age_s: i64, https: bool) -> HeaderValue {
+    let secure = if https { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}"
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// Sign in with username and password. Sets the session cookie and returns the token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResult), (status = 401, description = "wrong credentials"),
-              (status = 423, description = "locked"), (status = 429, description = "rate limited")))]
+    responses((status = 200, body = LoginResult),
+              (status = 401, description = "wrong name or password, or this address failed too often for the name"),
+              (status = 403, description = "csrf.origin: the page of another site"),
+              (status = 429, description = "rate limited; see Retry-After")))]
 async fn login(
     State(state): State<AppState>,
     meta: ReqMeta,
+    headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<Response> {
     if req.username.trim().is_empty() || req.password.is_empty() {
@@ -58,24 +68,30 @@ async fn login(
         }
         return Err(AppError::Validation(errs));
     }
-    let res = auth::login(&state, &meta.origin(&state), &req.username, &req.password).await?;
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
+    let origin = meta.origin(&state);
+    let res = auth::login(&state, &origin, &req.username, &req.password, agent).await?;
     let max_age = state.settings.session_absolute_hours as i64 * 3600;
     let mut resp = axum::Json(&res).into_response();
-    resp.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&res.token, max_age));
+    let cookie = session_cookie(&res.token, max_age, meta.https);
+    resp.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(resp)
 }
 
 /// Sign out: the session ends and the cookie is cleared.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 403, description = "csrf.origin: the page of another site")))]
 async fn logout(
     State(state): State<AppState>,
+    meta: ReqMeta,
     AuthAny(ctx, token): AuthAny,
 ) -> AppResult<Response> {
     auth::logout(&state, &ctx, &token).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie("", 0));
+        .insert(header::SET_COOKIE, session_cookie("", 0, meta.https));
     Ok(resp)
 }
 
@@ -111,4 +127,36 @@ async fn change_password(
 ) -> AppResult<StatusCode> {
     auth::change_password(&state, &ctx, &req.old_password, &req.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Your sessions that have not ended (PC, phone, …), the most recently used first. No token values.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth",
+    responses((status = 200, body = Vec<SessionView>), (status = 403, description = "API tokens have no sessions")))]
+async fn my_sessions(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+) -> AppResult<axum::Json<Vec<SessionView>>> {
+    Ok(axum::Json(sessions::list_mine(&state, &ctx).await?))
+}
+
+/// End one of your sessions (e.g. on a phone left behind).
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "auth", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, description = "not your session, or already ended")))]
+async fn end_my_session(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    sessions::end_mine(&state, &ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// End all your sessions except this one.
+#[utoipa::path(post, path = "/api/v1/me/sessions/end-others", tag = "auth",
+    responses((status = 200, body = Ended)))]
+async fn end_my_other_sessions(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+) -> AppResult<axum::Json<Ended>> {
+    Ok(axum::Json(sessions::end_others(&state, &ctx).await?))
 }

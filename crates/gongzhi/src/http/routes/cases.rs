@@ -640,9 +640,12 @@ struct FileQuery {
     name: String,
 }
 
-/// Upload a file (the body as is, up to 10 MiB): images, PDF, Word/Excel, text.
+/// Upload a file (the body as is, up to 10 MiB): images (JPG/PNG/GIF/WebP), PDF, Word/Excel
+/// (.docx/.xlsx), text (.txt/.csv, UTF-8). The content must be what the name's extension says
+/// (magic bytes; for .docx/.xlsx the zip's main part), else 422 naming `file`.
 #[utoipa::path(post, path = "/api/v1/files", tag = "cases", params(FileQuery),
-    request_body(content = String, content_type = "application/octet-stream"), responses((status = 201, body = FileInfo), (status = 413)))]
+    request_body(content = String, content_type = "application/octet-stream"),
+    responses((status = 201, body = FileInfo), (status = 413), (status = 422, description = "not an accepted file, or its content does not match its extension")))]
 async fn upload_file(
     State(s): State<AppState>,
     Auth(ctx): Auth,
@@ -656,6 +659,8 @@ async fn upload_file(
     ))
 }
 
+/// A file: images inline, everything else as a download (`Content-Disposition: attachment`),
+/// always `X-Content-Type-Options: nosniff`.
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "cases", params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = String)))]
 async fn download_file(
@@ -664,6 +669,7 @@ async fn download_file(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let f = files::download(&s, &ctx, id).await?;
+    let disposition = if f.inline() { "inline" } else { "attachment" };
     let ascii: String = f
         .name
         .chars()
@@ -688,10 +694,10 @@ async fn download_file(
         .collect();
     Ok((
         [
-            (axum::http::header::CONTENT_TYPE, f.content_type),
+            (axum::http::header::CONTENT_TYPE, f.content_type.clone()),
             (
                 axum::http::header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+                format!("{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
             ),
             (
                 axum::http::header::X_CONTENT_TYPE_OPTIONS,
