@@ -70,12 +70,37 @@ pub async fn run(settings: &Settings) -> Vec<Check> {
             db.close().await.ok();
         }
     }
-    out.push(Check::new(
-        Level::Ok,
-        "TLS",
-        "served as plain HTTP; put it behind a TLS proxy (docs/operations.md)",
-    ));
+    out.push(tls(settings));
     out
+}
+
+/// gongzhi speaks plain HTTP: https comes from a proxy, which it must know to trust.
+fn tls(settings: &Settings) -> Check {
+    let https = settings
+        .public_origin
+        .as_deref()
+        .is_some_and(|o| o.starts_with("https://"));
+    match (https, settings.trusted_proxies.is_empty()) {
+        (true, false) => Check::new(
+            Level::Ok,
+            "TLS",
+            format!(
+                "served as {} through {} trusted prox(ies); Secure cookies and HSTS on",
+                settings.public_origin.as_deref().unwrap_or_default(),
+                settings.trusted_proxies.len()
+            ),
+        ),
+        (true, true) => Check::new(
+            Level::Warn,
+            "TLS",
+            "GONGZHI_PUBLIC_URL is https but GONGZHI_TRUSTED_PROXIES is empty: client addresses are the proxy's",
+        ),
+        (false, _) => Check::new(
+            Level::Warn,
+            "TLS",
+            "plain HTTP: put it behind a TLS proxy and set GONGZHI_PUBLIC_URL and GONGZHI_TRUSTED_PROXIES (docs/operations.md)",
+        ),
+    }
 }
 
 fn keys(settings: &Settings) -> Vec<Check> {
