@@ -24,6 +24,11 @@ impl IntoResponse for AppError {
         let status = self.status();
         let mut resp = Response::new(Body::empty());
         *resp.status_mut() = status;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Busy or locked: worth retrying shortly.
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         resp.extensions_mut().insert(ErrorBox(Arc::new(self)));
         resp
     }
@@ -99,7 +104,7 @@ pub async fn request_context(
         if resp.status().is_server_error() {
             tracing::error!(request_id = %request_id, error = %err, "request failed");
         }
-        let body = serde_json::to_vec(&err.to_json(lang)).unwrap_or_default();
+        let body = serde_json::to_vec(&err.to_json_for(lang, &request_id)).unwrap_or_default();
         *resp.body_mut() = Body::from(body);
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
