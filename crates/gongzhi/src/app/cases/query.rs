@@ -812,8 +812,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
             n = values.len()
         ));
     }
-    let page_size = q.page_size.unwrap_or(20).clamp(1, 200);
-    let page = q.page.unwrap_or(1).max(1);
+    let paging = store::Paging::new(q.page, q.page_size);
     let where_sql = conds.join(" AND ");
     let cols = COLUMNS
         .split(", ")
@@ -830,8 +829,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
         &format!("SELECT COUNT(*) FROM cases c WHERE {where_sql}"),
         &format!("SELECT {cols} FROM cases c WHERE {where_sql} {order}"),
         values,
-        page,
-        page_size,
+        paging,
     )
     .await?;
     let now = now_ms();
@@ -843,8 +841,8 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
     Ok(CasePage {
         items,
         total,
-        page,
-        page_size,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 
