@@ -1,5 +1,6 @@
 //! The HTTP server: routes, middleware, the console, and start-up.
 pub mod console;
+mod doc;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
@@ -39,8 +40,8 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 struct ApiDoc;
 
 /// The OpenAPI document for every `/api/v1` route, completed with what the annotations leave
-/// out: unique operation ids (`<tag>_<handler>`), a description for every response, and the two
-/// ways to authenticate.
+/// out: unique operation ids (`<tag>_<handler>`), a description for every response, the error
+/// answers of every operation (`doc`), and the two ways to authenticate.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::openapi::security::{
         ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -51,7 +52,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             .merge(routes::api())
             .split_for_parts();
     for (path, item) in api.paths.paths.iter_mut() {
-        let public = path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/");
+        let public = doc::is_public(path);
         for op in [
             &mut item.get,
             &mut item.put,
@@ -104,6 +105,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         "session_cookie",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("gongzhi_session"))),
     );
+    doc::document_errors(&mut api);
     api.security = Some(vec![
         SecurityRequirement::new("bearer", Vec::<String>::new()),
         SecurityRequirement::new("session_cookie", Vec::<String>::new()),
