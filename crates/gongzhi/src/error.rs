@@ -161,8 +161,8 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Db(e) if is_busy(e) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Db(e) => db_answer(db_fault(e)).0,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -179,8 +179,8 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::MethodNotAllowed => "method_not_allowed",
-            AppError::Db(e) if is_busy(e) => "busy",
-            AppError::Db(_) | AppError::Internal(_) => "internal",
+            AppError::Db(e) => db_answer(db_fault(e)).1,
+            AppError::Internal(_) => "internal",
         }
     }
 
@@ -206,13 +206,8 @@ impl AppError {
             AppError::MethodNotAllowed => {
                 Msg::new("不支持该请求方法", "This method is not allowed here")
             }
-            AppError::Db(e) if is_busy(e) => {
-                Msg::new("系统繁忙，请稍后重试", "The system is busy; please retry")
-            }
-            AppError::Db(_) | AppError::Internal(_) => Msg::new(
-                "服务器内部错误，请稍后重试",
-                "Internal error; please try again later",
-            ),
+            AppError::Db(e) => db_answer(db_fault(e)).2,
+            AppError::Internal(_) => INTERNAL,
         };
         m.get(lang).to_string()
     }
@@ -239,17 +234,131 @@ impl AppError {
             }
         })
     }
+
+    /// The body of an answer: [`AppError::to_json`] with the request's id, which the server log
+    /// carries too (so a 500 can be traced).
+    pub fn to_json_for(&self, lang: Lang, request_id: &str) -> serde_json::Value {
+        let mut v = self.to_json(lang);
+        v["error"]["request_id"] = request_id.into();
+        v
+    }
 }
 
-fn is_busy(e: &sea_orm::DbErr) -> bool {
-    let s = e.to_string();
-    s.contains("database is locked") || s.contains("could not serialize") || s.contains("deadlock")
+const INTERNAL: Msg = Msg::new(
+    "服务器内部错误，请稍后重试",
+    "Internal error; please try again later",
+);
+
+/// What a database error means for the caller, read from the driver's error code — SQLite's
+/// extended result code or PostgreSQL's SQLSTATE — never from the message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbFault {
+    /// A unique or primary-key constraint.
+    Unique,
+    /// A foreign key: the row refers to one that does not exist, or is still referred to.
+    ForeignKey,
+    /// A CHECK or NOT NULL constraint.
+    Constraint,
+    /// PostgreSQL refused a value: too long for its column, out of range, or a character it
+    /// cannot store (NUL).
+    BadValue,
+    /// Busy or locked, a serialisation failure, a deadlock, a lock not available, no connection
+    /// in time: worth retrying.
+    Busy,
+    /// Anything else: a bug or an outage (500).
+    Other,
+}
+
+/// Classifies a database error (see [`DbFault`]).
+pub fn db_fault(e: &sea_orm::DbErr) -> DbFault {
+    use sea_orm::{sqlx, ConnAcquireErr, DbErr, RuntimeErr};
+    let rt = match e {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => return DbFault::Busy,
+        DbErr::Exec(rt) | DbErr::Query(rt) | DbErr::Conn(rt) => rt,
+        _ => return DbFault::Other,
+    };
+    let RuntimeErr::SqlxError(e) = rt else {
+        return DbFault::Other;
+    };
+    match &**e {
+        sqlx::Error::PoolTimedOut => DbFault::Busy,
+        sqlx::Error::Database(d) => match d.code() {
+            Some(code) if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() => {
+                pg_fault(&code)
+            }
+            Some(code) => sqlite_fault(code.parse().unwrap_or(0)),
+            None => DbFault::Other,
+        },
+        _ => DbFault::Other,
+    }
+}
+
+/// PostgreSQL SQLSTATE → fault.
+fn pg_fault(sqlstate: &str) -> DbFault {
+    match sqlstate {
+        "23505" => DbFault::Unique,
+        "23503" => DbFault::ForeignKey,
+        "23514" | "23502" => DbFault::Constraint,
+        // serialization_failure, deadlock_detected, lock_not_available, query_canceled (timeout)
+        "40001" | "40P01" | "55P03" | "57014" => DbFault::Busy,
+        // string too long, numeric out of range, character not in repertoire (NUL), untranslatable
+        "22001" | "22003" | "22021" | "22P05" => DbFault::BadValue,
+        _ => DbFault::Other,
+    }
+}
+
+/// SQLite extended result code → fault.
+fn sqlite_fault(code: i32) -> DbFault {
+    match code {
+        2067 | 1555 => DbFault::Unique, // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
+        787 => DbFault::ForeignKey,     // SQLITE_CONSTRAINT_FOREIGNKEY
+        275 | 1299 => DbFault::Constraint, // SQLITE_CONSTRAINT_CHECK, _NOTNULL
+        c if c & 0xff == 5 || c & 0xff == 6 => DbFault::Busy, // SQLITE_BUSY*, SQLITE_LOCKED*
+        _ => DbFault::Other,
+    }
+}
+
+/// The answer for a database fault: status, code, message.
+fn db_answer(f: DbFault) -> (StatusCode, &'static str, Msg) {
+    match f {
+        DbFault::Unique => (
+            StatusCode::CONFLICT,
+            "conflict",
+            Msg::new("与已有记录重复", "This duplicates an existing record"),
+        ),
+        DbFault::ForeignKey => (
+            StatusCode::CONFLICT,
+            "conflict.reference",
+            Msg::new(
+                "引用的记录不存在，或该记录仍被其他记录引用",
+                "A record it refers to does not exist, or other records still refer to it",
+            ),
+        ),
+        DbFault::Constraint => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            Msg::new("有取值不符合要求", "A value is not allowed"),
+        ),
+        DbFault::BadValue => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            Msg::new(
+                "有取值过长、超出范围或含有不允许的字符",
+                "A value is too long, out of range or has a character that is not allowed",
+            ),
+        ),
+        DbFault::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            Msg::new("系统繁忙，请稍后重试", "The system is busy; please retry"),
+        ),
+        DbFault::Other => (StatusCode::INTERNAL_SERVER_ERROR, "internal", INTERNAL),
+    }
 }
 
 /// Whether an error is a unique-constraint violation.
 pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    let s = e.to_string().to_ascii_lowercase();
-    s.contains("unique") || s.contains("duplicate key")
+    db_fault(e) == DbFault::Unique
 }
 
 /// Translates a unique-constraint violation into a 409 naming the field.
@@ -264,6 +373,32 @@ pub fn map_unique(e: sea_orm::DbErr, field: &'static str, msg: Msg) -> AppError 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_faults_come_from_codes() {
+        assert_eq!(sqlite_fault(2067), DbFault::Unique);
+        assert_eq!(sqlite_fault(1555), DbFault::Unique);
+        assert_eq!(sqlite_fault(787), DbFault::ForeignKey);
+        assert_eq!(sqlite_fault(275), DbFault::Constraint);
+        assert_eq!(sqlite_fault(1299), DbFault::Constraint);
+        assert_eq!(sqlite_fault(5), DbFault::Busy);
+        assert_eq!(sqlite_fault(517), DbFault::Busy);
+        assert_eq!(sqlite_fault(262), DbFault::Busy);
+        assert_eq!(sqlite_fault(1), DbFault::Other);
+        assert_eq!(pg_fault("23505"), DbFault::Unique);
+        assert_eq!(pg_fault("23503"), DbFault::ForeignKey);
+        assert_eq!(pg_fault("23514"), DbFault::Constraint);
+        assert_eq!(pg_fault("23502"), DbFault::Constraint);
+        for busy in ["40001", "40P01", "55P03"] {
+            assert_eq!(pg_fault(busy), DbFault::Busy);
+        }
+        assert_eq!(pg_fault("22021"), DbFault::BadValue);
+        assert_eq!(pg_fault("42P01"), DbFault::Other);
+        // Not a driver error at all: a 500, never a 404.
+        let e = AppError::Db(sea_orm::DbErr::Custom("boom".into()));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(e.to_json_for(Lang::En, "r1")["error"]["request_id"] == "r1");
+    }
 
     #[test]
     fn accept_language_picks_english_only_when_preferred() {

@@ -651,8 +651,7 @@ pub struct Filter {
     pub result: Option<String>,
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
-    pub page: u64,
-    pub page_size: u64,
+    pub paging: store::Paging,
 }
 
 /// Lists audit rows, newest first. A system admin sees all; a street admin sees the rows tied to
@@ -728,8 +727,7 @@ pub async fn list(db: &Db, ctx: &Ctx, f: &Filter) -> AppResult<(Vec<AuditRow>, i
              FROM audit_log {where_sql} ORDER BY seq DESC"
         ),
         values,
-        f.page,
-        f.page_size,
+        f.paging,
     )
     .await?;
     let items = rows

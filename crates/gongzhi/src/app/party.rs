@@ -575,6 +575,37 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MovePartyOrg) -> AppResult
     Ok(v)
 }
 
+/// What still names a party organisation, and why that stops its deletion.
+const IN_USE: [(&str, Msg); 4] = [
+    (
+        "SELECT COUNT(*) FROM party_members WHERE org_id = $1 OR work_unit_org_id = $1",
+        Msg::new("该党组织还有党员，不能删除", "This organisation still has party members"),
+    ),
+    (
+        "SELECT COUNT(*) FROM report_ins WHERE unit_org_id = $1",
+        Msg::new("该党组织有报到记录，不能删除", "This organisation has report-in records"),
+    ),
+    (
+        "SELECT COUNT(*) FROM branch_pairings WHERE org_id = $1",
+        Msg::new("该党组织有结对共建社区，不能删除", "This organisation is paired with a community"),
+    ),
+    (
+        "SELECT COUNT(*) FROM unit_contacts WHERE org_id = $1",
+        Msg::new("该单位党组织还有联系人，不能删除", "This organisation still has work-unit contacts"),
+    ),
+];
+
+/// 409 with the reason when members, report-ins, a pairing or contacts still name the
+/// organisation.
+async fn refuse_if_in_use<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<()> {
+    for (sql, msg) in IN_USE {
+        if store::fetch_i64(c, sql, vec![id.into()]).await? > 0 {
+            return Err(AppError::conflict("conflict", msg));
+        }
+    }
+    Ok(())
+}
+
 pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     let cur = load(db, ctx, id).await?;
     scope::require_permission(db, ctx, Permission::EditPartyOrgs, cur.area_id).await?;
@@ -588,6 +619,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
         ));
     }
     let tx = store::write_tx(db).await?;
+    refuse_if_in_use(&tx, id).await?;
     store::exec(
         &tx,
         "DELETE FROM party_org_links WHERE org_id = $1",

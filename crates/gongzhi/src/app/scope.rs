@@ -73,12 +73,18 @@ pub async fn is_under<C: ConnectionTrait>(c: &C, area_id: Uuid, roots: &[Uuid]) 
     Ok(store::fetch_i64(c, &sql, values).await? > 0)
 }
 
-/// Whether the caller may see `area_id`.
+/// Whether the caller may see `area_id`. A system admin sees every area that exists: an unknown
+/// id is "not found" for them too, before anything is written against it.
 pub async fn can_see<C: ConnectionTrait>(c: &C, ctx: &Ctx, area_id: Uuid) -> AppResult<bool> {
     match granted_areas(ctx) {
-        None => Ok(true),
+        None => area_exists(c, area_id).await,
         Some(roots) => is_under(c, area_id, &roots).await,
     }
+}
+
+async fn area_exists<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppResult<bool> {
+    let sql = "SELECT COUNT(*) FROM areas WHERE id = $1";
+    Ok(store::fetch_i64(c, sql, vec![area_id.into()]).await? > 0)
 }
 
 /// The ancestors of an area, itself included, through the instance's tree cache. Empty when the
@@ -102,7 +108,10 @@ pub async fn ancestors_cached<C: ConnectionTrait>(
     )
     .await?;
     let v = std::sync::Arc::new(rows.into_iter().map(|a| a.ancestor_id).collect::<Vec<_>>());
-    ctx.tree.put_ancestors(area_id, v.clone());
+    if !v.is_empty() {
+        // An unknown id is not remembered: it may be created later.
+        ctx.tree.put_ancestors(area_id, v.clone());
+    }
     Ok(v)
 }
 
@@ -113,6 +122,7 @@ pub async fn require_visible_read<C: ConnectionTrait>(
     area_id: Uuid,
 ) -> AppResult<()> {
     match granted_areas(ctx) {
+        None if ancestors_cached(c, ctx, area_id).await?.is_empty() => Err(AppError::NotFound),
         None => Ok(()),
         Some(roots) => {
             let anc = ancestors_cached(c, ctx, area_id).await?;

@@ -78,8 +78,7 @@ pub async fn list(
     db: &Db,
     ctx: &Ctx,
     q: Option<&str>,
-    page: u64,
-    page_size: u64,
+    paging: store::Paging,
 ) -> AppResult<(Vec<User>, i64)> {
     require_admin(ctx)?;
     let mut values: Vec<Value> = vec![];
@@ -93,8 +92,7 @@ pub async fn list(
         &format!("SELECT COUNT(*) FROM users WHERE {cond}"),
         &format!("SELECT {COLS} FROM users WHERE {cond} ORDER BY username"),
         values,
-        page,
-        page_size,
+        paging,
     )
     .await?;
     let mut out = Vec::with_capacity(rows.len());

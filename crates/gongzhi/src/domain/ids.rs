@@ -48,7 +48,7 @@ impl IdCardNo {
                 format!("Excel turned the number into scientific notation (“{s}”): format the column as text and enter it again"),
             ));
         }
-        if s.len() != 18 || !s[..17].bytes().all(|b| b.is_ascii_digit()) {
+        if s.len() != 18 || !s.is_ascii() || !s[..17].bytes().all(|b| b.is_ascii_digit()) {
             return Err(Msg::new(
                 "身份证号应为 18 位（前 17 位为数字）",
                 "An ID number has 18 characters, the first 17 digits",
@@ -230,6 +230,9 @@ mod tests {
             "2000 is a leap year"
         );
         assert!(IdCardNo::parse("12345").is_err());
+        // Eighteen bytes that are not eighteen characters (found by fuzzing: a panic).
+        assert!(IdCardNo::parse("èQ\u{80}}+\tiã\u{80}9\u{b6822}").is_err());
+        assert!(IdCardNo::parse("1306021990030712é").is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod points;
 pub mod registry;
 pub mod role;
 pub mod search;
+pub mod text;
 pub mod volunteer;
 
 use uuid::Uuid;

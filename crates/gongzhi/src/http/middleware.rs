@@ -28,6 +28,11 @@ impl IntoResponse for AppError {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Busy or locked: worth retrying shortly.
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         resp.extensions_mut().insert(ErrorBox(Arc::new(self)));
         resp
     }
@@ -114,7 +119,7 @@ pub async fn request_context(
         if resp.status().is_server_error() {
             tracing::error!(request_id = %request_id, error = %err, "request failed");
         }
-        let body = serde_json::to_vec(&err.to_json(lang)).unwrap_or_default();
+        let body = serde_json::to_vec(&err.to_json_for(lang, &request_id)).unwrap_or_default();
         *resp.body_mut() = Body::from(body);
         resp.headers_mut().insert(
             header::CONTENT_TYPE,

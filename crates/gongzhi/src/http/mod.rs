@@ -1,6 +1,7 @@
 //! The HTTP server: routes, middleware, the console, and start-up.
 pub mod console;
 pub mod csrf;
+mod doc;
 pub mod extract;
 pub mod forwarded;
 pub mod metrics;
@@ -41,8 +42,8 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 struct ApiDoc;
 
 /// The OpenAPI document for every `/api/v1` route, completed with what the annotations leave
-/// out: unique operation ids (`<tag>_<handler>`), a description for every response, and the two
-/// ways to authenticate.
+/// out: unique operation ids (`<tag>_<handler>`), a description for every response, the error
+/// answers of every operation (`doc`), and the two ways to authenticate.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::openapi::security::{
         ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -53,7 +54,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             .merge(routes::api())
             .split_for_parts();
     for (path, item) in api.paths.paths.iter_mut() {
-        let public = path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/");
+        let public = doc::is_public(path);
         for op in [
             &mut item.get,
             &mut item.put,
@@ -106,6 +107,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         "session_cookie",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("gongzhi_session"))),
     );
+    doc::document_errors(&mut api);
     api.security = Some(vec![
         SecurityRequirement::new("bearer", Vec::<String>::new()),
         SecurityRequirement::new("session_cookie", Vec::<String>::new()),

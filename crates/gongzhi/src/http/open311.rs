@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::app::cases::open311::{self as o311, O311Error};
 use crate::app::{auth, AppState, Ctx, PrincipalKind};
+use crate::domain::text;
 use crate::error::Lang;
 use crate::http::extract::ReqMeta;
 
@@ -30,6 +31,9 @@ enum Format {
 
 /// `requests.json` → ("requests", Json). No extension: JSON.
 fn split(file: &str) -> Result<(&str, Format), O311Error> {
+    if text::has_forbidden_control(file) {
+        return Err(O311Error::new(400, text::control_msg().en.into_owned()));
+    }
     match file.rsplit_once('.') {
         Some((name, "json")) => Ok((name, Format::Json)),
         Some((name, "xml")) => Ok((name, Format::Xml)),
@@ -125,6 +129,17 @@ fn error(fmt: Format, e: O311Error) -> Response {
     )
 }
 
+/// 400 when a name or value holds a control character (as the API's extractors refuse).
+fn refuse_controls(pairs: &[(String, String)], lang: Lang) -> Result<(), O311Error> {
+    let bad = pairs
+        .iter()
+        .any(|(k, v)| text::has_forbidden_control(k) || text::has_forbidden_control(v));
+    if bad {
+        return Err(O311Error::new(400, text::control_msg().get(lang).to_string()));
+    }
+    Ok(())
+}
+
 fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
     raw.and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
         .unwrap_or_default()
@@ -209,6 +224,9 @@ async fn top_get(
         },
         "requests" => {
             let q = pairs(q.as_deref());
+            if let Err(e) = refuse_controls(&q, lang) {
+                return error(fmt, e);
+            }
             let key = q
                 .iter()
                 .find(|(k, _)| k == "api_key")
@@ -316,6 +334,9 @@ async fn top_post(
             }
         }
     };
+    if let Err(e) = refuse_controls(&form, lang) {
+        return error(fmt, e);
+    }
     // api_key may come in the query string as well.
     form.extend(
         pairs(q.as_deref())

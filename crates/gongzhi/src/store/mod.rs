@@ -195,6 +195,37 @@ pub async fn fetch_opt<T: FromQueryResult, C: ConnectionTrait>(
     T::find_by_statement(stmt(c, sql, values)).one(c).await
 }
 
+/// A page of a list as asked for (`?page=&page_size=`), clamped in this one place for every
+/// list: page 1–[`MAX_PAGE`], size 1–[`MAX_PAGE_SIZE`] (20 when not given). Answers echo these
+/// clamped values, so a client asking for page 10⁹ sees that it got page 1,000,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page: u64,
+    pub size: u64,
+}
+
+pub const MAX_PAGE: u64 = 1_000_000;
+pub const MAX_PAGE_SIZE: u64 = 200;
+
+impl Default for Paging {
+    fn default() -> Paging {
+        Paging::new(None, None)
+    }
+}
+
+impl Paging {
+    pub fn new(page: Option<u64>, size: Option<u64>) -> Paging {
+        Paging {
+            page: page.unwrap_or(1).clamp(1, MAX_PAGE),
+            size: size.unwrap_or(20).clamp(1, MAX_PAGE_SIZE),
+        }
+    }
+    /// Rows to skip: at most (10⁶ − 1) × 200, far inside `i64`.
+    pub fn offset(&self) -> i64 {
+        ((self.page - 1) * self.size) as i64
+    }
+}
+
 /// One page of a list: `count_sql` counts all matching rows, `rows_sql` (ordered, without LIMIT)
 /// selects them; both take `values`. Returns the rows and the total.
 pub async fn page<T: FromQueryResult, C: ConnectionTrait>(
@@ -202,13 +233,12 @@ pub async fn page<T: FromQueryResult, C: ConnectionTrait>(
     count_sql: &str,
     rows_sql: &str,
     mut values: Vec<Value>,
-    page: u64,
-    size: u64,
+    paging: Paging,
 ) -> Result<(Vec<T>, i64), DbErr> {
     let total = fetch_i64(c, count_sql, values.clone()).await?;
     let n = values.len();
-    values.push((size as i64).into());
-    values.push((((page.max(1) - 1) * size) as i64).into());
+    values.push((paging.size as i64).into());
+    values.push(paging.offset().into());
     let rows = fetch_all(
         c,
         &format!("{rows_sql} LIMIT ${} OFFSET ${}", n + 1, n + 2),
@@ -278,6 +308,15 @@ mod tests {
         let n = migrations::statements(&lite).count();
         assert!(n > 20, "{n} statements");
         assert!(migrations::statements(&lite).all(|s| !s.contains("--")));
+    }
+
+    #[test]
+    fn paging_is_clamped() {
+        assert_eq!(Paging::new(None, None), Paging { page: 1, size: 20 });
+        let huge = Paging::new(Some(u64::MAX), Some(u64::MAX));
+        assert_eq!(huge, Paging { page: MAX_PAGE, size: MAX_PAGE_SIZE });
+        assert_eq!(huge.offset(), 199_999_800);
+        assert_eq!(Paging::new(Some(0), Some(0)), Paging { page: 1, size: 1 });
     }
 
     #[test]

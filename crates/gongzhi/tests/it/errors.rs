@@ -412,6 +412,7 @@ async fn health_readiness_metrics_and_openapi() {
                 "duplicate operationId at {method} {path}"
             );
             for (status, r) in op["responses"].as_object().unwrap() {
+                let r = resolve(&spec, r);
                 assert!(
                     r["description"]
                         .as_str()
@@ -420,6 +421,7 @@ async fn health_readiness_metrics_and_openapi() {
                     "{method} {path} {status}"
                 );
             }
+            assert_error_answers(&spec, path, method, op);
             for p in op["parameters"].as_array().into_iter().flatten() {
                 if p["in"] == "path" {
                     assert!(
@@ -431,4 +433,277 @@ async fn health_readiness_metrics_and_openapi() {
         }
     }
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+/// A response, following a `$ref` into `components.responses`.
+fn resolve<'a>(spec: &'a serde_json::Value, r: &'a serde_json::Value) -> &'a serde_json::Value {
+    match r["$ref"].as_str() {
+        Some(name) => &spec["components"]["responses"][name.rsplit('/').next().unwrap()],
+        None => r,
+    }
+}
+
+/// Every operation documents the errors it can answer, each with the one `Error` body: 400
+/// always, 401 and 403 unless public, 404 and 422 where it takes parameters, 422 and 413 with a
+/// body, 409 for writes.
+fn assert_error_answers(spec: &serde_json::Value, path: &str, method: &str, op: &serde_json::Value) {
+    let public = path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/");
+    let body = op.get("requestBody").is_some();
+    let params = path.contains('{') || op["parameters"].as_array().is_some_and(|p| !p.is_empty());
+    let mut want = vec!["400"];
+    if !public {
+        want.extend(["401", "403"]);
+    }
+    if params || body {
+        want.extend(["404", "422"]);
+    }
+    if body {
+        want.push("413");
+    }
+    if method != "get" {
+        want.push("409");
+    }
+    for status in want {
+        let r = &op["responses"][status];
+        assert!(r.is_object(), "{method} {path} does not document {status}");
+        let schema = &resolve(spec, r)["content"]["application/json"]["schema"]["$ref"];
+        assert_eq!(schema, "#/components/schemas/Error", "{method} {path} {status}");
+    }
+    let error = &spec["components"]["schemas"]["Error"];
+    assert_eq!(error["required"], json!(["error"]));
+}
+
+/// A string with a NUL (and one with an escape sequence's ESC) in each of these reaches no
+/// database: it is refused at the edge with 422 naming the parameter or field, on both databases
+/// (PostgreSQL cannot store NUL at all and used to answer 500).
+#[tokio::test]
+async fn control_characters_are_refused_at_the_edge() {
+    let app = spawn_app().await;
+    let a = Client {
+        lang: "en",
+        ..app.admin().await
+    };
+    const WRITTEN: &str = "SELECT (SELECT COUNT(*) FROM areas) + (SELECT COUNT(*) FROM users) + \
+        (SELECT COUNT(*) FROM legal_entities) + (SELECT COUNT(*) FROM visits) + \
+        (SELECT COUNT(*) FROM api_tokens) + (SELECT COUNT(*) FROM case_categories)";
+    let before = app.count(WRITTEN).await;
+    for path in [
+        "/api/v1/areas?q=%00",
+        "/api/v1/party-orgs?q=a%00b",
+        "/api/v1/users?q=%00",
+        "/api/v1/audit?actor=%00",
+        "/api/v1/persons?q=%E7%8E%8B%00",
+        "/api/v1/dwellings?q=%00",
+        "/api/v1/households?q=%00",
+        "/api/v1/legal-entities?q=%00",
+        "/api/v1/cases?q=%1B%5B31m",
+        "/api/v1/cases?page=1&category_code=01%00",
+        "/api/v1/case-units?q=%00",
+        "/api/v1/volunteers?q=%00",
+        "/api/v1/party-members?q=%00",
+        "/api/v1/points/accounts?q=%00",
+    ] {
+        let r = a.get(path).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.text);
+        assert_eq!(r.code(), "validation", "{path}");
+        let field = path.split('?').nth(1).unwrap().split('&').last().unwrap();
+        let field = field.split('=').next().unwrap();
+        assert!(
+            r.body["error"]["fields"][field]
+                .as_str()
+                .unwrap()
+                .contains("control characters"),
+            "{path}: {}",
+            r.text
+        );
+    }
+    // Path segments.
+    for path in ["/api/v1/calendar/20%0026", "/api/v1/public/certificates/ZYZM%00"] {
+        let r = a.get(path).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.text);
+    }
+    // JSON text fields, nested ones named by their path.
+    let chaoyang = app.area_id("130602001001").await;
+    let household = first_id(&app, "SELECT id FROM households").await;
+    let bodies = [
+        (
+            "/api/v1/areas",
+            json!({"parent_id": chaoyang, "kind": "grid", "name": "网格\u{0}", "code": "130602001001077"}),
+            "name",
+        ),
+        (
+            "/api/v1/users",
+            json!({"username": "nul", "display_name": "a\u{0}b", "password": "Long#Enough2026"}),
+            "display_name",
+        ),
+        (
+            "/api/v1/legal-entities",
+            json!({"area_id": chaoyang, "name": "某公司", "uscc": "91130600MA0000000X", "kind": "company", "contact_name": "\u{0}"}),
+            "contact_name",
+        ),
+        (
+            "/api/v1/visits",
+            json!({"household_id": household, "mode": "in_person", "notes": "ok",
+                   "needs": [{"category": "other", "urgency": "low", "description": "漏水\u{0}"}]}),
+            "needs[0].description",
+        ),
+        (
+            "/api/v1/tokens",
+            json!({"name": "\u{7}", "grants": []}),
+            "name",
+        ),
+    ];
+    for (path, body, field) in bodies {
+        let r = a.post(path, body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.text);
+        assert!(r.body["error"]["fields"][field].is_string(), "{path}: {}", r.text);
+    }
+    // Tabs and line breaks are text.
+    let r = a
+        .post(
+            "/api/v1/visits",
+            json!({"household_id": household, "mode": "in_person", "notes": "第一行\n\t第二行"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // A sheet with a control character is refused too.
+    let csv = "一级编码,名称\n01\u{1b},x\n".as_bytes().to_vec();
+    let r = a
+        .send_raw(reqwest::Method::POST, "/api/v1/case-categories/import", csv, "text/csv")
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("Line 2: Must not contain control characters"), "{}", r.text);
+    // Only the one good visit was written.
+    assert_eq!(app.count(WRITTEN).await, before + 1);
+}
+
+/// The id in the first row of `sql`.
+async fn first_id(app: &TestApp, sql: &str) -> String {
+    #[derive(sea_orm::FromQueryResult)]
+    struct I {
+        id: uuid::Uuid,
+    }
+    gongzhi::store::fetch_opt::<I, _>(&app.state.db, sql, vec![])
+        .await
+        .unwrap()
+        .expect(sql)
+        .id
+        .to_string()
+}
+
+/// `?page=` beyond the last page is clamped (to 1,000,000) and the answer says so; a page that
+/// would overflow the offset used to answer 500 on PostgreSQL.
+#[tokio::test]
+async fn a_huge_page_is_clamped_and_echoed() {
+    let app = spawn_app().await;
+    let a = app.admin().await;
+    for path in [
+        "/api/v1/cases",
+        "/api/v1/my/cases",
+        "/api/v1/users",
+        "/api/v1/persons",
+        "/api/v1/activities",
+        "/api/v1/audit",
+    ] {
+        let r = a
+            .get(&format!("{path}?page=92233720368547758&page_size=100000"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+        assert_eq!(r.body["page"], 1_000_000, "{path}");
+        assert_eq!(r.body["page_size"], 200, "{path}");
+        assert_eq!(r.body["items"], json!([]), "{path}");
+    }
+    let r = a.get("/api/v1/cases?page=0&page_size=0").await;
+    assert_eq!((r.body["page"].as_u64(), r.body["page_size"].as_u64()), (Some(1), Some(1)));
+}
+
+/// A party organisation that members, report-ins, a pairing or contacts still name is not
+/// deleted: 409 with the reason (it used to be a foreign-key 500).
+#[tokio::test]
+async fn a_party_org_with_members_is_not_deleted() {
+    let app = spawn_app().await;
+    let a = Client {
+        lang: "en",
+        ..app.admin().await
+    };
+    // A leaf organisation that one member now belongs to.
+    let org = first_id(
+        &app,
+        "SELECT o.id FROM party_orgs o WHERE o.child_count = 0 AND o.id NOT IN \
+         (SELECT org_id FROM branch_pairings) ORDER BY o.name",
+    )
+    .await;
+    let member = first_id(&app, "SELECT id FROM party_members ORDER BY id").await;
+    gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE party_members SET org_id = $1 WHERE id = $2",
+        vec![
+            uuid::Uuid::parse_str(&org).unwrap().into(),
+            uuid::Uuid::parse_str(&member).unwrap().into(),
+        ],
+    )
+    .await
+    .unwrap();
+    let r = a.delete(&format!("/api/v1/party-orgs/{org}")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.code(), "conflict");
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("party members"));
+    assert_eq!(r.body["error"]["request_id"], r.headers["x-request-id"].to_str().unwrap());
+    assert_eq!(a.get(&format!("/api/v1/party-orgs/{org}")).await.status, StatusCode::OK);
+}
+
+/// An area that does not exist is "not found" for a system admin too, before anything is written
+/// against it (`PUT /points/rules` used to answer 500).
+#[tokio::test]
+async fn an_unknown_area_is_not_found_for_the_admin_too() {
+    let app = spawn_app().await;
+    let a = app.admin().await;
+    let nobody = uuid::Uuid::now_v7();
+    let r = a
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/points/rules",
+            Some(json!({"area_id": nobody, "event": "report_in", "points": 1})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = a.get(&format!("/api/v1/points/rules?area_id={nobody}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM point_rules WHERE area_id NOT IN (SELECT id FROM areas)").await, 0);
+}
+
+/// Database errors are classified from the driver's code on both databases, never from text.
+#[tokio::test]
+async fn database_errors_are_classified_by_their_codes() {
+    use gongzhi::error::{db_fault, AppError, DbFault};
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let run = |sql: &'static str, values: Vec<sea_orm::Value>| async move {
+        gongzhi::store::exec(db, sql, values).await.unwrap_err()
+    };
+    let year = app.count("SELECT CAST(MIN(year) AS BIGINT) FROM calendar_years").await;
+    let e = run(
+        "INSERT INTO calendar_years (year, updated_at, updated_by) VALUES ($1, 0, 'x')",
+        vec![(year as i32).into()],
+    )
+    .await;
+    assert_eq!(db_fault(&e), DbFault::Unique, "{e}");
+    assert_eq!(AppError::Db(e).status(), StatusCode::CONFLICT);
+    let e = run(
+        "INSERT INTO party_org_links (org_id, area_id) VALUES ($1, $2)",
+        vec![uuid::Uuid::now_v7().into(), uuid::Uuid::now_v7().into()],
+    )
+    .await;
+    assert_eq!(db_fault(&e), DbFault::ForeignKey, "{e}");
+    assert_eq!(AppError::Db(e).code(), "conflict.reference");
+    let e = run(
+        "INSERT INTO calendar_years (year, updated_at, updated_by) VALUES (1900, NULL, 'x')",
+        vec![],
+    )
+    .await;
+    assert_eq!(db_fault(&e), DbFault::Constraint, "{e}");
+    assert_eq!(AppError::Db(e).status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e = run("SELECT * FROM no_such_table", vec![]).await;
+    assert_eq!(db_fault(&e), DbFault::Other, "{e}");
+    assert_eq!(AppError::Db(e).status(), StatusCode::INTERNAL_SERVER_ERROR);
 }

@@ -700,14 +700,15 @@ pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> Ap
         ));
     }
     for u in &ids {
-        unit_exists(&tx, *u).await.map_err(|_| {
-            AppError::field(
+        unit_exists(&tx, *u).await.map_err(|e| match e {
+            AppError::Validation(_) => AppError::field(
                 "unit_ids",
                 Msg::new(
                     "有单位不存在或已停用",
                     "A unit does not exist or is inactive",
                 ),
-            )
+            ),
+            other => other,
         })?;
     }
     let minutes = w.minutes.unwrap_or(state.settings.cases.whistle_minutes);

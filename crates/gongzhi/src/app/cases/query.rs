@@ -823,8 +823,7 @@ pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String
 
 pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
     let (where_sql, values) = list_filter(db, ctx, &q).await?;
-    let page_size = q.page_size.unwrap_or(20).clamp(1, 200);
-    let page = q.page.unwrap_or(1).max(1);
+    let paging = store::Paging::new(q.page, q.page_size);
     let cols = COLUMNS
         .split(", ")
         .map(|c| format!("c.{}", c.trim()))
@@ -849,8 +848,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
         &format!("SELECT COUNT(*) FROM cases c WHERE {where_sql}"),
         &format!("SELECT {cols} FROM cases c WHERE {where_sql} {order}"),
         values,
-        page,
-        page_size,
+        paging,
     )
     .await?;
     let now = now_ms();
@@ -862,8 +860,8 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
     Ok(CasePage {
         items,
         total,
-        page,
-        page_size,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 

@@ -398,11 +398,8 @@ pub struct ListQuery {
     pub page_size: Option<u64>,
 }
 
-fn paging(q: &ListQuery) -> (u64, u64) {
-    (
-        q.page.unwrap_or(1).clamp(1, 1_000_000),
-        q.page_size.unwrap_or(20).clamp(1, 200),
-    )
+fn paging(q: &ListQuery) -> store::Paging {
+    store::Paging::new(q.page, q.page_size)
 }
 
 pub async fn list_dwellings(db: &Db, ctx: &Ctx, q: &ListQuery) -> AppResult<(Vec<Dwelling>, i64)> {
@@ -423,14 +420,13 @@ pub async fn list_dwellings(db: &Db, ctx: &Ctx, q: &ListQuery) -> AppResult<(Vec
         conds.push(format!("d.address LIKE ${} ESCAPE '\\'", values.len()));
     }
     let w = conds.join(" AND ");
-    let (page, size) = paging(q);
+    let paging = paging(q);
     let (rows, total): (Vec<DwellingRow>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) FROM dwellings d WHERE {w}"),
         &format!("{DWELLING_SELECT} WHERE {w} ORDER BY d.address, d.id"),
         values,
-        page,
-        size,
+        paging,
     )
     .await?;
     Ok((
@@ -844,7 +840,7 @@ pub async fn list_households(
         conds.push(sql);
     }
     let w = conds.join(" AND ");
-    let (page, size) = paging(q);
+    let paging = paging(q);
     let order = if q.stale == Some(true) {
         "h.last_verified_at IS NOT NULL, h.last_verified_at, d.address"
     } else {
@@ -857,8 +853,7 @@ pub async fn list_households(
         ),
         &format!("{HOUSEHOLD_SELECT} WHERE {w} ORDER BY {order}"),
         values,
-        page,
-        size,
+        paging,
     )
     .await?;
     audit::record_alone(

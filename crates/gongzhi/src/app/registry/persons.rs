@@ -654,7 +654,7 @@ pub async fn create(db: &Db, keys: &Keys, ctx: &Ctx, input: NewPerson) -> AppRes
 
 /// One person, masked. The read is audited.
 pub async fn get(db: &Db, keys: &Keys, ctx: &Ctx, id: Uuid) -> AppResult<Person> {
-    let row = load(db, id).await.map_err(|_| AppError::NotFound)?;
+    let row = load(db, id).await?;
     scope::require_permission(db, ctx, Permission::ReadRegistry, row.area_id).await?;
     let sensitive = scope::has_permission(db, ctx, Permission::RevealPersonal, row.area_id).await?;
     let mut fields = vec![
@@ -915,8 +915,7 @@ pub async fn search(
         }
     }
     let where_sql = conds.join(" AND ");
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let size = q.page_size.unwrap_or(20).clamp(1, 200);
+    let paging = store::Paging::new(q.page, q.page_size);
     let count_sql = match count_cap {
         Some(cap) => format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {where_sql} LIMIT {}) t",
@@ -930,8 +929,7 @@ pub async fn search(
         &count_sql,
         &format!("{select} WHERE {where_sql} ORDER BY {order}"),
         values,
-        page,
-        size,
+        paging,
     )
     .await?;
     let more = count_cap.is_some_and(|cap| total > cap as i64);

@@ -441,15 +441,13 @@ pub async fn list_entities(
         ));
     }
     let w = conds.join(" AND ");
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let size = q.page_size.unwrap_or(20).clamp(1, 200);
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total): (Vec<LegalEntity>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) FROM legal_entities WHERE {w}"),
         &format!("{ENTITY_SELECT} WHERE {w} ORDER BY name, id"),
         values,
-        page,
-        size,
+        paging,
     )
     .await?;
     Ok((rows, total))

@@ -345,15 +345,13 @@ pub async fn read(
         ));
     }
     let w = conds.join(" AND ");
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let size = q.page_size.unwrap_or(20).clamp(1, 200);
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total): (Vec<PersonRow>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) FROM persons p WHERE {w}"),
         &format!("{} WHERE {w} ORDER BY p.name, p.id", persons::SELECT),
         values,
-        page,
-        size,
+        paging,
     )
     .await?;
     let items: Vec<serde_json::Value> = rows
@@ -397,7 +395,7 @@ pub async fn read(
         rule,
         items,
         total,
-        page,
-        page_size: size,
+        page: paging.page,
+        page_size: paging.size,
     })
 }

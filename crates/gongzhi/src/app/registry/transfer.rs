@@ -22,7 +22,7 @@ use crate::app::{scope, Ctx};
 use crate::crypto::Keys;
 use crate::domain::registry as vocab;
 use crate::domain::role::Permission;
-use crate::domain::{new_id, now_ms};
+use crate::domain::{new_id, now_ms, text};
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Db};
 
@@ -335,6 +335,16 @@ impl SheetReader {
         }))
     }
 
+    /// The sheet's name of column `i` (empty for a column the importer does not read).
+    fn header_of(&self, i: usize) -> String {
+        let key = self.index.iter().find(|(_, c)| **c == i).map(|(k, _)| *k);
+        PERSON_COLUMNS
+            .iter()
+            .find(|c| Some(c.1) == key)
+            .map(|c| c.0.to_string())
+            .unwrap_or_default()
+    }
+
     fn next(&mut self, keys: &Keys, buildings: &HashMap<String, Placement>) -> Option<Parsed> {
         match self.rdr.read_record(&mut self.record) {
             Ok(false) => return None,
@@ -351,6 +361,13 @@ impl SheetReader {
         let line = self.line;
         if self.record.iter().all(|f| f.trim().is_empty()) {
             return Some(Parsed::Blank);
+        }
+        if let Some(i) = self.record.iter().position(text::has_forbidden_control) {
+            let m = text::control_msg();
+            return Some(Parsed::Bad(
+                line,
+                vec![(self.header_of(i), format!("{} / {}", m.zh, m.en))],
+            ));
         }
         let record = &self.record;
         let index = &self.index;

@@ -448,15 +448,13 @@ pub async fn list_visits(db: &Db, ctx: &Ctx, q: &VisitQuery) -> AppResult<(Vec<V
         ));
     }
     let w = conds.join(" AND ");
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let size = q.page_size.unwrap_or(20).clamp(1, 200);
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total): (Vec<VisitRow>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) FROM visits v WHERE {w}"),
         &format!("{VISIT_SELECT} WHERE {w} ORDER BY v.visited_on DESC, v.created_at DESC"),
         values,
-        page,
-        size,
+        paging,
     )
     .await?;
     Ok((attach_needs(db, rows).await?, total))
@@ -528,15 +526,13 @@ pub async fn list_needs(db: &Db, ctx: &Ctx, q: &NeedQuery) -> AppResult<(Vec<Nee
         );
     }
     let w = conds.join(" AND ");
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let size = q.page_size.unwrap_or(20).clamp(1, 200);
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total): (Vec<NeedRow>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) FROM needs n WHERE {w}"),
         &format!("{NEED_SELECT} WHERE {w} ORDER BY n.status = 'closed', n.due_on, n.id"),
         values,
-        page,
-        size,
+        paging,
     )
     .await?;
     Ok((

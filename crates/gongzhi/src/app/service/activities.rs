@@ -202,19 +202,21 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &ActivityQuery) -> AppResult<ActivityPa
             cond = format!("{cond} AND t.starts_at {op} ${}", values.len());
         }
     }
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<ActivityRow, _>(
         db,
         &format!("SELECT COUNT(*) FROM activities t WHERE {cond}"),
         &format!("{ACT_SELECT} WHERE {cond} ORDER BY t.starts_at DESC, t.id"),
         values,
-        super::page_no(q.page),
-        super::page_size(q.page_size),
+        paging,
     )
     .await?;
     let en = en(ctx);
     Ok(ActivityPage {
         items: rows.into_iter().map(|r| act_view(r, en, None)).collect(),
         total,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 
@@ -886,7 +888,7 @@ pub async fn qr(state: &AppState, ctx: &Ctx, id: Uuid, q: &QrQuery) -> AppResult
         .filter(|o| {
             (o.starts_with("http://") || o.starts_with("https://"))
                 && o.len() < 200
-                && !o[8..].contains('/')
+                && o.split_once("://").is_some_and(|(_, host)| !host.contains('/'))
                 && !o.contains(['?', '#', ' ', '"', '<'])
         })
         .unwrap_or("");
@@ -1503,8 +1505,11 @@ pub async fn correct(db: &Db, ctx: &Ctx, vol: Uuid, k: Correction) -> AppResult<
     let tx = store::write_tx(db).await?;
     let v = super::volunteer_for(&tx, ctx, Permission::ManageService, vol).await?;
     if let Some(a) = k.activity_id {
-        activity_row(&tx, a).await.map_err(|_| {
-            AppError::field("activity_id", Msg::new("没有这个活动", "No such activity"))
+        activity_row(&tx, a).await.map_err(|e| match e {
+            AppError::NotFound => {
+                AppError::field("activity_id", Msg::new("没有这个活动", "No such activity"))
+            }
+            other => other,
         })?;
     }
     let now = now_ms();

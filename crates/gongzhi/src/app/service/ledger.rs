@@ -605,18 +605,20 @@ pub async fn list_accounts(db: &Db, ctx: &Ctx, q: &AccountQuery) -> AppResult<Ac
             values.len()
         );
     }
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<AccountRow, _>(
         db,
         &format!("SELECT COUNT(*) {ACCOUNT_FROM} WHERE {cond}"),
         &format!("{ACCOUNT_COLS} {ACCOUNT_FROM} WHERE {cond} ORDER BY pa.balance DESC, pa.id"),
         values,
-        super::page_no(q.page),
-        super::page_size(q.page_size),
+        paging,
     )
     .await?;
     Ok(AccountPage {
         items: rows.into_iter().map(account_view).collect(),
         total,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 
@@ -748,6 +750,7 @@ pub async fn postings_of<C: ConnectionTrait>(
     account_id: Uuid,
     page: &PageParams,
 ) -> AppResult<PostingPage> {
+    let paging = store::Paging::new(page.page, page.page_size);
     let (rows, total) = store::page::<PostingRow, _>(
         c,
         "SELECT COUNT(*) FROM point_postings WHERE account_id = $1",
@@ -755,14 +758,15 @@ pub async fn postings_of<C: ConnectionTrait>(
          (SELECT COUNT(*) FROM point_postings r WHERE r.reverses_id = pp.id) AS reversed, pp.actor_name, pp.at \
          FROM point_postings pp WHERE pp.account_id = $1 ORDER BY pp.at DESC, pp.id DESC",
         vec![account_id.into()],
-        super::page_no(page.page),
-        super::page_size(page.page_size),
+        paging,
     )
     .await?;
     let en = en(ctx);
     Ok(PostingPage {
         items: rows.into_iter().map(|r| posting_view(r, en)).collect(),
         total,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 
@@ -1438,18 +1442,20 @@ pub async fn list_redemptions(
         1,
     )
     .await?;
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<RedemptionRow, _>(
         db,
         &format!("SELECT COUNT(*) FROM redemptions r WHERE {cond}"),
         &format!("{REDEMPTION_SELECT} WHERE {cond} ORDER BY r.at DESC, r.id DESC"),
         values,
-        super::page_no(q.page),
-        super::page_size(q.page_size),
+        paging,
     )
     .await?;
     Ok(RedemptionPage {
         items: rows.into_iter().map(redemption_view).collect(),
         total,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 

@@ -28,13 +28,29 @@ use crate::domain::volunteer::Limits;
 use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::store;
 
-/// A page of a list.
+/// A page of a list, with the page and size it is (clamped by [`store::Paging`]).
 macro_rules! page_of {
     ($name:ident, $item:ty) => {
+        page_of!($name as $name, $item);
+    };
+    ($name:ident as $schema:ident, $item:ty) => {
         #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        #[schema(as = $schema)]
         pub struct $name {
             pub items: Vec<$item>,
             pub total: i64,
+            pub page: u64,
+            pub page_size: u64,
+        }
+        impl $name {
+            pub fn new(items: Vec<$item>, total: i64, paging: store::Paging) -> $name {
+                $name {
+                    items,
+                    total,
+                    page: paging.page,
+                    page_size: paging.size,
+                }
+            }
         }
     };
 }
@@ -297,16 +313,6 @@ pub async fn area_filter<C: ConnectionTrait>(
         values.push(a.into());
     }
     Ok((sql, values))
-}
-
-/// The page asked for, 1–1,000,000 (as `routes::PageQuery`): a huge `?page=` never overflows the offset.
-pub fn page_no(page: Option<u64>) -> u64 {
-    page.unwrap_or(1).clamp(1, 1_000_000)
-}
-
-/// The page size asked for, 1–200, 20 by default (as `routes::PageQuery`).
-pub fn page_size(size: Option<u64>) -> u64 {
-    size.unwrap_or(20).clamp(1, 200)
 }
 
 /// Minutes → hours with one decimal.

@@ -145,18 +145,20 @@ pub async fn list_volunteers(
         values.push(format!("%{}%", store::like_escape(s)).into());
         cond = format!("{cond} AND v.skills LIKE ${} ESCAPE '\\'", values.len());
     }
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<VolRow, _>(
         db,
         &format!("SELECT COUNT(*) {VOL_FROM} WHERE {cond}"),
         &format!("{VOL_COLS} {VOL_FROM} WHERE {cond} ORDER BY v.verified_minutes DESC, v.id"),
         values,
-        super::page_no(q.page),
-        super::page_size(q.page_size),
+        paging,
     )
     .await?;
     Ok(VolunteerPage {
         items: rows.into_iter().map(|r| vol_view(state, r)).collect(),
         total,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 
@@ -432,6 +434,7 @@ pub async fn set_my_limits(
 // ---------------------------------------------------------------------------- party members
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PartyMember)]
 pub struct Member {
     pub id: Uuid,
     pub volunteer_id: Uuid,
@@ -547,19 +550,21 @@ pub async fn list_members(db: &Db, ctx: &Ctx, q: &MemberQuery) -> AppResult<Memb
         values.push(format!("%{}%", store::like_escape(t)).into());
         cond = format!("{cond} AND p.name LIKE ${} ESCAPE '\\'", values.len());
     }
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<MemberRow, _>(
         db,
         &format!("SELECT COUNT(*) {MEMBER_FROM} WHERE {cond}"),
         &format!("{MEMBER_COLS} {MEMBER_FROM} WHERE {cond} ORDER BY a.name, p.name, m.id"),
         values,
-        super::page_no(q.page),
-        super::page_size(q.page_size),
+        paging,
     )
     .await?;
     let t = today();
     Ok(MemberPage {
         items: rows.into_iter().map(|r| member_view(r, &t)).collect(),
         total,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 
@@ -575,6 +580,7 @@ pub async fn member<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Member> {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NewPartyMember)]
 pub struct NewMember {
     pub person_id: Uuid,
     /// The party organisation holding the membership.
@@ -866,18 +872,20 @@ pub async fn list_report_ins(db: &Db, ctx: &Ctx, q: &ReportInQuery) -> AppResult
         values.push(m.into());
         cond = format!("{cond} AND r.member_id = ${}", values.len());
     }
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<ReportInRow, _>(
         db,
         &format!("SELECT COUNT(*) FROM report_ins r WHERE {cond}"),
         &format!("{REPORT_SELECT} WHERE {cond} ORDER BY r.reported_on DESC, r.id DESC"),
         values,
-        super::page_no(q.page),
-        super::page_size(q.page_size),
+        paging,
     )
     .await?;
     Ok(ReportInPage {
         items: rows.into_iter().map(report_view).collect(),
         total,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 

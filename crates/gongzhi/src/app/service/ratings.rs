@@ -365,6 +365,7 @@ pub async fn compute_in(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PartyRating)]
 pub struct Rating {
     pub member_id: Uuid,
     pub name: String,
@@ -383,7 +384,7 @@ pub struct Rating {
     pub capped: bool,
     pub computed_at: String,
 }
-page_of!(RatingPage, Rating);
+page_of!(RatingPage as PartyRatingPage, Rating);
 
 #[derive(FromQueryResult)]
 pub struct RatingRow {
@@ -468,19 +469,21 @@ pub async fn list_ratings(db: &Db, ctx: &Ctx, q: &RatingQuery) -> AppResult<Rati
         values.push(g.to_string().into());
         cond = format!("{cond} AND r.grade = ${}", values.len());
     }
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<RatingRow, _>(
         db,
         &format!("SELECT COUNT(*) FROM party_ratings r WHERE {cond}"),
         &format!("{RATING_SELECT} WHERE {cond} ORDER BY r.score_x10 DESC, p.name, r.member_id"),
         values,
-        super::page_no(q.page),
-        super::page_size(q.page_size),
+        paging,
     )
     .await?;
     let en = en(ctx);
     Ok(RatingPage {
         items: rows.into_iter().map(|r| rating_view(r, en)).collect(),
         total,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 
@@ -533,16 +536,16 @@ pub async fn list_commendations(
         values.push(v.into());
         cond = format!("{cond} AND c.volunteer_id = ${}", values.len());
     }
+    let paging = store::Paging::new(q.page, q.page_size);
     let (items, total) = store::page::<Commendation, _>(
         db,
         &format!("SELECT COUNT(*) FROM commendations c WHERE {cond}"),
         &format!("{COMM_SELECT} WHERE {cond} ORDER BY c.awarded_on DESC, c.id DESC"),
         values,
-        super::page_no(q.page),
-        super::page_size(q.page_size),
+        paging,
     )
     .await?;
-    Ok(CommendationPage { items, total })
+    Ok(CommendationPage::new(items, total, paging))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -715,18 +715,20 @@ pub async fn list_certificates(
         values.push(v.into());
         cond = format!("{cond} AND volunteer_id = ${}", values.len());
     }
+    let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<CertRow, _>(
         db,
         &format!("SELECT COUNT(*) FROM certificates WHERE {cond}"),
         &format!("{CERT_SELECT} WHERE {cond} ORDER BY created_at DESC, id DESC"),
         values,
-        super::page_no(q.page),
-        super::page_size(q.page_size),
+        paging,
     )
     .await?;
     Ok(CertificatePage {
         items: rows.into_iter().map(cert_view).collect(),
         total,
+        page: paging.page,
+        page_size: paging.size,
     })
 }
 

@@ -54,7 +54,7 @@ async fn list_users(
         page_size: q.page_size,
     };
     let (items, total) =
-        users::list(&s.db, &ctx, q.q.as_deref(), pq.page(), pq.page_size()).await?;
+        users::list(&s.db, &ctx, q.q.as_deref(), pq.paging()).await?;
     Ok(axum::Json(UserPage {
         items,
         total,

@@ -86,8 +86,7 @@ async fn list(
         result: q.result.clone(),
         from_ms: time_param("from", &q.from)?,
         to_ms: time_param("to", &q.to)?,
-        page: pq.page(),
-        page_size: pq.page_size(),
+        paging: pq.paging(),
     };
     let (items, total) = audit::list(&s.db, &ctx, &f).await?;
     Ok(axum::Json(AuditPage {

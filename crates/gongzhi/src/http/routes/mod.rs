@@ -16,7 +16,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::AppState;
 
-/// Paging query: `?page=1&page_size=20` (page_size 1–200).
+/// Paging query: `?page=1&page_size=20` (page 1–1,000,000, page_size 1–200; larger ones are
+/// clamped and the answer says which page it is).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
@@ -25,11 +26,15 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
+    /// The clamped page (see [`crate::store::Paging`]).
+    pub fn paging(&self) -> crate::store::Paging {
+        crate::store::Paging::new(self.page, self.page_size)
+    }
     pub fn page(&self) -> u64 {
-        self.page.unwrap_or(1).clamp(1, 1_000_000)
+        self.paging().page
     }
     pub fn page_size(&self) -> u64 {
-        self.page_size.unwrap_or(20).clamp(1, 200)
+        self.paging().size
     }
 }
 

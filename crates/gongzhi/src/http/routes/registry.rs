@@ -327,11 +327,12 @@ pub struct Page<T> {
 }
 
 fn page<T>(items: Vec<T>, total: i64, page: Option<u64>, size: Option<u64>) -> axum::Json<Page<T>> {
+    let paging = crate::store::Paging::new(page, size);
     axum::Json(Page {
         items,
         total,
-        page: page.unwrap_or(1).clamp(1, 1_000_000),
-        page_size: size.unwrap_or(20).clamp(1, 200),
+        page: paging.page,
+        page_size: paging.size,
         more: false,
     })
 }
