@@ -17,3 +17,4 @@ mod registry;
 mod scope;
 mod service;
 mod transfer;
+mod wire;
