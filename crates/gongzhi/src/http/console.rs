@@ -52,7 +52,10 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response<Body> {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
     }
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control(name)));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control(name)),
+    );
     r
 }
 

@@ -6,9 +6,9 @@ use std::sync::Mutex;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
-use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
@@ -126,10 +126,26 @@ impl Collector for ProcessCollector {
             cpu.metric_type(),
         )?)?;
         let gauges: [(&str, &str, f64); 5] = [
-            ("process_resident_memory_bytes", "Resident memory size in bytes", p.resident_bytes),
-            ("process_virtual_memory_bytes", "Virtual memory size in bytes", p.virtual_bytes),
-            ("process_open_fds", "Number of open file descriptors", p.open_fds),
-            ("process_max_fds", "Maximum number of open file descriptors", p.max_fds),
+            (
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes",
+                p.resident_bytes,
+            ),
+            (
+                "process_virtual_memory_bytes",
+                "Virtual memory size in bytes",
+                p.virtual_bytes,
+            ),
+            (
+                "process_open_fds",
+                "Number of open file descriptors",
+                p.open_fds,
+            ),
+            (
+                "process_max_fds",
+                "Maximum number of open file descriptors",
+                p.max_fds,
+            ),
             (
                 "process_start_time_seconds",
                 "Start time of the process since unix epoch in seconds",

@@ -207,9 +207,7 @@ impl Predicate for Compressible {
             .unwrap_or("")
             .to_ascii_lowercase();
         let image = ct.starts_with("image/") && !ct.starts_with("image/svg+xml");
-        SizeAbove::new(1024).should_compress(r)
-            && !image
-            && !SKIP.iter().any(|t| ct.starts_with(t))
+        SizeAbove::new(1024).should_compress(r) && !image && !SKIP.iter().any(|t| ct.starts_with(t))
     }
 }
 

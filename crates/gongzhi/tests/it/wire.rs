@@ -50,11 +50,16 @@ async fn check_encodings(app: &TestApp, path: &str) -> reqwest::header::HeaderMa
         assert_eq!(status, StatusCode::OK, "{path} {enc}");
         assert_eq!(header(&h, "content-encoding"), enc, "{path}");
         assert!(
-            header(&h, "vary").to_ascii_lowercase().contains("accept-encoding"),
+            header(&h, "vary")
+                .to_ascii_lowercase()
+                .contains("accept-encoding"),
             "{path} {enc}: {h:?}"
         );
         assert!(body.len() < plain.len() / 2, "{path} {enc}: {}", body.len());
-        assert!(decode(enc, &body) == plain, "{path} {enc}: decodes to the plain body");
+        assert!(
+            decode(enc, &body) == plain,
+            "{path} {enc}: decodes to the plain body"
+        );
     }
     plain_h
 }
@@ -89,7 +94,12 @@ async fn api_answers_and_console_assets_are_compressed_when_asked() {
 #[tokio::test]
 async fn index_html_is_revalidated_and_hashed_assets_are_kept() {
     let app = spawn_app().await;
-    for (path, enc) in [("/", ""), ("/", "br"), ("/login", "gzip"), ("/cases/stats", "")] {
+    for (path, enc) in [
+        ("/", ""),
+        ("/", "br"),
+        ("/login", "gzip"),
+        ("/cases/stats", ""),
+    ] {
         let (status, h, _) = fetch(&app, path, enc).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(header(&h, "cache-control"), "no-cache", "{path} {enc}");
