@@ -3,6 +3,7 @@ import vue from '@vitejs/plugin-vue'
 import AutoImport from 'unplugin-auto-import/vite'
 import Components from 'unplugin-vue-components/vite'
 import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
+import precompress from './build/precompress.js'
 
 // The gongzhi server (run separately) listens here during development.
 const server = process.env.GONGZHI_DEV_SERVER || 'http://127.0.0.1:18080'
@@ -14,6 +15,8 @@ export default defineConfig({
     // Element Plus on demand: components, directives (v-loading) and their CSS.
     AutoImport({ resolvers: [ElementPlusResolver()], dts: false }),
     Components({ resolvers: [ElementPlusResolver()], dts: false }),
+    // dist/**/*.br and *.gz, served by the binary to clients that accept them.
+    precompress(),
   ],
   define: {
     __VUE_I18N_FULL_INSTALL__: true,
@@ -39,6 +42,8 @@ export default defineConfig({
         codeSplitting: {
           groups: [
             { name: 'vendor-vue', test: /node_modules[\\/](@vue|vue|vue-router|vue-i18n|@intlify)[\\/]/, priority: 20 },
+            // ECharts: only the pages that draw charts fetch it (components/cases/EChart.vue).
+            { name: 'vendor-echarts', test: /node_modules[\\/](echarts|zrender|tslib)[\\/]/, priority: 15 },
             { name: 'vendor-element', test: /node_modules[\\/](element-plus|@element-plus|@floating-ui|@vueuse|lodash|lodash-es|dayjs|async-validator|@ctrl|memoize-one|normalize-wheel-es)[\\/]/, priority: 10 },
           ],
         },

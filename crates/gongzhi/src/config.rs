@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Deserialize;
 
+use crate::domain::calendar::WorkHours;
+
 /// Settings given on the command line or in the environment. All optional: unset ones come from
 /// `gongzhi.toml` (see `GONGZHI_CONFIG`) or the defaults.
 #[derive(Args, Debug, Clone, Default)]
@@ -106,6 +108,13 @@ pub struct SettingsArgs {
     /// Minutes a summoned unit has to report in to a whistle (吹哨报到) [default: 30]
     #[arg(long, env = "GONGZHI_CASE_WHISTLE_MINUTES", global = true)]
     pub case_whistle_minutes: Option<String>,
+    /// Working hours of a working day, for case deadlines [default: 09:00-12:00,13:00-18:00]
+    #[arg(long, env = "GONGZHI_WORK_HOURS", global = true)]
+    pub work_hours: Option<String>,
+    /// Working hours of some areas (and the areas below them), by area code:
+    /// `110105001=08:30-12:00,13:30-17:30;110106=09:00-17:00` [default: none]
+    #[arg(long, env = "GONGZHI_WORK_HOURS_BY_AREA", global = true)]
+    pub work_hours_by_area: Option<String>,
     /// Weights of the composite score: response/resolve/satisfaction, adding up to 100 [default: 30/35/35]
     #[arg(long, env = "GONGZHI_CASE_SCORE_WEIGHTS", global = true)]
     pub case_score_weights: Option<String>,
@@ -187,6 +196,8 @@ struct FileSettings {
     case_whistle_minutes: Option<u32>,
     case_score_weights: Option<String>,
     case_unrated: Option<String>,
+    work_hours: Option<String>,
+    work_hours_by_area: Option<String>,
     report_in_months: Option<u32>,
     star_hours: Option<String>,
     volunteer_limits: Option<String>,
@@ -213,6 +224,11 @@ pub struct CasePolicy {
     pub weights: crate::domain::cases::Weights,
     /// Closed without a rating counts as satisfied.
     pub unrated_satisfied: bool,
+    /// Working hours of a working day (`GONGZHI_WORK_HOURS`).
+    pub work_hours: WorkHours,
+    /// Working hours of areas by area code (`GONGZHI_WORK_HOURS_BY_AREA`); the nearest area
+    /// above a case that has its own wins.
+    pub work_hours_by_area: Vec<(String, WorkHours)>,
 }
 
 /// The configurable rules of 党员下沉、志愿服务、积分 (docs/party-volunteers.md).
@@ -561,6 +577,10 @@ impl Settings {
                     "three whole percentages adding up to 100, e.g. 30/35/35",
                 )
             })?,
+            work_hours: work_hours(args.work_hours.clone().or(file.work_hours))?,
+            work_hours_by_area: work_hours_by_area(
+                args.work_hours_by_area.clone().or(file.work_hours_by_area),
+            )?,
             unrated_satisfied: match args
                 .case_unrated
                 .clone()
@@ -843,6 +863,59 @@ fn parse_public_url(url: &str) -> Result<String, SettingError> {
     Ok(crate::http::forwarded::origin_of(scheme, authority))
 }
 
+fn work_hours(s: Option<String>) -> Result<WorkHours, SettingError> {
+    let Some(s) = s.filter(|s| !s.trim().is_empty()) else {
+        return Ok(WorkHours::default());
+    };
+    WorkHours::parse(&s).ok_or_else(|| {
+        bad(
+            "GONGZHI_WORK_HOURS",
+            format!("'{s}': 1–4 periods like 09:00-12:00,13:00-18:00, in order, not overlapping"),
+        )
+    })
+}
+
+/// `code=hours;code=hours` (codes of areas, hours as `GONGZHI_WORK_HOURS`).
+fn work_hours_by_area(s: Option<String>) -> Result<Vec<(String, WorkHours)>, SettingError> {
+    let name = "GONGZHI_WORK_HOURS_BY_AREA";
+    let mut out: Vec<(String, WorkHours)> = vec![];
+    for entry in s
+        .unwrap_or_default()
+        .split(';')
+        .filter(|e| !e.trim().is_empty())
+    {
+        let (code, hours) = entry.split_once('=').ok_or_else(|| {
+            bad(
+                name,
+                format!("'{entry}' is not area-code=09:00-12:00,13:00-18:00"),
+            )
+        })?;
+        let code = code.trim();
+        let code_ok = !code.is_empty()
+            && code.len() <= 32
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !code_ok || out.iter().any(|(c, _)| c == code) {
+            return Err(bad(
+                name,
+                format!("'{code}' is not an area code, or appears twice"),
+            ));
+        }
+        let hours = WorkHours::parse(hours).ok_or_else(|| {
+            bad(
+                name,
+                format!(
+                    "{code}: '{}' is not like 09:00-12:00,13:00-18:00",
+                    hours.trim()
+                ),
+            )
+        })?;
+        out.push((code.to_string(), hours));
+    }
+    Ok(out)
+}
+
 fn read_file(path: &Path, required: bool) -> Result<FileSettings, SettingError> {
     if path.as_os_str().is_empty() {
         return Ok(FileSettings::default());
@@ -934,6 +1007,48 @@ mod tests {
                 Settings::load(&args).unwrap_err().name,
                 name,
                 "{proxies} {url}"
+            );
+        }
+    }
+
+    #[test]
+    fn working_hours_settings() {
+        let load = |hours: &str, by_area: &str| {
+            Settings::load(&SettingsArgs {
+                work_hours: Some(hours.into()),
+                work_hours_by_area: Some(by_area.into()),
+                config: Some(PathBuf::new()),
+                ..Default::default()
+            })
+        };
+        let s = load("", "").unwrap();
+        assert_eq!(s.cases.work_hours, WorkHours::default());
+        assert!(s.cases.work_hours_by_area.is_empty());
+        let s = load(
+            "08:30-12:00,13:30-17:30",
+            " 130602001 = 09:00-17:00 ;130603=8:00-12:00;",
+        )
+        .unwrap();
+        assert_eq!(s.cases.work_hours.to_string(), "08:30-12:00,13:30-17:30");
+        let codes: Vec<_> = s
+            .cases
+            .work_hours_by_area
+            .iter()
+            .map(|(c, h)| format!("{c}={h}"))
+            .collect();
+        assert_eq!(codes, ["130602001=09:00-17:00", "130603=08:00-12:00"]);
+        assert_eq!(load("9-17", "").unwrap_err().name, "GONGZHI_WORK_HOURS");
+        for bad in [
+            "130602001",
+            "=09:00-17:00",
+            "a b=09:00-17:00",
+            "1=09:00-17:00;1=10:00-11:00",
+            "1=17:00-09:00",
+        ] {
+            assert_eq!(
+                load("", bad).unwrap_err().name,
+                "GONGZHI_WORK_HOURS_BY_AREA",
+                "{bad}"
             );
         }
     }

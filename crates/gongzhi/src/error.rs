@@ -283,7 +283,10 @@ pub fn db_fault(e: &sea_orm::DbErr) -> DbFault {
     match &**e {
         sqlx::Error::PoolTimedOut => DbFault::Busy,
         sqlx::Error::Database(d) => match d.code() {
-            Some(code) if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() => {
+            Some(code)
+                if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some() =>
+            {
                 pg_fault(&code)
             }
             Some(code) => sqlite_fault(code.parse().unwrap_or(0)),

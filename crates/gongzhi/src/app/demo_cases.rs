@@ -628,6 +628,8 @@ pub async fn run<C: ConnectionTrait>(
             handle_due_at: None,
             verify_due_at: None,
             warn_at: None,
+            deadline_provisional: false,
+            deadline_basis: None,
             result: None,
             outcome: None,
             rating: None,
@@ -769,9 +771,10 @@ pub async fn run<C: ConnectionTrait>(
             case_rows.push(super::cases::intake::row_values(&r));
             continue;
         }
-        let (Ok(resp_due), Ok(handle_due)) = (
-            cal.deadline(dispatched, resp_l),
-            cal.deadline(dispatched, handle_l),
+        use super::cases::deadlines::{self, Which};
+        let (Ok(_), Ok(handle_due)) = (
+            deadlines::start(&cal, &mut r, Which::Response, dispatched, resp_l),
+            deadlines::start(&cal, &mut r, Which::Handle, dispatched, handle_l),
         ) else {
             rows_for_stats.push(r.clone());
             case_rows.push(super::cases::intake::row_values(&r));
@@ -781,8 +784,6 @@ pub async fn run<C: ConnectionTrait>(
         r.dispatched_at = Some(dispatched);
         r.unit_id = Some(unit);
         r.first_unit_id = Some(unit);
-        r.response_due_at = Some(resp_due);
-        r.handle_due_at = Some(handle_due);
         r.warn_at = Some(handle_due - (handle_due - dispatched) / 5);
         r.status = Status::Dispatched.as_str().into();
         ev(
@@ -971,7 +972,13 @@ pub async fn run<C: ConnectionTrait>(
             "explained" => "已向诉求人解释相关政策".into(),
             _ => "涉及历史遗留问题，已纳入计划".into(),
         });
-        r.verify_due_at = cal.deadline(handled, verify_l).ok();
+        let _ = super::cases::deadlines::start(
+            &cal,
+            &mut r,
+            super::cases::deadlines::Which::Verify,
+            handled,
+            verify_l,
+        );
         r.status = Status::Handled.as_str().into();
         ev(
             handled,

@@ -579,19 +579,31 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MovePartyOrg) -> AppResult
 const IN_USE: [(&str, Msg); 4] = [
     (
         "SELECT COUNT(*) FROM party_members WHERE org_id = $1 OR work_unit_org_id = $1",
-        Msg::new("该党组织还有党员，不能删除", "This organisation still has party members"),
+        Msg::new(
+            "该党组织还有党员，不能删除",
+            "This organisation still has party members",
+        ),
     ),
     (
         "SELECT COUNT(*) FROM report_ins WHERE unit_org_id = $1",
-        Msg::new("该党组织有报到记录，不能删除", "This organisation has report-in records"),
+        Msg::new(
+            "该党组织有报到记录，不能删除",
+            "This organisation has report-in records",
+        ),
     ),
     (
         "SELECT COUNT(*) FROM branch_pairings WHERE org_id = $1",
-        Msg::new("该党组织有结对共建社区，不能删除", "This organisation is paired with a community"),
+        Msg::new(
+            "该党组织有结对共建社区，不能删除",
+            "This organisation is paired with a community",
+        ),
     ),
     (
         "SELECT COUNT(*) FROM unit_contacts WHERE org_id = $1",
-        Msg::new("该单位党组织还有联系人，不能删除", "This organisation still has work-unit contacts"),
+        Msg::new(
+            "该单位党组织还有联系人，不能删除",
+            "This organisation still has work-unit contacts",
+        ),
     ),
 ];
 

@@ -1,19 +1,20 @@
 //! Working-day calendar (工作日历) and deadline arithmetic (办理时限).
 //!
 //! All domain time is Asia/Shanghai, a fixed UTC+8 with no DST; instants in and out are Unix
-//! milliseconds (UTC). A [`Calendar`] is a set of *known* years plus per-day overrides:
-//! [`DayKind::Holiday`] (法定节假日, 放假) and [`DayKind::Workday`] (调休上班 on a weekend).
-//! A date is a working day iff it is Mon–Fri without a holiday override, or has a workday
-//! override. Working time is 09:00–12:00 and 13:00–18:00 ([`WORK_PERIODS`], 480 minutes a day).
+//! milliseconds (UTC). A [`Calendar`] is a set of *known* years (whose holiday schedule is
+//! published) plus per-day overrides: [`DayKind::Holiday`] (法定节假日, 放假) and
+//! [`DayKind::Workday`] (调休上班 on a weekend), and the [`WorkHours`] of a working day (default
+//! 09:00–12:00 and 13:00–18:00). A date is a working day iff it is Mon–Fri without a holiday
+//! override, or has a workday override.
 //!
 //! - An *hours* limit is N×60 working minutes from the start; a start outside working time
-//!   counts from the next period start, and a count ending exactly at 12:00 or 18:00 ends there.
-//! - A *days* limit ends at 18:00 of the N-th working day strictly after the start's local date
-//!   (the start day never counts).
+//!   counts from the next period start, and a count ending exactly at a period's end ends there.
+//! - A *days* limit ends at the end of the last period of the N-th working day strictly after the
+//!   start's local date (the start day never counts).
 //!
-//! Only the dates whose kind is actually consulted must lie in known years; otherwise the
-//! result is [`CalendarError::UnknownYear`]. Every walk over days is bounded by
-//! [`MAX_WALK_DAYS`], and nothing here panics.
+//! A date of a year the calendar does not know is never refused: the weekday rule stands in
+//! (Monday–Friday), and the result is marked [`Due::provisional`] when such a day was consulted.
+//! Every walk over days is bounded by [`MAX_WALK_DAYS`], and nothing here panics.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -21,15 +22,16 @@ use time::{Date, Weekday};
 
 /// Asia/Shanghai offset from UTC, in milliseconds.
 pub const UTC_OFFSET_MS: i64 = 8 * 3_600_000;
-/// Working periods of a working day, as (start, end) minutes of the local day.
-pub const WORK_PERIODS: [(u16, u16); 2] = [(540, 720), (780, 1080)];
-/// Working minutes in one working day (sum of [`WORK_PERIODS`]).
-pub const WORK_MINUTES_PER_DAY: i64 = 480;
+/// Default working periods of a working day, as (start, end) minutes of the local day:
+/// 09:00–12:00 and 13:00–18:00 (480 minutes).
+pub const DEFAULT_WORK_PERIODS: [(u16, u16); 2] = [(540, 720), (780, 1080)];
 /// Largest limit value accepted (hours or days).
 pub const MAX_LIMIT_VALUE: u32 = 1000;
 /// Bound on any walk over days (5 years: enough for the largest days limit, 1000 working
-/// days ≈ 4 years). A walk that reaches it fails with `UnknownYear` for the year reached.
+/// days ≈ 4 years). A walk that reaches it fails with `OutOfRange`.
 pub const MAX_WALK_DAYS: i64 = 5 * 366;
+/// Most working periods in a day.
+pub const MAX_WORK_PERIODS: usize = 4;
 
 const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 86_400_000;
@@ -65,18 +67,16 @@ pub fn parse_day_kind(s: &str) -> Option<DayKind> {
 /// Why a calendar computation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CalendarError {
-    /// The computation needed a date of a year the calendar does not know.
-    UnknownYear(i32),
     /// A limit value outside 1..=[`MAX_LIMIT_VALUE`].
     InvalidLimit(u32),
-    /// Negative minutes, or an instant outside the supported date range.
+    /// Negative minutes, an instant outside the supported date range, or a walk longer than
+    /// [`MAX_WALK_DAYS`].
     OutOfRange,
 }
 
 impl fmt::Display for CalendarError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CalendarError::UnknownYear(y) => write!(f, "no working-day calendar for year {y}"),
             CalendarError::InvalidLimit(v) => {
                 write!(f, "limit {v} is outside 1..={MAX_LIMIT_VALUE}")
             }
@@ -87,12 +87,20 @@ impl fmt::Display for CalendarError {
 
 impl std::error::Error for CalendarError {}
 
+/// A computed instant, and whether a day of a year without a published schedule was counted by
+/// the weekday rule on the way (暂定: it may move once that year's holidays are loaded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Due {
+    pub at: i64,
+    pub provisional: bool,
+}
+
 /// Unit of a time limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LimitUnit {
     /// Working hours.
     Hours,
-    /// Working days, ending 18:00.
+    /// Working days, ending at the end of the working day.
     Days,
 }
 
@@ -159,6 +167,90 @@ impl Limit {
     }
 }
 
+/// The working periods of a working day: 1–[`MAX_WORK_PERIODS`] (start, end) minutes of the local
+/// day, in order, not overlapping, within 00:00–24:00.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WorkHours(Vec<(u16, u16)>);
+
+impl Default for WorkHours {
+    fn default() -> Self {
+        WorkHours(DEFAULT_WORK_PERIODS.to_vec())
+    }
+}
+
+impl WorkHours {
+    /// Checks the periods (see the type).
+    pub fn new(periods: Vec<(u16, u16)>) -> Option<WorkHours> {
+        let ok = (1..=MAX_WORK_PERIODS).contains(&periods.len())
+            && periods.iter().all(|&(s, e)| s < e && e <= 1440)
+            && periods.windows(2).all(|w| w[0].1 <= w[1].0);
+        ok.then_some(WorkHours(periods))
+    }
+
+    /// Parses "09:00-12:00,13:30-17:30" (spaces allowed around the parts).
+    pub fn parse(s: &str) -> Option<WorkHours> {
+        let periods = s
+            .split(',')
+            .map(|p| {
+                let (a, b) = p.split_once('-')?;
+                Some((clock_minute(a)?, clock_minute(b)?))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        WorkHours::new(periods)
+    }
+
+    pub fn periods(&self) -> &[(u16, u16)] {
+        &self.0
+    }
+
+    /// Working minutes in a working day.
+    pub fn minutes_per_day(&self) -> i64 {
+        self.0.iter().map(|&(s, e)| i64::from(e - s)).sum()
+    }
+
+    /// The periods in milliseconds of the day.
+    fn periods_ms(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.0
+            .iter()
+            .map(|&(s, e)| (i64::from(s) * MINUTE_MS, i64::from(e) * MINUTE_MS))
+    }
+
+    /// End of the working day in milliseconds of the day.
+    fn day_end_ms(&self) -> i64 {
+        self.periods_ms().map(|(_, e)| e).max().unwrap_or(0)
+    }
+}
+
+impl fmt::Display for WorkHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, &(s, e)) in self.0.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            write!(
+                f,
+                "{sep}{:02}:{:02}-{:02}:{:02}",
+                s / 60,
+                s % 60,
+                e / 60,
+                e % 60
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// "09:00" → 540; "24:00" is the end of the day. Hours may have one digit ("9:00").
+fn clock_minute(s: &str) -> Option<u16> {
+    let (h, m) = s.trim().split_once(':')?;
+    let digits = |x: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&x.len()) && x.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !digits(h, 1..=2) || !digits(m, 2..=2) {
+        return None;
+    }
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60 || h == 24 && m == 0).then_some(h * 60 + m)
+}
+
 /// The Asia/Shanghai date of an instant (clamped to the supported date range).
 pub fn local_date(ms: i64) -> Date {
     let day = ms.saturating_add(UTC_OFFSET_MS).div_euclid(DAY_MS);
@@ -197,35 +289,17 @@ fn day_start_ms(day: i64) -> i64 {
     day * DAY_MS - UTC_OFFSET_MS
 }
 
-/// [`WORK_PERIODS`] in milliseconds of the day.
-fn periods_ms() -> impl Iterator<Item = (i64, i64)> {
-    WORK_PERIODS
-        .iter()
-        .map(|&(s, e)| (i64::from(s) * MINUTE_MS, i64::from(e) * MINUTE_MS))
-}
-
-/// End of the working day (18:00) in milliseconds of the day.
-fn day_end_ms() -> i64 {
-    periods_ms().map(|(_, e)| e).max().unwrap_or(0)
-}
-
-/// The error for a walk that hit [`MAX_WALK_DAYS`] at `day`.
-fn walk_exhausted(day: i64) -> CalendarError {
-    date_of(day).map_or(CalendarError::OutOfRange, |d| {
-        CalendarError::UnknownYear(d.year())
-    })
-}
-
-/// Known years plus per-day overrides.
+/// Known years, per-day overrides and the working hours.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Calendar {
     years: BTreeSet<i32>,
     overrides: BTreeMap<Date, DayKind>,
+    hours: WorkHours,
 }
 
 impl Calendar {
     /// A calendar knowing `known_years`, with `days` overriding the weekday rule (later
-    /// entries for the same date win).
+    /// entries for the same date win), and the default working hours.
     pub fn new(
         known_years: impl IntoIterator<Item = i32>,
         days: impl IntoIterator<Item = (Date, DayKind)>,
@@ -233,23 +307,43 @@ impl Calendar {
         Calendar {
             years: known_years.into_iter().collect(),
             overrides: days.into_iter().collect(),
+            hours: WorkHours::default(),
         }
     }
 
-    /// Whether `date` is a working day.
-    pub fn is_working_day(&self, date: Date) -> Result<bool, CalendarError> {
-        if !self.years.contains(&date.year()) {
-            return Err(CalendarError::UnknownYear(date.year()));
-        }
-        Ok(match self.overrides.get(&date) {
+    /// The same calendar with other working hours.
+    pub fn with_hours(mut self, hours: WorkHours) -> Calendar {
+        self.hours = hours;
+        self
+    }
+
+    pub fn hours(&self) -> &WorkHours {
+        &self.hours
+    }
+
+    /// Whether the year's schedule is known.
+    pub fn knows(&self, year: i32) -> bool {
+        self.years.contains(&year)
+    }
+
+    /// Whether `date` is a working day (by the weekday rule in a year the calendar does not know).
+    pub fn is_working_day(&self, date: Date) -> bool {
+        match self.overrides.get(&date) {
             Some(DayKind::Holiday) => false,
             Some(DayKind::Workday) => true,
             None => !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday),
-        })
+        }
+    }
+
+    /// [`Calendar::is_working_day`] of a day index; notes in `guessed` a day of an unknown year.
+    fn working(&self, day: i64, guessed: &mut bool) -> Result<bool, CalendarError> {
+        let date = date_of(day)?;
+        *guessed |= !self.knows(date.year());
+        Ok(self.is_working_day(date))
     }
 
     /// The deadline of `limit` started at `start_ms` (see the module doc).
-    pub fn deadline(&self, start_ms: i64, limit: Limit) -> Result<i64, CalendarError> {
+    pub fn deadline(&self, start_ms: i64, limit: Limit) -> Result<Due, CalendarError> {
         if Limit::new(limit.value, limit.unit).is_none() {
             return Err(CalendarError::InvalidLimit(limit.value));
         }
@@ -260,9 +354,9 @@ impl Calendar {
     }
 
     /// Moves an existing deadline by `limit` (an approved extension, 延期): hours are added as
-    /// working time from the deadline, days end at 18:00 of the N-th working day after the
-    /// deadline's local date. This is exactly [`Calendar::deadline`] started at the deadline.
-    pub fn extend(&self, deadline_ms: i64, limit: Limit) -> Result<i64, CalendarError> {
+    /// working time from the deadline, days end with the N-th working day after the deadline's
+    /// local date. This is exactly [`Calendar::deadline`] started at the deadline.
+    pub fn extend(&self, deadline_ms: i64, limit: Limit) -> Result<Due, CalendarError> {
         self.deadline(deadline_ms, limit)
     }
 
@@ -271,7 +365,7 @@ impl Calendar {
     /// `start_ms` itself inside working time, else the next period start (so 12:00 gives 13:00):
     /// the result is then the earliest working instant at or after the start, which keeps the
     /// function non-decreasing in both arguments. Negative minutes are `OutOfRange`.
-    pub fn add_working_minutes(&self, start_ms: i64, minutes: i64) -> Result<i64, CalendarError> {
+    pub fn add_working_minutes(&self, start_ms: i64, minutes: i64) -> Result<Due, CalendarError> {
         if minutes < 0 {
             return Err(CalendarError::OutOfRange);
         }
@@ -279,14 +373,15 @@ impl Calendar {
             .checked_mul(MINUTE_MS)
             .ok_or(CalendarError::OutOfRange)?;
         let (mut day, mut pos) = split(start_ms)?;
+        let mut provisional = false;
         for _ in 0..MAX_WALK_DAYS {
-            let date = date_of(day)?;
             // A day with no working time left after `pos` is skipped without looking it up.
-            if pos < day_end_ms() && self.is_working_day(date)? {
-                for (s, e) in periods_ms().filter(|&(_, e)| pos < e) {
+            if pos < self.hours.day_end_ms() && self.working(day, &mut provisional)? {
+                for (s, e) in self.hours.periods_ms().filter(|&(_, e)| pos < e) {
                     let from = pos.max(s);
                     if remaining <= e - from {
-                        return Ok(day_start_ms(day) + from + remaining);
+                        let at = day_start_ms(day) + from + remaining;
+                        return Ok(Due { at, provisional });
                     }
                     remaining -= e - from;
                 }
@@ -294,48 +389,51 @@ impl Calendar {
             day += 1;
             pos = 0;
         }
-        Err(walk_exhausted(day))
+        Err(CalendarError::OutOfRange)
     }
 
     /// Working minutes in `[a_ms, b_ms)` (0 if `b_ms <= a_ms`), rounded down to whole minutes.
-    /// Only days that overlap working hours within the interval are looked up.
     pub fn working_minutes_between(&self, a_ms: i64, b_ms: i64) -> Result<i64, CalendarError> {
         if b_ms <= a_ms {
             return Ok(0);
         }
         let (day_a, pos_a) = split(a_ms)?;
         let (day_b, pos_b) = split(b_ms)?;
+        if day_b - day_a >= MAX_WALK_DAYS {
+            return Err(CalendarError::OutOfRange);
+        }
         let mut total = 0i64;
         for day in day_a..=day_b {
-            if day - day_a >= MAX_WALK_DAYS {
-                return Err(walk_exhausted(day));
-            }
             let lo = if day == day_a { pos_a } else { 0 };
             let hi = if day == day_b { pos_b } else { DAY_MS };
-            let overlap: i64 = periods_ms()
+            let overlap: i64 = self
+                .hours
+                .periods_ms()
                 .map(|(s, e)| (hi.min(e) - lo.max(s)).max(0))
                 .sum();
-            if overlap > 0 && self.is_working_day(date_of(day)?)? {
+            if overlap > 0 && self.working(day, &mut false)? {
                 total += overlap;
             }
         }
         Ok(total / MINUTE_MS)
     }
 
-    /// 18:00 of the `n`-th working day strictly after the local date of `from_ms` (n ≥ 1).
-    fn nth_working_day_end(&self, from_ms: i64, n: u32) -> Result<i64, CalendarError> {
+    /// The end of the `n`-th working day strictly after the local date of `from_ms` (n ≥ 1).
+    fn nth_working_day_end(&self, from_ms: i64, n: u32) -> Result<Due, CalendarError> {
         let (mut day, _) = split(from_ms)?;
         let mut left = n;
+        let mut provisional = false;
         for _ in 0..MAX_WALK_DAYS {
             day += 1;
-            if self.is_working_day(date_of(day)?)? {
+            if self.working(day, &mut provisional)? {
                 if left <= 1 {
-                    return Ok(day_start_ms(day) + day_end_ms());
+                    let at = day_start_ms(day) + self.hours.day_end_ms();
+                    return Ok(Due { at, provisional });
                 }
                 left -= 1;
             }
         }
-        Err(walk_exhausted(day))
+        Err(CalendarError::OutOfRange)
     }
 }
 
@@ -429,14 +527,15 @@ mod tests {
             assert!(SHIPPED_YEARS.contains(&date.year()), "{d}");
             let weekend = matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday);
             let workday = kind == DayKind::Workday;
-            assert_eq!(cal.is_working_day(date), Ok(workday), "{d}");
+            assert_eq!(cal.is_working_day(date), workday, "{d}");
             assert_eq!(workday, name.ends_with("调休上班"), "{d}");
             assert!(!workday || weekend, "{d}: an adjusted workday is a weekend");
         }
-        assert_eq!(cal.is_working_day(date!(2026 - 03 - 07)), Ok(false)); // plain Saturday
-        assert_eq!(cal.is_working_day(date!(2026 - 03 - 09)), Ok(true)); // plain Monday
-        let e = cal.is_working_day(date!(2027 - 01 - 04));
-        assert_eq!(e, Err(CalendarError::UnknownYear(2027)));
+        assert!(!cal.is_working_day(date!(2026 - 03 - 07))); // plain Saturday
+        assert!(cal.is_working_day(date!(2026 - 03 - 09))); // plain Monday
+                                                            // A year without a schedule: the weekday rule.
+        assert!(!cal.knows(2027) && cal.is_working_day(date!(2027 - 01 - 01)));
+        assert!(!cal.is_working_day(date!(2027 - 01 - 02)));
     }
 
     /// "YYYY-MM-DD hh:mm" local → Unix ms.
@@ -480,23 +579,23 @@ mod tests {
             let limit = Limit::parse_short(limit).expect("limit");
             assert_eq!(
                 cal.deadline(at(start), limit),
-                Ok(at(want)),
+                Ok(known(at(want))),
                 "{start} + {limit:?}"
             );
         }
         // Seconds and milliseconds are kept.
         let d = cal.deadline(ms(datetime!(2026-03-09 11:59:30.25)), hours(1));
-        assert_eq!(d, Ok(ms(datetime!(2026-03-09 13:59:30.25))));
+        assert_eq!(d, Ok(known(ms(datetime!(2026-03-09 13:59:30.25)))));
         // Extensions count from the deadline (its date, for days).
         let dl = at("2026-09-30 18:00");
-        assert_eq!(cal.extend(dl, days(1)), Ok(at("2026-10-08 18:00")));
-        assert_eq!(cal.extend(dl, hours(1)), Ok(at("2026-10-08 10:00")));
+        assert_eq!(cal.extend(dl, days(1)), Ok(known(at("2026-10-08 18:00"))));
+        assert_eq!(cal.extend(dl, hours(1)), Ok(known(at("2026-10-08 10:00"))));
     }
 
     #[test]
     fn zero_minutes_and_between() {
         let cal = shipped();
-        let add = |t, m| cal.add_working_minutes(at(t), m);
+        let add = |t, m| cal.add_working_minutes(at(t), m).map(|d| d.at);
         assert_eq!(add("2026-03-09 10:15", 0), Ok(at("2026-03-09 10:15")));
         assert_eq!(add("2026-03-09 12:00", 0), Ok(at("2026-03-09 13:00")));
         assert_eq!(add("2026-03-09 18:00", 0), Ok(at("2026-03-10 09:00")));
@@ -512,23 +611,55 @@ mod tests {
         assert_eq!(between("2026-03-09 14:00", "2026-03-09 11:00"), Ok(0));
         // A week with 中秋 on Fri 25 Sep: Mon–Thu only.
         assert_eq!(between("2026-09-21 00:00", "2026-09-28 00:00"), Ok(4 * 480));
-        // The evening of 31 Dec 2026 needs no 2027 calendar; the next working time does.
+        // Into a year without a schedule: Friday 1 Jan 2027 counts as a working day.
         assert_eq!(between("2026-12-31 17:00", "2027-01-01 08:00"), Ok(60));
-        let e = between("2026-12-31 17:00", "2027-01-04 10:00");
-        assert_eq!(e, Err(CalendarError::UnknownYear(2027)));
+        assert_eq!(
+            between("2026-12-31 17:00", "2027-01-04 10:00"),
+            Ok(60 + 480 + 60)
+        );
+    }
+
+    /// A deadline of a known year only.
+    fn known(at: i64) -> Due {
+        Due {
+            at,
+            provisional: false,
+        }
     }
 
     #[test]
-    fn unknown_years_and_bad_input() {
+    fn unknown_years_fall_back_to_weekdays() {
         let cal = shipped();
-        let unknown = |t, l| cal.deadline(at(t), l).err();
-        let e2027 = Some(CalendarError::UnknownYear(2027));
-        assert_eq!(unknown("2027-03-01 10:00", hours(1)), e2027);
-        assert_eq!(unknown("2027-03-01 10:00", days(1)), e2027);
-        assert_eq!(unknown("2026-12-31 10:00", days(1)), e2027);
-        assert_eq!(unknown("2026-12-31 10:00", hours(1)), None);
-        let e2024 = Some(CalendarError::UnknownYear(2024));
-        assert_eq!(unknown("2024-12-31 10:00", hours(1)), e2024);
+        let due = |t, l| cal.deadline(at(t), l).expect("never refused");
+        let guess = |t| Due {
+            at: at(t),
+            provisional: true,
+        };
+        // Thursday 31 Dec 2026 + 1 day: Friday 1 Jan 2027 by the weekday rule (元旦 unknown yet).
+        assert_eq!(due("2026-12-31 10:00", days(1)), guess("2027-01-01 18:00"));
+        assert_eq!(due("2026-12-31 10:00", days(2)), guess("2027-01-04 18:00"));
+        // Within 2026 nothing is guessed, even when the start is late in the year.
+        assert_eq!(
+            due("2026-12-31 10:00", hours(1)),
+            known(at("2026-12-31 11:00"))
+        );
+        assert_eq!(due("2027-03-01 10:00", hours(1)), guess("2027-03-01 11:00"));
+        assert_eq!(due("2024-12-31 10:00", hours(1)), guess("2024-12-31 11:00"));
+        // A start in an unknown year whose count ends in a known one: still provisional.
+        assert_eq!(due("2024-12-31 17:00", hours(2)), guess("2025-01-02 10:00"));
+        // Loading the year makes the same deadline exact, and moves it past the holiday.
+        let mut with_2027 = shipped();
+        with_2027.years.insert(2027);
+        with_2027
+            .overrides
+            .insert(date!(2027 - 01 - 01), DayKind::Holiday);
+        let d = with_2027.deadline(at("2026-12-31 10:00"), days(1));
+        assert_eq!(d, Ok(known(at("2027-01-04 18:00"))));
+    }
+
+    #[test]
+    fn bad_input_and_extremes() {
+        let cal = shipped();
         let mut zero = days(1);
         zero.value = 0;
         assert_eq!(cal.deadline(0, zero), Err(CalendarError::InvalidLimit(0)));
@@ -543,8 +674,54 @@ mod tests {
         }
         // Walks are bounded; the largest days limit still fits the bound.
         assert!(all.add_working_minutes(0, i64::MAX / 60_000).is_err());
-        let far = all.deadline(0, days(1000)).map(local_date);
+        let far = all.deadline(0, days(1000)).map(|d| local_date(d.at));
         assert_eq!(far.map(|d| d.year()), Ok(1973));
+    }
+
+    #[test]
+    fn working_hours() {
+        let h = WorkHours::parse(" 9:00-12:00 , 13:30-17:30").expect("valid");
+        assert_eq!(h.to_string(), "09:00-12:00,13:30-17:30");
+        assert_eq!(h.minutes_per_day(), 420);
+        assert_eq!(WorkHours::default().to_string(), "09:00-12:00,13:00-18:00");
+        assert_eq!(WorkHours::default().minutes_per_day(), 480);
+        assert_eq!(
+            WorkHours::parse("00:00-24:00").map(|h| h.minutes_per_day()),
+            Some(1440)
+        );
+        for bad in [
+            "",
+            "09:00",
+            "09:00-09:00",
+            "12:00-09:00",
+            "09:00-12:00,11:00-13:00",
+            "13:00-14:00,09:00-12:00",
+            "09:00-24:01",
+            "25:00-26:00",
+            "9:0-12:00",
+            "09:00-12:00,,13:00-14:00",
+            "1-2,3-4,5-6,7-8,9-10",
+            "08:00-09:00,10:00-11:00,12:00-13:00,14:00-15:00,16:00-17:00",
+            "０9:00-12:00",
+        ] {
+            assert_eq!(WorkHours::parse(bad), None, "{bad}");
+        }
+        // The same start and limits with other hours.
+        let cal = shipped().with_hours(h);
+        let due = |t, l| cal.deadline(at(t), l).map(|d| d.at);
+        assert_eq!(
+            due("2026-03-09 11:00", hours(2)),
+            Ok(at("2026-03-09 14:30"))
+        );
+        assert_eq!(
+            due("2026-03-09 17:00", hours(1)),
+            Ok(at("2026-03-10 09:30"))
+        );
+        assert_eq!(due("2026-03-09 10:00", days(1)), Ok(at("2026-03-10 17:30")));
+        assert_eq!(
+            cal.working_minutes_between(at("2026-03-09 00:00"), at("2026-03-10 00:00")),
+            Ok(420)
+        );
     }
 
     #[test]
@@ -595,14 +772,14 @@ mod tests {
         #[test]
         fn deadline_is_in_working_time(start in start_range(), limit in any_limit()) {
             let cal = shipped();
-            let d = cal.deadline(start, limit)?;
-            prop_assert!(d > start);
-            prop_assert_eq!(cal.is_working_day(local_date(d)), Ok(true));
+            let Due { at: d, provisional } = cal.deadline(start, limit)?;
+            prop_assert!(d > start && !provisional);
+            prop_assert!(cal.is_working_day(local_date(d)));
             let off = d - local_midnight_ms(local_date(d));
             let inside = |(s, e): (u16, u16)| {
                 i64::from(s) * 60_000 < off && off <= i64::from(e) * 60_000
             };
-            prop_assert!(WORK_PERIODS.into_iter().any(inside), "{:?} ends {} ms into the day", limit, off);
+            prop_assert!(DEFAULT_WORK_PERIODS.into_iter().any(inside), "{:?} ends {} ms into the day", limit, off);
             if limit.unit == LimitUnit::Hours {
                 let worked = cal.working_minutes_between(start, d);
                 prop_assert_eq!(worked, Ok(i64::from(limit.value) * 60));
@@ -614,7 +791,7 @@ mod tests {
             let cal = shipped();
             let (a, b) = (a.min(b), a.max(b));
             let (la, lb) = if h { (hours(a), hours(b)) } else { (days(a.div_ceil(2)), days(b.div_ceil(2))) };
-            prop_assert!(cal.deadline(start, la)? <= cal.deadline(start, lb)?);
+            prop_assert!(cal.deadline(start, la)?.at <= cal.deadline(start, lb)?.at);
         }
 
         #[test]
@@ -623,15 +800,15 @@ mod tests {
             let (s1, s2) = (s1.min(s2), s1.max(s2));
             // Also a start at most 2 h later: the interesting cases lie within a day.
             let s3 = s1 + (s2 - s1) % 7_200_000;
-            let d1 = cal.deadline(s1, limit)?;
-            prop_assert!(d1 <= cal.deadline(s2, limit)? && d1 <= cal.deadline(s3, limit)?);
+            let d1 = cal.deadline(s1, limit)?.at;
+            prop_assert!(d1 <= cal.deadline(s2, limit)?.at && d1 <= cal.deadline(s3, limit)?.at);
         }
 
         #[test]
         fn minutes_round_trip(start in start_range(), minutes in 0i64..20_000) {
             let cal = shipped();
-            let end = cal.add_working_minutes(start, minutes)?;
-            prop_assert!(end >= start && cal.add_working_minutes(start, 0)? <= end);
+            let end = cal.add_working_minutes(start, minutes)?.at;
+            prop_assert!(end >= start && cal.add_working_minutes(start, 0)?.at <= end);
             prop_assert_eq!(cal.working_minutes_between(start, end)?, minutes);
         }
     }

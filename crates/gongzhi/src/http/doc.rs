@@ -32,15 +32,47 @@ struct ErrorDetail {
 
 /// (status, component name, description) of every error answer the document names.
 const ANSWERS: [(&str, &str, &str); 9] = [
-    ("400", "BadRequest", "请求无法读取 Bad request: not JSON, wrong content type"),
-    ("401", "Unauthorized", "未登录或凭据无效 Not signed in, or bad credentials"),
-    ("403", "Forbidden", "无权执行 Your role may not do this (or change your password first)"),
-    ("404", "NotFound", "不存在，或不在您的管辖范围内 Unknown id, or outside your scope"),
-    ("409", "Conflict", "冲突 Stale version, duplicate, wrong state, or still in use"),
-    ("413", "PayloadTooLarge", "内容过大 The body is over the limit"),
-    ("422", "Unprocessable", "输入有误 Wrong type or value (fields says which)"),
+    (
+        "400",
+        "BadRequest",
+        "请求无法读取 Bad request: not JSON, wrong content type",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "未登录或凭据无效 Not signed in, or bad credentials",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "无权执行 Your role may not do this (or change your password first)",
+    ),
+    (
+        "404",
+        "NotFound",
+        "不存在，或不在您的管辖范围内 Unknown id, or outside your scope",
+    ),
+    (
+        "409",
+        "Conflict",
+        "冲突 Stale version, duplicate, wrong state, or still in use",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "内容过大 The body is over the limit",
+    ),
+    (
+        "422",
+        "Unprocessable",
+        "输入有误 Wrong type or value (fields says which)",
+    ),
     ("429", "TooManyRequests", "尝试过多 Too many attempts"),
-    ("503", "Busy", "系统繁忙 The database is busy; retry (Retry-After)"),
+    (
+        "503",
+        "Busy",
+        "系统繁忙 The database is busy; retry (Retry-After)",
+    ),
 ];
 
 /// Adds the `Error` schema, one response component per status, and the error answers of every
@@ -109,7 +141,11 @@ fn statuses(path: &str, method: &str, op: &Operation) -> Vec<&'static str> {
 
 fn add_errors(path: &str, method: &str, op: &mut Operation) {
     for status in statuses(path, method, op) {
-        let name = ANSWERS.iter().find(|a| a.0 == status).map(|a| a.1).unwrap_or("BadRequest");
+        let name = ANSWERS
+            .iter()
+            .find(|a| a.0 == status)
+            .map(|a| a.1)
+            .unwrap_or("BadRequest");
         op.responses
             .responses
             .entry(status.to_string())
@@ -161,23 +197,40 @@ mod tests {
                 pending = Some(None);
             } else if let Some(alias) = line.strip_prefix("#[schema(as = ") {
                 if let Some(p) = pending.as_mut() {
-                    let alias = alias.trim_end_matches(")]").rsplit("::").next().unwrap_or("");
+                    let alias = alias
+                        .trim_end_matches(")]")
+                        .rsplit("::")
+                        .next()
+                        .unwrap_or("");
                     *p = Some(alias.to_string());
                 }
-            } else if let Some(p) = pending.take_if(|_| line.starts_with("pub struct ")
-                || line.starts_with("pub enum ")
-                || line.starts_with("struct ")
-                || line.starts_with("enum "))
-            {
-                let declared = line.split_whitespace().nth(if line.starts_with("pub") { 2 } else { 1 });
-                let declared = declared.unwrap_or("").split(['<', '{', '(', ';']).next().unwrap_or("");
+            } else if let Some(p) = pending.take_if(|_| {
+                line.starts_with("pub struct ")
+                    || line.starts_with("pub enum ")
+                    || line.starts_with("struct ")
+                    || line.starts_with("enum ")
+            }) {
+                let declared =
+                    line.split_whitespace()
+                        .nth(if line.starts_with("pub") { 2 } else { 1 });
+                let declared = declared
+                    .unwrap_or("")
+                    .split(['<', '{', '(', ';'])
+                    .next()
+                    .unwrap_or("");
                 if !declared.starts_with('$') {
                     names.push(p.unwrap_or_else(|| declared.to_string()));
                 }
             } else if let Some(rest) = line.strip_prefix("page_of!(") {
                 let head = rest.split(',').next().unwrap_or("");
                 if !head.starts_with('$') {
-                    names.push(head.rsplit(" as ").next().unwrap_or(head).trim().to_string());
+                    names.push(
+                        head.rsplit(" as ")
+                            .next()
+                            .unwrap_or(head)
+                            .trim()
+                            .to_string(),
+                    );
                 }
             }
         }
@@ -189,7 +242,10 @@ mod tests {
     #[test]
     fn schema_names_are_unique() {
         let mut files = vec![];
-        rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        rust_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
         let mut seen: HashMap<String, PathBuf> = HashMap::new();
         let mut clashes = vec![];
         for f in files {

@@ -154,7 +154,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             Err(e) => return Err(json_rejection(e)),
         };
         if json_has_control_escape(&bytes) {
-            return Err(AppError::field(&json_control_field(&bytes), text::control_msg()));
+            return Err(AppError::field(
+                &json_control_field(&bytes),
+                text::control_msg(),
+            ));
         }
         Ok(Json(value))
     }
@@ -177,7 +180,10 @@ fn json_has_control_escape(b: &[u8]) -> bool {
                     .get(i + 2..i + 6)
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u32::from_str_radix(h, 16).ok());
-                if code.and_then(char::from_u32).is_some_and(text::is_forbidden_control) {
+                if code
+                    .and_then(char::from_u32)
+                    .is_some_and(text::is_forbidden_control)
+                {
                     return true;
                 }
                 i += 6;
@@ -191,7 +197,13 @@ fn json_has_control_escape(b: &[u8]) -> bool {
 /// The path of the first string (or key) with a control character, e.g. `needs[0].description`.
 fn json_control_field(bytes: &[u8]) -> String {
     fn walk(v: &serde_json::Value, path: &str) -> Option<String> {
-        let at = |p: &str| if p.is_empty() { "body".to_string() } else { p.to_string() };
+        let at = |p: &str| {
+            if p.is_empty() {
+                "body".to_string()
+            } else {
+                p.to_string()
+            }
+        };
         match v {
             serde_json::Value::String(s) if text::has_forbidden_control(s) => Some(at(path)),
             serde_json::Value::Array(a) => a
@@ -202,7 +214,11 @@ fn json_control_field(bytes: &[u8]) -> String {
                 if text::has_forbidden_control(k) {
                     return Some(at(path));
                 }
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 walk(x, &p)
             }),
             _ => None,
@@ -346,7 +362,9 @@ mod tests {
         assert!(json_has_control_escape(br#"{"name":"a\u0000b"}"#));
         assert!(json_has_control_escape(br#"{"name":"\u001B[31m"}"#));
         assert!(json_has_control_escape(br#"["\b"]"#));
-        assert!(!json_has_control_escape(br#"{"note":"line\nnext\ttab\r\u000a"}"#));
+        assert!(!json_has_control_escape(
+            br#"{"note":"line\nnext\ttab\r\u000a"}"#
+        ));
         // An escaped backslash followed by the letters u0000 is text, not a NUL.
         assert!(!json_has_control_escape(br#"{"path":"C:\\u0000"}"#));
         assert!(!json_has_control_escape(br#"{"name":"\u4e2d\\"}"#));

@@ -16,6 +16,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
 use utoipa::OpenApi;
 
 use crate::app::{auth, AppState, AuthCache, TreeCache};
@@ -177,13 +179,56 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))
         .route("/metrics", get(routes::ops::metrics))
+        // Every route is named in the metrics (the API's routes again: harmless).
+        .route_layer(axum::middleware::from_fn(middleware::remember_route))
         .fallback(console::serve)
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::request_context,
         ))
+        .layer(compression())
         .with_state(state)
+}
+
+/// gzip or brotli for answers of 1 KiB and more, as the client asks (`Accept-Encoding`), except
+/// what is compressed already ([`Compressible`]). Console assets come pre-compressed
+/// (`http/console.rs`) and are passed through.
+fn compression() -> CompressionLayer<Compressible> {
+    CompressionLayer::new()
+        .no_deflate()
+        .no_zstd()
+        .compress_when(Compressible)
+}
+
+/// Worth compressing: 1 KiB or more (or of unknown length), and not of a type that is compressed
+/// already (images but SVG, audio, video, fonts, PDF, archives, Office files) or streamed.
+#[derive(Clone, Copy)]
+pub struct Compressible;
+
+impl Predicate for Compressible {
+    fn should_compress<B: axum::body::HttpBody>(&self, r: &axum::http::Response<B>) -> bool {
+        const SKIP: [&str; 10] = [
+            "audio/",
+            "video/",
+            "font/",
+            "text/event-stream",
+            "application/pdf",
+            "application/zip",
+            "application/gzip",
+            "application/x-7z-compressed",
+            "application/vnd.openxmlformats-officedocument",
+            "application/vnd.ms-excel",
+        ];
+        let ct = r
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let image = ct.starts_with("image/") && !ct.starts_with("image/svg+xml");
+        SizeAbove::new(1024).should_compress(r) && !image && !SKIP.iter().any(|t| ct.starts_with(t))
+    }
 }
 
 /// Binds and serves until Ctrl-C or SIGTERM. `on_bound` learns the actual address (port 0).

@@ -135,7 +135,10 @@ fn refuse_controls(pairs: &[(String, String)], lang: Lang) -> Result<(), O311Err
         .iter()
         .any(|(k, v)| text::has_forbidden_control(k) || text::has_forbidden_control(v));
     if bad {
-        return Err(O311Error::new(400, text::control_msg().get(lang).to_string()));
+        return Err(O311Error::new(
+            400,
+            text::control_msg().get(lang).to_string(),
+        ));
     }
     Ok(())
 }

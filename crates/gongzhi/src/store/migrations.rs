@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0009_audit_keyed", M0009_AUDIT_KEYED),
     ("m0010_household_file_cases", M0010_HOUSEHOLD_FILE_CASES),
     ("m0011_login_sessions", M0011_LOGIN_SESSIONS),
+    ("m0012_provisional_deadlines", M0012_PROVISIONAL_DEADLINES),
 ];
 
 /// A household's file lists the cases its members raised and those at its dwelling.
@@ -708,6 +709,15 @@ CREATE TABLE case_stats (
 "#;
 
 /// 党员下沉、志愿服务、积分 (issue 5, docs/party-volunteers.md).
+// Issue 12: a deadline counted with a day of a year without a published holiday schedule is
+// provisional; `deadline_basis` (JSON, app/cases/deadlines.rs) says how each running deadline was
+// made, so it can be computed again when the year is loaded.
+const M0012_PROVISIONAL_DEADLINES: &str = r#"
+ALTER TABLE cases ADD COLUMN deadline_provisional BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE cases ADD COLUMN deadline_basis TEXT NULL;
+CREATE INDEX ix_cases_provisional ON cases(id) WHERE deadline_provisional = TRUE;
+"#;
+
 const M0008_SERVICE: &str = r#"
 -- A registry person who serves; every party member has one. The community is the one served.
 CREATE TABLE volunteers (

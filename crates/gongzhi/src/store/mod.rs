@@ -314,7 +314,13 @@ mod tests {
     fn paging_is_clamped() {
         assert_eq!(Paging::new(None, None), Paging { page: 1, size: 20 });
         let huge = Paging::new(Some(u64::MAX), Some(u64::MAX));
-        assert_eq!(huge, Paging { page: MAX_PAGE, size: MAX_PAGE_SIZE });
+        assert_eq!(
+            huge,
+            Paging {
+                page: MAX_PAGE,
+                size: MAX_PAGE_SIZE
+            }
+        );
         assert_eq!(huge.offset(), 199_999_800);
         assert_eq!(Paging::new(Some(0), Some(0)), Paging { page: 1, size: 1 });
     }

@@ -214,16 +214,18 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
     let r = act(&shequ, id, "register", json!({}), 7).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "conflict");
-    // A deadline on a year the calendar does not know.
+    // A deadline in a year whose holidays are not published: Monday–Friday, provisional.
     let r = shequ
-        .get("/api/v1/calendar/deadline?start=2027-03-01T02:00:00Z&value=3&unit=days")
+        .get("/api/v1/calendar/deadline?start=2031-03-03T02:00:00Z&value=3&unit=days")
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
-    assert_eq!(r.code(), "calendar.unknown_year");
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["due_at"], "2031-03-06T10:00:00Z", "{}", r.text);
+    assert_eq!(r.body["provisional"], true);
     let r = shequ
         .get("/api/v1/calendar/deadline?start=2026-09-24T02:00:00Z&value=3&unit=days")
         .await;
     assert_eq!(r.body["due_at"], "2026-09-30T10:00:00Z", "{}", r.text);
+    assert_eq!(r.body["provisional"], false);
 }
 
 #[tokio::test]

@@ -446,7 +446,12 @@ fn resolve<'a>(spec: &'a serde_json::Value, r: &'a serde_json::Value) -> &'a ser
 /// Every operation documents the errors it can answer, each with the one `Error` body: 400
 /// always, 401 and 403 unless public, 404 and 422 where it takes parameters, 422 and 413 with a
 /// body, 409 for writes.
-fn assert_error_answers(spec: &serde_json::Value, path: &str, method: &str, op: &serde_json::Value) {
+fn assert_error_answers(
+    spec: &serde_json::Value,
+    path: &str,
+    method: &str,
+    op: &serde_json::Value,
+) {
     let public = path == "/api/v1/auth/login" || path.starts_with("/api/v1/public/");
     let body = op.get("requestBody").is_some();
     let params = path.contains('{') || op["parameters"].as_array().is_some_and(|p| !p.is_empty());
@@ -467,7 +472,10 @@ fn assert_error_answers(spec: &serde_json::Value, path: &str, method: &str, op: 
         let r = &op["responses"][status];
         assert!(r.is_object(), "{method} {path} does not document {status}");
         let schema = &resolve(spec, r)["content"]["application/json"]["schema"]["$ref"];
-        assert_eq!(schema, "#/components/schemas/Error", "{method} {path} {status}");
+        assert_eq!(
+            schema, "#/components/schemas/Error",
+            "{method} {path} {status}"
+        );
     }
     let error = &spec["components"]["schemas"]["Error"];
     assert_eq!(error["required"], json!(["error"]));
@@ -504,7 +512,12 @@ async fn control_characters_are_refused_at_the_edge() {
         "/api/v1/points/accounts?q=%00",
     ] {
         let r = a.get(path).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            r.text
+        );
         assert_eq!(r.code(), "validation", "{path}");
         let field = path.split('?').nth(1).unwrap().split('&').last().unwrap();
         let field = field.split('=').next().unwrap();
@@ -518,9 +531,17 @@ async fn control_characters_are_refused_at_the_edge() {
         );
     }
     // Path segments.
-    for path in ["/api/v1/calendar/20%0026", "/api/v1/public/certificates/ZYZM%00"] {
+    for path in [
+        "/api/v1/calendar/20%0026",
+        "/api/v1/public/certificates/ZYZM%00",
+    ] {
         let r = a.get(path).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            r.text
+        );
     }
     // JSON text fields, nested ones named by their path.
     let chaoyang = app.area_id("130602001001").await;
@@ -555,8 +576,17 @@ async fn control_characters_are_refused_at_the_edge() {
     ];
     for (path, body, field) in bodies {
         let r = a.post(path, body).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.text);
-        assert!(r.body["error"]["fields"][field].is_string(), "{path}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            r.text
+        );
+        assert!(
+            r.body["error"]["fields"][field].is_string(),
+            "{path}: {}",
+            r.text
+        );
     }
     // Tabs and line breaks are text.
     let r = a
@@ -569,10 +599,20 @@ async fn control_characters_are_refused_at_the_edge() {
     // A sheet with a control character is refused too.
     let csv = "一级编码,名称\n01\u{1b},x\n".as_bytes().to_vec();
     let r = a
-        .send_raw(reqwest::Method::POST, "/api/v1/case-categories/import", csv, "text/csv")
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/case-categories/import",
+            csv,
+            "text/csv",
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
-    assert!(r.text.contains("Line 2: Must not contain control characters"), "{}", r.text);
+    assert!(
+        r.text
+            .contains("Line 2: Must not contain control characters"),
+        "{}",
+        r.text
+    );
     // Only the one good visit was written.
     assert_eq!(app.count(WRITTEN).await, before + 1);
 }
@@ -614,7 +654,10 @@ async fn a_huge_page_is_clamped_and_echoed() {
         assert_eq!(r.body["items"], json!([]), "{path}");
     }
     let r = a.get("/api/v1/cases?page=0&page_size=0").await;
-    assert_eq!((r.body["page"].as_u64(), r.body["page_size"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (r.body["page"].as_u64(), r.body["page_size"].as_u64()),
+        (Some(1), Some(1))
+    );
 }
 
 /// A party organisation that members, report-ins, a pairing or contacts still name is not
@@ -647,9 +690,18 @@ async fn a_party_org_with_members_is_not_deleted() {
     let r = a.delete(&format!("/api/v1/party-orgs/{org}")).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     assert_eq!(r.code(), "conflict");
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("party members"));
-    assert_eq!(r.body["error"]["request_id"], r.headers["x-request-id"].to_str().unwrap());
-    assert_eq!(a.get(&format!("/api/v1/party-orgs/{org}")).await.status, StatusCode::OK);
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("party members"));
+    assert_eq!(
+        r.body["error"]["request_id"],
+        r.headers["x-request-id"].to_str().unwrap()
+    );
+    assert_eq!(
+        a.get(&format!("/api/v1/party-orgs/{org}")).await.status,
+        StatusCode::OK
+    );
 }
 
 /// An area that does not exist is "not found" for a system admin too, before anything is written
@@ -667,9 +719,15 @@ async fn an_unknown_area_is_not_found_for_the_admin_too() {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-    let r = a.get(&format!("/api/v1/points/rules?area_id={nobody}")).await;
+    let r = a
+        .get(&format!("/api/v1/points/rules?area_id={nobody}"))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-    assert_eq!(app.count("SELECT COUNT(*) FROM point_rules WHERE area_id NOT IN (SELECT id FROM areas)").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM point_rules WHERE area_id NOT IN (SELECT id FROM areas)")
+            .await,
+        0
+    );
 }
 
 /// Database errors are classified from the driver's code on both databases, never from text.
@@ -681,7 +739,9 @@ async fn database_errors_are_classified_by_their_codes() {
     let run = |sql: &'static str, values: Vec<sea_orm::Value>| async move {
         gongzhi::store::exec(db, sql, values).await.unwrap_err()
     };
-    let year = app.count("SELECT CAST(MIN(year) AS BIGINT) FROM calendar_years").await;
+    let year = app
+        .count("SELECT CAST(MIN(year) AS BIGINT) FROM calendar_years")
+        .await;
     let e = run(
         "INSERT INTO calendar_years (year, updated_at, updated_by) VALUES ($1, 0, 'x')",
         vec![(year as i32).into()],

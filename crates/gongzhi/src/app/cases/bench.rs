@@ -135,6 +135,8 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
                 handle_due_at: Some(due),
                 verify_due_at: None,
                 warn_at: Some(due - 86_400_000),
+                deadline_provisional: false,
+                deadline_basis: None,
                 result: handled.map(|_| "已处置".to_string()),
                 outcome: handled.map(|_| {
                     if rng.gen_bool(0.85) {

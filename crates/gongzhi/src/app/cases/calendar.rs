@@ -1,5 +1,7 @@
 //! The working-day calendar as data: statutory holidays and adjusted working days per year.
-//! 2025 and 2026 ship with the migration; admins edit a year or import a CSV.
+//! 2025 and 2026 ship with the migration; admins edit a year or import a CSV. A year without a
+//! schedule counts Monday–Friday (provisional deadlines); loading it computes the provisional
+//! deadlines of open cases again (`deadlines::recompute_open`) in the same transaction.
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -35,6 +37,20 @@ pub async fn load<C: ConnectionTrait>(c: &C) -> AppResult<Calendar> {
             Some((date, cal::parse_day_kind(&d.kind)?))
         }),
     ))
+}
+
+/// [`super::deadlines::recompute_open`], with one audit entry saying how many cases changed.
+async fn recompute_open(
+    state: &AppState,
+    c: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx,
+) -> AppResult<usize> {
+    let n = super::deadlines::recompute_open(state, c, ctx).await?;
+    if n > 0 {
+        let entry = Entry::by(ctx, "calendar.recompute_deadlines", "calendar_year", None);
+        audit::record(c, entry.detail(format!("{n} cases"))).await?;
+    }
+    Ok(n)
 }
 
 fn parse_date(s: &str) -> Option<time::Date> {
@@ -241,6 +257,7 @@ pub async fn put_year(state: &AppState, ctx: &Ctx, year: i32, input: YearInput) 
     let days = check_days(year, &input.days)?;
     let tx = store::write_tx(&state.db).await?;
     write_year(&tx, ctx, year, &days).await?;
+    recompute_open(state, &tx, ctx).await?;
     tx.commit().await?;
     state.case_caches.clear();
     self::year(&state.db, year).await
@@ -305,6 +322,8 @@ async fn write_year(
 pub struct ImportResult {
     pub years: Vec<i32>,
     pub days: usize,
+    /// Open cases whose provisional deadlines were computed again.
+    pub recomputed_cases: usize,
 }
 
 /// Imports `date,kind,name` rows (a header row is optional; UTF-8 or GBK). Each year in the file
@@ -369,43 +388,22 @@ pub async fn import(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<Impo
         write_year(&tx, ctx, *y, days).await?;
         n += days.len();
     }
+    let recomputed_cases = recompute_open(state, &tx, ctx).await?;
     tx.commit().await?;
     state.case_caches.clear();
     Ok(ImportResult {
         years: by_year.keys().copied().collect(),
         days: n,
+        recomputed_cases,
     })
-}
-
-/// The error for a deadline on a year the calendar does not know.
-pub fn unknown_year(e: cal::CalendarError) -> AppError {
-    let y = match e {
-        cal::CalendarError::UnknownYear(y) => y,
-        cal::CalendarError::InvalidLimit(_) | cal::CalendarError::OutOfRange => {
-            return AppError::field(
-                "limit",
-                Msg::new(
-                    "时限超出可计算的范围",
-                    "The limit is out of the range that can be computed",
-                ),
-            )
-        }
-    };
-    AppError::Rule {
-        code: "calendar.unknown_year",
-        msg: Msg::owned(
-            format!(
-                "工作日历中没有 {y} 年，无法计算时限；请先在「工作日历」中导入该年的节假日安排"
-            ),
-            format!("The working-day calendar has no {y}; import that year's holidays first"),
-        ),
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeadlinePreview {
     pub start: String,
     pub due_at: String,
+    /// A day of a year without a published holiday schedule was counted Monday–Friday (暂定).
+    pub provisional: bool,
 }
 
 /// `GET /calendar/deadline`: when a limit started at `start` runs out.
@@ -441,9 +439,23 @@ pub async fn preview(
         )
     })?;
     let calendar = state.case_caches.calendar(&state.db).await?;
-    let due = calendar.deadline(start_ms, limit).map_err(unknown_year)?;
+    let hours = state.settings.cases.work_hours.clone();
+    let due = (*calendar)
+        .clone()
+        .with_hours(hours)
+        .deadline(start_ms, limit)
+        .map_err(|_| {
+            AppError::field(
+                "start",
+                Msg::new(
+                    "时间超出可计算的范围",
+                    "The time is out of the range that can be computed",
+                ),
+            )
+        })?;
     Ok(DeadlinePreview {
         start: ms_to_rfc3339(start_ms),
-        due_at: ms_to_rfc3339(due),
+        due_at: ms_to_rfc3339(due.at),
+        provisional: due.provisional,
     })
 }

@@ -363,7 +363,10 @@ pub fn decode_text(bytes: &[u8]) -> AppResult<String> {
             Msg::new("文件不是文本文件", "The file is not a text file"),
         ));
     }
-    if let Some(i) = text.lines().position(crate::domain::text::has_forbidden_control) {
+    if let Some(i) = text
+        .lines()
+        .position(crate::domain::text::has_forbidden_control)
+    {
         let m = crate::domain::text::control_msg();
         return Err(AppError::field(
             "file",

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::deadlines::{self, Which};
 use super::dictionary::CategoryRow;
 use super::query::{self, Case, CaseRow};
 use super::{stats, units};
@@ -223,14 +224,11 @@ fn start_clock(
     r: &mut CaseRow,
     now: i64,
 ) -> AppResult<()> {
-    let resp = cal
-        .deadline(now, CategoryRow::limit(&cat.response_limit))
-        .map_err(super::calendar::unknown_year)?;
-    let due = cal
-        .deadline(now, CategoryRow::limit(&cat.handle_limit))
-        .map_err(super::calendar::unknown_year)?;
+    let response = CategoryRow::limit(&cat.response_limit);
+    deadlines::start(cal, r, Which::Response, now, response)?;
+    let handle = CategoryRow::limit(&cat.handle_limit);
+    let due = deadlines::start(cal, r, Which::Handle, now, handle)?;
     r.dispatched_at = Some(now);
-    r.response_due_at = Some(resp);
     set_due(state, r, due, now);
     Ok(())
 }
@@ -345,7 +343,7 @@ pub async fn act(
             r.unit_id = Some(unit);
             r.first_unit_id.get_or_insert(unit);
             r.registered_at.get_or_insert(now);
-            let cal = state.case_caches.calendar(&tx).await?;
+            let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
             start_clock(state, &cal, &cat, &mut r, now)?;
             event_unit = Some(unit);
         }
@@ -367,8 +365,8 @@ pub async fn act(
                 .collect::<Vec<_>>()
                 .join(",");
             r.return_count += 1;
-            r.handle_due_at = None;
-            r.response_due_at = None;
+            deadlines::stop(&mut r, Which::Handle);
+            deadlines::stop(&mut r, Which::Response);
             r.warn_at = None;
             r.overdue = false;
             r.warned = false;
@@ -394,7 +392,7 @@ pub async fn act(
             r.route_rule = Some("arbitration".into());
             r.route_unit_id = Some(unit);
             r.route_duty_id = None;
-            let cal = state.case_caches.calendar(&tx).await?;
+            let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
             start_clock(state, &cal, &cat, &mut r, now)?;
             event_unit = Some(unit);
         }
@@ -417,11 +415,9 @@ pub async fn act(
             r.outcome = Some(outcome.as_str().into());
             r.handled_at = Some(now);
             r.responded_at.get_or_insert(now);
-            let cal = state.case_caches.calendar(&tx).await?;
-            r.verify_due_at = Some(
-                cal.deadline(now, CategoryRow::limit(&cat.verify_limit))
-                    .map_err(super::calendar::unknown_year)?,
-            );
+            let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
+            let verify = CategoryRow::limit(&cat.verify_limit);
+            deadlines::start(&cal, &mut r, Which::Verify, now, verify)?;
             note = note.or(r.result.clone());
         }
         Action::Verify => {
@@ -437,7 +433,7 @@ pub async fn act(
                 note = text(&body.note, "note", 2000, true)?;
                 r.handled_at = None;
                 r.outcome = None;
-                r.verify_due_at = None;
+                deadlines::stop(&mut r, Which::Verify);
             }
         }
         Action::Rate => {
@@ -490,17 +486,8 @@ pub async fn act(
             })?;
             let d = r.pending_ext_days.unwrap_or(1).max(1) as u32;
             if approve {
-                let cal = state.case_caches.calendar(&tx).await?;
-                let base = r.handle_due_at.unwrap_or(now);
-                let due = cal
-                    .extend(
-                        base,
-                        Limit {
-                            value: d,
-                            unit: LimitUnit::Days,
-                        },
-                    )
-                    .map_err(super::calendar::unknown_year)?;
+                let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
+                let due = deadlines::extend_handling(&cal, &mut r, d, now)?;
                 r.extension_count += 1;
                 let was_overdue = r.overdue;
                 set_due(state, &mut r, due, now);
@@ -515,18 +502,14 @@ pub async fn act(
         Action::Supervise => {
             note = text(&body.note, "note", 2000, true)?;
             let d = days(body.days, "days")?;
-            let cal = state.case_caches.calendar(&tx).await?;
-            let due = cal
-                .deadline(
-                    now,
-                    Limit {
-                        value: d,
-                        unit: LimitUnit::Days,
-                    },
-                )
-                .map_err(super::calendar::unknown_year)?;
             r.supervise_count += 1;
             if r.handle_due_at.is_some() {
+                let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
+                let limit = Limit {
+                    value: d,
+                    unit: LimitUnit::Days,
+                };
+                let due = deadlines::start(&cal, &mut r, Which::Handle, now, limit)?;
                 set_due(state, &mut r, due, now);
             }
         }
@@ -567,9 +550,12 @@ pub async fn act(
             r.outcome = None;
             r.rating = None;
             r.rating_comment = None;
-            let cal = state.case_caches.calendar(&tx).await?;
+            let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
             start_clock(state, &cal, &cat, &mut r, now)?;
         }
+    }
+    if r.deadline_basis != row.deadline_basis {
+        deadlines::settle(state, &tx, &mut r).await?;
     }
     let n = update_row(&tx, &r, row.version).await?;
     if n == 0 {

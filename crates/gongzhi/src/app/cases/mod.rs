@@ -7,6 +7,7 @@
 //! to the requester; each such read by a handler is audited.
 pub mod bench;
 pub mod calendar;
+pub mod deadlines;
 pub mod dictionary;
 pub mod export;
 pub mod hotline;

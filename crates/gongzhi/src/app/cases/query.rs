@@ -64,6 +64,10 @@ pub struct CaseRow {
     pub handle_due_at: Option<i64>,
     pub verify_due_at: Option<i64>,
     pub warn_at: Option<i64>,
+    /// A running deadline counted a day of a year without a published schedule (暂定).
+    pub deadline_provisional: bool,
+    /// How the running deadlines were made (JSON of `deadlines::Basis`).
+    pub deadline_basis: Option<String>,
     pub result: Option<String>,
     pub outcome: Option<String>,
     pub rating: Option<String>,
@@ -82,7 +86,7 @@ pub const COLUMNS: &str = "id, no, street_id, community_id, grid_id, area_id, ki
     requester_person_id, submitted_by, status, unit_id, first_unit_id, route_rule, route_duty_id, route_unit_id, \
     returned_units, bound, return_count, extension_count, reopen_count, supervise_count, warned, overdue, \
     received_at, registered_at, dispatched_at, responded_at, handled_at, verified_at, rated_at, closed_at, \
-    response_due_at, handle_due_at, verify_due_at, warn_at, result, outcome, rating, rating_comment, \
+    response_due_at, handle_due_at, verify_due_at, warn_at, deadline_provisional, deadline_basis, result, outcome, rating, rating_comment, \
     pending_ext_days, pending_ext_reason, merged_into, idem_key, stat_day, version, updated_at";
 
 impl CaseRow {
@@ -247,6 +251,9 @@ pub struct CaseSummary {
     pub due_in_minutes: Option<i64>,
     /// RFC 3339: when the unit must respond (签收), once dispatched.
     pub response_due_at: Option<String>,
+    /// A running deadline counted a day of a year whose holiday schedule is not published yet,
+    /// Monday–Friday (暂定); it is computed again when that year is loaded.
+    pub deadline_provisional: bool,
     /// Past its handling deadline and still being handled (what the 超期 counter counts).
     pub overdue: bool,
     /// Handled after its deadline (no longer running: 逾期办结).
@@ -410,6 +417,7 @@ fn summary_of(row: &CaseRow, n: Names, lang: Lang, now: i64) -> CaseSummary {
         response_due_at: row.response_due_at.map(ms_to_rfc3339),
         overdue: row.overdue && running(status),
         late: row.overdue && !running(status),
+        deadline_provisional: row.deadline_provisional,
         warned: row.warned,
         supervised: row.supervise_count > 0,
         return_count: row.return_count,
@@ -948,6 +956,7 @@ fn event_label(action: &str, lang: Lang) -> String {
         "warn" => ("临期预警", "Deadline warning"),
         "overdue" => ("超期", "Overdue"),
         "approve_extension" => ("同意延期", "Extension approved"),
+        "recompute_deadline" => ("重新计算时限", "Deadline recomputed"),
         "deny_extension" => ("驳回延期", "Extension denied"),
         _ => (action, action),
     };

@@ -888,7 +888,8 @@ pub async fn qr(state: &AppState, ctx: &Ctx, id: Uuid, q: &QrQuery) -> AppResult
         .filter(|o| {
             (o.starts_with("http://") || o.starts_with("https://"))
                 && o.len() < 200
-                && o.split_once("://").is_some_and(|(_, host)| !host.contains('/'))
+                && o.split_once("://")
+                    .is_some_and(|(_, host)| !host.contains('/'))
                 && !o.contains(['?', '#', ' ', '"', '<'])
         })
         .unwrap_or("");

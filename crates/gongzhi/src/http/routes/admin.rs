@@ -53,8 +53,7 @@ async fn list_users(
         page: q.page,
         page_size: q.page_size,
     };
-    let (items, total) =
-        users::list(&s.db, &ctx, q.q.as_deref(), pq.paging()).await?;
+    let (items, total) = users::list(&s.db, &ctx, q.q.as_deref(), pq.paging()).await?;
     Ok(axum::Json(UserPage {
         items,
         total,
