@@ -52,6 +52,7 @@ export default {
     queue: {
       received: 'To register', registered: 'To dispatch', arbitration: 'Arbitration', processing: 'In progress', handled: 'To verify', verified: 'Call back / close', overdue: 'Overdue', all: 'All',
     },
+    queueAllSub: 'closed ones too',
     queueFiltered: '(filtered: {n}; the counters above count everything)',
     queueHint: {
       received: 'New cases: check and register them, or reject with a reason.',

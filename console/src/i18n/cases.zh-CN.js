@@ -52,6 +52,7 @@ export default {
     queue: {
       received: '待立案', registered: '待派遣', arbitration: '仲裁', processing: '处置中', handled: '待核查', verified: '待回访/结案', overdue: '超期', all: '全部',
     },
+    queueAllSub: '含已结案',
     queueFiltered: '（按筛选条件：{n} 件；上方计数为全部）',
     queueHint: {
       received: '新受理的诉求：核实后立案，或写明理由不予立案。',
