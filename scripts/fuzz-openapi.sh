@@ -12,7 +12,8 @@
 # Settings (environment): FUZZ_EXAMPLES (default 10 per operation), FUZZ_SEED (20261204),
 # FUZZ_HOUSEHOLDS (600: one community, still a record of every kind), FUZZ_WORKERS (2),
 # FUZZ_PHASES (examples,coverage,fuzzing), FUZZ_CHECKS (the three above), GONGZHI_BIN (default: build target/debug/gongzhi),
-# FUZZ_REPORT_DIR (where the JUnit report goes), FUZZ_VERBOSE (list operations never answered 2xx).
+# FUZZ_REPORT_DIR (where the JUnit report goes), FUZZ_VERBOSE (list operations never answered 2xx),
+# FUZZ_USER (sign in as this demo user instead of admin, e.g. shequ).
 # Needs python3 (with venv); schemathesis is installed into target/fuzz-venv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,10 +82,17 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-TOKEN=$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-  -d "{\"username\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+login() {
+  curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"username\":\"$1\",\"password\":\"$2\"}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+TOKEN=$(login admin "$ADMIN_PASSWORD")
 python3 scripts/fuzz-openapi-config.py "$BASE" "$TOKEN" "$WORK/schemathesis.toml" >&2
+if [[ -n "${FUZZ_USER:-}" ]]; then
+  # Another demo user (password Demo@2026): the same run through that user's scope and role.
+  TOKEN=$(login "$FUZZ_USER" 'Demo@2026')
+fi
 
 REPORT_DIR="${FUZZ_REPORT_DIR:-target/fuzz-report}/$LABEL"
 mkdir -p "$REPORT_DIR"

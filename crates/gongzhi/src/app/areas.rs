@@ -787,6 +787,42 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
     Ok(view)
 }
 
+/// Records that name an area without a foreign key (the large tables keyed by area), and why that
+/// stops its deletion; the other references are foreign keys (409 `conflict.reference`).
+const HOLDING: [(&str, Msg); 5] = [
+    (
+        "SELECT COUNT(*) FROM (SELECT 1 FROM dwellings WHERE building_id = $1 LIMIT 1) t",
+        Msg::new("该区域还有房屋，不能删除", "This area still has dwellings"),
+    ),
+    (
+        "SELECT COUNT(*) FROM (SELECT 1 FROM households WHERE area_id = $1 LIMIT 1) t",
+        Msg::new("该区域还有住户，不能删除", "This area still has households"),
+    ),
+    (
+        "SELECT COUNT(*) FROM (SELECT 1 FROM persons WHERE area_id = $1 LIMIT 1) t",
+        Msg::new("该区域还有居民档案，不能删除", "This area still has residents' records"),
+    ),
+    (
+        "SELECT COUNT(*) FROM (SELECT 1 FROM legal_entities WHERE area_id = $1 LIMIT 1) t",
+        Msg::new("该区域还有法人单位，不能删除", "This area still has legal entities"),
+    ),
+    (
+        "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE area_id = $1 LIMIT 1) t",
+        Msg::new("该区域还有诉求，不能删除", "This area still has cases"),
+    ),
+];
+
+/// 409 with the reason when dwellings, households, residents, entities or cases still lie in the
+/// area (deleting it would leave them nowhere).
+async fn refuse_if_holding_records<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<()> {
+    for (sql, msg) in HOLDING {
+        if store::fetch_i64(c, sql, vec![id.into()]).await? > 0 {
+            return Err(AppError::conflict("conflict", msg));
+        }
+    }
+    Ok(())
+}
+
 pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     scope::require_permission(db, ctx, Permission::EditAreas, id).await?;
     let cur = load(db, id).await?;
@@ -819,6 +855,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
             ),
         ));
     }
+    refuse_if_holding_records(&tx, id).await?;
     store::exec(
         &tx,
         "DELETE FROM area_closure WHERE descendant_id = $1",

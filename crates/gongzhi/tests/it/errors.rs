@@ -767,3 +767,50 @@ async fn database_errors_are_classified_by_their_codes() {
     assert_eq!(db_fault(&e), DbFault::Other, "{e}");
     assert_eq!(AppError::Db(e).status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+/// An area is not deleted while records lie in it: dwellings, households, residents, entities or
+/// cases (they have no foreign key: 409 with the reason), or anything with a foreign key to it
+/// (409 `conflict.reference`, from the database's code; it used to be a 500).
+#[tokio::test]
+async fn an_area_in_use_is_not_deleted() {
+    let app = spawn_app().await;
+    let a = Client {
+        lang: "en",
+        ..app.admin().await
+    };
+    let building = first_id(
+        &app,
+        "SELECT d.building_id AS id FROM dwellings d WHERE d.building_id NOT IN \
+         (SELECT area_id FROM grants WHERE area_id IS NOT NULL) AND d.building_id NOT IN \
+         (SELECT area_id FROM party_orgs) AND d.building_id NOT IN (SELECT area_id FROM party_org_links) \
+         ORDER BY d.building_id",
+    )
+    .await;
+    let r = a.delete(&format!("/api/v1/areas/{building}")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(r.text.contains("dwellings"), "{}", r.text);
+    assert_eq!(a.get(&format!("/api/v1/areas/{building}")).await.status, StatusCode::OK);
+
+    // A new grid that only a points rule names.
+    let chaoyang = app.area_id("130602001001").await;
+    let grid = a
+        .post(
+            "/api/v1/areas",
+            json!({"parent_id": chaoyang, "kind": "grid", "name": "新网格", "code": "130602001001067"}),
+        )
+        .await;
+    assert_eq!(grid.status, StatusCode::CREATED, "{}", grid.text);
+    let grid = grid.body["id"].as_str().unwrap().to_string();
+    let r = a
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/points/rules",
+            Some(json!({"area_id": grid, "event": "report_in", "points": 3})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = a.delete(&format!("/api/v1/areas/{grid}")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.code(), "conflict.reference", "{}", r.text);
+    assert_eq!(a.get(&format!("/api/v1/areas/{grid}")).await.status, StatusCode::OK);
+}
