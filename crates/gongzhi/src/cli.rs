@@ -318,12 +318,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let db = store::connect(&settings)
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            store::migrate(&db, &settings.database_url)
-                .await
-                .map_err(|e| format!("migrations: {e}"))?;
+            migrated_db(&settings).await?;
             println!("数据库已是最新 / database is up to date");
             Ok(ExitCode::SUCCESS)
         }
@@ -442,12 +437,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
         }
         Command::Restore { from } => {
             let m = crate::ops::backup::restore(&settings, &from).await?;
-            let db = store::connect(&settings)
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            store::migrate(&db, &settings.database_url)
-                .await
-                .map_err(|e| format!("migrations: {e}"))?;
+            migrated_db(&settings).await?;
             println!(
                 "已恢复 / restored the backup of {} (schema {}, audit row {})",
                 m.created_at, m.schema, m.audit_head.0
@@ -469,12 +459,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
         Command::User(u) => user_cmd(u, settings).await,
         Command::Token(t) => token_cmd(t, settings).await,
         Command::Audit(a) => {
-            let db = store::connect(&settings)
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            store::migrate(&db, &settings.database_url)
-                .await
-                .map_err(|e| format!("migrations: {e}"))?;
+            let db = migrated_db(&settings).await?;
             let key = crate::crypto::AuditKey::load_or_create(
                 settings.audit_key.as_deref(),
                 &settings.data_dir,
@@ -521,6 +506,17 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             }
         }
     }
+}
+
+/// The configured database with every migration applied.
+async fn migrated_db(settings: &Settings) -> Result<store::Db, String> {
+    let db = store::connect(settings)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    store::migrate(&db, &settings.database_url)
+        .await
+        .map_err(|e| format!("migrations: {e}"))?;
+    Ok(db)
 }
 
 fn print_demo_summary(city: &app::demo::DemoCity) {
@@ -715,12 +711,7 @@ async fn rotate_keys(settings: Settings, new_key: Option<String>) -> Result<Exit
     if new.key_id == old.key_id {
         return Err("the new key is the current key".into());
     }
-    let db = store::connect(&settings)
-        .await
-        .map_err(|e| format!("database: {e}"))?;
-    store::migrate(&db, &settings.database_url)
-        .await
-        .map_err(|e| format!("migrations: {e}"))?;
+    let db = migrated_db(&settings).await?;
     // Keep the new key on disk before any data depends on it.
     let staged = settings.data_dir.join("master.key.new");
     if from_file {

@@ -800,11 +800,17 @@ const HOLDING: [(&str, Msg); 5] = [
     ),
     (
         "SELECT COUNT(*) FROM (SELECT 1 FROM persons WHERE area_id = $1 LIMIT 1) t",
-        Msg::new("该区域还有居民档案，不能删除", "This area still has residents' records"),
+        Msg::new(
+            "该区域还有居民档案，不能删除",
+            "This area still has residents' records",
+        ),
     ),
     (
         "SELECT COUNT(*) FROM (SELECT 1 FROM legal_entities WHERE area_id = $1 LIMIT 1) t",
-        Msg::new("该区域还有法人单位，不能删除", "This area still has legal entities"),
+        Msg::new(
+            "该区域还有法人单位，不能删除",
+            "This area still has legal entities",
+        ),
     ),
     (
         "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE area_id = $1 LIMIT 1) t",

@@ -789,7 +789,10 @@ async fn an_area_in_use_is_not_deleted() {
     let r = a.delete(&format!("/api/v1/areas/{building}")).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     assert!(r.text.contains("dwellings"), "{}", r.text);
-    assert_eq!(a.get(&format!("/api/v1/areas/{building}")).await.status, StatusCode::OK);
+    assert_eq!(
+        a.get(&format!("/api/v1/areas/{building}")).await.status,
+        StatusCode::OK
+    );
 
     // A new grid that only a points rule names.
     let chaoyang = app.area_id("130602001001").await;
@@ -812,5 +815,8 @@ async fn an_area_in_use_is_not_deleted() {
     let r = a.delete(&format!("/api/v1/areas/{grid}")).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     assert_eq!(r.code(), "conflict.reference", "{}", r.text);
-    assert_eq!(a.get(&format!("/api/v1/areas/{grid}")).await.status, StatusCode::OK);
+    assert_eq!(
+        a.get(&format!("/api/v1/areas/{grid}")).await.status,
+        StatusCode::OK
+    );
 }

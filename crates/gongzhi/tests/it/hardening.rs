@@ -150,7 +150,31 @@ async fn a_chain_cut_short_is_found_by_a_signed_checkpoint() {
     let db = &app.state.db;
     let key = &app.state.audit_key;
     let dir = tempfile::tempdir().unwrap();
-    write_checkpoint(db, key, dir.path()).await.unwrap();
+    // The command line signs a checkpoint of the head into a directory kept elsewhere.
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
+            .args(args)
+            .env("GONGZHI_DATABASE_URL", &app.state.settings.database_url)
+            .env("GONGZHI_DATA_DIR", &app.state.settings.data_dir)
+            .env("GONGZHI_MASTER_KEY", "11".repeat(32))
+            .env("GONGZHI_AUDIT_KEY", AUDIT_KEY_HEX)
+            .env("GONGZHI_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let dir_s = dir.path().to_str().unwrap().to_string();
+    let out = cli(&["audit", "checkpoint", "--dir", &dir_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ok = cli(&["audit", "verify", "--checkpoints", &dir_s]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
     // Remove the newest row and move the head back to the row before: the keyed chain that is
     // left verifies on its own.
     let last = app.count("SELECT MAX(seq) FROM audit_log").await;
@@ -188,6 +212,15 @@ async fn a_chain_cut_short_is_found_by_a_signed_checkpoint() {
         Verdict::Broken { problem, .. } => assert!(problem.contains("checkpoint"), "{problem}"),
         v => panic!("{v:?}"),
     }
+    // `gongzhi audit verify --checkpoints` says so too, with exit code 1.
+    let broken = cli(&["audit", "verify", "--checkpoints", &dir_s]);
+    assert_eq!(
+        broken.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&broken.stdout)
+    );
+    assert!(String::from_utf8_lossy(&broken.stdout).contains("checkpoint"));
     // A forged checkpoint (another key) is refused.
     let other = gongzhi::crypto::AuditKey::from_secret(&[9u8; 32]);
     let forged_dir = tempfile::tempdir().unwrap();

@@ -662,6 +662,7 @@ pub async fn import_persons(
 
 /// The two passes of [`import_persons`] over a UTF-8 CSV; `tx` is the write transaction of a
 /// commit (none for a dry run).
+#[allow(clippy::too_many_arguments)]
 async fn check_and_write(
     db: &Db,
     keys: &Keys,
@@ -934,6 +935,7 @@ struct Prepared {
 
 /// The write pass's reader (runs on a blocking thread): reads the checked file again, seals each
 /// new record and sends batches of [`BATCH`] rows until the file ends or the writer stops.
+#[allow(clippy::too_many_arguments)]
 fn prepare_batches(
     mut sheet: SheetReader,
     keys: Keys,
