@@ -82,10 +82,14 @@ export const AUDIT_ACTIONS = [
   'area.delete', 'party_org.create', 'party_org.update', 'party_org.move', 'party_org.delete', 'demo.load',
 ]
 export const AUDIT_OBJECTS = ['session', 'user', 'grant', 'api_token', 'area', 'party_org', 'demo']
-export function auditActionLabel(a) {
+/** An audit action in words; a bare verb (`create`) takes its object's name (新建 活动). */
+export function auditActionLabel(a, objectType) {
   if (!a) return ''
   const key = 'audit.actions.' + a.replace(/\./g, '__')
-  return te(key) ? t(key) : a
+  const label = te(key) ? t(key) : a
+  if (a.includes('.') || !objectType) return label
+  const obj = auditObjectLabel(objectType)
+  return obj && obj !== objectType ? `${label} · ${obj}` : label
 }
 export function auditObjectLabel(o) {
   if (!o) return ''
