@@ -305,6 +305,50 @@ async fn console_login_forced_password_change_and_area_tree() {
             let shot = d.screenshot("import-report-desktop.png").await;
             eprintln!("screenshot: {shot}");
             let _ = std::fs::remove_file(&file);
+            // The household file shows its cases and its members' volunteer service.
+            #[derive(sea_orm::FromQueryResult)]
+            struct H {
+                id: uuid::Uuid,
+                dwelling_id: uuid::Uuid,
+                person_id: uuid::Uuid,
+            }
+            let h: H = gongzhi::store::fetch_opt(
+                &app.state.db,
+                "SELECT h.id, h.dwelling_id, m.person_id FROM households h \
+                 JOIN household_members m ON m.household_id = h.id AND m.to_date IS NULL \
+                 JOIN volunteers v ON v.person_id = m.person_id \
+                 JOIN service_hours s ON s.volunteer_id = v.id \
+                 JOIN areas a ON a.id = h.community_id WHERE a.code = '130602001001' ORDER BY h.id LIMIT 1",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            let c = admin
+                .post(
+                    "/api/v1/cases",
+                    json!({"kind": "help", "category_code": "0602", "description": "家里水管漏水",
+                           "location": {"dwelling_id": h.dwelling_id},
+                           "requester": {"name": "孙丽", "phone": "13912345678", "person_id": h.person_id}}),
+                )
+                .await;
+            assert_eq!(c.status, reqwest::StatusCode::CREATED, "{}", c.text);
+            d.goto(&format!("{}/households/{}", app.base, h.id)).await;
+            d.wait_text("[data-testid=hf-cases]", "家里水管漏水").await;
+            d.find("[data-testid=hf-services] li").await;
+            d.cmd(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({"script": "document.querySelector('[data-testid=hf-cases]').scrollIntoView()", "args": []})),
+            )
+            .await;
+            let shot = d.screenshot("household-file-desktop.png").await;
+            eprintln!("screenshot: {shot}");
+            // The audit log says in words who read the file.
+            d.goto(&format!("{}/audit", app.base)).await;
+            d.wait_text("[data-testid=layout]", "查看户档案").await;
+            let shot = d.screenshot("audit-desktop.png").await;
+            eprintln!("screenshot: {shot}");
         }
         d.quit().await;
     }
