@@ -195,6 +195,26 @@ impl Driver {
         path.display().to_string()
     }
 
+    /// The page printed to PDF (A4), as the browser's print would; returns the file's path.
+    async fn print_pdf(&self, name: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/print",
+                Some(json!({"page": {"width": 21.0, "height": 29.7}, "background": false})),
+            )
+            .await;
+        let pdf = base64::engine::general_purpose::STANDARD
+            .decode(v["value"].as_str().unwrap_or(""))
+            .unwrap_or_default();
+        assert!(pdf.starts_with(b"%PDF"), "not a PDF: {v}");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, pdf).unwrap();
+        path.display().to_string()
+    }
+
     async fn quit(&self) {
         let _ = self
             .http
@@ -344,6 +364,8 @@ async fn console_login_forced_password_change_and_area_tree() {
             .await;
             let shot = d.screenshot("household-file-desktop.png").await;
             eprintln!("screenshot: {shot}");
+            let pdf = d.print_pdf("household-file.pdf").await;
+            eprintln!("printed: {pdf}");
             // The audit log says in words who read the file.
             d.goto(&format!("{}/audit", app.base)).await;
             d.wait_text("[data-testid=layout]", "查看户档案").await;
