@@ -1170,3 +1170,28 @@ async fn visit_logs_service_hours_and_ledgers_export_as_workbooks() {
         );
     }
 }
+
+/// A points account's update time is its latest change: points carried over from the paper
+/// ledger (backdated) do not move it back, so accounts show when they really changed.
+#[tokio::test]
+async fn an_accounts_update_time_never_moves_back() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let r = shequ.get("/api/v1/points/accounts?kind=person&page_size=100").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let times: std::collections::BTreeSet<String> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["updated_at"].as_str().map(str::to_string))
+        .collect();
+    assert!(times.len() > 1, "every account shows the same time: {times:?}");
+    // Every account's time is that of its latest posting.
+    let stale = app
+        .count(
+            "SELECT COUNT(*) FROM point_accounts a WHERE EXISTS (SELECT 1 FROM point_postings p \
+             WHERE p.account_id = a.id AND p.at > a.updated_at)",
+        )
+        .await;
+    assert_eq!(stale, 0);
+}

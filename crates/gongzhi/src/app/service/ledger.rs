@@ -135,7 +135,9 @@ pub async fn post<C: ConnectionTrait>(
 ) -> AppResult<Uuid> {
     let n = store::exec(
         c,
-        "UPDATE point_accounts SET balance = balance + $1, updated_at = $2 WHERE id = $3 AND balance + $1 >= 0",
+        "UPDATE point_accounts SET balance = balance + $1, \
+         updated_at = CASE WHEN updated_at > $2 THEN updated_at ELSE $2 END \
+         WHERE id = $3 AND balance + $1 >= 0",
         vec![p.amount.into(), at.into(), p.account_id.into()],
     )
     .await?;
@@ -202,9 +204,12 @@ pub async fn post_credits<C: ConnectionTrait>(
 /// The tail of `WITH v(id, <val>) AS (VALUES …) UPDATE <table> SET <col> = <col> + v.<val>`: a
 /// correlated subquery over the chunk, which both databases run through the primary key (an
 /// `UPDATE … FROM v` join measured slower on both: SQLite scans the table for each chunk).
+/// `updated_at` never moves back: a backdated entry (carried over from paper) leaves a later
+/// change's time.
 pub fn bulk_update_tail(table: &str, col: &str, val: &str, at_param: usize) -> String {
     format!(
-        ") UPDATE {table} SET {col} = {col} + (SELECT v.{val} FROM v WHERE v.id = {table}.id), updated_at = ${at_param} \
+        ") UPDATE {table} SET {col} = {col} + (SELECT v.{val} FROM v WHERE v.id = {table}.id), \
+         updated_at = CASE WHEN updated_at > ${at_param} THEN updated_at ELSE ${at_param} END \
          WHERE id IN (SELECT id FROM v)"
     )
 }
