@@ -568,8 +568,9 @@ async fn user_cmd(cmd: UserCmd, settings: Settings) -> Result<ExitCode, String> 
                 app::users::NewUser {
                     display_name: display_name.unwrap_or_else(|| username.clone()),
                     username: username.clone(),
-                    password: pw.clone(),
+                    password: Some(pw.clone()),
                     must_change_password: Some(true),
+                    ..Default::default()
                 },
             )
             .await
@@ -582,7 +583,7 @@ async fn user_cmd(cmd: UserCmd, settings: Settings) -> Result<ExitCode, String> 
             println!("已创建用户 {username}，初始密码（首次登录须修改）/ created; initial password: {pw}");
         }
         UserCmd::List => {
-            for u in app::users::list_all(db).await.map_err(show)? {
+            for u in app::users::list_all(db, &ctx).await.map_err(show)? {
                 let grants: Vec<String> = u
                     .grants
                     .iter()

@@ -552,6 +552,80 @@ impl SheetWriter {
     }
 }
 
+/// UTF-8 (with or without BOM), else GB18030 (which covers GBK, as Excel in China writes).
+pub fn decode_text(bytes: &[u8]) -> crate::error::AppResult<String> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(crate::error::AppError::field(
+            "file",
+            crate::error::Msg::new(
+                "请上传 CSV 文件（Excel 请另存为 CSV）",
+                "Upload a CSV file (save the workbook as CSV)",
+            ),
+        ));
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            let (t, _, bad) = encoding_rs::GB18030.decode(bytes);
+            if bad {
+                return Err(crate::error::AppError::field(
+                    "file",
+                    crate::error::Msg::new(
+                        "文件编码无法识别（应为 UTF-8 或 GBK）",
+                        "Unknown encoding (use UTF-8 or GBK)",
+                    ),
+                ));
+            }
+            t.into_owned()
+        }
+    };
+    if text.contains('\0') {
+        return Err(crate::error::AppError::field(
+            "file",
+            crate::error::Msg::new("文件不是文本文件", "The file is not a text file"),
+        ));
+    }
+    if let Some(i) = text
+        .lines()
+        .position(crate::domain::text::has_forbidden_control)
+    {
+        let m = crate::domain::text::control_msg();
+        return Err(crate::error::AppError::field(
+            "file",
+            crate::error::Msg::owned(
+                format!("第 {} 行：{}", i + 1, m.zh),
+                format!("Line {}: {}", i + 1, m.en),
+            ),
+        ));
+    }
+    Ok(text.trim_start_matches('\u{feff}').to_string())
+}
+
+/// An uploaded table as UTF-8 CSV text: a workbook's first sheet (checked against `limits`, through
+/// a 0600 spool file under `data_dir` removed on every path; a damaged or oversized one is 422
+/// `import.bad_workbook`), or a CSV in UTF-8 or GBK/GB18030.
+pub fn upload_text(
+    data_dir: &Path,
+    limits: &Limits,
+    bytes: &[u8],
+) -> crate::error::AppResult<String> {
+    use crate::error::AppError;
+    if !looks_like_zip(bytes) {
+        return decode_text(bytes);
+    }
+    let (mut spool, mut file) =
+        crate::spool::Spool::create(data_dir, "upload", "xlsx").map_err(AppError::internal)?;
+    file.write_all(bytes).map_err(AppError::internal)?;
+    drop(file);
+    let csv_path = spool.derived("xlsx.csv");
+    xlsx_to_csv(spool.path(), &csv_path, limits).map_err(|msg| AppError::Rule {
+        code: "import.bad_workbook",
+        msg,
+    })?;
+    let text = std::fs::read(&csv_path).map_err(AppError::internal)?;
+    Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

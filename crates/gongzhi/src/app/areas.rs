@@ -316,10 +316,11 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
         (None, Some(_)) => {
             errs.insert(
                 "parent_id".into(),
-                Msg::new("市级区域不能有上级", "A city has no parent"),
+                Msg::new("省级区域不能有上级", "A province has no parent"),
             );
             None
         }
+        (Some(_), None) if kind.may_be_root() => None,
         (Some(_), None) => {
             errs.insert(
                 "parent_id".into(),
@@ -343,8 +344,9 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
             Some(p)
         }
     };
-    if kind == AreaKind::City {
-        scope::require_global(ctx, Permission::ManageUsers)?;
+    if parent.is_none() && kind.may_be_root() {
+        // A new root (a province, or a city without one) is the system admin's.
+        scope::require_global(ctx, Permission::ManageSystem)?;
     }
     if let Err(m) = check_code(kind, &code, parent.as_ref().map(|p| p.code.as_str())) {
         errs.insert("code".into(), m);
@@ -576,6 +578,7 @@ pub struct MoveArea {
 /// Length of the code prefix a node passes on to its descendants.
 fn inherited_prefix_len(kind: AreaKind) -> usize {
     match kind {
+        AreaKind::Province => 2,
         AreaKind::City => 4,
         AreaKind::District => 6,
         AreaKind::Street => 9,
@@ -592,6 +595,7 @@ pub async fn next_code<C: ConnectionTrait>(
     parent_code: &str,
 ) -> AppResult<String> {
     let (start, end) = match kind {
+        AreaKind::Province => (0, 2),
         AreaKind::City => (2, 4),
         AreaKind::District => (4, 6),
         AreaKind::Street => (6, 9),
@@ -624,7 +628,7 @@ pub async fn next_code<C: ConnectionTrait>(
         ));
     }
     let tail_zeros = match kind {
-        AreaKind::City | AreaKind::District | AreaKind::Street => 12 - end,
+        AreaKind::Province | AreaKind::City | AreaKind::District | AreaKind::Street => 12 - end,
         _ => 0,
     };
     Ok(format!("{prefix}{next:0width$}{}", "0".repeat(tail_zeros)))
@@ -833,7 +837,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     scope::require_permission(db, ctx, Permission::EditAreas, id).await?;
     let cur = load(db, id).await?;
     if cur.parent_id.is_none() {
-        scope::require_global(ctx, Permission::ManageUsers)?;
+        scope::require_global(ctx, Permission::ManageSystem)?;
     }
     if cur.child_count > 0 {
         return Err(AppError::conflict(

@@ -99,6 +99,8 @@ pub struct Me {
     pub display_name: String,
     pub must_change_password: bool,
     pub grants: Vec<GrantView>,
+    /// What the grants allow somewhere (from the one permission table): the console's menus.
+    pub permissions: Vec<crate::domain::role::Permission>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -176,12 +178,14 @@ pub async fn me(db: &Db, user_id: Uuid) -> AppResult<Me> {
     )
     .await?
     .ok_or(AppError::NotFound)?;
+    let grants = grants_of(db, Some(user_id), None).await?;
     Ok(Me {
         id: u.id,
         username: u.username,
         display_name: u.display_name,
         must_change_password: u.must_change_password,
-        grants: grants_of(db, Some(user_id), None).await?,
+        permissions: super::roles::held_by(grants.iter().map(|g| g.role)),
+        grants,
     })
 }
 
@@ -372,6 +376,7 @@ async fn start_session(
             username: user.username,
             display_name: user.display_name,
             must_change_password: user.must_change_password,
+            permissions: super::roles::held_by(grants.iter().map(|g| g.role)),
             grants,
         },
     })

@@ -482,6 +482,14 @@ async fn write_users(db: &Db, ctx: &Ctx, city: &mut DemoCity) -> AppResult<()> {
     });
     let plan: Vec<(&str, &str, Role, Option<(Uuid, String)>)> = vec![
         ("jiedao", "李建国（街道）", Role::StreetAdmin, street),
+        ("quji", "马骏（区）", Role::DistrictAdmin, district.clone()),
+        ("rexian", "郑洁（12345）", Role::HotlineCentre, district.clone()),
+        (
+            "shequzhuren",
+            "何静（社区主任）",
+            Role::CommunityAdmin,
+            community.clone(),
+        ),
         (
             "shequ",
             "王芳（社区）",
@@ -522,8 +530,9 @@ async fn write_users(db: &Db, ctx: &Ctx, city: &mut DemoCity) -> AppResult<()> {
             NewUser {
                 username: username.into(),
                 display_name: display.into(),
-                password: DEMO_PASSWORD.into(),
+                password: Some(DEMO_PASSWORD.into()),
                 must_change_password: Some(false),
+                ..Default::default()
             },
         )
         .await?;

@@ -13,10 +13,12 @@ pub mod login_guard;
 pub mod maintenance;
 pub mod party;
 pub mod registry;
+pub mod roles;
 pub mod scope;
 pub mod service;
 pub mod sessions;
 pub mod tokens;
+pub mod user_import;
 pub mod users;
 
 use std::collections::HashMap;

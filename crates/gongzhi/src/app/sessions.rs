@@ -53,6 +53,15 @@ fn caller(ctx: &Ctx) -> AppResult<(Uuid, Option<Uuid>)> {
 /// The caller's live sessions, the most recently used first.
 pub async fn list_mine(state: &AppState, ctx: &Ctx) -> AppResult<Vec<SessionView>> {
     let (user, current) = caller(ctx)?;
+    list_of(state, user, current).await
+}
+
+/// A user's live sessions, the most recently used first (`current`: the caller's session).
+pub async fn list_of(
+    state: &AppState,
+    user: Uuid,
+    current: Option<Uuid>,
+) -> AppResult<Vec<SessionView>> {
     let now = now_ms();
     let rows: Vec<Row> = store::fetch_all(
         &state.db,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Entry};
 use super::auth::{grants_of, GrantView};
-use super::users::{check_grant, require_admin, NewGrant};
+use super::users::{check_grant, require_system, NewGrant};
 use super::{AppState, Ctx};
 use crate::crypto;
 use crate::domain::{clean_name, ms_to_rfc3339, new_id, now_ms, rfc3339_to_ms};
@@ -67,7 +67,7 @@ async fn view<C: sea_orm::ConnectionTrait>(c: &C, r: Row) -> AppResult<ApiToken>
 }
 
 pub async fn list(db: &Db, ctx: &Ctx) -> AppResult<Vec<ApiToken>> {
-    require_admin(ctx)?;
+    require_system(ctx)?;
     let rows: Vec<Row> =
         store::fetch_all(db, &format!("{SELECT} ORDER BY t.created_at DESC"), vec![]).await?;
     let mut out = vec![];
@@ -87,7 +87,7 @@ pub struct NewToken {
 }
 
 pub async fn create(state: &AppState, ctx: &Ctx, input: NewToken) -> AppResult<CreatedToken> {
-    require_admin(ctx)?;
+    require_system(ctx)?;
     create_unchecked(&state.db, ctx, input).await
 }
 
@@ -166,7 +166,7 @@ pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewToken) -> AppResult<
 }
 
 pub async fn revoke(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<()> {
-    require_admin(ctx)?;
+    require_system(ctx)?;
     revoke_unchecked(&state.db, ctx, id).await?;
     state.auth_cache.clear();
     Ok(())

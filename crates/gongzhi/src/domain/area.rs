@@ -7,7 +7,9 @@ use crate::error::Msg;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AreaKind {
-    City,
+    /// 省: optional, above the cities of a provincial instance. Depth -1 so that a city stays 0.
+    Province = -1,
+    City = 0,
     District,
     Street,
     Community,
@@ -16,7 +18,8 @@ pub enum AreaKind {
 }
 
 impl AreaKind {
-    pub const ALL: [AreaKind; 6] = [
+    pub const ALL: [AreaKind; 7] = [
+        AreaKind::Province,
         AreaKind::City,
         AreaKind::District,
         AreaKind::Street,
@@ -27,6 +30,7 @@ impl AreaKind {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            AreaKind::Province => "province",
             AreaKind::City => "city",
             AreaKind::District => "district",
             AreaKind::Street => "street",
@@ -42,6 +46,7 @@ impl AreaKind {
 
     pub fn label_zh(self) -> &'static str {
         match self {
+            AreaKind::Province => "省",
             AreaKind::City => "市",
             AreaKind::District => "区",
             AreaKind::Street => "街道",
@@ -59,13 +64,20 @@ impl AreaKind {
     /// The only kind a node of this kind may sit under (`None`: a root).
     pub fn parent_kind(self) -> Option<AreaKind> {
         match self {
-            AreaKind::City => None,
+            AreaKind::Province => None,
+            AreaKind::City => Some(AreaKind::Province),
             AreaKind::District => Some(AreaKind::City),
             AreaKind::Street => Some(AreaKind::District),
             AreaKind::Community => Some(AreaKind::Street),
             AreaKind::Grid => Some(AreaKind::Community),
             AreaKind::Building => Some(AreaKind::Grid),
         }
+    }
+
+    /// Whether a node of this kind may be a root of the tree: a province, or a city of an
+    /// instance that starts at the city.
+    pub fn may_be_root(self) -> bool {
+        matches!(self, AreaKind::Province | AreaKind::City)
     }
 
     pub fn child_kind(self) -> Option<AreaKind> {
@@ -88,7 +100,8 @@ pub fn check_code(kind: AreaKind, code: &str, parent_code: Option<&str>) -> Resu
         ));
     }
     let (len, prefix_len) = match kind {
-        AreaKind::City => (12, 0),
+        AreaKind::Province => (12, 0),
+        AreaKind::City => (12, 2),
         AreaKind::District => (12, 4),
         AreaKind::Street => (12, 6),
         AreaKind::Community => (12, 9),
@@ -115,6 +128,7 @@ pub fn check_code(kind: AreaKind, code: &str, parent_code: Option<&str>) -> Resu
     }
     // The part below this level must be zeros for the 12-digit levels.
     let own_end = match kind {
+        AreaKind::Province => 2,
         AreaKind::City => 4,
         AreaKind::District => 6,
         AreaKind::Street => 9,

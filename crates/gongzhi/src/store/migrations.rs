@@ -23,7 +23,22 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0010_household_file_cases", M0010_HOUSEHOLD_FILE_CASES),
     ("m0011_login_sessions", M0011_LOGIN_SESSIONS),
     ("m0012_provisional_deadlines", M0012_PROVISIONAL_DEADLINES),
+    ("m0013_delegated_admin", M0013_DELEGATED_ADMIN),
 ];
+
+/// Issue 14: users belong to a home area (who may manage them: app/users.rs `Manager`) and carry
+/// a phone, encrypted and masked like residents'. Existing users take the highest area they are
+/// granted.
+const M0013_DELEGATED_ADMIN: &str = r#"
+ALTER TABLE users ADD COLUMN area_id {uuid} NULL REFERENCES areas(id);
+ALTER TABLE users ADD COLUMN phone_enc TEXT NULL;
+ALTER TABLE users ADD COLUMN phone_masked VARCHAR(16) NULL;
+CREATE INDEX ix_users_area ON users(area_id, username);
+UPDATE users SET area_id = (
+    SELECT g.area_id FROM grants g JOIN areas a ON a.id = g.area_id
+    WHERE g.user_id = users.id ORDER BY a.level, a.code LIMIT 1
+) WHERE area_id IS NULL;
+"#;
 
 /// A household's file lists the cases its members raised and those at its dwelling.
 const M0010_HOUSEHOLD_FILE_CASES: &str = r#"

@@ -366,6 +366,11 @@ async fn console_login_forced_password_change_and_area_tree() {
             eprintln!("screenshot: {shot}");
             let pdf = d.print_pdf("household-file.pdf").await;
             eprintln!("printed: {pdf}");
+            // Activities at 1366 px: the organiser's name is not clipped.
+            d.goto(&format!("{}/service/activities", app.base)).await;
+            d.wait_text("[data-testid=activities-table]", "（社区）").await;
+            let shot = d.screenshot("activities-desktop.png").await;
+            eprintln!("screenshot: {shot}");
             // The audit log says in words who read the file.
             d.goto(&format!("{}/audit", app.base)).await;
             d.wait_text("[data-testid=layout]", "查看户档案").await;

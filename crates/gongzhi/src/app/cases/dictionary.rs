@@ -330,54 +330,7 @@ pub async fn update(
     Ok(row.view())
 }
 
-/// UTF-8 (with or without BOM), else GB18030 (which covers GBK, as Excel in China writes).
-pub fn decode_text(bytes: &[u8]) -> AppResult<String> {
-    if bytes.starts_with(b"PK\x03\x04") {
-        return Err(AppError::field(
-            "file",
-            Msg::new(
-                "请上传 CSV 文件（Excel 请另存为 CSV）",
-                "Upload a CSV file (save the workbook as CSV)",
-            ),
-        ));
-    }
-    let text = match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => {
-            let (t, _, bad) = encoding_rs::GB18030.decode(bytes);
-            if bad {
-                return Err(AppError::field(
-                    "file",
-                    Msg::new(
-                        "文件编码无法识别（应为 UTF-8 或 GBK）",
-                        "Unknown encoding (use UTF-8 or GBK)",
-                    ),
-                ));
-            }
-            t.into_owned()
-        }
-    };
-    if text.contains('\0') {
-        return Err(AppError::field(
-            "file",
-            Msg::new("文件不是文本文件", "The file is not a text file"),
-        ));
-    }
-    if let Some(i) = text
-        .lines()
-        .position(crate::domain::text::has_forbidden_control)
-    {
-        let m = crate::domain::text::control_msg();
-        return Err(AppError::field(
-            "file",
-            Msg::owned(
-                format!("第 {} 行：{}", i + 1, m.zh),
-                format!("Line {}: {}", i + 1, m.en),
-            ),
-        ));
-    }
-    Ok(text.trim_start_matches('\u{feff}').to_string())
-}
+pub use crate::sheet::decode_text;
 
 /// CSV header of export and import.
 pub const CSV_HEADER: &str = "code,name,parent_code,response,handle,verify,return_visit";

@@ -92,25 +92,6 @@ fn normalise_date(s: &str) -> String {
     }
 }
 
-/// The first sheet of an uploaded workbook as CSV text, through a 0600 spool file removed on
-/// every path; a damaged workbook or one beyond the limits is refused (422).
-fn workbook_text(state: &AppState, bytes: &[u8]) -> AppResult<String> {
-    use std::io::Write;
-    let (mut spool, mut file) =
-        crate::spool::Spool::create(&state.settings.data_dir, "hotline", "xlsx")
-            .map_err(AppError::internal)?;
-    file.write_all(bytes).map_err(AppError::internal)?;
-    drop(file);
-    let csv_path = spool.derived("xlsx.csv");
-    crate::sheet::xlsx_to_csv(spool.path(), &csv_path, &state.settings.sheet).map_err(|msg| {
-        AppError::Rule {
-            code: "import.bad_workbook",
-            msg,
-        }
-    })?;
-    let text = std::fs::read(&csv_path).map_err(AppError::internal)?;
-    Ok(String::from_utf8_lossy(&text).into_owned())
-}
 
 pub async fn import(
     state: &AppState,
@@ -121,11 +102,7 @@ pub async fn import(
     if !scope::holds_any(ctx, Permission::DispatchCases) {
         return Err(AppError::forbidden());
     }
-    let text = if crate::sheet::looks_like_zip(bytes) {
-        workbook_text(state, bytes)?
-    } else {
-        super::dictionary::decode_text(bytes)?
-    };
+    let text = crate::sheet::upload_text(&state.settings.data_dir, &state.settings.sheet, bytes)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::persons::{self, PersonRow};
 use crate::app::audit::{self, Entry};
-use crate::app::users::require_admin;
+use crate::app::users::require_system;
 use crate::app::{scope, Ctx};
 use crate::crypto::Keys;
 use crate::domain::registry::{self as vocab, is_sensitive_tag};
@@ -108,7 +108,7 @@ const SHARE_ROLES: &[Role] = &[
 ];
 
 pub async fn create(db: &Db, ctx: &Ctx, r: NewRule) -> AppResult<SharingRule> {
-    require_admin(ctx)?;
+    require_system(ctx)?;
     let mut errs = FieldErrors::new();
     let name = clean_name(&r.name, 100)
         .map_err(|m| errs.insert("name".into(), m))
@@ -217,14 +217,14 @@ pub async fn create(db: &Db, ctx: &Ctx, r: NewRule) -> AppResult<SharingRule> {
 }
 
 pub async fn list(db: &Db, ctx: &Ctx) -> AppResult<Vec<SharingRule>> {
-    require_admin(ctx)?;
+    require_system(ctx)?;
     let rows: Vec<RuleRow> =
         store::fetch_all(db, &format!("{SELECT} ORDER BY r.created_at DESC"), vec![]).await?;
     Ok(rows.into_iter().map(view).collect())
 }
 
 pub async fn revoke(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
-    require_admin(ctx)?;
+    require_system(ctx)?;
     let tx = store::write_tx(db).await?;
     let n = store::exec(
         &tx,

@@ -100,13 +100,17 @@ async fn logout(
 async fn me(State(state): State<AppState>, AuthAny(ctx, _): AuthAny) -> AppResult<axum::Json<Me>> {
     match ctx.principal.user_id {
         Some(id) => Ok(axum::Json(auth::me(&state.db, id).await?)),
-        None => Ok(axum::Json(Me {
-            id: ctx.principal.token_id.unwrap_or_default(),
-            username: ctx.principal.name.clone(),
-            display_name: ctx.principal.name.clone(),
-            must_change_password: false,
-            grants: auth::grants_of(&state.db, None, ctx.principal.token_id).await?,
-        })),
+        None => {
+            let grants = auth::grants_of(&state.db, None, ctx.principal.token_id).await?;
+            Ok(axum::Json(Me {
+                id: ctx.principal.token_id.unwrap_or_default(),
+                username: ctx.principal.name.clone(),
+                display_name: ctx.principal.name.clone(),
+                must_change_password: false,
+                permissions: crate::app::roles::held_by(grants.iter().map(|g| g.role)),
+                grants,
+            }))
+        }
     }
 }
 
