@@ -2,6 +2,7 @@
 // working-day calendar, cases with their lifecycle, whistles, files, the map and the three rates.
 // Seeded with Chinese demo data relative to "now", so deadlines count down live. Dev-only.
 import { randomUUID, createHash } from 'node:crypto'
+import { legacyRoles } from './roles.mjs'
 
 let A // areas Map from server.mjs
 let U // users Map
@@ -394,7 +395,7 @@ function summary(c) {
   }
 }
 function allowed(c, me) {
-  const roles = new Set(me.grants.map((g) => g.role))
+  const roles = legacyRoles(me, 'cases')
   const dispatcher = ['system_admin', 'street_admin', 'community_worker'].some((r) => roles.has(r)) && inScope(me, c.area_id)
   const street = ['system_admin', 'street_admin'].some((r) => roles.has(r)) && inScope(me, c.area_id)
   const handler = memberOf(me, c.unit_id)
@@ -428,7 +429,7 @@ function allowed(c, me) {
 }
 function detail(c, me, en) {
   const s = summary(c)
-  const roles = new Set(me.grants.map((g) => g.role))
+  const roles = legacyRoles(me, 'cases')
   const dispatcher = ['system_admin', 'street_admin', 'community_worker'].some((r) => roles.has(r)) && inScope(me, c.area_id)
   const masked = !memberOf(me, c.unit_id) && c.requester.user_id !== me.id && !dispatcher
   const ph = c.requester.phone
@@ -453,7 +454,7 @@ function detail(c, me, en) {
 function inScope(me, areaId) {
   return me.grants.some((g) => (g.role === 'system_admin' && !g.area_id) || ancestors(areaId).some((a) => a.id === g.area_id))
 }
-const STAFF = ['system_admin', 'street_admin', 'community_worker', 'grid_worker', 'party_secretary', 'department_handler']
+const STAFF = ['system_admin', 'district_admin', 'hotline_centre', 'street_admin', 'community_admin', 'community_worker', 'grid_worker', 'party_secretary', 'department_handler']
 const isStaff = (me) => me.grants.some((g) => STAFF.includes(g.role))
 
 // ---------------------------------------------------------------- seed cases
@@ -852,7 +853,7 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
   const forbid = () => (err(res, req, 403, 'forbidden', '您没有执行此操作的权限', 'You are not allowed to do this'), true)
   const conflict = () => (err(res, req, 409, 'conflict', '该诉求已被他人处理或修改，请刷新后重试', 'Someone else changed this case; reload and try again'), true)
   const unknownYear = (y) => (err(res, req, 422, 'calendar.unknown_year', `工作日历中没有 ${y} 年，无法计算时限，请先导入该年节假日安排`, `The calendar has no year ${y}; import its holidays first`, {}), true)
-  const roles = new Set(me.grants.map((g) => g.role))
+  const roles = legacyRoles(me, 'cases')
   const has = (...r) => r.some((x) => roles.has(x))
   const admin = has('system_admin')
   const dispatcherRole = has('system_admin', 'street_admin', 'community_worker')

@@ -81,9 +81,9 @@ function under(id, rootId) { return !rootId || ancestors(id).some((a) => a.id ==
 function inScope(me, areaId) {
   return me.grants.some((g) => (g.role === 'system_admin' && !g.area_id) || ancestors(areaId).some((a) => a.id === g.area_id))
 }
-const REG_ROLES = ['system_admin', 'street_admin', 'community_worker', 'grid_worker', 'building_leader']
+const REG_ROLES = ['system_admin', 'street_admin', 'community_worker', 'grid_worker', 'district_admin', 'community_admin', 'building_leader']
 const canRead = (me) => me.grants.some((g) => REG_ROLES.includes(g.role))
-const canSensitive = (me) => me.grants.some((g) => REG_ROLES.slice(0, 4).includes(g.role))
+const canSensitive = (me) => me.grants.some((g) => REG_ROLES.slice(0, 6).includes(g.role))
 
 // ---------- builders ----------
 function addEvent(actor, object_type, object_id, household_id, reason, changes = {}, note = null, at = now()) {

@@ -3,10 +3,13 @@
 //   node mock/server.mjs            → http://127.0.0.1:18080 (serves ../dist too)
 // Users: admin / Admin#2026pass (system_admin), street / Street#2026 (street_admin, must change pw)
 // 接诉即办 demo users (Demo@2026): chengban (区城管委 handler), wuye (物业), zhujian (住建), jumin (resident)
+// Delegated administration (Demo@2026): quji (区级管理员, 竞秀区), shequadmin (社区管理员, 朝阳社区),
+// rexian (12345热线中心, 保定市). Roles and permissions: mock/roles.mjs (a copy of the server's table).
 import http from 'node:http'
 import fs from 'node:fs'
 import path from 'node:path'
-import { randomUUID } from 'node:crypto'
+import { randomUUID, randomInt } from 'node:crypto'
+import { ROLE_INFO, permissionsOf, roleTable, rankOf, managerRank, parseRole } from './roles.mjs'
 import { initRegistry, registryApi, registryPersons } from './registry.mjs'
 import { initCases, casesApi } from './cases.mjs'
 import { initService, serviceApi } from './service.mjs'
@@ -21,7 +24,9 @@ function addArea(parent, kind, name, code, boundary = null) {
   areas.set(a.id, a)
   return a
 }
-const city = addArea(null, 'city', '保定市', '130600000000')
+// the tree starts at a province here (a city may also be a root)
+const province = addArea(null, 'province', '河北省', '130000000000')
+const city = addArea(province, 'city', '保定市', '130600000000')
 const jingxiu = addArea(city, 'district', '竞秀区', '130602000000')
 const lianchi = addArea(city, 'district', '莲池区', '130606000000')
 const street1 = addArea(jingxiu, 'street', '先锋街道', '130602001000')
@@ -70,9 +75,14 @@ const orgOut = (o) => {
 }
 
 const users = new Map()
-function addUser(username, display_name, password, grants, must = false) {
-  const u = { id: randomUUID(), username, display_name, password, disabled: false, must_change_password: must, locked_until: null, last_login_at: null, created_at: now(), grants: [] }
-  for (const [role, area] of grants) u.grants.push(mkGrant(role, area.id))
+// `area`: the home area (the office the user belongs to); by default the area of the first grant
+function addUser(username, display_name, password, grants, must = false, { area, phone = null } = {}) {
+  const home = area || grants[0]?.[1] || null
+  const u = {
+    id: randomUUID(), username, display_name, password, disabled: false, must_change_password: must, locked_until: null, last_login_at: null,
+    created_at: now(), grants: [], area_id: home?.id || null, phone,
+  }
+  for (const [role, a] of grants) u.grants.push(mkGrant(role, a.id))
   users.set(u.id, u)
   return u
 }
@@ -80,15 +90,31 @@ function mkGrant(role, area_id) {
   const a = areas.get(area_id)
   return { id: randomUUID(), role, area_id, area_name: a?.name, area_kind: a?.kind }
 }
-addUser('admin', '系统管理员', 'Admin#2026pass', [['system_admin', city]])
-addUser('street', '王街道', 'Street#2026', [['street_admin', street1], ['party_secretary', street1]], true)
-for (let i = 1; i <= 26; i++) addUser('grid' + i, '网格员' + i, 'Grid#2026pass', [['grid_worker', grid1]])
+addUser('admin', '系统管理员', 'Admin#2026pass', [['system_admin', city]], false, { phone: '13803120001' })
+addUser('street', '王街道', 'Street#2026', [['street_admin', street1], ['party_secretary', street1]], true, { phone: '13903125678' })
+const SURNAMES = '王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许'
+for (let i = 1; i <= 26; i++) addUser('grid' + i, SURNAMES[i - 1] + ['晓梅', '建国', '丽娟', '志强', '秀英', '海燕'][i % 6], 'Grid#2026pass', [['grid_worker', i % 2 ? grid1 : grid2]], i % 7 === 0, { area: comm1, phone: i % 3 ? `1${35 + (i % 5)}0312${String(1000 + i * 37).slice(-4)}` : null })
 // the demo users of `gongzhi demo` (password Demo@2026)
-addUser('jiedao', '李街道', 'Demo@2026', [['street_admin', street1]])
-addUser('shequ', '张社区', 'Demo@2026', [['community_worker', comm1]])
-addUser('wangge', '刘网格', 'Demo@2026', [['grid_worker', grid1]])
-addUser('louzhang', '赵楼长', 'Demo@2026', [['building_leader', bld1]])
-const userOut = ({ password, ...u }) => u
+addUser('jiedao', '李街道', 'Demo@2026', [['street_admin', street1]], false, { phone: '13633125566' })
+addUser('shequ', '张社区', 'Demo@2026', [['community_worker', comm1]], false, { phone: '15803126677' })
+addUser('wangge', '刘网格', 'Demo@2026', [['grid_worker', grid1]], false, { area: comm1 })
+addUser('louzhang', '赵楼长', 'Demo@2026', [['building_leader', bld1]], false, { area: comm1, phone: '18603127788' })
+// delegated administration
+addUser('quji', '钱区级', 'Demo@2026', [['district_admin', jingxiu]], false, { phone: '13731229900' })
+addUser('shequadmin', '冯社区', 'Demo@2026', [['community_admin', comm1]], false, { phone: '13230128811' })
+addUser('rexian', '褚热线', 'Demo@2026', [['hotline_centre', city]], false)
+// a street admin who sits in the community office: read-only for the community admin (a role above theirs)
+addUser('baopian', '蒋包片', 'Demo@2026', [['street_admin', street1]], false, { area: comm1, phone: '13503121234' })
+for (const u of users.values()) {
+  if (u.username === 'grid3') u.disabled = true
+  if (u.username === 'grid5') u.locked_until = new Date(Date.now() + 20 * 60000).toISOString()
+}
+const mask = (p) => (p ? p.slice(0, 3) + '****' + p.slice(-4) : null)
+const areaName = (id) => (id && areas.get(id)?.name) || null
+/** The user as GET /users shows it: home area, masked phone; `manageable` for the caller `me`. */
+const userOut = ({ password, phone, ...u }, me = null) => ({ ...u, area_name: areaName(u.area_id), phone_masked: mask(phone), manageable: me ? manages(me, u) : true })
+/** GET /me: the user and the permissions their roles carry. */
+const meOut = ({ password, phone, ...u }) => ({ ...u, area_name: areaName(u.area_id), permissions: permissionsOf(u) })
 initRegistry({ areas, users })
 // 接诉即办 (mock/cases.mjs) adds the handler / resident demo users chengban, wuye, zhujian, jumin (Demo@2026)
 initCases({ areas, users, addUser, tokens: () => tokens }) // tokens: declared below, read per request
@@ -97,7 +123,25 @@ initService({ areas, users, addUser, orgs, addOrg, persons: registryPersons() })
 
 const tokens = []
 const audit = []
-const sessions = new Map()
+const sessions = new Map() // token → {id, uid, created_at, last_seen_at, expires_at, client_addr, user_agent}
+const DAY = 86400000
+function openSession(uid, { ua = '', addr = '127.0.0.1', ago = 0 } = {}) {
+  const tok = 'sess_' + randomUUID()
+  const at = Date.now() - ago
+  sessions.set(tok, { id: randomUUID(), uid, created_at: new Date(at).toISOString(), last_seen_at: new Date(Math.min(Date.now(), at + 3600000)).toISOString(), expires_at: new Date(at + 7 * DAY).toISOString(), client_addr: addr, user_agent: ua })
+  return tok
+}
+// a few sessions so the 会话 drawer has something to show
+{
+  const WIN = 'Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36'
+  const PHONE = 'Mozilla/5.0 (Linux; Android 12; HarmonyOS; ALN-AL00) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/99.0 Mobile Safari/537.36 MicroMessenger/8.0'
+  for (const u of users.values()) {
+    if (!/^(jiedao|shequ|wangge|grid1|grid2|street)$/.test(u.username)) continue
+    openSession(u.id, { ua: WIN, addr: '10.12.3.' + (20 + u.username.length), ago: 2 * DAY + 3600000 })
+    if (u.username !== 'street') openSession(u.id, { ua: PHONE, addr: '223.104.12.' + u.username.length, ago: 5 * 3600000 })
+    u.last_login_at = new Date(Date.now() - 5 * 3600000).toISOString()
+  }
+}
 let seq = 0
 function log(req, me, action, object_type, object_id, fields = [], result = 'ok') {
   audit.unshift({ seq: ++seq, at: now(), actor_id: me?.id || null, actor_name: me?.display_name || '—', role: me?.grants[0]?.role || null, action, object_type, object_id, fields, client_addr: '127.0.0.1', result, request_id: req.rid, area_id: null, detail: null })
@@ -116,8 +160,9 @@ function meOf(req) {
   const auth = req.headers.authorization || ''
   let tok = auth.startsWith('Bearer ') ? auth.slice(7) : null
   if (!tok) tok = /gongzhi_session=([^;]+)/.exec(req.headers.cookie || '')?.[1]
-  const uid = tok && sessions.get(tok)
-  return uid ? users.get(uid) : null
+  const s = tok && sessions.get(tok)
+  if (s) s.last_seen_at = now()
+  return s ? users.get(s.uid) : null
 }
 
 const OPENAPI = {
@@ -165,6 +210,113 @@ function searchAreas(q, kind, limit) {
   return [...areas.values()].filter((a) => (!q || a.name.toLowerCase().includes(q) || a.code.includes(q)) && (!kind || a.kind === kind)).slice(0, limit || 20).map(areaOut)
 }
 
+function tokenOf(req) {
+  const auth = req.headers.authorization || ''
+  return auth.startsWith('Bearer ') ? auth.slice(7) : /gongzhi_session=([^;]+)/.exec(req.headers.cookie || '')?.[1]
+}
+function sessionsOf(uid, currentTok) {
+  return [...sessions.entries()].filter(([, s]) => s.uid === uid).map(([tok, { uid: _u, ...s }]) => ({ ...s, current: tok === currentTok }))
+    .sort((a, b) => b.last_seen_at.localeCompare(a.last_seen_at))
+}
+
+// ---- delegated administration: who manages whom ----
+const isSys = (u) => u.grants.some((g) => g.role === 'system_admin')
+function underArea(id, rootId) {
+  for (let a = id && areas.get(id); a; a = a.parent_id && areas.get(a.parent_id)) if (a.id === rootId) return true
+  return false
+}
+/** The areas where `me` holds manage_users (null: everywhere, a system admin). */
+function managedRoots(me) {
+  if (isSys(me)) return null
+  return me.grants.filter((g) => ['district_admin', 'street_admin', 'community_admin'].includes(g.role)).map((g) => g.area_id)
+}
+const inMyScope = (me, areaId) => { const r = managedRoots(me); return r === null || (!!areaId && r.some((x) => underArea(areaId, x))) }
+const userRank = (u) => Math.max(0, ...u.grants.map((g) => rankOf(g.role)))
+/** `me` may change `u`: in scope, and no role above mine. */
+function manages(me, u) {
+  if (isSys(me)) return true
+  return inMyScope(me, u.area_id) && userRank(u) <= managerRank(me)
+}
+const mayGrant = (me, role, areaId) => isSys(me) || (role !== 'system_admin' && rankOf(role) <= managerRank(me) && inMyScope(me, areaId))
+// a first password like the server's: three groups of four, no look-alikes
+const PW = 'abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
+function firstPassword() {
+  const part = () => Array.from({ length: 4 }, () => PW[randomInt(PW.length)]).join('')
+  return `${part()}-${part()}-${part()}`
+}
+function findArea(s) {
+  const v = String(s || '').trim()
+  return [...areas.values()].find((a) => a.code === v) || [...areas.values()].find((a) => a.name === v) || null
+}
+// CSV cells (the mock reads CSV; the server reads .xlsx too)
+function parseCsv(text) {
+  const rows = []
+  let row = [], cell = '', q = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++ } else if (c === '"') q = false
+      else cell += c
+    } else if (c === '"') q = true
+    else if (c === ',') { row.push(cell); cell = '' }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++
+      row.push(cell); rows.push(row); row = []; cell = ''
+    } else cell += c
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row) }
+  return rows.filter((r) => r.some((x) => x.trim()))
+}
+/** POST /users/import: check every row; commit creates them (commit_valid: only the good rows). */
+function importUsers(me, buf, mode, enMsg) {
+  const w = (zh, e) => (enMsg ? e : zh)
+  const report = { status: 'dry_run', rows: 0, ok_rows: 0, error_rows: 0, created: 0, skipped_rows: 0, problems: [], handover: [] }
+  if (buf[0] === 0x50 && buf[1] === 0x4b) {
+    // the mock cannot read a workbook: pretend its rows are these (so the dialog can be tried)
+    buf = Buffer.from('用户名,姓名,手机号,角色,区域\nzhaoyun,赵云,13812345678,网格员,第一网格\nliuxin,刘欣,,社区工作者,朝阳社区\nbad name,张三,123,楼长,不存在的小区\nadmin,重复,,网格员,第一网格\n')
+  }
+  const rows = parseCsv(buf.toString('utf8').replace(/^\ufeff/, ''))
+  const head = (rows.shift() || []).map((h) => h.trim())
+  const col = (name) => head.indexOf(name)
+  const need = ['用户名', '姓名', '角色', '区域']
+  const missing = need.filter((h) => col(h) < 0)
+  if (missing.length) return { error: w(`缺少列：${missing.join('、')}`, `Missing columns: ${missing.join(', ')}`) }
+  const seen = new Set()
+  const good = []
+  rows.forEach((r, i) => {
+    const rowNo = i + 2
+    const get = (h) => (col(h) >= 0 ? (r[col(h)] || '').trim() : '')
+    const probs = []
+    const username = get('用户名'), name = get('姓名'), phone = get('手机号'), roleText = get('角色'), areaText = get('区域')
+    if (!/^[a-z0-9._-]{3,32}$/.test(username)) probs.push(['用户名', w('用户名应为 3-32 位小写字母、数字、点、下划线或短横线', 'Username: 3–32 lowercase letters, digits, dot, underscore or hyphen')])
+    else if ([...users.values()].some((u) => u.username === username) || seen.has(username)) probs.push(['用户名', w(`用户名 ${username} 已被使用`, `Username ${username} is taken`)])
+    if (!name) probs.push(['姓名', w('姓名不能为空', 'The name is empty')])
+    if (phone && !/^1[3-9]\d{9}$/.test(phone)) probs.push(['手机号', w('手机号应为 11 位数字', 'The mobile must be 11 digits')])
+    const role = parseRole(roleText)
+    const area = findArea(areaText)
+    if (!role) probs.push(['角色', w(`不认识的角色“${roleText}”`, `Unknown role “${roleText}”`)])
+    if (!area) probs.push(['区域', w(`找不到区域“${areaText}”（可填区域代码或名称）`, `No area “${areaText}” (give its code or name)`)])
+    if (role && area && !mayGrant(me, role, area.id)) probs.push(['角色', w('只能授予不高于自己的角色，且须在自己管理的区域内', 'You can grant only roles up to your own, within the areas you manage')])
+    seen.add(username)
+    report.rows++
+    if (probs.length) {
+      report.error_rows++
+      for (const [column, problem] of probs) report.problems.push({ row: rowNo, column, problem })
+    } else {
+      report.ok_rows++
+      good.push({ username, name, phone, role, area })
+    }
+  })
+  if (mode === 'dry_run') return report
+  if (mode === 'commit' && report.error_rows) return { ...report, status: 'rejected' }
+  for (const g of good) {
+    const password = firstPassword()
+    addUser(g.username, g.name, password, [[g.role, g.area]], true, { area: g.area, phone: g.phone || null })
+    report.handover.push({ username: g.username, display_name: g.name, area_name: g.area.name, role: g.role, password })
+  }
+  return { ...report, status: 'committed', created: good.length, skipped_rows: report.error_rows }
+}
+
 async function api(req, res, url) {
   const p = url.pathname.replace(/^\/api\/v1/, '')
   const m = req.method
@@ -175,19 +327,31 @@ async function api(req, res, url) {
     const u = [...users.values()].find((x) => x.username === body.username)
     if (!u || u.password !== body.password) return err(res, req, 401, 'auth.invalid_credentials', '用户名或密码错误', 'Wrong username or password')
     if (u.disabled) return err(res, req, 401, 'auth.invalid_credentials', '用户名或密码错误', 'Wrong username or password')
-    const tok = 'sess_' + randomUUID()
-    sessions.set(tok, u.id)
+    const tok = openSession(u.id, { ua: req.headers['user-agent'] || '', addr: '127.0.0.1' })
     u.last_login_at = now()
     log(req, u, 'auth.login', 'user', u.id)
     res.setHeader('set-cookie', `gongzhi_session=${tok}; HttpOnly; SameSite=Strict; Path=/`)
-    return send(res, 200, { token: tok, user: userOut(u) })
+    return send(res, 200, { token: tok, user: meOut(u) })
   }
   const me = meOf(req)
   // the certificate check is public (no sign-in)
   if (p.startsWith('/public/') && serviceApi({ req, res, url, p, m, body, me, send, err, log })) return
   if (!me) return err(res, req, 401, 'auth.required', '请先登录', 'Please sign in')
-  if (p === '/auth/logout') { res.setHeader('set-cookie', 'gongzhi_session=; Max-Age=0; Path=/'); return send(res, 204) }
-  if (p === '/me' && m === 'GET') return send(res, 200, userOut(me))
+  if (p === '/auth/logout') { sessions.delete(tokenOf(req)); res.setHeader('set-cookie', 'gongzhi_session=; Max-Age=0; Path=/'); return send(res, 204) }
+  let mm0
+  if (p === '/me' && m === 'GET') return send(res, 200, meOut(me))
+  if (p === '/roles' && m === 'GET') return send(res, 200, roleTable(me))
+  // my own sessions (components/MySessions.vue)
+  if (p === '/me/sessions' && m === 'GET') return send(res, 200, sessionsOf(me.id, tokenOf(req)))
+  if (p === '/me/sessions/end-others' && m === 'POST') {
+    let ended = 0
+    for (const [tok, s] of sessions) if (s.uid === me.id && tok !== tokenOf(req)) { sessions.delete(tok); ended++ }
+    return send(res, 200, { ended })
+  }
+  if ((mm0 = p.match(/^\/me\/sessions\/([^/]+)$/)) && m === 'DELETE') {
+    for (const [tok, s] of sessions) if (s.uid === me.id && s.id === mm0[1]) sessions.delete(tok)
+    return send(res, 204)
+  }
   if (p === '/me/password' && m === 'POST') {
     if (body.old_password !== me.password) return err(res, req, 422, 'validation', '输入有误', 'Invalid input', { old_password: en(req) ? 'Wrong password' : '当前密码不正确' })
     me.password = body.new_password
@@ -271,30 +435,112 @@ async function api(req, res, url) {
   if (casesApi({ req, res, url, p, m, body, me, send, err, log })) return
   // 党员下沉、志愿服务、积分, mock/service.mjs
   if (serviceApi({ req, res, url, p, m, body, me, send, err, log })) return
-  if (!isAdmin && !p.startsWith('/audit')) return err(res, req, 403, 'forbidden', '没有权限', 'Forbidden')
-  // users
+  // users: system admins and delegated admins (manage_users: district, street and community admins)
+  const roots = managedRoots(me)
+  const manager = roots === null || roots.length > 0
+  const forbid = () => err(res, req, 403, 'forbidden', '您没有执行此操作的权限', 'You are not allowed to do this')
+  const nf = () => err(res, req, 404, 'not_found', '未找到', 'Not found')
+  const aboveOwn = () => err(res, req, 403, 'users.role_above_own', '只能授予不高于自己的角色，且须在自己管理的区域内', 'You can grant only roles up to your own, within the areas you manage')
+  if (p.startsWith('/users') && !manager) return forbid()
+  if (p === '/users/import/template.xlsx' && m === 'GET') {
+    // the mock sends a CSV (the server an .xlsx with a 填写说明 sheet)
+    const text = '\ufeff用户名,姓名,手机号,角色,区域\r\nzhangsan,张三,13800000000,网格员,130602001001001\r\n'
+    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="users-template.csv"; filename*=UTF-8''${encodeURIComponent('用户导入模板.csv')}` })
+    return res.end(text)
+  }
+  if (p === '/users/import' && m === 'POST') {
+    const mode = url.searchParams.get('mode') || 'dry_run'
+    if (!['dry_run', 'commit', 'commit_valid'].includes(mode)) return err(res, req, 422, 'validation', '输入有误', 'Invalid input', { mode: 'dry_run | commit | commit_valid' })
+    const buf = body.__raw || Buffer.alloc(0)
+    if (!buf.length) return err(res, req, 422, 'validation', '文件是空的', 'The file is empty', { file: en(req) ? 'The file is empty' : '文件是空的' })
+    const r = importUsers(me, buf, mode, en(req))
+    if (r.error) return err(res, req, 422, 'validation', r.error, r.error, { file: r.error })
+    if (r.status === 'committed') log(req, me, 'user.import', 'user', null, ['username'])
+    return send(res, 200, r)
+  }
   if (p === '/users' && m === 'GET') {
     const q = url.searchParams.get('q') || ''
+    const areaQ = url.searchParams.get('area_id')
     const page = Number(url.searchParams.get('page') || 1), size = Number(url.searchParams.get('page_size') || 20)
-    const all = [...users.values()].filter((u) => !q || u.username.includes(q) || u.display_name.includes(q))
-    return send(res, 200, { items: all.slice((page - 1) * size, page * size).map(userOut), total: all.length, page, page_size: size })
+    const all = [...users.values()]
+      .filter((u) => (roots === null || inMyScope(me, u.area_id)) && (!areaQ || underArea(u.area_id, areaQ)))
+      .filter((u) => !q || u.username.includes(q) || u.display_name.includes(q))
+      .sort((a, b) => a.username.localeCompare(b.username))
+    return send(res, 200, { items: all.slice((page - 1) * size, page * size).map((u) => userOut(u, me)), total: all.length, page, page_size: size })
   }
   if (p === '/users' && m === 'POST') {
-    if ([...users.values()].some((u) => u.username === body.username)) return err(res, req, 409, 'conflict', '用户名已存在', 'Username taken', { username: en(req) ? 'Already taken' : '已被使用' })
-    const u = addUser(body.username, body.display_name, body.password, [], body.must_change_password ?? true)
-    return send(res, 201, userOut(u))
+    const fields = {}
+    if (!/^[a-z0-9._-]{3,32}$/.test(body.username || '')) fields.username = en(req) ? '3–32 lowercase letters, digits, dot, underscore or hyphen' : '3-32 位小写字母、数字、点、下划线或短横线'
+    else if ([...users.values()].some((u) => u.username === body.username)) fields.username = en(req) ? 'Already taken' : '已被使用'
+    if (!String(body.display_name || '').trim()) fields.display_name = en(req) ? 'Enter a name' : '请输入姓名'
+    if (body.phone && !/^1[3-9]\d{9}$/.test(body.phone)) fields.phone = en(req) ? 'Enter an 11-digit mobile number' : '请输入 11 位手机号码'
+    if (!isAdmin && !body.area_id) fields.area_id = en(req) ? 'Choose the home area' : '请选择所属区域'
+    if (body.role && !ROLE_INFO[body.role]) fields.role = en(req) ? 'Unknown role' : '不认识的角色'
+    if (Object.keys(fields).length) return err(res, req, 422, 'validation', '输入有误，请检查标出的字段', 'Invalid input; check the marked fields', fields)
+    if (body.area_id && !areas.get(body.area_id)) return nf()
+    if (!inMyScope(me, body.area_id) && !isAdmin) return nf()
+    if (body.role && !mayGrant(me, body.role, body.area_id)) return aboveOwn()
+    const generated = !body.password
+    const password = body.password || firstPassword()
+    const u = addUser(body.username, body.display_name.trim(), password, body.role ? [[body.role, areas.get(body.area_id)]] : [], generated ? true : body.must_change_password ?? true, { area: areas.get(body.area_id) || null, phone: body.phone || null })
+    if (!body.area_id) u.area_id = null
+    log(req, me, 'user.create', 'user', u.id, ['username', 'display_name'])
+    return send(res, 201, { ...userOut(u, me), ...(generated ? { initial_password: password } : {}) })
   }
-  if ((mm = p.match(/^\/users\/([^/]+)(\/reset-password|\/grants)?$/))) {
+  if ((mm = p.match(/^\/users\/([^/]+)(\/reset-password|\/grants|\/reveal-phone|\/sessions)?$/))) {
     const u = users.get(mm[1])
-    if (!u) return err(res, req, 404, 'not_found', '未找到', 'Not found')
-    if (mm[2] === '/reset-password') { u.password = body.password; u.must_change_password = true; return send(res, 204) }
-    if (mm[2] === '/grants') { const g = mkGrant(body.role, body.area_id); u.grants.push(g); return send(res, 201, g) }
-    if (m === 'PATCH') { Object.assign(u, 'disabled' in body ? { disabled: body.disabled } : {}, body.display_name ? { display_name: body.display_name } : {}); return send(res, 200, userOut(u)) }
+    if (!u || (roots !== null && !inMyScope(me, u.area_id))) return nf()
+    const sub = mm[2]
+    if (m === 'GET' && !sub) return send(res, 200, userOut(u, me))
+    if (!manages(me, u)) return forbid()
+    if (sub === '/reset-password' && m === 'POST') {
+      u.password = body.password || firstPassword()
+      u.must_change_password = true
+      log(req, me, 'user.reset_password', 'user', u.id, ['password'])
+      return send(res, 200, { username: u.username, display_name: u.display_name, password: u.password })
+    }
+    if (sub === '/reveal-phone' && m === 'POST') {
+      if (String(body.reason || '').trim().length < 2) return err(res, req, 422, 'validation', '请写明查看原因', 'Give a reason', { reason: en(req) ? 'At least 2 characters' : '原因至少 2 个字' })
+      log(req, me, 'user.reveal', 'user', u.id, ['phone'])
+      return send(res, 200, { phone: u.phone })
+    }
+    if (sub === '/sessions' && m === 'GET') return send(res, 200, sessionsOf(u.id, tokenOf(req)))
+    if (sub === '/sessions' && m === 'DELETE') {
+      let ended = 0
+      for (const [tok, s] of sessions) if (s.uid === u.id && tok !== tokenOf(req)) { sessions.delete(tok); ended++ }
+      log(req, me, 'user.end_sessions', 'user', u.id)
+      return send(res, 200, { ended })
+    }
+    if (sub === '/grants' && m === 'POST') {
+      if (!areas.get(body.area_id) || !inMyScope(me, body.area_id)) return nf()
+      if (!mayGrant(me, body.role, body.area_id)) return aboveOwn()
+      const g = mkGrant(body.role, body.area_id)
+      u.grants.push(g)
+      log(req, me, 'grant.create', 'grant', g.id, ['role', 'area_id'])
+      return send(res, 201, g)
+    }
+    if (!sub && m === 'PATCH') {
+      if ('area_id' in body && body.area_id && !inMyScope(me, body.area_id)) return nf()
+      if ('phone' in body && body.phone && !/^1[3-9]\d{9}$/.test(body.phone)) return err(res, req, 422, 'validation', '输入有误', 'Invalid input', { phone: en(req) ? 'Enter an 11-digit mobile number' : '请输入 11 位手机号码' })
+      if ('disabled' in body) u.disabled = body.disabled
+      if (body.display_name) u.display_name = body.display_name
+      if ('phone' in body) u.phone = body.phone || null
+      if (body.area_id) u.area_id = body.area_id
+      if (body.unlock) u.locked_until = null
+      log(req, me, 'user.update', 'user', u.id, Object.keys(body))
+      return send(res, 200, userOut(u, me))
+    }
   }
   if ((mm = p.match(/^\/grants\/([^/]+)$/)) && m === 'DELETE') {
-    for (const u of users.values()) u.grants = u.grants.filter((g) => g.id !== mm[1])
+    const owner = [...users.values()].find((u) => u.grants.some((g) => g.id === mm[1]))
+    if (!owner) return nf()
+    const g = owner.grants.find((x) => x.id === mm[1])
+    if (!manager || !manages(me, owner) || !mayGrant(me, g.role, g.area_id)) return forbid()
+    owner.grants = owner.grants.filter((x) => x.id !== mm[1])
+    log(req, me, 'grant.delete', 'grant', g.id)
     return send(res, 204)
   }
+  if (!isAdmin && !p.startsWith('/audit')) return err(res, req, 403, 'forbidden', '没有权限', 'Forbidden')
   if (p === '/tokens' && m === 'GET') return send(res, 200, tokens)
   if (p === '/tokens' && m === 'POST') {
     const secret = 'gz_' + randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '').slice(0, 12)

@@ -4,6 +4,7 @@
 // the points ledger, the 爱心超市, ratings, commendations and certificates.
 // Demo users (Demo@2026): shuji (党组织书记, 先锋街道), danwei (单位联系人, 保定市第一中心医院党委), zhiyuan (志愿者).
 import { randomUUID, createHash } from 'node:crypto'
+import { legacyRoles } from './roles.mjs'
 
 let A, U, ORGS, PERSONS
 const DAY = 86400000
@@ -547,7 +548,7 @@ export function serviceApi({ req, res, url, p, m, body, me, send, err, log }) {
     return ok(200, { number: c.number, name: c.name.slice(0, 1) + '*'.repeat(Math.max(1, c.name.length - 1)), id_masked: idm, hours: c.hours, content: c.content, issuer: c.issuer, issued_on: c.issued_on, valid: true })
   }
   if (!me) return (err(res, req, 401, 'auth.required', '请先登录', 'Please sign in'), true)
-  const roles = new Set(me.grants.map((g) => g.role))
+  const roles = legacyRoles(me, 'service')
   const has = (...r) => r.some((x) => roles.has(x))
   const staff = has('system_admin', 'street_admin', 'community_worker', 'party_secretary', 'grid_worker')
   const writer = has('system_admin', 'street_admin', 'community_worker', 'party_secretary')

@@ -163,7 +163,7 @@ export default {
       areaFixed: 'The area cannot change after creation; create a new unit instead.', membersOf: 'Members of “{name}”', membersHint: 'Members accept and handle the unit’s cases on the handler desk and see the requester’s contact.',
       noMembers: 'No members yet', memberCount: '{n} members', addMember: 'Add a member', userPlaceholder: 'Type a username or name', add: 'Add',
       memberKind: { user: 'User', token: 'API token', users: 'Users', tokens: 'API tokens (department systems)' },
-      memberAdded: 'Member added', memberRemoved: 'Member removed', removeConfirm: 'Remove “{name}” from “{unit}”?', userSearchForbidden: 'Only system admins can search and add users; ask one to change the members.',
+      memberAdded: 'Member added', memberRemoved: 'Member removed', removeConfirm: 'Remove “{name}” from “{unit}”?', userSearchForbidden: 'Only user administrators (account management) can search and add users; ask one to change the members.',
       v: { name: 'Enter the unit name', kind: 'Choose a kind', area: 'Choose the area', user: 'Choose a user' },
     },
     duty: {

@@ -163,7 +163,7 @@ export default {
       areaFixed: '服务区域创建后不能修改；如需调整请新建单位。', membersOf: '“{name}”的成员', membersHint: '成员可在承办工作台签收、办结派给本单位的诉求，并可查看诉求人联系方式。',
       noMembers: '还没有成员', memberCount: '现有 {n} 名成员', addMember: '添加成员', userPlaceholder: '输入用户名或姓名搜索', add: '添加',
       memberKind: { user: '用户', token: 'API 令牌', users: '用户', tokens: 'API 令牌（部门系统）' },
-      memberAdded: '已添加成员', memberRemoved: '已移除成员', removeConfirm: '确定将“{name}”移出“{unit}”吗？', userSearchForbidden: '只有系统管理员可以搜索和添加用户；如需调整成员请联系系统管理员。',
+      memberAdded: '已添加成员', memberRemoved: '已移除成员', removeConfirm: '确定将“{name}”移出“{unit}”吗？', userSearchForbidden: '只有具备账号管理权限的管理员可以搜索和添加用户；如需调整成员请联系管理员。',
       v: { name: '请填写单位名称', kind: '请选择类型', area: '请选择服务区域', user: '请选择用户' },
     },
     duty: {

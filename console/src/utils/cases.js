@@ -34,15 +34,14 @@ export const STATUS_TYPE = {
 export const RATING_TYPE = { satisfied: 'success', basic: 'warning', dissatisfied: 'danger' }
 export const OUTCOME_TYPE = { resolved: 'success', explained: 'warning', unresolvable: 'danger' }
 
-// ---- who may do what (docs/cases.md “who”; the server decides, this only shapes the menu) ----
-export const DISPATCH_ROLES = ['system_admin', 'street_admin', 'community_worker']
-export const HANDLE_ROLES = ['department_handler', ...DISPATCH_ROLES]
-export const VIEW_ROLES = ['system_admin', 'street_admin', 'community_worker', 'grid_worker', 'party_secretary']
-export const INTAKE_ROLES = [...DISPATCH_ROLES, 'grid_worker']
-export const CASE_READ_ROLES = [...new Set([...VIEW_ROLES, ...HANDLE_ROLES])]
-export const isSystemAdmin = () => auth.hasRole('system_admin')
-export const isStreetRole = () => auth.hasRole('system_admin', 'street_admin')
-export const canManageUnits = () => auth.hasRole('system_admin', 'street_admin')
+// ---- who may do what (docs/cases.md “who”; the server decides, this only shapes the menu and buttons) ----
+// The user's permissions (GET /me): read_cases, dispatch_cases, arbitrate_cases (仲裁、吹哨: the street and
+// above), manage_case_units, manage_case_dictionary (categories and calendar: system-wide).
+export const canReadCases = () => auth.can('read_cases')
+export const canDispatch = () => auth.can('dispatch_cases')
+export const canArbitrate = () => auth.can('arbitrate_cases')
+export const canManageUnits = () => auth.can('manage_case_units')
+export const canEditDictionary = () => auth.can('manage_case_dictionary')
 
 // ---- deadlines ----
 /** "2 天 3 小时" / "45 分钟" from a number of minutes (absolute value). */

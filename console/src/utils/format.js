@@ -30,14 +30,18 @@ export function shanghaiDayBoundary(day, end = false) {
   return d.toISOString().replace('.000Z', 'Z')
 }
 
+// Every role, highest first (the server's GET /roles has them with their permissions and which the caller may grant).
 export const ROLES = [
-  'system_admin', 'street_admin', 'community_worker', 'grid_worker', 'building_leader',
-  'party_secretary', 'department_handler', 'work_unit_contact', 'volunteer', 'resident',
+  'system_admin', 'district_admin', 'hotline_centre', 'street_admin', 'community_admin', 'community_worker',
+  'grid_worker', 'building_leader', 'party_secretary', 'department_handler', 'work_unit_contact', 'volunteer', 'resident',
 ]
-export const roleLabel = (r) => (r ? t('role.' + r) : '')
+/** A role in words; a role the console does not know shows the server's label when given, else its id. */
+export const roleLabel = (r, serverLabel) => (!r ? '' : te('role.' + r) ? t('role.' + r) : serverLabel || r)
 
-export const AREA_KINDS = ['city', 'district', 'street', 'community', 'grid', 'building']
-export const areaKindLabel = (k) => (k ? t('areaKind.' + k) : '')
+// A tree may start at a province (省) or at a city.
+export const AREA_KINDS = ['province', 'city', 'district', 'street', 'community', 'grid', 'building']
+export const ROOT_AREA_KINDS = ['province', 'city']
+export const areaKindLabel = (k) => (!k ? '' : te('areaKind.' + k) ? t('areaKind.' + k) : k)
 export function nextAreaKind(kind) {
   const i = AREA_KINDS.indexOf(kind)
   return i >= 0 && i < AREA_KINDS.length - 1 ? AREA_KINDS[i + 1] : null
@@ -50,7 +54,7 @@ export function parentAreaKind(kind) {
 export const isSubCodeKind = (k) => k === 'grid' || k === 'building'
 // Element Plus tag types per area kind, so levels are told apart at a glance.
 export const AREA_KIND_TAG = {
-  city: 'danger', district: 'warning', street: 'primary', community: 'success', grid: 'info', building: '',
+  province: 'danger', city: 'danger', district: 'warning', street: 'primary', community: 'success', grid: 'info', building: '',
 }
 
 export const PARTY_KINDS = [
@@ -97,9 +101,10 @@ export function auditObjectLabel(o) {
   return te(key) ? t(key) : o
 }
 
-// Area code rules (mirror of the server's check_code): [length, digits inherited from the parent, own end]
+// Area code rules (mirror of the server's check_code): [length, digits inherited from the parent, own end].
+// A city's first 2 digits are its province's (checked only when it has one).
 const CODE_RULES = {
-  city: [12, 0, 4], district: [12, 4, 6], street: [12, 6, 9], community: [12, 9, 12], grid: [15, 12, 15], building: [18, 15, 18],
+  province: [12, 0, 2], city: [12, 2, 4], district: [12, 4, 6], street: [12, 6, 9], community: [12, 9, 12], grid: [15, 12, 15], building: [18, 15, 18],
 }
 /** Returns an error message, or '' when `code` is valid for `kind` under a parent with `parentCode`. */
 export function checkAreaCode(kind, code, parentCode) {
@@ -140,4 +145,15 @@ export function nextAreaCode(kind, parentCode, siblingCodes = []) {
   const next = max + 1
   if (String(next).length > width) return prefix
   return (prefix + String(next).padStart(width, '0')).padEnd(len, '0')
+}
+
+/** "Windows · Chrome" from a user agent (the raw string belongs in a tooltip); '' when unknown. */
+const UA_OS = [['Windows', 'Windows'], ['iPhone', 'iPhone'], ['iPad', 'iPad'], ['HarmonyOS', 'HarmonyOS'], ['Android', 'Android'], ['Mac OS X', 'macOS'], ['Linux', 'Linux']]
+const UA_BROWSER = [['MicroMessenger', '微信'], ['Edg/', 'Edge'], ['Firefox/', 'Firefox'], ['Chrome/', 'Chrome'], ['Safari/', 'Safari']]
+export const isPhoneAgent = (ua) => /Mobile|iPhone|iPad|Android|HarmonyOS/i.test(ua || '')
+export function deviceText(ua) {
+  if (!ua) return ''
+  const os = UA_OS.find(([k]) => ua.includes(k))?.[1]
+  const browser = UA_BROWSER.find(([k]) => ua.includes(k))?.[1]
+  return [os, browser].filter(Boolean).join(' · ') || ua.slice(0, 40)
 }

@@ -85,8 +85,11 @@ export const URGENCY_TYPE = { low: 'info', medium: 'warning', high: 'danger' }
 export const PERSON_STATUS_TYPE = { active: 'success', moved_out: 'info', deceased: 'info' }
 
 // ---- who may do what (docs/api.md) ----
-export const REGISTRY_ROLES = ['system_admin', 'street_admin', 'community_worker', 'grid_worker', 'building_leader']
-export const canReveal = () => auth.hasRole('system_admin', 'street_admin', 'community_worker', 'grid_worker')
+// The user's permissions (GET /me): read_registry to read, edit_registry to write, reveal_personal to
+// see full ID numbers / mobiles (with a reason) and the sensitive tags.
+export const canReadRegistry = () => auth.can('read_registry')
+export const canEditRegistry = () => auth.can('edit_registry')
+export const canReveal = () => auth.can('reveal_personal')
 export const canSeeSensitive = canReveal
 
 // ---- dates (Asia/Shanghai) ----
@@ -216,10 +219,10 @@ export function pageOf(res) {
   return { items: res?.items || [], total: res?.total ?? (res?.items || []).length }
 }
 
-/** The top area of my grants (registry roles first): the default of area pickers. */
+/** The top area of my grants that read the registry: the default of area pickers. */
 export function myTopArea() {
-  const gs = (auth.me?.grants || []).filter((g) => REGISTRY_ROLES.includes(g.role) && g.area_id)
-  const order = ['city', 'district', 'street', 'community', 'grid', 'building']
+  const gs = auth.grantsWith('read_registry').slice()
+  const order = ['province', 'city', 'district', 'street', 'community', 'grid', 'building']
   gs.sort((a, b) => order.indexOf(a.area_kind) - order.indexOf(b.area_kind))
   return gs[0] ? { id: gs[0].area_id, name: gs[0].area_name, kind: gs[0].area_kind } : null
 }

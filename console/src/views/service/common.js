@@ -6,15 +6,11 @@ import { saveBlob } from '../../api/http'
 import { formatTime } from '../../utils/format'
 
 // ---- who sees what (the server decides; this only shapes the menu and hides buttons) ----
-// The server's ReadService / ManageService permissions (domain::role): the same four roles.
-export const SVC_ROLES = ['system_admin', 'street_admin', 'community_worker', 'party_secretary']
-export const SVC_WRITE_ROLES = ['system_admin', 'street_admin', 'community_worker', 'party_secretary']
-// point rules are set with ManageService in the area (a community worker for their community)
-export const RULE_ROLES = SVC_WRITE_ROLES
-export const UNIT_PORTAL_ROLES = ['work_unit_contact', 'system_admin', 'street_admin']
-export const canWrite = () => auth.hasRole(...SVC_WRITE_ROLES)
-export const canEditRules = () => auth.hasRole(...RULE_ROLES)
-export const isStaff = () => auth.hasRole(...SVC_ROLES)
+// The user's read_service / manage_service permissions (GET /me). Point rules are set with
+// manage_service in the area (a community worker for their community).
+export const canWrite = () => auth.can('manage_service')
+export const canEditRules = () => auth.can('manage_service')
+export const isStaff = () => auth.can('read_service')
 
 // ---- code lists ----
 export const ACTIVITY_KINDS = ['volunteer', 'community_event', 'party_meeting', 'theme_day']
@@ -156,7 +152,7 @@ export async function download(call, fallbackName) {
 
 /** The top area of my grants: the default of area filters (street admins see their street). */
 export function myArea() {
-  const order = ['city', 'district', 'street', 'community', 'grid', 'building']
+  const order = ['province', 'city', 'district', 'street', 'community', 'grid', 'building']
   const gs = (auth.me?.grants || []).filter((g) => g.area_id).slice().sort((a, b) => order.indexOf(a.area_kind) - order.indexOf(b.area_kind))
   return gs[0] ? { id: gs[0].area_id, name: gs[0].area_name, kind: gs[0].area_kind } : null
 }

@@ -483,7 +483,12 @@ async fn write_users(db: &Db, ctx: &Ctx, city: &mut DemoCity) -> AppResult<()> {
     let plan: Vec<(&str, &str, Role, Option<(Uuid, String)>)> = vec![
         ("jiedao", "李建国（街道）", Role::StreetAdmin, street),
         ("quji", "马骏（区）", Role::DistrictAdmin, district.clone()),
-        ("rexian", "郑洁（12345）", Role::HotlineCentre, district.clone()),
+        (
+            "rexian",
+            "郑洁（12345）",
+            Role::HotlineCentre,
+            district.clone(),
+        ),
         (
             "shequzhuren",
             "何静（社区主任）",

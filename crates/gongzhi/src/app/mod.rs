@@ -1,5 +1,6 @@
 //! Application services, one module per capability. Every service function takes a [`Ctx`]
 //! (who is calling, from where, with which grants) and checks scope before touching data.
+pub mod area_import;
 pub mod areas;
 pub mod audit;
 pub mod auth;

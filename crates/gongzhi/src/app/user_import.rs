@@ -70,10 +70,16 @@ pub fn template(data_dir: &std::path::Path) -> Result<Vec<u8>, String> {
     let tmp = crate::spool::dir(data_dir);
     let mut w = SheetWriter::new(&tmp, "账号", &heads)?;
     w.row(
-        ["wangge01", "张伟", "13800138000", "网格员", "130602001001001"]
-            .into_iter()
-            .map(|s| Cell::Text(s.into()))
-            .collect(),
+        [
+            "wangge01",
+            "张伟",
+            "13800138000",
+            "网格员",
+            "130602001001001",
+        ]
+        .into_iter()
+        .map(|s| Cell::Text(s.into()))
+        .collect(),
     )?;
     w.save(spool.path())?;
     std::fs::read(spool.path()).map_err(|e| e.to_string())
@@ -147,7 +153,11 @@ pub async fn run(
     // Column positions by the template's Chinese header or the English field name.
     let pos: Vec<Option<usize>> = COLUMNS
         .iter()
-        .map(|(zh, en, _)| header.iter().position(|h| h == zh || h.eq_ignore_ascii_case(en)))
+        .map(|(zh, en, _)| {
+            header
+                .iter()
+                .position(|h| h == zh || h.eq_ignore_ascii_case(en))
+        })
         .collect();
     let missing: Vec<&str> = COLUMNS
         .iter()
@@ -173,9 +183,7 @@ pub async fn run(
     let label = |field: &str| -> String {
         COLUMNS
             .iter()
-            .find(|(_, en, _)| {
-                *en == field || (field == "area_id" && *en == "area")
-            })
+            .find(|(_, en, _)| *en == field || (field == "area_id" && *en == "area"))
             .map(|(zh, _, _)| zh.to_string())
             .unwrap_or_default()
     };
@@ -342,12 +350,18 @@ pub async fn run(
                         format!(
                             "第 {} 行：{}",
                             g.row,
-                            errs.values().next().map(|m| m.zh.clone()).unwrap_or_default()
+                            errs.values()
+                                .next()
+                                .map(|m| m.zh.clone())
+                                .unwrap_or_default()
                         ),
                         format!(
                             "Row {}: {}",
                             g.row,
-                            errs.values().next().map(|m| m.en.clone()).unwrap_or_default()
+                            errs.values()
+                                .next()
+                                .map(|m| m.en.clone())
+                                .unwrap_or_default()
                         ),
                     ),
                 },

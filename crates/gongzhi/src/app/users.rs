@@ -165,7 +165,12 @@ impl Manager {
     }
 
     /// Whether `area` lies in the caller's scope as a manager (`None`: only a system admin's).
-    async fn sees<C: ConnectionTrait>(&self, c: &C, ctx: &Ctx, area: Option<Uuid>) -> AppResult<bool> {
+    async fn sees<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        ctx: &Ctx,
+        area: Option<Uuid>,
+    ) -> AppResult<bool> {
         match (area, self.is_system()) {
             (_, true) => Ok(true),
             (None, false) => Ok(false),
@@ -232,7 +237,12 @@ impl Manager {
 
     /// Loads a user the caller may change: 404 outside their scope, 403 for one who holds a role
     /// above theirs.
-    async fn manageable<C: ConnectionTrait>(&self, c: &C, ctx: &Ctx, id: Uuid) -> AppResult<UserRow> {
+    async fn manageable<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        ctx: &Ctx,
+        id: Uuid,
+    ) -> AppResult<UserRow> {
         let r = self.visible(c, ctx, id).await?;
         let grants = grants_of(c, Some(id), None).await?;
         if self.may_manage(c, ctx, r.area_id, &grants).await? {
@@ -422,7 +432,12 @@ pub(super) fn check_new(input: NewUser) -> Result<Checked, FieldErrors> {
         .map_err(|m| errs.insert("phone".into(), m))
         .ok()
         .flatten();
-    let role = match input.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+    let role = match input
+        .role
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
         None => None,
         Some(r) => match Role::parse_loose(r) {
             Some(r) => Some(r),
@@ -464,7 +479,12 @@ pub(super) fn check_new(input: NewUser) -> Result<Checked, FieldErrors> {
 }
 
 /// 404 for an area outside the caller's scope as a manager; a delegated admin must name one.
-pub(super) async fn check_rights<C: ConnectionTrait>(c: &C, ctx: &Ctx, m: &Manager, n: &Checked) -> AppResult<()> {
+pub(super) async fn check_rights<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    m: &Manager,
+    n: &Checked,
+) -> AppResult<()> {
     match n.area_id {
         None if !m.is_system() => {
             return Err(AppError::field(
@@ -532,7 +552,11 @@ pub(super) async fn insert(
     )
     .await?;
     if let Some(role) = n.role {
-        let area = if role == Role::SystemAdmin { None } else { n.area_id };
+        let area = if role == Role::SystemAdmin {
+            None
+        } else {
+            n.area_id
+        };
         insert_grant(tx, ctx, id, role, area).await?;
     }
     Ok(id)
@@ -739,14 +763,22 @@ pub struct RevealedPhone {
 }
 
 /// The user's full mobile, for a manager of the user, with a reason; audited.
-pub async fn reveal_phone(state: &AppState, ctx: &Ctx, id: Uuid, r: RevealReason) -> AppResult<RevealedPhone> {
+pub async fn reveal_phone(
+    state: &AppState,
+    ctx: &Ctx,
+    id: Uuid,
+    r: RevealReason,
+) -> AppResult<RevealedPhone> {
     let m = Manager::of(ctx)?;
     let cur = m.manageable(&state.db, ctx, id).await?;
     let reason = r.reason.trim();
     if reason.chars().count() < 2 || reason.chars().count() > 200 {
         return Err(AppError::field(
             "reason",
-            Msg::new("请填写查看原因（2–200 字）", "Give the reason (2–200 characters)"),
+            Msg::new(
+                "请填写查看原因（2–200 字）",
+                "Give the reason (2–200 characters)",
+            ),
         ));
     }
     audit::record_alone(
@@ -763,14 +795,22 @@ pub async fn reveal_phone(state: &AppState, ctx: &Ctx, id: Uuid, r: RevealReason
 }
 
 /// A user's live sessions, for their manager.
-pub async fn sessions_of(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Vec<super::sessions::SessionView>> {
+pub async fn sessions_of(
+    state: &AppState,
+    ctx: &Ctx,
+    id: Uuid,
+) -> AppResult<Vec<super::sessions::SessionView>> {
     let m = Manager::of(ctx)?;
     m.visible(&state.db, ctx, id).await?;
     super::sessions::list_of(state, id, ctx.principal.session_id).await
 }
 
 /// Ends every session of a user (a lost phone, a worker who left), for their manager; audited.
-pub async fn end_sessions_of(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<super::sessions::Ended> {
+pub async fn end_sessions_of(
+    state: &AppState,
+    ctx: &Ctx,
+    id: Uuid,
+) -> AppResult<super::sessions::Ended> {
     let m = Manager::of(ctx)?;
     let cur = m.manageable(&state.db, ctx, id).await?;
     let tx = store::write_tx(&state.db).await?;

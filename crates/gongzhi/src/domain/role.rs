@@ -67,9 +67,9 @@ impl Role {
     /// A role by its id or by its Chinese or English name (for sheets).
     pub fn parse_loose(s: &str) -> Option<Role> {
         let s = s.trim();
-        Role::ALL.into_iter().find(|r| {
-            r.as_str() == s || r.label_zh() == s || r.label_en().eq_ignore_ascii_case(s)
-        })
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s || r.label_zh() == s || r.label_en().eq_ignore_ascii_case(s))
     }
 
     pub fn label_zh(self) -> &'static str {

@@ -146,7 +146,14 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     let roles = j.get("/api/v1/roles").await;
     assert_eq!(roles.status, StatusCode::OK, "{}", roles.text);
     let role = |id: &str| {
-        roles.body.as_array().unwrap().iter().find(|r| r["role"] == id).cloned().unwrap()
+        roles
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["role"] == id)
+            .cloned()
+            .unwrap()
     };
     assert_eq!(role("street_admin")["grantable"], true);
     assert_eq!(role("grid_worker")["grantable"], true);
@@ -160,14 +167,24 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
 
     let chaoyang = app.area_id("130602001001").await; // a community of 先锋街道
     let heping = app.area_id("130606001000").await; // 和平街道, another district
-    // A delegated admin names the user's area; one outside is not found; a role above is refused.
+                                                    // A delegated admin names the user's area; one outside is not found; a role above is refused.
     let r = j
-        .post("/api/v1/users", json!({"username": "wg.a", "display_name": "甲"}))
+        .post(
+            "/api/v1/users",
+            json!({"username": "wg.a", "display_name": "甲"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
-    assert!(r.body["error"]["fields"]["area_id"].is_string(), "{}", r.text);
+    assert!(
+        r.body["error"]["fields"]["area_id"].is_string(),
+        "{}",
+        r.text
+    );
     let r = j
-        .post("/api/v1/users", json!({"username": "wg.a", "display_name": "甲", "area_id": heping}))
+        .post(
+            "/api/v1/users",
+            json!({"username": "wg.a", "display_name": "甲", "area_id": heping}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
     let r = j.post("/api/v1/users", json!({"username": "wg.a", "display_name": "甲", "area_id": chaoyang, "role": "district_admin"})).await;
@@ -190,7 +207,11 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     assert_eq!(r.body["grants"][0]["role"], "grid_worker");
     assert!(!r.text.contains("13800138000"));
     let got = j.get(&format!("/api/v1/users/{id}")).await;
-    assert!(got.body.get("initial_password").is_none(), "shown once: {}", got.text);
+    assert!(
+        got.body.get("initial_password").is_none(),
+        "shown once: {}",
+        got.text
+    );
     let w = app.login("wg.a", &first).await;
     assert_eq!(w.get("/api/v1/me").await.body["must_change_password"], true);
 
@@ -202,15 +223,34 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
         .iter()
         .map(|u| u["username"].as_str().unwrap())
         .collect();
-    assert!(names.contains(&"wg.a") && names.contains(&"shequ"), "{names:?}");
-    assert!(!names.contains(&"admin") && !names.contains(&"quji"), "{names:?}");
-    let admin_id = admin.get("/api/v1/me").await.body["id"].as_str().unwrap().to_string();
-    assert_eq!(j.get(&format!("/api/v1/users/{admin_id}")).await.status, StatusCode::NOT_FOUND);
-    let r = j.post(&format!("/api/v1/users/{admin_id}/reset-password"), json!({})).await;
+    assert!(
+        names.contains(&"wg.a") && names.contains(&"shequ"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"admin") && !names.contains(&"quji"),
+        "{names:?}"
+    );
+    let admin_id = admin.get("/api/v1/me").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        j.get(&format!("/api/v1/users/{admin_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = j
+        .post(
+            &format!("/api/v1/users/{admin_id}/reset-password"),
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // Reset hands a new password over; the old sessions end.
-    let r = j.post(&format!("/api/v1/users/{id}/reset-password"), json!({})).await;
+    let r = j
+        .post(&format!("/api/v1/users/{id}/reset-password"), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["username"], "wg.a");
     let second = r.body["password"].as_str().unwrap().to_string();
@@ -225,27 +265,61 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     assert_eq!(w.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
 
     // The full phone with a reason, audited.
-    let r = j.post(&format!("/api/v1/users/{id}/reveal-phone"), json!({"reason": "x"})).await;
+    let r = j
+        .post(
+            &format!("/api/v1/users/{id}/reveal-phone"),
+            json!({"reason": "x"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = j.post(&format!("/api/v1/users/{id}/reveal-phone"), json!({"reason": "核对身份"})).await;
+    let r = j
+        .post(
+            &format!("/api/v1/users/{id}/reveal-phone"),
+            json!({"reason": "核对身份"}),
+        )
+        .await;
     assert_eq!(r.body["phone"], "13800138000", "{}", r.text);
     let audit = admin.get("/api/v1/audit?action=user.reveal").await;
     assert!(audit.text.contains(&id), "{}", audit.text);
 
     // Grants: only within the street, only up to a street admin.
-    let r = j.post(&format!("/api/v1/users/{id}/grants"), json!({"role": "volunteer", "area_id": heping})).await;
+    let r = j
+        .post(
+            &format!("/api/v1/users/{id}/grants"),
+            json!({"role": "volunteer", "area_id": heping}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-    let r = j.post(&format!("/api/v1/users/{id}/grants"), json!({"role": "hotline_centre", "area_id": chaoyang})).await;
+    let r = j
+        .post(
+            &format!("/api/v1/users/{id}/grants"),
+            json!({"role": "hotline_centre", "area_id": chaoyang}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
-    let r = j.post(&format!("/api/v1/users/{id}/grants"), json!({"role": "community_worker", "area_id": chaoyang})).await;
+    let r = j
+        .post(
+            &format!("/api/v1/users/{id}/grants"),
+            json!({"role": "community_worker", "area_id": chaoyang}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let grant = r.body["id"].as_str().unwrap().to_string();
-    assert_eq!(j.delete(&format!("/api/v1/grants/{grant}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        j.delete(&format!("/api/v1/grants/{grant}")).await.status,
+        StatusCode::NO_CONTENT
+    );
 
     // A community admin manages the community, not the street above it.
     let c = app.demo_user("shequzhuren").await;
-    let jiedao_id = j.get("/api/v1/me").await.body["id"].as_str().unwrap().to_string();
-    assert_eq!(c.get(&format!("/api/v1/users/{jiedao_id}")).await.status, StatusCode::NOT_FOUND);
+    let jiedao_id = j.get("/api/v1/me").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        c.get(&format!("/api/v1/users/{jiedao_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
     let r = c.get(&format!("/api/v1/users/{id}")).await;
     assert_eq!(r.body["manageable"], true, "{}", r.text);
     // The district admin sees the street admin and may manage them.
@@ -254,8 +328,14 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["manageable"], true, "{}", r.text);
     // …and the street admin sees the district admin's account as not found.
-    let quji_id = q.get("/api/v1/me").await.body["id"].as_str().unwrap().to_string();
-    assert_eq!(j.get(&format!("/api/v1/users/{quji_id}")).await.status, StatusCode::NOT_FOUND);
+    let quji_id = q.get("/api/v1/me").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        j.get(&format!("/api/v1/users/{quji_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Bulk creation: the template, a dry run naming the bad rows, all-or-nothing, then the good rows.
     let t = j.get("/api/v1/users/import/template.xlsx").await;
@@ -270,14 +350,38 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
         let j = &j;
         let path = format!("/api/v1/users/import?mode={mode}");
         async move {
-            j.send_raw(reqwest::Method::POST, &path, sheet.as_bytes().to_vec(), "text/csv").await
+            j.send_raw(
+                reqwest::Method::POST,
+                &path,
+                sheet.as_bytes().to_vec(),
+                "text/csv",
+            )
+            .await
         }
     };
     let r = up("dry_run").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!((r.body["rows"].as_u64(), r.body["ok_rows"].as_u64(), r.body["error_rows"].as_u64()), (Some(4), Some(1), Some(3)), "{}", r.text);
-    let rows: Vec<u64> = r.body["problems"].as_array().unwrap().iter().map(|p| p["row"].as_u64().unwrap()).collect();
-    assert!(rows.contains(&3) && rows.contains(&4) && rows.contains(&5), "{}", r.text);
+    assert_eq!(
+        (
+            r.body["rows"].as_u64(),
+            r.body["ok_rows"].as_u64(),
+            r.body["error_rows"].as_u64()
+        ),
+        (Some(4), Some(1), Some(3)),
+        "{}",
+        r.text
+    );
+    let rows: Vec<u64> = r.body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["row"].as_u64().unwrap())
+        .collect();
+    assert!(
+        rows.contains(&3) && rows.contains(&4) && rows.contains(&5),
+        "{}",
+        r.text
+    );
     assert!(r.text.contains("手机号"), "{}", r.text);
     let r = up("commit").await;
     assert_eq!(r.body["status"], "rejected", "{}", r.text);
@@ -286,16 +390,32 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     assert_eq!(r.body["status"], "committed", "{}", r.text);
     assert_eq!(r.body["created"], 1);
     assert_eq!(r.body["handover"][0]["username"], "wg.b");
-    let pw = r.body["handover"][0]["password"].as_str().unwrap().to_string();
+    let pw = r.body["handover"][0]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let b = app.login("wg.b", &pw).await;
     let me = b.get("/api/v1/me").await;
     assert_eq!(me.body["must_change_password"], true);
     let r = j.get("/api/v1/users?q=wg.b").await;
-    assert_eq!(r.body["items"][0]["grants"][0]["role"], "grid_worker", "{}", r.text);
-    assert_eq!(r.body["items"][0]["phone_masked"], "139****9000", "{}", r.text);
+    assert_eq!(
+        r.body["items"][0]["grants"][0]["role"], "grid_worker",
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.body["items"][0]["phone_masked"], "139****9000",
+        "{}",
+        r.text
+    );
     // A broken workbook is a 422 with its reason, never a 500.
     let r = j
-        .send_raw(reqwest::Method::POST, "/api/v1/users/import?mode=dry_run", b"PK\x03\x04broken".to_vec(), "application/octet-stream")
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/users/import?mode=dry_run",
+            b"PK\x03\x04broken".to_vec(),
+            "application/octet-stream",
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     // Someone without the permission gets 403.

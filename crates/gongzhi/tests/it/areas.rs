@@ -407,22 +407,51 @@ async fn demo_is_deterministic_for_a_seed() {
 async fn the_tree_may_start_at_a_province() {
     let app = spawn_app().await;
     let a = app.admin().await;
-    let r = a.post("/api/v1/areas", json!({"kind": "province", "name": "河北省", "code": "130000000000"})).await;
+    let r = a
+        .post(
+            "/api/v1/areas",
+            json!({"kind": "province", "name": "河北省", "code": "130000000000"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.body["kind"], "province");
     let hebei = r.body["id"].as_str().unwrap().to_string();
-    let r = a.post("/api/v1/areas", json!({"parent_id": hebei, "kind": "city", "name": "太原市", "code": "140100000000"})).await;
+    let r = a
+        .post(
+            "/api/v1/areas",
+            json!({"parent_id": hebei, "kind": "city", "name": "太原市", "code": "140100000000"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.body["error"]["fields"]["code"].is_string(), "{}", r.text);
-    let r = a.post("/api/v1/areas", json!({"parent_id": hebei, "kind": "city", "name": "张家口市", "code": "130700000000"})).await;
+    let r = a
+        .post(
+            "/api/v1/areas",
+            json!({"parent_id": hebei, "kind": "city", "name": "张家口市", "code": "130700000000"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let r = a.post("/api/v1/areas", json!({"parent_id": hebei, "kind": "district", "name": "错层", "code": "130702000000"})).await;
+    let r = a
+        .post(
+            "/api/v1/areas",
+            json!({"parent_id": hebei, "kind": "district", "name": "错层", "code": "130702000000"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     let r = a.post("/api/v1/areas", json!({"parent_id": hebei, "kind": "province", "name": "省下省", "code": "140000000000"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     let j = app.demo_user("jiedao").await;
-    let r = j.post("/api/v1/areas", json!({"kind": "province", "name": "山西省", "code": "140000000000"})).await;
+    let r = j
+        .post(
+            "/api/v1/areas",
+            json!({"kind": "province", "name": "山西省", "code": "140000000000"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
     let roots = a.get("/api/v1/areas/roots").await;
-    assert!(roots.text.contains("河北省") && roots.text.contains("保定市"), "{}", roots.text);
+    assert!(
+        roots.text.contains("河北省") && roots.text.contains("保定市"),
+        "{}",
+        roots.text
+    );
 }

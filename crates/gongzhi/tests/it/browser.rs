@@ -368,7 +368,8 @@ async fn console_login_forced_password_change_and_area_tree() {
             eprintln!("printed: {pdf}");
             // Activities at 1366 px: the organiser's name is not clipped.
             d.goto(&format!("{}/service/activities", app.base)).await;
-            d.wait_text("[data-testid=activities-table]", "（社区）").await;
+            d.wait_text("[data-testid=activities-table]", "（社区）")
+                .await;
             let shot = d.screenshot("activities-desktop.png").await;
             eprintln!("screenshot: {shot}");
             // The audit log says in words who read the file.
@@ -466,4 +467,73 @@ async fn cases_workbench_detail_dashboard_and_resident_phone_page() {
         app.count(&format!("SELECT COUNT(*) FROM case_events WHERE action = 'dispatch' AND case_id IN (SELECT id FROM cases WHERE no = '{no}')")).await,
         1
     );
+}
+
+/// Issue 14: a street administrator runs their people in the console — the users of their street,
+/// a reset whose password is handed over once in a dialog, workers created from a sheet with their
+/// first passwords listed once, and the role page generated from the permission table.
+#[tokio::test]
+async fn street_admin_manages_users_hands_passwords_over_and_reads_the_role_page() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let d = Driver::start(1366, 900).await;
+    d.goto(&format!("{}/login", app.base)).await;
+    d.type_into("[data-testid=login-username]", "jiedao").await;
+    d.type_into("[data-testid=login-password]", DEMO_PASSWORD)
+        .await;
+    d.click("[data-testid=login-submit]").await;
+    d.find("[data-testid=layout]").await;
+    d.goto(&format!("{}/users", app.base)).await;
+    let table = d.wait_text("[data-testid=users-table]", "shequ").await;
+    assert!(!table.contains("admin\n"), "{table}");
+    let shot = d.screenshot("users-street-admin-desktop.png").await;
+    eprintln!("screenshot: {shot}");
+    // A reset: the new password is shown once, in a dialog, not in a toast.
+    d.click("[data-testid=user-reset-password]").await;
+    d.find("[data-testid=user-reset-dialog]").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    d.click("[data-testid=user-reset-submit]").await;
+    d.find("[data-testid=password-handover]").await;
+    let pw = d.wait_text("[data-testid=handover-password]", "-").await;
+    assert!(pw.trim().len() >= 12, "{pw}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let shot = d.screenshot("users-password-handover-desktop.png").await;
+    eprintln!("screenshot: {shot}");
+    d.click("[data-testid=handover-done]").await;
+    // Workers from a sheet.
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("workers.csv");
+    std::fs::write(
+        &sheet,
+        "用户名,姓名,手机号,角色,区域\nbt.wg1,网格员甲,13800000011,网格员,130602001001001\nbt.wg2,网格员乙,,网格员,130602001001001\n",
+    )
+    .unwrap();
+    d.goto(&format!("{}/users", app.base)).await;
+    d.click("[data-testid=users-import]").await;
+    d.find("[data-testid=users-import-dialog]").await;
+    d.type_into("[data-testid=users-import-file]", &sheet.display().to_string())
+        .await;
+    d.click("[data-testid=users-import-check]").await;
+    d.wait_text("[data-testid=users-import-report]", "2").await;
+    d.click("[data-testid=users-import-commit]").await;
+    // 将创建 2 个账号。确定导入吗？
+    d.click(".el-message-box__btns .el-button--primary").await;
+    let list = d.wait_text("[data-testid=users-import-handover]", "bt.wg2").await;
+    assert!(list.contains("bt.wg1"), "{list}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let shot = d.screenshot("users-import-handover-desktop.png").await;
+    eprintln!("screenshot: {shot}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE username IN ('bt.wg1', 'bt.wg2') AND must_change_password = TRUE").await,
+        2
+    );
+    // The role page: each role and what it may do, in words.
+    d.goto(&format!("{}/roles", app.base)).await;
+    let page = d.wait_text("[data-testid=roles-page]", "区级管理员").await;
+    assert!(page.contains("维护一户一档") && page.contains("12345"), "{page}");
+    let shot = d.screenshot("roles-desktop.png").await;
+    eprintln!("screenshot: {shot}");
+    d.quit().await;
 }

@@ -23,4 +23,5 @@ mod scope;
 mod service;
 mod sessions;
 mod transfer;
+mod walkthrough;
 mod wire;

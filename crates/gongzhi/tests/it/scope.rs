@@ -445,6 +445,18 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/users", Some(Permission::ManageUsers), 200),
     ("GET", "/api/v1/roles", None, 200),
     (
+        "POST",
+        "/api/v1/import/areas?mode=dry_run",
+        Some(Permission::EditAreas),
+        422,
+    ),
+    (
+        "GET",
+        "/api/v1/import/templates/areas.csv",
+        Some(Permission::EditAreas),
+        200,
+    ),
+    (
         "GET",
         "/api/v1/users/import/template.xlsx",
         Some(Permission::ManageUsers),
@@ -506,7 +518,12 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
         404,
     ),
     ("GET", "/api/v1/tokens", Some(Permission::ManageSystem), 200),
-    ("POST", "/api/v1/tokens", Some(Permission::ManageSystem), 422),
+    (
+        "POST",
+        "/api/v1/tokens",
+        Some(Permission::ManageSystem),
+        422,
+    ),
     (
         "POST",
         "/api/v1/tokens/00000000-0000-7000-8000-000000000000/revoke",

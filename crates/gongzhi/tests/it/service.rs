@@ -1177,7 +1177,9 @@ async fn visit_logs_service_hours_and_ledgers_export_as_workbooks() {
 async fn an_accounts_update_time_never_moves_back() {
     let app = spawn_app().await;
     let shequ = app.demo_user("shequ").await;
-    let r = shequ.get("/api/v1/points/accounts?kind=person&page_size=100").await;
+    let r = shequ
+        .get("/api/v1/points/accounts?kind=person&page_size=100")
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let times: std::collections::BTreeSet<String> = r.body["items"]
         .as_array()
@@ -1185,7 +1187,10 @@ async fn an_accounts_update_time_never_moves_back() {
         .iter()
         .filter_map(|a| a["updated_at"].as_str().map(str::to_string))
         .collect();
-    assert!(times.len() > 1, "every account shows the same time: {times:?}");
+    assert!(
+        times.len() > 1,
+        "every account shows the same time: {times:?}"
+    );
     // Every account's time is that of its latest posting.
     let stale = app
         .count(

@@ -92,7 +92,6 @@ fn normalise_date(s: &str) -> String {
     }
 }
 
-
 pub async fn import(
     state: &AppState,
     ctx: &Ctx,

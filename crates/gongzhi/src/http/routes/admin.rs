@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use super::PageQuery;
 use crate::app::auth::GrantView;
-use crate::app::tokens::{self, ApiToken, CreatedToken, NewToken};
 use crate::app::roles::RoleInfo;
 use crate::app::sessions::{Ended, SessionView};
+use crate::app::tokens::{self, ApiToken, CreatedToken, NewToken};
 use crate::app::user_import::{self, UserImportReport};
 use crate::app::users::{
     self, NewGrant, NewUser, PasswordHandover, RevealReason, RevealedPhone, User, UserPatch,
@@ -216,7 +216,8 @@ async fn users_template(
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
     users::Manager::of(&ctx)?;
-    let bytes = user_import::template(&s.settings.data_dir).map_err(crate::error::AppError::internal)?;
+    let bytes =
+        user_import::template(&s.settings.data_dir).map_err(crate::error::AppError::internal)?;
     Ok((
         [
             (

@@ -18,6 +18,72 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get, update, delete))
         .routes(routes!(children))
         .routes(routes!(move_area))
+        .routes(routes!(import_areas))
+        .routes(routes!(areas_template))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AreaImportQuery {
+    /// dry_run (default): check only; commit: the whole tree or nothing.
+    pub mode: Option<String>,
+}
+
+/// Import the area tree: a GeoJSON FeatureCollection (properties code/编码, name/名称, optional
+/// kind/类型 and parent_code/上级编码; Polygon or MultiPolygon boundaries), or a sheet with the
+/// columns 编码, 名称, 类型, 上级编码 (.xlsx, CSV in UTF-8/GBK). Up to 32 MiB and 50,000 areas.
+#[utoipa::path(post, path = "/api/v1/import/areas", tag = "areas", params(AreaImportQuery),
+    request_body(content = String, content_type = "application/geo+json"),
+    responses((status = 200, body = crate::app::area_import::AreaImportReport)))]
+async fn import_areas(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<AreaImportQuery>,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<crate::app::area_import::AreaImportReport>> {
+    use crate::error::{AppError, Msg};
+    if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::EditAreas) {
+        return Err(AppError::forbidden());
+    }
+    let commit = match q.mode.as_deref().unwrap_or("dry_run") {
+        "dry_run" => false,
+        "commit" => true,
+        _ => {
+            return Err(AppError::field(
+                "mode",
+                Msg::new(
+                    "mode 应为 dry_run 或 commit",
+                    "mode must be dry_run or commit",
+                ),
+            ))
+        }
+    };
+    let bytes = super::cases::read_body(body, crate::app::area_import::MAX_FILE).await?;
+    Ok(axum::Json(
+        crate::app::area_import::run(&s, &ctx, &bytes, commit).await?,
+    ))
+}
+
+/// The area sheet's template (CSV, UTF-8 with BOM); GeoJSON files need no template.
+#[utoipa::path(get, path = "/api/v1/import/templates/areas.csv", tag = "areas",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+async fn areas_template(Auth(ctx): Auth) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::EditAreas) {
+        return Err(crate::error::AppError::forbidden());
+    }
+    let body = "\u{feff}编码,名称,类型,上级编码\n130602001003,向阳社区,社区,130602001000\n130602001003001,第一网格,网格,\n";
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"areas-template.csv\"; filename*=UTF-8''%E5%8C%BA%E5%9F%9F%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.csv",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// The top areas you may browse.
