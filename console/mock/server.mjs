@@ -15,7 +15,7 @@ import { initCases, casesApi } from './cases.mjs'
 import { initService, serviceApi } from './service.mjs'
 
 const PORT = Number(process.env.PORT || 18080)
-const DIST = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
+const DIST = process.env.DIST ? path.resolve(process.env.DIST) : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
 const now = () => new Date().toISOString()
 
 const areas = new Map()

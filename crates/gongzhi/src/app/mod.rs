@@ -18,6 +18,7 @@ pub mod roles;
 pub mod scope;
 pub mod service;
 pub mod sessions;
+pub mod todos;
 pub mod tokens;
 pub mod user_import;
 pub mod users;

@@ -513,14 +513,19 @@ async fn street_admin_manages_users_hands_passwords_over_and_reads_the_role_page
     d.goto(&format!("{}/users", app.base)).await;
     d.click("[data-testid=users-import]").await;
     d.find("[data-testid=users-import-dialog]").await;
-    d.type_into("[data-testid=users-import-file]", &sheet.display().to_string())
-        .await;
+    d.type_into(
+        "[data-testid=users-import-file]",
+        &sheet.display().to_string(),
+    )
+    .await;
     d.click("[data-testid=users-import-check]").await;
     d.wait_text("[data-testid=users-import-report]", "2").await;
     d.click("[data-testid=users-import-commit]").await;
     // 将创建 2 个账号。确定导入吗？
     d.click(".el-message-box__btns .el-button--primary").await;
-    let list = d.wait_text("[data-testid=users-import-handover]", "bt.wg2").await;
+    let list = d
+        .wait_text("[data-testid=users-import-handover]", "bt.wg2")
+        .await;
     assert!(list.contains("bt.wg1"), "{list}");
     tokio::time::sleep(Duration::from_millis(400)).await;
     let shot = d.screenshot("users-import-handover-desktop.png").await;
@@ -532,7 +537,10 @@ async fn street_admin_manages_users_hands_passwords_over_and_reads_the_role_page
     // The role page: each role and what it may do, in words.
     d.goto(&format!("{}/roles", app.base)).await;
     let page = d.wait_text("[data-testid=roles-page]", "区级管理员").await;
-    assert!(page.contains("维护一户一档") && page.contains("12345"), "{page}");
+    assert!(
+        page.contains("维护一户一档") && page.contains("12345"),
+        "{page}"
+    );
     let shot = d.screenshot("roles-desktop.png").await;
     eprintln!("screenshot: {shot}");
     d.quit().await;

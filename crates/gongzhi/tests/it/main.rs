@@ -15,6 +15,7 @@ mod deadlines;
 mod errors;
 mod files;
 mod hardening;
+mod home;
 mod instances;
 mod ops;
 mod party;

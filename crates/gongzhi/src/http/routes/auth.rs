@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(change_password))
         .routes(routes!(my_sessions))
+        .routes(routes!(my_todos))
         .routes(routes!(end_my_session))
         .routes(routes!(end_my_other_sessions))
 }
@@ -93,6 +94,15 @@ async fn logout(
     resp.headers_mut()
         .insert(header::SET_COOKIE, session_cookie("", 0, meta.https));
     Ok(resp)
+}
+
+/// What waits for you (待办), for the home page: each item counted like the list it links to.
+#[utoipa::path(get, path = "/api/v1/me/todos", tag = "auth", responses((status = 200, body = crate::app::todos::Todos)))]
+async fn my_todos(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+) -> AppResult<axum::Json<crate::app::todos::Todos>> {
+    Ok(axum::Json(crate::app::todos::mine(&state, &ctx).await?))
 }
 
 /// The signed-in user with their grants.
