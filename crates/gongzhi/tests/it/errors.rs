@@ -393,12 +393,20 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/exports/visits.xlsx",
         "/api/v1/exports/service-hours.xlsx",
         "/api/v1/exports/postings.xlsx",
+        "/api/v1/roles",
+        "/api/v1/me/todos",
+        "/api/v1/users/import",
+        "/api/v1/users/import/template.xlsx",
+        "/api/v1/users/{id}/reveal-phone",
+        "/api/v1/users/{id}/sessions",
+        "/api/v1/import/areas",
+        "/api/v1/import/templates/areas.csv",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        145,
+        153,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -1022,6 +1022,8 @@ pub struct MapQuery {
 pub struct MapArea {
     pub id: Uuid,
     pub name: String,
+    /// The parent's name (a grid's community), to tell apart areas of one name on the map.
+    pub parent_name: Option<String>,
     pub kind: String,
     pub boundary: Option<serde_json::Value>,
     /// Open cases in the area.
@@ -1079,6 +1081,7 @@ pub async fn map(db: &Db, ctx: &Ctx, q: MapQuery) -> AppResult<CaseMap> {
     struct A {
         id: Uuid,
         name: String,
+        parent_name: Option<String>,
         kind: String,
         boundary: Option<String>,
     }
@@ -1087,7 +1090,8 @@ pub async fn map(db: &Db, ctx: &Ctx, q: MapQuery) -> AppResult<CaseMap> {
     for kind in ["grid", "community"] {
         areas = store::fetch_all(
             db,
-            "SELECT a.id, a.name, a.kind, a.boundary FROM areas a JOIN area_closure c ON c.descendant_id = a.id \
+            "SELECT a.id, a.name, p.name AS parent_name, a.kind, a.boundary FROM areas a \
+             JOIN area_closure c ON c.descendant_id = a.id LEFT JOIN areas p ON p.id = a.parent_id \
              WHERE c.ancestor_id = $1 AND a.kind = $2 AND a.boundary IS NOT NULL ORDER BY a.code LIMIT 2000",
             vec![area_id.into(), kind.into()],
         )
@@ -1140,6 +1144,7 @@ pub async fn map(db: &Db, ctx: &Ctx, q: MapQuery) -> AppResult<CaseMap> {
                 open: open.get(&a.id).copied().unwrap_or(0),
                 id: a.id,
                 name: a.name,
+                parent_name: a.parent_name,
                 kind: a.kind,
                 boundary: a.boundary.and_then(|b| serde_json::from_str(&b).ok()),
             })
