@@ -431,7 +431,8 @@ function detail(c, me, en) {
   const s = summary(c)
   const roles = legacyRoles(me, 'cases')
   const dispatcher = ['system_admin', 'street_admin', 'community_worker'].some((r) => roles.has(r)) && inScope(me, c.area_id)
-  const masked = !memberOf(me, c.unit_id) && c.requester.user_id !== me.id && !dispatcher
+  // like the server: dispatchers of the area, members of the unit and the submitter see the requester
+  const masked = !memberOf(me, c.unit_id) && c.requester.user_id !== me.id && c.created_by !== me.id && !dispatcher
   const ph = c.requester.phone
   return {
     ...s, description: c.description, address: c.address, dwelling_id: null, lat: c.lat, lon: c.lon,
@@ -1234,18 +1235,33 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
     else if ([...desc].length > 4000) f.description = T('诉求内容不能超过 4000 字', 'At most 4,000 characters')
     if (!body.requester?.name?.trim()) f['requester.name'] = T('请填写诉求人姓名', 'Enter the requester’s name')
     if (body.requester?.phone && !/^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/.test(body.requester.phone)) f['requester.phone'] = T('电话号码格式不正确', 'Not a valid phone number')
+    // requester.person_id: the registry person picked as requester (like the server: any UUID, stored as given)
+    const personId = body.requester?.person_id ?? null
+    if (personId != null && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(String(personId))) f['requester.person_id'] = T('人员编号格式不正确', 'Not a valid person id')
     const loc = body.location || {}
     let area = null
+    let intakeNote = null // why the case is taken where it is (the first timeline event says it, like the server)
+    const byPoint = !loc.area_id && !loc.dwelling_id && (loc.lat != null || loc.lon != null)
     if (loc.area_id) { area = A.get(loc.area_id); if (!area) f['location.area_id'] = T('区域不存在', 'No such area') }
-    else if (loc.lat != null || loc.lon != null) {
+    else if (byPoint) {
       if (!(Math.abs(loc.lat) <= 90 && Math.abs(loc.lon) <= 180)) f['location.lat'] = T('经纬度不正确', 'Invalid coordinates')
-      else { area = areaAt(loc.lat, loc.lon); if (!area) f.location = T('该位置不在任何已划定边界的网格或社区内，请改为选择区域', 'This point lies in no mapped grid or community; choose the area instead') }
+      else {
+        // like the server: a point is taken where it lies, also outside the submitter's own area (and routed
+        // from there); a point in no mapped grid or community goes to the submitter's street
+        area = areaAt(loc.lat, loc.lon)
+        if (area && !inScope(me, area.id)) intakeNote = `位置在提交人所属区域之外，按坐标所在区域「${area.name}」受理`
+        if (!area) {
+          const street = me.grants.map((g) => g.area_id && up(g.area_id, 'street')).find(Boolean)
+          if (street) { area = street; intakeNote = '坐标不在任何网格或社区范围内，由提交人所在街道受理' }
+          else f.location = T('该坐标不在任何网格或社区范围内', 'The point lies in no grid or community')
+        }
+      }
     } else if (loc.address) {
       const g = me.grants.filter((x) => x.area_id).map((x) => A.get(x.area_id)).filter((a) => a && ['community', 'grid', 'building'].includes(a.kind))
       if (g.length === 1) area = g[0]
       else f.location = T('仅凭地址无法确定所属区域，请选择区域或定位', 'An address alone does not tell the area; choose the area or use the location')
     } else f.location = T('请选择区域、定位或填写地址', 'Choose the area, use your location or enter the address')
-    if (area && !f.location && !inScope(me, area.id)) f.location = T('该区域不在您的管辖范围内', 'This area is outside your scope')
+    if (area && !byPoint && !f.location && !inScope(me, area.id)) f.location = T('该区域不在您的管辖范围内', 'This area is outside your scope')
     if (Object.keys(f).length) return bad(f)
     const t = nowMs()
     const resident = has('resident') && !isStaff(me)
@@ -1253,11 +1269,11 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
     Object.assign(c, {
       kind: body.kind, description: desc, title: body.title?.trim() || `${cat.name}：${desc.slice(0, 18)}${desc.length > 18 ? '…' : ''}`,
       address: loc.address || (loc.lat != null ? null : c.address), lat: loc.lat ?? (area.boundary ? c.lat : null), lon: loc.lon ?? (area.boundary ? c.lon : null),
-      requester: { name: body.requester.name.trim(), phone: body.requester.phone || null, user_id: resident ? me.id : null }, created_by: me.id,
+      requester: { name: body.requester.name.trim(), phone: body.requester.phone || null, user_id: resident ? me.id : null, person_id: personId }, created_by: me.id,
     })
     const att = (body.attachments || []).map((id) => files.get(id)).filter(Boolean).map((x) => ({ id: x.id, name: x.name }))
     c.events = []
-    ev(c, t, me.display_name, 'receive', null, 'received', { attachments: att, note: T('渠道：', 'Channel: ') + c.channel })
+    ev(c, t, me.display_name, 'receive', null, 'received', { attachments: att, note: [T('渠道：', 'Channel: ') + c.channel, intakeNote].filter(Boolean).join('；') })
     if (key) idem.set(key, c.id)
     log(req, me, 'case.create', 'case', c.id, ['kind', 'category_code'])
     return ok(201, detail(c, me, en))

@@ -5,6 +5,8 @@
 // 接诉即办 demo users (Demo@2026): chengban (区城管委 handler), wuye (物业), zhujian (住建), jumin (resident)
 // Delegated administration (Demo@2026): quji (区级管理员, 竞秀区), shequadmin (社区管理员, 朝阳社区),
 // rexian (12345热线中心, 保定市). Roles and permissions: mock/roles.mjs (a copy of the server's table).
+// Phone-only demo users (the phone home): wangge (网格员), louzhang (楼长), zhiyuan (志愿者), jumin (居民).
+// GET /me/todos is answered per user from the other mocks' lists; POST /import/areas reads GeoJSON or CSV.
 import http from 'node:http'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -191,8 +193,9 @@ const OPENAPI = {
 
 function readBody(req) {
   return new Promise((resolve) => {
-    // CSV uploads (POST /import/persons) arrive as the raw body: keep the bytes
-    if (!/json/.test(req.headers['content-type'] || 'json')) {
+    // CSV uploads (POST /import/persons) arrive as the raw body: keep the bytes; so do the area files
+    // (POST /import/areas: GeoJSON is read as a file, a broken one is the file's problem, not a 400)
+    if (!/json/.test(req.headers['content-type'] || 'json') || /^\/api\/v1\/import\/areas/.test(req.url || '')) {
       const parts = []
       req.on('data', (c) => parts.push(c))
       req.on('end', () => resolve({ __raw: Buffer.concat(parts) }))
@@ -317,6 +320,201 @@ function importUsers(me, buf, mode, enMsg) {
   return { ...report, status: 'committed', created: good.length, skipped_rows: report.error_rows }
 }
 
+// ---- 首页待办 (GET /me/todos) ----
+/** A GET answered by the registry / cases / service mocks for `me`, in-process (null when refused). */
+function innerGet(req, me, path, params = {}) {
+  const url = new URL('http://x/api/v1' + path)
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v))
+  let out = null
+  const fake = { method: 'GET', headers: { 'accept-language': req.headers['accept-language'] || '' }, rid: req.rid }
+  const args = {
+    req: fake, res: { rid: req.rid }, url, p: path, m: 'GET', body: {}, me,
+    send: (_r, status, body) => (out = { status, body }), err: (_r, _q, status) => (out = { status }), log: () => {},
+  }
+  registryApi(args) || casesApi(args) || serviceApi(args)
+  return out && out.status === 200 ? out.body : null
+}
+const PHONE_ONLY = ['grid_worker', 'building_leader', 'volunteer', 'resident']
+/** Like the server (crates/gongzhi/src/app/todos.rs): each to-do counted by the list its link opens. */
+function todosOf(req, me) {
+  const perms = new Set(permissionsOf(me))
+  const has = (...r) => me.grants.some((g) => r.includes(g.role))
+  const phone = me.grants.length > 0 && me.grants.every((g) => PHONE_ONLY.includes(g.role))
+  const caseSample = (c) => ({ id: c.id, title: `${c.no} ${c.title}`, detail: c.handle_due_at || c.response_due_at || null, link: `/cases/${c.id}` })
+  const items = []
+  const push = (kind, label_zh, label_en, severity, link, page, sample) =>
+    items.push({ kind, count: page?.total || 0, label_zh, label_en, severity, link, samples: (page?.items || []).slice(0, 5).map(sample) })
+  if (perms.has('dispatch_cases')) {
+    push('cases_overdue', '超期诉求', 'Overdue cases', 'danger', '/cases/dispatch?overdue=1',
+      innerGet(req, me, '/cases', { queue: 'dispatch', status: 'dispatched,in_progress', overdue: 'true', page_size: 5 }), caseSample)
+    push('cases_to_dispatch', '待派遣诉求', 'Cases to dispatch', 'warning', '/cases/dispatch',
+      innerGet(req, me, '/cases', { queue: 'dispatch', status: 'received', page_size: 5 }), caseSample)
+  }
+  const handle = innerGet(req, me, '/cases', { queue: 'handle', status: 'dispatched,in_progress', page_size: 5 })
+  if (handle && (handle.total || has('department_handler'))) {
+    push('cases_to_handle', '待办理诉求', 'Cases to handle', handle.items.some((c) => c.overdue) ? 'danger' : 'warning', '/cases/handle', handle, caseSample)
+  }
+  if (perms.has('edit_registry')) {
+    push('households_to_visit', '待走访核实的户', 'Households due a visit', 'info', phone ? '/visit' : '/registry',
+      innerGet(req, me, '/households', { stale: 'true', page_size: 5 }),
+      (h) => ({ id: h.id, title: h.address, detail: h.head_name || null, link: `/households/${h.id}` }))
+  }
+  if (perms.has('manage_service')) {
+    push('activities_to_confirm', '待确认时长的活动', 'Activities to confirm', 'warning', '/service/activities?status=unconfirmed',
+      innerGet(req, me, '/activities', { status: 'unconfirmed', page_size: 5 }),
+      (a) => ({ id: a.id, title: a.title, detail: a.ends_at, link: `/service/activities/${a.id}` }))
+  }
+  const vol = has('volunteer') ? innerGet(req, me, '/me/volunteer') : null
+  if (vol) {
+    push('my_activities', '我报名的活动', 'My upcoming activities', 'info', '/m/volunteer', { total: vol.upcoming.length, items: vol.upcoming },
+      (a) => ({ id: a.id, title: a.title, detail: a.starts_at, link: `/service/activities/${a.id}` }))
+  }
+  const OPEN = ['received', 'registered', 'dispatched', 'in_progress', 'arbitration', 'handled', 'verified']
+  const mine = (innerGet(req, me, '/my/cases', { page_size: 200 })?.items || []).filter((c) => OPEN.includes(c.status))
+  if (mine.length || has('resident')) push('my_cases_open', '我提交的未结诉求', 'My open requests', 'info', '/my/cases', { total: mine.length, items: mine }, caseSample)
+  return { items }
+}
+
+// ---- 导入区域 (POST /import/areas, GET /import/templates/areas.csv) ----
+const KIND_ORDER = ['province', 'city', 'district', 'street', 'community', 'grid', 'building']
+const KIND_ZH = { province: '省', city: '市', district: '区', street: '街道', community: '社区', grid: '网格', building: '楼栋' }
+function kindOfCode(code) {
+  const z = (from) => /^0*$/.test(code.slice(from))
+  if (code.length === 18) return 'building'
+  if (code.length === 15) return 'grid'
+  if (code.length !== 12) return null
+  return z(2) ? 'province' : z(4) ? 'city' : z(6) ? 'district' : z(9) ? 'street' : 'community'
+}
+function parentCodeOf(kind, code) {
+  const keep = (n) => code.slice(0, n) + '0'.repeat(12 - n)
+  return { province: null, city: keep(2), district: keep(4), street: keep(6), community: keep(9), grid: code.slice(0, 12), building: code.slice(0, 15) }[kind]
+}
+const kindByWord = (w) => KIND_ORDER.find((k) => k === String(w).trim().toLowerCase() || KIND_ZH[k] === String(w).trim()) || null
+const mayEditArea = (me, areaId) => isSys(me) || me.grants.some((g) => ['district_admin', 'street_admin'].includes(g.role) && underArea(areaId, g.area_id))
+/** Reads the file (GeoJSON or CSV; a workbook is pretended), checks every row, and on commit writes all or nothing. */
+function importAreas(req, me, buf, commit) {
+  const M = (zh, e) => ({ zh, en: e })
+  let text = buf.toString('utf8').replace(/^\ufeff/, '').trim()
+  if (!text) return { error: M('文件为空', 'The file is empty') }
+  const report = { status: 'dry_run', format: 'csv', rows: 0, ok_rows: 0, error_rows: 0, created: 0, updated: 0, unchanged: 0, by_kind: {}, problems: [] }
+  let items = []
+  if (text.startsWith('{')) {
+    report.format = 'geojson'
+    let v
+    try { v = JSON.parse(text) } catch (e) { return { error: M('GeoJSON 无法解析，请检查文件是否完整（可用文本编辑器或 geojson.io 打开检查）', `The GeoJSON cannot be read: ${e.message}`) } }
+    if (v?.type !== 'FeatureCollection' || !Array.isArray(v.features)) return { error: M('应为 GeoJSON FeatureCollection（features 数组）', 'Expected a GeoJSON FeatureCollection (a features array)') }
+    items = v.features.map((f, i) => {
+      const pr = f?.properties || {}
+      const get = (...ks) => { for (const k of ks) if (pr[k] !== undefined && pr[k] !== null && String(pr[k]).trim()) return String(pr[k]).trim(); return null }
+      return { row: i + 1, code: get('code', '编码', '区划代码') || '', name: get('name', '名称') || '', kind: get('kind', '类型'), parent_code: get('parent_code', '上级编码'), boundary: f?.geometry || null }
+    })
+  } else {
+    if (buf[0] === 0x50 && buf[1] === 0x4b) {
+      // the mock cannot read a workbook: pretend its rows are these
+      report.format = 'xlsx'
+      text = '编码,名称,类型,上级编码\n130602001003,向阳社区,社区,130602001000\n130602001003001,第一网格,网格,\n130602001003002,第二网格,,\n'
+    }
+    const rows = parseCsv(text)
+    const head = (rows.shift() || []).map((h) => h.trim())
+    const col = (...ns) => head.findIndex((h) => ns.some((n) => h.toLowerCase() === n.toLowerCase()))
+    const [cCode, cName, cKind, cParent] = [col('编码', 'code'), col('名称', 'name'), col('类型', 'kind'), col('上级编码', 'parent_code')]
+    if (cCode < 0 || cName < 0) return { error: M('缺少列：编码、名称（类型、上级编码可省略）', 'Missing columns: 编码 (code), 名称 (name); 类型 and 上级编码 are optional') }
+    items = rows.map((r, i) => {
+      const get = (c) => (c >= 0 ? (r[c] || '').trim() || null : null)
+      return { row: i + 2, code: get(cCode) || '', name: get(cName) || '', kind: get(cKind), parent_code: get(cParent), boundary: null }
+    })
+  }
+  if (!items.length) return { error: M('文件中没有区域', 'The file has no areas') }
+  report.rows = items.length
+  const byCode = new Map([...areas.values()].map((a) => [a.code, a]))
+  const fileKinds = new Map()
+  for (const it of items) { const k = (it.kind && kindByWord(it.kind)) || kindOfCode(it.code); if (k) fileKinds.set(it.code, k) }
+  const problems = []
+  const good = []
+  const bad = new Set()
+  const seen = new Set()
+  for (const it of items) {
+    const p = []
+    if (!it.name) p.push(['名称', M('名称不能为空', 'The name is empty')])
+    else if (it.name.length > 100) p.push(['名称', M('名称不能超过 100 个字', 'The name is longer than 100 characters')])
+    if (!/^\d+$/.test(it.code)) p.push(['编码', M('编码应为数字', 'The code must be digits')])
+    else if (seen.has(it.code)) p.push(['编码', M('与前面的行重复', 'Repeats an earlier row')])
+    seen.add(it.code)
+    let kind = null
+    if (it.kind) { kind = kindByWord(it.kind); if (!kind) p.push(['类型', M('未知的区域类型（省、市、区、街道、社区、网格、楼栋）', 'Unknown kind (province, city, district, street, community, grid, building)')]) }
+    else if (!p.length) { kind = kindOfCode(it.code); if (!kind) p.push(['编码', M('编码应为 12 位（社区及以上）、15 位（网格）或 18 位（楼栋）', 'The code must have 12 digits (community and above), 15 (grid) or 18 (building)')]) }
+    if (it.boundary && !['Polygon', 'MultiPolygon'].includes(it.boundary.type)) p.push(['边界', M('边界应为 Polygon 或 MultiPolygon', 'The boundary must be a Polygon or MultiPolygon')])
+    let parent = null
+    if (kind && !p.length) {
+      parent = it.parent_code || parentCodeOf(kind, it.code)
+      if (kind === 'city' && !it.parent_code && parent && !fileKinds.has(parent) && !byCode.has(parent)) parent = null
+      if (['grid', 'building'].includes(kind) && parent && !it.code.startsWith(parent)) p.push(['编码', M(`编码应以上级编码 ${parent} 开头`, `The code must start with the parent's code ${parent}`)])
+      if (!parent && !['province', 'city'].includes(kind)) p.push(['上级编码', M(`${KIND_ZH[kind]}需要上级区域`, `A ${kind} needs a parent`)])
+      else if (!parent && !isSys(me)) p.push(['编码', M('只有系统管理员可以建立省、市根区域', 'Only a system admin can create root areas')])
+      else if (parent) {
+        const pk = fileKinds.get(parent) || byCode.get(parent)?.kind
+        const want = KIND_ORDER[KIND_ORDER.indexOf(kind) - 1]
+        if (!pk) p.push(['上级编码', M(`上级区域 ${parent} 既不在文件中也不在系统中`, `The parent ${parent} is neither in the file nor in the system`)])
+        else if (pk !== want) p.push(['上级编码', M(`${KIND_ZH[kind]}只能建在${KIND_ZH[want]}之下`, `A ${kind} must sit under a ${want}`)])
+        else if (byCode.has(parent) && !mayEditArea(me, byCode.get(parent).id)) p.push(['上级编码', M('上级区域不在您可维护的范围内', 'The parent is outside the areas you may edit')])
+      }
+    }
+    const ex = byCode.get(it.code)
+    if (ex && kind && ex.kind !== kind) p.push(['编码', M('该编码已属于另一类型的区域', 'This code belongs to an area of another kind')])
+    else if (ex && kind && !mayEditArea(me, ex.id)) p.push(['编码', M('该区域不在您可维护的范围内', 'This area is outside the areas you may edit')])
+    if (p.length) { bad.add(it.code); for (const [c, m] of p) problems.push([it.row, c, m]) }
+    else good.push({ ...it, kind, parent_code: parent, existing: ex || null })
+  }
+  // a row under a bad row cannot be placed either
+  for (let changed = true; changed;) {
+    changed = false
+    for (let i = good.length - 1; i >= 0; i--) {
+      const g = good[i]
+      if (g.parent_code && bad.has(g.parent_code)) {
+        bad.add(g.code); good.splice(i, 1); changed = true
+        problems.push([g.row, '上级编码', M('上级区域这一行有问题', "The parent's row has a problem")])
+      }
+    }
+  }
+  const names = new Set()
+  for (const g of good) {
+    if (g.existing || !g.parent_code) continue
+    const key = g.parent_code + '|' + g.name
+    const clash = names.has(key) || [...areas.values()].some((a) => a.name === g.name && areas.get(a.parent_id)?.code === g.parent_code)
+    if (clash) problems.push([g.row, '名称', M('同一上级下已有同名区域', 'An area with this name already exists under the same parent')])
+    names.add(key)
+  }
+  problems.sort((a, b) => a[0] - b[0])
+  const badRows = new Set(problems.map((x) => x[0]))
+  report.error_rows = badRows.size
+  report.ok_rows = report.rows - report.error_rows
+  report.problems = problems.slice(0, 1000).map(([row, column, m]) => ({ row, column, problem: `${m.zh} / ${m.en}` }))
+  const ok = good.filter((g) => !badRows.has(g.row))
+  const sameBoundary = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+  for (const g of ok) {
+    if (!g.existing) { report.created++; report.by_kind[g.kind] = (report.by_kind[g.kind] || 0) + 1 }
+    else if (g.existing.name !== g.name || (g.boundary && !sameBoundary(g.existing.boundary, g.boundary))) report.updated++
+    else report.unchanged++
+  }
+  if (!commit) return report
+  if (report.error_rows) return { ...report, status: 'rejected' }
+  ok.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.code.localeCompare(b.code))
+  for (const g of ok) {
+    if (g.existing) {
+      const e = g.existing
+      const f = []
+      if (e.name !== g.name) { e.name = g.name; f.push('name') }
+      if (g.boundary && !sameBoundary(e.boundary, g.boundary)) { e.boundary = g.boundary; f.push('boundary') }
+      if (f.length) { e.version++; e.updated_at = now(); log(req, me, 'area.update', 'area', e.id, f) }
+    } else {
+      const parent = g.parent_code ? [...areas.values()].find((a) => a.code === g.parent_code) : null
+      const a = addArea(parent, g.kind, g.name, g.code, g.boundary || null)
+      log(req, me, 'area.create', 'area', a.id, ['name', 'code'])
+    }
+  }
+  return { ...report, status: 'committed' }
+}
+
 async function api(req, res, url) {
   const p = url.pathname.replace(/^\/api\/v1/, '')
   const m = req.method
@@ -428,6 +626,20 @@ async function api(req, res, url) {
       return send(res, 200, orgOut(o))
     }
     if (m === 'DELETE') { orgs.delete(o.id); return send(res, 204) }
+  }
+  // 首页待办 (before the registry mock, which answers /import/…)
+  if (p === '/me/todos' && m === 'GET') return send(res, 200, todosOf(req, me))
+  if ((p === '/import/areas' && m === 'POST') || (p === '/import/templates/areas.csv' && m === 'GET')) {
+    if (!permissionsOf(me).includes('edit_areas')) return err(res, req, 403, 'forbidden', '您没有执行此操作的权限', 'You are not allowed to do this')
+    if (m === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="areas-template.csv"; filename*=UTF-8''${encodeURIComponent('区域导入模板.csv')}` })
+      return res.end('\ufeff编码,名称,类型,上级编码\n130602001003,向阳社区,社区,130602001000\n130602001003001,第一网格,网格,\n')
+    }
+    const mode = url.searchParams.get('mode') || 'dry_run'
+    if (!['dry_run', 'commit'].includes(mode)) return err(res, req, 422, 'validation', 'mode 应为 dry_run 或 commit', 'mode must be dry_run or commit', { mode: 'dry_run | commit' })
+    const r = importAreas(req, me, body.__raw || Buffer.alloc(0), mode === 'commit')
+    if (r.error) { const msg = en(req) ? r.error.en : r.error.zh; return err(res, req, 422, 'validation', msg, msg, { file: msg }) }
+    return send(res, 200, r)
   }
   // registry (一户一档), mock/registry.mjs
   if (registryApi({ req, res, url, p, m, body, me, send, err, log })) return

@@ -1,11 +1,13 @@
 import registry from './registry.en.js'
 import cases from './cases.en.js'
 import service from './service.en.js'
+import home from './home.en.js'
 
 export default {
   ...registry,
   ...cases,
   ...service,
+  ...home,
   app: { name: 'gongzhi', title: 'Community Governance', subtitle: 'Build, govern and share together' },
   export: {
     button: 'Export to Excel', cases: 'Export this list', hotline: 'Export 12345 results', stats: 'Export the table', visits: 'Export the visit log', hours: 'Export service hours', postings: 'Export the points ledger',

@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { auth } from '../stores/auth'
+import { isPhoneOnly } from '../utils/phoneRoles'
 import MainLayout from '../layouts/MainLayout.vue'
 import LoginView from '../views/LoginView.vue'
 import { markRaw } from 'vue'
@@ -38,8 +39,8 @@ const CASE_ROUTES = [
   cases('case-categories', 'case-categories', () => import('../views/cases/CategoriesView.vue'), 'cases.menu.categories', Collection, ['dispatch_cases', 'manage_case_dictionary'], { testid: 'menu-case-categories' }),
   cases('case-units', 'case-units', () => import('../views/cases/UnitsView.vue'), 'cases.menu.units', Management, ['dispatch_cases', 'manage_case_units'], { testid: 'menu-case-units' }),
   cases('calendar', 'calendar', () => import('../views/cases/CalendarView.vue'), 'cases.menu.calendar', Calendar, ['dispatch_cases', 'manage_case_dictionary'], { testid: 'menu-calendar' }),
-  // open to everyone by URL; in the menu for residents only (meta.menuRoles)
-  cases('my/cases', 'my-cases', () => import('../views/cases/MyCasesView.vue'), 'cases.menu.my', Camera, undefined, { testid: 'menu-my-cases', menuRoles: ['resident'] }),
+  // open to everyone by URL; in the menu for residents (meta.menuRoles) and the other phone-only users (meta.phoneMenu)
+  cases('my/cases', 'my-cases', () => import('../views/cases/MyCasesView.vue'), 'cases.menu.my', Camera, undefined, { testid: 'menu-my-cases', menuRoles: ['resident'], phoneMenu: ['grid_worker', 'building_leader'] }),
 ]
 
 // 党员下沉、志愿服务、积分 (docs/party-volunteers.md): three menu groups (志愿服务, 党建, 积分) for the holders
@@ -80,6 +81,8 @@ export const SHARED_ROLES = ['department_handler', 'work_unit_contact', 'party_s
 // or roles (either list matches; neither: every signed-in user).
 // meta.menu: shown in the side menu (order = array order); meta.menuRoles: the menu item only for these roles;
 // meta.activeMenu: menu paths to highlight on a page outside the menu (the first one the user has).
+// meta.notForPhone: a general admin page kept out of the menu of phone-only users (utils/phoneRoles.js);
+// meta.phoneMenu: roles whose phone-only users have it in their menu although meta.menuRoles leaves them out.
 export const appRoutes = [
   { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: 'menu.home', icon: markRaw(HomeFilled), menu: true } },
   reg('registry', 'registry', () => import('../views/registry/RegistryHomeView.vue'), 'menu.registry', DataAnalysis, { testid: 'menu-registry' }),
@@ -95,18 +98,18 @@ export const appRoutes = [
   reg('legal-entities', 'legal-entities', () => import('../views/registry/EntitiesView.vue'), 'menu.entities', Suitcase, { testid: 'menu-entities' }),
   ...CASE_ROUTES,
   ...SERVICE_ROUTES,
-  { path: 'areas', name: 'areas', component: () => import('../views/AreasView.vue'), meta: { title: 'menu.areas', icon: markRaw(MapLocation), menu: true, testid: 'menu-areas' } },
-  { path: 'party-orgs', name: 'party-orgs', component: () => import('../views/PartyOrgsView.vue'), meta: { title: 'menu.partyOrgs', icon: markRaw(Flag), menu: true, testid: 'menu-party-orgs' } },
+  { path: 'areas', name: 'areas', component: () => import('../views/AreasView.vue'), meta: { title: 'menu.areas', icon: markRaw(MapLocation), menu: true, notForPhone: true, testid: 'menu-areas' } },
+  { path: 'party-orgs', name: 'party-orgs', component: () => import('../views/PartyOrgsView.vue'), meta: { title: 'menu.partyOrgs', icon: markRaw(Flag), menu: true, notForPhone: true, testid: 'menu-party-orgs' } },
   { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'menu.users', icon: markRaw(User), menu: true, perms: ['manage_users'], testid: 'menu-users' } },
   // 角色说明: what each role may do (GET /roles), for every staff user: anyone holding a permission, and the
   // departments' and units' people (residents and volunteers have their own phone pages)
-  { path: 'roles', name: 'roles', component: () => import('../views/RolesView.vue'), meta: { title: 'menu.roles', icon: markRaw(Memo), menu: true, perms: ['*'], roles: ['department_handler', 'work_unit_contact'], testid: 'menu-roles' } },
+  { path: 'roles', name: 'roles', component: () => import('../views/RolesView.vue'), meta: { title: 'menu.roles', icon: markRaw(Memo), menu: true, perms: ['*'], roles: ['department_handler', 'work_unit_contact'], notForPhone: true, testid: 'menu-roles' } },
   // API tokens and sharing rules are the system admin's (system-wide; the server's manage_system)
   { path: 'tokens', name: 'tokens', component: () => import('../views/TokensView.vue'), meta: { title: 'menu.tokens', icon: markRaw(Key), menu: true, roles: ['system_admin'], testid: 'menu-tokens' } },
   { path: 'sharing', name: 'sharing', component: () => import('../views/SharingView.vue'), meta: { title: 'menu.sharing', icon: markRaw(Share), menu: true, roles: ['system_admin'], testid: 'menu-sharing' } },
-  { path: 'shared', name: 'shared', component: () => import('../views/SharedView.vue'), meta: { title: 'menu.shared', icon: markRaw(FolderOpened), menu: true, roles: SHARED_ROLES, testid: 'menu-shared' } },
+  { path: 'shared', name: 'shared', component: () => import('../views/SharedView.vue'), meta: { title: 'menu.shared', icon: markRaw(FolderOpened), menu: true, roles: SHARED_ROLES, notForPhone: true, testid: 'menu-shared' } },
   { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'menu.audit', icon: markRaw(Document), menu: true, perms: ['read_audit'], testid: 'menu-audit' } },
-  { path: 'api-docs', name: 'api-docs', component: () => import('../views/ApiDocsView.vue'), meta: { title: 'menu.apiDocs', icon: markRaw(Reading), menu: true, testid: 'menu-api-docs' } },
+  { path: 'api-docs', name: 'api-docs', component: () => import('../views/ApiDocsView.vue'), meta: { title: 'menu.apiDocs', icon: markRaw(Reading), menu: true, notForPhone: true, testid: 'menu-api-docs' } },
   { path: 'me/password', name: 'my-password', component: () => import('../views/ChangePasswordView.vue'), meta: { title: 'password.title' } },
 ]
 
@@ -139,7 +142,10 @@ export function canSee(route) {
 /** Shown in the side menu (and on the home page) for the signed-in user. */
 export function inMenu(route) {
   const only = route.meta?.menuRoles
-  return !!route.meta?.menu && canSee(route) && (!only || auth.hasRole(...only))
+  if (!route.meta?.menu || !canSee(route)) return false
+  const phone = isPhoneOnly()
+  if (phone && route.meta.notForPhone) return false
+  return !only || auth.hasRole(...only) || (phone && !!route.meta.phoneMenu && auth.hasRole(...route.meta.phoneMenu))
 }
 
 router.beforeEach(async (to) => {

@@ -24,7 +24,7 @@ pub struct TodoSample {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Todo {
     /// cases_overdue | cases_to_dispatch | cases_to_handle | my_cases_open | households_to_visit |
-    /// activities_to_confirm | my_activities
+    /// activities_to_confirm | reportins_overdue | my_activities
     pub kind: &'static str,
     pub count: i64,
     pub label_zh: &'static str,
@@ -177,6 +177,30 @@ pub async fn mine(state: &AppState, ctx: &Ctx) -> AppResult<Todos> {
                     id: a.id,
                     title: a.title,
                     detail: Some(a.ends_at),
+                })
+                .collect(),
+        });
+    }
+    if scope::holds_any(ctx, Permission::ManageService) {
+        let late = super::service::people::overdue(db, ctx, None).await?;
+        items.push(Todo {
+            kind: "reportins_overdue",
+            count: late.len() as i64,
+            label_zh: "报到逾期的党员和单位",
+            label_en: "Report-ins overdue",
+            severity: "warning",
+            link: "/party/report-ins?tab=overdue".into(),
+            samples: late
+                .into_iter()
+                .take(SAMPLES as usize)
+                .map(|o| TodoSample {
+                    link: "/party/report-ins?tab=overdue".into(),
+                    id: o.member_id.or(o.unit_org_id).unwrap_or_default(),
+                    title: match o.work_unit_name {
+                        Some(u) => format!("{}（{u}）", o.name),
+                        None => o.name,
+                    },
+                    detail: Some(o.community_name),
                 })
                 .collect(),
         });

@@ -52,7 +52,7 @@ async fn every_role_gets_its_todos_and_each_counter_agrees_with_its_list() {
             ],
             "rexian" => &["cases_overdue", "cases_to_dispatch"],
             "wangge" | "louzhang" => &["households_to_visit"],
-            "shuji" => &["activities_to_confirm"],
+            "shuji" => &["activities_to_confirm", "reportins_overdue"],
             "jumin" => &["my_cases_open"],
             _ => &[],
         };
@@ -93,6 +93,14 @@ async fn every_role_gets_its_todos_and_each_counter_agrees_with_its_list() {
         if let Some(i) = item(&t.body, "households_to_visit") {
             let l = c.get("/api/v1/registry/stale?page_size=1").await;
             assert_eq!(i["count"], l.body["total"], "{user}");
+        }
+        if let Some(i) = item(&t.body, "reportins_overdue") {
+            let l = c.get("/api/v1/report-ins/overdue").await;
+            assert_eq!(
+                i["count"].as_u64(),
+                l.body.as_array().map(|a| a.len() as u64),
+                "{user}"
+            );
         }
         if let Some(i) = item(&t.body, "cases_to_handle") {
             let l = c
