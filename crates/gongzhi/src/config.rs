@@ -70,6 +70,14 @@ pub struct SettingsArgs {
     /// every response [default: none: the request's own Host, https only via a trusted proxy]
     #[arg(long, env = "GONGZHI_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// Serve https directly: the certificate chain (PEM), with `GONGZHI_TLS_KEY`. Reloaded when
+    /// the file changes. Cookies are `Secure` and HSTS is sent [default: none: plain http, for a
+    /// reverse proxy in front]
+    #[arg(long, env = "GONGZHI_TLS_CERT", global = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `GONGZHI_TLS_CERT` [default: none]
+    #[arg(long, env = "GONGZHI_TLS_KEY", global = true)]
+    pub tls_key: Option<PathBuf>,
     /// Login attempts allowed per client address per minute [default: 30]
     #[arg(long, env = "GONGZHI_LOGIN_RATE_PER_MINUTE", global = true)]
     pub login_rate_per_minute: Option<String>,
@@ -182,6 +190,8 @@ struct FileSettings {
     single_session: Option<bool>,
     trusted_proxies: Option<String>,
     public_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     login_rate_per_minute: Option<u32>,
     audit_retention_days: Option<u32>,
     db_max_connections: Option<u32>,
@@ -278,6 +288,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `scheme://host[:port]` of `GONGZHI_PUBLIC_URL`, lower-case, without a default port.
     pub public_origin: Option<String>,
+    /// Direct https: the certificate and key files.
+    pub tls: Option<crate::http::tls::TlsFiles>,
     pub login_rate_per_minute: u32,
     pub audit_retention_days: u32,
     pub db_max_connections: u32,
@@ -444,6 +456,19 @@ impl Settings {
         let public_origin = match args.public_url.clone().or(file.public_url) {
             Some(u) if !u.trim().is_empty() => Some(parse_public_url(&u)?),
             _ => None,
+        };
+        let tls = match (
+            args.tls_cert.clone().or(file.tls_cert),
+            args.tls_key.clone().or(file.tls_key),
+        ) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(crate::http::tls::TlsFiles { cert, key }),
+            _ => {
+                return Err(bad(
+                    "GONGZHI_TLS_CERT",
+                    "GONGZHI_TLS_CERT and GONGZHI_TLS_KEY go together: set both, or neither",
+                ))
+            }
         };
         let login_rate_per_minute = parse_num(
             "GONGZHI_LOGIN_RATE_PER_MINUTE",
@@ -764,6 +789,7 @@ impl Settings {
             single_session,
             trusted_proxies,
             public_origin,
+            tls,
             login_rate_per_minute,
             audit_retention_days,
             db_max_connections,
@@ -785,9 +811,11 @@ impl Settings {
 
     /// Whether users reach the server over https whatever the request says (`GONGZHI_PUBLIC_URL`).
     pub fn public_https(&self) -> bool {
-        self.public_origin
-            .as_deref()
-            .is_some_and(|o| o.starts_with("https://"))
+        self.tls.is_some()
+            || self
+                .public_origin
+                .as_deref()
+                .is_some_and(|o| o.starts_with("https://"))
     }
 
     pub fn is_sqlite(&self) -> bool {

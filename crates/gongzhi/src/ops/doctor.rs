@@ -74,8 +74,38 @@ pub async fn run(settings: &Settings) -> Vec<Check> {
     out
 }
 
-/// gongzhi speaks plain HTTP: https comes from a proxy, which it must know to trust.
+/// https: served directly (the certificate must load and not be near its end), or by a proxy,
+/// which gongzhi must know to trust.
 fn tls(settings: &Settings) -> Check {
+    if let Some(files) = &settings.tls {
+        if let Err(e) = crate::http::tls::load(files) {
+            return Check::new(
+                Level::Error,
+                "TLS",
+                format!("the certificate does not load: {e}"),
+            );
+        }
+        return match crate::http::tls::not_after(&files.cert) {
+            Err(e) => Check::new(Level::Error, "TLS", e),
+            Ok(end) => {
+                let days = (end - crate::domain::now_ms() / 1000) / 86_400;
+                let when = crate::domain::ms_to_rfc3339(end * 1000);
+                let level = if days < 0 {
+                    Level::Error
+                } else if days < 21 {
+                    Level::Warn
+                } else {
+                    Level::Ok
+                };
+                let said = if days < 0 {
+                    format!("the certificate expired on {when}")
+                } else {
+                    format!("served directly; the certificate ends in {days} days ({when}); reloaded when renewed")
+                };
+                Check::new(level, "TLS", said)
+            }
+        };
+    }
     let https = settings
         .public_origin
         .as_deref()
