@@ -413,6 +413,19 @@ pub async fn run(
                 n_visits += 1;
                 let visit = ids.next();
                 let ago = rng.gen_range(0..120);
+                // A visit verifies the household and its members, as a recorded visit does in the
+                // app (`households::mark_verified`): no household visited last month shows 从未核实.
+                let visited = now - i64::from(ago) * day;
+                if verified.is_none_or(|v| v < visited) {
+                    if let Some(h) = rows.households.last_mut() {
+                        h[8] = Some(visited).into();
+                    }
+                    let from = rows.persons.len() - members.len();
+                    for r in &mut rows.persons[from..] {
+                        let k = r.len() - 3;
+                        r[k] = Some(visited).into();
+                    }
+                }
                 rows.visits.push(vec![
                     street.into(),
                     visit.into(),

@@ -401,12 +401,16 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/users/{id}/sessions",
         "/api/v1/import/areas",
         "/api/v1/import/templates/areas.csv",
+        "/api/v1/import/volunteers",
+        "/api/v1/import/party-members",
+        "/api/v1/import/templates/volunteers.csv",
+        "/api/v1/import/templates/party-members.csv",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        153,
+        157,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

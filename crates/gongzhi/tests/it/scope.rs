@@ -446,6 +446,25 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/roles", None, 200),
     (
         "POST",
+        "/api/v1/import/volunteers?mode=dry_run",
+        Some(Permission::ManageService),
+        422,
+    ),
+    (
+        "POST",
+        "/api/v1/import/party-members?mode=dry_run",
+        Some(Permission::ManageService),
+        422,
+    ),
+    ("GET", "/api/v1/import/templates/volunteers.csv", None, 200),
+    (
+        "GET",
+        "/api/v1/import/templates/party-members.csv",
+        None,
+        200,
+    ),
+    (
+        "POST",
         "/api/v1/import/areas?mode=dry_run",
         Some(Permission::EditAreas),
         422,

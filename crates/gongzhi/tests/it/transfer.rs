@@ -672,3 +672,162 @@ async fn buildings_may_be_named_instead_of_coded() {
         "{rep}"
     );
 }
+
+/// Issue 14: volunteers and party members from the sheets an office keeps, through the same
+/// wizard: a dry run checks each row as the form would (people found by ID number in the
+/// registry) and writes nothing; commit is all or nothing; commit_valid writes the good rows.
+#[tokio::test]
+async fn volunteers_and_party_members_come_from_sheets() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let chaoyang = app.area_id("130602001001").await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct P {
+        name: String,
+        id_no_enc: String,
+    }
+    let people: Vec<P> = gongzhi::store::fetch_all(
+        &app.state.db,
+        "SELECT name, id_no_enc FROM persons WHERE community_id = $1 AND status = 'active' AND deleted_at IS NULL \
+         AND id_no_enc IS NOT NULL AND id NOT IN (SELECT person_id FROM volunteers) ORDER BY id LIMIT 4",
+        vec![uuid::Uuid::parse_str(&chaoyang).unwrap().into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(people.len(), 4);
+    let id = |p: &P| app.state.keys.decrypt(&p.id_no_enc).unwrap();
+    let post = |path: String, body: String| {
+        let w = w.clone();
+        async move {
+            w.send_raw(reqwest::Method::POST, &path, body.into_bytes(), "text/csv")
+                .await
+        }
+    };
+    let sheet = format!(
+        "姓名,证件号码,技能,愿意服务\n{},{},助老、理发,是\n{},{},,否\n张冠李戴,{},,\n错号,12345,,\n",
+        people[0].name,
+        id(&people[0]),
+        people[1].name,
+        id(&people[1]),
+        id(&people[2]),
+    );
+    let before = app.count("SELECT COUNT(*) FROM volunteers").await;
+    let r = post(
+        "/api/v1/import/volunteers?mode=dry_run".into(),
+        sheet.clone(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (r.body["ok_rows"].as_u64(), r.body["error_rows"].as_u64()),
+        (Some(2), Some(2)),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("姓名与一户一档不符") && r.text.contains("证件号码不正确"),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM volunteers").await,
+        before,
+        "a dry run writes nothing"
+    );
+    let r = post(
+        "/api/v1/import/volunteers?mode=commit".into(),
+        sheet.clone(),
+    )
+    .await;
+    assert_eq!(r.body["status"], "rejected", "{}", r.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM volunteers").await, before);
+    let r = post(
+        "/api/v1/import/volunteers?mode=commit_valid".into(),
+        sheet.clone(),
+    )
+    .await;
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["created"].as_u64()),
+        (Some("committed"), Some(2)),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM volunteers").await,
+        before + 2
+    );
+    // Again: the same people are volunteers already, a clear row problem, not a 500.
+    let r = post("/api/v1/import/volunteers?mode=dry_run".into(), sheet).await;
+    assert_eq!(r.body["ok_rows"], 0, "{}", r.text);
+
+    // Party members: the organisation by name, 社区党员/在职党员, dates as offices write them.
+    #[derive(sea_orm::FromQueryResult)]
+    struct O {
+        name: String,
+    }
+    let org: O = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT name FROM party_orgs WHERE area_id = $1 AND kind <> 'unit' ORDER BY name LIMIT 1",
+        vec![uuid::Uuid::parse_str(&chaoyang).unwrap().into()],
+    )
+    .await
+    .unwrap()
+    .expect("the community's party organisation");
+    let sheet = format!(
+        "姓名,证件号码,党组织,党员类型,所在单位党组织,报到社区,入党日期,党员状态,技能\n\
+         {},{},{},社区党员,,,2010/7/1,预备,宣讲\n\
+         {},{},{},在职党员,,,2012-07-01,正式,\n",
+        people[2].name,
+        id(&people[2]),
+        org.name,
+        people[3].name,
+        id(&people[3]),
+        org.name,
+    );
+    let members = app.count("SELECT COUNT(*) FROM party_members").await;
+    let r = post(
+        "/api/v1/import/party-members?mode=dry_run".into(),
+        sheet.clone(),
+    )
+    .await;
+    assert_eq!(
+        (r.body["ok_rows"].as_u64(), r.body["error_rows"].as_u64()),
+        (Some(1), Some(1)),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.body["problems"][0]["column"], "所在单位党组织",
+        "{}",
+        r.text
+    );
+    let r = post(
+        "/api/v1/import/party-members?mode=commit_valid".into(),
+        sheet,
+    )
+    .await;
+    assert_eq!(r.body["created"], 1, "{}", r.text);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM party_members").await,
+        members + 1
+    );
+    let list = w.get("/api/v1/party-members?page_size=100").await;
+    assert!(
+        list.text.contains(&people[2].name),
+        "{}",
+        list.text.chars().take(300).collect::<String>()
+    );
+    // Templates, and a role without the permission.
+    let t = w.get("/api/v1/import/templates/party-members.csv").await;
+    assert!(t.text.contains("入党日期"));
+    let g = app.demo_user("wangge").await;
+    let r = g
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/import/volunteers",
+            b"x".to_vec(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

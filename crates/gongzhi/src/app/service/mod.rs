@@ -10,6 +10,7 @@
 pub mod activities;
 pub mod bench;
 pub mod demo;
+pub mod imports;
 pub mod ledger;
 pub mod pdf;
 pub mod people;

@@ -286,16 +286,28 @@ pub async fn register_volunteer(
     n: NewVolunteer,
 ) -> AppResult<Volunteer> {
     let db = &state.db;
-    let skills = skills_text("skills", &n.skills)?;
     let tx = store::write_tx(db).await?;
-    let p = person(&tx, n.person_id).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageService, p.community_id).await?;
+    let id = register_volunteer_in(&tx, ctx, &n).await?;
+    tx.commit().await?;
+    volunteer_view(db, state, id).await
+}
+
+/// [`register_volunteer`]'s checks and writes in the caller's transaction (the sheet import runs
+/// each row in a savepoint of one transaction).
+pub(crate) async fn register_volunteer_in(
+    tx: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx,
+    n: &NewVolunteer,
+) -> AppResult<Uuid> {
+    let skills = skills_text("skills", &n.skills)?;
+    let p = person(tx, n.person_id).await?;
+    scope::require_permission(tx, ctx, Permission::ManageService, p.community_id).await?;
     let user_id = match n.username.as_deref().filter(|u| !u.trim().is_empty()) {
-        Some(u) => Some(user_by_name(&tx, u).await?),
+        Some(u) => Some(user_by_name(tx, u).await?),
         None => None,
     };
     let id = insert_volunteer(
-        &tx,
+        tx,
         &p,
         p.community_id,
         &skills,
@@ -305,12 +317,11 @@ pub async fn register_volunteer(
     )
     .await?;
     audit::record(
-        &tx,
+        tx,
         Entry::by(ctx, "create", "volunteer", Some(id.to_string())).area(Some(p.community_id)),
     )
     .await?;
-    tx.commit().await?;
-    volunteer_view(db, state, id).await
+    Ok(id)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -641,6 +652,18 @@ fn status_ok(s: &str) -> AppResult<()> {
 
 pub async fn create_member(state: &AppState, ctx: &Ctx, n: NewMember) -> AppResult<Member> {
     let db = &state.db;
+    let tx = store::write_tx(db).await?;
+    let id = create_member_in(&tx, ctx, &n).await?;
+    tx.commit().await?;
+    member(db, id).await
+}
+
+/// [`create_member`]'s checks and writes in the caller's transaction.
+pub(crate) async fn create_member_in(
+    tx: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx,
+    n: &NewMember,
+) -> AppResult<Uuid> {
     status_ok(&n.status)?;
     let joined_on = date_field("joined_on", &n.joined_on)?;
     if joined_on > today() {
@@ -653,12 +676,11 @@ pub async fn create_member(state: &AppState, ctx: &Ctx, n: NewMember) -> AppResu
         ));
     }
     let skills = skills_text("skills", &n.skills)?;
-    let tx = store::write_tx(db).await?;
-    let p = person(&tx, n.person_id).await?;
+    let p = person(tx, n.person_id).await?;
     let community_id = n.community_id.unwrap_or(p.community_id);
-    super::require_community(&tx, community_id).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageService, community_id).await?;
-    org_kind(&tx, ctx, n.org_id, "org_id").await?;
+    super::require_community(tx, community_id).await?;
+    scope::require_permission(tx, ctx, Permission::ManageService, community_id).await?;
+    org_kind(tx, ctx, n.org_id, "org_id").await?;
     let work_unit = match n.kind.as_str() {
         "community" => None,
         "in_service" => {
@@ -671,7 +693,7 @@ pub async fn create_member(state: &AppState, ctx: &Ctx, n: NewMember) -> AppResu
                     ),
                 )
             })?;
-            if org_kind(&tx, ctx, wu, "work_unit_org_id").await? != "unit" {
+            if org_kind(tx, ctx, wu, "work_unit_org_id").await? != "unit" {
                 return Err(AppError::field(
                     "work_unit_org_id",
                     Msg::new(
@@ -698,7 +720,7 @@ pub async fn create_member(state: &AppState, ctx: &Ctx, n: NewMember) -> AppResu
         party_member: bool,
     }
     let existing: Option<Existing> = store::fetch_opt(
-        &tx,
+        tx,
         "SELECT id, party_member FROM volunteers WHERE person_id = $1",
         vec![p.id.into()],
     )
@@ -714,33 +736,32 @@ pub async fn create_member(state: &AppState, ctx: &Ctx, n: NewMember) -> AppResu
             ));
         }
         Some(e) => {
-            store::exec(&tx, "UPDATE volunteers SET party_member = TRUE, community_id = $1, version = version + 1, updated_at = $2 WHERE id = $3", vec![community_id.into(), now_ms().into(), e.id.into()]).await?;
+            store::exec(tx, "UPDATE volunteers SET party_member = TRUE, community_id = $1, version = version + 1, updated_at = $2 WHERE id = $3", vec![community_id.into(), now_ms().into(), e.id.into()]).await?;
             store::exec(
-                &tx,
+                tx,
                 "UPDATE point_accounts SET area_id = $1 WHERE volunteer_id = $2",
                 vec![community_id.into(), e.id.into()],
             )
             .await?;
             e.id
         }
-        None => insert_volunteer(&tx, &p, community_id, &skills, true, true, None).await?,
+        None => insert_volunteer(tx, &p, community_id, &skills, true, true, None).await?,
     };
     let id = new_id();
     let now = now_ms();
     store::exec(
-        &tx,
+        tx,
         "INSERT INTO party_members (id, volunteer_id, org_id, community_id, kind, work_unit_org_id, joined_on, status, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)",
         vec![id.into(), vid.into(), n.org_id.into(), community_id.into(), n.kind.clone().into(), work_unit.into(), joined_on.into(), n.status.clone().into(), now.into()],
     )
     .await?;
     audit::record(
-        &tx,
+        tx,
         Entry::by(ctx, "create", "party_member", Some(id.to_string())).area(Some(community_id)),
     )
     .await?;
-    tx.commit().await?;
-    member(db, id).await
+    Ok(id)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -86,6 +86,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_limits))
         .routes(routes!(my_postings))
         .routes(routes!(my_certificate))
+        .routes(routes!(import_volunteers))
+        .routes(routes!(import_members))
+        .routes(routes!(volunteers_template))
+        .routes(routes!(members_template))
 }
 
 type J<T> = AppResult<axum::Json<T>>;
@@ -788,4 +792,109 @@ async fn my_postings(
 #[utoipa::path(post, path = "/api/v1/me/certificate", tag = "service", responses((status = 201, body = Certificate), (status = 422)))]
 async fn my_certificate(State(s): State<AppState>, Auth(ctx): Auth) -> Created<Certificate> {
     created(units::issue(&s.db, &ctx, None).await?)
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SheetImportQuery {
+    /// dry_run (default): check every row as the form would, write nothing; commit: all rows or
+    /// none; commit_valid: the good rows.
+    pub mode: Option<String>,
+}
+
+async fn sheet_import(
+    s: &AppState,
+    ctx: &crate::app::Ctx,
+    kind: crate::app::service::imports::Kind,
+    mode: Option<&str>,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<crate::app::service::imports::SheetReport>> {
+    use crate::app::service::imports;
+    if !crate::app::scope::holds_any(ctx, crate::domain::role::Permission::ManageService) {
+        return Err(crate::error::AppError::forbidden());
+    }
+    let mode = imports::Mode::parse(mode)?;
+    let bytes = super::cases::read_body(body, imports::MAX_FILE).await?;
+    Ok(axum::Json(imports::run(s, ctx, kind, &bytes, mode).await?))
+}
+
+/// Register volunteers from a sheet (志愿者名册: 姓名, 证件号码, 技能, 愿意服务, 登录账号; .xlsx or CSV
+/// in UTF-8/GBK, ≤ 4 MiB, ≤ 5,000 rows). Each row is found in the registry by its ID number.
+#[utoipa::path(post, path = "/api/v1/import/volunteers", tag = "service", params(SheetImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = crate::app::service::imports::SheetReport)))]
+async fn import_volunteers(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<SheetImportQuery>,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<crate::app::service::imports::SheetReport>> {
+    sheet_import(
+        &s,
+        &ctx,
+        crate::app::service::imports::Kind::Volunteers,
+        q.mode.as_deref(),
+        body,
+    )
+    .await
+}
+
+/// Register party members from a sheet (党员名册: 姓名, 证件号码, 党组织, 党员类型, 所在单位党组织,
+/// 报到社区, 入党日期, 党员状态, 技能).
+#[utoipa::path(post, path = "/api/v1/import/party-members", tag = "service", params(SheetImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = crate::app::service::imports::SheetReport)))]
+async fn import_members(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<SheetImportQuery>,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<crate::app::service::imports::SheetReport>> {
+    sheet_import(
+        &s,
+        &ctx,
+        crate::app::service::imports::Kind::PartyMembers,
+        q.mode.as_deref(),
+        body,
+    )
+    .await
+}
+
+fn template_response(kind: crate::app::service::imports::Kind, name: &str, zh: &str) -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\"; filename*=UTF-8''{zh}.csv"),
+            ),
+        ],
+        kind.template(),
+    )
+        .into_response()
+}
+
+/// The volunteer sheet's template (CSV, UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/import/templates/volunteers.csv", tag = "service",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+async fn volunteers_template(Auth(_): Auth) -> Response {
+    template_response(
+        crate::app::service::imports::Kind::Volunteers,
+        "volunteers-template",
+        "%E5%BF%97%E6%84%BF%E8%80%85%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
+    )
+}
+
+/// The party member sheet's template (CSV, UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/import/templates/party-members.csv", tag = "service",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+async fn members_template(Auth(_): Auth) -> Response {
+    template_response(
+        crate::app::service::imports::Kind::PartyMembers,
+        "party-members-template",
+        "%E5%85%9A%E5%91%98%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
+    )
 }

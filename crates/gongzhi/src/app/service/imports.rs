@@ -1,0 +1,548 @@
+//! Sheets an office already keeps: its volunteers (志愿者名册) and party members (党员名册).
+//! Each row is the same request as the console's form (`people::register_volunteer_in`,
+//! `people::create_member_in`), run in a savepoint of one transaction, so a dry run checks every
+//! rule the API checks and then rolls back; a commit writes every row or none; `commit_valid`
+//! writes the good rows. People are found in the registry by ID number (blind index), never
+//! created here: import residents first.
+use std::collections::HashSet;
+
+use sea_orm::{FromQueryResult, TransactionTrait};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::people::{self, NewMember, NewVolunteer};
+use crate::app::registry::transfer::RowProblem;
+use crate::app::{scope, AppState, Ctx};
+use crate::domain::ids::IdCardNo;
+use crate::domain::role::Permission;
+use crate::error::{AppError, AppResult, Msg};
+use crate::store;
+
+/// The largest sheet accepted (bytes).
+pub const MAX_FILE: usize = 4 << 20;
+/// Rows per sheet.
+pub const MAX_ROWS: usize = 5_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    DryRun,
+    Commit,
+    CommitValid,
+}
+
+impl Mode {
+    pub fn parse(s: Option<&str>) -> AppResult<Mode> {
+        match s.unwrap_or("dry_run") {
+            "dry_run" => Ok(Mode::DryRun),
+            "commit" => Ok(Mode::Commit),
+            "commit_valid" => Ok(Mode::CommitValid),
+            _ => Err(AppError::field(
+                "mode",
+                Msg::new(
+                    "mode 应为 dry_run、commit 或 commit_valid",
+                    "mode must be dry_run, commit or commit_valid",
+                ),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct SheetReport {
+    /// dry_run | committed | rejected
+    pub status: String,
+    pub rows: u64,
+    pub ok_rows: u64,
+    pub error_rows: u64,
+    pub created: u64,
+    /// Rows left out of a `commit_valid` import.
+    pub skipped_rows: u64,
+    pub problems: Vec<RowProblem>,
+}
+
+/// What a sheet holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Volunteers,
+    PartyMembers,
+}
+
+impl Kind {
+    /// (header, field, required)
+    fn columns(self) -> &'static [(&'static str, &'static str, bool)] {
+        match self {
+            Kind::Volunteers => &[
+                ("姓名", "name", true),
+                ("证件号码", "id_no", true),
+                ("技能", "skills", false),
+                ("愿意服务", "willing", false),
+                ("登录账号", "username", false),
+            ],
+            Kind::PartyMembers => &[
+                ("姓名", "name", true),
+                ("证件号码", "id_no", true),
+                ("党组织", "org", true),
+                ("党员类型", "kind", true),
+                ("所在单位党组织", "work_unit_org", false),
+                ("报到社区", "community", false),
+                ("入党日期", "joined_on", true),
+                ("党员状态", "status", false),
+                ("技能", "skills", false),
+            ],
+        }
+    }
+
+    /// The template: the header and one example row (CSV, UTF-8 with BOM for Excel).
+    pub fn template(self) -> Vec<u8> {
+        let mut out = vec![0xEF, 0xBB, 0xBF];
+        let mut w = csv::Writer::from_writer(&mut out);
+        let _ = w.write_record(self.columns().iter().map(|c| c.0));
+        let example: &[&str] = match self {
+            Kind::Volunteers => &["王芳", "130602198805120028", "助老、理发", "是", ""],
+            Kind::PartyMembers => &[
+                "王芳",
+                "130602198805120028",
+                "朝阳社区党总支",
+                "在职党员",
+                "保定市第一中心医院党委",
+                "朝阳社区",
+                "2010-07-01",
+                "正式",
+                "义诊",
+            ],
+        };
+        let _ = w.write_record(example);
+        drop(w);
+        out
+    }
+}
+
+fn split_skills(s: &str) -> Vec<String> {
+    s.split(['、', ',', '，', ';', '；', '/'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// 是/否 and their usual spellings.
+fn yes_no(s: &str) -> Option<bool> {
+    match s.trim() {
+        "" => None,
+        "是" | "愿意" | "Y" | "y" | "yes" | "Yes" | "1" | "true" | "√" => Some(true),
+        "否" | "不愿意" | "N" | "n" | "no" | "No" | "0" | "false" | "×" => Some(false),
+        _ => Some(true),
+    }
+}
+
+/// `2010-07-01`, `2010/7/1`, `2010.7.1`, `2010年7月1日` → `2010-07-01`.
+fn normal_date(s: &str) -> String {
+    let t: String = s
+        .trim()
+        .replace(['/', '.', '年', '月'], "-")
+        .replace('日', "");
+    let p: Vec<&str> = t.split('-').filter(|x| !x.is_empty()).collect();
+    match p[..] {
+        [y, m, d] => format!("{y}-{m:0>2}-{d:0>2}"),
+        _ => t,
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Found {
+    id: Uuid,
+    name: String,
+}
+
+/// A resident of the registry by ID number, with the name the sheet gives.
+async fn find_person<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    state: &AppState,
+    id_no: &str,
+    name: &str,
+) -> AppResult<Result<Uuid, Msg>> {
+    let Ok(id) = IdCardNo::parse(id_no) else {
+        return Ok(Err(Msg::new(
+            "证件号码不正确",
+            "The ID number is not valid",
+        )));
+    };
+    let found: Option<Found> = store::fetch_opt(
+        c,
+        "SELECT id, name FROM persons WHERE id_no_bidx = $1 AND deleted_at IS NULL AND status = 'active'",
+        vec![state.keys.blind_index("id_no", id.as_str()).into()],
+    )
+    .await?;
+    Ok(match found {
+        None => Err(Msg::new(
+            "一户一档中没有此人，请先导入或登记居民",
+            "No such resident in the registry; import or register them first",
+        )),
+        Some(f) if !name.is_empty() && f.name != name => Err(Msg::owned(
+            format!(
+                "姓名与一户一档不符（档案中为 {}）",
+                crate::domain::ids::mask_name(&f.name)
+            ),
+            "The name differs from the registry's".to_string(),
+        )),
+        Some(f) => Ok(f.id),
+    })
+}
+
+#[derive(FromQueryResult)]
+struct Org {
+    id: Uuid,
+    kind: String,
+    area_id: Uuid,
+}
+
+/// A party organisation by its exact name, among those the caller can see.
+async fn find_org<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    name: &str,
+) -> AppResult<Result<(Uuid, String), Msg>> {
+    let rows: Vec<Org> = store::fetch_all(
+        c,
+        "SELECT id, kind, area_id FROM party_orgs WHERE name = $1 ORDER BY id LIMIT 20",
+        vec![name.to_string().into()],
+    )
+    .await?;
+    let mut seen = vec![];
+    for o in rows {
+        if scope::can_see(c, ctx, o.area_id).await? {
+            seen.push((o.id, o.kind));
+        }
+    }
+    Ok(match seen.len() {
+        1 => Ok(seen.remove(0)),
+        0 => Err(Msg::new("找不到这个党组织", "No such party organisation")),
+        _ => Err(Msg::new(
+            "有多个同名党组织，请写全称",
+            "Several organisations have this name",
+        )),
+    })
+}
+
+/// A community by code or name, among those the caller can see.
+async fn find_community<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    text: &str,
+) -> AppResult<Result<Uuid, Msg>> {
+    #[derive(FromQueryResult)]
+    struct A {
+        id: Uuid,
+    }
+    let rows: Vec<A> = store::fetch_all(
+        c,
+        "SELECT id FROM areas WHERE kind = 'community' AND (code = $1 OR name = $1) ORDER BY code LIMIT 20",
+        vec![text.to_string().into()],
+    )
+    .await?;
+    let mut seen = vec![];
+    for a in rows {
+        if scope::can_see(c, ctx, a.id).await? {
+            seen.push(a.id);
+        }
+    }
+    Ok(match seen.len() {
+        1 => Ok(seen[0]),
+        0 => Err(Msg::new("找不到这个社区", "No such community")),
+        _ => Err(Msg::new(
+            "有多个同名社区，请填社区编码",
+            "Several communities have this name; give the code",
+        )),
+    })
+}
+
+/// The column a field's error belongs to.
+fn column_of(kind: Kind, field: &str) -> String {
+    let f = match field {
+        "person_id" => "id_no",
+        "org_id" => "org",
+        "work_unit_org_id" => "work_unit_org",
+        "community_id" => "community",
+        f => f,
+    };
+    kind.columns()
+        .iter()
+        .find(|c| c.1 == f)
+        .map(|c| c.0.to_string())
+        .unwrap_or_default()
+}
+
+/// An error of a row's request as problems: field errors by column, others on the row.
+fn problems_of(kind: Kind, e: AppError) -> AppResult<Vec<(String, Msg)>> {
+    Ok(match e {
+        AppError::Validation(errs) => errs
+            .into_iter()
+            .map(|(f, m)| (column_of(kind, &f), m))
+            .collect(),
+        AppError::Conflict { msg, .. } => vec![(String::new(), msg)],
+        AppError::ConflictOn { field, msg } => vec![(column_of(kind, field), msg)],
+        AppError::Rule { msg, .. } => vec![(String::new(), msg)],
+        AppError::NotFound => vec![(
+            String::new(),
+            Msg::new("此人不在您负责的区域内", "This person is outside your area"),
+        )],
+        AppError::Forbidden { msg, .. } => vec![(String::new(), msg)],
+        other => return Err(other),
+    })
+}
+
+pub async fn run(
+    state: &AppState,
+    ctx: &Ctx,
+    kind: Kind,
+    bytes: &[u8],
+    mode: Mode,
+) -> AppResult<SheetReport> {
+    if !scope::holds_any(ctx, Permission::ManageService) {
+        return Err(AppError::forbidden());
+    }
+    if bytes.is_empty() {
+        return Err(AppError::field(
+            "file",
+            Msg::new("文件为空", "The file is empty"),
+        ));
+    }
+    let text = crate::sheet::upload_text(&state.settings.data_dir, &state.settings.sheet, bytes)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = rdr.records();
+    let header: Vec<String> = match records.next() {
+        Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
+        _ => {
+            return Err(AppError::field(
+                "file",
+                Msg::new("文件没有表头", "The file has no header row"),
+            ))
+        }
+    };
+    let cols = kind.columns();
+    let pos: Vec<Option<usize>> = cols
+        .iter()
+        .map(|(zh, en, _)| {
+            header
+                .iter()
+                .position(|h| h == zh || h.eq_ignore_ascii_case(en))
+        })
+        .collect();
+    let missing: Vec<&str> = cols
+        .iter()
+        .zip(&pos)
+        .filter(|((_, _, req), p)| *req && p.is_none())
+        .map(|((zh, _, _), _)| *zh)
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::field(
+            "file",
+            Msg::owned(
+                format!("缺少列：{}（请使用模板）", missing.join("、")),
+                format!("Missing columns: {} (use the template)", missing.join(", ")),
+            ),
+        ));
+    }
+    let mut report = SheetReport {
+        status: "dry_run".into(),
+        ..Default::default()
+    };
+    let bulk = store::Bulk::open(&state.db).await?;
+    let r = async {
+        let tx = store::write_tx(&bulk.db).await?;
+        let mut seen: HashSet<String> = HashSet::new();
+        for (i, rec) in records.enumerate() {
+            let row = i as u64 + 2;
+            let Ok(rec) = rec else {
+                report.rows += 1;
+                report.error_rows += 1;
+                report.problems.push(RowProblem {
+                    row,
+                    column: String::new(),
+                    problem: "这一行无法读取 / This row cannot be read".into(),
+                });
+                continue;
+            };
+            let cell = |k: usize| -> String {
+                pos[k]
+                    .and_then(|p| rec.get(p))
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default()
+            };
+            let cells: Vec<String> = (0..cols.len()).map(cell).collect();
+            if cells.iter().all(|c| c.is_empty()) {
+                continue;
+            }
+            report.rows += 1;
+            if report.rows as usize > MAX_ROWS {
+                return Err(AppError::field(
+                    "file",
+                    Msg::owned(
+                        format!("一次最多导入 {MAX_ROWS} 行"),
+                        format!("At most {MAX_ROWS} rows per sheet"),
+                    ),
+                ));
+            }
+            let mut problems: Vec<(String, Msg)> = vec![];
+            for (k, (zh, _, req)) in cols.iter().enumerate() {
+                if *req && cells[k].is_empty() {
+                    problems.push((zh.to_string(), Msg::new("必填", "Required")));
+                }
+            }
+            if !cells[1].is_empty() && !seen.insert(cells[1].to_uppercase()) {
+                problems.push((
+                    "证件号码".into(),
+                    Msg::new("与前面的行重复", "Repeats an earlier row"),
+                ));
+            }
+            let person = if problems.is_empty() {
+                match find_person(&tx, state, &cells[1], &cells[0]).await? {
+                    Ok(p) => Some(p),
+                    Err(m) => {
+                        problems.push(("证件号码".into(), m));
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            if let (Some(person_id), true) = (person, problems.is_empty()) {
+                let sp = tx.begin().await?;
+                let done = match kind {
+                    Kind::Volunteers => {
+                        let n = NewVolunteer {
+                            person_id,
+                            skills: split_skills(&cells[2]),
+                            willing: yes_no(&cells[3]),
+                            username: Some(cells[4].clone()).filter(|u| !u.is_empty()),
+                        };
+                        people::register_volunteer_in(&sp, ctx, &n)
+                            .await
+                            .map(|_| ())
+                    }
+                    Kind::PartyMembers => {
+                        let org = find_org(&sp, ctx, &cells[2]).await?;
+                        let kind_code = match cells[3].as_str() {
+                            "在职党员" | "在职" | "in_service" => "in_service",
+                            "社区党员" | "社区" | "community" => "community",
+                            other => other,
+                        };
+                        let unit = if cells[4].is_empty() {
+                            Ok(None)
+                        } else {
+                            find_org(&sp, ctx, &cells[4]).await?.map(|o| Some(o.0))
+                        };
+                        let community = if cells[5].is_empty() {
+                            Ok(None)
+                        } else {
+                            find_community(&sp, ctx, &cells[5]).await?.map(Some)
+                        };
+                        let status = match cells[7].as_str() {
+                            "" | "正式" | "正式党员" | "full" => "full",
+                            "预备" | "预备党员" | "probationary" => "probationary",
+                            other => other,
+                        };
+                        match (org, unit, community) {
+                            (Ok((org_id, _)), Ok(work_unit_org_id), Ok(community_id)) => {
+                                let n = NewMember {
+                                    person_id,
+                                    org_id,
+                                    kind: kind_code.to_string(),
+                                    work_unit_org_id,
+                                    community_id,
+                                    joined_on: normal_date(&cells[6]),
+                                    status: status.to_string(),
+                                    skills: split_skills(&cells[8]),
+                                };
+                                people::create_member_in(&sp, ctx, &n).await.map(|_| ())
+                            }
+                            (org, unit, community) => {
+                                if let Err(m) = org {
+                                    problems.push(("党组织".into(), m));
+                                }
+                                if let Err(m) = unit {
+                                    problems.push(("所在单位党组织".into(), m));
+                                }
+                                if let Err(m) = community {
+                                    problems.push(("报到社区".into(), m));
+                                }
+                                Ok(())
+                            }
+                        }
+                    }
+                };
+                match done {
+                    Ok(()) if problems.is_empty() => sp.commit().await?,
+                    Ok(()) => sp.rollback().await?,
+                    Err(e) => {
+                        sp.rollback().await?;
+                        problems.extend(problems_of(kind, e)?);
+                    }
+                }
+            }
+            if problems.is_empty() {
+                report.ok_rows += 1;
+            } else {
+                report.error_rows += 1;
+                for (column, m) in problems {
+                    if report.problems.len() < 1_000 {
+                        report.problems.push(RowProblem {
+                            row,
+                            column,
+                            problem: format!("{} / {}", m.zh, m.en),
+                        });
+                    }
+                }
+            }
+        }
+        if report.rows == 0 {
+            return Err(AppError::field(
+                "file",
+                Msg::new("文件中没有数据行", "The file has no data rows"),
+            ));
+        }
+        let write = match mode {
+            Mode::DryRun => false,
+            Mode::Commit => report.error_rows == 0,
+            Mode::CommitValid => report.ok_rows > 0,
+        };
+        if write {
+            tx.commit().await?;
+            report.created = report.ok_rows;
+            report.skipped_rows = report.error_rows;
+            report.status = "committed".into();
+        } else {
+            tx.rollback().await?;
+            if mode == Mode::Commit {
+                report.status = "rejected".into();
+            }
+        }
+        Ok::<(), AppError>(())
+    }
+    .await;
+    bulk.finish().await;
+    r?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn office_spellings() {
+        assert_eq!(normal_date("2010/7/1"), "2010-07-01");
+        assert_eq!(normal_date("2010年7月1日"), "2010-07-01");
+        assert_eq!(normal_date("2010.07.01"), "2010-07-01");
+        assert_eq!(
+            split_skills("助老、理发,义诊"),
+            vec!["助老", "理发", "义诊"]
+        );
+        assert_eq!(yes_no("否"), Some(false));
+        assert_eq!(yes_no(""), None);
+    }
+}
