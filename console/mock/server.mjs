@@ -14,7 +14,7 @@ import { randomUUID, randomInt } from 'node:crypto'
 import { ROLE_INFO, permissionsOf, roleTable, rankOf, managerRank, parseRole } from './roles.mjs'
 import { initRegistry, registryApi, registryPersons } from './registry.mjs'
 import { initCases, casesApi } from './cases.mjs'
-import { initService, serviceApi } from './service.mjs'
+import { initService, serviceApi, serviceImportApi } from './service.mjs'
 
 const PORT = Number(process.env.PORT || 18080)
 const DIST = process.env.DIST ? path.resolve(process.env.DIST) : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
@@ -641,6 +641,8 @@ async function api(req, res, url) {
     if (r.error) { const msg = en(req) ? r.error.en : r.error.zh; return err(res, req, 422, 'validation', msg, msg, { file: msg }) }
     return send(res, 200, r)
   }
+  // 志愿者 / 党员名册 import (mock/service.mjs), before the registry mock, which answers /import/…
+  if (serviceImportApi({ req, res, url, p, m, body, me, send, err, log })) return
   // registry (一户一档), mock/registry.mjs
   if (registryApi({ req, res, url, p, m, body, me, send, err, log })) return
   // 接诉即办 (cases, units, calendar, stats), mock/cases.mjs

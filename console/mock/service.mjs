@@ -4,7 +4,7 @@
 // the points ledger, the 爱心超市, ratings, commendations and certificates.
 // Demo users (Demo@2026): shuji (党组织书记, 先锋街道), danwei (单位联系人, 保定市第一中心医院党委), zhiyuan (志愿者).
 import { randomUUID, createHash } from 'node:crypto'
-import { legacyRoles } from './roles.mjs'
+import { legacyRoles, permissionsOf } from './roles.mjs'
 
 let A, U, ORGS, PERSONS
 const DAY = 86400000
@@ -1131,4 +1131,202 @@ export function serviceApi({ req, res, url, p, m, body, me, send, err, log }) {
     redemptions.push(r)
     return ok(201, { ...r, item_name: it.name, owner_name: acc.owner_name, community_name: areaName(it.community_id), balance: acc.balance, stock: it.stock })
   }
+}
+
+// ------------------------------------------------------------------ 批量导入 (志愿者名册 / 党员名册)
+// POST /import/volunteers|party-members?mode=dry_run|commit|commit_valid (the file as the raw body) and
+// GET /import/templates/volunteers.csv|party-members.csv, like crates/gongzhi/src/app/service/imports.rs:
+// each row's resident is found in the registry by 证件号码 (never created here), then checked like the
+// form; a commit writes every row or none, commit_valid the good rows. The mock reads CSV (UTF-8 or GBK);
+// a workbook is pretended (a few rows of real residents). server.mjs calls this before the registry mock,
+// which answers the rest of /import/….
+const SHEETS = {
+  volunteers: {
+    cols: [['姓名', 'name', true], ['证件号码', 'id_no', true], ['技能', 'skills', false], ['愿意服务', 'willing', false], ['登录账号', 'username', false]],
+    example: ['王芳', '130602198805120028', '助老、理发', '是', ''],
+    file: ['volunteers-template', '志愿者导入模板'],
+  },
+  'party-members': {
+    cols: [['姓名', 'name', true], ['证件号码', 'id_no', true], ['党组织', 'org', true], ['党员类型', 'kind', true], ['所在单位党组织', 'work_unit_org', false], ['报到社区', 'community', false], ['入党日期', 'joined_on', true], ['党员状态', 'status', false], ['技能', 'skills', false]],
+    example: ['王芳', '130602198805120028', '朝阳社区党总支', '在职党员', '保定市第一中心医院党委', '朝阳社区', '2010-07-01', '正式', '义诊'],
+    file: ['party-members-template', '党员导入模板'],
+  },
+}
+function csvRows(text) {
+  const rows = []
+  let row = [], cell = '', q = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++ } else if (c === '"') q = false
+      else cell += c
+    } else if (c === '"') q = true
+    else if (c === ',') { row.push(cell); cell = '' }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++
+      row.push(cell); rows.push(row); row = []; cell = ''
+    } else cell += c
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row) }
+  return rows
+}
+const csvLine = (cells) => cells.map((v) => (/[",\r\n]/.test(v) ? `"${String(v).replace(/"/g, '""')}"` : v)).join(',')
+const splitSkills = (s) => s.split(/[、,，;；/]/).map((x) => x.trim()).filter(Boolean)
+const yesNo = (s) => (!s.trim() ? null : !['否', '不愿意', 'N', 'n', 'no', 'No', '0', 'false', '×'].includes(s.trim()))
+function normalDate(s) {
+  const t = s.trim().replace(/[/.年月]/g, '-').replace(/日/g, '')
+  const p = t.split('-').filter(Boolean)
+  return p.length === 3 ? `${p[0]}-${p[1].padStart(2, '0')}-${p[2].padStart(2, '0')}` : t
+}
+const validIdNo = (s) => /^\d{17}[\dX]$/.test(s)
+const maskName = (n) => (n ? n.slice(0, 1) + '*'.repeat(Math.max(1, n.length - 1)) : '')
+/** A workbook the mock cannot read: pretend it holds these rows (residents of 朝阳社区 not on the roll yet, and two bad rows). */
+function pretendSheet(kind) {
+  const comm = [...A.values()].find((a) => a.name === '朝阳社区')
+  const onRoll = new Set((kind === 'volunteers' ? [...volunteers.values()] : [...members.values()]).map((x) => x.person_id))
+  const fresh = [...PERSONS.values()].filter((p) => !p.deleted && p.status === 'active' && p.community_id === comm?.id && p.id_no && !onRoll.has(p.id) && ageOf(p.birth_date) >= 20 && ageOf(p.birth_date) <= 70).slice(0, 4)
+  const head = SHEETS[kind].cols.map((c) => c[0])
+  const rows = fresh.map((p, i) => (kind === 'volunteers'
+    ? [p.name, p.id_no, ['助老陪护', '理发、家电维修', '课业辅导', ''][i], i === 2 ? '否' : '是', '']
+    : [p.name, p.id_no, '朝阳社区党总支', i % 2 ? '在职党员' : '社区党员', i % 2 ? '保定市第一中心医院党委' : '', '朝阳社区', `20${String(5 + i).padStart(2, '0')}-07-01`, '正式', '']))
+  rows.push(kind === 'volunteers' ? ['李明', '130602199001011234', '摄影', '是', ''] : ['李明', '130602199001011234', '朝阳社区党总支', '社区党员', '', '', '2012-07-01', '正式', ''])
+  return [head, ...rows].map(csvLine).join('\n')
+}
+
+export function serviceImportApi({ req, res, url, p, m, body, me, send, err, log }) {
+  let mm
+  const tpl = (mm = p.match(/^\/import\/templates\/(volunteers|party-members)\.csv$/)) && m === 'GET'
+  const run = !tpl && (mm = p.match(/^\/import\/(volunteers|party-members)$/)) && m === 'POST'
+  if (!tpl && !run) return false
+  if (!me) return (err(res, req, 401, 'auth.required', '请先登录', 'Please sign in'), true)
+  const kind = mm[1]
+  const S = SHEETS[kind]
+  if (tpl) {
+    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${S.file[0]}.csv"; filename*=UTF-8''${encodeURIComponent(S.file[1] + '.csv')}` })
+    res.end('\ufeff' + csvLine(S.cols.map((c) => c[0])) + '\r\n' + csvLine(S.example) + '\r\n')
+    return true
+  }
+  const EN = (req.headers['accept-language'] || '').startsWith('en')
+  const fileErr = (zh, e) => { const msg = EN ? e : zh; err(res, req, 422, 'validation', msg, msg, { file: msg }); return true }
+  if (!permissionsOf(me).includes('manage_service')) return (err(res, req, 403, 'forbidden', '您没有执行此操作的权限', 'You are not allowed to do this'), true)
+  const mode = url.searchParams.get('mode') || 'dry_run'
+  if (!['dry_run', 'commit', 'commit_valid'].includes(mode)) return (err(res, req, 422, 'validation', '输入有误', 'Invalid input', { mode: EN ? 'mode must be dry_run, commit or commit_valid' : 'mode 应为 dry_run、commit 或 commit_valid' }), true)
+  let raw = body.__raw || Buffer.alloc(0)
+  if (!raw.length) return fileErr('文件为空', 'The file is empty')
+  if (raw.length > 4 << 20) return fileErr('文件太大，单个文件不超过 4 MB', 'The file is larger than 4 MB')
+  let text
+  if (raw[0] === 0x50 && raw[1] === 0x4b) text = pretendSheet(kind)
+  else {
+    try { text = new TextDecoder('utf-8', { fatal: true }).decode(raw) } catch { text = new TextDecoder('gb18030').decode(raw) }
+  }
+  const rows = csvRows(text.replace(/^\ufeff/, ''))
+  const header = (rows.shift() || []).map((h) => h.trim())
+  if (!header.some(Boolean)) return fileErr('文件没有表头', 'The file has no header row')
+  const pos = S.cols.map(([zh, en]) => header.findIndex((h) => h === zh || h.toLowerCase() === en))
+  const missing = S.cols.filter((c, k) => c[2] && pos[k] < 0).map((c) => c[0])
+  if (missing.length) return fileErr(`缺少列：${missing.join('、')}（请使用模板）`, `Missing columns: ${missing.join(', ')} (use the template)`)
+
+  const report = { status: 'dry_run', rows: 0, ok_rows: 0, error_rows: 0, created: 0, skipped_rows: 0, problems: [] }
+  const M = (zh, e) => `${zh} / ${e}`
+  const inMyArea = (areaId) => me.grants.some((g) => (g.role === 'system_admin' && !g.area_id) || under(areaId, g.area_id))
+  const orgByName = (n) => [...ORGS.values()].filter((o) => o.name === n)
+  const anyPersons = [...PERSONS.values()].some((x) => !x.deleted)
+  const seen = new Set()
+  const good = []
+  for (let i = 0; i < rows.length; i++) {
+    const row = i + 2
+    const cells = S.cols.map((c, k) => (pos[k] >= 0 ? String(rows[i][pos[k]] || '').trim() : ''))
+    if (cells.every((c) => !c)) continue
+    report.rows++
+    if (report.rows > 5000) return fileErr('一次最多导入 5000 行', 'At most 5000 rows per sheet')
+    const probs = []
+    S.cols.forEach(([zh, , req], k) => { if (req && !cells[k]) probs.push([zh, M('必填', 'Required')]) })
+    const idNo = cells[1].toUpperCase()
+    if (idNo && seen.has(idNo)) probs.push(['证件号码', M('与前面的行重复', 'Repeats an earlier row')])
+    if (idNo) seen.add(idNo)
+    let person = null
+    if (!probs.length) {
+      if (!validIdNo(idNo)) probs.push(['证件号码', M('证件号码不正确', 'The ID number is not valid')])
+      else if (anyPersons) {
+        person = [...PERSONS.values()].find((x) => !x.deleted && x.status === 'active' && x.id_no === idNo) || null
+        if (!person) probs.push(['证件号码', M('一户一档中没有此人，请先导入或登记居民', 'No such resident in the registry; import or register them first')]) 
+        else if (cells[0] && person.name !== cells[0]) { probs.push(['证件号码', M(`姓名与一户一档不符（档案中为 ${maskName(person.name)}）`, "The name differs from the registry's")]); person = null }
+        else if (!inMyArea(person.area_id)) { probs.push(['', M('此人不在您负责的区域内', 'This person is outside your area')]); person = null }
+      } else {
+        // an empty registry (not the seeded mock): take the row as it is
+        person = { id: randomUUID(), name: cells[0], id_no: idNo, mobile: null, birth_date: `${idNo.slice(6, 10)}-${idNo.slice(10, 12)}-${idNo.slice(12, 14)}`, community_id: [...A.values()].find((a) => a.kind === 'community')?.id, political_status: 'masses' }
+      }
+    }
+    let item = null
+    if (person && kind === 'volunteers') {
+      const [, , skills, willing, username] = cells
+      if ([...volunteers.values()].some((v) => v.person_id === person.id)) probs.push(['证件号码', M(`${person.name} 已经是志愿者`, `${person.name} is a volunteer already`)])
+      let user = null
+      if (username) {
+        user = [...U.values()].find((u) => u.username === username)
+        if (!user) probs.push(['登录账号', M('没有这个账号，请先由管理员创建', 'No such account; an administrator creates it first')])
+        else if (!user.grants.some((g) => g.role === 'volunteer')) probs.push(['登录账号', M('这个账号没有“志愿者”角色', 'This account has no volunteer role')])
+        else if ([...volunteers.values()].some((v) => v.user_id === user.id)) probs.push(['登录账号', M('这个账号已关联其他志愿者', 'This account belongs to another volunteer')])
+      }
+      item = { person, skills: splitSkills(skills), willing: yesNo(willing), user }
+    } else if (person) {
+      const [, , orgText, kindText, unitText, commText, joinedText, statusText, skills] = cells
+      const orgs = orgByName(orgText)
+      if (!orgs.length) probs.push(['党组织', M('找不到这个党组织', 'No such party organisation')])
+      else if (orgs.length > 1) probs.push(['党组织', M('有多个同名党组织，请写全称', 'Several organisations have this name')])
+      const mk = { 在职党员: 'in_service', 在职: 'in_service', in_service: 'in_service', 社区党员: 'community', 社区: 'community', community: 'community' }[kindText]
+      if (!mk) probs.push(['党员类型', M('党员类型应为“社区党员”或“在职党员”', 'The kind must be 社区党员 or 在职党员')])
+      let unit = null
+      if (unitText) {
+        const us = orgByName(unitText)
+        if (us.length !== 1) probs.push(['所在单位党组织', M('找不到这个党组织', 'No such party organisation')])
+        else unit = us[0]
+      } else if (mk === 'in_service') probs.push(['所在单位党组织', M('在职党员须填写所在单位党组织', "An in-service member needs the work unit's organisation")])
+      let comm = null
+      if (commText) {
+        const cs = [...A.values()].filter((a) => a.kind === 'community' && (a.code === commText || a.name === commText))
+        if (!cs.length) probs.push(['报到社区', M('找不到这个社区', 'No such community')])
+        else if (cs.length > 1) probs.push(['报到社区', M('有多个同名社区，请填社区编码', 'Several communities have this name; give the code')])
+        else comm = cs[0]
+      }
+      const joined = normalDate(joinedText)
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(joined) || Number.isNaN(Date.parse(joined))) probs.push(['入党日期', M('日期格式应为 2010-07-01', 'A date like 2010-07-01')])
+      else if (joined > shDay()) probs.push(['入党日期', M('不能晚于今天', 'Not after today')])
+      const st = { '': 'full', 正式: 'full', 正式党员: 'full', full: 'full', 预备: 'probationary', 预备党员: 'probationary', probationary: 'probationary' }[statusText]
+      if (!st) probs.push(['党员状态', M('党员状态应为“正式”或“预备”', 'The status must be 正式 or 预备')])
+      if ([...members.values()].some((x) => x.person_id === person.id)) probs.push(['证件号码', M(`${person.name} 已在党员名册中`, `${person.name} is on the roll already`)])
+      item = { person, org: orgs[0], kind: mk, unit, comm, joined, status: st, skills: splitSkills(skills) }
+    }
+    if (probs.length) {
+      report.error_rows++
+      for (const [column, problem] of probs) if (report.problems.length < 1000) report.problems.push({ row, column, problem })
+    } else {
+      report.ok_rows++
+      good.push(item)
+    }
+  }
+  if (!report.rows) return fileErr('文件中没有数据行', 'The file has no data rows')
+  const write = mode === 'commit' ? report.error_rows === 0 : mode === 'commit_valid' ? report.ok_rows > 0 : false
+  if (write) {
+    const actor = me.display_name
+    for (const g of good) {
+      if (kind === 'volunteers') {
+        const v = addVolunteer(g.person, { skills: g.skills, willing: g.willing !== false, user_id: g.user?.id || null, actor })
+        log(req, me, 'volunteer.create', 'volunteer', v.id)
+      } else {
+        let v = [...volunteers.values()].find((x) => x.person_id === g.person.id)
+        if (!v) v = addVolunteer(g.person, { skills: g.skills, actor })
+        else if (g.skills.length) v.skills = [...new Set([...v.skills, ...g.skills])]
+        v.party_member = true
+        const x = { id: randomUUID(), volunteer_id: v.id, person_id: g.person.id, org_id: g.org.id, community_id: g.comm?.id || g.person.community_id, kind: g.kind, work_unit_org_id: g.kind === 'in_service' ? g.unit?.id || null : null, joined_on: g.joined, status: g.status, exempt_reason: null, version: 1 }
+        members.set(x.id, x)
+        log(req, me, 'party_member.create', 'party_member', x.id)
+      }
+    }
+    report.created = report.ok_rows
+    report.skipped_rows = report.error_rows
+    report.status = 'committed'
+  } else if (mode === 'commit') report.status = 'rejected'
+  send(res, 200, report)
+  return true
 }

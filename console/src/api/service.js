@@ -19,6 +19,23 @@ export const volunteerApi = {
   load: (params, opts) => http.get('/volunteers/load', params, opts),
 }
 
+// ---- rosters from a sheet (志愿者名册 / 党员名册: POST /import/volunteers, /import/party-members) ----
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+/** kind: 'volunteers' | 'party-members' */
+export const serviceImportApi = {
+  /** The template (CSV, UTF-8 with BOM): the header and one example row */
+  template: (kind) => request('GET', `/import/templates/${kind}.csv`, { blob: true, silent: true }),
+  /** mode: dry_run | commit (all or nothing) | commit_valid; the file is the raw body (xlsx or CSV) → SheetReport */
+  run: (kind, file, mode, signal) =>
+    request('POST', `/import/${kind}`, {
+      query: { mode },
+      raw: file,
+      contentType: /\.xls[xm]$/i.test(file?.name || '') ? XLSX_TYPE : 'text/csv',
+      signal,
+      silent: true,
+    }),
+}
+
 // ---- party members, report-ins, pairings (党员, 双报到, 结对共建) ----
 export const memberApi = {
   list: (params, opts) => http.get('/party-members', params, opts),

@@ -154,6 +154,36 @@ export default {
       v: { person: 'Pick a resident', org: 'Pick the party organisation', unit: "An in-service member needs the work unit's organisation", joined: 'Pick the joining date', exempt: 'Give the reason for the exemption' },
     },
 
+    imp: {
+      button: 'Bulk import',
+      registry: 'Everyone on the roll must already be in the registry (matched by ID number): import the residents first.', toRegistry: 'Import residents →',
+      registryAsk: '(importing residents needs the “Edit the registry” permission: ask a community worker)',
+      vol: {
+        title: 'Bulk import volunteers', templateName: 'volunteers-template.csv', step1: 'Download the template; one volunteer per row',
+        hint: 'Several skills are separated by 、 or commas; 愿意服务 (willing) is 是 or 否, blank means 是; the login may be left blank, or must be an existing volunteer account. At most 4 MB and 5,000 rows per file.',
+        commitConfirm: 'Register {n} volunteers? All of them are written, or none.',
+        commitValidConfirm: 'Register {n} volunteers and skip the {m} rows with problems?',
+        committed: 'Done: {n} volunteers registered', committedSkipped: 'Done: {n} volunteers registered, {m} rows skipped',
+        afterCommit: 'The volunteer list has been refreshed.',
+      },
+      entity: {
+        title: 'Import legal entities', templateName: 'legal-entities-template.csv', step1: 'Download the template: one entity per row',
+        hint: 'Kind: 公司, 商铺, 学校, 医院, 社会组织, 机关 or 其他; the building or grid by its code (or a unique name); the 18-character credit code must check, and a code already registered is not registered twice. At most 4 MB and 5,000 rows.',
+        commitConfirm: '{n} entities will be registered, all or none. Import?',
+        commitValidConfirm: '{n} entities will be registered and {m} rows with problems skipped. Import?',
+        committed: 'Done: {n} entities registered', committedSkipped: 'Done: {n} entities registered, {m} rows skipped',
+        afterCommit: 'The list has been refreshed.',
+      },
+      member: {
+        title: 'Bulk import party members', templateName: 'party-members-template.csv', step1: 'Download the template; one member per row',
+        hint: 'Party organisations by their full name in the system; the kind is 社区党员 (community) or 在职党员 (in service, which needs the work unit organisation); the community by name or code; the joining date like 2010-07-01; the status 正式 (full) or 预备 (probationary), blank means full. At most 4 MB and 5,000 rows per file.',
+        commitConfirm: 'Add {n} members to the roll? All of them are written, or none.',
+        commitValidConfirm: 'Add {n} members to the roll and skip the {m} rows with problems?',
+        committed: 'Done: {n} members added', committedSkipped: 'Done: {n} members added, {m} rows skipped',
+        afterCommit: 'The roll has been refreshed.',
+      },
+    },
+
     report: {
       create: 'Record report-in', createTitle: 'Record a report-in', saved: 'Report-in recorded', empty: 'No report-ins yet',
       hint: 'In-service members and the party organisations of local units report in to a community; a report-in is valid for 6 months, after which they are overdue.',

@@ -558,6 +558,54 @@ async fn street_admin_manages_users_hands_passwords_over_and_reads_the_role_page
         app.count("SELECT COUNT(*) FROM users WHERE username IN ('bt.wg1', 'bt.wg2') AND must_change_password = TRUE").await,
         2
     );
+    // Volunteers from the office's roster sheet, found in the registry by ID number.
+    #[derive(sea_orm::FromQueryResult)]
+    struct P {
+        name: String,
+        id_no_enc: String,
+    }
+    let p: P = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT p.name, p.id_no_enc FROM persons p JOIN areas a ON a.id = p.community_id WHERE a.code = '130602001001' \
+         AND p.status = 'active' AND p.id_no_enc IS NOT NULL AND p.id NOT IN (SELECT person_id FROM volunteers) ORDER BY p.id LIMIT 1",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let roster = dir.path().join("volunteers.csv");
+    std::fs::write(
+        &roster,
+        format!(
+            "姓名,证件号码,技能,愿意服务\n{},{},助老、理发,是\n",
+            p.name,
+            app.state.keys.decrypt(&p.id_no_enc).unwrap()
+        ),
+    )
+    .unwrap();
+    d.goto(&format!("{}/service/volunteers", app.base)).await;
+    d.click("[data-testid=volunteers-import]").await;
+    d.find("[data-testid=service-import-dialog]").await;
+    d.type_into(
+        "[data-testid=service-import-file]",
+        &roster.display().to_string(),
+    )
+    .await;
+    d.click("[data-testid=service-import-check]").await;
+    d.wait_text("[data-testid=service-import-report]", "1")
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    d.click("[data-testid=service-import-commit]").await;
+    d.click(".el-message-box__btns .el-button--primary").await;
+    d.find("[data-testid=service-import-result]").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let shot = d.screenshot("volunteers-import-desktop.png").await;
+    eprintln!("screenshot: {shot}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM volunteers v JOIN persons p ON p.id = v.person_id WHERE p.id_no_enc IS NOT NULL AND v.skills LIKE '%理发%'").await
+            >= 1,
+        true
+    );
     // The role page: each role and what it may do, in words.
     d.goto(&format!("{}/roles", app.base)).await;
     let page = d.wait_text("[data-testid=roles-page]", "区级管理员").await;

@@ -458,6 +458,18 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ),
     ("GET", "/api/v1/import/templates/volunteers.csv", None, 200),
     (
+        "POST",
+        "/api/v1/import/legal-entities?mode=dry_run",
+        Some(Permission::EditRegistry),
+        422,
+    ),
+    (
+        "GET",
+        "/api/v1/import/templates/legal-entities.csv",
+        None,
+        200,
+    ),
+    (
         "GET",
         "/api/v1/import/templates/party-members.csv",
         None,

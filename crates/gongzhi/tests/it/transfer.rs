@@ -831,3 +831,70 @@ async fn volunteers_and_party_members_come_from_sheets() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// Issue 14: the area's legal entities (法人单位名录) from a sheet, through the same wizard.
+#[tokio::test]
+async fn legal_entities_come_from_a_sheet() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let building = app.first_under("130602001001", "building").await.1;
+    let code = |first17: &str| {
+        format!(
+            "{first17}{}",
+            gongzhi::domain::ids::uscc_check_char(first17).unwrap()
+        )
+    };
+    let (a, b) = (code("91130602MA0AAAAA1"), code("91130602MA0BBBBB2"));
+    let sheet = format!(
+        "名称,统一社会信用代码,类型,所在楼栋或网格,联系人,联系电话\n\
+         朝阳便民超市,{a},商铺,{building},李明,13800138000\n\
+         朝阳托育中心,{b},社会组织,{building},,\n\
+         错码公司,91130602MA0CXXXXIO,公司,{building},,\n\
+         外区公司,{c},公司,130606001001001001,,\n",
+        c = code("91130602MA0CCCCC3"),
+    );
+    let post = |mode: &str| {
+        let (w, body) = (w.clone(), sheet.clone());
+        let path = format!("/api/v1/import/legal-entities?mode={mode}");
+        async move {
+            w.send_raw(reqwest::Method::POST, &path, body.into_bytes(), "text/csv")
+                .await
+        }
+    };
+    let before = app.count("SELECT COUNT(*) FROM legal_entities").await;
+    let r = post("dry_run").await;
+    assert_eq!(
+        (r.body["ok_rows"].as_u64(), r.body["error_rows"].as_u64()),
+        (Some(2), Some(2)),
+        "{}",
+        r.text
+    );
+    let cols: Vec<&str> = r.body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["column"].as_str().unwrap())
+        .collect();
+    assert!(
+        cols.contains(&"统一社会信用代码") && cols.contains(&"所在楼栋或网格"),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM legal_entities").await,
+        before
+    );
+    let r = post("commit_valid").await;
+    assert_eq!(r.body["created"], 2, "{}", r.text);
+    let list = w.get("/api/v1/legal-entities?page_size=100").await;
+    assert!(
+        list.text.contains("朝阳便民超市") && !list.text.contains("13800138000"),
+        "masked"
+    );
+    let r = post("dry_run").await;
+    assert!(
+        r.text.contains("已登记"),
+        "a second import names the codes already registered: {}",
+        r.text
+    );
+}

@@ -286,8 +286,29 @@ pub async fn create_entity(
     ctx: &Ctx,
     e: NewEntity,
 ) -> AppResult<LegalEntity> {
-    scope::require_permission(db, ctx, Permission::EditRegistry, e.area_id).await?;
-    let at = place(db, e.area_id, "area_id").await?;
+    let tx = store::write_tx(db).await?;
+    let id = create_entity_in(&tx, keys, ctx, &e).await?;
+    let row: LegalEntity = store::fetch_opt(
+        &tx,
+        &format!("{ENTITY_SELECT} WHERE id = $1"),
+        vec![id.into()],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// [`create_entity`]'s checks and writes in the caller's transaction (the sheet import runs each
+/// row in a savepoint of one transaction).
+pub(crate) async fn create_entity_in(
+    tx: &sea_orm::DatabaseTransaction,
+    keys: &Keys,
+    ctx: &Ctx,
+    e: &NewEntity,
+) -> AppResult<Uuid> {
+    scope::require_permission(tx, ctx, Permission::EditRegistry, e.area_id).await?;
+    let at = place(tx, e.area_id, "area_id").await?;
     let mut errs = FieldErrors::new();
     let name = clean_name(&e.name, 200)
         .map_err(|m| errs.insert("name".into(), m))
@@ -318,9 +339,8 @@ pub async fn create_entity(
     let uscc = uscc.map(|u| u.as_str().to_string()).unwrap_or_default();
     let id = new_id();
     let now = now_ms();
-    let tx = store::write_tx(db).await?;
     if store::fetch_i64(
-        &tx,
+        tx,
         "SELECT COUNT(*) FROM legal_entities WHERE uscc = $1 AND deleted_at IS NULL",
         vec![uscc.clone().into()],
     )
@@ -336,7 +356,7 @@ pub async fn create_entity(
         ));
     }
     store::exec(
-        &tx,
+        tx,
         "INSERT INTO legal_entities (street_id, id, community_id, area_id, dwelling_id, name, uscc, kind, contact_name, contact_mobile_enc, \
          contact_mobile_masked, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12)",
         vec![
@@ -356,7 +376,7 @@ pub async fn create_entity(
     )
     .await?;
     record_change(
-        &tx,
+        tx,
         ctx,
         Change {
             street_id: at.street_id,
@@ -371,7 +391,7 @@ pub async fn create_entity(
     )
     .await?;
     audit::record(
-        &tx,
+        tx,
         Entry::by(
             ctx,
             "legal_entity.create",
@@ -381,15 +401,7 @@ pub async fn create_entity(
         .area(Some(at.area_id)),
     )
     .await?;
-    let row: LegalEntity = store::fetch_opt(
-        &tx,
-        &format!("{ENTITY_SELECT} WHERE id = $1"),
-        vec![id.into()],
-    )
-    .await?
-    .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok(row)
+    Ok(id)
 }
 
 pub async fn get_entity(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<LegalEntity> {

@@ -1,6 +1,7 @@
-//! Sheets an office already keeps: its volunteers (志愿者名册) and party members (党员名册).
-//! Each row is the same request as the console's form (`people::register_volunteer_in`,
-//! `people::create_member_in`), run in a savepoint of one transaction, so a dry run checks every
+//! Sheets an office already keeps: its volunteers (志愿者名册), party members (党员名册) and the
+//! legal entities of its area (法人单位名录). Each row is the same request as the console's form
+//! (`people::register_volunteer_in`, `people::create_member_in`, `quality::create_entity_in`), run
+//! in a savepoint of one transaction, so a dry run checks every
 //! rule the API checks and then rolls back; a commit writes every row or none; `commit_valid`
 //! writes the good rows. People are found in the registry by ID number (blind index), never
 //! created here: import residents first.
@@ -12,6 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::people::{self, NewMember, NewVolunteer};
+use crate::app::registry::quality::{self, NewEntity};
 use crate::app::registry::transfer::RowProblem;
 use crate::app::{scope, AppState, Ctx};
 use crate::domain::ids::IdCardNo;
@@ -66,6 +68,7 @@ pub struct SheetReport {
 pub enum Kind {
     Volunteers,
     PartyMembers,
+    LegalEntities,
 }
 
 impl Kind {
@@ -90,6 +93,22 @@ impl Kind {
                 ("党员状态", "status", false),
                 ("技能", "skills", false),
             ],
+            Kind::LegalEntities => &[
+                ("名称", "name", true),
+                ("统一社会信用代码", "uscc", true),
+                ("类型", "kind", true),
+                ("所在楼栋或网格", "area", true),
+                ("联系人", "contact_name", false),
+                ("联系电话", "contact_mobile", false),
+            ],
+        }
+    }
+
+    /// The permission a sheet of this kind needs.
+    pub fn permission(self) -> Permission {
+        match self {
+            Kind::Volunteers | Kind::PartyMembers => Permission::ManageService,
+            Kind::LegalEntities => Permission::EditRegistry,
         }
     }
 
@@ -110,6 +129,14 @@ impl Kind {
                 "2010-07-01",
                 "正式",
                 "义诊",
+            ],
+            Kind::LegalEntities => &[
+                "保定市朝阳便民超市有限公司",
+                "91130602MA0XXXXXXX",
+                "商铺",
+                "130602001001001001",
+                "李明",
+                "13800138000",
             ],
         };
         let _ = w.write_record(example);
@@ -261,6 +288,7 @@ async fn find_community<C: sea_orm::ConnectionTrait>(
 fn column_of(kind: Kind, field: &str) -> String {
     let f = match field {
         "person_id" => "id_no",
+        "area_id" => "area",
         "org_id" => "org",
         "work_unit_org_id" => "work_unit_org",
         "community_id" => "community",
@@ -292,6 +320,73 @@ fn problems_of(kind: Kind, e: AppError) -> AppResult<Vec<(String, Msg)>> {
     })
 }
 
+/// Counts a row and keeps its problems (at most 1,000 listed).
+fn tally(report: &mut SheetReport, row: u64, problems: Vec<(String, Msg)>) {
+    if problems.is_empty() {
+        report.ok_rows += 1;
+        return;
+    }
+    report.error_rows += 1;
+    for (column, m) in problems {
+        if report.problems.len() < 1_000 {
+            report.problems.push(RowProblem {
+                row,
+                column,
+                problem: format!("{} / {}", m.zh, m.en),
+            });
+        }
+    }
+}
+
+/// 公司/商铺/… or the ids themselves.
+fn entity_kind(s: &str) -> &str {
+    match s.trim() {
+        "公司" | "企业" => "company",
+        "商铺" | "个体工商户" | "门店" => "shop",
+        "学校" => "school",
+        "医院" | "诊所" => "hospital",
+        "社会组织" => "social_org",
+        "机关" | "事业单位" | "机关事业单位" => "government",
+        "其他" => "other",
+        other => other,
+    }
+}
+
+/// A building or grid by code, or by a name only one visible building or grid has.
+async fn find_place<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    text: &str,
+) -> AppResult<Result<Uuid, Msg>> {
+    #[derive(FromQueryResult)]
+    struct A {
+        id: Uuid,
+    }
+    let rows: Vec<A> = store::fetch_all(
+        c,
+        "SELECT id FROM areas WHERE kind IN ('building', 'grid') AND (code = $1 OR name = $1) ORDER BY code LIMIT 20",
+        vec![text.to_string().into()],
+    )
+    .await?;
+    let mut seen = vec![];
+    for a in rows {
+        if scope::can_see(c, ctx, a.id).await? {
+            seen.push(a.id);
+        }
+    }
+    Ok(match seen.len() {
+        1 => Ok(seen[0]),
+        0 => Err(Msg::new(
+            "找不到这个楼栋或网格（请填编码）",
+            "No such building or grid (give its code)",
+        )),
+        _ => Err(Msg::new(
+            "有多个同名楼栋或网格，请改填编码",
+            "Several buildings or grids have this name; give the code",
+        )),
+    })
+}
+
 pub async fn run(
     state: &AppState,
     ctx: &Ctx,
@@ -299,7 +394,7 @@ pub async fn run(
     bytes: &[u8],
     mode: Mode,
 ) -> AppResult<SheetReport> {
-    if !scope::holds_any(ctx, Permission::ManageService) {
+    if !scope::holds_any(ctx, kind.permission()) {
         return Err(AppError::forbidden());
     }
     if bytes.is_empty() {
@@ -395,9 +490,44 @@ pub async fn run(
             }
             if !cells[1].is_empty() && !seen.insert(cells[1].to_uppercase()) {
                 problems.push((
-                    "证件号码".into(),
+                    cols[1].0.into(),
                     Msg::new("与前面的行重复", "Repeats an earlier row"),
                 ));
+            }
+            if kind == Kind::LegalEntities {
+                if problems.is_empty() {
+                    let sp = tx.begin().await?;
+                    let done = match find_place(&sp, ctx, &cells[3]).await? {
+                        Err(m) => {
+                            problems.push(("所在楼栋或网格".into(), m));
+                            Ok(())
+                        }
+                        Ok(area_id) => {
+                            let e = NewEntity {
+                                area_id,
+                                dwelling_id: None,
+                                name: cells[0].clone(),
+                                uscc: cells[1].to_uppercase(),
+                                kind: entity_kind(&cells[2]).to_string(),
+                                contact_name: Some(cells[4].clone()).filter(|x| !x.is_empty()),
+                                contact_mobile: Some(cells[5].clone()).filter(|x| !x.is_empty()),
+                            };
+                            quality::create_entity_in(&sp, &state.keys, ctx, &e)
+                                .await
+                                .map(|_| ())
+                        }
+                    };
+                    match done {
+                        Ok(()) if problems.is_empty() => sp.commit().await?,
+                        Ok(()) => sp.rollback().await?,
+                        Err(e) => {
+                            sp.rollback().await?;
+                            problems.extend(problems_of(kind, e)?);
+                        }
+                    }
+                }
+                tally(&mut report, row, problems);
+                continue;
             }
             let person = if problems.is_empty() {
                 match find_person(&tx, state, &cells[1], &cells[0]).await? {
@@ -424,6 +554,7 @@ pub async fn run(
                             .await
                             .map(|_| ())
                     }
+                    Kind::LegalEntities => unreachable!("handled above"),
                     Kind::PartyMembers => {
                         let org = find_org(&sp, ctx, &cells[2]).await?;
                         let kind_code = match cells[3].as_str() {
@@ -484,20 +615,7 @@ pub async fn run(
                     }
                 }
             }
-            if problems.is_empty() {
-                report.ok_rows += 1;
-            } else {
-                report.error_rows += 1;
-                for (column, m) in problems {
-                    if report.problems.len() < 1_000 {
-                        report.problems.push(RowProblem {
-                            row,
-                            column,
-                            problem: format!("{} / {}", m.zh, m.en),
-                        });
-                    }
-                }
-            }
+            tally(&mut report, row, problems);
         }
         if report.rows == 0 {
             return Err(AppError::field(

@@ -87,6 +87,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_postings))
         .routes(routes!(my_certificate))
         .routes(routes!(import_volunteers))
+        .routes(routes!(import_entities))
+        .routes(routes!(entities_template))
         .routes(routes!(import_members))
         .routes(routes!(volunteers_template))
         .routes(routes!(members_template))
@@ -810,7 +812,7 @@ async fn sheet_import(
     body: axum::body::Body,
 ) -> AppResult<axum::Json<crate::app::service::imports::SheetReport>> {
     use crate::app::service::imports;
-    if !crate::app::scope::holds_any(ctx, crate::domain::role::Permission::ManageService) {
+    if !crate::app::scope::holds_any(ctx, kind.permission()) {
         return Err(crate::error::AppError::forbidden());
     }
     let mode = imports::Mode::parse(mode)?;
@@ -896,5 +898,37 @@ async fn members_template(Auth(_): Auth) -> Response {
         crate::app::service::imports::Kind::PartyMembers,
         "party-members-template",
         "%E5%85%9A%E5%91%98%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
+    )
+}
+
+/// Register legal entities from a sheet (法人单位名录: 名称, 统一社会信用代码, 类型, 所在楼栋或网格, 联系人,
+/// 联系电话); needs `edit_registry`.
+#[utoipa::path(post, path = "/api/v1/import/legal-entities", tag = "registry", params(SheetImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = crate::app::service::imports::SheetReport)))]
+async fn import_entities(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<SheetImportQuery>,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<crate::app::service::imports::SheetReport>> {
+    sheet_import(
+        &s,
+        &ctx,
+        crate::app::service::imports::Kind::LegalEntities,
+        q.mode.as_deref(),
+        body,
+    )
+    .await
+}
+
+/// The legal entity sheet's template (CSV, UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/import/templates/legal-entities.csv", tag = "registry",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+async fn entities_template(Auth(_): Auth) -> Response {
+    template_response(
+        crate::app::service::imports::Kind::LegalEntities,
+        "legal-entities-template",
+        "%E6%B3%95%E4%BA%BA%E5%8D%95%E4%BD%8D%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
     )
 }
