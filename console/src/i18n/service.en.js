@@ -174,6 +174,14 @@ export default {
         committed: 'Done: {n} entities registered', committedSkipped: 'Done: {n} entities registered, {m} rows skipped',
         afterCommit: 'The list has been refreshed.',
       },
+      org: {
+        title: 'Import party organisations', templateName: 'party-orgs-template.csv', step1: 'Download the template: one organisation per row, parents before children',
+        hint: 'Kind: 街道党工委, 社区党总支, 网格党支部, 楼宇党小组, 单位党组织, 行业党组织 or 区域化党组织; the parent by its full name (an organisation of an earlier row counts); areas by name or code, several linked areas separated by 、. A row whose name exists already is not created twice.',
+        commitConfirm: '{n} organisations will be created, all or none. Import?',
+        commitValidConfirm: '{n} organisations will be created and {m} rows with problems skipped. Import?',
+        committed: 'Done: {n} organisations created', committedSkipped: 'Done: {n} organisations created, {m} rows skipped',
+        afterCommit: 'The tree has been refreshed.',
+      },
       member: {
         title: 'Bulk import party members', templateName: 'party-members-template.csv', step1: 'Download the template; one member per row',
         hint: 'Party organisations by their full name in the system; the kind is 社区党员 (community) or 在职党员 (in service, which needs the work unit organisation); the community by name or code; the joining date like 2010-07-01; the status 正式 (full) or 预备 (probationary), blank means full. At most 4 MB and 5,000 rows per file.',

@@ -321,6 +321,21 @@ async fn write_links<C: ConnectionTrait>(c: &C, org: Uuid, links: &[Uuid]) -> Ap
 }
 
 pub async fn create(db: &Db, ctx: &Ctx, input: NewPartyOrg) -> AppResult<PartyOrg> {
+    let tx = store::write_tx(db).await?;
+    let id = create_in(&tx, ctx, &input).await?;
+    let row = load(&tx, &ctx.as_system("system"), id).await?;
+    let v = views(&tx, vec![row]).await?.remove(0);
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// [`create`]'s checks and writes in the caller's transaction (the sheet import runs each row in
+/// a savepoint of one transaction, so a row may name an organisation of an earlier row).
+pub(crate) async fn create_in(
+    tx: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx,
+    input: &NewPartyOrg,
+) -> AppResult<Uuid> {
     let mut errs = FieldErrors::new();
     let kind = PartyOrgKind::parse(&input.kind);
     let name = clean_name(&input.name, 100)
@@ -334,11 +349,11 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewPartyOrg) -> AppResult<PartyOr
         return Err(AppError::Validation(errs));
     };
     let parent = match input.parent_id {
-        Some(pid) => Some(load(db, ctx, pid).await?),
+        Some(pid) => Some(load(tx, ctx, pid).await?),
         None => None,
     };
     check_shape(
-        db,
+        tx,
         ctx,
         kind,
         input.area_id,
@@ -352,34 +367,30 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewPartyOrg) -> AppResult<PartyOr
     }
     let id = new_id();
     let now = now_ms();
-    let tx = store::write_tx(db).await?;
     store::exec(
-        &tx,
+        tx,
         "INSERT INTO party_orgs (id, parent_id, kind, name, area_id, child_count, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, 0, 1, $6, $6)",
         vec![id.into(), input.parent_id.into(), kind.as_str().into(), name.unwrap_or_default().into(), input.area_id.into(), now.into()],
     )
     .await?;
-    write_links(&tx, id, &input.linked_area_ids).await?;
+    write_links(tx, id, &input.linked_area_ids).await?;
     if let Some(p) = &parent {
         store::exec(
-            &tx,
+            tx,
             "UPDATE party_orgs SET child_count = child_count + 1 WHERE id = $1",
             vec![p.id.into()],
         )
         .await?;
     }
     audit::record(
-        &tx,
+        tx,
         Entry::by(ctx, "party_org.create", "party_org", Some(id.to_string()))
             .fields(&["kind", "name", "area_id", "linked_area_ids"])
             .area(Some(input.area_id)),
     )
     .await?;
-    let row = load(&tx, &ctx.as_system("system"), id).await?;
-    let v = views(&tx, vec![row]).await?.remove(0);
-    tx.commit().await?;
-    Ok(v)
+    Ok(id)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

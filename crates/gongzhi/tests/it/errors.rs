@@ -407,12 +407,14 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/import/templates/party-members.csv",
         "/api/v1/import/legal-entities",
         "/api/v1/import/templates/legal-entities.csv",
+        "/api/v1/import/party-orgs",
+        "/api/v1/import/templates/party-orgs.csv",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        159,
+        161,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

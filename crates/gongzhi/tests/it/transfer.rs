@@ -898,3 +898,75 @@ async fn legal_entities_come_from_a_sheet() {
         r.text
     );
 }
+
+/// Issue 14: the party organisation tree and the work units' organisations from a sheet, parents
+/// before children (a row may name an organisation of an earlier row).
+#[tokio::test]
+async fn the_party_organisation_tree_comes_from_a_sheet() {
+    let app = spawn_app().await;
+    let j = app.demo_user("jiedao").await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct O {
+        name: String,
+    }
+    // The street's committee exists in the demo: new branches hang under it.
+    let top: O = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT o.name FROM party_orgs o JOIN areas a ON a.id = o.area_id WHERE a.code = '130602001000' AND o.kind = 'street_committee'",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .expect("the street committee");
+    let sheet = format!(
+        "名称,类型,上级党组织,所在区域,关联区域\n\
+         保定市第二中学党总支,单位党组织,,130602001000,130602001001、朝阳社区\n\
+         朝阳社区第二党总支,社区党总支,{0},130602001001,\n\
+         朝阳二网格党支部,网格党支部,朝阳社区第二党总支,130602001001001,\n\
+         错类型,党小组,,130602001000,\n\
+         外区单位党委,单位党组织,,130606001000,\n\
+         {0},街道党工委,,130602001000,\n",
+        top.name
+    );
+    let post = |mode: &str| {
+        let (j, body) = (j.clone(), sheet.clone());
+        let path = format!("/api/v1/import/party-orgs?mode={mode}");
+        async move {
+            j.send_raw(reqwest::Method::POST, &path, body.into_bytes(), "text/csv")
+                .await
+        }
+    };
+    let before = app.count("SELECT COUNT(*) FROM party_orgs").await;
+    let r = post("dry_run").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (r.body["ok_rows"].as_u64(), r.body["error_rows"].as_u64()),
+        (Some(3), Some(3)),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("已有同名党组织"), "{}", r.text);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM party_orgs").await,
+        before,
+        "a dry run writes nothing"
+    );
+    let r = post("commit").await;
+    assert_eq!(r.body["status"], "rejected");
+    let r = post("commit_valid").await;
+    assert_eq!(r.body["created"], 3, "{}", r.text);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM party_orgs").await,
+        before + 3
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM party_orgs c JOIN party_orgs p ON p.id = c.parent_id WHERE c.name = '朝阳二网格党支部' AND p.name = '朝阳社区第二党总支'").await,
+        1,
+        "the child hangs under the row above it"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM party_org_links l JOIN party_orgs o ON o.id = l.org_id WHERE o.name = '保定市第二中学党总支'").await,
+        1,
+        "the community it serves (named twice, by code and by name)"
+    );
+}

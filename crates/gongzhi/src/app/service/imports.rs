@@ -69,6 +69,8 @@ pub enum Kind {
     Volunteers,
     PartyMembers,
     LegalEntities,
+    /// The party organisation tree with its work units (单位党组织), parents before children.
+    PartyOrgs,
 }
 
 impl Kind {
@@ -93,6 +95,13 @@ impl Kind {
                 ("党员状态", "status", false),
                 ("技能", "skills", false),
             ],
+            Kind::PartyOrgs => &[
+                ("名称", "name", true),
+                ("类型", "kind", true),
+                ("上级党组织", "parent", false),
+                ("所在区域", "area", true),
+                ("关联区域", "links", false),
+            ],
             Kind::LegalEntities => &[
                 ("名称", "name", true),
                 ("统一社会信用代码", "uscc", true),
@@ -109,6 +118,7 @@ impl Kind {
         match self {
             Kind::Volunteers | Kind::PartyMembers => Permission::ManageService,
             Kind::LegalEntities => Permission::EditRegistry,
+            Kind::PartyOrgs => Permission::EditPartyOrgs,
         }
     }
 
@@ -129,6 +139,13 @@ impl Kind {
                 "2010-07-01",
                 "正式",
                 "义诊",
+            ],
+            Kind::PartyOrgs => &[
+                "保定市第一中心医院党委",
+                "单位党组织",
+                "",
+                "先锋街道",
+                "朝阳社区、红旗社区",
             ],
             Kind::LegalEntities => &[
                 "保定市朝阳便民超市有限公司",
@@ -289,6 +306,8 @@ fn column_of(kind: Kind, field: &str) -> String {
     let f = match field {
         "person_id" => "id_no",
         "area_id" => "area",
+        "parent_id" => "parent",
+        "linked_area_ids" => "links",
         "org_id" => "org",
         "work_unit_org_id" => "work_unit_org",
         "community_id" => "community",
@@ -318,6 +337,100 @@ fn problems_of(kind: Kind, e: AppError) -> AppResult<Vec<(String, Msg)>> {
         AppError::Forbidden { msg, .. } => vec![(String::new(), msg)],
         other => return Err(other),
     })
+}
+
+/// An area of any kind by code, or by a name only one visible area has.
+async fn find_area<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    text: &str,
+) -> AppResult<Result<Uuid, Msg>> {
+    #[derive(FromQueryResult)]
+    struct A {
+        id: Uuid,
+    }
+    let rows: Vec<A> = store::fetch_all(
+        c,
+        "SELECT id FROM areas WHERE code = $1 OR name = $1 ORDER BY code LIMIT 20",
+        vec![text.to_string().into()],
+    )
+    .await?;
+    let mut seen = vec![];
+    for a in rows {
+        if scope::can_see(c, ctx, a.id).await? {
+            seen.push(a.id);
+        }
+    }
+    Ok(match seen.len() {
+        1 => Ok(seen[0]),
+        0 => Err(Msg::new("找不到这个区域", "No such area")),
+        _ => Err(Msg::new(
+            "有多个同名区域，请改填区域编码",
+            "Several areas have this name; give the code",
+        )),
+    })
+}
+
+/// One party organisation row: its parent and areas by name or code (an earlier row of the same
+/// file counts), then the form's own request.
+async fn party_org_row(
+    sp: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx,
+    cells: &[String],
+    problems: &mut Vec<(String, Msg)>,
+) -> AppResult<()> {
+    let kind = crate::domain::party::PartyOrgKind::ALL
+        .into_iter()
+        .find(|k| k.label_zh() == cells[1] || k.as_str() == cells[1])
+        .map(|k| k.as_str().to_string())
+        .unwrap_or_else(|| cells[1].clone());
+    if let Ok((_, _)) = find_org(sp, ctx, &cells[0]).await? {
+        problems.push((
+            "名称".into(),
+            Msg::new("已有同名党组织", "An organisation of this name exists"),
+        ));
+        return Ok(());
+    }
+    let parent = if cells[2].is_empty() {
+        None
+    } else {
+        match find_org(sp, ctx, &cells[2]).await? {
+            Ok((id, _)) => Some(id),
+            Err(m) => {
+                problems.push(("上级党组织".into(), m));
+                None
+            }
+        }
+    };
+    let area = match find_area(sp, ctx, &cells[3]).await? {
+        Ok(a) => Some(a),
+        Err(m) => {
+            problems.push(("所在区域".into(), m));
+            None
+        }
+    };
+    let mut links = vec![];
+    for l in split_skills(&cells[4]) {
+        match find_area(sp, ctx, &l).await? {
+            Ok(a) => links.push(a),
+            Err(m) => problems.push((
+                "关联区域".into(),
+                Msg::owned(format!("{l}：{}", m.zh), format!("{l}: {}", m.en)),
+            )),
+        }
+    }
+    let Some(area_id) = area else { return Ok(()) };
+    if !problems.is_empty() {
+        return Ok(());
+    }
+    let n = crate::app::party::NewPartyOrg {
+        parent_id: parent,
+        kind,
+        name: cells[0].clone(),
+        area_id,
+        linked_area_ids: links,
+    };
+    crate::app::party::create_in(sp, ctx, &n).await.map(|_| ())
 }
 
 /// Counts a row and keeps its problems (at most 1,000 listed).
@@ -488,11 +601,29 @@ pub async fn run(
                     problems.push((zh.to_string(), Msg::new("必填", "Required")));
                 }
             }
-            if !cells[1].is_empty() && !seen.insert(cells[1].to_uppercase()) {
+            // The column that names the row: an ID number, a credit code, an organisation's name.
+            let key = if kind == Kind::PartyOrgs { 0 } else { 1 };
+            if !cells[key].is_empty() && !seen.insert(cells[key].to_uppercase()) {
                 problems.push((
-                    cols[1].0.into(),
+                    cols[key].0.into(),
                     Msg::new("与前面的行重复", "Repeats an earlier row"),
                 ));
+            }
+            if kind == Kind::PartyOrgs {
+                if problems.is_empty() {
+                    let sp = tx.begin().await?;
+                    let done = party_org_row(&sp, ctx, &cells, &mut problems).await;
+                    match done {
+                        Ok(()) if problems.is_empty() => sp.commit().await?,
+                        Ok(()) => sp.rollback().await?,
+                        Err(e) => {
+                            sp.rollback().await?;
+                            problems.extend(problems_of(kind, e)?);
+                        }
+                    }
+                }
+                tally(&mut report, row, problems);
+                continue;
             }
             if kind == Kind::LegalEntities {
                 if problems.is_empty() {
@@ -554,7 +685,7 @@ pub async fn run(
                             .await
                             .map(|_| ())
                     }
-                    Kind::LegalEntities => unreachable!("handled above"),
+                    Kind::LegalEntities | Kind::PartyOrgs => unreachable!("handled above"),
                     Kind::PartyMembers => {
                         let org = find_org(&sp, ctx, &cells[2]).await?;
                         let kind_code = match cells[3].as_str() {

@@ -88,6 +88,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_certificate))
         .routes(routes!(import_volunteers))
         .routes(routes!(import_entities))
+        .routes(routes!(import_party_orgs))
+        .routes(routes!(party_orgs_template))
         .routes(routes!(entities_template))
         .routes(routes!(import_members))
         .routes(routes!(volunteers_template))
@@ -930,5 +932,38 @@ async fn entities_template(Auth(_): Auth) -> Response {
         crate::app::service::imports::Kind::LegalEntities,
         "legal-entities-template",
         "%E6%B3%95%E4%BA%BA%E5%8D%95%E4%BD%8D%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
+    )
+}
+
+/// Create the party organisation tree from a sheet (名称, 类型, 上级党组织, 所在区域, 关联区域), parents
+/// before children: street committees, community branches, grid branches, and the work units'
+/// organisations (单位党组织) with the communities they serve; needs `edit_party_orgs`.
+#[utoipa::path(post, path = "/api/v1/import/party-orgs", tag = "party", params(SheetImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = crate::app::service::imports::SheetReport)))]
+async fn import_party_orgs(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<SheetImportQuery>,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<crate::app::service::imports::SheetReport>> {
+    sheet_import(
+        &s,
+        &ctx,
+        crate::app::service::imports::Kind::PartyOrgs,
+        q.mode.as_deref(),
+        body,
+    )
+    .await
+}
+
+/// The party organisation sheet's template (CSV, UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/import/templates/party-orgs.csv", tag = "party",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+async fn party_orgs_template(Auth(_): Auth) -> Response {
+    template_response(
+        crate::app::service::imports::Kind::PartyOrgs,
+        "party-orgs-template",
+        "%E5%85%9A%E7%BB%84%E7%BB%87%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
     )
 }
