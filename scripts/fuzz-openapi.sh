@@ -10,7 +10,7 @@
 #                                                   # a fresh database on that server, dropped after
 #
 # Settings (environment): FUZZ_EXAMPLES (default 10 per operation), FUZZ_SEED (20261204),
-# FUZZ_HOUSEHOLDS (600: one community, still a record of every kind), FUZZ_WORKERS (2),
+# FUZZ_HOUSEHOLDS (600: one community, still a record of every kind), FUZZ_WORKERS (1: two threads crash CPython 3.11 inside hypothesis now and then),
 # FUZZ_PHASES (examples,coverage,fuzzing), FUZZ_CHECKS (the three above), GONGZHI_BIN (default: build target/debug/gongzhi),
 # FUZZ_REPORT_DIR (where the JUnit report goes), FUZZ_VERBOSE (list operations never answered 2xx),
 # FUZZ_USER (sign in as this demo user instead of admin, e.g. shequ).
@@ -22,7 +22,7 @@ DB="${1:-sqlite}"
 EXAMPLES="${FUZZ_EXAMPLES:-10}"
 SEED="${FUZZ_SEED:-20261204}"
 HOUSEHOLDS="${FUZZ_HOUSEHOLDS:-600}"
-WORKERS="${FUZZ_WORKERS:-2}"
+WORKERS="${FUZZ_WORKERS:-1}"
 SCHEMATHESIS_VERSION=4.32.5
 ADMIN_PASSWORD='Fuzz#Pass2026!'
 
