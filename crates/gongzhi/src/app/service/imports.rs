@@ -235,38 +235,73 @@ async fn find_person<C: sea_orm::ConnectionTrait>(
 }
 
 #[derive(FromQueryResult)]
-struct Org {
+struct Hit {
     id: Uuid,
-    kind: String,
+    /// The area that decides whether the caller may see the row (an area's own id).
     area_id: Uuid,
+    kind: String,
 }
 
-/// A party organisation by its exact name, among those the caller can see.
+/// The one row of `sql` (selecting `id, area_id, kind` by `$1`) that the caller can see, or why
+/// there is none (`none`) or no single one (`many`).
+async fn one_visible<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    sql: &str,
+    text: &str,
+    none: Msg,
+    many: Msg,
+) -> AppResult<Result<(Uuid, String), Msg>> {
+    let rows: Vec<Hit> = store::fetch_all(c, sql, vec![text.to_string().into()]).await?;
+    let mut seen = vec![];
+    for h in rows {
+        if scope::can_see(c, ctx, h.area_id).await? {
+            seen.push((h.id, h.kind));
+        }
+    }
+    Ok(match seen.len() {
+        1 => Ok(seen.remove(0)),
+        0 => Err(none),
+        _ => Err(many),
+    })
+}
+
+/// A party organisation by its exact name, among those the caller can see; with its kind.
 async fn find_org<C: sea_orm::ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
     name: &str,
 ) -> AppResult<Result<(Uuid, String), Msg>> {
-    let rows: Vec<Org> = store::fetch_all(
+    one_visible(
         c,
-        "SELECT id, kind, area_id FROM party_orgs WHERE name = $1 ORDER BY id LIMIT 20",
-        vec![name.to_string().into()],
-    )
-    .await?;
-    let mut seen = vec![];
-    for o in rows {
-        if scope::can_see(c, ctx, o.area_id).await? {
-            seen.push((o.id, o.kind));
-        }
-    }
-    Ok(match seen.len() {
-        1 => Ok(seen.remove(0)),
-        0 => Err(Msg::new("找不到这个党组织", "No such party organisation")),
-        _ => Err(Msg::new(
+        ctx,
+        "SELECT id, area_id, kind FROM party_orgs WHERE name = $1 ORDER BY id LIMIT 20",
+        name,
+        Msg::new("找不到这个党组织", "No such party organisation"),
+        Msg::new(
             "有多个同名党组织，请写全称",
             "Several organisations have this name",
-        )),
-    })
+        ),
+    )
+    .await
+}
+
+/// An area by code, or by a name only one visible area of the kinds `kinds` (an SQL list) has.
+async fn find_area_of<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    kinds: &str,
+    text: &str,
+    none: Msg,
+    many: Msg,
+) -> AppResult<Result<Uuid, Msg>> {
+    let sql = format!(
+        "SELECT id, id AS area_id, kind FROM areas WHERE kind IN ({kinds}) AND (code = $1 OR name = $1) \
+         ORDER BY code LIMIT 20"
+    );
+    Ok(one_visible(c, ctx, &sql, text, none, many)
+        .await?
+        .map(|(id, _)| id))
 }
 
 /// A community by code or name, among those the caller can see.
@@ -275,30 +310,61 @@ async fn find_community<C: sea_orm::ConnectionTrait>(
     ctx: &Ctx,
     text: &str,
 ) -> AppResult<Result<Uuid, Msg>> {
-    #[derive(FromQueryResult)]
-    struct A {
-        id: Uuid,
-    }
-    let rows: Vec<A> = store::fetch_all(
+    find_area_of(
         c,
-        "SELECT id FROM areas WHERE kind = 'community' AND (code = $1 OR name = $1) ORDER BY code LIMIT 20",
-        vec![text.to_string().into()],
-    )
-    .await?;
-    let mut seen = vec![];
-    for a in rows {
-        if scope::can_see(c, ctx, a.id).await? {
-            seen.push(a.id);
-        }
-    }
-    Ok(match seen.len() {
-        1 => Ok(seen[0]),
-        0 => Err(Msg::new("找不到这个社区", "No such community")),
-        _ => Err(Msg::new(
+        ctx,
+        "'community'",
+        text,
+        Msg::new("找不到这个社区", "No such community"),
+        Msg::new(
             "有多个同名社区，请填社区编码",
             "Several communities have this name; give the code",
-        )),
-    })
+        ),
+    )
+    .await
+}
+
+/// An area of any kind by code, or by a name only one visible area has.
+async fn find_area<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    text: &str,
+) -> AppResult<Result<Uuid, Msg>> {
+    find_area_of(
+        c,
+        ctx,
+        "'province', 'city', 'district', 'street', 'community', 'grid', 'building'",
+        text,
+        Msg::new("找不到这个区域", "No such area"),
+        Msg::new(
+            "有多个同名区域，请改填区域编码",
+            "Several areas have this name; give the code",
+        ),
+    )
+    .await
+}
+
+/// A building or grid by code, or by a name only one visible building or grid has.
+async fn find_place<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    text: &str,
+) -> AppResult<Result<Uuid, Msg>> {
+    find_area_of(
+        c,
+        ctx,
+        "'building', 'grid'",
+        text,
+        Msg::new(
+            "找不到这个楼栋或网格（请填编码）",
+            "No such building or grid (give its code)",
+        ),
+        Msg::new(
+            "有多个同名楼栋或网格，请改填编码",
+            "Several buildings or grids have this name; give the code",
+        ),
+    )
+    .await
 }
 
 /// The column a field's error belongs to.
@@ -336,38 +402,6 @@ fn problems_of(kind: Kind, e: AppError) -> AppResult<Vec<(String, Msg)>> {
         )],
         AppError::Forbidden { msg, .. } => vec![(String::new(), msg)],
         other => return Err(other),
-    })
-}
-
-/// An area of any kind by code, or by a name only one visible area has.
-async fn find_area<C: sea_orm::ConnectionTrait>(
-    c: &C,
-    ctx: &Ctx,
-    text: &str,
-) -> AppResult<Result<Uuid, Msg>> {
-    #[derive(FromQueryResult)]
-    struct A {
-        id: Uuid,
-    }
-    let rows: Vec<A> = store::fetch_all(
-        c,
-        "SELECT id FROM areas WHERE code = $1 OR name = $1 ORDER BY code LIMIT 20",
-        vec![text.to_string().into()],
-    )
-    .await?;
-    let mut seen = vec![];
-    for a in rows {
-        if scope::can_see(c, ctx, a.id).await? {
-            seen.push(a.id);
-        }
-    }
-    Ok(match seen.len() {
-        1 => Ok(seen[0]),
-        0 => Err(Msg::new("找不到这个区域", "No such area")),
-        _ => Err(Msg::new(
-            "有多个同名区域，请改填区域编码",
-            "Several areas have this name; give the code",
-        )),
     })
 }
 
@@ -463,41 +497,6 @@ fn entity_kind(s: &str) -> &str {
         "其他" => "other",
         other => other,
     }
-}
-
-/// A building or grid by code, or by a name only one visible building or grid has.
-async fn find_place<C: sea_orm::ConnectionTrait>(
-    c: &C,
-    ctx: &Ctx,
-    text: &str,
-) -> AppResult<Result<Uuid, Msg>> {
-    #[derive(FromQueryResult)]
-    struct A {
-        id: Uuid,
-    }
-    let rows: Vec<A> = store::fetch_all(
-        c,
-        "SELECT id FROM areas WHERE kind IN ('building', 'grid') AND (code = $1 OR name = $1) ORDER BY code LIMIT 20",
-        vec![text.to_string().into()],
-    )
-    .await?;
-    let mut seen = vec![];
-    for a in rows {
-        if scope::can_see(c, ctx, a.id).await? {
-            seen.push(a.id);
-        }
-    }
-    Ok(match seen.len() {
-        1 => Ok(seen[0]),
-        0 => Err(Msg::new(
-            "找不到这个楼栋或网格（请填编码）",
-            "No such building or grid (give its code)",
-        )),
-        _ => Err(Msg::new(
-            "有多个同名楼栋或网格，请改填编码",
-            "Several buildings or grids have this name; give the code",
-        )),
-    })
 }
 
 pub async fn run(
