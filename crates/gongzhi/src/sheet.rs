@@ -626,6 +626,80 @@ pub fn upload_text(
     Ok(String::from_utf8_lossy(&text).into_owned())
 }
 
+/// One data row of an uploaded table: its 1-based line (the header is line 1) and its cells in
+/// the order of the columns asked for, trimmed; or a line the CSV reader could not read.
+pub enum TableRow {
+    Cells { row: u64, cells: Vec<String> },
+    Unreadable { row: u64 },
+}
+
+/// The rows of a table (UTF-8 CSV text, as [`upload_text`] gives) under the columns asked for,
+/// each `(Chinese header, English name, required)` and found by either name. Blank lines are
+/// left out; a missing required column is a 422 naming it.
+pub fn read_columns(
+    text: &str,
+    columns: &[(&str, &str, bool)],
+) -> crate::error::AppResult<Vec<TableRow>> {
+    use crate::error::{AppError, Msg};
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = rdr.records();
+    let header: Vec<String> = match records.next() {
+        Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
+        _ => {
+            return Err(AppError::field(
+                "file",
+                Msg::new("文件没有表头", "The file has no header row"),
+            ))
+        }
+    };
+    let pos: Vec<Option<usize>> = columns
+        .iter()
+        .map(|(zh, en, _)| {
+            header
+                .iter()
+                .position(|h| h == zh || h.eq_ignore_ascii_case(en))
+        })
+        .collect();
+    let missing: Vec<&str> = columns
+        .iter()
+        .zip(&pos)
+        .filter(|((_, _, required), p)| *required && p.is_none())
+        .map(|((zh, _, _), _)| *zh)
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::field(
+            "file",
+            Msg::owned(
+                format!("缺少列：{}（请使用模板）", missing.join("、")),
+                format!("Missing columns: {} (use the template)", missing.join(", ")),
+            ),
+        ));
+    }
+    let mut out = vec![];
+    for (i, rec) in records.enumerate() {
+        let row = i as u64 + 2;
+        let Ok(rec) = rec else {
+            out.push(TableRow::Unreadable { row });
+            continue;
+        };
+        let cells: Vec<String> = pos
+            .iter()
+            .map(|p| {
+                p.and_then(|p| rec.get(p))
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        if cells.iter().any(|c| !c.is_empty()) {
+            out.push(TableRow::Cells { row, cells });
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -136,44 +136,12 @@ pub async fn run(
         ));
     }
     let text = crate::sheet::upload_text(&state.settings.data_dir, &state.settings.sheet, bytes)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = rdr.records();
-    let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
-        _ => {
-            return Err(AppError::field(
-                "file",
-                Msg::new("文件没有表头", "The file has no header row"),
-            ))
-        }
-    };
-    // Column positions by the template's Chinese header or the English field name.
-    let pos: Vec<Option<usize>> = COLUMNS
+    // Every column but the phone is required; each found by its Chinese header or English name.
+    let wanted: Vec<(&str, &str, bool)> = COLUMNS
         .iter()
-        .map(|(zh, en, _)| {
-            header
-                .iter()
-                .position(|h| h == zh || h.eq_ignore_ascii_case(en))
-        })
+        .map(|(zh, en, _)| (*zh, *en, *en != "phone"))
         .collect();
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .zip(&pos)
-        .filter(|((_, en, _), p)| p.is_none() && *en != "phone")
-        .map(|((zh, _, _), _)| *zh)
-        .collect();
-    if !missing.is_empty() {
-        return Err(AppError::field(
-            "file",
-            Msg::owned(
-                format!("缺少列：{}（请使用模板）", missing.join("、")),
-                format!("Missing columns: {} (use the template)", missing.join(", ")),
-            ),
-        ));
-    }
+    let table = crate::sheet::read_columns(&text, &wanted)?;
     let mut report = UserImportReport {
         status: "dry_run".into(),
         ..Default::default()
@@ -187,11 +155,10 @@ pub async fn run(
             .map(|(zh, _, _)| zh.to_string())
             .unwrap_or_default()
     };
-    for (i, rec) in records.enumerate() {
-        let row = i as u64 + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(_) => {
+    for line in table {
+        let (row, cells) = match line {
+            crate::sheet::TableRow::Cells { row, cells } => (row, cells),
+            crate::sheet::TableRow::Unreadable { row } => {
                 report.problems.push(RowProblem {
                     row,
                     column: String::new(),
@@ -202,16 +169,6 @@ pub async fn run(
                 continue;
             }
         };
-        let cell = |k: usize| -> String {
-            pos[k]
-                .and_then(|p| rec.get(p))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        };
-        let cells: Vec<String> = (0..COLUMNS.len()).map(cell).collect();
-        if cells.iter().all(|c| c.is_empty()) {
-            continue;
-        }
         report.rows += 1;
         if report.rows as usize > MAX_ROWS {
             return Err(AppError::field(

@@ -516,44 +516,8 @@ pub async fn run(
         ));
     }
     let text = crate::sheet::upload_text(&state.settings.data_dir, &state.settings.sheet, bytes)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = rdr.records();
-    let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
-        _ => {
-            return Err(AppError::field(
-                "file",
-                Msg::new("文件没有表头", "The file has no header row"),
-            ))
-        }
-    };
     let cols = kind.columns();
-    let pos: Vec<Option<usize>> = cols
-        .iter()
-        .map(|(zh, en, _)| {
-            header
-                .iter()
-                .position(|h| h == zh || h.eq_ignore_ascii_case(en))
-        })
-        .collect();
-    let missing: Vec<&str> = cols
-        .iter()
-        .zip(&pos)
-        .filter(|((_, _, req), p)| *req && p.is_none())
-        .map(|((zh, _, _), _)| *zh)
-        .collect();
-    if !missing.is_empty() {
-        return Err(AppError::field(
-            "file",
-            Msg::owned(
-                format!("缺少列：{}（请使用模板）", missing.join("、")),
-                format!("Missing columns: {} (use the template)", missing.join(", ")),
-            ),
-        ));
-    }
+    let table = crate::sheet::read_columns(&text, cols)?;
     let mut report = SheetReport {
         status: "dry_run".into(),
         ..Default::default()
@@ -562,28 +526,20 @@ pub async fn run(
     let r = async {
         let tx = store::write_tx(&bulk.db).await?;
         let mut seen: HashSet<String> = HashSet::new();
-        for (i, rec) in records.enumerate() {
-            let row = i as u64 + 2;
-            let Ok(rec) = rec else {
-                report.rows += 1;
-                report.error_rows += 1;
-                report.problems.push(RowProblem {
-                    row,
-                    column: String::new(),
-                    problem: "这一行无法读取 / This row cannot be read".into(),
-                });
-                continue;
+        for line in table {
+            let (row, cells) = match line {
+                crate::sheet::TableRow::Cells { row, cells } => (row, cells),
+                crate::sheet::TableRow::Unreadable { row } => {
+                    report.rows += 1;
+                    report.error_rows += 1;
+                    report.problems.push(RowProblem {
+                        row,
+                        column: String::new(),
+                        problem: "这一行无法读取 / This row cannot be read".into(),
+                    });
+                    continue;
+                }
             };
-            let cell = |k: usize| -> String {
-                pos[k]
-                    .and_then(|p| rec.get(p))
-                    .map(|s| s.trim().to_string())
-                    .unwrap_or_default()
-            };
-            let cells: Vec<String> = (0..cols.len()).map(cell).collect();
-            if cells.iter().all(|c| c.is_empty()) {
-                continue;
-            }
             report.rows += 1;
             if report.rows as usize > MAX_ROWS {
                 return Err(AppError::field(
