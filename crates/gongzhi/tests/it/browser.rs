@@ -102,6 +102,27 @@ impl Driver {
         req.send().await.unwrap().json().await.unwrap_or_default()
     }
 
+    /// Signs in on the login page and waits for the layout.
+    async fn sign_in(&self, base: &str, user: &str, password: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.type_into("[data-testid=login-username]", user).await;
+        self.type_into("[data-testid=login-password]", password)
+            .await;
+        self.click("[data-testid=login-submit]").await;
+        self.find("[data-testid=layout]").await;
+    }
+
+    /// Runs a script in the page and returns what it returns.
+    async fn script(&self, js: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": js, "args": []})),
+        )
+        .await["value"]
+            .clone()
+    }
+
     /// Runs a Chrome DevTools command (geolocation, permissions) through chromedriver.
     async fn cdp(&self, cmd: &str, params: Value) -> Value {
         self.cmd(
@@ -434,12 +455,7 @@ async fn cases_workbench_detail_dashboard_and_resident_phone_page() {
     let id = c.body["id"].as_str().unwrap().to_string();
 
     let d = Driver::start(1366, 900).await;
-    d.goto(&format!("{}/login", app.base)).await;
-    d.type_into("[data-testid=login-username]", "shequ").await;
-    d.type_into("[data-testid=login-password]", DEMO_PASSWORD)
-        .await;
-    d.click("[data-testid=login-submit]").await;
-    d.find("[data-testid=layout]").await;
+    d.sign_in(&app.base, "shequ", DEMO_PASSWORD).await;
     d.goto(&format!("{}/cases/dispatch", app.base)).await;
     d.find("[data-testid=queue-received]").await;
     let list = d.wait_text("[data-testid=layout]", &no).await;
@@ -476,12 +492,7 @@ async fn cases_workbench_detail_dashboard_and_resident_phone_page() {
 
     // The resident reports from a phone and sees the case in their list.
     let d = Driver::start(390, 844).await;
-    d.goto(&format!("{}/login", app.base)).await;
-    d.type_into("[data-testid=login-username]", "jumin").await;
-    d.type_into("[data-testid=login-password]", DEMO_PASSWORD)
-        .await;
-    d.click("[data-testid=login-submit]").await;
-    d.find("[data-testid=layout]").await;
+    d.sign_in(&app.base, "jumin", DEMO_PASSWORD).await;
     d.goto(&format!("{}/my/cases", app.base)).await;
     d.find("[data-testid=my-cases-page]").await;
     let shot = d.screenshot("cases-resident-phone.png").await;
@@ -503,12 +514,7 @@ async fn street_admin_manages_users_hands_passwords_over_and_reads_the_role_page
     }
     let app = spawn_app().await;
     let d = Driver::start(1366, 900).await;
-    d.goto(&format!("{}/login", app.base)).await;
-    d.type_into("[data-testid=login-username]", "jiedao").await;
-    d.type_into("[data-testid=login-password]", DEMO_PASSWORD)
-        .await;
-    d.click("[data-testid=login-submit]").await;
-    d.find("[data-testid=layout]").await;
+    d.sign_in(&app.base, "jiedao", DEMO_PASSWORD).await;
     d.goto(&format!("{}/users", app.base)).await;
     let table = d.wait_text("[data-testid=users-table]", "shequ").await;
     assert!(!table.contains("admin\n"), "{table}");
@@ -646,26 +652,20 @@ async fn each_role_opens_on_its_todos_and_its_first_todo_works() {
     for (user, phone, kind) in walk {
         let (w, h) = if *phone { (390, 844) } else { (1366, 900) };
         let d = Driver::start(w, h).await;
-        d.goto(&format!("{}/login", app.base)).await;
-        d.type_into("[data-testid=login-username]", user).await;
         let pw = if *user == "admin" {
             ADMIN_PASSWORD
         } else {
             DEMO_PASSWORD
         };
-        d.type_into("[data-testid=login-password]", pw).await;
-        d.click("[data-testid=login-submit]").await;
-        d.find("[data-testid=layout]").await;
+        d.sign_in(&app.base, user, pw).await;
         // The home page opens on the to-dos, loaded.
-        let todos = d.find("[data-testid=home-todos]").await;
-        let _ = todos;
+        d.find("[data-testid=home-todos]").await;
         let started = Instant::now();
         loop {
             let state = d
-                .cmd(reqwest::Method::POST, "/execute/sync", Some(json!({
-                    "script": "return document.querySelector('[data-testid=home-todos]').dataset.state", "args": []})))
+                .script("return document.querySelector('[data-testid=home-todos]').dataset.state")
                 .await;
-            let s = state["value"].as_str().unwrap_or("").to_string();
+            let s = state.as_str().unwrap_or("").to_string();
             if s == "ready" || s == "empty" {
                 break;
             }
@@ -679,17 +679,8 @@ async fn each_role_opens_on_its_todos_and_its_first_todo_works() {
         if *phone {
             d.find("[data-testid=phone-home]").await;
             // Phone roles' menus hold their own pages only.
-            let menu = d
-                .cmd(
-                    reqwest::Method::POST,
-                    "/execute/sync",
-                    Some(json!({
-                    "script": "return document.body.innerText", "args": []})),
-                )
-                .await["value"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
+            let menu = d.script("return document.body.innerText").await;
+            let menu = menu.as_str().unwrap_or("");
             for admin_page in ["API 文档", "党组织", "角色说明"] {
                 assert!(!menu.contains(admin_page), "{user} sees {admin_page}");
             }
@@ -712,13 +703,8 @@ async fn each_role_opens_on_its_todos_and_its_first_todo_works() {
             format!("{card} a"),
         ] {
             let there = d
-                .cmd(
-                    reqwest::Method::POST,
-                    "/execute/sync",
-                    Some(json!({
-                    "script": format!("return !!document.querySelector('{css}')"), "args": []})),
-                )
-                .await["value"]
+                .script(&format!("return !!document.querySelector('{css}')"))
+                .await
                 .as_bool()
                 .unwrap_or(false);
             if there {
@@ -732,27 +718,15 @@ async fn each_role_opens_on_its_todos_and_its_first_todo_works() {
             continue;
         }
         let href = d
-            .cmd(reqwest::Method::POST, "/execute/sync", Some(json!({
-                "script": format!("const a = document.querySelector('{sample}'); return a ? (a.getAttribute('href') || a.closest('a')?.getAttribute('href') || '') : ''"), "args": []})))
-            .await["value"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
+            .script(&format!("const a = document.querySelector('{sample}'); return a ? (a.getAttribute('href') || a.closest('a')?.getAttribute('href') || '') : ''"))
+            .await;
+        let href = href.as_str().unwrap_or("");
         eprintln!("{user}: {kind} opens {href}");
         d.click(&sample).await;
         d.find("[data-testid=layout]").await;
         tokio::time::sleep(Duration::from_millis(600)).await;
-        let body = d
-            .cmd(
-                reqwest::Method::POST,
-                "/execute/sync",
-                Some(json!({
-                "script": "return document.body.innerText", "args": []})),
-            )
-            .await["value"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
+        let body = d.script("return document.body.innerText").await;
+        let body = body.as_str().unwrap_or("");
         assert!(
             !body.contains("页面不存在") && !body.contains("未找到该资源"),
             "{user} {kind}: a dead end:\n{}",
@@ -807,22 +781,15 @@ async fn resident_reports_from_outside_the_home_grid_on_a_phone() {
 
     let d = Driver::start(390, 844).await;
     d.place_at(&app.base, lat, lon).await;
-    d.goto(&format!("{}/login", app.base)).await;
-    d.type_into("[data-testid=login-username]", "jumin").await;
-    d.type_into("[data-testid=login-password]", DEMO_PASSWORD)
-        .await;
-    d.click("[data-testid=login-submit]").await;
+    d.sign_in(&app.base, "jumin", DEMO_PASSWORD).await;
     d.find("[data-testid=phone-home]").await;
     d.goto(&format!("{}/my/cases", app.base)).await;
     d.find("[data-testid=my-cases-page]").await;
     // The requester is the person: no role suffix.
     let name = d
-        .cmd(reqwest::Method::POST, "/execute/sync", Some(json!({
-            "script": "const e = document.querySelector('[data-testid=my-name] input, input[data-testid=my-name]'); return e ? e.value : ''", "args": []})))
-        .await["value"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+        .script("const e = document.querySelector('[data-testid=my-name] input, input[data-testid=my-name]'); return e ? e.value : ''")
+        .await;
+    let name = name.as_str().unwrap_or("");
     assert_eq!(
         name, "孙丽",
         "the requester name is prefilled without the role"
