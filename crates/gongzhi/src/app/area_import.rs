@@ -143,56 +143,28 @@ fn read_geojson(bytes: &[u8]) -> AppResult<Vec<Item>> {
 
 /// Reads a sheet with the columns 编码, 名称, and optionally 类型, 上级编码.
 fn read_sheet(text: &str) -> AppResult<Vec<Item>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = rdr.records();
-    let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
-        _ => {
-            return Err(AppError::field(
-                "file",
-                Msg::new("文件没有表头", "The file has no header row"),
-            ))
-        }
-    };
-    let col = |names: &[&str]| {
-        header
-            .iter()
-            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
-    };
-    let (Some(code), Some(name)) = (col(&["编码", "code"]), col(&["名称", "name"])) else {
-        return Err(AppError::field(
-            "file",
-            Msg::new(
-                "缺少列：编码、名称（类型、上级编码可省略）",
-                "Missing columns: 编码 (code), 名称 (name); 类型 and 上级编码 are optional",
-            ),
-        ));
-    };
-    let (kind, parent) = (col(&["类型", "kind"]), col(&["上级编码", "parent_code"]));
-    let mut out = vec![];
-    for (i, rec) in records.enumerate() {
-        let Ok(rec) = rec else { continue };
-        let get = |c: Option<usize>| {
-            c.and_then(|c| rec.get(c))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        out.push(Item {
-            row: i as u64 + 2,
-            code: get(Some(code)).unwrap_or_default(),
-            name: get(Some(name)).unwrap_or_default(),
-            kind: get(kind),
-            parent_code: get(parent),
-            boundary: None,
-        });
-    }
-    Ok(out)
+    use crate::sheet::TableRow;
+    let columns = [
+        ("编码", "code", true),
+        ("名称", "name", true),
+        ("类型", "kind", false),
+        ("上级编码", "parent_code", false),
+    ];
+    let some = |s: &String| Some(s.clone()).filter(|s| !s.is_empty());
+    Ok(crate::sheet::read_columns(text, &columns)?
+        .into_iter()
+        .filter_map(|line| match line {
+            TableRow::Cells { row, cells } => Some(Item {
+                row,
+                code: cells[0].clone(),
+                name: cells[1].clone(),
+                kind: some(&cells[2]),
+                parent_code: some(&cells[3]),
+                boundary: None,
+            }),
+            TableRow::Unreadable { .. } => None,
+        })
+        .collect())
 }
 
 #[derive(FromQueryResult, Clone)]

@@ -455,3 +455,39 @@ async fn the_tree_may_start_at_a_province() {
         roots.text
     );
 }
+
+/// The area tree from a sheet: kinds and parents follow from the codes; a sheet without the
+/// code column is refused with the columns it lacks.
+#[tokio::test]
+async fn the_area_tree_comes_from_a_sheet_too() {
+    let app = spawn_app().await;
+    let a = app.admin().await;
+    let sheet =
+        "\u{feff}编码,名称,类型\n130602001099,试点社区,社区\n130602001099001,试点一网格,\n\n";
+    let r = a
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/import/areas?mode=commit",
+            sheet.as_bytes().to_vec(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (r.body["format"].as_str(), r.body["created"].as_u64()),
+        (Some("csv"), Some(2)),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["by_kind"]["grid"], 1, "{}", r.text);
+    let r = a
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/import/areas",
+            "名称\n某社区\n".as_bytes().to_vec(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("编码"), "{}", r.text);
+}
