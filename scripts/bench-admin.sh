@@ -3,7 +3,8 @@
 #   scripts/bench-admin.sh [BASE_URL]
 # GET /me/todos for a district admin, a street admin, a community worker and a grid worker (10 requests
 # each), a bulk creation of 100 workers (dry run, then commit), and an import of a community with 20
-# grids and 2,000 buildings with boundaries (dry run, then commit). It writes into the demo: run it on
+# grids and 2,000 buildings with boundaries (dry run, then commit), then 5,000 empty dwellings in those
+# buildings from a sheet (dry run, then commit_valid). It writes into the demo: run it on
 # a throwaway data directory. Needs curl and python3.
 set -euo pipefail
 base="${1:-http://127.0.0.1:8080}"
@@ -41,6 +42,15 @@ for g in range(1, 21):
         feats.append({"type": "Feature", "properties": {"code": gc + f"{b:03d}", "name": f"{b}号楼"},
                       "geometry": sq(115.3 + g * 0.002, 38.8 + b * 0.00001, 0.00001)})
 json.dump({"type": "FeatureCollection", "features": feats}, open(f"{tmp}/areas.geojson", "w"), ensure_ascii=False)
+# 房屋台账 for those buildings: 5,000 empty dwellings (the sheet's limit), 2 units × up to 25 rooms per building
+rows = ["楼栋,单元,楼层,室号,用途"]
+for g in range(1, 21):
+    for b in range(1, 101):
+        for u in (1, 2):
+            for r in range(1, 14 if u == 1 else 13):
+                if len(rows) <= 5000:
+                    rows.append(f"{c}{g:03d}{b:03d},{u},{(r + 1) // 2},{(r + 1) // 2}0{r % 2 + 1},空置")
+open(f"{tmp}/dwellings.csv", "w").write("\n".join(rows) + "\n")
 PY
 for m in dry_run commit; do
   curl -sf -o /dev/null -w "POST /users/import?mode=$m, 100 workers: %{time_total}s\n" -X POST \
@@ -49,4 +59,9 @@ done
 for m in dry_run commit; do
   curl -sf -o /dev/null -w "POST /import/areas?mode=$m, 2,021 areas: %{time_total}s\n" -X POST \
     -H "Authorization: Bearer $t" -H 'content-type: application/geo+json' --data-binary @"$tmp/areas.geojson" "$base/api/v1/import/areas?mode=$m"
+done
+for m in dry_run commit_valid; do
+  curl -sf -o "$tmp/report.json" -w "POST /import/dwellings?mode=$m, 5,000 empty dwellings: %{time_total}s" -X POST \
+    -H "Authorization: Bearer $t" -H 'content-type: text/csv' --data-binary @"$tmp/dwellings.csv" "$base/api/v1/import/dwellings?mode=$m"
+  python3 -c 'import sys,json;r=json.load(open(sys.argv[1]));print(f" (ok {r["ok_rows"]}, errors {r["error_rows"]}, created {r["created"]})")' "$tmp/report.json"
 done

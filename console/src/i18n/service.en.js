@@ -166,6 +166,14 @@ export default {
         committed: 'Done: {n} volunteers registered', committedSkipped: 'Done: {n} volunteers registered, {m} rows skipped',
         afterCommit: 'The volunteer list has been refreshed.',
       },
+      dwelling: {
+        title: 'Import dwellings', templateName: 'dwellings-template.csv', step1: 'Download the template: one dwelling per row (empty ones too)',
+        hint: 'The building by its code, by community + building name (朝阳社区1号楼) or by an address ending in them; unit and floor may be blank; use: 自住, 出租, 空置, 商用 or 其他 (blank is 其他). A room already registered in that building and unit is not registered twice. At most 4 MB and 5,000 rows.',
+        commitConfirm: '{n} dwellings will be registered, all or none. Import?',
+        commitValidConfirm: '{n} dwellings will be registered and {m} rows with problems skipped. Import?',
+        committed: 'Done: {n} dwellings registered', committedSkipped: 'Done: {n} dwellings registered, {m} rows skipped',
+        afterCommit: 'The list has been refreshed.',
+      },
       entity: {
         title: 'Import legal entities', templateName: 'legal-entities-template.csv', step1: 'Download the template: one entity per row',
         hint: 'Kind: 公司, 商铺, 学校, 医院, 社会组织, 机关 or 其他; the building or grid by its code (or a unique name); the 18-character credit code must check, and a code already registered is not registered twice. At most 4 MB and 5,000 rows.',

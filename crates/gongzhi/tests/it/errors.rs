@@ -409,12 +409,14 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/import/templates/legal-entities.csv",
         "/api/v1/import/party-orgs",
         "/api/v1/import/templates/party-orgs.csv",
+        "/api/v1/import/dwellings",
+        "/api/v1/import/templates/dwellings.csv",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        161,
+        163,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -970,3 +970,90 @@ async fn the_party_organisation_tree_comes_from_a_sheet() {
         "the community it serves (named twice, by code and by name)"
     );
 }
+
+/// Issue 14: dwellings on their own (房屋台账, empty ones included), the building by its code or by
+/// "社区 + 楼栋" as offices write it; bad rows named, the good ones committed with `commit_valid`.
+#[tokio::test]
+async fn empty_dwellings_come_from_a_sheet() {
+    let app = spawn_app().await;
+    let w = app.demo_user("shequ").await;
+    let (building_id, code) = app.first_under("130602001001", "building").await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct N {
+        name: String,
+        community: String,
+    }
+    let n: N = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT b.name, c.name AS community FROM areas b JOIN areas g ON g.id = b.parent_id \
+         JOIN areas c ON c.id = g.parent_id WHERE b.code = $1",
+        vec![code.clone().into()],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let by_name = format!("{}{}", n.community, n.name);
+    let sheet = format!(
+        "楼栋,单元,楼层,室号,用途\n\
+         {code},9,30,9301,空置\n\
+         {by_name},9,31,9311,\n\
+         {code},9,30,9301,空置\n\
+         不存在的楼,1,1,101,\n\
+         {code},9,高层,9302,\n\
+         130606001001001001,1,1,101,\n\
+         {code},9,32,9321,别墅\n"
+    );
+    let post = |mode: &str| {
+        let (w, body) = (w.clone(), sheet.clone());
+        let path = format!("/api/v1/import/dwellings?mode={mode}");
+        async move {
+            w.send_raw(reqwest::Method::POST, &path, body.into_bytes(), "text/csv")
+                .await
+        }
+    };
+    let before = app.count("SELECT COUNT(*) FROM dwellings").await;
+    let r = post("dry_run").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["ok_rows"].as_u64(), r.body["error_rows"].as_u64()),
+        (Some(2), Some(5)),
+        "{}",
+        r.text
+    );
+    let cols: Vec<(u64, &str)> = r.body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["row"].as_u64().unwrap(), p["column"].as_str().unwrap()))
+        .collect();
+    for want in [(4, "室号"), (5, "楼栋"), (6, "楼层"), (7, "楼栋"), (8, "用途")] {
+        assert!(cols.contains(&want), "{want:?} in {}", r.text);
+    }
+    let r = post("commit").await;
+    assert_eq!(r.body["status"], "rejected", "{}", r.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM dwellings").await, before);
+    let r = post("commit_valid").await;
+    assert_eq!(r.body["created"], 2, "{}", r.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM dwellings").await, before + 2);
+    let list = w
+        .get(&format!("/api/v1/dwellings?area_id={building_id}&page_size=200"))
+        .await;
+    assert!(
+        list.text.contains("9301") && list.text.contains("9311"),
+        "{}",
+        list.text
+    );
+    assert!(list.text.contains("\"vacant\""), "usage kept");
+    // Each dwelling's creation is audited, like the form's.
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'dwelling.create'")
+            .await
+            >= 2
+    );
+    // A second import names the dwellings already there.
+    let r = post("dry_run").await;
+    assert!(r.text.contains("已有此室号"), "{}", r.text);
+    // The template downloads.
+    let t = w.get("/api/v1/import/templates/dwellings.csv").await;
+    assert!(t.status == 200 && t.text.contains("室号"));
+}

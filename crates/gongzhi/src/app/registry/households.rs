@@ -282,9 +282,22 @@ async fn require_building<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<()> 
 }
 
 pub async fn create_dwelling(db: &Db, ctx: &Ctx, input: NewDwelling) -> AppResult<Dwelling> {
-    scope::require_permission(db, ctx, Permission::EditRegistry, input.building_id).await?;
-    require_building(db, input.building_id).await?;
-    let at = place(db, input.building_id, "building_id").await?;
+    let tx = store::write_tx(db).await?;
+    let d = create_dwelling_in(&tx, ctx, input).await?;
+    tx.commit().await?;
+    Ok(d)
+}
+
+/// Creates a dwelling inside the caller's transaction (the console's form and each row of the
+/// dwelling sheet): the building in scope, the fields checked, one dwelling per address.
+pub(crate) async fn create_dwelling_in(
+    tx: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx,
+    input: NewDwelling,
+) -> AppResult<Dwelling> {
+    scope::require_permission(tx, ctx, Permission::EditRegistry, input.building_id).await?;
+    require_building(tx, input.building_id).await?;
+    let at = place(tx, input.building_id, "building_id").await?;
     let mut errs = FieldErrors::new();
     let (unit, room, usage) = check_dwelling_fields(
         &input.unit,
@@ -296,12 +309,24 @@ pub async fn create_dwelling(db: &Db, ctx: &Ctx, input: NewDwelling) -> AppResul
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
-    let address = address_of(db, input.building_id, &unit, &room).await?;
+    let taken = store::fetch_i64(
+        tx,
+        "SELECT COUNT(*) FROM dwellings WHERE street_id = $1 AND building_id = $2 AND unit = $3 AND room = $4 \
+         AND deleted_at IS NULL",
+        vec![at.street_id.into(), input.building_id.into(), unit.clone().into(), room.clone().into()],
+    )
+    .await?;
+    if taken > 0 {
+        return Err(AppError::ConflictOn {
+            field: "room",
+            msg: Msg::new("这个楼栋单元里已有此室号的房屋", "This building and unit already has a dwelling with this room"),
+        });
+    }
+    let address = address_of(tx, input.building_id, &unit, &room).await?;
     let id = new_id();
     let now = now_ms();
-    let tx = store::write_tx(db).await?;
     insert_dwelling(
-        &tx,
+        tx,
         id,
         &at,
         &unit,
@@ -313,7 +338,7 @@ pub async fn create_dwelling(db: &Db, ctx: &Ctx, input: NewDwelling) -> AppResul
     )
     .await?;
     record_change(
-        &tx,
+        tx,
         ctx,
         Change {
             street_id: at.street_id,
@@ -328,12 +353,11 @@ pub async fn create_dwelling(db: &Db, ctx: &Ctx, input: NewDwelling) -> AppResul
     )
     .await?;
     audit::record(
-        &tx,
+        tx,
         Entry::by(ctx, "dwelling.create", "dwelling", Some(id.to_string())).area(Some(at.area_id)),
     )
     .await?;
-    let row = load_dwelling(&tx, id).await?;
-    tx.commit().await?;
+    let row = load_dwelling(tx, id).await?;
     Ok(dwelling_view(row, Some(vec![])))
 }
 

@@ -1,5 +1,6 @@
-//! Sheets an office already keeps: its volunteers (志愿者名册), party members (党员名册) and the
-//! legal entities of its area (法人单位名录). Each row is the same request as the console's form
+//! Sheets an office already keeps: its volunteers (志愿者名册), party members (党员名册), the
+//! legal entities of its area (法人单位名录), its party organisations and its dwellings (房屋台账,
+//! empty ones included). Each row is the same request as the console's form
 //! (`people::register_volunteer_in`, `people::create_member_in`, `quality::create_entity_in`), run
 //! in a savepoint of one transaction, so a dry run checks every
 //! rule the API checks and then rolls back; a commit writes every row or none; `commit_valid`
@@ -71,6 +72,8 @@ pub enum Kind {
     LegalEntities,
     /// The party organisation tree with its work units (单位党组织), parents before children.
     PartyOrgs,
+    /// Dwellings on their own (房屋台账), empty ones included: the building by code, name or address.
+    Dwellings,
 }
 
 impl Kind {
@@ -110,6 +113,13 @@ impl Kind {
                 ("联系人", "contact_name", false),
                 ("联系电话", "contact_mobile", false),
             ],
+            Kind::Dwellings => &[
+                ("楼栋", "building_id", true),
+                ("单元", "unit", false),
+                ("楼层", "floor", false),
+                ("室号", "room", true),
+                ("用途", "usage", false),
+            ],
         }
     }
 
@@ -117,7 +127,7 @@ impl Kind {
     pub fn permission(self) -> Permission {
         match self {
             Kind::Volunteers | Kind::PartyMembers => Permission::ManageService,
-            Kind::LegalEntities => Permission::EditRegistry,
+            Kind::LegalEntities | Kind::Dwellings => Permission::EditRegistry,
             Kind::PartyOrgs => Permission::EditPartyOrgs,
         }
     }
@@ -155,6 +165,7 @@ impl Kind {
                 "李明",
                 "13800138000",
             ],
+            Kind::Dwellings => &["朝阳社区1号楼", "1", "3", "301", "空置"],
         };
         let _ = w.write_record(example);
         drop(w);
@@ -467,6 +478,48 @@ async fn party_org_row(
     crate::app::party::create_in(sp, ctx, &n).await.map(|_| ())
 }
 
+/// One dwelling row: the building by code, name or address, then the console form's request.
+async fn dwelling_row(
+    sp: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx,
+    buildings: &std::collections::HashMap<String, crate::app::registry::Placement>,
+    cells: &[String],
+    problems: &mut Vec<(String, Msg)>,
+) -> AppResult<()> {
+    let Some(at) = crate::app::registry::transfer::find_building(buildings, &cells[0]) else {
+        problems.push((
+            "楼栋".into(),
+            Msg::new(
+                "找不到这个楼栋（请填楼栋编码、名称或地址）",
+                "No such building (give its code, name or address)",
+            ),
+        ));
+        return Ok(());
+    };
+    let floor = match cells[2].trim().trim_end_matches(['层', '楼', 'F', 'f']) {
+        "" => None,
+        f => match f.parse::<i32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(("楼层".into(), Msg::new("楼层应为整数", "The floor must be a whole number")));
+                return Ok(());
+            }
+        },
+    };
+    // Unit and room as written, like the residents' sheet, so both name a dwelling alike.
+    let unit = cells[1].trim().to_string();
+    let n = crate::app::registry::households::NewDwelling {
+        building_id: at.area_id,
+        unit,
+        floor,
+        room: cells[3].trim().to_string(),
+        usage: if cells[4].trim().is_empty() { "other".into() } else { cells[4].clone() },
+    };
+    crate::app::registry::households::create_dwelling_in(sp, ctx, n)
+        .await
+        .map(|_| ())
+}
+
 /// Counts a row and keeps its problems (at most 1,000 listed).
 fn tally(report: &mut SheetReport, row: u64, problems: Vec<(String, Msg)>) {
     if problems.is_empty() {
@@ -522,6 +575,12 @@ pub async fn run(
         status: "dry_run".into(),
         ..Default::default()
     };
+    // The dwelling sheet names buildings by code, name or address: read them once.
+    let buildings = if kind == Kind::Dwellings {
+        crate::app::registry::transfer::editable_buildings(&state.db, ctx).await?
+    } else {
+        Default::default()
+    };
     let bulk = store::Bulk::open(&state.db).await?;
     let r = async {
         let tx = store::write_tx(&bulk.db).await?;
@@ -557,10 +616,20 @@ pub async fn run(
                 }
             }
             // The column that names the row: an ID number, a credit code, an organisation's name.
-            let key = if kind == Kind::PartyOrgs { 0 } else { 1 };
-            if !cells[key].is_empty() && !seen.insert(cells[key].to_uppercase()) {
+            let (key, name) = match kind {
+                Kind::PartyOrgs => (cells[0].clone(), cols[0].0),
+                // A dwelling is named by its building, unit and room.
+                Kind::Dwellings => (format!("{}\u{1f}{}\u{1f}{}", cells[0], cells[1], cells[3]), cols[3].0),
+                _ => (cells[1].clone(), cols[1].0),
+            };
+            let named = match kind {
+                Kind::PartyOrgs => !cells[0].is_empty(),
+                Kind::Dwellings => !cells[0].is_empty() && !cells[3].is_empty(),
+                _ => !cells[1].is_empty(),
+            };
+            if named && !seen.insert(key.to_uppercase()) {
                 problems.push((
-                    cols[key].0.into(),
+                    name.into(),
                     Msg::new("与前面的行重复", "Repeats an earlier row"),
                 ));
             }
@@ -568,6 +637,22 @@ pub async fn run(
                 if problems.is_empty() {
                     let sp = tx.begin().await?;
                     let done = party_org_row(&sp, ctx, &cells, &mut problems).await;
+                    match done {
+                        Ok(()) if problems.is_empty() => sp.commit().await?,
+                        Ok(()) => sp.rollback().await?,
+                        Err(e) => {
+                            sp.rollback().await?;
+                            problems.extend(problems_of(kind, e)?);
+                        }
+                    }
+                }
+                tally(&mut report, row, problems);
+                continue;
+            }
+            if kind == Kind::Dwellings {
+                if problems.is_empty() {
+                    let sp = tx.begin().await?;
+                    let done = dwelling_row(&sp, ctx, &buildings, &cells, &mut problems).await;
                     match done {
                         Ok(()) if problems.is_empty() => sp.commit().await?,
                         Ok(()) => sp.rollback().await?,
@@ -640,7 +725,9 @@ pub async fn run(
                             .await
                             .map(|_| ())
                     }
-                    Kind::LegalEntities | Kind::PartyOrgs => unreachable!("handled above"),
+                    Kind::LegalEntities | Kind::PartyOrgs | Kind::Dwellings => {
+                        unreachable!("handled above")
+                    }
                     Kind::PartyMembers => {
                         let org = find_org(&sp, ctx, &cells[2]).await?;
                         let kind_code = match cells[3].as_str() {

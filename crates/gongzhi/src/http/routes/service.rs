@@ -88,6 +88,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_certificate))
         .routes(routes!(import_volunteers))
         .routes(routes!(import_entities))
+        .routes(routes!(import_dwellings))
+        .routes(routes!(dwellings_template))
         .routes(routes!(import_party_orgs))
         .routes(routes!(party_orgs_template))
         .routes(routes!(entities_template))
@@ -932,6 +934,38 @@ async fn entities_template(Auth(_): Auth) -> Response {
         crate::app::service::imports::Kind::LegalEntities,
         "legal-entities-template",
         "%E6%B3%95%E4%BA%BA%E5%8D%95%E4%BD%8D%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
+    )
+}
+
+/// Create dwellings from a sheet (房屋台账: 楼栋, 单元, 楼层, 室号, 用途), empty ones included; the
+/// building by its code, its name ("朝阳社区1号楼") or an address ending in it; needs `edit_registry`.
+#[utoipa::path(post, path = "/api/v1/import/dwellings", tag = "registry", params(SheetImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = crate::app::service::imports::SheetReport)))]
+async fn import_dwellings(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<SheetImportQuery>,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<crate::app::service::imports::SheetReport>> {
+    sheet_import(
+        &s,
+        &ctx,
+        crate::app::service::imports::Kind::Dwellings,
+        q.mode.as_deref(),
+        body,
+    )
+    .await
+}
+
+/// The dwelling sheet's template (CSV, UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/import/templates/dwellings.csv", tag = "registry",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+async fn dwellings_template(Auth(_): Auth) -> Response {
+    template_response(
+        crate::app::service::imports::Kind::Dwellings,
+        "dwellings-template",
+        "%E6%88%BF%E5%B1%8B%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
     )
 }
 
