@@ -336,6 +336,8 @@ pub(crate) async fn create_in(
     ctx: &Ctx,
     input: &NewPartyOrg,
 ) -> AppResult<Uuid> {
+    // Scope and permission first: an area outside the caller's is 404 whatever else the body says.
+    scope::require_permission(tx, ctx, Permission::EditPartyOrgs, input.area_id).await?;
     let mut errs = FieldErrors::new();
     let kind = PartyOrgKind::parse(&input.kind);
     let name = clean_name(&input.name, 100)
