@@ -1,1 +1,0 @@
-import{a as e,c as t,d as n,f as r,i,l as a,n as o,o as s,r as c,s as l,t as u,u as d}from"./vendor-echarts-DXMXyrzI.js";r([d,a,t,s,e,i,c,l,o,u]);var f=n;export{f as default};

@@ -1,0 +1,1 @@
+import{a as e,c as t,d as n,f as r,i,l as a,n as o,o as s,p as c,r as l,s as u,t as d,u as f}from"./vendor-echarts-CRL-87zR.js";c([f,a,t,s,e,i,l,u,o,r,d]);var p=n;export{p as default};
