@@ -700,6 +700,12 @@ pub fn read_columns(
     Ok(out)
 }
 
+/// A CSV writer whose output opens correctly in Excel: UTF-8 with a byte-order mark. Every
+/// template and CSV export starts here (`w.into_inner()` gives the bytes).
+pub fn csv_for_excel() -> csv::Writer<Vec<u8>> {
+    csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

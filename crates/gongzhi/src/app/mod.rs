@@ -3,6 +3,7 @@
 pub mod area_import;
 pub mod areas;
 pub mod audit;
+pub mod cache;
 pub mod auth;
 pub mod cases;
 pub mod demo;

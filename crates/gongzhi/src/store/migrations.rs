@@ -1074,7 +1074,7 @@ impl MigrationTrait for SqlMigration {
             backfill_search_grams(db).await?;
         }
         if self.name == "m0007_cases" {
-            crate::app::cases::calendar::seed_shipped(db).await?;
+            super::seed::calendar_years(db).await?;
         }
         Ok(())
     }
@@ -1104,13 +1104,13 @@ pub async fn backfill_search_grams<C: ConnectionTrait>(db: &C) -> Result<(), DbE
         let rows = batch
             .iter()
             .flat_map(|p| {
-                crate::app::registry::persons::gram_rows(p.id, p.street_id, p.community_id, &p.name)
+                super::seed::gram_rows(p.id, p.street_id, p.community_id, &p.name)
             })
             .collect();
         super::insert_many(
             db,
             "person_name_grams",
-            crate::app::registry::persons::GRAM_COLUMNS,
+            super::seed::GRAM_COLUMNS,
             rows,
         )
         .await?;

@@ -4,6 +4,7 @@
 //! databases accept (`$1` placeholders work on both), mapped into structs with `FromQueryResult`.
 //! See docs/decisions/0001-sql-over-seaorm.md.
 pub mod migrations;
+pub mod seed;
 
 use std::time::Duration;
 
@@ -298,6 +299,21 @@ pub fn like_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 13: the layers point one way (http → app → store → domain); `store` never reaches up.
+    #[test]
+    fn store_does_not_import_app_or_http() {
+        let up = [["crate", "::app"].concat(), ["crate", "::http"].concat()];
+        for (file, text) in [
+            ("mod.rs", include_str!("mod.rs")),
+            ("migrations.rs", include_str!("migrations.rs")),
+            ("seed.rs", include_str!("seed.rs")),
+        ] {
+            for u in &up {
+                assert!(!text.contains(u.as_str()), "store/{file} uses {u}");
+            }
+        }
+    }
 
     #[test]
     fn migrations_render_per_backend() {

@@ -61,34 +61,6 @@ fn format_date(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
 }
 
-/// Writes the shipped years (the migration calls this once).
-pub async fn seed_shipped<C: ConnectionTrait>(c: &C) -> Result<(), sea_orm::DbErr> {
-    let now = now_ms();
-    for y in cal::SHIPPED_YEARS {
-        store::exec(
-            c,
-            "INSERT INTO calendar_years (year, updated_at, updated_by) VALUES ($1, $2, 'gongzhi')",
-            vec![y.into(), now.into()],
-        )
-        .await?;
-    }
-    for (day, kind, name) in cal::SHIPPED {
-        let year: i32 = day[..4].parse().unwrap_or(0);
-        store::exec(
-            c,
-            "INSERT INTO calendar_days (day, year, kind, name) VALUES ($1, $2, $3, $4)",
-            vec![
-                day.to_string().into(),
-                year.into(),
-                kind.as_str().into(),
-                name.to_string().into(),
-            ],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct YearSummary {
     pub year: i32,

@@ -341,7 +341,7 @@ pub async fn export_csv(db: &Db) -> AppResult<Vec<u8>> {
         store::fetch_all(db, &format!("{SELECT} ORDER BY code"), vec![]).await?;
     let codes: std::collections::HashMap<Uuid, String> =
         rows.iter().map(|r| (r.id, r.code.clone())).collect();
-    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let mut w = crate::sheet::csv_for_excel();
     let _ = w.write_record(CSV_HEADER.split(','));
     for r in &rows {
         let parent = r

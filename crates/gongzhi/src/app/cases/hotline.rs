@@ -33,7 +33,7 @@ pub const MAX_FILE: usize = 20 * 1024 * 1024;
 
 /// The template (UTF-8 with BOM, one example row).
 pub fn template() -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let mut w = crate::sheet::csv_for_excel();
     let _ = w.write_record(COLUMNS.iter().map(|c| c.0));
     let _ = w.write_record([
         "12345-20261130-0001",

@@ -20,12 +20,13 @@ pub mod units;
 pub mod writer;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
+use super::cache::{Ttl, TtlOne};
 use super::Ctx;
 use crate::domain::calendar::Calendar;
 use crate::domain::geo::Shape;
@@ -38,18 +39,30 @@ const CACHE_TTL: Duration = Duration::from_secs(10);
 
 /// The calendar and the grids' shapes, read often (every dispatch, every located intake), changed
 /// rarely.
-#[derive(Default)]
 pub struct Caches {
-    calendar: Mutex<Option<(Instant, Arc<Calendar>)>>,
-    shapes: Mutex<Option<(Instant, Arc<Vec<AreaShape>>)>>,
+    calendar: TtlOne<Arc<Calendar>>,
+    shapes: TtlOne<Arc<Vec<AreaShape>>>,
     /// Active categories by code.
-    categories: Mutex<Option<(Instant, Arc<HashMap<String, dictionary::CategoryRow>>)>>,
+    categories: TtlOne<Arc<HashMap<String, dictionary::CategoryRow>>>,
     /// Where an area lies, with its ancestors.
-    placed: Mutex<HashMap<Uuid, (Instant, Arc<Placed>)>>,
+    placed: Ttl<Uuid, Arc<Placed>>,
     /// Routing by (category code, area) with no unit excluded.
-    routes: Mutex<HashMap<(String, Uuid), (Instant, units::RouteInfo)>>,
+    routes: Ttl<(String, Uuid), units::RouteInfo>,
     /// The intake writer's queue (started on first use).
     writer: tokio::sync::OnceCell<tokio::sync::mpsc::Sender<writer::Job>>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            calendar: Ttl::new(CACHE_TTL),
+            shapes: Ttl::new(CACHE_TTL),
+            categories: Ttl::new(CACHE_TTL),
+            placed: Ttl::new(CACHE_TTL),
+            routes: Ttl::new(CACHE_TTL),
+            writer: Default::default(),
+        }
+    }
 }
 
 /// One ancestor of an area (itself included).
@@ -88,21 +101,11 @@ pub struct AreaShape {
 
 impl Caches {
     pub fn clear(&self) {
-        if let Ok(mut c) = self.calendar.lock() {
-            *c = None;
-        }
-        if let Ok(mut s) = self.shapes.lock() {
-            *s = None;
-        }
-        if let Ok(mut c) = self.categories.lock() {
-            *c = None;
-        }
-        if let Ok(mut p) = self.placed.lock() {
-            p.clear();
-        }
-        if let Ok(mut r) = self.routes.lock() {
-            r.clear();
-        }
+        self.calendar.clear();
+        self.shapes.clear();
+        self.categories.clear();
+        self.placed.clear();
+        self.routes.clear();
     }
 
     /// The queue of the intake writer for `db` (group commit), started on first use.
@@ -119,12 +122,8 @@ impl Caches {
         c: &C,
         code: &str,
     ) -> AppResult<Option<dictionary::CategoryRow>> {
-        if let Ok(g) = self.categories.lock() {
-            if let Some((at, m)) = g.as_ref() {
-                if at.elapsed() < CACHE_TTL {
-                    return Ok(m.get(code).cloned());
-                }
-            }
+        if let Some(m) = self.categories.get(&()) {
+            return Ok(m.get(code).cloned());
         }
         let rows: Vec<dictionary::CategoryRow> = store::fetch_all(
             c,
@@ -135,9 +134,7 @@ impl Caches {
         let m: HashMap<String, dictionary::CategoryRow> =
             rows.into_iter().map(|r| (r.code.clone(), r)).collect();
         let hit = m.get(code).cloned();
-        if let Ok(mut g) = self.categories.lock() {
-            *g = Some((Instant::now(), Arc::new(m)));
-        }
+        self.categories.put((), Arc::new(m));
         Ok(hit)
     }
 
@@ -147,23 +144,14 @@ impl Caches {
         c: &C,
         area_id: Uuid,
     ) -> AppResult<Option<Arc<Placed>>> {
-        if let Ok(g) = self.placed.lock() {
-            if let Some((at, p)) = g.get(&area_id) {
-                if at.elapsed() < CACHE_TTL {
-                    return Ok(Some(p.clone()));
-                }
-            }
+        if let Some(p) = self.placed.get(&area_id) {
+            return Ok(Some(p));
         }
         let Some(p) = place_full(c, area_id).await? else {
             return Ok(None);
         };
         let p = Arc::new(p);
-        if let Ok(mut g) = self.placed.lock() {
-            if g.len() > 100_000 {
-                g.clear();
-            }
-            g.insert(area_id, (Instant::now(), p.clone()));
-        }
+        self.placed.put(area_id, p.clone());
         Ok(Some(p))
     }
 
@@ -175,47 +163,28 @@ impl Caches {
         at: &Placement,
     ) -> AppResult<units::RouteInfo> {
         let key = (code.to_string(), at.area_id);
-        if let Ok(g) = self.routes.lock() {
-            if let Some((t, r)) = g.get(&key) {
-                if t.elapsed() < CACHE_TTL {
-                    return Ok(r.clone());
-                }
-            }
+        if let Some(r) = self.routes.get(&key) {
+            return Ok(r);
         }
         let r = units::route_info(c, code, at, &[]).await?;
-        if let Ok(mut g) = self.routes.lock() {
-            if g.len() > 100_000 {
-                g.clear();
-            }
-            g.insert(key, (Instant::now(), r.clone()));
-        }
+        self.routes.put(key, r.clone());
         Ok(r)
     }
 
     pub async fn calendar<C: ConnectionTrait>(&self, c: &C) -> AppResult<Arc<Calendar>> {
-        if let Ok(g) = self.calendar.lock() {
-            if let Some((at, cal)) = g.as_ref() {
-                if at.elapsed() < CACHE_TTL {
-                    return Ok(cal.clone());
-                }
-            }
+        if let Some(cal) = self.calendar.get(&()) {
+            return Ok(cal);
         }
         let cal = Arc::new(calendar::load(c).await?);
-        if let Ok(mut g) = self.calendar.lock() {
-            *g = Some((Instant::now(), cal.clone()));
-        }
+        self.calendar.put((), cal.clone());
         Ok(cal)
     }
 
     /// Grid and community boundaries, deepest first (a point is placed in its grid before its
     /// community).
     pub async fn shapes<C: ConnectionTrait>(&self, c: &C) -> AppResult<Arc<Vec<AreaShape>>> {
-        if let Ok(g) = self.shapes.lock() {
-            if let Some((at, s)) = g.as_ref() {
-                if at.elapsed() < CACHE_TTL {
-                    return Ok(s.clone());
-                }
-            }
+        if let Some(s) = self.shapes.get(&()) {
+            return Ok(s);
         }
         #[derive(FromQueryResult)]
         struct R {
@@ -242,9 +211,7 @@ impl Caches {
             })
             .collect();
         let shapes = Arc::new(shapes);
-        if let Ok(mut g) = self.shapes.lock() {
-            *g = Some((Instant::now(), shapes.clone()));
-        }
+        self.shapes.put((), shapes.clone());
         Ok(shapes)
     }
 }

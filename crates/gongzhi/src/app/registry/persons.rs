@@ -519,21 +519,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     Ok(s)
 }
 
-/// The columns of [`gram_rows`].
-pub(crate) const GRAM_COLUMNS: &[&str] = &["gram", "person_id", "street_id", "community_id"];
-
-/// The name-search rows of one person (domain/search.rs).
-pub(crate) fn gram_rows(
-    id: Uuid,
-    street_id: Uuid,
-    community_id: Uuid,
-    name: &str,
-) -> Vec<Vec<Value>> {
-    crate::domain::search::name_grams(name)
-        .into_iter()
-        .map(|g| vec![g.into(), id.into(), street_id.into(), community_id.into()])
-        .collect()
-}
+pub(crate) use crate::store::seed::{gram_rows, GRAM_COLUMNS};
 
 /// Replaces a person's name-search rows after a change of name or place (`old` — the name and
 /// community stored before — finds the stored rows by key).

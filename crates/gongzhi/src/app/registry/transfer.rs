@@ -52,8 +52,7 @@ pub const PERSON_COLUMNS: &[(&str, &str, bool)] = &[
 
 /// The template: header and one example row, UTF-8 with a BOM so Excel opens it correctly.
 pub fn person_template() -> Vec<u8> {
-    let mut out = vec![0xEF, 0xBB, 0xBF];
-    let mut w = csv::Writer::from_writer(&mut out);
+    let mut w = crate::sheet::csv_for_excel();
     let _ = w.write_record(PERSON_COLUMNS.iter().map(|c| c.0));
     let _ = w.write_record([
         "王芳",
@@ -77,8 +76,7 @@ pub fn person_template() -> Vec<u8> {
         "户籍户",
         "自住",
     ]);
-    drop(w);
-    out
+    w.into_inner().unwrap_or_default()
 }
 
 /// One problem in an uploaded file.
@@ -1491,13 +1489,9 @@ pub async fn export_page(
 
 /// The export's first bytes: BOM and header.
 pub fn export_header() -> Vec<u8> {
-    let mut out = vec![0xEF, 0xBB, 0xBF];
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let _ = w.write_record(EXPORT_COLUMNS);
-        let _ = w.flush();
-    }
-    out
+    let mut w = crate::sheet::csv_for_excel();
+    let _ = w.write_record(EXPORT_COLUMNS);
+    w.into_inner().unwrap_or_default()
 }
 
 /// Checks the caller may export at all (and the area, when given), and audits the export.

@@ -134,8 +134,7 @@ impl Kind {
 
     /// The template: the header and one example row (CSV, UTF-8 with BOM for Excel).
     pub fn template(self) -> Vec<u8> {
-        let mut out = vec![0xEF, 0xBB, 0xBF];
-        let mut w = csv::Writer::from_writer(&mut out);
+        let mut w = crate::sheet::csv_for_excel();
         let _ = w.write_record(self.columns().iter().map(|c| c.0));
         let example: &[&str] = match self {
             Kind::Volunteers => &["王芳", "130602198805120028", "助老、理发", "是", ""],
@@ -168,8 +167,7 @@ impl Kind {
             Kind::Dwellings => &["朝阳社区1号楼", "1", "3", "301", "空置"],
         };
         let _ = w.write_record(example);
-        drop(w);
-        out
+        w.into_inner().unwrap_or_default()
     }
 }
 
