@@ -63,5 +63,5 @@ done
 for m in dry_run commit_valid; do
   curl -sf -o "$tmp/report.json" -w "POST /import/dwellings?mode=$m, 5,000 empty dwellings: %{time_total}s" -X POST \
     -H "Authorization: Bearer $t" -H 'content-type: text/csv' --data-binary @"$tmp/dwellings.csv" "$base/api/v1/import/dwellings?mode=$m"
-  python3 -c 'import sys,json;r=json.load(open(sys.argv[1]));print(f" (ok {r["ok_rows"]}, errors {r["error_rows"]}, created {r["created"]})")' "$tmp/report.json"
+  python3 -c 'import sys,json;r=json.load(open(sys.argv[1]));print(" (ok %s, errors %s, created %s)" % (r["ok_rows"], r["error_rows"], r["created"]))' "$tmp/report.json"
 done

@@ -329,3 +329,81 @@ async fn direct_https_serves_and_takes_a_renewed_certificate_without_a_restart()
     let days = (end - gongzhi::domain::now_ms() / 1000) / 86_400;
     assert!((9..=10).contains(&days), "{days}");
 }
+
+/// The container image (deploy/Dockerfile) cannot be built here (no Docker engine), so what can
+/// go wrong in it is checked against the repository: its Rust release is the workspace's
+/// `rust-version`, which no locked dependency exceeds; its HEALTHCHECK line, run as written
+/// against a server, passes, and fails when nothing answers.
+#[tokio::test]
+async fn the_container_images_rust_release_and_healthcheck_work() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let docker = std::fs::read_to_string(root.join("deploy/Dockerfile")).unwrap();
+    let cargo_toml = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let version = |s: &str| -> (u32, u32) {
+        let mut p = s.split('.').map(|x| x.parse::<u32>().unwrap_or(0));
+        (p.next().unwrap_or(0), p.next().unwrap_or(0))
+    };
+    let image = docker
+        .lines()
+        .find_map(|l| l.strip_prefix("FROM rust:"))
+        .and_then(|t| t.split('-').next())
+        .expect("FROM rust:X.Y-… in the Dockerfile");
+    let workspace = cargo_toml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("rust-version = \""))
+        .map(|t| t.trim_end_matches('"'))
+        .expect("rust-version in Cargo.toml");
+    assert!(
+        version(image) >= version(workspace),
+        "the image's Rust {image} is older than the workspace's rust-version {workspace}"
+    );
+    let meta = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    if meta.status.success() {
+        let m: serde_json::Value = serde_json::from_slice(&meta.stdout).unwrap();
+        for p in m["packages"].as_array().unwrap() {
+            if let Some(v) = p["rust_version"].as_str() {
+                assert!(
+                    version(v) <= version(workspace),
+                    "{} needs Rust {v}, above the workspace's rust-version {workspace} (and the image's)",
+                    p["name"]
+                );
+            }
+        }
+    }
+    let line = docker
+        .lines()
+        .find(|l| l.starts_with("HEALTHCHECK"))
+        .expect("a HEALTHCHECK");
+    let cmd: Vec<String> = serde_json::from_str(&line[line.find("CMD ").unwrap() + 4..]).unwrap();
+    assert_eq!(cmd[0], "/bin/bash", "dash has no /dev/tcp");
+    let app = spawn_app().await;
+    let hostport = app.base.trim_start_matches("http://").replace(':', "/");
+    let script = cmd.last().unwrap().replace("127.0.0.1/8080", &hostport);
+    let argv = cmd.clone();
+    let run = move |script: String| {
+        Command::new(&argv[0])
+            .args(&argv[1..argv.len() - 1])
+            .arg(script)
+            .output()
+            .unwrap()
+    };
+    let ok = tokio::task::spawn_blocking(move || run(script)).await.unwrap();
+    assert!(
+        ok.status.success(),
+        "healthcheck against a ready server: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let dead = cmd.last().unwrap().replace("127.0.0.1/8080", "127.0.0.1/9");
+    let run = |script: String| {
+        Command::new("/bin/bash")
+            .args(["-c", &script])
+            .output()
+            .unwrap()
+    };
+    let bad = tokio::task::spawn_blocking(move || run(dead)).await.unwrap();
+    assert!(!bad.status.success(), "nothing answering must fail the check");
+}
