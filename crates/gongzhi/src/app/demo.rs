@@ -167,6 +167,8 @@ pub async fn run(
     write_users(db, &ctx, &mut city).await?;
     let tx = store::write_tx(db).await?;
     let c = super::demo_cases::run(&tx, keys, &city, opts.seed, &mut ids).await?;
+    // Inboxes with something in them (the message hub, app/messages.rs).
+    super::cases::notify::demo_inbox(&tx, &ctx).await?;
     tx.commit().await?;
     city.cases = (c.categories, c.units, c.cases);
     super::cases::stats::fold(db).await?;

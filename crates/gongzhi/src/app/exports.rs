@@ -416,15 +416,5 @@ pub async fn postings(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spoo
 
 /// `YYYY-MM-DD HH:MM` in Asia/Shanghai.
 pub fn local_time(ms: i64) -> Cell {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("valid offset"));
-    Cell::Text(format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute()
-    ))
+    Cell::Text(crate::domain::ms_to_local_minute(ms))
 }

@@ -13,6 +13,7 @@ pub mod exports;
 pub mod files;
 pub mod login_guard;
 pub mod maintenance;
+pub mod messages;
 pub mod party;
 pub mod registry;
 pub mod roles;

@@ -34,6 +34,21 @@ pub fn ms_to_rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Unix milliseconds → `YYYY-MM-DD HH:MM` in Asia/Shanghai, for people (sheets, messages).
+pub fn ms_to_local_minute(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("valid offset"));
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 /// RFC 3339 string → Unix milliseconds.
 pub fn rfc3339_to_ms(s: &str) -> Option<i64> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)

@@ -40,6 +40,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
         (name = "audit", description = "审计日志 Audit log"),
         (name = "registry", description = "一户一档 The registry: dwellings, households, persons, visits"),
         (name = "cases", description = "接诉即办 Cases: categories, units and power lists, the calendar, the lifecycle, the rates"),
+        (name = "messages", description = "消息 Messages: the caller's inbox, and the templates of what gongzhi tells people"),
     )
 )]
 struct ApiDoc;

@@ -411,12 +411,18 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/import/templates/party-orgs.csv",
         "/api/v1/import/dwellings",
         "/api/v1/import/templates/dwellings.csv",
+        "/api/v1/me/messages",
+        "/api/v1/me/messages/unread",
+        "/api/v1/me/messages/{id}/read",
+        "/api/v1/me/messages/read-all",
+        "/api/v1/message-templates",
+        "/api/v1/message-templates/{key}",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        163,
+        169,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

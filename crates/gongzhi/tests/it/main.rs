@@ -17,6 +17,7 @@ mod files;
 mod hardening;
 mod home;
 mod instances;
+mod messages;
 mod ops;
 mod party;
 mod registry;

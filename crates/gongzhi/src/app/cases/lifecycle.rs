@@ -561,6 +561,7 @@ pub async fn act(
     if n == 0 {
         return Err(AppError::stale_version());
     }
+    let note_for_message = note.clone();
     event(
         &tx,
         ctx,
@@ -588,6 +589,16 @@ pub async fn act(
         .await?;
     }
     stats::record(&tx, Some(&row), &r).await?;
+    // Who hears about it: written with the step or not at all (the outbox).
+    super::notify::after_step(
+        &tx,
+        ctx,
+        &r,
+        action.as_str(),
+        row.unit_id,
+        note_for_message.as_deref(),
+    )
+    .await?;
     let acc = query::access(&tx, ctx, &r, &mine).await?;
     let view = query::view(state, &tx, ctx, &r, &acc).await?;
     tx.commit().await?;
@@ -727,6 +738,7 @@ pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> Ap
     if update_row(&tx, &r, row.version).await? == 0 {
         return Err(AppError::stale_version());
     }
+    super::notify::whistle(&tx, ctx, &r, wid, &ids, minutes).await?;
     event(
         &tx,
         ctx,

@@ -13,6 +13,7 @@ pub mod export;
 pub mod hotline;
 pub mod intake;
 pub mod lifecycle;
+pub mod notify;
 pub mod open311;
 pub mod query;
 pub mod stats;

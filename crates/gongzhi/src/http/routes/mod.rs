@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod exports;
+pub mod messages;
 pub mod ops;
 pub mod party;
 pub mod registry;
@@ -50,6 +51,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(cases::router())
         .merge(service::router())
         .merge(exports::router())
+        .merge(messages::router())
 }
 
 /// Streams a finished spool file (an export) as an attachment; the spool file is removed when the

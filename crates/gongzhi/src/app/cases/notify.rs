@@ -1,0 +1,222 @@
+//! Who hears about a case's step, through the message hub (`app/messages.rs`), in the step's own
+//! transaction: the unit a case is dispatched to (its members), the street's desk when a unit
+//! returns it, the unit when the street urges it (督办) or blows the whistle (吹哨), and the person
+//! who submitted it when it is closed (with the way to rate it). The one who acts is not told.
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use uuid::Uuid;
+
+use super::query::CaseRow;
+use crate::app::messages::{self, Outgoing};
+use crate::app::Ctx;
+use crate::domain::role::{Permission, Role};
+use crate::error::AppResult;
+use crate::store;
+
+#[derive(FromQueryResult)]
+struct Id {
+    id: Uuid,
+}
+
+#[derive(FromQueryResult)]
+struct Name {
+    name: String,
+}
+
+/// The users of a handling unit (an API token member has no inbox).
+pub async fn unit_members<C: ConnectionTrait>(c: &C, unit: Uuid) -> AppResult<Vec<Uuid>> {
+    let rows: Vec<Id> = store::fetch_all(
+        c,
+        "SELECT u.id FROM case_unit_members m JOIN users u ON u.id = m.member_id WHERE m.unit_id = $1",
+        vec![unit.into()],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The street's desk: users who may dispatch, granted on the street itself.
+async fn desk<C: ConnectionTrait>(c: &C, street: Uuid) -> AppResult<Vec<Uuid>> {
+    let roles: Vec<sea_orm::Value> = Permission::DispatchCases
+        .roles()
+        .iter()
+        .filter(|r| **r != Role::SystemAdmin)
+        .map(|r| r.as_str().into())
+        .collect();
+    let mut values = vec![street.into()];
+    let marks: Vec<String> = (0..roles.len()).map(|i| format!("${}", i + 2)).collect();
+    values.extend(roles);
+    let rows: Vec<Id> = store::fetch_all(
+        c,
+        &format!(
+            "SELECT DISTINCT g.user_id AS id FROM grants g JOIN users u ON u.id = g.user_id \
+             WHERE g.area_id = $1 AND g.role IN ({})",
+            marks.join(", ")
+        ),
+        values,
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+async fn name_of<C: ConnectionTrait>(c: &C, sql: &str, id: Option<Uuid>) -> AppResult<String> {
+    let Some(id) = id else {
+        return Ok(String::new());
+    };
+    Ok(store::fetch_opt::<Name, _>(c, sql, vec![id.into()])
+        .await?
+        .map(|n| n.name)
+        .unwrap_or_default())
+}
+
+fn due_text(ms: Option<i64>) -> String {
+    ms.map_or_else(|| "—".into(), crate::domain::ms_to_local_minute)
+}
+
+/// Writes the messages a case's step causes. `from_unit` is the unit that held the case before
+/// the step (the one that returns it).
+pub async fn after_step<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    r: &CaseRow,
+    step: &str,
+    from_unit: Option<Uuid>,
+    note: Option<&str>,
+) -> AppResult<()> {
+    let (key, recipients, link) = match step {
+        "dispatch" | "arbitrate" | "reopen" if r.unit_id.is_some() => (
+            "case.dispatched",
+            unit_members(c, r.unit_id.unwrap_or_default()).await?,
+            format!("/cases/{}", r.id),
+        ),
+        // To the desk, whether it goes back to the queue or to the street's arbitration (the
+        // first unit stays responsible meanwhile and needs no message for that).
+        "return" => (
+            "case.returned",
+            desk(c, r.street_id).await?,
+            format!("/cases/{}", r.id),
+        ),
+        "supervise" if r.unit_id.is_some() => (
+            "case.supervised",
+            unit_members(c, r.unit_id.unwrap_or_default()).await?,
+            format!("/cases/{}", r.id),
+        ),
+        "close" => (
+            "case.closed",
+            r.submitted_by.into_iter().collect(),
+            "/my/cases".to_string(),
+        ),
+        _ => return Ok(()),
+    };
+    let me = ctx.principal.user_id;
+    let recipients: Vec<Uuid> = recipients.into_iter().filter(|u| Some(*u) != me).collect();
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let mut vars = serde_json::Map::new();
+    vars.insert("no".into(), r.no.clone().into());
+    vars.insert("title".into(), r.title.clone().into());
+    vars.insert(
+        "category".into(),
+        name_of(c, "SELECT name FROM case_categories WHERE id = $1", Some(r.category_id))
+            .await?
+            .into(),
+    );
+    vars.insert(
+        "street".into(),
+        name_of(c, "SELECT name FROM areas WHERE id = $1", Some(r.street_id))
+            .await?
+            .into(),
+    );
+    vars.insert(
+        "due".into(),
+        due_text(r.response_due_at.or(r.handle_due_at)).into(),
+    );
+    if key == "case.supervised" {
+        vars.insert("due".into(), due_text(r.handle_due_at).into());
+    }
+    vars.insert(
+        "unit".into(),
+        name_of(c, "SELECT name FROM case_units WHERE id = $1", from_unit)
+            .await?
+            .into(),
+    );
+    vars.insert("note".into(), note.unwrap_or("—").to_string().into());
+    messages::enqueue(
+        c,
+        Outgoing {
+            key,
+            dedup: format!("{key}:{}:{}", r.id, r.version),
+            urgent: key == "case.supervised",
+            area_id: Some(r.area_id),
+            link: Some(link),
+            vars,
+            recipients,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// 吹哨: the members of each summoned unit, urgent.
+pub async fn whistle<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    r: &CaseRow,
+    whistle_id: Uuid,
+    units: &[Uuid],
+    minutes: u32,
+) -> AppResult<()> {
+    let mut recipients = vec![];
+    for u in units {
+        recipients.extend(unit_members(c, *u).await?);
+    }
+    let me = ctx.principal.user_id;
+    recipients.retain(|u| Some(*u) != me);
+    let mut vars = serde_json::Map::new();
+    vars.insert("no".into(), r.no.clone().into());
+    vars.insert("title".into(), r.title.clone().into());
+    vars.insert("minutes".into(), minutes.into());
+    messages::enqueue(
+        c,
+        Outgoing {
+            key: "case.whistle",
+            dedup: format!("case.whistle:{whistle_id}"),
+            urgent: true,
+            area_id: Some(r.area_id),
+            link: Some(format!("/cases/{}", r.id)),
+            vars,
+            recipients,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Demo: the open cases of units with people in them tell those people, as if just dispatched,
+/// and cases awaiting arbitration tell the desk (at most 40 messages), so a newcomer's inbox is
+/// not empty.
+pub async fn demo_inbox<C: ConnectionTrait>(c: &C, ctx: &Ctx) -> AppResult<usize> {
+    let rows: Vec<Id> = store::fetch_all(
+        c,
+        "SELECT id FROM cases WHERE status IN ('dispatched', 'in_progress') AND unit_id IN \
+         (SELECT m.unit_id FROM case_unit_members m JOIN users u ON u.id = m.member_id) \
+         ORDER BY dispatched_at DESC, id LIMIT 30",
+        vec![],
+    )
+    .await?;
+    let back: Vec<Id> = store::fetch_all(
+        c,
+        "SELECT id FROM cases WHERE status = 'arbitration' ORDER BY updated_at DESC, id LIMIT 10",
+        vec![],
+    )
+    .await?;
+    let mut n = 0;
+    for (ids, step) in [(rows, "dispatch"), (back, "return")] {
+        for i in ids {
+            if let Some(r) = super::query::load(c, i.id).await? {
+                after_step(c, ctx, &r, step, r.first_unit_id, Some("演示数据")).await?;
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}

@@ -1,0 +1,95 @@
+//! The message hub's API: the caller's own inbox, and the templates an office may reword.
+use axum::extract::State;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::registry::Page;
+use crate::app::messages::{self, InboxItem, InboxQuery, TemplateView, TemplateWording, Unread};
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::http::extract::{Auth, Json, Path, Query};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(inbox))
+        .routes(routes!(unread))
+        .routes(routes!(read_one))
+        .routes(routes!(read_all))
+        .routes(routes!(list_templates))
+        .routes(routes!(save_template, reset_template))
+}
+
+/// The caller's messages, newest first (`unread=true` for the unread ones).
+#[utoipa::path(get, path = "/api/v1/me/messages", tag = "messages", params(InboxQuery),
+    responses((status = 200, body = Page<InboxItem>)))]
+async fn inbox(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<InboxQuery>,
+) -> AppResult<axum::Json<Page<InboxItem>>> {
+    let (items, total) = messages::inbox(&s.db, &ctx, &q).await?;
+    let paging = crate::store::Paging::new(q.page, q.page_size);
+    Ok(axum::Json(Page {
+        items,
+        total,
+        page: paging.page,
+        page_size: paging.size,
+        more: false,
+    }))
+}
+
+/// How many of the caller's messages are unread (the bell's badge).
+#[utoipa::path(get, path = "/api/v1/me/messages/unread", tag = "messages", responses((status = 200, body = Unread)))]
+async fn unread(State(s): State<AppState>, Auth(ctx): Auth) -> AppResult<axum::Json<Unread>> {
+    Ok(axum::Json(messages::unread(&s.db, &ctx).await?))
+}
+
+/// Marks one of the caller's messages read (another's is 404); answers the unread count.
+#[utoipa::path(post, path = "/api/v1/me/messages/{id}/read", tag = "messages", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Unread), (status = 404, description = "not the caller's message")))]
+async fn read_one(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<Unread>> {
+    Ok(axum::Json(messages::mark_read(&s.db, &ctx, id).await?))
+}
+
+/// Marks all of the caller's messages read.
+#[utoipa::path(post, path = "/api/v1/me/messages/read-all", tag = "messages", responses((status = 200, body = Unread)))]
+async fn read_all(State(s): State<AppState>, Auth(ctx): Auth) -> AppResult<axum::Json<Unread>> {
+    Ok(axum::Json(messages::mark_all_read(&s.db, &ctx).await?))
+}
+
+/// Every message gongzhi sends, with its variables and the wording in use (`manage_system`).
+#[utoipa::path(get, path = "/api/v1/message-templates", tag = "messages", responses((status = 200, body = Vec<TemplateView>)))]
+async fn list_templates(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+) -> AppResult<axum::Json<Vec<TemplateView>>> {
+    Ok(axum::Json(messages::templates(&s.db, &ctx).await?))
+}
+
+/// Rewords a message (both languages; only the template's `{variables}`; `manage_system`).
+#[utoipa::path(put, path = "/api/v1/message-templates/{key}", tag = "messages", params(("key" = String, Path)),
+    request_body = TemplateWording,
+    responses((status = 200, body = TemplateView), (status = 409, description = "stale version")))]
+async fn save_template(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(key): Path<String>,
+    Json(w): Json<TemplateWording>,
+) -> AppResult<axum::Json<TemplateView>> {
+    Ok(axum::Json(messages::save_template(&s.db, &ctx, &key, w).await?))
+}
+
+/// Back to the shipped wording (`manage_system`).
+#[utoipa::path(delete, path = "/api/v1/message-templates/{key}", tag = "messages", params(("key" = String, Path)),
+    responses((status = 200, body = TemplateView)))]
+async fn reset_template(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(key): Path<String>,
+) -> AppResult<axum::Json<TemplateView>> {
+    Ok(axum::Json(messages::reset_template(&s.db, &ctx, &key).await?))
+}

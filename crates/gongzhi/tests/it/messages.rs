@@ -1,0 +1,272 @@
+//! Issue 15: the message hub — a case's steps reach the people who must act, in the step's own
+//! transaction, once; the inbox is each user's own; templates are data checked when saved.
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const CHAOYANG_GRID: &str = "130602001001001";
+
+async fn act(c: &Client, id: &str, action: &str, mut body: Value, version: i64) -> Resp {
+    body["version"] = json!(version);
+    c.post(&format!("/api/v1/cases/{id}/actions/{action}"), body)
+        .await
+}
+
+/// The handling unit the demo's department handler (`bumen`) belongs to.
+async fn unit_of(app: &TestApp, username: &str) -> String {
+    #[derive(sea_orm::FromQueryResult)]
+    struct U {
+        unit_id: uuid::Uuid,
+    }
+    gongzhi::store::fetch_opt::<U, _>(
+        &app.state.db,
+        "SELECT m.unit_id FROM case_unit_members m JOIN users u ON u.id = m.member_id WHERE u.username = $1",
+        vec![username.to_string().into()],
+    )
+    .await
+    .unwrap()
+    .expect("a unit")
+    .unit_id
+    .to_string()
+}
+
+async fn new_case(app: &TestApp, c: &Client) -> String {
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let r = c
+        .post(
+            "/api/v1/cases",
+            json!({"kind": "complaint", "category_code": "0101", "description": "楼道里堆满杂物，消防通道堵了",
+                   "location": {"area_id": grid}, "requester": {"name": "孙丽"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+async fn unread(c: &Client) -> i64 {
+    let r = c.get("/api/v1/me/messages/unread").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["unread"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_cases_steps_reach_the_unit_and_the_desk_once_and_each_inbox_is_its_owners() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let jiedao = app.demo_user("jiedao").await;
+    let bumen = app.demo_user("bumen").await;
+    let unit = unit_of(&app, "bumen").await;
+    let id = new_case(&app, &shequ).await;
+    let (b0, j0) = (unread(&bumen).await, unread(&jiedao).await);
+    let messages_before = app.count("SELECT COUNT(*) FROM messages").await;
+
+    // A refused step writes nothing.
+    let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 99).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, messages_before);
+
+    let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 1).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let no = r.body["no"].as_str().unwrap().to_string();
+    assert_eq!(unread(&bumen).await, b0 + 1, "the unit's member is told");
+    assert_eq!(unread(&jiedao).await, j0, "the one who dispatched is not");
+    let list = bumen.get("/api/v1/me/messages?unread=true").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let first = &list.body["items"][0];
+    assert_eq!(first["kind"], "case.dispatched");
+    assert_eq!(first["title"], format!("新派单 {no}"), "{}", list.text);
+    assert!(first["body"].as_str().unwrap().contains("请于"), "{first}");
+    assert_eq!(first["link"], format!("/cases/{id}"));
+    assert_eq!(list.body["total"].as_i64().unwrap(), unread(&bumen).await, "counter = list");
+    let mut en = bumen.clone();
+    en.lang = "en";
+    let list_en = en.get("/api/v1/me/messages?unread=true").await;
+    assert_eq!(list_en.body["items"][0]["title"], format!("New case {no}"));
+
+    // Another's message is not there for you; reading your own moves the counter.
+    let mid = first["id"].as_str().unwrap().to_string();
+    let r = jiedao.post(&format!("/api/v1/me/messages/{mid}/read"), json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = bumen.post(&format!("/api/v1/me/messages/{mid}/read"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["unread"].as_i64().unwrap(), b0);
+    let r = bumen.post(&format!("/api/v1/me/messages/{mid}/read"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "reading twice is fine");
+
+    // The unit returns it: the street's desk hears, with the reason.
+    let r = act(&bumen, &id, "return", json!({"reason": "不属于本单位职责"}), 2).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(unread(&jiedao).await, j0 + 1);
+    let l = jiedao.get("/api/v1/me/messages?unread=true").await;
+    assert_eq!(l.body["items"][0]["kind"], "case.returned");
+    assert!(l.body["items"][0]["body"].as_str().unwrap().contains("不属于本单位职责"), "{}", l.text);
+    let r = jiedao.post("/api/v1/me/messages/read-all", json!({})).await;
+    assert_eq!(r.body["unread"], 0);
+    // Each step is one message; deliveries name real users only.
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, messages_before + 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM message_deliveries d LEFT JOIN users u ON u.id = d.user_id WHERE u.id IS NULL")
+            .await,
+        0
+    );
+}
+
+/// Sixteen dispatchers on one case at once: one step wins, one message is written.
+#[tokio::test]
+async fn sixteen_concurrent_dispatches_write_one_message() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let jiedao = app.demo_user("jiedao").await;
+    let bumen = app.demo_user("bumen").await;
+    let unit = unit_of(&app, "bumen").await;
+    let id = new_case(&app, &shequ).await;
+    let before = unread(&bumen).await;
+    let mut tasks = vec![];
+    for _ in 0..16 {
+        let (c, id, unit) = (jiedao.clone(), id.clone(), unit.clone());
+        tasks.push(tokio::spawn(async move {
+            act(&c, &id, "dispatch", json!({"unit_id": unit}), 1).await.status
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let s = t.await.unwrap();
+        assert!(s == StatusCode::OK || s == StatusCode::CONFLICT, "{s}");
+        ok += (s == StatusCode::OK) as i32;
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(unread(&bumen).await, before + 1);
+    // Sixteen readers of that inbox at once agree with the list.
+    let mut tasks = vec![];
+    for _ in 0..16 {
+        let c = bumen.clone();
+        tasks.push(tokio::spawn(async move {
+            let n = unread(&c).await;
+            let l = c.get("/api/v1/me/messages?unread=true&page_size=200").await;
+            (n, l.body["total"].as_i64().unwrap())
+        }));
+    }
+    for t in tasks {
+        let (n, total) = t.await.unwrap();
+        assert_eq!(n, total);
+        assert_eq!(n, before + 1);
+    }
+}
+
+/// A resident's own report, closed: they are told, with the way to rate it.
+#[tokio::test]
+async fn the_requester_hears_when_their_case_is_closed() {
+    let app = spawn_app().await;
+    let jumin = app.demo_user("jumin").await;
+    let shequ = app.demo_user("shequ").await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct A {
+        area_id: uuid::Uuid,
+    }
+    // The resident reports where they live.
+    let grid = gongzhi::store::fetch_opt::<A, _>(
+        &app.state.db,
+        "SELECT g.area_id FROM grants g JOIN users u ON u.id = g.user_id WHERE u.username = 'jumin'",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .area_id;
+    let r = jumin
+        .post(
+            "/api/v1/cases",
+            json!({"kind": "help", "category_code": "0602", "description": "需要开具居住证明",
+                   "location": {"area_id": grid}, "requester": {"name": "孙丽"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let before = unread(&jumin).await;
+    for (v, (action, body)) in [
+        ("dispatch", json!({})),
+        ("accept", json!({})),
+        ("handle", json!({"result": "已开具证明", "outcome": "resolved"})),
+        ("verify", json!({"ok": true})),
+        ("close", json!({})),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = act(&shequ, &id, action, body, v as i64 + 1).await;
+        assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text);
+    }
+    assert_eq!(unread(&jumin).await, before + 1);
+    let l = jumin.get("/api/v1/me/messages?unread=true").await;
+    assert_eq!(l.body["items"][0]["kind"], "case.closed");
+    assert_eq!(l.body["items"][0]["link"], "/my/cases");
+}
+
+#[tokio::test]
+async fn templates_are_data_checked_when_saved_and_apply_to_unread_messages() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let shequ = app.demo_user("shequ").await;
+    let jiedao = app.demo_user("jiedao").await;
+    let bumen = app.demo_user("bumen").await;
+    let unit = unit_of(&app, "bumen").await;
+    let id = new_case(&app, &shequ).await;
+    let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 1).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    let r = admin.get("/api/v1/message-templates").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let t = r.body.as_array().unwrap().iter().find(|t| t["key"] == "case.dispatched").unwrap().clone();
+    assert_eq!(t["customised"], false);
+    assert!(t["vars"].as_array().unwrap().contains(&json!("due")));
+    assert_eq!(shequ.get("/api/v1/message-templates").await.status, StatusCode::FORBIDDEN);
+
+    let path = "/api/v1/message-templates/case.dispatched";
+    let wording = |title: &str, version: i64| {
+        json!({"version": version, "title_zh": title, "body_zh": "请尽快处理 {title}，期限 {due}",
+               "title_en": "Case {no}", "body_en": "Handle {title} by {due}"})
+    };
+    let r = admin.send(reqwest::Method::PUT, path, Some(wording("派单 {no} {手机号}", 0))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("手机号"), "names the unknown variable: {}", r.text);
+    let r = shequ.send(reqwest::Method::PUT, path, Some(wording("派单 {no}", 0))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = admin.send(reqwest::Method::PUT, path, Some(wording("【派单】{no}", 0))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["customised"], true);
+    assert_eq!(r.body["version"], 1);
+    let r = admin.send(reqwest::Method::PUT, path, Some(wording("again", 0))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "a second first save is stale: {}", r.text);
+    let l = bumen.get("/api/v1/me/messages?unread=true").await;
+    assert!(l.body["items"][0]["title"].as_str().unwrap().starts_with("【派单】"), "{}", l.text);
+    let r = admin.send(reqwest::Method::DELETE, path, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["customised"], false);
+    let l = bumen.get("/api/v1/me/messages?unread=true").await;
+    assert!(l.body["items"][0]["title"].as_str().unwrap().starts_with("新派单"), "{}", l.text);
+    assert_eq!(
+        admin.send(reqwest::Method::PUT, "/api/v1/message-templates/no.such", Some(wording("x", 0))).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'message_template.%'").await >= 2
+    );
+}
+
+/// A newcomer's demo has messages waiting: the open cases of units with people in them.
+#[tokio::test]
+async fn the_demo_has_messages_waiting() {
+    let app = spawn_app().await;
+    let open_with_people = app
+        .count(
+            "SELECT COUNT(*) FROM cases WHERE status IN ('dispatched', 'in_progress') AND unit_id IN \
+             (SELECT m.unit_id FROM case_unit_members m JOIN users u ON u.id = m.member_id)",
+        )
+        .await;
+    assert!(open_with_people > 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE template_key = 'case.dispatched'").await,
+        open_with_people.min(30)
+    );
+}
