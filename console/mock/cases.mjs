@@ -449,6 +449,8 @@ function detail(c, me, en) {
       units: w.units.map((u) => ({ unit_id: u.unit_id, unit_name: unitOf(u.unit_id)?.name, arrived_at: iso(u.arrived_at), arrived_by: u.arrived_by || null, late: u.arrived_at ? u.arrived_at > w.deadline_at : nowMs() > w.deadline_at })),
     })),
     allowed_actions: allowed(c, me),
+    // like the server: the resident's rating link, for dispatchers, while the case waits for its rating
+    rating_link: dispatcher && c.status === 'verified' && !c.rating ? `/rate/${ratingToken(c)}` : null,
   }
 }
 
@@ -837,6 +839,61 @@ export function initCases({ areas, users, addUser, tokens }) {
   setBoundaries()
   seedUnits(addUser)
   seedCases()
+}
+
+// ---------------------------------------------------------------- the resident's rating link
+// Like the server (lifecycle::rating_token): the case id (32 hex) and a MAC of it, 52 characters in all.
+const ratingToken = (c) => c.id.replace(/-/g, '') + createHash('sha256').update('case-rating-link:' + c.id).digest('hex').slice(0, 20)
+// Fixed sample tokens for trying the page (logged at start): an unrated case, a rated one, one still in progress.
+const SAMPLE_TOKENS = {}
+function sampleTokens() {
+  if (!Object.keys(SAMPLE_TOKENS).length) {
+    const all = [...cases.values()]
+    const take = (name, f) => { const c = all.find(f); if (c) SAMPLE_TOKENS[name] = c.id }
+    take('demo-unrated', (c) => c.status === 'verified' && !c.rating && c.result)
+    take('demo-unrated-2', (c) => c.status === 'verified' && !c.rating && c.result && c.id !== SAMPLE_TOKENS['demo-unrated'])
+    take('demo-rated', (c) => c.status === 'rated' && c.rating === 'satisfied' && c.result)
+    take('demo-pending', (c) => c.status === 'in_progress')
+  }
+  return SAMPLE_TOKENS
+}
+export const ratingSamples = () => Object.keys(sampleTokens())
+function caseOfToken(tok) {
+  const alias = sampleTokens()[tok]
+  if (alias) return cases.get(alias)
+  if (!/^[0-9a-f]{52}$/.test(tok)) return null
+  const h = tok.slice(0, 32)
+  const c = cases.get(`${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`)
+  return c && ratingToken(c) === tok ? c : null
+}
+function ratingPage(c) {
+  return {
+    no: c.no, category_name: catByCode(c.category_code)?.name || '', title: c.title, status: c.status, status_label: label('status', c.status),
+    unit_name: unitOf(c.unit_id)?.name || null, result: c.result, handled_at: iso(c.handled_at), rating: c.rating,
+    can_rate: c.status === 'verified' && !c.rating,
+  }
+}
+/** GET / POST /public/rate/{token}: no sign-in (server.mjs lets /public/ through). Returns true when handled. */
+export function casesPublicApi({ req, res, p, m, body, send, err }) {
+  const mm = p.match(/^\/public\/rate\/([^/]+)$/)
+  if (!mm) return false
+  EN = (req.headers['accept-language'] || '').startsWith('en')
+  const T = (zh, e) => (EN ? e : zh)
+  const c = caseOfToken(decodeURIComponent(mm[1]))
+  if (!c) return err(res, req, 404, 'not_found', '未找到', 'Not found'), true
+  if (m === 'GET') return send(res, 200, ratingPage(c)), true
+  if (m !== 'POST') return err(res, req, 405, 'method_not_allowed', '不支持的请求方法', 'Method not allowed'), true
+  if (c.rating) return err(res, req, 409, 'case.already_rated', '您已经评价过了，谢谢！', 'You have rated this case already. Thank you!'), true
+  if (c.status !== 'verified') return err(res, req, 409, 'case.wrong_state', `诉求当前为“${label('status', c.status)}”，不能评价`, `The case is ${label('status', c.status)}; it cannot be rated`), true
+  const f = {}
+  if (!['satisfied', 'basic', 'dissatisfied'].includes(body.rating)) f.rating = T('请选择满意程度', 'Choose a rating')
+  if (body.comment != null && typeof body.comment !== 'string') f.comment = T('评价意见应为文本', 'The comment is text')
+  else if ([...(body.comment || '').trim()].length > 500) f.comment = T('评价意见不能超过 500 字', 'At most 500 characters')
+  if (Object.keys(f).length) return err(res, req, 422, 'validation', '输入有误，请检查标出的字段', 'Invalid input; check the marked fields', f), true
+  c.rating = body.rating; c.rating_comment = body.comment?.trim() || null; c.status = 'rated'
+  ev(c, nowMs(), '居民（回访链接）', 'rate', 'verified', 'rated', { note: c.rating_comment })
+  c.version++
+  return send(res, 200, ratingPage(c)), true
 }
 
 // ---------------------------------------------------------------- routes

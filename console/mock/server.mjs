@@ -7,14 +7,16 @@
 // rexian (12345热线中心, 保定市). Roles and permissions: mock/roles.mjs (a copy of the server's table).
 // Phone-only demo users (the phone home): wangge (网格员), louzhang (楼长), zhiyuan (志愿者), jumin (居民).
 // GET /me/todos is answered per user from the other mocks' lists; POST /import/areas reads GeoJSON or CSV.
+// 消息 (GET /me/messages…, /message-templates): mock/messages.mjs, each inbox seeded on first use.
 import http from 'node:http'
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomUUID, randomInt } from 'node:crypto'
 import { ROLE_INFO, permissionsOf, roleTable, rankOf, managerRank, parseRole } from './roles.mjs'
 import { initRegistry, registryApi, registryPersons } from './registry.mjs'
-import { initCases, casesApi } from './cases.mjs'
+import { initCases, casesApi, casesPublicApi, ratingSamples } from './cases.mjs'
 import { initService, serviceApi, serviceImportApi } from './service.mjs'
+import { messagesApi } from './messages.mjs'
 
 const PORT = Number(process.env.PORT || 18080)
 const DIST = process.env.DIST ? path.resolve(process.env.DIST) : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
@@ -532,8 +534,8 @@ async function api(req, res, url) {
     return send(res, 200, { token: tok, user: meOut(u) })
   }
   const me = meOf(req)
-  // the certificate check is public (no sign-in)
-  if (p.startsWith('/public/') && serviceApi({ req, res, url, p, m, body, me, send, err, log })) return
+  // the certificate check and the resident's rating link (/public/rate/{token}) are public (no sign-in)
+  if (p.startsWith('/public/') && (casesPublicApi({ req, res, p, m, body, send, err }) || serviceApi({ req, res, url, p, m, body, me, send, err, log }))) return
   if (!me) return err(res, req, 401, 'auth.required', '请先登录', 'Please sign in')
   if (p === '/auth/logout') { sessions.delete(tokenOf(req)); res.setHeader('set-cookie', 'gongzhi_session=; Max-Age=0; Path=/'); return send(res, 204) }
   let mm0
@@ -627,6 +629,9 @@ async function api(req, res, url) {
     }
     if (m === 'DELETE') { orgs.delete(o.id); return send(res, 204) }
   }
+  // 消息中心 and message templates (mock/messages.mjs); the links of the seeded messages open cases the user sees
+  const casesOf = (u) => innerGet(req, u, '/cases', { page_size: 30 })?.items || innerGet(req, u, '/cases', { queue: 'handle', page_size: 30 })?.items || null
+  if (messagesApi({ req, res, url, p, m, body, me, send, err, log, cases: casesOf })) return
   // 首页待办 (before the registry mock, which answers /import/…)
   if (p === '/me/todos' && m === 'GET') return send(res, 200, todosOf(req, me))
   if ((p === '/import/areas' && m === 'POST') || (p === '/import/templates/areas.csv' && m === 'GET')) {
@@ -782,4 +787,7 @@ http.createServer(async (req, res) => {
   const type = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html; charset=utf-8', '.svg': 'image/svg+xml' }[path.extname(file)] || 'application/octet-stream'
   res.writeHead(200, { 'content-type': type })
   fs.createReadStream(file).pipe(res)
-}).listen(PORT, '127.0.0.1', () => console.log(`mock gongzhi API on http://127.0.0.1:${PORT}`))
+}).listen(PORT, '127.0.0.1', () => {
+  console.log(`mock gongzhi API on http://127.0.0.1:${PORT}`)
+  console.log(`rating link samples: ${ratingSamples().map((k) => `/rate/${k}`).join(' ')} (other tokens: 404)`)
+})

@@ -68,6 +68,15 @@ export const caseApi = {
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 const hotlineType = (file) => (/\.xlsx$/i.test(file?.name || '') ? XLSX : CSV)
 
+// ---- the resident's rating link (回访评价链接, /rate/<token>): public, no sign-in; the token is the authority ----
+// Silent (the page shows its own states) and noRedirect, like the public certificate check (api/service.js).
+export const rateLinkApi = {
+  /** → RatingPage {no, category_name, title, status, status_label, unit_name, result, handled_at, rating, can_rate}; 404 for a bad token */
+  get: (token) => request('GET', `/public/rate/${enc(token)}`, { silent: true, noRedirect: true }),
+  /** {rating: satisfied|basic|dissatisfied, comment?} → RatingPage; 409 when already rated, 422 error.fields */
+  rate: (token, body) => request('POST', `/public/rate/${enc(token)}`, { body, silent: true, noRedirect: true }),
+}
+
 // ---- files (附件) ----
 export const fileApi = {
   /** The file goes as the raw body; → {id, name, size, content_type} */

@@ -207,6 +207,22 @@ export default {
       step: { received: 'Received', processing: 'Being handled', handled: 'Handled, being checked', toRate: 'Please rate', done: 'Done', rejected: 'Not accepted', merged: 'Merged' },
       v: { description: 'Describe the problem', location: 'Tap “Locate” or enter an address' },
     },
+    // ---- the resident's rating link (/rate/<token>, opened from an SMS, no sign-in) ----
+    ratePage: {
+      title: 'Rate the handling', heading: 'How was your case handled?', sub: 'Your case has been handled. Please tell us whether you are satisfied with the result.',
+      caseNo: 'Case number', category: 'Category', unit: 'Handled by', result: 'Result', handledAt: 'Handled at',
+      ask: 'Are you satisfied with how this case was handled?', choose: 'Please choose a rating',
+      comment: 'Comment (optional)', commentBad: 'What were you not satisfied with? (optional)',
+      commentPlaceholder: 'Anything else you would like to say', commentPlaceholderBad: 'e.g. the problem is not solved, it took too long… The staff will read it',
+      tooLong: 'The comment can have at most {n} characters', submit: 'Send rating',
+      thanks: 'Thank you for your rating!', yourRating: 'Your rating: ', thanksHint: 'Your rating has been recorded. Thank you for supporting your community.',
+      thanksHintBad: 'Your comment has been recorded; the staff will look into it.',
+      rated: 'You rated this case: ', ratedHint: 'Each case can be rated once. Thank you for taking part.', already: 'You have rated this case already; here is your rating.',
+      cannot: 'This case cannot be rated yet', cannotStatus: 'Status: {s}', cannotHint: 'A case can be rated once it has been handled and checked. Questions: please contact your community office.', cannotHintEnded: 'Questions: please contact your community office.',
+      invalid: 'This link is invalid or has expired', invalidHint: 'Please check that you opened the complete link from the text message. Questions: please contact your community office.',
+      failed: 'The page cannot be opened right now', failedHint: 'Please check your connection and try again.', retry: 'Try again',
+      footer: 'This page shows none of your personal data',
+    },
     // ---- new case: five-tap intake (category chips, locate button, requester from the registry, “More”) ----
     intake: {
       category: 'Category', other: 'Other…', otherPlaceholder: 'Search or pick any category',

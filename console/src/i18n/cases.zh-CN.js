@@ -207,6 +207,22 @@ export default {
       step: { received: '已受理', processing: '处理中', handled: '已办结，核查中', toRate: '待评价', done: '已完成', rejected: '不予受理', merged: '已合并办理' },
       v: { description: '请描述遇到的问题', location: '请点“定位”或填写地址' },
     },
+    // ---- 回访评价链接（/rate/<token>，居民从短信打开，无需登录） ----
+    ratePage: {
+      title: '办理结果评价', heading: '诉求办理结果评价', sub: '您反映的问题已办理完毕，请告诉我们您对办理结果是否满意。',
+      caseNo: '诉求编号', category: '事项分类', unit: '承办单位', result: '办理结果', handledAt: '办结时间',
+      ask: '您对这件诉求的办理结果满意吗？', choose: '请选择满意程度',
+      comment: '评价意见（可选）', commentBad: '请告诉我们哪里不满意（可选）',
+      commentPlaceholder: '还有什么想说的，可以写在这里', commentPlaceholderBad: '例如：问题没有解决、处理不及时……您的意见会转给工作人员',
+      tooLong: '评价意见不能超过 {n} 字', submit: '提交评价',
+      thanks: '感谢您的评价！', yourRating: '您的评价：', thanksHint: '您的评价已记录，感谢您对社区工作的支持。',
+      thanksHintBad: '您的意见已记录，工作人员会查看并跟进。',
+      rated: '您已评价：', ratedHint: '每件诉求只能评价一次，感谢您的参与。', already: '您已经评价过了，以下是您此前的评价。',
+      cannot: '该诉求暂时不能评价', cannotStatus: '当前状态：{s}', cannotHint: '诉求办结并经核查后才能评价。如有疑问，请联系社区工作人员。', cannotHintEnded: '如有疑问，请联系社区工作人员。',
+      invalid: '链接无效或已过期', invalidHint: '请确认打开的是短信中的完整链接。如有疑问，请联系社区工作人员。',
+      failed: '页面暂时无法打开', failedHint: '请检查网络后重试。', retry: '重试',
+      footer: '本页面不会显示您的个人信息',
+    },
     // ---- 新建诉求：五步录入（分类卡片、定位按钮、一户一档选诉求人、「更多」） ----
     intake: {
       category: '问题类别', other: '其他分类', otherPlaceholder: '搜索或选择全部分类',

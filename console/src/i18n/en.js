@@ -1,6 +1,7 @@
 import registry from './registry.en.js'
 import cases from './cases.en.js'
 import service from './service.en.js'
+import msgs from './messages.en.js'
 import home from './home.en.js'
 
 export default {
@@ -8,6 +9,7 @@ export default {
   ...cases,
   ...service,
   ...home,
+  ...msgs,
   app: { name: 'gongzhi', title: 'Community Governance', subtitle: 'Build, govern and share together' },
   export: {
     button: 'Export to Excel', cases: 'Export this list', hotline: 'Export 12345 results', stats: 'Export the table', visits: 'Export the visit log', hours: 'Export service hours', postings: 'Export the points ledger',
@@ -53,6 +55,7 @@ export default {
     home: 'Home', areas: 'Areas', partyOrgs: 'Party organisations', users: 'Users & grants', tokens: 'API tokens',
     audit: 'Audit log', apiDocs: 'API docs', org: 'Organisation', system: 'System',
     sharing: 'Sharing catalogue', shared: 'Shared data', roles: 'Roles explained',
+    messages: 'Messages', messageTemplates: 'Message templates',
   },
   home: {
     welcome: 'Hello, {name}', intro: 'Welcome to gongzhi. Below are your roles and the areas they cover.',
@@ -62,6 +65,7 @@ export default {
     usersDesc: 'Accounts, roles and scopes', tokensDesc: 'Access tokens for other systems',
     auditDesc: 'Who did what, when', apiDocsDesc: 'API reference (works offline)',
     sharingDesc: 'Share resident data with departments, as needed', sharedDesc: 'Resident data shared with you',
+    messagesDesc: 'Dispatches, urgings, closed cases', messageTemplatesDesc: 'The wording of system messages',
   },
   role: {
     system_admin: 'System admin', street_admin: 'Street admin', community_worker: 'Community worker',
@@ -236,11 +240,11 @@ export default {
       area__create: 'Create area', area__update: 'Update area', area__move: 'Move area', area__delete: 'Delete area',
       party_org__create: 'Create party org', party_org__update: 'Update party org', party_org__move: 'Move party org', party_org__delete: 'Delete party org',
       demo__load: 'Load demo data', import__persons: 'Import residents', export__persons: 'Export residents',
-      auth__session_end: 'End session', auth__sessions_end_others: 'End other sessions', audit__checkpoint: 'Sign audit checkpoint', keys__rotate: 'Rotate master key', calendar__recompute_deadlines: 'Recompute deadlines', case__export: 'Export cases', case__import_hotline: 'Import 12345 orders', case__read_requester: 'Read requester', case_category__import: 'Import categories', case_duty__create: 'Add duty', case_duty__update: 'Update duty', case_stats__export: 'Export statistics', case_unit__create: 'Create unit', case_unit__update: 'Update unit', dwelling__create: 'Create dwelling', dwelling__read: 'Read dwelling', dwelling__update: 'Update dwelling', household__create: 'Create household', household__file: 'Read household file', household__list: 'List households', household__update: 'Update household', household__verify: 'Verify household', need__update: 'Update need', person__create: 'Create resident', person__delete: 'Delete resident', person__history: 'Read resident history', person__list: 'List residents', person__read: 'Read resident', person__reveal: 'Reveal ID/mobile', person__update: 'Update resident', points__export: 'Export points ledger', registry__duplicates: 'Find duplicates', registry__purge: 'Purge departed residents', service_hours__export: 'Export service hours', sharing__create: 'Create sharing rule', sharing__revoke: 'Revoke sharing rule', visit__create: 'Record visit', visit__export: 'Export visit log', create: 'Create', update: 'Update', cancel: 'Cancel', assign: 'Assign', unassign: 'Unassign', sign_up: 'Sign up', withdraw: 'Withdraw', confirm: 'Confirm hours', correct: 'Correct hours', commend: 'Commend', review: 'Democratic review', rate: 'Annual rating', issue: 'Issue', print: 'Print', redeem: 'Redeem', donate: 'Donate points', add_contact: 'Add unit contact', check_out_all: 'Check everyone out', insure: 'Record insurance', pair: 'Pair branch', read: 'Read', earn: 'Points earned', deduct: 'Points deducted', reversal: 'Points reversed',
+      auth__session_end: 'End session', auth__sessions_end_others: 'End other sessions', audit__checkpoint: 'Sign audit checkpoint', keys__rotate: 'Rotate master key', calendar__recompute_deadlines: 'Recompute deadlines', case__export: 'Export cases', case__import_hotline: 'Import 12345 orders', case__read_requester: 'Read requester', case_category__import: 'Import categories', case_duty__create: 'Add duty', case_duty__update: 'Update duty', case_stats__export: 'Export statistics', case_unit__create: 'Create unit', case_unit__update: 'Update unit', dwelling__create: 'Create dwelling', dwelling__read: 'Read dwelling', dwelling__update: 'Update dwelling', household__create: 'Create household', household__file: 'Read household file', household__list: 'List households', household__update: 'Update household', household__verify: 'Verify household', need__update: 'Update need', person__create: 'Create resident', person__delete: 'Delete resident', person__history: 'Read resident history', person__list: 'List residents', person__read: 'Read resident', person__reveal: 'Reveal ID/mobile', person__update: 'Update resident', points__export: 'Export points ledger', registry__duplicates: 'Find duplicates', registry__purge: 'Purge departed residents', service_hours__export: 'Export service hours', sharing__create: 'Create sharing rule', sharing__revoke: 'Revoke sharing rule', visit__create: 'Record visit', visit__export: 'Export visit log', create: 'Create', update: 'Update', cancel: 'Cancel', assign: 'Assign', unassign: 'Unassign', sign_up: 'Sign up', withdraw: 'Withdraw', confirm: 'Confirm hours', correct: 'Correct hours', commend: 'Commend', review: 'Democratic review', rate: 'Annual rating', issue: 'Issue', print: 'Print', redeem: 'Redeem', donate: 'Donate points', add_contact: 'Add unit contact', check_out_all: 'Check everyone out', insure: 'Record insurance', pair: 'Pair branch', read: 'Read', earn: 'Points earned', deduct: 'Points deducted', reversal: 'Points reversed', message_template__update: 'Reword message template', message_template__reset: 'Restore message template',
     },
     objects: {
       session: 'Session', user: 'User', grant: 'Grant', api_token: 'API token', area: 'Area', party_org: 'Party org', demo: 'Demo data',
-      case: 'Case', case_category: 'Category', case_duty: 'Duty', case_unit: 'Unit', calendar_year: 'Calendar', dwelling: 'Dwelling', household: 'Household', person: 'Resident', need: 'Need', visit: 'Visit', sharing_rule: 'Sharing rule', key: 'Key', audit: 'Audit log', activity: 'Activity', volunteer: 'Volunteer', volunteer_limits: 'Service limits', party_member: 'Party member', party_members: 'Party members', report_in: 'Report-in', catalog_item: 'Catalogue item', point_account: 'Points account', point_posting: 'Posting', certificate: 'Certificate', service_hours: 'Service hours',
+      case: 'Case', case_category: 'Category', case_duty: 'Duty', case_unit: 'Unit', calendar_year: 'Calendar', dwelling: 'Dwelling', household: 'Household', person: 'Resident', need: 'Need', visit: 'Visit', sharing_rule: 'Sharing rule', key: 'Key', audit: 'Audit log', activity: 'Activity', volunteer: 'Volunteer', volunteer_limits: 'Service limits', party_member: 'Party member', party_members: 'Party members', report_in: 'Report-in', catalog_item: 'Catalogue item', point_account: 'Points account', point_posting: 'Posting', certificate: 'Certificate', service_hours: 'Service hours', message_template: 'Message template',
     },
   },
   apiDocs: {

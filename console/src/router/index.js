@@ -9,6 +9,7 @@ import {
   Guide, Notebook, Bell, Suitcase, Upload, Share, FolderOpened,
   Promotion, Stamp, EditPen, Location, TrendCharts, Collection, Management, Calendar, Camera,
   UserFilled, Tickets, Odometer, Memo, Trophy, DocumentChecked, Postcard, Finished, Medal, School, Wallet, SetUp, ShoppingCart, Sunny,
+  Message, ChatLineSquare,
 } from '@element-plus/icons-vue'
 
 // Who sees a page is decided by the permissions the server gives the user (GET /me `permissions`,
@@ -85,6 +86,9 @@ export const SHARED_ROLES = ['department_handler', 'work_unit_contact', 'party_s
 // meta.phoneMenu: roles whose phone-only users have it in their menu although meta.menuRoles leaves them out.
 export const appRoutes = [
   { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: 'menu.home', icon: markRaw(HomeFilled), menu: true } },
+  // 消息 (the in-app inbox, GET /me/messages): every signed-in user, phone-only users included (their drawer menu and
+  // the phone home's 全部功能); the header bell opens it too
+  { path: 'messages', name: 'messages', component: () => import('../views/MessagesView.vue'), meta: { title: 'menu.messages', icon: markRaw(Message), menu: true, testid: 'menu-messages' } },
   reg('registry', 'registry', () => import('../views/registry/RegistryHomeView.vue'), 'menu.registry', DataAnalysis, { testid: 'menu-registry' }),
   reg('persons', 'persons', () => import('../views/registry/PersonsView.vue'), 'menu.persons', Avatar, { testid: 'menu-persons' }),
   reg('registry/import', 'registry-import', () => import('../views/registry/ImportView.vue'), 'menu.importPersons', Upload, { testid: 'menu-import', perms: ['edit_registry'] }),
@@ -107,6 +111,8 @@ export const appRoutes = [
   // API tokens and sharing rules are the system admin's (system-wide; the server's manage_system)
   { path: 'tokens', name: 'tokens', component: () => import('../views/TokensView.vue'), meta: { title: 'menu.tokens', icon: markRaw(Key), menu: true, roles: ['system_admin'], testid: 'menu-tokens' } },
   { path: 'sharing', name: 'sharing', component: () => import('../views/SharingView.vue'), meta: { title: 'menu.sharing', icon: markRaw(Share), menu: true, roles: ['system_admin'], testid: 'menu-sharing' } },
+  // the wording of the messages the system sends (the server's manage_system)
+  { path: 'system/message-templates', name: 'message-templates', component: () => import('../views/MessageTemplatesView.vue'), meta: { title: 'menu.messageTemplates', icon: markRaw(ChatLineSquare), menu: true, perms: ['manage_system'], notForPhone: true, testid: 'menu-message-templates' } },
   { path: 'shared', name: 'shared', component: () => import('../views/SharedView.vue'), meta: { title: 'menu.shared', icon: markRaw(FolderOpened), menu: true, roles: SHARED_ROLES, notForPhone: true, testid: 'menu-shared' } },
   { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'menu.audit', icon: markRaw(Document), menu: true, perms: ['read_audit'], testid: 'menu-audit' } },
   { path: 'api-docs', name: 'api-docs', component: () => import('../views/ApiDocsView.vue'), meta: { title: 'menu.apiDocs', icon: markRaw(Reading), menu: true, notForPhone: true, testid: 'menu-api-docs' } },
@@ -129,6 +135,8 @@ const router = createRouter({
     // 志愿服务证明查验: public, no sign-in
     { path: '/verify', name: 'verify', component: () => import('../views/service/VerifyView.vue'), meta: { public: true, title: 'svc.verify.title' } },
     { path: '/verify/:number', name: 'verify-number', component: () => import('../views/service/VerifyView.vue'), meta: { public: true, title: 'svc.verify.title' } },
+    // 回访评价: the resident's rating link (GET/POST /public/rate/{token}), public, no sign-in
+    { path: '/rate/:token', name: 'rate', component: () => import('../views/cases/RateView.vue'), meta: { public: true, title: 'cases.ratePage.title' } },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('../views/NotFoundView.vue'), meta: { public: true } },
   ],
   scrollBehavior: () => ({ top: 0 }),

@@ -290,6 +290,10 @@ pub struct Settings {
     pub public_origin: Option<String>,
     /// Direct https: the certificate and key files.
     pub tls: Option<crate::http::tls::TlsFiles>,
+    /// The message channels that leave the server (`GONGZHI_SMS_*`, `GONGZHI_WEBHOOK_*`,
+    /// `GONGZHI_QUIET_HOURS`; app/messages/channels.rs). Read from the environment only: these
+    /// are credentials, kept out of files and flags.
+    pub channels: crate::app::messages::channels::ChannelSettings,
     pub login_rate_per_minute: u32,
     pub audit_retention_days: u32,
     pub db_max_connections: u32,
@@ -790,6 +794,8 @@ impl Settings {
             trusted_proxies,
             public_origin,
             tls,
+            channels: crate::app::messages::channels::ChannelSettings::from_env()
+                .map_err(|e| bad("GONGZHI_SMS_* / GONGZHI_WEBHOOK_*", e))?,
             login_rate_per_minute,
             audit_retention_days,
             db_max_connections,

@@ -312,3 +312,9 @@ mod tests {
         assert!(parse_master_key("zz").is_err());
     }
 }
+
+/// Whether two byte strings are equal, in time that depends only on their lengths (for tokens a
+/// caller presents).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -270,6 +270,21 @@ pub async fn serve(
             ticks += 1;
         }
     });
+    // The message hub's sender (app/messages/sender.rs), when a channel leaves the server.
+    let sender_state = state.clone();
+    let sender = tokio::spawn(async move {
+        let cs = &sender_state.settings.channels;
+        if cs.names().is_empty() || !cs.background {
+            return;
+        }
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            every.tick().await;
+            if let Err(e) = crate::app::messages::sender::run_once(&sender_state).await {
+                tracing::warn!(error = %e, "sending messages failed");
+            }
+        }
+    });
     let checkpoints = spawn_audit_checkpoints(&state);
     let tls = state.settings.tls.clone();
     let app = router(state);
@@ -286,6 +301,7 @@ pub async fn serve(
     }
     janitor.abort();
     case_clock.abort();
+    sender.abort();
     if let Some(c) = checkpoints {
         c.abort();
     }

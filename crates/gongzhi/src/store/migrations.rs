@@ -40,9 +40,11 @@ CREATE TABLE messages (
     area_id {uuid} NULL,
     link VARCHAR(300) NULL,
     vars TEXT NOT NULL,
+    fanned_out BOOLEAN NOT NULL DEFAULT FALSE,
     created_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX ux_messages_dedup ON messages(dedup_key);
+CREATE INDEX ix_messages_fan_out ON messages(fanned_out, created_at);
 CREATE TABLE message_deliveries (
     id {uuid} PRIMARY KEY,
     message_id {uuid} NOT NULL REFERENCES messages(id),
@@ -54,8 +56,10 @@ CREATE TABLE message_deliveries (
     last_error TEXT NULL,
     sent_at BIGINT NULL,
     read_at BIGINT NULL,
+    provider_ref VARCHAR(100) NULL,
     created_at BIGINT NOT NULL
 );
+CREATE INDEX ix_deliveries_provider ON message_deliveries(provider_ref);
 CREATE UNIQUE INDEX ux_deliveries_once ON message_deliveries(message_id, user_id, channel);
 CREATE INDEX ix_deliveries_inbox ON message_deliveries(user_id, channel, created_at);
 CREATE INDEX ix_deliveries_queue ON message_deliveries(state, next_attempt_at);
@@ -68,6 +72,12 @@ CREATE TABLE message_templates (
     version INTEGER NOT NULL,
     updated_at BIGINT NOT NULL,
     updated_by VARCHAR(100) NOT NULL
+);
+CREATE TABLE message_optouts (
+    user_id {uuid} NOT NULL REFERENCES users(id),
+    channel VARCHAR(16) NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, channel)
 );
 "#;
 

@@ -887,3 +887,98 @@ async fn resident_reports_from_outside_the_home_grid_on_a_phone() {
         timeline.text
     );
 }
+
+/// Issue 15: a department handler hears of a dispatched case by the bell, opens it from the
+/// message, and the badge goes down; a resident on a phone finds 消息 too.
+#[tokio::test]
+async fn a_handler_hears_of_a_dispatched_case_by_the_bell_and_opens_it() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let jiedao = app.demo_user("jiedao").await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct U {
+        unit_id: uuid::Uuid,
+    }
+    let unit = gongzhi::store::fetch_opt::<U, _>(
+        &app.state.db,
+        "SELECT m.unit_id FROM case_unit_members m JOIN users u ON u.id = m.member_id WHERE u.username = 'bumen'",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .unit_id;
+    let grid = app.area_id("130602001001001").await;
+    let r = shequ
+        .post(
+            "/api/v1/cases",
+            json!({"kind": "complaint", "category_code": "0101", "description": "三号楼前路灯坏了一周",
+                   "location": {"area_id": grid}, "requester": {"name": "孙丽"}}),
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = jiedao
+        .post(
+            &format!("/api/v1/cases/{id}/actions/dispatch"),
+            json!({"version": 1, "unit_id": unit}),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::OK, "{}", r.text);
+    let no = r.body["no"].as_str().unwrap().to_string();
+
+    let d = Driver::start(1366, 768).await;
+    d.sign_in(&app.base, "bumen", DEMO_PASSWORD).await;
+    let badge = || async {
+        let v = d
+            .script("const e = document.querySelector('[data-testid=header-messages-badge]'); return e ? e.textContent.trim() : ''")
+            .await;
+        v.as_str().unwrap_or("").trim_end_matches('+').parse::<i64>().unwrap_or(0)
+    };
+    let started = std::time::Instant::now();
+    let mut before = badge().await;
+    while before < 1 && started.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        before = badge().await;
+    }
+    assert!(before >= 1, "the bell shows the new message");
+    d.click("[data-testid=header-messages]").await;
+    d.find("[data-testid=messages-list]").await;
+    d.wait_text("[data-testid=message-item]", &no).await;
+    d.screenshot("messages-handler-desktop.png").await;
+    d.click("[data-testid=message-item]").await;
+    // The message opens the case it is about.
+    let started = std::time::Instant::now();
+    loop {
+        let url = d.script("return location.pathname").await;
+        if url.as_str() == Some(&format!("/cases/{id}")) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "still at {url}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    d.find("[data-testid=case-detail], .case-detail, main").await;
+    let started = std::time::Instant::now();
+    loop {
+        let n = badge().await;
+        if n == before - 1 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the badge says {n}, was {before}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    d.quit().await;
+
+    let p = Driver::start(390, 844).await;
+    p.sign_in(&app.base, "jumin", DEMO_PASSWORD).await;
+    p.find("[data-testid=phone-home]").await;
+    p.find("[data-testid=header-messages]").await;
+    p.goto(&format!("{}/messages", app.base)).await;
+    p.find("[data-testid=messages-page]").await;
+    p.screenshot("messages-resident-phone.png").await;
+    let text = p.text("[data-testid=messages-page]").await;
+    assert!(!text.contains("404") && !text.contains("未找到"), "{text}");
+    p.quit().await;
+}

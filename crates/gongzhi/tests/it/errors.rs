@@ -417,12 +417,16 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/me/messages/read-all",
         "/api/v1/message-templates",
         "/api/v1/message-templates/{key}",
+        "/api/v1/me/channels",
+        "/api/v1/me/channels/{channel}",
+        "/api/v1/message-deliveries",
+        "/api/v1/channels/sms/tencent/reports",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        169,
+        173,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

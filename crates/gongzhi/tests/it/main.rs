@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod browser;
 mod cases;
+mod channels;
 mod crash;
 mod deadlines;
 mod errors;

@@ -197,10 +197,54 @@ async fn the_requester_hears_when_their_case_is_closed() {
         let r = act(&shequ, &id, action, body, v as i64 + 1).await;
         assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text);
     }
-    assert_eq!(unread(&jumin).await, before + 1);
+    // Checked: the link to rate it; closed: word of it.
+    assert_eq!(unread(&jumin).await, before + 2);
     let l = jumin.get("/api/v1/me/messages?unread=true").await;
     assert_eq!(l.body["items"][0]["kind"], "case.closed");
     assert_eq!(l.body["items"][0]["link"], "/my/cases");
+    assert_eq!(l.body["items"][1]["kind"], "case.rate");
+    let link = l.body["items"][1]["link"].as_str().unwrap();
+    assert!(link.starts_with("/rate/"), "{link}");
+    assert!(l.body["items"][1]["body"].as_str().unwrap().contains(link));
+    // The link is the public rating page's.
+    let page = app.anon().get(&format!("/api/v1/public{link}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+}
+
+/// The deadline sweep: near the deadline the unit hears; past it, the unit and the desk, urgently.
+#[tokio::test]
+async fn deadlines_near_and_past_reach_the_unit_and_the_desk() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let jiedao = app.demo_user("jiedao").await;
+    let bumen = app.demo_user("bumen").await;
+    let unit = unit_of(&app, "bumen").await;
+    let id = new_case(&app, &shequ).await;
+    let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 1).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let (b0, j0) = (unread(&bumen).await, unread(&jiedao).await);
+    let uid = uuid::Uuid::parse_str(&id).unwrap();
+    let past = gongzhi::domain::now_ms() - 60_000;
+    gongzhi::store::exec(&app.state.db, "UPDATE cases SET warn_at = $1 WHERE id = $2", vec![past.into(), uid.into()])
+        .await
+        .unwrap();
+    gongzhi::app::cases::lifecycle::sweep(&app.state).await.unwrap();
+    assert_eq!(unread(&bumen).await, b0 + 1);
+    assert_eq!(unread(&jiedao).await, j0, "the desk is not told before the deadline");
+    let l = bumen.get("/api/v1/me/messages?unread=true").await;
+    assert_eq!(l.body["items"][0]["kind"], "case.due_soon", "{}", l.text);
+    gongzhi::store::exec(&app.state.db, "UPDATE cases SET handle_due_at = $1 WHERE id = $2", vec![past.into(), uid.into()])
+        .await
+        .unwrap();
+    gongzhi::app::cases::lifecycle::sweep(&app.state).await.unwrap();
+    assert_eq!(unread(&bumen).await, b0 + 2);
+    assert_eq!(unread(&jiedao).await, j0 + 1);
+    let l = jiedao.get("/api/v1/me/messages?unread=true").await;
+    assert_eq!(l.body["items"][0]["kind"], "case.overdue");
+    assert_eq!(l.body["items"][0]["urgent"], true);
+    // A second sweep tells nobody again.
+    gongzhi::app::cases::lifecycle::sweep(&app.state).await.unwrap();
+    assert_eq!(unread(&bumen).await, b0 + 2);
 }
 
 #[tokio::test]

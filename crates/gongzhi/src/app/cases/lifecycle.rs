@@ -590,6 +590,8 @@ pub async fn act(
     }
     stats::record(&tx, Some(&row), &r).await?;
     // Who hears about it: written with the step or not at all (the outbox).
+    let rate_link = (r.status() == Status::Verified && r.rating.is_none())
+        .then(|| format!("/rate/{}", rating_token(state, r.id)));
     super::notify::after_step(
         &tx,
         ctx,
@@ -597,6 +599,7 @@ pub async fn act(
         action.as_str(),
         row.unit_id,
         note_for_message.as_deref(),
+        rate_link,
     )
     .await?;
     let acc = query::access(&tx, ctx, &r, &mine).await?;
@@ -856,6 +859,8 @@ pub async fn sweep(state: &AppState) -> AppResult<(usize, usize)> {
         }
         event(&tx, &ctx, &r, action, None, None, r.unit_id, None, &[]).await?;
         stats::record(&tx, Some(&row), &r).await?;
+        // 即将超期 to the unit; 已超期 to the unit and the street's desk.
+        super::notify::after_step(&tx, &ctx, &r, action, None, None, None).await?;
         tx.commit().await?;
     }
     Ok((warned, overdue))

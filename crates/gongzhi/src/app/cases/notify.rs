@@ -80,6 +80,7 @@ pub async fn after_step<C: ConnectionTrait>(
     step: &str,
     from_unit: Option<Uuid>,
     note: Option<&str>,
+    rate_link: Option<String>,
 ) -> AppResult<()> {
     let (key, recipients, link) = match step {
         "dispatch" | "arbitrate" | "reopen" if r.unit_id.is_some() => (
@@ -104,6 +105,25 @@ pub async fn after_step<C: ConnectionTrait>(
             r.submitted_by.into_iter().collect(),
             "/my/cases".to_string(),
         ),
+        // Handled and checked, waiting for the resident's rating: the link to rate it.
+        "verify" if rate_link.is_some() => (
+            "case.rate",
+            r.submitted_by.into_iter().collect(),
+            rate_link.clone().unwrap_or_default(),
+        ),
+        "warn" if r.unit_id.is_some() => (
+            "case.due_soon",
+            unit_members(c, r.unit_id.unwrap_or_default()).await?,
+            format!("/cases/{}", r.id),
+        ),
+        "overdue" => {
+            let mut people = match r.unit_id {
+                Some(u) => unit_members(c, u).await?,
+                None => vec![],
+            };
+            people.extend(desk(c, r.street_id).await?);
+            ("case.overdue", people, format!("/cases/{}", r.id))
+        }
         _ => return Ok(()),
     };
     let me = ctx.principal.user_id;
@@ -130,22 +150,29 @@ pub async fn after_step<C: ConnectionTrait>(
         "due".into(),
         due_text(r.response_due_at.or(r.handle_due_at)).into(),
     );
-    if key == "case.supervised" {
+    if matches!(key, "case.supervised" | "case.due_soon" | "case.overdue") {
         vars.insert("due".into(), due_text(r.handle_due_at).into());
     }
     vars.insert(
         "unit".into(),
-        name_of(c, "SELECT name FROM case_units WHERE id = $1", from_unit)
-            .await?
-            .into(),
+        name_of(
+            c,
+            "SELECT name FROM case_units WHERE id = $1",
+            if key == "case.overdue" { r.unit_id } else { from_unit },
+        )
+        .await?
+        .into(),
     );
+    if let Some(l) = &rate_link {
+        vars.insert("rate_link".into(), l.clone().into());
+    }
     vars.insert("note".into(), note.unwrap_or("—").to_string().into());
     messages::enqueue(
         c,
         Outgoing {
             key,
             dedup: format!("{key}:{}:{}", r.id, r.version),
-            urgent: key == "case.supervised",
+            urgent: matches!(key, "case.supervised" | "case.overdue"),
             area_id: Some(r.area_id),
             link: Some(link),
             vars,
@@ -213,7 +240,7 @@ pub async fn demo_inbox<C: ConnectionTrait>(c: &C, ctx: &Ctx) -> AppResult<usize
     for (ids, step) in [(rows, "dispatch"), (back, "return")] {
         for i in ids {
             if let Some(r) = super::query::load(c, i.id).await? {
-                after_step(c, ctx, &r, step, r.first_unit_id, Some("演示数据")).await?;
+                after_step(c, ctx, &r, step, r.first_unit_id, Some("演示数据"), None).await?;
                 n += 1;
             }
         }

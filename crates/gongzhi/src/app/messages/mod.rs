@@ -10,6 +10,9 @@
 //! an office's new wording applies to what is still unread.
 use std::collections::{BTreeSet, HashMap};
 
+pub mod channels;
+pub mod sender;
+
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -75,6 +78,36 @@ pub const TEMPLATES: &[Template] = &[
         body_zh: "街道就「{title}」吹哨，请在 {minutes} 分钟内到场报到。",
         title_en: "Whistle: case {no}",
         body_en: "The street blew the whistle on \"{title}\": report in within {minutes} minutes.",
+    },
+    Template {
+        key: "case.due_soon",
+        about_zh: "本单位承办的诉求临近办理期限",
+        about_en: "A case of your unit is near its deadline",
+        vars: &["no", "title", "due"],
+        title_zh: "即将超期 {no}",
+        body_zh: "诉求「{title}」将于 {due} 到期，请抓紧办理。",
+        title_en: "Due soon: case {no}",
+        body_en: "The case \"{title}\" is due {due}. Please finish it.",
+    },
+    Template {
+        key: "case.overdue",
+        about_zh: "诉求已超期（告知承办单位和街道）",
+        about_en: "A case is overdue (the unit and the street's desk)",
+        vars: &["no", "title", "due", "unit"],
+        title_zh: "已超期 {no}",
+        body_zh: "{unit}承办的诉求「{title}」已于 {due} 超期。",
+        title_en: "Overdue: case {no}",
+        body_en: "The case \"{title}\" handled by {unit} was due {due}.",
+    },
+    Template {
+        key: "case.rate",
+        about_zh: "您提交的诉求已办理并核实，请评价",
+        about_en: "A case you submitted was handled and checked; rate it",
+        vars: &["no", "title", "rate_link"],
+        title_zh: "请评价 {no}",
+        body_zh: "您反映的「{title}」已办理完毕。请打开 {rate_link} 评价办理结果。",
+        title_en: "Rate case {no}",
+        body_en: "Your case \"{title}\" has been handled. Rate it at {rate_link}.",
     },
     Template {
         key: "case.closed",
@@ -552,6 +585,187 @@ pub async fn reset_template(db: &Db, ctx: &Ctx, key: &str) -> AppResult<Template
     .await?;
     tx.commit().await?;
     Ok(view(t, None))
+}
+
+// --- Which channels a person accepts ---
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelChoice {
+    /// inbox | sms | webhook
+    pub channel: &'static str,
+    /// Whether non-urgent messages come this way (urgent ones always do).
+    pub enabled: bool,
+    /// Whether this instance has the channel configured (and, for SMS, the caller a number).
+    pub available: bool,
+    /// The inbox cannot be turned off.
+    pub fixed: bool,
+}
+
+pub async fn my_channels(db: &Db, ctx: &Ctx, cs: &channels::ChannelSettings) -> AppResult<Vec<ChannelChoice>> {
+    let Some(user) = ctx.principal.user_id else {
+        return Ok(vec![]);
+    };
+    #[derive(FromQueryResult)]
+    struct O {
+        channel: String,
+    }
+    let off: Vec<O> = store::fetch_all(
+        db,
+        "SELECT channel FROM message_optouts WHERE user_id = $1",
+        vec![user.into()],
+    )
+    .await?;
+    let has_phone = store::fetch_i64(
+        db,
+        "SELECT COUNT(*) FROM users WHERE id = $1 AND phone_enc IS NOT NULL",
+        vec![user.into()],
+    )
+    .await?
+        > 0;
+    let mut out = vec![ChannelChoice {
+        channel: "inbox",
+        enabled: true,
+        available: true,
+        fixed: true,
+    }];
+    for (channel, available) in [("sms", cs.sms.is_some() && has_phone), ("webhook", cs.webhook.is_some())] {
+        out.push(ChannelChoice {
+            channel,
+            enabled: !off.iter().any(|o| o.channel == channel),
+            available,
+            fixed: false,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSwitch {
+    pub enabled: bool,
+}
+
+/// Turns a channel on or off for the caller's non-urgent messages (urgent ones still come).
+pub async fn set_my_channel(
+    db: &Db,
+    ctx: &Ctx,
+    cs: &channels::ChannelSettings,
+    channel: &str,
+    s: ChannelSwitch,
+) -> AppResult<Vec<ChannelChoice>> {
+    let user = ctx.principal.user_id.ok_or_else(AppError::forbidden)?;
+    match channel {
+        "sms" | "webhook" => {}
+        "inbox" => {
+            return Err(AppError::field(
+                "channel",
+                Msg::new("站内消息不能关闭", "The inbox cannot be turned off"),
+            ))
+        }
+        _ => return Err(AppError::NotFound),
+    }
+    let tx = store::write_tx(db).await?;
+    store::exec(
+        &tx,
+        "DELETE FROM message_optouts WHERE user_id = $1 AND channel = $2",
+        vec![user.into(), channel.into()],
+    )
+    .await?;
+    if !s.enabled {
+        store::exec(
+            &tx,
+            "INSERT INTO message_optouts (user_id, channel, created_at) VALUES ($1, $2, $3)",
+            vec![user.into(), channel.into(), now_ms().into()],
+        )
+        .await?;
+    }
+    audit::record(
+        &tx,
+        Entry::by(ctx, "message_channel.update", "user", Some(user.to_string()))
+            .detail(format!("{channel} {}", if s.enabled { "on" } else { "off" })),
+    )
+    .await?;
+    tx.commit().await?;
+    my_channels(db, ctx, cs).await
+}
+
+// --- Delivery state, for those who run the instance ---
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub channel: String,
+    /// queued | sending | sent | delivered | read | failed
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub username: String,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryQuery {
+    pub channel: Option<String>,
+    pub state: Option<String>,
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+}
+
+/// Deliveries of the channels that leave the server, newest first (`manage_system`).
+pub async fn deliveries(db: &Db, ctx: &Ctx, q: &DeliveryQuery) -> AppResult<(Vec<DeliveryRow>, i64)> {
+    require_manage(ctx)?;
+    #[derive(FromQueryResult)]
+    struct R {
+        id: Uuid,
+        template_key: String,
+        channel: String,
+        state: String,
+        attempts: i32,
+        last_error: Option<String>,
+        username: String,
+        created_at: i64,
+        sent_at: Option<i64>,
+    }
+    let mut values: Vec<sea_orm::Value> = vec![];
+    let mut filter = String::from("d.channel <> 'inbox'");
+    for (col, v) in [("d.channel", &q.channel), ("d.state", &q.state)] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            values.push(v.to_string().into());
+            filter.push_str(&format!(" AND {col} = ${}", values.len()));
+        }
+    }
+    let from = format!(
+        "FROM message_deliveries d JOIN messages m ON m.id = d.message_id JOIN users u ON u.id = d.user_id WHERE {filter}"
+    );
+    let (rows, total): (Vec<R>, i64) = store::page(
+        db,
+        &format!("SELECT COUNT(*) {from}"),
+        &format!(
+            "SELECT d.id, m.template_key, d.channel, d.state, d.attempts, d.last_error, u.username, d.created_at, d.sent_at              {from} ORDER BY d.created_at DESC, d.id DESC"
+        ),
+        values,
+        Paging::new(q.page, q.page_size),
+    )
+    .await?;
+    Ok((
+        rows.into_iter()
+            .map(|r| DeliveryRow {
+                id: r.id,
+                kind: r.template_key,
+                channel: r.channel,
+                state: r.state,
+                attempts: r.attempts,
+                last_error: r.last_error,
+                username: r.username,
+                created_at: ms_to_rfc3339(r.created_at),
+                sent_at: r.sent_at.map(ms_to_rfc3339),
+            })
+            .collect(),
+        total,
+    ))
 }
 
 #[cfg(test)]

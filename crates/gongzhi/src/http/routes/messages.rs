@@ -4,7 +4,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::registry::Page;
-use crate::app::messages::{self, InboxItem, InboxQuery, TemplateView, TemplateWording, Unread};
+use crate::app::messages::sender::{self, ReportAnswer, SmsReport};
+use crate::app::messages::{
+    self, ChannelChoice, ChannelSwitch, DeliveryQuery, DeliveryRow, InboxItem, InboxQuery, TemplateView,
+    TemplateWording, Unread,
+};
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::extract::{Auth, Json, Path, Query};
@@ -17,6 +21,70 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(read_all))
         .routes(routes!(list_templates))
         .routes(routes!(save_template, reset_template))
+        .routes(routes!(my_channels))
+        .routes(routes!(set_my_channel))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(sms_reports))
+}
+
+/// The channels the caller's messages come by, and whether each is on.
+#[utoipa::path(get, path = "/api/v1/me/channels", tag = "messages", responses((status = 200, body = Vec<ChannelChoice>)))]
+async fn my_channels(State(s): State<AppState>, Auth(ctx): Auth) -> AppResult<axum::Json<Vec<ChannelChoice>>> {
+    Ok(axum::Json(messages::my_channels(&s.db, &ctx, &s.settings.channels).await?))
+}
+
+/// Turns SMS or the webhook off (or on again) for the caller's non-urgent messages; urgent ones
+/// always come, and the inbox cannot be turned off.
+#[utoipa::path(put, path = "/api/v1/me/channels/{channel}", tag = "messages", params(("channel" = String, Path)),
+    request_body = ChannelSwitch, responses((status = 200, body = Vec<ChannelChoice>)))]
+async fn set_my_channel(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(channel): Path<String>,
+    Json(b): Json<ChannelSwitch>,
+) -> AppResult<axum::Json<Vec<ChannelChoice>>> {
+    Ok(axum::Json(
+        messages::set_my_channel(&s.db, &ctx, &s.settings.channels, &channel, b).await?,
+    ))
+}
+
+/// Deliveries by SMS and webhook with their state and the reason of a failure (`manage_system`).
+#[utoipa::path(get, path = "/api/v1/message-deliveries", tag = "messages", params(DeliveryQuery),
+    responses((status = 200, body = Page<DeliveryRow>)))]
+async fn list_deliveries(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<DeliveryQuery>,
+) -> AppResult<axum::Json<Page<DeliveryRow>>> {
+    let (items, total) = messages::deliveries(&s.db, &ctx, &q).await?;
+    let paging = crate::store::Paging::new(q.page, q.page_size);
+    Ok(axum::Json(Page {
+        items,
+        total,
+        page: paging.page,
+        page_size: paging.size,
+        more: false,
+    }))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `GONGZHI_SMS_REPORT_TOKEN`, set in the provider's callback address.
+    pub token: Option<String>,
+}
+
+/// Tencent Cloud SMS delivery reports (短信下发状态回调; no login: the token in the address is the
+/// key). A sent message becomes delivered, or failed with the provider's reason.
+#[utoipa::path(post, path = "/api/v1/channels/sms/tencent/reports", tag = "messages", params(ReportQuery),
+    request_body = Vec<SmsReport>, security(()),
+    responses((status = 200, body = ReportAnswer), (status = 403, description = "wrong or missing token")))]
+async fn sms_reports(
+    State(s): State<AppState>,
+    Query(q): Query<ReportQuery>,
+    Json(b): Json<Vec<SmsReport>>,
+) -> AppResult<axum::Json<ReportAnswer>> {
+    Ok(axum::Json(sender::sms_reports(&s, q.token.as_deref(), b).await?))
 }
 
 /// The caller's messages, newest first (`unread=true` for the unread ones).

@@ -1,0 +1,416 @@
+//! The background sender: takes the outbox's messages out of the server. Every few seconds, on
+//! every instance, it
+//! 1. fans each new message out to the channels configured here (a queued delivery per recipient
+//!    and channel: SMS for those with a mobile number and a template for the kind, the webhook
+//!    for everyone), skipping people who turned a channel off unless the message is urgent — one
+//!    instance wins each message (`fanned_out` flips once);
+//! 2. claims due deliveries one by one (an `UPDATE … WHERE attempts = n` lease, so two instances
+//!    never send one twice, and a sender that died mid-send is retried after the lease), keeps
+//!    non-urgent SMS to residents for after the quiet hours, paces each channel, sends, and
+//!    records sent, retry with back-off (30 s doubling to 1 h, five tries) or failed with the
+//!    reason.
+//!
+//! Delivery reports (SMS 送达回执) arrive on `POST /channels/sms/tencent/reports` and move a sent
+//! delivery to delivered or failed.
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use sea_orm::FromQueryResult;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::channels::{Channel, ChannelSettings, Outbound, SendError};
+use crate::app::AppState;
+use crate::domain::{ms_to_rfc3339, new_id, now_ms};
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+/// Tries before a delivery is failed for good.
+pub const MAX_ATTEMPTS: i32 = 5;
+/// How long a claimed delivery is ours before another sender may take it again.
+const LEASE_MS: i64 = 60_000;
+/// Messages older than this are not fanned out to a channel configured after them.
+const FAN_OUT_WINDOW_MS: i64 = 24 * 3_600_000;
+
+fn http() -> &'static reqwest::Client {
+    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!("gongzhi/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default()
+    })
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub fanned_out: u64,
+    pub sent: u64,
+    pub retried: u64,
+    pub failed: u64,
+    pub held: u64,
+}
+
+/// Back-off after `attempts` tries: 30 s, 1 min, 2 min, … at most an hour.
+pub fn backoff_ms(attempts: i32) -> i64 {
+    (30_000i64 << (attempts.clamp(1, 8) - 1)).min(3_600_000)
+}
+
+/// The local (Asia/Shanghai) hour of `ms`.
+fn local_hour(ms: i64) -> u32 {
+    (((ms / 3_600_000) + 8).rem_euclid(24)) as u32
+}
+
+/// Whether `hour` lies in the quiet hours `(from, to)` (which may wrap midnight).
+pub fn is_quiet(hour: u32, (from, to): (u32, u32)) -> bool {
+    if from == to {
+        false
+    } else if from < to {
+        hour >= from && hour < to
+    } else {
+        hour >= from || hour < to
+    }
+}
+
+/// The next moment the quiet hours end, after `now`.
+fn quiet_end(now: i64, (_, to): (u32, u32)) -> i64 {
+    let hour_start = now - now.rem_euclid(3_600_000);
+    let mut t = hour_start + 3_600_000;
+    while local_hour(t) != to {
+        t += 3_600_000;
+    }
+    t
+}
+
+#[derive(FromQueryResult)]
+struct Pending {
+    id: Uuid,
+    template_key: String,
+    urgent: bool,
+}
+
+#[derive(FromQueryResult)]
+struct Recipient {
+    user_id: Uuid,
+}
+
+async fn fan_out(state: &AppState, cs: &ChannelSettings) -> AppResult<u64> {
+    let db = &state.db;
+    let names = cs.names();
+    let pending: Vec<Pending> = store::fetch_all(
+        db,
+        "SELECT id, template_key, urgent FROM messages WHERE fanned_out = FALSE AND created_at > $1 \
+         ORDER BY created_at LIMIT 200",
+        vec![(now_ms() - FAN_OUT_WINDOW_MS).into()],
+    )
+    .await?;
+    let mut written = 0;
+    for p in pending {
+        let tx = store::write_tx(db).await?;
+        let won = store::exec(
+            &tx,
+            "UPDATE messages SET fanned_out = TRUE WHERE id = $1 AND fanned_out = FALSE",
+            vec![p.id.into()],
+        )
+        .await?;
+        if won == 0 {
+            tx.rollback().await?;
+            continue;
+        }
+        for ch in &names {
+            if *ch == "sms"
+                && !cs
+                    .sms
+                    .as_ref()
+                    .is_some_and(|s| s.templates.iter().any(|(k, _)| *k == p.template_key))
+            {
+                continue;
+            }
+            let phone = if *ch == "sms" { " AND u.phone_enc IS NOT NULL" } else { "" };
+            let optout = if p.urgent {
+                ""
+            } else {
+                " AND NOT EXISTS (SELECT 1 FROM message_optouts o WHERE o.user_id = d.user_id AND o.channel = $2)"
+            };
+            let mut values = vec![p.id.into()];
+            if !p.urgent {
+                values.push(ch.to_string().into());
+            }
+            let people: Vec<Recipient> = store::fetch_all(
+                &tx,
+                &format!(
+                    "SELECT d.user_id FROM message_deliveries d JOIN users u ON u.id = d.user_id \
+                     WHERE d.message_id = $1 AND d.channel = 'inbox' AND u.disabled = FALSE{phone}{optout}"
+                ),
+                values,
+            )
+            .await?;
+            let now = now_ms();
+            for r in people {
+                written += store::exec(
+                    &tx,
+                    "INSERT INTO message_deliveries (id, message_id, user_id, channel, state, attempts, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5)",
+                    vec![new_id().into(), p.id.into(), r.user_id.into(), ch.to_string().into(), now.into()],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(written)
+}
+
+#[derive(FromQueryResult)]
+struct Due {
+    id: Uuid,
+    attempts: i32,
+}
+
+#[derive(FromQueryResult)]
+struct Job {
+    channel: String,
+    template_key: String,
+    urgent: bool,
+    vars: String,
+    link: Option<String>,
+    created_at: i64,
+    username: String,
+    display_name: String,
+    phone_enc: Option<String>,
+    /// Grants other than `resident`: 0 for a resident.
+    staff_grants: i64,
+}
+
+/// One round: fan out, then send what is due. The tests call it directly; `serve` every 2 s.
+pub async fn run_once(state: &AppState) -> AppResult<Round> {
+    let cs = &state.settings.channels;
+    let mut round = Round::default();
+    if cs.names().is_empty() {
+        return Ok(round);
+    }
+    round.fanned_out = fan_out(state, cs).await?;
+    let db = &state.db;
+    let now = now_ms();
+    let due: Vec<Due> = store::fetch_all(
+        db,
+        "SELECT id, attempts FROM message_deliveries WHERE channel <> 'inbox' AND state IN ('queued', 'sending') \
+         AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT 100",
+        vec![now.into()],
+    )
+    .await?;
+    let pace = Duration::from_millis(1000 / cs.rate_per_second.max(1) as u64);
+    for d in due {
+        // The lease: only one sender moves `attempts` from n to n + 1.
+        let claimed = store::exec(
+            db,
+            "UPDATE message_deliveries SET state = 'sending', attempts = attempts + 1, next_attempt_at = $1 \
+             WHERE id = $2 AND attempts = $3 AND state IN ('queued', 'sending')",
+            vec![(now_ms() + LEASE_MS).into(), d.id.into(), d.attempts.into()],
+        )
+        .await?;
+        if claimed == 0 {
+            continue;
+        }
+        let attempts = d.attempts + 1;
+        let Some(job) = store::fetch_opt::<Job, _>(
+            db,
+            "SELECT d.channel, m.template_key, m.urgent, m.vars, m.link, m.created_at, u.username, u.display_name, \
+             u.phone_enc, (SELECT COUNT(*) FROM grants g WHERE g.user_id = u.id AND g.role <> 'resident') AS staff_grants \
+             FROM message_deliveries d JOIN messages m ON m.id = d.message_id JOIN users u ON u.id = d.user_id WHERE d.id = $1",
+            vec![d.id.into()],
+        )
+        .await?
+        else {
+            continue;
+        };
+        let resident = job.staff_grants == 0;
+        if job.channel == "sms" && !job.urgent && resident && is_quiet(local_hour(now_ms()), cs.quiet_hours) {
+            // 免打扰: wait for the morning without spending a try.
+            store::exec(
+                db,
+                "UPDATE message_deliveries SET state = 'queued', attempts = attempts - 1, next_attempt_at = $1 WHERE id = $2",
+                vec![quiet_end(now_ms(), cs.quiet_hours).into(), d.id.into()],
+            )
+            .await?;
+            round.held += 1;
+            continue;
+        }
+        let vars = serde_json::from_str::<serde_json::Value>(&job.vars)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default();
+        let own = super::wordings(db).await?;
+        let (title, body) = super::render(
+            &job.template_key,
+            &vars,
+            crate::error::Lang::Zh,
+            own.get(&job.template_key),
+        );
+        let params: Vec<String> = super::template(&job.template_key)
+            .map(|t| {
+                t.vars
+                    .iter()
+                    .map(|v| match vars.get(*v) {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(serde_json::Value::Null) | None => String::new(),
+                        Some(x) => x.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let phone = job
+            .phone_enc
+            .as_deref()
+            .and_then(|p| state.keys.decrypt(p));
+        let created = ms_to_rfc3339(job.created_at);
+        let out = Outbound {
+            delivery_id: d.id,
+            kind: &job.template_key,
+            urgent: job.urgent,
+            title: &title,
+            body: &body,
+            link: job.link.as_deref(),
+            params,
+            username: &job.username,
+            display_name: &job.display_name,
+            phone: phone.as_deref(),
+            created_at: &created,
+        };
+        let channel = match (job.channel.as_str(), &cs.sms, &cs.webhook) {
+            ("sms", Some(s), _) => Channel::Sms(s),
+            ("webhook", _, Some(w)) => Channel::Webhook(w),
+            _ => {
+                fail(db, d.id, "channel no longer configured").await?;
+                round.failed += 1;
+                continue;
+            }
+        };
+        match channel.send(http(), &out).await {
+            Ok(reference) => {
+                store::exec(
+                    db,
+                    "UPDATE message_deliveries SET state = 'sent', sent_at = $1, provider_ref = $2, last_error = NULL, \
+                     next_attempt_at = NULL WHERE id = $3",
+                    vec![now_ms().into(), reference.into(), d.id.into()],
+                )
+                .await?;
+                round.sent += 1;
+            }
+            Err(SendError::Retry(why)) if attempts < MAX_ATTEMPTS => {
+                tracing::warn!(delivery = %d.id, channel = %job.channel, attempts, error = %why, "message send failed; will retry");
+                store::exec(
+                    db,
+                    "UPDATE message_deliveries SET state = 'queued', last_error = $1, next_attempt_at = $2 WHERE id = $3",
+                    vec![why.into(), (now_ms() + backoff_ms(attempts)).into(), d.id.into()],
+                )
+                .await?;
+                round.retried += 1;
+            }
+            Err(SendError::Retry(why)) | Err(SendError::Permanent(why)) => {
+                tracing::warn!(delivery = %d.id, channel = %job.channel, attempts, error = %why, "message send failed");
+                fail(db, d.id, &why).await?;
+                round.failed += 1;
+            }
+        }
+        tokio::time::sleep(pace).await;
+    }
+    Ok(round)
+}
+
+async fn fail(db: &store::Db, id: Uuid, why: &str) -> AppResult<()> {
+    store::exec(
+        db,
+        "UPDATE message_deliveries SET state = 'failed', last_error = $1, next_attempt_at = NULL WHERE id = $2",
+        vec![why.to_string().into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One entry of Tencent Cloud SMS's delivery report (短信下发状态回调).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SmsReport {
+    /// The `SerialNo` the send answered with.
+    pub sid: String,
+    /// SUCCESS or FAIL.
+    pub report_status: String,
+    pub errmsg: Option<String>,
+    pub description: Option<String>,
+    pub mobile: Option<String>,
+    pub nationcode: Option<String>,
+    pub user_receive_time: Option<String>,
+}
+
+/// What Tencent Cloud expects back from a report callback.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportAnswer {
+    pub result: i32,
+    pub errmsg: String,
+}
+
+/// Applies SMS delivery reports: a sent delivery becomes delivered or failed with the reason.
+pub async fn sms_reports(
+    state: &AppState,
+    token: Option<&str>,
+    reports: Vec<SmsReport>,
+) -> AppResult<ReportAnswer> {
+    let Some(sms) = &state.settings.channels.sms else {
+        return Err(AppError::NotFound);
+    };
+    match (&sms.report_token, token) {
+        (Some(want), Some(got)) if crate::crypto::constant_time_eq(want.as_bytes(), got.as_bytes()) => {}
+        _ => return Err(AppError::forbidden()),
+    }
+    for r in reports.into_iter().take(1_000) {
+        let ok = r.report_status.eq_ignore_ascii_case("SUCCESS");
+        let why = if ok {
+            None
+        } else {
+            Some(format!(
+                "{} {}",
+                r.errmsg.unwrap_or_default(),
+                r.description.unwrap_or_default()
+            ))
+        };
+        store::exec(
+            &state.db,
+            "UPDATE message_deliveries SET state = $1, last_error = $2 WHERE provider_ref = $3 AND channel = 'sms' \
+             AND state IN ('sent', 'delivered')",
+            vec![
+                (if ok { "delivered" } else { "failed" }).into(),
+                why.into(),
+                r.sid.into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(ReportAnswer {
+        result: 0,
+        errmsg: "OK".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_hours_wrap_midnight_and_end_in_the_morning() {
+        assert!(is_quiet(23, (22, 7)) && is_quiet(3, (22, 7)) && !is_quiet(7, (22, 7)));
+        assert!(!is_quiet(12, (22, 7)) && is_quiet(13, (12, 14)) && !is_quiet(5, (0, 0)));
+        // 2026-12-04 15:30 UTC is 23:30 in Shanghai; the quiet ends at 07:00 local = 23:00 UTC.
+        let now = 1_796_398_200_000;
+        assert_eq!(local_hour(now), 23);
+        let end = quiet_end(now, (22, 7));
+        assert_eq!(local_hour(end), 7);
+        assert!(end > now && end - now <= 8 * 3_600_000);
+        assert_eq!(backoff_ms(1), 30_000);
+        assert_eq!(backoff_ms(3), 120_000);
+        assert_eq!(backoff_ms(20), 3_600_000);
+    }
+}
