@@ -25,7 +25,21 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0012_provisional_deadlines", M0012_PROVISIONAL_DEADLINES),
     ("m0013_delegated_admin", M0013_DELEGATED_ADMIN),
     ("m0014_messages", M0014_MESSAGES),
+    ("m0015_public_categories", M0015_PUBLIC_CATEGORIES),
 ];
+
+/// Issue 15: the case categories a street opens to the public (public space: lights, roads,
+/// litter). Their requests are listed by Open311 without a key, with the place reduced to the
+/// grid and no personal data. A top-level code opens its second-level categories.
+const M0015_PUBLIC_CATEGORIES: &str = r#"
+CREATE TABLE public_case_categories (
+    street_id {uuid} NOT NULL REFERENCES areas(id),
+    category_code VARCHAR(16) NOT NULL,
+    created_at BIGINT NOT NULL,
+    created_by VARCHAR(100) NOT NULL,
+    PRIMARY KEY (street_id, category_code)
+);
+"#;
 
 /// Issue 15: the message hub (decision 0016). A message is written in the same transaction as the
 /// event that causes it (the outbox), once per `dedup_key`; each recipient and channel gets a

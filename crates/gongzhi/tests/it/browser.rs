@@ -982,3 +982,59 @@ async fn a_handler_hears_of_a_dispatched_case_by_the_bell_and_opens_it() {
     assert!(!text.contains("404") && !text.contains("未找到"), "{text}");
     p.quit().await;
 }
+
+/// Issue 15: the rating link a resident gets (by message, or an SMS a dispatcher sends) opens a
+/// public page on a phone, without signing in, and takes the rating once.
+#[tokio::test]
+async fn a_resident_rates_a_handled_case_through_the_link_on_a_phone() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let grid = app.area_id("130602001001001").await;
+    let r = shequ
+        .post(
+            "/api/v1/cases",
+            json!({"kind": "help", "category_code": "0602", "description": "需要开具居住证明",
+                   "location": {"area_id": grid}, "requester": {"name": "孙丽"}}),
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let no = r.body["no"].as_str().unwrap().to_string();
+    for (v, (action, body)) in [
+        ("dispatch", json!({})),
+        ("accept", json!({})),
+        ("handle", json!({"result": "已开具证明", "outcome": "resolved"})),
+        ("verify", json!({"ok": true})),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = body;
+        body["version"] = json!(v + 1);
+        let r = shequ
+            .post(&format!("/api/v1/cases/{id}/actions/{action}"), body)
+            .await;
+        assert_eq!(r.status, reqwest::StatusCode::OK, "{action}: {}", r.text);
+    }
+    let link = shequ.get(&format!("/api/v1/cases/{id}")).await.body["rating_link"]
+        .as_str()
+        .expect("a rating link for the dispatcher")
+        .to_string();
+    let d = Driver::start(390, 844).await;
+    d.goto(&format!("{}{link}", app.base)).await;
+    d.find("[data-testid=rate-page]").await;
+    d.wait_text("[data-testid=rate-case-no]", &no).await;
+    d.screenshot("rate-phone.png").await;
+    d.click("[data-testid=rate-choice][data-value=satisfied]").await;
+    d.click("[data-testid=rate-submit]").await;
+    d.find("[data-testid=rate-done]").await;
+    d.screenshot("rate-done-phone.png").await;
+    let case = shequ.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(case.body["rating"], "satisfied", "{}", case.text);
+    // A wrong link is a friendly page, not a 404 picture.
+    d.goto(&format!("{}/rate/{}", app.base, "x".repeat(52))).await;
+    d.find("[data-testid=rate-invalid]").await;
+    d.quit().await;
+}

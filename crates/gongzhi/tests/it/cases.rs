@@ -755,11 +755,11 @@ async fn open311_clients_discover_post_and_follow_requests() {
     let one = anon.get(&format!("/open311/v2/requests/{no}.xml")).await;
     assert!(one.text.contains("<expected_datetime>20"), "{}", one.text);
     assert!(one.text.contains("+08:00</expected_datetime>"));
-    // The list needs a key and shows the key's area.
-    assert_eq!(
-        anon.get("/open311/v2/requests.json").await.status,
-        StatusCode::FORBIDDEN
-    );
+    // Without a key the list answers, with only the categories streets opened to the public
+    // (none yet here: this case is not among them); with a key it shows the key's area.
+    let open = anon.get("/open311/v2/requests.json").await;
+    assert_eq!(open.status, StatusCode::OK, "{}", open.text);
+    assert!(!open.text.contains(&no), "{}", open.text);
     let l = anon
         .get(&format!(
             "/open311/v2/requests.json?api_key={key}&status=open"
@@ -1300,4 +1300,70 @@ async fn overdue_tags_agree_with_the_counter_and_late_cases_say_so() {
         .as_i64()
         .unwrap();
     assert_eq!(after, counted - 1);
+}
+
+
+/// Issue 15: a GeoReport v2 client lists requests without a key, as the standard clients do: only
+/// the categories a street opened to the public, with the place reduced to the grid and nothing
+/// personal; opening them is the street administrator's, audited.
+#[tokio::test]
+async fn open311_lists_the_public_categories_without_a_key_and_nothing_personal() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let jiedao = app.demo_user("jiedao").await;
+    let grid = app.area_id(CHAOYANG_GRID).await;
+    let street = app.area_id("130602001000").await;
+    let outside = app.area_id("130606001000").await;
+    let mut nos = vec![];
+    for code in ["0301", "0602"] {
+        let r = shequ
+            .post(
+                "/api/v1/cases",
+                json!({"kind": "complaint", "category_code": code, "description": "孙丽 13912345678 反映：3号楼前路灯不亮",
+                       "location": {"area_id": grid, "lat": 38.87, "lon": 115.46, "address": "朝阳社区3号楼101"},
+                       "requester": {"name": "孙丽", "phone": "13912345678"}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        nos.push(r.body["no"].as_str().unwrap().to_string());
+    }
+    let anon = app.anon();
+    let before = anon.get("/open311/v2/requests.json").await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert!(!before.text.contains(&nos[0]));
+
+    // Only the street's administrator opens categories, only known ones, only on their street.
+    let path = format!("/api/v1/streets/{street}/public-categories");
+    let put = |c: &Client, body: Value| {
+        let (c, path) = (c.clone(), path.clone());
+        async move { c.send(reqwest::Method::PUT, &path, Some(body)).await }
+    };
+    // A community worker's grant lies below the street: the street is not theirs to see.
+    assert_eq!(put(&shequ, json!({"codes": ["03"]})).await.status, StatusCode::NOT_FOUND);
+    let r = put(&jiedao, json!({"codes": ["03", "9999"]})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = jiedao
+        .send(reqwest::Method::PUT, &format!("/api/v1/streets/{outside}/public-categories"), Some(json!({"codes": ["03"]})))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = put(&jiedao, json!({"codes": ["03"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["categories"][0]["name"], "市政设施");
+    assert_eq!(jiedao.get(&path).await.body["codes"], json!(["03"]));
+
+    for fmt in ["json", "xml"] {
+        let l = anon.get(&format!("/open311/v2/requests.{fmt}?status=open")).await;
+        assert_eq!(l.status, StatusCode::OK, "{}", l.text);
+        assert!(l.text.contains(&nos[0]), "the public category is listed: {}", l.text);
+        assert!(!l.text.contains(&nos[1]), "证明开具 is not public");
+        for secret in ["13912345678", "孙丽", "3号楼", "101", "115.46", "38.87"] {
+            assert!(!l.text.contains(secret), "{secret} leaked in {fmt}: {}", l.text);
+        }
+    }
+    let l = anon.get("/open311/v2/requests.json").await;
+    let mine = l.body.as_array().unwrap().iter().find(|r| r["service_request_id"] == nos[0].as_str()).unwrap().clone();
+    assert_eq!(mine["service_name"], "路灯不亮");
+    assert!(mine["address"].as_str().unwrap().contains("网格"), "{mine}");
+    assert!(mine.get("description").is_none() && mine.get("lat").is_none());
+    assert!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.public_categories'").await >= 1);
 }

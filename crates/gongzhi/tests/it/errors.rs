@@ -421,12 +421,13 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/me/channels/{channel}",
         "/api/v1/message-deliveries",
         "/api/v1/channels/sms/tencent/reports",
+        "/api/v1/streets/{id}/public-categories",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        173,
+        174,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

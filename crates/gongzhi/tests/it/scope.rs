@@ -1995,6 +1995,8 @@ const NOT_AREA_SCOPED: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/me/channels/{channel}", "the caller's own channel choices (channels::sms_goes_through_tencent_clouds_signed_api_retries_and_takes_delivery_reports)"),
     ("GET", "/api/v1/message-deliveries", "the instance's delivery log: manage_system (channels::*)"),
     ("POST", "/api/v1/channels/sms/tencent/reports", "public: the SMS provider's delivery reports, keyed by GONGZHI_SMS_REPORT_TOKEN (channels::*)"),
+    ("GET", "/api/v1/streets/{id}/public-categories", "read_cases on the street, else 404 (cases::open311_lists_the_public_categories_without_a_key_and_nothing_personal)"),
+    ("PUT", "/api/v1/streets/{id}/public-categories", "edit_areas on the street, else 404 outside (cases::open311_lists_the_public_categories_without_a_key_and_nothing_personal)"),
     ("GET", "/api/v1/me/todos", "the caller's own to-dos, each counted by its list's scoped query (home::*)"),
     ("POST", "/api/v1/public/rate/{token}", "public: the requester's rating link; the token is the key (cases::*)"),
     ("POST", "/api/v1/cases", "a case may be reported anywhere: a location outside the caller's area is routed by the area holding it (issue 14; browser::resident_reports_from_outside_the_home_grid_on_a_phone)"),

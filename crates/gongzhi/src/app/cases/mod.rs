@@ -15,6 +15,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod notify;
 pub mod open311;
+pub mod public;
 pub mod query;
 pub mod stats;
 pub mod units;

@@ -427,19 +427,17 @@ pub async fn list(
         ));
         values.extend(ids.iter().cloned().map(Value::from));
     } else {
-        let Some(ctx) = ctx else {
-            return Err(O311Error::new(
-                403,
-                if lang == Lang::Zh {
-                    "查询诉求列表需要 api_key（按编号查询 service_request_id 不需要）"
-                } else {
-                    "Listing requests needs an api_key (looking up by service_request_id does not)"
-                },
-            ));
-        };
-        let (cond, v) = scope::filter_sql(ctx, "area_id", values.len() + 1);
-        values.extend(v);
-        conds.push(cond);
+        match ctx {
+            // With a key: the cases of its area.
+            Some(ctx) => {
+                let (cond, v) = scope::filter_sql(ctx, "area_id", values.len() + 1);
+                values.extend(v);
+                conds.push(cond);
+            }
+            // Without one, as GeoReport v2 clients ask: the categories streets opened to the
+            // public, shown as a notice board would (`public_view`).
+            None => conds.push(super::public::PUBLIC_CASE.into()),
+        }
         let now = crate::domain::now_ms();
         let end = match get("end_date") {
             Some(s) => parse_w3c(&s).ok_or_else(|| {
@@ -507,15 +505,55 @@ pub async fn list(
     )
     .await
     .map_err(|e| O311Error::from_app(e.into(), lang))?;
+    let listing_without_key = ctx.is_none() && ids.is_empty();
     let mut out = vec![];
     for r in &rows {
-        out.push(
-            request_view(state, lang, r)
+        let mut v = request_view(state, lang, r)
+            .await
+            .map_err(|e| O311Error::from_app(e, lang))?;
+        if listing_without_key {
+            public_view(state, lang, r, &mut v)
                 .await
-                .map_err(|e| O311Error::from_app(e, lang))?,
-        );
+                .map_err(|e| O311Error::from_app(e, lang))?;
+        }
+        out.push(v);
     }
     Ok(out)
+}
+
+/// A request as the public list shows it: no description, no exact place, no photo, no result
+/// text (which may name people); the place is the grid (or community) it lies in.
+async fn public_view(
+    state: &AppState,
+    lang: Lang,
+    r: &CaseRow,
+    v: &mut serde_json::Value,
+) -> Result<(), AppError> {
+    #[derive(FromQueryResult)]
+    struct P {
+        name: Option<String>,
+    }
+    let place: Option<P> = store::fetch_opt(
+        &state.db,
+        "SELECT (SELECT c.name FROM areas c WHERE c.id = $1) || COALESCE((SELECT g.name FROM areas g WHERE g.id = $2), '') AS name",
+        vec![r.community_id.into(), r.grid_id.into()],
+    )
+    .await?;
+    let o = v.as_object_mut().expect("a request is an object");
+    for k in ["description", "media_url", "lat", "long", "address_id", "zipcode"] {
+        o.remove(k);
+    }
+    let label = if lang == Lang::Zh {
+        r.status().label_zh()
+    } else {
+        r.status().label_en()
+    };
+    o.insert("status_notes".into(), label.into());
+    o.insert(
+        "address".into(),
+        place.and_then(|p| p.name).unwrap_or_default().into(),
+    );
+    Ok(())
 }
 
 /// Whether a principal may create Open311 requests: an API token with any grant.

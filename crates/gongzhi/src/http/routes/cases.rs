@@ -59,6 +59,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(arrive))
         .routes(routes!(need_to_case))
         .routes(routes!(rating_page, rate_by_link))
+        .routes(routes!(public_categories, set_public_categories))
         .routes(routes!(upload_file))
         .routes(routes!(download_file))
         .routes(routes!(stats_dashboard))
@@ -601,6 +602,31 @@ async fn need_to_case(
         },
         axum::Json(case),
     ))
+}
+
+/// The case categories a street opens to the public: their requests are listed by Open311
+/// without a key (with the place reduced to the grid and no personal data).
+#[utoipa::path(get, path = "/api/v1/streets/{id}/public-categories", tag = "cases", params(("id" = Uuid, Path)),
+    responses((status = 200, body = crate::app::cases::public::PublicCategories)))]
+async fn public_categories(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<crate::app::cases::public::PublicCategories>> {
+    Ok(axum::Json(crate::app::cases::public::get(&s.db, &ctx, id).await?))
+}
+
+/// Replaces the street's public categories (`edit_areas` on the street).
+#[utoipa::path(put, path = "/api/v1/streets/{id}/public-categories", tag = "cases", params(("id" = Uuid, Path)),
+    request_body = crate::app::cases::public::SetPublicCategories,
+    responses((status = 200, body = crate::app::cases::public::PublicCategories)))]
+async fn set_public_categories(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+    Json(b): Json<crate::app::cases::public::SetPublicCategories>,
+) -> AppResult<axum::Json<crate::app::cases::public::PublicCategories>> {
+    Ok(axum::Json(crate::app::cases::public::set(&s.db, &ctx, id, b).await?))
 }
 
 /// The resident's rating link (no sign-in: the token is the authority): the case's state.
