@@ -2,7 +2,7 @@
 // working-day calendar, cases with their lifecycle, whistles, files, the map and the three rates.
 // Seeded with Chinese demo data relative to "now", so deadlines count down live. Dev-only.
 import { randomUUID, createHash } from 'node:crypto'
-import { legacyRoles } from './roles.mjs'
+import { legacyRoles, permsOfRole } from './roles.mjs'
 
 let A // areas Map from server.mjs
 let U // users Map
@@ -142,6 +142,8 @@ function addCat(code, name, resp, handle, verify = L(1, 'days'), rv = true) {
   ['06', '社区服务', L(4, 'hours'), L(5, 'days')], ['0601', '养老服务', L(4, 'hours'), L(5, 'days')], ['0602', '政策咨询', L(4, 'hours'), L(3, 'days'), L(1, 'days'), false],
 ].forEach(([code, name, r, h, v, rv]) => addCat(code, name, r, h, v || L(1, 'days'), rv ?? true))
 const catByCode = (code) => [...categories.values()].find((c) => c.code === code)
+// 公开类别 (GET/PUT /streets/{id}/public-categories): street id → Set of codes; 先锋街道 opens 市政设施 and 垃圾清运 (seeded in initCases)
+const publicCats = new Map()
 
 // ---------------------------------------------------------------- areas (boundaries for the map)
 const areaByName = (name) => [...A.values()].find((a) => a.name === name)
@@ -839,6 +841,8 @@ export function initCases({ areas, users, addUser, tokens }) {
   setBoundaries()
   seedUnits(addUser)
   seedCases()
+  const xf = [...A.values()].find((a) => a.kind === 'street' && a.name === '先锋街道')
+  if (xf) publicCats.set(xf.id, new Set(['03', '0101']))
 }
 
 // ---------------------------------------------------------------- the resident's rating link
@@ -899,7 +903,7 @@ export function casesPublicApi({ req, res, p, m, body, send, err }) {
 // ---------------------------------------------------------------- routes
 // Returns true when the route was handled.
 export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
-  const RE = /^\/(case-categories|case-units|case-duties|case-routing|calendar|cases|my\/cases|files|case-stats)(\/|$)/
+  const RE = /^\/(case-categories|case-units|case-duties|case-routing|calendar|cases|my\/cases|files|case-stats|streets\/[^/]+\/public-categories$)(\/|$)/
   if (!RE.test(p)) return false
   const en = (req.headers['accept-language'] || '').startsWith('en')
   EN = en
@@ -991,6 +995,35 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
     for (const k of ['name', 'response_limit', 'handle_limit', 'verify_limit', 'return_visit_required', 'active']) if (k in body) c[k] = body[k]
     c.version++
     return ok(200, catOut(c))
+  }
+
+  // ---- 公开类别 (like app/cases/public.rs): read_cases on the street to read, edit_areas to change ----
+  if ((mm = p.match(/^\/streets\/([^/]+)\/public-categories$/))) {
+    const street = A.get(mm[1])
+    if (!street || !inScope(me, street.id)) return nf()
+    const holds = (perm) => me.grants.some((g) => permsOfRole(g.role).includes(perm) && ((g.role === 'system_admin' && !g.area_id) || ancestors(street.id).some((a) => a.id === g.area_id)))
+    const out = () => {
+      const codes = [...(publicCats.get(street.id) || [])].sort()
+      return { street_id: street.id, codes, categories: codes.map((code) => ({ code, name: catByCode(code)?.name || '' })) }
+    }
+    if (m === 'GET') {
+      if (!holds('read_cases')) return forbid()
+      if (street.kind !== 'street') return bad({ street_id: T('请选择一个街道', 'Choose a street') })
+      return ok(200, out())
+    }
+    if (m === 'PUT') {
+      if (!holds('edit_areas')) return forbid()
+      if (street.kind !== 'street') return bad({ street_id: T('请选择一个街道', 'Choose a street') })
+      if (!Array.isArray(body.codes) || body.codes.some((c) => typeof c !== 'string')) return bad({ codes: T('codes 应为类别代码的列表', 'codes is a list of category codes') })
+      const codes = [...new Set(body.codes.map((c) => c.trim()))].sort()
+      if (codes.length > 200) return bad({ codes: T('最多 200 个类别', 'At most 200 categories') })
+      const unknown = codes.filter((c) => !catByCode(c)?.active)
+      if (unknown.length) return bad({ codes: T(`没有这些类别：${unknown.join('、')}`, `No such categories: ${unknown.join(', ')}`) })
+      publicCats.set(street.id, new Set(codes))
+      log(req, me, 'case.public_categories', 'area', street.id, ['codes'])
+      return ok(200, out())
+    }
+    return err(res, req, 405, 'method_not_allowed', '不支持的请求方法', 'Method not allowed'), true
   }
 
   // ---- units, members, duties ----

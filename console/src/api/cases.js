@@ -14,6 +14,14 @@ export const caseCategoryApi = {
   importCsv: (file) => request('POST', '/case-categories/import', { raw: file, contentType: CSV, silent: true }),
 }
 
+// ---- 公开类别: the categories a street opens to the public (Open311 without a key) ----
+export const publicCategoryApi = {
+  /** → {street_id, codes: ['03', '0101'], categories: [{code, name}]}; read_cases on the street, 404 outside the caller's scope */
+  get: (streetId, opts) => http.get(`/streets/${enc(streetId)}/public-categories`, undefined, opts),
+  /** codes: a top-level code (2 digits) opens all its second-level categories → same shape; edit_areas on the street, 422 error.fields.codes */
+  set: (streetId, codes) => http.put(`/streets/${enc(streetId)}/public-categories`, { codes }, { silent: true }),
+}
+
 // ---- units and their power lists (承办单位, 权责清单) ----
 export const caseUnitApi = {
   list: (params, opts) => http.get('/case-units', params, opts),

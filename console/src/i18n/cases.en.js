@@ -105,6 +105,7 @@ export default {
       notFound: 'No such case, or you may not see it', demand: 'Demand', handling: 'Dispatch and deadlines', result: 'Result and rating', timeline: 'History',
       timelineHint: '(Beijing time)', noEvents: 'No history yet', noActions: 'Nothing for you to do on this case now', routing: 'Why this unit',
       masked: 'Masked', maskedHint: 'Only the handlers of the unit see the requester; their reads are audited.', unmaskedHint: 'You may see the full contact (you handle, dispatch or filed this case); this read is audited.',
+      ratingLink: 'Ask the resident to rate:', ratingLinkHint: 'Send the link to the requester by SMS or chat; they can rate once, without signing in.', ratingLinkOpen: 'Open', ratingLinkCopied: 'Rating link copied',
       merged: 'This case was merged into another one.', openMain: 'Open the main case', countsText: '{r} returns · {e} extensions · {s} supervisions · {o} reopens',
     },
     file: {
@@ -153,6 +154,16 @@ export default {
       codeHintTop: 'Top level: 2 digits, e.g. 07', codeHintChild: 'Parent code {p} + 2 digits, e.g. {p}01',
       limitHint: 'A “working days” limit ends at 18:00 of the N-th working day; “working hours” count working time only.', importDone: 'Import result',
       v: { name: 'Enter a name', code: 'Enter a numeric code' },
+    },
+    // ---- public categories: a street's case categories open to Open311 without a key ----
+    pub: {
+      title: 'Public categories', hint: 'Requests in these categories can be queried through the public Open311 API without a key. Only the category, status, handling unit, times and grid are shown — never the description, the requester or the exact location.',
+      street: 'Street', streetPlaceholder: 'Choose a street (type to search)', pickStreet: 'Choose a street first',
+      topHint: 'Checking a top-level category opens all its sub-categories (including ones added later); you can also check single sub-categories.',
+      covered: 'All sub-categories are open', count: '{n} open', save: 'Save public categories', saved: 'Public categories saved',
+      unsaved: 'Unsaved changes', revert: 'Undo changes', strays: 'Codes no longer in the dictionary:',
+      none: 'This street has not opened any category', allChildren: '(all sub-categories)',
+      readOnly: 'Public categories are set by street, district or system administrators.', loadFailed: "Could not read this street's public categories", saveFailed: 'Saving failed; try again later',
     },
     import: { created: 'Created', updated: 'Updated', unchanged: 'Unchanged', problems: '{n} rows with problems were not imported', row: 'Row {n}' },
     unit: {

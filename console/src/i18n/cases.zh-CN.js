@@ -105,6 +105,7 @@ export default {
       notFound: '诉求不存在或您无权查看', demand: '诉求内容', handling: '派遣与时限', result: '办理结果与评价', timeline: '办理过程',
       timelineHint: '（北京时间）', noEvents: '暂无办理记录', noActions: '当前没有您可执行的操作', routing: '派遣依据',
       masked: '已脱敏', maskedHint: '诉求人信息仅对承办单位的承办人显示，查看会记入审计日志。', unmaskedHint: '您可以查看完整联系方式（承办、派遣或本人诉求）；本次查看已记入审计日志。',
+      ratingLink: '请居民评价：', ratingLinkHint: '把链接通过短信或微信发给诉求人，居民无需登录即可评价（仅限一次）。', ratingLinkOpen: '打开', ratingLinkCopied: '评价链接已复制',
       merged: '该诉求已合并到另一件诉求办理。', openMain: '查看主诉求', countsText: '退单 {r} 次 · 延期 {e} 次 · 督办 {s} 次 · 重启 {o} 次',
     },
     file: {
@@ -153,6 +154,16 @@ export default {
       codeHintTop: '一级分类：2 位数字，例如 07', codeHintChild: '上级代码 {p} 加 2 位数字，例如 {p}01',
       limitHint: '“工作日”时限到第 N 个工作日的 18:00 截止；“工作小时”只计工作时间。', importDone: '导入结果',
       v: { name: '请填写名称', code: '请填写数字代码' },
+    },
+    // ---- 公开类别：街道向公众开放的事项分类（Open311 免密钥查询） ----
+    pub: {
+      title: '公开类别', hint: '这些类别的诉求可在公开接口（Open311）中免密钥查询，只显示类别、状态、承办单位、时间和所在网格，不含描述、诉求人和精确位置。',
+      street: '街道', streetPlaceholder: '选择街道（可输入名称搜索）', pickStreet: '请先选择街道',
+      topHint: '勾选一级分类即公开其下全部分类（含以后新增的下级分类）；也可以只勾选个别二级分类。',
+      covered: '已公开全部下级分类', count: '已公开 {n} 项', save: '保存公开类别', saved: '公开类别已保存',
+      unsaved: '有未保存的修改', revert: '撤销修改', strays: '分类表中已没有的代码：',
+      none: '该街道尚未公开任何类别', allChildren: '（含全部下级分类）',
+      readOnly: '公开类别由街道、区或系统管理员设置。', loadFailed: '无法读取该街道的公开类别', saveFailed: '保存失败，请稍后重试',
     },
     import: { created: '新增', updated: '更新', unchanged: '未变', problems: '{n} 行有问题，未导入', row: '第 {n} 行' },
     unit: {

@@ -314,3 +314,31 @@ async fn the_demo_has_messages_waiting() {
         open_with_people.min(30)
     );
 }
+
+
+/// A volunteer who signs up hears it confirmed, with the time and the place.
+#[tokio::test]
+async fn a_volunteer_hears_the_sign_up_confirmed() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let zhiyuan = app.demo_user("zhiyuan").await;
+    let community = app.area_id("130602001001").await;
+    let at = |h: i64| gongzhi::domain::ms_to_rfc3339(gongzhi::domain::now_ms() + h * 3_600_000);
+    let r = shequ
+        .post(
+            "/api/v1/activities",
+            json!({"kind": "volunteer", "title": "周末助老探访", "area_id": community, "place": "社区活动室",
+                   "starts_at": at(72), "ends_at": at(74), "capacity": 20, "skills": [], "risky": false}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let before = unread(&zhiyuan).await;
+    let r = zhiyuan.post(&format!("/api/v1/activities/{id}/signup"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(unread(&zhiyuan).await, before + 1);
+    let l = zhiyuan.get("/api/v1/me/messages?unread=true").await;
+    assert_eq!(l.body["items"][0]["kind"], "activity.signed_up");
+    assert!(l.body["items"][0]["body"].as_str().unwrap().contains("社区活动室"), "{}", l.text);
+    assert_eq!(l.body["items"][0]["link"], "/m/volunteer");
+}

@@ -259,6 +259,18 @@ async fn an_activity_runs_from_sign_up_to_confirmed_hours_and_points() {
         r.text
     );
     assert!(app.count("SELECT COUNT(*) FROM point_postings").await > postings_before);
+    // Issue 15: the volunteer heard of the confirmed hours (message hub).
+    let inbox = zhiyuan.get("/api/v1/me/messages?page_size=200").await;
+    let kinds: Vec<&str> = inbox.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"activity.hours_confirmed"),
+        "{kinds:?}"
+    );
     // Once only; attendance is closed afterwards.
     let r = shequ
         .post(&format!("/api/v1/activities/{id}/confirm"), json!({}))

@@ -110,6 +110,26 @@ pub const TEMPLATES: &[Template] = &[
         body_en: "Your case \"{title}\" has been handled. Rate it at {rate_link}.",
     },
     Template {
+        key: "activity.signed_up",
+        about_zh: "志愿者报名（或被安排）参加活动成功",
+        about_en: "A volunteer is signed up for an activity",
+        vars: &["title", "starts", "place"],
+        title_zh: "报名成功：{title}",
+        body_zh: "您已报名「{title}」，{starts} 在 {place}，请准时参加。",
+        title_en: "Signed up: {title}",
+        body_en: "You are signed up for \"{title}\" at {place}, {starts}. Please be on time.",
+    },
+    Template {
+        key: "activity.hours_confirmed",
+        about_zh: "活动工时已确认，积分已到账",
+        about_en: "An activity's hours are confirmed and the points posted",
+        vars: &["title"],
+        title_zh: "工时已确认：{title}",
+        body_zh: "您参加「{title}」的服务工时已确认，积分已记入您的账户。",
+        title_en: "Hours confirmed: {title}",
+        body_en: "Your hours at \"{title}\" are confirmed and the points are in your account.",
+    },
+    Template {
         key: "case.closed",
         about_zh: "您提交的诉求已办结，请评价",
         about_en: "A case you submitted is closed; rate it",
@@ -168,17 +188,44 @@ pub async fn enqueue<C: ConnectionTrait>(c: &C, m: Outgoing) -> AppResult<u64> {
     if inserted == 0 {
         return Ok(0);
     }
-    let mut written = 0;
-    for user in recipients {
-        // Only active users; the inbox is always on and delivered at once.
-        written += store::exec(
+    // Only active users; the inbox is always on and delivered at once. Batched: an activity's
+    // confirmation tells thousands of volunteers in its own transaction.
+    #[derive(FromQueryResult)]
+    struct Active {
+        id: Uuid,
+    }
+    let all: Vec<Uuid> = recipients.into_iter().collect();
+    let mut rows: Vec<Vec<sea_orm::Value>> = vec![];
+    for chunk in all.chunks(500) {
+        let active: Vec<Active> = store::fetch_all(
             c,
-            "INSERT INTO message_deliveries (id, message_id, user_id, channel, state, attempts, sent_at, created_at) \
-             SELECT $1, $2, u.id, 'inbox', 'delivered', 1, $3, $3 FROM users u WHERE u.id = $4 AND u.disabled = FALSE",
-            vec![new_id().into(), id.into(), now.into(), user.into()],
+            &format!(
+                "SELECT id FROM users WHERE disabled = FALSE AND id IN ({})",
+                store::placeholders(1, chunk.len())
+            ),
+            chunk.iter().map(|u| (*u).into()).collect(),
         )
         .await?;
+        rows.extend(active.into_iter().map(|a| {
+            vec![
+                new_id().into(),
+                id.into(),
+                a.id.into(),
+                "inbox".into(),
+                "delivered".into(),
+                1i32.into(),
+                now.into(),
+                now.into(),
+            ]
+        }));
     }
+    let written = store::insert_many(
+        c,
+        "message_deliveries",
+        &["id", "message_id", "user_id", "channel", "state", "attempts", "sent_at", "created_at"],
+        rows,
+    )
+    .await?;
     Ok(written)
 }
 

@@ -12,6 +12,7 @@ pub mod bench;
 pub mod demo;
 pub mod imports;
 pub mod ledger;
+pub mod notify;
 pub mod pdf;
 pub mod people;
 pub mod ratings;

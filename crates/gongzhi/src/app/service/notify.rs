@@ -1,0 +1,99 @@
+//! Who hears about a volunteer's activity, through the message hub (`app/messages`), in the
+//! step's own transaction: the volunteer when signed up (by themselves or by the organiser), and
+//! every participant when the hours are confirmed and the points posted.
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use uuid::Uuid;
+
+use super::activities::ActivityRow;
+use crate::app::messages::{self, Outgoing};
+use crate::domain::{ms_to_local_minute, now_ms};
+use crate::error::AppResult;
+use crate::store;
+
+#[derive(FromQueryResult)]
+struct U {
+    user_id: Option<Uuid>,
+}
+
+/// The volunteer's account, if they have one.
+async fn account_of<C: ConnectionTrait>(c: &C, volunteer: Uuid) -> AppResult<Option<Uuid>> {
+    Ok(store::fetch_opt::<U, _>(
+        c,
+        "SELECT user_id FROM volunteers WHERE id = $1",
+        vec![volunteer.into()],
+    )
+    .await?
+    .and_then(|u| u.user_id))
+}
+
+fn vars(r: &ActivityRow) -> serde_json::Map<String, serde_json::Value> {
+    let mut v = serde_json::Map::new();
+    v.insert("title".into(), r.title.clone().into());
+    v.insert("starts".into(), ms_to_local_minute(r.starts_at).into());
+    v.insert("place".into(), r.place.clone().into());
+    v
+}
+
+/// 报名成功: the volunteer, whoever signed them up.
+pub async fn signed_up<C: ConnectionTrait>(c: &C, r: &ActivityRow, volunteer: Uuid) -> AppResult<()> {
+    let Some(user) = account_of(c, volunteer).await? else {
+        return Ok(());
+    };
+    messages::enqueue(
+        c,
+        Outgoing {
+            key: "activity.signed_up",
+            // A new sign-up after a withdrawal is a new message.
+            dedup: format!("activity.signed_up:{}:{volunteer}:{}", r.id, now_ms()),
+            urgent: false,
+            area_id: Some(r.area_id),
+            link: Some("/m/volunteer".into()),
+            vars: vars(r),
+            recipients: vec![user],
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// 工时已确认: every participant with an account, in one message.
+pub async fn hours_confirmed<C: ConnectionTrait>(
+    c: &C,
+    r: &ActivityRow,
+    volunteers: &[Uuid],
+) -> AppResult<()> {
+    if volunteers.is_empty() {
+        return Ok(());
+    }
+    #[derive(FromQueryResult)]
+    struct A {
+        user_id: Uuid,
+    }
+    let mut users = vec![];
+    for chunk in volunteers.chunks(500) {
+        let rows: Vec<A> = store::fetch_all(
+            c,
+            &format!(
+                "SELECT user_id FROM volunteers WHERE user_id IS NOT NULL AND id IN ({})",
+                store::placeholders(1, chunk.len())
+            ),
+            chunk.iter().map(|v| (*v).into()).collect(),
+        )
+        .await?;
+        users.extend(rows.into_iter().map(|a| a.user_id));
+    }
+    messages::enqueue(
+        c,
+        Outgoing {
+            key: "activity.hours_confirmed",
+            dedup: format!("activity.hours_confirmed:{}", r.id),
+            urgent: false,
+            area_id: Some(r.area_id),
+            link: Some("/m/volunteer".into()),
+            vars: vars(r),
+            recipients: users,
+        },
+    )
+    .await?;
+    Ok(())
+}
