@@ -62,7 +62,8 @@ CREATE INDEX ix_messages_fan_out ON messages(fanned_out, created_at);
 CREATE TABLE message_deliveries (
     id {uuid} PRIMARY KEY,
     message_id {uuid} NOT NULL REFERENCES messages(id),
-    user_id {uuid} NOT NULL REFERENCES users(id),
+    -- NULL for a group channel (a WeCom group robot): one delivery per message.
+    user_id {uuid} NULL REFERENCES users(id),
     channel VARCHAR(16) NOT NULL,
     state VARCHAR(16) NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,

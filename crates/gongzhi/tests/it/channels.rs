@@ -418,3 +418,73 @@ async fn the_background_sender_delivers_without_being_asked() {
     }
     panic!("nothing was sent within 10 s ({} requests seen)", got.lock().unwrap());
 }
+
+/// A WeCom group robot gets one markdown post per message of the kinds it takes (not one per
+/// person), with the case's link made absolute; its rate limit (errcode 45009) is retried.
+#[tokio::test]
+async fn a_wecom_group_robot_gets_one_post_per_urgent_message() {
+    let posts = Arc::new(Mutex::new(Vec::<(String, Value)>::new()));
+    let p2 = posts.clone();
+    let double = axum::Router::new().route(
+        "/cgi-bin/webhook/send",
+        axum::routing::post(
+            move |q: axum::extract::Query<std::collections::HashMap<String, String>>, body: Bytes| {
+                let posts = p2.clone();
+                async move {
+                    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    let key = q.get("key").cloned().unwrap_or_default();
+                    let mut p = posts.lock().unwrap();
+                    p.push((key.clone(), v.clone()));
+                    let answer = if key != "robot-key-1" {
+                        json!({"errcode": 93000, "errmsg": "invalid webhook url"})
+                    } else if v["msgtype"] != "markdown" || v["markdown"]["content"].as_str().unwrap_or("").is_empty() {
+                        json!({"errcode": 40008, "errmsg": "invalid message type"})
+                    } else if p.len() == 1 {
+                        json!({"errcode": 45009, "errmsg": "api freq out of limit"})
+                    } else {
+                        json!({"errcode": 0, "errmsg": "ok"})
+                    };
+                    axum::Json(answer)
+                }
+            },
+        ),
+    );
+    let base = serve_double(double).await;
+    let app = spawn_app_with(|s| {
+        s.channels.wecom_robot = Some(gongzhi::app::messages::channels::WecomRobot {
+            url: format!("{base}/cgi-bin/webhook/send?key=robot-key-1"),
+            kinds: vec!["case.whistle".into()],
+        });
+        s.channels.rate_per_second = 1000;
+        s.channels.background = false;
+        s.public_origin = Some("https://gz.example.cn".into());
+    })
+    .await;
+    sender::run_once(&app.state).await.unwrap();
+    let seen = posts.lock().unwrap().len();
+    // A dispatch is not a kind the robot takes; a whistle is.
+    let case = dispatched_case(&app).await;
+    let r = sender::run_once(&app.state).await.unwrap();
+    assert_eq!(r.fanned_out, 0, "{r:?}");
+    let jiedao = app.demo_user("jiedao").await;
+    let v = jiedao.get(&format!("/api/v1/cases/{case}")).await.body["version"].as_i64().unwrap();
+    let unit = unit_of(&app, "bumen").await;
+    let r = jiedao
+        .post(&format!("/api/v1/cases/{case}/whistles"), json!({"version": v, "kind": "tough", "unit_ids": [unit]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = sender::run_once(&app.state).await.unwrap();
+    assert_eq!((r.fanned_out, r.retried), (1, 1), "one post for the group, rate-limited first: {r:?}");
+    due_now(&app).await;
+    let r = sender::run_once(&app.state).await.unwrap();
+    assert_eq!(r.sent, 1, "{r:?}");
+    let p = posts.lock().unwrap();
+    assert_eq!(p.len(), seen + 2);
+    let content = p.last().unwrap().1["markdown"]["content"].as_str().unwrap().to_string();
+    assert!(content.contains("吹哨报到") && content.contains("【紧急】"), "{content}");
+    assert!(content.contains(&format!("https://gz.example.cn/cases/{case}")), "{content}");
+    let admin = app.admin().await;
+    let list = admin.get("/api/v1/message-deliveries?channel=wecom_robot").await;
+    assert_eq!(list.body["items"][0]["state"], "sent", "{}", list.text);
+    assert!(!list.text.contains("robot-key-1"));
+}

@@ -18,6 +18,15 @@ pub struct WebhookSettings {
     pub secret: String,
 }
 
+/// `GONGZHI_WECOM_ROBOT_URL`: a WeCom (企业微信) group robot; the kinds it posts (one post per
+/// message, to the group) in `GONGZHI_WECOM_ROBOT_KINDS`.
+#[derive(Clone)]
+pub struct WecomRobot {
+    /// `https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…` (the key is the credential).
+    pub url: String,
+    pub kinds: Vec<String>,
+}
+
 /// `GONGZHI_SMS_*` for Tencent Cloud SMS.
 #[derive(Clone)]
 pub struct TencentSms {
@@ -39,6 +48,7 @@ pub struct TencentSms {
 #[derive(Clone, Default)]
 pub struct ChannelSettings {
     pub webhook: Option<WebhookSettings>,
+    pub wecom_robot: Option<WecomRobot>,
     pub sms: Option<TencentSms>,
     /// Local hours (Asia/Shanghai) in which non-urgent SMS to residents wait: (from, to).
     pub quiet_hours: (u32, u32),
@@ -53,6 +63,7 @@ impl std::fmt::Debug for ChannelSettings {
         // Never the secrets.
         f.debug_struct("ChannelSettings")
             .field("webhook", &self.webhook.as_ref().map(|w| &w.url))
+            .field("wecom_robot", &self.wecom_robot.as_ref().map(|w| &w.kinds))
             .field("sms", &self.sms.as_ref().map(|s| &s.endpoint))
             .field("quiet_hours", &self.quiet_hours)
             .finish()
@@ -99,8 +110,18 @@ impl ChannelSettings {
                 (a, b)
             }
         };
+        let wecom_robot = var("GONGZHI_WECOM_ROBOT_URL").map(|url| WecomRobot {
+            url,
+            kinds: var("GONGZHI_WECOM_ROBOT_KINDS")
+                .unwrap_or_else(|| "case.whistle,case.overdue,case.returned".into())
+                .split(',')
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty())
+                .collect(),
+        });
         Ok(ChannelSettings {
             webhook,
+            wecom_robot,
             sms,
             quiet_hours,
             rate_per_second: 10,
@@ -116,6 +137,9 @@ impl ChannelSettings {
         }
         if self.webhook.is_some() {
             v.push("webhook");
+        }
+        if self.wecom_robot.is_some() {
+            v.push("wecom_robot");
         }
         v
     }
@@ -162,6 +186,7 @@ pub enum SendError {
 pub enum Channel<'a> {
     Sms(&'a TencentSms),
     Webhook(&'a WebhookSettings),
+    WecomRobot(&'a WecomRobot),
 }
 
 impl Channel<'_> {
@@ -170,6 +195,7 @@ impl Channel<'_> {
         match self {
             Channel::Sms(s) => send_sms(http, s, m).await,
             Channel::Webhook(w) => send_webhook(http, w, m).await.map(|_| None),
+            Channel::WecomRobot(w) => send_wecom_robot(http, w, m).await.map(|_| None),
         }
     }
 }
@@ -349,6 +375,55 @@ async fn send_webhook(
         Ok(())
     } else {
         Err(classify(r.status(), "webhook"))
+    }
+}
+
+/// A WeCom group robot message: markdown, at most 4,096 bytes, answered `{"errcode": 0}`.
+async fn send_wecom_robot(
+    http: &reqwest::Client,
+    w: &WecomRobot,
+    m: &Outbound<'_>,
+) -> Result<(), SendError> {
+    let mut content = format!(
+        "**{}{}**\n{}",
+        if m.urgent { "<font color=\"warning\">【紧急】</font>" } else { "" },
+        m.title,
+        m.body
+    );
+    if let Some(l) = m.link {
+        content.push_str(&format!("\n[查看]({l})"));
+    }
+    while content.len() > 4096 {
+        content.pop();
+    }
+    let body = serde_json::json!({"msgtype": "markdown", "markdown": {"content": content}});
+    let r = http
+        .post(&w.url)
+        .json(&body)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| SendError::Retry(format!("WeCom: {}", e.without_url())))?;
+    if !r.status().is_success() {
+        return Err(classify(r.status(), "WeCom"));
+    }
+    let v: serde_json::Value = r
+        .json()
+        .await
+        .map_err(|_| SendError::Retry("WeCom: unreadable answer".into()))?;
+    match v["errcode"].as_i64() {
+        Some(0) => Ok(()),
+        // 45009: too many calls (20 a minute per robot): wait and try again.
+        Some(45009) | Some(-1) => Err(SendError::Retry(format!(
+            "WeCom: {} {}",
+            v["errcode"],
+            v["errmsg"].as_str().unwrap_or("")
+        ))),
+        Some(code) => Err(SendError::Permanent(format!(
+            "WeCom: {code} {}",
+            v["errmsg"].as_str().unwrap_or("")
+        ))),
+        None => Err(SendError::Retry("WeCom: no errcode".into())),
     }
 }
 

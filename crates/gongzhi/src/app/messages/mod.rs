@@ -747,6 +747,7 @@ pub struct DeliveryRow {
     pub state: String,
     pub attempts: i32,
     pub last_error: Option<String>,
+    /// Empty for a group channel (a WeCom group robot).
     pub username: String,
     pub created_at: String,
     pub sent_at: Option<String>,
@@ -785,13 +786,15 @@ pub async fn deliveries(db: &Db, ctx: &Ctx, q: &DeliveryQuery) -> AppResult<(Vec
         }
     }
     let from = format!(
-        "FROM message_deliveries d JOIN messages m ON m.id = d.message_id JOIN users u ON u.id = d.user_id WHERE {filter}"
+        "FROM message_deliveries d JOIN messages m ON m.id = d.message_id LEFT JOIN users u ON u.id = d.user_id WHERE {filter}"
     );
     let (rows, total): (Vec<R>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) {from}"),
         &format!(
-            "SELECT d.id, m.template_key, d.channel, d.state, d.attempts, d.last_error, u.username, d.created_at, d.sent_at              {from} ORDER BY d.created_at DESC, d.id DESC"
+            "SELECT d.id, m.template_key, d.channel, d.state, d.attempts, d.last_error, \
+             COALESCE(u.username, '') AS username, d.created_at, d.sent_at {from} \
+             ORDER BY d.created_at DESC, d.id DESC"
         ),
         values,
         Paging::new(q.page, q.page_size),

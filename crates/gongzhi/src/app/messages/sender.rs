@@ -122,6 +122,24 @@ async fn fan_out(state: &AppState, cs: &ChannelSettings) -> AppResult<u64> {
             continue;
         }
         for ch in &names {
+            if *ch == "wecom_robot" {
+                // A group channel: one post per message of the kinds it takes.
+                if cs
+                    .wecom_robot
+                    .as_ref()
+                    .is_some_and(|w| w.kinds.iter().any(|k| *k == p.template_key))
+                {
+                    let now = now_ms();
+                    written += store::exec(
+                        &tx,
+                        "INSERT INTO message_deliveries (id, message_id, user_id, channel, state, attempts, next_attempt_at, created_at) \
+                         VALUES ($1, $2, NULL, 'wecom_robot', 'queued', 0, $3, $3)",
+                        vec![new_id().into(), p.id.into(), now.into()],
+                    )
+                    .await?;
+                }
+                continue;
+            }
             if *ch == "sms"
                 && !cs
                     .sms
@@ -179,8 +197,8 @@ struct Job {
     vars: String,
     link: Option<String>,
     created_at: i64,
-    username: String,
-    display_name: String,
+    username: Option<String>,
+    display_name: Option<String>,
     phone_enc: Option<String>,
     /// Grants other than `resident`: 0 for a resident.
     staff_grants: i64,
@@ -221,14 +239,15 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
             db,
             "SELECT d.channel, m.template_key, m.urgent, m.vars, m.link, m.created_at, u.username, u.display_name, \
              u.phone_enc, (SELECT COUNT(*) FROM grants g WHERE g.user_id = u.id AND g.role <> 'resident') AS staff_grants \
-             FROM message_deliveries d JOIN messages m ON m.id = d.message_id JOIN users u ON u.id = d.user_id WHERE d.id = $1",
+             FROM message_deliveries d JOIN messages m ON m.id = d.message_id LEFT JOIN users u ON u.id = d.user_id WHERE d.id = $1",
             vec![d.id.into()],
         )
         .await?
         else {
             continue;
         };
-        let resident = job.staff_grants == 0;
+        // A group channel (no user) is staff's.
+        let resident = job.username.is_some() && job.staff_grants == 0;
         if job.channel == "sms" && !job.urgent && resident && is_quiet(local_hour(now_ms()), cs.quiet_hours) {
             // 免打扰: wait for the morning without spending a try.
             store::exec(
@@ -268,22 +287,30 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
             .as_deref()
             .and_then(|p| state.keys.decrypt(p));
         let created = ms_to_rfc3339(job.created_at);
+        // A link people open from outside the console: absolute when the public address is known.
+        let link = job.link.as_deref().map(|l| match &state.settings.public_origin {
+            Some(o) if l.starts_with('/') => format!("{o}{l}"),
+            _ => l.to_string(),
+        });
+        let username = job.username.clone().unwrap_or_default();
+        let display_name = job.display_name.clone().unwrap_or_default();
         let out = Outbound {
             delivery_id: d.id,
             kind: &job.template_key,
             urgent: job.urgent,
             title: &title,
             body: &body,
-            link: job.link.as_deref(),
+            link: link.as_deref(),
             params,
-            username: &job.username,
-            display_name: &job.display_name,
+            username: &username,
+            display_name: &display_name,
             phone: phone.as_deref(),
             created_at: &created,
         };
-        let channel = match (job.channel.as_str(), &cs.sms, &cs.webhook) {
-            ("sms", Some(s), _) => Channel::Sms(s),
-            ("webhook", _, Some(w)) => Channel::Webhook(w),
+        let channel = match (job.channel.as_str(), &cs.sms, &cs.webhook, &cs.wecom_robot) {
+            ("sms", Some(s), _, _) => Channel::Sms(s),
+            ("webhook", _, Some(w), _) => Channel::Webhook(w),
+            ("wecom_robot", _, _, Some(w)) => Channel::WecomRobot(w),
             _ => {
                 fail(db, d.id, "channel no longer configured").await?;
                 round.failed += 1;
