@@ -291,7 +291,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
     match cmd {
         Command::Serve { demo } => {
             let addr = settings.addr;
-            let (state, generated) = crate::http::build_state(settings).await?;
+            let (state, generated) = crate::startup::build_state(settings).await?;
             if let Some(pw) = generated {
                 println!("已创建管理员账号 admin，初始密码（只显示这一次，首次登录须修改）：{pw}");
                 println!("Created the admin account; its one-time password (change it at first login): {pw}");
@@ -309,7 +309,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                     print_demo_summary(&city);
                 }
             }
-            crate::http::serve(state, addr, |a| {
+            crate::startup::serve(state, addr, |a| {
                 println!("gongzhi 已启动 / listening on http://{a}");
                 tracing::info!(addr = %a, "listening");
             })
@@ -323,7 +323,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { households, seed } => {
-            let (state, generated) = crate::http::build_state(settings).await?;
+            let (state, generated) = crate::startup::build_state(settings).await?;
             if let Some(pw) = generated {
                 println!("已创建管理员账号 admin，初始密码（只显示这一次）：{pw}");
                 println!("Created the admin account; its one-time password: {pw}");
@@ -350,7 +350,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
         }
         Command::Keys(KeysCmd::Rotate { new_key }) => rotate_keys(settings, new_key).await,
         Command::BenchCases { cases, queries } => {
-            let (state, _) = crate::http::build_state(settings).await?;
+            let (state, _) = crate::startup::build_state(settings).await?;
             app::cases::bench::run(&state, cases, queries.max(1))
                 .await
                 .map_err(|e| e.to_string())?;
@@ -361,7 +361,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             members,
             history,
         } => {
-            let (state, _) = crate::http::build_state(settings).await?;
+            let (state, _) = crate::startup::build_state(settings).await?;
             app::service::bench::run(&state, people.max(1), members.max(1), history.max(1))
                 .await
                 .map_err(|e| e.to_string())?;
@@ -399,7 +399,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                 eprintln!("gongzhi: --retention-days must be at least 180");
                 return Ok(ExitCode::from(2));
             }
-            let (state, _) = crate::http::build_state(settings).await?;
+            let (state, _) = crate::startup::build_state(settings).await?;
             let n = app::maintenance::purge_departed(
                 &state.db,
                 &Ctx::system("cli", state.audit_key.clone()),
@@ -548,7 +548,7 @@ fn print_demo_summary(city: &app::demo::DemoCity) {
 }
 
 async fn user_cmd(cmd: UserCmd, settings: Settings) -> Result<ExitCode, String> {
-    let (state, _) = crate::http::build_state(settings).await?;
+    let (state, _) = crate::startup::build_state(settings).await?;
     let db = &state.db;
     let ctx = Ctx::system("cli", state.audit_key.clone());
     match cmd {
@@ -637,7 +637,7 @@ async fn user_cmd(cmd: UserCmd, settings: Settings) -> Result<ExitCode, String> 
 }
 
 async fn token_cmd(cmd: TokenCmd, settings: Settings) -> Result<ExitCode, String> {
-    let (state, _) = crate::http::build_state(settings).await?;
+    let (state, _) = crate::startup::build_state(settings).await?;
     let db = &state.db;
     let ctx = Ctx::system("cli", state.audit_key.clone());
     match cmd {

@@ -5,6 +5,8 @@
 //! - [`app`]: services per capability; every query takes the caller's scope; audit written here;
 //! - [`domain`]: newtypes that validate on parse, rules; no IO;
 //! - [`store`]: connection, migrations, small SQL helpers; one code path for SQLite and PostgreSQL.
+//!
+//! [`startup`] composes them: settings → pool → migrations → state → background jobs → router.
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -15,6 +17,7 @@ pub mod http;
 pub mod ops;
 pub mod sheet;
 pub mod spool;
+pub mod startup;
 pub mod store;
 
 pub use config::Settings;

@@ -21,9 +21,8 @@ use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
 use utoipa::OpenApi;
 
-use crate::app::{auth, AppState, AuthCache, TreeCache};
+use crate::app::AppState;
 use crate::config::Settings;
-use crate::crypto::Keys;
 use crate::store;
 
 /// Request bodies above this are refused with 413.
@@ -119,52 +118,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
-/// Builds the application state: connects, migrates, loads keys, creates `admin` on an empty
-/// database. Returns the generated admin password, if one was made, for printing once.
-pub async fn build_state(settings: Settings) -> Result<(AppState, Option<String>), String> {
-    let db = store::connect(&settings)
-        .await
-        .map_err(|e| format!("database: {e}"))?;
-    store::migrate(&db, &settings.database_url)
-        .await
-        .map_err(|e| format!("migrations: {e}"))?;
-    let (keys, _) = Keys::load_or_create(settings.master_key.as_deref(), &settings.data_dir)?;
-    let audit_key = Arc::new(crate::crypto::AuditKey::load_or_create(
-        settings.audit_key.as_deref(),
-        &settings.data_dir,
-    )?);
-    crate::app::audit::upgrade_chain(&db, &audit_key)
-        .await
-        .map_err(|e| format!("re-keying the audit chain: {e}"))?;
-    // Spool files of processes that died (kill -9) hold personal data: remove them.
-    let swept = crate::spool::sweep(&settings.data_dir);
-    if swept > 0 {
-        tracing::info!(
-            files = swept,
-            "removed spool files left by an earlier process"
-        );
-    }
-    let generated = auth::ensure_admin(&db, &audit_key, settings.admin_password.as_deref())
-        .await
-        .map_err(|e| format!("creating admin: {e}"))?;
-    let openapi_json = openapi().to_json().map_err(|e| e.to_string())?;
-    let tree_cache_ms = settings.tree_cache_ms;
-    Ok((
-        AppState {
-            db,
-            settings: Arc::new(settings),
-            keys: Arc::new(keys),
-            audit_key,
-            metrics: Arc::new(metrics::Metrics::new()),
-            auth_cache: Arc::new(AuthCache::default()),
-            tree_cache: Arc::new(TreeCache::new(tree_cache_ms)),
-            case_caches: Arc::new(crate::app::cases::Caches::default()),
-            openapi_json: Arc::new(openapi_json),
-        },
-        generated,
-    ))
-}
-
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let (api, _) = utoipa_axum::router::OpenApiRouter::<AppState>::new()
@@ -233,7 +186,8 @@ impl Predicate for Compressible {
     }
 }
 
-/// Binds and serves until Ctrl-C or SIGTERM. `on_bound` learns the actual address (port 0).
+/// Binds and serves HTTP until Ctrl-C or SIGTERM. `on_bound` learns the actual address (port 0).
+/// Only the serving: the background jobs are the startup root's (`crate::startup::serve`).
 pub async fn serve(
     state: AppState,
     addr: SocketAddr,
@@ -241,51 +195,6 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_bound(listener.local_addr()?);
-    let db = state.db.clone();
-    let janitor = tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-        loop {
-            every.tick().await;
-            if let Err(e) = auth::sweep(&db).await {
-                tracing::warn!(error = %e, "sweeping old sessions failed");
-            }
-        }
-    });
-    // 接诉即办: fold the rate deltas every second, and set deadline warnings and overdue flags
-    // every 30 seconds.
-    let clock_state = state.clone();
-    let case_clock = tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
-        let mut ticks: u64 = 0;
-        loop {
-            every.tick().await;
-            if let Err(e) = crate::app::cases::stats::fold(&clock_state.db).await {
-                tracing::warn!(error = %e, "folding case rates failed");
-            }
-            if ticks % 30 == 0 {
-                if let Err(e) = crate::app::cases::lifecycle::sweep(&clock_state).await {
-                    tracing::warn!(error = %e, "case deadline sweep failed");
-                }
-            }
-            ticks += 1;
-        }
-    });
-    // The message hub's sender (app/messages/sender.rs), when a channel leaves the server.
-    let sender_state = state.clone();
-    let sender = tokio::spawn(async move {
-        let cs = &sender_state.settings.channels;
-        if cs.names().is_empty() || !cs.background {
-            return;
-        }
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
-        loop {
-            every.tick().await;
-            if let Err(e) = crate::app::messages::sender::run_once(&sender_state).await {
-                tracing::warn!(error = %e, "sending messages failed");
-            }
-        }
-    });
-    let checkpoints = spawn_audit_checkpoints(&state);
     let tls = state.settings.tls.clone();
     let app = router(state);
     match tls {
@@ -298,12 +207,6 @@ pub async fn serve(
             .await?
         }
         Some(files) => serve_tls(listener, app, &files).await?,
-    }
-    janitor.abort();
-    case_clock.abort();
-    sender.abort();
-    if let Some(c) = checkpoints {
-        c.abort();
     }
     Ok(())
 }
@@ -369,31 +272,6 @@ async fn serve_tls(
     }
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
     Ok(())
-}
-
-/// Signs the audit chain's head into `GONGZHI_AUDIT_CHECKPOINT_DIR` every
-/// `GONGZHI_AUDIT_CHECKPOINT_MINUTES` (none when 0), when it moved since the last one.
-fn spawn_audit_checkpoints(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
-    let minutes = state.settings.audit_checkpoint_minutes;
-    if minutes == 0 {
-        return None;
-    }
-    let (db, key) = (state.db.clone(), state.audit_key.clone());
-    let dir = state.settings.audit_checkpoint_dir.clone();
-    Some(tokio::spawn(async move {
-        let mut every =
-            tokio::time::interval(std::time::Duration::from_secs(u64::from(minutes) * 60));
-        loop {
-            every.tick().await;
-            match crate::app::audit::write_checkpoint(&db, &key, &dir).await {
-                Ok(Some(path)) => {
-                    tracing::info!(path = %path.display(), "audit checkpoint written")
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "writing an audit checkpoint failed"),
-            }
-        }
-    }))
 }
 
 async fn shutdown_signal() {

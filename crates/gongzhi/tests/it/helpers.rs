@@ -133,7 +133,7 @@ fn template() -> &'static Template {
 async fn build_template(url: &str) {
     let dir = tempfile::tempdir().unwrap();
     let settings = base_settings(url, dir.path());
-    let (state, _) = gongzhi::http::build_state(settings)
+    let (state, _) = gongzhi::startup::build_state(settings)
         .await
         .expect("template state");
     gongzhi::app::demo::run(
@@ -218,11 +218,11 @@ pub async fn spawn_app_on(
 ) -> TestApp {
     let mut settings = base_settings(url, dir.path());
     f(&mut settings);
-    let (state, _) = gongzhi::http::build_state(settings).await.expect("state");
+    let (state, _) = gongzhi::startup::build_state(settings).await.expect("state");
     let (tx, rx) = tokio::sync::oneshot::channel();
     let st = state.clone();
     tokio::spawn(async move {
-        gongzhi::http::serve(st, "127.0.0.1:0".parse().unwrap(), |a| {
+        gongzhi::startup::serve(st, "127.0.0.1:0".parse().unwrap(), |a| {
             let _ = tx.send(a);
         })
         .await
