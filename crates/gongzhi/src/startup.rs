@@ -68,7 +68,7 @@ impl Drop for Background {
 }
 
 /// Starts the background jobs: the session sweep (every 10 min), the case clock (rates folded
-/// every second, deadline warnings every 30 s), the message sender (every 2 s, when a channel
+/// every second, deadline warnings and activity reminders every 30 s), the message sender (every 2 s, when a channel
 /// leaves the server) and the audit checkpoints (when configured). Each may run on every
 /// instance at once.
 pub fn spawn_background(state: &AppState) -> Background {
@@ -95,6 +95,9 @@ pub fn spawn_background(state: &AppState) -> Background {
             if ticks % 30 == 0 {
                 if let Err(e) = crate::app::cases::lifecycle::sweep(&clock_state).await {
                     tracing::warn!(error = %e, "case deadline sweep failed");
+                }
+                if let Err(e) = crate::app::service::notify::remind(&clock_state.db).await {
+                    tracing::warn!(error = %e, "activity reminders failed");
                 }
             }
             ticks += 1;

@@ -11,7 +11,6 @@ pub mod routes;
 pub mod tls;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -22,8 +21,6 @@ use tower_http::compression::CompressionLayer;
 use utoipa::OpenApi;
 
 use crate::app::AppState;
-use crate::config::Settings;
-use crate::store;
 
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;

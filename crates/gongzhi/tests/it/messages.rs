@@ -341,4 +341,33 @@ async fn a_volunteer_hears_the_sign_up_confirmed() {
     assert_eq!(l.body["items"][0]["kind"], "activity.signed_up");
     assert!(l.body["items"][0]["body"].as_str().unwrap().contains("社区活动室"), "{}", l.text);
     assert_eq!(l.body["items"][0]["link"], "/m/volunteer");
+
+    // A day before, the reminder; once, however often the clock looks.
+    let r = shequ
+        .post(
+            "/api/v1/activities",
+            json!({"kind": "volunteer", "title": "今晚义务巡逻", "area_id": community, "place": "社区北门",
+                   "starts_at": at(30), "ends_at": at(32), "capacity": 20, "skills": [], "risky": false}),
+        )
+        .await;
+    let soon = r.body["id"].as_str().unwrap().to_string();
+    let r = zhiyuan.post(&format!("/api/v1/activities/{soon}/signup"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // 30 hours ahead: not yet. Then the activity moves to 3 hours ahead.
+    gongzhi::app::service::notify::remind(&app.state.db).await.unwrap();
+    let before = unread(&zhiyuan).await;
+    let three_hours = gongzhi::domain::now_ms() + 3 * 3_600_000;
+    gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE activities SET starts_at = $1, ends_at = $2 WHERE id = $3",
+        vec![three_hours.into(), (three_hours + 7_200_000).into(), uuid::Uuid::parse_str(&soon).unwrap().into()],
+    )
+    .await
+    .unwrap();
+    gongzhi::app::service::notify::remind(&app.state.db).await.unwrap();
+    gongzhi::app::service::notify::remind(&app.state.db).await.unwrap();
+    assert_eq!(unread(&zhiyuan).await, before + 1);
+    let l = zhiyuan.get("/api/v1/me/messages?unread=true").await;
+    assert_eq!(l.body["items"][0]["kind"], "activity.reminder", "{}", l.text);
+    assert!(l.body["items"][0]["title"].as_str().unwrap().contains("今晚义务巡逻"));
 }

@@ -120,6 +120,16 @@ pub const TEMPLATES: &[Template] = &[
         body_en: "You are signed up for \"{title}\" at {place}, {starts}. Please be on time.",
     },
     Template {
+        key: "activity.reminder",
+        about_zh: "报名的活动将在一天内开始",
+        about_en: "An activity you signed up for starts within a day",
+        vars: &["title", "starts", "place"],
+        title_zh: "活动提醒：{title}",
+        body_zh: "您报名的「{title}」将于 {starts} 在 {place} 开始，请准时参加；如不能参加请提前取消报名。",
+        title_en: "Reminder: {title}",
+        body_en: "\"{title}\" starts at {place}, {starts}. If you cannot come, withdraw your sign-up in time.",
+    },
+    Template {
         key: "activity.hours_confirmed",
         about_zh: "活动工时已确认，积分已到账",
         about_en: "An activity's hours are confirmed and the points posted",
@@ -163,10 +173,9 @@ pub struct Outgoing {
 /// when the message was already written under this `dedup`).
 pub async fn enqueue<C: ConnectionTrait>(c: &C, m: Outgoing) -> AppResult<u64> {
     debug_assert!(template(m.key).is_some(), "unknown message {}", m.key);
+    // With nobody to tell, the message is still written: its dedup key records that the event
+    // was handled (a reminder is not looked at again).
     let recipients: BTreeSet<Uuid> = m.recipients.iter().copied().collect();
-    if recipients.is_empty() {
-        return Ok(0);
-    }
     let id = new_id();
     let now = now_ms();
     let inserted = store::exec(
@@ -185,7 +194,7 @@ pub async fn enqueue<C: ConnectionTrait>(c: &C, m: Outgoing) -> AppResult<u64> {
         ],
     )
     .await?;
-    if inserted == 0 {
+    if inserted == 0 || recipients.is_empty() {
         return Ok(0);
     }
     // Only active users; the inbox is always on and delivered at once. Batched: an activity's

@@ -1,6 +1,7 @@
 //! Who hears about a volunteer's activity, through the message hub (`app/messages`), in the
 //! step's own transaction: the volunteer when signed up (by themselves or by the organiser), and
-//! every participant when the hours are confirmed and the points posted.
+//! every participant when the hours are confirmed and the points posted; a day before an
+//! activity, those signed up (the reminder sweep).
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
@@ -96,4 +97,63 @@ pub async fn hours_confirmed<C: ConnectionTrait>(
     )
     .await?;
     Ok(())
+}
+
+/// 活动提醒: for each open activity starting within the next 24 hours, once, everyone signed up
+/// with an account. Run by the startup root's clock; returns the activities reminded.
+pub async fn remind(db: &store::Db) -> AppResult<usize> {
+    #[derive(FromQueryResult)]
+    struct A {
+        id: Uuid,
+    }
+    let now = now_ms();
+    let due: Vec<A> = store::fetch_all(
+        db,
+        "SELECT a.id FROM activities a WHERE a.status = 'open' AND a.starts_at > $1 AND a.starts_at <= $2 \
+         ORDER BY a.starts_at LIMIT 500",
+        vec![now.into(), (now + 24 * 3_600_000).into()],
+    )
+    .await?;
+    let mut n = 0;
+    for a in due {
+        let dedup = format!("activity.reminder:{}", a.id);
+        let done = store::fetch_i64(
+            db,
+            "SELECT COUNT(*) FROM messages WHERE dedup_key = $1",
+            vec![dedup.clone().into()],
+        )
+        .await?;
+        if done > 0 {
+            continue;
+        }
+        let tx = store::write_tx(db).await?;
+        let r = super::activities::activity_row(&tx, a.id).await?;
+        #[derive(FromQueryResult)]
+        struct P {
+            user_id: Uuid,
+        }
+        let people: Vec<P> = store::fetch_all(
+            &tx,
+            "SELECT v.user_id FROM activity_signups s JOIN volunteers v ON v.id = s.volunteer_id \
+             WHERE s.activity_id = $1 AND s.status = 'signed' AND v.user_id IS NOT NULL",
+            vec![a.id.into()],
+        )
+        .await?;
+        messages::enqueue(
+            &tx,
+            Outgoing {
+                key: "activity.reminder",
+                dedup,
+                urgent: false,
+                area_id: Some(r.area_id),
+                link: Some("/m/volunteer".into()),
+                vars: vars(&r),
+                recipients: people.into_iter().map(|p| p.user_id).collect(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        n += 1;
+    }
+    Ok(n)
 }
