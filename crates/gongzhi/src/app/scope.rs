@@ -181,6 +181,13 @@ pub fn holds_any(ctx: &Ctx, perm: Permission) -> bool {
         .any(|g| perm.roles().contains(&g.role))
 }
 
+/// The rows whose `column` lies where the caller holds `perm`, as a condition of a
+/// [`store::sql::Where`] (placeholders numbered when the statement is built).
+pub fn area_cond(ctx: &Ctx, perm: Permission, column: &str) -> store::sql::Cond {
+    let (text, values) = filter_sql_for(ctx, perm, column, 1);
+    store::sql::Cond::from_numbered(&text, values)
+}
+
 /// Like [`filter_sql`], but only grants whose role carries `perm` count (a volunteer granted on a
 /// community does not thereby read its registry).
 pub fn filter_sql_for(

@@ -5,6 +5,7 @@
 //! See docs/decisions/0001-sql-over-seaorm.md.
 pub mod migrations;
 pub mod seed;
+pub mod sql;
 
 use std::time::Duration;
 

@@ -35,21 +35,20 @@ pub async fn unit_members<C: ConnectionTrait>(c: &C, unit: Uuid) -> AppResult<Ve
 
 /// The street's desk: users who may dispatch, granted on the street itself.
 async fn desk<C: ConnectionTrait>(c: &C, street: Uuid) -> AppResult<Vec<Uuid>> {
-    let roles: Vec<sea_orm::Value> = Permission::DispatchCases
-        .roles()
-        .iter()
-        .filter(|r| **r != Role::SystemAdmin)
-        .map(|r| r.as_str().into())
-        .collect();
-    let mut values = vec![street.into()];
-    let marks: Vec<String> = (0..roles.len()).map(|i| format!("${}", i + 2)).collect();
-    values.extend(roles);
+    let mut w = store::sql::Where::new();
+    w.and("g.area_id = ?", [street.into()]).and_in(
+        "g.role",
+        Permission::DispatchCases
+            .roles()
+            .iter()
+            .filter(|r| **r != Role::SystemAdmin)
+            .map(|r| r.as_str()),
+    );
+    let (cond, values) = w.build(1);
     let rows: Vec<Id> = store::fetch_all(
         c,
         &format!(
-            "SELECT DISTINCT g.user_id AS id FROM grants g JOIN users u ON u.id = g.user_id \
-             WHERE g.area_id = $1 AND g.role IN ({})",
-            marks.join(", ")
+            "SELECT DISTINCT g.user_id AS id FROM grants g JOIN users u ON u.id = g.user_id WHERE {cond}"
         ),
         values,
     )

@@ -1,6 +1,6 @@
 //! Open311 GeoReport v2 over the case model (docs/open311.md): services are the active categories
 //! of the second level (or first-level ones without children), requests are cases.
-use sea_orm::{FromQueryResult, Value};
+use sea_orm::FromQueryResult;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -409,8 +409,7 @@ pub async fn list(
             .map(|(_, v)| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
-    let mut conds: Vec<String> = vec![];
-    let mut values: Vec<Value> = vec![];
+    let mut w = crate::store::sql::Where::new();
     let ids: Vec<String> = get("service_request_id")
         .map(|s| {
             s.split(',')
@@ -421,22 +420,19 @@ pub async fn list(
         })
         .unwrap_or_default();
     if !ids.is_empty() {
-        conds.push(format!(
-            "no IN ({})",
-            store::placeholders(values.len() + 1, ids.len())
-        ));
-        values.extend(ids.iter().cloned().map(Value::from));
+        w.and_in("no", ids.iter().cloned());
     } else {
         match ctx {
             // With a key: the cases of its area.
             Some(ctx) => {
-                let (cond, v) = scope::filter_sql(ctx, "area_id", values.len() + 1);
-                values.extend(v);
-                conds.push(cond);
+                let (cond, v) = scope::filter_sql(ctx, "area_id", 1);
+                w.and_cond(crate::store::sql::Cond::from_numbered(&cond, v));
             }
             // Without one, as GeoReport v2 clients ask: the categories streets opened to the
             // public, shown as a notice board would (`public_view`).
-            None => conds.push(super::public::PUBLIC_CASE.into()),
+            None => {
+                w.and(super::public::PUBLIC_CASE, []);
+            }
         }
         let now = crate::domain::now_ms();
         let end = match get("end_date") {
@@ -466,25 +462,18 @@ pub async fn list(
                 "The span must be at most a year, start before end".into(),
             ));
         }
-        values.push(start.into());
-        values.push(end.into());
-        conds.push(format!(
-            "received_at BETWEEN ${} AND ${}",
-            values.len() - 1,
-            values.len()
-        ));
+        w.and("received_at BETWEEN ? AND ?", [start.into(), end.into()]);
         if let Some(code) = get("service_code") {
-            let codes: Vec<String> = code.split(',').map(|s| s.trim().to_string()).collect();
-            conds.push(format!(
-                "category_code IN ({})",
-                store::placeholders(values.len() + 1, codes.len())
-            ));
-            values.extend(codes.into_iter().map(Value::from));
+            w.and_in("category_code", code.split(',').map(|s| s.trim().to_string()));
         }
         match get("status").as_deref() {
             None => {}
-            Some("open") => conds.push("status NOT IN ('closed', 'rejected', 'merged')".into()),
-            Some("closed") => conds.push("status IN ('closed', 'rejected', 'merged')".into()),
+            Some("open") => {
+                w.and("status NOT IN ('closed', 'rejected', 'merged')", []);
+            }
+            Some("closed") => {
+                w.and("status IN ('closed', 'rejected', 'merged')", []);
+            }
             Some(s) => {
                 return Err(bad(
                     lang,
@@ -494,12 +483,12 @@ pub async fn list(
             }
         }
     }
+    let (cond, values) = w.build(1);
     let rows: Vec<CaseRow> = store::fetch_all(
         &state.db,
         &format!(
-            "SELECT {} FROM cases WHERE {} ORDER BY received_at DESC LIMIT 1000",
+            "SELECT {} FROM cases WHERE {cond} ORDER BY received_at DESC LIMIT 1000",
             query::COLUMNS,
-            conds.join(" AND ")
         ),
         values,
     )

@@ -714,55 +714,31 @@ pub struct CasePage {
 /// The WHERE clause (over `cases c`) and its values for a list's filters, within what the
 /// caller may see: used by the list and by the export.
 pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String, Vec<Value>)> {
+    use crate::store::sql::{Cond, Where};
     let mine = super::my_units(db, ctx).await?;
     let me = ctx.principal.actor_id();
-    let mut conds: Vec<String> = vec![];
-    let mut values: Vec<Value> = vec![];
-    let units_cond = |values: &mut Vec<Value>| {
-        if mine.is_empty() {
-            "1 = 0".to_string()
-        } else {
-            let s = format!(
-                "c.unit_id IN ({})",
-                store::placeholders(values.len() + 1, mine.len())
-            );
-            values.extend(mine.iter().copied().map(Value::from));
-            s
-        }
+    let mut w = Where::new();
+    let my_units = || Cond::any_of("c.unit_id", mine.iter().copied());
+    let submitted_by_me = || match me {
+        Some(me) => Cond::new("c.submitted_by = ?", [me.into()]),
+        None => Cond::none(),
     };
     match q.queue.as_deref().unwrap_or("all") {
         "dispatch" => {
-            let (cond, v) = scope::filter_sql_for(
-                ctx,
-                Permission::DispatchCases,
-                "c.area_id",
-                values.len() + 1,
-            );
-            values.extend(v);
-            conds.push(cond);
+            w.and_cond(scope::area_cond(ctx, Permission::DispatchCases, "c.area_id"));
         }
         "handle" => {
-            let u = units_cond(&mut values);
-            conds.push(u);
+            w.and_cond(my_units());
         }
-        "mine" => match me {
-            Some(me) => {
-                values.push(me.into());
-                conds.push(format!("c.submitted_by = ${}", values.len()));
-            }
-            None => conds.push("1 = 0".into()),
-        },
+        "mine" => {
+            w.and_cond(submitted_by_me());
+        }
         "all" => {
-            let (cond, v) =
-                scope::filter_sql_for(ctx, Permission::ReadCases, "c.area_id", values.len() + 1);
-            values.extend(v);
-            let u = units_cond(&mut values);
-            let mut any = vec![cond, u];
-            if let Some(me) = me {
-                values.push(me.into());
-                any.push(format!("c.submitted_by = ${}", values.len()));
-            }
-            conds.push(format!("({})", any.join(" OR ")));
+            w.and_cond(Cond::or(vec![
+                scope::area_cond(ctx, Permission::ReadCases, "c.area_id"),
+                my_units(),
+                submitted_by_me(),
+            ]));
         }
         _ => {
             return Err(AppError::field(
@@ -778,7 +754,7 @@ pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String
         let mut sts = vec![];
         for p in s.split(',') {
             match Status::parse(p.trim()) {
-                Some(st) => sts.push(st),
+                Some(st) => sts.push(st.as_str()),
                 None => {
                     return Err(AppError::field(
                         "status",
@@ -790,43 +766,34 @@ pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String
                 }
             }
         }
-        conds.push(format!(
-            "c.status IN ({})",
-            store::placeholders(values.len() + 1, sts.len())
-        ));
-        values.extend(sts.into_iter().map(|s| Value::from(s.as_str())));
+        w.and_in("c.status", sts);
     }
     if let Some(a) = q.area_id {
-        values.push(a.into());
-        conds.push(format!(
-            "c.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
+        w.and(
+            "c.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)",
+            [a.into()],
+        );
     }
     if let Some(u) = q.unit_id {
-        values.push(u.into());
-        conds.push(format!("c.unit_id = ${}", values.len()));
+        w.and("c.unit_id = ?", [u.into()]);
     }
     if let Some(code) = q.category_code.as_deref().filter(|s| !s.is_empty()) {
-        values.push(code.to_string().into());
-        values.push(format!("{}%", store::like_escape(code)).into());
-        conds.push(format!(
-            "(c.category_code = ${} OR c.category_code LIKE ${} ESCAPE '\\')",
-            values.len() - 1,
-            values.len()
-        ));
+        w.and(
+            "(c.category_code = ? OR c.category_code LIKE ? ESCAPE '\\')",
+            [code.to_string().into(), format!("{}%", store::like_escape(code)).into()],
+        );
     }
     if q.overdue == Some(true) {
-        conds.push("c.overdue = TRUE".into());
+        w.and("c.overdue = TRUE", []);
     }
     if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        values.push(format!("%{}%", store::like_escape(s)).into());
-        conds.push(format!(
-            "(c.no LIKE ${n} ESCAPE '\\' OR c.title LIKE ${n} ESCAPE '\\')",
-            n = values.len()
-        ));
+        let like = format!("%{}%", store::like_escape(s));
+        w.and(
+            "(c.no LIKE ? ESCAPE '\\' OR c.title LIKE ? ESCAPE '\\')",
+            [like.clone().into(), like.into()],
+        );
     }
-    Ok((conds.join(" AND "), values))
+    Ok(w.build(1))
 }
 
 pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {

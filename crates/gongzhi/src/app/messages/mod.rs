@@ -786,14 +786,14 @@ pub async fn deliveries(db: &Db, ctx: &Ctx, q: &DeliveryQuery) -> AppResult<(Vec
         created_at: i64,
         sent_at: Option<i64>,
     }
-    let mut values: Vec<sea_orm::Value> = vec![];
-    let mut filter = String::from("d.channel <> 'inbox'");
-    for (col, v) in [("d.channel", &q.channel), ("d.state", &q.state)] {
+    let mut w = store::sql::Where::new();
+    w.and("d.channel <> 'inbox'", []);
+    for (cond, v) in [("d.channel = ?", &q.channel), ("d.state = ?", &q.state)] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            values.push(v.to_string().into());
-            filter.push_str(&format!(" AND {col} = ${}", values.len()));
+            w.and(cond, [v.to_string().into()]);
         }
     }
+    let (filter, values) = w.build(1);
     let from = format!(
         "FROM message_deliveries d JOIN messages m ON m.id = d.message_id LEFT JOIN users u ON u.id = d.user_id WHERE {filter}"
     );
