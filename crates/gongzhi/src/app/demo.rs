@@ -169,6 +169,8 @@ pub async fn run(
     let c = super::demo_cases::run(&tx, keys, &city, opts.seed, &mut ids).await?;
     // Inboxes with something in them (the message hub, app/messages.rs).
     super::cases::notify::demo_inbox(&tx, &ctx).await?;
+    // Each community's channels, some of them dead (渠道台账, app/channels.rs).
+    super::channels::demo(&tx).await?;
     tx.commit().await?;
     city.cases = (c.categories, c.units, c.cases);
     super::cases::stats::fold(db).await?;

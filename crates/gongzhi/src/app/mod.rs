@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cache;
 pub mod auth;
 pub mod cases;
+pub mod channels;
 pub mod demo;
 pub mod demo_cases;
 pub mod demo_registry;

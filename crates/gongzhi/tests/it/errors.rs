@@ -422,12 +422,16 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/message-deliveries",
         "/api/v1/channels/sms/tencent/reports",
         "/api/v1/streets/{id}/public-categories",
+        "/api/v1/community-channels",
+        "/api/v1/community-channels/{id}",
+        "/api/v1/community-channels/{id}/retire",
+        "/api/v1/community-channels/{id}/merge",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        174,
+        178,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -21,6 +21,7 @@ mod instances;
 mod messages;
 mod ops;
 mod party;
+mod register;
 mod registry;
 mod scope;
 mod service;

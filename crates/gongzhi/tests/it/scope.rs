@@ -31,6 +31,8 @@ enum Target {
     Need,
     /// A duty (权责清单 line) of the unit made for the user.
     Duty,
+    /// A channel of a community under the user's area (none for a grid or a building: skipped).
+    Channel,
 }
 
 struct RouteCase {
@@ -513,6 +515,55 @@ const ROUTES: &[RouteCase] = &[
         target: Target::Area,
         body: |i| Some(json!({"area_id": i.target, "kind": "no-such-kind", "name": ""})),
         permission: Some(Permission::EditPartyOrgs),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/community-channels/{id}",
+        target: Target::Channel,
+        body: |_| None,
+        permission: Some(Permission::ReadRegistry),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::PATCH,
+        path: "/api/v1/community-channels/{id}",
+        target: Target::Channel,
+        body: |i| Some(json!({"version": i.version_bad})),
+        permission: Some(Permission::EditRegistry),
+        allowed: 409,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/community-channels/{id}/retire",
+        target: Target::Channel,
+        body: |i| Some(json!({"version": i.version_bad, "reason": "范围测试"})),
+        permission: Some(Permission::EditAreas),
+        allowed: 409,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/community-channels/{id}/merge",
+        target: Target::Channel,
+        // Into itself: refused by its field, after scope and permission.
+        body: |i| Some(json!({"version": i.version_bad, "reason": "范围测试", "into_id": i.target})),
+        permission: Some(Permission::EditAreas),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/community-channels?area_id={id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: None,
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/community-channels",
+        target: Target::Area,
+        body: |i| Some(json!({"community_id": i.target, "kind": "no-such-kind", "name": "", "audience": ""})),
+        permission: Some(Permission::EditRegistry),
         allowed: 422,
     },
 ];
@@ -1045,6 +1096,17 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
     let setup = app.admin().await;
     let outside_case = case_at(&app, &setup, &outside_grid).await;
     let outside_unit = unit_at(&setup, &outside_area, "外区单位").await;
+    let outside_channel = {
+        let community = app.area_id("130606001001").await;
+        let r = setup
+            .post(
+                "/api/v1/community-channels",
+                json!({"community_id": community, "kind": "微信群", "name": "和平社区居民群", "audience": "和平社区全体居民"}),
+            )
+            .await;
+        assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.text);
+        r.body["id"].as_str().unwrap().to_string()
+    };
     let (outside_dwelling, outside_entity, outside_need, outside_duty) = registry_targets(
         &app,
         &setup,
@@ -1075,6 +1137,8 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
             &format!("测试单位{username}"),
         )
         .await;
+        let inside_channel =
+            row_under(&app, "community_channels", "community_id", &inside_area.to_string()).await;
         let (inside_dwelling, inside_entity, inside_need, inside_duty) = registry_targets(
             &app,
             &setup,
@@ -1106,10 +1170,15 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
                 (Target::Need, false) => outside_need.clone(),
                 (Target::Duty, true) => inside_duty.clone(),
                 (Target::Duty, false) => outside_duty.clone(),
+                (Target::Channel, true) => inside_channel.clone().unwrap_or_default(),
+                (Target::Channel, false) => outside_channel.clone(),
             };
             for (inside, target) in [(true, pick(true)), (false, pick(false))] {
                 if !inside && *role == Role::SystemAdmin {
                     continue; // nothing is outside a system admin's scope
+                }
+                if target.is_empty() {
+                    continue; // no channel lies under a grid or a building
                 }
                 let ids = Ids {
                     target: target.clone(),

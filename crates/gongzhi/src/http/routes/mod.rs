@@ -5,6 +5,7 @@ pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod channels;
 pub mod exports;
 pub mod messages;
 pub mod ops;
@@ -52,6 +53,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(service::router())
         .merge(exports::router())
         .merge(messages::router())
+        .merge(channels::router())
 }
 
 /// Streams a finished spool file (an export) as an attachment; the spool file is removed when the
