@@ -317,6 +317,21 @@ pub async fn area_filter<C: ConnectionTrait>(
     Ok((sql, values))
 }
 
+/// [`area_filter`] as the first condition of a [`store::sql::Where`], to which a list adds its own
+/// filters without counting placeholders.
+pub async fn area_where<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    perm: Permission,
+    area_id: Option<Uuid>,
+    column: &str,
+) -> AppResult<store::sql::Where> {
+    let (sql, values) = area_filter(c, ctx, perm, area_id, column, 1).await?;
+    let mut w = store::sql::Where::new();
+    w.and_cond(store::sql::Cond::from_numbered(&sql, values));
+    Ok(w)
+}
+
 /// Minutes → hours with one decimal.
 pub fn hours(minutes: i64) -> f64 {
     (minutes as f64 / 6.0).round() / 10.0

@@ -124,27 +124,23 @@ pub async fn list_volunteers(
     q: &VolunteerQuery,
 ) -> AppResult<VolunteerPage> {
     let db = &state.db;
-    let (mut cond, mut values) = super::area_filter(
-        db,
-        ctx,
-        Permission::ReadService,
-        q.area_id,
-        "v.community_id",
-        1,
-    )
-    .await?;
+    let mut w = super::area_where(db, ctx, Permission::ReadService, q.area_id, "v.community_id").await?;
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        values.push(format!("%{}%", store::like_escape(t)).into());
-        cond = format!("{cond} AND p.name LIKE ${} ESCAPE '\\'", values.len());
+        w.and(
+            "p.name LIKE ? ESCAPE '\\'",
+            [format!("%{}%", store::like_escape(t)).into()],
+        );
     }
     if let Some(pm) = q.party_member {
-        values.push(pm.into());
-        cond = format!("{cond} AND v.party_member = ${}", values.len());
+        w.and("v.party_member = ?", [pm.into()]);
     }
     if let Some(s) = q.skill.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        values.push(format!("%{}%", store::like_escape(s)).into());
-        cond = format!("{cond} AND v.skills LIKE ${} ESCAPE '\\'", values.len());
+        w.and(
+            "v.skills LIKE ? ESCAPE '\\'",
+            [format!("%{}%", store::like_escape(s)).into()],
+        );
     }
+    let (cond, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<VolRow, _>(
         db,
@@ -542,25 +538,19 @@ pub struct MemberQuery {
 }
 
 pub async fn list_members(db: &Db, ctx: &Ctx, q: &MemberQuery) -> AppResult<MemberPage> {
-    let (mut cond, mut values) = super::area_filter(
-        db,
-        ctx,
-        Permission::ReadService,
-        q.area_id,
-        "m.community_id",
-        1,
-    )
-    .await?;
-    for (col, v) in [("m.kind", &q.kind), ("m.status", &q.status)] {
+    let mut w = super::area_where(db, ctx, Permission::ReadService, q.area_id, "m.community_id").await?;
+    for (cond, v) in [("m.kind = ?", &q.kind), ("m.status = ?", &q.status)] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            values.push(v.to_string().into());
-            cond = format!("{cond} AND {col} = ${}", values.len());
+            w.and(cond, [v.to_string().into()]);
         }
     }
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        values.push(format!("%{}%", store::like_escape(t)).into());
-        cond = format!("{cond} AND p.name LIKE ${} ESCAPE '\\'", values.len());
+        w.and(
+            "p.name LIKE ? ESCAPE '\\'",
+            [format!("%{}%", store::like_escape(t)).into()],
+        );
     }
+    let (cond, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<MemberRow, _>(
         db,
@@ -880,19 +870,11 @@ pub struct ReportInQuery {
 }
 
 pub async fn list_report_ins(db: &Db, ctx: &Ctx, q: &ReportInQuery) -> AppResult<ReportInPage> {
-    let (mut cond, mut values) = super::area_filter(
-        db,
-        ctx,
-        Permission::ReadService,
-        q.area_id,
-        "r.community_id",
-        1,
-    )
-    .await?;
+    let mut w = super::area_where(db, ctx, Permission::ReadService, q.area_id, "r.community_id").await?;
     if let Some(m) = q.member_id {
-        values.push(m.into());
-        cond = format!("{cond} AND r.member_id = ${}", values.len());
+        w.and("r.member_id = ?", [m.into()]);
     }
+    let (cond, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<ReportInRow, _>(
         db,
