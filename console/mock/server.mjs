@@ -17,6 +17,7 @@ import { initRegistry, registryApi, registryPersons } from './registry.mjs'
 import { initCases, casesApi, casesPublicApi, ratingSamples } from './cases.mjs'
 import { initService, serviceApi, serviceImportApi } from './service.mjs'
 import { messagesApi } from './messages.mjs'
+import { initChannels, channelsApi } from './channels.mjs'
 
 const PORT = Number(process.env.PORT || 18080)
 const DIST = process.env.DIST ? path.resolve(process.env.DIST) : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
@@ -120,6 +121,8 @@ const userOut = ({ password, phone, ...u }, me = null) => ({ ...u, area_name: ar
 /** GET /me: the user and the permissions their roles carry. */
 const meOut = ({ password, phone, ...u }) => ({ ...u, area_name: areaName(u.area_id), permissions: permissionsOf(u) })
 initRegistry({ areas, users })
+// 渠道台账 (mock/channels.mjs): a few channels per community, some flagged, one retired and one merged
+initChannels({ areas })
 // 接诉即办 (mock/cases.mjs) adds the handler / resident demo users chengban, wuye, zhujian, jumin (Demo@2026)
 initCases({ areas, users, addUser, tokens: () => tokens }) // tokens: declared below, read per request
 // 党员下沉、志愿服务、积分 (mock/service.mjs) adds shuji (党组织书记), danwei (单位联系人), zhiyuan (志愿者), all Demo@2026
@@ -648,6 +651,8 @@ async function api(req, res, url) {
   }
   // 志愿者 / 党员名册 import (mock/service.mjs), before the registry mock, which answers /import/…
   if (serviceImportApi({ req, res, url, p, m, body, me, send, err, log })) return
+  // 渠道台账 (community channels), mock/channels.mjs
+  if (channelsApi({ req, res, url, p, m, body, me, send, err, log })) return
   // registry (一户一档), mock/registry.mjs
   if (registryApi({ req, res, url, p, m, body, me, send, err, log })) return
   // 接诉即办 (cases, units, calendar, stats), mock/cases.mjs

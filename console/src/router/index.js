@@ -9,7 +9,7 @@ import {
   Guide, Notebook, Bell, Suitcase, Upload, Share, FolderOpened,
   Promotion, Stamp, EditPen, Location, TrendCharts, Collection, Management, Calendar, Camera,
   UserFilled, Tickets, Odometer, Memo, Trophy, DocumentChecked, Postcard, Finished, Medal, School, Wallet, SetUp, ShoppingCart, Sunny,
-  Message, ChatLineSquare,
+  Message, ChatLineSquare, Connection,
 } from '@element-plus/icons-vue'
 
 // Who sees a page is decided by the permissions the server gives the user (GET /me `permissions`,
@@ -100,6 +100,8 @@ export const appRoutes = [
   reg('visits', 'visits', () => import('../views/registry/VisitsView.vue'), 'menu.visits', Notebook, { testid: 'menu-visits' }),
   reg('needs', 'needs', () => import('../views/registry/NeedsView.vue'), 'menu.needs', Bell, { testid: 'menu-needs' }),
   reg('legal-entities', 'legal-entities', () => import('../views/registry/EntitiesView.vue'), 'menu.entities', Suitcase, { testid: 'menu-entities' }),
+  // 渠道台账: the communities' channels to residents and the rules that flag dead ones (retire / merge: edit_areas)
+  reg('registry/channels', 'channels', () => import('../views/registry/ChannelsView.vue'), 'reg.channels.menu', Connection, { testid: 'menu-channels' }),
   ...CASE_ROUTES,
   ...SERVICE_ROUTES,
   { path: 'areas', name: 'areas', component: () => import('../views/AreasView.vue'), meta: { title: 'menu.areas', icon: markRaw(MapLocation), menu: true, notForPhone: true, testid: 'menu-areas' } },

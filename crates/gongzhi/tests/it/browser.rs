@@ -1038,3 +1038,43 @@ async fn a_resident_rates_a_handled_case_through_the_link_on_a_phone() {
     d.find("[data-testid=rate-invalid]").await;
     d.quit().await;
 }
+
+/// Issue 15: the street admin opens the channels register, sees the dead channels the rules
+/// flag, and retires one with a reason; the counter goes down.
+#[tokio::test]
+async fn the_street_finds_dead_channels_and_retires_one() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let d = Driver::start(1366, 768).await;
+    d.sign_in(&app.base, "jiedao", DEMO_PASSWORD).await;
+    d.goto(&format!("{}/registry/channels?flagged=true", app.base)).await;
+    d.find("[data-testid=channels-page]").await;
+    d.find("[data-testid=channel-flag]").await;
+    let count = || async {
+        d.script("const e = document.querySelector('[data-testid=channels-flagged-count]'); return e ? e.getAttribute('data-count') : ''")
+            .await
+            .as_str()
+            .unwrap_or("")
+            .parse::<i64>()
+            .unwrap_or(-1)
+    };
+    let before = count().await;
+    assert!(before >= 3, "flagged {before}");
+    d.screenshot("channels-desktop.png").await;
+    d.click("[data-testid=channel-retire]").await;
+    d.find("[data-testid=channel-decision-dialog]").await;
+    d.type_into("[data-testid=channel-decision-reason]", "长期无人发布，已通知群主解散").await;
+    d.click("[data-testid=channel-decision-save]").await;
+    let started = Instant::now();
+    while count().await != before - 1 {
+        assert!(started.elapsed() < Duration::from_secs(15), "the counter stays at {}", count().await);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM community_channels WHERE status = 'retired'").await,
+        1
+    );
+    d.quit().await;
+}
