@@ -37,7 +37,7 @@ fn kind_of(s: &str) -> Option<&'static str> {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Channel {
+pub struct CommunityChannel {
     pub id: Uuid,
     pub community_id: Uuid,
     pub community_name: String,
@@ -94,7 +94,7 @@ const SELECT: &str = "SELECT c.id, c.community_id, a.name AS community_name, c.k
       AND t.audience = c.audience AND t.status = 'active' AND t.id <> c.id) AS twins \
      FROM community_channels c JOIN areas a ON a.id = c.community_id";
 
-fn view(r: Row, en: bool) -> Channel {
+fn view(r: Row, en: bool) -> CommunityChannel {
     let mut flags = vec![];
     if r.status == "active" {
         let today = calendar::local_date(now_ms());
@@ -118,7 +118,7 @@ fn view(r: Row, en: bool) -> Channel {
         .map(|k| if en { k.2 } else { k.1 })
         .unwrap_or("")
         .to_string();
-    Channel {
+    CommunityChannel {
         id: r.id,
         community_id: r.community_id,
         community_name: r.community_name,
@@ -161,7 +161,7 @@ pub struct ChannelQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelPage {
-    pub items: Vec<Channel>,
+    pub items: Vec<CommunityChannel>,
     pub total: i64,
     /// Active channels flagged by the rules, in the same scope and area.
     pub flagged: i64,
@@ -203,9 +203,9 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &ChannelQuery) -> AppResult<ChannelPage
         values,
     )
     .await?;
-    let all: Vec<Channel> = rows.into_iter().map(|r| view(r, en(ctx))).collect();
+    let all: Vec<CommunityChannel> = rows.into_iter().map(|r| view(r, en(ctx))).collect();
     let flagged = all.iter().filter(|c| !c.flags.is_empty()).count() as i64;
-    let shown: Vec<Channel> = if q.flagged == Some(true) {
+    let shown: Vec<CommunityChannel> = if q.flagged == Some(true) {
         all.into_iter().filter(|c| !c.flags.is_empty()).collect()
     } else {
         all
@@ -232,7 +232,7 @@ async fn load<C: sea_orm::ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Row> {
         .ok_or(AppError::NotFound)
 }
 
-pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Channel> {
+pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<CommunityChannel> {
     let r = load(db, id).await?;
     scope::require_permission(db, ctx, Permission::ReadRegistry, r.community_id).await?;
     Ok(view(r, en(ctx)))
@@ -321,7 +321,7 @@ fn check(f: &mut Fields, errs: &mut FieldErrors) {
     }
 }
 
-pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<Channel> {
+pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityChannel> {
     scope::require_permission(db, ctx, Permission::EditRegistry, n.community_id).await?;
     #[derive(FromQueryResult)]
     struct A {
@@ -397,7 +397,7 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<Channel> {
     Ok(view(r, en(ctx)))
 }
 
-pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, p: ChannelPatch) -> AppResult<Channel> {
+pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, p: ChannelPatch) -> AppResult<CommunityChannel> {
     let cur = load(db, id).await?;
     scope::require_permission(db, ctx, Permission::EditRegistry, cur.community_id).await?;
     let mut errs = FieldErrors::new();
@@ -459,7 +459,7 @@ pub struct Decision {
 
 /// Retires (`merge` false) or merges a channel, with the decision recorded: the street's, i.e.
 /// those who may edit the community's areas.
-pub async fn decide(db: &Db, ctx: &Ctx, id: Uuid, merge: bool, d: Decision) -> AppResult<Channel> {
+pub async fn decide(db: &Db, ctx: &Ctx, id: Uuid, merge: bool, d: Decision) -> AppResult<CommunityChannel> {
     let cur = load(db, id).await?;
     scope::require_permission(db, ctx, Permission::EditAreas, cur.community_id).await?;
     let reason = d.reason.trim().to_string();
