@@ -38,7 +38,9 @@ pub async fn build_state(settings: Settings) -> Result<(AppState, Option<String>
     let generated = auth::ensure_admin(&db, &audit_key, settings.admin_password.as_deref())
         .await
         .map_err(|e| format!("creating admin: {e}"))?;
-    let openapi_json = crate::http::openapi().to_json().map_err(|e| e.to_string())?;
+    let openapi_json = crate::http::openapi()
+        .to_json()
+        .map_err(|e| e.to_string())?;
     let tree_cache_ms = settings.tree_cache_ms;
     Ok((
         AppState {
@@ -155,4 +157,3 @@ fn spawn_audit_checkpoints(state: &AppState) -> Option<tokio::task::JoinHandle<(
         }
     }))
 }
-

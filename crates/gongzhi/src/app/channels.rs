@@ -171,7 +171,11 @@ pub struct ChannelPage {
 
 pub async fn list(db: &Db, ctx: &Ctx, q: &ChannelQuery) -> AppResult<ChannelPage> {
     let mut w = Where::new();
-    w.and_cond(scope::area_cond(ctx, Permission::ReadRegistry, "c.community_id"));
+    w.and_cond(scope::area_cond(
+        ctx,
+        Permission::ReadRegistry,
+        "c.community_id",
+    ));
     if let Some(a) = q.area_id {
         scope::require_visible(db, ctx, a).await?;
         w.and(
@@ -293,15 +297,24 @@ fn check(f: &mut Fields, errs: &mut FieldErrors) {
             errs.insert(
                 field.into(),
                 Msg::owned(
-                    format!("{}（最多 {max} 个字符）", if required { "请填写" } else { "过长" }),
-                    format!("{} (at most {max} characters)", if required { "Required" } else { "Too long" }),
+                    format!(
+                        "{}（最多 {max} 个字符）",
+                        if required { "请填写" } else { "过长" }
+                    ),
+                    format!(
+                        "{} (at most {max} characters)",
+                        if required { "Required" } else { "Too long" }
+                    ),
                 ),
             );
         }
     }
     for (field, v) in [("members", f.members), ("posts_last_month", f.posts)] {
         if v.is_some_and(|n| !(0..=10_000_000).contains(&n)) {
-            errs.insert(field.into(), Msg::new("应为 0 或正整数", "A whole number from 0"));
+            errs.insert(
+                field.into(),
+                Msg::new("应为 0 或正整数", "A whole number from 0"),
+            );
         }
     }
     if let Some(d) = f.last.as_deref().filter(|d| !d.trim().is_empty()) {
@@ -312,7 +325,10 @@ fn check(f: &mut Fields, errs: &mut FieldErrors) {
             _ => {
                 errs.insert(
                     "last_active_on".into(),
-                    Msg::new("应为不晚于今天的日期 YYYY-MM-DD", "A date YYYY-MM-DD, not in the future"),
+                    Msg::new(
+                        "应为不晚于今天的日期 YYYY-MM-DD",
+                        "A date YYYY-MM-DD, not in the future",
+                    ),
                 );
             }
         }
@@ -337,7 +353,10 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityCha
     .ok_or(AppError::NotFound)?;
     let mut errs = FieldErrors::new();
     if a.kind != "community" {
-        errs.insert("community_id".into(), Msg::new("请选择一个社区", "Choose a community"));
+        errs.insert(
+            "community_id".into(),
+            Msg::new("请选择一个社区", "Choose a community"),
+        );
     }
     let kind = kind_of(&n.kind);
     if kind.is_none() {
@@ -388,8 +407,13 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityCha
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "channel.create", "community_channel", Some(id.to_string()))
-            .area(Some(n.community_id)),
+        Entry::by(
+            ctx,
+            "channel.create",
+            "community_channel",
+            Some(id.to_string()),
+        )
+        .area(Some(n.community_id)),
     )
     .await?;
     let r = load(&tx, id).await?;
@@ -438,8 +462,13 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, p: ChannelPatch) -> AppResult<
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "channel.update", "community_channel", Some(id.to_string()))
-            .area(Some(cur.community_id)),
+        Entry::by(
+            ctx,
+            "channel.update",
+            "community_channel",
+            Some(id.to_string()),
+        )
+        .area(Some(cur.community_id)),
     )
     .await?;
     let r = load(&tx, id).await?;
@@ -459,20 +488,32 @@ pub struct Decision {
 
 /// Retires (`merge` false) or merges a channel, with the decision recorded: the street's, i.e.
 /// those who may edit the community's areas.
-pub async fn decide(db: &Db, ctx: &Ctx, id: Uuid, merge: bool, d: Decision) -> AppResult<CommunityChannel> {
+pub async fn decide(
+    db: &Db,
+    ctx: &Ctx,
+    id: Uuid,
+    merge: bool,
+    d: Decision,
+) -> AppResult<CommunityChannel> {
     let cur = load(db, id).await?;
     scope::require_permission(db, ctx, Permission::EditAreas, cur.community_id).await?;
     let reason = d.reason.trim().to_string();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::field(
             "reason",
-            Msg::new("请写明处理理由（最多 500 字）", "Give the reason (at most 500 characters)"),
+            Msg::new(
+                "请写明处理理由（最多 500 字）",
+                "Give the reason (at most 500 characters)",
+            ),
         ));
     }
     if cur.status != "active" {
         return Err(AppError::Rule {
             code: "channel.not_active",
-            msg: Msg::new("该渠道已停用或已合并", "The channel is retired or merged already"),
+            msg: Msg::new(
+                "该渠道已停用或已合并",
+                "The channel is retired or merged already",
+            ),
         });
     }
     let into = if merge {
@@ -485,7 +526,10 @@ pub async fn decide(db: &Db, ctx: &Ctx, id: Uuid, merge: bool, d: Decision) -> A
         let target = load(db, into).await.map_err(|_| {
             AppError::field("into_id", Msg::new("找不到这个渠道", "No such channel"))
         })?;
-        if target.id == cur.id || target.community_id != cur.community_id || target.status != "active" {
+        if target.id == cur.id
+            || target.community_id != cur.community_id
+            || target.status != "active"
+        {
             return Err(AppError::field(
                 "into_id",
                 Msg::new(
@@ -522,7 +566,11 @@ pub async fn decide(db: &Db, ctx: &Ctx, id: Uuid, merge: bool, d: Decision) -> A
         &tx,
         Entry::by(
             ctx,
-            if merge { "channel.merge" } else { "channel.retire" },
+            if merge {
+                "channel.merge"
+            } else {
+                "channel.retire"
+            },
             "community_channel",
             Some(id.to_string()),
         )
@@ -551,17 +599,56 @@ pub async fn demo<C: sea_orm::ConnectionTrait>(c: &C) -> AppResult<usize> {
     )
     .await?;
     let now = now_ms();
-    let day = |days_ago: i64| {
-        crate::app::service::ymd(calendar::local_date(now - days_ago * 86_400_000))
-    };
+    let day =
+        |days_ago: i64| crate::app::service::ymd(calendar::local_date(now - days_ago * 86_400_000));
     let mut n = 0;
     for (i, a) in communities.iter().enumerate() {
         let everyone = format!("{}全体居民", a.name);
-        let rows: [(&str, String, &str, &str, Option<i32>, Option<i32>, Option<String>); 4] = [
-            ("wechat_official", format!("{}服务号", a.name), "社区通知、办事指南", "社区党委书记", Some(3200 + i as i32 * 37), Some(12), Some(day(3))),
-            ("wechat_group", format!("{}居民群", a.name), "邻里互助、通知转发", "网格员", Some(480), Some(95), Some(day(1))),
-            ("wechat_group", format!("{}居民二群", a.name), "（建群后无人维护）", "", Some(57), Some(0), Some(day(200 + i as i64))),
-            ("video", format!("{}视频号", a.name), "活动宣传", "", Some(120), None, None),
+        let rows: [(
+            &str,
+            String,
+            &str,
+            &str,
+            Option<i32>,
+            Option<i32>,
+            Option<String>,
+        ); 4] = [
+            (
+                "wechat_official",
+                format!("{}服务号", a.name),
+                "社区通知、办事指南",
+                "社区党委书记",
+                Some(3200 + i as i32 * 37),
+                Some(12),
+                Some(day(3)),
+            ),
+            (
+                "wechat_group",
+                format!("{}居民群", a.name),
+                "邻里互助、通知转发",
+                "网格员",
+                Some(480),
+                Some(95),
+                Some(day(1)),
+            ),
+            (
+                "wechat_group",
+                format!("{}居民二群", a.name),
+                "（建群后无人维护）",
+                "",
+                Some(57),
+                Some(0),
+                Some(day(200 + i as i64)),
+            ),
+            (
+                "video",
+                format!("{}视频号", a.name),
+                "活动宣传",
+                "",
+                Some(120),
+                None,
+                None,
+            ),
         ];
         for (kind, name, purpose, owner, members, posts, last) in rows {
             store::exec(

@@ -3,8 +3,8 @@
 pub mod area_import;
 pub mod areas;
 pub mod audit;
-pub mod cache;
 pub mod auth;
+pub mod cache;
 pub mod cases;
 pub mod channels;
 pub mod demo;

@@ -1202,17 +1202,9 @@ pub async fn backfill_search_grams<C: ConnectionTrait>(db: &C) -> Result<(), DbE
         after = last.id;
         let rows = batch
             .iter()
-            .flat_map(|p| {
-                super::seed::gram_rows(p.id, p.street_id, p.community_id, &p.name)
-            })
+            .flat_map(|p| super::seed::gram_rows(p.id, p.street_id, p.community_id, &p.name))
             .collect();
-        super::insert_many(
-            db,
-            "person_name_grams",
-            super::seed::GRAM_COLUMNS,
-            rows,
-        )
-        .await?;
+        super::insert_many(db, "person_name_grams", super::seed::GRAM_COLUMNS, rows).await?;
     }
 }
 

@@ -95,7 +95,10 @@ impl Cond {
         }
         let text = format!(
             "({})",
-            any.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join(" OR ")
+            any.iter()
+                .map(|c| c.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" OR ")
         );
         Cond {
             text,
@@ -127,7 +130,11 @@ impl Where {
     }
 
     /// `column IN (…)`; with no items, no row.
-    pub fn and_in<V: Into<Value>>(&mut self, column: &str, items: impl IntoIterator<Item = V>) -> &mut Self {
+    pub fn and_in<V: Into<Value>>(
+        &mut self,
+        column: &str,
+        items: impl IntoIterator<Item = V>,
+    ) -> &mut Self {
         self.conds.push(Cond::any_of(column, items));
         self
     }
@@ -166,11 +173,20 @@ mod tests {
     #[test]
     fn placeholders_number_themselves() {
         let mut w = Where::new();
-        w.and_cond(Cond::from_numbered("a IN ($1, $2)", vec![1.into(), 2.into()]));
+        w.and_cond(Cond::from_numbered(
+            "a IN ($1, $2)",
+            vec![1.into(), 2.into()],
+        ));
         w.and("b = ?", [3.into()]);
         w.and_in("c", Vec::<i32>::new());
-        w.and_cond(Cond::or(vec![Cond::new("d = ?", [4.into()]), Cond::any_of("e", [5, 6])]));
-        w.and_cond(Cond::from_numbered("(f LIKE $1 OR g LIKE $1)", vec!["x".into()]));
+        w.and_cond(Cond::or(vec![
+            Cond::new("d = ?", [4.into()]),
+            Cond::any_of("e", [5, 6]),
+        ]));
+        w.and_cond(Cond::from_numbered(
+            "(f LIKE $1 OR g LIKE $1)",
+            vec!["x".into()],
+        ));
         let (sql, v) = w.build(3);
         assert_eq!(
             sql,
@@ -178,6 +194,10 @@ mod tests {
         );
         assert_eq!(v.len(), 8);
         assert_eq!(Where::new().build(1).0, "1 = 1");
-        assert_eq!(Cond::from_numbered("x = $12", vec![]).text, "x = $12", "unknown numbers stay");
+        assert_eq!(
+            Cond::from_numbered("x = $12", vec![]).text,
+            "x = $12",
+            "unknown numbers stay"
+        );
     }
 }

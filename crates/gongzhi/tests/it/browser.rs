@@ -935,7 +935,11 @@ async fn a_handler_hears_of_a_dispatched_case_by_the_bell_and_opens_it() {
         let v = d
             .script("const e = document.querySelector('[data-testid=header-messages-badge]'); return e ? e.textContent.trim() : ''")
             .await;
-        v.as_str().unwrap_or("").trim_end_matches('+').parse::<i64>().unwrap_or(0)
+        v.as_str()
+            .unwrap_or("")
+            .trim_end_matches('+')
+            .parse::<i64>()
+            .unwrap_or(0)
     };
     let started = std::time::Instant::now();
     let mut before = badge().await;
@@ -956,17 +960,24 @@ async fn a_handler_hears_of_a_dispatched_case_by_the_bell_and_opens_it() {
         if url.as_str() == Some(&format!("/cases/{id}")) {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(15), "still at {url}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "still at {url}"
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    d.find("[data-testid=case-detail], .case-detail, main").await;
+    d.find("[data-testid=case-detail], .case-detail, main")
+        .await;
     let started = std::time::Instant::now();
     loop {
         let n = badge().await;
         if n == before - 1 {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(15), "the badge says {n}, was {before}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the badge says {n}, was {before}"
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     d.quit().await;
@@ -1005,7 +1016,10 @@ async fn a_resident_rates_a_handled_case_through_the_link_on_a_phone() {
     for (v, (action, body)) in [
         ("dispatch", json!({})),
         ("accept", json!({})),
-        ("handle", json!({"result": "已开具证明", "outcome": "resolved"})),
+        (
+            "handle",
+            json!({"result": "已开具证明", "outcome": "resolved"}),
+        ),
         ("verify", json!({"ok": true})),
     ]
     .into_iter()
@@ -1027,14 +1041,16 @@ async fn a_resident_rates_a_handled_case_through_the_link_on_a_phone() {
     d.find("[data-testid=rate-page]").await;
     d.wait_text("[data-testid=rate-case-no]", &no).await;
     d.screenshot("rate-phone.png").await;
-    d.click("[data-testid=rate-choice][data-value=satisfied]").await;
+    d.click("[data-testid=rate-choice][data-value=satisfied]")
+        .await;
     d.click("[data-testid=rate-submit]").await;
     d.find("[data-testid=rate-done]").await;
     d.screenshot("rate-done-phone.png").await;
     let case = shequ.get(&format!("/api/v1/cases/{id}")).await;
     assert_eq!(case.body["rating"], "satisfied", "{}", case.text);
     // A wrong link is a friendly page, not a 404 picture.
-    d.goto(&format!("{}/rate/{}", app.base, "x".repeat(52))).await;
+    d.goto(&format!("{}/rate/{}", app.base, "x".repeat(52)))
+        .await;
     d.find("[data-testid=rate-invalid]").await;
     d.quit().await;
 }
@@ -1049,7 +1065,8 @@ async fn the_street_finds_dead_channels_and_retires_one() {
     let app = spawn_app().await;
     let d = Driver::start(1366, 768).await;
     d.sign_in(&app.base, "jiedao", DEMO_PASSWORD).await;
-    d.goto(&format!("{}/registry/channels?flagged=true", app.base)).await;
+    d.goto(&format!("{}/registry/channels?flagged=true", app.base))
+        .await;
     d.find("[data-testid=channels-page]").await;
     d.find("[data-testid=channel-flag]").await;
     let count = || async {
@@ -1065,15 +1082,24 @@ async fn the_street_finds_dead_channels_and_retires_one() {
     d.screenshot("channels-desktop.png").await;
     d.click("[data-testid=channel-retire]").await;
     d.find("[data-testid=channel-decision-dialog]").await;
-    d.type_into("[data-testid=channel-decision-reason]", "长期无人发布，已通知群主解散").await;
+    d.type_into(
+        "[data-testid=channel-decision-reason]",
+        "长期无人发布，已通知群主解散",
+    )
+    .await;
     d.click("[data-testid=channel-decision-save]").await;
     let started = Instant::now();
     while count().await != before - 1 {
-        assert!(started.elapsed() < Duration::from_secs(15), "the counter stays at {}", count().await);
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the counter stays at {}",
+            count().await
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM community_channels WHERE status = 'retired'").await,
+        app.count("SELECT COUNT(*) FROM community_channels WHERE status = 'retired'")
+            .await,
         1
     );
     d.quit().await;

@@ -1302,7 +1302,6 @@ async fn overdue_tags_agree_with_the_counter_and_late_cases_say_so() {
     assert_eq!(after, counted - 1);
 }
 
-
 /// Issue 15: a GeoReport v2 client lists requests without a key, as the standard clients do: only
 /// the categories a street opened to the public, with the place reduced to the grid and nothing
 /// personal; opening them is the street administrator's, audited.
@@ -1339,11 +1338,18 @@ async fn open311_lists_the_public_categories_without_a_key_and_nothing_personal(
         async move { c.send(reqwest::Method::PUT, &path, Some(body)).await }
     };
     // A community worker's grant lies below the street: the street is not theirs to see.
-    assert_eq!(put(&shequ, json!({"codes": ["03"]})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        put(&shequ, json!({"codes": ["03"]})).await.status,
+        StatusCode::NOT_FOUND
+    );
     let r = put(&jiedao, json!({"codes": ["03", "9999"]})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     let r = jiedao
-        .send(reqwest::Method::PUT, &format!("/api/v1/streets/{outside}/public-categories"), Some(json!({"codes": ["03"]})))
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/streets/{outside}/public-categories"),
+            Some(json!({"codes": ["03"]})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
     let r = put(&jiedao, json!({"codes": ["03"]})).await;
@@ -1352,18 +1358,39 @@ async fn open311_lists_the_public_categories_without_a_key_and_nothing_personal(
     assert_eq!(jiedao.get(&path).await.body["codes"], json!(["03"]));
 
     for fmt in ["json", "xml"] {
-        let l = anon.get(&format!("/open311/v2/requests.{fmt}?status=open")).await;
+        let l = anon
+            .get(&format!("/open311/v2/requests.{fmt}?status=open"))
+            .await;
         assert_eq!(l.status, StatusCode::OK, "{}", l.text);
-        assert!(l.text.contains(&nos[0]), "the public category is listed: {}", l.text);
+        assert!(
+            l.text.contains(&nos[0]),
+            "the public category is listed: {}",
+            l.text
+        );
         assert!(!l.text.contains(&nos[1]), "证明开具 is not public");
         for secret in ["13912345678", "孙丽", "3号楼", "101", "115.46", "38.87"] {
-            assert!(!l.text.contains(secret), "{secret} leaked in {fmt}: {}", l.text);
+            assert!(
+                !l.text.contains(secret),
+                "{secret} leaked in {fmt}: {}",
+                l.text
+            );
         }
     }
     let l = anon.get("/open311/v2/requests.json").await;
-    let mine = l.body.as_array().unwrap().iter().find(|r| r["service_request_id"] == nos[0].as_str()).unwrap().clone();
+    let mine = l
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["service_request_id"] == nos[0].as_str())
+        .unwrap()
+        .clone();
     assert_eq!(mine["service_name"], "路灯不亮");
     assert!(mine["address"].as_str().unwrap().contains("网格"), "{mine}");
     assert!(mine.get("description").is_none() && mine.get("lat").is_none());
-    assert!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.public_categories'").await >= 1);
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.public_categories'")
+            .await
+            >= 1
+    );
 }

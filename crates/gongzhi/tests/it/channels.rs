@@ -27,18 +27,36 @@ fn hmac256(key: &[u8], data: &[u8]) -> Vec<u8> {
 /// What the provider would compute from the request it received (written here from Tencent
 /// Cloud's documentation, independently of the server's signer).
 fn provider_signature(headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
-    let h = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let h = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
     let auth = h("authorization");
     let ts: i64 = h("x-tc-timestamp").parse().map_err(|_| "no timestamp")?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     if (now - ts).abs() > 300 {
         return Err("AuthFailure.SignatureExpire".into());
     }
-    let date = time::OffsetDateTime::from_unix_timestamp(ts).unwrap().date();
-    let date = format!("{}-{:02}-{:02}", date.year(), date.month() as u8, date.day());
-    let prefix = format!("TC3-HMAC-SHA256 Credential={SECRET_ID}/{date}/sms/tc3_request, SignedHeaders=");
-    let rest = auth.strip_prefix(&prefix).ok_or("AuthFailure.SecretIdNotFound")?;
-    let (signed, sig) = rest.split_once(", Signature=").ok_or("AuthFailure.InvalidAuthorization")?;
+    let date = time::OffsetDateTime::from_unix_timestamp(ts)
+        .unwrap()
+        .date();
+    let date = format!(
+        "{}-{:02}-{:02}",
+        date.year(),
+        date.month() as u8,
+        date.day()
+    );
+    let prefix =
+        format!("TC3-HMAC-SHA256 Credential={SECRET_ID}/{date}/sms/tc3_request, SignedHeaders=");
+    let rest = auth
+        .strip_prefix(&prefix)
+        .ok_or("AuthFailure.SecretIdNotFound")?;
+    let (signed, sig) = rest
+        .split_once(", Signature=")
+        .ok_or("AuthFailure.InvalidAuthorization")?;
     let canonical_headers: String = signed
         .split(';')
         .map(|k| format!("{k}:{}\n", h(k).to_lowercase()))
@@ -130,7 +148,11 @@ async fn set_phone(app: &TestApp, username: &str, phone: &str) {
     gongzhi::store::exec(
         &app.state.db,
         "UPDATE users SET phone_enc = $1, phone_masked = $2 WHERE username = $3",
-        vec![enc.into(), "138****0001".into(), username.to_string().into()],
+        vec![
+            enc.into(),
+            "138****0001".into(),
+            username.to_string().into(),
+        ],
     )
     .await
     .unwrap();
@@ -169,7 +191,10 @@ async fn dispatched_case(app: &TestApp) -> String {
     let id = r.body["id"].as_str().unwrap().to_string();
     let unit = unit_of(app, "bumen").await;
     let r = jiedao
-        .post(&format!("/api/v1/cases/{id}/actions/dispatch"), json!({"version": 1, "unit_id": unit}))
+        .post(
+            &format!("/api/v1/cases/{id}/actions/dispatch"),
+            json!({"version": 1, "unit_id": unit}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     id
@@ -201,7 +226,10 @@ async fn sms_goes_through_tencent_clouds_signed_api_retries_and_takes_delivery_r
             sign_name: "共治平台".into(),
             region: "ap-guangzhou".into(),
             endpoint,
-            templates: vec![("case.dispatched".into(), "1001".into()), ("case.whistle".into(), "1002".into())],
+            templates: vec![
+                ("case.dispatched".into(), "1001".into()),
+                ("case.whistle".into(), "1002".into()),
+            ],
             report_token: Some("report-token-1".into()),
         });
         s.channels.rate_per_second = 1000;
@@ -240,27 +268,53 @@ async fn sms_goes_through_tencent_clouds_signed_api_retries_and_takes_delivery_r
     assert_eq!(mine["state"], "sent", "{}", list.text);
     assert_eq!(mine["attempts"], 2);
     assert!(!list.text.contains(SECRET_KEY) && !list.text.contains("13800000001"));
-    assert_eq!(bumen.get("/api/v1/message-deliveries").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        bumen.get("/api/v1/message-deliveries").await.status,
+        StatusCode::FORBIDDEN
+    );
 
     // The provider's delivery report: without the token refused, with it applied.
     let sid = format!("sn-{}", double.lock().unwrap().seen.len());
     let report = json!([{"user_receive_time": "2026-12-04 10:00:00", "nationcode": "86", "mobile": "13800000001",
                           "report_status": "SUCCESS", "errmsg": "DELIVRD", "description": "用户短信送达成功", "sid": sid}]);
     let anon = app.anon();
-    let r = anon.post("/api/v1/channels/sms/tencent/reports?token=wrong", report.clone()).await;
+    let r = anon
+        .post(
+            "/api/v1/channels/sms/tencent/reports?token=wrong",
+            report.clone(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
-    let r = anon.post("/api/v1/channels/sms/tencent/reports?token=report-token-1", report).await;
+    let r = anon
+        .post(
+            "/api/v1/channels/sms/tencent/reports?token=report-token-1",
+            report,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["result"], 0);
     let list = admin.get("/api/v1/message-deliveries?channel=sms").await;
     assert_eq!(list.body["items"][0]["state"], "delivered", "{}", list.text);
 
     // Turned off: the next ordinary message stays in the inbox; an urgent whistle still comes.
-    let r = bumen.send(reqwest::Method::PUT, "/api/v1/me/channels/sms", Some(json!({"enabled": false}))).await;
+    let r = bumen
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/me/channels/sms",
+            Some(json!({"enabled": false})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body[1]["enabled"], false);
     assert_eq!(
-        bumen.send(reqwest::Method::PUT, "/api/v1/me/channels/inbox", Some(json!({"enabled": false}))).await.status,
+        bumen
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/me/channels/inbox",
+                Some(json!({"enabled": false}))
+            )
+            .await
+            .status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     let before = double.lock().unwrap().seen.len();
@@ -268,16 +322,24 @@ async fn sms_goes_through_tencent_clouds_signed_api_retries_and_takes_delivery_r
     let r = sender::run_once(&app.state).await.unwrap();
     assert_eq!(r.fanned_out, 0, "{r:?}");
     let jiedao = app.demo_user("jiedao").await;
-    let v = jiedao.get(&format!("/api/v1/cases/{case}")).await.body["version"].as_i64().unwrap();
+    let v = jiedao.get(&format!("/api/v1/cases/{case}")).await.body["version"]
+        .as_i64()
+        .unwrap();
     let unit = unit_of(&app, "bumen").await;
     let r = jiedao
-        .post(&format!("/api/v1/cases/{case}/whistles"), json!({"version": v, "kind": "daily", "unit_ids": [unit]}))
+        .post(
+            &format!("/api/v1/cases/{case}/whistles"),
+            json!({"version": v, "kind": "daily", "unit_ids": [unit]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = sender::run_once(&app.state).await.unwrap();
     assert_eq!((r.fanned_out, r.sent), (1, 1), "{r:?}");
     assert_eq!(double.lock().unwrap().seen.len(), before + 1);
-    assert_eq!(double.lock().unwrap().seen.last().unwrap()["TemplateId"], "1002");
+    assert_eq!(
+        double.lock().unwrap().seen.last().unwrap()["TemplateId"],
+        "1002"
+    );
 }
 
 #[tokio::test]
@@ -306,7 +368,11 @@ async fn a_wrong_secret_fails_with_the_providers_reason_and_is_not_retried() {
     assert!(r.failed >= 1 && r.sent == 0, "{r:?}");
     let admin = app.admin().await;
     let list = admin.get("/api/v1/message-deliveries?state=failed").await;
-    assert!(list.text.contains("AuthFailure.SignatureFailure"), "{}", list.text);
+    assert!(
+        list.text.contains("AuthFailure.SignatureFailure"),
+        "{}",
+        list.text
+    );
     assert!(!list.text.contains("not-the-key"));
 }
 
@@ -326,11 +392,20 @@ async fn the_webhook_is_signed_and_sixteen_senders_send_each_message_once() {
         axum::routing::post(move |headers: HeaderMap, body: Bytes| {
             let hooks = h2.clone();
             async move {
-                let h = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                let h = |k: &str| {
+                    headers
+                        .get(k)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string()
+                };
                 let ts = h("x-gongzhi-timestamp");
                 let want = format!(
                     "sha256={}",
-                    hex::encode(hmac256(SECRET.as_bytes(), format!("{ts}.{}", String::from_utf8_lossy(&body)).as_bytes()))
+                    hex::encode(hmac256(
+                        SECRET.as_bytes(),
+                        format!("{ts}.{}", String::from_utf8_lossy(&body)).as_bytes()
+                    ))
                 );
                 let mut d = hooks.lock().unwrap();
                 if h("x-gongzhi-signature") != want {
@@ -338,7 +413,9 @@ async fn the_webhook_is_signed_and_sixteen_senders_send_each_message_once() {
                     return HttpStatus::UNAUTHORIZED;
                 }
                 let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                if v["title"].as_str().unwrap_or("").is_empty() || v["recipient"]["username"].is_null() {
+                if v["title"].as_str().unwrap_or("").is_empty()
+                    || v["recipient"]["username"].is_null()
+                {
                     d.errors.push(format!("payload {v}"));
                 }
                 d.ids.push(h("x-gongzhi-delivery"));
@@ -362,16 +439,22 @@ async fn the_webhook_is_signed_and_sixteen_senders_send_each_message_once() {
     let mut tasks = vec![];
     for _ in 0..16 {
         let st = app.state.clone();
-        tasks.push(tokio::spawn(async move { sender::run_once(&st).await.unwrap() }));
+        tasks.push(tokio::spawn(
+            async move { sender::run_once(&st).await.unwrap() },
+        ));
     }
     let mut sent = 0;
     for t in tasks {
         sent += t.await.unwrap().sent;
     }
     let queued = app
-        .count("SELECT COUNT(*) FROM message_deliveries WHERE channel = 'webhook' AND state <> 'sent'")
+        .count(
+            "SELECT COUNT(*) FROM message_deliveries WHERE channel = 'webhook' AND state <> 'sent'",
+        )
         .await;
-    let total = app.count("SELECT COUNT(*) FROM message_deliveries WHERE channel = 'webhook'").await;
+    let total = app
+        .count("SELECT COUNT(*) FROM message_deliveries WHERE channel = 'webhook'")
+        .await;
     assert_eq!(queued, 0);
     assert!(total >= 3, "{total}");
     let d = hooks.lock().unwrap();
@@ -407,7 +490,11 @@ async fn the_background_sender_delivers_without_being_asked() {
         });
     })
     .await;
-    let before = app.count("SELECT COUNT(*) FROM message_deliveries WHERE channel = 'webhook' AND state = 'sent'").await;
+    let before = app
+        .count(
+            "SELECT COUNT(*) FROM message_deliveries WHERE channel = 'webhook' AND state = 'sent'",
+        )
+        .await;
     dispatched_case(&app).await;
     for _ in 0..50 {
         let now = app.count("SELECT COUNT(*) FROM message_deliveries WHERE channel = 'webhook' AND state = 'sent'").await;
@@ -416,7 +503,10 @@ async fn the_background_sender_delivers_without_being_asked() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    panic!("nothing was sent within 10 s ({} requests seen)", got.lock().unwrap());
+    panic!(
+        "nothing was sent within 10 s ({} requests seen)",
+        got.lock().unwrap()
+    );
 }
 
 /// A WeCom group robot gets one markdown post per message of the kinds it takes (not one per
@@ -428,7 +518,8 @@ async fn a_wecom_group_robot_gets_one_post_per_urgent_message() {
     let double = axum::Router::new().route(
         "/cgi-bin/webhook/send",
         axum::routing::post(
-            move |q: axum::extract::Query<std::collections::HashMap<String, String>>, body: Bytes| {
+            move |q: axum::extract::Query<std::collections::HashMap<String, String>>,
+                  body: Bytes| {
                 let posts = p2.clone();
                 async move {
                     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -437,7 +528,9 @@ async fn a_wecom_group_robot_gets_one_post_per_urgent_message() {
                     p.push((key.clone(), v.clone()));
                     let answer = if key != "robot-key-1" {
                         json!({"errcode": 93000, "errmsg": "invalid webhook url"})
-                    } else if v["msgtype"] != "markdown" || v["markdown"]["content"].as_str().unwrap_or("").is_empty() {
+                    } else if v["msgtype"] != "markdown"
+                        || v["markdown"]["content"].as_str().unwrap_or("").is_empty()
+                    {
                         json!({"errcode": 40008, "errmsg": "invalid message type"})
                     } else if p.len() == 1 {
                         json!({"errcode": 45009, "errmsg": "api freq out of limit"})
@@ -467,24 +560,44 @@ async fn a_wecom_group_robot_gets_one_post_per_urgent_message() {
     let r = sender::run_once(&app.state).await.unwrap();
     assert_eq!(r.fanned_out, 0, "{r:?}");
     let jiedao = app.demo_user("jiedao").await;
-    let v = jiedao.get(&format!("/api/v1/cases/{case}")).await.body["version"].as_i64().unwrap();
+    let v = jiedao.get(&format!("/api/v1/cases/{case}")).await.body["version"]
+        .as_i64()
+        .unwrap();
     let unit = unit_of(&app, "bumen").await;
     let r = jiedao
-        .post(&format!("/api/v1/cases/{case}/whistles"), json!({"version": v, "kind": "tough", "unit_ids": [unit]}))
+        .post(
+            &format!("/api/v1/cases/{case}/whistles"),
+            json!({"version": v, "kind": "tough", "unit_ids": [unit]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = sender::run_once(&app.state).await.unwrap();
-    assert_eq!((r.fanned_out, r.retried), (1, 1), "one post for the group, rate-limited first: {r:?}");
+    assert_eq!(
+        (r.fanned_out, r.retried),
+        (1, 1),
+        "one post for the group, rate-limited first: {r:?}"
+    );
     due_now(&app).await;
     let r = sender::run_once(&app.state).await.unwrap();
     assert_eq!(r.sent, 1, "{r:?}");
     let p = posts.lock().unwrap();
     assert_eq!(p.len(), seen + 2);
-    let content = p.last().unwrap().1["markdown"]["content"].as_str().unwrap().to_string();
-    assert!(content.contains("吹哨报到") && content.contains("【紧急】"), "{content}");
-    assert!(content.contains(&format!("https://gz.example.cn/cases/{case}")), "{content}");
+    let content = p.last().unwrap().1["markdown"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content.contains("吹哨报到") && content.contains("【紧急】"),
+        "{content}"
+    );
+    assert!(
+        content.contains(&format!("https://gz.example.cn/cases/{case}")),
+        "{content}"
+    );
     let admin = app.admin().await;
-    let list = admin.get("/api/v1/message-deliveries?channel=wecom_robot").await;
+    let list = admin
+        .get("/api/v1/message-deliveries?channel=wecom_robot")
+        .await;
     assert_eq!(list.body["items"][0]["state"], "sent", "{}", list.text);
     assert!(!list.text.contains("robot-key-1"));
 }

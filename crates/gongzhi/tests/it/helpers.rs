@@ -218,7 +218,9 @@ pub async fn spawn_app_on(
 ) -> TestApp {
     let mut settings = base_settings(url, dir.path());
     f(&mut settings);
-    let (state, _) = gongzhi::startup::build_state(settings).await.expect("state");
+    let (state, _) = gongzhi::startup::build_state(settings)
+        .await
+        .expect("state");
     let (tx, rx) = tokio::sync::oneshot::channel();
     let st = state.clone();
     tokio::spawn(async move {

@@ -64,7 +64,10 @@ async fn a_cases_steps_reach_the_unit_and_the_desk_once_and_each_inbox_is_its_ow
     // A refused step writes nothing.
     let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 99).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
-    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, messages_before);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages").await,
+        messages_before
+    );
 
     let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 1).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -78,7 +81,11 @@ async fn a_cases_steps_reach_the_unit_and_the_desk_once_and_each_inbox_is_its_ow
     assert_eq!(first["title"], format!("新派单 {no}"), "{}", list.text);
     assert!(first["body"].as_str().unwrap().contains("请于"), "{first}");
     assert_eq!(first["link"], format!("/cases/{id}"));
-    assert_eq!(list.body["total"].as_i64().unwrap(), unread(&bumen).await, "counter = list");
+    assert_eq!(
+        list.body["total"].as_i64().unwrap(),
+        unread(&bumen).await,
+        "counter = list"
+    );
     let mut en = bumen.clone();
     en.lang = "en";
     let list_en = en.get("/api/v1/me/messages?unread=true").await;
@@ -86,25 +93,48 @@ async fn a_cases_steps_reach_the_unit_and_the_desk_once_and_each_inbox_is_its_ow
 
     // Another's message is not there for you; reading your own moves the counter.
     let mid = first["id"].as_str().unwrap().to_string();
-    let r = jiedao.post(&format!("/api/v1/me/messages/{mid}/read"), json!({})).await;
+    let r = jiedao
+        .post(&format!("/api/v1/me/messages/{mid}/read"), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-    let r = bumen.post(&format!("/api/v1/me/messages/{mid}/read"), json!({})).await;
+    let r = bumen
+        .post(&format!("/api/v1/me/messages/{mid}/read"), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["unread"].as_i64().unwrap(), b0);
-    let r = bumen.post(&format!("/api/v1/me/messages/{mid}/read"), json!({})).await;
+    let r = bumen
+        .post(&format!("/api/v1/me/messages/{mid}/read"), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "reading twice is fine");
 
     // The unit returns it: the street's desk hears, with the reason.
-    let r = act(&bumen, &id, "return", json!({"reason": "不属于本单位职责"}), 2).await;
+    let r = act(
+        &bumen,
+        &id,
+        "return",
+        json!({"reason": "不属于本单位职责"}),
+        2,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(unread(&jiedao).await, j0 + 1);
     let l = jiedao.get("/api/v1/me/messages?unread=true").await;
     assert_eq!(l.body["items"][0]["kind"], "case.returned");
-    assert!(l.body["items"][0]["body"].as_str().unwrap().contains("不属于本单位职责"), "{}", l.text);
+    assert!(
+        l.body["items"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("不属于本单位职责"),
+        "{}",
+        l.text
+    );
     let r = jiedao.post("/api/v1/me/messages/read-all", json!({})).await;
     assert_eq!(r.body["unread"], 0);
     // Each step is one message; deliveries name real users only.
-    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, messages_before + 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages").await,
+        messages_before + 2
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM message_deliveries d LEFT JOIN users u ON u.id = d.user_id WHERE u.id IS NULL")
             .await,
@@ -126,7 +156,9 @@ async fn sixteen_concurrent_dispatches_write_one_message() {
     for _ in 0..16 {
         let (c, id, unit) = (jiedao.clone(), id.clone(), unit.clone());
         tasks.push(tokio::spawn(async move {
-            act(&c, &id, "dispatch", json!({"unit_id": unit}), 1).await.status
+            act(&c, &id, "dispatch", json!({"unit_id": unit}), 1)
+                .await
+                .status
         }));
     }
     let mut ok = 0;
@@ -187,7 +219,10 @@ async fn the_requester_hears_when_their_case_is_closed() {
     for (v, (action, body)) in [
         ("dispatch", json!({})),
         ("accept", json!({})),
-        ("handle", json!({"result": "已开具证明", "outcome": "resolved"})),
+        (
+            "handle",
+            json!({"result": "已开具证明", "outcome": "resolved"}),
+        ),
         ("verify", json!({"ok": true})),
         ("close", json!({})),
     ]
@@ -225,25 +260,43 @@ async fn deadlines_near_and_past_reach_the_unit_and_the_desk() {
     let (b0, j0) = (unread(&bumen).await, unread(&jiedao).await);
     let uid = uuid::Uuid::parse_str(&id).unwrap();
     let past = gongzhi::domain::now_ms() - 60_000;
-    gongzhi::store::exec(&app.state.db, "UPDATE cases SET warn_at = $1 WHERE id = $2", vec![past.into(), uid.into()])
+    gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE cases SET warn_at = $1 WHERE id = $2",
+        vec![past.into(), uid.into()],
+    )
+    .await
+    .unwrap();
+    gongzhi::app::cases::lifecycle::sweep(&app.state)
         .await
         .unwrap();
-    gongzhi::app::cases::lifecycle::sweep(&app.state).await.unwrap();
     assert_eq!(unread(&bumen).await, b0 + 1);
-    assert_eq!(unread(&jiedao).await, j0, "the desk is not told before the deadline");
+    assert_eq!(
+        unread(&jiedao).await,
+        j0,
+        "the desk is not told before the deadline"
+    );
     let l = bumen.get("/api/v1/me/messages?unread=true").await;
     assert_eq!(l.body["items"][0]["kind"], "case.due_soon", "{}", l.text);
-    gongzhi::store::exec(&app.state.db, "UPDATE cases SET handle_due_at = $1 WHERE id = $2", vec![past.into(), uid.into()])
+    gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE cases SET handle_due_at = $1 WHERE id = $2",
+        vec![past.into(), uid.into()],
+    )
+    .await
+    .unwrap();
+    gongzhi::app::cases::lifecycle::sweep(&app.state)
         .await
         .unwrap();
-    gongzhi::app::cases::lifecycle::sweep(&app.state).await.unwrap();
     assert_eq!(unread(&bumen).await, b0 + 2);
     assert_eq!(unread(&jiedao).await, j0 + 1);
     let l = jiedao.get("/api/v1/me/messages?unread=true").await;
     assert_eq!(l.body["items"][0]["kind"], "case.overdue");
     assert_eq!(l.body["items"][0]["urgent"], true);
     // A second sweep tells nobody again.
-    gongzhi::app::cases::lifecycle::sweep(&app.state).await.unwrap();
+    gongzhi::app::cases::lifecycle::sweep(&app.state)
+        .await
+        .unwrap();
     assert_eq!(unread(&bumen).await, b0 + 2);
 }
 
@@ -261,40 +314,94 @@ async fn templates_are_data_checked_when_saved_and_apply_to_unread_messages() {
 
     let r = admin.get("/api/v1/message-templates").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let t = r.body.as_array().unwrap().iter().find(|t| t["key"] == "case.dispatched").unwrap().clone();
+    let t = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "case.dispatched")
+        .unwrap()
+        .clone();
     assert_eq!(t["customised"], false);
     assert!(t["vars"].as_array().unwrap().contains(&json!("due")));
-    assert_eq!(shequ.get("/api/v1/message-templates").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        shequ.get("/api/v1/message-templates").await.status,
+        StatusCode::FORBIDDEN
+    );
 
     let path = "/api/v1/message-templates/case.dispatched";
     let wording = |title: &str, version: i64| {
         json!({"version": version, "title_zh": title, "body_zh": "请尽快处理 {title}，期限 {due}",
                "title_en": "Case {no}", "body_en": "Handle {title} by {due}"})
     };
-    let r = admin.send(reqwest::Method::PUT, path, Some(wording("派单 {no} {手机号}", 0))).await;
+    let r = admin
+        .send(
+            reqwest::Method::PUT,
+            path,
+            Some(wording("派单 {no} {手机号}", 0)),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
-    assert!(r.text.contains("手机号"), "names the unknown variable: {}", r.text);
-    let r = shequ.send(reqwest::Method::PUT, path, Some(wording("派单 {no}", 0))).await;
+    assert!(
+        r.text.contains("手机号"),
+        "names the unknown variable: {}",
+        r.text
+    );
+    let r = shequ
+        .send(reqwest::Method::PUT, path, Some(wording("派单 {no}", 0)))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = admin.send(reqwest::Method::PUT, path, Some(wording("【派单】{no}", 0))).await;
+    let r = admin
+        .send(reqwest::Method::PUT, path, Some(wording("【派单】{no}", 0)))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["customised"], true);
     assert_eq!(r.body["version"], 1);
-    let r = admin.send(reqwest::Method::PUT, path, Some(wording("again", 0))).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "a second first save is stale: {}", r.text);
+    let r = admin
+        .send(reqwest::Method::PUT, path, Some(wording("again", 0)))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "a second first save is stale: {}",
+        r.text
+    );
     let l = bumen.get("/api/v1/me/messages?unread=true").await;
-    assert!(l.body["items"][0]["title"].as_str().unwrap().starts_with("【派单】"), "{}", l.text);
+    assert!(
+        l.body["items"][0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("【派单】"),
+        "{}",
+        l.text
+    );
     let r = admin.send(reqwest::Method::DELETE, path, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["customised"], false);
     let l = bumen.get("/api/v1/me/messages?unread=true").await;
-    assert!(l.body["items"][0]["title"].as_str().unwrap().starts_with("新派单"), "{}", l.text);
+    assert!(
+        l.body["items"][0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("新派单"),
+        "{}",
+        l.text
+    );
     assert_eq!(
-        admin.send(reqwest::Method::PUT, "/api/v1/message-templates/no.such", Some(wording("x", 0))).await.status,
+        admin
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/message-templates/no.such",
+                Some(wording("x", 0))
+            )
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     assert!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'message_template.%'").await >= 2
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'message_template.%'")
+            .await
+            >= 2
     );
 }
 
@@ -310,11 +417,11 @@ async fn the_demo_has_messages_waiting() {
         .await;
     assert!(open_with_people > 0);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM messages WHERE template_key = 'case.dispatched'").await,
+        app.count("SELECT COUNT(*) FROM messages WHERE template_key = 'case.dispatched'")
+            .await,
         open_with_people.min(30)
     );
 }
-
 
 /// A volunteer who signs up hears it confirmed, with the time and the place.
 #[tokio::test]
@@ -334,12 +441,21 @@ async fn a_volunteer_hears_the_sign_up_confirmed() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.body["id"].as_str().unwrap().to_string();
     let before = unread(&zhiyuan).await;
-    let r = zhiyuan.post(&format!("/api/v1/activities/{id}/signup"), json!({})).await;
+    let r = zhiyuan
+        .post(&format!("/api/v1/activities/{id}/signup"), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(unread(&zhiyuan).await, before + 1);
     let l = zhiyuan.get("/api/v1/me/messages?unread=true").await;
     assert_eq!(l.body["items"][0]["kind"], "activity.signed_up");
-    assert!(l.body["items"][0]["body"].as_str().unwrap().contains("社区活动室"), "{}", l.text);
+    assert!(
+        l.body["items"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("社区活动室"),
+        "{}",
+        l.text
+    );
     assert_eq!(l.body["items"][0]["link"], "/m/volunteer");
 
     // A day before, the reminder; once, however often the clock looks.
@@ -351,23 +467,42 @@ async fn a_volunteer_hears_the_sign_up_confirmed() {
         )
         .await;
     let soon = r.body["id"].as_str().unwrap().to_string();
-    let r = zhiyuan.post(&format!("/api/v1/activities/{soon}/signup"), json!({})).await;
+    let r = zhiyuan
+        .post(&format!("/api/v1/activities/{soon}/signup"), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     // 30 hours ahead: not yet. Then the activity moves to 3 hours ahead.
-    gongzhi::app::service::notify::remind(&app.state.db).await.unwrap();
+    gongzhi::app::service::notify::remind(&app.state.db)
+        .await
+        .unwrap();
     let before = unread(&zhiyuan).await;
     let three_hours = gongzhi::domain::now_ms() + 3 * 3_600_000;
     gongzhi::store::exec(
         &app.state.db,
         "UPDATE activities SET starts_at = $1, ends_at = $2 WHERE id = $3",
-        vec![three_hours.into(), (three_hours + 7_200_000).into(), uuid::Uuid::parse_str(&soon).unwrap().into()],
+        vec![
+            three_hours.into(),
+            (three_hours + 7_200_000).into(),
+            uuid::Uuid::parse_str(&soon).unwrap().into(),
+        ],
     )
     .await
     .unwrap();
-    gongzhi::app::service::notify::remind(&app.state.db).await.unwrap();
-    gongzhi::app::service::notify::remind(&app.state.db).await.unwrap();
+    gongzhi::app::service::notify::remind(&app.state.db)
+        .await
+        .unwrap();
+    gongzhi::app::service::notify::remind(&app.state.db)
+        .await
+        .unwrap();
     assert_eq!(unread(&zhiyuan).await, before + 1);
     let l = zhiyuan.get("/api/v1/me/messages?unread=true").await;
-    assert_eq!(l.body["items"][0]["kind"], "activity.reminder", "{}", l.text);
-    assert!(l.body["items"][0]["title"].as_str().unwrap().contains("今晚义务巡逻"));
+    assert_eq!(
+        l.body["items"][0]["kind"], "activity.reminder",
+        "{}",
+        l.text
+    );
+    assert!(l.body["items"][0]["title"]
+        .as_str()
+        .unwrap()
+        .contains("今晚义务巡逻"));
 }

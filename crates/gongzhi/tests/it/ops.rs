@@ -391,7 +391,9 @@ async fn the_container_images_rust_release_and_healthcheck_work() {
             .output()
             .unwrap()
     };
-    let ok = tokio::task::spawn_blocking(move || run(script)).await.unwrap();
+    let ok = tokio::task::spawn_blocking(move || run(script))
+        .await
+        .unwrap();
     assert!(
         ok.status.success(),
         "healthcheck against a ready server: {}",
@@ -404,6 +406,11 @@ async fn the_container_images_rust_release_and_healthcheck_work() {
             .output()
             .unwrap()
     };
-    let bad = tokio::task::spawn_blocking(move || run(dead)).await.unwrap();
-    assert!(!bad.status.success(), "nothing answering must fail the check");
+    let bad = tokio::task::spawn_blocking(move || run(dead))
+        .await
+        .unwrap();
+    assert!(
+        !bad.status.success(),
+        "nothing answering must fail the check"
+    );
 }

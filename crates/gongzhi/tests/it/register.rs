@@ -23,7 +23,10 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
     let jiedao = app.demo_user("jiedao").await;
     let community = app.area_id(CHAOYANG).await;
     let list = |c: &Client, extra: &str| {
-        let (c, path) = (c.clone(), format!("/api/v1/community-channels?area_id={community}&page_size=200{extra}"));
+        let (c, path) = (
+            c.clone(),
+            format!("/api/v1/community-channels?area_id={community}&page_size=200{extra}"),
+        );
         async move { c.get(&path).await }
     };
     let l = list(&shequ, "").await;
@@ -33,11 +36,18 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
     let official = by_name(&l.body, "服务号");
     assert_eq!(official["flags"], json!([]), "{official}");
     let twin = by_name(&l.body, "居民二群").clone();
-    assert_eq!(twin["flags"], json!(["inactive", "duplicate", "no_owner"]), "{twin}");
+    assert_eq!(
+        twin["flags"],
+        json!(["inactive", "duplicate", "no_owner"]),
+        "{twin}"
+    );
     let group = by_name(&l.body, "居民群").clone();
     assert_eq!(group["flags"], json!(["duplicate"]));
     let video = by_name(&l.body, "视频号");
-    assert!(video["flags"].as_array().unwrap().contains(&json!("no_owner")));
+    assert!(video["flags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("no_owner")));
     assert_eq!(l.body["flagged"], 3);
     let f = list(&shequ, "&flagged=true").await;
     assert_eq!(f.body["total"], 3, "the counter and the flagged list agree");
@@ -51,14 +61,25 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
         json!({"community_id": community, "kind": "微信群", "name": "x", "audience": "y", "members": -1}),
     ] {
         let r = shequ.post("/api/v1/community-channels", bad.clone()).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.text
+        );
     }
     let outside = app.area_id("130602002001").await;
     let r = shequ
-        .post("/api/v1/community-channels", json!({"community_id": outside, "kind": "微信群", "name": "x", "audience": "y"}))
+        .post(
+            "/api/v1/community-channels",
+            json!({"community_id": outside, "kind": "微信群", "name": "x", "audience": "y"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-    assert_eq!(app.count("SELECT COUNT(*) FROM community_channels").await, before);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM community_channels").await,
+        before
+    );
     let r = shequ
         .post(
             "/api/v1/community-channels",
@@ -71,13 +92,27 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
 
     // Only the street decides, with a reason; a merge goes to an active channel of the community.
     let merge = |c: &Client, body: Value| {
-        let (c, path) = (c.clone(), format!("/api/v1/community-channels/{}/merge", twin["id"].as_str().unwrap()));
+        let (c, path) = (
+            c.clone(),
+            format!(
+                "/api/v1/community-channels/{}/merge",
+                twin["id"].as_str().unwrap()
+            ),
+        );
         async move { c.post(&path, body).await }
     };
     let v = twin["version"].as_i64().unwrap();
-    let r = merge(&shequ, json!({"version": v, "reason": "重复建群", "into_id": group["id"]})).await;
+    let r = merge(
+        &shequ,
+        json!({"version": v, "reason": "重复建群", "into_id": group["id"]}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
-    let r = merge(&jiedao, json!({"version": v, "reason": " ", "into_id": group["id"]})).await;
+    let r = merge(
+        &jiedao,
+        json!({"version": v, "reason": " ", "into_id": group["id"]}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     // Another community of the same street: seen by the street, but not this channel's community.
     let street = app.area_id("130602001000").await;
@@ -94,10 +129,18 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
         .await;
     assert_eq!(e.status, StatusCode::CREATED, "{}", e.text);
     let elsewhere = e.body["id"].clone();
-    let r = merge(&jiedao, json!({"version": v, "reason": "重复建群", "into_id": elsewhere})).await;
+    let r = merge(
+        &jiedao,
+        json!({"version": v, "reason": "重复建群", "into_id": elsewhere}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.text.contains("同一社区"), "{}", r.text);
-    let r = merge(&jiedao, json!({"version": v, "reason": "重复建群，成员已并入居民群", "into_id": group["id"]})).await;
+    let r = merge(
+        &jiedao,
+        json!({"version": v, "reason": "重复建群，成员已并入居民群", "into_id": group["id"]}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["status"], "merged");
     assert_eq!(r.body["merged_into"], group["id"]);
@@ -112,7 +155,11 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
     let video = by_name(&l.body, "视频号").clone();
     let mut tasks = vec![];
     for k in 0..16 {
-        let (c, id, v) = (jiedao.clone(), video["id"].as_str().unwrap().to_string(), video["version"].clone());
+        let (c, id, v) = (
+            jiedao.clone(),
+            video["id"].as_str().unwrap().to_string(),
+            video["version"].clone(),
+        );
         tasks.push(tokio::spawn(async move {
             c.post(
                 &format!("/api/v1/community-channels/{id}/retire"),
@@ -126,16 +173,23 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
     for t in tasks {
         let s = t.await.unwrap();
         assert!(
-            s == StatusCode::OK || s == StatusCode::CONFLICT || s == StatusCode::UNPROCESSABLE_ENTITY,
+            s == StatusCode::OK
+                || s == StatusCode::CONFLICT
+                || s == StatusCode::UNPROCESSABLE_ENTITY,
             "{s}"
         );
         ok += (s == StatusCode::OK) as i32;
     }
     assert_eq!(ok, 1);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'channel.retire'").await,
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'channel.retire'")
+            .await,
         1
     );
     assert_eq!(list(&shequ, "").await.body["flagged"], 0);
-    assert!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'channel.merge'").await == 1);
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'channel.merge'")
+            .await
+            == 1
+    );
 }

@@ -489,7 +489,9 @@ const ROUTES: &[RouteCase] = &[
         method: Method::POST,
         path: "/api/v1/persons",
         target: Target::Area,
-        body: |i| Some(json!({"area_id": i.target, "name": "", "id_no": "x", "residence_type": "hukou"})),
+        body: |i| {
+            Some(json!({"area_id": i.target, "name": "", "id_no": "x", "residence_type": "hukou"}))
+        },
         permission: Some(Permission::EditRegistry),
         allowed: 422,
     },
@@ -546,7 +548,9 @@ const ROUTES: &[RouteCase] = &[
         path: "/api/v1/community-channels/{id}/merge",
         target: Target::Channel,
         // Into itself: refused by its field, after scope and permission.
-        body: |i| Some(json!({"version": i.version_bad, "reason": "范围测试", "into_id": i.target})),
+        body: |i| {
+            Some(json!({"version": i.version_bad, "reason": "范围测试", "into_id": i.target}))
+        },
         permission: Some(Permission::EditAreas),
         allowed: 422,
     },
@@ -562,7 +566,11 @@ const ROUTES: &[RouteCase] = &[
         method: Method::POST,
         path: "/api/v1/community-channels",
         target: Target::Area,
-        body: |i| Some(json!({"community_id": i.target, "kind": "no-such-kind", "name": "", "audience": ""})),
+        body: |i| {
+            Some(
+                json!({"community_id": i.target, "kind": "no-such-kind", "name": "", "audience": ""}),
+            )
+        },
         permission: Some(Permission::EditRegistry),
         allowed: 422,
     },
@@ -1030,9 +1038,9 @@ async fn registry_targets(
             .map(|i| i.id.to_string())
             .or(building)
             .unwrap();
-            let n = tag
-                .bytes()
-                .fold(2_166_136_261u32, |h, b| (h ^ b as u32).wrapping_mul(16_777_619));
+            let n = tag.bytes().fold(2_166_136_261u32, |h, b| {
+                (h ^ b as u32).wrapping_mul(16_777_619)
+            });
             let first17 = format!("91130602MA0{:0>6}", n % 1_000_000);
             let uscc = format!(
                 "{first17}{}",
@@ -1137,8 +1145,13 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
             &format!("测试单位{username}"),
         )
         .await;
-        let inside_channel =
-            row_under(&app, "community_channels", "community_id", &inside_area.to_string()).await;
+        let inside_channel = row_under(
+            &app,
+            "community_channels",
+            "community_id",
+            &inside_area.to_string(),
+        )
+        .await;
         let (inside_dwelling, inside_entity, inside_need, inside_duty) = registry_targets(
             &app,
             &setup,
@@ -2117,7 +2130,10 @@ async fn every_operation_of_the_openapi_document_is_in_a_scope_table_or_says_why
         tabled.push((m.to_string(), p));
     }
     for (m, p, why) in NOT_AREA_SCOPED {
-        assert!(!why.trim().is_empty(), "{m} {p}: say why it needs no scope test");
+        assert!(
+            !why.trim().is_empty(),
+            "{m} {p}: say why it needs no scope test"
+        );
     }
     let mut ops = vec![];
     for (path, item) in spec["paths"].as_object().unwrap() {
@@ -2150,10 +2166,18 @@ async fn every_operation_of_the_openapi_document_is_in_a_scope_table_or_says_why
     let mut stale: Vec<String> = tabled
         .iter()
         .map(|(m, p)| (m.clone(), p.to_string()))
-        .chain(NOT_AREA_SCOPED.iter().map(|(m, p, _)| (m.to_string(), p.to_string())))
+        .chain(
+            NOT_AREA_SCOPED
+                .iter()
+                .map(|(m, p, _)| (m.to_string(), p.to_string())),
+        )
         .filter(|(m, p)| !ops.iter().any(|(om, op)| om == m && exercises(p, op)))
         .map(|(m, p)| format!("{m} {p}"))
         .collect();
     stale.sort();
-    assert!(stale.is_empty(), "not in the OpenAPI document:\n{}", stale.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "not in the OpenAPI document:\n{}",
+        stale.join("\n")
+    );
 }

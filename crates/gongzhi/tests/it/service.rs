@@ -267,10 +267,7 @@ async fn an_activity_runs_from_sign_up_to_confirmed_hours_and_points() {
         .iter()
         .map(|m| m["kind"].as_str().unwrap())
         .collect();
-    assert!(
-        kinds.contains(&"activity.hours_confirmed"),
-        "{kinds:?}"
-    );
+    assert!(kinds.contains(&"activity.hours_confirmed"), "{kinds:?}");
     // Once only; attendance is closed afterwards.
     let r = shequ
         .post(&format!("/api/v1/activities/{id}/confirm"), json!({}))

@@ -1026,7 +1026,13 @@ async fn empty_dwellings_come_from_a_sheet() {
         .iter()
         .map(|p| (p["row"].as_u64().unwrap(), p["column"].as_str().unwrap()))
         .collect();
-    for want in [(4, "室号"), (5, "楼栋"), (6, "楼层"), (7, "楼栋"), (8, "用途")] {
+    for want in [
+        (4, "室号"),
+        (5, "楼栋"),
+        (6, "楼层"),
+        (7, "楼栋"),
+        (8, "用途"),
+    ] {
         assert!(cols.contains(&want), "{want:?} in {}", r.text);
     }
     let r = post("commit").await;
@@ -1034,9 +1040,14 @@ async fn empty_dwellings_come_from_a_sheet() {
     assert_eq!(app.count("SELECT COUNT(*) FROM dwellings").await, before);
     let r = post("commit_valid").await;
     assert_eq!(r.body["created"], 2, "{}", r.text);
-    assert_eq!(app.count("SELECT COUNT(*) FROM dwellings").await, before + 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM dwellings").await,
+        before + 2
+    );
     let list = w
-        .get(&format!("/api/v1/dwellings?area_id={building_id}&page_size=200"))
+        .get(&format!(
+            "/api/v1/dwellings?area_id={building_id}&page_size=200"
+        ))
         .await;
     assert!(
         list.text.contains("9301") && list.text.contains("9311"),

@@ -135,9 +135,13 @@ pub async fn after_step<C: ConnectionTrait>(
     vars.insert("title".into(), r.title.clone().into());
     vars.insert(
         "category".into(),
-        name_of(c, "SELECT name FROM case_categories WHERE id = $1", Some(r.category_id))
-            .await?
-            .into(),
+        name_of(
+            c,
+            "SELECT name FROM case_categories WHERE id = $1",
+            Some(r.category_id),
+        )
+        .await?
+        .into(),
     );
     vars.insert(
         "street".into(),
@@ -157,7 +161,11 @@ pub async fn after_step<C: ConnectionTrait>(
         name_of(
             c,
             "SELECT name FROM case_units WHERE id = $1",
-            if key == "case.overdue" { r.unit_id } else { from_unit },
+            if key == "case.overdue" {
+                r.unit_id
+            } else {
+                from_unit
+            },
         )
         .await?
         .into(),

@@ -464,7 +464,10 @@ pub async fn list(
         }
         w.and("received_at BETWEEN ? AND ?", [start.into(), end.into()]);
         if let Some(code) = get("service_code") {
-            w.and_in("category_code", code.split(',').map(|s| s.trim().to_string()));
+            w.and_in(
+                "category_code",
+                code.split(',').map(|s| s.trim().to_string()),
+            );
         }
         match get("status").as_deref() {
             None => {}
@@ -529,7 +532,14 @@ async fn public_view(
     )
     .await?;
     let o = v.as_object_mut().expect("a request is an object");
-    for k in ["description", "media_url", "lat", "long", "address_id", "zipcode"] {
+    for k in [
+        "description",
+        "media_url",
+        "lat",
+        "long",
+        "address_id",
+        "zipcode",
+    ] {
         o.remove(k);
     }
     let label = if lang == Lang::Zh {

@@ -85,7 +85,12 @@ async fn read<C: sea_orm::ConnectionTrait>(c: &C, street: Uuid) -> AppResult<Pub
 }
 
 /// Replaces the street's public categories (`edit_areas` on the street: its administrator).
-pub async fn set(db: &Db, ctx: &Ctx, street: Uuid, s: SetPublicCategories) -> AppResult<PublicCategories> {
+pub async fn set(
+    db: &Db,
+    ctx: &Ctx,
+    street: Uuid,
+    s: SetPublicCategories,
+) -> AppResult<PublicCategories> {
     scope::require_permission(db, ctx, Permission::EditAreas, street).await?;
     street_of(db, street).await?;
     let mut codes: Vec<String> = s.codes.iter().map(|c| c.trim().to_string()).collect();
@@ -136,9 +141,14 @@ pub async fn set(db: &Db, ctx: &Ctx, street: Uuid, s: SetPublicCategories) -> Ap
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "case.public_categories", "area", Some(street.to_string()))
-            .area(Some(street))
-            .detail(codes.join(",")),
+        Entry::by(
+            ctx,
+            "case.public_categories",
+            "area",
+            Some(street.to_string()),
+        )
+        .area(Some(street))
+        .detail(codes.join(",")),
     )
     .await?;
     let out = read(&tx, street).await?;

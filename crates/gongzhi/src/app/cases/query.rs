@@ -725,7 +725,11 @@ pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String
     };
     match q.queue.as_deref().unwrap_or("all") {
         "dispatch" => {
-            w.and_cond(scope::area_cond(ctx, Permission::DispatchCases, "c.area_id"));
+            w.and_cond(scope::area_cond(
+                ctx,
+                Permission::DispatchCases,
+                "c.area_id",
+            ));
         }
         "handle" => {
             w.and_cond(my_units());
@@ -780,7 +784,10 @@ pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String
     if let Some(code) = q.category_code.as_deref().filter(|s| !s.is_empty()) {
         w.and(
             "(c.category_code = ? OR c.category_code LIKE ? ESCAPE '\\')",
-            [code.to_string().into(), format!("{}%", store::like_escape(code)).into()],
+            [
+                code.to_string().into(),
+                format!("{}%", store::like_escape(code)).into(),
+            ],
         );
     }
     if q.overdue == Some(true) {

@@ -85,7 +85,9 @@ impl ChannelSettings {
         let sms = match var("GONGZHI_SMS_SECRET_ID") {
             None => None,
             Some(secret_id) => {
-                let need = |k: &str| var(k).ok_or_else(|| format!("{k} is needed with GONGZHI_SMS_SECRET_ID"));
+                let need = |k: &str| {
+                    var(k).ok_or_else(|| format!("{k} is needed with GONGZHI_SMS_SECRET_ID"))
+                };
                 Some(TencentSms {
                     secret_id,
                     secret_key: need("GONGZHI_SMS_SECRET_KEY")?,
@@ -191,7 +193,11 @@ pub enum Channel<'a> {
 
 impl Channel<'_> {
     /// Sends one message; `Ok` carries the provider's reference (for delivery reports).
-    pub async fn send(&self, http: &reqwest::Client, m: &Outbound<'_>) -> Result<Option<String>, SendError> {
+    pub async fn send(
+        &self,
+        http: &reqwest::Client,
+        m: &Outbound<'_>,
+    ) -> Result<Option<String>, SendError> {
         match self {
             Channel::Sms(s) => send_sms(http, s, m).await,
             Channel::Webhook(w) => send_webhook(http, w, m).await.map(|_| None),
@@ -224,7 +230,12 @@ pub fn tc3_authorization(
     let date = time::OffsetDateTime::from_unix_timestamp(timestamp)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
         .date();
-    let date = format!("{:04}-{:02}-{:02}", date.year(), date.month() as u8, date.day());
+    let date = format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        date.month() as u8,
+        date.day()
+    );
     let canonical = format!(
         "POST\n/\n\ncontent-type:{content_type}\nhost:{host}\n\ncontent-type;host\n{}",
         hex_sha256(payload.as_bytes())
@@ -256,8 +267,16 @@ async fn send_sms(
     s: &TencentSms,
     m: &Outbound<'_>,
 ) -> Result<Option<String>, SendError> {
-    let Some(template) = s.templates.iter().find(|(k, _)| k == m.kind).map(|(_, t)| t) else {
-        return Err(SendError::Permanent(format!("no SMS template for {}", m.kind)));
+    let Some(template) = s
+        .templates
+        .iter()
+        .find(|(k, _)| k == m.kind)
+        .map(|(_, t)| t)
+    else {
+        return Err(SendError::Permanent(format!(
+            "no SMS template for {}",
+            m.kind
+        )));
     };
     let Some(phone) = m.phone else {
         return Err(SendError::Permanent("no mobile number".into()));
@@ -313,11 +332,13 @@ async fn send_sms(
         let msg = format!("SMS: {code} {}", e["Message"].as_str().unwrap_or(""));
         // Signature or credential problems, rate limits and internal errors may pass; a bad
         // parameter will not.
-        return Err(if code.starts_with("InternalError") || code.starts_with("RequestLimitExceeded") {
-            SendError::Retry(msg)
-        } else {
-            SendError::Permanent(msg)
-        });
+        return Err(
+            if code.starts_with("InternalError") || code.starts_with("RequestLimitExceeded") {
+                SendError::Retry(msg)
+            } else {
+                SendError::Permanent(msg)
+            },
+        );
     }
     let st = &resp["SendStatusSet"][0];
     match st["Code"].as_str() {
@@ -338,7 +359,10 @@ async fn send_sms(
 pub fn webhook_signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!(
         "sha256={}",
-        hex::encode(hmac(secret.as_bytes(), format!("{timestamp}.{body}").as_bytes()))
+        hex::encode(hmac(
+            secret.as_bytes(),
+            format!("{timestamp}.{body}").as_bytes()
+        ))
     )
 }
 
@@ -365,7 +389,10 @@ async fn send_webhook(
         .header("X-Gongzhi-Event", m.kind)
         .header("X-Gongzhi-Delivery", m.delivery_id.to_string())
         .header("X-Gongzhi-Timestamp", ts.to_string())
-        .header("X-Gongzhi-Signature", webhook_signature(&w.secret, ts, &body))
+        .header(
+            "X-Gongzhi-Signature",
+            webhook_signature(&w.secret, ts, &body),
+        )
         .body(body)
         .timeout(Duration::from_secs(10))
         .send()
@@ -386,7 +413,11 @@ async fn send_wecom_robot(
 ) -> Result<(), SendError> {
     let mut content = format!(
         "**{}{}**\n{}",
-        if m.urgent { "<font color=\"warning\">【紧急】</font>" } else { "" },
+        if m.urgent {
+            "<font color=\"warning\">【紧急】</font>"
+        } else {
+            ""
+        },
         m.title,
         m.body
     );

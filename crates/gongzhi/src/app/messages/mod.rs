@@ -231,7 +231,16 @@ pub async fn enqueue<C: ConnectionTrait>(c: &C, m: Outgoing) -> AppResult<u64> {
     let written = store::insert_many(
         c,
         "message_deliveries",
-        &["id", "message_id", "user_id", "channel", "state", "attempts", "sent_at", "created_at"],
+        &[
+            "id",
+            "message_id",
+            "user_id",
+            "channel",
+            "state",
+            "attempts",
+            "sent_at",
+            "created_at",
+        ],
         rows,
     )
     .await?;
@@ -246,7 +255,11 @@ pub fn fill(text: &str, vars: &serde_json::Map<String, serde_json::Value>) -> St
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
         match after.find('}') {
-            Some(j) if after[..j].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Some(j)
+                if after[..j]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
                 let name = &after[..j];
                 match vars.get(name) {
                     Some(serde_json::Value::String(s)) => out.push_str(s),
@@ -527,7 +540,12 @@ pub struct TemplateWording {
 
 /// Saves an office's wording: each text non-empty, within its length, using only the template's
 /// variables.
-pub async fn save_template(db: &Db, ctx: &Ctx, key: &str, w: TemplateWording) -> AppResult<TemplateView> {
+pub async fn save_template(
+    db: &Db,
+    ctx: &Ctx,
+    key: &str,
+    w: TemplateWording,
+) -> AppResult<TemplateView> {
     require_manage(ctx)?;
     let t = template(key).ok_or(AppError::NotFound)?;
     let mut errs = FieldErrors::new();
@@ -559,12 +577,20 @@ pub async fn save_template(db: &Db, ctx: &Ctx, key: &str, w: TemplateWording) ->
                     format!(
                         "不认识的变量：{}（可用：{}）",
                         unknown.join("、"),
-                        t.vars.iter().map(|v| format!("{{{v}}}")).collect::<Vec<_>>().join("、")
+                        t.vars
+                            .iter()
+                            .map(|v| format!("{{{v}}}"))
+                            .collect::<Vec<_>>()
+                            .join("、")
                     ),
                     format!(
                         "Unknown variables: {} (available: {})",
                         unknown.join(", "),
-                        t.vars.iter().map(|v| format!("{{{v}}}")).collect::<Vec<_>>().join(", ")
+                        t.vars
+                            .iter()
+                            .map(|v| format!("{{{v}}}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ),
             );
@@ -614,8 +640,13 @@ pub async fn save_template(db: &Db, ctx: &Ctx, key: &str, w: TemplateWording) ->
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "message_template.update", "message_template", Some(key.to_string()))
-            .fields(&["title_zh", "body_zh", "title_en", "body_en"]),
+        Entry::by(
+            ctx,
+            "message_template.update",
+            "message_template",
+            Some(key.to_string()),
+        )
+        .fields(&["title_zh", "body_zh", "title_en", "body_en"]),
     )
     .await?;
     let own = wordings(&tx).await?;
@@ -636,7 +667,12 @@ pub async fn reset_template(db: &Db, ctx: &Ctx, key: &str) -> AppResult<Template
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "message_template.reset", "message_template", Some(key.to_string())),
+        Entry::by(
+            ctx,
+            "message_template.reset",
+            "message_template",
+            Some(key.to_string()),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -657,7 +693,11 @@ pub struct ChannelChoice {
     pub fixed: bool,
 }
 
-pub async fn my_channels(db: &Db, ctx: &Ctx, cs: &channels::ChannelSettings) -> AppResult<Vec<ChannelChoice>> {
+pub async fn my_channels(
+    db: &Db,
+    ctx: &Ctx,
+    cs: &channels::ChannelSettings,
+) -> AppResult<Vec<ChannelChoice>> {
     let Some(user) = ctx.principal.user_id else {
         return Ok(vec![]);
     };
@@ -684,7 +724,10 @@ pub async fn my_channels(db: &Db, ctx: &Ctx, cs: &channels::ChannelSettings) -> 
         available: true,
         fixed: true,
     }];
-    for (channel, available) in [("sms", cs.sms.is_some() && has_phone), ("webhook", cs.webhook.is_some())] {
+    for (channel, available) in [
+        ("sms", cs.sms.is_some() && has_phone),
+        ("webhook", cs.webhook.is_some()),
+    ] {
         out.push(ChannelChoice {
             channel,
             enabled: !off.iter().any(|o| o.channel == channel),
@@ -737,8 +780,16 @@ pub async fn set_my_channel(
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "message_channel.update", "user", Some(user.to_string()))
-            .detail(format!("{channel} {}", if s.enabled { "on" } else { "off" })),
+        Entry::by(
+            ctx,
+            "message_channel.update",
+            "user",
+            Some(user.to_string()),
+        )
+        .detail(format!(
+            "{channel} {}",
+            if s.enabled { "on" } else { "off" }
+        )),
     )
     .await?;
     tx.commit().await?;
@@ -772,7 +823,11 @@ pub struct DeliveryQuery {
 }
 
 /// Deliveries of the channels that leave the server, newest first (`manage_system`).
-pub async fn deliveries(db: &Db, ctx: &Ctx, q: &DeliveryQuery) -> AppResult<(Vec<DeliveryRow>, i64)> {
+pub async fn deliveries(
+    db: &Db,
+    ctx: &Ctx,
+    q: &DeliveryQuery,
+) -> AppResult<(Vec<DeliveryRow>, i64)> {
     require_manage(ctx)?;
     #[derive(FromQueryResult)]
     struct R {
@@ -836,7 +891,10 @@ mod tests {
         let mut v = serde_json::Map::new();
         v.insert("no".into(), "GZ-1".into());
         v.insert("minutes".into(), 30.into());
-        assert_eq!(fill("新派单 {no}，{minutes} 分钟", &v), "新派单 GZ-1，30 分钟");
+        assert_eq!(
+            fill("新派单 {no}，{minutes} 分钟", &v),
+            "新派单 GZ-1，30 分钟"
+        );
         assert_eq!(fill("{other} {", &v), "{other} {");
         assert_eq!(fill("{ no }", &v), "{ no }");
         assert_eq!(names_in("{a}x{b}"), vec!["a", "b"]);

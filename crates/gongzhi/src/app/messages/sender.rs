@@ -148,7 +148,11 @@ async fn fan_out(state: &AppState, cs: &ChannelSettings) -> AppResult<u64> {
             {
                 continue;
             }
-            let phone = if *ch == "sms" { " AND u.phone_enc IS NOT NULL" } else { "" };
+            let phone = if *ch == "sms" {
+                " AND u.phone_enc IS NOT NULL"
+            } else {
+                ""
+            };
             let optout = if p.urgent {
                 ""
             } else {
@@ -248,7 +252,11 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
         };
         // A group channel (no user) is staff's.
         let resident = job.username.is_some() && job.staff_grants == 0;
-        if job.channel == "sms" && !job.urgent && resident && is_quiet(local_hour(now_ms()), cs.quiet_hours) {
+        if job.channel == "sms"
+            && !job.urgent
+            && resident
+            && is_quiet(local_hour(now_ms()), cs.quiet_hours)
+        {
             // 免打扰: wait for the morning without spending a try.
             store::exec(
                 db,
@@ -282,16 +290,16 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
                     .collect()
             })
             .unwrap_or_default();
-        let phone = job
-            .phone_enc
-            .as_deref()
-            .and_then(|p| state.keys.decrypt(p));
+        let phone = job.phone_enc.as_deref().and_then(|p| state.keys.decrypt(p));
         let created = ms_to_rfc3339(job.created_at);
         // A link people open from outside the console: absolute when the public address is known.
-        let link = job.link.as_deref().map(|l| match &state.settings.public_origin {
-            Some(o) if l.starts_with('/') => format!("{o}{l}"),
-            _ => l.to_string(),
-        });
+        let link = job
+            .link
+            .as_deref()
+            .map(|l| match &state.settings.public_origin {
+                Some(o) if l.starts_with('/') => format!("{o}{l}"),
+                _ => l.to_string(),
+            });
         let username = job.username.clone().unwrap_or_default();
         let display_name = job.display_name.clone().unwrap_or_default();
         let out = Outbound {
@@ -390,7 +398,8 @@ pub async fn sms_reports(
         return Err(AppError::NotFound);
     };
     match (&sms.report_token, token) {
-        (Some(want), Some(got)) if crate::crypto::constant_time_eq(want.as_bytes(), got.as_bytes()) => {}
+        (Some(want), Some(got))
+            if crate::crypto::constant_time_eq(want.as_bytes(), got.as_bytes()) => {}
         _ => return Err(AppError::forbidden()),
     }
     for r in reports.into_iter().take(1_000) {

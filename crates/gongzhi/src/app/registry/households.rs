@@ -319,7 +319,10 @@ pub(crate) async fn create_dwelling_in(
     if taken > 0 {
         return Err(AppError::ConflictOn {
             field: "room",
-            msg: Msg::new("这个楼栋单元里已有此室号的房屋", "This building and unit already has a dwelling with this room"),
+            msg: Msg::new(
+                "这个楼栋单元里已有此室号的房屋",
+                "This building and unit already has a dwelling with this room",
+            ),
         });
     }
     let address = address_of(tx, input.building_id, &unit, &room).await?;

@@ -205,7 +205,10 @@ struct BuildingPlace {
 /// Buildings the caller may edit, already placed in their grid, community and street: by code,
 /// and by name as offices write it in their sheets — "朝阳社区1号楼" (community and building), or
 /// "1号楼" alone where only one building of the caller's scope has that name.
-pub(crate) async fn editable_buildings(db: &Db, ctx: &Ctx) -> AppResult<HashMap<String, Placement>> {
+pub(crate) async fn editable_buildings(
+    db: &Db,
+    ctx: &Ctx,
+) -> AppResult<HashMap<String, Placement>> {
     let (s, v) = scope::filter_sql_for(ctx, Permission::EditRegistry, "b.id", 1);
     let rows: Vec<BuildingPlace> = store::fetch_all(
         db,

@@ -499,7 +499,10 @@ async fn dwelling_row(
         f => match f.parse::<i32>() {
             Ok(n) => Some(n),
             Err(_) => {
-                problems.push(("楼层".into(), Msg::new("楼层应为整数", "The floor must be a whole number")));
+                problems.push((
+                    "楼层".into(),
+                    Msg::new("楼层应为整数", "The floor must be a whole number"),
+                ));
                 return Ok(());
             }
         },
@@ -511,7 +514,11 @@ async fn dwelling_row(
         unit,
         floor,
         room: cells[3].trim().to_string(),
-        usage: if cells[4].trim().is_empty() { "other".into() } else { cells[4].clone() },
+        usage: if cells[4].trim().is_empty() {
+            "other".into()
+        } else {
+            cells[4].clone()
+        },
     };
     crate::app::registry::households::create_dwelling_in(sp, ctx, n)
         .await
@@ -617,7 +624,10 @@ pub async fn run(
             let (key, name) = match kind {
                 Kind::PartyOrgs => (cells[0].clone(), cols[0].0),
                 // A dwelling is named by its building, unit and room.
-                Kind::Dwellings => (format!("{}\u{1f}{}\u{1f}{}", cells[0], cells[1], cells[3]), cols[3].0),
+                Kind::Dwellings => (
+                    format!("{}\u{1f}{}\u{1f}{}", cells[0], cells[1], cells[3]),
+                    cols[3].0,
+                ),
                 _ => (cells[1].clone(), cols[1].0),
             };
             let named = match kind {

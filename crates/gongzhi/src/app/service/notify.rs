@@ -36,7 +36,11 @@ fn vars(r: &ActivityRow) -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// 报名成功: the volunteer, whoever signed them up.
-pub async fn signed_up<C: ConnectionTrait>(c: &C, r: &ActivityRow, volunteer: Uuid) -> AppResult<()> {
+pub async fn signed_up<C: ConnectionTrait>(
+    c: &C,
+    r: &ActivityRow,
+    volunteer: Uuid,
+) -> AppResult<()> {
     let Some(user) = account_of(c, volunteer).await? else {
         return Ok(());
     };

@@ -124,7 +124,14 @@ pub async fn list_volunteers(
     q: &VolunteerQuery,
 ) -> AppResult<VolunteerPage> {
     let db = &state.db;
-    let mut w = super::area_where(db, ctx, Permission::ReadService, q.area_id, "v.community_id").await?;
+    let mut w = super::area_where(
+        db,
+        ctx,
+        Permission::ReadService,
+        q.area_id,
+        "v.community_id",
+    )
+    .await?;
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         w.and(
             "p.name LIKE ? ESCAPE '\\'",
@@ -538,7 +545,14 @@ pub struct MemberQuery {
 }
 
 pub async fn list_members(db: &Db, ctx: &Ctx, q: &MemberQuery) -> AppResult<MemberPage> {
-    let mut w = super::area_where(db, ctx, Permission::ReadService, q.area_id, "m.community_id").await?;
+    let mut w = super::area_where(
+        db,
+        ctx,
+        Permission::ReadService,
+        q.area_id,
+        "m.community_id",
+    )
+    .await?;
     for (cond, v) in [("m.kind = ?", &q.kind), ("m.status = ?", &q.status)] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             w.and(cond, [v.to_string().into()]);
@@ -870,7 +884,14 @@ pub struct ReportInQuery {
 }
 
 pub async fn list_report_ins(db: &Db, ctx: &Ctx, q: &ReportInQuery) -> AppResult<ReportInPage> {
-    let mut w = super::area_where(db, ctx, Permission::ReadService, q.area_id, "r.community_id").await?;
+    let mut w = super::area_where(
+        db,
+        ctx,
+        Permission::ReadService,
+        q.area_id,
+        "r.community_id",
+    )
+    .await?;
     if let Some(m) = q.member_id {
         w.and("r.member_id = ?", [m.into()]);
     }

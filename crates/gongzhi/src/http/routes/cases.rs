@@ -613,7 +613,9 @@ async fn public_categories(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
 ) -> AppResult<axum::Json<crate::app::cases::public::PublicCategories>> {
-    Ok(axum::Json(crate::app::cases::public::get(&s.db, &ctx, id).await?))
+    Ok(axum::Json(
+        crate::app::cases::public::get(&s.db, &ctx, id).await?,
+    ))
 }
 
 /// Replaces the street's public categories (`edit_areas` on the street).
@@ -626,7 +628,9 @@ async fn set_public_categories(
     Path(id): Path<Uuid>,
     Json(b): Json<crate::app::cases::public::SetPublicCategories>,
 ) -> AppResult<axum::Json<crate::app::cases::public::PublicCategories>> {
-    Ok(axum::Json(crate::app::cases::public::set(&s.db, &ctx, id, b).await?))
+    Ok(axum::Json(
+        crate::app::cases::public::set(&s.db, &ctx, id, b).await?,
+    ))
 }
 
 /// The resident's rating link (no sign-in: the token is the authority): the case's state.

@@ -40,12 +40,19 @@ async fn create(
     Auth(ctx): Auth,
     Json(n): Json<NewChannel>,
 ) -> AppResult<(StatusCode, axum::Json<CommunityChannel>)> {
-    Ok((StatusCode::CREATED, axum::Json(channels::create(&s.db, &ctx, n).await?)))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(channels::create(&s.db, &ctx, n).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/community-channels/{id}", tag = "registry", params(("id" = Uuid, Path)),
     responses((status = 200, body = CommunityChannel)))]
-async fn get(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> AppResult<axum::Json<CommunityChannel>> {
+async fn get(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<Uuid>,
+) -> AppResult<axum::Json<CommunityChannel>> {
     Ok(axum::Json(channels::get(&s.db, &ctx, id).await?))
 }
 
@@ -70,7 +77,9 @@ async fn retire(
     Path(id): Path<Uuid>,
     Json(d): Json<Decision>,
 ) -> AppResult<axum::Json<CommunityChannel>> {
-    Ok(axum::Json(channels::decide(&s.db, &ctx, id, false, d).await?))
+    Ok(axum::Json(
+        channels::decide(&s.db, &ctx, id, false, d).await?,
+    ))
 }
 
 /// Merges a channel into another active one of the same community, with the recorded reason
@@ -83,5 +92,7 @@ async fn merge(
     Path(id): Path<Uuid>,
     Json(d): Json<Decision>,
 ) -> AppResult<axum::Json<CommunityChannel>> {
-    Ok(axum::Json(channels::decide(&s.db, &ctx, id, true, d).await?))
+    Ok(axum::Json(
+        channels::decide(&s.db, &ctx, id, true, d).await?,
+    ))
 }

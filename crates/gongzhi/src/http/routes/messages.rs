@@ -6,8 +6,8 @@ use uuid::Uuid;
 use super::registry::Page;
 use crate::app::messages::sender::{self, ReportAnswer, SmsReport};
 use crate::app::messages::{
-    self, ChannelChoice, ChannelSwitch, DeliveryQuery, DeliveryRow, InboxItem, InboxQuery, TemplateView,
-    TemplateWording, Unread,
+    self, ChannelChoice, ChannelSwitch, DeliveryQuery, DeliveryRow, InboxItem, InboxQuery,
+    TemplateView, TemplateWording, Unread,
 };
 use crate::app::AppState;
 use crate::error::AppResult;
@@ -29,8 +29,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The channels the caller's messages come by, and whether each is on.
 #[utoipa::path(get, path = "/api/v1/me/channels", tag = "messages", responses((status = 200, body = Vec<ChannelChoice>)))]
-async fn my_channels(State(s): State<AppState>, Auth(ctx): Auth) -> AppResult<axum::Json<Vec<ChannelChoice>>> {
-    Ok(axum::Json(messages::my_channels(&s.db, &ctx, &s.settings.channels).await?))
+async fn my_channels(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+) -> AppResult<axum::Json<Vec<ChannelChoice>>> {
+    Ok(axum::Json(
+        messages::my_channels(&s.db, &ctx, &s.settings.channels).await?,
+    ))
 }
 
 /// Turns SMS or the webhook off (or on again) for the caller's non-urgent messages; urgent ones
@@ -84,7 +89,9 @@ async fn sms_reports(
     Query(q): Query<ReportQuery>,
     Json(b): Json<Vec<SmsReport>>,
 ) -> AppResult<axum::Json<ReportAnswer>> {
-    Ok(axum::Json(sender::sms_reports(&s, q.token.as_deref(), b).await?))
+    Ok(axum::Json(
+        sender::sms_reports(&s, q.token.as_deref(), b).await?,
+    ))
 }
 
 /// The caller's messages, newest first (`unread=true` for the unread ones).
@@ -148,7 +155,9 @@ async fn save_template(
     Path(key): Path<String>,
     Json(w): Json<TemplateWording>,
 ) -> AppResult<axum::Json<TemplateView>> {
-    Ok(axum::Json(messages::save_template(&s.db, &ctx, &key, w).await?))
+    Ok(axum::Json(
+        messages::save_template(&s.db, &ctx, &key, w).await?,
+    ))
 }
 
 /// Back to the shipped wording (`manage_system`).
@@ -159,5 +168,7 @@ async fn reset_template(
     Auth(ctx): Auth,
     Path(key): Path<String>,
 ) -> AppResult<axum::Json<TemplateView>> {
-    Ok(axum::Json(messages::reset_template(&s.db, &ctx, &key).await?))
+    Ok(axum::Json(
+        messages::reset_template(&s.db, &ctx, &key).await?,
+    ))
 }
