@@ -158,23 +158,6 @@ async fn set_phone(app: &TestApp, username: &str, phone: &str) {
     .unwrap();
 }
 
-async fn unit_of(app: &TestApp, username: &str) -> String {
-    #[derive(sea_orm::FromQueryResult)]
-    struct U {
-        unit_id: uuid::Uuid,
-    }
-    gongzhi::store::fetch_opt::<U, _>(
-        &app.state.db,
-        "SELECT m.unit_id FROM case_unit_members m JOIN users u ON u.id = m.member_id WHERE u.username = $1",
-        vec![username.to_string().into()],
-    )
-    .await
-    .unwrap()
-    .unwrap()
-    .unit_id
-    .to_string()
-}
-
 /// A new case dispatched by the street to `bumen`'s unit; its id.
 async fn dispatched_case(app: &TestApp) -> String {
     let shequ = app.demo_user("shequ").await;

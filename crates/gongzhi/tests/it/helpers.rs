@@ -433,3 +433,21 @@ impl TestApp {
 pub const CITY: &str = "130600000000";
 pub const JINGXIU: &str = "130602000000";
 pub const DONGFENG: &str = "130602001000";
+
+/// The handling unit a demo user belongs to.
+pub async fn unit_of(app: &TestApp, username: &str) -> String {
+    #[derive(sea_orm::FromQueryResult)]
+    struct U {
+        unit_id: uuid::Uuid,
+    }
+    gongzhi::store::fetch_opt::<U, _>(
+        &app.state.db,
+        "SELECT m.unit_id FROM case_unit_members m JOIN users u ON u.id = m.member_id WHERE u.username = $1",
+        vec![username.to_string().into()],
+    )
+    .await
+    .unwrap()
+    .expect("a unit")
+    .unit_id
+    .to_string()
+}

@@ -13,24 +13,6 @@ async fn act(c: &Client, id: &str, action: &str, mut body: Value, version: i64) 
         .await
 }
 
-/// The handling unit the demo's department handler (`bumen`) belongs to.
-async fn unit_of(app: &TestApp, username: &str) -> String {
-    #[derive(sea_orm::FromQueryResult)]
-    struct U {
-        unit_id: uuid::Uuid,
-    }
-    gongzhi::store::fetch_opt::<U, _>(
-        &app.state.db,
-        "SELECT m.unit_id FROM case_unit_members m JOIN users u ON u.id = m.member_id WHERE u.username = $1",
-        vec![username.to_string().into()],
-    )
-    .await
-    .unwrap()
-    .expect("a unit")
-    .unit_id
-    .to_string()
-}
-
 async fn new_case(app: &TestApp, c: &Client) -> String {
     let grid = app.area_id(CHAOYANG_GRID).await;
     let r = c
