@@ -488,3 +488,41 @@ async fn a_volunteer_hears_the_sign_up_confirmed() {
         .unwrap()
         .contains("今晚义务巡逻"));
 }
+
+/// Points posted by hand reach the volunteer, with the amount and the balance.
+#[tokio::test]
+async fn a_volunteer_hears_of_points_posted_by_hand() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let zhiyuan = app.demo_user("zhiyuan").await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct A {
+        id: uuid::Uuid,
+    }
+    let account = gongzhi::store::fetch_opt::<A, _>(
+        &app.state.db,
+        "SELECT pa.id FROM point_accounts pa JOIN volunteers v ON v.id = pa.volunteer_id \
+         JOIN users u ON u.id = v.user_id WHERE u.username = 'zhiyuan'",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .expect("zhiyuan's account")
+    .id;
+    let before = unread(&zhiyuan).await;
+    let r = shequ
+        .post(
+            "/api/v1/points/postings",
+            json!({"account_id": account, "amount": 5, "direction": "earn", "note": "协助疫苗接种点引导"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(unread(&zhiyuan).await, before + 1);
+    let l = zhiyuan.get("/api/v1/me/messages?unread=true").await;
+    assert_eq!(l.body["items"][0]["kind"], "points.posted");
+    assert_eq!(l.body["items"][0]["title"], "积分变动 +5");
+    assert!(l.body["items"][0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("协助疫苗接种点引导"));
+}

@@ -140,6 +140,16 @@ pub const TEMPLATES: &[Template] = &[
         body_en: "Your hours at \"{title}\" are confirmed and the points are in your account.",
     },
     Template {
+        key: "points.posted",
+        about_zh: "工作人员为您手工记分或扣分",
+        about_en: "A worker posted points to or deducted points from your account",
+        vars: &["amount", "note", "balance"],
+        title_zh: "积分变动 {amount}",
+        body_zh: "您的积分账户变动 {amount} 分（{note}），当前余额 {balance} 分。",
+        title_en: "Points {amount}",
+        body_en: "Your points account changed by {amount} ({note}); the balance is {balance}.",
+    },
+    Template {
         key: "case.closed",
         about_zh: "您提交的诉求已办结，请评价",
         about_en: "A case you submitted is closed; rate it",

@@ -834,6 +834,14 @@ pub async fn manual_post(db: &Db, ctx: &Ctx, m: ManualPosting) -> AppResult<Post
     )
     .await?;
     let v = one_posting(&tx, ctx, id).await?;
+    super::notify::points_posted(
+        &tx,
+        id,
+        acc.volunteer_id,
+        signed,
+        &v.note.clone().unwrap_or_default(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(v)
 }

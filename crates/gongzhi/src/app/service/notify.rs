@@ -161,3 +161,50 @@ pub async fn remind(db: &store::Db) -> AppResult<usize> {
     }
     Ok(n)
 }
+
+/// 积分变动: the account's volunteer, when a worker posts or deducts by hand (postings by rule
+/// arrive with the message of their cause, e.g. confirmed hours).
+pub async fn points_posted<C: ConnectionTrait>(
+    c: &C,
+    posting: Uuid,
+    volunteer: Option<Uuid>,
+    amount: i64,
+    note: &str,
+) -> AppResult<()> {
+    let Some(v) = volunteer else { return Ok(()) };
+    let Some(user) = account_of(c, v).await? else {
+        return Ok(());
+    };
+    let balance = store::fetch_i64(
+        c,
+        "SELECT balance FROM point_accounts WHERE volunteer_id = $1",
+        vec![v.into()],
+    )
+    .await?;
+    let mut vars = serde_json::Map::new();
+    vars.insert(
+        "amount".into(),
+        (if amount > 0 {
+            format!("+{amount}")
+        } else {
+            amount.to_string()
+        })
+        .into(),
+    );
+    vars.insert("note".into(), note.to_string().into());
+    vars.insert("balance".into(), balance.to_string().into());
+    messages::enqueue(
+        c,
+        Outgoing {
+            key: "points.posted",
+            dedup: format!("points.posted:{posting}"),
+            urgent: false,
+            area_id: None,
+            link: Some("/m/volunteer".into()),
+            vars,
+            recipients: vec![user],
+        },
+    )
+    .await?;
+    Ok(())
+}
