@@ -525,6 +525,25 @@ async fn dwelling_row(
         .map(|_| ())
 }
 
+/// Ends a row's savepoint: kept when the row's request went through without problems, rolled
+/// back otherwise, the request's error turned into the row's problems.
+async fn settle(
+    sp: sea_orm::DatabaseTransaction,
+    done: AppResult<()>,
+    kind: Kind,
+    problems: &mut Vec<(String, Msg)>,
+) -> AppResult<()> {
+    match done {
+        Ok(()) if problems.is_empty() => sp.commit().await?,
+        Ok(()) => sp.rollback().await?,
+        Err(e) => {
+            sp.rollback().await?;
+            problems.extend(problems_of(kind, e)?);
+        }
+    }
+    Ok(())
+}
+
 /// Counts a row and keeps its problems (at most 1,000 listed).
 fn tally(report: &mut SheetReport, row: u64, problems: Vec<(String, Msg)>) {
     if problems.is_empty() {
@@ -645,14 +664,7 @@ pub async fn run(
                 if problems.is_empty() {
                     let sp = tx.begin().await?;
                     let done = party_org_row(&sp, ctx, &cells, &mut problems).await;
-                    match done {
-                        Ok(()) if problems.is_empty() => sp.commit().await?,
-                        Ok(()) => sp.rollback().await?,
-                        Err(e) => {
-                            sp.rollback().await?;
-                            problems.extend(problems_of(kind, e)?);
-                        }
-                    }
+                    settle(sp, done, kind, &mut problems).await?;
                 }
                 tally(&mut report, row, problems);
                 continue;
@@ -661,14 +673,7 @@ pub async fn run(
                 if problems.is_empty() {
                     let sp = tx.begin().await?;
                     let done = dwelling_row(&sp, ctx, &buildings, &cells, &mut problems).await;
-                    match done {
-                        Ok(()) if problems.is_empty() => sp.commit().await?,
-                        Ok(()) => sp.rollback().await?,
-                        Err(e) => {
-                            sp.rollback().await?;
-                            problems.extend(problems_of(kind, e)?);
-                        }
-                    }
+                    settle(sp, done, kind, &mut problems).await?;
                 }
                 tally(&mut report, row, problems);
                 continue;
@@ -696,14 +701,7 @@ pub async fn run(
                                 .map(|_| ())
                         }
                     };
-                    match done {
-                        Ok(()) if problems.is_empty() => sp.commit().await?,
-                        Ok(()) => sp.rollback().await?,
-                        Err(e) => {
-                            sp.rollback().await?;
-                            problems.extend(problems_of(kind, e)?);
-                        }
-                    }
+                    settle(sp, done, kind, &mut problems).await?;
                 }
                 tally(&mut report, row, problems);
                 continue;
@@ -787,14 +785,7 @@ pub async fn run(
                         }
                     }
                 };
-                match done {
-                    Ok(()) if problems.is_empty() => sp.commit().await?,
-                    Ok(()) => sp.rollback().await?,
-                    Err(e) => {
-                        sp.rollback().await?;
-                        problems.extend(problems_of(kind, e)?);
-                    }
-                }
+                settle(sp, done, kind, &mut problems).await?;
             }
             tally(&mut report, row, problems);
         }
