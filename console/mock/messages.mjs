@@ -37,9 +37,30 @@ const TEMPLATES = [
     title_zh: '诉求已办结 {no}', body_zh: '您反映的「{title}」已办结。欢迎对办理结果进行评价。',
     title_en: 'Case {no} closed', body_en: 'Your case "{title}" is closed. Please rate how it was handled.',
   },
+  {
+    key: 'notice.published', about_zh: '发给您或您家的通知公告', about_en: 'A notice to you or your household',
+    vars: ['title', 'area'],
+    title_zh: '通知：{title}', body_zh: '{area}发布了通知「{title}」，请打开查看；如需回执，请点击“确认收到”。',
+    title_en: 'Notice: {title}', body_en: '{area} published the notice "{title}". Open it; if it asks, tap "Acknowledge".',
+  },
+  {
+    key: 'notice.reminder', about_zh: '尚未阅读或确认的通知提醒', about_en: 'A reminder of a notice not yet read or acknowledged',
+    vars: ['title', 'area'],
+    title_zh: '提醒：请查看通知「{title}」', body_zh: '{area}的通知「{title}」您尚未查看或确认，请打开查看。',
+    title_en: 'Reminder: notice "{title}"', body_en: 'You have not yet read or acknowledged the notice "{title}" from {area}.',
+  },
 ]
 const own = new Map() // key → {title_zh, body_zh, title_en, body_en, version, updated_at, updated_by}
 const inboxes = new Map() // user id → [{id, kind, vars, link, urgent, created_at, read_at}] newest first
+const waiting = new Map() // user id → messages posted before their inbox was seeded
+
+/** Another mock puts a message in a user's inbox (mock/notices.mjs: notice.published, notice.reminder). */
+export function postMessage(userId, { kind, vars, link = null, urgent = false, at = new Date().toISOString() }) {
+  const x = { id: randomUUID(), kind, vars, link, urgent, created_at: at, read_at: null }
+  const box = inboxes.get(userId)
+  if (box) box.unshift(x)
+  else waiting.set(userId, [x, ...(waiting.get(userId) || [])])
+}
 
 /** `{name}` → the variable's value; an unknown name stays as written (the server's fill). */
 function fill(text, vars) {
@@ -123,7 +144,11 @@ const view = (t) => {
 export function messagesApi({ req, res, url, p, m, body, me, send, err, log, cases }) {
   const en = (req.headers['accept-language'] || '').startsWith('en')
   const inbox = () => {
-    if (!inboxes.has(me.id)) inboxes.set(me.id, seed(me, cases))
+    if (!inboxes.has(me.id)) {
+      const list = [...(waiting.get(me.id) || []), ...seed(me, cases)].sort((a, b) => b.created_at.localeCompare(a.created_at))
+      waiting.delete(me.id)
+      inboxes.set(me.id, list)
+    }
     return inboxes.get(me.id)
   }
   const unread = () => ({ unread: inbox().filter((x) => !x.read_at).length })

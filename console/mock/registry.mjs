@@ -318,6 +318,20 @@ function paged(url, all) {
 
 /** The residents (for mock/service.mjs: volunteers are registry persons). */
 export const registryPersons = () => persons
+/**
+ * The households as mock/notices.mjs addresses them: address, grid / community / building, the head's name and the
+ * registry tags of the current members (non-sensitive and sensitive apart).
+ */
+export function registryHouseholds() {
+  return [...households.values()].filter((h) => !h.deleted).map((h) => {
+    const ms = members.filter((x) => x.household_id === h.id && !x.to_date).map((x) => persons.get(x.person_id)).filter(Boolean)
+    return {
+      id: h.id, address: dwAddress(dwellings.get(h.dwelling_id)), area_id: h.area_id, grid_id: h.grid_id, community_id: h.community_id,
+      head_name: persons.get(h.head_person_id)?.name || ms[0]?.name || '', tags: [...new Set(ms.flatMap((p) => p.tags || []))],
+      member_ids: ms.map((p) => p.id),
+    }
+  })
+}
 
 export function initRegistry({ areas, users }) {
   A = areas

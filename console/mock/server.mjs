@@ -8,6 +8,7 @@
 // Phone-only demo users (the phone home): wangge (网格员), louzhang (楼长), zhiyuan (志愿者), jumin (居民).
 // GET /me/todos is answered per user from the other mocks' lists; POST /import/areas reads GeoJSON or CSV.
 // 消息 (GET /me/messages…, /message-templates): mock/messages.mjs, each inbox seeded on first use.
+// 通知公告 (/notices…, /me/notices…): mock/notices.mjs; jumin's household gets the seeded notices.
 import http from 'node:http'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -18,6 +19,7 @@ import { initCases, casesApi, casesPublicApi, ratingSamples } from './cases.mjs'
 import { initService, serviceApi, serviceImportApi } from './service.mjs'
 import { messagesApi } from './messages.mjs'
 import { initChannels, channelsApi } from './channels.mjs'
+import { initNotices, noticesApi } from './notices.mjs'
 
 const PORT = Number(process.env.PORT || 18080)
 const DIST = process.env.DIST ? path.resolve(process.env.DIST) : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
@@ -127,6 +129,8 @@ initChannels({ areas })
 initCases({ areas, users, addUser, tokens: () => tokens }) // tokens: declared below, read per request
 // 党员下沉、志愿服务、积分 (mock/service.mjs) adds shuji (党组织书记), danwei (单位联系人), zhiyuan (志愿者), all Demo@2026
 initService({ areas, users, addUser, orgs, addOrg, persons: registryPersons() })
+// 通知公告 (mock/notices.mjs): after the demo users exist (jumin's household, the staff told)
+initNotices({ areas, users })
 
 const tokens = []
 const audit = []
@@ -651,6 +655,8 @@ async function api(req, res, url) {
   }
   // 志愿者 / 党员名册 import (mock/service.mjs), before the registry mock, which answers /import/…
   if (serviceImportApi({ req, res, url, p, m, body, me, send, err, log })) return
+  // 通知公告 (notices with receipts, docs/notices-api-draft.md), mock/notices.mjs
+  if (noticesApi({ req, res, url, p, m, body, me, send, err, log })) return
   // 渠道台账 (community channels), mock/channels.mjs
   if (channelsApi({ req, res, url, p, m, body, me, send, err, log })) return
   // registry (一户一档), mock/registry.mjs

@@ -18,8 +18,8 @@ export default {
     preview: 'Example: ', required: 'Required', tooLong: 'At most {n} characters', unknownVar: 'Unknown variables: {names} (available: {vars})',
     saved: 'Message template saved', resetConfirm: 'Restore the default wording of “{about}”? Your office’s wording is removed.', resetDone: 'Default wording restored',
     conflict: 'Someone else changed this template; reload it before editing.', reload: 'Load the latest', reloaded: 'The latest wording is loaded; make your changes again',
-    var: { no: 'Case number', title: 'Case title', category: 'Category', due: 'Deadline', street: 'Street', unit: 'Unit', note: 'Note / reason', minutes: 'Minutes' },
-    sample: { no: 'GZ20260512-0031', title: 'Rubbish piled at the gate', category: 'City appearance', due: '2026-05-13 17:00', street: 'Xianfeng Street', unit: 'District city management', note: 'Not our unit\'s duty', minutes: '30' },
+    var: { no: 'Case number', title: 'Case title', category: 'Category', due: 'Deadline', street: 'Street', unit: 'Unit', note: 'Note / reason', minutes: 'Minutes', area: 'Area' },
+    sample: { no: 'GZ20260512-0031', title: 'Rubbish piled at the gate', category: 'City appearance', due: '2026-05-13 17:00', street: 'Xianfeng Street', unit: 'District city management', note: 'Not our unit\'s duty', minutes: '30', area: 'Chaoyang Community' },
     loadFailed: 'The message templates did not load', retry: 'Try again',
   },
 }

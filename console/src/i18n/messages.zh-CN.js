@@ -18,8 +18,8 @@ export default {
     preview: '示例：', required: '请填写', tooLong: '最多 {n} 个字符', unknownVar: '不认识的变量：{names}（可用：{vars}）',
     saved: '消息模板已保存', resetConfirm: '将“{about}”恢复为系统默认措辞？本单位的改写会被删除。', resetDone: '已恢复默认措辞',
     conflict: '该模板已被他人修改，请刷新后再改。', reload: '载入最新内容', reloaded: '已载入最新内容，请重新修改',
-    var: { no: '诉求编号', title: '诉求标题', category: '事项分类', due: '期限', street: '街道', unit: '承办单位', note: '说明/理由', minutes: '分钟数' },
-    sample: { no: 'GZ20260512-0031', title: '小区门口垃圾堆放', category: '市容环境', due: '2026-05-13 17:00', street: '先锋街道', unit: '区城管委', note: '不属于本单位职责', minutes: '30' },
+    var: { no: '诉求编号', title: '诉求标题', category: '事项分类', due: '期限', street: '街道', unit: '承办单位', note: '说明/理由', minutes: '分钟数', area: '发布区域' },
+    sample: { no: 'GZ20260512-0031', title: '小区门口垃圾堆放', category: '市容环境', due: '2026-05-13 17:00', street: '先锋街道', unit: '区城管委', note: '不属于本单位职责', minutes: '30', area: '朝阳社区' },
     loadFailed: '消息模板加载失败', retry: '重试',
   },
 }

@@ -9,7 +9,7 @@ import {
   Guide, Notebook, Bell, Suitcase, Upload, Share, FolderOpened,
   Promotion, Stamp, EditPen, Location, TrendCharts, Collection, Management, Calendar, Camera,
   UserFilled, Tickets, Odometer, Memo, Trophy, DocumentChecked, Postcard, Finished, Medal, School, Wallet, SetUp, ShoppingCart, Sunny,
-  Message, ChatLineSquare, Connection,
+  Message, ChatLineSquare, Connection, Notification, MessageBox,
 } from '@element-plus/icons-vue'
 
 // Who sees a page is decided by the permissions the server gives the user (GET /me `permissions`,
@@ -89,6 +89,12 @@ export const appRoutes = [
   // 消息 (the in-app inbox, GET /me/messages): every signed-in user, phone-only users included (their drawer menu and
   // the phone home's 全部功能); the header bell opens it too
   { path: 'messages', name: 'messages', component: () => import('../views/MessagesView.vue'), meta: { title: 'menu.messages', icon: markRaw(Message), menu: true, testid: 'menu-messages' } },
+  // 通知公告 (docs/notices-api-draft.md): senders (send_notices) and readers of the area's registry (grid workers,
+  // building heads follow their grid's receipts and the door-to-door list); 我的通知 (phone) for every signed-in user
+  { path: 'notices', name: 'notices', component: () => import('../views/notices/NoticesView.vue'), meta: { title: 'notice.menu', icon: markRaw(Notification), menu: true, perms: ['send_notices', 'read_registry'], testid: 'menu-notices' } },
+  { path: 'notices/:id', name: 'notice', component: () => import('../views/notices/NoticeDetailView.vue'), meta: { title: 'notice.menu', perms: ['send_notices', 'read_registry'], activeMenu: ['/notices'] } },
+  { path: 'm/notices', name: 'my-notices', component: () => import('../views/notices/MyNoticesView.vue'), meta: { title: 'notice.menuMy', icon: markRaw(MessageBox), menu: true, testid: 'menu-my-notices' } },
+  { path: 'm/notices/:id', name: 'my-notice', component: () => import('../views/notices/MyNoticeView.vue'), meta: { title: 'notice.menuMy', activeMenu: ['/m/notices'] } },
   reg('registry', 'registry', () => import('../views/registry/RegistryHomeView.vue'), 'menu.registry', DataAnalysis, { testid: 'menu-registry' }),
   reg('persons', 'persons', () => import('../views/registry/PersonsView.vue'), 'menu.persons', Avatar, { testid: 'menu-persons' }),
   reg('registry/import', 'registry-import', () => import('../views/registry/ImportView.vue'), 'menu.importPersons', Upload, { testid: 'menu-import', perms: ['edit_registry'] }),

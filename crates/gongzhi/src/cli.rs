@@ -98,6 +98,17 @@ pub enum Command {
         #[arg(long, default_value_t = 200_000)]
         history: usize,
     },
+    /// Benchmark notices with receipts over the demo city (load `gongzhi demo` first): grow the
+    /// first street to N households (synthetic ones, one member each), time one notice's fan-out
+    /// to all of them, then household receipts recorded by concurrent writers (docs/benchmarks.md)
+    BenchNotices {
+        #[arg(long, default_value_t = 1_000_000)]
+        households: u64,
+        #[arg(long, default_value_t = 20_000)]
+        receipts: u64,
+        #[arg(long, default_value_t = 8)]
+        writers: usize,
+    },
     /// Measure the configured database's raw insert rate (the ceiling benchmarks compare with):
     /// rows shaped like a resident (ids, names, ciphertext-sized text) into a scratch table, in one
     /// transaction, with the statements the importer uses; the table is dropped afterwards
@@ -363,6 +374,17 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
         } => {
             let (state, _) = crate::startup::build_state(settings).await?;
             app::service::bench::run(&state, people.max(1), members.max(1), history.max(1))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchNotices {
+            households,
+            receipts,
+            writers,
+        } => {
+            let (state, _) = crate::startup::build_state(settings).await?;
+            crate::bench::notices::run(&state, households, receipts.max(1), writers.max(1))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)

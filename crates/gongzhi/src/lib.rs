@@ -8,6 +8,7 @@
 //!
 //! [`startup`] composes them: settings → pool → migrations → state → background jobs → router.
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod crypto;

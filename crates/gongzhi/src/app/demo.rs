@@ -175,6 +175,8 @@ pub async fn run(
     city.cases = (c.categories, c.units, c.cases);
     super::cases::stats::fold(db).await?;
     let sv = super::service::demo::run(db, &ctx, &city, opts.seed).await?;
+    // Notices with receipts, and the resident's account linked to her household (app/notices.rs).
+    super::notices::demo(db, &ctx).await?;
     city.service = (
         sv.volunteers,
         sv.members,

@@ -15,6 +15,7 @@ pub mod files;
 pub mod login_guard;
 pub mod maintenance;
 pub mod messages;
+pub mod notices;
 pub mod party;
 pub mod registry;
 pub mod roles;

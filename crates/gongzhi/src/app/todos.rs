@@ -24,7 +24,7 @@ pub struct TodoSample {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Todo {
     /// cases_overdue | cases_to_dispatch | cases_to_handle | my_cases_open | households_to_visit |
-    /// activities_to_confirm | reportins_overdue | my_activities
+    /// activities_to_confirm | reportins_overdue | my_activities | my_notices
     pub kind: &'static str,
     pub count: i64,
     pub label_zh: &'static str,
@@ -226,6 +226,45 @@ pub async fn mine(state: &AppState, ctx: &Ctx) -> AppResult<Todos> {
                 })
                 .collect(),
         });
+    }
+    // Notices to the caller (their household or their role) not yet read or acknowledged: the
+    // same rows and counts as /me/notices.
+    if ctx.principal.user_id.is_some() {
+        let mine = super::notices::my_list(
+            db,
+            ctx,
+            &super::notices::MyQuery {
+                page: Some(1),
+                page_size: Some(50),
+            },
+        )
+        .await?;
+        let waiting: Vec<_> = mine
+            .items
+            .into_iter()
+            .filter(|n| n.read_at.is_none() || (n.requires_ack && n.acked_at.is_none()))
+            .collect();
+        let count = mine.waiting;
+        if count > 0 {
+            items.push(Todo {
+                kind: "my_notices",
+                count,
+                label_zh: "待阅读或确认的通知",
+                label_en: "Notices to read or acknowledge",
+                severity: if mine.to_ack > 0 { "warning" } else { "info" },
+                link: "/m/notices".into(),
+                samples: waiting
+                    .into_iter()
+                    .take(SAMPLES as usize)
+                    .map(|n| TodoSample {
+                        link: format!("/m/notices/{}", n.id),
+                        id: n.id,
+                        title: n.title,
+                        detail: Some(n.area_name),
+                    })
+                    .collect(),
+            });
+        }
     }
     // Everyone who submitted requests: those still open.
     let open = query::list(

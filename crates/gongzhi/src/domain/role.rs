@@ -200,10 +200,12 @@ pub enum Permission {
     /// Manage them: register members and volunteers, run activities and attendance, confirm
     /// hours, post and reverse points, run the catalogue, rate, commend, issue certificates.
     ManageService,
+    /// Publish notices (通知公告) to the area's households and staff, remind, withdraw.
+    SendNotices,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ManageSystem,
         Permission::ManageUsers,
         Permission::ReadAudit,
@@ -221,6 +223,7 @@ impl Permission {
         Permission::ManageCaseDictionary,
         Permission::ReadService,
         Permission::ManageService,
+        Permission::SendNotices,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -242,6 +245,7 @@ impl Permission {
             Permission::ManageCaseDictionary => "manage_case_dictionary",
             Permission::ReadService => "read_service",
             Permission::ManageService => "manage_service",
+            Permission::SendNotices => "send_notices",
         }
     }
 
@@ -276,6 +280,7 @@ impl Permission {
             Permission::ManageCaseUnits => ("承办单位与职责清单", "Handling units", "维护承办单位、人员和权责清单。", "Keep the handling units, their members and power lists."),
             Permission::ManageCaseDictionary => ("分类字典与工作日历", "Dictionary and calendar", "维护诉求分类、办理时限和工作日历。", "Keep the case categories, time limits and working-day calendar."),
             Permission::ReadService => ("查看党员志愿服务", "Read service", "查看志愿者、党员报到、活动、积分和评价。", "See volunteers, party members' report-in, activities, points and ratings."),
+            Permission::SendNotices => ("发布通知公告", "Send notices", "向本区域的住户和工作人员发布通知，查看送达和回执，提醒未读。", "Send notices to the area's households and staff, see who read and acknowledged them, remind the others."),
             Permission::ManageService => ("管理党员志愿服务", "Manage service", "登记志愿者和党员、组织活动、确认时长、发放积分、评星表彰。", "Register volunteers and members, run activities, confirm hours, post points, rate and commend."),
         }
     }
@@ -336,6 +341,13 @@ impl Permission {
                 CommunityAdmin,
                 CommunityWorker,
                 PartySecretary,
+            ],
+            Permission::SendNotices => &[
+                SystemAdmin,
+                DistrictAdmin,
+                StreetAdmin,
+                CommunityAdmin,
+                CommunityWorker,
             ],
         }
     }

@@ -37,6 +37,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
         (name = "registry", description = "一户一档 The registry: dwellings, households, persons, visits"),
         (name = "cases", description = "接诉即办 Cases: categories, units and power lists, the calendar, the lifecycle, the rates"),
         (name = "messages", description = "消息 Messages: the caller's inbox, and the templates of what gongzhi tells people"),
+        (name = "notices", description = "通知公告 Notices with receipts: to households and staff of an area, coverage by grid, reminders, the door-to-door list"),
     )
 )]
 struct ApiDoc;

@@ -27,7 +27,74 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0014_messages", M0014_MESSAGES),
     ("m0015_public_categories", M0015_PUBLIC_CATEGORIES),
     ("m0016_community_channels", M0016_COMMUNITY_CHANNELS),
+    ("m0017_notices", M0017_NOTICES),
 ];
+
+/// Issue 15: notices with receipts (通知公告, app/notices.rs). A notice is addressed to the
+/// households under an area (optionally those with a member of some registry tags, or a list) and
+/// to staff roles; `notice_receipts` holds one row per addressed household (how it can be reached,
+/// read, acknowledged, its answer), written by one `INSERT … SELECT` when the notice is published;
+/// `notice_people` one row per account told (a resident of an addressed household, or staff of an
+/// addressed role), with when that person read and acknowledged it. A
+/// resident's account may name the registry person it belongs to (`users.person_id`): that is how
+/// a household is reached in the app.
+const M0017_NOTICES: &str = r#"
+ALTER TABLE users ADD COLUMN person_id {uuid} NULL;
+CREATE INDEX ix_users_person ON users(person_id);
+CREATE TABLE notices (
+    id {uuid} PRIMARY KEY,
+    area_id {uuid} NOT NULL REFERENCES areas(id),
+    title VARCHAR(100) NOT NULL,
+    body TEXT NOT NULL,
+    households BOOLEAN NOT NULL,
+    tags VARCHAR(300) NOT NULL,
+    roles VARCHAR(300) NOT NULL,
+    listed BOOLEAN NOT NULL,
+    requires_ack BOOLEAN NOT NULL,
+    form TEXT NOT NULL,
+    public BOOLEAN NOT NULL,
+    urgent BOOLEAN NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    withdrawn_reason VARCHAR(500) NULL,
+    reminders INTEGER NOT NULL DEFAULT 0,
+    last_reminded_at BIGINT NULL,
+    author_id {uuid} NULL REFERENCES users(id),
+    author_name VARCHAR(100) NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX ix_notices_area ON notices(area_id, created_at);
+CREATE TABLE notice_receipts (
+    notice_id {uuid} NOT NULL REFERENCES notices(id),
+    household_id {uuid} NOT NULL,
+    community_id {uuid} NOT NULL,
+    grid_id {uuid} NOT NULL,
+    -- The household's building or grid: what scope checks use.
+    area_id {uuid} NOT NULL,
+    -- app | sms | none: how the household could be reached when the notice was published.
+    reach VARCHAR(8) NOT NULL,
+    read_at BIGINT NULL,
+    acked_at BIGINT NULL,
+    -- app | visit
+    acked_via VARCHAR(8) NULL,
+    acked_by VARCHAR(100) NULL,
+    answer TEXT NULL,
+    reminded_at BIGINT NULL,
+    PRIMARY KEY (notice_id, household_id)
+);
+CREATE INDEX ix_receipts_grid ON notice_receipts(notice_id, grid_id);
+CREATE INDEX ix_receipts_household ON notice_receipts(household_id);
+CREATE TABLE notice_people (
+    notice_id {uuid} NOT NULL REFERENCES notices(id),
+    user_id {uuid} NOT NULL REFERENCES users(id),
+    -- The household through which a resident is told; NULL for staff told by role.
+    household_id {uuid} NULL,
+    read_at BIGINT NULL,
+    acked_at BIGINT NULL,
+    PRIMARY KEY (notice_id, user_id)
+);
+CREATE INDEX ix_notice_people_user ON notice_people(user_id, notice_id);
+"#;
 
 /// Issue 15: each community's channels (公众号, 微信群, 企业微信群, 视频号, hotlines) with owner,
 /// audience, members and activity, so the street can find the dead ones (僵尸号/群) and retire or

@@ -1104,3 +1104,80 @@ async fn the_street_finds_dead_channels_and_retires_one() {
     );
     d.quit().await;
 }
+
+/// Issue 15: a community worker publishes a notice asking for an acknowledgement and sees its
+/// coverage by grid; the resident reads and acknowledges it on her phone; the author's page
+/// shows the acknowledgement, and the grid worker's door-to-door list is one household shorter.
+#[tokio::test]
+async fn a_notice_shows_its_coverage_and_a_resident_acknowledges_it_on_a_phone() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let d = Driver::start(1366, 768).await;
+    d.sign_in(&app.base, "shequ", DEMO_PASSWORD).await;
+    d.goto(&format!("{}/notices", app.base)).await;
+    d.find("[data-testid=notices-page]").await;
+    d.click("[data-testid=notice-new]").await;
+    d.find("[data-testid=notice-dialog]").await;
+    d.type_into("[data-testid=notice-title]", "停水通知：周六上午管道检修")
+        .await;
+    d.type_into(
+        "[data-testid=notice-body]",
+        "本周六 8:00—12:00 停水检修，请提前储水。",
+    )
+    .await;
+    d.click("[data-testid=notice-requires-ack]").await;
+    d.screenshot("notice-new-desktop.png").await;
+    d.click("[data-testid=notice-submit]").await;
+    d.find("[data-testid=notice-detail]").await;
+    d.wait_text("[data-testid=notice-detail-title]", "停水通知")
+        .await;
+    d.find("[data-testid=notice-grid-row]").await;
+    let path = d.script("return location.pathname").await;
+    let id = path
+        .as_str()
+        .and_then(|p| p.strip_prefix("/notices/"))
+        .unwrap_or_else(|| panic!("on the notice's page: {path}"))
+        .to_string();
+    let shequ = app.demo_user("shequ").await;
+    let n = shequ.get(&format!("/api/v1/notices/{id}")).await;
+    assert_eq!(n.status, reqwest::StatusCode::OK, "{}", n.text);
+    let households = n.body["coverage"]["households"].as_i64().unwrap();
+    assert!(households > 100, "the community's households: {households}");
+    assert!(n.body["by_grid"].as_array().unwrap().len() > 1);
+    d.wait_text(
+        "[data-testid=notice-cov-households]",
+        &households.to_string(),
+    )
+    .await;
+    d.screenshot("notice-coverage-desktop.png").await;
+    d.quit().await;
+
+    let p = Driver::start(390, 844).await;
+    p.sign_in(&app.base, "jumin", DEMO_PASSWORD).await;
+    p.goto(&format!("{}/m/notices", app.base)).await;
+    p.find("[data-testid=my-notices-page]").await;
+    p.screenshot("notices-resident-phone.png").await;
+    p.click(&format!("[data-testid=my-notice-item][data-id='{id}']"))
+        .await;
+    p.find("[data-testid=my-notice-page]").await;
+    p.wait_text("[data-testid=my-notice-title]", "停水通知")
+        .await;
+    p.click("[data-testid=my-notice-ack]").await;
+    p.find("[data-testid=my-notice-acked]").await;
+    p.screenshot("notice-acked-phone.png").await;
+    p.quit().await;
+
+    let n = shequ.get(&format!("/api/v1/notices/{id}")).await;
+    assert_eq!(n.body["coverage"]["acked"], 1, "{}", n.text);
+    assert_eq!(n.body["coverage"]["read"], 1);
+    let w = Driver::start(390, 844).await;
+    w.sign_in(&app.base, "wangge", DEMO_PASSWORD).await;
+    w.goto(&format!("{}/notices/{id}", app.base)).await;
+    w.find("[data-testid=notice-detail]").await;
+    w.click("[data-testid=notice-tab-door]").await;
+    w.find("[data-testid=notice-household]").await;
+    w.screenshot("notice-door-list-phone.png").await;
+    w.quit().await;
+}

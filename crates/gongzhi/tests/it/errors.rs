@@ -426,12 +426,15 @@ async fn health_readiness_metrics_and_openapi() {
         "/api/v1/community-channels/{id}",
         "/api/v1/community-channels/{id}/retire",
         "/api/v1/community-channels/{id}/merge",
+        "/api/v1/notices",
+        "/api/v1/notices/{id}/households/{household_id}/ack",
+        "/api/v1/me/notices/{id}/ack",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert_eq!(
         paths.len(),
-        178,
+        187,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

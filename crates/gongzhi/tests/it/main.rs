@@ -19,6 +19,7 @@ mod hardening;
 mod home;
 mod instances;
 mod messages;
+mod notices;
 mod ops;
 mod party;
 mod register;

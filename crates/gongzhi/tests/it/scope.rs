@@ -33,6 +33,8 @@ enum Target {
     Duty,
     /// A channel of a community under the user's area (none for a grid or a building: skipped).
     Channel,
+    /// A notice to the user's area (published by admin).
+    Notice,
 }
 
 struct RouteCase {
@@ -574,12 +576,61 @@ const ROUTES: &[RouteCase] = &[
         permission: Some(Permission::EditRegistry),
         allowed: 422,
     },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/notices/{id}",
+        target: Target::Notice,
+        body: |_| None,
+        permission: Some(Permission::ReadRegistry),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/notices/{id}/households",
+        target: Target::Notice,
+        body: |_| None,
+        permission: Some(Permission::ReadRegistry),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/notices/{id}/withdraw",
+        target: Target::Notice,
+        body: |_| Some(json!({"reason": ""})),
+        permission: Some(Permission::SendNotices),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/notices/{id}/remind",
+        target: Target::Notice,
+        body: |_| Some(json!({})),
+        permission: Some(Permission::SendNotices),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/notices?area_id={id}",
+        target: Target::Area,
+        body: |_| None,
+        permission: Some(Permission::ReadRegistry),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/notices",
+        target: Target::Area,
+        body: |i| Some(json!({"area_id": i.target, "title": "", "body": ""})),
+        permission: Some(Permission::SendNotices),
+        allowed: 422,
+    },
 ];
 
 /// Routes without an area target: (method, path, body, permission, allowed status).
 const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/me", None, 200),
     ("GET", "/api/v1/areas/roots", None, 200),
+    ("GET", "/api/v1/notices", None, 200),
     ("GET", "/api/v1/party-orgs/roots", None, 200),
     ("GET", "/api/v1/areas?q=1306", None, 200),
     ("GET", "/api/v1/party-orgs?q=%E5%85%9A", None, 200),
@@ -1090,6 +1141,18 @@ async fn registry_targets(
     (dwelling, entity, need, duty)
 }
 
+/// A notice to an area, published by admin, told to nobody's role.
+async fn notice_at(setup: &Client, area: &str) -> String {
+    let r = setup
+        .post(
+            "/api/v1/notices",
+            json!({"area_id": area, "title": "范围测试通知", "body": "范围测试"}),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
 fn holds(role: Role, perm: Option<Permission>) -> bool {
     perm.map(|p| p.roles().contains(&role)).unwrap_or(true)
 }
@@ -1115,6 +1178,7 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
         assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.text);
         r.body["id"].as_str().unwrap().to_string()
     };
+    let outside_notice = notice_at(&setup, &outside_area).await;
     let (outside_dwelling, outside_entity, outside_need, outside_duty) = registry_targets(
         &app,
         &setup,
@@ -1152,6 +1216,7 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
             &inside_area.to_string(),
         )
         .await;
+        let inside_notice = notice_at(&setup, &inside_area.to_string()).await;
         let (inside_dwelling, inside_entity, inside_need, inside_duty) = registry_targets(
             &app,
             &setup,
@@ -1185,6 +1250,8 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
                 (Target::Duty, false) => outside_duty.clone(),
                 (Target::Channel, true) => inside_channel.clone().unwrap_or_default(),
                 (Target::Channel, false) => outside_channel.clone(),
+                (Target::Notice, true) => inside_notice.clone(),
+                (Target::Notice, false) => outside_notice.clone(),
             };
             for (inside, target) in [(true, pick(true)), (false, pick(false))] {
                 if !inside && *role == Role::SystemAdmin {
@@ -2060,6 +2127,14 @@ async fn every_service_route_for_every_role_in_and_out_of_scope() {
 /// pages, the caller's own account, system-wide administration (checked by role in their own
 /// tests), or a list whose rows are filtered by the caller's scope and tested where named.
 const NOT_AREA_SCOPED: &[(&str, &str, &str)] = &[
+    ("GET", "/api/v1/me/notices", "the caller's own notices (notices::*)"),
+    ("GET", "/api/v1/me/notices/{id}", "the caller's own notices; another's id is 404 (notices::*)"),
+    ("POST", "/api/v1/me/notices/{id}/ack", "the caller's own notices; another's id is 404 (notices::*)"),
+    (
+        "POST",
+        "/api/v1/notices/{id}/households/{household_id}/ack",
+        "two ids: the notice's scope, then edit_registry at the household (notices::a_notice_reaches_its_households_and_the_author_sees_who_read_and_answered)",
+    ),
     ("POST", "/api/v1/auth/login", "public: signing in"),
     ("POST", "/api/v1/auth/logout", "the caller's own session"),
     ("POST", "/api/v1/me/password", "the caller's own account (sessions::*)"),

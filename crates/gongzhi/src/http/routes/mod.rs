@@ -8,6 +8,7 @@ pub mod cases;
 pub mod channels;
 pub mod exports;
 pub mod messages;
+pub mod notices;
 pub mod ops;
 pub mod party;
 pub mod registry;
@@ -54,6 +55,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(exports::router())
         .merge(messages::router())
         .merge(channels::router())
+        .merge(notices::router())
 }
 
 /// Streams a finished spool file (an export) as an attachment; the spool file is removed when the

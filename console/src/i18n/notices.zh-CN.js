@@ -1,0 +1,61 @@
+// 通知公告 (views/notices: NoticesView, NoticeDetailView, MyNoticesView, MyNoticeView), merged into zh-CN.js.
+export default {
+  notice: {
+    menu: '通知公告', menuMy: '我的通知', desc: '向住户和工作人员发通知，看送达和回执', descMy: '社区发给我的通知',
+    title: '通知公告', new: '发布通知', submit: '发布', search: '搜索标题或正文', allAreas: '全部区域',
+    status: { published: '已发布', withdrawn: '已撤回', all: '全部' },
+    col: { title: '标题', area: '区域', audience: '发送对象', created: '发布时间', coverage: '送达与回执', status: '状态' },
+    coverageLine: '已读 {read}/{total}', ackLine: '确认 {acked}/{total}',
+    urgent: '紧急', public: '公开', needsAck: '需回执', withForm: '含回执表',
+    audienceAll: '全部住户', audienceTags: '{tags}住户', audienceList: '指定 {n} 户', noHouseholds: '不发住户',
+    staffLine: '{roles}', by: '{name} 发布',
+    // the dialog
+    dialog: '发布通知', f: {
+      area: '发布区域', title: '标题', body: '正文', audience: '发送对象', households: '本区域住户', tags: '只发给有以下人员的户',
+      roles: '工作人员', requiresAck: '需要回执', form: '回执内容', public: '公开', urgent: '紧急',
+    },
+    ph: {
+      area: '选择社区、网格或楼栋', title: '例如：燃气安全入户检查预约', body: '写清楚事由、时间、地点和需要住户做的事',
+      tags: '不选则发给全部住户', label: '项目名称，如“方便入户的时间”', options: '选项，用逗号或顿号隔开，如：上午、下午、晚上',
+    },
+    hint: {
+      households: '住户通过 App / 小程序或短信收到；没有任何联系渠道的户会列入上门清单。',
+      tags: '按一户一档的人员标签筛选（敏感标签不可用于发通知）。',
+      roles: '这些角色在本区域的工作人员会在“我的通知”和消息中收到。',
+      requiresAck: '住户须点“确认收到”；未确认的户可一键提醒，提醒后仍未确认的列入上门清单。',
+      form: '随回执收集的信息，每户填写一次。添加回执项目会自动开启“需要回执”。',
+      public: '公开的通知可在社区公示渠道展示。', urgent: '紧急通知在消息和列表中标红提示。',
+    },
+    addField: '添加回执项目', removeField: '删除', kind: { text: '填空', choice: '单选' }, required: '必填',
+    fieldN: '项目 {n}', published: '通知已发布', noAudience: '请至少选择住户或一类工作人员',
+    v: { area: '请选择发布区域', title: '请填写标题', body: '请填写正文', label: '请填写项目名称', options: '单选至少要有 2 个选项' },
+    // the detail
+    back: '返回通知列表', meta: '{area} · {author} · {time}', reminders: '已提醒 {n} 次，最近 {time}',
+    withdrawnNote: '已撤回：{reason}', answerForm: '回执内容', audience: '发送对象',
+    cov: {
+      households: '应达户数', online: '可线上送达', onlineSub: 'App {app} · 短信 {sms}', unreachable: '无渠道需上门',
+      read: '已读', acked: '已确认', staff: '工作人员已读', ofTotal: '共 {n} 户', pct: '{p}%',
+    },
+    byGrid: '分网格情况', grid: '网格', community: '社区', households: '户数', reached: '可送达', read: '已读', acked: '已确认',
+    unreachable: '无渠道', allGrids: '全部网格',
+    remind: '提醒未读', remindAck: '提醒未确认', reminded: '已再次通知 {n} 户', remindNone: '没有需要提醒的户',
+    remindConfirm: '向尚未{what}、有线上渠道的住户再发一次通知？一小时内只能提醒一次。', remindWhatRead: '阅读', remindWhatAck: '确认',
+    withdraw: '撤回', withdrawTitle: '撤回通知', withdrawPrompt: '撤回后住户将看不到这条通知。请写明撤回原因：',
+    withdrawPh: '例如：时间调整，另行通知', withdrawNeed: '请写明撤回原因', withdrawn: '通知已撤回',
+    tab: { all: '全部', unread: '未读', unacked: '未确认', acked: '已确认', unreachable: '无渠道', door: '上门清单' },
+    row: { address: '地址', grid: '网格', head: '户主', reach: '送达渠道', read: '阅读时间', acked: '确认时间', answer: '回执' },
+    reach: { app: 'App/小程序', sms: '短信', none: '无渠道' }, via: { app: '线上确认', visit: '上门告知' },
+    notRead: '未读', notAcked: '未确认', doorAck: '登记已告知', print: '打印上门清单',
+    doorHint: '上门清单：没有线上渠道的户，以及提醒后仍未确认的户。上门告知后点“登记已告知”。',
+    doorTitle: '登记已告知', doorFor: '{address}（户主 {head}）', doorNote: '备注', doorNotePh: '如：已当面告知户主，老人行动不便由子女代签',
+    doorDone: '已登记：{address}', printTitle: '上门清单', printedAt: '打印时间：{t}', printCount: '共 {n} 户',
+    printSign: '告知情况 / 签字', emptyState: '这一栏没有户', noForm: '无需填写回执内容，确认即可。',
+    notFound: '这条通知不存在或您无权查看', toList: '返回通知列表', loadFailed: '通知加载失败', retry: '重试',
+    // my notices (phone)
+    myTitle: '我的通知', myEmpty: '还没有发给您的通知', myEmptyHint: '社区、网格发布的通知会出现在这里。',
+    unreadDot: '未读', toAck: '待确认', acked: '已确认', ackedAt: '已确认 {t}', myAnswer: '我的回执',
+    ack: '确认收到', ackDone: '已确认收到', ackFormHint: '请填写以下信息后确认', choose: '请选择', optional: '选填',
+    from: '{area} · {author}', unreadCount: '{n} 条未读', myNotFound: '这条通知不存在或已撤回',
+    phone: { title: '我的通知', sub: '社区通知、确认回执' },
+  },
+}
