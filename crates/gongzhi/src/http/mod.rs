@@ -132,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))
         .route("/metrics", get(routes::ops::metrics))
+        .route("/p/{code}", get(routes::ops::public_page))
         // Every route is named in the metrics (the API's routes again: harmless).
         .route_layer(axum::middleware::from_fn(middleware::remember_route))
         .fallback(console::serve)

@@ -472,3 +472,64 @@ async fn sixteen_clients_acknowledge_and_remind_at_once_and_one_of_each_counts()
         gongzhi::app::audit::Verdict::Intact { .. }
     ));
 }
+
+/// Issue 15 point 6: the public page of a community and of its street, without a login: the
+/// notices marked public, the three rates, the activities open to sign-up — and nothing personal
+/// (the page is crawled for ID numbers, mobiles and the registry's names).
+#[tokio::test]
+async fn the_public_page_shows_public_notices_rates_and_activities_and_nothing_personal() {
+    let app = spawn_app().await;
+    let anon = app.anon();
+    for code in ["130602001001", "130602001000"] {
+        let r = anon.get(&format!("/p/{code}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{code}: {}", r.text);
+        assert!(r.text.contains(GAS), "the public notice on {code}");
+        assert!(
+            !r.text.contains(LIFT),
+            "a notice not marked public is not on {code}"
+        );
+        assert!(r.text.contains("响应率") && r.text.contains("满意率"));
+        assert!(r.text.contains("可报名活动"));
+        let id_no = regex_like(&r.text, |w| {
+            w.len() == 18
+                && w[..17].bytes().all(|b| b.is_ascii_digit())
+                && (w.as_bytes()[17].is_ascii_digit() || w.ends_with('X'))
+        });
+        assert!(id_no.is_none(), "an ID number on {code}: {id_no:?}");
+        let mobile = regex_like(&r.text, |w| {
+            w.len() == 11 && w.starts_with('1') && w.bytes().all(|b| b.is_ascii_digit())
+        });
+        assert!(mobile.is_none(), "a mobile on {code}: {mobile:?}");
+    }
+    // Not a single resident's name from the registry.
+    #[derive(sea_orm::FromQueryResult)]
+    struct N {
+        name: String,
+    }
+    let names: Vec<N> = gongzhi::store::fetch_all(
+        &app.state.db,
+        "SELECT DISTINCT name FROM persons WHERE community_id = (SELECT id FROM areas WHERE code = '130602001001') \
+         AND LENGTH(name) >= 3",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert!(names.len() > 50);
+    let page = anon.get("/p/130602001001").await.text;
+    for n in names {
+        assert!(!page.contains(&n.name), "{} on the public page", n.name);
+    }
+    // A grid, an unknown code or rubbish: a page with a hint, 404.
+    for code in ["130602001001001", "999999999999", "%3Cscript%3E"] {
+        let r = anon.get(&format!("/p/{code}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{code}");
+        assert!(r.text.contains("未找到"), "{}", r.text);
+    }
+}
+
+/// The first whitespace- or tag-separated run of ASCII alphanumerics that `f` accepts.
+fn regex_like(text: &str, f: impl Fn(&str) -> bool) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| f(w))
+        .map(str::to_string)
+}

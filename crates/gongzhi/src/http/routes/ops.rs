@@ -54,3 +54,37 @@ pub async fn openapi(State(s): State<AppState>) -> Response {
     )
         .into_response()
 }
+
+/// 公开页: a community's or street's public page (app/disclosure.rs), HTML, no login.
+pub async fn public_page(
+    State(s): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> Response {
+    use crate::app::disclosure;
+    let html = |status: StatusCode, body: String, cache: bool| {
+        let mut r = (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response();
+        if cache {
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_str(&format!(
+                    "public, max-age={}",
+                    disclosure::MAX_AGE_S
+                ))
+                .expect("a valid header"),
+            );
+        }
+        r
+    };
+    match disclosure::page(&s, &code).await {
+        Ok(page) => html(StatusCode::OK, page, true),
+        Err(crate::error::AppError::NotFound) => {
+            html(StatusCode::NOT_FOUND, disclosure::not_found_html(), false)
+        }
+        Err(e) => e.into_response(),
+    }
+}
