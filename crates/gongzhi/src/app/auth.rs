@@ -101,6 +101,8 @@ pub struct Me {
     pub grants: Vec<GrantView>,
     /// What the grants allow somewhere (from the one permission table): the console's menus.
     pub permissions: Vec<crate::domain::role::Permission>,
+    /// The account belongs to a registry person (a confirmed claim, app/signup.rs).
+    pub person_linked: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,6 +120,7 @@ struct UserAuthRow {
     password_hash: String,
     disabled: bool,
     must_change_password: bool,
+    person_id: Option<Uuid>,
 }
 
 #[derive(FromQueryResult)]
@@ -170,10 +173,11 @@ pub async fn me(db: &Db, user_id: Uuid) -> AppResult<Me> {
         username: String,
         display_name: String,
         must_change_password: bool,
+        person_id: Option<Uuid>,
     }
     let u: U = store::fetch_opt(
         db,
-        "SELECT id, username, display_name, must_change_password FROM users WHERE id = $1",
+        "SELECT id, username, display_name, must_change_password, person_id FROM users WHERE id = $1",
         vec![user_id.into()],
     )
     .await?
@@ -186,6 +190,7 @@ pub async fn me(db: &Db, user_id: Uuid) -> AppResult<Me> {
         must_change_password: u.must_change_password,
         permissions: super::roles::held_by(grants.iter().map(|g| g.role)),
         grants,
+        person_linked: u.person_id.is_some(),
     })
 }
 
@@ -247,7 +252,7 @@ pub async fn login(
     }
     let user: Option<UserAuthRow> = store::fetch_opt(
         db,
-        "SELECT id, username, display_name, password_hash, disabled, must_change_password \
+        "SELECT id, username, display_name, password_hash, disabled, must_change_password, person_id \
          FROM users WHERE username = $1",
         vec![name.clone().into()],
     )
@@ -378,6 +383,7 @@ async fn start_session(
             must_change_password: user.must_change_password,
             permissions: super::roles::held_by(grants.iter().map(|g| g.role)),
             grants,
+            person_linked: user.person_id.is_some(),
         },
     })
 }

@@ -23,6 +23,7 @@ pub mod roles;
 pub mod scope;
 pub mod service;
 pub mod sessions;
+pub mod signup;
 pub mod todos;
 pub mod tokens;
 pub mod user_import;

@@ -515,16 +515,20 @@ pub(super) async fn insert(
 ) -> AppResult<Uuid> {
     let id = new_id();
     let now = now_ms();
-    let (phone_enc, phone_masked) = match (&n.phone, keys) {
-        (Some(p), Some(k)) => (Some(k.encrypt(p)), Some(mask_mobile(p))),
+    let (phone_enc, phone_masked, phone_bidx) = match (&n.phone, keys) {
+        (Some(p), Some(k)) => (
+            Some(k.encrypt(p)),
+            Some(mask_mobile(p)),
+            Some(k.blind_index("mobile", p)),
+        ),
         (Some(_), None) => return Err(AppError::internal("a phone without the keys")),
-        (None, _) => (None, None),
+        (None, _) => (None, None, None),
     };
     store::exec(
         tx,
         "INSERT INTO users (id, username, display_name, password_hash, disabled, must_change_password, failed_logins, \
-         password_changed_at, created_at, updated_at, version, area_id, phone_enc, phone_masked) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $7, 1, $8, $9, $10)",
+         password_changed_at, created_at, updated_at, version, area_id, phone_enc, phone_masked, phone_bidx) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $7, 1, $8, $9, $10, $11)",
         vec![
             id.into(),
             n.username.clone().into(),
@@ -536,6 +540,7 @@ pub(super) async fn insert(
             n.area_id.into(),
             phone_enc.into(),
             phone_masked.into(),
+            phone_bidx.into(),
         ],
     )
     .await
@@ -905,7 +910,7 @@ pub async fn add_grant(
 
 /// Writes a grant in `tx` (refusing a duplicate) and audits it; the first area granted becomes
 /// the user's home area when they have none.
-async fn insert_grant(
+pub(super) async fn insert_grant(
     tx: &sea_orm::DatabaseTransaction,
     ctx: &Ctx,
     user_id: Uuid,

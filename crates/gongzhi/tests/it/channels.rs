@@ -15,8 +15,8 @@ use crate::helpers::*;
 use gongzhi::app::messages::channels::{TencentSms, WebhookSettings};
 use gongzhi::app::messages::sender;
 
-const SECRET_ID: &str = "AKIDgongzhitest000000000000000000000";
-const SECRET_KEY: &str = "gongzhi-test-secret-key-000000000";
+pub(crate) const SECRET_ID: &str = "AKIDgongzhitest000000000000000000000";
+pub(crate) const SECRET_KEY: &str = "gongzhi-test-secret-key-000000000";
 
 fn hmac256(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut m = Hmac::<Sha256>::new_from_slice(key).unwrap();
@@ -80,15 +80,15 @@ fn provider_signature(headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
 }
 
 #[derive(Default)]
-struct Double {
+pub(crate) struct Double {
     /// Answer 500 to this many requests first.
-    fail_first: usize,
-    seen: Vec<Value>,
-    errors: Vec<String>,
+    pub(crate) fail_first: usize,
+    pub(crate) seen: Vec<Value>,
+    pub(crate) errors: Vec<String>,
 }
 
 /// A Tencent Cloud SMS endpoint on a local port.
-async fn sms_double(state: Arc<Mutex<Double>>) -> String {
+pub(crate) async fn sms_double(state: Arc<Mutex<Double>>) -> String {
     let app = axum::Router::new().route(
         "/",
         axum::routing::post(move |headers: HeaderMap, body: Bytes| {

@@ -27,6 +27,7 @@ mod registry;
 mod scope;
 mod service;
 mod sessions;
+mod signup;
 mod transfer;
 mod walkthrough;
 mod wire;

@@ -631,6 +631,7 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/me", None, 200),
     ("GET", "/api/v1/areas/roots", None, 200),
     ("GET", "/api/v1/notices", None, 200),
+    ("GET", "/api/v1/resident-claims", None, 200),
     ("GET", "/api/v1/party-orgs/roots", None, 200),
     ("GET", "/api/v1/areas?q=1306", None, 200),
     ("GET", "/api/v1/party-orgs?q=%E5%85%9A", None, 200),
@@ -2127,6 +2128,20 @@ async fn every_service_route_for_every_role_in_and_out_of_scope() {
 /// pages, the caller's own account, system-wide administration (checked by role in their own
 /// tests), or a list whose rows are filtered by the caller's scope and tested where named.
 const NOT_AREA_SCOPED: &[(&str, &str, &str)] = &[
+    ("POST", "/api/v1/public/signup/code", "public: a resident asks for a sign-up code (signup::*)"),
+    ("POST", "/api/v1/public/signup", "public: a resident signs up with the code (signup::*)"),
+    ("GET", "/api/v1/me/claims", "the caller's own claims (signup::*)"),
+    ("POST", "/api/v1/me/claims", "the caller's own claim; matched or not, the same answer (signup::*)"),
+    (
+        "POST",
+        "/api/v1/resident-claims/{id}/confirm",
+        "a claim exists only after a resident's sign-up: another community's worker gets 404 in signup::a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms_it",
+    ),
+    (
+        "POST",
+        "/api/v1/resident-claims/{id}/reject",
+        "as confirm: scope checked on the matched person's area (signup::*)",
+    ),
     ("GET", "/api/v1/me/notices", "the caller's own notices (notices::*)"),
     ("GET", "/api/v1/me/notices/{id}", "the caller's own notices; another's id is 404 (notices::*)"),
     ("POST", "/api/v1/me/notices/{id}/ack", "the caller's own notices; another's id is 404 (notices::*)"),

@@ -33,7 +33,7 @@ const LEASE_MS: i64 = 60_000;
 /// Messages older than this are not fanned out to a channel configured after them.
 const FAN_OUT_WINDOW_MS: i64 = 24 * 3_600_000;
 
-fn http() -> &'static reqwest::Client {
+pub fn http() -> &'static reqwest::Client {
     static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
     HTTP.get_or_init(|| {
         reqwest::Client::builder()

@@ -119,6 +119,7 @@ async fn me(State(state): State<AppState>, AuthAny(ctx, _): AuthAny) -> AppResul
                 must_change_password: false,
                 permissions: crate::app::roles::held_by(grants.iter().map(|g| g.role)),
                 grants,
+                person_linked: false,
             }))
         }
     }

@@ -13,6 +13,7 @@ pub mod ops;
 pub mod party;
 pub mod registry;
 pub mod service;
+pub mod signup;
 
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -56,6 +57,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(channels::router())
         .merge(notices::router())
+        .merge(signup::router())
 }
 
 /// Streams a finished spool file (an export) as an attachment; the spool file is removed when the
