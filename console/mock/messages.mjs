@@ -49,6 +49,12 @@ const TEMPLATES = [
     title_zh: '提醒：请查看通知「{title}」', body_zh: '{area}的通知「{title}」您尚未查看或确认，请打开查看。',
     title_en: 'Reminder: notice "{title}"', body_en: 'You have not yet read or acknowledged the notice "{title}" from {area}.',
   },
+  {
+    key: 'claim.confirmed', about_zh: '社区核实了您认领的住户信息', about_en: 'The community confirmed your claim of your household record',
+    vars: ['community'],
+    title_zh: '住户信息已核实', body_zh: '{community}已核实您的住户信息，您的账号已关联住户。社区发给您家的通知会显示在“我的通知”中。',
+    title_en: 'Household record confirmed', body_en: '{community} confirmed your household record; your account is now linked to it. Notices to your household appear under "My notices".',
+  },
 ]
 const own = new Map() // key → {title_zh, body_zh, title_en, body_en, version, updated_at, updated_by}
 const inboxes = new Map() // user id → [{id, kind, vars, link, urgent, created_at, read_at}] newest first

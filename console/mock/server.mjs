@@ -9,6 +9,8 @@
 // GET /me/todos is answered per user from the other mocks' lists; POST /import/areas reads GeoJSON or CSV.
 // 消息 (GET /me/messages…, /message-templates): mock/messages.mjs, each inbox seeded on first use.
 // 通知公告 (/notices…, /me/notices…): mock/notices.mjs; jumin's household gets the seeded notices.
+// 居民注册 (/public/signup…, /me/claims, /resident-claims…): mock/signup.mjs; the SMS code is always 123456;
+// xinjumin / Demo@2026 signed up by themselves (no role, not linked).
 import http from 'node:http'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -20,6 +22,7 @@ import { initService, serviceApi, serviceImportApi } from './service.mjs'
 import { messagesApi } from './messages.mjs'
 import { initChannels, channelsApi } from './channels.mjs'
 import { initNotices, noticesApi } from './notices.mjs'
+import { initSignup, signupPublicApi, signupApi, claimSample, MOCK_CODE } from './signup.mjs'
 
 const PORT = Number(process.env.PORT || 18080)
 const DIST = process.env.DIST ? path.resolve(process.env.DIST) : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
@@ -119,9 +122,9 @@ for (const u of users.values()) {
 const mask = (p) => (p ? p.slice(0, 3) + '****' + p.slice(-4) : null)
 const areaName = (id) => (id && areas.get(id)?.name) || null
 /** The user as GET /users shows it: home area, masked phone; `manageable` for the caller `me`. */
-const userOut = ({ password, phone, ...u }, me = null) => ({ ...u, area_name: areaName(u.area_id), phone_masked: mask(phone), manageable: me ? manages(me, u) : true })
+const userOut = ({ password, phone, person_id, ...u }, me = null) => ({ ...u, area_name: areaName(u.area_id), phone_masked: mask(phone), manageable: me ? manages(me, u) : true })
 /** GET /me: the user and the permissions their roles carry. */
-const meOut = ({ password, phone, ...u }) => ({ ...u, area_name: areaName(u.area_id), permissions: permissionsOf(u) })
+const meOut = ({ password, phone, person_id, ...u }) => ({ ...u, area_name: areaName(u.area_id), permissions: permissionsOf(u), person_linked: !!person_id })
 initRegistry({ areas, users })
 // 渠道台账 (mock/channels.mjs): a few channels per community, some flagged, one retired and one merged
 initChannels({ areas })
@@ -131,6 +134,8 @@ initCases({ areas, users, addUser, tokens: () => tokens }) // tokens: declared b
 initService({ areas, users, addUser, orgs, addOrg, persons: registryPersons() })
 // 通知公告 (mock/notices.mjs): after the demo users exist (jumin's household, the staff told)
 initNotices({ areas, users })
+// 居民注册 (mock/signup.mjs): signed-up residents (xinjumin …) and their claims; jumin linked to their household
+initSignup({ areas, users, addUser, mkGrant })
 
 const tokens = []
 const audit = []
@@ -542,7 +547,7 @@ async function api(req, res, url) {
   }
   const me = meOf(req)
   // the certificate check and the resident's rating link (/public/rate/{token}) are public (no sign-in)
-  if (p.startsWith('/public/') && (casesPublicApi({ req, res, p, m, body, send, err }) || serviceApi({ req, res, url, p, m, body, me, send, err, log }))) return
+  if (p.startsWith('/public/') && (signupPublicApi({ req, res, p, m, body, send, err }) || casesPublicApi({ req, res, p, m, body, send, err }) || serviceApi({ req, res, url, p, m, body, me, send, err, log }))) return
   if (!me) return err(res, req, 401, 'auth.required', '请先登录', 'Please sign in')
   if (p === '/auth/logout') { sessions.delete(tokenOf(req)); res.setHeader('set-cookie', 'gongzhi_session=; Max-Age=0; Path=/'); return send(res, 204) }
   let mm0
@@ -655,6 +660,8 @@ async function api(req, res, url) {
   }
   // 志愿者 / 党员名册 import (mock/service.mjs), before the registry mock, which answers /import/…
   if (serviceImportApi({ req, res, url, p, m, body, me, send, err, log })) return
+  // 居民注册: the resident's claims and the workers' review, mock/signup.mjs
+  if (signupApi({ req, res, url, p, m, body, me, send, err, log })) return
   // 通知公告 (notices with receipts, docs/notices-api-draft.md), mock/notices.mjs
   if (noticesApi({ req, res, url, p, m, body, me, send, err, log })) return
   // 渠道台账 (community channels), mock/channels.mjs
@@ -800,5 +807,7 @@ http.createServer(async (req, res) => {
   fs.createReadStream(file).pipe(res)
 }).listen(PORT, '127.0.0.1', () => {
   console.log(`mock gongzhi API on http://127.0.0.1:${PORT}`)
+  const cs = claimSample()
+  console.log(`sign-up: /signup, SMS code ${MOCK_CODE}; xinjumin / Demo@2026 (no role)${cs ? `; a record to claim: ${cs.name} ${cs.id_no}` : ''}`)
   console.log(`rating link samples: ${ratingSamples().map((k) => `/rate/${k}`).join(' ')} (other tokens: 404)`)
 })

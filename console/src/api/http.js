@@ -103,6 +103,9 @@ export async function request(method, path, options = {}) {
     e.fields,
     res.headers.get('x-request-id'),
   )
+  // 429: how long to wait (Retry-After, seconds)
+  const retry = Number(res.headers.get('retry-after'))
+  if (res.status === 429 && retry > 0) err.retryAfter = retry
 
   if (res.status === 401 && !noRedirect) {
     setToken(null)

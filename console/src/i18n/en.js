@@ -4,6 +4,7 @@ import service from './service.en.js'
 import msgs from './messages.en.js'
 import home from './home.en.js'
 import notices from './notices.en.js'
+import signup from './signup.en.js'
 
 export default {
   ...registry,
@@ -12,6 +13,7 @@ export default {
   ...home,
   ...msgs,
   ...notices,
+  ...signup,
   app: { name: 'gongzhi', title: 'Community Governance', subtitle: 'Build, govern and share together' },
   export: {
     button: 'Export to Excel', cases: 'Export this list', hotline: 'Export 12345 results', stats: 'Export the table', visits: 'Export the visit log', hours: 'Export service hours', postings: 'Export the points ledger',

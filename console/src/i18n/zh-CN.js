@@ -4,6 +4,7 @@ import service from './service.zh-CN.js'
 import msgs from './messages.zh-CN.js'
 import home from './home.zh-CN.js'
 import notices from './notices.zh-CN.js'
+import signup from './signup.zh-CN.js'
 
 export default {
   ...registry,
@@ -12,6 +13,7 @@ export default {
   ...home,
   ...msgs,
   ...notices,
+  ...signup,
   app: { name: '共治', title: '社区治理平台', subtitle: '城市社区共建共治共享' },
   export: {
     button: '导出 Excel', cases: '导出当前列表', hotline: '导出 12345 办理结果', stats: '导出统计表', visits: '导出走访台账', hours: '导出服务时长', postings: '导出积分流水',

@@ -9,7 +9,7 @@ import {
   Guide, Notebook, Bell, Suitcase, Upload, Share, FolderOpened,
   Promotion, Stamp, EditPen, Location, TrendCharts, Collection, Management, Calendar, Camera,
   UserFilled, Tickets, Odometer, Memo, Trophy, DocumentChecked, Postcard, Finished, Medal, School, Wallet, SetUp, ShoppingCart, Sunny,
-  Message, ChatLineSquare, Connection, Notification, MessageBox,
+  Message, ChatLineSquare, Connection, Notification, MessageBox, DocumentAdd, Checked,
 } from '@element-plus/icons-vue'
 
 // Who sees a page is decided by the permissions the server gives the user (GET /me `permissions`,
@@ -84,6 +84,7 @@ export const SHARED_ROLES = ['department_handler', 'work_unit_contact', 'party_s
 // meta.activeMenu: menu paths to highlight on a page outside the menu (the first one the user has).
 // meta.notForPhone: a general admin page kept out of the menu of phone-only users (utils/phoneRoles.js);
 // meta.phoneMenu: roles whose phone-only users have it in their menu although meta.menuRoles leaves them out.
+// meta.noGrantsMenu: in the menu of users with no role at all (a resident who signed up by themselves).
 export const appRoutes = [
   { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: 'menu.home', icon: markRaw(HomeFilled), menu: true } },
   // 消息 (the in-app inbox, GET /me/messages): every signed-in user, phone-only users included (their drawer menu and
@@ -94,6 +95,9 @@ export const appRoutes = [
   { path: 'notices', name: 'notices', component: () => import('../views/notices/NoticesView.vue'), meta: { title: 'notice.menu', icon: markRaw(Notification), menu: true, perms: ['send_notices', 'read_registry'], testid: 'menu-notices' } },
   { path: 'notices/:id', name: 'notice', component: () => import('../views/notices/NoticeDetailView.vue'), meta: { title: 'notice.menu', perms: ['send_notices', 'read_registry'], activeMenu: ['/notices'] } },
   { path: 'm/notices', name: 'my-notices', component: () => import('../views/notices/MyNoticesView.vue'), meta: { title: 'notice.menuMy', icon: markRaw(MessageBox), menu: true, testid: 'menu-my-notices' } },
+  // 认领住户信息 (phone): open to everyone by URL; in the menu of residents and of users with no role yet (a resident
+  // who signed up, GET /me `person_linked` false: their home shows a card leading here)
+  { path: 'm/claim', name: 'my-claim', component: () => import('../views/signup/ClaimView.vue'), meta: { title: 'claim.menu', icon: markRaw(DocumentAdd), menu: true, menuRoles: ['resident'], noGrantsMenu: true, testid: 'menu-my-claim' } },
   { path: 'm/notices/:id', name: 'my-notice', component: () => import('../views/notices/MyNoticeView.vue'), meta: { title: 'notice.menuMy', activeMenu: ['/m/notices'] } },
   reg('registry', 'registry', () => import('../views/registry/RegistryHomeView.vue'), 'menu.registry', DataAnalysis, { testid: 'menu-registry' }),
   reg('persons', 'persons', () => import('../views/registry/PersonsView.vue'), 'menu.persons', Avatar, { testid: 'menu-persons' }),
@@ -108,6 +112,8 @@ export const appRoutes = [
   reg('legal-entities', 'legal-entities', () => import('../views/registry/EntitiesView.vue'), 'menu.entities', Suitcase, { testid: 'menu-entities' }),
   // 渠道台账: the communities' channels to residents and the rules that flag dead ones (retire / merge: edit_areas)
   reg('registry/channels', 'channels', () => import('../views/registry/ChannelsView.vue'), 'reg.channels.menu', Connection, { testid: 'menu-channels' }),
+  // 住户认领审核: the residents' claims of their registry record (signed up by themselves) that matched a person of the area
+  reg('registry/claims', 'resident-claims', () => import('../views/registry/ClaimsView.vue'), 'claims.menu', Checked, { testid: 'menu-resident-claims', perms: ['edit_registry'] }),
   ...CASE_ROUTES,
   ...SERVICE_ROUTES,
   { path: 'areas', name: 'areas', component: () => import('../views/AreasView.vue'), meta: { title: 'menu.areas', icon: markRaw(MapLocation), menu: true, notForPhone: true, testid: 'menu-areas' } },
@@ -131,6 +137,8 @@ const router = createRouter({
   history: createWebHistory('/'),
   routes: [
     { path: '/login', name: 'login', component: LoginView, meta: { public: true, title: 'login.title' } },
+    // 居民注册: public, no sign-in (a mobile number and an SMS code)
+    { path: '/signup', name: 'signup', component: () => import('../views/signup/SignupView.vue'), meta: { public: true, title: 'signup.title' } },
     {
       path: '/change-password',
       name: 'change-password',
@@ -161,7 +169,8 @@ export function inMenu(route) {
   if (!route.meta?.menu || !canSee(route)) return false
   const phone = isPhoneOnly()
   if (phone && route.meta.notForPhone) return false
-  return !only || auth.hasRole(...only) || (phone && !!route.meta.phoneMenu && auth.hasRole(...route.meta.phoneMenu))
+  return !only || auth.hasRole(...only) || (phone && !!route.meta.phoneMenu && auth.hasRole(...route.meta.phoneMenu)) ||
+    (!!route.meta.noGrantsMenu && auth.roles.value.size === 0)
 }
 
 router.beforeEach(async (to) => {

@@ -6,8 +6,12 @@ import { auth } from '../stores/auth'
 
 export const PHONE_ROLES = ['grid_worker', 'building_leader', 'volunteer', 'resident']
 
-/** Every grant is a phone role (and there is at least one). */
+/**
+ * Every grant is a phone role — or there is no grant at all: a resident who signed up by themselves (/signup)
+ * has no role until a community worker confirms their claim, and gets the phone home (with the 认领 card).
+ */
 export function isPhoneOnly() {
   const roles = auth.roles.value
-  return roles.size > 0 && [...roles].every((r) => PHONE_ROLES.includes(r))
+  if (!auth.state.me) return false
+  return [...roles].every((r) => PHONE_ROLES.includes(r))
 }

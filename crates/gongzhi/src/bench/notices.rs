@@ -147,7 +147,7 @@ pub async fn run(
     }
     let ctx = Ctx::system("bench", state.audit_key.clone());
     let t = Instant::now();
-    let d = notices::publish(
+    let id = notices::publish_only(
         db,
         &ctx,
         NewNotice {
@@ -166,9 +166,13 @@ pub async fn run(
     )
     .await?;
     let secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let d = notices::detail(db, &ctx, id).await?;
+    let read = t.elapsed().as_secs_f64();
     let n = d.notice.coverage.households;
     println!(
-        "publish to {} ({n} households): {secs:.2} s ({:.0} receipts/s), {} reachable in the app",
+        "publish to {} ({n} households), committed: {secs:.2} s ({:.0} receipts/s), {} reachable in the app; \
+         its coverage by grid read back in {read:.2} s",
         street.name,
         n as f64 / secs,
         d.notice.coverage.reached_app

@@ -1181,3 +1181,109 @@ async fn a_notice_shows_its_coverage_and_a_resident_acknowledges_it_on_a_phone()
     w.screenshot("notice-door-list-phone.png").await;
     w.quit().await;
 }
+
+/// Issue 15: a new resident signs up on a phone with an SMS code (through the SMS double), claims
+/// their record, and the community worker confirms it on the review page; the resident's home
+/// then has no claim card left.
+#[tokio::test]
+async fn a_new_resident_signs_up_on_a_phone_and_the_worker_confirms_the_claim() {
+    if !browser_available() {
+        return;
+    }
+    use crate::channels::{sms_double, Double, SECRET_ID, SECRET_KEY};
+    let double = std::sync::Arc::new(std::sync::Mutex::new(Double::default()));
+    let endpoint = sms_double(double.clone()).await;
+    let app = spawn_app_with(|s| {
+        s.channels.sms = Some(gongzhi::app::messages::channels::TencentSms {
+            secret_id: SECRET_ID.into(),
+            secret_key: SECRET_KEY.into(),
+            sdk_app_id: "1400000001".into(),
+            sign_name: "共治平台".into(),
+            region: "ap-guangzhou".into(),
+            endpoint,
+            templates: vec![("signup.code".into(), "2001".into())],
+            report_token: None,
+        });
+        s.channels.background = false;
+    })
+    .await;
+    let p = Driver::start(390, 844).await;
+    p.goto(&format!("{}/login", app.base)).await;
+    p.click("[data-testid=login-signup-link]").await;
+    p.find("[data-testid=signup-page]").await;
+    p.type_into("[data-testid=signup-phone]", "13812349876")
+        .await;
+    p.click("[data-testid=signup-send-code]").await;
+    let started = Instant::now();
+    let code = loop {
+        let seen = double.lock().unwrap().seen.last().cloned();
+        if let Some(v) = seen {
+            break v["TemplateParamSet"][0].as_str().unwrap().to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "no SMS sent");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    p.type_into("[data-testid=signup-code]", &code).await;
+    p.type_into("[data-testid=signup-username]", "sunxiaomei")
+        .await;
+    p.type_into("[data-testid=signup-display-name]", "孙小梅")
+        .await;
+    p.type_into("[data-testid=signup-password]", "Good#Pass123")
+        .await;
+    p.type_into("[data-testid=signup-password2]", "Good#Pass123")
+        .await;
+    p.screenshot("signup-phone.png").await;
+    p.click("[data-testid=signup-submit]").await;
+    p.find("[data-testid=signup-done]").await;
+    p.screenshot("signup-done-phone.png").await;
+    p.sign_in(&app.base, "sunxiaomei", "Good#Pass123").await;
+    p.find("[data-testid=phone-claim-card]").await;
+    p.screenshot("signup-home-phone.png").await;
+    #[derive(sea_orm::FromQueryResult)]
+    struct P {
+        name: String,
+        id_no_enc: String,
+    }
+    let person: P = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT p.name, p.id_no_enc FROM persons p JOIN household_members m ON m.person_id = p.id \
+         AND m.to_date IS NULL WHERE p.grid_id = (SELECT id FROM areas WHERE code = '130602001001001') \
+         AND p.id_no_enc IS NOT NULL AND p.deleted_at IS NULL AND p.id NOT IN \
+         (SELECT person_id FROM users WHERE person_id IS NOT NULL) ORDER BY p.name LIMIT 1",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let id_no = app.state.keys.decrypt(&person.id_no_enc).unwrap();
+    p.goto(&format!("{}/m/claim", app.base)).await;
+    p.find("[data-testid=claim-page]").await;
+    p.type_into("[data-testid=claim-name]", &person.name).await;
+    p.type_into("[data-testid=claim-id-no]", &id_no).await;
+    p.click("[data-testid=claim-submit]").await;
+    p.find("[data-testid=claim-item][data-status=submitted]")
+        .await;
+    p.screenshot("claim-submitted-phone.png").await;
+    p.quit().await;
+
+    let d = Driver::start(1366, 768).await;
+    d.sign_in(&app.base, "shequ", DEMO_PASSWORD).await;
+    d.goto(&format!("{}/registry/claims", app.base)).await;
+    d.find("[data-testid=claims-page]").await;
+    d.find("[data-testid=claim-row]").await;
+    d.screenshot("claims-review-desktop.png").await;
+    d.click("[data-testid=claim-confirm]").await;
+    d.click(".el-message-box__btns .el-button--primary").await;
+    let started = Instant::now();
+    while app
+        .count("SELECT COUNT(*) FROM resident_claims WHERE status = 'confirmed'")
+        .await
+        == 0
+    {
+        assert!(started.elapsed() < Duration::from_secs(15), "not confirmed");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    d.quit().await;
+    let me = app.login("sunxiaomei", "Good#Pass123").await;
+    assert_eq!(me.get("/api/v1/me").await.body["person_linked"], true);
+}

@@ -213,6 +213,12 @@ pub(super) fn check(n: &NewNotice) -> AppResult<Checked> {
 /// Publishes a notice: the notice, its receipts, the people told and their message, in one
 /// transaction.
 pub async fn publish(db: &Db, ctx: &Ctx, n: NewNotice) -> AppResult<NoticeDetail> {
+    let id = publish_only(db, ctx, n).await?;
+    detail(db, ctx, id).await
+}
+
+/// [`publish`] without reading the coverage back: the notice's id once it is committed.
+pub async fn publish_only(db: &Db, ctx: &Ctx, n: NewNotice) -> AppResult<Uuid> {
     // Scope before fields: out of scope is 404 whatever the body says.
     scope::require_permission(db, ctx, Permission::SendNotices, n.area_id).await?;
     let c = check(&n)?;
@@ -305,7 +311,7 @@ pub async fn publish(db: &Db, ctx: &Ctx, n: NewNotice) -> AppResult<NoticeDetail
     )
     .await?;
     tx.commit().await?;
-    detail(db, ctx, id).await
+    Ok(id)
 }
 
 /// One receipt per addressed household, with how it can be reached now. One statement, so a
