@@ -109,6 +109,12 @@ pub enum Command {
         #[arg(long, default_value_t = 8)]
         writers: usize,
     },
+    /// Benchmark the message sender (load `gongzhi demo` first): N synthetic accounts, one message
+    /// to them, drained to a webhook endpoint on a loopback port (docs/benchmarks.md)
+    BenchSender {
+        #[arg(long, default_value_t = 20_000)]
+        people: usize,
+    },
     /// Measure the configured database's raw insert rate (the ceiling benchmarks compare with):
     /// rows shaped like a resident (ids, names, ciphertext-sized text) into a scratch table, in one
     /// transaction, with the statements the importer uses; the table is dropped afterwards
@@ -385,6 +391,13 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
         } => {
             let (state, _) = crate::startup::build_state(settings).await?;
             crate::bench::notices::run(&state, households, receipts.max(1), writers.max(1))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchSender { people } => {
+            let (state, _) = crate::startup::build_state(settings).await?;
+            crate::bench::sender::run(&state, people.max(1))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)

@@ -87,6 +87,10 @@ pub struct SettingsArgs {
     /// Maximum database connections per process [default: 16 on PostgreSQL, 8 on SQLite]
     #[arg(long, env = "GONGZHI_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<String>,
+    /// Requests slower than this many milliseconds are logged at warn level with their route,
+    /// status, request id and user (0 disables) [default: 1000]
+    #[arg(long, env = "GONGZHI_SLOW_REQUEST_MS", global = true)]
+    pub slow_request_ms: Option<String>,
     /// Milliseconds a verified session may be reused from this process's cache before it is
     /// checked against the database again (0 disables) [default: 1000]
     #[arg(long, env = "GONGZHI_AUTH_CACHE_MS", global = true)]
@@ -196,6 +200,7 @@ struct FileSettings {
     audit_retention_days: Option<u32>,
     db_max_connections: Option<u32>,
     auth_cache_ms: Option<u64>,
+    slow_request_ms: Option<u64>,
     tree_cache_ms: Option<u64>,
     freshness_rented_days: Option<u32>,
     freshness_other_days: Option<u32>,
@@ -298,6 +303,8 @@ pub struct Settings {
     pub audit_retention_days: u32,
     pub db_max_connections: u32,
     pub auth_cache_ms: u64,
+    /// Requests slower than this are logged (0: never).
+    pub slow_request_ms: u64,
     pub tree_cache_ms: u64,
     pub freshness_rented_days: u32,
     pub freshness_other_days: u32,
@@ -508,6 +515,12 @@ impl Settings {
                 "must be between 1 and 1000",
             ));
         }
+        let slow_request_ms = parse_num(
+            "GONGZHI_SLOW_REQUEST_MS",
+            &args.slow_request_ms,
+            file.slow_request_ms,
+            1000,
+        )?;
         let auth_cache_ms = parse_num(
             "GONGZHI_AUTH_CACHE_MS",
             &args.auth_cache_ms,
@@ -800,6 +813,7 @@ impl Settings {
             audit_retention_days,
             db_max_connections,
             auth_cache_ms,
+            slow_request_ms,
             tree_cache_ms,
             freshness_rented_days,
             freshness_other_days,

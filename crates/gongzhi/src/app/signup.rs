@@ -577,7 +577,7 @@ fn decided() -> AppError {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Confirmation {}
+pub struct ClaimConfirmation {}
 
 /// 确认关联: the account becomes the person's, with the resident role on their building or grid.
 pub async fn confirm(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Claim> {

@@ -83,6 +83,10 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<(Ctx, String), AppEr
     let meta = ReqMeta::from_parts(parts);
     let token = credential(parts).ok_or_else(AppError::unauthenticated)?;
     let principal = auth::authenticate(state, &token).await?;
+    // The request's span (http/middleware.rs) names the caller: a user's or token's id, no name.
+    if let Some(id) = principal.user_id.or(principal.token_id) {
+        tracing::Span::current().record("user", tracing::field::display(id));
+    }
     Ok((
         Ctx {
             principal,

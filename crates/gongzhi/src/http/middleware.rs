@@ -109,8 +109,20 @@ pub async fn request_context(
         &peer,
         &state.settings,
     );
+    // One span per request: every log line of the handler and the services it calls carries the
+    // request id, and the caller once `Auth` has resolved them (never personal data).
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        path = %req.uri().path(),
+        user = tracing::field::Empty,
+    );
     let mut resp = match same_origin {
-        Ok(()) => next.run(req).await,
+        Ok(()) => {
+            use tracing::Instrument;
+            next.run(req).instrument(span.clone()).await
+        }
         Err(e) => e.into_response(),
     };
 
@@ -175,8 +187,11 @@ pub async fn request_context(
     state
         .metrics
         .observe(&method, &route, status, elapsed.as_secs_f64());
+    let slow = state.settings.slow_request_ms;
     if status >= 500 {
-        tracing::warn!(request_id = %request_id, method = %method, route = %route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request");
+        tracing::warn!(parent: &span, method = %method, route = %route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request");
+    } else if slow > 0 && elapsed.as_millis() as u64 >= slow {
+        tracing::warn!(parent: &span, method = %method, route = %route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "slow request");
     } else {
         tracing::debug!(request_id = %request_id, method = %method, route = %route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request");
     }

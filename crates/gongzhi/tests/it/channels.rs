@@ -584,3 +584,57 @@ async fn a_wecom_group_robot_gets_one_post_per_urgent_message() {
     assert_eq!(list.body["items"][0]["state"], "sent", "{}", list.text);
     assert!(!list.text.contains("robot-key-1"));
 }
+
+/// A provider that answers 500 to everything does not hold up the other channels: in the same
+/// round the webhook's deliveries are sent and the SMS ones wait for their retry.
+#[tokio::test]
+async fn a_failing_sms_provider_does_not_hold_up_the_webhook() {
+    let double = Arc::new(Mutex::new(Double {
+        fail_first: usize::MAX,
+        ..Default::default()
+    }));
+    let endpoint = sms_double(double.clone()).await;
+    let hooked = Arc::new(Mutex::new(0usize));
+    let h2 = hooked.clone();
+    let hook = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let h = h2.clone();
+            async move {
+                *h.lock().unwrap() += 1;
+                HttpStatus::NO_CONTENT
+            }
+        }),
+    );
+    let url = format!("{}/hook", serve_double(hook).await);
+    let app = spawn_app_with(|s| {
+        s.channels.sms = Some(TencentSms {
+            secret_id: SECRET_ID.into(),
+            secret_key: SECRET_KEY.into(),
+            sdk_app_id: "1400000001".into(),
+            sign_name: "共治平台".into(),
+            region: "ap-guangzhou".into(),
+            endpoint,
+            templates: vec![("case.dispatched".into(), "1001".into())],
+            report_token: None,
+        });
+        s.channels.webhook = Some(WebhookSettings {
+            url,
+            secret: "x".into(),
+        });
+        s.channels.rate_per_second = 1000;
+        s.channels.background = false;
+    })
+    .await;
+    set_phone(&app, "bumen", "13800000001").await;
+    dispatched_case(&app).await;
+    let r = sender::run_once(&app.state).await.unwrap();
+    assert!(r.sent >= 1, "the webhook went out: {r:?}");
+    assert!(r.retried >= 1, "the SMS waits for a retry: {r:?}");
+    assert_eq!(*hooked.lock().unwrap() as u64, r.sent);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM message_deliveries WHERE channel = 'sms' AND state = 'queued' AND attempts = 1")
+            .await,
+        r.retried as i64
+    );
+}

@@ -6,8 +6,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::app::signup::{
-    self, Claim, ClaimPage, ClaimQuery, CodeRequest, CodeSent, Confirmation, MyClaim, NewClaim,
-    Rejection, SignUp, SignedUp,
+    self, Claim, ClaimConfirmation, ClaimPage, ClaimQuery, CodeRequest, CodeSent, MyClaim,
+    NewClaim, Rejection, SignUp, SignedUp,
 };
 use crate::app::AppState;
 use crate::error::AppResult;
@@ -91,12 +91,12 @@ async fn list_claims(
 /// Confirms a claim: the account is linked to the person and made a resident of their building
 /// or grid.
 #[utoipa::path(post, path = "/api/v1/resident-claims/{id}/confirm", tag = "registry",
-    params(("id" = Uuid, Path)), request_body = Confirmation, responses((status = 200, body = Claim)))]
+    params(("id" = Uuid, Path)), request_body = ClaimConfirmation, responses((status = 200, body = Claim)))]
 async fn confirm_claim(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-    Json(_): Json<Confirmation>,
+    Json(_): Json<ClaimConfirmation>,
 ) -> AppResult<axum::Json<Claim>> {
     Ok(axum::Json(signup::confirm(&s.db, &ctx, id).await?))
 }
