@@ -321,8 +321,14 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
         .flatten()
         .collect();
     let tx = store::write_tx(db).await?;
+    // Sent without a provider's reference (webhook, robot): recorded 500 at a time.
+    let mut plain: Vec<Uuid> = vec![];
     for (job, outcome) in results {
         match outcome {
+            Outcome::Sent(None) => {
+                plain.push(job.id);
+                round.sent += 1;
+            }
             Outcome::Sent(reference) => {
                 store::exec(
                     &tx,
@@ -359,6 +365,20 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
                 round.held += 1;
             }
         }
+    }
+    for chunk in plain.chunks(500) {
+        let mut values: Vec<sea_orm::Value> = vec![now_ms().into()];
+        values.extend(chunk.iter().map(|i| sea_orm::Value::from(*i)));
+        store::exec(
+            &tx,
+            &format!(
+                "UPDATE message_deliveries SET state = 'sent', sent_at = $1, last_error = NULL, next_attempt_at = NULL \
+                 WHERE id IN ({})",
+                store::placeholders(2, chunk.len())
+            ),
+            values,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(round)
