@@ -121,12 +121,24 @@ impl ChannelSettings {
                 .filter(|k| !k.is_empty())
                 .collect(),
         });
+        // Sends a second per channel (providers limit it; 10 unless told).
+        let rate_per_second = match std::env::var("GONGZHI_CHANNEL_RATE") {
+            Ok(v) if !v.trim().is_empty() => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| {
+                    "GONGZHI_CHANNEL_RATE: sends a second per channel, 1 to 100000".to_string()
+                })?,
+            _ => 10,
+        };
         Ok(ChannelSettings {
             webhook,
             wecom_robot,
             sms,
             quiet_hours,
-            rate_per_second: 10,
+            rate_per_second,
             background: true,
         })
     }

@@ -9,7 +9,8 @@
 //!    lease), keeps non-urgent SMS to residents for after the quiet hours, sends with up to 32
 //!    requests in flight per channel, each channel paced on its own and all channels at once (a
 //!    failing or slow provider delays only its own deliveries), and records sent, retry with
-//!    back-off (30 s doubling to 1 h, five tries) or failed with the reason, in one transaction.
+//!    back-off (30 s doubling to 1 h, five tries) or failed with the reason, 64 at a time as they
+//!    come.
 //!
 //! Delivery reports (SMS 送达回执) arrive on `POST /channels/sms/tencent/reports` and move a sent
 //! delivery to delivered or failed.
@@ -229,7 +230,7 @@ enum Outcome {
 /// id`: a delivery another sender holds has its lease in the future, so sixteen senders claim each
 /// once), loaded in one query, then sent with up to [`IN_FLIGHT`] requests in flight per channel,
 /// each channel paced on its own and all channels at once — a provider that is slow, failing or
-/// rate-limiting delays only its own deliveries. The outcomes are written in one transaction.
+/// rate-limiting delays only its own deliveries. The outcomes are recorded as they come.
 pub async fn run_once(state: &AppState) -> AppResult<Round> {
     let cs = &state.settings.channels;
     let mut round = Round::default();
@@ -293,12 +294,14 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
     let channels = by_channel.into_iter().map(|(_, jobs)| {
         let own = &own;
         async move {
-            // Paced on its own: one start every 1/rate s, up to IN_FLIGHT at once.
+            // Paced on its own: one start every 1/rate s, up to IN_FLIGHT at once; the outcomes
+            // are recorded RECORD_EVERY at a time as they come, so a sender killed mid-round sends
+            // again at most the few it had sent and not yet recorded.
             let step = Duration::from_micros(1_000_000 / cs.rate_per_second.max(1) as u64);
             let next = std::sync::Mutex::new(tokio::time::Instant::now());
             let next = &next;
             use futures_util::stream::StreamExt;
-            futures_util::stream::iter(jobs)
+            let mut done = futures_util::stream::iter(jobs)
                 .map(|job| async move {
                     let slot = {
                         let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
@@ -311,17 +314,31 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
                     (job, outcome)
                 })
                 .buffer_unordered(IN_FLIGHT)
-                .collect::<Vec<_>>()
-                .await
+                .ready_chunks(RECORD_EVERY);
+            let mut round = Round::default();
+            while let Some(chunk) = done.next().await {
+                record(db, chunk, &mut round).await?;
+            }
+            Ok::<Round, AppError>(round)
         }
     });
-    let results: Vec<(Job, Outcome)> = futures_util::future::join_all(channels)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    for r in futures_util::future::join_all(channels).await {
+        let r = r?;
+        round.sent += r.sent;
+        round.retried += r.retried;
+        round.failed += r.failed;
+        round.held += r.held;
+    }
+    Ok(round)
+}
+
+/// Outcomes recorded in one transaction at most this many at a time.
+const RECORD_EVERY: usize = 64;
+
+/// Writes what became of some sends, in one transaction.
+async fn record(db: &store::Db, results: Vec<(Job, Outcome)>, round: &mut Round) -> AppResult<()> {
     let tx = store::write_tx(db).await?;
-    // Sent without a provider's reference (webhook, robot): recorded 500 at a time.
+    // Sent without a provider's reference (webhook, robot): recorded in one statement.
     let mut plain: Vec<Uuid> = vec![];
     for (job, outcome) in results {
         match outcome {
@@ -366,22 +383,22 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
             }
         }
     }
-    for chunk in plain.chunks(500) {
+    if !plain.is_empty() {
         let mut values: Vec<sea_orm::Value> = vec![now_ms().into()];
-        values.extend(chunk.iter().map(|i| sea_orm::Value::from(*i)));
+        values.extend(plain.iter().map(|i| sea_orm::Value::from(*i)));
         store::exec(
             &tx,
             &format!(
                 "UPDATE message_deliveries SET state = 'sent', sent_at = $1, last_error = NULL, next_attempt_at = NULL \
                  WHERE id IN ({})",
-                store::placeholders(2, chunk.len())
+                store::placeholders(2, plain.len())
             ),
             values,
         )
         .await?;
     }
     tx.commit().await?;
-    Ok(round)
+    Ok(())
 }
 
 /// Renders and sends one claimed delivery (or holds it for the quiet hours).
