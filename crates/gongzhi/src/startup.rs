@@ -70,7 +70,7 @@ impl Drop for Background {
 }
 
 /// Starts the background jobs: the session sweep (every 10 min), the case clock (rates folded
-/// every second, deadline warnings and activity reminders every 30 s), the message sender (every 2 s, when a channel
+/// every second, deadline warnings, activity reminders and the daily visit and report-in reminders every 30 s), the message sender (every 2 s, when a channel
 /// leaves the server) and the audit checkpoints (when configured). Each may run on every
 /// instance at once.
 pub fn spawn_background(state: &AppState) -> Background {
@@ -100,6 +100,9 @@ pub fn spawn_background(state: &AppState) -> Background {
                 }
                 if let Err(e) = crate::app::service::notify::remind(&clock_state.db).await {
                     tracing::warn!(error = %e, "activity reminders failed");
+                }
+                if let Err(e) = crate::app::digests::run(&clock_state).await {
+                    tracing::warn!(error = %e, "daily reminders failed");
                 }
             }
             ticks += 1;

@@ -10,6 +10,7 @@ pub mod channels;
 pub mod demo;
 pub mod demo_cases;
 pub mod demo_registry;
+pub mod digests;
 pub mod disclosure;
 pub mod exports;
 pub mod files;

@@ -526,3 +526,65 @@ async fn a_volunteer_hears_of_points_posted_by_hand() {
         .unwrap()
         .contains("协助疫苗接种点引导"));
 }
+
+/// Issue 15 point 3: each grid worker hears once a day how many households are due a visit (the
+/// same number as the home page's to-do), and a party member in service whose report-in expired is
+/// asked once a week — however often the clock runs.
+#[tokio::test]
+async fn grid_workers_hear_of_visits_due_daily_and_members_are_asked_to_report_in_weekly() {
+    let app = spawn_app().await;
+    // 吴强 (zhiyuan), a volunteer with an account, is a party member in service who never reported in.
+    gongzhi::store::exec(
+        &app.state.db,
+        "INSERT INTO party_members (id, volunteer_id, org_id, community_id, kind, joined_on, status, created_at, updated_at) \
+         SELECT $1, v.id, (SELECT id FROM party_orgs ORDER BY name LIMIT 1), v.community_id, 'in_service', '2020-07-01', \
+         'active', 0, 0 FROM volunteers v JOIN users u ON u.id = v.user_id WHERE u.username = 'zhiyuan'",
+        vec![gongzhi::domain::new_id().into()],
+    )
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        gongzhi::app::digests::run(&app.state).await.unwrap();
+    }
+    let wangge = app.demo_user("wangge").await;
+    let todos = wangge.get("/api/v1/me/todos").await;
+    let due = todos.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "households_to_visit")
+        .unwrap()["count"]
+        .as_i64()
+        .unwrap();
+    assert!(due > 0, "the demo grid has households due: {}", todos.text);
+    let inbox = wangge.get("/api/v1/me/messages").await;
+    let visits: Vec<&Value> = inbox.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "visit.due")
+        .collect();
+    assert_eq!(visits.len(), 1, "once a day: {}", inbox.text);
+    assert!(
+        visits[0]["title"]
+            .as_str()
+            .unwrap()
+            .contains(&due.to_string()),
+        "the to-do's number: {} vs {due}",
+        visits[0]
+    );
+    let zhiyuan = app.demo_user("zhiyuan").await;
+    let inbox = zhiyuan.get("/api/v1/me/messages").await;
+    let asks = inbox.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "party.report_in_due")
+        .count();
+    assert_eq!(asks, 1, "once a week: {}", inbox.text);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE template_key = 'party.report_in_due'")
+            .await,
+        1
+    );
+}
