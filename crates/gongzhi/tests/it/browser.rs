@@ -1190,20 +1190,14 @@ async fn a_new_resident_signs_up_on_a_phone_and_the_worker_confirms_the_claim() 
     if !browser_available() {
         return;
     }
-    use crate::channels::{sms_double, Double, SECRET_ID, SECRET_KEY};
+    use crate::channels::{sms_double, Double};
     let double = std::sync::Arc::new(std::sync::Mutex::new(Double::default()));
     let endpoint = sms_double(double.clone()).await;
     let app = spawn_app_with(|s| {
-        s.channels.sms = Some(gongzhi::app::messages::channels::TencentSms {
-            secret_id: SECRET_ID.into(),
-            secret_key: SECRET_KEY.into(),
-            sdk_app_id: "1400000001".into(),
-            sign_name: "共治平台".into(),
-            region: "ap-guangzhou".into(),
+        s.channels.sms = Some(crate::channels::tencent(
             endpoint,
-            templates: vec![("signup.code".into(), "2001".into())],
-            report_token: None,
-        });
+            &[("signup.code", "2001")],
+        ));
         s.channels.background = false;
     })
     .await;

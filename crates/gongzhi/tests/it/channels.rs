@@ -15,8 +15,25 @@ use crate::helpers::*;
 use gongzhi::app::messages::channels::{TencentSms, WebhookSettings};
 use gongzhi::app::messages::sender;
 
-pub(crate) const SECRET_ID: &str = "AKIDgongzhitest000000000000000000000";
-pub(crate) const SECRET_KEY: &str = "gongzhi-test-secret-key-000000000";
+const SECRET_ID: &str = "AKIDgongzhitest000000000000000000000";
+const SECRET_KEY: &str = "gongzhi-test-secret-key-000000000";
+
+/// Tencent Cloud SMS settings pointing at the double, with these kinds' templates.
+pub(crate) fn tencent(endpoint: String, templates: &[(&str, &str)]) -> TencentSms {
+    TencentSms {
+        secret_id: SECRET_ID.into(),
+        secret_key: SECRET_KEY.into(),
+        sdk_app_id: "1400000001".into(),
+        sign_name: "共治平台".into(),
+        region: "ap-guangzhou".into(),
+        endpoint,
+        templates: templates
+            .iter()
+            .map(|(k, t)| (k.to_string(), t.to_string()))
+            .collect(),
+        report_token: None,
+    }
+}
 
 fn hmac256(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut m = Hmac::<Sha256>::new_from_slice(key).unwrap();
@@ -202,19 +219,12 @@ async fn sms_goes_through_tencent_clouds_signed_api_retries_and_takes_delivery_r
     }));
     let endpoint = sms_double(double.clone()).await;
     let app = spawn_app_with(|s| {
-        s.channels.sms = Some(TencentSms {
-            secret_id: SECRET_ID.into(),
-            secret_key: SECRET_KEY.into(),
-            sdk_app_id: "1400000001".into(),
-            sign_name: "共治平台".into(),
-            region: "ap-guangzhou".into(),
+        let mut sms = tencent(
             endpoint,
-            templates: vec![
-                ("case.dispatched".into(), "1001".into()),
-                ("case.whistle".into(), "1002".into()),
-            ],
-            report_token: Some("report-token-1".into()),
-        });
+            &[("case.dispatched", "1001"), ("case.whistle", "1002")],
+        );
+        sms.report_token = Some("report-token-1".into());
+        s.channels.sms = Some(sms);
         s.channels.rate_per_second = 1000;
         s.channels.background = false;
         s.channels.quiet_hours = (0, 0);
@@ -330,16 +340,9 @@ async fn a_wrong_secret_fails_with_the_providers_reason_and_is_not_retried() {
     let double = Arc::new(Mutex::new(Double::default()));
     let endpoint = sms_double(double.clone()).await;
     let app = spawn_app_with(|s| {
-        s.channels.sms = Some(TencentSms {
-            secret_id: SECRET_ID.into(),
-            secret_key: "not-the-key".into(),
-            sdk_app_id: "1400000001".into(),
-            sign_name: "共治平台".into(),
-            region: "ap-guangzhou".into(),
-            endpoint,
-            templates: vec![("case.dispatched".into(), "1001".into())],
-            report_token: None,
-        });
+        let mut sms = tencent(endpoint, &[("case.dispatched", "1001")]);
+        sms.secret_key = "not-the-key".into();
+        s.channels.sms = Some(sms);
         s.channels.rate_per_second = 1000;
         s.channels.background = false;
     })
@@ -608,16 +611,7 @@ async fn a_failing_sms_provider_does_not_hold_up_the_webhook() {
     );
     let url = format!("{}/hook", serve_double(hook).await);
     let app = spawn_app_with(|s| {
-        s.channels.sms = Some(TencentSms {
-            secret_id: SECRET_ID.into(),
-            secret_key: SECRET_KEY.into(),
-            sdk_app_id: "1400000001".into(),
-            sign_name: "共治平台".into(),
-            region: "ap-guangzhou".into(),
-            endpoint,
-            templates: vec![("case.dispatched".into(), "1001".into())],
-            report_token: None,
-        });
+        s.channels.sms = Some(tencent(endpoint, &[("case.dispatched", "1001")]));
         s.channels.webhook = Some(WebhookSettings {
             url,
             secret: "x".into(),

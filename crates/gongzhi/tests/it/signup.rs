@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::channels::{sms_double, Double, SECRET_ID, SECRET_KEY};
+use crate::channels::{sms_double, Double};
 use crate::helpers::*;
-use gongzhi::app::messages::channels::TencentSms;
 
 /// The code in the last SMS the double received for this number.
 fn last_code(d: &Arc<Mutex<Double>>, phone: &str) -> String {
@@ -29,16 +28,10 @@ async fn a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms
     let double = Arc::new(Mutex::new(Double::default()));
     let endpoint = sms_double(double.clone()).await;
     let app = spawn_app_with(|s| {
-        s.channels.sms = Some(TencentSms {
-            secret_id: SECRET_ID.into(),
-            secret_key: SECRET_KEY.into(),
-            sdk_app_id: "1400000001".into(),
-            sign_name: "共治平台".into(),
-            region: "ap-guangzhou".into(),
+        s.channels.sms = Some(crate::channels::tencent(
             endpoint,
-            templates: vec![("signup.code".into(), "2001".into())],
-            report_token: None,
-        });
+            &[("signup.code", "2001")],
+        ));
         s.channels.background = false;
     })
     .await;
