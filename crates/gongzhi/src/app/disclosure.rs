@@ -63,9 +63,13 @@ struct OpenActivity {
     signed_up: i32,
 }
 
-/// Within the area: at, above or below it.
-const RELATED: &str = "(x IN (SELECT ancestor_id FROM area_closure WHERE descendant_id = $1) \
-     OR x IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $1))";
+/// `column` lies at, above or below the area `$1`.
+fn related(column: &str) -> String {
+    format!(
+        "({column} IN (SELECT ancestor_id FROM area_closure WHERE descendant_id = $1) \
+         OR {column} IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $1))"
+    )
+}
 
 async fn render(state: &AppState, code: &str) -> AppResult<String> {
     let db = &state.db;
@@ -82,7 +86,7 @@ async fn render(state: &AppState, code: &str) -> AppResult<String> {
         &format!(
             "SELECT n.title, n.body, a.name AS area_name, n.created_at FROM notices n JOIN areas a ON a.id = n.area_id \
              WHERE n.public AND n.status = 'published' AND {} ORDER BY n.created_at DESC LIMIT 20",
-            RELATED.replace('x', "n.area_id")
+            related("n.area_id")
         ),
         vec![area.id.into()],
     )
@@ -92,7 +96,7 @@ async fn render(state: &AppState, code: &str) -> AppResult<String> {
         &format!(
             "SELECT t.title, t.place, t.starts_at, t.capacity, t.signed_up FROM activities t \
              WHERE t.status = 'open' AND t.starts_at > $2 AND {} ORDER BY t.starts_at LIMIT 10",
-            RELATED.replace('x', "t.area_id")
+            related("t.area_id")
         ),
         vec![area.id.into(), now_ms().into()],
     )

@@ -234,6 +234,14 @@ impl Origin {
 impl Ctx {
     /// A system context for command-line tools (`gongzhi demo`, `gongzhi user`): full rights,
     /// audited as `system`.
+    /// The caller's own account, for what is theirs (an inbox, their notices, their claims): an
+    /// API token has none, and anything of "theirs" is 404 to it.
+    pub fn own_user(&self) -> crate::error::AppResult<Uuid> {
+        self.principal
+            .user_id
+            .ok_or(crate::error::AppError::NotFound)
+    }
+
     pub fn system(name: &str, audit: Arc<crate::crypto::AuditKey>) -> Ctx {
         Ctx {
             principal: Arc::new(Principal {

@@ -326,13 +326,9 @@ fn my_view(r: MineRow) -> MyClaim {
     }
 }
 
-fn me(ctx: &Ctx) -> AppResult<Uuid> {
-    ctx.principal.user_id.ok_or(AppError::NotFound)
-}
-
 /// 认领: records the claim; matched or not, the answer is the same.
 pub async fn claim(state: &AppState, ctx: &Ctx, c: NewClaim) -> AppResult<MyClaim> {
-    let user = me(ctx)?;
+    let user = ctx.own_user()?;
     let mut errs = FieldErrors::new();
     let name = clean_name(&c.name, 64)
         .map_err(|m| errs.insert("name".into(), m))
@@ -423,7 +419,7 @@ pub async fn claim(state: &AppState, ctx: &Ctx, c: NewClaim) -> AppResult<MyClai
 }
 
 pub async fn my_claims(db: &Db, ctx: &Ctx) -> AppResult<Vec<MyClaim>> {
-    let user = me(ctx)?;
+    let user = ctx.own_user()?;
     let rows: Vec<MineRow> = store::fetch_all(
         db,
         "SELECT id, name, status, reason, created_at, decided_at FROM resident_claims WHERE user_id = $1 \

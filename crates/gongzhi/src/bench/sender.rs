@@ -17,6 +17,54 @@ use crate::domain::{new_id, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::store;
 
+/// `n` active accounts named `{prefix}-{i}` that cannot sign in (no password hash verifies),
+/// for benchmarks and tests of the message hub.
+pub async fn synthetic_accounts<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    prefix: &str,
+    n: usize,
+) -> AppResult<Vec<Uuid>> {
+    let now = now_ms();
+    let ids: Vec<Uuid> = (0..n).map(|_| new_id()).collect();
+    let rows: Vec<Vec<Value>> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            vec![
+                (*id).into(),
+                format!("{prefix}-{i}").into(),
+                format!("基准{i}").into(),
+                "!".into(),
+                false.into(),
+                false.into(),
+                0i32.into(),
+                now.into(),
+                now.into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    store::insert_many(
+        c,
+        "users",
+        &[
+            "id",
+            "username",
+            "display_name",
+            "password_hash",
+            "disabled",
+            "must_change_password",
+            "failed_logins",
+            "password_changed_at",
+            "created_at",
+            "updated_at",
+        ],
+        rows,
+    )
+    .await?;
+    Ok(ids)
+}
+
 pub async fn run(state: &AppState, people: usize) -> AppResult<()> {
     let seen = Arc::new(AtomicU64::new(0));
     let counter = seen.clone();
@@ -49,44 +97,8 @@ pub async fn run(state: &AppState, people: usize) -> AppResult<()> {
     let t = Instant::now();
     let now = now_ms();
     let tag = now.to_string();
-    let ids: Vec<Uuid> = (0..people).map(|_| new_id()).collect();
     let tx = store::write_tx(db).await?;
-    let rows: Vec<Vec<Value>> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            vec![
-                (*id).into(),
-                format!("bench-{tag}-{i}").into(),
-                format!("基准{i}").into(),
-                "!".into(),
-                false.into(),
-                false.into(),
-                0i32.into(),
-                now.into(),
-                now.into(),
-                now.into(),
-            ]
-        })
-        .collect();
-    store::insert_many(
-        &tx,
-        "users",
-        &[
-            "id",
-            "username",
-            "display_name",
-            "password_hash",
-            "disabled",
-            "must_change_password",
-            "failed_logins",
-            "password_changed_at",
-            "created_at",
-            "updated_at",
-        ],
-        rows,
-    )
-    .await?;
+    let ids = synthetic_accounts(&tx, &format!("bench-{tag}"), people).await?;
     let mut vars = serde_json::Map::new();
     vars.insert("amount".into(), "+10".into());
     vars.insert("note".into(), "基准测试".into());
@@ -100,7 +112,7 @@ pub async fn run(state: &AppState, people: usize) -> AppResult<()> {
             area_id: None,
             link: None,
             vars,
-            recipients: ids.clone(),
+            recipients: ids,
         },
     )
     .await?;

@@ -318,46 +318,10 @@ async fn kill_9_during_delivery_loses_no_message_and_repeats_carry_their_key() {
     {
         // The accounts and one message to them, as a notice to a street would write.
         let db = gongzhi::store::connect_url(&url, 2).await.unwrap();
-        let now = gongzhi::domain::now_ms();
-        let ids: Vec<uuid::Uuid> = (0..PEOPLE).map(|_| gongzhi::domain::new_id()).collect();
-        let rows = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                vec![
-                    (*id).into(),
-                    format!("kill9-{i}").into(),
-                    format!("居民{i}").into(),
-                    "!".into(),
-                    false.into(),
-                    false.into(),
-                    0i32.into(),
-                    now.into(),
-                    now.into(),
-                    now.into(),
-                ]
-            })
-            .collect();
         let tx = gongzhi::store::write_tx(&db).await.unwrap();
-        gongzhi::store::insert_many(
-            &tx,
-            "users",
-            &[
-                "id",
-                "username",
-                "display_name",
-                "password_hash",
-                "disabled",
-                "must_change_password",
-                "failed_logins",
-                "password_changed_at",
-                "created_at",
-                "updated_at",
-            ],
-            rows,
-        )
-        .await
-        .unwrap();
+        let ids = gongzhi::bench::sender::synthetic_accounts(&tx, "kill9", PEOPLE)
+            .await
+            .unwrap();
         let mut vars = serde_json::Map::new();
         vars.insert("amount".into(), "+5".into());
         vars.insert("note".into(), "测试".into());

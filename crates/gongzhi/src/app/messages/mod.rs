@@ -513,7 +513,7 @@ pub async fn unread(db: &Db, ctx: &Ctx) -> AppResult<Unread> {
 
 /// Marks one of the caller's messages read (another's is 404); reading twice keeps the first time.
 pub async fn mark_read(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Unread> {
-    let user = ctx.principal.user_id.ok_or(AppError::NotFound)?;
+    let user = ctx.own_user()?;
     let mine = store::fetch_i64(
         db,
         "SELECT COUNT(*) FROM message_deliveries WHERE id = $1 AND user_id = $2 AND channel = 'inbox'",

@@ -96,12 +96,8 @@ pub struct MyNoticePage {
     pub page_size: u64,
 }
 
-pub(super) fn me(ctx: &Ctx) -> AppResult<Uuid> {
-    ctx.principal.user_id.ok_or(AppError::NotFound)
-}
-
 pub async fn my_list(db: &Db, ctx: &Ctx, q: &MyQuery) -> AppResult<MyNoticePage> {
-    let user = me(ctx)?;
+    let user = ctx.own_user()?;
     let paging = Paging::new(q.page, q.page_size);
     let (rows, total): (Vec<MineDb>, i64) = store::page(
         db,
@@ -167,7 +163,7 @@ pub(super) async fn mine<C: ConnectionTrait>(c: &C, user: Uuid, id: Uuid) -> App
 /// Opens one of the caller's notices: the first opening is the person's read, and the
 /// household's.
 pub async fn my_open(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<MyNotice> {
-    let user = me(ctx)?;
+    let user = ctx.own_user()?;
     let m = mine(db, user, id).await?;
     if m.read_at.is_none() {
         let now = now_ms();
@@ -194,7 +190,7 @@ pub async fn my_open(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<MyNotice> {
 /// 确认收到, with the form's answer for the household. The household's first acknowledgement
 /// stands (a second member, or the same tap twice, changes nothing).
 pub async fn my_ack(db: &Db, ctx: &Ctx, id: Uuid, a: Ack) -> AppResult<MyNotice> {
-    let user = me(ctx)?;
+    let user = ctx.own_user()?;
     let m = mine(db, user, id).await?;
     let answer = check_answer(&form_of(&m.form), &a.answer)?;
     let now = now_ms();

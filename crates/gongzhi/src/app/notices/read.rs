@@ -19,12 +19,31 @@ pub(super) async fn coverage<C: ConnectionTrait>(
     ctx: &Ctx,
     id: Uuid,
 ) -> AppResult<Coverage> {
+    Ok(coverages(c, ctx, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default())
+}
+
+/// The coverage of several notices over the caller's part, in two grouped queries (a list page
+/// does not count each notice on its own).
+pub(super) async fn coverages<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Coverage>> {
+    let mut out: std::collections::HashMap<Uuid, Coverage> =
+        ids.iter().map(|i| (*i, Coverage::default())).collect();
+    if ids.is_empty() {
+        return Ok(out);
+    }
     let mut w = Where::new();
-    w.and("r.notice_id = ?", [id.into()]);
+    w.and_in("r.notice_id", ids.iter().copied());
     w.and_cond(receipt_cond(ctx, "r.area_id"));
     let (cond, values) = w.build(1);
     #[derive(FromQueryResult)]
     struct H {
+        notice_id: Uuid,
         households: i64,
         reached_app: i64,
         reached_sms: i64,
@@ -32,52 +51,52 @@ pub(super) async fn coverage<C: ConnectionTrait>(
         read: i64,
         acked: i64,
     }
-    let h: Option<H> = store::fetch_opt(
+    let hs: Vec<H> = store::fetch_all(
         c,
         &format!(
-            "SELECT COUNT(*) AS households, COUNT(CASE WHEN r.reach = 'app' THEN 1 END) AS reached_app, \
+            "SELECT r.notice_id, COUNT(*) AS households, COUNT(CASE WHEN r.reach = 'app' THEN 1 END) AS reached_app, \
              COUNT(CASE WHEN r.reach = 'sms' THEN 1 END) AS reached_sms, \
              COUNT(CASE WHEN r.reach = 'none' THEN 1 END) AS unreachable, \
              COUNT(CASE WHEN r.read_at IS NOT NULL OR r.acked_at IS NOT NULL THEN 1 END) AS read, \
-             COUNT(r.acked_at) AS acked FROM notice_receipts r WHERE {cond}"
+             COUNT(r.acked_at) AS acked FROM notice_receipts r WHERE {cond} GROUP BY r.notice_id"
         ),
         values,
     )
     .await?;
+    for h in hs {
+        let e = out.entry(h.notice_id).or_default();
+        e.households = h.households;
+        e.reached_app = h.reached_app;
+        e.reached_sms = h.reached_sms;
+        e.unreachable = h.unreachable;
+        e.read = h.read;
+        e.acked = h.acked;
+    }
     #[derive(FromQueryResult)]
     struct S {
+        notice_id: Uuid,
         staff: i64,
         staff_read: i64,
     }
-    let s: Option<S> = store::fetch_opt(
+    let mut w = Where::new();
+    w.and_in("notice_id", ids.iter().copied());
+    w.and("household_id IS NULL", []);
+    let (cond, values) = w.build(1);
+    let ss: Vec<S> = store::fetch_all(
         c,
-        "SELECT COUNT(*) AS staff, COUNT(read_at) AS staff_read FROM notice_people \
-         WHERE notice_id = $1 AND household_id IS NULL",
-        vec![id.into()],
+        &format!(
+            "SELECT notice_id, COUNT(*) AS staff, COUNT(read_at) AS staff_read FROM notice_people \
+             WHERE {cond} GROUP BY notice_id"
+        ),
+        values,
     )
     .await?;
-    let h = h.unwrap_or(H {
-        households: 0,
-        reached_app: 0,
-        reached_sms: 0,
-        unreachable: 0,
-        read: 0,
-        acked: 0,
-    });
-    let s = s.unwrap_or(S {
-        staff: 0,
-        staff_read: 0,
-    });
-    Ok(Coverage {
-        households: h.households,
-        reached_app: h.reached_app,
-        reached_sms: h.reached_sms,
-        unreachable: h.unreachable,
-        read: h.read,
-        acked: h.acked,
-        staff: s.staff,
-        staff_read: s.staff_read,
-    })
+    for s in ss {
+        let e = out.entry(s.notice_id).or_default();
+        e.staff = s.staff;
+        e.staff_read = s.staff_read;
+    }
+    Ok(out)
 }
 
 pub async fn detail(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<NoticeDetail> {
@@ -170,11 +189,15 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &NoticeQuery) -> AppResult<NoticePage> 
         paging,
     )
     .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in rows {
-        let cov = coverage(db, ctx, r.id).await?;
-        items.push(view(r, cov));
-    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut covs = coverages(db, ctx, &ids).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let cov = covs.remove(&r.id).unwrap_or_default();
+            view(r, cov)
+        })
+        .collect();
     Ok(NoticePage {
         items,
         total,
