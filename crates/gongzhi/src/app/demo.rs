@@ -177,6 +177,8 @@ pub async fn run(
     let sv = super::service::demo::run(db, &ctx, &city, opts.seed).await?;
     // Notices with receipts, and the resident's account linked to her household (app/notices.rs).
     super::notices::demo(db, &ctx).await?;
+    // Residents' questions, answered in public or waiting (app/questions/).
+    super::questions::demo(db, &ctx).await?;
     city.service = (
         sv.volunteers,
         sv.members,

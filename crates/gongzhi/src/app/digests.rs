@@ -2,7 +2,9 @@
 //! - 走访提醒: once a local day, each grid worker hears how many households of their grids are due a
 //!   visit (the same households as their home page's `households_to_visit` to-do);
 //! - 报到提醒: once a week, each party member in service whose report-in (报到) is missing or expired is
-//!   asked, on their volunteer account, to report in to their community.
+//!   asked, on their volunteer account, to report in to their community;
+//! - 提问超期: those who answer a resident's question hear once when it passes its deadline
+//!   (app/questions/).
 //!
 //! The hub's dedup key (user and day, member and week) makes the runs of every instance, every 30
 //! seconds, one message; a day with nothing due writes the key with nobody told, so it is not
@@ -21,6 +23,8 @@ use crate::store;
 
 /// What one run told: (grid workers, party members).
 pub async fn run(state: &AppState) -> AppResult<(usize, usize)> {
+    // 回应关切: answerers hear once of each question past its deadline.
+    super::questions::tell_overdue(&state.db).await?;
     Ok((visits_due(state).await?, report_ins_due(state).await?))
 }
 

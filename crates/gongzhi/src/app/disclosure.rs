@@ -25,17 +25,36 @@ fn cache() -> &'static Ttl<String, String> {
     C.get_or_init(|| Ttl::new(Duration::from_secs(MAX_AGE_S)))
 }
 
+/// What the page is asked for beyond its code: a search of the answers, the question just
+/// marked as helpful (a thank-you line). Such pages are not cached.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct PageQuery {
+    pub q: Option<String>,
+    /// The question just marked as helpful.
+    pub h: Option<Uuid>,
+}
+
 /// The page of the street or community with this code; 404 for any other.
-pub async fn page(state: &AppState, code: &str) -> AppResult<String> {
+pub async fn page(state: &AppState, code: &str, pq: &PageQuery) -> AppResult<String> {
     if code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(AppError::NotFound);
     }
-    if let Some(html) = cache().get(&code.to_string()) {
-        return Ok(html);
+    let plain = pq.q.as_deref().is_none_or(|q| q.trim().is_empty()) && pq.h.is_none();
+    if plain {
+        if let Some(html) = cache().get(&code.to_string()) {
+            return Ok(html);
+        }
     }
-    let html = render(state, code).await?;
-    cache().put(code.to_string(), html.clone());
+    let html = render(state, code, pq).await?;
+    if plain {
+        cache().put(code.to_string(), html.clone());
+    }
     Ok(html)
+}
+
+/// Forgets the pages this instance keeps (an answer was published or marked as helpful).
+pub fn forget() {
+    cache().clear();
 }
 
 #[derive(FromQueryResult)]
@@ -71,7 +90,7 @@ fn related(column: &str) -> String {
     )
 }
 
-async fn render(state: &AppState, code: &str) -> AppResult<String> {
+async fn render(state: &AppState, code: &str, pq: &PageQuery) -> AppResult<String> {
     let db = &state.db;
     let area: Area = store::fetch_opt(
         db,
@@ -150,7 +169,19 @@ async fn render(state: &AppState, code: &str) -> AppResult<String> {
             esc(&n.body).replace('\n', "<br>")
         ));
     }
-    h.push_str("</section><section><h2>接诉即办 · 三率</h2>");
+    h.push_str("</section>");
+    h.push_str(
+        &super::questions::public::section(
+            db,
+            area.id,
+            code,
+            area.kind == "community",
+            pq.q.as_deref(),
+            pq.h,
+        )
+        .await?,
+    );
+    h.push_str("<section><h2>接诉即办 · 三率</h2>");
     if months.is_empty() {
         h.push_str("<p class=\"empty\">近三个月暂无诉求。</p>");
     } else {
@@ -230,7 +261,11 @@ section{background:#fff;border-radius:10px;margin:12px 0;padding:12px 16px}h2{fo
 h3{font-size:16px;margin:8px 0 2px}article{border-top:1px solid #eee;padding:4px 0}article:first-of-type{border:0}\
 .meta{color:#888;font-size:13px;margin:0}.empty{color:#888}table{width:100%;border-collapse:collapse;font-size:14px}\
 th,td{text-align:right;padding:6px 4px;border-bottom:1px solid #eee}th:first-child,td:first-child{text-align:left}\
-footer{text-align:center;color:#999;font-size:12px;padding:16px}a{color:#c0392b}";
+footer{text-align:center;color:#999;font-size:12px;padding:16px}a{color:#c0392b}\
+form.search{display:flex;gap:8px;margin:4px 0 8px}form.search input{flex:1;min-width:0;font-size:16px;padding:8px;\
+border:1px solid #ccc;border-radius:6px}button{font-size:15px;padding:6px 14px;border:1px solid #c0392b;border-radius:6px;\
+background:#fff;color:#c0392b}form.search button{background:#c0392b;color:#fff}.answer{background:#f7f7f9;\
+padding:8px;border-radius:6px}.ask{margin:4px 0}.thanks{color:#2e7d32}article form{margin:4px 0 8px}";
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,7 @@ pub mod maintenance;
 pub mod messages;
 pub mod notices;
 pub mod party;
+pub mod questions;
 pub mod registry;
 pub mod roles;
 pub mod scope;

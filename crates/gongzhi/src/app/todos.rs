@@ -24,7 +24,7 @@ pub struct TodoSample {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Todo {
     /// cases_overdue | cases_to_dispatch | cases_to_handle | my_cases_open | households_to_visit |
-    /// activities_to_confirm | reportins_overdue | my_activities | my_notices
+    /// activities_to_confirm | reportins_overdue | my_activities | my_notices | questions_to_answer
     pub kind: &'static str,
     pub count: i64,
     pub label_zh: &'static str,
@@ -122,6 +122,40 @@ pub async fn mine(state: &AppState, ctx: &Ctx) -> AppResult<Todos> {
             },
             link: "/cases/handle".into(),
             samples: mine.items.into_iter().map(case_sample).collect(),
+        });
+    }
+    // 回应关切: the questions the caller answers (their unit's, or their communities').
+    if scope::holds_any(ctx, Permission::AnswerQuestions)
+        || !super::cases::my_units(db, ctx).await?.is_empty()
+    {
+        let q = super::questions::QuestionQuery {
+            status: Some("open".into()),
+            page: Some(1),
+            page_size: Some(SAMPLES),
+            ..Default::default()
+        };
+        let page = super::questions::list(db, ctx, &q).await?;
+        items.push(Todo {
+            kind: "questions_to_answer",
+            count: page.total,
+            label_zh: "待答复的居民提问",
+            label_en: "Questions to answer",
+            severity: if page.counts.overdue > 0 {
+                "danger"
+            } else {
+                "warning"
+            },
+            link: "/questions".into(),
+            samples: page
+                .items
+                .into_iter()
+                .map(|q| TodoSample {
+                    link: format!("/questions/{}", q.id),
+                    id: q.id,
+                    title: q.title,
+                    detail: Some(q.due_at),
+                })
+                .collect(),
         });
     }
     if scope::holds_any(ctx, Permission::EditRegistry) {

@@ -202,10 +202,12 @@ pub enum Permission {
     ManageService,
     /// Publish notices (通知公告) to the area's households and staff, remind, withdraw.
     SendNotices,
+    /// Answer residents' questions (回应关切) of the area, publish answers, link repeats.
+    AnswerQuestions,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::ManageSystem,
         Permission::ManageUsers,
         Permission::ReadAudit,
@@ -224,6 +226,7 @@ impl Permission {
         Permission::ReadService,
         Permission::ManageService,
         Permission::SendNotices,
+        Permission::AnswerQuestions,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -246,6 +249,7 @@ impl Permission {
             Permission::ReadService => "read_service",
             Permission::ManageService => "manage_service",
             Permission::SendNotices => "send_notices",
+            Permission::AnswerQuestions => "answer_questions",
         }
     }
 
@@ -281,6 +285,7 @@ impl Permission {
             Permission::ManageCaseDictionary => ("分类字典与工作日历", "Dictionary and calendar", "维护诉求分类、办理时限和工作日历。", "Keep the case categories, time limits and working-day calendar."),
             Permission::ReadService => ("查看党员志愿服务", "Read service", "查看志愿者、党员报到、活动、积分和评价。", "See volunteers, party members' report-in, activities, points and ratings."),
             Permission::SendNotices => ("发布通知公告", "Send notices", "向本区域的住户和工作人员发布通知，查看送达和回执，提醒未读。", "Send notices to the area's households and staff, see who read and acknowledged them, remind the others."),
+            Permission::AnswerQuestions => ("回应居民关切", "Answer questions", "答复居民提出的问题，将答复公开到社区公开页，关联重复提问。", "Answer residents' questions, publish answers on the community's public page, link repeated questions."),
             Permission::ManageService => ("管理党员志愿服务", "Manage service", "登记志愿者和党员、组织活动、确认时长、发放积分、评星表彰。", "Register volunteers and members, run activities, confirm hours, post points, rate and commend."),
         }
     }
@@ -342,7 +347,7 @@ impl Permission {
                 CommunityWorker,
                 PartySecretary,
             ],
-            Permission::SendNotices => &[
+            Permission::SendNotices | Permission::AnswerQuestions => &[
                 SystemAdmin,
                 DistrictAdmin,
                 StreetAdmin,

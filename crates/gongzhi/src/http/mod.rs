@@ -38,6 +38,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
         (name = "cases", description = "接诉即办 Cases: categories, units and power lists, the calendar, the lifecycle, the rates"),
         (name = "messages", description = "消息 Messages: the caller's inbox, and the templates of what gongzhi tells people"),
         (name = "notices", description = "通知公告 Notices with receipts: to households and staff of an area, coverage by grid, reminders, the door-to-door list"),
+        (name = "questions", description = "回应关切 Residents' questions: routed like cases, answered in five working days, published on the community's public page, repeats linked"),
     )
 )]
 struct ApiDoc;
@@ -133,6 +134,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(routes::ops::readyz))
         .route("/metrics", get(routes::ops::metrics))
         .route("/p/{code}", get(routes::ops::public_page))
+        .route(
+            "/p/{code}/q/{id}/helped",
+            axum::routing::post(routes::ops::public_helped),
+        )
         // Every route is named in the metrics (the API's routes again: harmless).
         .route_layer(axum::middleware::from_fn(middleware::remember_route))
         .fallback(console::serve)

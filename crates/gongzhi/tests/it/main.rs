@@ -22,6 +22,7 @@ mod messages;
 mod notices;
 mod ops;
 mod party;
+mod questions;
 mod register;
 mod registry;
 mod scope;

@@ -35,6 +35,9 @@ enum Target {
     Channel,
     /// A notice to the user's area (published by admin).
     Notice,
+    /// A resident's question to a community at or under the user's area (none for a grid or a
+    /// building: a question belongs to a community above them; skipped).
+    Question,
 }
 
 struct RouteCase {
@@ -624,6 +627,62 @@ const ROUTES: &[RouteCase] = &[
         permission: Some(Permission::SendNotices),
         allowed: 422,
     },
+    RouteCase {
+        method: Method::GET,
+        path: "/api/v1/questions/{id}",
+        target: Target::Question,
+        body: |_| None,
+        permission: Some(Permission::AnswerQuestions),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/questions/{id}/answer",
+        target: Target::Question,
+        body: |_| Some(json!({"answer": ""})),
+        permission: Some(Permission::AnswerQuestions),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/questions/{id}/publish",
+        target: Target::Question,
+        body: |_| Some(json!({"public_title": "", "public_body": ""})),
+        permission: Some(Permission::AnswerQuestions),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/questions/{id}/unpublish",
+        target: Target::Question,
+        body: |_| Some(json!({})),
+        permission: Some(Permission::AnswerQuestions),
+        allowed: 200,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/questions/{id}/link",
+        target: Target::Question,
+        body: |_| Some(json!({"to": uuid::Uuid::nil()})),
+        permission: Some(Permission::AnswerQuestions),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/questions/{id}/route",
+        target: Target::Question,
+        body: |_| Some(json!({"unit_id": uuid::Uuid::nil()})),
+        permission: Some(Permission::AnswerQuestions),
+        allowed: 422,
+    },
+    RouteCase {
+        method: Method::POST,
+        path: "/api/v1/questions/{id}/decline",
+        target: Target::Question,
+        body: |_| Some(json!({"reason": ""})),
+        permission: Some(Permission::AnswerQuestions),
+        allowed: 422,
+    },
 ];
 
 /// Routes without an area target: (method, path, body, permission, allowed status).
@@ -631,6 +690,13 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
     ("GET", "/api/v1/me", None, 200),
     ("GET", "/api/v1/areas/roots", None, 200),
     ("GET", "/api/v1/notices", None, 200),
+    ("GET", "/api/v1/questions", None, 200),
+    (
+        "GET",
+        "/api/v1/questions?status=all&overdue=true",
+        None,
+        200,
+    ),
     ("GET", "/api/v1/resident-claims", None, 200),
     ("GET", "/api/v1/party-orgs/roots", None, 200),
     ("GET", "/api/v1/areas?q=1306", None, 200),
@@ -1142,6 +1208,38 @@ async fn registry_targets(
     (dwelling, entity, need, duty)
 }
 
+/// A resident's question to the first community at or under the area (asked in admin's name,
+/// written directly: the daily limit of five is not what this test is about); `""` under a
+/// community.
+async fn question_under(app: &TestApp, area: &str) -> String {
+    #[derive(sea_orm::FromQueryResult)]
+    struct C {
+        id: uuid::Uuid,
+        street_id: uuid::Uuid,
+    }
+    let Some(c) = gongzhi::store::fetch_opt::<C, _>(
+        &app.state.db,
+        "SELECT a.id, a.parent_id AS street_id FROM areas a JOIN area_closure c ON c.descendant_id = a.id \
+         WHERE c.ancestor_id = $1 AND a.kind = 'community' ORDER BY a.code LIMIT 1",
+        vec![uuid::Uuid::parse_str(area).unwrap().into()],
+    )
+    .await
+    .unwrap() else {
+        return String::new();
+    };
+    let id = uuid::Uuid::now_v7();
+    gongzhi::store::exec(
+        &app.state.db,
+        "INSERT INTO questions (id, no, street_id, community_id, route_rule, asker_id, asker_label, title, body, \
+         status, due_at, created_at, updated_at) SELECT $1, 'Q-SCOPE', $2, $3, 'none', u.id, '管*', '范围测试', \
+         '范围测试', 'open', 0, 0, 0 FROM users u WHERE u.username = 'admin'",
+        vec![id.into(), c.street_id.into(), c.id.into()],
+    )
+    .await
+    .unwrap();
+    id.to_string()
+}
+
 /// A notice to an area, published by admin, told to nobody's role.
 async fn notice_at(setup: &Client, area: &str) -> String {
     let r = setup
@@ -1180,6 +1278,7 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
         r.body["id"].as_str().unwrap().to_string()
     };
     let outside_notice = notice_at(&setup, &outside_area).await;
+    let outside_question = question_under(&app, &outside_area).await;
     let (outside_dwelling, outside_entity, outside_need, outside_duty) = registry_targets(
         &app,
         &setup,
@@ -1218,6 +1317,7 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
         )
         .await;
         let inside_notice = notice_at(&setup, &inside_area.to_string()).await;
+        let inside_question = question_under(&app, &inside_area.to_string()).await;
         let (inside_dwelling, inside_entity, inside_need, inside_duty) = registry_targets(
             &app,
             &setup,
@@ -1253,6 +1353,8 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
                 (Target::Channel, false) => outside_channel.clone(),
                 (Target::Notice, true) => inside_notice.clone(),
                 (Target::Notice, false) => outside_notice.clone(),
+                (Target::Question, true) => inside_question.clone(),
+                (Target::Question, false) => outside_question.clone(),
             };
             for (inside, target) in [(true, pick(true)), (false, pick(false))] {
                 if !inside && *role == Role::SystemAdmin {
@@ -2143,6 +2245,10 @@ const NOT_AREA_SCOPED: &[(&str, &str, &str)] = &[
         "as confirm: scope checked on the matched person's area (signup::*)",
     ),
     ("GET", "/api/v1/me/notices", "the caller's own notices (notices::*)"),
+    ("GET", "/api/v1/me/questions", "the caller's own questions (questions::*)"),
+    ("POST", "/api/v1/me/questions", "the caller asks about the community they live in, or one named by its public code (questions::*)"),
+    ("GET", "/api/v1/me/questions/similar", "published answers only: public data (questions::*)"),
+    ("GET", "/api/v1/me/questions/{id}", "the caller's own questions; another's id is 404 (questions::*)"),
     ("GET", "/api/v1/me/notices/{id}", "the caller's own notices; another's id is 404 (notices::*)"),
     ("POST", "/api/v1/me/notices/{id}/ack", "the caller's own notices; another's id is 404 (notices::*)"),
     (

@@ -31,6 +31,7 @@ mod read;
 pub use act::{ack_household, ack_visit, remind, withdraw, Ack, Reminded, VisitAck, Withdrawal};
 pub use demo::demo;
 pub use mine::{my_ack, my_counts, my_list, my_open, MyNotice, MyNoticePage, MyQuery};
+pub(crate) use publish::required_text;
 pub use publish::{publish, publish_only};
 pub use read::{
     detail, list, receipts, NoticePage, NoticeQuery, ReceiptPage, ReceiptQuery, ReceiptRow,

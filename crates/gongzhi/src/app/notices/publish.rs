@@ -25,7 +25,7 @@ pub(super) struct Checked {
     listed: Vec<Uuid>,
 }
 
-pub(super) fn required_text(errs: &mut FieldErrors, field: &str, v: &str, max: usize) -> String {
+pub(crate) fn required_text(errs: &mut FieldErrors, field: &str, v: &str, max: usize) -> String {
     let v = v.trim().to_string();
     let n = v.chars().count();
     if n == 0 {

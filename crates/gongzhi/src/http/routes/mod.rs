@@ -11,6 +11,7 @@ pub mod messages;
 pub mod notices;
 pub mod ops;
 pub mod party;
+pub mod questions;
 pub mod registry;
 pub mod service;
 pub mod signup;
@@ -57,6 +58,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(channels::router())
         .merge(notices::router())
+        .merge(questions::router())
         .merge(signup::router())
 }
 
