@@ -132,6 +132,9 @@ pub async fn send_code(state: &AppState, origin: &Origin, r: CodeRequest) -> App
     .await?;
     let minutes = (CODE_TTL_MS / 60_000).to_string();
     let body = format!("您的注册验证码为 {code}，{minutes} 分钟内有效。");
+    let mut vars = serde_json::Map::new();
+    vars.insert("code".into(), code.clone().into());
+    vars.insert("minutes".into(), minutes.clone().into());
     let sent = Channel::Sms(sms)
         .send(
             messages::sender::http(),
@@ -146,6 +149,9 @@ pub async fn send_code(state: &AppState, origin: &Origin, r: CodeRequest) -> App
                 username: "",
                 display_name: "",
                 phone: Some(&phone),
+                email: None,
+                wecom_userid: None,
+                vars: &vars,
                 created_at: &ms_to_rfc3339(now),
             },
         )

@@ -27,6 +27,10 @@ pub struct User {
     pub area_name: Option<String>,
     /// `138****5678`; the full number through `reveal-phone`, audited.
     pub phone_masked: Option<String>,
+    /// `zh***@example.cn`: where e-mail messages go (stored encrypted).
+    pub email_masked: Option<String>,
+    /// The user's account id in the office's WeCom (企业微信): where WeCom messages go.
+    pub wecom_userid: Option<String>,
     pub disabled: bool,
     pub must_change_password: bool,
     /// Set while the name is under a guessing attack (5 failed logins within 15 minutes): addresses
@@ -62,6 +66,9 @@ struct UserRow {
     area_name: Option<String>,
     phone_enc: Option<String>,
     phone_masked: Option<String>,
+    email_enc: Option<String>,
+    email_masked: Option<String>,
+    wecom_userid: Option<String>,
     disabled: bool,
     must_change_password: bool,
     locked_until: Option<i64>,
@@ -71,7 +78,7 @@ struct UserRow {
 }
 
 const COLS: &str = "u.id, u.username, u.display_name, u.area_id, a.name AS area_name, u.phone_enc, u.phone_masked, \
-    u.disabled, u.must_change_password, u.locked_until, u.last_login_at, u.created_at, u.version";
+    u.email_enc, u.email_masked, u.wecom_userid, u.disabled, u.must_change_password, u.locked_until, u.last_login_at, u.created_at, u.version";
 const FROM: &str = "users u LEFT JOIN areas a ON a.id = u.area_id";
 
 async fn view<C: ConnectionTrait>(c: &C, m: &Manager, ctx: &Ctx, r: UserRow) -> AppResult<User> {
@@ -86,6 +93,8 @@ async fn view<C: ConnectionTrait>(c: &C, m: &Manager, ctx: &Ctx, r: UserRow) -> 
         area_id: r.area_id,
         area_name: r.area_name,
         phone_masked: r.phone_masked,
+        email_masked: r.email_masked,
+        wecom_userid: r.wecom_userid,
         disabled: r.disabled,
         must_change_password: r.must_change_password,
         locked_until: r.locked_until.filter(|t| *t > now).map(ms_to_rfc3339),
@@ -605,8 +614,61 @@ pub struct UserPatch {
     pub unlock: Option<bool>,
     /// A mainland mobile; "" clears it.
     pub phone: Option<String>,
+    /// An e-mail address for messages; "" clears it.
+    pub email: Option<String>,
+    /// The user's account id in the office's WeCom; "" clears it.
+    pub wecom_userid: Option<String>,
     /// Moves the user to another home area within the caller's scope.
     pub area_id: Option<Uuid>,
+}
+
+/// An e-mail address: `None` for empty, the checked address, or a field error.
+pub fn check_email(e: &str) -> Result<Option<String>, Msg> {
+    let e = e.trim();
+    if e.is_empty() {
+        return Ok(None);
+    }
+    let ok = e.len() <= 120
+        && e.parse::<lettre::Address>().is_ok()
+        && !e.chars().any(|c| c.is_control() || c.is_whitespace());
+    if ok {
+        Ok(Some(e.to_string()))
+    } else {
+        Err(Msg::new(
+            "不是有效的电子邮箱地址",
+            "Not a valid e-mail address",
+        ))
+    }
+}
+
+/// `zh***@example.cn`.
+pub fn mask_email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            let head: String = local.chars().take(2).collect();
+            format!("{head}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+/// A WeCom account id: `None` for empty; letters, digits and `_ - . @`, at most 64.
+fn check_wecom_userid(w: &str) -> Result<Option<String>, Msg> {
+    let w = w.trim();
+    if w.is_empty() {
+        return Ok(None);
+    }
+    if w.len() <= 64
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
+    {
+        Ok(Some(w.to_string()))
+    } else {
+        Err(Msg::new(
+            "企业微信账号只能包含字母、数字和 _ - . @，最多 64 个字符",
+            "A WeCom account id has letters, digits and _ - . @ only, at most 64",
+        ))
+    }
 }
 
 pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppResult<User> {
@@ -641,6 +703,23 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppR
             }
         }
     };
+    let (email_enc, email_masked) = match &p.email {
+        None => (cur.email_enc.clone(), cur.email_masked.clone()),
+        Some(raw) => {
+            changed.push("email");
+            match check_email(raw).map_err(|m| AppError::field("email", m))? {
+                Some(e) => (Some(state.keys.encrypt(&e)), Some(mask_email(&e))),
+                None => (None, None),
+            }
+        }
+    };
+    let wecom_userid = match &p.wecom_userid {
+        None => cur.wecom_userid.clone(),
+        Some(raw) => {
+            changed.push("wecom_userid");
+            check_wecom_userid(raw).map_err(|m| AppError::field("wecom_userid", m))?
+        }
+    };
     let area = match p.area_id {
         None => cur.area_id,
         Some(a) => {
@@ -655,7 +734,8 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppR
     store::exec(
         &tx,
         "UPDATE users SET display_name = $1, disabled = $2, updated_at = $3, version = version + 1, \
-         phone_enc = $4, phone_masked = $5, area_id = $6 WHERE id = $7",
+         phone_enc = $4, phone_masked = $5, area_id = $6, email_enc = $7, email_masked = $8, wecom_userid = $9 \
+         WHERE id = $10",
         vec![
             display.into(),
             disabled.into(),
@@ -663,6 +743,9 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppR
             phone_enc.into(),
             phone_masked.into(),
             area.into(),
+            email_enc.into(),
+            email_masked.into(),
+            wecom_userid.into(),
             id.into(),
         ],
     )

@@ -30,7 +30,17 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("m0017_notices", M0017_NOTICES),
     ("m0018_self_registration", M0018_SELF_REGISTRATION),
     ("m0019_questions", M0019_QUESTIONS),
+    ("m0020_reach", M0020_REACH),
 ];
+
+/// Issue 15: the channels that reach a person by their own address. A user's e-mail address is
+/// personal data: encrypted like the mobile (`email_enc`), shown masked (`email_masked`). The
+/// WeCom account id (`wecom_userid`) names a staff member in the office's WeCom directory.
+const M0020_REACH: &str = r#"
+ALTER TABLE users ADD COLUMN email_enc TEXT NULL;
+ALTER TABLE users ADD COLUMN email_masked VARCHAR(120) NULL;
+ALTER TABLE users ADD COLUMN wecom_userid VARCHAR(64) NULL;
+"#;
 
 /// Issue 15 point 5: questions and public answers (回应关切, app/questions/). A resident's question
 /// about a community, routed like a case (`unit_id`, `route_rule`, `duty_id`) with an answer

@@ -12,15 +12,16 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::*;
-use gongzhi::app::messages::channels::{TencentSms, WebhookSettings};
+use gongzhi::app::messages::channels::{SmsProvider, SmsSettings, WebhookSettings};
 use gongzhi::app::messages::sender;
 
 const SECRET_ID: &str = "AKIDgongzhitest000000000000000000000";
 const SECRET_KEY: &str = "gongzhi-test-secret-key-000000000";
 
 /// Tencent Cloud SMS settings pointing at the double, with these kinds' templates.
-pub(crate) fn tencent(endpoint: String, templates: &[(&str, &str)]) -> TencentSms {
-    TencentSms {
+pub(crate) fn tencent(endpoint: String, templates: &[(&str, &str)]) -> SmsSettings {
+    SmsSettings {
+        provider: SmsProvider::Tencent,
         secret_id: SECRET_ID.into(),
         secret_key: SECRET_KEY.into(),
         sdk_app_id: "1400000001".into(),
@@ -151,7 +152,7 @@ pub(crate) async fn sms_double(state: Arc<Mutex<Double>>) -> String {
     serve_double(app).await
 }
 
-async fn serve_double(app: axum::Router) -> String {
+pub(crate) async fn serve_double(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -160,7 +161,7 @@ async fn serve_double(app: axum::Router) -> String {
     format!("http://{addr}")
 }
 
-async fn set_phone(app: &TestApp, username: &str, phone: &str) {
+pub(crate) async fn set_phone(app: &TestApp, username: &str, phone: &str) {
     let enc = app.state.keys.encrypt(phone);
     gongzhi::store::exec(
         &app.state.db,
@@ -176,7 +177,7 @@ async fn set_phone(app: &TestApp, username: &str, phone: &str) {
 }
 
 /// A new case dispatched by the street to `bumen`'s unit; its id.
-async fn dispatched_case(app: &TestApp) -> String {
+pub(crate) async fn dispatched_case(app: &TestApp) -> String {
     let shequ = app.demo_user("shequ").await;
     let jiedao = app.demo_user("jiedao").await;
     let grid = app.area_id("130602001001001").await;
@@ -201,7 +202,7 @@ async fn dispatched_case(app: &TestApp) -> String {
 }
 
 /// Makes every queued delivery due now (instead of waiting out the back-off).
-async fn due_now(app: &TestApp) {
+pub(crate) async fn due_now(app: &TestApp) {
     gongzhi::store::exec(
         &app.state.db,
         "UPDATE message_deliveries SET next_attempt_at = 0 WHERE state = 'queued'",

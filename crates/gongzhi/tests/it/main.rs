@@ -23,6 +23,7 @@ mod notices;
 mod ops;
 mod party;
 mod questions;
+mod reach;
 mod register;
 mod registry;
 mod scope;

@@ -1,9 +1,14 @@
-//! The channels that leave the server, behind one interface ([`Channel::send`]): SMS through
-//! Tencent Cloud (`SendSms`, API 2021-01-11, signed with TC3-HMAC-SHA256) and a generic signed
-//! webhook (a city platform, DingTalk or anything that takes JSON). Each speaks its provider's
-//! real wire format; the tests run them against local doubles that check the signing the way the
-//! provider does. Credentials come from settings (environment), are never logged, and never
-//! leave through the API.
+//! The channels that leave the server, behind one interface ([`Channel::send`]):
+//! - SMS through Tencent Cloud (`SendSms`, API 2021-01-11, signed with TC3-HMAC-SHA256) or Alibaba
+//!   Cloud (`SendSms`, API 2017-05-25, RPC signature HMAC-SHA1), as `GONGZHI_SMS_PROVIDER` says;
+//! - e-mail through an SMTP relay (`lettre`; STARTTLS, TLS, or plain for a relay on the host);
+//! - WeCom (企业微信) application messages to a person (`gettoken`, then `message/send`, the token
+//!   kept until it expires and fetched again when WeCom says it is stale) and group robots;
+//! - a generic signed webhook (a city platform, DingTalk or anything that takes JSON).
+//!
+//! Each speaks its provider's real wire format; the tests run them against local doubles that
+//! check the signing and the payload the way the provider does. Credentials come from settings
+//! (environment), are never logged, and never leave through the API.
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -27,15 +32,27 @@ pub struct WecomRobot {
     pub kinds: Vec<String>,
 }
 
-/// `GONGZHI_SMS_*` for Tencent Cloud SMS.
+/// Which SMS provider's API `GONGZHI_SMS_*` speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmsProvider {
+    /// Tencent Cloud SMS (`sms.tencentcloudapi.com`).
+    Tencent,
+    /// Alibaba Cloud SMS (`dysmsapi.aliyuncs.com`).
+    Aliyun,
+}
+
+/// `GONGZHI_SMS_*`: the SMS provider's account. For Alibaba Cloud the secret id and key are the
+/// AccessKey id and secret, and `sdk_app_id` is unused.
 #[derive(Clone)]
-pub struct TencentSms {
+pub struct SmsSettings {
+    pub provider: SmsProvider,
     pub secret_id: String,
     pub secret_key: String,
     pub sdk_app_id: String,
     pub sign_name: String,
     pub region: String,
-    /// `https://sms.tencentcloudapi.com` (a test double elsewhere).
+    /// `https://sms.tencentcloudapi.com` or `https://dysmsapi.aliyuncs.com` (a test double
+    /// elsewhere).
     pub endpoint: String,
     /// Message kind → the provider's approved template id (SMS in China only sends approved
     /// templates); kinds without one are not sent by SMS.
@@ -44,12 +61,38 @@ pub struct TencentSms {
     pub report_token: Option<String>,
 }
 
+/// `GONGZHI_SMTP_*`: an SMTP relay for e-mail.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// starttls (default, port 587) | tls (port 465) | none (a relay on the host or a test)
+    pub tls: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// `共治 <noreply@example.gov.cn>`
+    pub from: String,
+}
+
+/// `GONGZHI_WECOM_*`: a WeCom (企业微信) self-built application that sends messages to a person
+/// (the user's WeCom account id, `users.wecom_userid`).
+#[derive(Clone)]
+pub struct WecomApp {
+    pub corp_id: String,
+    pub secret: String,
+    pub agent_id: i64,
+    /// `https://qyapi.weixin.qq.com` (a test double elsewhere).
+    pub api_base: String,
+}
+
 /// The channels configured on this instance.
 #[derive(Clone, Default)]
 pub struct ChannelSettings {
     pub webhook: Option<WebhookSettings>,
     pub wecom_robot: Option<WecomRobot>,
-    pub sms: Option<TencentSms>,
+    pub wecom_app: Option<WecomApp>,
+    pub sms: Option<SmsSettings>,
+    pub smtp: Option<SmtpSettings>,
     /// Local hours (Asia/Shanghai) in which non-urgent SMS to residents wait: (from, to).
     pub quiet_hours: (u32, u32),
     /// Sends per second per channel on this instance.
@@ -64,7 +107,15 @@ impl std::fmt::Debug for ChannelSettings {
         f.debug_struct("ChannelSettings")
             .field("webhook", &self.webhook.as_ref().map(|w| &w.url))
             .field("wecom_robot", &self.wecom_robot.as_ref().map(|w| &w.kinds))
-            .field("sms", &self.sms.as_ref().map(|s| &s.endpoint))
+            .field("sms", &self.sms.as_ref().map(|s| (s.provider, &s.endpoint)))
+            .field(
+                "smtp",
+                &self.smtp.as_ref().map(|s| (&s.host, s.port, &s.tls)),
+            )
+            .field(
+                "wecom_app",
+                &self.wecom_app.as_ref().map(|w| (&w.api_base, w.agent_id)),
+            )
             .field("quiet_hours", &self.quiet_hours)
             .finish()
     }
@@ -88,14 +139,42 @@ impl ChannelSettings {
                 let need = |k: &str| {
                     var(k).ok_or_else(|| format!("{k} is needed with GONGZHI_SMS_SECRET_ID"))
                 };
-                Some(TencentSms {
+                let provider = match var("GONGZHI_SMS_PROVIDER").as_deref() {
+                    None | Some("tencent") => SmsProvider::Tencent,
+                    Some("aliyun") => SmsProvider::Aliyun,
+                    Some(p) => {
+                        return Err(format!(
+                            "GONGZHI_SMS_PROVIDER is tencent or aliyun, not {p}"
+                        ))
+                    }
+                };
+                let tencent = provider == SmsProvider::Tencent;
+                Some(SmsSettings {
+                    provider,
                     secret_id,
                     secret_key: need("GONGZHI_SMS_SECRET_KEY")?,
-                    sdk_app_id: need("GONGZHI_SMS_SDK_APP_ID")?,
+                    sdk_app_id: if tencent {
+                        need("GONGZHI_SMS_SDK_APP_ID")?
+                    } else {
+                        String::new()
+                    },
                     sign_name: need("GONGZHI_SMS_SIGN_NAME")?,
-                    region: var("GONGZHI_SMS_REGION").unwrap_or_else(|| "ap-guangzhou".into()),
-                    endpoint: var("GONGZHI_SMS_ENDPOINT")
-                        .unwrap_or_else(|| "https://sms.tencentcloudapi.com".into()),
+                    region: var("GONGZHI_SMS_REGION").unwrap_or_else(|| {
+                        if tencent {
+                            "ap-guangzhou"
+                        } else {
+                            "cn-hangzhou"
+                        }
+                        .into()
+                    }),
+                    endpoint: var("GONGZHI_SMS_ENDPOINT").unwrap_or_else(|| {
+                        if tencent {
+                            "https://sms.tencentcloudapi.com"
+                        } else {
+                            "https://dysmsapi.aliyuncs.com"
+                        }
+                        .into()
+                    }),
                     templates: parse_templates(&need("GONGZHI_SMS_TEMPLATES")?)?,
                     report_token: var("GONGZHI_SMS_REPORT_TOKEN"),
                 })
@@ -121,6 +200,64 @@ impl ChannelSettings {
                 .filter(|k| !k.is_empty())
                 .collect(),
         });
+        let smtp = match var("GONGZHI_SMTP_HOST") {
+            None => None,
+            Some(host) => {
+                let tls = var("GONGZHI_SMTP_TLS").unwrap_or_else(|| "starttls".into());
+                let port = match var("GONGZHI_SMTP_PORT") {
+                    Some(p) => p
+                        .trim()
+                        .parse::<u16>()
+                        .map_err(|_| "GONGZHI_SMTP_PORT is a port number".to_string())?,
+                    None => match tls.as_str() {
+                        "tls" => 465,
+                        "none" => 25,
+                        _ => 587,
+                    },
+                };
+                if !matches!(tls.as_str(), "starttls" | "tls" | "none") {
+                    return Err("GONGZHI_SMTP_TLS is starttls, tls or none".into());
+                }
+                let username = var("GONGZHI_SMTP_USERNAME");
+                let password = var("GONGZHI_SMTP_PASSWORD");
+                if username.is_some() != password.is_some() {
+                    return Err(
+                        "GONGZHI_SMTP_USERNAME and GONGZHI_SMTP_PASSWORD go together".into(),
+                    );
+                }
+                let from = var("GONGZHI_SMTP_FROM")
+                    .ok_or("GONGZHI_SMTP_FROM is needed with GONGZHI_SMTP_HOST")?;
+                if from.parse::<lettre::message::Mailbox>().is_err() {
+                    return Err(format!("GONGZHI_SMTP_FROM is not an address: {from}"));
+                }
+                Some(SmtpSettings {
+                    host,
+                    port,
+                    tls,
+                    username,
+                    password,
+                    from,
+                })
+            }
+        };
+        let wecom_app = match var("GONGZHI_WECOM_CORP_ID") {
+            None => None,
+            Some(corp_id) => {
+                let need = |k: &str| {
+                    var(k).ok_or_else(|| format!("{k} is needed with GONGZHI_WECOM_CORP_ID"))
+                };
+                Some(WecomApp {
+                    corp_id,
+                    secret: need("GONGZHI_WECOM_SECRET")?,
+                    agent_id: need("GONGZHI_WECOM_AGENT_ID")?
+                        .trim()
+                        .parse()
+                        .map_err(|_| "GONGZHI_WECOM_AGENT_ID is a number".to_string())?,
+                    api_base: var("GONGZHI_WECOM_API")
+                        .unwrap_or_else(|| "https://qyapi.weixin.qq.com".into()),
+                })
+            }
+        };
         // Sends a second per channel (providers limit it; 10 unless told).
         let rate_per_second = match std::env::var("GONGZHI_CHANNEL_RATE") {
             Ok(v) if !v.trim().is_empty() => v
@@ -136,7 +273,9 @@ impl ChannelSettings {
         Ok(ChannelSettings {
             webhook,
             wecom_robot,
+            wecom_app,
             sms,
+            smtp,
             quiet_hours,
             rate_per_second,
             background: true,
@@ -154,6 +293,12 @@ impl ChannelSettings {
         }
         if self.wecom_robot.is_some() {
             v.push("wecom_robot");
+        }
+        if self.smtp.is_some() {
+            v.push("email");
+        }
+        if self.wecom_app.is_some() {
+            v.push("wecom_app");
         }
         v
     }
@@ -184,6 +329,12 @@ pub struct Outbound<'a> {
     pub display_name: &'a str,
     /// For SMS: the recipient's mobile number (decrypted just for this call).
     pub phone: Option<&'a str>,
+    /// For e-mail: the recipient's address (decrypted just for this call).
+    pub email: Option<&'a str>,
+    /// For WeCom application messages: the recipient's WeCom account id.
+    pub wecom_userid: Option<&'a str>,
+    /// The template's variables by name (Alibaba Cloud SMS sends these).
+    pub vars: &'a serde_json::Map<String, serde_json::Value>,
     pub created_at: &'a str,
 }
 
@@ -198,9 +349,11 @@ pub enum SendError {
 
 /// A channel that leaves the server.
 pub enum Channel<'a> {
-    Sms(&'a TencentSms),
+    Sms(&'a SmsSettings),
+    Email(&'a SmtpSettings),
     Webhook(&'a WebhookSettings),
     WecomRobot(&'a WecomRobot),
+    WecomApp(&'a WecomApp),
 }
 
 impl Channel<'_> {
@@ -211,9 +364,14 @@ impl Channel<'_> {
         m: &Outbound<'_>,
     ) -> Result<Option<String>, SendError> {
         match self {
-            Channel::Sms(s) => send_sms(http, s, m).await,
+            Channel::Sms(s) => match s.provider {
+                SmsProvider::Tencent => send_sms(http, s, m).await,
+                SmsProvider::Aliyun => super::aliyun::send(http, s, m).await,
+            },
+            Channel::Email(s) => super::email::send(s, m).await.map(|_| None),
             Channel::Webhook(w) => send_webhook(http, w, m).await.map(|_| None),
             Channel::WecomRobot(w) => send_wecom_robot(http, w, m).await.map(|_| None),
+            Channel::WecomApp(w) => super::wecom::send(http, w, m).await.map(|_| None),
         }
     }
 }
@@ -266,7 +424,7 @@ pub fn tc3_authorization(
     )
 }
 
-fn classify(status: reqwest::StatusCode, what: &str) -> SendError {
+pub(super) fn classify(status: reqwest::StatusCode, what: &str) -> SendError {
     if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
         SendError::Retry(format!("{what}: HTTP {status}"))
     } else {
@@ -276,7 +434,7 @@ fn classify(status: reqwest::StatusCode, what: &str) -> SendError {
 
 async fn send_sms(
     http: &reqwest::Client,
-    s: &TencentSms,
+    s: &SmsSettings,
     m: &Outbound<'_>,
 ) -> Result<Option<String>, SendError> {
     let Some(template) = s

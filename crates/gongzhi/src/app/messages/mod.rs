@@ -10,8 +10,11 @@
 //! an office's new wording applies to what is still unread.
 use std::collections::{BTreeSet, HashMap};
 
+pub mod aliyun;
 pub mod channels;
+pub mod email;
 pub mod sender;
+pub mod wecom;
 
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
@@ -803,7 +806,7 @@ pub async fn reset_template(db: &Db, ctx: &Ctx, key: &str) -> AppResult<Template
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelChoice {
-    /// inbox | sms | webhook
+    /// inbox | sms | email | wecom_app | webhook
     pub channel: &'static str,
     /// Whether non-urgent messages come this way (urgent ones always do).
     pub enabled: bool,
@@ -831,13 +834,25 @@ pub async fn my_channels(
         vec![user.into()],
     )
     .await?;
-    let has_phone = store::fetch_i64(
+    #[derive(FromQueryResult)]
+    struct Has {
+        phone: i64,
+        email: i64,
+        wecom: i64,
+    }
+    let has: Has = store::fetch_opt(
         db,
-        "SELECT COUNT(*) FROM users WHERE id = $1 AND phone_enc IS NOT NULL",
+        "SELECT CAST(CASE WHEN phone_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS phone, \
+         CAST(CASE WHEN email_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS email, \
+         CAST(CASE WHEN wecom_userid IS NULL THEN 0 ELSE 1 END AS BIGINT) AS wecom FROM users WHERE id = $1",
         vec![user.into()],
     )
     .await?
-        > 0;
+    .unwrap_or(Has {
+        phone: 0,
+        email: 0,
+        wecom: 0,
+    });
     let mut out = vec![ChannelChoice {
         channel: "inbox",
         enabled: true,
@@ -845,7 +860,9 @@ pub async fn my_channels(
         fixed: true,
     }];
     for (channel, available) in [
-        ("sms", cs.sms.is_some() && has_phone),
+        ("sms", cs.sms.is_some() && has.phone > 0),
+        ("email", cs.smtp.is_some() && has.email > 0),
+        ("wecom_app", cs.wecom_app.is_some() && has.wecom > 0),
         ("webhook", cs.webhook.is_some()),
     ] {
         out.push(ChannelChoice {
@@ -874,7 +891,7 @@ pub async fn set_my_channel(
 ) -> AppResult<Vec<ChannelChoice>> {
     let user = ctx.principal.user_id.ok_or_else(AppError::forbidden)?;
     match channel {
-        "sms" | "webhook" => {}
+        "sms" | "email" | "wecom_app" | "webhook" => {}
         "inbox" => {
             return Err(AppError::field(
                 "channel",

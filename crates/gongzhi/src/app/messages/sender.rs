@@ -1,8 +1,8 @@
 //! The background sender: takes the outbox's messages out of the server. Every few seconds, on
 //! every instance, it
 //! 1. fans each new message out to the channels configured here (a queued delivery per recipient
-//!    and channel: SMS for those with a mobile number and a template for the kind, the webhook
-//!    for everyone), skipping people who turned a channel off unless the message is urgent — one
+//!    and channel: SMS for those with a mobile number and a template for the kind, e-mail for those
+//!    with an address, WeCom for those with a WeCom account, the webhook for everyone), skipping people who turned a channel off unless the message is urgent — one
 //!    instance wins each message (`fanned_out` flips once);
 //! 2. claims the due deliveries in one statement (a lease: `next_attempt_at` moves a minute ahead,
 //!    so two instances never send one twice, and a sender that died mid-send is retried after the
@@ -150,10 +150,12 @@ async fn fan_out(state: &AppState, cs: &ChannelSettings) -> AppResult<u64> {
             {
                 continue;
             }
-            let phone = if *ch == "sms" {
-                " AND u.phone_enc IS NOT NULL"
-            } else {
-                ""
+            // Only those the channel can reach.
+            let phone = match *ch {
+                "sms" => " AND u.phone_enc IS NOT NULL",
+                "email" => " AND u.email_enc IS NOT NULL",
+                "wecom_app" => " AND u.wecom_userid IS NOT NULL",
+                _ => "",
             };
             let optout = if p.urgent {
                 ""
@@ -207,6 +209,8 @@ struct Job {
     username: Option<String>,
     display_name: Option<String>,
     phone_enc: Option<String>,
+    email_enc: Option<String>,
+    wecom_userid: Option<String>,
     /// Grants other than `resident`: 0 for a resident.
     staff_grants: i64,
 }
@@ -275,7 +279,7 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
                 db,
                 &format!(
                     "SELECT d.id, d.attempts, d.channel, m.template_key, m.urgent, m.vars, m.link, m.created_at, \
-                     u.username, u.display_name, u.phone_enc, \
+                     u.username, u.display_name, u.phone_enc, u.email_enc, u.wecom_userid, \
                      (SELECT COUNT(*) FROM grants g WHERE g.user_id = u.id AND g.role <> 'resident') AS staff_grants \
                      FROM message_deliveries d JOIN messages m ON m.id = d.message_id \
                      LEFT JOIN users u ON u.id = d.user_id WHERE d.id IN ({})",
@@ -438,6 +442,7 @@ async fn send_one(
         })
         .unwrap_or_default();
     let phone = job.phone_enc.as_deref().and_then(|p| state.keys.decrypt(p));
+    let email = job.email_enc.as_deref().and_then(|p| state.keys.decrypt(p));
     let created = ms_to_rfc3339(job.created_at);
     // A link people open from outside the console: absolute when the public address is known.
     let link = job
@@ -460,13 +465,21 @@ async fn send_one(
         username: &username,
         display_name: &display_name,
         phone: phone.as_deref(),
+        email: email.as_deref(),
+        wecom_userid: job.wecom_userid.as_deref(),
+        vars: &vars,
         created_at: &created,
     };
-    let channel = match (job.channel.as_str(), &cs.sms, &cs.webhook, &cs.wecom_robot) {
-        ("sms", Some(s), _, _) => Channel::Sms(s),
-        ("webhook", _, Some(w), _) => Channel::Webhook(w),
-        ("wecom_robot", _, _, Some(w)) => Channel::WecomRobot(w),
-        _ => return Outcome::Failed("channel no longer configured".into()),
+    let channel = match job.channel.as_str() {
+        "sms" => cs.sms.as_ref().map(Channel::Sms),
+        "email" => cs.smtp.as_ref().map(Channel::Email),
+        "webhook" => cs.webhook.as_ref().map(Channel::Webhook),
+        "wecom_robot" => cs.wecom_robot.as_ref().map(Channel::WecomRobot),
+        "wecom_app" => cs.wecom_app.as_ref().map(Channel::WecomApp),
+        _ => None,
+    };
+    let Some(channel) = channel else {
+        return Outcome::Failed("channel no longer configured".into());
     };
     match channel.send(http(), &out).await {
         Ok(reference) => Outcome::Sent(reference),
