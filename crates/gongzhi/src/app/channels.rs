@@ -29,7 +29,7 @@ pub const KINDS: &[(&str, &str, &str)] = &[
     ("other", "其他", "Other"),
 ];
 
-fn kind_of(s: &str) -> Option<&'static str> {
+pub(crate) fn kind_of(s: &str) -> Option<&'static str> {
     KINDS
         .iter()
         .find(|(k, zh, _)| *k == s.trim() || *zh == s.trim())
@@ -274,17 +274,17 @@ pub struct ChannelPatch {
     pub last_active_on: Option<String>,
 }
 
-struct Fields {
-    name: String,
-    audience: String,
-    purpose: String,
-    owner_name: String,
-    members: Option<i32>,
-    posts: Option<i32>,
-    last: Option<String>,
+pub(crate) struct Fields {
+    pub name: String,
+    pub audience: String,
+    pub purpose: String,
+    pub owner_name: String,
+    pub members: Option<i32>,
+    pub posts: Option<i32>,
+    pub last: Option<String>,
 }
 
-fn check(f: &mut Fields, errs: &mut FieldErrors) {
+pub(crate) fn check(f: &mut Fields, errs: &mut FieldErrors) {
     for (field, v, max, required) in [
         ("name", &mut f.name, 100, true),
         ("audience", &mut f.audience, 100, true),

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod cases;
+pub mod channel_import;
 pub mod channels;
 pub mod demo;
 pub mod demo_cases;

@@ -436,7 +436,7 @@ async fn health_readiness_metrics_and_openapi() {
     }
     assert_eq!(
         paths.len(),
-        204,
+        206,
         "every /api/v1 route is documented here: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

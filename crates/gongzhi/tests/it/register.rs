@@ -193,3 +193,130 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
             == 1
     );
 }
+
+/// Issue 15 point 7: the register's activity from a sheet — the template, a dry run naming the
+/// bad rows, all-or-nothing, a GBK file from Excel, another community's rows refused, and the
+/// rules seeing the new activity.
+#[tokio::test]
+async fn channel_activity_is_imported_from_a_sheet_and_the_rules_see_it() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let community = app.area_id(CHAOYANG).await;
+    let t = shequ
+        .get("/api/v1/community-channels/import/template.xlsx")
+        .await;
+    assert_eq!(t.status, StatusCode::OK);
+    assert!(t.text.starts_with("PK"));
+    let before = shequ
+        .get(&format!(
+            "/api/v1/community-channels?area_id={community}&page_size=200"
+        ))
+        .await;
+    let twin = by_name(&before.body, "居民二群").clone();
+    assert!(twin["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "inactive"));
+    let twin_name = twin["name"].as_str().unwrap().to_string();
+    let today = time::OffsetDateTime::now_utc().date();
+    let up = |mode: &str, body: Vec<u8>| {
+        let (c, path) = (
+            shequ.clone(),
+            format!("/api/v1/community-channels/import?mode={mode}"),
+        );
+        async move {
+            c.send_raw(reqwest::Method::POST, &path, body, "text/csv")
+                .await
+        }
+    };
+    let sheet = format!(
+        "社区,渠道名称,类型,服务对象,用途,负责人,成员数,上月发帖数,最近活跃日期\n\
+         {CHAOYANG},{twin_name},,,,,312,45,{today}\n\
+         {CHAOYANG},朝阳社区志愿者群,微信群,社区志愿者,活动召集,吴强,88,12,{today}\n\
+         {CHAOYANG},没有类型的群,,某楼,,,,,\n\
+         {CHAOYANG},成员数不对,微信群,某楼,,,很多,,\n\
+         130606001001,外区的群,微信群,和平社区,,,10,1,{today}\n\
+         {CHAOYANG},朝阳社区志愿者群,微信群,社区志愿者,,,1,1,\n"
+    );
+    let rows_before = app.count("SELECT COUNT(*) FROM community_channels").await;
+    let r = up("dry_run", sheet.clone().into_bytes()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "dry_run");
+    assert_eq!(r.body["rows"], 6);
+    assert_eq!(r.body["error_rows"], 4, "{}", r.text);
+    let problem_rows: Vec<i64> = r.body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["row"].as_i64().unwrap())
+        .collect();
+    for row in [4, 5, 6, 7] {
+        assert!(problem_rows.contains(&row), "row {row}: {}", r.text);
+    }
+    assert!(
+        r.text.contains("无权维护"),
+        "another community's row: {}",
+        r.text
+    );
+    let r = up("commit", sheet.clone().into_bytes()).await;
+    assert_eq!(r.body["status"], "rejected", "{}", r.text);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM community_channels").await,
+        rows_before,
+        "all or nothing"
+    );
+    // The good rows, saved by Excel in GBK.
+    let (gbk, _, _) = encoding_rs::GBK.encode(&sheet);
+    let r = up("commit_valid", gbk.into_owned()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "committed", "{}", r.text);
+    assert_eq!(
+        (r.body["created"].as_i64(), r.body["updated"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(r.body["skipped_rows"], 4);
+    let after = shequ
+        .get(&format!(
+            "/api/v1/community-channels?area_id={community}&page_size=200"
+        ))
+        .await;
+    let twin = by_name(&after.body, "居民二群");
+    assert_eq!(twin["posts_last_month"], 45);
+    assert_eq!(twin["members"], 312);
+    assert!(
+        !twin["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "inactive"),
+        "active again: {twin}"
+    );
+    let added = by_name(&after.body, "志愿者群");
+    assert_eq!(added["kind"], "wechat_group");
+    assert_eq!(added["owner_name"], "吴强");
+    // Not a sheet, not the caller's: refused.
+    let r = up("dry_run", b"PK\x03\x04broken".to_vec()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    // A grid worker keeps the registry of a grid, not a community's channels.
+    let n = app.count("SELECT COUNT(*) FROM community_channels").await;
+    let wangge = app.demo_user("wangge").await;
+    let r = wangge
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/community-channels/import?mode=commit",
+            sheet.into_bytes(),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.body["status"], "rejected", "{}", r.text);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM community_channels").await,
+        n
+    );
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'channel.import'")
+            .await
+            == 1
+    );
+}

@@ -785,6 +785,18 @@ const GLOBAL_ROUTES: &[(&str, &str, Option<Permission>, u16)] = &[
         200,
     ),
     (
+        "GET",
+        "/api/v1/community-channels/import/template.xlsx",
+        None,
+        200,
+    ),
+    (
+        "POST",
+        "/api/v1/community-channels/import?mode=dry_run",
+        Some(Permission::EditRegistry),
+        422,
+    ),
+    (
         "POST",
         "/api/v1/users/import?mode=dry_run",
         Some(Permission::ManageUsers),

@@ -18,6 +18,74 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get, update))
         .routes(routes!(retire))
         .routes(routes!(merge))
+        .routes(routes!(import_channels))
+        .routes(routes!(channels_template))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChannelImportQuery {
+    /// dry_run (default): check only; commit: all rows or none; commit_valid: the good rows.
+    pub mode: Option<String>,
+}
+
+/// The register and its activity from a sheet (.xlsx, or CSV in UTF-8/GBK; up to 2 MiB, 5,000
+/// rows): 社区, 渠道名称, 类型, 服务对象, 用途, 负责人, 成员数, 上月发帖数, 最近活跃日期. A channel
+/// already in the register (same community and name) gets the row's activity; a new one is added.
+#[utoipa::path(post, path = "/api/v1/community-channels/import", tag = "registry", params(ChannelImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = crate::app::channel_import::ChannelImportReport)))]
+async fn import_channels(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<ChannelImportQuery>,
+    body: axum::body::Body,
+) -> AppResult<axum::Json<crate::app::channel_import::ChannelImportReport>> {
+    use crate::app::{channel_import, user_import::Mode};
+    let mode = match q.mode.as_deref().unwrap_or("dry_run") {
+        "dry_run" => Mode::DryRun,
+        "commit" => Mode::Commit,
+        "commit_valid" => Mode::CommitValid,
+        _ => {
+            return Err(crate::error::AppError::field(
+                "mode",
+                crate::error::Msg::new(
+                    "mode 应为 dry_run、commit 或 commit_valid",
+                    "mode must be dry_run, commit or commit_valid",
+                ),
+            ))
+        }
+    };
+    let bytes = super::cases::read_body(body, channel_import::MAX_FILE).await?;
+    Ok(axum::Json(
+        channel_import::run(&s, &ctx, &bytes, mode).await?,
+    ))
+}
+
+/// The sheet template of the channel register (header and one example row).
+#[utoipa::path(get, path = "/api/v1/community-channels/import/template.xlsx", tag = "registry",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+async fn channels_template(
+    State(s): State<AppState>,
+    Auth(_ctx): Auth,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let bytes = crate::app::channel_import::template(&s.settings.data_dir)
+        .map_err(crate::error::AppError::internal)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"channels-template.xlsx\"; filename*=UTF-8''%E6%B8%A0%E9%81%93%E5%8F%B0%E8%B4%A6%E6%A8%A1%E6%9D%BF.xlsx",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// The channels in the caller's scope (or under `area_id`), with the rules' flags and how many
