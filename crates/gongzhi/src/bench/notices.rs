@@ -163,6 +163,7 @@ pub async fn run(
             public: false,
             urgent: false,
         },
+        false,
     )
     .await?;
     let secs = t.elapsed().as_secs_f64();

@@ -648,3 +648,130 @@ async fn alibaba_cloud_refuses_a_wrong_secret_and_the_delivery_fails_with_its_re
         failed.text
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A notice to households without an account, by SMS
+
+#[tokio::test]
+async fn a_notice_reaches_households_without_an_account_by_sms_and_an_undelivered_one_goes_door_to_door(
+) {
+    use crate::channels::{sms_double, tencent, Double};
+    let double = Arc::new(Mutex::new(Double::default()));
+    let endpoint = sms_double(double.clone()).await;
+    let app = spawn_app_with(|s| {
+        let mut sms = tencent(
+            endpoint,
+            &[("notice.published", "3001"), ("notice.reminder", "3002")],
+        );
+        sms.report_token = Some("report-token-1".into());
+        s.channels.sms = Some(sms);
+        s.channels.rate_per_second = 1000;
+        s.channels.background = false;
+        s.channels.quiet_hours = (0, 0);
+    })
+    .await;
+    sender::run_once(&app.state).await.unwrap();
+    let seen_before = double.lock().unwrap().seen.len();
+    let shequ = app.demo_user("shequ").await;
+    let grid = app.area_id("130602001001001").await;
+    let expect_sms = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM households h WHERE h.deleted_at IS NULL \
+             AND h.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = \
+               (SELECT id FROM areas WHERE code = '130602001001001')) \
+             AND NOT EXISTS (SELECT 1 FROM household_members m JOIN users u ON u.person_id = m.person_id \
+               WHERE m.household_id = h.id AND m.to_date IS NULL) \
+             AND EXISTS (SELECT 1 FROM household_members m JOIN persons p ON p.street_id = m.street_id \
+               AND p.id = m.person_id WHERE m.household_id = h.id AND m.to_date IS NULL \
+               AND p.mobile_enc IS NOT NULL AND p.deleted_at IS NULL)"
+        ))
+        .await;
+    assert!(
+        expect_sms > 5,
+        "the demo grid has households with a mobile: {expect_sms}"
+    );
+    let r = shequ
+        .post(
+            "/api/v1/notices",
+            json!({"area_id": grid, "title": "停水通知", "body": "明天 9:00—12:00 停水检修。"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let cov = &r.body["coverage"];
+    assert_eq!(cov["reached_sms"], expect_sms, "{cov}");
+    assert_eq!(cov["reached_app"], 1, "{cov}");
+    assert_eq!(
+        cov["unreachable"].as_i64().unwrap(),
+        cov["households"].as_i64().unwrap() - 1 - expect_sms
+    );
+    // One SMS per household, to a member's mobile, through the provider's signed API.
+    let r = sender::run_once(&app.state).await.unwrap();
+    assert_eq!(r.sent as i64, expect_sms, "{r:?}");
+    {
+        let d = double.lock().unwrap();
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        let sent = &d.seen[seen_before..];
+        assert_eq!(sent.len() as i64, expect_sms);
+        assert!(sent
+            .iter()
+            .all(|v| v["TemplateId"] == "3001" && v["TemplateParamSet"][0] == "停水通知"));
+    }
+    // The provider reports one undelivered: that household is not reached and goes door to door.
+    #[derive(sea_orm::FromQueryResult)]
+    struct Ref {
+        provider_ref: String,
+    }
+    let one: Ref = gongzhi::store::fetch_opt(
+        &app.state.db,
+        "SELECT provider_ref FROM message_deliveries WHERE household_id IS NOT NULL AND provider_ref IS NOT NULL \
+         ORDER BY provider_ref LIMIT 1",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let door_before = shequ
+        .get(&format!("/api/v1/notices/{id}/households?state=door"))
+        .await
+        .body["total"]
+        .as_i64()
+        .unwrap();
+    let report = json!([{"user_receive_time": "2026-12-04 10:00:00", "nationcode": "86", "mobile": "13800000001",
+                          "report_status": "FAIL", "errmsg": "MK:0001", "description": "空号", "sid": one.provider_ref}]);
+    let r = app
+        .anon()
+        .post(
+            "/api/v1/channels/sms/tencent/reports?token=report-token-1",
+            report,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let d = shequ.get(&format!("/api/v1/notices/{id}")).await;
+    assert_eq!(
+        d.body["coverage"]["reached_sms"],
+        expect_sms - 1,
+        "{}",
+        d.text
+    );
+    let door = shequ
+        .get(&format!("/api/v1/notices/{id}/households?state=door"))
+        .await;
+    assert_eq!(door.body["total"], door_before + 1, "{}", door.text);
+    // A reminder goes by SMS again to the households reached by SMS that are not done.
+    let r = shequ
+        .post(&format!("/api/v1/notices/{id}/remind"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = sender::run_once(&app.state).await.unwrap();
+    assert_eq!(r.sent as i64, expect_sms - 1, "{r:?}");
+    assert!(double.lock().unwrap().seen.last().unwrap()["TemplateId"] == "3002");
+    // The deliveries list names no household member's number.
+    let list = app
+        .admin()
+        .await
+        .get("/api/v1/message-deliveries?channel=sms&page_size=200")
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert!(!list.text.contains("+86"), "{}", list.text);
+}

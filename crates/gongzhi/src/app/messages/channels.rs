@@ -282,6 +282,13 @@ impl ChannelSettings {
         })
     }
 
+    /// Whether messages of `kind` can go by SMS here (a provider with a template for it).
+    pub fn sms_for(&self, kind: &str) -> bool {
+        self.sms
+            .as_ref()
+            .is_some_and(|s| s.templates.iter().any(|(k, _)| k == kind))
+    }
+
     /// The channels that leave the server, by name.
     pub fn names(&self) -> Vec<&'static str> {
         let mut v = vec![];

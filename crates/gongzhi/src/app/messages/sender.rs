@@ -211,6 +211,8 @@ struct Job {
     phone_enc: Option<String>,
     email_enc: Option<String>,
     wecom_userid: Option<String>,
+    /// A household reached by SMS without an account (a notice).
+    household_id: Option<Uuid>,
     /// Grants other than `resident`: 0 for a resident.
     staff_grants: i64,
 }
@@ -279,7 +281,8 @@ pub async fn run_once(state: &AppState) -> AppResult<Round> {
                 db,
                 &format!(
                     "SELECT d.id, d.attempts, d.channel, m.template_key, m.urgent, m.vars, m.link, m.created_at, \
-                     u.username, u.display_name, u.phone_enc, u.email_enc, u.wecom_userid, \
+                     u.username, u.display_name, COALESCE(d.phone_enc, u.phone_enc) AS phone_enc, u.email_enc, \
+                     u.wecom_userid, d.household_id, \
                      (SELECT COUNT(*) FROM grants g WHERE g.user_id = u.id AND g.role <> 'resident') AS staff_grants \
                      FROM message_deliveries d JOIN messages m ON m.id = d.message_id \
                      LEFT JOIN users u ON u.id = d.user_id WHERE d.id IN ({})",
@@ -373,6 +376,9 @@ async fn record(db: &store::Db, results: Vec<(Job, Outcome)>, round: &mut Round)
             Outcome::Failed(why) => {
                 tracing::warn!(delivery = %job.id, channel = %job.channel, attempts = job.attempts, error = %why, "message send failed");
                 fail(&tx, job.id, &why).await?;
+                if job.household_id.is_some() {
+                    crate::app::notices::sms_failed(&tx, job.id).await?;
+                }
                 round.failed += 1;
             }
             Outcome::Held(until) => {
@@ -413,8 +419,8 @@ async fn send_one(
     job: &Job,
 ) -> Outcome {
     let now = now_ms();
-    // A group channel (no user) is staff's.
-    let resident = job.username.is_some() && job.staff_grants == 0;
+    // A group channel (no user) is staff's; a household reached without an account is residents'.
+    let resident = (job.username.is_some() && job.staff_grants == 0) || job.household_id.is_some();
     if job.channel == "sms" && !job.urgent && resident && is_quiet(local_hour(now), cs.quiet_hours)
     {
         return Outcome::Held(quiet_end(now, cs.quiet_hours));
@@ -544,17 +550,36 @@ pub async fn sms_reports(
                 r.description.unwrap_or_default()
             ))
         };
+        let tx = store::write_tx(&state.db).await?;
         store::exec(
-            &state.db,
+            &tx,
             "UPDATE message_deliveries SET state = $1, last_error = $2 WHERE provider_ref = $3 AND channel = 'sms' \
              AND state IN ('sent', 'delivered')",
             vec![
                 (if ok { "delivered" } else { "failed" }).into(),
                 why.into(),
-                r.sid.into(),
+                r.sid.clone().into(),
             ],
         )
         .await?;
+        if !ok {
+            // A household's notice SMS that never arrived: back on the door-to-door list.
+            #[derive(FromQueryResult)]
+            struct D {
+                id: Uuid,
+            }
+            let ds: Vec<D> = store::fetch_all(
+                &tx,
+                "SELECT id FROM message_deliveries WHERE provider_ref = $1 AND channel = 'sms' \
+                 AND household_id IS NOT NULL",
+                vec![r.sid.into()],
+            )
+            .await?;
+            for d in ds {
+                crate::app::notices::sms_failed(&tx, d.id).await?;
+            }
+        }
+        tx.commit().await?;
     }
     Ok(ReportAnswer {
         result: 0,

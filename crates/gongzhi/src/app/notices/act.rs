@@ -26,7 +26,7 @@ pub struct Reminded {
 
 /// 提醒未读: the accounts of households not yet done (and staff who have not read it) are told
 /// again; those households join the door-to-door list. At most once an hour (409 before).
-pub async fn remind(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Reminded> {
+pub async fn remind(db: &Db, ctx: &Ctx, id: Uuid, sms: bool) -> AppResult<Reminded> {
     let r = load_visible(db, ctx, id).await?;
     scope::require_permission(db, ctx, Permission::SendNotices, r.area_id).await?;
     if r.status != "published" {
@@ -72,6 +72,10 @@ pub async fn remind(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Reminded> {
         Some(k),
     )
     .await?;
+    // Households reached by SMS and not done get the reminder by SMS too (when SMS is on).
+    if sms {
+        sms_households(&tx, id, &format!("notice:{id}:remind:{k}"), true).await?;
+    }
     audit::record(
         &tx,
         Entry::by(ctx, "notice.remind", "notice", Some(id.to_string()))

@@ -111,6 +111,7 @@ pub async fn demo(db: &Db, ctx: &Ctx) -> AppResult<usize> {
             public: false,
             urgent: false,
         },
+        false,
     )
     .await?;
     publish(
@@ -130,6 +131,7 @@ pub async fn demo(db: &Db, ctx: &Ctx) -> AppResult<usize> {
             public: true,
             urgent: false,
         },
+        false,
     )
     .await?;
     Ok(2)

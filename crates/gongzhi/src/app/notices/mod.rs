@@ -32,7 +32,7 @@ pub use act::{ack_household, ack_visit, remind, withdraw, Ack, Reminded, VisitAc
 pub use demo::demo;
 pub use mine::{my_ack, my_counts, my_list, my_open, MyNotice, MyNoticePage, MyQuery};
 pub(crate) use publish::required_text;
-pub use publish::{publish, publish_only};
+pub use publish::{publish, publish_only, sms_failed};
 pub use read::{
     detail, list, receipts, NoticePage, NoticeQuery, ReceiptPage, ReceiptQuery, ReceiptRow,
 };

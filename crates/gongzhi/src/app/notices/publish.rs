@@ -211,14 +211,15 @@ pub(super) fn check(n: &NewNotice) -> AppResult<Checked> {
 }
 
 /// Publishes a notice: the notice, its receipts, the people told and their message, in one
-/// transaction.
-pub async fn publish(db: &Db, ctx: &Ctx, n: NewNotice) -> AppResult<NoticeDetail> {
-    let id = publish_only(db, ctx, n).await?;
+/// transaction. With `sms` (an SMS provider with a template for notices), a household no account
+/// reaches gets an SMS to a member's mobile on file.
+pub async fn publish(db: &Db, ctx: &Ctx, n: NewNotice, sms: bool) -> AppResult<NoticeDetail> {
+    let id = publish_only(db, ctx, n, sms).await?;
     detail(db, ctx, id).await
 }
 
 /// [`publish`] without reading the coverage back: the notice's id once it is committed.
-pub async fn publish_only(db: &Db, ctx: &Ctx, n: NewNotice) -> AppResult<Uuid> {
+pub async fn publish_only(db: &Db, ctx: &Ctx, n: NewNotice, sms: bool) -> AppResult<Uuid> {
     // Scope before fields: out of scope is 404 whatever the body says.
     scope::require_permission(db, ctx, Permission::SendNotices, n.area_id).await?;
     let c = check(&n)?;
@@ -283,7 +284,7 @@ pub async fn publish_only(db: &Db, ctx: &Ctx, n: NewNotice) -> AppResult<Uuid> {
     )
     .await?;
     let households = if !c.listed.is_empty() || n.households {
-        write_receipts(&tx, id, n.area_id, &c.tags, &c.listed).await?
+        write_receipts(&tx, id, n.area_id, &c.tags, &c.listed, sms).await?
     } else {
         0
     };
@@ -298,6 +299,9 @@ pub async fn publish_only(db: &Db, ctx: &Ctx, n: NewNotice) -> AppResult<Uuid> {
         None,
     )
     .await?;
+    if sms {
+        sms_households(&tx, id, &format!("notice:{id}"), false).await?;
+    }
     audit::record(
         &tx,
         Entry::by(ctx, "notice.publish", "notice", Some(id.to_string()))
@@ -322,6 +326,7 @@ pub(super) async fn write_receipts<C: ConnectionTrait>(
     area_id: Uuid,
     tags: &[String],
     listed: &[Uuid],
+    sms: bool,
 ) -> AppResult<u64> {
     let mut w = Where::new();
     w.and("h.deleted_at IS NULL", []);
@@ -345,6 +350,14 @@ pub(super) async fn write_receipts<C: ConnectionTrait>(
     }
     let (cond, mut values) = w.build(2);
     values.insert(0, id.into());
+    // Without an account, a member's mobile on file reaches the household by SMS (when sent).
+    let sms_case = if sms {
+        "WHEN EXISTS (SELECT 1 FROM household_members m JOIN persons p ON p.street_id = m.street_id \
+              AND p.id = m.person_id WHERE m.household_id = h.id AND m.to_date IS NULL \
+              AND p.mobile_enc IS NOT NULL AND p.deleted_at IS NULL) THEN 'sms' "
+    } else {
+        ""
+    };
     let n = store::exec(
         c,
         &format!(
@@ -352,13 +365,130 @@ pub(super) async fn write_receipts<C: ConnectionTrait>(
              SELECT $1, h.id, h.community_id, h.grid_id, h.area_id, \
              CASE WHEN EXISTS (SELECT 1 FROM household_members m JOIN users u ON u.person_id = m.person_id \
                   AND u.disabled = FALSE WHERE m.household_id = h.id AND m.to_date IS NULL) THEN 'app' \
-             ELSE 'none' END \
+             {sms_case}ELSE 'none' END \
              FROM households h WHERE {cond}"
         ),
         values,
     )
     .await?;
     Ok(n)
+}
+
+/// SMS deliveries of the hub's message `dedup` to the households of the notice reached by SMS
+/// (`only_not_done`: those that have not read or acknowledged it, for a reminder), each to one
+/// member's mobile on file (the head's first). The mobile's ciphertext is copied, never
+/// decrypted here. Returns how many were written.
+pub(super) async fn sms_households<C: ConnectionTrait>(
+    c: &C,
+    id: Uuid,
+    dedup: &str,
+    only_not_done: bool,
+) -> AppResult<u64> {
+    #[derive(FromQueryResult)]
+    struct M {
+        id: Uuid,
+    }
+    let Some(message) = store::fetch_opt::<M, _>(
+        c,
+        "SELECT id FROM messages WHERE dedup_key = $1",
+        vec![dedup.to_string().into()],
+    )
+    .await?
+    else {
+        return Ok(0);
+    };
+    #[derive(FromQueryResult)]
+    struct H {
+        household_id: Uuid,
+        mobile_enc: String,
+    }
+    let not_done = if only_not_done {
+        format!(" AND {NOT_DONE}")
+    } else {
+        String::new()
+    };
+    let rows: Vec<H> = store::fetch_all(
+        c,
+        &format!(
+            "SELECT r.household_id, (SELECT p.mobile_enc FROM household_members m JOIN persons p \
+               ON p.street_id = m.street_id AND p.id = m.person_id \
+               WHERE m.household_id = r.household_id AND m.to_date IS NULL AND p.mobile_enc IS NOT NULL \
+               AND p.deleted_at IS NULL \
+               ORDER BY CASE WHEN m.relation = 'head' THEN 0 ELSE 1 END, m.from_date LIMIT 1) AS mobile_enc \
+             FROM notice_receipts r JOIN notices n ON n.id = r.notice_id \
+             WHERE r.notice_id = $1 AND r.reach = 'sms'{not_done}"
+        ),
+        vec![id.into()],
+    )
+    .await?;
+    let now = crate::domain::now_ms();
+    let values: Vec<Vec<sea_orm::Value>> = rows
+        .into_iter()
+        .map(|h| {
+            vec![
+                crate::domain::new_id().into(),
+                message.id.into(),
+                "sms".into(),
+                "queued".into(),
+                0i32.into(),
+                now.into(),
+                now.into(),
+                h.household_id.into(),
+                h.mobile_enc.into(),
+            ]
+        })
+        .collect();
+    Ok(store::insert_many(
+        c,
+        "message_deliveries",
+        &[
+            "id",
+            "message_id",
+            "channel",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "household_id",
+            "phone_enc",
+        ],
+        values,
+    )
+    .await?)
+}
+
+/// A household's SMS could not be delivered (the provider refused it or reported it failed): the
+/// notice no longer counts it as reached, and it joins the door-to-door list.
+pub async fn sms_failed<C: ConnectionTrait>(c: &C, delivery_id: Uuid) -> AppResult<()> {
+    #[derive(FromQueryResult)]
+    struct D {
+        household_id: Uuid,
+        dedup_key: String,
+    }
+    let Some(d) = store::fetch_opt::<D, _>(
+        c,
+        "SELECT d.household_id, m.dedup_key FROM message_deliveries d JOIN messages m ON m.id = d.message_id \
+         WHERE d.id = $1 AND d.household_id IS NOT NULL",
+        vec![delivery_id.into()],
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    let Some(notice) = d
+        .dedup_key
+        .strip_prefix("notice:")
+        .and_then(|rest| Uuid::parse_str(rest.get(..36)?).ok())
+    else {
+        return Ok(());
+    };
+    store::exec(
+        c,
+        "UPDATE notice_receipts SET reach = 'none' WHERE notice_id = $1 AND household_id = $2 AND reach = 'sms'",
+        vec![notice.into(), d.household_id.into()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// The accounts told: residents of the households reached in the app, and staff of the roles

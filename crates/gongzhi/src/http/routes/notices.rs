@@ -50,7 +50,15 @@ async fn publish(
 ) -> AppResult<(StatusCode, axum::Json<NoticeDetail>)> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(notices::publish(&s.db, &ctx, n).await?),
+        axum::Json(
+            notices::publish(
+                &s.db,
+                &ctx,
+                n,
+                s.settings.channels.sms_for("notice.published"),
+            )
+            .await?,
+        ),
     ))
 }
 
@@ -86,7 +94,15 @@ async fn remind(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
 ) -> AppResult<axum::Json<Reminded>> {
-    Ok(axum::Json(notices::remind(&s.db, &ctx, id).await?))
+    Ok(axum::Json(
+        notices::remind(
+            &s.db,
+            &ctx,
+            id,
+            s.settings.channels.sms_for("notice.reminder"),
+        )
+        .await?,
+    ))
 }
 
 /// Records that a household was told in person, with its answer (`edit_registry` at the
