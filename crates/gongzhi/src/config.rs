@@ -84,6 +84,10 @@ pub struct SettingsArgs {
     /// Days the audit log is kept at least; never below 180 [default: 180]
     #[arg(long, env = "GONGZHI_AUDIT_RETENTION_DAYS", global = true)]
     pub audit_retention_days: Option<String>,
+    /// Days messages and their delivery records are kept (inboxes, the delivery log); older ones
+    /// are removed by the background sweep; at least 30 [default: 365]
+    #[arg(long, env = "GONGZHI_MESSAGE_RETENTION_DAYS", global = true)]
+    pub message_retention_days: Option<String>,
     /// Maximum database connections per process [default: 16 on PostgreSQL, 8 on SQLite]
     #[arg(long, env = "GONGZHI_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<String>,
@@ -198,6 +202,7 @@ struct FileSettings {
     tls_key: Option<PathBuf>,
     login_rate_per_minute: Option<u32>,
     audit_retention_days: Option<u32>,
+    message_retention_days: Option<u32>,
     db_max_connections: Option<u32>,
     auth_cache_ms: Option<u64>,
     slow_request_ms: Option<u64>,
@@ -301,6 +306,8 @@ pub struct Settings {
     pub channels: crate::app::messages::channels::ChannelSettings,
     pub login_rate_per_minute: u32,
     pub audit_retention_days: u32,
+    /// Messages older than this many days are removed.
+    pub message_retention_days: u32,
     pub db_max_connections: u32,
     pub auth_cache_ms: u64,
     /// Requests slower than this are logged (0: never).
@@ -501,6 +508,15 @@ impl Settings {
                 "GONGZHI_AUDIT_RETENTION_DAYS",
                 "must be at least 180 (six months, 网络安全法 Art. 21)",
             ));
+        }
+        let message_retention_days = parse_num(
+            "GONGZHI_MESSAGE_RETENTION_DAYS",
+            &args.message_retention_days,
+            file.message_retention_days,
+            365,
+        )?;
+        if message_retention_days < 30 {
+            return Err(bad("GONGZHI_MESSAGE_RETENTION_DAYS", "must be at least 30"));
         }
         let is_sqlite = database_url.starts_with("sqlite:");
         let db_max_connections = parse_num(
@@ -811,6 +827,7 @@ impl Settings {
                 .map_err(|e| bad("GONGZHI_SMS_* / GONGZHI_WEBHOOK_*", e))?,
             login_rate_per_minute,
             audit_retention_days,
+            message_retention_days,
             db_max_connections,
             auth_cache_ms,
             slow_request_ms,

@@ -69,19 +69,23 @@ impl Drop for Background {
     }
 }
 
-/// Starts the background jobs: the session sweep (every 10 min), the case clock (rates folded
+/// Starts the background jobs: the session and message sweep (every 10 min), the case clock (rates folded
 /// every second, deadline warnings, activity reminders and the daily visit and report-in reminders every 30 s), the message sender (every 2 s, when a channel
 /// leaves the server) and the audit checkpoints (when configured). Each may run on every
 /// instance at once.
 pub fn spawn_background(state: &AppState) -> Background {
     let mut jobs = vec![];
     let db = state.db.clone();
+    let retention = state.settings.message_retention_days;
     jobs.push(tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
             if let Err(e) = auth::sweep(&db).await {
                 tracing::warn!(error = %e, "sweeping old sessions failed");
+            }
+            if let Err(e) = crate::app::messages::sweep(&db, retention).await {
+                tracing::warn!(error = %e, "sweeping old messages failed");
             }
         }
     }));

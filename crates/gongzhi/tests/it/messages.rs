@@ -588,3 +588,49 @@ async fn grid_workers_hear_of_visits_due_daily_and_members_are_asked_to_report_i
         1
     );
 }
+
+/// Messages are kept `GONGZHI_MESSAGE_RETENTION_DAYS` (365 unless told): the sweep removes older
+/// ones with their deliveries, and nothing newer.
+#[tokio::test]
+async fn old_messages_are_swept_with_their_deliveries_and_new_ones_stay() {
+    let app = spawn_app().await;
+    let total = app.count("SELECT COUNT(*) FROM messages").await;
+    assert!(total > 3, "the demo has messages: {total}");
+    // Age all but the newest three by two years (the server's clock may write more meanwhile).
+    let aged = gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE messages SET created_at = created_at - 63072000000 WHERE id NOT IN \
+         (SELECT id FROM messages ORDER BY created_at DESC LIMIT 3)",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let removed =
+        gongzhi::app::messages::sweep(&app.state.db, app.state.settings.message_retention_days)
+            .await
+            .unwrap();
+    assert_eq!(removed, aged);
+    assert_eq!(aged as i64, total - 3);
+    let year_ago = gongzhi::domain::now_ms() - 365 * 86_400_000;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM messages WHERE created_at < {year_ago}"
+        ))
+        .await,
+        0
+    );
+    assert!(app.count("SELECT COUNT(*) FROM messages").await >= 3);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM message_deliveries d WHERE NOT EXISTS \
+             (SELECT 1 FROM messages m WHERE m.id = d.message_id)"
+        )
+        .await,
+        0,
+        "no delivery left without its message"
+    );
+    // Inboxes still answer, counters agree.
+    let jumin = app.demo_user("jumin").await;
+    let unread = jumin.get("/api/v1/me/messages/unread").await;
+    assert_eq!(unread.status, reqwest::StatusCode::OK);
+}

@@ -370,6 +370,52 @@ pub async fn enqueue<C: ConnectionTrait>(c: &C, m: Outgoing) -> AppResult<u64> {
     Ok(written)
 }
 
+/// 消息保存期限: removes the messages older than `days` with their deliveries, a batch at a time
+/// (so a sweep never holds a long lock), and the sign-up codes dead for a day. Returns how many
+/// messages went.
+pub async fn sweep(db: &Db, days: u32) -> AppResult<u64> {
+    let cutoff = now_ms() - i64::from(days) * 86_400_000;
+    let mut removed = 0;
+    loop {
+        #[derive(FromQueryResult)]
+        struct M {
+            id: Uuid,
+        }
+        let old: Vec<M> = store::fetch_all(
+            db,
+            "SELECT id FROM messages WHERE created_at < $1 ORDER BY created_at LIMIT 500",
+            vec![cutoff.into()],
+        )
+        .await?;
+        if old.is_empty() {
+            break;
+        }
+        let ids: Vec<sea_orm::Value> = old.iter().map(|m| m.id.into()).collect();
+        let marks = store::placeholders(1, ids.len());
+        let tx = store::write_tx(db).await?;
+        store::exec(
+            &tx,
+            &format!("DELETE FROM message_deliveries WHERE message_id IN ({marks})"),
+            ids.clone(),
+        )
+        .await?;
+        removed += store::exec(
+            &tx,
+            &format!("DELETE FROM messages WHERE id IN ({marks})"),
+            ids,
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    store::exec(
+        db,
+        "DELETE FROM signup_codes WHERE expires_at < $1",
+        vec![(now_ms() - 86_400_000).into()],
+    )
+    .await?;
+    Ok(removed)
+}
+
 /// `{name}` → the variable's value; an unknown name stays as written.
 pub fn fill(text: &str, vars: &serde_json::Map<String, serde_json::Value>) -> String {
     let mut out = String::with_capacity(text.len());
