@@ -188,6 +188,7 @@ struct Good {
     existing: Option<Existing>,
 }
 
+#[tracing::instrument(name = "area_import::run", skip_all)]
 pub async fn run(
     state: &AppState,
     ctx: &Ctx,

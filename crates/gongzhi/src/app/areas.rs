@@ -114,6 +114,7 @@ async fn to_view<C: ConnectionTrait>(c: &C, r: AreaRow) -> AppResult<Area> {
 
 /// The top areas the caller may browse: the roots for a system admin, otherwise the granted
 /// areas that are not under another granted area.
+#[tracing::instrument(name = "areas::roots", skip_all)]
 pub async fn roots(db: &Db, ctx: &Ctx) -> AppResult<Vec<AreaSummary>> {
     match scope::granted_areas(ctx) {
         None => Ok(store::fetch_all(
@@ -143,6 +144,7 @@ pub async fn roots(db: &Db, ctx: &Ctx) -> AppResult<Vec<AreaSummary>> {
     }
 }
 
+#[tracing::instrument(name = "areas::get", skip_all)]
 pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Area> {
     scope::require_visible_read(db, ctx, id).await?;
     let row = load(db, id).await?;
@@ -151,6 +153,7 @@ pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Area> {
 
 /// The children of an area (the hottest read of the console): scope from the cached ancestors,
 /// the list from the instance's tree cache when fresh.
+#[tracing::instrument(name = "areas::children", skip_all)]
 pub async fn children(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Arc<Vec<AreaSummary>>> {
     scope::require_visible_read(db, ctx, id).await?;
     if let Some(v) = ctx.tree.get_children(&id) {
@@ -191,6 +194,7 @@ pub struct AreaHit {
     pub path: Vec<AreaRef>,
 }
 
+#[tracing::instrument(name = "areas::search", skip_all)]
 pub async fn search(db: &Db, ctx: &Ctx, q: &SearchQuery) -> AppResult<Vec<AreaHit>> {
     let mut conds = vec![];
     let mut values: Vec<Value> = vec![];
@@ -293,6 +297,7 @@ fn check_boundary_field(b: &Option<serde_json::Value>, errs: &mut FieldErrors) -
     }
 }
 
+#[tracing::instrument(name = "areas::create", skip_all)]
 pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
     let mut errs = FieldErrors::new();
     let kind = AreaKind::parse(&input.kind);
@@ -417,6 +422,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
 }
 
 /// Adds the closure rows of a new leaf.
+#[tracing::instrument(name = "areas::insert_closure", skip_all)]
 pub async fn insert_closure<C: ConnectionTrait>(
     c: &C,
     id: Uuid,
@@ -462,6 +468,7 @@ where
     Ok(Some(Option::deserialize(d)?))
 }
 
+#[tracing::instrument(name = "areas::update", skip_all)]
 pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: AreaPatch) -> AppResult<Area> {
     scope::require_permission(db, ctx, Permission::EditAreas, id).await?;
     let cur = load(db, id).await?;
@@ -589,6 +596,7 @@ fn inherited_prefix_len(kind: AreaKind) -> usize {
 }
 
 /// The next free code for a new child of `kind` under `parent`.
+#[tracing::instrument(name = "areas::next_code", skip_all)]
 pub async fn next_code<C: ConnectionTrait>(
     c: &C,
     kind: AreaKind,
@@ -634,6 +642,7 @@ pub async fn next_code<C: ConnectionTrait>(
     Ok(format!("{prefix}{next:0width$}{}", "0".repeat(tail_zeros)))
 }
 
+#[tracing::instrument(name = "areas::move_to", skip_all)]
 pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Area> {
     scope::require_permission(db, ctx, Permission::EditAreas, id).await?;
     scope::require_permission(db, ctx, Permission::EditAreas, m.new_parent_id).await?;
@@ -833,6 +842,7 @@ async fn refuse_if_holding_records<C: ConnectionTrait>(c: &C, id: Uuid) -> AppRe
     Ok(())
 }
 
+#[tracing::instrument(name = "areas::delete", skip_all)]
 pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     scope::require_permission(db, ctx, Permission::EditAreas, id).await?;
     let cur = load(db, id).await?;

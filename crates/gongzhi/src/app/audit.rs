@@ -203,6 +203,7 @@ struct Head {
 
 /// Appends an entry inside the caller's write transaction (the change it records commits with
 /// it, or neither does).
+#[tracing::instrument(name = "audit::record", skip_all)]
 pub async fn record(tx: &DatabaseTransaction, e: Entry) -> AppResult<()> {
     // Bump first: this takes the lock that serialises writers of the chain until commit.
     store::exec(
@@ -270,6 +271,7 @@ pub async fn record(tx: &DatabaseTransaction, e: Entry) -> AppResult<()> {
 }
 
 /// Records an entry in its own transaction (for reads, denials and failed logins).
+#[tracing::instrument(name = "audit::record_alone", skip_all)]
 pub async fn record_alone(db: &Db, e: Entry) -> AppResult<()> {
     let tx = store::write_tx(db).await?;
     record(&tx, e).await?;
@@ -348,6 +350,7 @@ async fn head_full<C: ConnectionTrait>(c: &C) -> AppResult<HeadFull> {
 
 /// Walks the whole chain in sequence order, and checks it against the signed checkpoints in
 /// `checkpoints` (every `*.json` file there), when given.
+#[tracing::instrument(name = "audit::verify", skip_all)]
 pub async fn verify(db: &Db, key: &AuditKey, checkpoints: Option<&Path>) -> AppResult<Verdict> {
     let head = head_full(db).await?;
     let pinned = match checkpoints {
@@ -439,6 +442,7 @@ pub async fn verify(db: &Db, key: &AuditKey, checkpoints: Option<&Path>) -> AppR
 /// Re-keys a chain written before the chain was keyed: if it verifies as plain SHA-256, every row
 /// from the anchor on is re-hashed with the key, in one transaction. A chain that does not verify
 /// is left as it is (and `audit verify` keeps reporting where it breaks). Run at start-up.
+#[tracing::instrument(name = "audit::upgrade_chain", skip_all)]
 pub async fn upgrade_chain(db: &Db, key: &AuditKey) -> AppResult<bool> {
     let head = head_full(db).await?;
     if head.alg == KEYED {
@@ -503,6 +507,7 @@ fn checkpoint_message(seq: i64, hash: &str, at: &str) -> Vec<u8> {
 }
 
 /// Signs the chain's current head.
+#[tracing::instrument(name = "audit::checkpoint", skip_all)]
 pub async fn checkpoint(db: &Db, key: &AuditKey) -> AppResult<Checkpoint> {
     let head = head_full(db).await?;
     let at = ms_to_rfc3339(now_ms());
@@ -517,6 +522,7 @@ pub async fn checkpoint(db: &Db, key: &AuditKey) -> AppResult<Checkpoint> {
 
 /// Signs the chain's head into `dir/checkpoint-<seq>.json`, unless a checkpoint of that row is
 /// there already. Returns the file written.
+#[tracing::instrument(name = "audit::write_checkpoint", skip_all)]
 pub async fn write_checkpoint(db: &Db, key: &AuditKey, dir: &Path) -> AppResult<Option<PathBuf>> {
     let cp = checkpoint(db, key).await?;
     save_checkpoint(&cp, dir)
@@ -534,6 +540,7 @@ fn save_checkpoint(cp: &Checkpoint, dir: &Path) -> AppResult<Option<PathBuf>> {
 }
 
 /// A checkpoint signed on a user's demand (system admin), written to `dir` and audited.
+#[tracing::instrument(name = "audit::sign_checkpoint", skip_all)]
 pub async fn sign_checkpoint(db: &Db, ctx: &Ctx, dir: &Path) -> AppResult<Checkpoint> {
     if !super::scope::holds_any(ctx, Permission::SignAuditCheckpoints) {
         return Err(AppError::forbidden());
@@ -584,6 +591,7 @@ fn read_checkpoints(
 
 /// Removes rows older than the retention period, moving the chain's anchor to the last removed
 /// row so the rest still verifies. Returns how many rows were removed.
+#[tracing::instrument(name = "audit::prune", skip_all)]
 pub async fn prune(db: &Db, retention_days: u32) -> AppResult<u64> {
     let cutoff = now_ms() - retention_days as i64 * 86_400_000;
     let tx = store::write_tx(db).await?;
@@ -656,6 +664,7 @@ pub struct Filter {
 
 /// Lists audit rows, newest first. A system admin sees all; a street admin sees the rows tied to
 /// areas in their scope.
+#[tracing::instrument(name = "audit::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, f: &Filter) -> AppResult<(Vec<AuditRow>, i64)> {
     if !super::scope::holds_any(ctx, Permission::ReadAudit) {
         return Err(AppError::forbidden());

@@ -68,12 +68,14 @@ async fn on_hash_pool<T: Send + 'static>(
 }
 
 /// Verifies a password against a PHC hash without blocking the async workers.
+#[tracing::instrument(name = "auth::verify_password", skip_all)]
 pub async fn verify_password(password: &str, phc: &str) -> AppResult<bool> {
     let (p, h) = (password.to_string(), phc.to_string());
     on_hash_pool(move |hasher| hasher.verify(&p, &h)).await
 }
 
 /// Hashes a password without blocking the async workers.
+#[tracing::instrument(name = "auth::hash_password", skip_all)]
 pub async fn hash_password(password: &str) -> AppResult<String> {
     let p = password.to_string();
     on_hash_pool(move |hasher| hasher.hash(&p)).await
@@ -133,6 +135,7 @@ struct GrantRow {
 }
 
 /// The grants of a user or a token, with their areas' names.
+#[tracing::instrument(name = "auth::grants_of", skip_all)]
 pub async fn grants_of<C: ConnectionTrait>(
     c: &C,
     user_id: Option<Uuid>,
@@ -166,6 +169,7 @@ pub async fn grants_of<C: ConnectionTrait>(
         .collect())
 }
 
+#[tracing::instrument(name = "auth::me", skip_all)]
 pub async fn me(db: &Db, user_id: Uuid) -> AppResult<Me> {
     #[derive(FromQueryResult)]
     struct U {
@@ -230,6 +234,7 @@ async fn refuse_early(
 ///
 /// A wrong password, an unknown name, a disabled account and an address barred for the name
 /// (see [`guard`]) all get the same answer after the same Argon2 work.
+#[tracing::instrument(name = "auth::login", skip_all)]
 pub async fn login(
     state: &AppState,
     origin: &Origin,
@@ -431,6 +436,7 @@ fn principal_grants(grants: Vec<GrantView>) -> Vec<GrantRef> {
 }
 
 /// Resolves a bearer token or session cookie to the principal it stands for.
+#[tracing::instrument(name = "auth::authenticate", skip_all)]
 pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Arc<Principal>> {
     if token.len() > 200 {
         return Err(expired());
@@ -560,6 +566,7 @@ fn touch_session(state: &AppState, key: &str, p: &Principal, last_seen: i64, now
 }
 
 /// Ends the caller's session.
+#[tracing::instrument(name = "auth::logout", skip_all)]
 pub async fn logout(state: &AppState, ctx: &Ctx, token: &str) -> AppResult<()> {
     let tx = store::write_tx(&state.db).await?;
     if let Some(sid) = ctx.principal.session_id {
@@ -586,6 +593,7 @@ pub async fn logout(state: &AppState, ctx: &Ctx, token: &str) -> AppResult<()> {
 }
 
 /// Changes the caller's own password; other sessions of the user end.
+#[tracing::instrument(name = "auth::change_password", skip_all)]
 pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) -> AppResult<()> {
     let user_id = ctx.principal.user_id.ok_or_else(AppError::forbidden)?;
     let db = &state.db;
@@ -663,6 +671,7 @@ pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) 
 
 /// On an empty database, creates `admin` (system admin). With no configured password one is
 /// generated and returned, to be printed once; it must be changed at first login.
+#[tracing::instrument(name = "auth::ensure_admin", skip_all)]
 pub async fn ensure_admin(
     db: &Db,
     audit: &std::sync::Arc<crate::crypto::AuditKey>,
@@ -710,6 +719,7 @@ pub async fn ensure_admin(
 
 /// Removes what is no longer needed: failed logins older than a day, successful ones older than
 /// 30 days (they make an address known), sessions that ended more than a day ago. Runs in every instance every 10 minutes; harmless when several do.
+#[tracing::instrument(name = "auth::sweep", skip_all)]
 pub async fn sweep(db: &Db) -> AppResult<(u64, u64)> {
     let now = now_ms();
     let day_ago = now - 86_400_000;

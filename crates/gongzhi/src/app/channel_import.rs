@@ -255,6 +255,7 @@ async fn check_row(
     }))
 }
 
+#[tracing::instrument(name = "channel_import::run", skip_all)]
 pub async fn run(
     state: &AppState,
     ctx: &Ctx,

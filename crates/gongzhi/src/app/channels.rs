@@ -169,6 +169,7 @@ pub struct ChannelPage {
     pub page_size: u64,
 }
 
+#[tracing::instrument(name = "channels::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: &ChannelQuery) -> AppResult<ChannelPage> {
     let mut w = Where::new();
     w.and_cond(scope::area_cond(
@@ -236,6 +237,7 @@ async fn load<C: sea_orm::ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Row> {
         .ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(name = "channels::get", skip_all)]
 pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<CommunityChannel> {
     let r = load(db, id).await?;
     scope::require_permission(db, ctx, Permission::ReadRegistry, r.community_id).await?;
@@ -337,6 +339,7 @@ pub(crate) fn check(f: &mut Fields, errs: &mut FieldErrors) {
     }
 }
 
+#[tracing::instrument(name = "channels::create", skip_all)]
 pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityChannel> {
     scope::require_permission(db, ctx, Permission::EditRegistry, n.community_id).await?;
     #[derive(FromQueryResult)]
@@ -421,6 +424,7 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityCha
     Ok(view(r, en(ctx)))
 }
 
+#[tracing::instrument(name = "channels::update", skip_all)]
 pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, p: ChannelPatch) -> AppResult<CommunityChannel> {
     let cur = load(db, id).await?;
     scope::require_permission(db, ctx, Permission::EditRegistry, cur.community_id).await?;
@@ -488,6 +492,7 @@ pub struct Decision {
 
 /// Retires (`merge` false) or merges a channel, with the decision recorded: the street's, i.e.
 /// those who may edit the community's areas.
+#[tracing::instrument(name = "channels::decide", skip_all)]
 pub async fn decide(
     db: &Db,
     ctx: &Ctx,
@@ -585,6 +590,7 @@ pub async fn decide(
 
 /// Demo: each community's register — its official account and residents' group, a second group
 /// for the same residents that nobody posts in, and a video channel nobody answers for.
+#[tracing::instrument(name = "channels::demo", skip_all)]
 pub async fn demo<C: sea_orm::ConnectionTrait>(c: &C) -> AppResult<usize> {
     #[derive(FromQueryResult)]
     struct A {

@@ -22,6 +22,7 @@ use crate::error::AppResult;
 use crate::store;
 
 /// What one run told: (grid workers, party members).
+#[tracing::instrument(name = "digests::run", skip_all)]
 pub async fn run(state: &AppState) -> AppResult<(usize, usize)> {
     // 回应关切: answerers hear once of each question past its deadline.
     super::questions::tell_overdue(&state.db).await?;

@@ -35,6 +35,7 @@ pub struct PageQuery {
 }
 
 /// The page of the street or community with this code; 404 for any other.
+#[tracing::instrument(name = "disclosure::page", skip_all)]
 pub async fn page(state: &AppState, code: &str, pq: &PageQuery) -> AppResult<String> {
     if code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(AppError::NotFound);

@@ -61,6 +61,7 @@ impl Export {
     }
 
     /// Saves the workbook into the spool file and records `entry` with the row count.
+    #[tracing::instrument(name = "exports::finish", skip_all)]
     pub async fn finish(mut self, db: &store::Db, entry: Entry) -> AppResult<(Spool, u32)> {
         let rows = self.sheet.rows();
         let tmp = self.spool.derived("out.xlsx");
@@ -194,6 +195,7 @@ async fn pages<T: FromQueryResult>(
 }
 
 /// The visit log (走访台账): one row per visit, with the needs it found.
+#[tracing::instrument(name = "exports::visits", skip_all)]
 pub async fn visits(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spool, u32)> {
     let c = check(&state.db, ctx, Permission::ReadRegistry, r).await?;
     let (where_sql, values) = conditions(
@@ -262,6 +264,7 @@ pub async fn visits(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spool,
 }
 
 /// Volunteer service hours (志愿服务时长): one row per confirmed entry or correction.
+#[tracing::instrument(name = "exports::service_hours", skip_all)]
 pub async fn service_hours(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spool, u32)> {
     let c = check(&state.db, ctx, Permission::ReadService, r).await?;
     let (where_sql, values) =
@@ -324,6 +327,7 @@ pub async fn service_hours(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<
 }
 
 /// Points ledgers (积分流水): one row per posting of the accounts of the area.
+#[tracing::instrument(name = "exports::postings", skip_all)]
 pub async fn postings(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spool, u32)> {
     let c = check(&state.db, ctx, Permission::ReadService, r).await?;
     // Postings carry times; the range's days are Asia/Shanghai.

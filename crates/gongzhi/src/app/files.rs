@@ -141,6 +141,7 @@ fn content_type_for(name: &str, bytes: &[u8]) -> Result<&'static str, Msg> {
     }
 }
 
+#[tracing::instrument(name = "files::upload", skip_all)]
 pub async fn upload(state: &AppState, ctx: &Ctx, name: &str, bytes: &[u8]) -> AppResult<FileInfo> {
     if bytes.len() > MAX_FILE {
         return Err(AppError::PayloadTooLarge);
@@ -199,6 +200,7 @@ impl FileData {
     }
 }
 
+#[tracing::instrument(name = "files::download", skip_all)]
 pub async fn download(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<FileData> {
     #[derive(FromQueryResult)]
     struct F {

@@ -33,6 +33,7 @@ fn seconds(ms: i64) -> u64 {
 }
 
 /// The per-address rate limit: `Err` with the seconds to wait.
+#[tracing::instrument(name = "login_guard::rate_limit", skip_all)]
 pub async fn rate_limit(db: &Db, per_minute: u32, origin: &Origin, now: i64) -> AppResult<()> {
     #[derive(FromQueryResult)]
     struct Recent {
@@ -67,6 +68,7 @@ pub struct Recent {
     pub known_here: i64,
 }
 
+#[tracing::instrument(name = "login_guard::recent", skip_all)]
 pub async fn recent(db: &Db, name: &str, addr: &str, now: i64) -> AppResult<Recent> {
     let r: Option<Recent> = store::fetch_opt(
         db,
@@ -109,6 +111,7 @@ impl Recent {
 
 /// Takes the name's next turn, atomically across instances: `Err` with the seconds until the
 /// next one when another attempt has it.
+#[tracing::instrument(name = "login_guard::take_turn", skip_all)]
 pub async fn take_turn(db: &Db, name: &str, now: i64, backoff_ms: i64) -> AppResult<()> {
     let taken = store::exec(
         db,
@@ -132,6 +135,7 @@ pub async fn take_turn(db: &Db, name: &str, now: i64, backoff_ms: i64) -> AppRes
 }
 
 /// Records an evaluated attempt.
+#[tracing::instrument(name = "login_guard::note", skip_all)]
 pub async fn note<C: ConnectionTrait>(
     c: &C,
     origin: &Origin,
@@ -155,6 +159,7 @@ pub async fn note<C: ConnectionTrait>(
 }
 
 /// After a successful sign-in: this address's failures for the name no longer count.
+#[tracing::instrument(name = "login_guard::clear_here", skip_all)]
 pub async fn clear_here<C: ConnectionTrait>(c: &C, name: &str, addr: &str) -> AppResult<()> {
     store::exec(
         c,
@@ -170,6 +175,7 @@ pub async fn clear_here<C: ConnectionTrait>(c: &C, name: &str, addr: &str) -> Ap
 }
 
 /// An admin's unlock or password reset: the name's failures and turns are forgotten everywhere.
+#[tracing::instrument(name = "login_guard::forgive", skip_all)]
 pub async fn forgive<C: ConnectionTrait>(c: &C, name: &str) -> AppResult<()> {
     store::exec(
         c,
@@ -187,6 +193,7 @@ pub async fn forgive<C: ConnectionTrait>(c: &C, name: &str) -> AppResult<()> {
 }
 
 /// Removes failures older than a day, successes older than 30 days and spent turns.
+#[tracing::instrument(name = "login_guard::sweep", skip_all)]
 pub async fn sweep(db: &Db, now: i64) -> AppResult<u64> {
     let day_ago = now - 86_400_000;
     let attempts = store::exec(

@@ -21,6 +21,7 @@ pub struct RotationReport {
 
 /// Re-encrypts every protected value from `old` to `new` and recomputes the blind indexes and
 /// sensitive-tag keys. Fails without changing anything if a value cannot be decrypted with `old`.
+#[tracing::instrument(name = "maintenance::rotate_keys", skip_all)]
 pub async fn rotate_keys(
     db: &Db,
     old: &Keys,
@@ -156,6 +157,7 @@ pub async fn rotate_keys(
 /// Removes the personal data of residents who moved away or died more than `retention_days`
 /// ago: their records, tags and memberships go; their history keeps only that a record was purged.
 /// With `dry_run` it only counts.
+#[tracing::instrument(name = "maintenance::purge_departed", skip_all)]
 pub async fn purge_departed(
     db: &Db,
     ctx: &Ctx,

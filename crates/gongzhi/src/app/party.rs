@@ -120,11 +120,13 @@ async fn load<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid) -> AppResult<OrgRo
     .ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(name = "party::get", skip_all)]
 pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<PartyOrg> {
     let row = load(db, ctx, id).await?;
     Ok(views(db, vec![row]).await?.remove(0))
 }
 
+#[tracing::instrument(name = "party::roots", skip_all)]
 pub async fn roots(db: &Db, ctx: &Ctx) -> AppResult<Vec<PartyOrg>> {
     let (vis_o, mut values) = visible_sql(ctx, "o", 1);
     let (vis_p, v2) = visible_sql(ctx, "p", values.len() + 1);
@@ -142,6 +144,7 @@ pub async fn roots(db: &Db, ctx: &Ctx) -> AppResult<Vec<PartyOrg>> {
     views(db, rows).await
 }
 
+#[tracing::instrument(name = "party::children", skip_all)]
 pub async fn children(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<PartyOrg>> {
     load(db, ctx, id).await?;
     let (vis, mut values) = visible_sql(ctx, "o", 2);
@@ -170,6 +173,7 @@ pub struct SearchQuery {
     pub limit: Option<u32>,
 }
 
+#[tracing::instrument(name = "party::search", skip_all)]
 pub async fn search(db: &Db, ctx: &Ctx, q: &SearchQuery) -> AppResult<Vec<PartyOrg>> {
     let (vis, mut values) = visible_sql(ctx, "o", 1);
     let mut conds = vec![vis];
@@ -320,6 +324,7 @@ async fn write_links<C: ConnectionTrait>(c: &C, org: Uuid, links: &[Uuid]) -> Ap
     Ok(())
 }
 
+#[tracing::instrument(name = "party::create", skip_all)]
 pub async fn create(db: &Db, ctx: &Ctx, input: NewPartyOrg) -> AppResult<PartyOrg> {
     let tx = store::write_tx(db).await?;
     let id = create_in(&tx, ctx, &input).await?;
@@ -406,6 +411,7 @@ pub struct PartyOrgPatch {
     pub linked_area_ids: Option<Option<Vec<Uuid>>>,
 }
 
+#[tracing::instrument(name = "party::update", skip_all)]
 pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: PartyOrgPatch) -> AppResult<PartyOrg> {
     let cur = load(db, ctx, id).await?;
     scope::require_permission(db, ctx, Permission::EditPartyOrgs, cur.area_id).await?;
@@ -498,6 +504,7 @@ pub struct MovePartyOrg {
     pub version: i32,
 }
 
+#[tracing::instrument(name = "party::move_to", skip_all)]
 pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MovePartyOrg) -> AppResult<PartyOrg> {
     let cur = load(db, ctx, id).await?;
     scope::require_permission(db, ctx, Permission::EditPartyOrgs, cur.area_id).await?;
@@ -631,6 +638,7 @@ async fn refuse_if_in_use<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<()> 
     Ok(())
 }
 
+#[tracing::instrument(name = "party::delete", skip_all)]
 pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     let cur = load(db, ctx, id).await?;
     scope::require_permission(db, ctx, Permission::EditPartyOrgs, cur.area_id).await?;

@@ -60,6 +60,7 @@ pub fn filter_sql(ctx: &Ctx, column: &str, next: usize) -> (String, Vec<Value>) 
 }
 
 /// Whether `area_id` lies under one of `roots` (inclusive).
+#[tracing::instrument(name = "scope::is_under", skip_all)]
 pub async fn is_under<C: ConnectionTrait>(c: &C, area_id: Uuid, roots: &[Uuid]) -> AppResult<bool> {
     if roots.is_empty() {
         return Ok(false);
@@ -75,6 +76,7 @@ pub async fn is_under<C: ConnectionTrait>(c: &C, area_id: Uuid, roots: &[Uuid]) 
 
 /// Whether the caller may see `area_id`. A system admin sees every area that exists: an unknown
 /// id is "not found" for them too, before anything is written against it.
+#[tracing::instrument(name = "scope::can_see", skip_all)]
 pub async fn can_see<C: ConnectionTrait>(c: &C, ctx: &Ctx, area_id: Uuid) -> AppResult<bool> {
     match granted_areas(ctx) {
         None => area_exists(c, area_id).await,
@@ -89,6 +91,7 @@ async fn area_exists<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppResult<bool
 
 /// The ancestors of an area, itself included, through the instance's tree cache. Empty when the
 /// area does not exist.
+#[tracing::instrument(name = "scope::ancestors_cached", skip_all)]
 pub async fn ancestors_cached<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -116,6 +119,7 @@ pub async fn ancestors_cached<C: ConnectionTrait>(
 }
 
 /// Like [`require_visible`], for read routes: may answer from the instance's tree cache.
+#[tracing::instrument(name = "scope::require_visible_read", skip_all)]
 pub async fn require_visible_read<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -136,6 +140,7 @@ pub async fn require_visible_read<C: ConnectionTrait>(
 }
 
 /// Fails with 404 unless the caller may see `area_id`.
+#[tracing::instrument(name = "scope::require_visible", skip_all)]
 pub async fn require_visible<C: ConnectionTrait>(c: &C, ctx: &Ctx, area_id: Uuid) -> AppResult<()> {
     if can_see(c, ctx, area_id).await? {
         Ok(())
@@ -146,6 +151,7 @@ pub async fn require_visible<C: ConnectionTrait>(c: &C, ctx: &Ctx, area_id: Uuid
 
 /// Fails with 404 if `area_id` is outside the caller's scope, and with 403 if it is inside but
 /// none of the grants covering it carries `perm`.
+#[tracing::instrument(name = "scope::require_permission", skip_all)]
 pub async fn require_permission<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -213,6 +219,7 @@ pub fn filter_sql_for(
 /// community (a grid, a building), the community above. `None` for a system admin or when there are
 /// more than `max` (then prefiltering by community would not narrow much). For prefiltering index
 /// rows that carry a community before the exact check on the record itself.
+#[tracing::instrument(name = "scope::communities_for", skip_all)]
 pub async fn communities_for<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -268,6 +275,7 @@ pub fn permitted_among(ctx: &Ctx, perm: Permission, ancestors: &[Uuid]) -> bool 
 }
 
 /// Whether the caller holds `perm` on `area_id` (without failing).
+#[tracing::instrument(name = "scope::has_permission", skip_all)]
 pub async fn has_permission<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,

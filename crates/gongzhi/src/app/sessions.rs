@@ -51,12 +51,14 @@ fn caller(ctx: &Ctx) -> AppResult<(Uuid, Option<Uuid>)> {
 }
 
 /// The caller's live sessions, the most recently used first.
+#[tracing::instrument(name = "sessions::list_mine", skip_all)]
 pub async fn list_mine(state: &AppState, ctx: &Ctx) -> AppResult<Vec<SessionView>> {
     let (user, current) = caller(ctx)?;
     list_of(state, user, current).await
 }
 
 /// A user's live sessions, the most recently used first (`current`: the caller's session).
+#[tracing::instrument(name = "sessions::list_of", skip_all)]
 pub async fn list_of(
     state: &AppState,
     user: Uuid,
@@ -90,6 +92,7 @@ pub async fn list_of(
 }
 
 /// Ends one of the caller's sessions (a phone left behind); 404 when it is not theirs or over.
+#[tracing::instrument(name = "sessions::end_mine", skip_all)]
 pub async fn end_mine(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     let (user, _) = caller(ctx)?;
     let tx = store::write_tx(&state.db).await?;
@@ -110,6 +113,7 @@ pub async fn end_mine(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<()> {
 }
 
 /// Ends every session of the caller but the one of this request.
+#[tracing::instrument(name = "sessions::end_others", skip_all)]
 pub async fn end_others(state: &AppState, ctx: &Ctx) -> AppResult<Ended> {
     let (user, current) = caller(ctx)?;
     let tx = store::write_tx(&state.db).await?;

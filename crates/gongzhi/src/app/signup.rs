@@ -61,6 +61,7 @@ pub struct CodeSent {
 }
 
 /// 获取验证码: sends a code by SMS, within the limits; the same answer for every valid number.
+#[tracing::instrument(name = "signup::send_code", skip_all)]
 pub async fn send_code(state: &AppState, origin: &Origin, r: CodeRequest) -> AppResult<CodeSent> {
     let phone = phone_of(&r.phone)?;
     let Some(sms) = state
@@ -200,6 +201,7 @@ fn wrong_code() -> AppError {
 
 /// 注册: the code is checked (and spent), then the account is made — no grants yet; the claim
 /// of a registry record brings the resident role.
+#[tracing::instrument(name = "signup::sign_up", skip_all)]
 pub async fn sign_up(state: &AppState, origin: &Origin, s: SignUp) -> AppResult<SignedUp> {
     let phone = phone_of(&s.phone)?;
     // The account's fields first: a bad password does not spend the code.
@@ -333,6 +335,7 @@ fn my_view(r: MineRow) -> MyClaim {
 }
 
 /// 认领: records the claim; matched or not, the answer is the same.
+#[tracing::instrument(name = "signup::claim", skip_all)]
 pub async fn claim(state: &AppState, ctx: &Ctx, c: NewClaim) -> AppResult<MyClaim> {
     let user = ctx.own_user()?;
     let mut errs = FieldErrors::new();
@@ -424,6 +427,7 @@ pub async fn claim(state: &AppState, ctx: &Ctx, c: NewClaim) -> AppResult<MyClai
     })
 }
 
+#[tracing::instrument(name = "signup::my_claims", skip_all)]
 pub async fn my_claims(db: &Db, ctx: &Ctx) -> AppResult<Vec<MyClaim>> {
     let user = ctx.own_user()?;
     let rows: Vec<MineRow> = store::fetch_all(
@@ -523,6 +527,7 @@ pub struct ClaimPage {
 }
 
 /// 住户认领审核: the claims that matched a person of the caller's area.
+#[tracing::instrument(name = "signup::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: &ClaimQuery) -> AppResult<ClaimPage> {
     let mut w = Where::new();
     w.and("c.person_id IS NOT NULL", []);
@@ -582,6 +587,7 @@ fn decided() -> AppError {
 pub struct ClaimConfirmation {}
 
 /// 确认关联: the account becomes the person's, with the resident role on their building or grid.
+#[tracing::instrument(name = "signup::confirm", skip_all)]
 pub async fn confirm(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Claim> {
     let r = load(db, ctx, id).await?;
     if r.status != "pending" {
@@ -655,6 +661,7 @@ pub struct Rejection {
     pub reason: String,
 }
 
+#[tracing::instrument(name = "signup::reject", skip_all)]
 pub async fn reject(db: &Db, ctx: &Ctx, id: Uuid, x: Rejection) -> AppResult<Claim> {
     let r = load(db, ctx, id).await?;
     let reason = x.reason.trim().to_string();

@@ -67,6 +67,7 @@ fn case_sample(c: CaseSummary) -> TodoSample {
     }
 }
 
+#[tracing::instrument(name = "todos::mine", skip_all)]
 pub async fn mine(state: &AppState, ctx: &Ctx) -> AppResult<Todos> {
     let db = &state.db;
     let mut items = vec![];

@@ -66,6 +66,7 @@ async fn view<C: sea_orm::ConnectionTrait>(c: &C, r: Row) -> AppResult<ApiToken>
     })
 }
 
+#[tracing::instrument(name = "tokens::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx) -> AppResult<Vec<ApiToken>> {
     require_system(ctx)?;
     let rows: Vec<Row> =
@@ -86,11 +87,13 @@ pub struct NewToken {
     pub expires_at: Option<String>,
 }
 
+#[tracing::instrument(name = "tokens::create", skip_all)]
 pub async fn create(state: &AppState, ctx: &Ctx, input: NewToken) -> AppResult<CreatedToken> {
     require_system(ctx)?;
     create_unchecked(&state.db, ctx, input).await
 }
 
+#[tracing::instrument(name = "tokens::create_unchecked", skip_all)]
 pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewToken) -> AppResult<CreatedToken> {
     let name = clean_name(&input.name, 100).map_err(|m| AppError::field("name", m))?;
     if input.grants.is_empty() || input.grants.len() > 50 {
@@ -165,6 +168,7 @@ pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewToken) -> AppResult<
     Ok(CreatedToken { token, info })
 }
 
+#[tracing::instrument(name = "tokens::revoke", skip_all)]
 pub async fn revoke(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     require_system(ctx)?;
     revoke_unchecked(&state.db, ctx, id).await?;
@@ -172,6 +176,7 @@ pub async fn revoke(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
+#[tracing::instrument(name = "tokens::revoke_unchecked", skip_all)]
 pub async fn revoke_unchecked(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     let tx = store::write_tx(db).await?;
     let exists = store::fetch_i64(
@@ -199,6 +204,7 @@ pub async fn revoke_unchecked(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
 }
 
 /// All tokens, for `gongzhi token list`.
+#[tracing::instrument(name = "tokens::list_all", skip_all)]
 pub async fn list_all(db: &Db, ctx: &Ctx) -> AppResult<Vec<ApiToken>> {
     list(db, ctx).await
 }

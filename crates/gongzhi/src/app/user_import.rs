@@ -122,6 +122,7 @@ struct Good {
     area_name: String,
 }
 
+#[tracing::instrument(name = "user_import::run", skip_all)]
 pub async fn run(
     state: &AppState,
     ctx: &Ctx,

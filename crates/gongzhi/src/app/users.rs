@@ -189,6 +189,7 @@ impl Manager {
 
     /// Checks that the caller may grant `role` on `area`: 404 for an area outside their scope, 403
     /// `users.role_above_own` for a role above the one they hold there (or a system-wide grant).
+    #[tracing::instrument(name = "users::check_grant", skip_all)]
     pub async fn check_grant<C: ConnectionTrait>(
         &self,
         c: &C,
@@ -287,6 +288,7 @@ pub struct UserFilter {
     pub area_id: Option<Uuid>,
 }
 
+#[tracing::instrument(name = "users::list", skip_all)]
 pub async fn list(
     db: &Db,
     ctx: &Ctx,
@@ -340,6 +342,7 @@ pub async fn list(
     Ok((out, total))
 }
 
+#[tracing::instrument(name = "users::get", skip_all)]
 pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<User> {
     let m = Manager::of(ctx)?;
     let r = m.visible(db, ctx, id).await?;
@@ -576,6 +579,7 @@ pub(super) async fn insert(
     Ok(id)
 }
 
+#[tracing::instrument(name = "users::create", skip_all)]
 pub async fn create(state: &AppState, ctx: &Ctx, input: NewUser) -> AppResult<User> {
     let m = Manager::of(ctx)?;
     let n = check_new(input).map_err(AppError::Validation)?;
@@ -592,6 +596,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewUser) -> AppResult<Us
 }
 
 /// Creates a user without checking the caller (for the command line and the demo; no phone).
+#[tracing::instrument(name = "users::create_unchecked", skip_all)]
 pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewUser) -> AppResult<User> {
     let n = check_new(input).map_err(AppError::Validation)?;
     let hash = super::auth::hash_password(&n.password).await?;
@@ -671,6 +676,7 @@ fn check_wecom_userid(w: &str) -> Result<Option<String>, Msg> {
     }
 }
 
+#[tracing::instrument(name = "users::update", skip_all)]
 pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppResult<User> {
     let db = &state.db;
     let m = Manager::of(ctx)?;
@@ -783,6 +789,7 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppR
 
 /// Sets a new password (the one given, or a generated one) and hands it over once; the user must
 /// change it at next login, and their sessions end.
+#[tracing::instrument(name = "users::reset_password", skip_all)]
 pub async fn reset_password(
     state: &AppState,
     ctx: &Ctx,
@@ -801,6 +808,7 @@ pub async fn reset_password(
     })
 }
 
+#[tracing::instrument(name = "users::reset_password_unchecked", skip_all)]
 pub async fn reset_password_unchecked(
     db: &Db,
     ctx: &Ctx,
@@ -851,6 +859,7 @@ pub struct RevealedPhone {
 }
 
 /// The user's full mobile, for a manager of the user, with a reason; audited.
+#[tracing::instrument(name = "users::reveal_phone", skip_all)]
 pub async fn reveal_phone(
     state: &AppState,
     ctx: &Ctx,
@@ -883,6 +892,7 @@ pub async fn reveal_phone(
 }
 
 /// A user's live sessions, for their manager.
+#[tracing::instrument(name = "users::sessions_of", skip_all)]
 pub async fn sessions_of(
     state: &AppState,
     ctx: &Ctx,
@@ -894,6 +904,7 @@ pub async fn sessions_of(
 }
 
 /// Ends every session of a user (a lost phone, a worker who left), for their manager; audited.
+#[tracing::instrument(name = "users::end_sessions_of", skip_all)]
 pub async fn end_sessions_of(
     state: &AppState,
     ctx: &Ctx,
@@ -929,6 +940,7 @@ pub struct NewGrant {
 }
 
 /// Validates a grant request; returns the role and area.
+#[tracing::instrument(name = "users::check_grant", skip_all)]
 pub async fn check_grant<C: ConnectionTrait>(
     c: &C,
     g: &NewGrant,
@@ -970,6 +982,7 @@ pub async fn check_grant<C: ConnectionTrait>(
     }
 }
 
+#[tracing::instrument(name = "users::add_grant", skip_all)]
 pub async fn add_grant(
     state: &AppState,
     ctx: &Ctx,
@@ -1038,6 +1051,7 @@ pub(super) async fn insert_grant(
     Ok(id)
 }
 
+#[tracing::instrument(name = "users::add_grant_unchecked", skip_all)]
 pub async fn add_grant_unchecked(
     db: &Db,
     ctx: &Ctx,
@@ -1056,6 +1070,7 @@ pub async fn add_grant_unchecked(
     Ok(v)
 }
 
+#[tracing::instrument(name = "users::delete_grant", skip_all)]
 pub async fn delete_grant(state: &AppState, ctx: &Ctx, grant_id: Uuid) -> AppResult<()> {
     let db = &state.db;
     let m = Manager::of(ctx)?;
@@ -1122,6 +1137,7 @@ pub async fn delete_grant(state: &AppState, ctx: &Ctx, grant_id: Uuid) -> AppRes
 }
 
 /// Finds a user id by username (command line).
+#[tracing::instrument(name = "users::id_by_username", skip_all)]
 pub async fn id_by_username(db: &Db, username: &str) -> AppResult<Uuid> {
     #[derive(FromQueryResult)]
     struct I {
@@ -1138,6 +1154,7 @@ pub async fn id_by_username(db: &Db, username: &str) -> AppResult<Uuid> {
 }
 
 /// Enables or disables a user (command line).
+#[tracing::instrument(name = "users::set_disabled", skip_all)]
 pub async fn set_disabled(db: &Db, ctx: &Ctx, id: Uuid, disabled: bool) -> AppResult<()> {
     let tx = store::write_tx(db).await?;
     store::exec(
@@ -1164,6 +1181,7 @@ pub async fn set_disabled(db: &Db, ctx: &Ctx, id: Uuid, disabled: bool) -> AppRe
 }
 
 /// All users, for `gongzhi user list`.
+#[tracing::instrument(name = "users::list_all", skip_all)]
 pub async fn list_all(db: &Db, ctx: &Ctx) -> AppResult<Vec<User>> {
     let rows: Vec<UserRow> = store::fetch_all(
         db,

@@ -55,6 +55,16 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
     assert_eq!(mine.status, StatusCode::OK, "{}", mine.text);
     assert_eq!(mine.body["community"]["code"], COMMUNITY, "{}", mine.text);
     assert_eq!(mine.body["items"].as_array().unwrap().len(), 5);
+    // From another community's public page: the ask page can name it.
+    let named = jumin
+        .get("/api/v1/me/questions?community_code=130602002001")
+        .await;
+    assert_eq!(
+        named.body["community"]["code"], "130602002001",
+        "{}",
+        named.text
+    );
+    assert!(named.body["community"]["name"].is_string());
 
     // Bad input changes nothing.
     let before = app.count("SELECT COUNT(*) FROM questions").await;
@@ -216,6 +226,7 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
     assert_eq!(hers.body["status"], "linked", "{}", hers.text);
     assert_eq!(hers.body["linked_to"]["title"], LIFT_PUBLIC);
     assert!(hers.body["answer"].as_str().unwrap().contains("周五"));
+    assert!(hers.body["answered_unit"].is_string(), "{}", hers.text);
     assert!(jumin
         .get("/api/v1/me/messages")
         .await
@@ -252,6 +263,13 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["public"], true);
+    assert_eq!(
+        (
+            r.body["can_answer"].as_bool(),
+            r.body["can_publish"].as_bool()
+        ),
+        (Some(false), Some(true))
+    );
     let page = anon.get(&format!("/p/{COMMUNITY}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
@@ -345,6 +363,14 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["route_rule"], "manual");
     assert!(ids(&bumen.get("/api/v1/questions").await.body).contains(&road));
+    assert!(
+        bumen
+            .get("/api/v1/me/messages")
+            .await
+            .text
+            .contains("道路养护归区住建"),
+        "the unit is told why"
+    );
     let r = bumen
         .post(
             &format!("/api/v1/questions/{road}/answer"),

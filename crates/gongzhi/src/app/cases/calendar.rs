@@ -22,6 +22,7 @@ struct DayRow {
 }
 
 /// Reads the whole calendar (a few dozen rows a year).
+#[tracing::instrument(name = "cases::calendar::load", skip_all)]
 pub async fn load<C: ConnectionTrait>(c: &C) -> AppResult<Calendar> {
     #[derive(FromQueryResult)]
     struct Y {
@@ -70,6 +71,7 @@ pub struct YearSummary {
     pub updated_by: String,
 }
 
+#[tracing::instrument(name = "cases::calendar::years", skip_all)]
 pub async fn years(db: &Db) -> AppResult<Vec<YearSummary>> {
     #[derive(FromQueryResult)]
     struct R {
@@ -116,6 +118,7 @@ pub struct Year {
     pub days: Vec<CalendarDay>,
 }
 
+#[tracing::instrument(name = "cases::calendar::year", skip_all)]
 pub async fn year(db: &Db, year: i32) -> AppResult<Year> {
     let known = store::fetch_i64(
         db,
@@ -224,6 +227,7 @@ fn check_days(
 }
 
 /// Replaces one year's days (creates the year when new).
+#[tracing::instrument(name = "cases::calendar::put_year", skip_all)]
 pub async fn put_year(state: &AppState, ctx: &Ctx, year: i32, input: YearInput) -> AppResult<Year> {
     scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let days = check_days(year, &input.days)?;
@@ -300,6 +304,7 @@ pub struct ImportResult {
 
 /// Imports `date,kind,name` rows (a header row is optional; UTF-8 or GBK). Each year in the file
 /// replaces that year. All or nothing.
+#[tracing::instrument(name = "cases::calendar::import", skip_all)]
 pub async fn import(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<ImportResult> {
     scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let text = super::dictionary::decode_text(bytes)?;
@@ -379,6 +384,7 @@ pub struct DeadlinePreview {
 }
 
 /// `GET /calendar/deadline`: when a limit started at `start` runs out.
+#[tracing::instrument(name = "cases::calendar::preview", skip_all)]
 pub async fn preview(
     state: &AppState,
     start: &str,

@@ -230,6 +230,7 @@ pub fn recompute(cal: &Calendar, r: &mut CaseRow, now: i64) -> bool {
 
 /// The working hours of an area: those of the nearest area at or above it that has its own
 /// (`GONGZHI_WORK_HOURS_BY_AREA`), else `GONGZHI_WORK_HOURS`.
+#[tracing::instrument(name = "cases::deadlines::hours_for", skip_all)]
 pub async fn hours_for<C: ConnectionTrait>(
     state: &AppState,
     c: &C,
@@ -260,6 +261,7 @@ pub async fn hours_for<C: ConnectionTrait>(
 }
 
 /// The calendar (cached) with the working hours of the area.
+#[tracing::instrument(name = "cases::deadlines::calendar_for", skip_all)]
 pub async fn calendar_for<C: ConnectionTrait>(
     state: &AppState,
     c: &C,
@@ -273,6 +275,7 @@ pub async fn calendar_for<C: ConnectionTrait>(
 /// A provisional deadline may come from a calendar this instance cached before another loaded
 /// the year: after any load in progress (PostgreSQL: a shared lock the load takes exclusively),
 /// compute it again with the calendar as stored.
+#[tracing::instrument(name = "cases::deadlines::settle", skip_all)]
 pub async fn settle<C: ConnectionTrait>(state: &AppState, c: &C, r: &mut CaseRow) -> AppResult<()> {
     if !r.deadline_provisional {
         return Ok(());
@@ -291,6 +294,7 @@ pub async fn settle<C: ConnectionTrait>(state: &AppState, c: &C, r: &mut CaseRow
 /// After a year's schedule was written (in the same transaction): computes the provisional
 /// deadlines of open cases again, and notes each change on the case's timeline. Returns how
 /// many cases changed.
+#[tracing::instrument(name = "cases::deadlines::recompute_open", skip_all)]
 pub async fn recompute_open<C: ConnectionTrait>(
     state: &AppState,
     c: &C,

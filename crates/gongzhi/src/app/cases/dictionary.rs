@@ -112,10 +112,12 @@ impl CategoryRow {
     }
 }
 
+#[tracing::instrument(name = "cases::dictionary::by_code", skip_all)]
 pub async fn by_code<C: ConnectionTrait>(c: &C, code: &str) -> AppResult<Option<CategoryRow>> {
     Ok(store::fetch_opt(c, &format!("{SELECT} WHERE code = $1"), vec![code.into()]).await?)
 }
 
+#[tracing::instrument(name = "cases::dictionary::list", skip_all)]
 pub async fn list(db: &Db) -> AppResult<Vec<Category>> {
     let rows: Vec<CategoryRow> =
         store::fetch_all(db, &format!("{SELECT} ORDER BY code"), vec![]).await?;
@@ -135,6 +137,7 @@ pub struct NewCategory {
     pub return_visit_required: bool,
 }
 
+#[tracing::instrument(name = "cases::dictionary::create", skip_all)]
 pub async fn create(state: &AppState, ctx: &Ctx, input: NewCategory) -> AppResult<Category> {
     scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let tx = store::write_tx(&state.db).await?;
@@ -250,6 +253,7 @@ pub struct CategoryPatch {
     pub active: Option<bool>,
 }
 
+#[tracing::instrument(name = "cases::dictionary::update", skip_all)]
 pub async fn update(
     state: &AppState,
     ctx: &Ctx,
@@ -336,6 +340,7 @@ pub use crate::sheet::decode_text;
 pub const CSV_HEADER: &str = "code,name,parent_code,response,handle,verify,return_visit";
 
 /// The dictionary as CSV (UTF-8 with BOM), limits written `2h` / `3d`.
+#[tracing::instrument(name = "cases::dictionary::export_csv", skip_all)]
 pub async fn export_csv(db: &Db) -> AppResult<Vec<u8>> {
     let rows: Vec<CategoryRow> =
         store::fetch_all(db, &format!("{SELECT} ORDER BY code"), vec![]).await?;
@@ -370,6 +375,7 @@ pub struct CategoryImport {
 
 /// Imports the CSV of [`export_csv`]: new codes are created, existing ones updated (name and
 /// limits). Parents must come before their children or exist already. All or nothing.
+#[tracing::instrument(name = "cases::dictionary::import_csv", skip_all)]
 pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<CategoryImport> {
     scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let text = decode_text(bytes)?;

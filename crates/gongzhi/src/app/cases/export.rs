@@ -138,6 +138,7 @@ fn status_label(s: &str, lang: Lang) -> String {
 
 /// Exports the cases the list would show for `q` (all pages) into a spool file. Returns the
 /// spool (removed when dropped) and the number of rows.
+#[tracing::instrument(name = "cases::export::export", skip_all)]
 pub async fn export(
     state: &AppState,
     ctx: &Ctx,
@@ -177,6 +178,7 @@ pub async fn export(
 
 /// The statistics page as a workbook: the totals of the area and period, then the ranking
 /// (`by` unit, street, community, grid or category) with every count and rate.
+#[tracing::instrument(name = "cases::export::stats", skip_all)]
 pub async fn stats(
     state: &AppState,
     ctx: &Ctx,

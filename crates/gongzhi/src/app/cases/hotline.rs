@@ -92,6 +92,7 @@ fn normalise_date(s: &str) -> String {
     }
 }
 
+#[tracing::instrument(name = "cases::hotline::import", skip_all)]
 pub async fn import(
     state: &AppState,
     ctx: &Ctx,

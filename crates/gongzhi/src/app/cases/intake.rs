@@ -357,6 +357,7 @@ async fn home_street(
 
 /// Checks a new case and builds its row: fields, category, location, scope, routing. Writes
 /// nothing. `received_at`: now, or the hotline's time for imported work orders.
+#[tracing::instrument(name = "cases::intake::build", skip_all)]
 pub async fn build(
     state: &AppState,
     ctx: &Ctx,
@@ -490,6 +491,7 @@ async fn build_fresh(
 
 /// Stores a built case with its first timeline event and its counters, in the caller's
 /// transaction.
+#[tracing::instrument(name = "cases::intake::store_new", skip_all)]
 pub async fn store_new<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -515,6 +517,7 @@ pub async fn store_new<C: ConnectionTrait>(
 }
 
 /// `POST /cases`. Returns the case and whether it is new (`false`: a replay of the same key).
+#[tracing::instrument(name = "cases::intake::create", skip_all)]
 pub async fn create(
     state: &AppState,
     ctx: &Ctx,
@@ -606,6 +609,7 @@ async fn replay(state: &AppState, ctx: &Ctx, idem: &str) -> AppResult<Option<Cas
 }
 
 /// Writes a new case row (intake, imports).
+#[tracing::instrument(name = "cases::intake::insert_row", skip_all)]
 pub async fn insert_row<C: ConnectionTrait>(c: &C, r: &CaseRow) -> Result<u64, sea_orm::DbErr> {
     let values = row_values(r);
     store::exec(
@@ -729,6 +733,7 @@ pub struct NeedToCase {
 /// `POST /needs/{id}/case`: a need found on a visit becomes a case (channel `visit`), located at
 /// the household's building; the need is marked in progress with the case number. Done twice, it
 /// returns the same case.
+#[tracing::instrument(name = "cases::intake::from_need", skip_all)]
 pub async fn from_need(
     state: &AppState,
     ctx: &Ctx,

@@ -56,6 +56,7 @@ pub struct Attachment {
 }
 
 /// Checks that the files exist and were uploaded by the caller.
+#[tracing::instrument(name = "cases::lifecycle::check_attachments", skip_all)]
 pub async fn check_attachments<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -160,6 +161,7 @@ pub fn event_values(
 
 /// Appends a timeline event.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(name = "cases::lifecycle::event", skip_all)]
 pub async fn event<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -268,6 +270,7 @@ fn wrong_state(m: Msg) -> AppError {
 }
 
 /// `POST /cases/{id}/actions/{action}`.
+#[tracing::instrument(name = "cases::lifecycle::act", skip_all)]
 pub async fn act(
     state: &AppState,
     ctx: &Ctx,
@@ -619,6 +622,7 @@ fn place_of(r: &CaseRow) -> super::Placement {
 
 /// Writes the changeable columns of a case (all but those fixed at intake), if it still has
 /// `version`.
+#[tracing::instrument(name = "cases::lifecycle::update_row", skip_all)]
 pub async fn update_row<C: ConnectionTrait>(c: &C, r: &CaseRow, version: i32) -> AppResult<u64> {
     let (sets, mut values): (Vec<String>, Vec<sea_orm::Value>) = super::intake::column_values(r)
         .into_iter()
@@ -655,6 +659,7 @@ pub struct NewWhistle {
 }
 
 /// `POST /cases/{id}/whistles`: the street summons units to the case.
+#[tracing::instrument(name = "cases::lifecycle::whistle", skip_all)]
 pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> AppResult<Case> {
     let tx = store::write_tx(&state.db).await?;
     let row = query::load(&tx, id).await?.ok_or(AppError::NotFound)?;
@@ -772,6 +777,7 @@ pub struct Arrival {
 }
 
 /// `POST /cases/{id}/whistles/{wid}/arrive`: a summoned unit reports in (报到).
+#[tracing::instrument(name = "cases::lifecycle::arrive", skip_all)]
 pub async fn arrive(
     state: &AppState,
     ctx: &Ctx,
@@ -825,6 +831,7 @@ pub async fn arrive(
 
 /// Sets warnings and overdue flags on running cases whose time has come. Returns (warned,
 /// overdue). Runs every 30 s in `serve`; safe on several instances (each change is versioned).
+#[tracing::instrument(name = "cases::lifecycle::sweep", skip_all)]
 pub async fn sweep(state: &AppState) -> AppResult<(usize, usize)> {
     let ctx = Ctx::system("系统", state.audit_key.clone());
     let now = now_ms();
@@ -904,6 +911,7 @@ pub struct RatingPage {
 }
 
 /// `GET /public/rate/{token}`: what the resident sees behind the link (no personal data).
+#[tracing::instrument(name = "cases::lifecycle::rating_page", skip_all)]
 pub async fn rating_page(
     state: &AppState,
     lang: crate::error::Lang,
@@ -956,6 +964,7 @@ pub struct LinkRating {
 }
 
 /// `POST /public/rate/{token}`: the resident rates through the link (once).
+#[tracing::instrument(name = "cases::lifecycle::rate_by_link", skip_all)]
 pub async fn rate_by_link(
     state: &AppState,
     meta_lang: crate::error::Lang,

@@ -111,6 +111,7 @@ impl Caches {
     }
 
     /// The queue of the intake writer for `db` (group commit), started on first use.
+    #[tracing::instrument(name = "cases::writer", skip_all)]
     pub async fn writer(&self, db: &crate::store::Db) -> tokio::sync::mpsc::Sender<writer::Job> {
         self.writer
             .get_or_init(|| async { writer::start(db.clone()) })
@@ -119,6 +120,7 @@ impl Caches {
     }
 
     /// An active category by code.
+    #[tracing::instrument(name = "cases::category", skip_all)]
     pub async fn category<C: ConnectionTrait>(
         &self,
         c: &C,
@@ -141,6 +143,7 @@ impl Caches {
     }
 
     /// Where an area lies (`None`: no such area, or above a street).
+    #[tracing::instrument(name = "cases::placed", skip_all)]
     pub async fn placed<C: ConnectionTrait>(
         &self,
         c: &C,
@@ -158,6 +161,7 @@ impl Caches {
     }
 
     /// Routing for a new case (no unit excluded).
+    #[tracing::instrument(name = "cases::route", skip_all)]
     pub async fn route<C: ConnectionTrait>(
         &self,
         c: &C,
@@ -173,6 +177,7 @@ impl Caches {
         Ok(r)
     }
 
+    #[tracing::instrument(name = "cases::calendar", skip_all)]
     pub async fn calendar<C: ConnectionTrait>(&self, c: &C) -> AppResult<Arc<Calendar>> {
         if let Some(cal) = self.calendar.get(&()) {
             return Ok(cal);
@@ -184,6 +189,7 @@ impl Caches {
 
     /// Grid and community boundaries, deepest first (a point is placed in its grid before its
     /// community).
+    #[tracing::instrument(name = "cases::shapes", skip_all)]
     pub async fn shapes<C: ConnectionTrait>(&self, c: &C) -> AppResult<Arc<Vec<AreaShape>>> {
         if let Some(s) = self.shapes.get(&()) {
             return Ok(s);
@@ -219,6 +225,7 @@ impl Caches {
 }
 
 /// The handling units the caller (a user or an API token) is a member of.
+#[tracing::instrument(name = "cases::my_units", skip_all)]
 pub async fn my_units<C: ConnectionTrait>(c: &C, ctx: &Ctx) -> AppResult<Vec<Uuid>> {
     let Some(me) = ctx.principal.actor_id() else {
         return Ok(vec![]);
@@ -253,11 +260,13 @@ impl Placement {
 }
 
 /// Places an area: `None` when it does not exist or lies above a street.
+#[tracing::instrument(name = "cases::place", skip_all)]
 pub async fn place<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppResult<Option<Placement>> {
     Ok(place_full(c, area_id).await?.map(|p| p.at))
 }
 
 /// Places an area and lists its ancestors.
+#[tracing::instrument(name = "cases::place_full", skip_all)]
 pub async fn place_full<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppResult<Option<Placed>> {
     let rows: Vec<Ancestor> = store::fetch_all(
         c,

@@ -23,6 +23,7 @@ struct Name {
 }
 
 /// The users of a handling unit (an API token member has no inbox).
+#[tracing::instrument(name = "cases::notify::unit_members", skip_all)]
 pub async fn unit_members<C: ConnectionTrait>(c: &C, unit: Uuid) -> AppResult<Vec<Uuid>> {
     let rows: Vec<Id> = store::fetch_all(
         c,
@@ -72,6 +73,7 @@ fn due_text(ms: Option<i64>) -> String {
 
 /// Writes the messages a case's step causes. `from_unit` is the unit that held the case before
 /// the step (the one that returns it).
+#[tracing::instrument(name = "cases::notify::after_step", skip_all)]
 pub async fn after_step<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -191,6 +193,7 @@ pub async fn after_step<C: ConnectionTrait>(
 }
 
 /// 吹哨: the members of each summoned unit, urgent.
+#[tracing::instrument(name = "cases::notify::whistle", skip_all)]
 pub async fn whistle<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -228,6 +231,7 @@ pub async fn whistle<C: ConnectionTrait>(
 /// Demo: the open cases of units with people in them tell those people, as if just dispatched,
 /// and cases awaiting arbitration tell the desk (at most 40 messages), so a newcomer's inbox is
 /// not empty.
+#[tracing::instrument(name = "cases::notify::demo_inbox", skip_all)]
 pub async fn demo_inbox<C: ConnectionTrait>(c: &C, ctx: &Ctx) -> AppResult<usize> {
     let rows: Vec<Id> = store::fetch_all(
         c,

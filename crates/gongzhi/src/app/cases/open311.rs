@@ -67,6 +67,7 @@ async fn leaves(state: &AppState) -> Result<Vec<(CategoryRow, Option<String>)>, 
         .collect())
 }
 
+#[tracing::instrument(name = "cases::open311::services", skip_all)]
 pub async fn services(state: &AppState, lang: Lang) -> Result<Vec<serde_json::Value>, AppError> {
     Ok(leaves(state)
         .await?
@@ -135,6 +136,7 @@ fn attributes(lang: Lang) -> serde_json::Value {
     ])
 }
 
+#[tracing::instrument(name = "cases::open311::definition", skip_all)]
 pub async fn definition(
     state: &AppState,
     lang: Lang,
@@ -164,6 +166,7 @@ fn bad(lang: Lang, zh: String, en: String) -> O311Error {
 }
 
 /// `POST /requests`: the form's fields (api_key already checked into `ctx`).
+#[tracing::instrument(name = "cases::open311::create", skip_all)]
 pub async fn create(
     state: &AppState,
     ctx: &Ctx,
@@ -397,6 +400,7 @@ fn parse_w3c(s: &str) -> Option<i64> {
 
 /// `GET /requests` (with an api_key: the cases of its area) and `GET /requests/{id}` (by number:
 /// anyone who knows the number may follow it, as on a tracking slip).
+#[tracing::instrument(name = "cases::open311::list", skip_all)]
 pub async fn list(
     state: &AppState,
     ctx: Option<&Ctx>,

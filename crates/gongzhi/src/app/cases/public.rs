@@ -52,6 +52,7 @@ async fn street_of<C: sea_orm::ConnectionTrait>(c: &C, id: Uuid) -> AppResult<()
     Ok(())
 }
 
+#[tracing::instrument(name = "cases::public::get", skip_all)]
 pub async fn get(db: &Db, ctx: &Ctx, street: Uuid) -> AppResult<PublicCategories> {
     scope::require_permission(db, ctx, Permission::ReadCases, street).await?;
     street_of(db, street).await?;
@@ -85,6 +86,7 @@ async fn read<C: sea_orm::ConnectionTrait>(c: &C, street: Uuid) -> AppResult<Pub
 }
 
 /// Replaces the street's public categories (`edit_areas` on the street: its administrator).
+#[tracing::instrument(name = "cases::public::set", skip_all)]
 pub async fn set(
     db: &Db,
     ctx: &Ctx,

@@ -130,6 +130,7 @@ impl CaseRow {
 
 /// The error for a case the caller may not see: 403 when its area is inside the caller's grants
 /// (they may know it is there), 404 otherwise (no hint that it exists).
+#[tracing::instrument(name = "cases::query::hidden", skip_all)]
 pub async fn hidden<C: ConnectionTrait>(c: &C, ctx: &Ctx, row: &CaseRow) -> AppError {
     match scope::can_see(c, ctx, row.area_id).await {
         Ok(true) => AppError::forbidden(),
@@ -138,6 +139,7 @@ pub async fn hidden<C: ConnectionTrait>(c: &C, ctx: &Ctx, row: &CaseRow) -> AppE
     }
 }
 
+#[tracing::instrument(name = "cases::query::load", skip_all)]
 pub async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Option<CaseRow>> {
     Ok(store::fetch_opt(
         c,
@@ -178,6 +180,7 @@ impl Access {
     }
 }
 
+#[tracing::instrument(name = "cases::query::access", skip_all)]
 pub async fn access<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -427,6 +430,7 @@ fn summary_of(row: &CaseRow, n: Names, lang: Lang, now: i64) -> CaseSummary {
 }
 
 /// The full view. Decrypts and shows the requester to those handling the case (audited).
+#[tracing::instrument(name = "cases::query::view", skip_all)]
 pub async fn view<C: crate::app::audit::Recorder>(
     state: &AppState,
     c: &C,
@@ -674,6 +678,7 @@ async fn whistles<C: ConnectionTrait>(
 }
 
 /// `GET /cases/{id}`.
+#[tracing::instrument(name = "cases::query::get", skip_all)]
 pub async fn get(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Case> {
     let row = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let mine = super::my_units(&state.db, ctx).await?;
@@ -713,6 +718,7 @@ pub struct CasePage {
 
 /// The WHERE clause (over `cases c`) and its values for a list's filters, within what the
 /// caller may see: used by the list and by the export.
+#[tracing::instrument(name = "cases::query::list_filter", skip_all)]
 pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String, Vec<Value>)> {
     use crate::store::sql::{Cond, Where};
     let mine = super::my_units(db, ctx).await?;
@@ -803,6 +809,7 @@ pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String
     Ok(w.build(1))
 }
 
+#[tracing::instrument(name = "cases::query::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
     let (where_sql, values) = list_filter(db, ctx, &q).await?;
     let paging = store::Paging::new(q.page, q.page_size);
@@ -857,6 +864,7 @@ pub struct QueueCounts {
     pub handle: i64,
 }
 
+#[tracing::instrument(name = "cases::query::counts", skip_all)]
 pub async fn counts(db: &Db, ctx: &Ctx) -> AppResult<QueueCounts> {
     let (cond, values) = scope::filter_sql_for(ctx, Permission::DispatchCases, "area_id", 1);
     #[derive(FromQueryResult)]
@@ -937,6 +945,7 @@ fn event_label(action: &str, lang: Lang) -> String {
     if lang == Lang::Zh { zh } else { en }.to_string()
 }
 
+#[tracing::instrument(name = "cases::query::timeline", skip_all)]
 pub async fn timeline(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Vec<CaseEvent>> {
     let row = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let mine = super::my_units(&state.db, ctx).await?;
@@ -1024,6 +1033,7 @@ pub struct CaseMap {
 
 /// `GET /cases/map`: the grids (or communities) under an area with their boundaries, and up to
 /// 5,000 located cases.
+#[tracing::instrument(name = "cases::query::map", skip_all)]
 pub async fn map(db: &Db, ctx: &Ctx, q: MapQuery) -> AppResult<CaseMap> {
     let area_id = match q.area_id {
         Some(a) => a,

@@ -92,6 +92,7 @@ async fn insert_delta<C: ConnectionTrait>(c: &C, d: Dims, v: Counters) -> AppRes
 }
 
 /// Records how a change of a case (`before` → `after`; `None` for a new case) moves the counters.
+#[tracing::instrument(name = "cases::stats::record", skip_all)]
 pub async fn record<C: ConnectionTrait>(
     c: &C,
     before: Option<&CaseRow>,
@@ -165,6 +166,7 @@ const FOLD_BATCH: u64 = 5_000;
 
 /// Folds pending deltas into `case_stats`. Returns how many deltas were folded. Safe to run on
 /// several instances at once (PostgreSQL: an advisory lock; SQLite: one writer).
+#[tracing::instrument(name = "cases::stats::fold", skip_all)]
 pub async fn fold(db: &Db) -> AppResult<usize> {
     let total = fold_batches(db).await?;
     // PostgreSQL keeps deleted rows (and their index entries) until a vacuum: a queue table that
@@ -586,6 +588,7 @@ fn fmt_day(d: i32) -> String {
 }
 
 /// `GET /case-stats`.
+#[tracing::instrument(name = "cases::stats::dashboard", skip_all)]
 pub async fn dashboard(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Dashboard> {
     let area = stats_area(&state.db, ctx, q.area_id).await?;
     let (from, to) = day_range(q.from.as_deref(), q.to.as_deref())?;
@@ -611,6 +614,7 @@ pub struct TrendPoint {
 }
 
 /// `GET /case-stats/trend`.
+#[tracing::instrument(name = "cases::stats::trend", skip_all)]
 pub async fn trend(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Vec<TrendPoint>> {
     let area = stats_area(&state.db, ctx, q.area_id).await?;
     let (from, to) = day_range(q.from.as_deref(), q.to.as_deref())?;
@@ -673,6 +677,7 @@ pub struct Ranked {
 }
 
 /// `GET /case-stats/ranking`: by score, then received.
+#[tracing::instrument(name = "cases::stats::ranking", skip_all)]
 pub async fn ranking(state: &AppState, ctx: &Ctx, q: StatsQuery) -> AppResult<Vec<Ranked>> {
     let area = stats_area(&state.db, ctx, q.area_id).await?;
     let (from, to) = day_range(q.from.as_deref(), q.to.as_deref())?;
@@ -802,6 +807,7 @@ pub struct Hotspot {
 
 /// `GET /case-stats/hotspots` (未诉先办): category × community combinations whose count rose in
 /// the last N days against the N days before (at least 3 now and more than before).
+#[tracing::instrument(name = "cases::stats::hotspots", skip_all)]
 pub async fn hotspots(state: &AppState, ctx: &Ctx, q: HotspotQuery) -> AppResult<Vec<Hotspot>> {
     let area = stats_area(&state.db, ctx, q.area_id).await?;
     let n = match q.days.unwrap_or(7) {

@@ -119,6 +119,7 @@ pub struct UnitQuery {
     pub q: Option<String>,
 }
 
+#[tracing::instrument(name = "cases::units::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: UnitQuery) -> AppResult<Vec<Unit>> {
     let mine = super::my_units(db, ctx).await?;
     let (cond, mut values) = unit_scope(ctx, 1, &mine);
@@ -150,6 +151,7 @@ async fn get_row<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<UnitRow> {
     .ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(name = "cases::units::get", skip_all)]
 pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Unit> {
     let mine = super::my_units(db, ctx).await?;
     let (cond, mut values) = unit_scope(ctx, 2, &mine);
@@ -185,6 +187,7 @@ fn check_contact(c: &Option<String>, errs: &mut FieldErrors) -> Option<String> {
     }
 }
 
+#[tracing::instrument(name = "cases::units::create", skip_all)]
 pub async fn create(state: &AppState, ctx: &Ctx, input: NewUnit) -> AppResult<Unit> {
     scope::require_permission(&state.db, ctx, Permission::ManageCaseUnits, input.area_id).await?;
     let mut errs = FieldErrors::new();
@@ -236,6 +239,7 @@ pub struct UnitPatch {
     pub active: Option<bool>,
 }
 
+#[tracing::instrument(name = "cases::units::update", skip_all)]
 pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UnitPatch) -> AppResult<Unit> {
     let tx = store::write_tx(&state.db).await?;
     let cur = get_row(&tx, id).await?;
@@ -296,6 +300,7 @@ pub struct Member {
     pub kind: String,
 }
 
+#[tracing::instrument(name = "cases::units::members", skip_all)]
 pub async fn members(db: &Db, ctx: &Ctx, unit_id: Uuid) -> AppResult<Vec<Member>> {
     get(db, ctx, unit_id).await?;
     #[derive(FromQueryResult)]
@@ -335,6 +340,7 @@ pub struct NewMember {
     pub member_id: Uuid,
 }
 
+#[tracing::instrument(name = "cases::units::add_member", skip_all)]
 pub async fn add_member(
     state: &AppState,
     ctx: &Ctx,
@@ -386,6 +392,7 @@ pub async fn add_member(
     members(&state.db, ctx, unit_id).await
 }
 
+#[tracing::instrument(name = "cases::units::remove_member", skip_all)]
 pub async fn remove_member(
     state: &AppState,
     ctx: &Ctx,
@@ -489,6 +496,7 @@ async fn duty_by_id<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Duty> {
     duty_views(c, rows).await?.pop().ok_or(AppError::NotFound)
 }
 
+#[tracing::instrument(name = "cases::units::duties", skip_all)]
 pub async fn duties(db: &Db, ctx: &Ctx, unit_id: Uuid) -> AppResult<Vec<Duty>> {
     get(db, ctx, unit_id).await?;
     let rows: Vec<DutyRow> = store::fetch_all(
@@ -559,6 +567,7 @@ fn check_basis(s: &str, errs: &mut FieldErrors) -> String {
     t.to_string()
 }
 
+#[tracing::instrument(name = "cases::units::create_duty", skip_all)]
 pub async fn create_duty(
     state: &AppState,
     ctx: &Ctx,
@@ -626,6 +635,7 @@ pub struct DutyPatch {
     pub active: Option<bool>,
 }
 
+#[tracing::instrument(name = "cases::units::update_duty", skip_all)]
 pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) -> AppResult<Duty> {
     let tx = store::write_tx(&state.db).await?;
     let cur: DutyRow = store::fetch_opt(
@@ -738,6 +748,7 @@ pub struct RouteInfo {
 }
 
 /// Routes by category × location, skipping `excluded` units (those that returned the case).
+#[tracing::instrument(name = "cases::units::route", skip_all)]
 pub async fn route<C: ConnectionTrait>(
     c: &C,
     code: &str,
@@ -748,6 +759,7 @@ pub async fn route<C: ConnectionTrait>(
 }
 
 /// Like [`route`], with the names for the explanation.
+#[tracing::instrument(name = "cases::units::route_info", skip_all)]
 pub async fn route_info<C: ConnectionTrait>(
     c: &C,
     code: &str,
@@ -848,6 +860,7 @@ pub async fn route_info<C: ConnectionTrait>(
 }
 
 /// Explains a stored route in the caller's language (reads the unit's and duty's names).
+#[tracing::instrument(name = "cases::units::explain", skip_all)]
 pub async fn explain<C: ConnectionTrait>(
     c: &C,
     lang: Lang,
@@ -930,6 +943,7 @@ pub struct RoutingQuery {
 }
 
 /// `GET /case-routing`: where a case of this category at this area would go.
+#[tracing::instrument(name = "cases::units::preview", skip_all)]
 pub async fn preview(db: &Db, ctx: &Ctx, q: RoutingQuery) -> AppResult<Routing> {
     scope::require_permission(db, ctx, Permission::DispatchCases, q.area_id).await?;
     if super::dictionary::by_code(db, &q.category_code)

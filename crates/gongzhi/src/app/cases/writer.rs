@@ -97,6 +97,7 @@ async fn write(db: &Db, jobs: Vec<Job>) {
 }
 
 /// Queues a case and waits until it is committed.
+#[tracing::instrument(name = "cases::writer::submit", skip_all)]
 pub async fn submit(
     queue: &mpsc::Sender<Job>,
     ctx: &Ctx,

@@ -54,6 +54,7 @@ fn timestamp() -> String {
     )
 }
 
+#[tracing::instrument(name = "messages::aliyun::send", skip_all)]
 pub async fn send(
     http: &reqwest::Client,
     s: &SmsSettings,

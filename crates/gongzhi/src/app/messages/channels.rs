@@ -365,6 +365,7 @@ pub enum Channel<'a> {
 
 impl Channel<'_> {
     /// Sends one message; `Ok` carries the provider's reference (for delivery reports).
+    #[tracing::instrument(name = "messages::channels::send", skip_all)]
     pub async fn send(
         &self,
         http: &reqwest::Client,

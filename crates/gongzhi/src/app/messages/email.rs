@@ -29,6 +29,7 @@ fn transport(s: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, Sen
     Ok(builder.build())
 }
 
+#[tracing::instrument(name = "messages::email::send", skip_all)]
 pub async fn send(s: &SmtpSettings, m: &Outbound<'_>) -> Result<(), SendError> {
     let Some(to) = m.email else {
         return Err(SendError::Permanent("no e-mail address".into()));

@@ -226,11 +226,11 @@ pub const TEMPLATES: &[Template] = &[
         key: "question.routed",
         about_zh: "居民问题转给您的单位答复",
         about_en: "A resident's question was passed to your unit",
-        vars: &["no", "title", "community", "due"],
+        vars: &["no", "title", "community", "due", "note"],
         title_zh: "转来的居民提问 {no}",
-        body_zh: "{community}居民的提问「{title}」已转给您的单位，请于 {due} 前答复。",
+        body_zh: "{community}居民的提问「{title}」已转给您的单位，请于 {due} 前答复。转办说明：{note}",
         title_en: "Question {no} passed to you",
-        body_en: "The question \"{title}\" from {community} was passed to your unit. Answer by {due}.",
+        body_en: "The question \"{title}\" from {community} was passed to your unit. Answer by {due}. Note: {note}",
     },
     Template {
         key: "question.overdue",
@@ -294,6 +294,7 @@ pub struct Outgoing {
 /// Writes the message and its deliveries in the caller's transaction. Recipients that are not
 /// active users are skipped; nobody is told twice. Returns how many deliveries were written (0
 /// when the message was already written under this `dedup`).
+#[tracing::instrument(name = "messages::enqueue", skip_all)]
 pub async fn enqueue<C: ConnectionTrait>(c: &C, m: Outgoing) -> AppResult<u64> {
     debug_assert!(template(m.key).is_some(), "unknown message {}", m.key);
     // With nobody to tell, the message is still written: its dedup key records that the event
@@ -373,6 +374,7 @@ pub async fn enqueue<C: ConnectionTrait>(c: &C, m: Outgoing) -> AppResult<u64> {
 /// 消息保存期限: removes the messages older than `days` with their deliveries, a batch at a time
 /// (so a sweep never holds a long lock), and the sign-up codes dead for a day. Returns how many
 /// messages went.
+#[tracing::instrument(name = "messages::sweep", skip_all)]
 pub async fn sweep(db: &Db, days: u32) -> AppResult<u64> {
     let cutoff = now_ms() - i64::from(days) * 86_400_000;
     let mut removed = 0;
@@ -543,6 +545,7 @@ struct InboxRow {
 }
 
 /// The caller's own inbox, newest first (an API token has none).
+#[tracing::instrument(name = "messages::inbox", skip_all)]
 pub async fn inbox(db: &Db, ctx: &Ctx, q: &InboxQuery) -> AppResult<(Vec<InboxItem>, i64)> {
     let Some(user) = ctx.principal.user_id else {
         return Ok((vec![], 0));
@@ -596,6 +599,7 @@ pub struct Unread {
     pub unread: i64,
 }
 
+#[tracing::instrument(name = "messages::unread", skip_all)]
 pub async fn unread(db: &Db, ctx: &Ctx) -> AppResult<Unread> {
     let Some(user) = ctx.principal.user_id else {
         return Ok(Unread { unread: 0 });
@@ -611,6 +615,7 @@ pub async fn unread(db: &Db, ctx: &Ctx) -> AppResult<Unread> {
 }
 
 /// Marks one of the caller's messages read (another's is 404); reading twice keeps the first time.
+#[tracing::instrument(name = "messages::mark_read", skip_all)]
 pub async fn mark_read(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Unread> {
     let user = ctx.own_user()?;
     let mine = store::fetch_i64(
@@ -632,6 +637,7 @@ pub async fn mark_read(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Unread> {
 }
 
 /// Marks all of the caller's messages read.
+#[tracing::instrument(name = "messages::mark_all_read", skip_all)]
 pub async fn mark_all_read(db: &Db, ctx: &Ctx) -> AppResult<Unread> {
     if let Some(user) = ctx.principal.user_id {
         store::exec(
@@ -690,6 +696,7 @@ fn require_manage(ctx: &Ctx) -> AppResult<()> {
     }
 }
 
+#[tracing::instrument(name = "messages::templates", skip_all)]
 pub async fn templates(db: &Db, ctx: &Ctx) -> AppResult<Vec<TemplateView>> {
     require_manage(ctx)?;
     let own = wordings(db).await?;
@@ -709,6 +716,7 @@ pub struct TemplateWording {
 
 /// Saves an office's wording: each text non-empty, within its length, using only the template's
 /// variables.
+#[tracing::instrument(name = "messages::save_template", skip_all)]
 pub async fn save_template(
     db: &Db,
     ctx: &Ctx,
@@ -824,6 +832,7 @@ pub async fn save_template(
 }
 
 /// Back to the shipped wording.
+#[tracing::instrument(name = "messages::reset_template", skip_all)]
 pub async fn reset_template(db: &Db, ctx: &Ctx, key: &str) -> AppResult<TemplateView> {
     require_manage(ctx)?;
     let t = template(key).ok_or(AppError::NotFound)?;
@@ -862,6 +871,7 @@ pub struct ChannelChoice {
     pub fixed: bool,
 }
 
+#[tracing::instrument(name = "messages::my_channels", skip_all)]
 pub async fn my_channels(
     db: &Db,
     ctx: &Ctx,
@@ -928,6 +938,7 @@ pub struct ChannelSwitch {
 }
 
 /// Turns a channel on or off for the caller's non-urgent messages (urgent ones still come).
+#[tracing::instrument(name = "messages::set_my_channel", skip_all)]
 pub async fn set_my_channel(
     db: &Db,
     ctx: &Ctx,
@@ -1006,6 +1017,7 @@ pub struct DeliveryQuery {
 }
 
 /// Deliveries of the channels that leave the server, newest first (`manage_system`).
+#[tracing::instrument(name = "messages::deliveries", skip_all)]
 pub async fn deliveries(
     db: &Db,
     ctx: &Ctx,

@@ -237,6 +237,7 @@ enum Outcome {
 /// once), loaded in one query, then sent with up to [`IN_FLIGHT`] requests in flight per channel,
 /// each channel paced on its own and all channels at once — a provider that is slow, failing or
 /// rate-limiting delays only its own deliveries. The outcomes are recorded as they come.
+#[tracing::instrument(name = "messages::sender::run_once", skip_all)]
 pub async fn run_once(state: &AppState) -> AppResult<Round> {
     let cs = &state.settings.channels;
     let mut round = Round::default();
@@ -526,6 +527,7 @@ pub struct ReportAnswer {
 }
 
 /// Applies SMS delivery reports: a sent delivery becomes delivered or failed with the reason.
+#[tracing::instrument(name = "messages::sender::sms_reports", skip_all)]
 pub async fn sms_reports(
     state: &AppState,
     token: Option<&str>,

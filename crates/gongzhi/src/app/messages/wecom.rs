@@ -114,6 +114,7 @@ pub fn payload(w: &WecomApp, to: &str, m: &Outbound<'_>) -> serde_json::Value {
     }
 }
 
+#[tracing::instrument(name = "messages::wecom::send", skip_all)]
 pub async fn send(http: &reqwest::Client, w: &WecomApp, m: &Outbound<'_>) -> Result<(), SendError> {
     let Some(to) = m.wecom_userid else {
         return Err(SendError::Permanent("no WeCom account".into()));

@@ -26,6 +26,7 @@ pub struct Reminded {
 
 /// 提醒未读: the accounts of households not yet done (and staff who have not read it) are told
 /// again; those households join the door-to-door list. At most once an hour (409 before).
+#[tracing::instrument(name = "notices::act::remind", skip_all)]
 pub async fn remind(db: &Db, ctx: &Ctx, id: Uuid, sms: bool) -> AppResult<Reminded> {
     let r = load_visible(db, ctx, id).await?;
     scope::require_permission(db, ctx, Permission::SendNotices, r.area_id).await?;
@@ -102,6 +103,7 @@ pub struct Withdrawal {
     pub reason: String,
 }
 
+#[tracing::instrument(name = "notices::act::withdraw", skip_all)]
 pub async fn withdraw(db: &Db, ctx: &Ctx, id: Uuid, w: Withdrawal) -> AppResult<NoticeDetail> {
     let r = load_visible(db, ctx, id).await?;
     scope::require_permission(db, ctx, Permission::SendNotices, r.area_id).await?;
@@ -201,6 +203,7 @@ pub(super) fn check_answer(
 
 /// 登记已告知: a grid worker records that a household was told in person, with its answer. A
 /// household already acknowledged keeps its first acknowledgement.
+#[tracing::instrument(name = "notices::act::ack_visit", skip_all)]
 pub async fn ack_visit(
     db: &Db,
     ctx: &Ctx,
@@ -261,6 +264,7 @@ pub async fn ack_visit(
 
 /// The household's acknowledgement, if it has none yet (the first one stands). Returns 1 when
 /// this one was recorded.
+#[tracing::instrument(name = "notices::act::ack_household", skip_all)]
 pub async fn ack_household<C: ConnectionTrait>(
     c: &C,
     id: Uuid,

@@ -96,6 +96,7 @@ pub struct MyNoticePage {
     pub page_size: u64,
 }
 
+#[tracing::instrument(name = "notices::mine::my_list", skip_all)]
 pub async fn my_list(db: &Db, ctx: &Ctx, q: &MyQuery) -> AppResult<MyNoticePage> {
     let user = ctx.own_user()?;
     let paging = Paging::new(q.page, q.page_size);
@@ -123,6 +124,7 @@ pub async fn my_list(db: &Db, ctx: &Ctx, q: &MyQuery) -> AppResult<MyNoticePage>
 }
 
 /// (unread, to acknowledge, either) for the caller: the same rows the list shows.
+#[tracing::instrument(name = "notices::mine::my_counts", skip_all)]
 pub async fn my_counts<C: ConnectionTrait>(c: &C, user: Uuid) -> AppResult<(i64, i64, i64)> {
     #[derive(FromQueryResult)]
     struct N {
@@ -162,6 +164,7 @@ pub(super) async fn mine<C: ConnectionTrait>(c: &C, user: Uuid, id: Uuid) -> App
 
 /// Opens one of the caller's notices: the first opening is the person's read, and the
 /// household's.
+#[tracing::instrument(name = "notices::mine::my_open", skip_all)]
 pub async fn my_open(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<MyNotice> {
     let user = ctx.own_user()?;
     let m = mine(db, user, id).await?;
@@ -189,6 +192,7 @@ pub async fn my_open(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<MyNotice> {
 
 /// 确认收到, with the form's answer for the household. The household's first acknowledgement
 /// stands (a second member, or the same tap twice, changes nothing).
+#[tracing::instrument(name = "notices::mine::my_ack", skip_all)]
 pub async fn my_ack(db: &Db, ctx: &Ctx, id: Uuid, a: Ack) -> AppResult<MyNotice> {
     let user = ctx.own_user()?;
     let m = mine(db, user, id).await?;

@@ -213,12 +213,14 @@ pub(super) fn check(n: &NewNotice) -> AppResult<Checked> {
 /// Publishes a notice: the notice, its receipts, the people told and their message, in one
 /// transaction. With `sms` (an SMS provider with a template for notices), a household no account
 /// reaches gets an SMS to a member's mobile on file.
+#[tracing::instrument(name = "notices::publish::publish", skip_all)]
 pub async fn publish(db: &Db, ctx: &Ctx, n: NewNotice, sms: bool) -> AppResult<NoticeDetail> {
     let id = publish_only(db, ctx, n, sms).await?;
     detail(db, ctx, id).await
 }
 
 /// [`publish`] without reading the coverage back: the notice's id once it is committed.
+#[tracing::instrument(name = "notices::publish::publish_only", skip_all)]
 pub async fn publish_only(db: &Db, ctx: &Ctx, n: NewNotice, sms: bool) -> AppResult<Uuid> {
     // Scope before fields: out of scope is 404 whatever the body says.
     scope::require_permission(db, ctx, Permission::SendNotices, n.area_id).await?;
@@ -459,6 +461,7 @@ pub(super) async fn sms_households<C: ConnectionTrait>(
 
 /// A household's SMS could not be delivered (the provider refused it or reported it failed): the
 /// notice no longer counts it as reached, and it joins the door-to-door list.
+#[tracing::instrument(name = "notices::publish::sms_failed", skip_all)]
 pub async fn sms_failed<C: ConnectionTrait>(c: &C, delivery_id: Uuid) -> AppResult<()> {
     #[derive(FromQueryResult)]
     struct D {

@@ -99,6 +99,7 @@ pub(super) async fn coverages<C: ConnectionTrait>(
     Ok(out)
 }
 
+#[tracing::instrument(name = "notices::read::detail", skip_all)]
 pub async fn detail(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<NoticeDetail> {
     let r = load_visible(db, ctx, id).await?;
     let cov = coverage(db, ctx, id).await?;
@@ -147,6 +148,7 @@ pub struct NoticePage {
     pub page_size: u64,
 }
 
+#[tracing::instrument(name = "notices::read::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: &NoticeQuery) -> AppResult<NoticePage> {
     let mut w = Where::new();
     w.and_cond(notice_cond(ctx, "n.area_id"));
@@ -284,6 +286,7 @@ pub struct ReceiptPage {
 /// Not done: acknowledged when the notice asks for it, else read.
 pub(super) const NOT_DONE: &str = "r.acked_at IS NULL AND (n.requires_ack OR r.read_at IS NULL)";
 
+#[tracing::instrument(name = "notices::read::receipts", skip_all)]
 pub async fn receipts(db: &Db, ctx: &Ctx, id: Uuid, q: &ReceiptQuery) -> AppResult<ReceiptPage> {
     load_visible(db, ctx, id).await?;
     let mut w = Where::new();

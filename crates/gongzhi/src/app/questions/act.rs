@@ -78,6 +78,7 @@ async fn tell_asker<C: ConnectionTrait>(
 }
 
 /// 答复: the answer, optionally published at once with its public wording; the asker is told.
+#[tracing::instrument(name = "questions::act::answer", skip_all)]
 pub async fn answer(db: &Db, ctx: &Ctx, id: Uuid, a: AnswerInput) -> AppResult<Question> {
     let r = load_visible(db, ctx, id).await?;
     let mut errs = FieldErrors::new();
@@ -137,6 +138,7 @@ pub async fn answer(db: &Db, ctx: &Ctx, id: Uuid, a: AnswerInput) -> AppResult<Q
 }
 
 /// 公开: publishes an answered question with the given wording (or changes the wording).
+#[tracing::instrument(name = "questions::act::publish", skip_all)]
 pub async fn publish(db: &Db, ctx: &Ctx, id: Uuid, p: PublishInput) -> AppResult<Question> {
     let r = load_visible(db, ctx, id).await?;
     let mut errs = FieldErrors::new();
@@ -168,6 +170,7 @@ pub async fn publish(db: &Db, ctx: &Ctx, id: Uuid, p: PublishInput) -> AppResult
 }
 
 /// 撤回公开: the question leaves the public page (its repeats stay linked to its answer).
+#[tracing::instrument(name = "questions::act::unpublish", skip_all)]
 pub async fn unpublish(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Question> {
     let r = load_visible(db, ctx, id).await?;
     let tx = store::write_tx(db).await?;
@@ -190,6 +193,7 @@ pub async fn unpublish(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Question> {
 
 /// 关联: an open question repeats an earlier published one of its community; it is answered
 /// with that answer, and the earlier one counts one more asking.
+#[tracing::instrument(name = "questions::act::link", skip_all)]
 pub async fn link(db: &Db, ctx: &Ctx, id: Uuid, l: LinkInput) -> AppResult<Question> {
     let r = load_visible(db, ctx, id).await?;
     let bad = || {
@@ -248,6 +252,7 @@ pub async fn link(db: &Db, ctx: &Ctx, id: Uuid, l: LinkInput) -> AppResult<Quest
 
 /// 转办: passes an open question to another active unit at or above its community; its members
 /// are told. The deadline stays.
+#[tracing::instrument(name = "questions::act::reroute", skip_all)]
 pub async fn reroute(db: &Db, ctx: &Ctx, id: Uuid, p: RouteInput) -> AppResult<Question> {
     let r = load_visible(db, ctx, id).await?;
     let note = p.note.trim().to_string();
@@ -291,6 +296,7 @@ pub async fn reroute(db: &Db, ctx: &Ctx, id: Uuid, p: RouteInput) -> AppResult<Q
         "question.routed",
         format!("question:{id}:routed:{}:{now}", p.unit_id),
         &moved,
+        Some(&note),
     )
     .await?;
     audit::record(
@@ -305,6 +311,7 @@ pub async fn reroute(db: &Db, ctx: &Ctx, id: Uuid, p: RouteInput) -> AppResult<Q
 }
 
 /// 谢绝: not a question for the community to answer (or abusive); the asker is told why.
+#[tracing::instrument(name = "questions::act::decline", skip_all)]
 pub async fn decline(db: &Db, ctx: &Ctx, id: Uuid, d: DeclineInput) -> AppResult<Question> {
     let r = load_visible(db, ctx, id).await?;
     let mut errs = FieldErrors::new();

@@ -48,6 +48,8 @@ pub struct MyQuestion {
     pub due_at: String,
     pub answer: Option<String>,
     pub answered_at: Option<String>,
+    /// Who answered: the unit (or the community) — not a worker's name.
+    pub answered_unit: Option<String>,
     pub declined_reason: Option<String>,
     /// Published on the public page.
     pub public: bool,
@@ -210,8 +212,12 @@ pub(super) async fn tell_answerers<C: ConnectionTrait>(
     key: &'static str,
     dedup: String,
     r: &Row,
+    note: Option<&str>,
 ) -> AppResult<()> {
     let mut vars = serde_json::Map::new();
+    if let Some(n) = note {
+        vars.insert("note".into(), (if n.is_empty() { "无" } else { n }).into());
+    }
     vars.insert("no".into(), r.no.clone().into());
     vars.insert("title".into(), r.title.clone().into());
     vars.insert("community".into(), r.community_name.clone().into());
@@ -233,6 +239,7 @@ pub(super) async fn tell_answerers<C: ConnectionTrait>(
 }
 
 /// Asks a question (a signed-in resident, or anyone signed in, about a community).
+#[tracing::instrument(name = "questions::ask::ask", skip_all)]
 pub async fn ask(state: &AppState, ctx: &Ctx, n: NewQuestion) -> AppResult<MyQuestion> {
     let me = ctx.own_user()?;
     let db = &state.db;
@@ -341,7 +348,14 @@ pub(super) async fn write(
     )
     .await?;
     let row = load(&tx, id).await?;
-    tell_answerers(&tx, "question.asked", format!("question:{id}:asked"), &row).await?;
+    tell_answerers(
+        &tx,
+        "question.asked",
+        format!("question:{id}:asked"),
+        &row,
+        None,
+    )
+    .await?;
     audit::record(
         &tx,
         Entry::by(ctx, "question.ask", "question", Some(id.to_string()))
@@ -369,7 +383,13 @@ async fn mine_view<C: ConnectionTrait>(c: &C, r: Row) -> AppResult<MyQuestion> {
         }
         None => None,
     };
+    let answered_unit = r.answered_at.map(|_| {
+        r.unit_name
+            .clone()
+            .unwrap_or_else(|| r.community_name.clone())
+    });
     Ok(MyQuestion {
+        answered_unit,
         id: r.id,
         no: r.no,
         community_name: r.community_name,
@@ -386,8 +406,18 @@ async fn mine_view<C: ConnectionTrait>(c: &C, r: Row) -> AppResult<MyQuestion> {
     })
 }
 
-/// The caller's own questions, newest first (the last 100), and where they live.
-pub async fn my_list(db: &Db, ctx: &Ctx) -> AppResult<MyQuestions> {
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyQuery {
+    /// A community's public code (from its public page): answered as `community` when it exists,
+    /// so the ask page can name it.
+    pub community_code: Option<String>,
+}
+
+/// The caller's own questions, newest first (the last 100), and the community a question goes
+/// to: the one named by `community_code`, else where they live.
+#[tracing::instrument(name = "questions::ask::my_list", skip_all)]
+pub async fn my_list(db: &Db, ctx: &Ctx, q: &MyQuery) -> AppResult<MyQuestions> {
     let me = ctx.own_user()?;
     let rows: Vec<Row> = store::fetch_all(
         db,
@@ -399,9 +429,17 @@ pub async fn my_list(db: &Db, ctx: &Ctx) -> AppResult<MyQuestions> {
     for r in rows {
         items.push(mine_view(db, r).await?);
     }
+    let named = match q.community_code.as_deref() {
+        Some(code) => by_code(db, code).await?,
+        None => None,
+    };
+    let community = match named {
+        Some(c) => Some(c),
+        None => home(db, ctx).await?,
+    };
     Ok(MyQuestions {
         items,
-        community: home(db, ctx).await?.map(|c| HomeCommunity {
+        community: community.map(|c| HomeCommunity {
             code: c.code,
             name: c.name,
         }),
@@ -409,6 +447,7 @@ pub async fn my_list(db: &Db, ctx: &Ctx) -> AppResult<MyQuestions> {
 }
 
 /// One of the caller's own questions; another's is 404.
+#[tracing::instrument(name = "questions::ask::my_one", skip_all)]
 pub async fn my_one(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<MyQuestion> {
     let me = ctx.own_user()?;
     let r = load(db, id).await?;
@@ -419,6 +458,7 @@ pub async fn my_one(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<MyQuestion> {
 }
 
 /// Published answers like what the resident is typing (up to five), so they may not need to ask.
+#[tracing::instrument(name = "questions::ask::my_similar", skip_all)]
 pub async fn my_similar(db: &Db, ctx: &Ctx, q: &SimilarQuery) -> AppResult<SimilarAnswers> {
     ctx.own_user()?;
     let community = community_for(db, ctx, q.community_code.as_deref()).await?;
@@ -430,6 +470,7 @@ pub async fn my_similar(db: &Db, ctx: &Ctx, q: &SimilarQuery) -> AppResult<Simil
 
 /// 超期提醒: those who answer hear once of each open question past its deadline (run by the clock
 /// with the other reminders). Returns how many questions were told of.
+#[tracing::instrument(name = "questions::ask::tell_overdue", skip_all)]
 pub async fn tell_overdue(db: &Db) -> AppResult<usize> {
     let now = now_ms();
     let due: Vec<Row> = store::fetch_all(
@@ -457,6 +498,7 @@ pub async fn tell_overdue(db: &Db) -> AppResult<usize> {
                 "question.overdue",
                 format!("question:{}:overdue", r.id),
                 &r,
+                None,
             )
             .await?;
             told += 1;

@@ -32,8 +32,8 @@ mod similar;
 
 pub use act::{answer, decline, link, publish, reroute, unpublish};
 pub use ask::{
-    ask, my_list, my_one, my_similar, tell_overdue, HomeCommunity, MyQuestion, MyQuestions,
-    NewQuestion, SimilarAnswers, SimilarQuery,
+    ask, my_list, my_one, my_similar, tell_overdue, HomeCommunity, MyQuery, MyQuestion,
+    MyQuestions, NewQuestion, SimilarAnswers, SimilarQuery,
 };
 pub use demo::demo;
 pub use read::{detail, list, QuestionCounts, QuestionPage, QuestionQuery};
@@ -105,7 +105,10 @@ pub struct Question {
     pub linked_to: Option<LinkedTo>,
     /// Published answers of the community that look alike (to link a repeat).
     pub similar: Vec<PublicAnswer>,
+    /// Open and the caller may answer it (answer, link, pass on, decline).
     pub can_answer: bool,
+    /// Answered and the caller may publish it, change its public wording or take it back.
+    pub can_publish: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

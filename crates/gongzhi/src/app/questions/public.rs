@@ -43,6 +43,7 @@ fn valid_voter(v: &str) -> bool {
 
 /// Records "this helped me" for a published question shown on the page `code`. Returns the
 /// voter cookie to set when the browser had none (or a broken one).
+#[tracing::instrument(name = "questions::public::helped", skip_all)]
 pub async fn helped(
     state: &AppState,
     code: &str,
@@ -107,6 +108,7 @@ pub async fn helped(
 
 /// The 回应关切 section of the public page of `area` (its code `code`): the newest published
 /// answers, or those matching `q`; `thanked` is the question just marked as helpful.
+#[tracing::instrument(name = "questions::public::section", skip_all)]
 pub async fn section(
     db: &Db,
     area: Uuid,

@@ -45,6 +45,7 @@ pub struct QuestionPage {
     pub counts: QuestionCounts,
 }
 
+#[tracing::instrument(name = "questions::read::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: &QuestionQuery) -> AppResult<QuestionPage> {
     let now = now_ms();
     let mut base = Where::new();
@@ -120,6 +121,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &QuestionQuery) -> AppResult<QuestionPa
 }
 
 /// One question as its answerers see it.
+#[tracing::instrument(name = "questions::read::detail", skip_all)]
 pub async fn detail(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Question> {
     let r = load_visible(db, ctx, id).await?;
     view(db, ctx, r).await
@@ -177,6 +179,7 @@ pub(super) async fn view<C: ConnectionTrait>(c: &C, ctx: &Ctx, r: Row) -> AppRes
     Ok(Question {
         summary: r.summary(now),
         can_answer: visible && r.status == "open",
+        can_publish: visible && r.status == "answered",
         body: r.body,
         asker_name: r.asker_label,
         route_rule: r.route_rule,

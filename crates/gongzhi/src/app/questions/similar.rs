@@ -55,6 +55,7 @@ struct Candidate {
 
 /// Published answers whose community is `place` or under it (a street's page shows its
 /// communities'), newest first.
+#[tracing::instrument(name = "questions::similar::published", skip_all)]
 pub async fn published<C: ConnectionTrait>(c: &C, place: Uuid) -> AppResult<Vec<PublicAnswer>> {
     let rows: Vec<Candidate> = store::fetch_all(
         c,

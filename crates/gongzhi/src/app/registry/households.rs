@@ -281,6 +281,7 @@ async fn require_building<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<()> 
     Ok(())
 }
 
+#[tracing::instrument(name = "registry::households::create_dwelling", skip_all)]
 pub async fn create_dwelling(db: &Db, ctx: &Ctx, input: NewDwelling) -> AppResult<Dwelling> {
     let tx = store::write_tx(db).await?;
     let d = create_dwelling_in(&tx, ctx, input).await?;
@@ -399,6 +400,7 @@ pub(crate) async fn insert_dwelling<C: ConnectionTrait>(
     Ok(())
 }
 
+#[tracing::instrument(name = "registry::households::get_dwelling", skip_all)]
 pub async fn get_dwelling(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Dwelling> {
     let r = load_dwelling(db, id).await?;
     scope::require_permission(db, ctx, Permission::ReadRegistry, r.building_id).await?;
@@ -429,6 +431,7 @@ fn paging(q: &ListQuery) -> store::Paging {
     store::Paging::new(q.page, q.page_size)
 }
 
+#[tracing::instrument(name = "registry::households::list_dwellings", skip_all)]
 pub async fn list_dwellings(db: &Db, ctx: &Ctx, q: &ListQuery) -> AppResult<(Vec<Dwelling>, i64)> {
     if !scope::holds_any(ctx, Permission::ReadRegistry) {
         return Err(AppError::forbidden());
@@ -472,6 +475,7 @@ pub struct DwellingPatch {
     pub usage: Option<String>,
 }
 
+#[tracing::instrument(name = "registry::households::update_dwelling", skip_all)]
 pub async fn update_dwelling(
     db: &Db,
     ctx: &Ctx,
@@ -577,6 +581,7 @@ pub struct NewOwner {
 }
 
 /// An owner change (业主变更): the previous ownership ends, the new one starts; both are kept.
+#[tracing::instrument(name = "registry::households::change_owner", skip_all)]
 pub async fn change_owner(db: &Db, ctx: &Ctx, id: Uuid, o: NewOwner) -> AppResult<Dwelling> {
     let cur = load_dwelling(db, id).await?;
     scope::require_permission(db, ctx, Permission::EditRegistry, cur.building_id).await?;
@@ -735,6 +740,7 @@ pub struct NewHousehold {
     pub kind: String,
 }
 
+#[tracing::instrument(name = "registry::households::create_household", skip_all)]
 pub async fn create_household(
     db: &Db,
     ctx: &Ctx,
@@ -826,12 +832,14 @@ pub(crate) async fn insert_household<C: ConnectionTrait>(
     Ok(())
 }
 
+#[tracing::instrument(name = "registry::households::get_household", skip_all)]
 pub async fn get_household(db: &Db, ctx: &Ctx, f: &Freshness, id: Uuid) -> AppResult<Household> {
     let r = load_household(db, id).await?;
     scope::require_permission(db, ctx, Permission::ReadRegistry, r.area_id).await?;
     Ok(household_view(r, f))
 }
 
+#[tracing::instrument(name = "registry::households::list_households", skip_all)]
 pub async fn list_households(
     db: &Db,
     ctx: &Ctx,
@@ -907,6 +915,7 @@ pub struct HouseholdPatch {
     pub note: Option<String>,
 }
 
+#[tracing::instrument(name = "registry::households::update_household", skip_all)]
 pub async fn update_household(
     db: &Db,
     ctx: &Ctx,
@@ -1029,6 +1038,7 @@ pub struct NewMember {
 }
 
 /// A person joins a household (入住, 出生); they now live at its dwelling.
+#[tracing::instrument(name = "registry::households::add_member", skip_all)]
 pub async fn add_member(
     db: &Db,
     ctx: &Ctx,
@@ -1169,6 +1179,7 @@ pub struct EndMember {
 }
 
 /// A member leaves (迁出) or dies (死亡): the membership ends; the person's status follows.
+#[tracing::instrument(name = "registry::households::end_member", skip_all)]
 pub async fn end_member(
     db: &Db,
     ctx: &Ctx,
@@ -1341,6 +1352,7 @@ pub struct VerifyRequest {
 }
 
 /// One tap when nothing changed: the household, its dwelling and its members are verified now.
+#[tracing::instrument(name = "registry::households::verify", skip_all)]
 pub async fn verify(
     db: &Db,
     ctx: &Ctx,
@@ -1548,6 +1560,7 @@ pub struct FileQuery {
     pub as_of: Option<String>,
 }
 
+#[tracing::instrument(name = "registry::households::file", skip_all)]
 pub async fn file(
     db: &Db,
     keys: &Keys,
@@ -1701,6 +1714,7 @@ pub async fn file(
     })
 }
 
+#[tracing::instrument(name = "registry::households::history", skip_all)]
 pub async fn history(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<Event>> {
     let row = load_household(db, id).await?;
     scope::require_permission(db, ctx, Permission::ReadRegistry, row.area_id).await?;

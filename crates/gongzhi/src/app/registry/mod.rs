@@ -32,6 +32,7 @@ pub struct Placement {
 }
 
 /// Resolves a grid or building into its placement.
+#[tracing::instrument(name = "registry::place", skip_all)]
 pub async fn place<C: ConnectionTrait>(
     c: &C,
     area_id: Uuid,
@@ -167,6 +168,7 @@ pub struct Change<'a> {
     pub snapshot: serde_json::Value,
 }
 
+#[tracing::instrument(name = "registry::record_change", skip_all)]
 pub async fn record_change<C: ConnectionTrait>(c: &C, ctx: &Ctx, ch: Change<'_>) -> AppResult<()> {
     store::exec(
         c,
@@ -192,6 +194,7 @@ pub async fn record_change<C: ConnectionTrait>(c: &C, ctx: &Ctx, ch: Change<'_>)
 }
 
 /// History of one record (or of a household and everything in it), newest first.
+#[tracing::instrument(name = "registry::history", skip_all)]
 pub async fn history<C: ConnectionTrait>(
     c: &C,
     object_id: Uuid,

@@ -599,6 +599,7 @@ fn id_taken_error() -> AppError {
     )
 }
 
+#[tracing::instrument(name = "registry::persons::create", skip_all)]
 pub async fn create(db: &Db, keys: &Keys, ctx: &Ctx, input: NewPerson) -> AppResult<Person> {
     scope::require_permission(db, ctx, Permission::EditRegistry, input.area_id).await?;
     let at = place(db, input.area_id, "area_id").await?;
@@ -639,6 +640,7 @@ pub async fn create(db: &Db, keys: &Keys, ctx: &Ctx, input: NewPerson) -> AppRes
 }
 
 /// One person, masked. The read is audited.
+#[tracing::instrument(name = "registry::persons::get", skip_all)]
 pub async fn get(db: &Db, keys: &Keys, ctx: &Ctx, id: Uuid) -> AppResult<Person> {
     let row = load(db, id).await?;
     scope::require_permission(db, ctx, Permission::ReadRegistry, row.area_id).await?;
@@ -716,6 +718,7 @@ fn piece_conds(
     }
 }
 
+#[tracing::instrument(name = "registry::persons::search", skip_all)]
 pub async fn search(
     db: &Db,
     keys: &Keys,
@@ -974,6 +977,7 @@ pub struct Revealed {
 }
 
 /// Shows full values to a permitted role, with a reason; audited.
+#[tracing::instrument(name = "registry::persons::reveal", skip_all)]
 pub async fn reveal(
     db: &Db,
     keys: &Keys,
@@ -1062,6 +1066,7 @@ fn current_sensitive(keys: &Keys, r: &PersonRow) -> Vec<String> {
         .unwrap_or_default()
 }
 
+#[tracing::instrument(name = "registry::persons::update", skip_all)]
 pub async fn update(
     db: &Db,
     keys: &Keys,
@@ -1369,6 +1374,7 @@ pub async fn update(
 }
 
 /// Soft delete: the record disappears from lists and files; its history stays.
+#[tracing::instrument(name = "registry::persons::delete", skip_all)]
 pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid, reason: Option<&str>) -> AppResult<()> {
     let cur = load(db, id).await?;
     scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
@@ -1428,6 +1434,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid, reason: Option<&str>) -> AppRe
     Ok(())
 }
 
+#[tracing::instrument(name = "registry::persons::history", skip_all)]
 pub async fn history(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<Event>> {
     let cur = load(db, id).await?;
     scope::require_permission(db, ctx, Permission::ReadRegistry, cur.area_id).await?;

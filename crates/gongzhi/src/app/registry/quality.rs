@@ -45,6 +45,7 @@ pub struct Stats {
 }
 
 /// Figures for one area (inside the caller's scope).
+#[tracing::instrument(name = "registry::quality::stats", skip_all)]
 pub async fn stats(
     db: &Db,
     ctx: &Ctx,
@@ -174,6 +175,7 @@ pub struct Duplicate {
 }
 
 /// Possible duplicates in an area, for a person to decide.
+#[tracing::instrument(name = "registry::quality::duplicates", skip_all)]
 pub async fn duplicates(db: &Db, ctx: &Ctx, area_id: Uuid) -> AppResult<Vec<Duplicate>> {
     scope::require_permission(db, ctx, Permission::ReadRegistry, area_id).await?;
     #[derive(FromQueryResult)]
@@ -280,6 +282,7 @@ const ENTITY_KINDS: &[&str] = &[
     "other",
 ];
 
+#[tracing::instrument(name = "registry::quality::create_entity", skip_all)]
 pub async fn create_entity(
     db: &Db,
     keys: &Keys,
@@ -404,6 +407,7 @@ pub(crate) async fn create_entity_in(
     Ok(id)
 }
 
+#[tracing::instrument(name = "registry::quality::get_entity", skip_all)]
 pub async fn get_entity(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<LegalEntity> {
     let row: LegalEntity = store::fetch_opt(
         db,
@@ -426,6 +430,7 @@ pub struct EntityQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "registry::quality::list_entities", skip_all)]
 pub async fn list_entities(
     db: &Db,
     ctx: &Ctx,

@@ -107,6 +107,7 @@ const SHARE_ROLES: &[Role] = &[
     Role::Volunteer,
 ];
 
+#[tracing::instrument(name = "registry::sharing::create", skip_all)]
 pub async fn create(db: &Db, ctx: &Ctx, r: NewRule) -> AppResult<SharingRule> {
     require_system(ctx)?;
     let mut errs = FieldErrors::new();
@@ -216,6 +217,7 @@ pub async fn create(db: &Db, ctx: &Ctx, r: NewRule) -> AppResult<SharingRule> {
     Ok(view(row))
 }
 
+#[tracing::instrument(name = "registry::sharing::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx) -> AppResult<Vec<SharingRule>> {
     require_system(ctx)?;
     let rows: Vec<RuleRow> =
@@ -223,6 +225,7 @@ pub async fn list(db: &Db, ctx: &Ctx) -> AppResult<Vec<SharingRule>> {
     Ok(rows.into_iter().map(view).collect())
 }
 
+#[tracing::instrument(name = "registry::sharing::revoke", skip_all)]
 pub async fn revoke(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     require_system(ctx)?;
     let tx = store::write_tx(db).await?;
@@ -253,6 +256,7 @@ pub async fn revoke(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
 }
 
 /// The rules that apply to the caller: their role, to them or to everyone with it, not revoked.
+#[tracing::instrument(name = "registry::sharing::mine", skip_all)]
 pub async fn mine(db: &Db, ctx: &Ctx) -> AppResult<Vec<SharingRule>> {
     let roles: HashSet<&str> = ctx
         .principal
@@ -298,6 +302,7 @@ pub struct SharedPage {
 
 /// Residents a rule shares with the caller: under the rule's area and one of the caller's grants for
 /// the rule's role, with the rule's tag, showing only the rule's fields. Audited with the rule.
+#[tracing::instrument(name = "registry::sharing::read", skip_all)]
 pub async fn read(
     db: &Db,
     keys: &Keys,

@@ -588,6 +588,7 @@ const BATCH: usize = 500;
 /// Runs an import from a spooled file in two streaming passes: check everything, then (for a
 /// commit without errors) write everything in one transaction. Memory stays bounded: only each
 /// row's blind index is remembered across the file, to find duplicates.
+#[tracing::instrument(name = "registry::transfer::import_persons", skip_all)]
 pub async fn import_persons(
     db: &Db,
     keys: &Keys,
@@ -1382,6 +1383,7 @@ pub const EXPORT_COLUMNS: &[&str] = &[
 
 /// One page of the export (keyset by id), as CSV lines. Masked; sensitive tags only where the
 /// caller may see them.
+#[tracing::instrument(name = "registry::transfer::export_page", skip_all)]
 pub async fn export_page(
     db: &Db,
     keys: &Keys,
@@ -1498,6 +1500,7 @@ pub fn export_header() -> Vec<u8> {
 }
 
 /// Checks the caller may export at all (and the area, when given), and audits the export.
+#[tracing::instrument(name = "registry::transfer::start_export", skip_all)]
 pub async fn start_export(db: &Db, ctx: &Ctx, area: Option<Uuid>) -> AppResult<()> {
     if !scope::holds_any(ctx, Permission::ReadRegistry) {
         return Err(AppError::forbidden());

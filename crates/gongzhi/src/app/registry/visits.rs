@@ -138,6 +138,7 @@ async fn attach_needs<C: ConnectionTrait>(c: &C, rows: Vec<VisitRow>) -> AppResu
 }
 
 /// The household's visits, newest first (for the file).
+#[tracing::instrument(name = "registry::visits::visits_of", skip_all)]
 pub async fn visits_of<C: ConnectionTrait>(c: &C, household: Uuid) -> AppResult<Vec<Visit>> {
     let rows: Vec<VisitRow> = store::fetch_all(
         c,
@@ -149,6 +150,7 @@ pub async fn visits_of<C: ConnectionTrait>(c: &C, household: Uuid) -> AppResult<
 }
 
 /// The household's needs, open first (for the file).
+#[tracing::instrument(name = "registry::visits::needs_of", skip_all)]
 pub async fn needs_of<C: ConnectionTrait>(c: &C, household: Uuid) -> AppResult<Vec<Need>> {
     let today = today();
     let rows: Vec<NeedRow> = store::fetch_all(
@@ -244,6 +246,7 @@ fn clean_needs(needs: &[NewNeed], errs: &mut FieldErrors) -> Vec<CleanNeed> {
     out
 }
 
+#[tracing::instrument(name = "registry::visits::create_visit", skip_all)]
 pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
     #[derive(FromQueryResult)]
     struct H {
@@ -430,6 +433,7 @@ pub struct VisitQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "registry::visits::list_visits", skip_all)]
 pub async fn list_visits(db: &Db, ctx: &Ctx, q: &VisitQuery) -> AppResult<(Vec<Visit>, i64)> {
     if !scope::holds_any(ctx, Permission::ReadRegistry) {
         return Err(AppError::forbidden());
@@ -472,6 +476,7 @@ pub struct NeedQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "registry::visits::list_needs", skip_all)]
 pub async fn list_needs(db: &Db, ctx: &Ctx, q: &NeedQuery) -> AppResult<(Vec<Need>, i64)> {
     if !scope::holds_any(ctx, Permission::ReadRegistry) {
         return Err(AppError::forbidden());
@@ -552,6 +557,7 @@ pub struct NeedPatch {
     pub result: Option<String>,
 }
 
+#[tracing::instrument(name = "registry::visits::update_need", skip_all)]
 pub async fn update_need(db: &Db, ctx: &Ctx, id: Uuid, p: NeedPatch) -> AppResult<Need> {
     let cur: NeedRow = store::fetch_opt(
         db,

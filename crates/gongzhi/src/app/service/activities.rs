@@ -127,6 +127,7 @@ pub fn act_view(r: ActivityRow, en: bool, my_status: Option<String>) -> Activity
     }
 }
 
+#[tracing::instrument(name = "service::activities::activity_row", skip_all)]
 pub async fn activity_row<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<ActivityRow> {
     store::fetch_opt(c, &format!("{ACT_SELECT} WHERE t.id = $1"), vec![id.into()])
         .await?
@@ -148,6 +149,7 @@ pub struct ActivityQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "service::activities::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: &ActivityQuery) -> AppResult<ActivityPage> {
     let (mut cond, mut values) =
         super::area_filter(db, ctx, Permission::ReadService, q.area_id, "t.area_id", 1).await?;
@@ -220,6 +222,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &ActivityQuery) -> AppResult<ActivityPa
     })
 }
 
+#[tracing::instrument(name = "service::activities::get", skip_all)]
 pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Activity> {
     let r = activity_row(db, id).await?;
     if let Ok(me) = super::me(db, ctx).await {
@@ -287,6 +290,7 @@ pub struct NewActivity {
     pub description: Option<String>,
 }
 
+#[tracing::instrument(name = "service::activities::create", skip_all)]
 pub async fn create(db: &Db, ctx: &Ctx, n: NewActivity) -> AppResult<Activity> {
     let mut errors = crate::error::FieldErrors::new();
     if !KINDS.iter().any(|k| k.0 == n.kind) {
@@ -412,6 +416,7 @@ fn open_for_attendance(r: &ActivityRow) -> AppResult<()> {
     Ok(())
 }
 
+#[tracing::instrument(name = "service::activities::cancel", skip_all)]
 pub async fn cancel(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Activity> {
     let r = managed(db, ctx, id).await?;
     open_for_attendance(&r)?;
@@ -468,6 +473,7 @@ struct SignupRow {
     minutes: Option<i32>,
 }
 
+#[tracing::instrument(name = "service::activities::signups", skip_all)]
 pub async fn signups(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<Signup>> {
     let r = activity_row(db, id).await?;
     scope::require_permission(db, ctx, Permission::ReadService, r.area_id).await?;
@@ -614,6 +620,7 @@ async fn sign_up<C: ConnectionTrait>(
 }
 
 /// Assigns a volunteer (by the organiser), refused with the reason beyond a limit.
+#[tracing::instrument(name = "service::activities::assign", skip_all)]
 pub async fn assign(
     state: &AppState,
     ctx: &Ctx,
@@ -639,6 +646,7 @@ pub async fn assign(
 }
 
 /// The signed-in volunteer signs up.
+#[tracing::instrument(name = "service::activities::sign_up_me", skip_all)]
 pub async fn sign_up_me(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Activity> {
     let db = &state.db;
     let tx = store::write_tx(db).await?;
@@ -685,6 +693,7 @@ async fn withdraw<C: ConnectionTrait>(c: &C, r: &ActivityRow, vol: Uuid) -> AppR
     Ok(())
 }
 
+#[tracing::instrument(name = "service::activities::withdraw_me", skip_all)]
 pub async fn withdraw_me(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Activity> {
     let db = &state.db;
     let tx = store::write_tx(db).await?;
@@ -703,6 +712,7 @@ pub async fn withdraw_me(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Act
     Ok(act_view(activity_row(db, id).await?, en(ctx), None))
 }
 
+#[tracing::instrument(name = "service::activities::remove_signup", skip_all)]
 pub async fn remove_signup(
     state: &AppState,
     ctx: &Ctx,
@@ -731,6 +741,7 @@ pub struct InsuranceInput {
 }
 
 /// Records a participant's insurance (《志愿服务条例》第十七条: before a risky activity).
+#[tracing::instrument(name = "service::activities::insure", skip_all)]
 pub async fn insure(
     state: &AppState,
     ctx: &Ctx,
@@ -878,6 +889,7 @@ pub struct QrQuery {
     pub origin: Option<String>,
 }
 
+#[tracing::instrument(name = "service::activities::qr", skip_all)]
 pub async fn qr(state: &AppState, ctx: &Ctx, id: Uuid, q: &QrQuery) -> AppResult<Qr> {
     let r = managed(&state.db, ctx, id).await?;
     open_for_attendance(&r)?;
@@ -1044,6 +1056,7 @@ pub struct ScanInput {
 
 /// The volunteer's phone scanned the organiser's code. Someone not signed up is signed up on the
 /// spot when a place and the limits allow.
+#[tracing::instrument(name = "service::activities::scan", skip_all)]
 pub async fn scan(state: &AppState, ctx: &Ctx, s: ScanInput) -> AppResult<AttendanceResult> {
     let now = now_ms();
     let (id, dir) = read_token(&state.keys, &s.token, now)?;
@@ -1068,6 +1081,7 @@ pub struct ManualAttendance {
 }
 
 /// The organiser checks someone in or out.
+#[tracing::instrument(name = "service::activities::attend", skip_all)]
 pub async fn attend(
     state: &AppState,
     ctx: &Ctx,
@@ -1131,6 +1145,7 @@ pub struct CheckoutAll {
 }
 
 /// Checks out everyone still checked in, now (or at the end, if it has passed).
+#[tracing::instrument(name = "service::activities::checkout_all", skip_all)]
 pub async fn checkout_all(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<CheckoutAll> {
     let r = managed(db, ctx, id).await?;
     open_for_attendance(&r)?;
@@ -1148,6 +1163,7 @@ pub async fn checkout_all(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<CheckoutAll
 }
 
 /// One statement for the whole activity: minutes clipped to the activity's time.
+#[tracing::instrument(name = "service::activities::checkout_all_in", skip_all)]
 pub async fn checkout_all_in<C: ConnectionTrait>(
     c: &C,
     r: &ActivityRow,
@@ -1188,6 +1204,7 @@ pub struct Confirmation {
 /// Confirms the activity's hours: checks out whoever is still in, writes one service-hours entry
 /// per participant (actual minutes, capped per day), and the postings the area's rules give —
 /// attendance, hours, deductions for unexcused absence (not for the exempt). Once.
+#[tracing::instrument(name = "service::activities::confirm", skip_all)]
 pub async fn confirm(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Confirmation> {
     let db = &state.db;
     let r = managed(db, ctx, id).await?;
@@ -1221,6 +1238,7 @@ pub async fn confirm(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Confirm
     Ok(c)
 }
 
+#[tracing::instrument(name = "service::activities::confirm_in", skip_all)]
 pub async fn confirm_in<C: ConnectionTrait>(
     c: &C,
     policy: &crate::config::ServicePolicy,
@@ -1459,6 +1477,7 @@ struct HoursRow {
     created_at: i64,
 }
 
+#[tracing::instrument(name = "service::activities::hours_of", skip_all)]
 pub async fn hours_of<C: ConnectionTrait>(
     c: &C,
     vol: Uuid,
@@ -1488,6 +1507,7 @@ pub async fn hours_of<C: ConnectionTrait>(
         .collect())
 }
 
+#[tracing::instrument(name = "service::activities::list_hours", skip_all)]
 pub async fn list_hours(db: &Db, ctx: &Ctx, vol: Uuid) -> AppResult<Vec<HoursEntry>> {
     super::volunteer_for(db, ctx, Permission::ReadService, vol).await?;
     hours_of(db, vol, 500).await
@@ -1504,6 +1524,7 @@ pub struct Correction {
 }
 
 /// A correction is a new entry, never an edit; verified hours never go below zero.
+#[tracing::instrument(name = "service::activities::correct", skip_all)]
 pub async fn correct(db: &Db, ctx: &Ctx, vol: Uuid, k: Correction) -> AppResult<Vec<HoursEntry>> {
     super::volunteer_for(db, ctx, Permission::ManageService, vol).await?;
     if k.minutes == 0 || k.minutes.abs() > 24 * 60 {
@@ -1577,6 +1598,7 @@ pub async fn correct(db: &Db, ctx: &Ctx, vol: Uuid, k: Correction) -> AppResult<
 
 /// The signed-in volunteer's activities: upcoming ones they signed up for, and open ones of their
 /// community they could sign up for.
+#[tracing::instrument(name = "service::activities::mine", skip_all)]
 pub async fn mine(db: &Db, ctx: &Ctx, me: &VolFacts) -> AppResult<(Vec<Activity>, Vec<Activity>)> {
     let now = now_ms();
     #[derive(FromQueryResult)]

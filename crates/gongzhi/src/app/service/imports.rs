@@ -576,6 +576,7 @@ fn entity_kind(s: &str) -> &str {
     }
 }
 
+#[tracing::instrument(name = "service::imports::run", skip_all)]
 pub async fn run(
     state: &AppState,
     ctx: &Ctx,

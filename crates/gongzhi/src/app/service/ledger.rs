@@ -127,6 +127,7 @@ fn posting_row(id: Uuid, p: NewPosting, actor: &Actor, at: i64) -> Vec<Value> {
 }
 
 /// Writes one posting and moves the balance; refuses a debit larger than the balance.
+#[tracing::instrument(name = "service::ledger::post", skip_all)]
 pub async fn post<C: ConnectionTrait>(
     c: &C,
     actor: &Actor,
@@ -180,6 +181,7 @@ struct Bal {
 
 /// Writes many credits at once (an activity's confirmation): multi-row inserts and one balance
 /// update per chunk of accounts. Amounts must be positive.
+#[tracing::instrument(name = "service::ledger::post_credits", skip_all)]
 pub async fn post_credits<C: ConnectionTrait>(
     c: &C,
     actor: &Actor,
@@ -290,6 +292,7 @@ async fn rule_rows<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppResult<Vec<Ru
 }
 
 /// The rules that apply in an area: the nearest area up the tree that sets each, else the default.
+#[tracing::instrument(name = "service::ledger::rules_for", skip_all)]
 pub async fn rules_for<C: ConnectionTrait>(
     c: &C,
     area_id: Uuid,
@@ -325,6 +328,7 @@ pub struct AreaQuery {
     pub area_id: Option<Uuid>,
 }
 
+#[tracing::instrument(name = "service::ledger::list_rules", skip_all)]
 pub async fn list_rules(db: &Db, ctx: &Ctx, area_id: Uuid) -> AppResult<Vec<Rule>> {
     scope::require_permission(db, ctx, Permission::ReadService, area_id).await?;
     let rows = rule_rows(db, area_id).await?;
@@ -368,6 +372,7 @@ pub struct RuleInput {
     pub cap_period: Option<String>,
 }
 
+#[tracing::instrument(name = "service::ledger::put_rule", skip_all)]
 pub async fn put_rule(db: &Db, ctx: &Ctx, r: RuleInput) -> AppResult<Vec<Rule>> {
     scope::require_permission(db, ctx, Permission::ManageService, r.area_id).await?;
     let event = Event::parse(&r.event)
@@ -468,6 +473,7 @@ struct Usage {
 
 /// Credits under a rule for many accounts (base amount each, before caps), as postings. Applies
 /// the rule's cap for the period holding `at`, recording the usage. Zero amounts are dropped.
+#[tracing::instrument(name = "service::ledger::earn_by_rule", skip_all)]
 pub async fn earn_by_rule<C: ConnectionTrait>(
     c: &C,
     actor: &Actor,
@@ -596,6 +602,7 @@ pub struct AccountQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "service::ledger::list_accounts", skip_all)]
 pub async fn list_accounts(db: &Db, ctx: &Ctx, q: &AccountQuery) -> AppResult<AccountPage> {
     let (mut cond, mut values) =
         super::area_filter(db, ctx, Permission::ReadService, q.area_id, "pa.area_id", 1).await?;
@@ -650,11 +657,13 @@ async fn readable_account<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid) -> App
 }
 
 /// One account with its balance (one row, whatever the length of its history).
+#[tracing::instrument(name = "service::ledger::get_account", skip_all)]
 pub async fn get_account(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Account> {
     Ok(account_view(readable_account(db, ctx, id).await?))
 }
 
 /// The community fund's account, created on first use.
+#[tracing::instrument(name = "service::ledger::fund_account", skip_all)]
 pub async fn fund_account<C: ConnectionTrait>(c: &C, community_id: Uuid) -> AppResult<Uuid> {
     #[derive(FromQueryResult)]
     struct Id {
@@ -749,6 +758,7 @@ pub struct PageParams {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "service::ledger::postings_of", skip_all)]
 pub async fn postings_of<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -775,6 +785,7 @@ pub async fn postings_of<C: ConnectionTrait>(
     })
 }
 
+#[tracing::instrument(name = "service::ledger::list_postings", skip_all)]
 pub async fn list_postings(
     db: &Db,
     ctx: &Ctx,
@@ -796,6 +807,7 @@ pub struct ManualPosting {
 }
 
 /// A manual earning or deduction by a worker, with a note (audited).
+#[tracing::instrument(name = "service::ledger::manual_post", skip_all)]
 pub async fn manual_post(db: &Db, ctx: &Ctx, m: ManualPosting) -> AppResult<PostingView> {
     let amount = amount_field("amount", m.amount)?;
     let note = super::text_field("note", &m.note, 200, true)?;
@@ -865,6 +877,7 @@ pub struct ReverseInput {
 }
 
 /// Reverses an earning or a deduction once, by a posting of the opposite amount.
+#[tracing::instrument(name = "service::ledger::reverse", skip_all)]
 pub async fn reverse(
     db: &Db,
     ctx: &Ctx,
@@ -948,6 +961,7 @@ pub struct Donation {
 /// Donates points (转赠) to a person or a community fund: two postings in one transaction, audited.
 /// A volunteer donates from their own account within their community; a worker records a donation
 /// between accounts of their scope.
+#[tracing::instrument(name = "service::ledger::donate", skip_all)]
 pub async fn donate(db: &Db, ctx: &Ctx, d: DonationInput) -> AppResult<Donation> {
     let tx = store::write_tx(db).await?;
     let from = account_row(&tx, d.from_account_id).await?;
@@ -1068,6 +1082,7 @@ fn item_view(r: ItemRow) -> CatalogItem {
 }
 
 /// The catalogue of the area (workers), or of the volunteer's own community (a volunteer).
+#[tracing::instrument(name = "service::ledger::list_catalog", skip_all)]
 pub async fn list_catalog(
     db: &Db,
     ctx: &Ctx,
@@ -1119,6 +1134,7 @@ fn stock_field(s: i64) -> AppResult<i64> {
     }
 }
 
+#[tracing::instrument(name = "service::ledger::create_item", skip_all)]
 pub async fn create_item(db: &Db, ctx: &Ctx, n: NewItem) -> AppResult<CatalogItem> {
     scope::require_permission(db, ctx, Permission::ManageService, n.community_id).await?;
     super::require_community(db, n.community_id).await?;
@@ -1171,6 +1187,7 @@ pub struct ItemPatch {
     pub version: i32,
 }
 
+#[tracing::instrument(name = "service::ledger::update_item", skip_all)]
 pub async fn update_item(db: &Db, ctx: &Ctx, id: Uuid, p: ItemPatch) -> AppResult<CatalogItem> {
     let cur = item(db, id).await?;
     scope::require_permission(db, ctx, Permission::ManageService, cur.community_id).await?;
@@ -1273,6 +1290,7 @@ fn redemption_view(r: RedemptionRow) -> Redemption {
 /// Stock and balance fall together (inside the caller's transaction), or the call fails and the
 /// transaction is dropped. Returns the redemption's id and its cost.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(name = "service::ledger::redeem_in", skip_all)]
 pub async fn redeem_in<C: ConnectionTrait>(
     tx: &C,
     actor: &Actor,
@@ -1325,6 +1343,7 @@ pub async fn redeem_in<C: ConnectionTrait>(
 
 /// Redeems an item: stock and balance fall in one transaction, or neither. The item must be of
 /// the account's community; the last item goes to exactly one of two people redeeming it.
+#[tracing::instrument(name = "service::ledger::redeem", skip_all)]
 pub async fn redeem(
     state: &AppState,
     ctx: &Ctx,
@@ -1441,6 +1460,7 @@ pub struct RedemptionQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "service::ledger::list_redemptions", skip_all)]
 pub async fn list_redemptions(
     db: &Db,
     ctx: &Ctx,
@@ -1475,6 +1495,7 @@ pub async fn list_redemptions(
 /// Checks the ledger's invariants over the whole database (tests and `gongzhi bench-points`):
 /// accounts whose balance differs from the sum of their postings, negative balances, negative
 /// stock. Returns the number of violations of each.
+#[tracing::instrument(name = "service::ledger::verify", skip_all)]
 pub async fn verify<C: ConnectionTrait + TransactionTrait>(c: &C) -> AppResult<(i64, i64, i64)> {
     let mismatched = store::fetch_i64(
         c,

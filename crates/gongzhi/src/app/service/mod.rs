@@ -224,6 +224,7 @@ pub fn own_limits(week: Option<i32>, days: Option<i32>, rest: Option<i32>) -> Op
 }
 
 /// Fails unless the area is a community.
+#[tracing::instrument(name = "service::require_community", skip_all)]
 pub async fn require_community<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppResult<()> {
     #[derive(FromQueryResult)]
     struct K {
@@ -251,6 +252,7 @@ pub const VOL_FACTS: &str = "SELECT v.id, v.person_id, v.street_id, v.community_
     JOIN point_accounts pa ON pa.volunteer_id = v.id";
 
 /// A volunteer the caller holds `perm` on (404 outside the scope, 403 without the permission).
+#[tracing::instrument(name = "service::volunteer_for", skip_all)]
 pub async fn volunteer_for<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -265,6 +267,7 @@ pub async fn volunteer_for<C: ConnectionTrait>(
 }
 
 /// The volunteer row of the signed-in user.
+#[tracing::instrument(name = "service::me", skip_all)]
 pub async fn me<C: ConnectionTrait>(c: &C, ctx: &Ctx) -> AppResult<VolFacts> {
     let Some(uid) = ctx.principal.user_id else {
         return Err(not_volunteer());
@@ -294,6 +297,7 @@ pub fn scoped(ctx: &Ctx, perm: Permission, column: &str, next: usize) -> (String
 }
 
 /// The area to list: the given one (which must be in scope), else everything the caller may see.
+#[tracing::instrument(name = "service::area_filter", skip_all)]
 pub async fn area_filter<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
@@ -319,6 +323,7 @@ pub async fn area_filter<C: ConnectionTrait>(
 
 /// [`area_filter`] as the first condition of a [`store::sql::Where`], to which a list adds its own
 /// filters without counting placeholders.
+#[tracing::instrument(name = "service::area_where", skip_all)]
 pub async fn area_where<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,

@@ -36,6 +36,7 @@ fn vars(r: &ActivityRow) -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// 报名成功: the volunteer, whoever signed them up.
+#[tracing::instrument(name = "service::notify::signed_up", skip_all)]
 pub async fn signed_up<C: ConnectionTrait>(
     c: &C,
     r: &ActivityRow,
@@ -62,6 +63,7 @@ pub async fn signed_up<C: ConnectionTrait>(
 }
 
 /// 工时已确认: every participant with an account, in one message.
+#[tracing::instrument(name = "service::notify::hours_confirmed", skip_all)]
 pub async fn hours_confirmed<C: ConnectionTrait>(
     c: &C,
     r: &ActivityRow,
@@ -105,6 +107,7 @@ pub async fn hours_confirmed<C: ConnectionTrait>(
 
 /// 活动提醒: for each open activity starting within the next 24 hours, once, everyone signed up
 /// with an account. Run by the startup root's clock; returns the activities reminded.
+#[tracing::instrument(name = "service::notify::remind", skip_all)]
 pub async fn remind(db: &store::Db) -> AppResult<usize> {
     #[derive(FromQueryResult)]
     struct A {
@@ -164,6 +167,7 @@ pub async fn remind(db: &store::Db) -> AppResult<usize> {
 
 /// 积分变动: the account's volunteer, when a worker posts or deducts by hand (postings by rule
 /// arrive with the message of their cause, e.g. confirmed hours).
+#[tracing::instrument(name = "service::notify::points_posted", skip_all)]
 pub async fn points_posted<C: ConnectionTrait>(
     c: &C,
     posting: Uuid,

@@ -118,6 +118,7 @@ pub struct VolunteerQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "service::people::list_volunteers", skip_all)]
 pub async fn list_volunteers(
     state: &AppState,
     ctx: &Ctx,
@@ -165,6 +166,7 @@ pub async fn list_volunteers(
     })
 }
 
+#[tracing::instrument(name = "service::people::volunteer_view", skip_all)]
 pub async fn volunteer_view<C: ConnectionTrait>(
     c: &C,
     state: &AppState,
@@ -181,6 +183,7 @@ pub async fn volunteer_view<C: ConnectionTrait>(
 }
 
 /// One volunteer (a read of personal data: audited).
+#[tracing::instrument(name = "service::people::get_volunteer", skip_all)]
 pub async fn get_volunteer(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Volunteer> {
     let f = super::volunteer_for(&state.db, ctx, Permission::ReadService, id).await?;
     let v = volunteer_view(&state.db, state, id).await?;
@@ -240,6 +243,7 @@ async fn user_by_name<C: ConnectionTrait>(c: &C, username: &str) -> AppResult<Uu
 }
 
 /// Creates the volunteer row and its points account (inside the caller's transaction).
+#[tracing::instrument(name = "service::people::insert_volunteer", skip_all)]
 pub async fn insert_volunteer<C: ConnectionTrait>(
     c: &C,
     p: &PersonFacts,
@@ -283,6 +287,7 @@ pub async fn insert_volunteer<C: ConnectionTrait>(
     Ok(id)
 }
 
+#[tracing::instrument(name = "service::people::register_volunteer", skip_all)]
 pub async fn register_volunteer(
     state: &AppState,
     ctx: &Ctx,
@@ -398,6 +403,7 @@ async fn write_limits<C: ConnectionTrait>(
     Ok(())
 }
 
+#[tracing::instrument(name = "service::people::update_volunteer", skip_all)]
 pub async fn update_volunteer(
     state: &AppState,
     ctx: &Ctx,
@@ -427,6 +433,7 @@ pub async fn update_volunteer(
 }
 
 /// The volunteer sets their own (lower) limits.
+#[tracing::instrument(name = "service::people::set_my_limits", skip_all)]
 pub async fn set_my_limits(
     state: &AppState,
     ctx: &Ctx,
@@ -544,6 +551,7 @@ pub struct MemberQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "service::people::list_members", skip_all)]
 pub async fn list_members(db: &Db, ctx: &Ctx, q: &MemberQuery) -> AppResult<MemberPage> {
     let mut w = super::area_where(
         db,
@@ -583,6 +591,7 @@ pub async fn list_members(db: &Db, ctx: &Ctx, q: &MemberQuery) -> AppResult<Memb
     })
 }
 
+#[tracing::instrument(name = "service::people::member", skip_all)]
 pub async fn member<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Member> {
     store::fetch_opt::<MemberRow, _>(
         c,
@@ -654,6 +663,7 @@ fn status_ok(s: &str) -> AppResult<()> {
     }
 }
 
+#[tracing::instrument(name = "service::people::create_member", skip_all)]
 pub async fn create_member(state: &AppState, ctx: &Ctx, n: NewMember) -> AppResult<Member> {
     let db = &state.db;
     let tx = store::write_tx(db).await?;
@@ -778,6 +788,7 @@ pub struct MemberPatch {
     pub version: i32,
 }
 
+#[tracing::instrument(name = "service::people::update_member", skip_all)]
 pub async fn update_member(
     state: &AppState,
     ctx: &Ctx,
@@ -883,6 +894,7 @@ pub struct ReportInQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "service::people::list_report_ins", skip_all)]
 pub async fn list_report_ins(db: &Db, ctx: &Ctx, q: &ReportInQuery) -> AppResult<ReportInPage> {
     let mut w = super::area_where(
         db,
@@ -928,6 +940,7 @@ pub struct NewReportIn {
 }
 
 /// Records a report-in, valid for the configured months; a member's earns the report-in points.
+#[tracing::instrument(name = "service::people::create_report_in", skip_all)]
 pub async fn create_report_in(state: &AppState, ctx: &Ctx, n: NewReportIn) -> AppResult<ReportIn> {
     let db = &state.db;
     let reported_on = date_field("reported_on", &n.reported_on)?;
@@ -1067,6 +1080,7 @@ pub struct Overdue {
 }
 
 /// In-service members and unit organisations whose report-in is missing or expired.
+#[tracing::instrument(name = "service::people::overdue", skip_all)]
 pub async fn overdue(db: &Db, ctx: &Ctx, area_id: Option<Uuid>) -> AppResult<Vec<Overdue>> {
     let today = today();
     let (cond, mut values) = super::area_filter(
@@ -1158,6 +1172,7 @@ pub struct Pairing {
     pub since: String,
 }
 
+#[tracing::instrument(name = "service::people::list_pairings", skip_all)]
 pub async fn list_pairings(db: &Db, ctx: &Ctx, area_id: Option<Uuid>) -> AppResult<Vec<Pairing>> {
     let (cond, values) = super::area_filter(
         db,
@@ -1188,6 +1203,7 @@ pub struct PairingInput {
 
 /// Pairs a branch with one community point (replacing the branch's earlier pairing). A community
 /// already paired with another branch is refused.
+#[tracing::instrument(name = "service::people::put_pairing", skip_all)]
 pub async fn put_pairing(db: &Db, ctx: &Ctx, p: PairingInput) -> AppResult<Pairing> {
     let since = match p.since.as_deref() {
         Some(s) => date_field("since", s)?,
@@ -1270,6 +1286,7 @@ pub const IDLE_DAYS: i64 = 30;
 
 /// People at ≥ 80 % of their weekly hours or at their consecutive-day limit (this week, signed-up
 /// shifts included), and willing people not asked for 30 days or more.
+#[tracing::instrument(name = "service::people::load", skip_all)]
 pub async fn load(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResult<Load> {
     let db = &state.db;
     let now = now_ms();
@@ -1453,6 +1470,7 @@ pub struct MeView {
     pub recent_postings: Vec<ledger::PostingView>,
 }
 
+#[tracing::instrument(name = "service::people::me_view", skip_all)]
 pub async fn me_view(state: &AppState, ctx: &Ctx) -> AppResult<MeView> {
     let db = &state.db;
     let me = super::me(db, ctx).await?;
@@ -1504,6 +1522,7 @@ pub async fn me_view(state: &AppState, ctx: &Ctx) -> AppResult<MeView> {
     })
 }
 
+#[tracing::instrument(name = "service::people::my_postings", skip_all)]
 pub async fn my_postings(
     state: &AppState,
     ctx: &Ctx,

@@ -26,6 +26,7 @@ pub struct StarSummary {
     pub counts: Vec<i64>,
 }
 
+#[tracing::instrument(name = "service::ratings::star_summary", skip_all)]
 pub async fn star_summary(
     state: &AppState,
     ctx: &Ctx,
@@ -82,6 +83,7 @@ pub struct ReviewInput {
     pub score: i64,
 }
 
+#[tracing::instrument(name = "service::ratings::put_review", skip_all)]
 pub async fn put_review(db: &Db, ctx: &Ctx, r: ReviewInput) -> AppResult<()> {
     year_ok(r.year)?;
     if !(0..=100).contains(&r.score) {
@@ -184,6 +186,7 @@ pub fn rating_day(last_day: &str) -> String {
 
 /// Rates every member of the area for the year, set-based: members, the year's points, reviews and
 /// report-ins are each read in one statement; the ratings are replaced in one transaction.
+#[tracing::instrument(name = "service::ratings::compute", skip_all)]
 pub async fn compute(state: &AppState, ctx: &Ctx, c: ComputeInput) -> AppResult<ComputeResult> {
     year_ok(c.year)?;
     scope::require_permission(&state.db, ctx, Permission::ManageService, c.area_id).await?;
@@ -202,6 +205,7 @@ pub async fn compute(state: &AppState, ctx: &Ctx, c: ComputeInput) -> AppResult<
     })
 }
 
+#[tracing::instrument(name = "service::ratings::compute_in", skip_all)]
 pub async fn compute_in(
     db: &Db,
     policy: &crate::config::ServicePolicy,
@@ -443,6 +447,7 @@ pub struct RatingQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "service::ratings::list_ratings", skip_all)]
 pub async fn list_ratings(db: &Db, ctx: &Ctx, q: &RatingQuery) -> AppResult<RatingPage> {
     let (mut cond, mut values) = super::area_filter(
         db,
@@ -518,6 +523,7 @@ pub struct CommendationQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "service::ratings::list_commendations", skip_all)]
 pub async fn list_commendations(
     db: &Db,
     ctx: &Ctx,
@@ -563,6 +569,7 @@ pub struct NewCommendation {
 }
 
 /// Records a commendation; it earns the commendation points of the area's rules.
+#[tracing::instrument(name = "service::ratings::commend", skip_all)]
 pub async fn commend(db: &Db, ctx: &Ctx, n: NewCommendation) -> AppResult<Commendation> {
     let title =
         crate::domain::clean_name(&n.title, 100).map_err(|m| AppError::field("title", m))?;
@@ -641,6 +648,7 @@ pub struct Due {
 }
 
 /// The people due for a commendation.
+#[tracing::instrument(name = "service::ratings::due", skip_all)]
 pub async fn due(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResult<Vec<Due>> {
     let db = &state.db;
     let t = state.settings.service.star_hours;

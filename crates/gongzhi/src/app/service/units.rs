@@ -43,6 +43,7 @@ pub struct Contact {
 }
 
 /// Links a user or an API token to a unit organisation as its contact (street or system admin).
+#[tracing::instrument(name = "service::units::add_contact", skip_all)]
 pub async fn add_contact(db: &Db, ctx: &Ctx, org_id: Uuid, c: ContactInput) -> AppResult<Contact> {
     #[derive(FromQueryResult)]
     struct O {
@@ -345,6 +346,7 @@ fn year_of(q: &AssessmentQuery) -> AppResult<i32> {
 }
 
 /// The unit's annual assessment as JSON (the console and the unit's systems). Audited.
+#[tracing::instrument(name = "service::units::assessment", skip_all)]
 pub async fn assessment(
     db: &Db,
     ctx: &Ctx,
@@ -372,6 +374,7 @@ pub async fn assessment(
 /// A download: (file name, content type, bytes).
 pub type Download = (String, &'static str, Vec<u8>);
 
+#[tracing::instrument(name = "service::units::sheet", skip_all)]
 pub async fn sheet(
     db: &Db,
     ctx: &Ctx,
@@ -578,6 +581,7 @@ fn number(year: i32) -> String {
 }
 
 /// Issues a certificate for a volunteer (a worker of their community, or the volunteer).
+#[tracing::instrument(name = "service::units::issue", skip_all)]
 pub async fn issue(db: &Db, ctx: &Ctx, volunteer_id: Option<Uuid>) -> AppResult<Certificate> {
     let tx = store::write_tx(db).await?;
     let v = match volunteer_id {
@@ -697,6 +701,7 @@ pub struct CertificateQuery {
     pub page_size: Option<u64>,
 }
 
+#[tracing::instrument(name = "service::units::list_certificates", skip_all)]
 pub async fn list_certificates(
     db: &Db,
     ctx: &Ctx,
@@ -732,6 +737,7 @@ pub async fn list_certificates(
     })
 }
 
+#[tracing::instrument(name = "service::units::mine", skip_all)]
 pub async fn mine(db: &Db, volunteer: Uuid) -> AppResult<Vec<Certificate>> {
     let rows: Vec<CertRow> = store::fetch_all(
         db,
@@ -743,6 +749,7 @@ pub async fn mine(db: &Db, volunteer: Uuid) -> AppResult<Vec<Certificate>> {
 }
 
 /// One certificate (its community's workers, or the volunteer it certifies).
+#[tracing::instrument(name = "service::units::get_certificate", skip_all)]
 pub async fn get_certificate(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Certificate> {
     let r: CertRow = store::fetch_opt(db, &format!("{CERT_SELECT} WHERE id = $1"), vec![id.into()])
         .await?
@@ -758,6 +765,7 @@ pub async fn get_certificate(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Certific
 }
 
 /// The printable certificate as PDF.
+#[tracing::instrument(name = "service::units::certificate_pdf", skip_all)]
 pub async fn certificate_pdf(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Download> {
     let c = get_certificate(db, ctx, id).await?;
     audit::record_alone(
@@ -858,6 +866,7 @@ pub struct PublicCertificate {
 }
 
 /// Anyone can check a certificate by its number; the answer is masked.
+#[tracing::instrument(name = "service::units::check", skip_all)]
 pub async fn check(db: &Db, number: &str) -> AppResult<PublicCertificate> {
     let n = number.trim().to_uppercase();
     if n.len() > 32 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {

@@ -6,8 +6,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::app::questions::{
-    self, AnswerInput, DeclineInput, LinkInput, MyQuestion, MyQuestions, NewQuestion, PublishInput,
-    Question, QuestionPage, QuestionQuery, RouteInput, SimilarAnswers, SimilarQuery,
+    self, AnswerInput, DeclineInput, LinkInput, MyQuery, MyQuestion, MyQuestions, NewQuestion,
+    PublishInput, Question, QuestionPage, QuestionQuery, RouteInput, SimilarAnswers, SimilarQuery,
 };
 use crate::app::AppState;
 use crate::error::AppResult;
@@ -124,14 +124,16 @@ async fn decline_question(
     Ok(axum::Json(questions::decline(&s.db, &ctx, id, d).await?))
 }
 
-/// The caller's own questions and the community they live in.
-#[utoipa::path(get, path = "/api/v1/me/questions", tag = "questions",
+/// The caller's own questions and the community a question goes to (the one named by
+/// `community_code`, else where they live).
+#[utoipa::path(get, path = "/api/v1/me/questions", tag = "questions", params(MyQuery),
     responses((status = 200, body = MyQuestions)))]
 async fn my_questions(
     State(s): State<AppState>,
     Auth(ctx): Auth,
+    Query(q): Query<MyQuery>,
 ) -> AppResult<axum::Json<MyQuestions>> {
-    Ok(axum::Json(questions::my_list(&s.db, &ctx).await?))
+    Ok(axum::Json(questions::my_list(&s.db, &ctx, &q).await?))
 }
 
 /// Asks a question about a community (where the caller lives, or `community_code`); routed like
