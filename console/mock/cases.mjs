@@ -1564,3 +1564,16 @@ export function casesApi({ req, res, url, p, m, body, me, send, err, log }) {
     return ok(200, detail(c, me, en))
   }
 }
+
+// ---------------------------------------------------------------- for the other mocks
+// 回应关切 (mock/questions.mjs) routes a question like a case (power list, else the community's unit), counts its
+// answer deadline in working days on the same calendar, and lets the members of the unit answer it.
+export const caseSupport = {
+  route: (categoryCode, areaId) => route(categoryCode, areaId),
+  unit: (id) => unitOf(id),
+  duty: (id) => duties.get(id) || null,
+  category: (code) => (code ? catByCode(code) : null),
+  addWorkingDays: (start, days) => addWorkingDays(start, days, true),
+  memberOf: (me, unitId) => memberOf(me, unitId),
+  myUnitIds: (me) => myUnitIds(me),
+}

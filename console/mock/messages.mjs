@@ -55,12 +55,43 @@ const TEMPLATES = [
     title_zh: '住户信息已核实', body_zh: '{community}已核实您的住户信息，您的账号已关联住户。社区发给您家的通知会显示在“我的通知”中。',
     title_en: 'Household record confirmed', body_en: '{community} confirmed your household record; your account is now linked to it. Notices to your household appear under "My notices".',
   },
+  // 回应关切 (mock/questions.mjs)
+  {
+    key: 'question.asked', about_zh: '居民提出了问题，请在期限内答复', about_en: 'A resident asked a question; answer it in time',
+    vars: ['no', 'title', 'community', 'due'],
+    title_zh: '居民提问 {no}', body_zh: '{community}居民提问「{title}」，请于 {due} 前答复。',
+    title_en: 'Question {no}', body_en: 'A resident of {community} asked "{title}". Answer by {due}.',
+  },
+  {
+    key: 'question.routed', about_zh: '居民问题转给您的单位答复', about_en: "A resident's question was passed to your unit",
+    vars: ['no', 'title', 'community', 'due'],
+    title_zh: '转来的居民提问 {no}', body_zh: '{community}居民的提问「{title}」已转给您的单位，请于 {due} 前答复。',
+    title_en: 'Question {no} passed to you', body_en: 'The question "{title}" from {community} was passed to your unit. Answer by {due}.',
+  },
+  {
+    key: 'question.overdue', about_zh: '居民提问已超过答复期限', about_en: "A resident's question is past its answer deadline",
+    vars: ['no', 'title', 'community'],
+    title_zh: '提问超期未答复 {no}', body_zh: '{community}居民的提问「{title}」已超过答复期限，请尽快答复。',
+    title_en: 'Question {no} overdue', body_en: 'The question "{title}" from {community} is past its deadline. Please answer it.',
+  },
+  {
+    key: 'question.answered', about_zh: '您的提问有了答复', about_en: 'Your question was answered',
+    vars: ['title'],
+    title_zh: '您的提问已答复', body_zh: '您提出的「{title}」已有答复，请打开查看。',
+    title_en: 'Your question was answered', body_en: 'Your question "{title}" has an answer. Open it to read.',
+  },
+  {
+    key: 'question.declined', about_zh: '您的提问未被受理及原因', about_en: 'Your question was declined, and why',
+    vars: ['title', 'reason'],
+    title_zh: '您的提问未受理', body_zh: '您提出的「{title}」未受理：{reason}',
+    title_en: 'Your question was declined', body_en: 'Your question "{title}" was declined: {reason}',
+  },
 ]
 const own = new Map() // key → {title_zh, body_zh, title_en, body_en, version, updated_at, updated_by}
 const inboxes = new Map() // user id → [{id, kind, vars, link, urgent, created_at, read_at}] newest first
 const waiting = new Map() // user id → messages posted before their inbox was seeded
 
-/** Another mock puts a message in a user's inbox (mock/notices.mjs: notice.published, notice.reminder). */
+/** Another mock puts a message in a user's inbox (mock/notices.mjs: notice.published, notice.reminder; mock/questions.mjs: question.*). */
 export function postMessage(userId, { kind, vars, link = null, urgent = false, at = new Date().toISOString() }) {
   const x = { id: randomUUID(), kind, vars, link, urgent, created_at: at, read_at: null }
   const box = inboxes.get(userId)

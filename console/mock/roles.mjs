@@ -54,6 +54,7 @@ export const PERMISSIONS = [
   ['manage_case_dictionary', '分类字典与工作日历', 'Dictionary and calendar', '维护诉求分类、办理时限和工作日历。', 'Keep the case categories, time limits and working-day calendar.', true, ['system_admin']],
   ['read_service', '查看党员志愿服务', 'Read service', '查看志愿者、党员报到、活动、积分和评价。', "See volunteers, party members' report-in, activities, points and ratings.", false, SVC],
   ['send_notices', '发布通知公告', 'Send notices', '向本区域住户和工作人员发布通知，查看送达和回执情况，提醒未读、撤回。', "Send notices to the area's households and staff, follow delivery and receipts, remind, withdraw.", false, ['system_admin', 'district_admin', 'street_admin', 'community_admin', 'community_worker']],
+  ['answer_questions', '回应居民关切', 'Answer questions', '答复居民提出的问题，将答复公开到社区公开页，关联重复提问。', "Answer residents' questions, publish answers on the community's public page, link repeated questions.", false, ['system_admin', 'district_admin', 'street_admin', 'community_admin', 'community_worker']],
   ['manage_service', '管理党员志愿服务', 'Manage service', '登记志愿者和党员、组织活动、确认时长、发放积分、评星表彰。', 'Register volunteers and members, run activities, confirm hours, post points, rate and commend.', false, SVC],
 ]
 

@@ -11,6 +11,7 @@
 // 通知公告 (/notices…, /me/notices…): mock/notices.mjs; jumin's household gets the seeded notices.
 // 居民注册 (/public/signup…, /me/claims, /resident-claims…): mock/signup.mjs; the SMS code is always 123456;
 // xinjumin / Demo@2026 signed up by themselves (no role, not linked).
+// 回应关切 (/questions…, /me/questions…): mock/questions.mjs; jumin has three questions (open, linked, declined).
 import http from 'node:http'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -23,6 +24,8 @@ import { messagesApi } from './messages.mjs'
 import { initChannels, channelsApi } from './channels.mjs'
 import { initNotices, noticesApi } from './notices.mjs'
 import { initSignup, signupPublicApi, signupApi, claimSample, MOCK_CODE } from './signup.mjs'
+import { initQuestions, questionsApi, questionsToAnswer } from './questions.mjs'
+import { reachApi } from './reach.mjs' // users' e-mail / WeCom, /me/channels, the channel register import
 
 const PORT = Number(process.env.PORT || 18080)
 const DIST = process.env.DIST ? path.resolve(process.env.DIST) : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../dist')
@@ -136,6 +139,8 @@ initService({ areas, users, addUser, orgs, addOrg, persons: registryPersons() })
 initNotices({ areas, users })
 // 居民注册 (mock/signup.mjs): signed-up residents (xinjumin …) and their claims; jumin linked to their household
 initSignup({ areas, users, addUser, mkGrant })
+// 回应关切 (mock/questions.mjs): after the demo users and the case units exist (routing, unit members)
+initQuestions({ areas, users })
 
 const tokens = []
 const audit = []
@@ -377,6 +382,12 @@ function todosOf(req, me) {
     push('activities_to_confirm', '待确认时长的活动', 'Activities to confirm', 'warning', '/service/activities?status=unconfirmed',
       innerGet(req, me, '/activities', { status: 'unconfirmed', page_size: 5 }),
       (a) => ({ id: a.id, title: a.title, detail: a.ends_at, link: `/service/activities/${a.id}` }))
+  }
+  // 回应关切: the open questions the user may answer (answer_questions at their community or above, or a member of the unit)
+  const qs = questionsToAnswer(me)
+  if (qs && (qs.total || perms.has('answer_questions'))) {
+    push('questions_to_answer', '待答复的居民提问', 'Questions to answer', qs.overdue ? 'danger' : 'warning', '/questions', qs,
+      (q) => ({ id: q.id, title: q.title, detail: q.due_at, link: `/questions/${q.id}` }))
   }
   const vol = has('volunteer') ? innerGet(req, me, '/me/volunteer') : null
   if (vol) {
@@ -662,8 +673,11 @@ async function api(req, res, url) {
   if (serviceImportApi({ req, res, url, p, m, body, me, send, err, log })) return
   // 居民注册: the resident's claims and the workers' review, mock/signup.mjs
   if (signupApi({ req, res, url, p, m, body, me, send, err, log })) return
+  // 回应关切 (questions and public answers, docs/questions-api-draft.md), mock/questions.mjs
+  if (questionsApi({ req, res, url, p, m, body, me, send, err, log })) return
   // 通知公告 (notices with receipts, docs/notices-api-draft.md), mock/notices.mjs
   if (noticesApi({ req, res, url, p, m, body, me, send, err, log })) return
+  if (reachApi({ req, res, url, p, m, body, me, send, err, log, users, areas, manages })) return
   // 渠道台账 (community channels), mock/channels.mjs
   if (channelsApi({ req, res, url, p, m, body, me, send, err, log })) return
   // registry (一户一档), mock/registry.mjs

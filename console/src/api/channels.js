@@ -1,6 +1,8 @@
 // 渠道台账: each community's channels to residents (公众号, 微信群, …) and the rules that flag dead ones
 // (crates/gongzhi/src/app/channels.rs, tag `registry`).
-import { http } from './http'
+import { http, request } from './http'
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
 const enc = encodeURIComponent
 
@@ -20,4 +22,18 @@ export const channelApi = {
   retire: (id, body) => http.post(`/community-channels/${enc(id)}/retire`, body, { silent: true }),
   /** {version, reason, into_id} → Channel (into_id: another active channel of the same community) */
   merge: (id, body) => http.post(`/community-channels/${enc(id)}/merge`, body, { silent: true }),
+  /** The register's sheet (.xlsx: 社区, 渠道名称, 类型, 服务对象, 用途, 负责人, 成员数, 上月发帖数, 最近活跃日期) */
+  importTemplate: () => request('GET', '/community-channels/import/template.xlsx', { blob: true, silent: true }),
+  /**
+   * mode: dry_run | commit (all rows or none) | commit_valid (the good rows); the file is the raw body
+   * (xlsx or CSV, ≤ 2 MiB) → {status, rows, ok_rows, error_rows, created, updated, skipped_rows, problems}
+   */
+  importRun: (file, mode, signal) =>
+    request('POST', '/community-channels/import', {
+      query: { mode },
+      raw: file,
+      contentType: /\.xls[xm]$/i.test(file?.name || '') ? XLSX_TYPE : 'text/csv',
+      signal,
+      silent: true,
+    }),
 }

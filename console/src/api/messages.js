@@ -14,6 +14,16 @@ export const messageApi = {
   readAll: (opts) => http.post('/me/messages/read-all', undefined, opts),
 }
 
+// How the caller's messages reach them (docs/api.md “/me/channels”): the inbox always; SMS, e-mail, WeCom
+// (企业微信应用消息) and the webhook when the instance has them and the person has the address. Turning
+// one off holds back only non-urgent messages (督办, 吹哨 still come).
+export const myChannelApi = {
+  /** → [{channel: inbox | sms | email | wecom_app | webhook, enabled, available, fixed}] */
+  list: (opts) => http.get('/me/channels', undefined, opts),
+  /** {enabled} → the whole list again; 422 error.fields.channel for the inbox */
+  set: (channel, enabled) => http.put(`/me/channels/${enc(channel)}`, { enabled }, { silent: true }),
+}
+
 // The wording of every message gongzhi sends (manage_system): zh and en, only the template's {variables}.
 export const templateApi = {
   /** → [{key, about_zh, about_en, vars, title_zh, body_zh, title_en, body_en, customised, version, updated_at, updated_by}] */

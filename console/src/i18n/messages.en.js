@@ -7,6 +7,26 @@ export default {
     emptyUnread: 'No unread messages', emptyAll: 'No messages yet',
     emptyHint: 'Dispatches, urgings, whistles and closed cases are announced here.', showAll: 'See all messages',
     loadFailed: 'The messages did not load', retry: 'Try again', notFound: 'This message no longer exists', noPage: 'You cannot open the page of this message',
+    // how messages reach me (MyChannelsDialog)
+    ch: {
+      open: 'Delivery', title: 'How messages reach me',
+      intro: 'The inbox is always on. With a channel turned off, ordinary messages no longer come by it; urgent ones (urgings, whistles) still do.',
+      name: { inbox: 'Inbox', sms: 'SMS', email: 'E-mail', wecom_app: 'WeCom', webhook: 'Connected system' },
+      desc: {
+        inbox: 'Read under Messages in this system', sms: 'To the mobile on file for you', email: 'To the e-mail address on file for you',
+        wecom_app: "Through your office's WeCom app", webhook: 'Pushed to another system your office connected (e.g. its OA)',
+      },
+      na: {
+        sms: 'No mobile on file for you yet, or SMS is not set up here',
+        email: 'No e-mail address on file for you yet, or e-mail is not set up here',
+        wecom_app: 'No WeCom account on file for you yet, or WeCom is not set up here',
+        webhook: 'No connected system is set up here',
+        other: 'Not set up here',
+      },
+      always: 'Always on', unavailable: 'Not available',
+      askAdmin: "To use a channel that is not available, ask your office's account administrator to record your mobile, e-mail or WeCom account.",
+      turnedOn: '{name} turned on', turnedOff: '{name} turned off; urgent messages still come', saveFailed: 'Not saved; try again', loadFailed: 'The channels did not load',
+    },
   },
   msgTpl: {
     title: 'Message templates',

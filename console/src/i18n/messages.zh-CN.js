@@ -7,6 +7,26 @@ export default {
     emptyUnread: '没有未读消息', emptyAll: '暂无消息',
     emptyHint: '派单、督办、吹哨、诉求办结等通知会出现在这里。', showAll: '查看全部消息',
     loadFailed: '消息加载失败', retry: '重试', notFound: '这条消息已不存在', noPage: '这条消息对应的页面您无权打开',
+    // 消息接收方式 (MyChannelsDialog)
+    ch: {
+      open: '接收方式', title: '消息接收方式',
+      intro: '站内消息始终开启。关闭某个渠道后，普通消息不再通过它发给您；督办、吹哨等紧急消息仍会送达。',
+      name: { inbox: '站内消息', sms: '手机短信', email: '电子邮件', wecom_app: '企业微信', webhook: '对接系统推送' },
+      desc: {
+        inbox: '在本系统的“消息”中查看', sms: '发送到为您登记的手机号', email: '发送到为您登记的电子邮箱',
+        wecom_app: '通过本单位的企业微信应用发给您', webhook: '推送到本单位对接的其他系统（如办公平台）',
+      },
+      na: {
+        sms: '管理员尚未为您登记手机号，或本系统未开通短信服务',
+        email: '管理员尚未为您登记邮箱，或本系统未配置邮件服务',
+        wecom_app: '管理员尚未为您登记企业微信账号，或本系统未接入企业微信',
+        webhook: '本系统未配置对接推送',
+        other: '本系统暂未开通',
+      },
+      always: '始终开启', unavailable: '暂不可用',
+      askAdmin: '需要开通暂不可用的方式，请联系本单位的账号管理员登记手机号、邮箱或企业微信账号。',
+      turnedOn: '已开启{name}', turnedOff: '已关闭{name}，紧急消息仍会发送', saveFailed: '设置未保存，请重试', loadFailed: '接收方式加载失败',
+    },
   },
   msgTpl: {
     title: '消息模板',

@@ -235,6 +235,14 @@ export default {
       retired: 'Retired', merged: 'Merged', confirmRetire: 'Retire', confirmMerge: 'Merge',
       decision: 'Decision', decidedBy: 'Decided by', decidedAt: 'Decided at', mergedInto: 'Merged into', unknownChannel: '(not in the list)',
       decisionRetired: 'Retired: {reason}', decisionMerged: 'Merged into “{target}”: {reason}',
+      imp: {
+        button: 'Import', title: 'Import the channel register', templateName: 'channels-template.xlsx', step1: 'Download the template: one channel a row',
+        hint: 'Give the community by its code or name. A row with the name of a channel already recorded in that community updates it (members, posts last month, last active …); other rows add channels and need a type and an audience. Type: 公众号, 微信群, 企业微信群, 视频号, 热线电话 or 其他; dates as 2026-11-28. At most 2 MB and 5,000 rows a file.',
+        commitConfirm: 'Import {n} rows (adding or updating channels), all or none?',
+        commitValidConfirm: 'Import the {n} good rows (adding or updating channels) and skip {m} rows with problems?',
+        committed: 'Imported: {n} channels added, {u} updated', committedSkipped: 'Imported: {n} channels added, {u} updated, {m} rows skipped',
+        afterCommit: 'The register is reloaded; the flags follow the new activity.',
+      },
     },
     entities: {
       title: 'Legal entities', searchPlaceholder: 'Name or USCC', create: 'Register entity', createTitle: 'Register a legal entity',

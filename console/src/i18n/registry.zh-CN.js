@@ -234,6 +234,14 @@ export default {
       retired: '已停用', merged: '已合并', confirmRetire: '确认停用', confirmMerge: '确认合并',
       decision: '处理记录', decidedBy: '处理人', decidedAt: '处理时间', mergedInto: '合并到', unknownChannel: '（已不在列表中）',
       decisionRetired: '停用理由：{reason}', decisionMerged: '并入“{target}”：{reason}',
+      imp: {
+        button: '导入', title: '导入渠道台账', templateName: '渠道台账模板.xlsx', step1: '下载模板，每行一个渠道',
+        hint: '社区填社区编码或名称，同一社区里渠道名称相同的行会更新已登记的渠道（成员数、上月发帖数、最近活跃日期等），其余的行新增渠道，新增时须填类型和服务对象。类型填公众号、微信群、企业微信群、视频号、热线电话或其他；最近活跃日期写成 2026-11-28。单个文件不超过 2 MB、5000 行。',
+        commitConfirm: '将导入 {n} 行（新增或更新渠道），全部写入或全部不写入。确定导入吗？',
+        commitValidConfirm: '将导入 {n} 行无误的行（新增或更新渠道），跳过 {m} 行有问题的行。确定导入吗？',
+        committed: '导入完成：新增 {n} 个渠道，更新 {u} 个渠道', committedSkipped: '导入完成：新增 {n} 个渠道，更新 {u} 个渠道，跳过 {m} 行',
+        afterCommit: '渠道台账已刷新，问题渠道按新的活跃情况重新标出。',
+      },
     },
     entities: {
       title: '法人/单位', searchPlaceholder: '名称或统一社会信用代码', create: '登记单位', createTitle: '登记法人/单位',

@@ -5,6 +5,7 @@ import msgs from './messages.zh-CN.js'
 import home from './home.zh-CN.js'
 import notices from './notices.zh-CN.js'
 import signup from './signup.zh-CN.js'
+import questions from './questions.zh-CN.js'
 
 export default {
   ...registry,
@@ -14,6 +15,7 @@ export default {
   ...msgs,
   ...notices,
   ...signup,
+  ...questions,
   app: { name: '共治', title: '社区治理平台', subtitle: '城市社区共建共治共享' },
   export: {
     button: '导出 Excel', cases: '导出当前列表', hotline: '导出 12345 办理结果', stats: '导出统计表', visits: '导出走访台账', hours: '导出服务时长', postings: '导出积分流水',
@@ -131,7 +133,12 @@ export default {
     homeArea: '所属区域', homeAreaHint: '账号所属的街道、社区等单位，决定由谁管理这个账号', homeAreaRequired: '请选择所属区域',
     homeAreaRoleRequired: '授予角色时请选择所属区域', noArea: '未设置',
     phone: '手机', phoneLabel: '手机号', phoneInvalid: '请输入 11 位手机号码', phonePlaceholder: '可不填',
-    phoneKeep: '不修改请留空（当前 {masked}）', clearPhone: '清空手机号',
+    clearPhone: '清空手机号',
+    contact: '联系方式', keepEmpty: '不修改请留空', current: '已设置：{masked}', emailLabel: '电子邮箱', emailPlaceholder: '可不填', clearEmail: '清空邮箱',
+    emailHint: '用于发送邮件消息；保存后加密存储，只显示部分字符', emailInvalid: '请输入有效的电子邮箱地址',
+    wecomLabel: '企业微信账号', wecomPlaceholder: '可不填，如 ZhangSan', wecomInvalid: "只能包含字母、数字和 _ - . {'@'}，最多 64 个字符",
+    wecomHint: '即企业微信通讯录中该成员的“账号”，用于发送企业微信消息',
+    hasEmail: '邮箱', hasEmailTip: '已登记电子邮箱 {masked}', hasWecom: '企业微信', hasWecomTip: '已登记企业微信账号 {id}',
     reveal: '查看', hide: '隐藏', revealTitle: '查看“{name}”的完整手机号', revealHint: '查看完整手机号会记入审计日志（含原因），仅本次查看有效。',
     revealReason: '查看原因', revealReasonPlaceholder: '例如：电话联系本人交接账号', revealConfirm: '确认查看',
     reasonRequired: '请填写查看原因', reasonMin: '原因至少 2 个字', revealed: '完整手机号仅本次可见', noPhone: '未登记手机号',
@@ -244,7 +251,7 @@ export default {
       area__create: '新建区域', area__update: '修改区域', area__move: '移动区域', area__delete: '删除区域',
       party_org__create: '新建党组织', party_org__update: '修改党组织', party_org__move: '移动党组织', party_org__delete: '删除党组织',
       demo__load: '生成演示数据', import__persons: '导入居民', export__persons: '导出居民',
-      auth__session_end: '结束会话', auth__sessions_end_others: '结束其他会话', audit__checkpoint: '签署审计检查点', keys__rotate: '轮换主密钥', calendar__recompute_deadlines: '重新计算时限', case__export: '导出诉求', case__import_hotline: '导入12345工单', case__read_requester: '查看诉求人', case_category__import: '导入事项分类', case_duty__create: '新增权责事项', case_duty__update: '修改权责事项', case_stats__export: '导出统计表', case_unit__create: '新建承办单位', case_unit__update: '修改承办单位', dwelling__create: '新建房屋', dwelling__read: '查看房屋', dwelling__update: '修改房屋', household__create: '新建户', household__file: '查看户档案', household__list: '查询户', household__update: '修改户', household__verify: '核实户', need__update: '更新需求', person__create: '新增居民', person__delete: '删除居民', person__history: '查看居民变更记录', person__list: '查询居民', person__read: '查看居民', person__reveal: '查看完整证件号/手机号', person__update: '修改居民', points__export: '导出积分流水', registry__duplicates: '查重', registry__purge: '清理迁出居民', service_hours__export: '导出服务时长', sharing__create: '新建共享规则', sharing__revoke: '撤销共享规则', visit__create: '登记走访', visit__export: '导出走访台账', create: '新建', update: '修改', cancel: '取消', assign: '指派', unassign: '取消指派', sign_up: '报名', withdraw: '退出报名', confirm: '确认时长', correct: '更正时长', commend: '表彰', review: '民主评议', rate: '年度评定', issue: '开具', print: '打印', redeem: '兑换', donate: '转赠积分', add_contact: '添加单位联系人', check_out_all: '全部签退', insure: '登记保险', pair: '支部结对', read: '查看', earn: '积分获得', deduct: '积分扣减', reversal: '积分冲正', message_template__update: '修改消息模板', message_template__reset: '恢复默认消息模板', notice__create: '发布通知', notice__remind: '提醒未读通知', notice__withdraw: '撤回通知', notice__ack: '确认收到通知', notice__ack_visit: '登记上门告知',
+      auth__session_end: '结束会话', auth__sessions_end_others: '结束其他会话', audit__checkpoint: '签署审计检查点', keys__rotate: '轮换主密钥', calendar__recompute_deadlines: '重新计算时限', case__export: '导出诉求', case__import_hotline: '导入12345工单', case__read_requester: '查看诉求人', case_category__import: '导入事项分类', case_duty__create: '新增权责事项', case_duty__update: '修改权责事项', case_stats__export: '导出统计表', case_unit__create: '新建承办单位', case_unit__update: '修改承办单位', dwelling__create: '新建房屋', dwelling__read: '查看房屋', dwelling__update: '修改房屋', household__create: '新建户', household__file: '查看户档案', household__list: '查询户', household__update: '修改户', household__verify: '核实户', need__update: '更新需求', person__create: '新增居民', person__delete: '删除居民', person__history: '查看居民变更记录', person__list: '查询居民', person__read: '查看居民', person__reveal: '查看完整证件号/手机号', person__update: '修改居民', points__export: '导出积分流水', registry__duplicates: '查重', registry__purge: '清理迁出居民', service_hours__export: '导出服务时长', sharing__create: '新建共享规则', sharing__revoke: '撤销共享规则', visit__create: '登记走访', visit__export: '导出走访台账', create: '新建', update: '修改', cancel: '取消', assign: '指派', unassign: '取消指派', sign_up: '报名', withdraw: '退出报名', confirm: '确认时长', correct: '更正时长', commend: '表彰', review: '民主评议', rate: '年度评定', issue: '开具', print: '打印', redeem: '兑换', donate: '转赠积分', add_contact: '添加单位联系人', check_out_all: '全部签退', insure: '登记保险', pair: '支部结对', read: '查看', earn: '积分获得', deduct: '积分扣减', reversal: '积分冲正', message_template__update: '修改消息模板', message_template__reset: '恢复默认消息模板', notice__create: '发布通知', notice__remind: '提醒未读通知', notice__withdraw: '撤回通知', notice__ack: '确认收到通知', notice__ack_visit: '登记上门告知', question__ask: '居民提问', question__answer: '答复居民提问', question__publish: '公开答复', question__unpublish: '撤回公开答复', question__link: '关联已有答复', question__route: '转办居民提问', question__decline: '谢绝居民提问',
     },
     objects: {
       session: '会话', user: '用户', grant: '授权', api_token: 'API 令牌', area: '区域', party_org: '党组织', demo: '演示数据',

@@ -9,7 +9,7 @@ import {
   Guide, Notebook, Bell, Suitcase, Upload, Share, FolderOpened,
   Promotion, Stamp, EditPen, Location, TrendCharts, Collection, Management, Calendar, Camera,
   UserFilled, Tickets, Odometer, Memo, Trophy, DocumentChecked, Postcard, Finished, Medal, School, Wallet, SetUp, ShoppingCart, Sunny,
-  Message, ChatLineSquare, Connection, Notification, MessageBox, DocumentAdd, Checked,
+  Message, ChatLineSquare, Connection, Notification, MessageBox, DocumentAdd, Checked, ChatDotRound, ChatLineRound,
 } from '@element-plus/icons-vue'
 
 // Who sees a page is decided by the permissions the server gives the user (GET /me `permissions`,
@@ -99,6 +99,15 @@ export const appRoutes = [
   // who signed up, GET /me `person_linked` false: their home shows a card leading here)
   { path: 'm/claim', name: 'my-claim', component: () => import('../views/signup/ClaimView.vue'), meta: { title: 'claim.menu', icon: markRaw(DocumentAdd), menu: true, menuRoles: ['resident'], noGrantsMenu: true, testid: 'menu-my-claim' } },
   { path: 'm/notices/:id', name: 'my-notice', component: () => import('../views/notices/MyNoticeView.vue'), meta: { title: 'notice.menuMy', activeMenu: ['/m/notices'] } },
+  // 回应关切 (docs/questions-api-draft.md): the holders of answer_questions (community workers and above) and the
+  // departments' handlers (the questions routed to their unit) answer residents' questions and publish the answers;
+  // 我的提问 (phone): open to everyone by URL (the public page's 我要提问 leads to /m/questions/new?c=<code>), in the menu
+  // of residents and of users with no role yet
+  { path: 'questions', name: 'questions', component: () => import('../views/questions/QuestionsView.vue'), meta: { title: 'question.menu', icon: markRaw(ChatDotRound), menu: true, perms: ['answer_questions'], roles: ['department_handler'], testid: 'menu-questions' } },
+  { path: 'questions/:id', name: 'question', component: () => import('../views/questions/QuestionDetailView.vue'), meta: { title: 'question.menu', perms: ['answer_questions'], roles: ['department_handler'], activeMenu: ['/questions'] } },
+  { path: 'm/questions', name: 'my-questions', component: () => import('../views/questions/MyQuestionsView.vue'), meta: { title: 'question.menuMy', icon: markRaw(ChatLineRound), menu: true, menuRoles: ['resident'], noGrantsMenu: true, testid: 'menu-my-questions' } },
+  { path: 'm/questions/new', name: 'ask-question', component: () => import('../views/questions/AskView.vue'), meta: { title: 'question.askTitle', activeMenu: ['/m/questions'] } },
+  { path: 'm/questions/:id', name: 'my-question', component: () => import('../views/questions/MyQuestionView.vue'), meta: { title: 'question.menuMy', activeMenu: ['/m/questions'] } },
   reg('registry', 'registry', () => import('../views/registry/RegistryHomeView.vue'), 'menu.registry', DataAnalysis, { testid: 'menu-registry' }),
   reg('persons', 'persons', () => import('../views/registry/PersonsView.vue'), 'menu.persons', Avatar, { testid: 'menu-persons' }),
   reg('registry/import', 'registry-import', () => import('../views/registry/ImportView.vue'), 'menu.importPersons', Upload, { testid: 'menu-import', perms: ['edit_registry'] }),

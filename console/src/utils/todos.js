@@ -7,6 +7,8 @@ import { formatTime } from './format'
 import { dueState } from './cases'
 
 const CASE_KINDS = ['cases_overdue', 'cases_to_dispatch', 'cases_to_handle']
+// a sample's detail is its deadline: shown with a countdown (回应关切: the answer deadline)
+const DUE_KINDS = [...CASE_KINDS, 'questions_to_answer']
 const SEVERITY_RANK = { danger: 0, warning: 1, info: 2 }
 
 export const todoLabel = (item, locale) =>
@@ -52,7 +54,7 @@ export function sampleDetail(item, s) {
   const when = shortTime(d)
   // a requester's own case: the deadline only (the sample does not say whether its clock still runs)
   if (item.kind === 'my_cases_open') return { text: t('todos.dueAt', { t: when }), due: null }
-  if (CASE_KINDS.includes(item.kind)) {
+  if (DUE_KINDS.includes(item.kind)) {
     const left = Math.round((Date.parse(d) - Date.now()) / 60000)
     return { text: t('todos.dueAt', { t: when }), due: dueState({ due_in_minutes: left, overdue: left < 0 }) }
   }
