@@ -1281,3 +1281,73 @@ async fn a_new_resident_signs_up_on_a_phone_and_the_worker_confirms_the_claim() 
     let me = app.login("sunxiaomei", "Good#Pass123").await;
     assert_eq!(me.get("/api/v1/me").await.body["person_linked"], true);
 }
+
+/// Issue 15 point 5: a resident opens the community's public page on a phone, asks a question
+/// from it, the community worker answers it in public on the desktop, the resident reads the
+/// answer, and anyone finds it on the public page and says it helped.
+#[tokio::test]
+async fn a_resident_asks_from_the_public_page_and_the_answer_is_published() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let p = Driver::start(390, 844).await;
+    p.goto(&format!("{}/p/130602001001", app.base)).await;
+    p.wait_text("#questions", "回应关切").await;
+    p.screenshot("questions-public-page-phone.png").await;
+    p.sign_in(&app.base, "jumin", DEMO_PASSWORD).await;
+    p.goto(&format!("{}/m/questions/new?c=130602001001", app.base))
+        .await;
+    p.type_into("[data-testid=ask-title]", "小区东门路灯不亮")
+        .await;
+    p.type_into(
+        "[data-testid=ask-body]",
+        "东门外的两盏路灯一个多星期没亮了，晚上出入很黑。",
+    )
+    .await;
+    p.screenshot("questions-ask-phone.png").await;
+    p.click("[data-testid=ask-submit]").await;
+    p.find("[data-testid=my-question-waiting]").await;
+    let path = p.script("return location.pathname").await;
+    let id = path
+        .as_str()
+        .and_then(|s| s.strip_prefix("/m/questions/"))
+        .unwrap_or_else(|| panic!("on the question's page: {path}"))
+        .to_string();
+    p.screenshot("questions-asked-phone.png").await;
+
+    let d = Driver::start(1366, 900).await;
+    d.sign_in(&app.base, "shequ", DEMO_PASSWORD).await;
+    d.goto(&format!("{}/questions", app.base)).await;
+    d.click(&format!("[data-testid=question-row][data-id='{id}'] a"))
+        .await;
+    d.find("textarea[data-testid=question-answer]").await;
+    d.type_into(
+        "textarea[data-testid=question-answer]",
+        "已报修，路灯维修队明天下午更换灯泡。",
+    )
+    .await;
+    d.click("[data-testid=question-publish]").await;
+    d.find("[data-testid=question-public-title]").await;
+    d.screenshot("questions-answer-desktop.png").await;
+    d.click("[data-testid=question-answer-submit]").await;
+    d.find("[data-testid=question-status-tag][data-status=answered]")
+        .await;
+    d.screenshot("questions-answered-desktop.png").await;
+    d.quit().await;
+
+    p.goto(&format!("{}/m/questions/{id}", app.base)).await;
+    p.wait_text("[data-testid=my-question-answer]", "路灯维修队")
+        .await;
+    p.screenshot("questions-answer-phone.png").await;
+    p.goto(&format!("{}/p/130602001001", app.base)).await;
+    p.wait_text("#questions", "路灯维修队").await;
+    p.click(&format!("[id='q-{id}'] button")).await;
+    p.wait_text("#questions", "谢谢您的反馈").await;
+    p.screenshot("questions-helped-phone.png").await;
+    p.quit().await;
+    let shequ = app.demo_user("shequ").await;
+    let q = shequ.get(&format!("/api/v1/questions/{id}")).await;
+    assert_eq!(q.body["public"], true, "{}", q.text);
+    assert_eq!(q.body["helped"], 1, "{}", q.text);
+}

@@ -67,30 +67,25 @@ pub async fn public_page(
 ) -> Response {
     use crate::app::disclosure;
     let pq = q.map(|q| q.0).unwrap_or_default();
-    let plain = pq.q.is_none() && pq.h.is_none();
-    let html = |status: StatusCode, body: String, cache: bool| {
+    // The server keeps each page a minute (forgotten when an answer is published or marked
+    // helpful); browsers ask again each time, so a resident who just acted sees it (2–3 KB).
+    let html = |status: StatusCode, body: String| {
         let mut r = (
             status,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
             body,
         )
             .into_response();
-        if cache {
-            r.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_str(&format!(
-                    "public, max-age={}",
-                    disclosure::MAX_AGE_S
-                ))
-                .expect("a valid header"),
-            );
-        }
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("public, no-cache"),
+        );
         r
     };
     match disclosure::page(&s, &code, &pq).await {
-        Ok(page) => html(StatusCode::OK, page, plain),
+        Ok(page) => html(StatusCode::OK, page),
         Err(crate::error::AppError::NotFound) => {
-            html(StatusCode::NOT_FOUND, disclosure::not_found_html(), false)
+            html(StatusCode::NOT_FOUND, disclosure::not_found_html())
         }
         Err(e) => e.into_response(),
     }
