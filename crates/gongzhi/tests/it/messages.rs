@@ -609,7 +609,8 @@ async fn old_messages_are_swept_with_their_deliveries_and_new_ones_stay() {
         gongzhi::app::messages::sweep(&app.state.db, app.state.settings.message_retention_days)
             .await
             .unwrap();
-    assert_eq!(removed, aged);
+    // The server's own sweep may have run first (it starts with the server).
+    assert!(removed <= aged, "{removed} of {aged}");
     assert!(aged as i64 >= total - 3, "{aged} of {total}");
     let year_ago = gongzhi::domain::now_ms() - 365 * 86_400_000;
     assert_eq!(
