@@ -171,6 +171,16 @@ pub async fn run(
     super::cases::notify::demo_inbox(&tx, &ctx).await?;
     // Each community's channels, some of them dead (渠道台账, app/channels.rs).
     super::channels::demo(&tx).await?;
+    // Each street opens its public-space categories to Open311 without a key (litter, green
+    // space, manholes, roads), so a GeoReport client sees requests on the demo.
+    store::exec(
+        &tx,
+        "INSERT INTO public_case_categories (street_id, category_code, created_at, created_by) \
+         SELECT a.id, c.code, $1, 'demo' FROM areas a JOIN case_categories c ON c.code IN ('0101', '0104', '0302', '0303') \
+         WHERE a.kind = 'street'",
+        vec![crate::domain::now_ms().into()],
+    )
+    .await?;
     tx.commit().await?;
     city.cases = (c.categories, c.units, c.cases);
     super::cases::stats::fold(db).await?;

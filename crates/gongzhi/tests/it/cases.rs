@@ -746,6 +746,10 @@ async fn open311_clients_discover_post_and_follow_requests() {
         .unwrap()
         .contains("居委会"));
     assert!(one.body[0]["expected_datetime"].is_null());
+    // Followed by its number without a key, it shows as on a notice board: no description, no
+    // exact place.
+    assert!(one.body[0].get("description").is_none(), "{}", one.text);
+    assert!(one.body[0].get("lat").is_none() && one.body[0].get("address_id").is_none());
     // Dispatched: the handling deadline becomes the expected time.
     let shequ = app.demo_user("shequ").await;
     let list = shequ.get(&format!("/api/v1/cases?q={no}")).await;
@@ -1388,6 +1392,13 @@ async fn open311_lists_the_public_categories_without_a_key_and_nothing_personal(
     assert_eq!(mine["service_name"], "路灯不亮");
     assert!(mine["address"].as_str().unwrap().contains("网格"), "{mine}");
     assert!(mine.get("description").is_none() && mine.get("lat").is_none());
+    // Its number, listed publicly, opens no more than the list shows.
+    let one = anon
+        .get(&format!("/open311/v2/requests/{}.json", nos[0]))
+        .await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    assert!(one.body[0].get("description").is_none() && one.body[0].get("lat").is_none());
+    assert!(!one.text.contains("13912345678") && !one.text.contains("孙丽"));
     assert!(
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.public_categories'")
             .await

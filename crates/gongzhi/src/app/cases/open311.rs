@@ -399,7 +399,9 @@ fn parse_w3c(s: &str) -> Option<i64> {
 }
 
 /// `GET /requests` (with an api_key: the cases of its area) and `GET /requests/{id}` (by number:
-/// anyone who knows the number may follow it, as on a tracking slip).
+/// anyone who knows the number may follow it, as on a tracking slip). Without a key every answer
+/// is the notice-board view (`public_view`): the public list names numbers, and a number must not
+/// open the description or the exact place.
 #[tracing::instrument(name = "cases::open311::list", skip_all)]
 pub async fn list(
     state: &AppState,
@@ -501,13 +503,13 @@ pub async fn list(
     )
     .await
     .map_err(|e| O311Error::from_app(e.into(), lang))?;
-    let listing_without_key = ctx.is_none() && ids.is_empty();
+    let without_key = ctx.is_none();
     let mut out = vec![];
     for r in &rows {
         let mut v = request_view(state, lang, r)
             .await
             .map_err(|e| O311Error::from_app(e, lang))?;
-        if listing_without_key {
+        if without_key {
             public_view(state, lang, r, &mut v)
                 .await
                 .map_err(|e| O311Error::from_app(e, lang))?;
