@@ -22,6 +22,8 @@ export default {
         wecom_app: 'No WeCom account on file for you yet, or WeCom is not set up here',
         webhook: 'No connected system is set up here',
         other: 'Not set up here',
+        service: { sms: 'SMS is not set up here', email: 'E-mail is not set up here', wecom_app: 'WeCom is not set up here' },
+        address: { sms: 'No mobile on file for you yet', email: 'No e-mail address on file for you yet', wecom_app: 'No WeCom account on file for you yet' },
       },
       always: 'Always on', unavailable: 'Not available',
       askAdmin: "To use a channel that is not available, ask your office's account administrator to record your mobile, e-mail or WeCom account.",

@@ -22,6 +22,8 @@ export default {
         wecom_app: '管理员尚未为您登记企业微信账号，或本系统未接入企业微信',
         webhook: '本系统未配置对接推送',
         other: '本系统暂未开通',
+        service: { sms: '本系统未开通短信服务', email: '本系统未配置邮件服务', wecom_app: '本系统未接入企业微信' },
+        address: { sms: '管理员尚未为您登记手机号', email: '管理员尚未为您登记邮箱', wecom_app: '管理员尚未为您登记企业微信账号' },
       },
       always: '始终开启', unavailable: '暂不可用',
       askAdmin: '需要开通暂不可用的方式，请联系本单位的账号管理员登记手机号、邮箱或企业微信账号。',

@@ -202,6 +202,22 @@ async fn email_reaches_a_person_through_an_smtp_relay_checked_by_a_local_server(
     .await;
     let admin = app.admin().await;
     let bumen = user_id(&app, "bumen").await;
+    // Before an address is on file, the channel says what is missing.
+    let me = app
+        .demo_user("bumen")
+        .await
+        .get("/api/v1/me/channels")
+        .await;
+    let missing = |v: &Value, ch: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["channel"] == ch)
+            .map(|c| c["missing"].clone())
+            .unwrap()
+    };
+    assert_eq!(missing(&me.body, "email"), "address", "{}", me.text);
+    assert_eq!(missing(&me.body, "wecom_app"), "service", "{}", me.text);
     // An address is checked, stored encrypted and shown masked.
     for bad in ["not-an-email", "a b@example.cn", "x@"] {
         let r = admin

@@ -869,6 +869,9 @@ pub struct ChannelChoice {
     pub available: bool,
     /// The inbox cannot be turned off.
     pub fixed: bool,
+    /// Why it is not available: `service` (not set up on this instance) or `address` (no
+    /// mobile, e-mail or WeCom account on file for the caller).
+    pub missing: Option<&'static str>,
 }
 
 #[tracing::instrument(name = "messages::my_channels", skip_all)]
@@ -914,18 +917,26 @@ pub async fn my_channels(
         enabled: true,
         available: true,
         fixed: true,
+        missing: None,
     }];
-    for (channel, available) in [
-        ("sms", cs.sms.is_some() && has.phone > 0),
-        ("email", cs.smtp.is_some() && has.email > 0),
-        ("wecom_app", cs.wecom_app.is_some() && has.wecom > 0),
-        ("webhook", cs.webhook.is_some()),
+    for (channel, service, address) in [
+        ("sms", cs.sms.is_some(), has.phone > 0),
+        ("email", cs.smtp.is_some(), has.email > 0),
+        ("wecom_app", cs.wecom_app.is_some(), has.wecom > 0),
+        ("webhook", cs.webhook.is_some(), true),
     ] {
         out.push(ChannelChoice {
             channel,
             enabled: !off.iter().any(|o| o.channel == channel),
-            available,
+            available: service && address,
             fixed: false,
+            missing: if !service {
+                Some("service")
+            } else if !address {
+                Some("address")
+            } else {
+                None
+            },
         });
     }
     Ok(out)
