@@ -313,12 +313,12 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                 println!("已创建管理员账号 admin，初始密码（只显示这一次，首次登录须修改）：{pw}");
                 println!("Created the admin account; its one-time password (change it at first login): {pw}");
             }
-            if demo && !app::demo::exists(&state.db).await.map_err(show)? {
-                let city = app::demo::run(
+            if demo && !crate::demo::exists(&state.db).await.map_err(show)? {
+                let city = crate::demo::run(
                     &state.db,
                     &state.keys,
                     &state.audit_key,
-                    &app::demo::DemoOptions::default(),
+                    &crate::demo::DemoOptions::default(),
                 )
                 .await
                 .map_err(show)?;
@@ -346,11 +346,11 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
                 println!("Created the admin account; its one-time password: {pw}");
             }
             let started = std::time::Instant::now();
-            match app::demo::run(
+            match crate::demo::run(
                 &state.db,
                 &state.keys,
                 &state.audit_key,
-                &app::demo::DemoOptions { households, seed },
+                &crate::demo::DemoOptions { households, seed },
             )
             .await
             .map_err(show)?
@@ -368,7 +368,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
         Command::Keys(KeysCmd::Rotate { new_key }) => rotate_keys(settings, new_key).await,
         Command::BenchCases { cases, queries } => {
             let (state, _) = crate::startup::build_state(settings).await?;
-            app::cases::bench::run(&state, cases, queries.max(1))
+            crate::bench::cases::run(&state, cases, queries.max(1))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
@@ -379,7 +379,7 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             history,
         } => {
             let (state, _) = crate::startup::build_state(settings).await?;
-            app::service::bench::run(&state, people.max(1), members.max(1), history.max(1))
+            crate::bench::service::run(&state, people.max(1), members.max(1), history.max(1))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
@@ -554,7 +554,7 @@ async fn migrated_db(settings: &Settings) -> Result<store::Db, String> {
     Ok(db)
 }
 
-fn print_demo_summary(city: &app::demo::DemoCity) {
+fn print_demo_summary(city: &crate::demo::DemoCity) {
     use crate::domain::area::AreaKind;
     let count = |k| city.of_kind(k).count();
     println!(
@@ -574,8 +574,8 @@ fn print_demo_summary(city: &app::demo::DemoCity) {
     println!("志愿服务 / service: {vo} 名志愿者, {me} 名党员, {ac} 场活动, {po} 条积分流水");
     println!(
         "演示账号（密码均为 {}）/ demo users (password {}):",
-        app::demo::DEMO_PASSWORD,
-        app::demo::DEMO_PASSWORD
+        crate::demo::DEMO_PASSWORD,
+        crate::demo::DEMO_PASSWORD
     );
     for (u, role, area) in &city.users {
         println!("  {u:<10} {:<8} {area}", role.label_zh());

@@ -6,12 +6,15 @@
 //! - [`domain`]: newtypes that validate on parse, rules; no IO;
 //! - [`store`]: connection, migrations, small SQL helpers; one code path for SQLite and PostgreSQL.
 //!
+//! Beside them, [`demo`] (the demo city) and [`bench`] (benchmarks) are tools, not product.
+//!
 //! [`startup`] composes them: settings → pool → migrations → state → background jobs → router.
 pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;

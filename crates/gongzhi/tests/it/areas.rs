@@ -367,11 +367,11 @@ async fn demo_is_deterministic_for_a_seed() {
     let db = gongzhi::store::connect(&s).await.unwrap();
     gongzhi::store::migrate(&db, &url).await.unwrap();
     let keys = gongzhi::crypto::Keys::from_master(&[3u8; 32]);
-    gongzhi::app::demo::run(
+    gongzhi::demo::run(
         &db,
         &keys,
         &audit_key(),
-        &gongzhi::app::demo::DemoOptions {
+        &gongzhi::demo::DemoOptions {
             households: TEST_HOUSEHOLDS,
             seed: 7,
         },
@@ -390,11 +390,11 @@ async fn demo_is_deterministic_for_a_seed() {
     let grids = first.iter().filter(|a| a.code.len() == 15).count();
     assert!((12..=20).contains(&grids), "{grids} grids");
     // Running the demo again changes nothing.
-    assert!(gongzhi::app::demo::run(
+    assert!(gongzhi::demo::run(
         &db,
         &keys,
         &audit_key(),
-        &gongzhi::app::demo::DemoOptions::default(),
+        &gongzhi::demo::DemoOptions::default(),
     )
     .await
     .unwrap()

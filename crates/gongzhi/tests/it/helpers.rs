@@ -7,7 +7,7 @@ use gongzhi::config::Settings;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-pub const DEMO_PASSWORD: &str = gongzhi::app::demo::DEMO_PASSWORD;
+pub const DEMO_PASSWORD: &str = gongzhi::demo::DEMO_PASSWORD;
 pub const ADMIN_PASSWORD: &str = "Guanli#Test2026";
 /// The audit key of every test instance (the template's rows are chained with it).
 pub const AUDIT_KEY_HEX: &str = "3333333333333333333333333333333333333333333333333333333333333333";
@@ -136,11 +136,11 @@ async fn build_template(url: &str) {
     let (state, _) = gongzhi::startup::build_state(settings)
         .await
         .expect("template state");
-    gongzhi::app::demo::run(
+    gongzhi::demo::run(
         &state.db,
         &state.keys,
         &state.audit_key,
-        &gongzhi::app::demo::DemoOptions {
+        &gongzhi::demo::DemoOptions {
             households: TEST_HOUSEHOLDS,
             seed: 7,
         },

@@ -5,7 +5,6 @@
 //! with (or summoned to it by a whistle), and the person who submitted it. The requester's name
 //! and phone are shown only to those handling it (dispatchers of the area, the unit's members) and
 //! to the requester; each such read by a handler is audited.
-pub mod bench;
 pub mod calendar;
 pub mod deadlines;
 pub mod dictionary;

@@ -23,13 +23,11 @@ use crate::store::sql::{Cond, Where};
 use crate::store::{self};
 
 mod act;
-mod demo;
 mod mine;
-mod publish;
+pub(crate) mod publish;
 mod read;
 
 pub use act::{ack_household, ack_visit, remind, withdraw, Ack, Reminded, VisitAck, Withdrawal};
-pub use demo::demo;
 pub use mine::{my_ack, my_counts, my_list, my_open, MyNotice, MyNoticePage, MyQuery};
 pub(crate) use publish::required_text;
 pub use publish::{publish, publish_only, sms_failed};

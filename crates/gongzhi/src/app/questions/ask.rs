@@ -85,14 +85,14 @@ pub struct SimilarAnswers {
 }
 
 #[derive(Debug, Clone, FromQueryResult)]
-pub(super) struct Community {
+pub(crate) struct Community {
     pub id: Uuid,
     pub code: String,
     pub name: String,
     pub street_id: Uuid,
 }
 
-pub(super) const COMMUNITY: &str =
+pub(crate) const COMMUNITY: &str =
     "SELECT a.id, a.code, a.name, a.parent_id AS street_id FROM areas a";
 
 /// The community where the caller lives: that of their resident grant, else of the household of
@@ -302,7 +302,7 @@ pub async fn ask(state: &AppState, ctx: &Ctx, n: NewQuestion) -> AppResult<MyQue
 
 /// Writes a checked question: routed, with its message to those who answer and its audit entry.
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn write(
+pub(crate) async fn write(
     db: &Db,
     ctx: &Ctx,
     community: &Community,

@@ -24,8 +24,7 @@ use crate::store;
 use crate::store::sql::{Cond, Where};
 
 mod act;
-mod ask;
-mod demo;
+pub(crate) mod ask;
 pub mod public;
 mod read;
 mod similar;
@@ -35,7 +34,6 @@ pub use ask::{
     ask, my_list, my_one, my_similar, tell_overdue, HomeCommunity, MyQuery, MyQuestion,
     MyQuestions, NewQuestion, SimilarAnswers, SimilarQuery,
 };
-pub use demo::demo;
 pub use read::{detail, list, QuestionCounts, QuestionPage, QuestionQuery};
 
 /// Working days to answer a question.

@@ -8,8 +8,6 @@
 //! `me` routes (the user is linked to the volunteer row); a work-unit contact only their unit's
 //! members (`unit_contacts`).
 pub mod activities;
-pub mod bench;
-pub mod demo;
 pub mod imports;
 pub mod ledger;
 pub mod notify;

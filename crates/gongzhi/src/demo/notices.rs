@@ -3,8 +3,8 @@
 use sea_orm::FromQueryResult;
 use uuid::Uuid;
 
-use super::publish::*;
-use super::*;
+use crate::app::notices::publish::*;
+use crate::app::notices::*;
 use crate::app::Ctx;
 use crate::domain::role::Role;
 use crate::error::AppResult;

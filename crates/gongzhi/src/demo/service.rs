@@ -10,11 +10,11 @@ use rand_chacha::ChaCha8Rng;
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
-use super::activities::{activity_row, confirm_in};
-use super::ledger::{self, Actor, NewPosting};
-use super::people::{insert_volunteer, PersonFacts};
-use crate::app::demo::DemoCity;
+use crate::app::service::activities::{activity_row, confirm_in};
+use crate::app::service::ledger::{self, Actor, NewPosting};
+use crate::app::service::people::{insert_volunteer, PersonFacts};
 use crate::config::ServicePolicy;
+use crate::demo::DemoCity;
 use crate::domain::area::AreaKind;
 use crate::domain::calendar::local_date;
 use crate::domain::points::Kind;
@@ -234,8 +234,9 @@ pub async fn run(db: &Db, ctx: &crate::app::Ctx, city: &DemoCity, seed: u64) -> 
                     } else {
                         rng.gen_range(10..170)
                     };
-                    let on = super::ymd(local_date(now - days_ago * DAY));
-                    let until = super::add_months(&on, policy.report_in_months).expect("date");
+                    let on = crate::app::service::ymd(local_date(now - days_ago * DAY));
+                    let until = crate::app::service::add_months(&on, policy.report_in_months)
+                        .expect("date");
                     let rid = new_id();
                     store::exec(
                         &tx,
@@ -263,12 +264,12 @@ pub async fn run(db: &Db, ctx: &crate::app::Ctx, city: &DemoCity, seed: u64) -> 
             }
         }
         if let (Some(h), 0) = (hospital, ci) {
-            let on = super::ymd(local_date(now - 40 * DAY));
+            let on = crate::app::service::ymd(local_date(now - 40 * DAY));
             store::exec(
                 &tx,
                 "INSERT INTO report_ins (id, member_id, unit_org_id, community_id, reported_on, valid_until, commitment, file_id, created_by, created_by_name, created_at) \
                  VALUES ($1, NULL, $2, $3, $4, $5, $6, NULL, NULL, $7, $8)",
-                vec![new_id().into(), h.into(), community.into(), on.clone().into(), super::add_months(&on, 6).expect("date").into(),
+                vec![new_id().into(), h.into(), community.into(), on.clone().into(), crate::app::service::add_months(&on, 6).expect("date").into(),
                      "每季度组织一次义诊进社区，开放职工食堂为社区老人助餐".into(), worker.name.clone().into(), (now - 40 * DAY).into()],
             )
             .await?;
@@ -328,7 +329,7 @@ pub async fn run(db: &Db, ctx: &crate::app::Ctx, city: &DemoCity, seed: u64) -> 
         store::insert_many(
             &tx,
             "service_hours",
-            super::activities::HOURS_COLUMNS,
+            crate::app::service::activities::HOURS_COLUMNS,
             vec![vec![
                 new_id().into(),
                 (*vid).into(),
@@ -361,7 +362,7 @@ pub async fn run(db: &Db, ctx: &crate::app::Ctx, city: &DemoCity, seed: u64) -> 
         store::insert_many(
             &tx,
             "service_hours",
-            super::activities::HOURS_COLUMNS,
+            crate::app::service::activities::HOURS_COLUMNS,
             vec![vec![
                 new_id().into(),
                 v.1.into(),
@@ -656,15 +657,15 @@ pub async fn run(db: &Db, ctx: &crate::app::Ctx, city: &DemoCity, seed: u64) -> 
     sum.postings = store::fetch_i64(&tx, "SELECT COUNT(*) FROM point_postings", vec![]).await?;
     tx.commit().await?;
     for &c in &communities {
-        super::ratings::compute_in(db, &policy, c, last_year).await?;
+        crate::app::service::ratings::compute_in(db, &policy, c, last_year).await?;
     }
     // Two certificates, issued by the community.
     let ctx = ctx.as_system("王芳（社区）");
     for t in top.iter().take(1) {
-        let _ = super::units::issue(db, &ctx, Some(t.id)).await;
+        let _ = crate::app::service::units::issue(db, &ctx, Some(t.id)).await;
     }
     if let Some(z) = plain.first() {
-        let _ = super::units::issue(db, &ctx, Some(z.1)).await;
+        let _ = crate::app::service::units::issue(db, &ctx, Some(z.1)).await;
     }
     Ok(sum)
 }

@@ -4,8 +4,8 @@
 use sea_orm::FromQueryResult;
 use uuid::Uuid;
 
-use super::ask::{write, Community, COMMUNITY};
-use super::*;
+use crate::app::questions::ask::{write, Community, COMMUNITY};
+use crate::app::questions::*;
 use crate::app::{Ctx, GrantRef, Principal, PrincipalKind};
 use crate::domain::now_ms;
 use crate::domain::role::Role;

@@ -3,14 +3,22 @@
 //! The demo is a list of steps over a shared [`DemoCity`]; later capabilities add their own step
 //! (households, cases, …) reading the areas made here. Ids are UUIDv7 built from a fixed clock
 //! and the seeded generator, so the same seed gives the same ids too.
+pub mod cases;
+pub mod channels;
+pub mod inbox;
+pub mod notices;
+pub mod questions;
+pub mod registry;
+pub mod service;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
-use super::audit::{self, Entry};
-use super::users::{self, NewGrant, NewUser};
-use super::Ctx;
+use crate::app::audit::{self, Entry};
+use crate::app::users::{self, NewGrant, NewUser};
+use crate::app::Ctx;
 use crate::domain::area::AreaKind;
 use crate::domain::now_ms;
 use crate::domain::party::PartyOrgKind;
@@ -150,7 +158,7 @@ pub async fn run(
     let tx = store::write_tx(db).await?;
     write_areas(&tx, &city).await?;
     city.party_orgs = write_party_orgs(&tx, &city, &mut ids).await?;
-    let r = super::demo_registry::run(&tx, keys, &city, opts.seed, &mut ids).await?;
+    let r = registry::run(&tx, keys, &city, opts.seed, &mut ids).await?;
     city.registry = (r.dwellings, r.households, r.persons, r.visits, r.needs);
     audit::record(
         &tx,
@@ -166,11 +174,11 @@ pub async fn run(
     store::analyze(db).await?;
     write_users(db, &ctx, &mut city).await?;
     let tx = store::write_tx(db).await?;
-    let c = super::demo_cases::run(&tx, keys, &city, opts.seed, &mut ids).await?;
+    let c = cases::run(&tx, keys, &city, opts.seed, &mut ids).await?;
     // Inboxes with something in them (the message hub, app/messages.rs).
-    super::cases::notify::demo_inbox(&tx, &ctx).await?;
+    inbox::demo_inbox(&tx, &ctx).await?;
     // Each community's channels, some of them dead (渠道台账, app/channels.rs).
-    super::channels::demo(&tx).await?;
+    channels::demo(&tx).await?;
     // Each street opens its public-space categories to Open311 without a key (litter, green
     // space, manholes, roads), so a GeoReport client sees requests on the demo.
     store::exec(
@@ -183,12 +191,12 @@ pub async fn run(
     .await?;
     tx.commit().await?;
     city.cases = (c.categories, c.units, c.cases);
-    super::cases::stats::fold(db).await?;
-    let sv = super::service::demo::run(db, &ctx, &city, opts.seed).await?;
+    crate::app::cases::stats::fold(db).await?;
+    let sv = service::run(db, &ctx, &city, opts.seed).await?;
     // Notices with receipts, and the resident's account linked to her household (app/notices.rs).
-    super::notices::demo(db, &ctx).await?;
+    notices::demo(db, &ctx).await?;
     // Residents' questions, answered in public or waiting (app/questions/).
-    super::questions::demo(db, &ctx).await?;
+    questions::demo(db, &ctx).await?;
     city.service = (
         sv.volunteers,
         sv.members,
@@ -382,7 +390,7 @@ async fn write_areas(tx: &DatabaseTransaction, city: &DemoCity) -> AppResult<()>
             ],
         )
         .await?;
-        super::areas::insert_closure(tx, a.id, a.parent).await?;
+        crate::app::areas::insert_closure(tx, a.id, a.parent).await?;
     }
     Ok(())
 }

@@ -7,9 +7,9 @@ use rand_chacha::ChaCha8Rng;
 use sea_orm::{DatabaseTransaction, Value};
 use uuid::Uuid;
 
-use super::demo::{DemoCity, IdGen};
-use super::registry::persons::{self, seal, CleanPerson};
-use super::registry::{date_after_days, Placement};
+use super::{DemoCity, IdGen};
+use crate::app::registry::persons::{self, seal, CleanPerson};
+use crate::app::registry::{date_after_days, Placement};
 use crate::crypto::Keys;
 use crate::domain::area::AreaKind;
 use crate::domain::ids::id_check_char;

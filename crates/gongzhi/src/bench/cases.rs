@@ -10,8 +10,8 @@ use rand_chacha::ChaCha8Rng;
 use sea_orm::FromQueryResult;
 use uuid::Uuid;
 
-use super::query::CaseRow;
-use super::stats::{self, StatsQuery};
+use crate::app::cases::query::CaseRow;
+use crate::app::cases::stats::{self, StatsQuery};
 use crate::app::{AppState, Ctx};
 use crate::domain::calendar::{day_number, local_date};
 use crate::domain::cases::{case_no, Status};
@@ -56,7 +56,10 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
     let requester = state.keys.encrypt("压测");
     let mut rng = ChaCha8Rng::seed_from_u64(4204);
     let now = now_ms();
-    let cols: Vec<&str> = super::query::COLUMNS.split(", ").map(str::trim).collect();
+    let cols: Vec<&str> = crate::app::cases::query::COLUMNS
+        .split(", ")
+        .map(str::trim)
+        .collect();
     let t = Instant::now();
     let mut done: u64 = 0;
     const BATCH: u64 = 20_000;
@@ -163,7 +166,7 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
                 updated_at: now,
             };
             deltas.push(stats::new_case_delta(&r));
-            rows.push(super::intake::row_values(&r));
+            rows.push(crate::app::cases::intake::row_values(&r));
         }
         let tx = store::write_tx(db).await?;
         store::insert_many(&tx, "cases", &cols, rows).await?;

@@ -12,8 +12,8 @@ use rand_chacha::ChaCha8Rng;
 use sea_orm::{FromQueryResult, Value};
 use uuid::Uuid;
 
-use super::activities::{activity_row, checkout_all_in, confirm_in};
-use super::ledger::{self, Actor, POSTING_COLUMNS};
+use crate::app::service::activities::{activity_row, checkout_all_in, confirm_in};
+use crate::app::service::ledger::{self, Actor, POSTING_COLUMNS};
 use crate::app::AppState;
 use crate::domain::calendar::local_date;
 use crate::domain::{new_id, now_ms};
@@ -437,7 +437,7 @@ pub async fn run(state: &AppState, people: usize, members: usize, history: usize
 
     // 3. Annual ratings.
     let t = Instant::now();
-    let r = super::ratings::compute_in(db, policy, c.community, year).await?;
+    let r = crate::app::service::ratings::compute_in(db, policy, c.community, year).await?;
     println!(
         "3. annual ratings of {} members: {:.2} s (target ≤ 10 s) — 优秀 {}, 合格 {}, 基本合格 {}, 不合格 {}; held by the report-in rule {}",
         r.rated,

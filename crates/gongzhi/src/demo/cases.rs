@@ -11,8 +11,8 @@ use rand_chacha::ChaCha8Rng;
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use uuid::Uuid;
 
-use super::cases::query::CaseRow;
-use super::demo::{DemoCity, IdGen};
+use super::{DemoCity, IdGen};
+use crate::app::cases::query::CaseRow;
 use crate::domain::area::AreaKind;
 use crate::domain::calendar::{day_number, local_date, Calendar, Limit};
 use crate::domain::cases::{case_no, pick_duty, DutyMatch, Status};
@@ -429,7 +429,7 @@ pub async fn run<C: ConnectionTrait>(
     }
 
     // A year of cases.
-    let cal: Calendar = super::cases::calendar::load(c).await?;
+    let cal: Calendar = crate::app::cases::calendar::load(c).await?;
     #[derive(FromQueryResult)]
     struct G {
         id: Uuid,
@@ -697,7 +697,7 @@ pub async fn run<C: ConnectionTrait>(
                 );
             }
             rows_for_stats.push(r.clone());
-            case_rows.push(super::cases::intake::row_values(&r));
+            case_rows.push(crate::app::cases::intake::row_values(&r));
             continue;
         }
         // A few were returned twice and wait for the street's arbitration (首接单位 stays on them).
@@ -747,12 +747,12 @@ pub async fn run<C: ConnectionTrait>(
             r.return_count = 2;
             r.returned_units = unit.to_string();
             rows_for_stats.push(r.clone());
-            case_rows.push(super::cases::intake::row_values(&r));
+            case_rows.push(crate::app::cases::intake::row_values(&r));
             continue;
         }
         if dispatched > now {
             rows_for_stats.push(r.clone());
-            case_rows.push(super::cases::intake::row_values(&r));
+            case_rows.push(crate::app::cases::intake::row_values(&r));
             continue;
         }
         if rng.gen_bool(0.02) {
@@ -768,16 +768,16 @@ pub async fn run<C: ConnectionTrait>(
             );
             r.updated_at = dispatched;
             rows_for_stats.push(r.clone());
-            case_rows.push(super::cases::intake::row_values(&r));
+            case_rows.push(crate::app::cases::intake::row_values(&r));
             continue;
         }
-        use super::cases::deadlines::{self, Which};
+        use crate::app::cases::deadlines::{self, Which};
         let (Ok(_), Ok(handle_due)) = (
             deadlines::start(&cal, &mut r, Which::Response, dispatched, resp_l),
             deadlines::start(&cal, &mut r, Which::Handle, dispatched, handle_l),
         ) else {
             rows_for_stats.push(r.clone());
-            case_rows.push(super::cases::intake::row_values(&r));
+            case_rows.push(crate::app::cases::intake::row_values(&r));
             continue;
         };
         r.registered_at = Some(dispatched);
@@ -846,7 +846,7 @@ pub async fn run<C: ConnectionTrait>(
         let accept = t + hours(rng.gen_range(0.1..slow));
         if accept > now {
             rows_for_stats.push(r.clone());
-            case_rows.push(super::cases::intake::row_values(&r));
+            case_rows.push(crate::app::cases::intake::row_values(&r));
             continue;
         }
         r.responded_at = Some(accept);
@@ -943,7 +943,7 @@ pub async fn run<C: ConnectionTrait>(
                 );
             }
             rows_for_stats.push(r.clone());
-            case_rows.push(super::cases::intake::row_values(&r));
+            case_rows.push(crate::app::cases::intake::row_values(&r));
             continue;
         }
         if late {
@@ -972,10 +972,10 @@ pub async fn run<C: ConnectionTrait>(
             "explained" => "已向诉求人解释相关政策".into(),
             _ => "涉及历史遗留问题，已纳入计划".into(),
         });
-        let _ = super::cases::deadlines::start(
+        let _ = crate::app::cases::deadlines::start(
             &cal,
             &mut r,
-            super::cases::deadlines::Which::Verify,
+            crate::app::cases::deadlines::Which::Verify,
             handled,
             verify_l,
         );
@@ -992,7 +992,7 @@ pub async fn run<C: ConnectionTrait>(
         let verified = handled + hours(rng.gen_range(1.0..20.0));
         if verified > now {
             rows_for_stats.push(r.clone());
-            case_rows.push(super::cases::intake::row_values(&r));
+            case_rows.push(crate::app::cases::intake::row_values(&r));
             continue;
         }
         r.verified_at = Some(verified);
@@ -1009,7 +1009,7 @@ pub async fn run<C: ConnectionTrait>(
         let rated = verified + hours(rng.gen_range(2.0..48.0));
         if rated > now {
             rows_for_stats.push(r.clone());
-            case_rows.push(super::cases::intake::row_values(&r));
+            case_rows.push(crate::app::cases::intake::row_values(&r));
             continue;
         }
         if rv || rng.gen_bool(0.5) {
@@ -1064,9 +1064,9 @@ pub async fn run<C: ConnectionTrait>(
         }
         r.updated_at = r.closed_at.or(r.rated_at).unwrap_or(verified);
         rows_for_stats.push(r.clone());
-        case_rows.push(super::cases::intake::row_values(&r));
+        case_rows.push(crate::app::cases::intake::row_values(&r));
     }
-    let cols: Vec<&str> = super::cases::query::COLUMNS
+    let cols: Vec<&str> = crate::app::cases::query::COLUMNS
         .split(", ")
         .map(str::trim)
         .collect();
@@ -1115,7 +1115,7 @@ pub async fn run<C: ConnectionTrait>(
     )
     .await?;
     for r in &rows_for_stats {
-        super::cases::stats::record(c, None, r).await?;
+        crate::app::cases::stats::record(c, None, r).await?;
     }
     Ok(Summary {
         categories: CATEGORIES.len(),
