@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::app::audit::{self, Entry};
 use crate::app::users::{self, NewGrant, NewUser};
-use crate::app::Ctx;
+use crate::app::{Ctx, GrantRef, Principal, PrincipalKind};
 use crate::domain::area::AreaKind;
 use crate::domain::now_ms;
 use crate::domain::party::PartyOrgKind;
@@ -27,6 +27,33 @@ use crate::error::AppResult;
 use crate::store::{self, Db};
 
 /// The password of every demo user (never of `admin`).
+/// A demo user acting with one grant (the steps after the users are made act as them).
+pub(crate) fn as_user(
+    ctx: &Ctx,
+    id: Uuid,
+    name: &str,
+    display: &str,
+    role: Role,
+    area: Uuid,
+) -> Ctx {
+    Ctx {
+        principal: std::sync::Arc::new(Principal {
+            kind: PrincipalKind::User,
+            user_id: Some(id),
+            token_id: None,
+            session_id: None,
+            name: name.into(),
+            display_name: display.into(),
+            grants: vec![GrantRef {
+                role,
+                area_id: Some(area),
+            }],
+            must_change_password: false,
+        }),
+        ..ctx.clone()
+    }
+}
+
 pub const DEMO_PASSWORD: &str = "Demo@2026";
 pub const CITY_CODE: &str = "130600000000";
 

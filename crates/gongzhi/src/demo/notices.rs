@@ -62,22 +62,14 @@ pub async fn demo(db: &Db, ctx: &Ctx) -> AppResult<usize> {
         vec![resident.id.into(), h.head_person_id.into()],
     )
     .await?;
-    let author = Ctx {
-        principal: std::sync::Arc::new(crate::app::Principal {
-            kind: crate::app::PrincipalKind::User,
-            user_id: Some(worker.id),
-            token_id: None,
-            session_id: None,
-            name: "shequ".into(),
-            display_name: worker.display_name.clone(),
-            grants: vec![crate::app::GrantRef {
-                role: Role::CommunityWorker,
-                area_id: Some(community),
-            }],
-            must_change_password: false,
-        }),
-        ..ctx.clone()
-    };
+    let author = super::as_user(
+        ctx,
+        worker.id,
+        "shequ",
+        &worker.display_name,
+        Role::CommunityWorker,
+        community,
+    );
     publish(
         db,
         &author,

@@ -4,34 +4,16 @@
 use sea_orm::FromQueryResult;
 use uuid::Uuid;
 
+use super::as_user;
 use crate::app::questions::ask::{write, Community, COMMUNITY};
 use crate::app::questions::*;
-use crate::app::{Ctx, GrantRef, Principal, PrincipalKind};
+use crate::app::Ctx;
 use crate::domain::now_ms;
 use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::store::{self, Db};
 
 const DAY: i64 = 86_400_000;
-
-fn as_user(ctx: &Ctx, id: Uuid, name: &str, display: &str, role: Role, area: Uuid) -> Ctx {
-    Ctx {
-        principal: std::sync::Arc::new(Principal {
-            kind: PrincipalKind::User,
-            user_id: Some(id),
-            token_id: None,
-            session_id: None,
-            name: name.into(),
-            display_name: display.into(),
-            grants: vec![GrantRef {
-                role,
-                area_id: Some(area),
-            }],
-            must_change_password: false,
-        }),
-        ..ctx.clone()
-    }
-}
 
 pub async fn demo(db: &Db, ctx: &Ctx) -> AppResult<usize> {
     #[derive(FromQueryResult)]

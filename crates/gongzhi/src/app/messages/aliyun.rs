@@ -60,20 +60,7 @@ pub async fn send(
     s: &SmsSettings,
     m: &Outbound<'_>,
 ) -> Result<Option<String>, SendError> {
-    let Some(template) = s
-        .templates
-        .iter()
-        .find(|(k, _)| k == m.kind)
-        .map(|(_, t)| t)
-    else {
-        return Err(SendError::Permanent(format!(
-            "no SMS template for {}",
-            m.kind
-        )));
-    };
-    let Some(phone) = m.phone else {
-        return Err(SendError::Permanent("no mobile number".into()));
-    };
+    let (template, phone) = super::channels::sms_target(s, m)?;
     // Only the variables the template names, as strings (Alibaba Cloud refuses numbers).
     let vars: serde_json::Map<String, serde_json::Value> = m
         .vars

@@ -440,25 +440,29 @@ pub(super) fn classify(status: reqwest::StatusCode, what: &str) -> SendError {
     }
 }
 
+/// The provider's template for the message's kind and the recipient's mobile, or why not.
+pub(super) fn sms_target<'a>(
+    s: &'a SmsSettings,
+    m: &Outbound<'a>,
+) -> Result<(&'a String, &'a str), SendError> {
+    let template = s
+        .templates
+        .iter()
+        .find(|(k, _)| k == m.kind)
+        .map(|(_, t)| t)
+        .ok_or_else(|| SendError::Permanent(format!("no SMS template for {}", m.kind)))?;
+    let phone = m
+        .phone
+        .ok_or_else(|| SendError::Permanent("no mobile number".into()))?;
+    Ok((template, phone))
+}
+
 async fn send_sms(
     http: &reqwest::Client,
     s: &SmsSettings,
     m: &Outbound<'_>,
 ) -> Result<Option<String>, SendError> {
-    let Some(template) = s
-        .templates
-        .iter()
-        .find(|(k, _)| k == m.kind)
-        .map(|(_, t)| t)
-    else {
-        return Err(SendError::Permanent(format!(
-            "no SMS template for {}",
-            m.kind
-        )));
-    };
-    let Some(phone) = m.phone else {
-        return Err(SendError::Permanent("no mobile number".into()));
-    };
+    let (template, phone) = sms_target(s, m)?;
     let e164 = if phone.starts_with('+') {
         phone.to_string()
     } else {

@@ -49,6 +49,30 @@ fn public_text(
     )
 }
 
+/// Records the action in the audit log, commits, and answers the question as it now is; a change
+/// to what the public sees forgets the cached public pages.
+async fn finish(
+    db: &Db,
+    tx: sea_orm::DatabaseTransaction,
+    ctx: &Ctx,
+    r: &Row,
+    action: &str,
+    detail: Option<String>,
+    public_changed: bool,
+) -> AppResult<Question> {
+    let mut e =
+        Entry::by(ctx, action, "question", Some(r.id.to_string())).area(Some(r.community_id));
+    if let Some(d) = detail {
+        e = e.detail(d);
+    }
+    audit::record(&tx, e).await?;
+    tx.commit().await?;
+    if public_changed {
+        disclosure::forget();
+    }
+    view(db, ctx, load(db, r.id).await?).await
+}
+
 /// Tells the asker (`question.answered` or `question.declined`).
 async fn tell_asker<C: ConnectionTrait>(
     c: &C,
@@ -158,15 +182,7 @@ pub async fn publish(db: &Db, ctx: &Ctx, id: Uuid, p: PublishInput) -> AppResult
     if n == 0 {
         return Err(not_answered());
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, "question.publish", "question", Some(id.to_string()))
-            .area(Some(r.community_id)),
-    )
-    .await?;
-    tx.commit().await?;
-    disclosure::forget();
-    view(db, ctx, load(db, id).await?).await
+    finish(db, tx, ctx, &r, "question.publish", None, true).await
 }
 
 /// 撤回公开: the question leaves the public page (its repeats stay linked to its answer).
@@ -180,15 +196,7 @@ pub async fn unpublish(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Question> {
         vec![id.into(), now_ms().into()],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, "question.unpublish", "question", Some(id.to_string()))
-            .area(Some(r.community_id)),
-    )
-    .await?;
-    tx.commit().await?;
-    disclosure::forget();
-    view(db, ctx, load(db, id).await?).await
+    finish(db, tx, ctx, &r, "question.unpublish", None, true).await
 }
 
 /// 关联: an open question repeats an earlier published one of its community; it is answered
@@ -238,16 +246,8 @@ pub async fn link(db: &Db, ctx: &Ctx, id: Uuid, l: LinkInput) -> AppResult<Quest
     )
     .await?;
     tell_asker(&tx, &r, "question.answered", None).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, "question.link", "question", Some(id.to_string()))
-            .area(Some(r.community_id))
-            .detail(format!("repeats {}", to.no)),
-    )
-    .await?;
-    tx.commit().await?;
-    disclosure::forget();
-    view(db, ctx, load(db, id).await?).await
+    let detail = format!("repeats {}", to.no);
+    finish(db, tx, ctx, &r, "question.link", Some(detail), true).await
 }
 
 /// 转办: passes an open question to another active unit at or above its community; its members
@@ -299,15 +299,8 @@ pub async fn reroute(db: &Db, ctx: &Ctx, id: Uuid, p: RouteInput) -> AppResult<Q
         Some(&note),
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, "question.route", "question", Some(id.to_string()))
-            .area(Some(r.community_id))
-            .detail(format!("to unit {}: {note}", p.unit_id)),
-    )
-    .await?;
-    tx.commit().await?;
-    view(db, ctx, moved).await
+    let detail = format!("to unit {}: {note}", p.unit_id);
+    finish(db, tx, ctx, &r, "question.route", Some(detail), false).await
 }
 
 /// 谢绝: not a question for the community to answer (or abusive); the asker is told why.
@@ -337,12 +330,5 @@ pub async fn decline(db: &Db, ctx: &Ctx, id: Uuid, d: DeclineInput) -> AppResult
         return Err(not_open());
     }
     tell_asker(&tx, &r, "question.declined", Some(&reason)).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, "question.decline", "question", Some(id.to_string()))
-            .area(Some(r.community_id)),
-    )
-    .await?;
-    tx.commit().await?;
-    view(db, ctx, load(db, id).await?).await
+    finish(db, tx, ctx, &r, "question.decline", None, false).await
 }
