@@ -700,6 +700,24 @@ pub fn read_columns(
     Ok(out)
 }
 
+/// A one-sheet template workbook: the header (name, column width) and one example row of text,
+/// made through a spool file under `data_dir` (removed when done).
+pub fn template(
+    data_dir: &Path,
+    sheet: &str,
+    heads: &[(&str, f64)],
+    example: &[&str],
+) -> Result<Vec<u8>, String> {
+    let (spool, f) =
+        crate::spool::Spool::create(data_dir, "template", "xlsx").map_err(|e| e.to_string())?;
+    drop(f);
+    let tmp = crate::spool::dir(data_dir);
+    let mut w = SheetWriter::new(&tmp, sheet, heads)?;
+    w.row(example.iter().map(|s| Cell::Text((*s).into())).collect())?;
+    w.save(spool.path())?;
+    std::fs::read(spool.path()).map_err(|e| e.to_string())
+}
+
 /// A CSV writer whose output opens correctly in Excel: UTF-8 with a byte-order mark. Every
 /// template and CSV export starts here (`w.into_inner()` gives the bytes).
 pub fn csv_for_excel() -> csv::Writer<Vec<u8>> {

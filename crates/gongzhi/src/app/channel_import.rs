@@ -56,15 +56,12 @@ const COLUMNS: [(&str, &str, bool, f64); 9] = [
 
 /// The template: the header and one example row.
 pub fn template(data_dir: &std::path::Path) -> Result<Vec<u8>, String> {
-    use crate::sheet::{Cell, SheetWriter};
-    let (spool, f) =
-        crate::spool::Spool::create(data_dir, "template", "xlsx").map_err(|e| e.to_string())?;
-    drop(f);
     let heads: Vec<(&str, f64)> = COLUMNS.iter().map(|(h, _, _, w)| (*h, *w)).collect();
-    let tmp = crate::spool::dir(data_dir);
-    let mut w = SheetWriter::new(&tmp, "渠道台账", &heads)?;
-    w.row(
-        [
+    crate::sheet::template(
+        data_dir,
+        "渠道台账",
+        &heads,
+        &[
             "130602001001",
             "朝阳社区居民群",
             "微信群",
@@ -74,13 +71,8 @@ pub fn template(data_dir: &std::path::Path) -> Result<Vec<u8>, String> {
             "486",
             "32",
             "2026-11-28",
-        ]
-        .into_iter()
-        .map(|s| Cell::Text(s.into()))
-        .collect(),
-    )?;
-    w.save(spool.path())?;
-    std::fs::read(spool.path()).map_err(|e| e.to_string())
+        ],
+    )
 }
 
 #[derive(FromQueryResult)]

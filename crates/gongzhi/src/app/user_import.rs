@@ -62,27 +62,19 @@ const COLUMNS: [(&str, &str, f64); 5] = [
 
 /// The template: the header and one example row.
 pub fn template(data_dir: &std::path::Path) -> Result<Vec<u8>, String> {
-    use crate::sheet::{Cell, SheetWriter};
-    let (spool, f) =
-        crate::spool::Spool::create(data_dir, "template", "xlsx").map_err(|e| e.to_string())?;
-    drop(f);
     let heads: Vec<(&str, f64)> = COLUMNS.iter().map(|(h, _, w)| (*h, *w)).collect();
-    let tmp = crate::spool::dir(data_dir);
-    let mut w = SheetWriter::new(&tmp, "账号", &heads)?;
-    w.row(
-        [
+    crate::sheet::template(
+        data_dir,
+        "账号",
+        &heads,
+        &[
             "wangge01",
             "张伟",
             "13800138000",
             "网格员",
             "130602001001001",
-        ]
-        .into_iter()
-        .map(|s| Cell::Text(s.into()))
-        .collect(),
-    )?;
-    w.save(spool.path())?;
-    std::fs::read(spool.path()).map_err(|e| e.to_string())
+        ],
+    )
 }
 
 /// Finds an area by its code, or by a name that only one area has.

@@ -54,6 +54,36 @@ pub(crate) fn as_user(
     }
 }
 
+/// A demo user with the area of their grant.
+#[derive(sea_orm::FromQueryResult)]
+pub(crate) struct DemoUser {
+    pub id: Uuid,
+    pub display_name: String,
+    pub area_id: Uuid,
+    pub role: String,
+}
+
+/// The resident 孙丽 (`jumin`, her building) and the community worker `shequ` (her community),
+/// whom the later steps act as.
+pub(crate) async fn resident_and_worker(db: &Db) -> AppResult<Option<(DemoUser, DemoUser)>> {
+    let users: Vec<DemoUser> = store::fetch_all(
+        db,
+        "SELECT u.id, u.display_name, g.area_id, g.role FROM users u JOIN grants g ON g.user_id = u.id \
+         WHERE u.username IN ('jumin', 'shequ') AND g.area_id IS NOT NULL ORDER BY u.username",
+        vec![],
+    )
+    .await?;
+    let (mut resident, mut worker) = (None, None);
+    for u in users {
+        match u.role.as_str() {
+            "resident" => resident = Some(u),
+            "community_worker" => worker = Some(u),
+            _ => {}
+        }
+    }
+    Ok(resident.zip(worker))
+}
+
 pub const DEMO_PASSWORD: &str = "Demo@2026";
 pub const CITY_CODE: &str = "130600000000";
 

@@ -16,29 +16,10 @@ use crate::store::{self, Db};
 /// for an answer, told to its grid worker and building leader too, and a public one to the
 /// community.
 pub async fn demo(db: &Db, ctx: &Ctx) -> AppResult<usize> {
-    #[derive(FromQueryResult)]
-    struct U {
-        id: Uuid,
-        display_name: String,
-        area_id: Option<Uuid>,
-        role: String,
-    }
-    let users: Vec<U> = store::fetch_all(
-        db,
-        "SELECT u.id, u.display_name, g.area_id, g.role FROM users u JOIN grants g ON g.user_id = u.id \
-         WHERE u.username IN ('jumin', 'shequ') ORDER BY u.username",
-        vec![],
-    )
-    .await?;
-    let (Some(resident), Some(worker)) = (
-        users.iter().find(|u| u.role == "resident"),
-        users.iter().find(|u| u.role == "community_worker"),
-    ) else {
+    let Some((resident, worker)) = super::resident_and_worker(db).await? else {
         return Ok(0);
     };
-    let (Some(building), Some(community)) = (resident.area_id, worker.area_id) else {
-        return Ok(0);
-    };
+    let (building, community) = (resident.area_id, worker.area_id);
     #[derive(FromQueryResult)]
     struct H {
         head_person_id: Uuid,

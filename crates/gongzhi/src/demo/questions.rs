@@ -1,8 +1,6 @@
 //! Demo questions: the resident 孙丽 (`jumin`) has asked her community five questions; the
 //! community worker `shequ` answered two of them in public (one asked three times), one is
 //! linked to an earlier answer, two wait for an answer (one past its deadline).
-use sea_orm::FromQueryResult;
-use uuid::Uuid;
 
 use super::as_user;
 use crate::app::questions::ask::{write, Community, COMMUNITY};
@@ -16,29 +14,10 @@ use crate::store::{self, Db};
 const DAY: i64 = 86_400_000;
 
 pub async fn demo(db: &Db, ctx: &Ctx) -> AppResult<usize> {
-    #[derive(FromQueryResult)]
-    struct U {
-        id: Uuid,
-        display_name: String,
-        area_id: Option<Uuid>,
-        role: String,
-    }
-    let users: Vec<U> = store::fetch_all(
-        db,
-        "SELECT u.id, u.display_name, g.area_id, g.role FROM users u JOIN grants g ON g.user_id = u.id \
-         WHERE u.username IN ('jumin', 'shequ') ORDER BY u.username",
-        vec![],
-    )
-    .await?;
-    let (Some(resident), Some(worker)) = (
-        users.iter().find(|u| u.role == "resident"),
-        users.iter().find(|u| u.role == "community_worker"),
-    ) else {
+    let Some((resident, worker)) = super::resident_and_worker(db).await? else {
         return Ok(0);
     };
-    let (Some(building), Some(community_id)) = (resident.area_id, worker.area_id) else {
-        return Ok(0);
-    };
+    let (building, community_id) = (resident.area_id, worker.area_id);
     let Some(community) = store::fetch_opt::<Community, _>(
         db,
         &format!("{COMMUNITY} WHERE a.id = $1 AND a.kind = 'community'"),

@@ -214,24 +214,14 @@ async fn users_template(
     State(s): State<AppState>,
     Auth(ctx): Auth,
 ) -> AppResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     users::Manager::of(&ctx)?;
     let bytes =
         user_import::template(&s.settings.data_dir).map_err(crate::error::AppError::internal)?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"users-template.xlsx\"; filename*=UTF-8''%E8%B4%A6%E5%8F%B7%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx",
-            ),
-        ],
+    Ok(super::xlsx_attachment(
         bytes,
-    )
-        .into_response())
+        "users-template",
+        "%E8%B4%A6%E5%8F%B7%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
+    ))
 }
 
 /// Every role, highest first, with what it may do in plain words (generated from the permission

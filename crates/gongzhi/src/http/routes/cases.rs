@@ -409,7 +409,7 @@ async fn export_cases(
     .await
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+use super::XLSX;
 
 /// The statistics page as a workbook: the totals, then the ranking by unit, street, community,
 /// grid or category, with every count and rate (audited).

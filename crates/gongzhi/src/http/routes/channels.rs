@@ -69,23 +69,13 @@ async fn channels_template(
     State(s): State<AppState>,
     Auth(_ctx): Auth,
 ) -> AppResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let bytes = crate::app::channel_import::template(&s.settings.data_dir)
         .map_err(crate::error::AppError::internal)?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"channels-template.xlsx\"; filename*=UTF-8''%E6%B8%A0%E9%81%93%E5%8F%B0%E8%B4%A6%E6%A8%A1%E6%9D%BF.xlsx",
-            ),
-        ],
+    Ok(super::xlsx_attachment(
         bytes,
-    )
-        .into_response())
+        "channels-template",
+        "%E6%B8%A0%E9%81%93%E5%8F%B0%E8%B4%A6%E6%A8%A1%E6%9D%BF",
+    ))
 }
 
 /// The channels in the caller's scope (or under `area_id`), with the rules' flags and how many

@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::extract::{Auth, Query};
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+use super::XLSX;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

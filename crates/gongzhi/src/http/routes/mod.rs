@@ -62,6 +62,32 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(signup::router())
 }
 
+/// The media type of an Excel workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A workbook made in memory (a template, a report) as an attachment named `ascii_name.xlsx`
+/// (and, for browsers that read it, the percent-encoded Chinese `utf8_name.xlsx`).
+pub fn xlsx_attachment(
+    bytes: Vec<u8>,
+    ascii_name: &str,
+    utf8_name: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, XLSX.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{ascii_name}.xlsx\"; filename*=UTF-8''{utf8_name}.xlsx"
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 /// Streams a finished spool file (an export) as an attachment; the spool file is removed when the
 /// stream ends or the client goes away. `utf8_name` is percent-encoded.
 pub async fn stream_spool(

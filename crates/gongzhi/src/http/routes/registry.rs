@@ -79,16 +79,12 @@ async fn person_template(Auth(_): Auth) -> axum::response::Response {
 #[utoipa::path(get, path = "/api/v1/import/templates/persons.xlsx", tag = "registry",
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String)))]
 async fn person_template_xlsx(Auth(_): Auth) -> AppResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let bytes = transfer::person_template_xlsx().map_err(AppError::internal)?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"persons-template.xlsx\"; filename*=UTF-8''%E5%B1%85%E6%B0%91%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"),
-        ],
+    Ok(super::xlsx_attachment(
         bytes,
-    )
-        .into_response())
+        "persons-template",
+        "%E5%B1%85%E6%B0%91%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -200,7 +196,7 @@ async fn import_persons(
             drop(spool);
             return super::stream_spool(
                 out,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                super::XLSX,
                 "rows-to-fix",
                 "%E5%BE%85%E4%BF%AE%E6%94%B9%E7%9A%84%E8%A1%8C",
                 "xlsx",
@@ -210,20 +206,11 @@ async fn import_persons(
         Answer::Xlsx => drop(spool),
     }
     let bytes = transfer::report_xlsx(&report).map_err(AppError::internal)?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"import-report.xlsx\"; filename*=UTF-8''%E5%AF%BC%E5%85%A5%E6%8A%A5%E5%91%8A.xlsx",
-            ),
-        ],
+    Ok(super::xlsx_attachment(
         bytes,
-    )
-        .into_response())
+        "import-report",
+        "%E5%AF%BC%E5%85%A5%E6%8A%A5%E5%91%8A",
+    ))
 }
 
 /// Writes a request body into a spool file, refusing it (413) past `limit` bytes. Returns the size.
