@@ -16,6 +16,7 @@ use crate::domain::area::{check_code, AreaKind};
 use crate::domain::role::Permission;
 use crate::domain::{clean_name, geo, ms_to_rfc3339, new_id, now_ms};
 use crate::error::{map_unique, AppError, AppResult, FieldErrors, Msg};
+use crate::store::sql::{Cond, Where};
 use crate::store::{self, Db};
 
 /// An area as listed (children, search results).
@@ -196,11 +197,9 @@ pub struct AreaHit {
 
 #[tracing::instrument(name = "areas::search", skip_all)]
 pub async fn search(db: &Db, ctx: &Ctx, q: &SearchQuery) -> AppResult<Vec<AreaHit>> {
-    let mut conds = vec![];
-    let mut values: Vec<Value> = vec![];
+    let mut w = Where::new();
     let (scope_sql, scope_vals) = scope::filter_sql(ctx, "id", 1);
-    conds.push(scope_sql);
-    values.extend(scope_vals);
+    w.and_cond(Cond::from_numbered(&scope_sql, scope_vals));
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if text.chars().count() > 100 {
             return Err(AppError::field(
@@ -209,35 +208,27 @@ pub async fn search(db: &Db, ctx: &Ctx, q: &SearchQuery) -> AppResult<Vec<AreaHi
             ));
         }
         let esc = store::like_escape(text);
-        values.push(format!("%{esc}%").into());
-        values.push(format!("{esc}%").into());
-        conds.push(format!(
-            "(name LIKE ${} ESCAPE '\\' OR code LIKE ${} ESCAPE '\\')",
-            values.len() - 1,
-            values.len()
-        ));
+        w.and(
+            "(name LIKE ? ESCAPE '\\' OR code LIKE ? ESCAPE '\\')",
+            [format!("%{esc}%").into(), format!("{esc}%").into()],
+        );
     }
     if let Some(k) = q.kind.as_deref().filter(|s| !s.is_empty()) {
         let kind = AreaKind::parse(k).ok_or_else(|| {
             AppError::field("kind", Msg::new("未知的区域类型", "Unknown area kind"))
         })?;
-        values.push(kind.as_str().into());
-        conds.push(format!("kind = ${}", values.len()));
+        w.and("kind = ?", [kind.as_str().into()]);
     }
     if let Some(under) = q.under {
-        values.push(under.into());
-        conds.push(format!(
-            "id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
+        w.and(
+            "id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)",
+            [under.into()],
+        );
     }
-    let limit = q.limit.unwrap_or(50).clamp(1, 200) as i64;
-    values.push(limit.into());
-    let sql = format!(
-        "SELECT {SUMMARY_COLS} FROM areas WHERE {} ORDER BY level, code LIMIT ${}",
-        conds.join(" AND "),
-        values.len()
-    );
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let (cond, values) = w.build(1);
+    let sql =
+        format!("SELECT {SUMMARY_COLS} FROM areas WHERE {cond} ORDER BY level, code LIMIT {limit}");
     let rows: Vec<AreaSummary> = store::fetch_all(db, &sql, values).await?;
     // Each hit's path, so identically named areas (8 × 第2网格) can be told apart.
     let mut paths: std::collections::HashMap<Uuid, Vec<AreaRef>> = Default::default();

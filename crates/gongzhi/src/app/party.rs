@@ -15,6 +15,7 @@ use crate::domain::party::PartyOrgKind;
 use crate::domain::role::Permission;
 use crate::domain::{clean_name, ms_to_rfc3339, new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
+use crate::store::sql::{Cond, Where};
 use crate::store::{self, Db};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -128,15 +129,21 @@ pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<PartyOrg> {
 
 #[tracing::instrument(name = "party::roots", skip_all)]
 pub async fn roots(db: &Db, ctx: &Ctx) -> AppResult<Vec<PartyOrg>> {
-    let (vis_o, mut values) = visible_sql(ctx, "o", 1);
-    let (vis_p, v2) = visible_sql(ctx, "p", values.len() + 1);
-    values.extend(v2);
+    // Visible organisations whose parent is not visible (or that have none).
+    let (vis_o, v1) = visible_sql(ctx, "o", 1);
+    let (vis_p, v2) = visible_sql(ctx, "p", 1);
+    let mut w = Where::new();
+    w.and_cond(Cond::from_numbered(&vis_o, v1));
+    w.and_cond(Cond::from_numbered(
+        &format!("(o.parent_id IS NULL OR NOT {vis_p})"),
+        v2,
+    ));
+    let (cond, values) = w.build(1);
     let rows: Vec<OrgRow> = store::fetch_all(
         db,
         &format!(
             "SELECT {COLS} FROM party_orgs o JOIN areas a ON a.id = o.area_id \
-             LEFT JOIN party_orgs p ON p.id = o.parent_id \
-             WHERE {vis_o} AND (o.parent_id IS NULL OR NOT {vis_p}) ORDER BY a.code, o.name"
+             LEFT JOIN party_orgs p ON p.id = o.parent_id WHERE {cond} ORDER BY a.code, o.name"
         ),
         values,
     )
@@ -175,8 +182,9 @@ pub struct SearchQuery {
 
 #[tracing::instrument(name = "party::search", skip_all)]
 pub async fn search(db: &Db, ctx: &Ctx, q: &SearchQuery) -> AppResult<Vec<PartyOrg>> {
-    let (vis, mut values) = visible_sql(ctx, "o", 1);
-    let mut conds = vec![vis];
+    let (vis, vis_values) = visible_sql(ctx, "o", 1);
+    let mut w = Where::new();
+    w.and_cond(Cond::from_numbered(&vis, vis_values));
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if t.chars().count() > 100 {
             return Err(AppError::field(
@@ -184,8 +192,10 @@ pub async fn search(db: &Db, ctx: &Ctx, q: &SearchQuery) -> AppResult<Vec<PartyO
                 Msg::new("搜索词过长", "The search text is too long"),
             ));
         }
-        values.push(format!("%{}%", store::like_escape(t)).into());
-        conds.push(format!("o.name LIKE ${} ESCAPE '\\'", values.len()));
+        w.and(
+            "o.name LIKE ? ESCAPE '\\'",
+            [format!("%{}%", store::like_escape(t)).into()],
+        );
     }
     if let Some(k) = q.kind.as_deref().filter(|s| !s.is_empty()) {
         let k = PartyOrgKind::parse(k).ok_or_else(|| {
@@ -194,23 +204,20 @@ pub async fn search(db: &Db, ctx: &Ctx, q: &SearchQuery) -> AppResult<Vec<PartyO
                 Msg::new("未知的党组织类型", "Unknown organisation kind"),
             )
         })?;
-        values.push(k.as_str().into());
-        conds.push(format!("o.kind = ${}", values.len()));
+        w.and("o.kind = ?", [k.as_str().into()]);
     }
     if let Some(a) = q.area_id {
-        values.push(a.into());
-        conds.push(format!(
-            "o.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
+        w.and(
+            "o.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)",
+            [a.into()],
+        );
     }
-    values.push((q.limit.unwrap_or(50).clamp(1, 200) as i64).into());
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let (cond, values) = w.build(1);
     let rows: Vec<OrgRow> = store::fetch_all(
         db,
         &format!(
-            "SELECT {COLS} FROM party_orgs o JOIN areas a ON a.id = o.area_id WHERE {} ORDER BY a.code, o.name LIMIT ${}",
-            conds.join(" AND "),
-            values.len()
+            "SELECT {COLS} FROM party_orgs o JOIN areas a ON a.id = o.area_id WHERE {cond} ORDER BY a.code, o.name LIMIT {limit}"
         ),
         values,
     )
