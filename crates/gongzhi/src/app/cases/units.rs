@@ -122,21 +122,28 @@ pub struct UnitQuery {
 #[tracing::instrument(name = "cases::units::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: UnitQuery) -> AppResult<Vec<Unit>> {
     let mine = super::my_units(db, ctx).await?;
-    let (cond, mut values) = unit_scope(ctx, 1, &mine);
-    let mut sql = format!("{UNIT_SELECT} WHERE {cond}");
+    let (scope_sql, scope_values) = unit_scope(ctx, 1, &mine);
+    let mut w = crate::store::sql::Where::new();
+    w.and_cond(crate::store::sql::Cond::from_numbered(
+        &scope_sql,
+        scope_values,
+    ));
     if let Some(a) = q.area_id {
-        values.push(a.into());
-        sql.push_str(&format!(
-            " AND u.area_id IN (SELECT ancestor_id FROM area_closure WHERE descendant_id = ${n} \
-             UNION SELECT descendant_id FROM area_closure WHERE ancestor_id = ${n})",
-            n = values.len()
-        ));
+        // Units at, above or below the area.
+        w.and(
+            "u.area_id IN (SELECT ancestor_id FROM area_closure WHERE descendant_id = ? \
+             UNION SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)",
+            [a.into(), a.into()],
+        );
     }
     if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        values.push(format!("%{}%", store::like_escape(s)).into());
-        sql.push_str(&format!(" AND u.name LIKE ${} ESCAPE '\\'", values.len()));
+        w.and(
+            "u.name LIKE ? ESCAPE '\\'",
+            [format!("%{}%", store::like_escape(s)).into()],
+        );
     }
-    sql.push_str(" ORDER BY a.level, u.kind, u.name LIMIT 500");
+    let (cond, values) = w.build(1);
+    let sql = format!("{UNIT_SELECT} WHERE {cond} ORDER BY a.level, u.kind, u.name LIMIT 500");
     let rows: Vec<UnitRow> = store::fetch_all(db, &sql, values).await?;
     Ok(rows.into_iter().map(|r| unit_view(r, ctx.lang)).collect())
 }
