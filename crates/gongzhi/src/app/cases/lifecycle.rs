@@ -308,255 +308,49 @@ pub async fn act(
     r.version += 1;
     r.updated_at = now;
     let attachments = check_attachments(&tx, ctx, &body.attachments).await?;
-    let mut note = text(&body.note, "note", 2000, false)?;
-    let mut event_name = action.as_str();
-    let mut event_unit = r.unit_id;
-    let mut merged_target: Option<CaseRow> = None;
+    let note = text(&body.note, "note", 2000, false)?;
+    let mut s = Step {
+        state,
+        tx: &tx,
+        ctx,
+        body: &body,
+        row: &row,
+        cat: &cat,
+        mine: &mine,
+        to,
+        now,
+        r,
+        note,
+        event_name: action.as_str(),
+        event_unit: None,
+        merged_target: None,
+    };
+    s.event_unit = s.r.unit_id;
     match action {
-        Action::Register => {
-            r.registered_at = Some(now);
-        }
-        Action::Reject => {
-            note = text(&body.reason, "reason", 500, true)?;
-        }
-        Action::Dispatch => {
-            let routed = units::route(&tx, &r.category_code, &place_of(&r), &r.returned()).await?;
-            let unit = match body.unit_id.or(routed.unit_id) {
-                Some(u) => u,
-                None => {
-                    return Err(AppError::field(
-                        "unit_id",
-                        Msg::new(
-                            "权责清单和属地都没有对应的承办单位，请手动选择",
-                            "Neither a power list nor the territory gives a unit; choose one",
-                        ),
-                    ))
-                }
-            };
-            unit_exists(&tx, unit).await?;
-            if Some(unit) == routed.unit_id {
-                r.route_rule = Some(routed.rule.into());
-                r.route_unit_id = routed.unit_id;
-                r.route_duty_id = routed.duty_id;
-            } else {
-                r.route_rule = Some("manual".into());
-                r.route_unit_id = Some(unit);
-                r.route_duty_id = None;
-            }
-            r.unit_id = Some(unit);
-            r.first_unit_id.get_or_insert(unit);
-            r.registered_at.get_or_insert(now);
-            let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
-            start_clock(state, &cal, &cat, &mut r, now)?;
-            event_unit = Some(unit);
-        }
-        Action::Accept => {
-            r.responded_at.get_or_insert(now);
-        }
-        Action::Return => {
-            note = text(&body.reason, "reason", 500, true)?;
-            let me = row.unit_id;
-            let mut returned = r.returned();
-            if let Some(u) = me {
-                if !returned.contains(&u) {
-                    returned.push(u);
-                }
-            }
-            r.returned_units = returned
-                .iter()
-                .map(|u| u.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            r.return_count += 1;
-            deadlines::stop(&mut r, Which::Handle);
-            deadlines::stop(&mut r, Which::Response);
-            r.warn_at = None;
-            r.overdue = false;
-            r.warned = false;
-            if to == Status::Arbitration {
-                // 首接负责: the first unit stays responsible until the street decides.
-                r.unit_id = r.first_unit_id;
-            } else {
-                r.unit_id = None;
-                let routed = units::route(&tx, &r.category_code, &place_of(&r), &returned).await?;
-                r.route_rule = Some(routed.rule.into());
-                r.route_unit_id = routed.unit_id;
-                r.route_duty_id = routed.duty_id;
-            }
-        }
-        Action::Arbitrate => {
-            note = text(&body.note, "note", 2000, true)?;
-            let unit = body.unit_id.ok_or_else(|| {
-                AppError::field("unit_id", Msg::new("请选择承办单位", "Choose the unit"))
-            })?;
-            unit_exists(&tx, unit).await?;
-            r.unit_id = Some(unit);
-            r.bound = true;
-            r.route_rule = Some("arbitration".into());
-            r.route_unit_id = Some(unit);
-            r.route_duty_id = None;
-            let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
-            start_clock(state, &cal, &cat, &mut r, now)?;
-            event_unit = Some(unit);
-        }
-        Action::Handle => {
-            let result = text(&body.result, "result", 2000, true)?;
-            let outcome = body
-                .outcome
-                .as_deref()
-                .and_then(Outcome::parse)
-                .ok_or_else(|| {
-                    AppError::field(
-                        "outcome",
-                        Msg::new(
-                            "请选择办理结果：resolved、explained 或 unresolvable",
-                            "outcome must be resolved, explained or unresolvable",
-                        ),
-                    )
-                })?;
-            r.result = result;
-            r.outcome = Some(outcome.as_str().into());
-            r.handled_at = Some(now);
-            r.responded_at.get_or_insert(now);
-            let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
-            let verify = CategoryRow::limit(&cat.verify_limit);
-            deadlines::start(&cal, &mut r, Which::Verify, now, verify)?;
-            note = note.or(r.result.clone());
-        }
-        Action::Verify => {
-            let ok = body.ok.ok_or_else(|| {
-                AppError::field(
-                    "ok",
-                    Msg::new("请选择核查结论", "Say whether the result holds"),
-                )
-            })?;
-            if ok {
-                r.verified_at = Some(now);
-            } else {
-                note = text(&body.note, "note", 2000, true)?;
-                r.handled_at = None;
-                r.outcome = None;
-                deadlines::stop(&mut r, Which::Verify);
-            }
-        }
-        Action::Rate => {
-            let rating = body
-                .rating
-                .as_deref()
-                .and_then(Rating::parse)
-                .ok_or_else(|| {
-                    AppError::field(
-                        "rating",
-                        Msg::new(
-                            "请选择：满意、基本满意或不满意",
-                            "rating must be satisfied, basic or dissatisfied",
-                        ),
-                    )
-                })?;
-            r.rating = Some(rating.as_str().into());
-            r.rating_comment = text(&body.comment, "comment", 500, false)?;
-            r.rated_at = Some(now);
-            note = Some(format!(
-                "{}{}",
-                rating.label_zh(),
-                r.rating_comment
-                    .as_deref()
-                    .map(|c| format!("：{c}"))
-                    .unwrap_or_default()
-            ));
-        }
-        Action::Close => {
-            r.closed_at = Some(now);
-            if r.rating.is_none() && state.settings.cases.unrated_satisfied {
-                r.rating = Some(Rating::Satisfied.as_str().into());
-                r.rating_comment = Some("未评价，按规则视为满意".into());
-                note = note.or(Some("未评价，按规则视为满意".into()));
-            }
-        }
-        Action::RequestExtension => {
-            let d = days(body.days, "days")?;
-            let reason = text(&body.reason, "reason", 500, true)?;
-            r.pending_ext_days = Some(d as i32);
-            r.pending_ext_reason = reason.clone();
-            note = Some(format!(
-                "申请延期 {d} 个工作日：{}",
-                reason.unwrap_or_default()
-            ));
-        }
-        Action::DecideExtension => {
-            let approve = body.approve.ok_or_else(|| {
-                AppError::field("approve", Msg::new("请选择同意或驳回", "Approve or deny"))
-            })?;
-            let d = r.pending_ext_days.unwrap_or(1).max(1) as u32;
-            if approve {
-                let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
-                let due = deadlines::extend_handling(&cal, &mut r, d, now)?;
-                r.extension_count += 1;
-                let was_overdue = r.overdue;
-                set_due(state, &mut r, due, now);
-                r.overdue = was_overdue && due <= now;
-                event_name = "approve_extension";
-            } else {
-                event_name = "deny_extension";
-            }
-            r.pending_ext_days = None;
-            r.pending_ext_reason = None;
-        }
-        Action::Supervise => {
-            note = text(&body.note, "note", 2000, true)?;
-            let d = days(body.days, "days")?;
-            r.supervise_count += 1;
-            if r.handle_due_at.is_some() {
-                let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
-                let limit = Limit {
-                    value: d,
-                    unit: LimitUnit::Days,
-                };
-                let due = deadlines::start(&cal, &mut r, Which::Handle, now, limit)?;
-                set_due(state, &mut r, due, now);
-            }
-        }
-        Action::Merge => {
-            let into = body.into_id.ok_or_else(|| {
-                AppError::field(
-                    "into_id",
-                    Msg::new("请选择要合并到的诉求", "Choose the case to merge into"),
-                )
-            })?;
-            if into == r.id {
-                return Err(AppError::field(
-                    "into_id",
-                    Msg::new("不能合并到自身", "A case cannot be merged into itself"),
-                ));
-            }
-            let target = query::load(&tx, into).await?.ok_or_else(|| {
-                AppError::field("into_id", Msg::new("没有这个诉求", "No such case"))
-            })?;
-            let tacc = query::access(&tx, ctx, &target, &mine).await?;
-            if !tacc.visible() || matches!(target.status(), Status::Merged | Status::Rejected) {
-                return Err(AppError::field(
-                    "into_id",
-                    Msg::new("不能合并到该诉求", "Cannot merge into that case"),
-                ));
-            }
-            r.merged_into = Some(into);
-            note = Some(format!("合并到 {}", target.no));
-            merged_target = Some(target);
-        }
-        Action::Reopen => {
-            note = text(&body.reason, "reason", 500, true)?;
-            r.reopen_count += 1;
-            r.handled_at = None;
-            r.verified_at = None;
-            r.rated_at = None;
-            r.closed_at = None;
-            r.outcome = None;
-            r.rating = None;
-            r.rating_comment = None;
-            let cal = deadlines::calendar_for(state, &tx, r.area_id).await?;
-            start_clock(state, &cal, &cat, &mut r, now)?;
-        }
+        Action::Register => register(&mut s).await?,
+        Action::Reject => reject(&mut s).await?,
+        Action::Dispatch => dispatch(&mut s).await?,
+        Action::Accept => accept(&mut s).await?,
+        Action::Return => give_back(&mut s).await?,
+        Action::Arbitrate => arbitrate(&mut s).await?,
+        Action::Handle => handle(&mut s).await?,
+        Action::Verify => verify(&mut s).await?,
+        Action::Rate => rate(&mut s).await?,
+        Action::Close => close(&mut s).await?,
+        Action::RequestExtension => request_extension(&mut s).await?,
+        Action::DecideExtension => decide_extension(&mut s).await?,
+        Action::Supervise => supervise(&mut s).await?,
+        Action::Merge => merge(&mut s).await?,
+        Action::Reopen => reopen(&mut s).await?,
     }
+    let Step {
+        mut r,
+        note,
+        event_name,
+        event_unit,
+        merged_target,
+        ..
+    } = s;
     if r.deadline_basis != row.deadline_basis {
         deadlines::settle(state, &tx, &mut r).await?;
     }
@@ -609,6 +403,319 @@ pub async fn act(
     let view = query::view(state, &tx, ctx, &r, &acc).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// One case action in the making: what it acts on, and what it leaves for the timeline.
+struct Step<'a> {
+    state: &'a AppState,
+    tx: &'a sea_orm::DatabaseTransaction,
+    ctx: &'a Ctx,
+    body: &'a ActionBody,
+    /// The case as it was.
+    row: &'a CaseRow,
+    cat: &'a CategoryRow,
+    /// The caller's units.
+    mine: &'a [Uuid],
+    to: Status,
+    now: i64,
+    /// The case as it becomes.
+    r: CaseRow,
+    /// The timeline note.
+    note: Option<String>,
+    event_name: &'static str,
+    event_unit: Option<Uuid>,
+    merged_target: Option<CaseRow>,
+}
+
+/// 登记: the case is taken in.
+async fn register(s: &mut Step<'_>) -> AppResult<()> {
+    s.r.registered_at = Some(s.now);
+    Ok(())
+}
+
+/// 不予受理: refused, with a reason.
+async fn reject(s: &mut Step<'_>) -> AppResult<()> {
+    s.note = text(&s.body.reason, "reason", 500, true)?;
+    Ok(())
+}
+
+/// 派遣: to the unit the power list or the territory names, or the one chosen; the clock starts.
+async fn dispatch(s: &mut Step<'_>) -> AppResult<()> {
+    let routed = units::route(s.tx, &s.r.category_code, &place_of(&s.r), &s.r.returned()).await?;
+    let unit = match s.body.unit_id.or(routed.unit_id) {
+        Some(u) => u,
+        None => {
+            return Err(AppError::field(
+                "unit_id",
+                Msg::new(
+                    "权责清单和属地都没有对应的承办单位，请手动选择",
+                    "Neither a power list nor the territory gives a unit; choose one",
+                ),
+            ))
+        }
+    };
+    unit_exists(s.tx, unit).await?;
+    if Some(unit) == routed.unit_id {
+        s.r.route_rule = Some(routed.rule.into());
+        s.r.route_unit_id = routed.unit_id;
+        s.r.route_duty_id = routed.duty_id;
+    } else {
+        s.r.route_rule = Some("manual".into());
+        s.r.route_unit_id = Some(unit);
+        s.r.route_duty_id = None;
+    }
+    s.r.unit_id = Some(unit);
+    s.r.first_unit_id.get_or_insert(unit);
+    s.r.registered_at.get_or_insert(s.now);
+    let cal = deadlines::calendar_for(s.state, s.tx, s.r.area_id).await?;
+    start_clock(s.state, &cal, s.cat, &mut s.r, s.now)?;
+    s.event_unit = Some(unit);
+    Ok(())
+}
+
+/// 签收: the unit takes it (the response time stops).
+async fn accept(s: &mut Step<'_>) -> AppResult<()> {
+    s.r.responded_at.get_or_insert(s.now);
+    Ok(())
+}
+
+/// Return (退回): the unit gives the case back.
+async fn give_back(s: &mut Step<'_>) -> AppResult<()> {
+    s.note = text(&s.body.reason, "reason", 500, true)?;
+    let me = s.row.unit_id;
+    let mut returned = s.r.returned();
+    if let Some(u) = me {
+        if !returned.contains(&u) {
+            returned.push(u);
+        }
+    }
+    s.r.returned_units = returned
+        .iter()
+        .map(|u| u.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    s.r.return_count += 1;
+    deadlines::stop(&mut s.r, Which::Handle);
+    deadlines::stop(&mut s.r, Which::Response);
+    s.r.warn_at = None;
+    s.r.overdue = false;
+    s.r.warned = false;
+    if s.to == Status::Arbitration {
+        // 首接负责: the first unit stays responsible until the street decides.
+        s.r.unit_id = s.r.first_unit_id;
+    } else {
+        s.r.unit_id = None;
+        let routed = units::route(s.tx, &s.r.category_code, &place_of(&s.r), &returned).await?;
+        s.r.route_rule = Some(routed.rule.into());
+        s.r.route_unit_id = routed.unit_id;
+        s.r.route_duty_id = routed.duty_id;
+    }
+    Ok(())
+}
+
+/// 仲裁: the street decides which unit keeps a returned case; the clock starts again.
+async fn arbitrate(s: &mut Step<'_>) -> AppResult<()> {
+    s.note = text(&s.body.note, "note", 2000, true)?;
+    let unit = s
+        .body
+        .unit_id
+        .ok_or_else(|| AppError::field("unit_id", Msg::new("请选择承办单位", "Choose the unit")))?;
+    unit_exists(s.tx, unit).await?;
+    s.r.unit_id = Some(unit);
+    s.r.bound = true;
+    s.r.route_rule = Some("arbitration".into());
+    s.r.route_unit_id = Some(unit);
+    s.r.route_duty_id = None;
+    let cal = deadlines::calendar_for(s.state, s.tx, s.r.area_id).await?;
+    start_clock(s.state, &cal, s.cat, &mut s.r, s.now)?;
+    s.event_unit = Some(unit);
+    Ok(())
+}
+
+/// 办结: the unit's result and outcome; the check's clock starts.
+async fn handle(s: &mut Step<'_>) -> AppResult<()> {
+    let result = text(&s.body.result, "result", 2000, true)?;
+    let outcome = s
+        .body
+        .outcome
+        .as_deref()
+        .and_then(Outcome::parse)
+        .ok_or_else(|| {
+            AppError::field(
+                "outcome",
+                Msg::new(
+                    "请选择办理结果：resolved、explained 或 unresolvable",
+                    "outcome must be resolved, explained or unresolvable",
+                ),
+            )
+        })?;
+    s.r.result = result;
+    s.r.outcome = Some(outcome.as_str().into());
+    s.r.handled_at = Some(s.now);
+    s.r.responded_at.get_or_insert(s.now);
+    let cal = deadlines::calendar_for(s.state, s.tx, s.r.area_id).await?;
+    let verify = CategoryRow::limit(&s.cat.verify_limit);
+    deadlines::start(&cal, &mut s.r, Which::Verify, s.now, verify)?;
+    s.note = s.note.take().or(s.r.result.clone());
+    Ok(())
+}
+
+/// 核查: the result holds, or goes back to the unit.
+async fn verify(s: &mut Step<'_>) -> AppResult<()> {
+    let ok = s.body.ok.ok_or_else(|| {
+        AppError::field(
+            "ok",
+            Msg::new("请选择核查结论", "Say whether the result holds"),
+        )
+    })?;
+    if ok {
+        s.r.verified_at = Some(s.now);
+    } else {
+        s.note = text(&s.body.note, "note", 2000, true)?;
+        s.r.handled_at = None;
+        s.r.outcome = None;
+        deadlines::stop(&mut s.r, Which::Verify);
+    }
+    Ok(())
+}
+
+/// 评价: the requester's rating.
+async fn rate(s: &mut Step<'_>) -> AppResult<()> {
+    let rating = s
+        .body
+        .rating
+        .as_deref()
+        .and_then(Rating::parse)
+        .ok_or_else(|| {
+            AppError::field(
+                "rating",
+                Msg::new(
+                    "请选择：满意、基本满意或不满意",
+                    "rating must be satisfied, basic or dissatisfied",
+                ),
+            )
+        })?;
+    s.r.rating = Some(rating.as_str().into());
+    s.r.rating_comment = text(&s.body.comment, "comment", 500, false)?;
+    s.r.rated_at = Some(s.now);
+    s.note = Some(format!(
+        "{}{}",
+        rating.label_zh(),
+        s.r.rating_comment
+            .as_deref()
+            .map(|c| format!("：{c}"))
+            .unwrap_or_default()
+    ));
+    Ok(())
+}
+
+/// 结案: closed (unrated counts as satisfied where the policy says so).
+async fn close(s: &mut Step<'_>) -> AppResult<()> {
+    s.r.closed_at = Some(s.now);
+    if s.r.rating.is_none() && s.state.settings.cases.unrated_satisfied {
+        s.r.rating = Some(Rating::Satisfied.as_str().into());
+        s.r.rating_comment = Some("未评价，按规则视为满意".into());
+        s.note = s.note.take().or(Some("未评价，按规则视为满意".into()));
+    }
+    Ok(())
+}
+
+/// 申请延期: working days asked for, with a reason.
+async fn request_extension(s: &mut Step<'_>) -> AppResult<()> {
+    let d = days(s.body.days, "days")?;
+    let reason = text(&s.body.reason, "reason", 500, true)?;
+    s.r.pending_ext_days = Some(d as i32);
+    s.r.pending_ext_reason = reason.clone();
+    s.note = Some(format!(
+        "申请延期 {d} 个工作日：{}",
+        reason.unwrap_or_default()
+    ));
+    Ok(())
+}
+
+/// 审批延期: approved (the deadline moves) or denied.
+async fn decide_extension(s: &mut Step<'_>) -> AppResult<()> {
+    let approve = s.body.approve.ok_or_else(|| {
+        AppError::field("approve", Msg::new("请选择同意或驳回", "Approve or deny"))
+    })?;
+    let d = s.r.pending_ext_days.unwrap_or(1).max(1) as u32;
+    if approve {
+        let cal = deadlines::calendar_for(s.state, s.tx, s.r.area_id).await?;
+        let due = deadlines::extend_handling(&cal, &mut s.r, d, s.now)?;
+        s.r.extension_count += 1;
+        let was_overdue = s.r.overdue;
+        set_due(s.state, &mut s.r, due, s.now);
+        s.r.overdue = was_overdue && due <= s.now;
+        s.event_name = "approve_extension";
+    } else {
+        s.event_name = "deny_extension";
+    }
+    s.r.pending_ext_days = None;
+    s.r.pending_ext_reason = None;
+    Ok(())
+}
+
+/// 督办: urged, with a new deadline in working days.
+async fn supervise(s: &mut Step<'_>) -> AppResult<()> {
+    s.note = text(&s.body.note, "note", 2000, true)?;
+    let d = days(s.body.days, "days")?;
+    s.r.supervise_count += 1;
+    if s.r.handle_due_at.is_some() {
+        let cal = deadlines::calendar_for(s.state, s.tx, s.r.area_id).await?;
+        let limit = Limit {
+            value: d,
+            unit: LimitUnit::Days,
+        };
+        let due = deadlines::start(&cal, &mut s.r, Which::Handle, s.now, limit)?;
+        set_due(s.state, &mut s.r, due, s.now);
+    }
+    Ok(())
+}
+
+/// 合并: a repeat joins the case it repeats.
+async fn merge(s: &mut Step<'_>) -> AppResult<()> {
+    let into = s.body.into_id.ok_or_else(|| {
+        AppError::field(
+            "into_id",
+            Msg::new("请选择要合并到的诉求", "Choose the case to merge into"),
+        )
+    })?;
+    if into == s.r.id {
+        return Err(AppError::field(
+            "into_id",
+            Msg::new("不能合并到自身", "A case cannot be merged into itself"),
+        ));
+    }
+    let target = query::load(s.tx, into)
+        .await?
+        .ok_or_else(|| AppError::field("into_id", Msg::new("没有这个诉求", "No such case")))?;
+    let tacc = query::access(s.tx, s.ctx, &target, s.mine).await?;
+    if !tacc.visible() || matches!(target.status(), Status::Merged | Status::Rejected) {
+        return Err(AppError::field(
+            "into_id",
+            Msg::new("不能合并到该诉求", "Cannot merge into that case"),
+        ));
+    }
+    s.r.merged_into = Some(into);
+    s.note = Some(format!("合并到 {}", target.no));
+    s.merged_target = Some(target);
+    Ok(())
+}
+
+/// 重办: reopened with a reason; the clock starts again.
+async fn reopen(s: &mut Step<'_>) -> AppResult<()> {
+    s.note = text(&s.body.reason, "reason", 500, true)?;
+    s.r.reopen_count += 1;
+    s.r.handled_at = None;
+    s.r.verified_at = None;
+    s.r.rated_at = None;
+    s.r.closed_at = None;
+    s.r.outcome = None;
+    s.r.rating = None;
+    s.r.rating_comment = None;
+    let cal = deadlines::calendar_for(s.state, s.tx, s.r.area_id).await?;
+    start_clock(s.state, &cal, s.cat, &mut s.r, s.now)?;
+    Ok(())
 }
 
 fn place_of(r: &CaseRow) -> super::Placement {
