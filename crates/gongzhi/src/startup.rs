@@ -48,7 +48,7 @@ pub async fn build_state(settings: Settings) -> Result<(AppState, Option<String>
             settings: Arc::new(settings),
             keys: Arc::new(keys),
             audit_key,
-            metrics: Arc::new(crate::http::metrics::Metrics::new()),
+            metrics: Arc::new(crate::ops::metrics::Metrics::new()),
             auth_cache: Arc::new(AuthCache::default()),
             tree_cache: Arc::new(TreeCache::new(tree_cache_ms)),
             case_caches: Arc::new(crate::app::cases::Caches::default()),

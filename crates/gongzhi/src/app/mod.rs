@@ -50,7 +50,7 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// The audit chain's key (kept outside the database).
     pub audit_key: Arc<crate::crypto::AuditKey>,
-    pub metrics: Arc<crate::http::metrics::Metrics>,
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
     pub auth_cache: Arc<AuthCache>,
     pub tree_cache: Arc<TreeCache>,
     /// The working-day calendar and grid shapes (接诉即办).

@@ -4,7 +4,6 @@ pub mod csrf;
 mod doc;
 pub mod extract;
 pub mod forwarded;
-pub mod metrics;
 pub mod middleware;
 pub mod open311;
 pub mod routes;
