@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult, Lang, Msg};
 use crate::sheet::{Cell, SheetWriter};
 use crate::spool::Spool;
 use crate::store;
+use crate::store::sql::{Cond, Where};
 
 /// Rows an export holds at most; narrower filters beyond.
 pub const MAX_ROWS: u32 = 200_000;
@@ -134,24 +135,24 @@ fn conditions(
     date_col: &str,
     c: &Checked,
 ) -> (String, Vec<Value>) {
-    let (scope_sql, mut values) = scope::filter_sql_for(ctx, perm, area_col, 1);
-    let mut conds = vec![scope_sql];
+    let (scope_sql, scope_values) = scope::filter_sql_for(ctx, perm, area_col, 1);
+    let mut w = Where::new();
+    w.and_cond(Cond::from_numbered(&scope_sql, scope_values));
     if let Some(a) = c.area {
-        values.push(a.into());
-        conds.push(format!(
-            "{area_col} IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
+        w.and(
+            &format!(
+                "{area_col} IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)"
+            ),
+            [a.into()],
+        );
     }
     if let Some(f) = &c.from {
-        values.push(f.clone().into());
-        conds.push(format!("{date_col} >= ${}", values.len()));
+        w.and(&format!("{date_col} >= ?"), [f.clone().into()]);
     }
     if let Some(t) = &c.to {
-        values.push(t.clone().into());
-        conds.push(format!("{date_col} <= ${}", values.len()));
+        w.and(&format!("{date_col} <= ?"), [t.clone().into()]);
     }
-    (conds.join(" AND "), values)
+    w.build(1)
 }
 
 fn describe(c: &Checked) -> String {
@@ -337,24 +338,23 @@ pub async fn postings(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spoo
             if end { "23:59:59.999" } else { "00:00:00" }
         ))
     };
-    let (scope_sql, mut values) =
+    let (scope_sql, scope_values) =
         scope::filter_sql_for(ctx, Permission::ReadService, "a.area_id", 1);
-    let mut conds = vec![scope_sql];
+    let mut w = Where::new();
+    w.and_cond(Cond::from_numbered(&scope_sql, scope_values));
     if let Some(area) = c.area {
-        values.push(area.into());
-        conds.push(format!(
-            "a.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
+        w.and(
+            "a.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)",
+            [area.into()],
+        );
     }
     if let Some(t) = c.from.as_deref().and_then(|d| day_ms(d, false)) {
-        values.push(t.into());
-        conds.push(format!("p.at >= ${}", values.len()));
+        w.and("p.at >= ?", [t.into()]);
     }
     if let Some(t) = c.to.as_deref().and_then(|d| day_ms(d, true)) {
-        values.push(t.into());
-        conds.push(format!("p.at <= ${}", values.len()));
+        w.and("p.at <= ?", [t.into()]);
     }
+    let (where_sql, values) = w.build(1);
     #[derive(FromQueryResult)]
     struct P {
         at: i64,
@@ -388,7 +388,7 @@ pub async fn postings(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spoo
          LEFT JOIN volunteers v ON v.id = a.volunteer_id LEFT JOIN persons pe ON pe.id = v.person_id \
          LEFT JOIN areas ar ON ar.id = a.area_id \
          WHERE {} ORDER BY p.at DESC, p.id DESC",
-        conds.join(" AND ")
+        where_sql
     );
     let en = ctx.lang == Lang::En;
     pages(&state.db, &sql, &values, |x: P| {
