@@ -296,37 +296,38 @@ pub async fn list(
     paging: store::Paging,
 ) -> AppResult<(Vec<User>, i64)> {
     let m = Manager::of(ctx)?;
-    let mut values: Vec<Value> = vec![];
-    let mut conds: Vec<String> = vec![];
+    let mut w = crate::store::sql::Where::new();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        values.push(format!("%{}%", store::like_escape(q)).into());
-        let n = values.len();
-        conds.push(format!(
-            "(u.username LIKE ${n} ESCAPE '\\' OR u.display_name LIKE ${n} ESCAPE '\\')"
-        ));
+        let like = format!("%{}%", store::like_escape(q));
+        w.and(
+            "(u.username LIKE ? ESCAPE '\\' OR u.display_name LIKE ? ESCAPE '\\')",
+            [like.clone().into(), like.into()],
+        );
     }
     if let Some(a) = f.area_id {
         if !m.sees(db, ctx, Some(a)).await? || !scope::can_see(db, ctx, a).await? {
             return Err(AppError::NotFound);
         }
-        values.push(a.into());
-        conds.push(format!(
-            "u.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
+        w.and(
+            "u.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)",
+            [a.into()],
+        );
     }
+    // Only the users whose home area the caller manages.
     if let Some(roots) = m.roots() {
-        conds.push(format!(
-            "u.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}))",
-            store::placeholders(values.len() + 1, roots.len())
-        ));
-        values.extend(roots.into_iter().map(Value::from));
+        w.and_cond(if roots.is_empty() {
+            crate::store::sql::Cond::none()
+        } else {
+            crate::store::sql::Cond::new(
+                format!(
+                    "u.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}))",
+                    vec!["?"; roots.len()].join(", ")
+                ),
+                roots.into_iter().map(Value::from),
+            )
+        });
     }
-    let cond = if conds.is_empty() {
-        "1 = 1".to_string()
-    } else {
-        conds.join(" AND ")
-    };
+    let (cond, values) = w.build(1);
     let (rows, total): (Vec<UserRow>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) FROM {FROM} WHERE {cond}"),
