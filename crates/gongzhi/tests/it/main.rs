@@ -11,6 +11,7 @@ mod auth;
 mod browser;
 mod cases;
 mod channels;
+mod console_api;
 mod crash;
 mod deadlines;
 mod errors;

@@ -1,0 +1,165 @@
+//! Issue 13 point 10: the console kept in step with the API by a check. Every call the console's
+//! source makes with a literal path (`http.get('/questions', …)`, `request('POST', `/cases/${id}/…`)`)
+//! must name an operation of the OpenAPI document, with its method — so a route renamed or removed
+//! on the server fails here, not on a user's screen.
+use std::collections::BTreeSet;
+
+use crate::helpers::*;
+
+/// The console's source files (.js, .vue) under `console/src`.
+fn sources() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console/src");
+    let mut out = vec![];
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "js" || x == "vue") {
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// `(method, path)` of each call with a literal path; `${…}` becomes one `*` segment, a query or a
+/// format suffix built at run time is cut off.
+fn calls(src: &str) -> Vec<(String, String)> {
+    let mut out = vec![];
+    let forms: [(&str, Option<&str>); 6] = [
+        ("http.get(", Some("GET")),
+        ("http.post(", Some("POST")),
+        ("http.put(", Some("PUT")),
+        ("http.patch(", Some("PATCH")),
+        ("http.del(", Some("DELETE")),
+        ("request(", None),
+    ];
+    for (needle, method) in forms {
+        let mut rest = src;
+        while let Some(i) = rest.find(needle) {
+            rest = &rest[i + needle.len()..];
+            let mut s = rest.trim_start();
+            let method = match method {
+                Some(m) => m.to_string(),
+                None => {
+                    // request('GET', '/path' …)
+                    let Some(q) = s.strip_prefix('\'') else {
+                        continue;
+                    };
+                    let Some(end) = q.find('\'') else { continue };
+                    let m = q[..end].to_string();
+                    if !matches!(m.as_str(), "GET" | "POST" | "PUT" | "PATCH" | "DELETE") {
+                        continue;
+                    }
+                    s = q[end + 1..]
+                        .trim_start()
+                        .trim_start_matches(',')
+                        .trim_start();
+                    m
+                }
+            };
+            let Some(quote) = s.chars().next().filter(|c| matches!(c, '\'' | '`' | '"')) else {
+                continue;
+            };
+            let body = &s[1..];
+            let Some(end) = body.find(quote) else {
+                continue;
+            };
+            let lit = &body[..end];
+            if !lit.starts_with('/') {
+                continue;
+            }
+            // Template holes → one segment; stop at a query or a hole inside a segment's tail.
+            let mut path = String::new();
+            let mut chars = lit.chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '$' if chars.peek() == Some(&'{') => {
+                        let mut depth = 0;
+                        for d in chars.by_ref() {
+                            if d == '{' {
+                                depth += 1;
+                            } else if d == '}' {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                        }
+                        path.push('*');
+                    }
+                    '?' => break,
+                    _ => path.push(c),
+                }
+            }
+            out.push((method, path));
+        }
+    }
+    out
+}
+
+/// Whether `path` (segments, `*` for a hole, possibly `x.*` for a format built at run time) is
+/// the OpenAPI path `template` (segments, `{name}` for a parameter).
+fn fits(path: &str, template: &str) -> bool {
+    let a: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let b: Vec<&str> = template.trim_end_matches('/').split('/').collect();
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|(x, y)| (y.starts_with('{') && y.ends_with('}')) || glob(x, y))
+}
+
+/// `x` with `*` standing for any run of characters (a hole filled at run time) matches `y`.
+fn glob(x: &str, y: &str) -> bool {
+    match x.split_once('*') {
+        None => x == y,
+        Some((head, tail)) => {
+            y.starts_with(head)
+                && (head.len()..=y.len()).any(|i| y.is_char_boundary(i) && glob(tail, &y[i..]))
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_call_the_console_makes_names_an_operation_of_the_api() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = serde_json::from_str(&app.state.openapi_json).unwrap();
+    let ops: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, item)| {
+            item.as_object().unwrap().keys().map(move |m| {
+                (
+                    m.to_uppercase(),
+                    p.trim_start_matches("/api/v1").to_string(),
+                )
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    let mut missing = BTreeSet::new();
+    for (file, src) in sources() {
+        for (method, path) in calls(&src) {
+            checked += 1;
+            // The document itself is served beside the API, not in it.
+            if path == "/api/openapi.json" {
+                continue;
+            }
+            if !ops.iter().any(|(m, t)| *m == method && fits(&path, t)) {
+                missing.insert(format!("{method} {path}  ({file})"));
+            }
+        }
+    }
+    assert!(checked > 150, "the console's calls were found: {checked}");
+    assert!(
+        missing.is_empty(),
+        "the console calls operations the API does not have:\n{}",
+        missing.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
