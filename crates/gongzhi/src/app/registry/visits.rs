@@ -1,5 +1,5 @@
 //! Door-to-door visits (进万家门、访万家情) and the needs they find, each followed up until closed.
-use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -11,6 +11,7 @@ use crate::domain::registry as vocab;
 use crate::domain::role::Permission;
 use crate::domain::{ms_to_rfc3339, new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
+use crate::store::sql::{Cond, Where};
 use crate::store::{self, Db};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -438,20 +439,19 @@ pub async fn list_visits(db: &Db, ctx: &Ctx, q: &VisitQuery) -> AppResult<(Vec<V
     if !scope::holds_any(ctx, Permission::ReadRegistry) {
         return Err(AppError::forbidden());
     }
-    let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "v.area_id", 1);
-    let mut conds = vec![s];
+    let (s, scope_values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "v.area_id", 1);
+    let mut cond = Where::new();
+    cond.and_cond(Cond::from_numbered(&s, scope_values));
     if let Some(h) = q.household_id {
-        values.push(h.into());
-        conds.push(format!("v.household_id = ${}", values.len()));
+        cond.and("v.household_id = ?", [h.into()]);
     }
     if let Some(a) = q.area_id {
-        values.push(a.into());
-        conds.push(format!(
-            "v.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
+        cond.and(
+            "v.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)",
+            [a.into()],
+        );
     }
-    let w = conds.join(" AND ");
+    let (w, values) = cond.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total): (Vec<VisitRow>, i64) = store::page(
         db,
@@ -481,29 +481,23 @@ pub async fn list_needs(db: &Db, ctx: &Ctx, q: &NeedQuery) -> AppResult<(Vec<Nee
     if !scope::holds_any(ctx, Permission::ReadRegistry) {
         return Err(AppError::forbidden());
     }
-    let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "n.area_id", 1);
-    let mut conds = vec![s];
-    let add = |cond: &str, v: Value, values: &mut Vec<Value>, conds: &mut Vec<String>| {
-        values.push(v);
-        conds.push(cond.replace("$?", &format!("${}", values.len())));
-    };
+    let (s, scope_values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "n.area_id", 1);
+    let mut cond = Where::new();
+    cond.and_cond(Cond::from_numbered(&s, scope_values));
     if let Some(a) = q.area_id {
-        add(
-            "n.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $?)",
-            a.into(),
-            &mut values,
-            &mut conds,
+        cond.and(
+            "n.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)",
+            [a.into()],
         );
     }
     match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => {}
-        Some("unclosed") => conds.push("n.status <> 'closed'".into()),
-        Some(s @ ("open" | "in_progress" | "closed")) => add(
-            "n.status = $?",
-            s.to_string().into(),
-            &mut values,
-            &mut conds,
-        ),
+        Some("unclosed") => {
+            cond.and("n.status <> 'closed'", []);
+        }
+        Some(s @ ("open" | "in_progress" | "closed")) => {
+            cond.and("n.status = ?", [s.to_string().into()]);
+        }
         Some(_) => {
             return Err(AppError::field(
                 "status",
@@ -518,19 +512,16 @@ pub async fn list_needs(db: &Db, ctx: &Ctx, q: &NeedQuery) -> AppResult<(Vec<Nee
         let code = vocab::NEED_CATEGORY
             .parse(c)
             .map_err(|m| AppError::field("category", m))?;
-        add("n.category = $?", code.into(), &mut values, &mut conds);
+        cond.and("n.category = ?", [code.into()]);
     }
     let today = today();
     if q.overdue == Some(true) {
-        conds.push("n.status <> 'closed'".into());
-        add(
-            "n.due_on < $?",
-            today.clone().into(),
-            &mut values,
-            &mut conds,
+        cond.and(
+            "n.status <> 'closed' AND n.due_on < ?",
+            [today.clone().into()],
         );
     }
-    let w = conds.join(" AND ");
+    let (w, values) = cond.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total): (Vec<NeedRow>, i64) = store::page(
         db,
