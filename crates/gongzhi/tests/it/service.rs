@@ -968,6 +968,27 @@ async fn report_ins_ratings_work_units_and_certificates() {
             "/api/v1/party-ratings?area_id={area}&year={year}&page_size=200"
         ))
         .await;
+    // Filtered by grade: only that grade, and no more than all of them.
+    let basic = shequ
+        .get(&format!(
+            "/api/v1/party-ratings?area_id={area}&year={year}&grade=basic&page_size=200"
+        ))
+        .await;
+    assert_eq!(basic.status, StatusCode::OK, "{}", basic.text);
+    assert!(basic.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["grade"] == "basic"));
+    assert!(basic.body["total"].as_i64() <= r.body["total"].as_i64());
+    let none = shequ
+        .get(&format!(
+            "/api/v1/commendations?volunteer_id={}",
+            uuid::Uuid::nil()
+        ))
+        .await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.text);
+    assert_eq!(none.body["total"], 0);
     if let Some(other) = &still {
         let row = r.body["items"]
             .as_array()

@@ -449,18 +449,16 @@ pub struct RatingQuery {
 
 #[tracing::instrument(name = "service::ratings::list_ratings", skip_all)]
 pub async fn list_ratings(db: &Db, ctx: &Ctx, q: &RatingQuery) -> AppResult<RatingPage> {
-    let (mut cond, mut values) = super::area_filter(
+    let mut w = super::area_where(
         db,
         ctx,
         Permission::ReadService,
         q.area_id,
         "r.community_id",
-        1,
     )
     .await?;
     let year = q.year.unwrap_or(local_date(now_ms()).year());
-    values.push(year.into());
-    cond = format!("{cond} AND r.year = ${}", values.len());
+    w.and("r.year = ?", [year.into()]);
     if let Some(g) = q.grade.as_deref().filter(|g| !g.is_empty()) {
         if Grade::parse(g).is_none() {
             return Err(AppError::field(
@@ -471,9 +469,9 @@ pub async fn list_ratings(db: &Db, ctx: &Ctx, q: &RatingQuery) -> AppResult<Rati
                 ),
             ));
         }
-        values.push(g.to_string().into());
-        cond = format!("{cond} AND r.grade = ${}", values.len());
+        w.and("r.grade = ?", [g.to_string().into()]);
     }
+    let (cond, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<RatingRow, _>(
         db,
@@ -529,19 +527,18 @@ pub async fn list_commendations(
     ctx: &Ctx,
     q: &CommendationQuery,
 ) -> AppResult<CommendationPage> {
-    let (mut cond, mut values) = super::area_filter(
+    let mut w = super::area_where(
         db,
         ctx,
         Permission::ReadService,
         q.area_id,
         "c.community_id",
-        1,
     )
     .await?;
     if let Some(v) = q.volunteer_id {
-        values.push(v.into());
-        cond = format!("{cond} AND c.volunteer_id = ${}", values.len());
+        w.and("c.volunteer_id = ?", [v.into()]);
     }
+    let (cond, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (items, total) = store::page::<Commendation, _>(
         db,
