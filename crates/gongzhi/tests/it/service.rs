@@ -1230,3 +1230,57 @@ async fn an_accounts_update_time_never_moves_back() {
         .await;
     assert_eq!(stale, 0);
 }
+
+/// The activity list's filters (status, kind, a time window) each narrow the list as they say.
+#[tokio::test]
+async fn the_activity_list_filters_by_status_kind_and_time() {
+    let app = spawn_app().await;
+    let shequ = app.demo_user("shequ").await;
+    let all = shequ.get("/api/v1/activities?page_size=200").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.text);
+    let total = all.body["total"].as_i64().unwrap();
+    assert!(total > 0, "the demo has activities");
+    let now = time::OffsetDateTime::now_utc();
+    let mut parts = 0;
+    for status in ["upcoming", "past", "unconfirmed", "open", "cancelled"] {
+        let r = shequ
+            .get(&format!("/api/v1/activities?status={status}&page_size=200"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{status}: {}", r.text);
+        let n = r.body["total"].as_i64().unwrap();
+        assert!(n <= total, "{status}");
+        for a in r.body["items"].as_array().unwrap() {
+            let ends = time::OffsetDateTime::parse(
+                a["ends_at"].as_str().unwrap(),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap();
+            match status {
+                "upcoming" => assert!(ends >= now && a["status"] == "open", "{a}"),
+                "past" | "unconfirmed" => assert!(ends < now, "{a}"),
+                s => assert_eq!(a["status"], s, "{a}"),
+            }
+        }
+        if matches!(status, "upcoming" | "past") {
+            parts += n;
+        }
+    }
+    assert!(parts <= total);
+    let kind = all.body["items"][0]["kind"].as_str().unwrap().to_string();
+    let by_kind = shequ
+        .get(&format!("/api/v1/activities?kind={kind}&page_size=200"))
+        .await;
+    assert!(by_kind.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["kind"] == kind.as_str()));
+    let from = "2026-01-01T00:00:00%2B08:00";
+    let window = shequ
+        .get(&format!("/api/v1/activities?from={from}&page_size=200"))
+        .await;
+    assert_eq!(window.status, StatusCode::OK, "{}", window.text);
+    assert!(window.body["total"].as_i64().unwrap() <= total);
+    let bad = shequ.get("/api/v1/activities?from=yesterday").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+}

@@ -151,35 +151,26 @@ pub struct ActivityQuery {
 
 #[tracing::instrument(name = "service::activities::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: &ActivityQuery) -> AppResult<ActivityPage> {
-    let (mut cond, mut values) =
-        super::area_filter(db, ctx, Permission::ReadService, q.area_id, "t.area_id", 1).await?;
+    let mut w = super::area_where(db, ctx, Permission::ReadService, q.area_id, "t.area_id").await?;
     if let Some(k) = q.kind.as_deref().filter(|k| !k.is_empty()) {
-        values.push(k.to_string().into());
-        cond = format!("{cond} AND t.kind = ${}", values.len());
+        w.and("t.kind = ?", [k.to_string().into()]);
     }
     let now = now_ms();
     match q.status.as_deref().unwrap_or("") {
         "" => {}
-        "open" | "cancelled" => {
-            values.push(q.status.clone().unwrap_or_default().into());
-            cond = format!("{cond} AND t.status = ${}", values.len());
+        s @ ("open" | "cancelled") => {
+            w.and("t.status = ?", [s.to_string().into()]);
         }
         "upcoming" => {
-            values.push(now.into());
-            cond = format!(
-                "{cond} AND t.status = 'open' AND t.ends_at >= ${}",
-                values.len()
-            );
+            w.and("t.status = 'open' AND t.ends_at >= ?", [now.into()]);
         }
         "past" => {
-            values.push(now.into());
-            cond = format!("{cond} AND t.ends_at < ${}", values.len());
+            w.and("t.ends_at < ?", [now.into()]);
         }
         "unconfirmed" => {
-            values.push(now.into());
-            cond = format!(
-                "{cond} AND t.status = 'open' AND t.confirmed_at IS NULL AND t.ends_at < ${}",
-                values.len()
+            w.and(
+                "t.status = 'open' AND t.confirmed_at IS NULL AND t.ends_at < ?",
+                [now.into()],
             );
         }
         _ => {
@@ -200,10 +191,10 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &ActivityQuery) -> AppResult<ActivityPa
                     Msg::new("时间格式应为 RFC 3339", "A time is written in RFC 3339"),
                 )
             })?;
-            values.push(ms.into());
-            cond = format!("{cond} AND t.starts_at {op} ${}", values.len());
+            w.and(&format!("t.starts_at {op} ?"), [ms.into()]);
         }
     }
+    let (cond, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<ActivityRow, _>(
         db,
