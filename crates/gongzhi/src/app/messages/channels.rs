@@ -610,34 +610,8 @@ async fn send_wecom_robot(
         content.pop();
     }
     let body = serde_json::json!({"msgtype": "markdown", "markdown": {"content": content}});
-    let r = http
-        .post(&w.url)
-        .json(&body)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .map_err(|e| SendError::Retry(format!("WeCom: {}", e.without_url())))?;
-    if !r.status().is_success() {
-        return Err(classify(r.status(), "WeCom"));
-    }
-    let v: serde_json::Value = r
-        .json()
-        .await
-        .map_err(|_| SendError::Retry("WeCom: unreadable answer".into()))?;
-    match v["errcode"].as_i64() {
-        Some(0) => Ok(()),
-        // 45009: too many calls (20 a minute per robot): wait and try again.
-        Some(45009) | Some(-1) => Err(SendError::Retry(format!(
-            "WeCom: {} {}",
-            v["errcode"],
-            v["errmsg"].as_str().unwrap_or("")
-        ))),
-        Some(code) => Err(SendError::Permanent(format!(
-            "WeCom: {code} {}",
-            v["errmsg"].as_str().unwrap_or("")
-        ))),
-        None => Err(SendError::Retry("WeCom: no errcode".into())),
-    }
+    let v = super::wecom::call(http.post(&w.url).json(&body)).await?;
+    super::wecom::outcome(&v)
 }
 
 #[cfg(test)]

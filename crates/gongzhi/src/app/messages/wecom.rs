@@ -31,23 +31,14 @@ async fn token(http: &reqwest::Client, w: &WecomApp, fresh: bool) -> Result<Stri
             return Ok(t);
         }
     }
-    let r = http
-        .get(format!(
+    let v = call(
+        http.get(format!(
             "{}/cgi-bin/gettoken",
             w.api_base.trim_end_matches('/')
         ))
-        .query(&[("corpid", &w.corp_id), ("corpsecret", &w.secret)])
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .map_err(|e| SendError::Retry(format!("WeCom token: {}", e.without_url())))?;
-    if !r.status().is_success() {
-        return Err(classify(r.status(), "WeCom token"));
-    }
-    let v: serde_json::Value = r
-        .json()
-        .await
-        .map_err(|_| SendError::Retry("WeCom token: unreadable answer".into()))?;
+        .query(&[("corpid", &w.corp_id), ("corpsecret", &w.secret)]),
+    )
+    .await?;
     match (
         v["errcode"].as_i64().unwrap_or(0),
         v["access_token"].as_str(),
@@ -123,42 +114,60 @@ pub async fn send(http: &reqwest::Client, w: &WecomApp, m: &Outbound<'_>) -> Res
     let mut fresh = false;
     loop {
         let t = token(http, w, fresh).await?;
-        let r = http
-            .post(format!(
+        let v = call(
+            http.post(format!(
                 "{}/cgi-bin/message/send",
                 w.api_base.trim_end_matches('/')
             ))
             .query(&[("access_token", &t)])
-            .json(&body)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|e| SendError::Retry(format!("WeCom: {}", e.without_url())))?;
-        if !r.status().is_success() {
-            return Err(classify(r.status(), "WeCom"));
+            .json(&body),
+        )
+        .await?;
+        match v["errcode"].as_i64() {
+            // The person is not in the application's visible range: WeCom answers 0 and names them.
+            Some(0) => {
+                if let Some(u) = v["invaliduser"].as_str().filter(|s| !s.is_empty()) {
+                    return Err(SendError::Permanent(format!("WeCom: invalid user {u}")));
+                }
+                return Ok(());
+            }
+            // A stale token: fetched again and the send tried once more.
+            Some(40014) | Some(42001) if !fresh => fresh = true,
+            _ => return outcome(&v),
         }
-        let v: serde_json::Value = r
-            .json()
-            .await
-            .map_err(|_| SendError::Retry("WeCom: unreadable answer".into()))?;
-        let msg = format!(
+    }
+}
+
+/// Sends a WeCom API request and reads its JSON answer (an HTTP error or an unreadable answer is
+/// the `SendError` it calls for).
+pub(super) async fn call(req: reqwest::RequestBuilder) -> Result<serde_json::Value, SendError> {
+    let r = req
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| SendError::Retry(format!("WeCom: {}", e.without_url())))?;
+    if !r.status().is_success() {
+        return Err(classify(r.status(), "WeCom"));
+    }
+    r.json()
+        .await
+        .map_err(|_| SendError::Retry("WeCom: unreadable answer".into()))
+}
+
+/// What a WeCom answer's `errcode` means for a send: 0 sent; 45009 (too many calls) and -1 (busy)
+/// try again later; anything else will not pass.
+pub(super) fn outcome(v: &serde_json::Value) -> Result<(), SendError> {
+    let msg = || {
+        format!(
             "WeCom: {} {}",
             v["errcode"],
             v["errmsg"].as_str().unwrap_or("")
-        );
-        match v["errcode"].as_i64() {
-            Some(0) => {
-                // The person is not in the application's visible range: WeCom answers 0 and
-                // names them.
-                return match v["invaliduser"].as_str().filter(|s| !s.is_empty()) {
-                    Some(u) => Err(SendError::Permanent(format!("WeCom: invalid user {u}"))),
-                    None => Ok(()),
-                };
-            }
-            Some(40014) | Some(42001) if !fresh => fresh = true,
-            Some(45009) | Some(-1) => return Err(SendError::Retry(msg)),
-            Some(_) => return Err(SendError::Permanent(msg)),
-            None => return Err(SendError::Retry("WeCom: no errcode".into())),
-        }
+        )
+    };
+    match v["errcode"].as_i64() {
+        Some(0) => Ok(()),
+        Some(45009) | Some(-1) => Err(SendError::Retry(msg())),
+        Some(_) => Err(SendError::Permanent(msg())),
+        None => Err(SendError::Retry("WeCom: no errcode".into())),
     }
 }
