@@ -70,7 +70,8 @@ async fn finish(
     if public_changed {
         disclosure::forget();
     }
-    view(db, ctx, load(db, r.id).await?).await
+    let visible = visible(db, ctx, r.id).await?;
+    view(db, load(db, r.id).await?, visible).await
 }
 
 /// Tells the asker (`question.answered` or `question.declined`).
@@ -143,22 +144,21 @@ pub async fn answer(db: &Db, ctx: &Ctx, id: Uuid, a: AnswerInput) -> AppResult<Q
         return Err(not_open());
     }
     tell_asker(&tx, &r, "question.answered", None).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, "question.answer", "question", Some(id.to_string()))
-            .area(Some(r.community_id))
-            .detail(if a.publish {
-                "published"
-            } else {
-                "not published"
-            }),
+    let detail = if a.publish {
+        "published"
+    } else {
+        "not published"
+    };
+    finish(
+        db,
+        tx,
+        ctx,
+        &r,
+        "question.answer",
+        Some(detail.into()),
+        a.publish,
     )
-    .await?;
-    tx.commit().await?;
-    if a.publish {
-        disclosure::forget();
-    }
-    view(db, ctx, load(db, id).await?).await
+    .await
 }
 
 /// 公开: publishes an answered question with the given wording (or changes the wording).

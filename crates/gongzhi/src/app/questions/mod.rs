@@ -244,21 +244,26 @@ pub(crate) async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Row> 
 /// that, 403; else 404.
 pub(crate) async fn load_visible<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid) -> AppResult<Row> {
     let r = load(c, id).await?;
-    let mut w = Where::new();
-    w.and("q.id = ?", [id.into()]);
-    w.and_cond(visible_cond(ctx));
-    let (cond, values) = w.build(1);
-    let n = store::fetch_i64(
-        c,
-        &format!("SELECT COUNT(*) AS n FROM questions q WHERE {cond}"),
-        values,
-    )
-    .await?;
-    if n > 0 {
+    if visible(c, ctx, id).await? {
         Ok(r)
     } else if scope::can_see(c, ctx, r.community_id).await? {
         Err(AppError::forbidden())
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// Whether the caller may see (and so act on) the question.
+pub(crate) async fn visible<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid) -> AppResult<bool> {
+    let mut w = Where::new();
+    w.and("q.id = ?", [id.into()]);
+    w.and_cond(visible_cond(ctx));
+    let (cond, values) = w.build(1);
+    Ok(store::fetch_i64(
+        c,
+        &format!("SELECT COUNT(*) AS n FROM questions q WHERE {cond}"),
+        values,
+    )
+    .await?
+        > 0)
 }

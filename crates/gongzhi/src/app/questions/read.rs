@@ -124,11 +124,12 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &QuestionQuery) -> AppResult<QuestionPa
 #[tracing::instrument(name = "questions::read::detail", skip_all)]
 pub async fn detail(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Question> {
     let r = load_visible(db, ctx, id).await?;
-    view(db, ctx, r).await
+    view(db, r, true).await
 }
 
-/// The view of a question already loaded (the caller acted on it or may see it).
-pub(super) async fn view<C: ConnectionTrait>(c: &C, ctx: &Ctx, r: Row) -> AppResult<Question> {
+/// The view of a question already loaded; `visible`: whether the caller may still see it (after
+/// passing it to another unit they may not).
+pub(super) async fn view<C: ConnectionTrait>(c: &C, r: Row, visible: bool) -> AppResult<Question> {
     #[derive(FromQueryResult)]
     struct Duty {
         name: String,
@@ -164,17 +165,6 @@ pub(super) async fn view<C: ConnectionTrait>(c: &C, ctx: &Ctx, r: Row) -> AppRes
     } else {
         vec![]
     };
-    let mut w = Where::new();
-    w.and("q.id = ?", [r.id.into()]);
-    w.and_cond(visible_cond(ctx));
-    let (cond, values) = w.build(1);
-    let visible = store::fetch_i64(
-        c,
-        &format!("SELECT COUNT(*) AS n FROM questions q WHERE {cond}"),
-        values,
-    )
-    .await?
-        > 0;
     let now = now_ms();
     Ok(Question {
         summary: r.summary(now),
