@@ -87,6 +87,9 @@ pub fn spawn_background(state: &AppState) -> Background {
             if let Err(e) = crate::app::messages::sweep(&db, retention).await {
                 tracing::warn!(error = %e, "sweeping old messages failed");
             }
+            if let Err(e) = crate::app::signup::sweep(&db).await {
+                tracing::warn!(error = %e, "sweeping old sign-up codes failed");
+            }
         }
     }));
     let clock_state = state.clone();

@@ -703,3 +703,14 @@ pub async fn reject(db: &Db, ctx: &Ctx, id: Uuid, x: Rejection) -> AppResult<Cla
     tx.commit().await?;
     load(db, ctx, id).await.map(claim_view)
 }
+
+/// Removes sign-up codes dead for a day (run with the session sweep).
+#[tracing::instrument(name = "signup::sweep", skip_all)]
+pub async fn sweep(db: &crate::store::Db) -> AppResult<u64> {
+    Ok(store::exec(
+        db,
+        "DELETE FROM signup_codes WHERE expires_at < $1",
+        vec![(now_ms() - DAY_MS).into()],
+    )
+    .await?)
+}

@@ -372,8 +372,7 @@ pub async fn enqueue<C: ConnectionTrait>(c: &C, m: Outgoing) -> AppResult<u64> {
 }
 
 /// 消息保存期限: removes the messages older than `days` with their deliveries, a batch at a time
-/// (so a sweep never holds a long lock), and the sign-up codes dead for a day. Returns how many
-/// messages went.
+/// (so a sweep never holds a long lock). Returns how many messages went.
 #[tracing::instrument(name = "messages::sweep", skip_all)]
 pub async fn sweep(db: &Db, days: u32) -> AppResult<u64> {
     let cutoff = now_ms() - i64::from(days) * 86_400_000;
@@ -409,12 +408,6 @@ pub async fn sweep(db: &Db, days: u32) -> AppResult<u64> {
         .await?;
         tx.commit().await?;
     }
-    store::exec(
-        db,
-        "DELETE FROM signup_codes WHERE expires_at < $1",
-        vec![(now_ms() - 86_400_000).into()],
-    )
-    .await?;
     Ok(removed)
 }
 
