@@ -308,6 +308,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
     };
 
     // The parent decides scope and permission.
+    let mut checked = None;
     let parent = match (kind.parent_kind(), input.parent_id) {
         (None, Some(_)) => {
             errs.insert(
@@ -326,7 +327,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
         }
         (None, None) => None,
         (Some(pk), Some(pid)) => {
-            scope::require_permission(db, ctx, Permission::EditAreas, pid).await?;
+            checked = Some(scope::require_permission(db, ctx, Permission::EditAreas, pid).await?);
             let p = load(db, pid).await?;
             if p.kind != pk.as_str() {
                 errs.insert(
@@ -342,7 +343,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
     };
     if parent.is_none() && kind.may_be_root() {
         // A new root (a province, or a city without one) is the system admin's.
-        scope::require_global(ctx, Permission::ManageSystem)?;
+        checked = Some(scope::require_global(ctx, Permission::ManageSystem)?);
     }
     if let Err(m) = check_code(kind, &code, parent.as_ref().map(|p| p.code.as_str())) {
         errs.insert("code".into(), m);
@@ -350,6 +351,8 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
+    // Checked above: the parent's area, or a new root's system-wide permission.
+    let checked = checked.ok_or_else(AppError::forbidden)?;
     let name = name.unwrap_or_default();
 
     let id = new_id();
@@ -400,7 +403,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "area.create", "area", Some(id.to_string()))
+        Entry::by(ctx, &checked, "area.create", "area", Some(id.to_string()))
             .fields(&["kind", "name", "code", "boundary"])
             .area(Some(id)),
     )
@@ -461,7 +464,7 @@ where
 
 #[tracing::instrument(name = "areas::update", skip_all)]
 pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: AreaPatch) -> AppResult<Area> {
-    scope::require_permission(db, ctx, Permission::EditAreas, id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditAreas, id).await?;
     let cur = load(db, id).await?;
     let kind = AreaKind::parse(&cur.kind).ok_or_else(|| AppError::internal("bad kind in db"))?;
     let mut errs = FieldErrors::new();
@@ -552,7 +555,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: AreaPatch) -> AppResult
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "area.update", "area", Some(id.to_string()))
+        Entry::by(ctx, &checked, "area.update", "area", Some(id.to_string()))
             .fields(&changed)
             .area(Some(id)),
     )
@@ -636,7 +639,8 @@ pub async fn next_code<C: ConnectionTrait>(
 #[tracing::instrument(name = "areas::move_to", skip_all)]
 pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Area> {
     scope::require_permission(db, ctx, Permission::EditAreas, id).await?;
-    scope::require_permission(db, ctx, Permission::EditAreas, m.new_parent_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditAreas, m.new_parent_id).await?;
     let cur = load(db, id).await?;
     let kind = AreaKind::parse(&cur.kind).ok_or_else(|| AppError::internal("bad kind in db"))?;
     let newp = load(db, m.new_parent_id).await?;
@@ -775,7 +779,7 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "area.move", "area", Some(id.to_string()))
+        Entry::by(ctx, &checked, "area.move", "area", Some(id.to_string()))
             .fields(&["parent_id", "code"])
             .area(Some(id))
             .detail(format!(
@@ -835,10 +839,10 @@ async fn refuse_if_holding_records<C: ConnectionTrait>(c: &C, id: Uuid) -> AppRe
 
 #[tracing::instrument(name = "areas::delete", skip_all)]
 pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
-    scope::require_permission(db, ctx, Permission::EditAreas, id).await?;
+    let mut checked = scope::require_permission(db, ctx, Permission::EditAreas, id).await?;
     let cur = load(db, id).await?;
     if cur.parent_id.is_none() {
-        scope::require_global(ctx, Permission::ManageSystem)?;
+        checked = scope::require_global(ctx, Permission::ManageSystem)?;
     }
     if cur.child_count > 0 {
         return Err(AppError::conflict(
@@ -892,7 +896,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "area.delete", "area", Some(id.to_string()))
+        Entry::by(ctx, &checked, "area.delete", "area", Some(id.to_string()))
             .area(cur.parent_id)
             .detail(format!("{} {}", cur.code, cur.name)),
     )

@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -69,9 +69,18 @@ impl Entry {
             key,
         }
     }
-    /// An entry for an action by the caller of `ctx`, result `ok`.
-    pub fn by(ctx: &Ctx, action: &str, object_type: &str, object_id: Option<String>) -> Entry {
+    /// An entry for an action by the caller of `ctx`, result `ok`. It takes the proof of the
+    /// caller's scope check ([`crate::app::scope::Checked`]): what is recorded was checked first,
+    /// and the entry's area is the one checked (`.area(…)` may name another).
+    pub fn by(
+        ctx: &Ctx,
+        checked: &crate::app::scope::Checked,
+        action: &str,
+        object_type: &str,
+        object_id: Option<String>,
+    ) -> Entry {
         Entry {
+            area_id: checked.area(),
             actor_id: ctx.principal.actor_id(),
             actor_name: ctx.principal.name.clone(),
             role: Some(ctx.principal.roles_label()).filter(|s| !s.is_empty()),
@@ -542,11 +551,13 @@ fn save_checkpoint(cp: &Checkpoint, dir: &Path) -> AppResult<Option<PathBuf>> {
 /// A checkpoint signed on a user's demand (system admin), written to `dir` and audited.
 #[tracing::instrument(name = "audit::sign_checkpoint", skip_all)]
 pub async fn sign_checkpoint(db: &Db, ctx: &Ctx, dir: &Path) -> AppResult<Checkpoint> {
-    if !super::scope::holds_any(ctx, Permission::SignAuditCheckpoints) {
-        return Err(AppError::forbidden());
-    }
+    let allowed = super::scope::require_any(ctx, Permission::SignAuditCheckpoints)?;
     let tx = store::write_tx(db).await?;
-    record(&tx, Entry::by(ctx, "audit.checkpoint", "audit", None)).await?;
+    record(
+        &tx,
+        Entry::by(ctx, &allowed, "audit.checkpoint", "audit", None),
+    )
+    .await?;
     tx.commit().await?;
     let cp = checkpoint(db, &ctx.audit).await?;
     save_checkpoint(&cp, dir)?;
@@ -666,67 +677,36 @@ pub struct Filter {
 /// areas in their scope.
 #[tracing::instrument(name = "audit::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, f: &Filter) -> AppResult<(Vec<AuditRow>, i64)> {
-    if !super::scope::holds_any(ctx, Permission::ReadAudit) {
-        return Err(AppError::forbidden());
+    super::scope::require_any(ctx, Permission::ReadAudit)?;
+    let mut w = store::sql::Where::new();
+    w.and_cond(super::scope::area_cond(
+        ctx,
+        Permission::ReadAudit,
+        "area_id",
+    ));
+    let text = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(a) = text(&f.actor) {
+        let like = format!("%{}%", store::like_escape(&a));
+        w.and("actor_name LIKE ? ESCAPE '\\'", [like.into()]);
     }
-    let mut conds: Vec<String> = vec![];
-    let mut values: Vec<Value> = vec![];
-    if let Some(roots) = super::scope::areas_with_roles(ctx, Permission::ReadAudit.roles()) {
-        let (sql, v) = {
-            let start = values.len() + 1;
-            (
-                format!(
-                    "area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}))",
-                    store::placeholders(start, roots.len())
-                ),
-                roots.into_iter().map(Value::from).collect::<Vec<_>>(),
-            )
-        };
-        conds.push(sql);
-        values.extend(v);
+    if let Some(a) = text(&f.action) {
+        let like = format!("{}%", store::like_escape(&a));
+        w.and("action LIKE ? ESCAPE '\\'", [like.into()]);
     }
-    let add = |cond: &str, v: Value, values: &mut Vec<Value>, conds: &mut Vec<String>| {
-        values.push(v);
-        conds.push(cond.replace("?", &format!("${}", values.len())));
-    };
-    if let Some(a) = f.actor.as_deref().filter(|s| !s.is_empty()) {
-        add(
-            "actor_name LIKE ? ESCAPE '\\'",
-            format!("%{}%", store::like_escape(a)).into(),
-            &mut values,
-            &mut conds,
-        );
+    if let Some(a) = text(&f.object_type) {
+        w.and("object_type = ?", [a.into()]);
     }
-    if let Some(a) = f.action.as_deref().filter(|s| !s.is_empty()) {
-        add(
-            "action LIKE ? ESCAPE '\\'",
-            format!("{}%", store::like_escape(a)).into(),
-            &mut values,
-            &mut conds,
-        );
-    }
-    if let Some(a) = f.object_type.as_deref().filter(|s| !s.is_empty()) {
-        add(
-            "object_type = ?",
-            a.to_string().into(),
-            &mut values,
-            &mut conds,
-        );
-    }
-    if let Some(a) = f.result.as_deref().filter(|s| !s.is_empty()) {
-        add("result = ?", a.to_string().into(), &mut values, &mut conds);
+    if let Some(a) = text(&f.result) {
+        w.and("result = ?", [a.into()]);
     }
     if let Some(t) = f.from_ms {
-        add("at >= ?", t.into(), &mut values, &mut conds);
+        w.and("at >= ?", [t.into()]);
     }
     if let Some(t) = f.to_ms {
-        add("at < ?", t.into(), &mut values, &mut conds);
+        w.and("at < ?", [t.into()]);
     }
-    let where_sql = if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
-    };
+    let (cond, values) = w.build(1);
+    let where_sql = format!("WHERE {cond}");
     let (rows, total): (Vec<Row>, i64) = store::page(
         db,
         &format!("SELECT COUNT(*) FROM audit_log {where_sql}"),

@@ -581,6 +581,7 @@ pub async fn logout(state: &AppState, ctx: &Ctx, token: &str) -> AppResult<()> {
         &tx,
         Entry::by(
             ctx,
+            &crate::app::scope::own(ctx),
             "auth.logout",
             "session",
             ctx.principal.session_id.map(|s| s.to_string()),
@@ -614,6 +615,7 @@ pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) 
             db,
             Entry::by(
                 ctx,
+                &crate::app::scope::own(ctx),
                 "auth.password_change",
                 "user",
                 Some(user_id.to_string()),
@@ -657,6 +659,7 @@ pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) 
         &tx,
         Entry::by(
             ctx,
+            &crate::app::scope::own(ctx),
             "auth.password_change",
             "user",
             Some(user_id.to_string()),
@@ -710,7 +713,14 @@ pub async fn ensure_admin(
     let ctx = Ctx::system("system", audit.clone());
     audit::record(
         &tx,
-        Entry::by(&ctx, "user.create", "user", Some(id.to_string())).detail("first start: admin"),
+        Entry::by(
+            &ctx,
+            &crate::app::scope::require_global(&ctx, crate::domain::role::Permission::ManageUsers)?,
+            "user.create",
+            "user",
+            Some(id.to_string()),
+        )
+        .detail("first start: admin"),
     )
     .await?;
     tx.commit().await?;

@@ -247,16 +247,20 @@ async fn check_row(
     }))
 }
 
+/// The gate an upload passes before its body is read: the caller edits the registry somewhere
+/// (each row is then checked against its community).
+pub fn admit(ctx: &Ctx) -> AppResult<scope::Checked> {
+    scope::require_any(ctx, Permission::EditRegistry)
+}
+
 #[tracing::instrument(name = "channel_import::run", skip_all)]
 pub async fn run(
     state: &AppState,
     ctx: &Ctx,
+    admitted: scope::Checked,
     bytes: &[u8],
     mode: Mode,
 ) -> AppResult<ChannelImportReport> {
-    if !scope::holds_any(ctx, Permission::EditRegistry) {
-        return Err(AppError::forbidden());
-    }
     if bytes.is_empty() {
         return Err(AppError::field(
             "file",
@@ -383,7 +387,7 @@ pub async fn run(
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "channel.import", "community_channel", None).detail(format!(
+        Entry::by(ctx, &admitted, "channel.import", "community_channel", None).detail(format!(
             "{} added, {} updated, {} rows skipped",
             report.created, report.updated, report.skipped_rows
         )),

@@ -341,7 +341,8 @@ pub(crate) fn check(f: &mut Fields, errs: &mut FieldErrors) {
 
 #[tracing::instrument(name = "channels::create", skip_all)]
 pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityChannel> {
-    scope::require_permission(db, ctx, Permission::EditRegistry, n.community_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditRegistry, n.community_id).await?;
     #[derive(FromQueryResult)]
     struct A {
         kind: String,
@@ -412,6 +413,7 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityCha
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "channel.create",
             "community_channel",
             Some(id.to_string()),
@@ -427,7 +429,8 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityCha
 #[tracing::instrument(name = "channels::update", skip_all)]
 pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, p: ChannelPatch) -> AppResult<CommunityChannel> {
     let cur = load(db, id).await?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, cur.community_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditRegistry, cur.community_id).await?;
     let mut errs = FieldErrors::new();
     let mut f = Fields {
         name: p.name.unwrap_or(cur.name.clone()),
@@ -468,6 +471,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, p: ChannelPatch) -> AppResult<
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "channel.update",
             "community_channel",
             Some(id.to_string()),
@@ -501,7 +505,8 @@ pub async fn decide(
     d: Decision,
 ) -> AppResult<CommunityChannel> {
     let cur = load(db, id).await?;
-    scope::require_permission(db, ctx, Permission::EditAreas, cur.community_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditAreas, cur.community_id).await?;
     let reason = d.reason.trim().to_string();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::field(
@@ -571,6 +576,7 @@ pub async fn decide(
         &tx,
         Entry::by(
             ctx,
+            &checked,
             if merge {
                 "channel.merge"
             } else {

@@ -87,16 +87,16 @@ pub struct Range {
 }
 
 /// The range checked: dates parsed, and the area in scope for `perm`.
-struct Checked {
+struct Bounds {
+    /// The proof of the scope check behind these bounds.
+    proof: scope::Checked,
     area: Option<Uuid>,
     from: Option<String>,
     to: Option<String>,
 }
 
-async fn check(db: &store::Db, ctx: &Ctx, perm: Permission, r: &Range) -> AppResult<Checked> {
-    if !scope::holds_any(ctx, perm) {
-        return Err(AppError::forbidden());
-    }
+async fn check(db: &store::Db, ctx: &Ctx, perm: Permission, r: &Range) -> AppResult<Bounds> {
+    let mut proof = scope::require_any(ctx, perm)?;
     let date = |name: &str, v: &Option<String>| -> AppResult<Option<String>> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -118,9 +118,10 @@ async fn check(db: &store::Db, ctx: &Ctx, perm: Permission, r: &Range) -> AppRes
         }
     }
     if let Some(a) = r.area_id {
-        scope::require_permission(db, ctx, perm, a).await?;
+        proof = scope::require_permission(db, ctx, perm, a).await?;
     }
-    Ok(Checked {
+    Ok(Bounds {
+        proof,
         area: r.area_id,
         from,
         to,
@@ -133,7 +134,7 @@ fn conditions(
     perm: Permission,
     area_col: &str,
     date_col: &str,
-    c: &Checked,
+    c: &Bounds,
 ) -> (String, Vec<Value>) {
     let (scope_sql, scope_values) = scope::filter_sql_for(ctx, perm, area_col, 1);
     let mut w = Where::new();
@@ -155,7 +156,7 @@ fn conditions(
     w.build(1)
 }
 
-fn describe(c: &Checked) -> String {
+fn describe(c: &Bounds) -> String {
     format!(
         "area={} from={} to={}",
         c.area
@@ -258,7 +259,7 @@ pub async fn visits(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spool,
         ])
     })
     .await?;
-    let entry = Entry::by(ctx, "visit.export", "visit", None)
+    let entry = Entry::by(ctx, &c.proof, "visit.export", "visit", None)
         .area(c.area)
         .detail(describe(&c));
     out.finish(&state.db, entry).await
@@ -321,7 +322,7 @@ pub async fn service_hours(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<
         ])
     })
     .await?;
-    let entry = Entry::by(ctx, "service_hours.export", "volunteer", None)
+    let entry = Entry::by(ctx, &c.proof, "service_hours.export", "volunteer", None)
         .area(c.area)
         .detail(describe(&c));
     out.finish(&state.db, entry).await
@@ -412,7 +413,7 @@ pub async fn postings(state: &AppState, ctx: &Ctx, r: &Range) -> AppResult<(Spoo
         ])
     })
     .await?;
-    let entry = Entry::by(ctx, "points.export", "point_account", None)
+    let entry = Entry::by(ctx, &c.proof, "points.export", "point_account", None)
         .area(c.area)
         .detail(describe(&c));
     out.finish(&state.db, entry).await

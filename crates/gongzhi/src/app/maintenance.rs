@@ -144,7 +144,14 @@ pub async fn rotate_keys(
     let ctx = Ctx::system("cli", audit.clone());
     audit::record(
         &tx,
-        Entry::by(&ctx, "keys.rotate", "key", Some(new.key_id.clone())).detail(format!(
+        Entry::by(
+            &ctx,
+            &crate::app::users::require_system(&ctx)?,
+            "keys.rotate",
+            "key",
+            Some(new.key_id.clone()),
+        )
+        .detail(format!(
             "{} -> {}: {} persons, {} entities",
             old.key_id, new.key_id, report.persons, report.entities
         )),
@@ -224,7 +231,14 @@ pub async fn purge_departed(
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "registry.purge", "person", None).detail(format!(
+        Entry::by(
+            ctx,
+            &crate::app::users::require_system(ctx)?,
+            "registry.purge",
+            "person",
+            None,
+        )
+        .detail(format!(
             "{n} residents who left before the {retention_days}-day retention"
         )),
     )

@@ -349,7 +349,8 @@ pub(crate) async fn create_in(
     input: &NewPartyOrg,
 ) -> AppResult<Uuid> {
     // Scope and permission first: an area outside the caller's is 404 whatever else the body says.
-    scope::require_permission(tx, ctx, Permission::EditPartyOrgs, input.area_id).await?;
+    let checked =
+        scope::require_permission(tx, ctx, Permission::EditPartyOrgs, input.area_id).await?;
     let mut errs = FieldErrors::new();
     let kind = PartyOrgKind::parse(&input.kind);
     let name = clean_name(&input.name, 100)
@@ -399,9 +400,15 @@ pub(crate) async fn create_in(
     }
     audit::record(
         tx,
-        Entry::by(ctx, "party_org.create", "party_org", Some(id.to_string()))
-            .fields(&["kind", "name", "area_id", "linked_area_ids"])
-            .area(Some(input.area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "party_org.create",
+            "party_org",
+            Some(id.to_string()),
+        )
+        .fields(&["kind", "name", "area_id", "linked_area_ids"])
+        .area(Some(input.area_id)),
     )
     .await?;
     Ok(id)
@@ -421,7 +428,8 @@ pub struct PartyOrgPatch {
 #[tracing::instrument(name = "party::update", skip_all)]
 pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: PartyOrgPatch) -> AppResult<PartyOrg> {
     let cur = load(db, ctx, id).await?;
-    scope::require_permission(db, ctx, Permission::EditPartyOrgs, cur.area_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditPartyOrgs, cur.area_id).await?;
     let kind =
         PartyOrgKind::parse(&cur.kind).ok_or_else(|| AppError::internal("bad kind in db"))?;
     let mut errs = FieldErrors::new();
@@ -492,9 +500,15 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: PartyOrgPatch) -> AppRe
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "party_org.update", "party_org", Some(id.to_string()))
-            .fields(&changed)
-            .area(Some(area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "party_org.update",
+            "party_org",
+            Some(id.to_string()),
+        )
+        .fields(&changed)
+        .area(Some(area_id)),
     )
     .await?;
     let row = load(&tx, &ctx.as_system("system"), id).await?;
@@ -514,7 +528,8 @@ pub struct MovePartyOrg {
 #[tracing::instrument(name = "party::move_to", skip_all)]
 pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MovePartyOrg) -> AppResult<PartyOrg> {
     let cur = load(db, ctx, id).await?;
-    scope::require_permission(db, ctx, Permission::EditPartyOrgs, cur.area_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditPartyOrgs, cur.area_id).await?;
     let kind =
         PartyOrgKind::parse(&cur.kind).ok_or_else(|| AppError::internal("bad kind in db"))?;
     let newp = match m.new_parent_id {
@@ -591,9 +606,15 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MovePartyOrg) -> AppResult
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "party_org.move", "party_org", Some(id.to_string()))
-            .fields(&["parent_id"])
-            .area(Some(cur.area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "party_org.move",
+            "party_org",
+            Some(id.to_string()),
+        )
+        .fields(&["parent_id"])
+        .area(Some(cur.area_id)),
     )
     .await?;
     let row = load(&tx, &ctx.as_system("system"), id).await?;
@@ -648,7 +669,8 @@ async fn refuse_if_in_use<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<()> 
 #[tracing::instrument(name = "party::delete", skip_all)]
 pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     let cur = load(db, ctx, id).await?;
-    scope::require_permission(db, ctx, Permission::EditPartyOrgs, cur.area_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditPartyOrgs, cur.area_id).await?;
     if cur.child_count > 0 {
         return Err(AppError::conflict(
             "conflict",
@@ -677,9 +699,15 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "party_org.delete", "party_org", Some(id.to_string()))
-            .area(Some(cur.area_id))
-            .detail(cur.name),
+        Entry::by(
+            ctx,
+            &checked,
+            "party_org.delete",
+            "party_org",
+            Some(id.to_string()),
+        )
+        .area(Some(cur.area_id))
+        .detail(cur.name),
     )
     .await?;
     tx.commit().await?;

@@ -9,6 +9,117 @@ use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use crate::store;
 
+/// Proof that the caller's scope was checked for what follows. Only the checks of this module make
+/// one (its fields are private), and an audit entry — which every write and every read of personal
+/// data records — cannot be made without one ([`crate::app::audit::Entry::by`]): a service that
+/// forgets its scope check does not compile. Reads that record nothing are held to their scope by
+/// the route test instead (`tests/it/scope.rs`, derived from the OpenAPI document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    area: Option<Uuid>,
+    reach: Reach,
+}
+
+/// How far a [`Checked`] reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// One area (and what lies under it): the record's area was checked.
+    Area,
+    /// Rows the caller's grants reach, each filtered or checked on its own (lists, imports).
+    Granted,
+    /// The whole instance: a system-wide permission.
+    Global,
+    /// The caller's own account, session or inbox.
+    Own,
+}
+
+impl Checked {
+    /// The area the check was made for, when it was made for one.
+    pub fn area(&self) -> Option<Uuid> {
+        self.area
+    }
+    pub fn reach(&self) -> Reach {
+        self.reach
+    }
+    fn area_of(area_id: Uuid) -> Checked {
+        Checked {
+            area: Some(area_id),
+            reach: Reach::Area,
+        }
+    }
+    fn granted() -> Checked {
+        Checked {
+            area: None,
+            reach: Reach::Granted,
+        }
+    }
+}
+
+/// A record loaded through its scope check, with the proof ([`Checked`]); reads as the record.
+#[derive(Debug, Clone)]
+pub struct Scoped<T> {
+    pub row: T,
+    pub checked: Checked,
+}
+
+impl<T> std::ops::Deref for Scoped<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.row
+    }
+}
+
+impl<T> Scoped<T> {
+    /// `row`, found in `checked`'s area.
+    pub fn new(row: T, checked: Checked) -> Scoped<T> {
+        Scoped { row, checked }
+    }
+}
+
+/// The caller acting on their own account, session, tokens or inbox: nothing of anyone else's is
+/// touched, so the proof needs no query. Its name is what a reviewer looks for.
+pub fn own(_ctx: &Ctx) -> Checked {
+    Checked {
+        area: None,
+        reach: Reach::Own,
+    }
+}
+
+/// Fails with 403 unless the caller holds `perm` on some area (or everywhere). For lists and
+/// imports whose rows are then filtered ([`listing`]) or checked one by one: it is the gate that
+/// refuses an upload before its body is read.
+pub fn require_any(ctx: &Ctx, perm: Permission) -> AppResult<Checked> {
+    if holds_any(ctx, perm) || ctx.principal.is_system_admin() {
+        Ok(Checked::granted())
+    } else {
+        Err(AppError::forbidden())
+    }
+}
+
+/// A list's area filter on `column` for `perm` and the proof that the list was so filtered: a
+/// caller without the permission anywhere gets an empty list (`1 = 0`), not an error.
+pub fn listing(ctx: &Ctx, perm: Permission, column: &str) -> (store::sql::Cond, Checked) {
+    (area_cond(ctx, perm, column), Checked::granted())
+}
+
+/// Like [`listing`] for the grants of the given roles (a sharing rule's role).
+pub fn listing_roles(ctx: &Ctx, roles: &[Role], column: &str) -> (store::sql::Cond, Checked) {
+    let (text, values) = roles_filter(ctx, roles, column, 1);
+    (
+        store::sql::Cond::from_numbered(&text, values),
+        Checked::granted(),
+    )
+}
+
+/// Like [`listing`] for lists filtered by visibility (any grant), not by one permission.
+pub fn listing_visible(ctx: &Ctx, column: &str) -> (store::sql::Cond, Checked) {
+    let (text, values) = filter_sql(ctx, column, 1);
+    (
+        store::sql::Cond::from_numbered(&text, values),
+        Checked::granted(),
+    )
+}
+
 /// The area ids granted to the caller (for any role), or `None` when the caller sees everything.
 pub fn granted_areas(ctx: &Ctx) -> Option<Vec<Uuid>> {
     if ctx.principal.is_system_admin() {
@@ -124,14 +235,14 @@ pub async fn require_visible_read<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
     area_id: Uuid,
-) -> AppResult<()> {
+) -> AppResult<Checked> {
     match granted_areas(ctx) {
         None if ancestors_cached(c, ctx, area_id).await?.is_empty() => Err(AppError::NotFound),
-        None => Ok(()),
+        None => Ok(Checked::area_of(area_id)),
         Some(roots) => {
             let anc = ancestors_cached(c, ctx, area_id).await?;
             if anc.iter().any(|a| roots.contains(a)) {
-                Ok(())
+                Ok(Checked::area_of(area_id))
             } else {
                 Err(AppError::NotFound)
             }
@@ -141,9 +252,13 @@ pub async fn require_visible_read<C: ConnectionTrait>(
 
 /// Fails with 404 unless the caller may see `area_id`.
 #[tracing::instrument(name = "scope::require_visible", skip_all)]
-pub async fn require_visible<C: ConnectionTrait>(c: &C, ctx: &Ctx, area_id: Uuid) -> AppResult<()> {
+pub async fn require_visible<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    area_id: Uuid,
+) -> AppResult<Checked> {
     if can_see(c, ctx, area_id).await? {
-        Ok(())
+        Ok(Checked::area_of(area_id))
     } else {
         Err(AppError::NotFound)
     }
@@ -157,23 +272,26 @@ pub async fn require_permission<C: ConnectionTrait>(
     ctx: &Ctx,
     perm: Permission,
     area_id: Uuid,
-) -> AppResult<()> {
-    require_visible(c, ctx, area_id).await?;
+) -> AppResult<Checked> {
+    let checked = require_visible(c, ctx, area_id).await?;
     match areas_with_roles(ctx, perm.roles()) {
-        None => Ok(()),
-        Some(roots) if is_under(c, area_id, &roots).await? => Ok(()),
+        None => Ok(checked),
+        Some(roots) if is_under(c, area_id, &roots).await? => Ok(checked),
         Some(_) => Err(AppError::forbidden()),
     }
 }
 
 /// Fails with 403 unless the caller holds `perm` somewhere (for system-wide actions, only a
 /// system admin).
-pub fn require_global(ctx: &Ctx, perm: Permission) -> AppResult<()> {
+pub fn require_global(ctx: &Ctx, perm: Permission) -> AppResult<Checked> {
     let ok = ctx.principal.grants.iter().any(|g| {
         perm.roles().contains(&g.role) && (g.area_id.is_none() || g.role == Role::SystemAdmin)
     });
     if ok {
-        Ok(())
+        Ok(Checked {
+            area: None,
+            reach: Reach::Global,
+        })
     } else {
         Err(AppError::forbidden())
     }
@@ -202,7 +320,11 @@ pub fn filter_sql_for(
     column: &str,
     next: usize,
 ) -> (String, Vec<Value>) {
-    match areas_with_roles(ctx, perm.roles()) {
+    roles_filter(ctx, perm.roles(), column, next)
+}
+
+fn roles_filter(ctx: &Ctx, roles: &[Role], column: &str, next: usize) -> (String, Vec<Value>) {
+    match areas_with_roles(ctx, roles) {
         None => ("1 = 1".into(), vec![]),
         Some(ids) if ids.is_empty() => ("1 = 0".into(), vec![]),
         Some(ids) => (
@@ -285,5 +407,71 @@ pub async fn has_permission<C: ConnectionTrait>(
     match areas_with_roles(ctx, perm.roles()) {
         None => Ok(true),
         Some(roots) => is_under(c, area_id, &roots).await,
+    }
+}
+
+/// [`has_permission`] as a proof: `Some` when the caller holds `perm` on `area_id`.
+#[tracing::instrument(name = "scope::permission", skip_all)]
+pub async fn permission<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    perm: Permission,
+    area_id: Uuid,
+) -> AppResult<Option<Checked>> {
+    Ok(has_permission(c, ctx, perm, area_id)
+        .await?
+        .then(|| Checked::area_of(area_id)))
+}
+
+/// [`permitted_among`] as a proof for `area_id`, given its ancestors (itself included).
+pub fn permitted_proof_among(
+    ctx: &Ctx,
+    perm: Permission,
+    area_id: Uuid,
+    ancestors: &[Uuid],
+) -> Option<Checked> {
+    permitted_among(ctx, perm, ancestors).then(|| Checked::area_of(area_id))
+}
+
+/// The caller is a member of `unit_id` (one of `mine`, the caller's units): a proof for what that
+/// unit handles, wherever it lies.
+pub fn member_of(unit_id: Option<Uuid>, mine: &[Uuid]) -> Option<Checked> {
+    unit_id.filter(|u| mine.contains(u)).map(|_| Checked {
+        area: None,
+        reach: Reach::Own,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Scope is decided in the services (decision 0019): no file of the HTTP layer names a scope
+    /// check or a permission, so a route cannot let a caller through that its service would not.
+    #[test]
+    fn the_http_layer_decides_no_scope() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+        let mut stack = vec![dir];
+        let mut seen = 0;
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&p).unwrap();
+                seen += 1;
+                for (i, line) in text.lines().enumerate() {
+                    for word in ["scope::", "Permission::", "holds_any", "is_system_admin"] {
+                        assert!(
+                            !line.contains(word),
+                            "{}:{}: `{word}` in the HTTP layer; check scope in the service",
+                            p.display(),
+                            i + 1
+                        );
+                    }
+                }
+            }
+        }
+        assert!(seen > 20, "read {seen} files of src/http");
     }
 }

@@ -105,7 +105,13 @@ pub async fn end_mine(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    let entry = Entry::by(ctx, "auth.session_end", "session", Some(id.to_string()));
+    let entry = Entry::by(
+        ctx,
+        &crate::app::scope::own(ctx),
+        "auth.session_end",
+        "session",
+        Some(id.to_string()),
+    );
     audit::record(&tx, entry).await?;
     tx.commit().await?;
     state.auth_cache.forget_session(id);
@@ -125,6 +131,7 @@ pub async fn end_others(state: &AppState, ctx: &Ctx) -> AppResult<Ended> {
     .await?;
     let entry = Entry::by(
         ctx,
+        &crate::app::scope::own(ctx),
         "auth.sessions_end_others",
         "user",
         Some(user.to_string()),

@@ -281,7 +281,16 @@ pub async fn sign_up(state: &AppState, origin: &Origin, s: SignUp) -> AppResult<
     if spent == 0 {
         return Err(wrong_code());
     }
-    let id = super::users::insert(&tx, Some(&state.keys), &ctx, &checked, hash).await?;
+    // The account is the signer's own: they proved the number with the code.
+    let id = super::users::insert(
+        &tx,
+        Some(&state.keys),
+        &ctx,
+        &scope::own(&ctx),
+        &checked,
+        hash,
+    )
+    .await?;
     tx.commit().await?;
     Ok(SignedUp {
         user_id: id,
@@ -412,8 +421,14 @@ pub async fn claim(state: &AppState, ctx: &Ctx, c: NewClaim) -> AppResult<MyClai
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "claim.submit", "resident_claim", Some(id.to_string()))
-            .area(person.as_ref().map(|p| p.area_id)),
+        Entry::by(
+            ctx,
+            &scope::own(ctx),
+            "claim.submit",
+            "resident_claim",
+            Some(id.to_string()),
+        )
+        .area(person.as_ref().map(|p| p.area_id)),
     )
     .await?;
     tx.commit().await?;
@@ -567,12 +582,12 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &ClaimQuery) -> AppResult<ClaimPage> {
     })
 }
 
-async fn load(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<ClaimRow> {
+async fn load(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<(ClaimRow, scope::Checked)> {
     let r: ClaimRow = store::fetch_opt(db, &format!("{CLAIMS} WHERE c.id = $1"), vec![id.into()])
         .await?
         .ok_or(AppError::NotFound)?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, r.area_id).await?;
-    Ok(r)
+    let checked = scope::require_permission(db, ctx, Permission::EditRegistry, r.area_id).await?;
+    Ok((r, checked))
 }
 
 fn decided() -> AppError {
@@ -589,7 +604,7 @@ pub struct ClaimConfirmation {}
 /// 确认关联: the account becomes the person's, with the resident role on their building or grid.
 #[tracing::instrument(name = "signup::confirm", skip_all)]
 pub async fn confirm(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Claim> {
-    let r = load(db, ctx, id).await?;
+    let (r, checked) = load(db, ctx, id).await?;
     if r.status != "pending" {
         return Err(decided());
     }
@@ -628,12 +643,26 @@ pub async fn confirm(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Claim> {
             ),
         ));
     }
-    super::users::insert_grant(&tx, ctx, r.user_id, Role::Resident, Some(r.area_id)).await?;
+    super::users::insert_grant(
+        &tx,
+        ctx,
+        &checked,
+        r.user_id,
+        Role::Resident,
+        Some(r.area_id),
+    )
+    .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "claim.confirm", "resident_claim", Some(id.to_string()))
-            .area(Some(r.area_id))
-            .detail(format!("user {} ↔ person {}", r.user_id, r.person_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "claim.confirm",
+            "resident_claim",
+            Some(id.to_string()),
+        )
+        .area(Some(r.area_id))
+        .detail(format!("user {} ↔ person {}", r.user_id, r.person_id)),
     )
     .await?;
     let mut vars = serde_json::Map::new();
@@ -652,7 +681,7 @@ pub async fn confirm(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Claim> {
     )
     .await?;
     tx.commit().await?;
-    load(db, ctx, id).await.map(claim_view)
+    load(db, ctx, id).await.map(|(r, _)| claim_view(r))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -663,7 +692,7 @@ pub struct Rejection {
 
 #[tracing::instrument(name = "signup::reject", skip_all)]
 pub async fn reject(db: &Db, ctx: &Ctx, id: Uuid, x: Rejection) -> AppResult<Claim> {
-    let r = load(db, ctx, id).await?;
+    let (r, checked) = load(db, ctx, id).await?;
     let reason = x.reason.trim().to_string();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::field(
@@ -695,13 +724,19 @@ pub async fn reject(db: &Db, ctx: &Ctx, id: Uuid, x: Rejection) -> AppResult<Cla
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "claim.reject", "resident_claim", Some(id.to_string()))
-            .area(Some(r.area_id))
-            .detail(reason),
+        Entry::by(
+            ctx,
+            &checked,
+            "claim.reject",
+            "resident_claim",
+            Some(id.to_string()),
+        )
+        .area(Some(r.area_id))
+        .detail(reason),
     )
     .await?;
     tx.commit().await?;
-    load(db, ctx, id).await.map(claim_view)
+    load(db, ctx, id).await.map(|(r, _)| claim_view(r))
 }
 
 /// Removes sign-up codes dead for a day (run with the session sweep).

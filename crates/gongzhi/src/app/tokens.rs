@@ -95,6 +95,8 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewToken) -> AppResult<C
 
 #[tracing::instrument(name = "tokens::create_unchecked", skip_all)]
 pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewToken) -> AppResult<CreatedToken> {
+    // The command line's context is the system's; the API's caller passed `create`'s check.
+    let allowed = require_system(ctx)?;
     let name = clean_name(&input.name, 100).map_err(|m| AppError::field("name", m))?;
     if input.grants.is_empty() || input.grants.len() > 50 {
         return Err(AppError::field(
@@ -153,11 +155,14 @@ pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewToken) -> AppResult<
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "token.create", "api_token", Some(id.to_string())).fields(&[
-            "name",
-            "grants",
-            "expires_at",
-        ]),
+        Entry::by(
+            ctx,
+            &allowed,
+            "token.create",
+            "api_token",
+            Some(id.to_string()),
+        )
+        .fields(&["name", "grants", "expires_at"]),
     )
     .await?;
     let row: Row = store::fetch_opt(&tx, &format!("{SELECT} WHERE t.id = $1"), vec![id.into()])
@@ -178,6 +183,7 @@ pub async fn revoke(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<()> {
 
 #[tracing::instrument(name = "tokens::revoke_unchecked", skip_all)]
 pub async fn revoke_unchecked(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
+    let allowed = require_system(ctx)?;
     let tx = store::write_tx(db).await?;
     let exists = store::fetch_i64(
         &tx,
@@ -196,7 +202,13 @@ pub async fn revoke_unchecked(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "token.revoke", "api_token", Some(id.to_string())),
+        Entry::by(
+            ctx,
+            &allowed,
+            "token.revoke",
+            "api_token",
+            Some(id.to_string()),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -291,7 +291,7 @@ pub async fn run(
     }
     let tx = store::write_tx(&state.db).await?;
     for (g, hash) in good.iter().zip(hashes) {
-        users::insert(&tx, Some(&state.keys), ctx, &g.checked, hash)
+        users::insert(&tx, Some(&state.keys), ctx, m.proof(), &g.checked, hash)
             .await
             .map_err(|e| match e {
                 AppError::Validation(errs) => AppError::Rule {

@@ -118,7 +118,7 @@ async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<UserRow> {
 
 /// System-wide administration (API tokens, sharing rules): system admins only (403 for everyone
 /// else, before any lookup).
-pub fn require_system(ctx: &Ctx) -> AppResult<()> {
+pub fn require_system(ctx: &Ctx) -> AppResult<scope::Checked> {
     scope::require_global(ctx, Permission::ManageSystem)
 }
 
@@ -126,13 +126,18 @@ pub fn require_system(ctx: &Ctx) -> AppResult<()> {
 /// area and the highest role the caller may hand out there (`None`: a system admin).
 pub struct Manager {
     grants: Option<Vec<(Uuid, Role)>>,
+    proof: scope::Checked,
 }
 
 impl Manager {
     /// 403 unless the caller manages users somewhere.
     pub fn of(ctx: &Ctx) -> AppResult<Manager> {
+        let proof = scope::require_any(ctx, Permission::ManageUsers)?;
         if ctx.principal.is_system_admin() {
-            return Ok(Manager { grants: None });
+            return Ok(Manager {
+                grants: None,
+                proof,
+            });
         }
         let grants: Vec<(Uuid, Role)> = ctx
             .principal
@@ -146,7 +151,14 @@ impl Manager {
         }
         Ok(Manager {
             grants: Some(grants),
+            proof,
         })
+    }
+
+    /// The proof that the caller manages users somewhere; each user is then checked against it
+    /// ([`Manager::manageable`], [`Manager::check_grant`]).
+    pub fn proof(&self) -> &scope::Checked {
+        &self.proof
     }
 
     fn is_system(&self) -> bool {
@@ -523,6 +535,7 @@ pub(super) async fn insert(
     tx: &sea_orm::DatabaseTransaction,
     keys: Option<&Keys>,
     ctx: &Ctx,
+    allowed: &scope::Checked,
     n: &Checked,
     hash: String,
 ) -> AppResult<Uuid> {
@@ -564,7 +577,7 @@ pub(super) async fn insert(
     }
     audit::record(
         tx,
-        Entry::by(ctx, "user.create", "user", Some(id.to_string()))
+        Entry::by(ctx, allowed, "user.create", "user", Some(id.to_string()))
             .fields(&fields)
             .area(n.area_id),
     )
@@ -575,7 +588,7 @@ pub(super) async fn insert(
         } else {
             n.area_id
         };
-        insert_grant(tx, ctx, id, role, area).await?;
+        insert_grant(tx, ctx, allowed, id, role, area).await?;
     }
     Ok(id)
 }
@@ -587,7 +600,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewUser) -> AppResult<Us
     check_rights(&state.db, ctx, &m, &n).await?;
     let hash = super::auth::hash_password(&n.password).await?;
     let tx = store::write_tx(&state.db).await?;
-    let id = insert(&tx, Some(&state.keys), ctx, &n, hash).await?;
+    let id = insert(&tx, Some(&state.keys), ctx, m.proof(), &n, hash).await?;
     let mut u = view(&tx, &m, ctx, load(&tx, id).await?).await?;
     tx.commit().await?;
     if n.generated {
@@ -599,11 +612,13 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewUser) -> AppResult<Us
 /// Creates a user without checking the caller (for the command line and the demo; no phone).
 #[tracing::instrument(name = "users::create_unchecked", skip_all)]
 pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewUser) -> AppResult<User> {
+    // The command line's and the demo's contexts are the system's: they manage every user.
+    let m = Manager::of(ctx)?;
     let n = check_new(input).map_err(AppError::Validation)?;
     let hash = super::auth::hash_password(&n.password).await?;
     let tx = store::write_tx(db).await?;
-    let id = insert(&tx, None, ctx, &n, hash).await?;
-    let mut u = view(&tx, &Manager { grants: None }, ctx, load(&tx, id).await?).await?;
+    let id = insert(&tx, None, ctx, m.proof(), &n, hash).await?;
+    let mut u = view(&tx, &m, ctx, load(&tx, id).await?).await?;
     tx.commit().await?;
     if n.generated {
         u.initial_password = Some(n.password);
@@ -777,7 +792,7 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppR
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "user.update", "user", Some(id.to_string()))
+        Entry::by(ctx, m.proof(), "user.update", "user", Some(id.to_string()))
             .fields(&changed)
             .area(area),
     )
@@ -816,6 +831,8 @@ pub async fn reset_password_unchecked(
     id: Uuid,
     new_password: &str,
 ) -> AppResult<()> {
+    // The command line's (a system context), or a manager's after their check.
+    let allowed = scope::require_any(ctx, Permission::ManageUsers)?;
     let cur = load(db, id).await?;
     password::check_policy(&cur.username, new_password)
         .map_err(|m| AppError::field("password", m))?;
@@ -838,9 +855,15 @@ pub async fn reset_password_unchecked(
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "user.reset_password", "user", Some(id.to_string()))
-            .fields(&["password"])
-            .area(cur.area_id),
+        Entry::by(
+            ctx,
+            &allowed,
+            "user.reset_password",
+            "user",
+            Some(id.to_string()),
+        )
+        .fields(&["password"])
+        .area(cur.area_id),
     )
     .await?;
     tx.commit().await?;
@@ -881,7 +904,7 @@ pub async fn reveal_phone(
     }
     audit::record_alone(
         &state.db,
-        Entry::by(ctx, "user.reveal", "user", Some(id.to_string()))
+        Entry::by(ctx, m.proof(), "user.reveal", "user", Some(id.to_string()))
             .area(cur.area_id)
             .fields(&["phone"])
             .detail(reason.to_string()),
@@ -922,9 +945,15 @@ pub async fn end_sessions_of(
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "user.end_sessions", "user", Some(id.to_string()))
-            .area(cur.area_id)
-            .detail(format!("{ended}")),
+        Entry::by(
+            ctx,
+            m.proof(),
+            "user.end_sessions",
+            "user",
+            Some(id.to_string()),
+        )
+        .area(cur.area_id)
+        .detail(format!("{ended}")),
     )
     .await?;
     tx.commit().await?;
@@ -1010,6 +1039,7 @@ pub async fn add_grant(
 pub(super) async fn insert_grant(
     tx: &sea_orm::DatabaseTransaction,
     ctx: &Ctx,
+    allowed: &scope::Checked,
     user_id: Uuid,
     role: Role,
     area: Option<Uuid>,
@@ -1043,7 +1073,7 @@ pub(super) async fn insert_grant(
     }
     audit::record(
         tx,
-        Entry::by(ctx, "grant.create", "grant", Some(id.to_string()))
+        Entry::by(ctx, allowed, "grant.create", "grant", Some(id.to_string()))
             .fields(&["role", "area_id"])
             .area(area)
             .detail(format!("user {user_id}: {}", role.as_str())),
@@ -1059,9 +1089,11 @@ pub async fn add_grant_unchecked(
     user_id: Uuid,
     g: NewGrant,
 ) -> AppResult<GrantView> {
+    // A manager after `add_grant`'s checks, or the command line's and the demo's system context.
+    let m = Manager::of(ctx)?;
     let (role, area) = check_grant(db, &g).await?;
     let tx = store::write_tx(db).await?;
-    let id = insert_grant(&tx, ctx, user_id, role, area).await?;
+    let id = insert_grant(&tx, ctx, m.proof(), user_id, role, area).await?;
     let v = grants_of(&tx, Some(user_id), None)
         .await?
         .into_iter()
@@ -1123,9 +1155,15 @@ pub async fn delete_grant(state: &AppState, ctx: &Ctx, grant_id: Uuid) -> AppRes
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "grant.delete", "grant", Some(grant_id.to_string()))
-            .area(g.area_id)
-            .detail(g.role),
+        Entry::by(
+            ctx,
+            m.proof(),
+            "grant.delete",
+            "grant",
+            Some(grant_id.to_string()),
+        )
+        .area(g.area_id)
+        .detail(g.role),
     )
     .await?;
     tx.commit().await?;
@@ -1157,6 +1195,7 @@ pub async fn id_by_username(db: &Db, username: &str) -> AppResult<Uuid> {
 /// Enables or disables a user (command line).
 #[tracing::instrument(name = "users::set_disabled", skip_all)]
 pub async fn set_disabled(db: &Db, ctx: &Ctx, id: Uuid, disabled: bool) -> AppResult<()> {
+    let allowed = scope::require_global(ctx, Permission::ManageUsers)?;
     let tx = store::write_tx(db).await?;
     store::exec(
         &tx,
@@ -1174,7 +1213,7 @@ pub async fn set_disabled(db: &Db, ctx: &Ctx, id: Uuid, disabled: bool) -> AppRe
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "user.update", "user", Some(id.to_string())).fields(&["disabled"]),
+        Entry::by(ctx, &allowed, "user.update", "user", Some(id.to_string())).fields(&["disabled"]),
     )
     .await?;
     tx.commit().await?;
@@ -1190,7 +1229,7 @@ pub async fn list_all(db: &Db, ctx: &Ctx) -> AppResult<Vec<User>> {
         vec![],
     )
     .await?;
-    let m = Manager { grants: None };
+    let m = Manager::of(ctx)?;
     let mut out = vec![];
     for r in rows {
         out.push(view(db, &m, ctx, r).await?);

@@ -219,7 +219,14 @@ pub async fn run(
     city.registry = (r.dwellings, r.households, r.persons, r.visits, r.needs);
     audit::record(
         &tx,
-        Entry::by(&ctx, "demo.load", "demo", None).detail(format!(
+        Entry::by(
+            &ctx,
+            &crate::app::users::require_system(&ctx)?,
+            "demo.load",
+            "demo",
+            None,
+        )
+        .detail(format!(
             "seed {}, {} households, {} areas",
             opts.seed,
             opts.households,

@@ -45,10 +45,17 @@ async fn recompute_open(
     state: &AppState,
     c: &sea_orm::DatabaseTransaction,
     ctx: &Ctx,
+    allowed: &scope::Checked,
 ) -> AppResult<usize> {
     let n = super::deadlines::recompute_open(state, c, ctx).await?;
     if n > 0 {
-        let entry = Entry::by(ctx, "calendar.recompute_deadlines", "calendar_year", None);
+        let entry = Entry::by(
+            ctx,
+            allowed,
+            "calendar.recompute_deadlines",
+            "calendar_year",
+            None,
+        );
         audit::record(c, entry.detail(format!("{n} cases"))).await?;
     }
     Ok(n)
@@ -229,11 +236,11 @@ fn check_days(
 /// Replaces one year's days (creates the year when new).
 #[tracing::instrument(name = "cases::calendar::put_year", skip_all)]
 pub async fn put_year(state: &AppState, ctx: &Ctx, year: i32, input: YearInput) -> AppResult<Year> {
-    scope::require_global(ctx, Permission::ManageCaseDictionary)?;
+    let allowed = scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let days = check_days(year, &input.days)?;
     let tx = store::write_tx(&state.db).await?;
-    write_year(&tx, ctx, year, &days).await?;
-    recompute_open(state, &tx, ctx).await?;
+    write_year(&tx, ctx, &allowed, year, &days).await?;
+    recompute_open(state, &tx, ctx, &allowed).await?;
     tx.commit().await?;
     state.case_caches.clear();
     self::year(&state.db, year).await
@@ -242,6 +249,7 @@ pub async fn put_year(state: &AppState, ctx: &Ctx, year: i32, input: YearInput) 
 async fn write_year(
     c: &sea_orm::DatabaseTransaction,
     ctx: &Ctx,
+    allowed: &scope::Checked,
     year: i32,
     days: &[(time::Date, DayKind, String)],
 ) -> AppResult<()> {
@@ -284,6 +292,7 @@ async fn write_year(
         c,
         Entry::by(
             ctx,
+            allowed,
             "calendar.put_year",
             "calendar_year",
             Some(year.to_string()),
@@ -306,7 +315,7 @@ pub struct ImportResult {
 /// replaces that year. All or nothing.
 #[tracing::instrument(name = "cases::calendar::import", skip_all)]
 pub async fn import(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<ImportResult> {
-    scope::require_global(ctx, Permission::ManageCaseDictionary)?;
+    let allowed = scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let text = super::dictionary::decode_text(bytes)?;
     let mut by_year: std::collections::BTreeMap<i32, Vec<CalendarDay>> = Default::default();
     let mut rdr = csv::ReaderBuilder::new()
@@ -362,10 +371,10 @@ pub async fn import(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<Impo
     let tx = store::write_tx(&state.db).await?;
     let mut n = 0;
     for (y, days) in &checked {
-        write_year(&tx, ctx, *y, days).await?;
+        write_year(&tx, ctx, &allowed, *y, days).await?;
         n += days.len();
     }
-    let recomputed_cases = recompute_open(state, &tx, ctx).await?;
+    let recomputed_cases = recompute_open(state, &tx, ctx, &allowed).await?;
     tx.commit().await?;
     state.case_caches.clear();
     Ok(ImportResult {

@@ -139,9 +139,9 @@ pub struct NewCategory {
 
 #[tracing::instrument(name = "cases::dictionary::create", skip_all)]
 pub async fn create(state: &AppState, ctx: &Ctx, input: NewCategory) -> AppResult<Category> {
-    scope::require_global(ctx, Permission::ManageCaseDictionary)?;
+    let checked = scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let tx = store::write_tx(&state.db).await?;
-    let id = insert(&tx, ctx, &input).await?;
+    let id = insert(&tx, ctx, &checked, &input).await?;
     tx.commit().await?;
     state.case_caches.clear();
     let row: CategoryRow = store::fetch_opt(
@@ -157,6 +157,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewCategory) -> AppResul
 async fn insert(
     c: &sea_orm::DatabaseTransaction,
     ctx: &Ctx,
+    checked: &scope::Checked,
     input: &NewCategory,
 ) -> AppResult<Uuid> {
     let mut errs = FieldErrors::new();
@@ -231,6 +232,7 @@ async fn insert(
         c,
         Entry::by(
             ctx,
+            checked,
             "case_category.create",
             "case_category",
             Some(id.to_string()),
@@ -260,7 +262,7 @@ pub async fn update(
     id: Uuid,
     p: CategoryPatch,
 ) -> AppResult<Category> {
-    scope::require_global(ctx, Permission::ManageCaseDictionary)?;
+    let checked = scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let tx = store::write_tx(&state.db).await?;
     let cur: CategoryRow =
         store::fetch_opt(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()])
@@ -318,6 +320,7 @@ pub async fn update(
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "case_category.update",
             "case_category",
             Some(id.to_string()),
@@ -377,7 +380,7 @@ pub struct CategoryImport {
 /// limits). Parents must come before their children or exist already. All or nothing.
 #[tracing::instrument(name = "cases::dictionary::import_csv", skip_all)]
 pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<CategoryImport> {
-    scope::require_global(ctx, Permission::ManageCaseDictionary)?;
+    let checked = scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let text = decode_text(bytes)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -494,25 +497,27 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
                     verify_limit: lv(v),
                     return_visit_required: rv,
                 };
-                insert(&tx, ctx, &input).await.map_err(|e| match e {
-                    AppError::Validation(f) => match f.into_iter().next() {
-                        Some((k, m)) => {
-                            row_err(line, format!("{k}：{}", m.zh), format!("{k}: {}", m.en))
+                insert(&tx, ctx, &checked, &input)
+                    .await
+                    .map_err(|e| match e {
+                        AppError::Validation(f) => match f.into_iter().next() {
+                            Some((k, m)) => {
+                                row_err(line, format!("{k}：{}", m.zh), format!("{k}: {}", m.en))
+                            }
+                            None => row_err(line, "有误".into(), "invalid".into()),
+                        },
+                        AppError::ConflictOn { msg, .. } => {
+                            row_err(line, msg.zh.into_owned(), msg.en.into_owned())
                         }
-                        None => row_err(line, "有误".into(), "invalid".into()),
-                    },
-                    AppError::ConflictOn { msg, .. } => {
-                        row_err(line, msg.zh.into_owned(), msg.en.into_owned())
-                    }
-                    other => other,
-                })?;
+                        other => other,
+                    })?;
                 created += 1;
             }
         }
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "case_category.import", "case_category", None)
+        Entry::by(ctx, &checked, "case_category.import", "case_category", None)
             .detail(format!("created {created}, updated {updated}")),
     )
     .await?;

@@ -146,7 +146,7 @@ pub async fn export(
     layout: Layout,
 ) -> AppResult<(Spool, u32)> {
     // Whoever may list cases may export the same list: the filter is the list's.
-    let (where_sql, values) = query::list_filter(&state.db, ctx, q).await?;
+    let (where_sql, values, checked) = query::list_filter(&state.db, ctx, q).await?;
     let mut out = Export::start(state, ctx.lang, ("诉求", "Cases"), &headers(layout))?;
     let dispatch_roots = scope::areas_with_roles(ctx, Permission::DispatchCases.roles());
     let mut revealed = false;
@@ -161,7 +161,7 @@ pub async fn export(
             out.row(cells(state, &r, layout, ctx.lang, full))?;
         }
     }
-    let mut entry = Entry::by(ctx, "case.export", "case", None).detail(format!(
+    let mut entry = Entry::by(ctx, &checked, "case.export", "case", None).detail(format!(
         "layout {}; filters: {}",
         if layout == Layout::Full {
             "full"
@@ -192,6 +192,7 @@ pub async fn stats(
         bucket: None,
         by: q.by.clone(),
     };
+    let (_, checked) = stats::checked_area(&state.db, ctx, q.area_id).await?;
     let dash = stats::dashboard(state, ctx, copy(&q)).await?;
     let by = q.by.clone().unwrap_or_else(|| "unit".into());
     let ranked = stats::ranking(state, ctx, q).await?;
@@ -264,7 +265,7 @@ pub async fn stats(
     for r in &ranked {
         out.row(line(Cell::Number(r.rank as f64), r.name.clone(), &r.rates))?;
     }
-    let entry = Entry::by(ctx, "case_stats.export", "case", None)
+    let entry = Entry::by(ctx, &checked, "case_stats.export", "case", None)
         .area(dash.area_id)
         .detail(format!("by {by}, {} to {}", dash.from, dash.to));
     out.finish(&state.db, entry).await

@@ -92,16 +92,20 @@ fn normalise_date(s: &str) -> String {
     }
 }
 
+/// The gate an upload passes before its body is read: the caller dispatches cases somewhere (each
+/// work order is then placed and checked on its own).
+pub fn admit(ctx: &Ctx) -> AppResult<scope::Checked> {
+    scope::require_any(ctx, Permission::DispatchCases)
+}
+
 #[tracing::instrument(name = "cases::hotline::import", skip_all)]
 pub async fn import(
     state: &AppState,
     ctx: &Ctx,
+    admitted: scope::Checked,
     bytes: &[u8],
     commit: bool,
 ) -> AppResult<HotlineReport> {
-    if !scope::holds_any(ctx, Permission::DispatchCases) {
-        return Err(AppError::forbidden());
-    }
     let text = crate::sheet::upload_text(&state.settings.data_dir, &state.settings.sheet, bytes)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -399,7 +403,7 @@ pub async fn import(
         }
         crate::app::audit::record(
             &tx,
-            crate::app::audit::Entry::by(ctx, "case.import_hotline", "case", None)
+            crate::app::audit::Entry::by(ctx, &admitted, "case.import_hotline", "case", None)
                 .detail(format!("{} work orders", built.len())),
         )
         .await?;

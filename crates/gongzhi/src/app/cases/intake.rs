@@ -570,6 +570,7 @@ pub async fn create(
         unit: false,
         summoned: false,
         requester: true,
+        handler: scope::permitted_proof_among(ctx, Permission::DispatchCases, row.area_id, &ids),
     };
     let parts = query::Parts {
         names: query::Names {

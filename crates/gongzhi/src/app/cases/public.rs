@@ -93,7 +93,7 @@ pub async fn set(
     street: Uuid,
     s: SetPublicCategories,
 ) -> AppResult<PublicCategories> {
-    scope::require_permission(db, ctx, Permission::EditAreas, street).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditAreas, street).await?;
     street_of(db, street).await?;
     let mut codes: Vec<String> = s.codes.iter().map(|c| c.trim().to_string()).collect();
     codes.sort();
@@ -145,6 +145,7 @@ pub async fn set(
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "case.public_categories",
             "area",
             Some(street.to_string()),

@@ -160,6 +160,8 @@ pub struct Access {
     /// A member of a unit a whistle summoned.
     pub summoned: bool,
     pub requester: bool,
+    /// The proof behind `dispatch` or `unit`: what lets the caller see the requester.
+    pub handler: Option<scope::Checked>,
 }
 
 impl Access {
@@ -204,9 +206,11 @@ pub async fn access<C: ConnectionTrait>(
         .await?
             > 0
     };
+    let dispatch = scope::permission(c, ctx, Permission::DispatchCases, row.area_id).await?;
     Ok(Access {
         read: scope::has_permission(c, ctx, Permission::ReadCases, row.area_id).await?,
-        dispatch: scope::has_permission(c, ctx, Permission::DispatchCases, row.area_id).await?,
+        dispatch: dispatch.is_some(),
+        handler: dispatch.or(scope::member_of(row.unit_id, mine)),
         street: scope::has_permission(c, ctx, Permission::ArbitrateCases, row.area_id).await?,
         unit: row.unit_id.map(|u| mine.contains(&u)).unwrap_or(false),
         summoned,
@@ -486,11 +490,17 @@ pub async fn view<C: crate::app::audit::Recorder>(
     } else {
         false
     };
-    if acc.sees_requester() && !acc.requester {
+    if let (true, false, Some(checked)) = (acc.sees_requester(), acc.requester, acc.handler) {
         c.record_entry(
-            Entry::by(ctx, "case.read_requester", "case", Some(row.id.to_string()))
-                .area(Some(row.community_id))
-                .fields(&["requester_name", "requester_phone"]),
+            Entry::by(
+                ctx,
+                &checked,
+                "case.read_requester",
+                "case",
+                Some(row.id.to_string()),
+            )
+            .area(Some(row.community_id))
+            .fields(&["requester_name", "requester_phone"]),
         )
         .await?;
     }
@@ -719,7 +729,13 @@ pub struct CasePage {
 /// The WHERE clause (over `cases c`) and its values for a list's filters, within what the
 /// caller may see: used by the list and by the export.
 #[tracing::instrument(name = "cases::query::list_filter", skip_all)]
-pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String, Vec<Value>)> {
+/// The case list's filter — the cases the caller may see, narrowed by the query — and the proof
+/// that it was so filtered.
+pub async fn list_filter(
+    db: &Db,
+    ctx: &Ctx,
+    q: &CaseQuery,
+) -> AppResult<(String, Vec<Value>, scope::Checked)> {
     use crate::store::sql::{Cond, Where};
     let mine = super::my_units(db, ctx).await?;
     let me = ctx.principal.actor_id();
@@ -729,26 +745,24 @@ pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String
         Some(me) => Cond::new("c.submitted_by = ?", [me.into()]),
         None => Cond::none(),
     };
-    match q.queue.as_deref().unwrap_or("all") {
+    let checked = match q.queue.as_deref().unwrap_or("all") {
         "dispatch" => {
-            w.and_cond(scope::area_cond(
-                ctx,
-                Permission::DispatchCases,
-                "c.area_id",
-            ));
+            let (cond, checked) = scope::listing(ctx, Permission::DispatchCases, "c.area_id");
+            w.and_cond(cond);
+            checked
         }
         "handle" => {
             w.and_cond(my_units());
+            scope::own(ctx)
         }
         "mine" => {
             w.and_cond(submitted_by_me());
+            scope::own(ctx)
         }
         "all" => {
-            w.and_cond(Cond::or(vec![
-                scope::area_cond(ctx, Permission::ReadCases, "c.area_id"),
-                my_units(),
-                submitted_by_me(),
-            ]));
+            let (cond, checked) = scope::listing(ctx, Permission::ReadCases, "c.area_id");
+            w.and_cond(Cond::or(vec![cond, my_units(), submitted_by_me()]));
+            checked
         }
         _ => {
             return Err(AppError::field(
@@ -759,7 +773,7 @@ pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String
                 ),
             ))
         }
-    }
+    };
     if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
         let mut sts = vec![];
         for p in s.split(',') {
@@ -806,12 +820,13 @@ pub async fn list_filter(db: &Db, ctx: &Ctx, q: &CaseQuery) -> AppResult<(String
             [like.clone().into(), like.into()],
         );
     }
-    Ok(w.build(1))
+    let (sql, values) = w.build(1);
+    Ok((sql, values, checked))
 }
 
 #[tracing::instrument(name = "cases::query::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
-    let (where_sql, values) = list_filter(db, ctx, &q).await?;
+    let (where_sql, values, _) = list_filter(db, ctx, &q).await?;
     let paging = store::Paging::new(q.page, q.page_size);
     let cols = COLUMNS
         .split(", ")

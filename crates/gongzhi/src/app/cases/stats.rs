@@ -469,21 +469,26 @@ pub struct StatsQuery {
 /// The area to count, checked against the caller's `ReadCases` grants. `None`: everything (a
 /// system admin without an area).
 async fn stats_area(db: &Db, ctx: &Ctx, area: Option<Uuid>) -> AppResult<Option<Uuid>> {
+    Ok(checked_area(db, ctx, area).await?.0)
+}
+
+/// [`stats_area`] with the proof of the check (for the export's audit entry).
+pub(crate) async fn checked_area(
+    db: &Db,
+    ctx: &Ctx,
+    area: Option<Uuid>,
+) -> AppResult<(Option<Uuid>, scope::Checked)> {
     match area {
         Some(a) => {
-            scope::require_visible(db, ctx, a).await?;
-            if !scope::has_permission(db, ctx, Permission::ReadCases, a).await? {
-                return Err(AppError::forbidden());
-            }
-            Ok(Some(a))
+            let checked = scope::require_permission(db, ctx, Permission::ReadCases, a).await?;
+            Ok((Some(a), checked))
         }
         None => match scope::areas_with_roles(ctx, Permission::ReadCases.roles()) {
-            None => Ok(None),
-            Some(ids) => ids
-                .first()
-                .copied()
-                .map(Some)
-                .ok_or_else(AppError::forbidden),
+            None => Ok((None, scope::require_any(ctx, Permission::ReadCases)?)),
+            Some(ids) => match ids.first() {
+                Some(a) => Ok((Some(*a), scope::require_visible_read(db, ctx, *a).await?)),
+                None => Err(AppError::forbidden()),
+            },
         },
     }
 }

@@ -212,7 +212,8 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewUnit) -> AppResult<Un
         return Err(AppError::Validation(errs));
     };
     let tx = store::write_tx(&state.db).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, input.area_id).await?;
+    let checked =
+        scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, input.area_id).await?;
     let id = new_id();
     let now = now_ms();
     store::exec(
@@ -225,8 +226,14 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewUnit) -> AppResult<Un
     .map_err(|e| crate::error::map_unique(e, "name", Msg::new("该区域已有同名单位", "A unit of this name serves this area already")))?;
     audit::record(
         &tx,
-        Entry::by(ctx, "case_unit.create", "case_unit", Some(id.to_string()))
-            .area(Some(input.area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "case_unit.create",
+            "case_unit",
+            Some(id.to_string()),
+        )
+        .area(Some(input.area_id)),
     )
     .await?;
     let row = get_row(&tx, id).await?;
@@ -250,7 +257,8 @@ pub struct UnitPatch {
 pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UnitPatch) -> AppResult<Unit> {
     let tx = store::write_tx(&state.db).await?;
     let cur = get_row(&tx, id).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, cur.area_id).await?;
+    let checked =
+        scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, cur.area_id).await?;
     if cur.version != p.version {
         return Err(AppError::stale_version());
     }
@@ -288,8 +296,14 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UnitPatch) -> AppR
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "case_unit.update", "case_unit", Some(id.to_string()))
-            .area(Some(cur.area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "case_unit.update",
+            "case_unit",
+            Some(id.to_string()),
+        )
+        .area(Some(cur.area_id)),
     )
     .await?;
     let row = get_row(&tx, id).await?;
@@ -356,7 +370,8 @@ pub async fn add_member(
 ) -> AppResult<Vec<Member>> {
     let tx = store::write_tx(&state.db).await?;
     let cur = get_row(&tx, unit_id).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, cur.area_id).await?;
+    let checked =
+        scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, cur.area_id).await?;
     let exists = store::fetch_i64(
         &tx,
         "SELECT (SELECT COUNT(*) FROM users WHERE id = $1) + (SELECT COUNT(*) FROM api_tokens WHERE id = $1 AND revoked_at IS NULL)",
@@ -386,6 +401,7 @@ pub async fn add_member(
             &tx,
             Entry::by(
                 ctx,
+                &checked,
                 "case_unit.add_member",
                 "case_unit",
                 Some(unit_id.to_string()),
@@ -408,7 +424,8 @@ pub async fn remove_member(
 ) -> AppResult<()> {
     let tx = store::write_tx(&state.db).await?;
     let cur = get_row(&tx, unit_id).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, cur.area_id).await?;
+    let checked =
+        scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, cur.area_id).await?;
     let n = store::exec(
         &tx,
         "DELETE FROM case_unit_members WHERE unit_id = $1 AND member_id = $2",
@@ -422,6 +439,7 @@ pub async fn remove_member(
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "case_unit.remove_member",
             "case_unit",
             Some(unit_id.to_string()),
@@ -583,7 +601,8 @@ pub async fn create_duty(
 ) -> AppResult<Duty> {
     let tx = store::write_tx(&state.db).await?;
     let unit = get_row(&tx, unit_id).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, unit.area_id).await?;
+    let checked =
+        scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, unit.area_id).await?;
     let mut errs = FieldErrors::new();
     let name = clean_name(&input.name, 200)
         .map_err(|m| errs.insert("name".into(), m))
@@ -621,8 +640,14 @@ pub async fn create_duty(
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "case_duty.create", "case_duty", Some(id.to_string()))
-            .area(Some(input.area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "case_duty.create",
+            "case_duty",
+            Some(id.to_string()),
+        )
+        .area(Some(input.area_id)),
     )
     .await?;
     let out = duty_by_id(&tx, id).await?;
@@ -653,7 +678,8 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
     .await?
     .ok_or(AppError::NotFound)?;
     let unit = get_row(&tx, cur.unit_id).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, unit.area_id).await?;
+    let checked =
+        scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, unit.area_id).await?;
     if cur.version != p.version {
         return Err(AppError::stale_version());
     }
@@ -713,7 +739,14 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "case_duty.update", "case_duty", Some(id.to_string())).area(Some(area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "case_duty.update",
+            "case_duty",
+            Some(id.to_string()),
+        )
+        .area(Some(area_id)),
     )
     .await?;
     let out = duty_by_id(&tx, id).await?;

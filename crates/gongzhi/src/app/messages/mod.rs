@@ -681,12 +681,8 @@ fn view(t: &'static Template, own: Option<&Wording>) -> TemplateView {
     }
 }
 
-fn require_manage(ctx: &Ctx) -> AppResult<()> {
-    if scope::holds_any(ctx, Permission::ManageSystem) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
+fn require_manage(ctx: &Ctx) -> AppResult<scope::Checked> {
+    scope::require_any(ctx, Permission::ManageSystem)
 }
 
 #[tracing::instrument(name = "messages::templates", skip_all)]
@@ -716,7 +712,7 @@ pub async fn save_template(
     key: &str,
     w: TemplateWording,
 ) -> AppResult<TemplateView> {
-    require_manage(ctx)?;
+    let checked = require_manage(ctx)?;
     let t = template(key).ok_or(AppError::NotFound)?;
     let mut errs = FieldErrors::new();
     for (field, text, max) in [
@@ -812,6 +808,7 @@ pub async fn save_template(
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "message_template.update",
             "message_template",
             Some(key.to_string()),
@@ -827,7 +824,7 @@ pub async fn save_template(
 /// Back to the shipped wording.
 #[tracing::instrument(name = "messages::reset_template", skip_all)]
 pub async fn reset_template(db: &Db, ctx: &Ctx, key: &str) -> AppResult<TemplateView> {
-    require_manage(ctx)?;
+    let checked = require_manage(ctx)?;
     let t = template(key).ok_or(AppError::NotFound)?;
     let tx = store::write_tx(db).await?;
     store::exec(
@@ -840,6 +837,7 @@ pub async fn reset_template(db: &Db, ctx: &Ctx, key: &str) -> AppResult<Template
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "message_template.reset",
             "message_template",
             Some(key.to_string()),
@@ -980,6 +978,7 @@ pub async fn set_my_channel(
         &tx,
         Entry::by(
             ctx,
+            &scope::own(ctx),
             "message_channel.update",
             "user",
             Some(user.to_string()),

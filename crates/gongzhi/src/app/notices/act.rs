@@ -29,7 +29,7 @@ pub struct Reminded {
 #[tracing::instrument(name = "notices::act::remind", skip_all)]
 pub async fn remind(db: &Db, ctx: &Ctx, id: Uuid, sms: bool) -> AppResult<Reminded> {
     let r = load_visible(db, ctx, id).await?;
-    scope::require_permission(db, ctx, Permission::SendNotices, r.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::SendNotices, r.area_id).await?;
     if r.status != "published" {
         return Err(withdrawn());
     }
@@ -79,11 +79,17 @@ pub async fn remind(db: &Db, ctx: &Ctx, id: Uuid, sms: bool) -> AppResult<Remind
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "notice.remind", "notice", Some(id.to_string()))
-            .area(Some(r.area_id))
-            .detail(format!(
-                "reminder {k}: {reminded} households, {people} accounts"
-            )),
+        Entry::by(
+            ctx,
+            &checked,
+            "notice.remind",
+            "notice",
+            Some(id.to_string()),
+        )
+        .area(Some(r.area_id))
+        .detail(format!(
+            "reminder {k}: {reminded} households, {people} accounts"
+        )),
     )
     .await?;
     tx.commit().await?;
@@ -106,7 +112,7 @@ pub struct Withdrawal {
 #[tracing::instrument(name = "notices::act::withdraw", skip_all)]
 pub async fn withdraw(db: &Db, ctx: &Ctx, id: Uuid, w: Withdrawal) -> AppResult<NoticeDetail> {
     let r = load_visible(db, ctx, id).await?;
-    scope::require_permission(db, ctx, Permission::SendNotices, r.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::SendNotices, r.area_id).await?;
     let mut errs = FieldErrors::new();
     let reason = required_text(&mut errs, "reason", &w.reason, 500);
     if !errs.is_empty() {
@@ -125,9 +131,15 @@ pub async fn withdraw(db: &Db, ctx: &Ctx, id: Uuid, w: Withdrawal) -> AppResult<
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "notice.withdraw", "notice", Some(id.to_string()))
-            .area(Some(r.area_id))
-            .detail(reason),
+        Entry::by(
+            ctx,
+            &checked,
+            "notice.withdraw",
+            "notice",
+            Some(id.to_string()),
+        )
+        .area(Some(r.area_id))
+        .detail(reason),
     )
     .await?;
     tx.commit().await?;
@@ -219,7 +231,7 @@ pub async fn ack_visit(
     )
     .await?;
     let area = area.ok_or(AppError::NotFound)?.area_id;
-    scope::require_permission(db, ctx, Permission::EditRegistry, area).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditRegistry, area).await?;
     if r.status != "published" {
         return Err(withdrawn());
     }
@@ -245,9 +257,15 @@ pub async fn ack_visit(
     if n > 0 {
         audit::record(
             &tx,
-            Entry::by(ctx, "notice.ack_visit", "notice", Some(id.to_string()))
-                .area(Some(area))
-                .detail(format!("household {household_id}; {}", a.note.trim())),
+            Entry::by(
+                ctx,
+                &checked,
+                "notice.ack_visit",
+                "notice",
+                Some(id.to_string()),
+            )
+            .area(Some(area))
+            .detail(format!("household {household_id}; {}", a.note.trim())),
         )
         .await?;
     }

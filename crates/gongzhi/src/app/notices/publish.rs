@@ -223,7 +223,7 @@ pub async fn publish(db: &Db, ctx: &Ctx, n: NewNotice, sms: bool) -> AppResult<N
 #[tracing::instrument(name = "notices::publish::publish_only", skip_all)]
 pub async fn publish_only(db: &Db, ctx: &Ctx, n: NewNotice, sms: bool) -> AppResult<Uuid> {
     // Scope before fields: out of scope is 404 whatever the body says.
-    scope::require_permission(db, ctx, Permission::SendNotices, n.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::SendNotices, n.area_id).await?;
     let c = check(&n)?;
     let requires_ack = n.requires_ack || !c.form.is_empty();
     let id = new_id();
@@ -306,14 +306,20 @@ pub async fn publish_only(db: &Db, ctx: &Ctx, n: NewNotice, sms: bool) -> AppRes
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "notice.publish", "notice", Some(id.to_string()))
-            .area(Some(n.area_id))
-            .detail(format!(
-                "{} households, {people} accounts; tags [{}], roles [{}]",
-                households,
-                c.tags.join(","),
-                c.roles.join(",")
-            )),
+        Entry::by(
+            ctx,
+            &checked,
+            "notice.publish",
+            "notice",
+            Some(id.to_string()),
+        )
+        .area(Some(n.area_id))
+        .detail(format!(
+            "{} households, {people} accounts; tags [{}], roles [{}]",
+            households,
+            c.tags.join(","),
+            c.roles.join(",")
+        )),
     )
     .await?;
     tx.commit().await?;

@@ -55,13 +55,13 @@ async fn finish(
     db: &Db,
     tx: sea_orm::DatabaseTransaction,
     ctx: &Ctx,
-    r: &Row,
+    r: &scope::Scoped<Row>,
     action: &str,
     detail: Option<String>,
     public_changed: bool,
 ) -> AppResult<Question> {
-    let mut e =
-        Entry::by(ctx, action, "question", Some(r.id.to_string())).area(Some(r.community_id));
+    let mut e = Entry::by(ctx, &r.checked, action, "question", Some(r.id.to_string()))
+        .area(Some(r.community_id));
     if let Some(d) = detail {
         e = e.detail(d);
     }
@@ -70,7 +70,7 @@ async fn finish(
     if public_changed {
         disclosure::forget();
     }
-    let visible = visible(db, ctx, r.id).await?;
+    let visible = visible(db, ctx, r.id).await?.is_some();
     view(db, load(db, r.id).await?, visible).await
 }
 

@@ -358,9 +358,15 @@ pub(crate) async fn write(
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "question.ask", "question", Some(id.to_string()))
-            .area(Some(community.id))
-            .detail(format!("routed by {} to {:?}", route.rule, route.unit_id)),
+        Entry::by(
+            ctx,
+            &crate::app::scope::own(ctx),
+            "question.ask",
+            "question",
+            Some(id.to_string()),
+        )
+        .area(Some(community.id))
+        .detail(format!("routed by {} to {:?}", route.rule, route.unit_id)),
     )
     .await?;
     tx.commit().await?;

@@ -220,9 +220,9 @@ impl Row {
 
 /// The questions the caller may see and answer: those of communities at or under their
 /// `answer_questions` areas, and those routed to a unit they are a member of.
-pub(crate) fn visible_cond(ctx: &Ctx) -> Cond {
-    let by_area = scope::area_cond(ctx, Permission::AnswerQuestions, "q.community_id");
-    match ctx.principal.user_id.or(ctx.principal.token_id) {
+pub(crate) fn visible_cond(ctx: &Ctx) -> (Cond, scope::Checked) {
+    let (by_area, checked) = scope::listing(ctx, Permission::AnswerQuestions, "q.community_id");
+    let cond = match ctx.principal.user_id.or(ctx.principal.token_id) {
         Some(me) => Cond::or(vec![
             by_area,
             Cond::new(
@@ -231,7 +231,8 @@ pub(crate) fn visible_cond(ctx: &Ctx) -> Cond {
             ),
         ]),
         None => by_area,
-    }
+    };
+    (cond, checked)
 }
 
 pub(crate) async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Row> {
@@ -242,10 +243,14 @@ pub(crate) async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Row> 
 
 /// The question, if the caller may see (and so answer) it; in scope of its community without
 /// that, 403; else 404.
-pub(crate) async fn load_visible<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid) -> AppResult<Row> {
+pub(crate) async fn load_visible<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    id: Uuid,
+) -> AppResult<scope::Scoped<Row>> {
     let r = load(c, id).await?;
-    if visible(c, ctx, id).await? {
-        Ok(r)
+    if let Some(checked) = visible(c, ctx, id).await? {
+        Ok(scope::Scoped::new(r, checked))
     } else if scope::can_see(c, ctx, r.community_id).await? {
         Err(AppError::forbidden())
     } else {
@@ -254,16 +259,22 @@ pub(crate) async fn load_visible<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid)
 }
 
 /// Whether the caller may see (and so act on) the question.
-pub(crate) async fn visible<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid) -> AppResult<bool> {
+/// `Some` with the proof when it may.
+pub(crate) async fn visible<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    id: Uuid,
+) -> AppResult<Option<scope::Checked>> {
     let mut w = Where::new();
+    let (visible, checked) = visible_cond(ctx);
     w.and("q.id = ?", [id.into()]);
-    w.and_cond(visible_cond(ctx));
+    w.and_cond(visible);
     let (cond, values) = w.build(1);
-    Ok(store::fetch_i64(
+    let n = store::fetch_i64(
         c,
         &format!("SELECT COUNT(*) AS n FROM questions q WHERE {cond}"),
         values,
     )
-    .await?
-        > 0)
+    .await?;
+    Ok((n > 0).then_some(checked))
 }

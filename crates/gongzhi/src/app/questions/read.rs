@@ -49,7 +49,7 @@ pub struct QuestionPage {
 pub async fn list(db: &Db, ctx: &Ctx, q: &QuestionQuery) -> AppResult<QuestionPage> {
     let now = now_ms();
     let mut base = Where::new();
-    base.and_cond(visible_cond(ctx));
+    base.and_cond(visible_cond(ctx).0);
     if let Some(a) = q.area_id {
         scope::require_visible(db, ctx, a).await?;
         base.and(
@@ -124,7 +124,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &QuestionQuery) -> AppResult<QuestionPa
 #[tracing::instrument(name = "questions::read::detail", skip_all)]
 pub async fn detail(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Question> {
     let r = load_visible(db, ctx, id).await?;
-    view(db, r, true).await
+    view(db, r.row, true).await
 }
 
 /// The view of a question already loaded; `visible`: whether the caller may still see it (after

@@ -296,7 +296,8 @@ pub(crate) async fn create_dwelling_in(
     ctx: &Ctx,
     input: NewDwelling,
 ) -> AppResult<Dwelling> {
-    scope::require_permission(tx, ctx, Permission::EditRegistry, input.building_id).await?;
+    let checked =
+        scope::require_permission(tx, ctx, Permission::EditRegistry, input.building_id).await?;
     require_building(tx, input.building_id).await?;
     let at = place(tx, input.building_id, "building_id").await?;
     let mut errs = FieldErrors::new();
@@ -358,7 +359,14 @@ pub(crate) async fn create_dwelling_in(
     .await?;
     audit::record(
         tx,
-        Entry::by(ctx, "dwelling.create", "dwelling", Some(id.to_string())).area(Some(at.area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "dwelling.create",
+            "dwelling",
+            Some(id.to_string()),
+        )
+        .area(Some(at.area_id)),
     )
     .await?;
     let row = load_dwelling(tx, id).await?;
@@ -403,13 +411,20 @@ pub(crate) async fn insert_dwelling<C: ConnectionTrait>(
 #[tracing::instrument(name = "registry::households::get_dwelling", skip_all)]
 pub async fn get_dwelling(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Dwelling> {
     let r = load_dwelling(db, id).await?;
-    scope::require_permission(db, ctx, Permission::ReadRegistry, r.building_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::ReadRegistry, r.building_id).await?;
     let owners = owners_of(db, id).await?;
     audit::record_alone(
         db,
-        Entry::by(ctx, "dwelling.read", "dwelling", Some(id.to_string()))
-            .area(Some(r.building_id))
-            .fields(&["owners"]),
+        Entry::by(
+            ctx,
+            &checked,
+            "dwelling.read",
+            "dwelling",
+            Some(id.to_string()),
+        )
+        .area(Some(r.building_id))
+        .fields(&["owners"]),
     )
     .await?;
     Ok(dwelling_view(r, Some(owners)))
@@ -433,9 +448,7 @@ fn paging(q: &ListQuery) -> store::Paging {
 
 #[tracing::instrument(name = "registry::households::list_dwellings", skip_all)]
 pub async fn list_dwellings(db: &Db, ctx: &Ctx, q: &ListQuery) -> AppResult<(Vec<Dwelling>, i64)> {
-    if !scope::holds_any(ctx, Permission::ReadRegistry) {
-        return Err(AppError::forbidden());
-    }
+    scope::require_any(ctx, Permission::ReadRegistry)?;
     let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "d.building_id", 1);
     let mut conds = vec![s, "d.deleted_at IS NULL".to_string()];
     if let Some(a) = q.area_id {
@@ -483,7 +496,8 @@ pub async fn update_dwelling(
     p: DwellingPatch,
 ) -> AppResult<Dwelling> {
     let cur = load_dwelling(db, id).await?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, cur.building_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditRegistry, cur.building_id).await?;
     let mut errs = FieldErrors::new();
     let (unit, room, usage) = check_dwelling_fields(
         p.unit.as_deref().unwrap_or(&cur.unit),
@@ -560,9 +574,15 @@ pub async fn update_dwelling(
     let f: Vec<&str> = fields.iter().map(String::as_str).collect();
     audit::record(
         &tx,
-        Entry::by(ctx, "dwelling.update", "dwelling", Some(id.to_string()))
-            .area(Some(cur.building_id))
-            .fields(&f),
+        Entry::by(
+            ctx,
+            &checked,
+            "dwelling.update",
+            "dwelling",
+            Some(id.to_string()),
+        )
+        .area(Some(cur.building_id))
+        .fields(&f),
     )
     .await?;
     let row = load_dwelling(&tx, id).await?;
@@ -584,7 +604,8 @@ pub struct NewOwner {
 #[tracing::instrument(name = "registry::households::change_owner", skip_all)]
 pub async fn change_owner(db: &Db, ctx: &Ctx, id: Uuid, o: NewOwner) -> AppResult<Dwelling> {
     let cur = load_dwelling(db, id).await?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, cur.building_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditRegistry, cur.building_id).await?;
     let name = crate::domain::clean_name(&o.owner_name, 100)
         .map_err(|m| AppError::field("owner_name", m))?;
     let from = match o.from_date.as_deref().filter(|s| !s.is_empty()) {
@@ -640,6 +661,7 @@ pub async fn change_owner(db: &Db, ctx: &Ctx, id: Uuid, o: NewOwner) -> AppResul
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "dwelling.owner_change",
             "dwelling",
             Some(id.to_string()),
@@ -748,7 +770,8 @@ pub async fn create_household(
     input: NewHousehold,
 ) -> AppResult<Household> {
     let d = load_dwelling(db, input.dwelling_id).await?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, d.building_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditRegistry, d.building_id).await?;
     let kind = vocab::HOUSEHOLD_KIND
         .parse(&input.kind)
         .map_err(|m| AppError::field("kind", m))?;
@@ -779,8 +802,14 @@ pub async fn create_household(
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "household.create", "household", Some(id.to_string()))
-            .area(Some(at.area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "household.create",
+            "household",
+            Some(id.to_string()),
+        )
+        .area(Some(at.area_id)),
     )
     .await?;
     let row = load_household(&tx, id).await?;
@@ -846,9 +875,7 @@ pub async fn list_households(
     f: &Freshness,
     q: &ListQuery,
 ) -> AppResult<(Vec<Household>, i64)> {
-    if !scope::holds_any(ctx, Permission::ReadRegistry) {
-        return Err(AppError::forbidden());
-    }
+    let checked = scope::require_any(ctx, Permission::ReadRegistry)?;
     let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "h.area_id", 1);
     let mut conds = vec![s, "h.deleted_at IS NULL".to_string()];
     if let Some(a) = q.area_id {
@@ -893,7 +920,7 @@ pub async fn list_households(
     .await?;
     audit::record_alone(
         db,
-        Entry::by(ctx, "household.list", "household", None)
+        Entry::by(ctx, &checked, "household.list", "household", None)
             .area(q.area_id)
             .fields(&["address", "head_name"])
             .detail(format!("{} of {total} shown", rows.len())),
@@ -924,7 +951,7 @@ pub async fn update_household(
     p: HouseholdPatch,
 ) -> AppResult<Household> {
     let cur = load_household(db, id).await?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
     let kind = match &p.kind {
         Some(k) => vocab::HOUSEHOLD_KIND
             .parse(k)
@@ -1003,9 +1030,15 @@ pub async fn update_household(
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "household.update", "household", Some(id.to_string()))
-            .area(Some(cur.area_id))
-            .detail(reason),
+        Entry::by(
+            ctx,
+            &checked,
+            "household.update",
+            "household",
+            Some(id.to_string()),
+        )
+        .area(Some(cur.area_id))
+        .detail(reason),
     )
     .await?;
     let row = load_household(&tx, id).await?;
@@ -1047,7 +1080,7 @@ pub async fn add_member(
     m: NewMember,
 ) -> AppResult<Household> {
     let h = load_household(db, id).await?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
     let person = persons::require_editable(db, ctx, m.person_id).await?;
     let relation = vocab::RELATION
         .parse(&m.relation)
@@ -1155,6 +1188,7 @@ pub async fn add_member(
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "household.member_add",
             "household",
             Some(id.to_string()),
@@ -1189,7 +1223,7 @@ pub async fn end_member(
     e: EndMember,
 ) -> AppResult<Household> {
     let h = load_household(db, id).await?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
     #[derive(FromQueryResult)]
     struct M {
         person_id: Uuid,
@@ -1297,6 +1331,7 @@ pub async fn end_member(
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "household.member_end",
             "household",
             Some(id.to_string()),
@@ -1361,7 +1396,7 @@ pub async fn verify(
     v: VerifyRequest,
 ) -> AppResult<Household> {
     let h = load_household(db, id).await?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
     let mut errs = FieldErrors::new();
     let note = opt_text(&v.note, 500, "note", &mut errs);
     if !errs.is_empty() {
@@ -1387,7 +1422,14 @@ pub async fn verify(
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "household.verify", "household", Some(id.to_string())).area(Some(h.area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "household.verify",
+            "household",
+            Some(id.to_string()),
+        )
+        .area(Some(h.area_id)),
     )
     .await?;
     let row = load_household(&tx, id).await?;
@@ -1570,7 +1612,7 @@ pub async fn file(
     q: &FileQuery,
 ) -> AppResult<HouseholdFile> {
     let row = load_household(db, id).await?;
-    scope::require_permission(db, ctx, Permission::ReadRegistry, row.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::ReadRegistry, row.area_id).await?;
     let sensitive = scope::has_permission(db, ctx, Permission::RevealPersonal, row.area_id).await?;
     let as_of = match q.as_of.as_deref().filter(|s| !s.is_empty()) {
         Some(d) => Some(vocab::parse_date(d).map_err(|m| AppError::field("as_of", m))?),
@@ -1682,22 +1724,28 @@ pub async fn file(
     }
     audit::record_alone(
         db,
-        Entry::by(ctx, "household.file", "household", Some(id.to_string()))
-            .area(Some(row.area_id))
-            .fields(&[
-                "members",
-                "id_no_masked",
-                "mobile_masked",
-                "tags",
-                "visits",
-                "needs",
-            ])
-            .detail(
-                as_of
-                    .clone()
-                    .map(|d| format!("as of {d}"))
-                    .unwrap_or_default(),
-            ),
+        Entry::by(
+            ctx,
+            &checked,
+            "household.file",
+            "household",
+            Some(id.to_string()),
+        )
+        .area(Some(row.area_id))
+        .fields(&[
+            "members",
+            "id_no_masked",
+            "mobile_masked",
+            "tags",
+            "visits",
+            "needs",
+        ])
+        .detail(
+            as_of
+                .clone()
+                .map(|d| format!("as of {d}"))
+                .unwrap_or_default(),
+        ),
     )
     .await?;
     Ok(HouseholdFile {

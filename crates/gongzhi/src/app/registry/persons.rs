@@ -601,7 +601,8 @@ fn id_taken_error() -> AppError {
 
 #[tracing::instrument(name = "registry::persons::create", skip_all)]
 pub async fn create(db: &Db, keys: &Keys, ctx: &Ctx, input: NewPerson) -> AppResult<Person> {
-    scope::require_permission(db, ctx, Permission::EditRegistry, input.area_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::EditRegistry, input.area_id).await?;
     let at = place(db, input.area_id, "area_id").await?;
     let p = validate(&input).map_err(AppError::Validation)?;
     let id = new_id();
@@ -628,9 +629,15 @@ pub async fn create(db: &Db, keys: &Keys, ctx: &Ctx, input: NewPerson) -> AppRes
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "person.create", "person", Some(id.to_string()))
-            .area(Some(at.area_id))
-            .fields(&["all"]),
+        Entry::by(
+            ctx,
+            &checked,
+            "person.create",
+            "person",
+            Some(id.to_string()),
+        )
+        .area(Some(at.area_id))
+        .fields(&["all"]),
     )
     .await?;
     let row = load(&tx, id).await?;
@@ -643,7 +650,7 @@ pub async fn create(db: &Db, keys: &Keys, ctx: &Ctx, input: NewPerson) -> AppRes
 #[tracing::instrument(name = "registry::persons::get", skip_all)]
 pub async fn get(db: &Db, keys: &Keys, ctx: &Ctx, id: Uuid) -> AppResult<Person> {
     let row = load(db, id).await?;
-    scope::require_permission(db, ctx, Permission::ReadRegistry, row.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::ReadRegistry, row.area_id).await?;
     let sensitive = scope::has_permission(db, ctx, Permission::RevealPersonal, row.area_id).await?;
     let mut fields = vec![
         "name",
@@ -657,7 +664,7 @@ pub async fn get(db: &Db, keys: &Keys, ctx: &Ctx, id: Uuid) -> AppResult<Person>
     }
     audit::record_alone(
         db,
-        Entry::by(ctx, "person.read", "person", Some(id.to_string()))
+        Entry::by(ctx, &checked, "person.read", "person", Some(id.to_string()))
             .area(Some(row.area_id))
             .fields(&fields),
     )
@@ -725,9 +732,7 @@ pub async fn search(
     ctx: &Ctx,
     q: &PersonQuery,
 ) -> AppResult<(Vec<Person>, i64, bool)> {
-    if !scope::holds_any(ctx, Permission::ReadRegistry) {
-        return Err(AppError::forbidden());
-    }
+    let checked = scope::require_any(ctx, Permission::ReadRegistry)?;
     let (scope_sql, mut values) =
         scope::filter_sql_for(ctx, Permission::ReadRegistry, "p.area_id", 1);
     let mut conds = vec![scope_sql, "p.deleted_at IS NULL".to_string()];
@@ -941,7 +946,7 @@ pub async fn search(
     }
     audit::record_alone(
         db,
-        Entry::by(ctx, "person.list", "person", None)
+        Entry::by(ctx, &checked, "person.list", "person", None)
             .fields(&["name", "id_no_masked", "mobile_masked", "tags"])
             .area(q.area_id)
             .detail(format!(
@@ -986,7 +991,8 @@ pub async fn reveal(
     req: RevealRequest,
 ) -> AppResult<Revealed> {
     let row = load(db, id).await?;
-    scope::require_permission(db, ctx, Permission::RevealPersonal, row.area_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::RevealPersonal, row.area_id).await?;
     let reason = req.reason.trim();
     if reason.chars().count() < 2 || reason.chars().count() > 200 {
         return Err(AppError::field(
@@ -1022,10 +1028,16 @@ pub async fn reveal(
     let fields: Vec<&str> = req.fields.iter().map(String::as_str).collect();
     audit::record_alone(
         db,
-        Entry::by(ctx, "person.reveal", "person", Some(id.to_string()))
-            .area(Some(row.area_id))
-            .fields(&fields)
-            .detail(reason.to_string()),
+        Entry::by(
+            ctx,
+            &checked,
+            "person.reveal",
+            "person",
+            Some(id.to_string()),
+        )
+        .area(Some(row.area_id))
+        .fields(&fields)
+        .detail(reason.to_string()),
     )
     .await?;
     Ok(out)
@@ -1075,7 +1087,8 @@ pub async fn update(
     patch: PersonPatch,
 ) -> AppResult<Person> {
     let cur = load(db, id).await?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
+    let mut checked =
+        scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
     let may_see_sensitive =
         scope::has_permission(db, ctx, Permission::RevealPersonal, cur.area_id).await?;
     let old_sensitive = current_sensitive(keys, &cur);
@@ -1178,7 +1191,9 @@ pub async fn update(
         return Err(AppError::Validation(errs));
     }
     let at = if merged.area_id != cur.area_id {
-        scope::require_permission(db, ctx, Permission::EditRegistry, merged.area_id).await?;
+        // Moving a person: the new area is checked too, and is the one the entry records.
+        checked =
+            scope::require_permission(db, ctx, Permission::EditRegistry, merged.area_id).await?;
         place(db, merged.area_id, "area_id").await?
     } else {
         Placement {
@@ -1362,10 +1377,16 @@ pub async fn update(
     let f: Vec<&str> = fields.iter().map(String::as_str).collect();
     audit::record(
         &tx,
-        Entry::by(ctx, "person.update", "person", Some(id.to_string()))
-            .area(Some(at.area_id))
-            .fields(&f)
-            .detail(reason),
+        Entry::by(
+            ctx,
+            &checked,
+            "person.update",
+            "person",
+            Some(id.to_string()),
+        )
+        .area(Some(at.area_id))
+        .fields(&f)
+        .detail(reason),
     )
     .await?;
     let row = load(&tx, id).await?;
@@ -1377,7 +1398,7 @@ pub async fn update(
 #[tracing::instrument(name = "registry::persons::delete", skip_all)]
 pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid, reason: Option<&str>) -> AppResult<()> {
     let cur = load(db, id).await?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
     let note = reason
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -1425,9 +1446,15 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid, reason: Option<&str>) -> AppRe
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "person.delete", "person", Some(id.to_string()))
-            .area(Some(cur.area_id))
-            .detail(note),
+        Entry::by(
+            ctx,
+            &checked,
+            "person.delete",
+            "person",
+            Some(id.to_string()),
+        )
+        .area(Some(cur.area_id))
+        .detail(note),
     )
     .await?;
     tx.commit().await?;
@@ -1437,10 +1464,17 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid, reason: Option<&str>) -> AppRe
 #[tracing::instrument(name = "registry::persons::history", skip_all)]
 pub async fn history(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<Event>> {
     let cur = load(db, id).await?;
-    scope::require_permission(db, ctx, Permission::ReadRegistry, cur.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::ReadRegistry, cur.area_id).await?;
     audit::record_alone(
         db,
-        Entry::by(ctx, "person.history", "person", Some(id.to_string())).area(Some(cur.area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "person.history",
+            "person",
+            Some(id.to_string()),
+        )
+        .area(Some(cur.area_id)),
     )
     .await?;
     super::history(db, id, false).await

@@ -177,7 +177,7 @@ pub struct Duplicate {
 /// Possible duplicates in an area, for a person to decide.
 #[tracing::instrument(name = "registry::quality::duplicates", skip_all)]
 pub async fn duplicates(db: &Db, ctx: &Ctx, area_id: Uuid) -> AppResult<Vec<Duplicate>> {
-    scope::require_permission(db, ctx, Permission::ReadRegistry, area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::ReadRegistry, area_id).await?;
     #[derive(FromQueryResult)]
     struct R {
         id: Uuid,
@@ -232,7 +232,7 @@ pub async fn duplicates(db: &Db, ctx: &Ctx, area_id: Uuid) -> AppResult<Vec<Dupl
     }
     audit::record_alone(
         db,
-        Entry::by(ctx, "registry.duplicates", "person", None)
+        Entry::by(ctx, &checked, "registry.duplicates", "person", None)
             .area(Some(area_id))
             .fields(&["name", "id_no_masked"]),
     )
@@ -310,7 +310,7 @@ pub(crate) async fn create_entity_in(
     ctx: &Ctx,
     e: &NewEntity,
 ) -> AppResult<Uuid> {
-    scope::require_permission(tx, ctx, Permission::EditRegistry, e.area_id).await?;
+    let checked = scope::require_permission(tx, ctx, Permission::EditRegistry, e.area_id).await?;
     let at = place(tx, e.area_id, "area_id").await?;
     let mut errs = FieldErrors::new();
     let name = clean_name(&e.name, 200)
@@ -397,6 +397,7 @@ pub(crate) async fn create_entity_in(
         tx,
         Entry::by(
             ctx,
+            &checked,
             "legal_entity.create",
             "legal_entity",
             Some(id.to_string()),
@@ -436,9 +437,7 @@ pub async fn list_entities(
     ctx: &Ctx,
     q: &EntityQuery,
 ) -> AppResult<(Vec<LegalEntity>, i64)> {
-    if !scope::holds_any(ctx, Permission::ReadRegistry) {
-        return Err(AppError::forbidden());
-    }
+    scope::require_any(ctx, Permission::ReadRegistry)?;
     let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "area_id", 1);
     let mut conds = vec![s, "deleted_at IS NULL".to_string()];
     if let Some(a) = q.area_id {

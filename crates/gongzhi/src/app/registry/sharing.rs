@@ -3,7 +3,7 @@
 //! only through a rule, only the rule's fields, and every read is audited with the rule.
 use std::collections::HashSet;
 
-use sea_orm::{FromQueryResult, Value};
+use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -109,7 +109,7 @@ const SHARE_ROLES: &[Role] = &[
 
 #[tracing::instrument(name = "registry::sharing::create", skip_all)]
 pub async fn create(db: &Db, ctx: &Ctx, r: NewRule) -> AppResult<SharingRule> {
-    require_system(ctx)?;
+    let checked = require_system(ctx)?;
     let mut errs = FieldErrors::new();
     let name = clean_name(&r.name, 100)
         .map_err(|m| errs.insert("name".into(), m))
@@ -205,9 +205,15 @@ pub async fn create(db: &Db, ctx: &Ctx, r: NewRule) -> AppResult<SharingRule> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "sharing.create", "sharing_rule", Some(id.to_string()))
-            .area(Some(r.area_id))
-            .detail(fields.join(",")),
+        Entry::by(
+            ctx,
+            &checked,
+            "sharing.create",
+            "sharing_rule",
+            Some(id.to_string()),
+        )
+        .area(Some(r.area_id))
+        .detail(fields.join(",")),
     )
     .await?;
     let row: RuleRow = store::fetch_opt(&tx, &format!("{SELECT} WHERE r.id = $1"), vec![id.into()])
@@ -227,7 +233,7 @@ pub async fn list(db: &Db, ctx: &Ctx) -> AppResult<Vec<SharingRule>> {
 
 #[tracing::instrument(name = "registry::sharing::revoke", skip_all)]
 pub async fn revoke(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
-    require_system(ctx)?;
+    let checked = require_system(ctx)?;
     let tx = store::write_tx(db).await?;
     let n = store::exec(
         &tx,
@@ -248,7 +254,13 @@ pub async fn revoke(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "sharing.revoke", "sharing_rule", Some(id.to_string())),
+        Entry::by(
+            ctx,
+            &checked,
+            "sharing.revoke",
+            "sharing_rule",
+            Some(id.to_string()),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -316,40 +328,26 @@ pub async fn read(
         return Err(AppError::NotFound);
     };
     let role = Role::parse(&rule.role).ok_or(AppError::NotFound)?;
-    let (scope_sql, mut values) = match scope::areas_with_roles(ctx, &[role]) {
-        None => ("1 = 1".to_string(), vec![]),
-        Some(ids) if ids.is_empty() => ("1 = 0".to_string(), vec![]),
-        Some(ids) => (
-            format!(
-                "p.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}))",
-                store::placeholders(1, ids.len())
-            ),
-            ids.into_iter().map(Value::from).collect(),
-        ),
-    };
-    let mut conds = vec![
-        scope_sql,
-        "p.deleted_at IS NULL".into(),
-        "p.status = 'active'".into(),
-    ];
-    values.push(rule.area_id.into());
-    conds.push(format!(
-        "p.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-        values.len()
-    ));
+    let (cond, checked) = scope::listing_roles(ctx, &[role], "p.area_id");
+    let mut w = crate::store::sql::Where::new();
+    w.and_cond(cond)
+        .and("p.deleted_at IS NULL AND p.status = 'active'", [])
+        .and(
+            "p.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)",
+            [rule.area_id.into()],
+        );
     if let Some(t) = &rule.tag {
         let key = if is_sensitive_tag(t) {
             persons::sensitive_tag_key(keys, t)
         } else {
             t.clone()
         };
-        values.push(key.into());
-        conds.push(format!(
-            "p.id IN (SELECT person_id FROM person_tags WHERE tag_key = ${})",
-            values.len()
-        ));
+        w.and(
+            "p.id IN (SELECT person_id FROM person_tags WHERE tag_key = ?)",
+            [key.into()],
+        );
     }
-    let w = conds.join(" AND ");
+    let (w, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total): (Vec<PersonRow>, i64) = store::page(
         db,
@@ -383,6 +381,7 @@ pub async fn read(
         db,
         Entry::by(
             ctx,
+            &checked,
             "person.shared_read",
             "sharing_rule",
             Some(rule.id.to_string()),

@@ -585,21 +585,27 @@ fn unchanged(keys: &Keys, e: &Existing, r: &Row) -> bool {
 /// Rows are handled this many at a time: one query finds the existing records of a batch.
 const BATCH: usize = 500;
 
+/// The gate an upload passes before its body is read: the caller edits the registry somewhere.
+pub fn admit(ctx: &Ctx) -> AppResult<scope::Checked> {
+    scope::require_any(ctx, Permission::EditRegistry)
+}
+
 /// Runs an import from a spooled file in two streaming passes: check everything, then (for a
 /// commit without errors) write everything in one transaction. Memory stays bounded: only each
 /// row's blind index is remembered across the file, to find duplicates.
+///
+/// `admitted` is [`admit`]'s proof, taken before the upload was read; each row is then checked
+/// against its building's area.
 #[tracing::instrument(name = "registry::transfer::import_persons", skip_all)]
 pub async fn import_persons(
     db: &Db,
     keys: &Keys,
     ctx: &Ctx,
+    admitted: scope::Checked,
     file: &Path,
     opts: &ImportOptions,
 ) -> AppResult<ImportReport> {
     let (claimed_utf8, mode, limits) = (opts.claimed_utf8, opts.mode, &opts.limits);
-    if !scope::holds_any(ctx, Permission::EditRegistry) {
-        return Err(AppError::forbidden());
-    }
     let mut report = ImportReport {
         status: "dry_run".into(),
         ..Default::default()
@@ -613,7 +619,7 @@ pub async fn import_persons(
                     claimed_utf8: false,
                     ..opts.clone()
                 };
-                let r = Box::pin(import_persons(db, keys, ctx, &csv_file, &inner)).await;
+                let r = Box::pin(import_persons(db, keys, ctx, admitted, &csv_file, &inner)).await;
                 let _ = std::fs::remove_file(&csv_file);
                 r.map(|r| ImportReport {
                     encoding: "xlsx".into(),
@@ -651,7 +657,10 @@ pub async fn import_persons(
         Some(b) => Some(store::write_tx(&b.db).await?),
         None => None,
     };
-    let r = check_and_write(db, keys, ctx, report, &csv_path, buildings, tx, mode).await;
+    let r = check_and_write(
+        db, keys, ctx, &admitted, report, &csv_path, buildings, tx, mode,
+    )
+    .await;
     if let Some(b) = bulk {
         b.finish().await;
     }
@@ -669,6 +678,7 @@ async fn check_and_write(
     db: &Db,
     keys: &Keys,
     ctx: &Ctx,
+    admitted: &scope::Checked,
     mut report: ImportReport,
     csv_path: &Path,
     buildings: HashMap<String, Placement>,
@@ -884,7 +894,7 @@ async fn check_and_write(
     written?;
     audit::record(
         &tx,
-        Entry::by(ctx, "import.persons", "person", None)
+        Entry::by(ctx, admitted, "import.persons", "person", None)
             .fields(&["all"])
             .detail(format!(
                 "{} rows: {} created, {} updated, {} unchanged, {} skipped",
@@ -1502,15 +1512,13 @@ pub fn export_header() -> Vec<u8> {
 /// Checks the caller may export at all (and the area, when given), and audits the export.
 #[tracing::instrument(name = "registry::transfer::start_export", skip_all)]
 pub async fn start_export(db: &Db, ctx: &Ctx, area: Option<Uuid>) -> AppResult<()> {
-    if !scope::holds_any(ctx, Permission::ReadRegistry) {
-        return Err(AppError::forbidden());
-    }
+    let mut checked = scope::require_any(ctx, Permission::ReadRegistry)?;
     if let Some(a) = area {
-        scope::require_permission(db, ctx, Permission::ReadRegistry, a).await?;
+        checked = scope::require_permission(db, ctx, Permission::ReadRegistry, a).await?;
     }
     audit::record_alone(
         db,
-        Entry::by(ctx, "export.persons", "person", None)
+        Entry::by(ctx, &checked, "export.persons", "person", None)
             .area(area)
             .fields(&EXPORT_COLUMNS.iter().copied().collect::<Vec<_>>()),
     )

@@ -264,7 +264,7 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
     let mut errs = FieldErrors::new();
     let today = today();
     let visited_on = match v.visited_on.as_deref().filter(|s| !s.is_empty()) {
@@ -384,7 +384,7 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "visit.create", "visit", Some(id.to_string()))
+        Entry::by(ctx, &checked, "visit.create", "visit", Some(id.to_string()))
             .area(Some(h.area_id))
             .detail(format!("{} needs", needs.len())),
     )
@@ -436,9 +436,7 @@ pub struct VisitQuery {
 
 #[tracing::instrument(name = "registry::visits::list_visits", skip_all)]
 pub async fn list_visits(db: &Db, ctx: &Ctx, q: &VisitQuery) -> AppResult<(Vec<Visit>, i64)> {
-    if !scope::holds_any(ctx, Permission::ReadRegistry) {
-        return Err(AppError::forbidden());
-    }
+    scope::require_any(ctx, Permission::ReadRegistry)?;
     let (s, scope_values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "v.area_id", 1);
     let mut cond = Where::new();
     cond.and_cond(Cond::from_numbered(&s, scope_values));
@@ -478,9 +476,7 @@ pub struct NeedQuery {
 
 #[tracing::instrument(name = "registry::visits::list_needs", skip_all)]
 pub async fn list_needs(db: &Db, ctx: &Ctx, q: &NeedQuery) -> AppResult<(Vec<Need>, i64)> {
-    if !scope::holds_any(ctx, Permission::ReadRegistry) {
-        return Err(AppError::forbidden());
-    }
+    scope::require_any(ctx, Permission::ReadRegistry)?;
     let (s, scope_values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "n.area_id", 1);
     let mut cond = Where::new();
     cond.and_cond(Cond::from_numbered(&s, scope_values));
@@ -557,7 +553,7 @@ pub async fn update_need(db: &Db, ctx: &Ctx, id: Uuid, p: NeedPatch) -> AppResul
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
     let mut errs = FieldErrors::new();
     let status = match p.status.as_deref() {
         None => cur.status.clone(),
@@ -622,7 +618,7 @@ pub async fn update_need(db: &Db, ctx: &Ctx, id: Uuid, p: NeedPatch) -> AppResul
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "need.update", "need", Some(id.to_string()))
+        Entry::by(ctx, &checked, "need.update", "need", Some(id.to_string()))
             .area(Some(cur.area_id))
             .detail(status),
     )

@@ -358,7 +358,7 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewActivity) -> AppResult<Activity> {
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    scope::require_permission(db, ctx, Permission::ManageService, n.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::ManageService, n.area_id).await?;
     let id = new_id();
     let now = now_ms();
     let tx = store::write_tx(db).await?;
@@ -375,17 +375,18 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewActivity) -> AppResult<Activity> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "create", "activity", Some(id.to_string())).area(Some(n.area_id)),
+        Entry::by(ctx, &checked, "create", "activity", Some(id.to_string())).area(Some(n.area_id)),
     )
     .await?;
     tx.commit().await?;
     Ok(act_view(activity_row(db, id).await?, en(ctx), None))
 }
 
-async fn managed(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<ActivityRow> {
+/// An activity the caller manages (404 outside the scope, 403 without the permission).
+async fn managed(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<scope::Scoped<ActivityRow>> {
     let r = activity_row(db, id).await?;
-    scope::require_permission(db, ctx, Permission::ManageService, r.area_id).await?;
-    Ok(r)
+    let checked = scope::require_permission(db, ctx, Permission::ManageService, r.area_id).await?;
+    Ok(scope::Scoped::new(r, checked))
 }
 
 fn open_for_attendance(r: &ActivityRow) -> AppResult<()> {
@@ -424,7 +425,8 @@ pub async fn cancel(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Activity> {
     store::exec(&tx, "UPDATE activities SET status = 'cancelled', version = version + 1, updated_at = $1 WHERE id = $2", vec![now_ms().into(), id.into()]).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "cancel", "activity", Some(id.to_string())).area(Some(r.area_id)),
+        Entry::by(ctx, &r.checked, "cancel", "activity", Some(id.to_string()))
+            .area(Some(r.area_id)),
     )
     .await?;
     tx.commit().await?;
@@ -627,7 +629,7 @@ pub async fn assign(
     super::notify::signed_up(&tx, &row, v.id).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "assign", "activity", Some(id.to_string()))
+        Entry::by(ctx, &r.checked, "assign", "activity", Some(id.to_string()))
             .area(Some(r.area_id))
             .detail(format!("volunteer={}", v.id)),
     )
@@ -650,7 +652,14 @@ pub async fn sign_up_me(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Acti
     super::notify::signed_up(&tx, &r, me.id).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "sign_up", "activity", Some(id.to_string())).area(Some(r.area_id)),
+        Entry::by(
+            ctx,
+            &scope::own(ctx),
+            "sign_up",
+            "activity",
+            Some(id.to_string()),
+        )
+        .area(Some(r.area_id)),
     )
     .await?;
     tx.commit().await?;
@@ -696,7 +705,14 @@ pub async fn withdraw_me(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Act
     withdraw(&tx, &r, me.id).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "withdraw", "activity", Some(id.to_string())).area(Some(r.area_id)),
+        Entry::by(
+            ctx,
+            &scope::own(ctx),
+            "withdraw",
+            "activity",
+            Some(id.to_string()),
+        )
+        .area(Some(r.area_id)),
     )
     .await?;
     tx.commit().await?;
@@ -716,9 +732,15 @@ pub async fn remove_signup(
     withdraw(&tx, &r, vol).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "unassign", "activity", Some(id.to_string()))
-            .area(Some(r.area_id))
-            .detail(format!("volunteer={vol}")),
+        Entry::by(
+            ctx,
+            &r.checked,
+            "unassign",
+            "activity",
+            Some(id.to_string()),
+        )
+        .area(Some(r.area_id))
+        .detail(format!("volunteer={vol}")),
     )
     .await?;
     tx.commit().await?;
@@ -756,7 +778,7 @@ pub async fn insure(
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "insure", "activity", Some(id.to_string()))
+        Entry::by(ctx, &r.checked, "insure", "activity", Some(id.to_string()))
             .area(Some(r.area_id))
             .detail(format!("volunteer={vol}")),
     )
@@ -1059,7 +1081,17 @@ pub async fn scan(state: &AppState, ctx: &Ctx, s: ScanInput) -> AppResult<Attend
         sign_up(&tx, state, &r, &me, "self").await?;
     }
     let r = activity_row(&tx, id).await?;
-    let result = attendance_in(&tx, ctx, &r, &me, dir, now, "qr".to_string()).await?;
+    let result = attendance_in(
+        &tx,
+        ctx,
+        &scope::own(ctx),
+        &r,
+        &me,
+        dir,
+        now,
+        "qr".to_string(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(result)
 }
@@ -1091,7 +1123,7 @@ pub async fn attend(
     .await?
     .ok_or(AppError::NotFound)?;
     let how = format!("volunteer={} by organiser", v.id);
-    let result = attendance_in(&tx, ctx, &r, &v, dir, now_ms(), how).await?;
+    let result = attendance_in(&tx, ctx, &r.checked, &r, &v, dir, now_ms(), how).await?;
     tx.commit().await?;
     Ok(result)
 }
@@ -1100,6 +1132,7 @@ pub async fn attend(
 async fn attendance_in(
     c: &sea_orm::DatabaseTransaction,
     ctx: &Ctx,
+    checked: &scope::Checked,
     r: &ActivityRow,
     v: &VolFacts,
     dir: Direction,
@@ -1114,7 +1147,7 @@ async fn attendance_in(
     };
     audit::record(
         c,
-        Entry::by(ctx, action, "activity", Some(r.id.to_string()))
+        Entry::by(ctx, checked, action, "activity", Some(r.id.to_string()))
             .area(Some(r.area_id))
             .detail(how),
     )
@@ -1144,9 +1177,15 @@ pub async fn checkout_all(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<CheckoutAll
     let n = checkout_all_in(&tx, &r, now_ms()).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "check_out_all", "activity", Some(id.to_string()))
-            .area(Some(r.area_id))
-            .detail(format!("{n} checked out")),
+        Entry::by(
+            ctx,
+            &r.checked,
+            "check_out_all",
+            "activity",
+            Some(id.to_string()),
+        )
+        .area(Some(r.area_id))
+        .detail(format!("{n} checked out")),
     )
     .await?;
     tx.commit().await?;
@@ -1219,7 +1258,7 @@ pub async fn confirm(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Confirm
     super::notify::hours_confirmed(&tx, &r, &came).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "confirm", "activity", Some(id.to_string()))
+        Entry::by(ctx, &r.checked, "confirm", "activity", Some(id.to_string()))
             .area(Some(r.area_id))
             .detail(format!("{} entries, {} postings", c.entries, c.postings)),
     )
@@ -1578,9 +1617,15 @@ pub async fn correct(db: &Db, ctx: &Ctx, vol: Uuid, k: Correction) -> AppResult<
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "correct", "service_hours", Some(vol.to_string()))
-            .area(Some(v.community_id))
-            .detail(format!("minutes={}", k.minutes)),
+        Entry::by(
+            ctx,
+            &v.checked,
+            "correct",
+            "service_hours",
+            Some(vol.to_string()),
+        )
+        .area(Some(v.community_id))
+        .detail(format!("minutes={}", k.minutes)),
     )
     .await?;
     tx.commit().await?;

@@ -576,17 +576,22 @@ fn entity_kind(s: &str) -> &str {
     }
 }
 
+/// The gate an upload passes before its body is read: the caller holds the sheet's permission
+/// somewhere (each row is then written through the service that checks and audits it).
+pub fn admit(ctx: &Ctx, kind: Kind) -> AppResult<scope::Checked> {
+    scope::require_any(ctx, kind.permission())
+}
+
+/// Checks (and with a commit mode, writes) a sheet; `_admitted` is [`admit`]'s proof.
 #[tracing::instrument(name = "service::imports::run", skip_all)]
 pub async fn run(
     state: &AppState,
     ctx: &Ctx,
+    _admitted: scope::Checked,
     kind: Kind,
     bytes: &[u8],
     mode: Mode,
 ) -> AppResult<SheetReport> {
-    if !scope::holds_any(ctx, kind.permission()) {
-        return Err(AppError::forbidden());
-    }
     if bytes.is_empty() {
         return Err(AppError::field(
             "file",

@@ -374,7 +374,7 @@ pub struct RuleInput {
 
 #[tracing::instrument(name = "service::ledger::put_rule", skip_all)]
 pub async fn put_rule(db: &Db, ctx: &Ctx, r: RuleInput) -> AppResult<Vec<Rule>> {
-    scope::require_permission(db, ctx, Permission::ManageService, r.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::ManageService, r.area_id).await?;
     let event = Event::parse(&r.event)
         .ok_or_else(|| AppError::field("event", Msg::new("没有这种积分事项", "No such event")))?;
     let max = if event == Event::ExemptOverAge {
@@ -448,6 +448,7 @@ pub async fn put_rule(db: &Db, ctx: &Ctx, r: RuleInput) -> AppResult<Vec<Rule>> 
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "update",
             "point_rule",
             Some(format!("{}:{}", r.area_id, event.as_str())),
@@ -604,19 +605,19 @@ pub struct AccountQuery {
 
 #[tracing::instrument(name = "service::ledger::list_accounts", skip_all)]
 pub async fn list_accounts(db: &Db, ctx: &Ctx, q: &AccountQuery) -> AppResult<AccountPage> {
-    let (mut cond, mut values) =
-        super::area_filter(db, ctx, Permission::ReadService, q.area_id, "pa.area_id", 1).await?;
+    let mut w =
+        super::area_where(db, ctx, Permission::ReadService, q.area_id, "pa.area_id").await?;
     if let Some(k) = q.kind.as_deref().filter(|k| !k.is_empty()) {
-        values.push(k.to_string().into());
-        cond = format!("{cond} AND pa.kind = ${}", values.len());
+        w.and("pa.kind = ?", [k.to_string().into()]);
     }
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        values.push(format!("%{}%", store::like_escape(t)).into());
-        cond = format!(
-            "{cond} AND COALESCE(p.name, pa.name) LIKE ${} ESCAPE '\\'",
-            values.len()
+        let like = format!("%{}%", store::like_escape(t));
+        w.and(
+            "COALESCE(p.name, pa.name) LIKE ? ESCAPE '\\'",
+            [like.into()],
         );
     }
+    let (cond, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<AccountRow, _>(
         db,
@@ -826,7 +827,8 @@ pub async fn manual_post(db: &Db, ctx: &Ctx, m: ManualPosting) -> AppResult<Post
     };
     let tx = store::write_tx(db).await?;
     let acc = account_row(&tx, m.account_id).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageService, acc.community_id).await?;
+    let checked =
+        scope::require_permission(&tx, ctx, Permission::ManageService, acc.community_id).await?;
     let signed = if kind == Kind::Earn { amount } else { -amount };
     let id = post(
         &tx,
@@ -840,9 +842,15 @@ pub async fn manual_post(db: &Db, ctx: &Ctx, m: ManualPosting) -> AppResult<Post
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, kind.as_str(), "point_posting", Some(id.to_string()))
-            .area(Some(acc.community_id))
-            .detail(format!("account={} amount={signed}", acc.id)),
+        Entry::by(
+            ctx,
+            &checked,
+            kind.as_str(),
+            "point_posting",
+            Some(id.to_string()),
+        )
+        .area(Some(acc.community_id))
+        .detail(format!("account={} amount={signed}", acc.id)),
     )
     .await?;
     let v = one_posting(&tx, ctx, id).await?;
@@ -900,7 +908,8 @@ pub async fn reverse(
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    scope::require_permission(&tx, ctx, Permission::ManageService, p.community_id).await?;
+    let checked =
+        scope::require_permission(&tx, ctx, Permission::ManageService, p.community_id).await?;
     let reason = super::text_field("reason", &r.reason, 200, true)?;
     if !matches!(Kind::parse(&p.kind), Some(Kind::Earn | Kind::Deduct)) {
         return Err(refusal(Refusal::NotReversible));
@@ -930,6 +939,7 @@ pub async fn reverse(
         &tx,
         Entry::by(
             ctx,
+            &checked,
             "reverse",
             "point_posting",
             Some(posting_id.to_string()),
@@ -970,7 +980,7 @@ pub async fn donate(db: &Db, ctx: &Ctx, d: DonationInput) -> AppResult<Donation>
         .await
         .map(|m| m.account_id == from.id)
         .unwrap_or(false);
-    if own {
+    let checked = if own {
         if to.community_id != from.community_id {
             return Err(AppError::Rule {
                 code: "points.other_community",
@@ -980,10 +990,11 @@ pub async fn donate(db: &Db, ctx: &Ctx, d: DonationInput) -> AppResult<Donation>
                 ),
             });
         }
+        scope::own(ctx)
     } else {
         scope::require_permission(&tx, ctx, Permission::ManageService, from.community_id).await?;
-        scope::require_permission(&tx, ctx, Permission::ManageService, to.community_id).await?;
-    }
+        scope::require_permission(&tx, ctx, Permission::ManageService, to.community_id).await?
+    };
     let amount = amount_field("amount", d.amount)?;
     let note = super::text_field("note", d.note.as_deref().unwrap_or(""), 200, false)?;
     if d.from_account_id == d.to_account_id {
@@ -1018,9 +1029,15 @@ pub async fn donate(db: &Db, ctx: &Ctx, d: DonationInput) -> AppResult<Donation>
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "donate", "point_account", Some(from.id.to_string()))
-            .area(Some(from.community_id))
-            .detail(format!("to={} amount={amount}", to.id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "donate",
+            "point_account",
+            Some(from.id.to_string()),
+        )
+        .area(Some(from.community_id))
+        .detail(format!("to={} amount={amount}", to.id)),
     )
     .await?;
     let (from, to) = (
@@ -1136,7 +1153,8 @@ fn stock_field(s: i64) -> AppResult<i64> {
 
 #[tracing::instrument(name = "service::ledger::create_item", skip_all)]
 pub async fn create_item(db: &Db, ctx: &Ctx, n: NewItem) -> AppResult<CatalogItem> {
-    scope::require_permission(db, ctx, Permission::ManageService, n.community_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::ManageService, n.community_id).await?;
     super::require_community(db, n.community_id).await?;
     let name = crate::domain::clean_name(&n.name, 100).map_err(|m| AppError::field("name", m))?;
     let description = super::text_field(
@@ -1159,7 +1177,14 @@ pub async fn create_item(db: &Db, ctx: &Ctx, n: NewItem) -> AppResult<CatalogIte
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "create", "catalog_item", Some(id.to_string())).area(Some(n.community_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "create",
+            "catalog_item",
+            Some(id.to_string()),
+        )
+        .area(Some(n.community_id)),
     )
     .await?;
     tx.commit().await?;
@@ -1190,7 +1215,8 @@ pub struct ItemPatch {
 #[tracing::instrument(name = "service::ledger::update_item", skip_all)]
 pub async fn update_item(db: &Db, ctx: &Ctx, id: Uuid, p: ItemPatch) -> AppResult<CatalogItem> {
     let cur = item(db, id).await?;
-    scope::require_permission(db, ctx, Permission::ManageService, cur.community_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::ManageService, cur.community_id).await?;
     let name = match &p.name {
         Some(n) => crate::domain::clean_name(n, 100).map_err(|m| AppError::field("name", m))?,
         None => cur.name.clone(),
@@ -1218,7 +1244,14 @@ pub async fn update_item(db: &Db, ctx: &Ctx, id: Uuid, p: ItemPatch) -> AppResul
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "update", "catalog_item", Some(id.to_string())).area(Some(cur.community_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "update",
+            "catalog_item",
+            Some(id.to_string()),
+        )
+        .area(Some(cur.community_id)),
     )
     .await?;
     tx.commit().await?;
@@ -1359,13 +1392,14 @@ pub async fn redeem(
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    let account = match r.account_id {
+    let (account, checked) = match r.account_id {
         Some(a) => {
             scope::require_permission(&tx, ctx, Permission::ManageService, it.community_id).await?;
             let acc = account_row(&tx, a).await?;
-            scope::require_permission(&tx, ctx, Permission::ManageService, acc.community_id)
-                .await?;
-            acc
+            let checked =
+                scope::require_permission(&tx, ctx, Permission::ManageService, acc.community_id)
+                    .await?;
+            (acc, checked)
         }
         None => {
             let me = super::me(&tx, ctx).await?;
@@ -1375,7 +1409,7 @@ pub async fn redeem(
                 // An item the volunteer cannot see at all is not found.
                 return Err(AppError::NotFound);
             }
-            account_row(&tx, me.account_id).await?
+            (account_row(&tx, me.account_id).await?, scope::own(ctx))
         }
     };
     if !(1..=100).contains(&r.qty) {
@@ -1417,12 +1451,18 @@ pub async fn redeem(
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "redeem", "catalog_item", Some(item_id.to_string()))
-            .area(Some(it.community_id))
-            .detail(format!(
-                "account={} qty={} points={cost}",
-                account.id, r.qty
-            )),
+        Entry::by(
+            ctx,
+            &checked,
+            "redeem",
+            "catalog_item",
+            Some(item_id.to_string()),
+        )
+        .area(Some(it.community_id))
+        .detail(format!(
+            "account={} qty={} points={cost}",
+            account.id, r.qty
+        )),
     )
     .await?;
     let row: RedemptionRow = store::fetch_opt(

@@ -256,12 +256,12 @@ pub async fn volunteer_for<C: ConnectionTrait>(
     ctx: &Ctx,
     perm: Permission,
     id: Uuid,
-) -> AppResult<VolFacts> {
+) -> AppResult<scope::Scoped<VolFacts>> {
     let v: VolFacts = store::fetch_opt(c, &format!("{VOL_FACTS} WHERE v.id = $1"), vec![id.into()])
         .await?
         .ok_or(AppError::NotFound)?;
-    scope::require_permission(c, ctx, perm, v.community_id).await?;
-    Ok(v)
+    let checked = scope::require_permission(c, ctx, perm, v.community_id).await?;
+    Ok(scope::Scoped::new(v, checked))
 }
 
 /// The volunteer row of the signed-in user.
@@ -304,9 +304,7 @@ pub async fn area_filter<C: ConnectionTrait>(
     column: &str,
     next: usize,
 ) -> AppResult<(String, Vec<Value>)> {
-    if !scope::holds_any(ctx, perm) {
-        return Err(AppError::forbidden());
-    }
+    scope::require_any(ctx, perm)?;
     let (mut sql, mut values) = scoped(ctx, perm, column, next);
     if let Some(a) = area_id {
         scope::require_permission(c, ctx, perm, a).await?;

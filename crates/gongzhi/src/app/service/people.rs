@@ -189,7 +189,7 @@ pub async fn get_volunteer(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<V
     let v = volunteer_view(&state.db, state, id).await?;
     audit::record_alone(
         &state.db,
-        Entry::by(ctx, "read", "volunteer", Some(id.to_string()))
+        Entry::by(ctx, &f.checked, "read", "volunteer", Some(id.to_string()))
             .area(Some(f.community_id))
             .fields(&["name", "mobile_masked"]),
     )
@@ -309,7 +309,8 @@ pub(crate) async fn register_volunteer_in(
 ) -> AppResult<Uuid> {
     let skills = skills_text("skills", &n.skills)?;
     let p = person(tx, n.person_id).await?;
-    scope::require_permission(tx, ctx, Permission::ManageService, p.community_id).await?;
+    let checked =
+        scope::require_permission(tx, ctx, Permission::ManageService, p.community_id).await?;
     let user_id = match n.username.as_deref().filter(|u| !u.trim().is_empty()) {
         Some(u) => Some(user_by_name(tx, u).await?),
         None => None,
@@ -326,7 +327,8 @@ pub(crate) async fn register_volunteer_in(
     .await?;
     audit::record(
         tx,
-        Entry::by(ctx, "create", "volunteer", Some(id.to_string())).area(Some(p.community_id)),
+        Entry::by(ctx, &checked, "create", "volunteer", Some(id.to_string()))
+            .area(Some(p.community_id)),
     )
     .await?;
     Ok(id)
@@ -425,7 +427,8 @@ pub async fn update_volunteer(
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "update", "volunteer", Some(id.to_string())).area(Some(f.community_id)),
+        Entry::by(ctx, &f.checked, "update", "volunteer", Some(id.to_string()))
+            .area(Some(f.community_id)),
     )
     .await?;
     tx.commit().await?;
@@ -444,8 +447,14 @@ pub async fn set_my_limits(
     write_limits(&tx, state, me.id, l).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "update", "volunteer_limits", Some(me.id.to_string()))
-            .area(Some(me.community_id)),
+        Entry::by(
+            ctx,
+            &scope::own(ctx),
+            "update",
+            "volunteer_limits",
+            Some(me.id.to_string()),
+        )
+        .area(Some(me.community_id)),
     )
     .await?;
     tx.commit().await?;
@@ -693,7 +702,8 @@ pub(crate) async fn create_member_in(
     let p = person(tx, n.person_id).await?;
     let community_id = n.community_id.unwrap_or(p.community_id);
     super::require_community(tx, community_id).await?;
-    scope::require_permission(tx, ctx, Permission::ManageService, community_id).await?;
+    let checked =
+        scope::require_permission(tx, ctx, Permission::ManageService, community_id).await?;
     org_kind(tx, ctx, n.org_id, "org_id").await?;
     let work_unit = match n.kind.as_str() {
         "community" => None,
@@ -772,7 +782,14 @@ pub(crate) async fn create_member_in(
     .await?;
     audit::record(
         tx,
-        Entry::by(ctx, "create", "party_member", Some(id.to_string())).area(Some(community_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "create",
+            "party_member",
+            Some(id.to_string()),
+        )
+        .area(Some(community_id)),
     )
     .await?;
     Ok(id)
@@ -797,7 +814,8 @@ pub async fn update_member(
 ) -> AppResult<Member> {
     let db = &state.db;
     let cur = member(db, id).await?;
-    scope::require_permission(db, ctx, Permission::ManageService, cur.community_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::ManageService, cur.community_id).await?;
     let status = p.status.clone().unwrap_or(cur.status.clone());
     status_ok(&status)?;
     let exempt = match p.exempt_reason {
@@ -817,7 +835,14 @@ pub async fn update_member(
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "update", "party_member", Some(id.to_string())).area(Some(cur.community_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "update",
+            "party_member",
+            Some(id.to_string()),
+        )
+        .area(Some(cur.community_id)),
     )
     .await?;
     tx.commit().await?;
@@ -955,7 +980,8 @@ pub async fn create_report_in(state: &AppState, ctx: &Ctx, n: NewReportIn) -> Ap
         .ok_or_else(|| AppError::field("reported_on", Msg::new("日期无效", "Invalid date")))?;
     let tx = store::write_tx(db).await?;
     super::require_community(&tx, n.community_id).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageService, n.community_id).await?;
+    let checked =
+        scope::require_permission(&tx, ctx, Permission::ManageService, n.community_id).await?;
     let member = match (n.member_id, n.unit_org_id) {
         (Some(m), None) => {
             let mm = member(&tx, m).await?;
@@ -1047,7 +1073,8 @@ pub async fn create_report_in(state: &AppState, ctx: &Ctx, n: NewReportIn) -> Ap
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "create", "report_in", Some(id.to_string())).area(Some(n.community_id)),
+        Entry::by(ctx, &checked, "create", "report_in", Some(id.to_string()))
+            .area(Some(n.community_id)),
     )
     .await?;
     let row: ReportInRow = store::fetch_opt(
@@ -1083,16 +1110,13 @@ pub struct Overdue {
 #[tracing::instrument(name = "service::people::overdue", skip_all)]
 pub async fn overdue(db: &Db, ctx: &Ctx, area_id: Option<Uuid>) -> AppResult<Vec<Overdue>> {
     let today = today();
-    let (cond, mut values) = super::area_filter(
-        db,
-        ctx,
-        Permission::ReadService,
-        area_id,
-        "m.community_id",
-        1,
-    )
-    .await?;
-    values.push(today.clone().into());
+    let mut w =
+        super::area_where(db, ctx, Permission::ReadService, area_id, "m.community_id").await?;
+    w.and(
+        "m.kind = 'in_service' AND (m.report_valid_until IS NULL OR m.report_valid_until < ?)",
+        [today.clone().into()],
+    );
+    let (cond, values) = w.build(1);
     #[derive(FromQueryResult)]
     struct Row {
         member_id: Option<Uuid>,
@@ -1108,33 +1132,25 @@ pub async fn overdue(db: &Db, ctx: &Ctx, area_id: Option<Uuid>) -> AppResult<Vec
         &format!(
             "SELECT m.id AS member_id, CAST(NULL AS {uuid}) AS unit_org_id, p.name, wu.name AS work_unit_name, a.name AS community_name, \
              m.last_reported_on, m.report_valid_until AS valid_until {MEMBER_FROM} \
-             WHERE {cond} AND m.kind = 'in_service' AND (m.report_valid_until IS NULL OR m.report_valid_until < ${}) \
-             ORDER BY m.report_valid_until, p.name LIMIT 2000",
-            values.len(),
+             WHERE {cond} ORDER BY m.report_valid_until, p.name LIMIT 2000",
             uuid = if db.get_database_backend() == sea_orm::DbBackend::Postgres { "UUID" } else { "BLOB" },
         ),
         values,
     )
     .await?;
     // Units: their latest report-in to a community of the scope has expired.
-    let (cond, mut values) = super::area_filter(
-        db,
-        ctx,
-        Permission::ReadService,
-        area_id,
-        "r.community_id",
-        1,
-    )
-    .await?;
+    let w = super::area_where(db, ctx, Permission::ReadService, area_id, "r.community_id").await?;
+    let (cond, mut values) = w.build(1);
+    // The HAVING clause's value comes after the WHERE clause's.
     values.push(today.clone().into());
+    let having = values.len();
     let units: Vec<Row> = store::fetch_all(
         db,
         &format!(
             "SELECT CAST(NULL AS {uuid}) AS member_id, r.unit_org_id, o.name, CAST(NULL AS VARCHAR(100)) AS work_unit_name, a.name AS community_name, \
              MAX(r.reported_on) AS last_reported_on, MAX(r.valid_until) AS valid_until \
              FROM report_ins r JOIN party_orgs o ON o.id = r.unit_org_id JOIN areas a ON a.id = r.community_id \
-             WHERE {cond} AND r.unit_org_id IS NOT NULL GROUP BY r.unit_org_id, o.name, a.name HAVING MAX(r.valid_until) < ${}",
-            values.len(),
+             WHERE {cond} AND r.unit_org_id IS NOT NULL GROUP BY r.unit_org_id, o.name, a.name HAVING MAX(r.valid_until) < ${having}",
             uuid = if db.get_database_backend() == sea_orm::DbBackend::Postgres { "UUID" } else { "BLOB" },
         ),
         values,
@@ -1211,7 +1227,8 @@ pub async fn put_pairing(db: &Db, ctx: &Ctx, p: PairingInput) -> AppResult<Pairi
     };
     let tx = store::write_tx(db).await?;
     super::require_community(&tx, p.community_id).await?;
-    scope::require_permission(&tx, ctx, Permission::ManageService, p.community_id).await?;
+    let checked =
+        scope::require_permission(&tx, ctx, Permission::ManageService, p.community_id).await?;
     org_kind(&tx, ctx, p.org_id, "org_id").await?;
     store::exec(
         &tx,
@@ -1239,7 +1256,14 @@ pub async fn put_pairing(db: &Db, ctx: &Ctx, p: PairingInput) -> AppResult<Pairi
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "pair", "party_org", Some(p.org_id.to_string())).area(Some(p.community_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "pair",
+            "party_org",
+            Some(p.org_id.to_string()),
+        )
+        .area(Some(p.community_id)),
     )
     .await?;
     tx.commit().await?;

@@ -96,7 +96,8 @@ pub async fn put_review(db: &Db, ctx: &Ctx, r: ReviewInput) -> AppResult<()> {
         ));
     }
     let m = super::people::member(db, r.member_id).await?;
-    scope::require_permission(db, ctx, Permission::ManageService, m.community_id).await?;
+    let checked =
+        scope::require_permission(db, ctx, Permission::ManageService, m.community_id).await?;
     let tx = store::write_tx(db).await?;
     store::exec(
         &tx,
@@ -112,9 +113,15 @@ pub async fn put_review(db: &Db, ctx: &Ctx, r: ReviewInput) -> AppResult<()> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "review", "party_member", Some(r.member_id.to_string()))
-            .area(Some(m.community_id))
-            .detail(format!("year={} score={}", r.year, r.score)),
+        Entry::by(
+            ctx,
+            &checked,
+            "review",
+            "party_member",
+            Some(r.member_id.to_string()),
+        )
+        .area(Some(m.community_id))
+        .detail(format!("year={} score={}", r.year, r.score)),
     )
     .await?;
     tx.commit().await?;
@@ -189,12 +196,13 @@ pub fn rating_day(last_day: &str) -> String {
 #[tracing::instrument(name = "service::ratings::compute", skip_all)]
 pub async fn compute(state: &AppState, ctx: &Ctx, c: ComputeInput) -> AppResult<ComputeResult> {
     year_ok(c.year)?;
-    scope::require_permission(&state.db, ctx, Permission::ManageService, c.area_id).await?;
+    let checked =
+        scope::require_permission(&state.db, ctx, Permission::ManageService, c.area_id).await?;
     let started = std::time::Instant::now();
     let r = compute_in(&state.db, &state.settings.service, c.area_id, c.year).await?;
     audit::record_alone(
         &state.db,
-        Entry::by(ctx, "rate", "party_members", None)
+        Entry::by(ctx, &checked, "rate", "party_members", None)
             .area(Some(c.area_id))
             .detail(format!("year={} rated={}", c.year, r.rated)),
     )
@@ -617,7 +625,14 @@ pub async fn commend(db: &Db, ctx: &Ctx, n: NewCommendation) -> AppResult<Commen
     ledger::post_credits(&tx, &actor, postings, now).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "commend", "volunteer", Some(v.id.to_string())).area(Some(v.community_id)),
+        Entry::by(
+            ctx,
+            &v.checked,
+            "commend",
+            "volunteer",
+            Some(v.id.to_string()),
+        )
+        .area(Some(v.community_id)),
     )
     .await?;
     let c: Commendation = store::fetch_opt(
@@ -650,16 +665,13 @@ pub async fn due(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResul
     let db = &state.db;
     let t = state.settings.service.star_hours;
     let en = en(ctx);
-    let (cond, mut values) = super::area_filter(
-        db,
-        ctx,
-        Permission::ReadService,
-        area_id,
-        "v.community_id",
-        1,
-    )
-    .await?;
-    values.push(((t[0] * 60.0).ceil() as i64).into());
+    let mut w =
+        super::area_where(db, ctx, Permission::ReadService, area_id, "v.community_id").await?;
+    w.and(
+        "v.verified_minutes >= ?",
+        [((t[0] * 60.0).ceil() as i64).into()],
+    );
+    let (cond, values) = w.build(1);
     #[derive(FromQueryResult)]
     struct S {
         volunteer_id: Uuid,
@@ -674,8 +686,7 @@ pub async fn due(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResul
             "SELECT v.id AS volunteer_id, p.name, a.name AS community_name, v.verified_minutes, \
              (SELECT MAX(c.star_level) FROM commendations c WHERE c.volunteer_id = v.id) AS commended \
              FROM volunteers v JOIN persons p ON p.street_id = v.street_id AND p.id = v.person_id JOIN areas a ON a.id = v.community_id \
-             WHERE {cond} AND v.verified_minutes >= ${} ORDER BY v.verified_minutes DESC LIMIT 1000",
-            values.len()
+             WHERE {cond} ORDER BY v.verified_minutes DESC LIMIT 1000"
         ),
         values,
     )
@@ -708,17 +719,11 @@ pub async fn due(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResul
             });
         }
     }
-    let (cond, mut values) = super::area_filter(
-        db,
-        ctx,
-        Permission::ReadService,
-        area_id,
-        "r.community_id",
-        1,
-    )
-    .await?;
+    let mut w =
+        super::area_where(db, ctx, Permission::ReadService, area_id, "r.community_id").await?;
     let year = local_date(now_ms()).year() - 1;
-    values.push(year.into());
+    w.and("r.year >= ?", [year.into()]);
+    let (cond, values) = w.build(1);
     #[derive(FromQueryResult)]
     struct E {
         volunteer_id: Uuid,
@@ -733,9 +738,8 @@ pub async fn due(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResul
             "SELECT v.id AS volunteer_id, p.name, a.name AS community_name, v.verified_minutes, r.year FROM party_ratings r \
              JOIN party_members m ON m.id = r.member_id JOIN volunteers v ON v.id = m.volunteer_id \
              JOIN persons p ON p.street_id = v.street_id AND p.id = v.person_id JOIN areas a ON a.id = r.community_id \
-             WHERE {cond} AND r.year >= ${} AND r.grade = 'excellent' \
-             AND NOT EXISTS (SELECT 1 FROM commendations c WHERE c.volunteer_id = v.id AND c.year = r.year) ORDER BY r.score_x10 DESC LIMIT 1000",
-            values.len()
+             WHERE {cond} AND r.grade = 'excellent' \
+             AND NOT EXISTS (SELECT 1 FROM commendations c WHERE c.volunteer_id = v.id AND c.year = r.year) ORDER BY r.score_x10 DESC LIMIT 1000"
         ),
         values,
     )

@@ -57,7 +57,7 @@ pub async fn add_contact(db: &Db, ctx: &Ctx, org_id: Uuid, c: ContactInput) -> A
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    scope::require_permission(db, ctx, Permission::EditPartyOrgs, o.area_id).await?;
+    let checked = scope::require_permission(db, ctx, Permission::EditPartyOrgs, o.area_id).await?;
     if o.kind != "unit" {
         return Err(AppError::Rule {
             code: "unit.not_unit",
@@ -136,7 +136,14 @@ pub async fn add_contact(db: &Db, ctx: &Ctx, org_id: Uuid, c: ContactInput) -> A
     }
     audit::record(
         &tx,
-        Entry::by(ctx, "add_contact", "party_org", Some(org_id.to_string())).area(Some(o.area_id)),
+        Entry::by(
+            ctx,
+            &checked,
+            "add_contact",
+            "party_org",
+            Some(org_id.to_string()),
+        )
+        .area(Some(o.area_id)),
     )
     .await?;
     tx.commit().await?;
@@ -154,7 +161,7 @@ async fn unit_for<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
     org_id: Option<Uuid>,
-) -> AppResult<UnitRef> {
+) -> AppResult<scope::Scoped<UnitRef>> {
     let own: Option<UnitRef> = store::fetch_opt(
         c,
         "SELECT o.id, o.name FROM unit_contacts uc JOIN party_orgs o ON o.id = uc.org_id WHERE uc.user_id = $1 OR uc.token_id = $2",
@@ -162,8 +169,8 @@ async fn unit_for<C: ConnectionTrait>(
     )
     .await?;
     match (own, org_id) {
-        (Some(u), None) => Ok(u),
-        (Some(u), Some(o)) if u.id == o => Ok(u),
+        (Some(u), None) => Ok(scope::Scoped::new(u, scope::own(ctx))),
+        (Some(u), Some(o)) if u.id == o => Ok(scope::Scoped::new(u, scope::own(ctx))),
         (_, Some(o)) => {
             #[derive(FromQueryResult)]
             struct O {
@@ -179,14 +186,18 @@ async fn unit_for<C: ConnectionTrait>(
             )
             .await?
             .ok_or(AppError::NotFound)?;
-            scope::require_permission(c, ctx, Permission::ReadService, org.area_id).await?;
+            let checked =
+                scope::require_permission(c, ctx, Permission::ReadService, org.area_id).await?;
             if org.kind != "unit" {
                 return Err(AppError::NotFound);
             }
-            Ok(UnitRef {
-                id: org.id,
-                name: org.name,
-            })
+            Ok(scope::Scoped::new(
+                UnitRef {
+                    id: org.id,
+                    name: org.name,
+                },
+                checked,
+            ))
         }
         (None, None) if scope::holds_any(ctx, Permission::ReadService) => Err(AppError::field(
             "org_id",
@@ -355,11 +366,13 @@ pub async fn assessment(
 ) -> AppResult<Assessment> {
     let year = year_of(q)?;
     let unit = unit_for(db, ctx, q.org_id).await?;
-    let a = assessment_in(db, ctx, unit, year, member).await?;
+    let checked = unit.checked;
+    let a = assessment_in(db, ctx, unit.row, year, member).await?;
     audit::record_alone(
         db,
         Entry::by(
             ctx,
+            &checked,
             "read",
             "work_unit_assessment",
             Some(a.unit.id.to_string()),
@@ -586,7 +599,7 @@ pub async fn issue(db: &Db, ctx: &Ctx, volunteer_id: Option<Uuid>) -> AppResult<
     let tx = store::write_tx(db).await?;
     let v = match volunteer_id {
         Some(id) => super::volunteer_for(&tx, ctx, Permission::ManageService, id).await?,
-        None => super::me(&tx, ctx).await?,
+        None => scope::Scoped::new(super::me(&tx, ctx).await?, scope::own(ctx)),
     };
     #[derive(FromQueryResult)]
     struct P {
@@ -676,9 +689,15 @@ pub async fn issue(db: &Db, ctx: &Ctx, volunteer_id: Option<Uuid>) -> AppResult<
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, "issue", "certificate", Some(id.to_string()))
-            .area(Some(v.community_id))
-            .fields(&["name", "id_no_masked", "hours"]),
+        Entry::by(
+            ctx,
+            &v.checked,
+            "issue",
+            "certificate",
+            Some(id.to_string()),
+        )
+        .area(Some(v.community_id))
+        .fields(&["name", "id_no_masked", "hours"]),
     )
     .await?;
     let r: CertRow = store::fetch_opt(
@@ -751,6 +770,11 @@ pub async fn mine(db: &Db, volunteer: Uuid) -> AppResult<Vec<Certificate>> {
 /// One certificate (its community's workers, or the volunteer it certifies).
 #[tracing::instrument(name = "service::units::get_certificate", skip_all)]
 pub async fn get_certificate(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Certificate> {
+    Ok(cert_view(load_certificate(db, ctx, id).await?.row))
+}
+
+/// A certificate the caller may see: their own, or one of a community where they read service.
+async fn load_certificate(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<scope::Scoped<CertRow>> {
     let r: CertRow = store::fetch_opt(db, &format!("{CERT_SELECT} WHERE id = $1"), vec![id.into()])
         .await?
         .ok_or(AppError::NotFound)?;
@@ -758,19 +782,23 @@ pub async fn get_certificate(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Certific
         .await
         .map(|m| m.id == r.volunteer_id)
         .unwrap_or(false);
-    if !own {
-        scope::require_permission(db, ctx, Permission::ReadService, r.community_id).await?;
-    }
-    Ok(cert_view(r))
+    let checked = if own {
+        scope::own(ctx)
+    } else {
+        scope::require_permission(db, ctx, Permission::ReadService, r.community_id).await?
+    };
+    Ok(scope::Scoped::new(r, checked))
 }
 
 /// The printable certificate as PDF.
 #[tracing::instrument(name = "service::units::certificate_pdf", skip_all)]
 pub async fn certificate_pdf(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Download> {
-    let c = get_certificate(db, ctx, id).await?;
+    let loaded = load_certificate(db, ctx, id).await?;
+    let checked = loaded.checked;
+    let c = cert_view(loaded.row);
     audit::record_alone(
         db,
-        Entry::by(ctx, "print", "certificate", Some(id.to_string()))
+        Entry::by(ctx, &checked, "print", "certificate", Some(id.to_string()))
             .fields(&["name", "id_no_masked"]),
     )
     .await?;

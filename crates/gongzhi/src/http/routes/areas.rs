@@ -42,9 +42,7 @@ async fn import_areas(
     body: axum::body::Body,
 ) -> AppResult<axum::Json<crate::app::area_import::AreaImportReport>> {
     use crate::error::{AppError, Msg};
-    if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::EditAreas) {
-        return Err(AppError::forbidden());
-    }
+    let admitted = crate::app::area_import::admit(&ctx)?;
     let commit = match q.mode.as_deref().unwrap_or("dry_run") {
         "dry_run" => false,
         "commit" => true,
@@ -60,7 +58,7 @@ async fn import_areas(
     };
     let bytes = super::cases::read_body(body, crate::app::area_import::MAX_FILE).await?;
     Ok(axum::Json(
-        crate::app::area_import::run(&s, &ctx, &bytes, commit).await?,
+        crate::app::area_import::run(&s, &ctx, admitted, &bytes, commit).await?,
     ))
 }
 
@@ -69,10 +67,7 @@ async fn import_areas(
     responses((status = 200, content_type = "text/csv", body = String)))]
 async fn areas_template(Auth(ctx): Auth) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::EditAreas) {
-        return Err(crate::error::AppError::forbidden());
-    }
-    let body = "\u{feff}编码,名称,类型,上级编码\n130602001003,向阳社区,社区,130602001000\n130602001003001,第一网格,网格,\n";
+    let body = crate::app::area_import::template(&ctx)?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),

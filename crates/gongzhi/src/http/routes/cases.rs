@@ -447,9 +447,7 @@ async fn import_hotline(
     Query(q): Query<HotlineQuery>,
     body: axum::body::Body,
 ) -> AppResult<axum::Json<crate::app::cases::hotline::HotlineReport>> {
-    if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::DispatchCases) {
-        return Err(AppError::forbidden());
-    }
+    let admitted = crate::app::cases::hotline::admit(&ctx)?;
     let commit = match q.mode.as_deref().unwrap_or("dry_run") {
         "dry_run" => false,
         "commit" => true,
@@ -465,7 +463,7 @@ async fn import_hotline(
     };
     let bytes = read_body(body, crate::app::cases::hotline::MAX_FILE).await?;
     Ok(axum::Json(
-        crate::app::cases::hotline::import(&s, &ctx, &bytes, commit).await?,
+        crate::app::cases::hotline::import(&s, &ctx, admitted, &bytes, commit).await?,
     ))
 }
 

@@ -42,6 +42,7 @@ async fn import_channels(
     body: axum::body::Body,
 ) -> AppResult<axum::Json<crate::app::channel_import::ChannelImportReport>> {
     use crate::app::{channel_import, user_import::Mode};
+    let admitted = channel_import::admit(&ctx)?;
     let mode = match q.mode.as_deref().unwrap_or("dry_run") {
         "dry_run" => Mode::DryRun,
         "commit" => Mode::Commit,
@@ -58,7 +59,7 @@ async fn import_channels(
     };
     let bytes = super::cases::read_body(body, channel_import::MAX_FILE).await?;
     Ok(axum::Json(
-        channel_import::run(&s, &ctx, &bytes, mode).await?,
+        channel_import::run(&s, &ctx, admitted, &bytes, mode).await?,
     ))
 }
 

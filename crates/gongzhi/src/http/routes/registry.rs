@@ -112,9 +112,7 @@ async fn import_persons(
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> AppResult<axum::response::Response> {
-    if !crate::app::scope::holds_any(&ctx, crate::domain::role::Permission::EditRegistry) {
-        return Err(AppError::forbidden());
-    }
+    let admitted = transfer::admit(&ctx)?;
     use transfer::Mode;
     let mode = match q.mode.as_deref().unwrap_or("dry_run") {
         "dry_run" => Mode::DryRun,
@@ -175,7 +173,8 @@ async fn import_persons(
         limits: s.settings.sheet,
         rejects: (answer == Answer::Rejects).then(|| rejects.clone()),
     };
-    let report = transfer::import_persons(&s.db, &s.keys, &ctx, spool.path(), &opts).await?;
+    let report =
+        transfer::import_persons(&s.db, &s.keys, &ctx, admitted, spool.path(), &opts).await?;
     match answer {
         Answer::Json => {
             drop(spool);

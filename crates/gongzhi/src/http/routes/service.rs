@@ -816,12 +816,12 @@ async fn sheet_import(
     body: axum::body::Body,
 ) -> AppResult<axum::Json<crate::app::service::imports::SheetReport>> {
     use crate::app::service::imports;
-    if !crate::app::scope::holds_any(ctx, kind.permission()) {
-        return Err(crate::error::AppError::forbidden());
-    }
+    let admitted = imports::admit(ctx, kind)?;
     let mode = imports::Mode::parse(mode)?;
     let bytes = super::cases::read_body(body, imports::MAX_FILE).await?;
-    Ok(axum::Json(imports::run(s, ctx, kind, &bytes, mode).await?))
+    Ok(axum::Json(
+        imports::run(s, ctx, admitted, kind, &bytes, mode).await?,
+    ))
 }
 
 /// Register volunteers from a sheet (志愿者名册: 姓名, 证件号码, 技能, 愿意服务, 登录账号; .xlsx or CSV
