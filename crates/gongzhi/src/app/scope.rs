@@ -14,23 +14,14 @@ use crate::store;
 /// data records — cannot be made without one ([`crate::app::audit::Entry::by`]): a service that
 /// forgets its scope check does not compile. Reads that record nothing are held to their scope by
 /// the route test instead (`tests/it/scope.rs`, derived from the OpenAPI document).
+///
+/// What a proof covers follows from the check that made it: one area (`require_permission` and its
+/// siblings; [`Checked::area`] names it), the rows a list's filter or an upload's per-row checks let
+/// through (`require_any`, `listing`), the whole instance (`require_global`), or the caller's own
+/// account, inbox and unit (`own`, `member_of`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checked {
     area: Option<Uuid>,
-    reach: Reach,
-}
-
-/// How far a [`Checked`] reaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
-    /// One area (and what lies under it): the record's area was checked.
-    Area,
-    /// Rows the caller's grants reach, each filtered or checked on its own (lists, imports).
-    Granted,
-    /// The whole instance: a system-wide permission.
-    Global,
-    /// The caller's own account, session or inbox.
-    Own,
 }
 
 impl Checked {
@@ -38,20 +29,14 @@ impl Checked {
     pub fn area(&self) -> Option<Uuid> {
         self.area
     }
-    pub fn reach(&self) -> Reach {
-        self.reach
-    }
     fn area_of(area_id: Uuid) -> Checked {
         Checked {
             area: Some(area_id),
-            reach: Reach::Area,
         }
     }
-    fn granted() -> Checked {
-        Checked {
-            area: None,
-            reach: Reach::Granted,
-        }
+    /// A proof that names no single area.
+    fn unplaced() -> Checked {
+        Checked { area: None }
     }
 }
 
@@ -79,10 +64,7 @@ impl<T> Scoped<T> {
 /// The caller acting on their own account, session, tokens or inbox: nothing of anyone else's is
 /// touched, so the proof needs no query. Its name is what a reviewer looks for.
 pub fn own(_ctx: &Ctx) -> Checked {
-    Checked {
-        area: None,
-        reach: Reach::Own,
-    }
+    Checked::unplaced()
 }
 
 /// Fails with 403 unless the caller holds `perm` on some area (or everywhere). For lists and
@@ -90,7 +72,7 @@ pub fn own(_ctx: &Ctx) -> Checked {
 /// refuses an upload before its body is read.
 pub fn require_any(ctx: &Ctx, perm: Permission) -> AppResult<Checked> {
     if holds_any(ctx, perm) || ctx.principal.is_system_admin() {
-        Ok(Checked::granted())
+        Ok(Checked::unplaced())
     } else {
         Err(AppError::forbidden())
     }
@@ -99,7 +81,7 @@ pub fn require_any(ctx: &Ctx, perm: Permission) -> AppResult<Checked> {
 /// A list's area filter on `column` for `perm` and the proof that the list was so filtered: a
 /// caller without the permission anywhere gets an empty list (`1 = 0`), not an error.
 pub fn listing(ctx: &Ctx, perm: Permission, column: &str) -> (store::sql::Cond, Checked) {
-    (area_cond(ctx, perm, column), Checked::granted())
+    (area_cond(ctx, perm, column), Checked::unplaced())
 }
 
 /// Like [`listing`] for the grants of the given roles (a sharing rule's role).
@@ -107,16 +89,7 @@ pub fn listing_roles(ctx: &Ctx, roles: &[Role], column: &str) -> (store::sql::Co
     let (text, values) = roles_filter(ctx, roles, column, 1);
     (
         store::sql::Cond::from_numbered(&text, values),
-        Checked::granted(),
-    )
-}
-
-/// Like [`listing`] for lists filtered by visibility (any grant), not by one permission.
-pub fn listing_visible(ctx: &Ctx, column: &str) -> (store::sql::Cond, Checked) {
-    let (text, values) = filter_sql(ctx, column, 1);
-    (
-        store::sql::Cond::from_numbered(&text, values),
-        Checked::granted(),
+        Checked::unplaced(),
     )
 }
 
@@ -288,10 +261,7 @@ pub fn require_global(ctx: &Ctx, perm: Permission) -> AppResult<Checked> {
         perm.roles().contains(&g.role) && (g.area_id.is_none() || g.role == Role::SystemAdmin)
     });
     if ok {
-        Ok(Checked {
-            area: None,
-            reach: Reach::Global,
-        })
+        Ok(Checked::unplaced())
     } else {
         Err(AppError::forbidden())
     }
@@ -436,10 +406,9 @@ pub fn permitted_proof_among(
 /// The caller is a member of `unit_id` (one of `mine`, the caller's units): a proof for what that
 /// unit handles, wherever it lies.
 pub fn member_of(unit_id: Option<Uuid>, mine: &[Uuid]) -> Option<Checked> {
-    unit_id.filter(|u| mine.contains(u)).map(|_| Checked {
-        area: None,
-        reach: Reach::Own,
-    })
+    unit_id
+        .filter(|u| mine.contains(u))
+        .map(|_| Checked::unplaced())
 }
 
 #[cfg(test)]
