@@ -1,18 +1,21 @@
 //! Settings: defaults ← optional `gongzhi.toml` ← environment (`GONGZHI_*`) ← command-line flags.
 //!
-//! Every setting is documented on [`SettingsArgs`], which clap shows in `gongzhi serve --help`.
+//! Every setting is declared once, on [`SettingsArgs`]: clap reads it from the flag and the
+//! environment and shows it in `gongzhi serve --help`; the TOML file's keys are its field names
+//! (read into the same struct); [`Settings::load`] turns the text into typed values and checks them.
 //! An invalid setting is reported as one line naming it, and the process exits with code 2.
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::calendar::WorkHours;
 
 /// Settings given on the command line or in the environment. All optional: unset ones come from
 /// `gongzhi.toml` (see `GONGZHI_CONFIG`) or the defaults.
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SettingsArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "GONGZHI_ADDR", global = true)]
@@ -49,6 +52,7 @@ pub struct SettingsArgs {
     pub master_key: Option<String>,
     /// Path of an optional TOML settings file [default: ./gongzhi.toml if present]
     #[arg(long, env = "GONGZHI_CONFIG", global = true)]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
     /// Minutes of inactivity after which a session ends [default: 30]
     #[arg(long, env = "GONGZHI_SESSION_IDLE_MINUTES", global = true)]
@@ -184,55 +188,6 @@ pub struct SettingsArgs {
     pub log: Option<String>,
 }
 
-/// The same settings as read from `gongzhi.toml` (keys are the flag names with `_`).
-#[derive(Deserialize, Default, Debug)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    addr: Option<String>,
-    database_url: Option<String>,
-    data_dir: Option<PathBuf>,
-    admin_password: Option<String>,
-    master_key: Option<String>,
-    session_idle_minutes: Option<u32>,
-    session_absolute_hours: Option<u32>,
-    single_session: Option<bool>,
-    trusted_proxies: Option<String>,
-    public_url: Option<String>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    login_rate_per_minute: Option<u32>,
-    audit_retention_days: Option<u32>,
-    message_retention_days: Option<u32>,
-    db_max_connections: Option<u32>,
-    auth_cache_ms: Option<u64>,
-    slow_request_ms: Option<u64>,
-    tree_cache_ms: Option<u64>,
-    freshness_rented_days: Option<u32>,
-    freshness_other_days: Option<u32>,
-    case_max_returns: Option<u32>,
-    case_max_extensions: Option<u32>,
-    case_max_reopens: Option<u32>,
-    case_warn_percent: Option<u32>,
-    case_whistle_minutes: Option<u32>,
-    case_score_weights: Option<String>,
-    case_unrated: Option<String>,
-    work_hours: Option<String>,
-    work_hours_by_area: Option<String>,
-    report_in_months: Option<u32>,
-    star_hours: Option<String>,
-    volunteer_limits: Option<String>,
-    service_day_hours: Option<u32>,
-    rating_points_target: Option<u32>,
-    rating_report_in_rule: Option<String>,
-    audit_key: Option<String>,
-    audit_checkpoint_dir: Option<PathBuf>,
-    audit_checkpoint_minutes: Option<u32>,
-    import_max_mb: Option<u64>,
-    sheet_limits: Option<String>,
-    log_format: Option<String>,
-    log: Option<String>,
-}
-
 /// The configurable rules of 接诉即办 (docs/cases.md).
 #[derive(Debug, Clone)]
 pub struct CasePolicy {
@@ -345,48 +300,39 @@ fn bad(name: &str, problem: impl Into<String>) -> SettingError {
 
 fn parse_num<T: std::str::FromStr>(
     name: &str,
-    from_args: &Option<String>,
-    from_file: Option<T>,
+    value: &Option<String>,
     default: T,
 ) -> Result<T, SettingError> {
-    match from_args {
+    match value {
         Some(s) => s
             .trim()
             .parse()
             .map_err(|_| bad(name, format!("'{s}' is not a valid number"))),
-        None => Ok(from_file.unwrap_or(default)),
+        None => Ok(default),
     }
 }
 
-fn parse_bool(
-    name: &str,
-    from_args: &Option<String>,
-    from_file: Option<bool>,
-    default: bool,
-) -> Result<bool, SettingError> {
-    match from_args.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+fn parse_bool(name: &str, value: &Option<String>, default: bool) -> Result<bool, SettingError> {
+    match value.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
         Some(s) => match s.as_str() {
             "1" | "true" | "yes" | "on" => Ok(true),
             "0" | "false" | "no" | "off" => Ok(false),
             _ => Err(bad(name, format!("'{s}' is not true or false"))),
         },
-        None => Ok(from_file.unwrap_or(default)),
+        None => Ok(default),
     }
 }
 
 impl Settings {
     /// Builds settings from flags/environment and the optional TOML file.
-    pub fn load(args: &SettingsArgs) -> Result<Settings, SettingError> {
-        let file = match &args.config {
+    pub fn load(given: &SettingsArgs) -> Result<Settings, SettingError> {
+        let file = match &given.config {
             Some(path) => read_file(path, true)?,
             None => read_file(Path::new("gongzhi.toml"), false)?,
         };
+        let args = &under(given, file);
 
-        let addr_s = args
-            .addr
-            .clone()
-            .or(file.addr)
-            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let addr_s = args.addr.clone().unwrap_or_else(|| "127.0.0.1:8080".into());
         let addr: SocketAddr = addr_s.trim().parse().map_err(|_| {
             bad(
                 "GONGZHI_ADDR",
@@ -397,13 +343,12 @@ impl Settings {
         let data_dir = args
             .data_dir
             .clone()
-            .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("./data"));
         if data_dir.as_os_str().is_empty() {
             return Err(bad("GONGZHI_DATA_DIR", "must not be empty"));
         }
 
-        let database_url = match args.database_url.clone().or(file.database_url) {
+        let database_url = match args.database_url.clone() {
             Some(url) if !url.trim().is_empty() => {
                 let url = url.trim().to_string();
                 if !(url.starts_with("sqlite:")
@@ -423,22 +368,21 @@ impl Settings {
             ),
         };
 
-        let master_key = args.master_key.clone().or(file.master_key);
+        let master_key = args.master_key.clone();
         if let Some(k) = &master_key {
             crate::crypto::parse_master_key(k).map_err(|p| bad("GONGZHI_MASTER_KEY", p))?;
         }
 
-        let admin_password = args.admin_password.clone().or(file.admin_password);
+        let admin_password = args.admin_password.clone();
         if let Some(p) = &admin_password {
             if let Err(e) = crate::domain::password::check_policy("admin", p) {
                 return Err(bad("GONGZHI_ADMIN_PASSWORD", e.en));
             }
         }
 
-        let session_idle_minutes = parse_num(
+        let session_idle_minutes = parse_num::<u32>(
             "GONGZHI_SESSION_IDLE_MINUTES",
             &args.session_idle_minutes,
-            file.session_idle_minutes,
             30,
         )?;
         if !(1..=24 * 60).contains(&session_idle_minutes) {
@@ -447,10 +391,9 @@ impl Settings {
                 "must be between 1 and 1440",
             ));
         }
-        let session_absolute_hours = parse_num(
+        let session_absolute_hours = parse_num::<u32>(
             "GONGZHI_SESSION_ABSOLUTE_HOURS",
             &args.session_absolute_hours,
-            file.session_absolute_hours,
             12,
         )?;
         if !(1..=24 * 30).contains(&session_absolute_hours) {
@@ -459,26 +402,13 @@ impl Settings {
                 "must be between 1 and 720",
             ));
         }
-        let single_session = parse_bool(
-            "GONGZHI_SINGLE_SESSION",
-            &args.single_session,
-            file.single_session,
-            false,
-        )?;
-        let trusted_proxies = parse_proxies(
-            args.trusted_proxies
-                .as_deref()
-                .or(file.trusted_proxies.as_deref())
-                .unwrap_or(""),
-        )?;
-        let public_origin = match args.public_url.clone().or(file.public_url) {
+        let single_session = parse_bool("GONGZHI_SINGLE_SESSION", &args.single_session, false)?;
+        let trusted_proxies = parse_proxies(args.trusted_proxies.as_deref().unwrap_or(""))?;
+        let public_origin = match args.public_url.clone() {
             Some(u) if !u.trim().is_empty() => Some(parse_public_url(&u)?),
             _ => None,
         };
-        let tls = match (
-            args.tls_cert.clone().or(file.tls_cert),
-            args.tls_key.clone().or(file.tls_key),
-        ) {
+        let tls = match (args.tls_cert.clone(), args.tls_key.clone()) {
             (None, None) => None,
             (Some(cert), Some(key)) => Some(crate::http::tls::TlsFiles { cert, key }),
             _ => {
@@ -488,19 +418,17 @@ impl Settings {
                 ))
             }
         };
-        let login_rate_per_minute = parse_num(
+        let login_rate_per_minute = parse_num::<u32>(
             "GONGZHI_LOGIN_RATE_PER_MINUTE",
             &args.login_rate_per_minute,
-            file.login_rate_per_minute,
             30,
         )?;
         if login_rate_per_minute == 0 {
             return Err(bad("GONGZHI_LOGIN_RATE_PER_MINUTE", "must be at least 1"));
         }
-        let audit_retention_days = parse_num(
+        let audit_retention_days = parse_num::<u32>(
             "GONGZHI_AUDIT_RETENTION_DAYS",
             &args.audit_retention_days,
-            file.audit_retention_days,
             180,
         )?;
         if audit_retention_days < 180 {
@@ -509,20 +437,18 @@ impl Settings {
                 "must be at least 180 (six months, 网络安全法 Art. 21)",
             ));
         }
-        let message_retention_days = parse_num(
+        let message_retention_days = parse_num::<u32>(
             "GONGZHI_MESSAGE_RETENTION_DAYS",
             &args.message_retention_days,
-            file.message_retention_days,
             365,
         )?;
         if message_retention_days < 30 {
             return Err(bad("GONGZHI_MESSAGE_RETENTION_DAYS", "must be at least 30"));
         }
         let is_sqlite = database_url.starts_with("sqlite:");
-        let db_max_connections = parse_num(
+        let db_max_connections = parse_num::<u32>(
             "GONGZHI_DB_MAX_CONNECTIONS",
             &args.db_max_connections,
-            file.db_max_connections,
             if is_sqlite { 8 } else { 16 },
         )?;
         if !(1..=1000).contains(&db_max_connections) {
@@ -531,40 +457,24 @@ impl Settings {
                 "must be between 1 and 1000",
             ));
         }
-        let slow_request_ms = parse_num(
-            "GONGZHI_SLOW_REQUEST_MS",
-            &args.slow_request_ms,
-            file.slow_request_ms,
-            1000,
-        )?;
-        let auth_cache_ms = parse_num(
-            "GONGZHI_AUTH_CACHE_MS",
-            &args.auth_cache_ms,
-            file.auth_cache_ms,
-            1000,
-        )?;
+        let slow_request_ms =
+            parse_num::<u64>("GONGZHI_SLOW_REQUEST_MS", &args.slow_request_ms, 1000)?;
+        let auth_cache_ms = parse_num::<u64>("GONGZHI_AUTH_CACHE_MS", &args.auth_cache_ms, 1000)?;
         if auth_cache_ms > 60_000 {
             return Err(bad("GONGZHI_AUTH_CACHE_MS", "must be at most 60000"));
         }
-        let tree_cache_ms = parse_num(
-            "GONGZHI_TREE_CACHE_MS",
-            &args.tree_cache_ms,
-            file.tree_cache_ms,
-            1000,
-        )?;
+        let tree_cache_ms = parse_num::<u64>("GONGZHI_TREE_CACHE_MS", &args.tree_cache_ms, 1000)?;
         if tree_cache_ms > 60_000 {
             return Err(bad("GONGZHI_TREE_CACHE_MS", "must be at most 60000"));
         }
-        let freshness_rented_days = parse_num(
+        let freshness_rented_days = parse_num::<u32>(
             "GONGZHI_FRESHNESS_RENTED_DAYS",
             &args.freshness_rented_days,
-            file.freshness_rented_days,
             90,
         )?;
-        let freshness_other_days = parse_num(
+        let freshness_other_days = parse_num::<u32>(
             "GONGZHI_FRESHNESS_OTHER_DAYS",
             &args.freshness_other_days,
-            file.freshness_other_days,
             365,
         )?;
         for (name, v) in [
@@ -575,8 +485,8 @@ impl Settings {
                 return Err(bad(name, "must be between 1 and 3650"));
             }
         }
-        let num = |name: &str, a: &Option<String>, f: Option<u32>, d: u32, lo: u32, hi: u32| {
-            let v = parse_num(name, a, f, d)?;
+        let num = |name: &str, a: &Option<String>, d: u32, lo: u32, hi: u32| {
+            let v = parse_num(name, a, d)?;
             if (lo..=hi).contains(&v) {
                 Ok(v)
             } else {
@@ -586,37 +496,20 @@ impl Settings {
         let weights_s = args
             .case_score_weights
             .clone()
-            .or(file.case_score_weights)
             .unwrap_or_else(|| "30/35/35".into());
         let cases = CasePolicy {
-            max_returns: num(
-                "GONGZHI_CASE_MAX_RETURNS",
-                &args.case_max_returns,
-                file.case_max_returns,
-                2,
-                1,
-                10,
-            )?,
+            max_returns: num("GONGZHI_CASE_MAX_RETURNS", &args.case_max_returns, 2, 1, 10)?,
             max_extensions: num(
                 "GONGZHI_CASE_MAX_EXTENSIONS",
                 &args.case_max_extensions,
-                file.case_max_extensions,
                 1,
                 0,
                 10,
             )?,
-            max_reopens: num(
-                "GONGZHI_CASE_MAX_REOPENS",
-                &args.case_max_reopens,
-                file.case_max_reopens,
-                1,
-                0,
-                10,
-            )?,
+            max_reopens: num("GONGZHI_CASE_MAX_REOPENS", &args.case_max_reopens, 1, 0, 10)?,
             warn_percent: num(
                 "GONGZHI_CASE_WARN_PERCENT",
                 &args.case_warn_percent,
-                file.case_warn_percent,
                 20,
                 1,
                 90,
@@ -624,7 +517,6 @@ impl Settings {
             whistle_minutes: num(
                 "GONGZHI_CASE_WHISTLE_MINUTES",
                 &args.case_whistle_minutes,
-                file.case_whistle_minutes,
                 30,
                 5,
                 1440,
@@ -635,17 +527,9 @@ impl Settings {
                     "three whole percentages adding up to 100, e.g. 30/35/35",
                 )
             })?,
-            work_hours: work_hours(args.work_hours.clone().or(file.work_hours))?,
-            work_hours_by_area: work_hours_by_area(
-                args.work_hours_by_area.clone().or(file.work_hours_by_area),
-            )?,
-            unrated_satisfied: match args
-                .case_unrated
-                .clone()
-                .or(file.case_unrated)
-                .as_deref()
-                .unwrap_or("exclude")
-            {
+            work_hours: work_hours(args.work_hours.clone())?,
+            work_hours_by_area: work_hours_by_area(args.work_hours_by_area.clone())?,
+            unrated_satisfied: match args.case_unrated.clone().as_deref().unwrap_or("exclude") {
                 "exclude" => false,
                 "satisfied" => true,
                 other => {
@@ -660,7 +544,6 @@ impl Settings {
             let stars_s = args
                 .star_hours
                 .clone()
-                .or(file.star_hours)
                 .unwrap_or_else(|| "100/300/600/1000/1500".into());
             let stars: Vec<f64> = stars_s
                 .split('/')
@@ -680,7 +563,6 @@ impl Settings {
             let lim_s = args
                 .volunteer_limits
                 .clone()
-                .or(file.volunteer_limits)
                 .unwrap_or_else(|| "20/5/8".into());
             let lim: Vec<f64> = lim_s
                 .split('/')
@@ -713,7 +595,6 @@ impl Settings {
                 report_in_months: num(
                     "GONGZHI_REPORT_IN_MONTHS",
                     &args.report_in_months,
-                    file.report_in_months,
                     6,
                     1,
                     36,
@@ -723,7 +604,6 @@ impl Settings {
                 day_minutes: i64::from(num(
                     "GONGZHI_SERVICE_DAY_HOURS",
                     &args.service_day_hours,
-                    file.service_day_hours,
                     8,
                     1,
                     24,
@@ -731,7 +611,6 @@ impl Settings {
                 points_target: i64::from(num(
                     "GONGZHI_RATING_POINTS_TARGET",
                     &args.rating_points_target,
-                    file.rating_points_target,
                     100,
                     1,
                     100_000,
@@ -739,7 +618,6 @@ impl Settings {
                 report_in_rule: match args
                     .rating_report_in_rule
                     .clone()
-                    .or(file.rating_report_in_rule)
                     .as_deref()
                     .unwrap_or("on")
                 {
@@ -754,33 +632,26 @@ impl Settings {
                 },
             }
         };
-        let audit_key = args.audit_key.clone().or(file.audit_key);
+        let audit_key = args.audit_key.clone();
         if let Some(k) = &audit_key {
             crate::crypto::parse_master_key(k).map_err(|p| bad("GONGZHI_AUDIT_KEY", p))?;
         }
         let audit_checkpoint_dir = args
             .audit_checkpoint_dir
             .clone()
-            .or(file.audit_checkpoint_dir)
             .unwrap_or_else(|| data_dir.join("audit-checkpoints"));
         let audit_checkpoint_minutes = num(
             "GONGZHI_AUDIT_CHECKPOINT_MINUTES",
             &args.audit_checkpoint_minutes,
-            file.audit_checkpoint_minutes,
             60,
             0,
             7 * 24 * 60,
         )?;
-        let import_max_mb = parse_num(
-            "GONGZHI_IMPORT_MAX_MB",
-            &args.import_max_mb,
-            file.import_max_mb,
-            50,
-        )?;
+        let import_max_mb = parse_num::<u64>("GONGZHI_IMPORT_MAX_MB", &args.import_max_mb, 50)?;
         if !(1..=4096).contains(&import_max_mb) {
             return Err(bad("GONGZHI_IMPORT_MAX_MB", "must be between 1 and 4096"));
         }
-        let sheet = match args.sheet_limits.clone().or(file.sheet_limits) {
+        let sheet = match args.sheet_limits.clone() {
             None => crate::sheet::Limits::default(),
             Some(text) => parse_sheet_limits(&text).ok_or_else(|| {
                 bad(
@@ -789,13 +660,7 @@ impl Settings {
                 )
             })?,
         };
-        let log_format = match args
-            .log_format
-            .clone()
-            .or(file.log_format)
-            .as_deref()
-            .unwrap_or("json")
-        {
+        let log_format = match args.log_format.clone().as_deref().unwrap_or("json") {
             "json" => LogFormat::Json,
             "text" => LogFormat::Text,
             other => {
@@ -805,11 +670,7 @@ impl Settings {
                 ))
             }
         };
-        let log = args
-            .log
-            .clone()
-            .or(file.log)
-            .unwrap_or_else(|| "info".into());
+        let log = args.log.clone().unwrap_or_else(|| "info".into());
 
         Ok(Settings {
             addr,
@@ -981,27 +842,97 @@ fn work_hours_by_area(s: Option<String>) -> Result<Vec<(String, WorkHours)>, Set
     Ok(out)
 }
 
-fn read_file(path: &Path, required: bool) -> Result<FileSettings, SettingError> {
+/// `given` (flags and environment), with the file's values where it has none.
+fn under(given: &SettingsArgs, file: SettingsArgs) -> SettingsArgs {
+    let (Ok(serde_json::Value::Object(mut merged)), Ok(serde_json::Value::Object(file))) =
+        (serde_json::to_value(given), serde_json::to_value(file))
+    else {
+        return given.clone();
+    };
+    for (key, value) in file {
+        let slot = merged.entry(key).or_insert(serde_json::Value::Null);
+        if slot.is_null() {
+            *slot = value;
+        }
+    }
+    let mut out: SettingsArgs =
+        serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or_else(|_| given.clone());
+    out.config = given.config.clone();
+    out
+}
+
+fn read_file(path: &Path, required: bool) -> Result<SettingsArgs, SettingError> {
     if path.as_os_str().is_empty() {
-        return Ok(FileSettings::default());
+        return Ok(SettingsArgs::default());
     }
     match std::fs::read_to_string(path) {
         Ok(text) => toml_from_str(&text)
             .map_err(|e| bad("GONGZHI_CONFIG", format!("{}: {e}", path.display()))),
         Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(FileSettings::default())
+            Ok(SettingsArgs::default())
         }
         Err(e) => Err(bad("GONGZHI_CONFIG", format!("{}: {e}", path.display()))),
     }
 }
 
-fn toml_from_str(text: &str) -> Result<FileSettings, String> {
-    toml::from_str::<FileSettings>(text).map_err(|e| e.to_string())
+/// The file's settings: keys are the field names of [`SettingsArgs`]; numbers and booleans are
+/// read as their text, to be checked like a flag's.
+fn toml_from_str(text: &str) -> Result<SettingsArgs, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut as_text = toml::Table::new();
+    for (key, value) in table {
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Float(x) => x.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            _ => return Err(format!("{key}: expected a single value")),
+        };
+        as_text.insert(key, toml::Value::String(text));
+    }
+    toml::Value::Table(as_text)
+        .try_into::<SettingsArgs>()
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The TOML file fills what flags and environment leave unset, with the same checks and names.
+    #[test]
+    fn the_file_fills_in_under_flags_and_is_checked_like_them() {
+        let dir = std::env::temp_dir().join(format!("gongzhi-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gongzhi.toml");
+        let load = |text: &str, args: SettingsArgs| {
+            std::fs::write(&path, text).unwrap();
+            Settings::load(&SettingsArgs {
+                config: Some(path.clone()),
+                ..args
+            })
+        };
+        let file = "addr = \"127.0.0.1:9090\"\nsession_idle_minutes = 45\nsingle_session = true\n";
+        let s = load(file, SettingsArgs::default()).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:9090");
+        assert_eq!(s.session_idle_ms, 45 * 60_000);
+        assert!(s.single_session);
+        // A flag (or the environment) wins over the file.
+        let flag = SettingsArgs {
+            session_idle_minutes: Some("20".into()),
+            ..Default::default()
+        };
+        assert_eq!(load(file, flag).unwrap().session_idle_ms, 20 * 60_000);
+        // A bad value in the file is named like the flag's; an unknown key is refused.
+        let err = load("session_idle_minutes = 0\n", SettingsArgs::default()).unwrap_err();
+        assert_eq!(err.name, "GONGZHI_SESSION_IDLE_MINUTES");
+        let err = load("session_idle = 5\n", SettingsArgs::default()).unwrap_err();
+        assert_eq!(err.name, "GONGZHI_CONFIG");
+        assert!(err.problem.contains("session_idle"), "{}", err.problem);
+        let err = load("log = [\"a\"]\n", SettingsArgs::default()).unwrap_err();
+        assert_eq!(err.name, "GONGZHI_CONFIG");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn bad_addr_names_the_setting() {
