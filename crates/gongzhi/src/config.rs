@@ -485,153 +485,8 @@ impl Settings {
                 return Err(bad(name, "must be between 1 and 3650"));
             }
         }
-        let num = |name: &str, a: &Option<String>, d: u32, lo: u32, hi: u32| {
-            let v = parse_num(name, a, d)?;
-            if (lo..=hi).contains(&v) {
-                Ok(v)
-            } else {
-                Err(bad(name, format!("must be between {lo} and {hi}")))
-            }
-        };
-        let weights_s = args
-            .case_score_weights
-            .clone()
-            .unwrap_or_else(|| "30/35/35".into());
-        let cases = CasePolicy {
-            max_returns: num("GONGZHI_CASE_MAX_RETURNS", &args.case_max_returns, 2, 1, 10)?,
-            max_extensions: num(
-                "GONGZHI_CASE_MAX_EXTENSIONS",
-                &args.case_max_extensions,
-                1,
-                0,
-                10,
-            )?,
-            max_reopens: num("GONGZHI_CASE_MAX_REOPENS", &args.case_max_reopens, 1, 0, 10)?,
-            warn_percent: num(
-                "GONGZHI_CASE_WARN_PERCENT",
-                &args.case_warn_percent,
-                20,
-                1,
-                90,
-            )?,
-            whistle_minutes: num(
-                "GONGZHI_CASE_WHISTLE_MINUTES",
-                &args.case_whistle_minutes,
-                30,
-                5,
-                1440,
-            )?,
-            weights: crate::domain::cases::Weights::parse(&weights_s).ok_or_else(|| {
-                bad(
-                    "GONGZHI_CASE_SCORE_WEIGHTS",
-                    "three whole percentages adding up to 100, e.g. 30/35/35",
-                )
-            })?,
-            work_hours: work_hours(args.work_hours.clone())?,
-            work_hours_by_area: work_hours_by_area(args.work_hours_by_area.clone())?,
-            unrated_satisfied: match args.case_unrated.clone().as_deref().unwrap_or("exclude") {
-                "exclude" => false,
-                "satisfied" => true,
-                other => {
-                    return Err(bad(
-                        "GONGZHI_CASE_UNRATED",
-                        format!("'{other}' is not exclude or satisfied"),
-                    ))
-                }
-            },
-        };
-        let service = {
-            let stars_s = args
-                .star_hours
-                .clone()
-                .unwrap_or_else(|| "100/300/600/1000/1500".into());
-            let stars: Vec<f64> = stars_s
-                .split('/')
-                .filter_map(|p| p.trim().parse::<f64>().ok())
-                .collect();
-            let star_hours: [f64; 5] = stars
-                .clone()
-                .try_into()
-                .ok()
-                .filter(|a: &[f64; 5]| a[0] > 0.0 && a.windows(2).all(|w| w[0] < w[1]))
-                .ok_or_else(|| {
-                    bad(
-                        "GONGZHI_STAR_HOURS",
-                        "five rising hour counts, e.g. 100/300/600/1000/1500",
-                    )
-                })?;
-            let lim_s = args
-                .volunteer_limits
-                .clone()
-                .unwrap_or_else(|| "20/5/8".into());
-            let lim: Vec<f64> = lim_s
-                .split('/')
-                .filter_map(|p| p.trim().parse::<f64>().ok())
-                .collect();
-            let limits = match lim.as_slice() {
-                [h, d, r]
-                    if *h > 0.0
-                        && *h <= 168.0
-                        && *d >= 1.0
-                        && *d <= 31.0
-                        && d.fract() == 0.0
-                        && *r >= 0.0
-                        && *r <= 72.0 =>
-                {
-                    crate::domain::volunteer::Limits {
-                        hours_per_week: *h,
-                        consecutive_days: *d as u32,
-                        rest_hours: *r,
-                    }
-                }
-                _ => {
-                    return Err(bad(
-                        "GONGZHI_VOLUNTEER_LIMITS",
-                        "hours per week / consecutive days / rest hours, e.g. 20/5/8",
-                    ))
-                }
-            };
-            ServicePolicy {
-                report_in_months: num(
-                    "GONGZHI_REPORT_IN_MONTHS",
-                    &args.report_in_months,
-                    6,
-                    1,
-                    36,
-                )?,
-                star_hours,
-                limits,
-                day_minutes: i64::from(num(
-                    "GONGZHI_SERVICE_DAY_HOURS",
-                    &args.service_day_hours,
-                    8,
-                    1,
-                    24,
-                )?) * 60,
-                points_target: i64::from(num(
-                    "GONGZHI_RATING_POINTS_TARGET",
-                    &args.rating_points_target,
-                    100,
-                    1,
-                    100_000,
-                )?),
-                report_in_rule: match args
-                    .rating_report_in_rule
-                    .clone()
-                    .as_deref()
-                    .unwrap_or("on")
-                {
-                    "on" => true,
-                    "off" => false,
-                    other => {
-                        return Err(bad(
-                            "GONGZHI_RATING_REPORT_IN_RULE",
-                            format!("'{other}' is not on or off"),
-                        ))
-                    }
-                },
-            }
-        };
+        let cases = CasePolicy::load(args)?;
+        let service = ServicePolicy::load(args)?;
         let audit_key = args.audit_key.clone();
         if let Some(k) = &audit_key {
             crate::crypto::parse_master_key(k).map_err(|p| bad("GONGZHI_AUDIT_KEY", p))?;
@@ -640,7 +495,7 @@ impl Settings {
             .audit_checkpoint_dir
             .clone()
             .unwrap_or_else(|| data_dir.join("audit-checkpoints"));
-        let audit_checkpoint_minutes = num(
+        let audit_checkpoint_minutes = ranged(
             "GONGZHI_AUDIT_CHECKPOINT_MINUTES",
             &args.audit_checkpoint_minutes,
             60,
@@ -733,6 +588,165 @@ impl Settings {
 }
 
 /// `cells/rows/columns/MB/shared strings`, each at least 1.
+/// A number in `lo..=hi` (the setting's default when unset).
+fn ranged(
+    name: &str,
+    value: &Option<String>,
+    default: u32,
+    lo: u32,
+    hi: u32,
+) -> Result<u32, SettingError> {
+    let v = parse_num(name, value, default)?;
+    if (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(bad(name, format!("must be between {lo} and {hi}")))
+    }
+}
+
+impl CasePolicy {
+    /// The case rules of the settings (docs/cases.md).
+    fn load(args: &SettingsArgs) -> Result<CasePolicy, SettingError> {
+        let weights_s = args
+            .case_score_weights
+            .clone()
+            .unwrap_or_else(|| "30/35/35".into());
+        Ok(CasePolicy {
+            max_returns: ranged("GONGZHI_CASE_MAX_RETURNS", &args.case_max_returns, 2, 1, 10)?,
+            max_extensions: ranged(
+                "GONGZHI_CASE_MAX_EXTENSIONS",
+                &args.case_max_extensions,
+                1,
+                0,
+                10,
+            )?,
+            max_reopens: ranged("GONGZHI_CASE_MAX_REOPENS", &args.case_max_reopens, 1, 0, 10)?,
+            warn_percent: ranged(
+                "GONGZHI_CASE_WARN_PERCENT",
+                &args.case_warn_percent,
+                20,
+                1,
+                90,
+            )?,
+            whistle_minutes: ranged(
+                "GONGZHI_CASE_WHISTLE_MINUTES",
+                &args.case_whistle_minutes,
+                30,
+                5,
+                1440,
+            )?,
+            weights: crate::domain::cases::Weights::parse(&weights_s).ok_or_else(|| {
+                bad(
+                    "GONGZHI_CASE_SCORE_WEIGHTS",
+                    "three whole percentages adding up to 100, e.g. 30/35/35",
+                )
+            })?,
+            work_hours: work_hours(args.work_hours.clone())?,
+            work_hours_by_area: work_hours_by_area(args.work_hours_by_area.clone())?,
+            unrated_satisfied: match args.case_unrated.clone().as_deref().unwrap_or("exclude") {
+                "exclude" => false,
+                "satisfied" => true,
+                other => {
+                    return Err(bad(
+                        "GONGZHI_CASE_UNRATED",
+                        format!("'{other}' is not exclude or satisfied"),
+                    ))
+                }
+            },
+        })
+    }
+}
+
+impl ServicePolicy {
+    /// The party and volunteer service rules of the settings (docs/party-volunteers.md).
+    fn load(args: &SettingsArgs) -> Result<ServicePolicy, SettingError> {
+        let stars_s = args
+            .star_hours
+            .clone()
+            .unwrap_or_else(|| "100/300/600/1000/1500".into());
+        let stars: Vec<f64> = stars_s
+            .split('/')
+            .filter_map(|p| p.trim().parse::<f64>().ok())
+            .collect();
+        let star_hours: [f64; 5] = stars
+            .clone()
+            .try_into()
+            .ok()
+            .filter(|a: &[f64; 5]| a[0] > 0.0 && a.windows(2).all(|w| w[0] < w[1]))
+            .ok_or_else(|| {
+                bad(
+                    "GONGZHI_STAR_HOURS",
+                    "five rising hour counts, e.g. 100/300/600/1000/1500",
+                )
+            })?;
+        let lim_s = args
+            .volunteer_limits
+            .clone()
+            .unwrap_or_else(|| "20/5/8".into());
+        let lim: Vec<f64> = lim_s
+            .split('/')
+            .filter_map(|p| p.trim().parse::<f64>().ok())
+            .collect();
+        let limits = match lim.as_slice() {
+            [h, d, r]
+                if *h > 0.0
+                    && *h <= 168.0
+                    && *d >= 1.0
+                    && *d <= 31.0
+                    && d.fract() == 0.0
+                    && *r >= 0.0
+                    && *r <= 72.0 =>
+            {
+                crate::domain::volunteer::Limits {
+                    hours_per_week: *h,
+                    consecutive_days: *d as u32,
+                    rest_hours: *r,
+                }
+            }
+            _ => {
+                return Err(bad(
+                    "GONGZHI_VOLUNTEER_LIMITS",
+                    "hours per week / consecutive days / rest hours, e.g. 20/5/8",
+                ))
+            }
+        };
+        Ok(ServicePolicy {
+            report_in_months: ranged("GONGZHI_REPORT_IN_MONTHS", &args.report_in_months, 6, 1, 36)?,
+            star_hours,
+            limits,
+            day_minutes: i64::from(ranged(
+                "GONGZHI_SERVICE_DAY_HOURS",
+                &args.service_day_hours,
+                8,
+                1,
+                24,
+            )?) * 60,
+            points_target: i64::from(ranged(
+                "GONGZHI_RATING_POINTS_TARGET",
+                &args.rating_points_target,
+                100,
+                1,
+                100_000,
+            )?),
+            report_in_rule: match args
+                .rating_report_in_rule
+                .clone()
+                .as_deref()
+                .unwrap_or("on")
+            {
+                "on" => true,
+                "off" => false,
+                other => {
+                    return Err(bad(
+                        "GONGZHI_RATING_REPORT_IN_RULE",
+                        format!("'{other}' is not on or off"),
+                    ))
+                }
+            },
+        })
+    }
+}
+
 fn parse_sheet_limits(text: &str) -> Option<crate::sheet::Limits> {
     let n: Vec<u64> = text
         .split('/')
