@@ -318,13 +318,39 @@ mod tests {
 
     #[test]
     fn migrations_render_per_backend() {
-        let pg = migrations::render(migrations::MIGRATIONS[0].1, DbBackend::Postgres);
+        let pg = migrations::render(migrations::MIGRATIONS[0].sql, DbBackend::Postgres);
         assert!(pg.contains("id UUID PRIMARY KEY"));
-        let lite = migrations::render(migrations::MIGRATIONS[0].1, DbBackend::Sqlite);
+        let lite = migrations::render(migrations::MIGRATIONS[0].sql, DbBackend::Sqlite);
         assert!(lite.contains("id BLOB PRIMARY KEY"));
-        let n = migrations::statements(&lite).count();
+        let n = migrations::statements(&lite).len();
         assert!(n > 20, "{n} statements");
-        assert!(migrations::statements(&lite).all(|s| !s.contains("--")));
+        assert!(migrations::statements(&lite)
+            .iter()
+            .all(|s| !s.contains("--")));
+    }
+
+    /// Every file in `migrations/` is applied, in the order of its number, and nothing else is.
+    #[test]
+    fn every_migration_file_is_listed_in_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|f| f.strip_suffix(".sql").map(str::to_string))
+            .collect();
+        files.sort();
+        let listed: Vec<String> = migrations::MIGRATIONS
+            .iter()
+            .map(|m| m.name.to_string())
+            .collect();
+        assert_eq!(listed, files);
+        for m in migrations::MIGRATIONS {
+            assert!(
+                m.sql.starts_with("--"),
+                "{} starts with a comment saying what it is for",
+                m.name
+            );
+        }
     }
 
     #[test]
