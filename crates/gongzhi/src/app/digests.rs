@@ -64,16 +64,22 @@ async fn visits_due(state: &AppState) -> AppResult<usize> {
         if done(db, &key).await? {
             continue;
         }
-        let marks = store::placeholders(1, areas.len());
-        let mut values: Vec<sea_orm::Value> = areas.iter().map(|a| (*a).into()).collect();
-        let (stale, v) = state.freshness().stale_sql(values.len() + 1);
-        values.extend(v);
+        let mut w = store::sql::Where::new();
+        w.and("h.deleted_at IS NULL", [])
+            .and_cond(store::sql::Cond::from_numbered(
+                &format!(
+                    "h.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}))",
+                    store::placeholders(1, areas.len())
+                ),
+                areas.iter().map(|a| (*a).into()).collect(),
+            ))
+            .and_cond(state.freshness().stale_cond());
+        let (cond, values) = w.build(1);
         let n = store::fetch_i64(
             db,
             &format!(
                 "SELECT COUNT(*) AS n FROM households h JOIN dwellings d ON d.id = h.dwelling_id \
-                 WHERE h.deleted_at IS NULL AND h.area_id IN \
-                 (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({marks})) AND {stale}"
+                 WHERE {cond}"
             ),
             values,
         )

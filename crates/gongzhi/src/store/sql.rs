@@ -88,6 +88,16 @@ impl Cond {
         }
     }
 
+    /// The text, with `?` where each value goes (to place inside a larger condition).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The values, in the order of the text's `?`.
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+
     /// The alternatives joined by OR, as one condition.
     pub fn or(any: Vec<Cond>) -> Cond {
         if any.is_empty() {
@@ -137,6 +147,24 @@ impl Where {
     ) -> &mut Self {
         self.conds.push(Cond::any_of(column, items));
         self
+    }
+
+    /// The conditions as one (joined by AND, still with `?`), to stand inside another statement's
+    /// clause (a subquery's WHERE). No condition: every row.
+    pub fn into_cond(self) -> Cond {
+        if self.conds.is_empty() {
+            return Cond::all();
+        }
+        let text = self
+            .conds
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        Cond {
+            text,
+            values: self.conds.into_iter().flat_map(|c| c.values).collect(),
+        }
     }
 
     /// The clause with its placeholders numbered from `$first`, and the values in that order.

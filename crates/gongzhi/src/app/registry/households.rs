@@ -15,6 +15,7 @@ use crate::domain::registry::{self as vocab, freshness_days};
 use crate::domain::role::Permission;
 use crate::domain::{ms_to_rfc3339, new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
+use crate::store::sql::{Cond, Where};
 use crate::store::{self, Db};
 
 /// Freshness policy: days after which a household must be verified again.
@@ -35,16 +36,13 @@ impl Default for Freshness {
 
 impl Freshness {
     /// SQL condition "household `h` on dwelling `d` is stale", with its two values.
-    pub fn stale_sql(&self, next: usize) -> (String, Vec<Value>) {
+    /// Households `h` (of dwellings `d`) due a check.
+    pub fn stale_cond(&self) -> store::sql::Cond {
         let now = now_ms();
-        (
-            format!(
-                "(h.last_verified_at IS NULL OR (d.usage = 'rented' AND h.last_verified_at < ${}) \
-                 OR (d.usage <> 'rented' AND h.last_verified_at < ${}))",
-                next,
-                next + 1
-            ),
-            vec![
+        store::sql::Cond::new(
+            "(h.last_verified_at IS NULL OR (d.usage = 'rented' AND h.last_verified_at < ?) \
+             OR (d.usage <> 'rented' AND h.last_verified_at < ?))",
+            [
                 (now - self.rented_days * 86_400_000).into(),
                 (now - self.other_days * 86_400_000).into(),
             ],
@@ -449,20 +447,12 @@ fn paging(q: &ListQuery) -> store::Paging {
 #[tracing::instrument(name = "registry::households::list_dwellings", skip_all)]
 pub async fn list_dwellings(db: &Db, ctx: &Ctx, q: &ListQuery) -> AppResult<(Vec<Dwelling>, i64)> {
     scope::require_any(ctx, Permission::ReadRegistry)?;
-    let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "d.building_id", 1);
-    let mut conds = vec![s, "d.deleted_at IS NULL".to_string()];
-    if let Some(a) = q.area_id {
-        values.push(a.into());
-        conds.push(format!(
-            "d.building_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
-    }
+    let mut w = super::list_where(ctx, "d", "building_id", q.area_id);
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        values.push(format!("%{}%", store::like_escape(t)).into());
-        conds.push(format!("d.address LIKE ${} ESCAPE '\\'", values.len()));
+        let like = format!("%{}%", store::like_escape(t));
+        w.and("d.address LIKE ? ESCAPE '\\'", [like.into()]);
     }
-    let w = conds.join(" AND ");
+    let (w, values) = w.build(1);
     let paging = paging(q);
     let (rows, total): (Vec<DwellingRow>, i64) = store::page(
         db,
@@ -876,32 +866,27 @@ pub async fn list_households(
     q: &ListQuery,
 ) -> AppResult<(Vec<Household>, i64)> {
     let checked = scope::require_any(ctx, Permission::ReadRegistry)?;
-    let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "h.area_id", 1);
-    let mut conds = vec![s, "h.deleted_at IS NULL".to_string()];
-    if let Some(a) = q.area_id {
-        values.push(a.into());
-        conds.push(format!(
-            "h.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
-    }
+    let mut w = super::list_where(ctx, "h", "area_id", q.area_id);
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        values.push(format!("%{}%", store::like_escape(t)).into());
-        let address = format!("d.address LIKE ${} ESCAPE '\\'", values.len());
+        let like = format!("%{}%", store::like_escape(t));
+        let address = Cond::new("d.address LIKE ? ESCAPE '\\'", [like.into()]);
         // The head's name through the name index.
-        let mut by_name = vec![];
-        super::persons::name_conds(t, "hp", &mut values, &mut by_name);
-        conds.push(format!(
-            "({address} OR h.head_person_id IN (SELECT hp.id FROM persons hp WHERE {}))",
-            by_name.join(" AND ")
-        ));
+        let mut by_name = Where::new();
+        super::persons::name_conds(t, "hp", &mut by_name);
+        let by_name = by_name.into_cond();
+        let head = Cond::new(
+            format!(
+                "h.head_person_id IN (SELECT hp.id FROM persons hp WHERE {})",
+                by_name.text()
+            ),
+            by_name.into_values(),
+        );
+        w.and_cond(Cond::or(vec![address, head]));
     }
     if q.stale == Some(true) {
-        let (sql, v) = f.stale_sql(values.len() + 1);
-        values.extend(v);
-        conds.push(sql);
+        w.and_cond(f.stale_cond());
     }
-    let w = conds.join(" AND ");
+    let (w, values) = w.build(1);
     let paging = paging(q);
     let order = if q.stale == Some(true) {
         "h.last_verified_at IS NOT NULL, h.last_verified_at, d.address"

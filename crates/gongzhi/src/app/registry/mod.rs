@@ -66,6 +66,33 @@ pub async fn place<C: ConnectionTrait>(
 }
 
 /// Today in Asia/Shanghai as `YYYY-MM-DD`.
+/// A registry list's first conditions: the rows of `column` (an area id) where the caller reads the
+/// registry, not deleted (`alias.deleted_at`), and under `area_id` when one is asked for.
+pub(crate) fn list_where(
+    ctx: &Ctx,
+    alias: &str,
+    column: &str,
+    area_id: Option<Uuid>,
+) -> store::sql::Where {
+    let mut w = store::sql::Where::new();
+    let dot = if alias.is_empty() { "" } else { "." };
+    w.and_cond(super::scope::area_cond(
+        ctx,
+        crate::domain::role::Permission::ReadRegistry,
+        &format!("{alias}{dot}{column}"),
+    ))
+    .and(&format!("{alias}{dot}deleted_at IS NULL"), []);
+    if let Some(a) = area_id {
+        w.and(
+            &format!(
+                "{alias}{dot}{column} IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)"
+            ),
+            [a.into()],
+        );
+    }
+    w
+}
+
 pub fn today() -> String {
     date_after_days(0)
 }

@@ -16,6 +16,7 @@ use crate::domain::registry::{self as vocab, is_sensitive_tag};
 use crate::domain::role::Permission;
 use crate::domain::{clean_name, ms_to_rfc3339, new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
+use crate::store::sql::{Cond, Where};
 use crate::store::{self, Db};
 
 /// A person as shown: masked.
@@ -692,36 +693,28 @@ pub struct PersonQuery {
 
 /// Conditions for a name search (by index, domain/search.rs) on the persons alias `p`: every
 /// piece of the text must be among the person's name pieces.
-pub(crate) fn name_conds(text: &str, p: &str, values: &mut Vec<Value>, conds: &mut Vec<String>) {
+pub(crate) fn name_conds(text: &str, p: &str, w: &mut Where) {
     let (grams, confirm) = crate::domain::search::query_grams(text, 3);
     if grams.is_empty() {
         // Only separators: nothing can match.
-        conds.push("1 = 0".into());
+        w.and_cond(Cond::none());
         return;
     }
-    piece_conds(text, &grams, confirm, p, values, conds);
+    piece_conds(text, &grams, confirm, p, w);
 }
 
 /// `grams` must all be among the name pieces of `p`; with `confirm`, the whole text must also be
 /// in the name (a longer text's pieces could appear apart).
-fn piece_conds(
-    text: &str,
-    grams: &[String],
-    confirm: bool,
-    p: &str,
-    values: &mut Vec<Value>,
-    conds: &mut Vec<String>,
-) {
+fn piece_conds(text: &str, grams: &[String], confirm: bool, p: &str, w: &mut Where) {
     for g in grams {
-        values.push(g.clone().into());
-        conds.push(format!(
-            "{p}.id IN (SELECT person_id FROM person_name_grams WHERE gram = ${})",
-            values.len()
-        ));
+        w.and(
+            &format!("{p}.id IN (SELECT person_id FROM person_name_grams WHERE gram = ?)"),
+            [g.clone().into()],
+        );
     }
     if confirm {
-        values.push(format!("%{}%", store::like_escape(text)).into());
-        conds.push(format!("{p}.name LIKE ${} ESCAPE '\\'", values.len()));
+        let like = format!("%{}%", store::like_escape(text));
+        w.and(&format!("{p}.name LIKE ? ESCAPE '\\'"), [like.into()]);
     }
 }
 
@@ -733,17 +726,13 @@ pub async fn search(
     q: &PersonQuery,
 ) -> AppResult<(Vec<Person>, i64, bool)> {
     let checked = scope::require_any(ctx, Permission::ReadRegistry)?;
-    let (scope_sql, mut values) =
-        scope::filter_sql_for(ctx, Permission::ReadRegistry, "p.area_id", 1);
-    let mut conds = vec![scope_sql, "p.deleted_at IS NULL".to_string()];
+    let mut w = Where::new();
+    w.and_cond(scope::area_cond(ctx, Permission::ReadRegistry, "p.area_id"))
+        .and("p.deleted_at IS NULL", []);
     let mut used: Vec<&str> = vec![];
     let mut from = "persons p";
     let mut order = "p.name, p.id";
     let mut count_cap: Option<u64> = None;
-    let push = |cond: String, v: Value, values: &mut Vec<Value>, conds: &mut Vec<String>| {
-        values.push(v);
-        conds.push(cond.replace("$?", &format!("${}", values.len())));
-    };
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if text.chars().count() > 64 {
             return Err(AppError::field(
@@ -753,19 +742,15 @@ pub async fn search(
         }
         if let Ok(id) = IdCardNo::parse(text) {
             used.push("id_no");
-            push(
-                "p.id_no_bidx = $?".into(),
-                keys.blind_index("id_no", id.as_str()).into(),
-                &mut values,
-                &mut conds,
+            w.and(
+                "p.id_no_bidx = ?",
+                [keys.blind_index("id_no", id.as_str()).into()],
             );
         } else if let Ok(m) = MobileNo::parse(text) {
             used.push("mobile");
-            push(
-                "p.mobile_bidx = $?".into(),
-                keys.blind_index("mobile", m.as_str()).into(),
-                &mut values,
-                &mut conds,
+            w.and(
+                "p.mobile_bidx = ?",
+                [keys.blind_index("mobile", m.as_str()).into()],
             );
         } else if text.len() >= 5
             && text.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -773,11 +758,9 @@ pub async fn search(
         {
             // A passport or permit number.
             used.push("id_no");
-            push(
-                "p.id_no_bidx = $?".into(),
-                keys.blind_index("id_no", &text.to_ascii_uppercase()).into(),
-                &mut values,
-                &mut conds,
+            w.and(
+                "p.id_no_bidx = ?",
+                [keys.blind_index("id_no", &text.to_ascii_uppercase()).into()],
             );
         } else {
             used.push("name");
@@ -785,42 +768,31 @@ pub async fn search(
             // the count stops at NAME_COUNT_CAP.
             let (grams, confirm) = crate::domain::search::query_grams(text, 3);
             match grams.split_first() {
-                None => conds.push("1 = 0".into()),
+                None => {
+                    w.and_cond(Cond::none());
+                }
                 Some((first, rest)) => {
                     from = "person_name_grams g JOIN persons p ON p.id = g.person_id";
                     order = "g.community_id, g.person_id";
                     count_cap = Some(NAME_COUNT_CAP);
-                    push(
-                        "g.gram = $?".into(),
-                        first.clone().into(),
-                        &mut values,
-                        &mut conds,
-                    );
+                    w.and("g.gram = ?", [first.clone().into()]);
                     // The caller's communities as a list, so both databases read only those
                     // communities' rows of the index (its key is gram, community, person).
-                    match scope::communities_for(db, ctx, Permission::ReadRegistry, 200).await? {
-                        None => {}
-                        Some(list) if list.is_empty() => conds.push("1 = 0".into()),
-                        Some(list) => {
-                            conds.push(format!(
-                                "g.community_id IN ({})",
-                                store::placeholders(values.len() + 1, list.len())
-                            ));
-                            values.extend(list.into_iter().map(Value::from));
-                        }
+                    if let Some(list) =
+                        scope::communities_for(db, ctx, Permission::ReadRegistry, 200).await?
+                    {
+                        w.and_in("g.community_id", list);
                     }
-                    piece_conds(text, rest, confirm, "p", &mut values, &mut conds);
+                    piece_conds(text, rest, confirm, "p", &mut w);
                 }
             }
         }
     }
     if let Some(a) = q.area_id {
         used.push("area");
-        push(
-            "p.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $?)".into(),
-            a.into(),
-            &mut values,
-            &mut conds,
+        w.and(
+            "p.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)",
+            [a.into()],
         );
     }
     if let Some(t) = q.tag.as_deref().filter(|s| !s.is_empty()) {
@@ -830,35 +802,25 @@ pub async fn search(
         used.push("tag");
         let key = if is_sensitive_tag(code) {
             // Only within areas where the caller may see sensitive tags.
-            let (s2, v2) = scope::filter_sql_for(
+            w.and_cond(scope::area_cond(
                 ctx,
                 Permission::RevealPersonal,
                 "p.area_id",
-                values.len() + 1,
-            );
-            values.extend(v2);
-            conds.push(s2);
+            ));
             sensitive_tag_key(keys, code)
         } else {
             code.to_string()
         };
-        push(
-            "p.id IN (SELECT person_id FROM person_tags WHERE tag_key = $?)".into(),
-            key.into(),
-            &mut values,
-            &mut conds,
+        w.and(
+            "p.id IN (SELECT person_id FROM person_tags WHERE tag_key = ?)",
+            [key.into()],
         );
     }
     if let Some(r) = q.residence_type.as_deref().filter(|s| !s.is_empty()) {
         let code = vocab::RESIDENCE_TYPE
             .parse(r)
             .map_err(|m| AppError::field("residence_type", m))?;
-        push(
-            "p.residence_type = $?".into(),
-            code.into(),
-            &mut values,
-            &mut conds,
-        );
+        w.and("p.residence_type = ?", [code.into()]);
     }
     let today = today();
     if let Some(a) = q.age_min {
@@ -868,12 +830,7 @@ pub async fn search(
                 Msg::new("年龄应在 0–150 之间", "Age must be 0–150"),
             ));
         }
-        push(
-            "p.birth_date <= $?".into(),
-            years_before(&today, a).into(),
-            &mut values,
-            &mut conds,
-        );
+        w.and("p.birth_date <= ?", [years_before(&today, a).into()]);
     }
     if let Some(a) = q.age_max {
         if !(0..=150).contains(&a) {
@@ -883,21 +840,13 @@ pub async fn search(
             ));
         }
         // Younger than a + 1 years.
-        push(
-            "p.birth_date > $?".into(),
-            years_before(&today, a + 1).into(),
-            &mut values,
-            &mut conds,
-        );
+        w.and("p.birth_date > ?", [years_before(&today, a + 1).into()]);
     }
     match q.status.as_deref().unwrap_or("active") {
         "all" => {}
-        s @ ("active" | "moved_out" | "deceased") => push(
-            "p.status = $?".into(),
-            s.to_string().into(),
-            &mut values,
-            &mut conds,
-        ),
+        s @ ("active" | "moved_out" | "deceased") => {
+            w.and("p.status = ?", [s.to_string().into()]);
+        }
         _ => {
             return Err(AppError::field(
                 "status",
@@ -908,7 +857,7 @@ pub async fn search(
             ))
         }
     }
-    let where_sql = conds.join(" AND ");
+    let (where_sql, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let count_sql = match count_cap {
         Some(cap) => format!(

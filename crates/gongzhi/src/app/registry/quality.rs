@@ -120,15 +120,17 @@ pub async fn stats(
         vec![a.clone(), today.into()],
     )
     .await?;
-    let (stale_sql, stale_vals) = f.stale_sql(2);
-    let mut v = vec![a.clone()];
-    v.extend(stale_vals);
+    let mut w = store::sql::Where::new();
+    w.and_cond(store::sql::Cond::from_numbered(
+        &under("h.area_id"),
+        vec![a.clone()],
+    ))
+    .and("h.deleted_at IS NULL", [])
+    .and_cond(f.stale_cond());
+    let (cond, v) = w.build(1);
     let stale = store::fetch_i64(
         db,
-        &format!(
-            "SELECT COUNT(*) FROM households h JOIN dwellings d ON d.id = h.dwelling_id WHERE {} AND h.deleted_at IS NULL AND {stale_sql}",
-            under("h.area_id")
-        ),
+        &format!("SELECT COUNT(*) FROM households h JOIN dwellings d ON d.id = h.dwelling_id WHERE {cond}"),
         v,
     )
     .await?;
@@ -438,25 +440,15 @@ pub async fn list_entities(
     q: &EntityQuery,
 ) -> AppResult<(Vec<LegalEntity>, i64)> {
     scope::require_any(ctx, Permission::ReadRegistry)?;
-    let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "area_id", 1);
-    let mut conds = vec![s, "deleted_at IS NULL".to_string()];
-    if let Some(a) = q.area_id {
-        values.push(a.into());
-        conds.push(format!(
-            "area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
-    }
+    let mut w = super::list_where(ctx, "", "area_id", q.area_id);
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        values.push(format!("%{}%", store::like_escape(t)).into());
-        values.push(t.to_ascii_uppercase().into());
-        conds.push(format!(
-            "(name LIKE ${} ESCAPE '\\' OR uscc = ${})",
-            values.len() - 1,
-            values.len()
-        ));
+        let like = format!("%{}%", store::like_escape(t));
+        w.and(
+            "(name LIKE ? ESCAPE '\\' OR uscc = ?)",
+            [like.into(), t.to_ascii_uppercase().into()],
+        );
     }
-    let w = conds.join(" AND ");
+    let (w, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total): (Vec<LegalEntity>, i64) = store::page(
         db,
