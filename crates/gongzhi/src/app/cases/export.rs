@@ -278,16 +278,18 @@ async fn page(
     values: &[Value],
     after: Option<(i64, Uuid)>,
 ) -> AppResult<Vec<Row>> {
-    let mut values = values.to_vec();
-    let mut cond = where_sql.to_string();
+    let mut w = crate::store::sql::Where::new();
+    w.and_cond(crate::store::sql::Cond::from_numbered(
+        where_sql,
+        values.to_vec(),
+    ));
     if let Some((at, id)) = after {
-        values.push(at.into());
-        values.push(id.into());
-        let (a, b) = (values.len() - 1, values.len());
-        cond =
-            format!("{cond} AND (c.received_at < ${a} OR (c.received_at = ${a} AND c.id < ${b}))");
+        w.and(
+            "(c.received_at < ? OR (c.received_at = ? AND c.id < ?))",
+            [at.into(), at.into(), id.into()],
+        );
     }
-    values.push(PAGE.into());
+    let (cond, values) = w.build(1);
     let sql = format!(
         "SELECT c.id, c.no, c.idem_key, c.received_at, c.channel, c.kind, c.category_code, \
          k.name AS category_name, c.title, c.description, c.address, c.lat, c.lon, c.area_id, \
@@ -299,8 +301,7 @@ async fn page(
          LEFT JOIN areas a ON a.id = c.area_id \
          LEFT JOIN areas m ON m.id = c.community_id \
          LEFT JOIN case_units u ON u.id = c.unit_id \
-         WHERE {cond} ORDER BY c.received_at DESC, c.id DESC LIMIT ${}",
-        values.len()
+         WHERE {cond} ORDER BY c.received_at DESC, c.id DESC LIMIT {PAGE}"
     );
     Ok(store::fetch_all(db, &sql, values).await?)
 }

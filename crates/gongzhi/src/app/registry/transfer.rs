@@ -1402,31 +1402,17 @@ pub async fn export_page(
     after: Option<Uuid>,
     limit: u64,
 ) -> AppResult<(Vec<u8>, Option<Uuid>, usize)> {
-    let (s, mut values) = scope::filter_sql_for(ctx, Permission::ReadRegistry, "p.area_id", 1);
-    let mut conds = vec![
-        s,
-        "p.deleted_at IS NULL".to_string(),
-        "p.status = 'active'".to_string(),
-    ];
-    if let Some(a) = area {
-        values.push(a.into());
-        conds.push(format!(
-            "p.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            values.len()
-        ));
-    }
+    let mut w = super::list_where(ctx, "p", "area_id", area);
+    w.and("p.status = 'active'", []);
     if let Some(a) = after {
-        values.push(a.into());
-        conds.push(format!("p.id > ${}", values.len()));
+        w.and("p.id > ?", [a.into()]);
     }
-    values.push((limit as i64).into());
+    let (cond, values) = w.build(1);
     let rows: Vec<persons::PersonRow> = store::fetch_all(
         db,
         &format!(
-            "{} WHERE {} ORDER BY p.id LIMIT ${}",
-            persons::SELECT,
-            conds.join(" AND "),
-            values.len()
+            "{} WHERE {cond} ORDER BY p.id LIMIT {limit}",
+            persons::SELECT
         ),
         values,
     )

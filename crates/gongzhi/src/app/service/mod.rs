@@ -289,11 +289,6 @@ fn not_volunteer() -> AppError {
     }
 }
 
-/// The SQL condition: `column` (an area id) is where the caller holds `perm`.
-pub fn scoped(ctx: &Ctx, perm: Permission, column: &str, next: usize) -> (String, Vec<Value>) {
-    scope::filter_sql_for(ctx, perm, column, next)
-}
-
 /// The area to list: the given one (which must be in scope), else everything the caller may see.
 #[tracing::instrument(name = "service::area_filter", skip_all)]
 pub async fn area_filter<C: ConnectionTrait>(
@@ -304,17 +299,7 @@ pub async fn area_filter<C: ConnectionTrait>(
     column: &str,
     next: usize,
 ) -> AppResult<(String, Vec<Value>)> {
-    scope::require_any(ctx, perm)?;
-    let (mut sql, mut values) = scoped(ctx, perm, column, next);
-    if let Some(a) = area_id {
-        scope::require_permission(c, ctx, perm, a).await?;
-        sql = format!(
-            "{sql} AND {column} IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ${})",
-            next + values.len()
-        );
-        values.push(a.into());
-    }
-    Ok((sql, values))
+    Ok(area_where(c, ctx, perm, area_id, column).await?.build(next))
 }
 
 /// [`area_filter`] as the first condition of a [`store::sql::Where`], to which a list adds its own
@@ -327,9 +312,16 @@ pub async fn area_where<C: ConnectionTrait>(
     area_id: Option<Uuid>,
     column: &str,
 ) -> AppResult<store::sql::Where> {
-    let (sql, values) = area_filter(c, ctx, perm, area_id, column, 1).await?;
+    scope::require_any(ctx, perm)?;
     let mut w = store::sql::Where::new();
-    w.and_cond(store::sql::Cond::from_numbered(&sql, values));
+    w.and_cond(scope::area_cond(ctx, perm, column));
+    if let Some(a) = area_id {
+        scope::require_permission(c, ctx, perm, a).await?;
+        w.and(
+            &format!("{column} IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = ?)"),
+            [a.into()],
+        );
+    }
     Ok(w)
 }
 

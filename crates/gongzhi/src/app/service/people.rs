@@ -1315,17 +1315,13 @@ pub async fn load(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResu
     let db = &state.db;
     let now = now_ms();
     let week_start = now - 7 * 86_400_000;
-    let (cond, mut values) = super::area_filter(
-        db,
-        ctx,
-        Permission::ReadService,
-        area_id,
-        "v.community_id",
-        1,
-    )
-    .await?;
-    values.push(week_start.into());
-    values.push((now + 7 * 86_400_000).into());
+    let mut w =
+        super::area_where(db, ctx, Permission::ReadService, area_id, "v.community_id").await?;
+    w.and(
+        "s.status = 'signed' AND s.starts_at >= ? AND s.starts_at < ?",
+        [week_start.into(), (now + 7 * 86_400_000).into()],
+    );
+    let (cond, values) = w.build(1);
     #[derive(FromQueryResult)]
     struct S {
         volunteer_id: Uuid,
@@ -1337,16 +1333,13 @@ pub async fn load(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResu
         starts_at: i64,
         ends_at: i64,
     }
-    let n = values.len();
     let shifts: Vec<S> = store::fetch_all(
         db,
         &format!(
             "SELECT v.id AS volunteer_id, p.name, a.name AS community_name, v.own_week_minutes, v.own_consecutive_days, v.own_rest_minutes, \
              s.starts_at, s.ends_at FROM activity_signups s JOIN volunteers v ON v.id = s.volunteer_id \
              JOIN persons p ON p.street_id = v.street_id AND p.id = v.person_id JOIN areas a ON a.id = v.community_id \
-             WHERE {cond} AND s.status = 'signed' AND s.starts_at >= ${} AND s.starts_at < ${} ORDER BY v.id, s.starts_at LIMIT 50000",
-            n - 1,
-            n
+             WHERE {cond} ORDER BY v.id, s.starts_at LIMIT 50000"
         ),
         values,
     )
@@ -1433,16 +1426,13 @@ pub async fn load(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResu
         i = j;
     }
     near.sort_by(|a, b| b.week_hours.total_cmp(&a.week_hours));
-    let (cond, mut values) = super::area_filter(
-        db,
-        ctx,
-        Permission::ReadService,
-        area_id,
-        "v.community_id",
-        1,
-    )
-    .await?;
-    values.push((now - IDLE_DAYS * 86_400_000).into());
+    let mut w =
+        super::area_where(db, ctx, Permission::ReadService, area_id, "v.community_id").await?;
+    w.and(
+        "v.willing = TRUE AND (v.last_asked_at IS NULL OR v.last_asked_at < ?)",
+        [(now - IDLE_DAYS * 86_400_000).into()],
+    );
+    let (cond, values) = w.build(1);
     #[derive(FromQueryResult)]
     struct I {
         volunteer_id: Uuid,
@@ -1455,9 +1445,7 @@ pub async fn load(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResu
         db,
         &format!(
             "SELECT v.id AS volunteer_id, p.name, a.name AS community_name, v.last_asked_at, v.skills {VOL_FROM} \
-             WHERE {cond} AND v.willing = TRUE AND (v.last_asked_at IS NULL OR v.last_asked_at < ${}) \
-             ORDER BY v.last_asked_at, v.id LIMIT 200",
-            values.len()
+             WHERE {cond} ORDER BY v.last_asked_at, v.id LIMIT 200"
         ),
         values,
     )

@@ -34,7 +34,7 @@ pub async fn star_summary(
 ) -> AppResult<StarSummary> {
     let db = &state.db;
     let t = state.settings.service.star_hours;
-    let (cond, mut values) = super::area_filter(
+    let (cond, values) = super::area_filter(
         db,
         ctx,
         Permission::ReadService,
@@ -43,10 +43,8 @@ pub async fn star_summary(
         1,
     )
     .await?;
-    let n = values.len();
-    for h in t.iter().rev() {
-        values.push(((h * 60.0).ceil() as i64).into());
-    }
+    // The thresholds are the instance's settings (whole minutes), written into the statement.
+    let [m1, m2, m3, m4, m5] = t.map(|h| (h * 60.0).ceil() as i64);
     #[derive(FromQueryResult)]
     struct S {
         s: i32,
@@ -55,10 +53,9 @@ pub async fn star_summary(
     let rows: Vec<S> = store::fetch_all(
         db,
         &format!(
-            "SELECT CAST(CASE WHEN v.verified_minutes >= ${} THEN 5 WHEN v.verified_minutes >= ${} THEN 4 WHEN v.verified_minutes >= ${} THEN 3 \
-             WHEN v.verified_minutes >= ${} THEN 2 WHEN v.verified_minutes >= ${} THEN 1 ELSE 0 END AS INTEGER) AS s, COUNT(*) AS n \
-             FROM volunteers v WHERE {cond} GROUP BY 1",
-            n + 1, n + 2, n + 3, n + 4, n + 5
+            "SELECT CAST(CASE WHEN v.verified_minutes >= {m5} THEN 5 WHEN v.verified_minutes >= {m4} THEN 4 WHEN v.verified_minutes >= {m3} THEN 3 \
+             WHEN v.verified_minutes >= {m2} THEN 2 WHEN v.verified_minutes >= {m1} THEN 1 ELSE 0 END AS INTEGER) AS s, COUNT(*) AS n \
+             FROM volunteers v WHERE {cond} GROUP BY 1"
         ),
         values,
     )

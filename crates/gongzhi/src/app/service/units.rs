@@ -726,19 +726,12 @@ pub async fn list_certificates(
     ctx: &Ctx,
     q: &CertificateQuery,
 ) -> AppResult<CertificatePage> {
-    let (mut cond, mut values) = super::area_filter(
-        db,
-        ctx,
-        Permission::ReadService,
-        q.area_id,
-        "community_id",
-        1,
-    )
-    .await?;
+    let mut w =
+        super::area_where(db, ctx, Permission::ReadService, q.area_id, "community_id").await?;
     if let Some(v) = q.volunteer_id {
-        values.push(v.into());
-        cond = format!("{cond} AND volunteer_id = ${}", values.len());
+        w.and("volunteer_id = ?", [v.into()]);
     }
+    let (cond, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
     let (rows, total) = store::page::<CertRow, _>(
         db,
