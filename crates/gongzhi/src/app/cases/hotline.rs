@@ -112,75 +112,18 @@ pub async fn import(
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = rdr.records();
-    let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h
-            .iter()
-            .map(|c| {
-                c.trim()
-                    .trim_start_matches('\u{feff}')
-                    .trim_end_matches('*')
-                    .to_string()
-            })
-            .collect(),
-        _ => {
-            return Err(AppError::field(
-                "file",
-                Msg::new("文件是空的", "The file is empty"),
-            ))
-        }
-    };
-    let col = |name: &str| -> Option<usize> {
-        let (_, aliases, _) = COLUMNS.iter().find(|c| c.0 == name)?;
-        header
-            .iter()
-            .position(|h| h == name || aliases.contains(&h.as_str()))
-    };
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .filter(|c| c.2 && col(c.0).is_none())
-        .map(|c| c.0)
-        .collect();
-    if !missing.is_empty() {
-        return Err(AppError::field(
-            "file",
-            Msg::owned(
-                format!("缺少必填列：{}", missing.join("、")),
-                format!("Missing required columns: {}", missing.join(", ")),
-            ),
-        ));
-    }
-    let lang = ctx.lang;
+    let header = Header::read(records.next())?;
     let mut report = HotlineReport::default();
-    let problem = |report: &mut HotlineReport, row: u64, column: &str, p: String| {
-        if report.problems.len() < 1000 {
-            report.problems.push(RowProblem {
-                row,
-                column: column.to_string(),
-                problem: p,
-            });
-        }
-    };
     let mut built = vec![];
     let mut seen = std::collections::HashSet::new();
     for (i, rec) in records.enumerate() {
         let line = i as u64 + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(_) => {
-                report.rows += 1;
-                report.error_rows += 1;
-                problem(
-                    &mut report,
-                    line,
-                    "",
-                    if lang == Lang::Zh {
-                        "不是有效的 CSV 行".into()
-                    } else {
-                        "not a valid CSV row".into()
-                    },
-                );
-                continue;
-            }
+        let Ok(rec) = rec else {
+            report.rows += 1;
+            report.error_rows += 1;
+            let msg = Msg::new("不是有效的 CSV 行", "not a valid CSV row");
+            report.problem(line, "", msg.get(ctx.lang).to_string());
+            continue;
         };
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -195,223 +138,334 @@ pub async fn import(
                 ),
             ));
         }
-        let get = |name: &str| {
-            col(name)
-                .and_then(|k| rec.get(k))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
+        let row = Row {
+            header: &header,
+            rec: &rec,
+            line,
+            lang: ctx.lang,
         };
-        let mut bad = false;
-        let order = get("工单号").unwrap_or_default();
-        if order.is_empty() || order.chars().count() > 60 {
-            problem(
-                &mut report,
-                line,
-                "工单号",
-                if lang == Lang::Zh {
-                    "工单号必填，最多 60 个字符".into()
-                } else {
-                    "required, at most 60 characters".into()
-                },
-            );
-            bad = true;
-        } else if !seen.insert(order.clone()) {
-            problem(
-                &mut report,
-                line,
-                "工单号",
-                if lang == Lang::Zh {
-                    "文件中重复".into()
-                } else {
-                    "appears twice in the file".into()
-                },
-            );
-            bad = true;
-        }
-        let idem = format!("hotline:{order}");
-        if !bad {
-            let exists = store::fetch_i64(
-                &state.db,
-                "SELECT COUNT(*) FROM cases WHERE idem_key = $1",
-                vec![idem.clone().into()],
-            )
-            .await?;
-            if exists > 0 {
-                report.unchanged += 1;
-                continue;
-            }
-        }
-        let received = match get("受理时间") {
-            None => now_ms(),
-            Some(s) => match parse_time(&s) {
-                Some(t) if t <= now_ms() + 60_000 => t,
-                _ => {
-                    problem(
-                        &mut report,
-                        line,
-                        "受理时间",
-                        if lang == Lang::Zh {
-                            format!("「{s}」不是有效的时间（如 2026-11-30 09:15），也不能晚于现在")
-                        } else {
-                            format!("'{s}' is not a valid time (e.g. 2026-11-30 09:15) or lies in the future")
-                        },
-                    );
-                    bad = true;
-                    now_ms()
-                }
-            },
-        };
-        let kind = match get("诉求类型") {
-            None => CaseKind::Help,
-            Some(k) => match CaseKind::parse_any(&k) {
-                Some(k) => k,
-                None => {
-                    problem(
-                        &mut report,
-                        line,
-                        "诉求类型",
-                        if lang == Lang::Zh {
-                            format!("「{k}」应为 咨询/求助/投诉/举报/建议")
-                        } else {
-                            format!("'{k}' must be 咨询/求助/投诉/举报/建议")
-                        },
-                    );
-                    bad = true;
-                    CaseKind::Help
-                }
-            },
-        };
-        let num = |name: &str, report: &mut HotlineReport, bad: &mut bool| -> Option<f64> {
-            let s = get(name)?;
-            match s.parse::<f64>() {
-                Ok(v) => Some(v),
-                Err(_) => {
-                    problem(
-                        report,
-                        line,
-                        name,
-                        if lang == Lang::Zh {
-                            format!("「{s}」不是数字")
-                        } else {
-                            format!("'{s}' is not a number")
-                        },
-                    );
-                    *bad = true;
-                    None
-                }
-            }
-        };
-        let lon = num("经度", &mut report, &mut bad);
-        let lat = num("纬度", &mut report, &mut bad);
-        let area_id = match get("区域编码") {
-            None => None,
-            Some(code) => {
-                #[derive(sea_orm::FromQueryResult)]
-                struct A {
-                    id: uuid::Uuid,
-                }
-                match store::fetch_opt::<A, _>(
-                    &state.db,
-                    "SELECT id FROM areas WHERE code = $1",
-                    vec![code.clone().into()],
-                )
-                .await?
-                {
-                    Some(a) => Some(a.id),
-                    None => {
-                        problem(
-                            &mut report,
-                            line,
-                            "区域编码",
-                            if lang == Lang::Zh {
-                                format!("没有编码为 {code} 的区域")
-                            } else {
-                                format!("no area has the code {code}")
-                            },
-                        );
-                        bad = true;
-                        None
-                    }
-                }
-            }
-        };
-        // The row's other fields are still checked, so one pass lists every problem of the row.
-        let area_reported = bad && area_id.is_none() && get("区域编码").is_some();
-        let input = NewCase {
-            kind: kind.as_str().into(),
-            category_code: get("事项分类编码").unwrap_or_default(),
-            title: None,
-            description: get("诉求内容").unwrap_or_default(),
-            channel: Some("hotline".into()),
-            location: Location {
-                area_id,
-                dwelling_id: None,
-                lat,
-                lon,
-                address: get("地址"),
-            },
-            requester: RequesterInput {
-                name: get("诉求人").unwrap_or_else(|| "匿名".into()),
-                phone: get("联系电话"),
-                person_id: None,
-            },
-            attachments: vec![],
-            idempotency_key: None,
-        };
-        match intake::build(state, ctx, &input, received, Some(idem)).await {
-            Ok(row) if !bad => {
-                report.ok += 1;
-                built.push(row);
-            }
-            Ok(_) => report.error_rows += 1,
-            Err(e) => {
-                report.error_rows += 1;
-                let fields = e.fields(lang);
-                if fields.is_empty() {
-                    let msg = if matches!(e, AppError::NotFound) {
-                        if lang == Lang::Zh {
-                            "位置不在您的管辖范围内".to_string()
-                        } else {
-                            "the location is outside your areas".to_string()
-                        }
-                    } else {
-                        e.message(lang)
-                    };
-                    problem(&mut report, line, "", msg);
-                }
-                for (k, v) in fields {
-                    if area_reported && k.starts_with("location") {
-                        continue;
-                    }
-                    let column = match k.as_str() {
-                        "category_code" => "事项分类编码",
-                        "description" => "诉求内容",
-                        "location" | "location.address" => "区域编码",
-                        "requester.name" => "诉求人",
-                        "requester.phone" => "联系电话",
-                        _ => "",
-                    };
-                    problem(&mut report, line, column, v);
-                }
-            }
+        if let Some(case) = check_row(state, ctx, &row, &mut seen, &mut report).await? {
+            built.push(case);
         }
     }
     if commit && report.error_rows == 0 && !built.is_empty() {
-        let tx = store::write_tx(&state.db).await?;
-        for row in &built {
-            intake::store_new(&tx, ctx, row, None, &[]).await?;
-        }
-        crate::app::audit::record(
-            &tx,
-            crate::app::audit::Entry::by(ctx, &admitted, "case.import_hotline", "case", None)
-                .detail(format!("{} work orders", built.len())),
-        )
-        .await?;
-        tx.commit().await?;
+        write(state, ctx, &admitted, &built).await?;
         report.committed = true;
         report.created = built.len();
     }
     Ok(report)
+}
+
+impl HotlineReport {
+    /// Notes a problem of a row (the first 1,000 are kept).
+    fn problem(&mut self, row: u64, column: &str, problem: String) {
+        if self.problems.len() < 1000 {
+            self.problems.push(RowProblem {
+                row,
+                column: column.to_string(),
+                problem,
+            });
+        }
+    }
+}
+
+/// The sheet's header row: which column holds which field.
+struct Header(Vec<String>);
+
+impl Header {
+    /// Reads the header row; refuses an empty file or one without the required columns.
+    fn read(first: Option<Result<csv::StringRecord, csv::Error>>) -> AppResult<Header> {
+        let Some(Ok(h)) = first else {
+            return Err(AppError::field(
+                "file",
+                Msg::new("文件是空的", "The file is empty"),
+            ));
+        };
+        let header = Header(
+            h.iter()
+                .map(|c| {
+                    c.trim()
+                        .trim_start_matches('\u{feff}')
+                        .trim_end_matches('*')
+                        .to_string()
+                })
+                .collect(),
+        );
+        let missing: Vec<&str> = COLUMNS
+            .iter()
+            .filter(|c| c.2 && header.col(c.0).is_none())
+            .map(|c| c.0)
+            .collect();
+        if !missing.is_empty() {
+            return Err(AppError::field(
+                "file",
+                Msg::owned(
+                    format!("缺少必填列：{}", missing.join("、")),
+                    format!("Missing required columns: {}", missing.join(", ")),
+                ),
+            ));
+        }
+        Ok(header)
+    }
+
+    /// The position of a column, by its template name or one of its aliases.
+    fn col(&self, name: &str) -> Option<usize> {
+        let (_, aliases, _) = COLUMNS.iter().find(|c| c.0 == name)?;
+        self.0
+            .iter()
+            .position(|h| h == name || aliases.contains(&h.as_str()))
+    }
+}
+
+/// One data row of the sheet.
+struct Row<'a> {
+    header: &'a Header,
+    rec: &'a csv::StringRecord,
+    line: u64,
+    lang: Lang,
+}
+
+impl Row<'_> {
+    /// A cell by column name, trimmed; `None` when empty or absent.
+    fn get(&self, name: &str) -> Option<String> {
+        self.header
+            .col(name)
+            .and_then(|k| self.rec.get(k))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Notes a problem of this row in the report's language.
+    fn problem(&self, report: &mut HotlineReport, column: &str, zh: String, en: String) {
+        let text = if self.lang == Lang::Zh { zh } else { en };
+        report.problem(self.line, column, text);
+    }
+}
+
+/// Checks one work order; the case row to write when it is new and without problems. Every field
+/// is checked even after a problem, so one pass lists every problem of the row.
+async fn check_row(
+    state: &AppState,
+    ctx: &Ctx,
+    row: &Row<'_>,
+    seen: &mut std::collections::HashSet<String>,
+    report: &mut HotlineReport,
+) -> AppResult<Option<super::query::CaseRow>> {
+    let mut bad = false;
+    let order = row.get("工单号").unwrap_or_default();
+    if order.is_empty() || order.chars().count() > 60 {
+        row.problem(
+            report,
+            "工单号",
+            "工单号必填，最多 60 个字符".into(),
+            "required, at most 60 characters".into(),
+        );
+        bad = true;
+    } else if !seen.insert(order.clone()) {
+        row.problem(
+            report,
+            "工单号",
+            "文件中重复".into(),
+            "appears twice in the file".into(),
+        );
+        bad = true;
+    }
+    let idem = format!("hotline:{order}");
+    if !bad {
+        let exists = store::fetch_i64(
+            &state.db,
+            "SELECT COUNT(*) FROM cases WHERE idem_key = $1",
+            vec![idem.clone().into()],
+        )
+        .await?;
+        if exists > 0 {
+            report.unchanged += 1;
+            return Ok(None);
+        }
+    }
+    let received = received_at(row, report, &mut bad);
+    let kind = kind_of(row, report, &mut bad);
+    let lon = number(row, "经度", report, &mut bad);
+    let lat = number(row, "纬度", report, &mut bad);
+    let area_id = area_by_code(state, row, report, &mut bad).await?;
+    let area_reported = bad && area_id.is_none() && row.get("区域编码").is_some();
+    let input = NewCase {
+        kind: kind.as_str().into(),
+        category_code: row.get("事项分类编码").unwrap_or_default(),
+        title: None,
+        description: row.get("诉求内容").unwrap_or_default(),
+        channel: Some("hotline".into()),
+        location: Location {
+            area_id,
+            dwelling_id: None,
+            lat,
+            lon,
+            address: row.get("地址"),
+        },
+        requester: RequesterInput {
+            name: row.get("诉求人").unwrap_or_else(|| "匿名".into()),
+            phone: row.get("联系电话"),
+            person_id: None,
+        },
+        attachments: vec![],
+        idempotency_key: None,
+    };
+    match intake::build(state, ctx, &input, received, Some(idem)).await {
+        Ok(case) if !bad => {
+            report.ok += 1;
+            Ok(Some(case))
+        }
+        Ok(_) => {
+            report.error_rows += 1;
+            Ok(None)
+        }
+        Err(e) => {
+            report.error_rows += 1;
+            intake_problems(row, report, e, area_reported);
+            Ok(None)
+        }
+    }
+}
+
+/// 受理时间: a local time not in the future; now when empty.
+fn received_at(row: &Row<'_>, report: &mut HotlineReport, bad: &mut bool) -> i64 {
+    let Some(s) = row.get("受理时间") else {
+        return now_ms();
+    };
+    match parse_time(&s) {
+        Some(t) if t <= now_ms() + 60_000 => t,
+        _ => {
+            row.problem(
+                report,
+                "受理时间",
+                format!("「{s}」不是有效的时间（如 2026-11-30 09:15），也不能晚于现在"),
+                format!("'{s}' is not a valid time (e.g. 2026-11-30 09:15) or lies in the future"),
+            );
+            *bad = true;
+            now_ms()
+        }
+    }
+}
+
+/// 诉求类型: one of the five kinds (求助 when empty).
+fn kind_of(row: &Row<'_>, report: &mut HotlineReport, bad: &mut bool) -> CaseKind {
+    let Some(k) = row.get("诉求类型") else {
+        return CaseKind::Help;
+    };
+    CaseKind::parse_any(&k).unwrap_or_else(|| {
+        row.problem(
+            report,
+            "诉求类型",
+            format!("「{k}」应为 咨询/求助/投诉/举报/建议"),
+            format!("'{k}' must be 咨询/求助/投诉/举报/建议"),
+        );
+        *bad = true;
+        CaseKind::Help
+    })
+}
+
+/// A number column (经度, 纬度), if given.
+fn number(row: &Row<'_>, name: &str, report: &mut HotlineReport, bad: &mut bool) -> Option<f64> {
+    let s = row.get(name)?;
+    match s.parse::<f64>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            row.problem(
+                report,
+                name,
+                format!("「{s}」不是数字"),
+                format!("'{s}' is not a number"),
+            );
+            *bad = true;
+            None
+        }
+    }
+}
+
+/// 区域编码: the area of that code, if given.
+async fn area_by_code(
+    state: &AppState,
+    row: &Row<'_>,
+    report: &mut HotlineReport,
+    bad: &mut bool,
+) -> AppResult<Option<uuid::Uuid>> {
+    let Some(code) = row.get("区域编码") else {
+        return Ok(None);
+    };
+    #[derive(sea_orm::FromQueryResult)]
+    struct A {
+        id: uuid::Uuid,
+    }
+    let found = store::fetch_opt::<A, _>(
+        &state.db,
+        "SELECT id FROM areas WHERE code = $1",
+        vec![code.clone().into()],
+    )
+    .await?;
+    if found.is_none() {
+        row.problem(
+            report,
+            "区域编码",
+            format!("没有编码为 {code} 的区域"),
+            format!("no area has the code {code}"),
+        );
+        *bad = true;
+    }
+    Ok(found.map(|a| a.id))
+}
+
+/// What intake refused, by the sheet's column (a location problem already reported by its area
+/// code is not repeated).
+fn intake_problems(row: &Row<'_>, report: &mut HotlineReport, e: AppError, area_reported: bool) {
+    let fields = e.fields(row.lang);
+    if fields.is_empty() {
+        let msg = if matches!(e, AppError::NotFound) {
+            Msg::new(
+                "位置不在您的管辖范围内",
+                "the location is outside your areas",
+            )
+            .get(row.lang)
+            .to_string()
+        } else {
+            e.message(row.lang)
+        };
+        report.problem(row.line, "", msg);
+    }
+    for (k, v) in fields {
+        if area_reported && k.starts_with("location") {
+            continue;
+        }
+        let column = match k.as_str() {
+            "category_code" => "事项分类编码",
+            "description" => "诉求内容",
+            "location" | "location.address" => "区域编码",
+            "requester.name" => "诉求人",
+            "requester.phone" => "联系电话",
+            _ => "",
+        };
+        report.problem(row.line, column, v);
+    }
+}
+
+/// Stores every checked work order in one transaction, with one audit entry.
+async fn write(
+    state: &AppState,
+    ctx: &Ctx,
+    admitted: &scope::Checked,
+    built: &[super::query::CaseRow],
+) -> AppResult<()> {
+    let tx = store::write_tx(&state.db).await?;
+    for row in built {
+        intake::store_new(&tx, ctx, row, None, &[]).await?;
+    }
+    crate::app::audit::record(
+        &tx,
+        crate::app::audit::Entry::by(ctx, admitted, "case.import_hotline", "case", None)
+            .detail(format!("{} work orders", built.len())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]
