@@ -1027,21 +1027,16 @@ fn current_sensitive(keys: &Keys, r: &PersonRow) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[tracing::instrument(name = "registry::persons::update", skip_all)]
-pub async fn update(
-    db: &Db,
+/// The person as the patch leaves them: the current values with the patch laid over (to be
+/// validated as a whole). A new ID number brings its own birth date and gender; a caller who may
+/// not see sensitive tags keeps the existing ones untouched.
+fn merged(
     keys: &Keys,
-    ctx: &Ctx,
-    id: Uuid,
-    patch: PersonPatch,
-) -> AppResult<Person> {
-    let cur = load(db, id).await?;
-    let mut checked =
-        scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
-    let may_see_sensitive =
-        scope::has_permission(db, ctx, Permission::RevealPersonal, cur.area_id).await?;
-    let old_sensitive = current_sensitive(keys, &cur);
-    // Start from the current values; overlay the patch; validate the whole.
+    cur: &PersonRow,
+    patch: &PersonPatch,
+    may_see_sensitive: bool,
+    old_sensitive: &[String],
+) -> NewPerson {
     let merged = NewPerson {
         area_id: patch.area_id.unwrap_or(cur.area_id),
         name: patch.name.clone().unwrap_or_else(|| cur.name.clone()),
@@ -1097,15 +1092,18 @@ pub async fn update(
         },
     };
     // A gender that no longer matches a new ID number is recomputed from it.
-    let merged = if patch.id_no.is_some() && patch.gender.is_none() {
+    if patch.id_no.is_some() && patch.gender.is_none() {
         NewPerson {
             gender: None,
             ..merged
         }
     } else {
         merged
-    };
-    let p = validate(&merged).map_err(AppError::Validation)?;
+    }
+}
+
+/// The change's reason (given, or implied by a new status) and the person's status after it.
+fn reason_and_status(cur: &PersonRow, patch: &PersonPatch) -> AppResult<(&'static str, String)> {
     let reason = match patch
         .reason
         .as_deref()
@@ -1134,27 +1132,18 @@ pub async fn update(
             ))
         }
     };
-    let mut errs = FieldErrors::new();
-    let note = opt_text(&patch.note, 500, "note", &mut errs);
-    if !errs.is_empty() {
-        return Err(AppError::Validation(errs));
-    }
-    let at = if merged.area_id != cur.area_id {
-        // Moving a person: the new area is checked too, and is the one the entry records.
-        checked =
-            scope::require_permission(db, ctx, Permission::EditRegistry, merged.area_id).await?;
-        place(db, merged.area_id, "area_id").await?
-    } else {
-        Placement {
-            street_id: cur.street_id,
-            community_id: cur.community_id,
-            grid_id: cur.grid_id,
-            area_id: cur.area_id,
-        }
-    };
-    let sealed = seal(keys, &p);
+    Ok((reason, status))
+}
 
-    // What changed, with protected values masked.
+/// What changed, field by field, with protected values masked.
+fn changes(
+    cur: &PersonRow,
+    p: &CleanPerson,
+    sealed: &Sealed,
+    old_sensitive: &[String],
+    status: &str,
+    at: &Placement,
+) -> serde_json::Map<String, serde_json::Value> {
     let mut ch = serde_json::Map::new();
     diff(
         &mut ch,
@@ -1222,7 +1211,7 @@ pub async fn update(
         .map(|t| t.to_string())
         .collect();
     new_sensitive.sort();
-    let mut old_sorted = old_sensitive.clone();
+    let mut old_sorted = old_sensitive.to_vec();
     old_sorted.sort();
     if new_sensitive != old_sorted {
         ch.insert("sensitive_tags".into(), serde_json::json!(["***", "***"]));
@@ -1231,7 +1220,7 @@ pub async fn update(
         &mut ch,
         "status",
         &Some(cur.status.clone()),
-        &Some(status.clone()),
+        &Some(status.to_string()),
     );
     if at.area_id != cur.area_id {
         ch.insert(
@@ -1239,6 +1228,47 @@ pub async fn update(
             serde_json::json!([cur.area_id, at.area_id]),
         );
     }
+    ch
+}
+
+#[tracing::instrument(name = "registry::persons::update", skip_all)]
+pub async fn update(
+    db: &Db,
+    keys: &Keys,
+    ctx: &Ctx,
+    id: Uuid,
+    patch: PersonPatch,
+) -> AppResult<Person> {
+    let cur = load(db, id).await?;
+    let mut checked =
+        scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
+    let may_see_sensitive =
+        scope::has_permission(db, ctx, Permission::RevealPersonal, cur.area_id).await?;
+    let old_sensitive = current_sensitive(keys, &cur);
+    let merged = merged(keys, &cur, &patch, may_see_sensitive, &old_sensitive);
+    let p = validate(&merged).map_err(AppError::Validation)?;
+    let (reason, status) = reason_and_status(&cur, &patch)?;
+    let mut errs = FieldErrors::new();
+    let note = opt_text(&patch.note, 500, "note", &mut errs);
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
+    }
+    let at = if merged.area_id != cur.area_id {
+        // Moving a person: the new area is checked too, and is the one the entry records.
+        checked =
+            scope::require_permission(db, ctx, Permission::EditRegistry, merged.area_id).await?;
+        place(db, merged.area_id, "area_id").await?
+    } else {
+        Placement {
+            street_id: cur.street_id,
+            community_id: cur.community_id,
+            grid_id: cur.grid_id,
+            area_id: cur.area_id,
+        }
+    };
+    let sealed = seal(keys, &p);
+
+    let ch = changes(&cur, &p, &sealed, &old_sensitive, &status, &at);
     if ch.is_empty() {
         if patch.version != cur.version {
             return Err(AppError::stale_version());
