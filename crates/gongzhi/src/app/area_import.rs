@@ -208,6 +208,59 @@ pub async fn run(
     bytes: &[u8],
     commit: bool,
 ) -> AppResult<AreaImportReport> {
+    let mut report = AreaImportReport {
+        status: "dry_run".into(),
+        ..Default::default()
+    };
+    let items = read_items(state, bytes, &mut report)?;
+    report.rows = items.len() as u64;
+    let existing = existing_areas(&state.db, &items).await?;
+    let file_kinds: HashMap<String, AreaKind> = items
+        .iter()
+        .filter_map(|i| {
+            let k = i
+                .kind
+                .as_deref()
+                .and_then(kind_by_word)
+                .or_else(|| kind_of_code(&i.code))?;
+            Some((i.code.clone(), k))
+        })
+        .collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut good: Vec<Good> = vec![];
+    let mut bad_codes: HashSet<String> = HashSet::new();
+    let mut problems: Vec<(u64, &str, Msg)> = vec![];
+    for it in &items {
+        match check_item(state, ctx, it, &file_kinds, &existing, &mut seen).await? {
+            Ok(g) => good.push(g),
+            Err(p) => {
+                bad_codes.insert(it.code.clone());
+                problems.extend(p.into_iter().map(|(c, m)| (it.row, c, m)));
+            }
+        }
+    }
+    drop_orphans(&mut good, &mut bad_codes, &mut problems);
+    same_name_twice(&good, &mut problems);
+    tally(&mut report, &good, problems);
+    if !commit {
+        return Ok(report);
+    }
+    if report.error_rows > 0 {
+        report.status = "rejected".into();
+        return Ok(report);
+    }
+    write(state, ctx, &admitted, good, &existing).await?;
+    ctx.tree.clear();
+    report.status = "committed".into();
+    Ok(report)
+}
+
+/// The file's areas (GeoJSON, or a sheet), with the format noted in the report.
+fn read_items(
+    state: &AppState,
+    bytes: &[u8],
+    report: &mut AreaImportReport,
+) -> AppResult<Vec<Item>> {
     let trimmed = {
         let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let start = b
@@ -222,10 +275,6 @@ pub async fn run(
             Msg::new("文件为空", "The file is empty"),
         ));
     }
-    let mut report = AreaImportReport {
-        status: "dry_run".into(),
-        ..Default::default()
-    };
     let items = if trimmed.starts_with(b"{") {
         report.format = "geojson".into();
         read_geojson(trimmed)?
@@ -255,8 +304,11 @@ pub async fn run(
             ),
         ));
     }
-    report.rows = items.len() as u64;
-    // The areas the file names (by code) and those it implies as parents, as they are now.
+    Ok(items)
+}
+
+/// The areas the file names (by code) and those it implies as parents, as they are now.
+async fn existing_areas(db: &store::Db, items: &[Item]) -> AppResult<HashMap<String, Existing>> {
     let mut wanted: Vec<String> = items.iter().map(|i| i.code.clone()).collect();
     wanted.extend(items.iter().filter_map(|i| i.parent_code.clone()));
     wanted.extend(
@@ -278,7 +330,7 @@ pub async fn run(
             parent_id: Option<Uuid>,
         }
         let rows: Vec<E> = store::fetch_all(
-            &state.db,
+            db,
             &format!(
                 "SELECT code, id, kind, name, boundary, parent_id FROM areas WHERE code IN ({})",
                 store::placeholders(1, chunk.len())
@@ -299,191 +351,190 @@ pub async fn run(
             );
         }
     }
-    let file_kinds: HashMap<String, AreaKind> = items
-        .iter()
-        .filter_map(|i| {
-            let k = i
-                .kind
-                .as_deref()
-                .and_then(kind_by_word)
-                .or_else(|| kind_of_code(&i.code))?;
-            Some((i.code.clone(), k))
-        })
-        .collect();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut good: Vec<Good> = vec![];
-    let mut bad_codes: HashSet<String> = HashSet::new();
-    let mut problems: Vec<(u64, &str, Msg)> = vec![];
-    for it in &items {
-        let mut p: Vec<(&str, Msg)> = vec![];
-        let name = clean_name(&it.name, 100)
-            .map_err(|m| p.push(("名称", m)))
-            .ok();
-        let code = it.code.clone();
-        if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
-            p.push(("编码", Msg::new("编码应为数字", "The code must be digits")));
-        } else if !seen.insert(code.clone()) {
-            p.push(("编码", Msg::new("与前面的行重复", "Repeats an earlier row")));
+    Ok(existing)
+}
+
+/// Checks one row: the area to create or update, or the row's problems by column. The parent must
+/// be in the file or the tree, of the kind above, and in the caller's scope; a root (a province, a
+/// city standing alone) is the system admin's.
+async fn check_item(
+    state: &AppState,
+    ctx: &Ctx,
+    it: &Item,
+    file_kinds: &HashMap<String, AreaKind>,
+    existing: &HashMap<String, Existing>,
+    seen: &mut HashSet<String>,
+) -> AppResult<Result<Good, Vec<(&'static str, Msg)>>> {
+    let mut p: Vec<(&str, Msg)> = vec![];
+    let name = clean_name(&it.name, 100)
+        .map_err(|m| p.push(("名称", m)))
+        .ok();
+    let code = it.code.clone();
+    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
+        p.push(("编码", Msg::new("编码应为数字", "The code must be digits")));
+    } else if !seen.insert(code.clone()) {
+        p.push(("编码", Msg::new("与前面的行重复", "Repeats an earlier row")));
+    }
+    let kind = match &it.kind {
+        Some(k) => match kind_by_word(k) {
+            Some(k) => Some(k),
+            None => {
+                p.push(("类型", Msg::new("未知的区域类型（省、市、区、街道、社区、网格、楼栋）", "Unknown kind (province, city, district, street, community, grid, building)")));
+                None
+            }
+        },
+        None if p.is_empty() => match kind_of_code(&code) {
+            Some(k) => Some(k),
+            None => {
+                p.push(("编码", Msg::new("编码应为 12 位（社区及以上）、15 位（网格）或 18 位（楼栋）", "The code must have 12 digits (community and above), 15 (grid) or 18 (building)")));
+                None
+            }
+        },
+        None => None,
+    };
+    let boundary = match &it.boundary {
+        None => None,
+        Some(g) => match geo::check_boundary(g) {
+            Ok(v) => Some(v.to_string()),
+            Err(m) => {
+                p.push(("边界", m));
+                None
+            }
+        },
+    };
+    let mut parent_code = None;
+    if let (Some(kind), true) = (kind, p.is_empty()) {
+        parent_code = it
+            .parent_code
+            .clone()
+            .or_else(|| parent_code_of(kind, &code));
+        // A city may stand alone when the file and the tree have no province above it.
+        if kind == AreaKind::City
+            && it.parent_code.is_none()
+            && parent_code
+                .as_ref()
+                .is_some_and(|pc| !file_kinds.contains_key(pc) && !existing.contains_key(pc))
+        {
+            parent_code = None;
         }
-        let kind = match &it.kind {
-            Some(k) => match kind_by_word(k) {
-                Some(k) => Some(k),
-                None => {
-                    p.push(("类型", Msg::new("未知的区域类型（省、市、区、街道、社区、网格、楼栋）", "Unknown kind (province, city, district, street, community, grid, building)")));
-                    None
+        if let Err(m) = check_code(kind, &code, parent_code.as_deref()) {
+            p.push(("编码", m));
+        }
+        match &parent_code {
+            None if !kind.may_be_root() => p.push((
+                "上级编码",
+                Msg::owned(
+                    format!("{}需要上级区域", kind.label_zh()),
+                    format!("A {} needs a parent", kind.as_str()),
+                ),
+            )),
+            None => {
+                if scope::require_global(ctx, Permission::ManageSystem).is_err() {
+                    p.push((
+                        "编码",
+                        Msg::new(
+                            "只有系统管理员可以建立省、市根区域",
+                            "Only a system admin can create root areas",
+                        ),
+                    ));
                 }
-            },
-            None if p.is_empty() => match kind_of_code(&code) {
-                Some(k) => Some(k),
-                None => {
-                    p.push(("编码", Msg::new("编码应为 12 位（社区及以上）、15 位（网格）或 18 位（楼栋）", "The code must have 12 digits (community and above), 15 (grid) or 18 (building)")));
-                    None
-                }
-            },
-            None => None,
-        };
-        let boundary = match &it.boundary {
-            None => None,
-            Some(g) => match geo::check_boundary(g) {
-                Ok(v) => Some(v.to_string()),
-                Err(m) => {
-                    p.push(("边界", m));
-                    None
-                }
-            },
-        };
-        let mut parent_code = None;
-        if let (Some(kind), true) = (kind, p.is_empty()) {
-            parent_code = it
-                .parent_code
-                .clone()
-                .or_else(|| parent_code_of(kind, &code));
-            // A city may stand alone when the file and the tree have no province above it.
-            if kind == AreaKind::City
-                && it.parent_code.is_none()
-                && parent_code
-                    .as_ref()
-                    .is_some_and(|pc| !file_kinds.contains_key(pc) && !existing.contains_key(pc))
-            {
-                parent_code = None;
             }
-            if let Err(m) = check_code(kind, &code, parent_code.as_deref()) {
-                p.push(("编码", m));
-            }
-            match &parent_code {
-                None if !kind.may_be_root() => p.push((
-                    "上级编码",
-                    Msg::owned(
-                        format!("{}需要上级区域", kind.label_zh()),
-                        format!("A {} needs a parent", kind.as_str()),
-                    ),
-                )),
-                None => {
-                    if scope::require_global(ctx, Permission::ManageSystem).is_err() {
-                        p.push((
-                            "编码",
-                            Msg::new(
-                                "只有系统管理员可以建立省、市根区域",
-                                "Only a system admin can create root areas",
+            Some(pc) => {
+                let parent_kind = file_kinds
+                    .get(pc)
+                    .copied()
+                    .or_else(|| existing.get(pc).and_then(|e| AreaKind::parse(&e.kind)));
+                match parent_kind {
+                    None => p.push((
+                        "上级编码",
+                        Msg::owned(
+                            format!("上级区域 {pc} 既不在文件中也不在系统中"),
+                            format!("The parent {pc} is neither in the file nor in the system"),
+                        ),
+                    )),
+                    Some(pk) if Some(pk) != kind.parent_kind() => p.push((
+                        "上级编码",
+                        Msg::owned(
+                            format!(
+                                "{}只能建在{}之下",
+                                kind.label_zh(),
+                                kind.parent_kind().map(|k| k.label_zh()).unwrap_or("")
                             ),
-                        ));
-                    }
-                }
-                Some(pc) => {
-                    let parent_kind = file_kinds
-                        .get(pc)
-                        .copied()
-                        .or_else(|| existing.get(pc).and_then(|e| AreaKind::parse(&e.kind)));
-                    match parent_kind {
-                        None => p.push((
-                            "上级编码",
-                            Msg::owned(
-                                format!("上级区域 {pc} 既不在文件中也不在系统中"),
-                                format!("The parent {pc} is neither in the file nor in the system"),
+                            format!(
+                                "A {} must sit under a {}",
+                                kind.as_str(),
+                                kind.parent_kind().map(|k| k.as_str()).unwrap_or("")
                             ),
-                        )),
-                        Some(pk) if Some(pk) != kind.parent_kind() => p.push((
-                            "上级编码",
-                            Msg::owned(
-                                format!(
-                                    "{}只能建在{}之下",
-                                    kind.label_zh(),
-                                    kind.parent_kind().map(|k| k.label_zh()).unwrap_or("")
-                                ),
-                                format!(
-                                    "A {} must sit under a {}",
-                                    kind.as_str(),
-                                    kind.parent_kind().map(|k| k.as_str()).unwrap_or("")
-                                ),
-                            ),
-                        )),
-                        Some(_) => {
-                            if let Some(e) = existing.get(pc) {
-                                if scope::require_permission(
-                                    &state.db,
-                                    ctx,
-                                    Permission::EditAreas,
-                                    e.id,
-                                )
-                                .await
-                                .is_err()
-                                {
-                                    p.push((
-                                        "上级编码",
-                                        Msg::new(
-                                            "上级区域不在您可维护的范围内",
-                                            "The parent is outside the areas you may edit",
-                                        ),
-                                    ));
-                                }
+                        ),
+                    )),
+                    Some(_) => {
+                        if let Some(e) = existing.get(pc) {
+                            if scope::require_permission(
+                                &state.db,
+                                ctx,
+                                Permission::EditAreas,
+                                e.id,
+                            )
+                            .await
+                            .is_err()
+                            {
+                                p.push((
+                                    "上级编码",
+                                    Msg::new(
+                                        "上级区域不在您可维护的范围内",
+                                        "The parent is outside the areas you may edit",
+                                    ),
+                                ));
                             }
                         }
                     }
                 }
             }
         }
-        let ex = existing.get(&code).cloned();
-        if let (Some(e), Some(kind)) = (&ex, kind) {
-            if e.kind != kind.as_str() {
-                p.push((
-                    "编码",
-                    Msg::new(
-                        "该编码已属于另一类型的区域",
-                        "This code belongs to an area of another kind",
-                    ),
-                ));
-            } else if scope::require_permission(&state.db, ctx, Permission::EditAreas, e.id)
-                .await
-                .is_err()
-            {
-                p.push((
-                    "编码",
-                    Msg::new(
-                        "该区域不在您可维护的范围内",
-                        "This area is outside the areas you may edit",
-                    ),
-                ));
-            }
-        }
-        match (p.is_empty(), name, kind) {
-            (true, Some(name), Some(kind)) => good.push(Good {
-                row: it.row,
-                code,
-                name,
-                kind,
-                parent_code,
-                boundary,
-                existing: ex,
-            }),
-            _ => {
-                bad_codes.insert(code);
-                for (c, m) in p {
-                    problems.push((it.row, c, m));
-                }
-            }
+    }
+    let ex = existing.get(&code).cloned();
+    if let (Some(e), Some(kind)) = (&ex, kind) {
+        if e.kind != kind.as_str() {
+            p.push((
+                "编码",
+                Msg::new(
+                    "该编码已属于另一类型的区域",
+                    "This code belongs to an area of another kind",
+                ),
+            ));
+        } else if scope::require_permission(&state.db, ctx, Permission::EditAreas, e.id)
+            .await
+            .is_err()
+        {
+            p.push((
+                "编码",
+                Msg::new(
+                    "该区域不在您可维护的范围内",
+                    "This area is outside the areas you may edit",
+                ),
+            ));
         }
     }
-    // A row under a bad row cannot be placed either.
+    Ok(match (p.is_empty(), name, kind) {
+        (true, Some(name), Some(kind)) => Ok(Good {
+            row: it.row,
+            code,
+            name,
+            kind,
+            parent_code,
+            boundary,
+            existing: ex,
+        }),
+        _ => Err(p),
+    })
+}
+
+/// A row under a bad row cannot be placed either.
+fn drop_orphans(
+    good: &mut Vec<Good>,
+    bad_codes: &mut HashSet<String>,
+    problems: &mut Vec<(u64, &str, Msg)>,
+) {
     loop {
         let before = bad_codes.len();
         good.retain(|g| {
@@ -505,9 +556,13 @@ pub async fn run(
             break;
         }
     }
+}
+
+/// Two new areas of one name under one parent are a mistake.
+fn same_name_twice(good: &[Good], problems: &mut Vec<(u64, &str, Msg)>) {
     // Two new areas of one name under one parent are a mistake.
     let mut names: HashSet<(String, String)> = HashSet::new();
-    for g in &good {
+    for g in good {
         if g.existing.is_none() {
             if let Some(pc) = &g.parent_code {
                 if !names.insert((pc.clone(), g.name.clone())) {
@@ -523,6 +578,10 @@ pub async fn run(
             }
         }
     }
+}
+
+/// The report's counts and problems (the first 1,000, by row).
+fn tally(report: &mut AreaImportReport, good: &[Good], mut problems: Vec<(u64, &str, Msg)>) {
     problems.sort_by_key(|(r, _, _)| *r);
     let bad_rows: HashSet<u64> = problems.iter().map(|(r, _, _)| *r).collect();
     report.error_rows = bad_rows.len() as u64;
@@ -536,7 +595,7 @@ pub async fn run(
             problem: format!("{} / {}", m.zh, m.en),
         })
         .collect();
-    for g in &good {
+    for g in good {
         match &g.existing {
             None => {
                 report.created += 1;
@@ -551,14 +610,16 @@ pub async fn run(
             Some(_) => report.unchanged += 1,
         }
     }
-    if !commit {
-        return Ok(report);
-    }
-    if report.error_rows > 0 {
-        report.status = "rejected".into();
-        return Ok(report);
-    }
-    // Parents first; then write everything in one transaction.
+}
+
+/// Writes the checked areas, parents first, in one transaction with an audit entry each.
+async fn write(
+    state: &AppState,
+    ctx: &Ctx,
+    admitted: &scope::Checked,
+    mut good: Vec<Good>,
+    existing: &HashMap<String, Existing>,
+) -> AppResult<()> {
     good.sort_by_key(|g| (g.kind.level(), g.code.clone()));
     let mut ids: HashMap<String, Uuid> = existing.iter().map(|(c, e)| (c.clone(), e.id)).collect();
     let now = now_ms();
@@ -593,7 +654,7 @@ pub async fn run(
                     }
                     audit::record(
                         &tx,
-                        Entry::by(ctx, &admitted, "area.update", "area", Some(e.id.to_string()))
+                        Entry::by(ctx, admitted, "area.update", "area", Some(e.id.to_string()))
                             .fields(&fields)
                             .area(Some(e.id))
                             .detail("import".to_string()),
@@ -631,7 +692,7 @@ pub async fn run(
                     }
                     audit::record(
                         &tx,
-                        Entry::by(ctx, &admitted, "area.create", "area", Some(id.to_string()))
+                        Entry::by(ctx, admitted, "area.create", "area", Some(id.to_string()))
                             .fields(&["kind", "name", "code", "boundary"])
                             .area(Some(id))
                             .detail("import".to_string()),
@@ -647,9 +708,7 @@ pub async fn run(
     .await;
     bulk.finish().await;
     r?;
-    ctx.tree.clear();
-    report.status = "committed".into();
-    Ok(report)
+    Ok(())
 }
 
 #[cfg(test)]
