@@ -1116,9 +1116,33 @@ async fn place_in_households<C: ConnectionTrait>(
     fresh: &HashSet<Uuid>,
     now: i64,
 ) -> AppResult<()> {
-    let from = today();
-    // 1. The homes this batch needs that the import has not met yet, by building and unit (the
-    //    index on dwellings is (building, unit, room): a query per unit reads only those rooms).
+    let found = find_homes(c, cache, rows).await?;
+    let (new_dwellings, new_households) = plan_homes(c, cache, rows, &found, now).await?;
+    let new_set: HashSet<Uuid> = new_households.iter().map(|h| h.0).collect();
+    let (member_rows, heads_of_new) = memberships(c, cache, rows, ids, fresh, &new_set).await?;
+    write_homes(c, new_dwellings, new_households, &heads_of_new, member_rows).await
+}
+
+/// A dwelling of a batch's rooms as stored, with its first household and that household's head.
+#[derive(FromQueryResult)]
+struct Found {
+    dwelling: Uuid,
+    unit: String,
+    room: String,
+    household: Option<Uuid>,
+    head: Option<Uuid>,
+}
+
+/// Household rows to insert: (id, the row without its head, unused).
+type NewHouseholds = Vec<(Uuid, Vec<Value>, Option<Uuid>)>;
+
+/// 1. The homes this batch needs that the import has not met yet, by building and unit (the
+///    index on dwellings is (building, unit, room): a query per unit reads only those rooms).
+async fn find_homes<C: ConnectionTrait>(
+    c: &C,
+    cache: &HouseholdCache,
+    rows: &[Row],
+) -> AppResult<HashMap<(Uuid, String, String), Found>> {
     let mut wanted: HashMap<(Uuid, String), Vec<String>> = HashMap::new();
     for r in rows {
         if let Some(room) = &r.room {
@@ -1130,14 +1154,6 @@ async fn place_in_households<C: ConnectionTrait>(
                 }
             }
         }
-    }
-    #[derive(FromQueryResult)]
-    struct Found {
-        dwelling: Uuid,
-        unit: String,
-        room: String,
-        household: Option<Uuid>,
-        head: Option<Uuid>,
     }
     let mut found: HashMap<(Uuid, String, String), Found> = HashMap::new();
     for ((building, unit), rooms) in &wanted {
@@ -1161,10 +1177,21 @@ async fn place_in_households<C: ConnectionTrait>(
             }
         }
     }
-    // 2. Dwellings and households to make, in the order the rows need them.
+    Ok(found)
+}
+
+/// 2. Dwellings and households to make, in the order the rows need them; every row's home is then
+///    in the cache.
+async fn plan_homes<C: ConnectionTrait>(
+    c: &C,
+    cache: &mut HouseholdCache,
+    rows: &[Row],
+    found: &HashMap<(Uuid, String, String), Found>,
+    now: i64,
+) -> AppResult<(Vec<Vec<Value>>, NewHouseholds)> {
     let mut new_dwellings: Vec<Vec<Value>> = vec![];
     // household id → its row (the head is filled in below before the insert)
-    let mut new_households: Vec<(Uuid, Vec<Value>, Option<Uuid>)> = vec![];
+    let mut new_households: NewHouseholds = vec![];
     for r in rows {
         let Some(room) = &r.room else { continue };
         let key = (r.at.area_id, r.unit.clone(), room.clone());
@@ -1226,9 +1253,20 @@ async fn place_in_households<C: ConnectionTrait>(
         };
         cache.homes.insert(key, home);
     }
-    let new_set: HashSet<Uuid> = new_households.iter().map(|h| h.0).collect();
+    Ok((new_dwellings, new_households))
+}
 
-    // 3. Memberships: a new record joins; a stored one may move here or change its relation.
+/// 3. Memberships: a new record joins; a stored one may move here or change its relation. The
+///    member rows to insert, and the heads of the households being made.
+async fn memberships<C: ConnectionTrait>(
+    c: &C,
+    cache: &mut HouseholdCache,
+    rows: &[Row],
+    ids: &[Uuid],
+    fresh: &HashSet<Uuid>,
+    new_set: &HashSet<Uuid>,
+) -> AppResult<(Vec<Vec<Value>>, HashMap<Uuid, Uuid>)> {
+    let from = today();
     let mut member_rows: Vec<Vec<Value>> = vec![];
     let mut already: HashSet<(Uuid, Uuid)> = HashSet::new();
     let mut heads_of_new: HashMap<Uuid, Uuid> = HashMap::new();
@@ -1318,7 +1356,17 @@ async fn place_in_households<C: ConnectionTrait>(
         ]);
     }
 
-    // 4. Write: dwellings, households (with their heads), memberships.
+    Ok((member_rows, heads_of_new))
+}
+
+/// 4. Write: dwellings, households (with their heads), memberships.
+async fn write_homes<C: ConnectionTrait>(
+    c: &C,
+    new_dwellings: Vec<Vec<Value>>,
+    new_households: NewHouseholds,
+    heads_of_new: &HashMap<Uuid, Uuid>,
+    member_rows: Vec<Vec<Value>>,
+) -> AppResult<()> {
     store::insert_many(
         c,
         "dwellings",
