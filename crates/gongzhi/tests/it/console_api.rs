@@ -163,3 +163,94 @@ async fn every_call_the_console_makes_names_an_operation_of_the_api() {
         missing.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
+
+/// The routes the console's mock server (`console/mock/*.mjs`, for working on the console without a
+/// server) answers: `(method or "", path)` from `p === '/x' && m === 'GET'` (the method when the line
+/// names one) and, for `p.match(/^\/x\/([^/]+)(…)?$/)`, the path without its optional tail.
+fn mock_routes(src: &str) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for line in src.lines() {
+        // The method a condition names right after the path (`… && m === 'GET'`), else any.
+        let method_after = |tail: &str| -> String {
+            tail.trim_start()
+                .strip_prefix("&& m === '")
+                .and_then(|t| t.split('\'').next())
+                .unwrap_or("")
+                .to_string()
+        };
+        let mut rest = line;
+        while let Some(i) = rest.find("p === '") {
+            // `p`, not the end of another name (`stop === '…'`).
+            let own = i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+            rest = &rest[i + 7..];
+            if let (true, Some(end)) = (own, rest.find('\'')) {
+                out.push((method_after(&rest[end + 1..]), rest[..end].to_string()));
+            }
+        }
+        let method = method_after(line.split("$/))").nth(1).unwrap_or(""));
+        if let Some(i) = line.find("p.match(/^") {
+            let re = &line[i + 10..];
+            let Some(end) = re.find("$/)") else { continue };
+            let mut re = re[..end].to_string();
+            // Drop optional groups (innermost first), then make the captures holes.
+            while let Some(close) = re.find(")?") {
+                let open = re[..close].rfind('(').unwrap_or(0);
+                re.replace_range(open..close + 2, "");
+            }
+            let path = re
+                .replace("([^/]+)", "*")
+                .replace("(\\d{4})", "*")
+                .replace("(\\d+)", "*")
+                .replace("\\/", "/")
+                .replace("\\.", ".");
+            if !path.contains(['(', '[', '\\', '|', '+']) {
+                out.push((method.clone(), path));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_route_of_the_console_mock_is_an_operation_of_the_api() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = serde_json::from_str(&app.state.openapi_json).unwrap();
+    let ops: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, item)| {
+            item.as_object().unwrap().keys().map(move |m| {
+                (
+                    m.to_uppercase(),
+                    p.trim_start_matches("/api/v1").to_string(),
+                )
+            })
+        })
+        .collect();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console/mock");
+    let mut checked = 0;
+    let mut missing = BTreeSet::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "mjs") {
+            continue;
+        }
+        let src = std::fs::read_to_string(&p).unwrap();
+        for (method, path) in mock_routes(&src) {
+            checked += 1;
+            let known = ops
+                .iter()
+                .any(|(m, t)| (method.is_empty() || *m == method) && fits(&path, t));
+            if !known {
+                missing.insert(format!("{method} {path}  ({})", p.display()));
+            }
+        }
+    }
+    assert!(checked > 120, "the mock's routes were found: {checked}");
+    assert!(
+        missing.is_empty(),
+        "the console mock answers routes the API does not have (rename or remove them):\n{}",
+        missing.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
