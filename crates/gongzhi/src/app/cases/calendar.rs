@@ -47,7 +47,7 @@ async fn recompute_open(
     ctx: &Ctx,
     allowed: &scope::Checked,
 ) -> AppResult<usize> {
-    let n = super::deadlines::recompute_open(state, c, ctx).await?;
+    let n = super::deadlines::recompute_open(state, c, ctx, allowed).await?;
     if n > 0 {
         let entry = Entry::by(
             ctx,

@@ -299,6 +299,7 @@ pub async fn recompute_open<C: ConnectionTrait>(
     state: &AppState,
     c: &C,
     ctx: &Ctx,
+    allowed: &crate::app::scope::Checked,
 ) -> AppResult<usize> {
     if c.get_database_backend() == DbBackend::Postgres {
         let sql = format!("SELECT pg_advisory_xact_lock({CALENDAR_LOCK})");
@@ -322,7 +323,7 @@ pub async fn recompute_open<C: ConnectionTrait>(
         };
         after = last.id;
         for row in rows {
-            changed += usize::from(recompute_case(state, c, ctx, &base, row).await?);
+            changed += usize::from(recompute_case(state, c, ctx, allowed, &base, row).await?);
         }
     }
 }
@@ -333,6 +334,7 @@ async fn recompute_case<C: ConnectionTrait>(
     state: &AppState,
     c: &C,
     ctx: &Ctx,
+    allowed: &crate::app::scope::Checked,
     base: &Calendar,
     mut row: CaseRow,
 ) -> AppResult<bool> {
@@ -352,6 +354,7 @@ async fn recompute_case<C: ConnectionTrait>(
             super::lifecycle::event(
                 c,
                 ctx,
+                allowed,
                 &r,
                 "recompute_deadline",
                 None,

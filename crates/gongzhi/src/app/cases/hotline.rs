@@ -456,7 +456,7 @@ async fn write(
 ) -> AppResult<()> {
     let tx = store::write_tx(&state.db).await?;
     for row in built {
-        intake::store_new(&tx, ctx, row, None, &[]).await?;
+        intake::store_new(&tx, ctx, admitted, row, None, &[]).await?;
     }
     crate::app::audit::record(
         &tx,

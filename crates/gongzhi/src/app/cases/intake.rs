@@ -495,6 +495,7 @@ async fn build_fresh(
 pub async fn store_new<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
+    checked: &scope::Checked,
     row: &CaseRow,
     note: Option<String>,
     attachments: &[super::lifecycle::Attachment],
@@ -503,6 +504,7 @@ pub async fn store_new<C: ConnectionTrait>(
     super::lifecycle::event(
         c,
         ctx,
+        checked,
         row,
         "receive",
         None,
@@ -548,8 +550,15 @@ pub async fn create(
     let attachments =
         super::lifecycle::check_attachments(&state.db, ctx, &input.attachments).await?;
     let queue = state.case_caches.writer(&state.db).await;
-    if let Err(e) =
-        super::writer::submit(&queue, ctx, row.clone(), fresh.note.clone(), attachments).await
+    if let Err(e) = super::writer::submit(
+        &queue,
+        ctx,
+        scope::own(ctx),
+        row.clone(),
+        fresh.note.clone(),
+        attachments,
+    )
+    .await
     {
         // Two retries with one key raced: the other one stored the case.
         if let (Some(idem), AppError::Db(db)) = (&idem, &e) {
@@ -563,14 +572,20 @@ pub async fn create(
     }
     // The answer is built from what intake already knows: no further reads.
     let ids = fresh.placed.ids();
+    let proofs = query::Proofs {
+        dispatch: scope::permitted_proof_among(ctx, Permission::DispatchCases, row.area_id, &ids),
+        street: scope::permitted_proof_among(ctx, Permission::ArbitrateCases, row.area_id, &ids),
+        unit: None,
+        requester: Some(scope::own(ctx)),
+    };
     let acc = query::Access {
         read: scope::permitted_among(ctx, Permission::ReadCases, &ids),
-        dispatch: scope::permitted_among(ctx, Permission::DispatchCases, &ids),
-        street: scope::permitted_among(ctx, Permission::ArbitrateCases, &ids),
+        dispatch: proofs.dispatch.is_some(),
+        street: proofs.street.is_some(),
         unit: false,
         summoned: false,
         requester: true,
-        handler: scope::permitted_proof_among(ctx, Permission::DispatchCases, row.area_id, &ids),
+        proofs,
     };
     let parts = query::Parts {
         names: query::Names {
@@ -757,7 +772,8 @@ pub async fn from_need(
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    scope::require_permission(&state.db, ctx, Permission::EditRegistry, n.area_id).await?;
+    let checked =
+        scope::require_permission(&state.db, ctx, Permission::EditRegistry, n.area_id).await?;
     let idem = format!("need:{need_id}");
     if let Some(case) = replay(state, ctx, &idem).await? {
         return Ok((case, false));
@@ -785,7 +801,7 @@ pub async fn from_need(
     };
     let row = build(state, ctx, &new, now_ms(), Some(idem)).await?;
     let tx = store::write_tx(&state.db).await?;
-    store_new(&tx, ctx, &row, None, &[]).await?;
+    store_new(&tx, ctx, &checked, &row, None, &[]).await?;
     store::exec(
         &tx,
         "UPDATE needs SET status = 'in_progress', result = $1, version = version + 1, updated_at = $2 \

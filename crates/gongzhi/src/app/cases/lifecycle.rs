@@ -11,7 +11,7 @@ use super::deadlines::{self, Which};
 use super::dictionary::CategoryRow;
 use super::query::{self, Case, CaseRow};
 use super::{stats, units};
-use crate::app::{AppState, Ctx};
+use crate::app::{scope, AppState, Ctx};
 use crate::domain::calendar::{Calendar, Limit, LimitUnit};
 use crate::domain::cases::{self as dc, Action, Outcome, Rating, Status, WhistleKind};
 use crate::domain::{new_id, now_ms};
@@ -123,6 +123,7 @@ pub const EVENT_COLUMNS: [&str; 12] = [
 #[allow(clippy::too_many_arguments)]
 pub fn event_values(
     ctx: &Ctx,
+    _checked: &scope::Checked,
     row: &CaseRow,
     action: &str,
     from: Option<Status>,
@@ -159,12 +160,15 @@ pub fn event_values(
     ]
 }
 
-/// Appends a timeline event.
+/// Appends a timeline event. Like an audit entry it takes the proof of the caller's check — the
+/// part they play on the case ([`query::Access::proof_for`]), their own case, or the system's — so
+/// no step is written without one; the proof itself is not stored.
 #[allow(clippy::too_many_arguments)]
 #[tracing::instrument(name = "cases::lifecycle::event", skip_all)]
 pub async fn event<C: ConnectionTrait>(
     c: &C,
     ctx: &Ctx,
+    _checked: &scope::Checked,
     row: &CaseRow,
     action: &str,
     from: Option<Status>,
@@ -179,6 +183,7 @@ pub async fn event<C: ConnectionTrait>(
         &EVENT_COLUMNS,
         vec![event_values(
             ctx,
+            _checked,
             row,
             action,
             from,
@@ -286,9 +291,7 @@ pub async fn act(
     if !acc.visible() {
         return Err(query::hidden(&tx, ctx, &row).await);
     }
-    if !acc.may(action) {
-        return Err(AppError::forbidden());
-    }
+    let checked = acc.proof_for(action).ok_or_else(AppError::forbidden)?;
     if body.version != row.version {
         return Err(AppError::stale_version());
     }
@@ -362,6 +365,7 @@ pub async fn act(
     event(
         &tx,
         ctx,
+        &checked,
         &r,
         event_name,
         Some(from),
@@ -375,6 +379,7 @@ pub async fn act(
         event(
             &tx,
             ctx,
+            &checked,
             &t,
             "merge",
             None,
@@ -775,9 +780,9 @@ pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> Ap
     if !acc.visible() {
         return Err(query::hidden(&tx, ctx, &row).await);
     }
-    if !acc.street {
+    let Some(checked) = acc.proofs.street else {
         return Err(AppError::forbidden());
-    }
+    };
     if w.version != row.version {
         return Err(AppError::stale_version());
     }
@@ -857,6 +862,7 @@ pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> Ap
     event(
         &tx,
         ctx,
+        &checked,
         &r,
         "whistle",
         None,
@@ -899,9 +905,9 @@ pub async fn arrive(
     if !acc.visible() {
         return Err(query::hidden(&tx, ctx, &row).await);
     }
-    if !mine.contains(&a.unit_id) {
+    let Some(checked) = scope::member_of(Some(a.unit_id), &mine) else {
         return Err(AppError::forbidden());
-    }
+    };
     let now = now_ms();
     let n = store::exec(
         &tx,
@@ -922,6 +928,7 @@ pub async fn arrive(
     event(
         &tx,
         ctx,
+        &checked,
         &row,
         "arrive",
         None,
@@ -941,6 +948,7 @@ pub async fn arrive(
 #[tracing::instrument(name = "cases::lifecycle::sweep", skip_all)]
 pub async fn sweep(state: &AppState) -> AppResult<(usize, usize)> {
     let ctx = Ctx::system("系统", state.audit_key.clone());
+    let checked = crate::app::users::require_system(&ctx)?;
     let now = now_ms();
     let rows: Vec<CaseRow> = store::fetch_all(
         &state.db,
@@ -971,7 +979,19 @@ pub async fn sweep(state: &AppState) -> AppResult<(usize, usize)> {
         if update_row(&tx, &r, row.version).await? == 0 {
             continue; // someone acted on it meanwhile; the next sweep looks again
         }
-        event(&tx, &ctx, &r, action, None, None, r.unit_id, None, &[]).await?;
+        event(
+            &tx,
+            &ctx,
+            &checked,
+            &r,
+            action,
+            None,
+            None,
+            r.unit_id,
+            None,
+            &[],
+        )
+        .await?;
         stats::record(&tx, Some(&row), &r).await?;
         // 即将超期 to the unit; 已超期 to the unit and the street's desk.
         super::notify::after_step(&tx, &ctx, &r, action, None, None, None).await?;

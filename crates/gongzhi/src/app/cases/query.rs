@@ -160,8 +160,18 @@ pub struct Access {
     /// A member of a unit a whistle summoned.
     pub summoned: bool,
     pub requester: bool,
-    /// The proof behind `dispatch` or `unit`: what lets the caller see the requester.
-    pub handler: Option<scope::Checked>,
+    /// The proofs behind `dispatch`, `street`, `unit` and `requester`: what a step takes to be
+    /// written in the timeline ([`super::lifecycle::event`]) or a requester read to be audited.
+    pub proofs: Proofs,
+}
+
+/// The scope proofs of one caller on one case, by the part they may play.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Proofs {
+    pub dispatch: Option<scope::Checked>,
+    pub street: Option<scope::Checked>,
+    pub unit: Option<scope::Checked>,
+    pub requester: Option<scope::Checked>,
 }
 
 impl Access {
@@ -173,12 +183,21 @@ impl Access {
         self.dispatch || self.unit || self.requester
     }
     pub fn may(&self, a: Action) -> bool {
+        self.proof_for(a).is_some()
+    }
+    /// The proof that lets the caller take `a`, if any.
+    pub fn proof_for(&self, a: Action) -> Option<scope::Checked> {
+        let p = &self.proofs;
         match a.actor() {
-            Actor::Dispatcher => self.dispatch,
-            Actor::Street => self.street,
-            Actor::Unit => self.unit,
-            Actor::RequesterOrDispatcher => self.requester || self.dispatch,
+            Actor::Dispatcher => p.dispatch,
+            Actor::Street => p.street,
+            Actor::Unit => p.unit,
+            Actor::RequesterOrDispatcher => p.requester.or(p.dispatch),
         }
+    }
+    /// The proof behind seeing the requester as a handler (a dispatcher or the handling unit).
+    pub fn handler(&self) -> Option<scope::Checked> {
+        self.proofs.dispatch.or(self.proofs.unit)
     }
 }
 
@@ -206,15 +225,21 @@ pub async fn access<C: ConnectionTrait>(
         .await?
             > 0
     };
-    let dispatch = scope::permission(c, ctx, Permission::DispatchCases, row.area_id).await?;
+    let requester = row.submitted_by.is_some() && row.submitted_by == ctx.principal.actor_id();
+    let proofs = Proofs {
+        dispatch: scope::permission(c, ctx, Permission::DispatchCases, row.area_id).await?,
+        street: scope::permission(c, ctx, Permission::ArbitrateCases, row.area_id).await?,
+        unit: scope::member_of(row.unit_id, mine),
+        requester: requester.then(|| scope::own(ctx)),
+    };
     Ok(Access {
         read: scope::has_permission(c, ctx, Permission::ReadCases, row.area_id).await?,
-        dispatch: dispatch.is_some(),
-        handler: dispatch.or(scope::member_of(row.unit_id, mine)),
-        street: scope::has_permission(c, ctx, Permission::ArbitrateCases, row.area_id).await?,
-        unit: row.unit_id.map(|u| mine.contains(&u)).unwrap_or(false),
+        dispatch: proofs.dispatch.is_some(),
+        street: proofs.street.is_some(),
+        unit: proofs.unit.is_some(),
         summoned,
-        requester: row.submitted_by.is_some() && row.submitted_by == ctx.principal.actor_id(),
+        requester,
+        proofs,
     })
 }
 
@@ -490,7 +515,7 @@ pub async fn view<C: crate::app::audit::Recorder>(
     } else {
         false
     };
-    if let (true, false, Some(checked)) = (acc.sees_requester(), acc.requester, acc.handler) {
+    if let (true, false, Some(checked)) = (acc.sees_requester(), acc.requester, acc.handler()) {
         c.record_entry(
             Entry::by(
                 ctx,

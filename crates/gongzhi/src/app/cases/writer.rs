@@ -17,6 +17,8 @@ pub const MAX_BATCH: usize = 256;
 
 pub struct Job {
     pub ctx: Ctx,
+    /// The proof of the submitter's check (their own case, or an import's gate).
+    pub checked: crate::app::scope::Checked,
     pub row: CaseRow,
     /// The first timeline event's note (why the case is received where it is).
     pub note: Option<String>,
@@ -55,6 +57,7 @@ async fn write_all(db: &Db, jobs: &[Job]) -> AppResult<()> {
         .map(|j| {
             super::lifecycle::event_values(
                 &j.ctx,
+                &j.checked,
                 &j.row,
                 "receive",
                 None,
@@ -101,6 +104,7 @@ async fn write(db: &Db, jobs: Vec<Job>) {
 pub async fn submit(
     queue: &mpsc::Sender<Job>,
     ctx: &Ctx,
+    checked: crate::app::scope::Checked,
     row: CaseRow,
     note: Option<String>,
     attachments: Vec<Attachment>,
@@ -109,6 +113,7 @@ pub async fn submit(
     queue
         .send(Job {
             ctx: ctx.clone(),
+            checked,
             row,
             note,
             attachments,
