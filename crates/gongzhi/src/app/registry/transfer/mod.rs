@@ -437,117 +437,19 @@ async fn check_and_write(
     tx: Option<DatabaseTransaction>,
     mode: Mode,
 ) -> AppResult<ImportReport> {
-    let add_problem = |report: &mut ImportReport, row: u64, column: &str, p: String| {
-        report
-            .bad_lines
-            .entry(row)
-            .or_insert_with(|| format!("{column}：{p}"));
-        if report.problems.len() < MAX_PROBLEMS {
-            report.problems.push(RowProblem {
-                row,
-                column: column.to_string(),
-                problem: p,
-            });
-        }
+    let Some(stored) = check_pass(
+        db,
+        keys,
+        ctx,
+        &mut report,
+        csv_path,
+        &buildings,
+        tx.as_ref(),
+    )
+    .await?
+    else {
+        return Ok(report);
     };
-
-    // Pass 1: check every row.
-    let mut sheet = match SheetReader::open(csv_path)? {
-        Ok(s) => s,
-        Err(problems) => {
-            report.problems = problems;
-            report.status = "rejected".into();
-            return Ok(report);
-        }
-    };
-    let mut seen: HashMap<u128, u64> = HashMap::new();
-    // Rows that match a stored record (by blind index): the write pass looks only these up again.
-    let mut stored: HashSet<u128> = HashSet::new();
-    let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
-    let mut scope_cache: HashMap<Uuid, bool> = HashMap::new();
-    loop {
-        let parsed = sheet.next(keys, &buildings);
-        let end = parsed.is_none();
-        match parsed {
-            None | Some(Parsed::Blank) => {}
-            Some(Parsed::Bad(line, errs)) => {
-                report.rows += 1;
-                report.error_rows += 1;
-                for (c, p) in errs {
-                    add_problem(&mut report, line, &c, p);
-                }
-            }
-            Some(Parsed::Good(row)) => {
-                report.rows += 1;
-                let key = bidx_key(&row.bidx);
-                if let Some(first) = seen.get(&key) {
-                    report.error_rows += 1;
-                    add_problem(
-                        &mut report,
-                        row.line,
-                        "证件号码",
-                        format!("与第 {first} 行的证件号码重复 / duplicate of row {first}"),
-                    );
-                } else {
-                    seen.insert(key, row.line);
-                    batch.push(*row);
-                }
-            }
-        }
-        if batch.len() >= BATCH || (end && !batch.is_empty()) {
-            let refs: Vec<&Row> = batch.iter().collect();
-            let existing = match &tx {
-                Some(t) => existing_for(t, &refs).await?,
-                None => existing_for(db, &refs).await?,
-            };
-            for r in batch.drain(..) {
-                match existing.get(&r.bidx) {
-                    None => {
-                        report.ok_rows += 1;
-                        report.created += 1;
-                    }
-                    Some(e) => {
-                        stored.insert(bidx_key(&r.bidx));
-                        let may = match scope_cache.get(&e.area_id) {
-                            Some(m) => *m,
-                            None => {
-                                let m = scope::has_permission(
-                                    db,
-                                    ctx,
-                                    Permission::EditRegistry,
-                                    e.area_id,
-                                )
-                                .await?;
-                                scope_cache.insert(e.area_id, m);
-                                m
-                            }
-                        };
-                        if !may {
-                            // Registered elsewhere: never touched from here; the row is reported.
-                            report.error_rows += 1;
-                            add_problem(
-                                &mut report,
-                                r.line,
-                                "证件号码",
-                                "该证件号码已在您管辖范围以外登记 / registered outside your scope"
-                                    .into(),
-                            );
-                        } else if unchanged(keys, e, &r) {
-                            report.ok_rows += 1;
-                            report.unchanged += 1;
-                        } else {
-                            report.ok_rows += 1;
-                            report.updated += 1;
-                        }
-                    }
-                }
-            }
-        }
-        if end {
-            break;
-        }
-    }
-    drop(seen);
     if report.error_rows > 0 && mode != Mode::CommitValid {
         if tx.is_some() {
             report.status = "rejected".into();
@@ -560,90 +462,7 @@ async fn check_and_write(
     let Some(tx) = tx else {
         return Ok(report);
     };
-
-    // Pass 2: write, all or nothing. A thread of its own reads, seals (encrypts, indexes) and
-    // shapes the rows of each batch while this task writes the previous batch: on two cores the
-    // database's writer and the preparation run side by side (docs/benchmarks.md).
-    let now = now_ms();
-    let sheet = match SheetReader::open(csv_path)? {
-        Ok(s) => s,
-        Err(_) => {
-            return Err(AppError::internal(
-                "the spooled file changed between passes",
-            ))
-        }
-    };
-    let (send, mut batches) = tokio::sync::mpsc::channel::<Result<Prepared, String>>(3);
-    let producer = {
-        let keys = keys.clone();
-        let actor = (ctx.principal.actor_id(), ctx.principal.name.clone());
-        let skip: HashSet<u64> = report.bad_lines.keys().copied().collect();
-        tokio::task::spawn_blocking(move || {
-            prepare_batches(sheet, keys, buildings, stored, skip, actor, now, send)
-        })
-    };
-    let mut households = HouseholdCache::default();
-    let written: AppResult<()> = async {
-        while let Some(b) = batches.recv().await {
-            let b = b.map_err(AppError::internal)?;
-            store::insert_many(&tx, "persons", &persons::new_row_columns(), b.persons).await?;
-            store::insert_many(
-                &tx,
-                "person_tags",
-                &["street_id", "person_id", "tag_key"],
-                b.tags,
-            )
-            .await?;
-            store::insert_many(&tx, "person_name_grams", persons::GRAM_COLUMNS, b.grams).await?;
-            store::insert_many(&tx, "registry_events", EVENT_COLUMNS, b.events).await?;
-            // Rows of stored records: compared again and updated where they differ.
-            let olds: Vec<&Row> = b
-                .rows
-                .iter()
-                .zip(&b.ids)
-                .filter(|(_, id)| id.is_none())
-                .map(|(r, _)| r)
-                .collect();
-            let existing = existing_for(&tx, &olds).await?;
-            let mut ids = Vec::with_capacity(b.rows.len());
-            let mut fresh: HashSet<Uuid> = HashSet::new();
-            for (r, id) in b.rows.iter().zip(&b.ids) {
-                match (id, existing.get(&r.bidx)) {
-                    (Some(id), _) => {
-                        fresh.insert(*id);
-                        ids.push(*id);
-                    }
-                    (None, Some(e)) => {
-                        ids.push(e.id);
-                        if !unchanged(keys, e, r) {
-                            update_existing(
-                                &tx,
-                                keys,
-                                ctx,
-                                e.id,
-                                (&e.name, e.community_id),
-                                r,
-                                now,
-                            )
-                            .await?;
-                        }
-                    }
-                    (None, None) => {
-                        return Err(AppError::internal(
-                            "a stored record vanished during the import",
-                        ))
-                    }
-                }
-            }
-            place_in_households(&tx, &mut households, &b.rows, &ids, &fresh, now).await?;
-        }
-        Ok(())
-    }
-    .await;
-    // On an error the receiver is dropped first, so the producer stops at its next send.
-    drop(batches);
-    let _ = producer.await;
-    written?;
+    write_pass(keys, ctx, &report, csv_path, buildings, stored, &tx).await?;
     audit::record(
         &tx,
         Entry::by(ctx, admitted, "import.persons", "person", None)
@@ -666,6 +485,240 @@ async fn check_and_write(
     store::analyze(db).await?;
     report.status = "committed".into();
     Ok(report)
+}
+
+impl ImportReport {
+    /// Notes a problem of a row (the first problem of each row is kept for the rejects sheet;
+    /// the first 1,000 problems are listed).
+    fn problem(&mut self, row: u64, column: &str, p: String) {
+        self.bad_lines
+            .entry(row)
+            .or_insert_with(|| format!("{column}：{p}"));
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(RowProblem {
+                row,
+                column: column.to_string(),
+                problem: p,
+            });
+        }
+    }
+}
+
+/// Pass 1: checks every row, counting what a commit would create, update or leave. The blind
+/// indexes of rows that match a stored record (the write pass looks only these up again); `None`
+/// when the sheet itself is unreadable (the report says why).
+async fn check_pass(
+    db: &Db,
+    keys: &Keys,
+    ctx: &Ctx,
+    report: &mut ImportReport,
+    csv_path: &Path,
+    buildings: &HashMap<String, Placement>,
+    tx: Option<&DatabaseTransaction>,
+) -> AppResult<Option<HashSet<u128>>> {
+    let mut sheet = match SheetReader::open(csv_path)? {
+        Ok(s) => s,
+        Err(problems) => {
+            report.problems = problems;
+            report.status = "rejected".into();
+            return Ok(None);
+        }
+    };
+    let mut seen: HashMap<u128, u64> = HashMap::new();
+    // Rows that match a stored record (by blind index): the write pass looks only these up again.
+    let mut stored: HashSet<u128> = HashSet::new();
+    let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
+    let mut scope_cache: HashMap<Uuid, bool> = HashMap::new();
+    loop {
+        let parsed = sheet.next(keys, buildings);
+        let end = parsed.is_none();
+        match parsed {
+            None | Some(Parsed::Blank) => {}
+            Some(Parsed::Bad(line, errs)) => {
+                report.rows += 1;
+                report.error_rows += 1;
+                for (c, p) in errs {
+                    report.problem(line, &c, p);
+                }
+            }
+            Some(Parsed::Good(row)) => {
+                report.rows += 1;
+                let key = bidx_key(&row.bidx);
+                if let Some(first) = seen.get(&key) {
+                    report.error_rows += 1;
+                    report.problem(
+                        row.line,
+                        "证件号码",
+                        format!("与第 {first} 行的证件号码重复 / duplicate of row {first}"),
+                    );
+                } else {
+                    seen.insert(key, row.line);
+                    batch.push(*row);
+                }
+            }
+        }
+        if batch.len() >= BATCH || (end && !batch.is_empty()) {
+            let rows: Vec<Row> = batch.drain(..).collect();
+            tally_batch(
+                db,
+                keys,
+                ctx,
+                report,
+                rows,
+                tx,
+                &mut stored,
+                &mut scope_cache,
+            )
+            .await?;
+        }
+        if end {
+            break;
+        }
+    }
+    Ok(Some(stored))
+}
+
+/// Counts a batch of good rows: new, unchanged or changed, or refused when the record they match
+/// is registered outside the caller's scope.
+#[allow(clippy::too_many_arguments)]
+async fn tally_batch(
+    db: &Db,
+    keys: &Keys,
+    ctx: &Ctx,
+    report: &mut ImportReport,
+    rows: Vec<Row>,
+    tx: Option<&DatabaseTransaction>,
+    stored: &mut HashSet<u128>,
+    scope_cache: &mut HashMap<Uuid, bool>,
+) -> AppResult<()> {
+    let refs: Vec<&Row> = rows.iter().collect();
+    let existing = match tx {
+        Some(t) => existing_for(t, &refs).await?,
+        None => existing_for(db, &refs).await?,
+    };
+    for r in rows {
+        match existing.get(&r.bidx) {
+            None => {
+                report.ok_rows += 1;
+                report.created += 1;
+            }
+            Some(e) => {
+                stored.insert(bidx_key(&r.bidx));
+                let may = match scope_cache.get(&e.area_id) {
+                    Some(m) => *m,
+                    None => {
+                        let m = scope::has_permission(db, ctx, Permission::EditRegistry, e.area_id)
+                            .await?;
+                        scope_cache.insert(e.area_id, m);
+                        m
+                    }
+                };
+                if !may {
+                    // Registered elsewhere: never touched from here; the row is reported.
+                    report.error_rows += 1;
+                    report.problem(
+                        r.line,
+                        "证件号码",
+                        "该证件号码已在您管辖范围以外登记 / registered outside your scope".into(),
+                    );
+                } else if unchanged(keys, e, &r) {
+                    report.ok_rows += 1;
+                    report.unchanged += 1;
+                } else {
+                    report.ok_rows += 1;
+                    report.updated += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Pass 2: writes, all or nothing. A thread of its own reads, seals (encrypts, indexes) and shapes
+/// the rows of each batch while this task writes the previous batch: on two cores the database's
+/// writer and the preparation run side by side (docs/benchmarks.md).
+async fn write_pass(
+    keys: &Keys,
+    ctx: &Ctx,
+    report: &ImportReport,
+    csv_path: &Path,
+    buildings: HashMap<String, Placement>,
+    stored: HashSet<u128>,
+    tx: &DatabaseTransaction,
+) -> AppResult<()> {
+    let now = now_ms();
+    let sheet = match SheetReader::open(csv_path)? {
+        Ok(s) => s,
+        Err(_) => {
+            return Err(AppError::internal(
+                "the spooled file changed between passes",
+            ))
+        }
+    };
+    let (send, mut batches) = tokio::sync::mpsc::channel::<Result<Prepared, String>>(3);
+    let producer = {
+        let keys = keys.clone();
+        let actor = (ctx.principal.actor_id(), ctx.principal.name.clone());
+        let skip: HashSet<u64> = report.bad_lines.keys().copied().collect();
+        tokio::task::spawn_blocking(move || {
+            prepare_batches(sheet, keys, buildings, stored, skip, actor, now, send)
+        })
+    };
+    let mut households = HouseholdCache::default();
+    let written: AppResult<()> = async {
+        while let Some(b) = batches.recv().await {
+            let b = b.map_err(AppError::internal)?;
+            store::insert_many(tx, "persons", &persons::new_row_columns(), b.persons).await?;
+            store::insert_many(
+                tx,
+                "person_tags",
+                &["street_id", "person_id", "tag_key"],
+                b.tags,
+            )
+            .await?;
+            store::insert_many(tx, "person_name_grams", persons::GRAM_COLUMNS, b.grams).await?;
+            store::insert_many(tx, "registry_events", EVENT_COLUMNS, b.events).await?;
+            // Rows of stored records: compared again and updated where they differ.
+            let olds: Vec<&Row> = b
+                .rows
+                .iter()
+                .zip(&b.ids)
+                .filter(|(_, id)| id.is_none())
+                .map(|(r, _)| r)
+                .collect();
+            let existing = existing_for(tx, &olds).await?;
+            let mut ids = Vec::with_capacity(b.rows.len());
+            let mut fresh: HashSet<Uuid> = HashSet::new();
+            for (r, id) in b.rows.iter().zip(&b.ids) {
+                match (id, existing.get(&r.bidx)) {
+                    (Some(id), _) => {
+                        fresh.insert(*id);
+                        ids.push(*id);
+                    }
+                    (None, Some(e)) => {
+                        ids.push(e.id);
+                        if !unchanged(keys, e, r) {
+                            update_existing(tx, keys, ctx, e.id, (&e.name, e.community_id), r, now)
+                                .await?;
+                        }
+                    }
+                    (None, None) => {
+                        return Err(AppError::internal(
+                            "a stored record vanished during the import",
+                        ))
+                    }
+                }
+            }
+            place_in_households(tx, &mut households, &b.rows, &ids, &fresh, now).await?;
+        }
+        Ok(())
+    }
+    .await;
+    // On an error the receiver is dropped first, so the producer stops at its next send.
+    drop(batches);
+    let _ = producer.await;
+    written?;
+    Ok(())
 }
 
 fn bidx_key(bidx: &str) -> u128 {
