@@ -525,6 +525,179 @@ async fn dwelling_row(
         .map(|_| ())
 }
 
+/// The row's own problems: required cells, and a row naming the same thing as an earlier one.
+fn row_problems(
+    kind: Kind,
+    cols: &[(&str, &str, bool)],
+    cells: &[String],
+    seen: &mut HashSet<String>,
+) -> Vec<(String, Msg)> {
+    let mut problems: Vec<(String, Msg)> = vec![];
+    for (k, (zh, _, req)) in cols.iter().enumerate() {
+        if *req && cells[k].is_empty() {
+            problems.push((zh.to_string(), Msg::new("必填", "Required")));
+        }
+    }
+    // The column that names the row: an ID number, a credit code, an organisation's name.
+    let (key, name) = match kind {
+        Kind::PartyOrgs => (cells[0].clone(), cols[0].0),
+        // A dwelling is named by its building, unit and room.
+        Kind::Dwellings => (
+            format!("{}\u{1f}{}\u{1f}{}", cells[0], cells[1], cells[3]),
+            cols[3].0,
+        ),
+        _ => (cells[1].clone(), cols[1].0),
+    };
+    let named = match kind {
+        Kind::PartyOrgs => !cells[0].is_empty(),
+        Kind::Dwellings => !cells[0].is_empty() && !cells[3].is_empty(),
+        _ => !cells[1].is_empty(),
+    };
+    if named && !seen.insert(key.to_uppercase()) {
+        problems.push((
+            name.into(),
+            Msg::new("与前面的行重复", "Repeats an earlier row"),
+        ));
+    }
+    problems
+}
+
+/// Writes one row in a savepoint of its own (rolled back when the row turns out to have a problem).
+#[allow(clippy::too_many_arguments)]
+async fn write_row(
+    tx: &sea_orm::DatabaseTransaction,
+    state: &AppState,
+    ctx: &Ctx,
+    kind: Kind,
+    buildings: &std::collections::HashMap<String, crate::app::registry::Placement>,
+    cells: &[String],
+    problems: &mut Vec<(String, Msg)>,
+) -> AppResult<()> {
+    // A volunteer or a party member is someone of the registry, found by ID number first.
+    let person = match kind {
+        Kind::Volunteers | Kind::PartyMembers => {
+            match find_person(tx, state, &cells[1], &cells[0]).await? {
+                Ok(p) => Some(p),
+                Err(m) => {
+                    problems.push(("证件号码".into(), m));
+                    return Ok(());
+                }
+            }
+        }
+        _ => None,
+    };
+    let sp = tx.begin().await?;
+    let done = match (kind, person) {
+        (Kind::PartyOrgs, _) => party_org_row(&sp, ctx, cells, problems).await,
+        (Kind::Dwellings, _) => dwelling_row(&sp, ctx, buildings, cells, problems).await,
+        (Kind::LegalEntities, _) => entity_row(&sp, state, ctx, cells, problems).await?,
+        (Kind::Volunteers, Some(person_id)) => {
+            let n = NewVolunteer {
+                person_id,
+                skills: split_skills(&cells[2]),
+                willing: yes_no(&cells[3]),
+                username: Some(cells[4].clone()).filter(|u| !u.is_empty()),
+            };
+            people::register_volunteer_in(&sp, ctx, &n)
+                .await
+                .map(|_| ())
+        }
+        (Kind::PartyMembers, Some(person_id)) => {
+            member_row(&sp, ctx, person_id, cells, problems).await?
+        }
+        (Kind::Volunteers | Kind::PartyMembers, None) => Ok(()),
+    };
+    settle(sp, done, kind, problems).await
+}
+
+/// A legal entity (法人/单位) in its building or grid.
+async fn entity_row(
+    sp: &sea_orm::DatabaseTransaction,
+    state: &AppState,
+    ctx: &Ctx,
+    cells: &[String],
+    problems: &mut Vec<(String, Msg)>,
+) -> AppResult<AppResult<()>> {
+    Ok(match find_place(sp, ctx, &cells[3]).await? {
+        Err(m) => {
+            problems.push(("所在楼栋或网格".into(), m));
+            Ok(())
+        }
+        Ok(area_id) => {
+            let e = NewEntity {
+                area_id,
+                dwelling_id: None,
+                name: cells[0].clone(),
+                uscc: cells[1].to_uppercase(),
+                kind: entity_kind(&cells[2]).to_string(),
+                contact_name: Some(cells[4].clone()).filter(|x| !x.is_empty()),
+                contact_mobile: Some(cells[5].clone()).filter(|x| !x.is_empty()),
+            };
+            quality::create_entity_in(sp, &state.keys, ctx, &e)
+                .await
+                .map(|_| ())
+        }
+    })
+}
+
+/// A party member with their organisation, work unit and the community they report to.
+async fn member_row(
+    sp: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx,
+    person_id: Uuid,
+    cells: &[String],
+    problems: &mut Vec<(String, Msg)>,
+) -> AppResult<AppResult<()>> {
+    let org = find_org(sp, ctx, &cells[2]).await?;
+    let kind_code = match cells[3].as_str() {
+        "在职党员" | "在职" | "in_service" => "in_service",
+        "社区党员" | "社区" | "community" => "community",
+        other => other,
+    };
+    let unit = if cells[4].is_empty() {
+        Ok(None)
+    } else {
+        find_org(sp, ctx, &cells[4]).await?.map(|o| Some(o.0))
+    };
+    let community = if cells[5].is_empty() {
+        Ok(None)
+    } else {
+        find_community(sp, ctx, &cells[5]).await?.map(Some)
+    };
+    let status = match cells[7].as_str() {
+        "" | "正式" | "正式党员" | "full" => "full",
+        "预备" | "预备党员" | "probationary" => "probationary",
+        other => other,
+    };
+    Ok(match (org, unit, community) {
+        (Ok((org_id, _)), Ok(work_unit_org_id), Ok(community_id)) => {
+            let n = NewMember {
+                person_id,
+                org_id,
+                kind: kind_code.to_string(),
+                work_unit_org_id,
+                community_id,
+                joined_on: normal_date(&cells[6]),
+                status: status.to_string(),
+                skills: split_skills(&cells[8]),
+            };
+            people::create_member_in(sp, ctx, &n).await.map(|_| ())
+        }
+        (org, unit, community) => {
+            if let Err(m) = org {
+                problems.push(("党组织".into(), m));
+            }
+            if let Err(m) = unit {
+                problems.push(("所在单位党组织".into(), m));
+            }
+            if let Err(m) = community {
+                problems.push(("报到社区".into(), m));
+            }
+            Ok(())
+        }
+    })
+}
+
 /// Ends a row's savepoint: kept when the row's request went through without problems, rolled
 /// back otherwise, the request's error turned into the row's problems.
 async fn settle(
@@ -639,159 +812,9 @@ pub async fn run(
                     ),
                 ));
             }
-            let mut problems: Vec<(String, Msg)> = vec![];
-            for (k, (zh, _, req)) in cols.iter().enumerate() {
-                if *req && cells[k].is_empty() {
-                    problems.push((zh.to_string(), Msg::new("必填", "Required")));
-                }
-            }
-            // The column that names the row: an ID number, a credit code, an organisation's name.
-            let (key, name) = match kind {
-                Kind::PartyOrgs => (cells[0].clone(), cols[0].0),
-                // A dwelling is named by its building, unit and room.
-                Kind::Dwellings => (
-                    format!("{}\u{1f}{}\u{1f}{}", cells[0], cells[1], cells[3]),
-                    cols[3].0,
-                ),
-                _ => (cells[1].clone(), cols[1].0),
-            };
-            let named = match kind {
-                Kind::PartyOrgs => !cells[0].is_empty(),
-                Kind::Dwellings => !cells[0].is_empty() && !cells[3].is_empty(),
-                _ => !cells[1].is_empty(),
-            };
-            if named && !seen.insert(key.to_uppercase()) {
-                problems.push((
-                    name.into(),
-                    Msg::new("与前面的行重复", "Repeats an earlier row"),
-                ));
-            }
-            if kind == Kind::PartyOrgs {
-                if problems.is_empty() {
-                    let sp = tx.begin().await?;
-                    let done = party_org_row(&sp, ctx, &cells, &mut problems).await;
-                    settle(sp, done, kind, &mut problems).await?;
-                }
-                tally(&mut report, row, problems);
-                continue;
-            }
-            if kind == Kind::Dwellings {
-                if problems.is_empty() {
-                    let sp = tx.begin().await?;
-                    let done = dwelling_row(&sp, ctx, &buildings, &cells, &mut problems).await;
-                    settle(sp, done, kind, &mut problems).await?;
-                }
-                tally(&mut report, row, problems);
-                continue;
-            }
-            if kind == Kind::LegalEntities {
-                if problems.is_empty() {
-                    let sp = tx.begin().await?;
-                    let done = match find_place(&sp, ctx, &cells[3]).await? {
-                        Err(m) => {
-                            problems.push(("所在楼栋或网格".into(), m));
-                            Ok(())
-                        }
-                        Ok(area_id) => {
-                            let e = NewEntity {
-                                area_id,
-                                dwelling_id: None,
-                                name: cells[0].clone(),
-                                uscc: cells[1].to_uppercase(),
-                                kind: entity_kind(&cells[2]).to_string(),
-                                contact_name: Some(cells[4].clone()).filter(|x| !x.is_empty()),
-                                contact_mobile: Some(cells[5].clone()).filter(|x| !x.is_empty()),
-                            };
-                            quality::create_entity_in(&sp, &state.keys, ctx, &e)
-                                .await
-                                .map(|_| ())
-                        }
-                    };
-                    settle(sp, done, kind, &mut problems).await?;
-                }
-                tally(&mut report, row, problems);
-                continue;
-            }
-            let person = if problems.is_empty() {
-                match find_person(&tx, state, &cells[1], &cells[0]).await? {
-                    Ok(p) => Some(p),
-                    Err(m) => {
-                        problems.push(("证件号码".into(), m));
-                        None
-                    }
-                }
-            } else {
-                None
-            };
-            if let (Some(person_id), true) = (person, problems.is_empty()) {
-                let sp = tx.begin().await?;
-                let done = match kind {
-                    Kind::Volunteers => {
-                        let n = NewVolunteer {
-                            person_id,
-                            skills: split_skills(&cells[2]),
-                            willing: yes_no(&cells[3]),
-                            username: Some(cells[4].clone()).filter(|u| !u.is_empty()),
-                        };
-                        people::register_volunteer_in(&sp, ctx, &n)
-                            .await
-                            .map(|_| ())
-                    }
-                    Kind::LegalEntities | Kind::PartyOrgs | Kind::Dwellings => {
-                        unreachable!("handled above")
-                    }
-                    Kind::PartyMembers => {
-                        let org = find_org(&sp, ctx, &cells[2]).await?;
-                        let kind_code = match cells[3].as_str() {
-                            "在职党员" | "在职" | "in_service" => "in_service",
-                            "社区党员" | "社区" | "community" => "community",
-                            other => other,
-                        };
-                        let unit = if cells[4].is_empty() {
-                            Ok(None)
-                        } else {
-                            find_org(&sp, ctx, &cells[4]).await?.map(|o| Some(o.0))
-                        };
-                        let community = if cells[5].is_empty() {
-                            Ok(None)
-                        } else {
-                            find_community(&sp, ctx, &cells[5]).await?.map(Some)
-                        };
-                        let status = match cells[7].as_str() {
-                            "" | "正式" | "正式党员" | "full" => "full",
-                            "预备" | "预备党员" | "probationary" => "probationary",
-                            other => other,
-                        };
-                        match (org, unit, community) {
-                            (Ok((org_id, _)), Ok(work_unit_org_id), Ok(community_id)) => {
-                                let n = NewMember {
-                                    person_id,
-                                    org_id,
-                                    kind: kind_code.to_string(),
-                                    work_unit_org_id,
-                                    community_id,
-                                    joined_on: normal_date(&cells[6]),
-                                    status: status.to_string(),
-                                    skills: split_skills(&cells[8]),
-                                };
-                                people::create_member_in(&sp, ctx, &n).await.map(|_| ())
-                            }
-                            (org, unit, community) => {
-                                if let Err(m) = org {
-                                    problems.push(("党组织".into(), m));
-                                }
-                                if let Err(m) = unit {
-                                    problems.push(("所在单位党组织".into(), m));
-                                }
-                                if let Err(m) = community {
-                                    problems.push(("报到社区".into(), m));
-                                }
-                                Ok(())
-                            }
-                        }
-                    }
-                };
-                settle(sp, done, kind, &mut problems).await?;
+            let mut problems = row_problems(kind, cols, &cells, &mut seen);
+            if problems.is_empty() {
+                write_row(&tx, state, ctx, kind, &buildings, &cells, &mut problems).await?;
             }
             tally(&mut report, row, problems);
         }
