@@ -114,6 +114,145 @@ struct Good {
     area_name: String,
 }
 
+/// The sheet's column header for a field of [`NewUser`].
+fn label(field: &str) -> String {
+    COLUMNS
+        .iter()
+        .find(|(_, en, _)| *en == field || (field == "area_id" && *en == "area"))
+        .map(|(zh, _, _)| zh.to_string())
+        .unwrap_or_default()
+}
+
+/// Checks one row: the user as checked, the area it names (id and name), and the row's problems
+/// (an empty list: the row may be written).
+async fn check_row(
+    state: &AppState,
+    ctx: &Ctx,
+    m: &Manager,
+    cells: &[String],
+    seen: &mut HashSet<String>,
+) -> AppResult<(
+    Option<users::Checked>,
+    Option<(Uuid, String)>,
+    Vec<(String, Msg)>,
+)> {
+    let mut problems: Vec<(String, Msg)> = vec![];
+    if cells[3].is_empty() {
+        problems.push((label("role"), Msg::new("请填写角色", "Give the role")));
+    }
+    let area = if cells[4].is_empty() {
+        problems.push((label("area"), Msg::new("请填写区域", "Give the area")));
+        None
+    } else {
+        match resolve_area(&state.db, &cells[4]).await? {
+            Ok(a) => Some(a),
+            Err(msg) => {
+                problems.push((label("area"), msg));
+                None
+            }
+        }
+    };
+    let input = NewUser {
+        username: cells[0].clone(),
+        display_name: cells[1].clone(),
+        phone: Some(cells[2].clone()),
+        role: Some(cells[3].clone()),
+        area_id: area.as_ref().map(|a| a.0),
+        ..Default::default()
+    };
+    let checked = match users::check_new(input) {
+        Ok(c) => Some(c),
+        Err(errs) => {
+            for (field, msg) in errs {
+                // An area that is missing is already named above.
+                if field != "area_id" || area.is_some() {
+                    problems.push((label(&field), msg));
+                }
+            }
+            None
+        }
+    };
+    if let Some(c) = &checked {
+        if !seen.insert(c.username.to_lowercase()) {
+            problems.push((
+                label("username"),
+                Msg::new("与前面的行重复", "Repeats an earlier row"),
+            ));
+        } else if store::fetch_i64(
+            &state.db,
+            "SELECT COUNT(*) FROM users WHERE username = $1",
+            vec![c.username.clone().into()],
+        )
+        .await?
+            > 0
+        {
+            problems.push((
+                label("username"),
+                Msg::new("该用户名已存在", "This username is taken"),
+            ));
+        }
+        if area.is_some() {
+            match users::check_rights(&state.db, ctx, m, c).await {
+                Ok(()) => {}
+                Err(AppError::NotFound) => problems.push((
+                    label("area"),
+                    Msg::new(
+                        "该区域不在您管理的范围内",
+                        "This area is outside the areas you manage",
+                    ),
+                )),
+                Err(AppError::Forbidden { msg, .. }) => problems.push((label("role"), msg)),
+                Err(AppError::Validation(errs)) => {
+                    for (f, msg) in errs {
+                        problems.push((label(&f), msg));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok((checked, area, problems))
+}
+
+/// Writes every checked user in one transaction (passwords hashed first, on the hashing pool).
+async fn write(state: &AppState, ctx: &Ctx, m: &Manager, good: &[Good]) -> AppResult<()> {
+    let mut hashes = Vec::with_capacity(good.len());
+    for g in good {
+        hashes.push(super::auth::hash_password(&g.checked.password).await?);
+    }
+    let tx = store::write_tx(&state.db).await?;
+    for (g, hash) in good.iter().zip(hashes) {
+        users::insert(&tx, Some(&state.keys), ctx, m.proof(), &g.checked, hash)
+            .await
+            .map_err(|e| match e {
+                AppError::Validation(errs) => AppError::Rule {
+                    code: "conflict",
+                    msg: Msg::owned(
+                        format!(
+                            "第 {} 行：{}",
+                            g.row,
+                            errs.values()
+                                .next()
+                                .map(|m| m.zh.clone())
+                                .unwrap_or_default()
+                        ),
+                        format!(
+                            "Row {}: {}",
+                            g.row,
+                            errs.values()
+                                .next()
+                                .map(|m| m.en.clone())
+                                .unwrap_or_default()
+                        ),
+                    ),
+                },
+                e => e,
+            })?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 #[tracing::instrument(name = "user_import::run", skip_all)]
 pub async fn run(
     state: &AppState,
@@ -141,13 +280,6 @@ pub async fn run(
     };
     let mut good: Vec<Good> = vec![];
     let mut seen: HashSet<String> = HashSet::new();
-    let label = |field: &str| -> String {
-        COLUMNS
-            .iter()
-            .find(|(_, en, _)| *en == field || (field == "area_id" && *en == "area"))
-            .map(|(zh, _, _)| zh.to_string())
-            .unwrap_or_default()
-    };
     for line in table {
         let (row, cells) = match line {
             crate::sheet::TableRow::Cells { row, cells } => (row, cells),
@@ -172,81 +304,7 @@ pub async fn run(
                 ),
             ));
         }
-        let mut problems: Vec<(String, Msg)> = vec![];
-        if cells[3].is_empty() {
-            problems.push((label("role"), Msg::new("请填写角色", "Give the role")));
-        }
-        let area = if cells[4].is_empty() {
-            problems.push((label("area"), Msg::new("请填写区域", "Give the area")));
-            None
-        } else {
-            match resolve_area(&state.db, &cells[4]).await? {
-                Ok(a) => Some(a),
-                Err(msg) => {
-                    problems.push((label("area"), msg));
-                    None
-                }
-            }
-        };
-        let input = NewUser {
-            username: cells[0].clone(),
-            display_name: cells[1].clone(),
-            phone: Some(cells[2].clone()),
-            role: Some(cells[3].clone()),
-            area_id: area.as_ref().map(|a| a.0),
-            ..Default::default()
-        };
-        let checked = match users::check_new(input) {
-            Ok(c) => Some(c),
-            Err(errs) => {
-                for (field, msg) in errs {
-                    // An area that is missing is already named above.
-                    if field != "area_id" || area.is_some() {
-                        problems.push((label(&field), msg));
-                    }
-                }
-                None
-            }
-        };
-        if let Some(c) = &checked {
-            if !seen.insert(c.username.to_lowercase()) {
-                problems.push((
-                    label("username"),
-                    Msg::new("与前面的行重复", "Repeats an earlier row"),
-                ));
-            } else if store::fetch_i64(
-                &state.db,
-                "SELECT COUNT(*) FROM users WHERE username = $1",
-                vec![c.username.clone().into()],
-            )
-            .await?
-                > 0
-            {
-                problems.push((
-                    label("username"),
-                    Msg::new("该用户名已存在", "This username is taken"),
-                ));
-            }
-            if area.is_some() {
-                match users::check_rights(&state.db, ctx, &m, c).await {
-                    Ok(()) => {}
-                    Err(AppError::NotFound) => problems.push((
-                        label("area"),
-                        Msg::new(
-                            "该区域不在您管理的范围内",
-                            "This area is outside the areas you manage",
-                        ),
-                    )),
-                    Err(AppError::Forbidden { msg, .. }) => problems.push((label("role"), msg)),
-                    Err(AppError::Validation(errs)) => {
-                        for (f, msg) in errs {
-                            problems.push((label(&f), msg));
-                        }
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        }
+        let (checked, area, problems) = check_row(state, ctx, &m, &cells, &mut seen).await?;
         if problems.is_empty() {
             if let (Some(checked), Some((_, area_name))) = (checked, area) {
                 report.ok_rows += 1;
@@ -284,41 +342,7 @@ pub async fn run(
         _ => {}
     }
     report.skipped_rows = report.error_rows;
-    // Hash first (slow, on the hashing pool), then write every user in one transaction.
-    let mut hashes = Vec::with_capacity(good.len());
-    for g in &good {
-        hashes.push(super::auth::hash_password(&g.checked.password).await?);
-    }
-    let tx = store::write_tx(&state.db).await?;
-    for (g, hash) in good.iter().zip(hashes) {
-        users::insert(&tx, Some(&state.keys), ctx, m.proof(), &g.checked, hash)
-            .await
-            .map_err(|e| match e {
-                AppError::Validation(errs) => AppError::Rule {
-                    code: "conflict",
-                    msg: Msg::owned(
-                        format!(
-                            "第 {} 行：{}",
-                            g.row,
-                            errs.values()
-                                .next()
-                                .map(|m| m.zh.clone())
-                                .unwrap_or_default()
-                        ),
-                        format!(
-                            "Row {}: {}",
-                            g.row,
-                            errs.values()
-                                .next()
-                                .map(|m| m.en.clone())
-                                .unwrap_or_default()
-                        ),
-                    ),
-                },
-                e => e,
-            })?;
-    }
-    tx.commit().await?;
+    write(state, ctx, &m, &good).await?;
     report.created = good.len() as u64;
     report.status = "committed".into();
     report.handover = good
