@@ -125,11 +125,10 @@ fn glob(x: &str, y: &str) -> bool {
     }
 }
 
-#[tokio::test]
-async fn every_call_the_console_makes_names_an_operation_of_the_api() {
-    let app = spawn_app().await;
+/// `(METHOD, path)` of every operation of the OpenAPI document, the path without `/api/v1`.
+fn operations(app: &TestApp) -> Vec<(String, String)> {
     let doc: serde_json::Value = serde_json::from_str(&app.state.openapi_json).unwrap();
-    let ops: Vec<(String, String)> = doc["paths"]
+    doc["paths"]
         .as_object()
         .unwrap()
         .iter()
@@ -141,7 +140,13 @@ async fn every_call_the_console_makes_names_an_operation_of_the_api() {
                 )
             })
         })
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn every_call_the_console_makes_names_an_operation_of_the_api() {
+    let app = spawn_app().await;
+    let ops = operations(&app);
     let mut checked = 0;
     let mut missing = BTreeSet::new();
     for (file, src) in sources() {
@@ -214,20 +219,7 @@ fn mock_routes(src: &str) -> Vec<(String, String)> {
 #[tokio::test]
 async fn every_route_of_the_console_mock_is_an_operation_of_the_api() {
     let app = spawn_app().await;
-    let doc: serde_json::Value = serde_json::from_str(&app.state.openapi_json).unwrap();
-    let ops: Vec<(String, String)> = doc["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .flat_map(|(p, item)| {
-            item.as_object().unwrap().keys().map(move |m| {
-                (
-                    m.to_uppercase(),
-                    p.trim_start_matches("/api/v1").to_string(),
-                )
-            })
-        })
-        .collect();
+    let ops = operations(&app);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console/mock");
     let mut checked = 0;
     let mut missing = BTreeSet::new();

@@ -57,32 +57,35 @@ pub const PERSON_COLUMNS: &[(&str, &str, bool)] = &[
     ("房屋用途", "usage", false),
 ];
 
+/// The templates' example row, one cell per [`PERSON_COLUMNS`].
+const EXAMPLE_ROW: [&str; 20] = [
+    "王芳",
+    "居民身份证",
+    "130602198805120028",
+    "女",
+    "1988-05-12",
+    "汉族",
+    "13812345678",
+    "群众",
+    "本科",
+    "教师",
+    "保定市第一中学",
+    "保定市",
+    "户籍",
+    "独居老人",
+    "130602001001001001",
+    "1",
+    "301",
+    "户主",
+    "户籍户",
+    "自住",
+];
+
 /// The template: header and one example row, UTF-8 with a BOM so Excel opens it correctly.
 pub fn person_template() -> Vec<u8> {
     let mut w = crate::sheet::csv_for_excel();
     let _ = w.write_record(PERSON_COLUMNS.iter().map(|c| c.0));
-    let _ = w.write_record([
-        "王芳",
-        "居民身份证",
-        "130602198805120028",
-        "女",
-        "1988-05-12",
-        "汉族",
-        "13812345678",
-        "群众",
-        "本科",
-        "教师",
-        "保定市第一中学",
-        "保定市",
-        "户籍",
-        "独居老人",
-        "130602001001001001",
-        "1",
-        "301",
-        "户主",
-        "户籍户",
-        "自住",
-    ]);
+    let _ = w.write_record(EXAMPLE_ROW);
     w.into_inner().unwrap_or_default()
 }
 

@@ -369,28 +369,7 @@ pub fn person_template_xlsx() -> Result<Vec<u8>, String> {
             .write_string_with_format(0, col, &title, &head)
             .map_err(|e| e.to_string())?;
     }
-    let example = [
-        "王芳",
-        "居民身份证",
-        "130602198805120028",
-        "女",
-        "1988-05-12",
-        "汉族",
-        "13812345678",
-        "群众",
-        "本科",
-        "教师",
-        "保定市第一中学",
-        "保定市",
-        "户籍",
-        "独居老人",
-        "130602001001001001",
-        "1",
-        "301",
-        "户主",
-        "户籍户",
-        "自住",
-    ];
+    let example = EXAMPLE_ROW;
     for (i, v) in example.iter().enumerate() {
         sheet
             .write_string_with_format(1, i as u16, *v, &text)
