@@ -718,76 +718,103 @@ fn piece_conds(text: &str, grams: &[String], confirm: bool, p: &str, w: &mut Whe
     }
 }
 
-#[tracing::instrument(name = "registry::persons::search", skip_all)]
-pub async fn search(
+/// How a person search reads: its tables, its order, and where its count stops.
+#[derive(Clone, Copy)]
+struct Plan {
+    from: &'static str,
+    order: &'static str,
+    count_cap: Option<u64>,
+}
+
+impl Plan {
+    const PLAIN: Plan = Plan {
+        from: "persons p",
+        order: "p.name, p.id",
+        count_cap: None,
+    };
+    /// Walk the name index in its own order and stop at the page (no sort of every match); the
+    /// count stops at NAME_COUNT_CAP.
+    const BY_NAME: Plan = Plan {
+        from: "person_name_grams g JOIN persons p ON p.id = g.person_id",
+        order: "g.community_id, g.person_id",
+        count_cap: Some(NAME_COUNT_CAP),
+    };
+}
+
+/// The search text's conditions: an ID number or a mobile by blind index, a passport number, or
+/// name pieces through the name index (searched within the caller's communities).
+async fn text_conds(
     db: &Db,
     keys: &Keys,
     ctx: &Ctx,
-    q: &PersonQuery,
-) -> AppResult<(Vec<Person>, i64, bool)> {
-    let checked = scope::require_any(ctx, Permission::ReadRegistry)?;
-    let mut w = Where::new();
-    w.and_cond(scope::area_cond(ctx, Permission::ReadRegistry, "p.area_id"))
-        .and("p.deleted_at IS NULL", []);
-    let mut used: Vec<&str> = vec![];
-    let mut from = "persons p";
-    let mut order = "p.name, p.id";
-    let mut count_cap: Option<u64> = None;
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if text.chars().count() > 64 {
-            return Err(AppError::field(
-                "q",
-                Msg::new("搜索词过长", "The search text is too long"),
-            ));
-        }
-        if let Ok(id) = IdCardNo::parse(text) {
-            used.push("id_no");
-            w.and(
-                "p.id_no_bidx = ?",
-                [keys.blind_index("id_no", id.as_str()).into()],
-            );
-        } else if let Ok(m) = MobileNo::parse(text) {
-            used.push("mobile");
-            w.and(
-                "p.mobile_bidx = ?",
-                [keys.blind_index("mobile", m.as_str()).into()],
-            );
-        } else if text.len() >= 5
-            && text.bytes().all(|b| b.is_ascii_alphanumeric())
-            && text.bytes().any(|b| b.is_ascii_digit())
-        {
-            // A passport or permit number.
-            used.push("id_no");
-            w.and(
-                "p.id_no_bidx = ?",
-                [keys.blind_index("id_no", &text.to_ascii_uppercase()).into()],
-            );
-        } else {
-            used.push("name");
-            // Walk the name index in its own order and stop at the page (no sort of every match);
-            // the count stops at NAME_COUNT_CAP.
-            let (grams, confirm) = crate::domain::search::query_grams(text, 3);
-            match grams.split_first() {
-                None => {
-                    w.and_cond(Cond::none());
+    text: &str,
+    w: &mut Where,
+    used: &mut Vec<&'static str>,
+) -> AppResult<Plan> {
+    let mut plan = Plan::PLAIN;
+    if text.chars().count() > 64 {
+        return Err(AppError::field(
+            "q",
+            Msg::new("搜索词过长", "The search text is too long"),
+        ));
+    }
+    if let Ok(id) = IdCardNo::parse(text) {
+        used.push("id_no");
+        w.and(
+            "p.id_no_bidx = ?",
+            [keys.blind_index("id_no", id.as_str()).into()],
+        );
+    } else if let Ok(m) = MobileNo::parse(text) {
+        used.push("mobile");
+        w.and(
+            "p.mobile_bidx = ?",
+            [keys.blind_index("mobile", m.as_str()).into()],
+        );
+    } else if text.len() >= 5
+        && text.bytes().all(|b| b.is_ascii_alphanumeric())
+        && text.bytes().any(|b| b.is_ascii_digit())
+    {
+        // A passport or permit number.
+        used.push("id_no");
+        w.and(
+            "p.id_no_bidx = ?",
+            [keys.blind_index("id_no", &text.to_ascii_uppercase()).into()],
+        );
+    } else {
+        used.push("name");
+        // Walk the name index in its own order and stop at the page (no sort of every match);
+        // the count stops at NAME_COUNT_CAP.
+        let (grams, confirm) = crate::domain::search::query_grams(text, 3);
+        match grams.split_first() {
+            None => {
+                w.and_cond(Cond::none());
+            }
+            Some((first, rest)) => {
+                plan = Plan::BY_NAME;
+                w.and("g.gram = ?", [first.clone().into()]);
+                // The caller's communities as a list, so both databases read only those
+                // communities' rows of the index (its key is gram, community, person).
+                if let Some(list) =
+                    scope::communities_for(db, ctx, Permission::ReadRegistry, 200).await?
+                {
+                    w.and_in("g.community_id", list);
                 }
-                Some((first, rest)) => {
-                    from = "person_name_grams g JOIN persons p ON p.id = g.person_id";
-                    order = "g.community_id, g.person_id";
-                    count_cap = Some(NAME_COUNT_CAP);
-                    w.and("g.gram = ?", [first.clone().into()]);
-                    // The caller's communities as a list, so both databases read only those
-                    // communities' rows of the index (its key is gram, community, person).
-                    if let Some(list) =
-                        scope::communities_for(db, ctx, Permission::ReadRegistry, 200).await?
-                    {
-                        w.and_in("g.community_id", list);
-                    }
-                    piece_conds(text, rest, confirm, "p", &mut w);
-                }
+                piece_conds(text, rest, confirm, "p", w);
             }
         }
     }
+    Ok(plan)
+}
+
+/// The list's filters: area, tag (sensitive tags only where the caller may see them), residence
+/// type, age and status.
+fn filter_conds(
+    keys: &Keys,
+    ctx: &Ctx,
+    q: &PersonQuery,
+    w: &mut Where,
+    used: &mut Vec<&'static str>,
+) -> AppResult<()> {
     if let Some(a) = q.area_id {
         used.push("area");
         w.and(
@@ -857,8 +884,33 @@ pub async fn search(
             ))
         }
     }
+    Ok(())
+}
+
+#[tracing::instrument(name = "registry::persons::search", skip_all)]
+pub async fn search(
+    db: &Db,
+    keys: &Keys,
+    ctx: &Ctx,
+    q: &PersonQuery,
+) -> AppResult<(Vec<Person>, i64, bool)> {
+    let checked = scope::require_any(ctx, Permission::ReadRegistry)?;
+    let mut w = Where::new();
+    w.and_cond(scope::area_cond(ctx, Permission::ReadRegistry, "p.area_id"))
+        .and("p.deleted_at IS NULL", []);
+    let mut used: Vec<&str> = vec![];
+    let mut plan = Plan::PLAIN;
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        plan = text_conds(db, keys, ctx, text, &mut w, &mut used).await?;
+    }
+    filter_conds(keys, ctx, q, &mut w, &mut used)?;
     let (where_sql, values) = w.build(1);
     let paging = store::Paging::new(q.page, q.page_size);
+    let Plan {
+        from,
+        order,
+        count_cap,
+    } = plan;
     let count_sql = match count_cap {
         Some(cap) => format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {where_sql} LIMIT {}) t",
