@@ -13,6 +13,7 @@ use crate::domain::cases::{pick_duty, DutyMatch, UnitKind};
 use crate::domain::role::Permission;
 use crate::domain::{clean_name, new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldErrors, Lang, Msg};
+use crate::store::sql::{Cond, Where};
 use crate::store::{self, Db};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,39 +76,33 @@ fn unit_view(r: UnitRow, lang: Lang) -> Unit {
 
 /// Units a caller may see: those serving an area above or below one of the caller's grants (a
 /// community worker dispatches to district departments too), and the caller's own units.
-fn unit_scope(ctx: &Ctx, next: usize, mine: &[Uuid]) -> (String, Vec<Value>) {
-    match scope::granted_areas(ctx) {
-        None => ("1 = 1".into(), vec![]),
-        Some(ids) => {
-            let n = ids.len();
-            let mut values: Vec<Value> = vec![];
-            let mut parts = vec![];
-            if n > 0 {
-                parts.push(format!(
-                    "u.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}))",
-                    store::placeholders(next, n)
-                ));
-                parts.push(format!(
-                    "u.area_id IN (SELECT ancestor_id FROM area_closure WHERE descendant_id IN ({}))",
-                    store::placeholders(next + n, n)
-                ));
-                values.extend(ids.iter().copied().map(Value::from));
-                values.extend(ids.iter().copied().map(Value::from));
-            }
-            if !mine.is_empty() {
-                parts.push(format!(
-                    "u.id IN ({})",
-                    store::placeholders(next + values.len(), mine.len())
-                ));
-                values.extend(mine.iter().copied().map(Value::from));
-            }
-            if parts.is_empty() {
-                ("1 = 0".into(), vec![])
-            } else {
-                (format!("({})", parts.join(" OR ")), values)
-            }
-        }
+fn unit_scope(ctx: &Ctx, mine: &[Uuid]) -> Cond {
+    let Some(ids) = scope::granted_areas(ctx) else {
+        return Cond::all();
+    };
+    let marks = |n: usize| vec!["?"; n].join(", ");
+    let mut any = vec![];
+    if !ids.is_empty() {
+        let values = || ids.iter().copied().map(Value::from);
+        any.push(Cond::new(
+            format!(
+                "u.area_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id IN ({}))",
+                marks(ids.len())
+            ),
+            values(),
+        ));
+        any.push(Cond::new(
+            format!(
+                "u.area_id IN (SELECT ancestor_id FROM area_closure WHERE descendant_id IN ({}))",
+                marks(ids.len())
+            ),
+            values(),
+        ));
     }
+    if !mine.is_empty() {
+        any.push(Cond::any_of("u.id", mine.iter().copied()));
+    }
+    Cond::or(any)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -122,12 +117,8 @@ pub struct UnitQuery {
 #[tracing::instrument(name = "cases::units::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: UnitQuery) -> AppResult<Vec<Unit>> {
     let mine = super::my_units(db, ctx).await?;
-    let (scope_sql, scope_values) = unit_scope(ctx, 1, &mine);
-    let mut w = crate::store::sql::Where::new();
-    w.and_cond(crate::store::sql::Cond::from_numbered(
-        &scope_sql,
-        scope_values,
-    ));
+    let mut w = Where::new();
+    w.and_cond(unit_scope(ctx, &mine));
     if let Some(a) = q.area_id {
         // Units at, above or below the area.
         w.and(
@@ -161,15 +152,13 @@ async fn get_row<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<UnitRow> {
 #[tracing::instrument(name = "cases::units::get", skip_all)]
 pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Unit> {
     let mine = super::my_units(db, ctx).await?;
-    let (cond, mut values) = unit_scope(ctx, 2, &mine);
-    values.insert(0, id.into());
-    let row: UnitRow = store::fetch_opt(
-        db,
-        &format!("{UNIT_SELECT} WHERE u.id = $1 AND {cond}"),
-        values,
-    )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let mut w = Where::new();
+    w.and("u.id = ?", [id.into()])
+        .and_cond(unit_scope(ctx, &mine));
+    let (cond, values) = w.build(1);
+    let row: UnitRow = store::fetch_opt(db, &format!("{UNIT_SELECT} WHERE {cond}"), values)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(unit_view(row, ctx.lang))
 }
 
