@@ -184,3 +184,8 @@ export function itemsOf(res) {
   if (Array.isArray(res)) return res
   return (res && res.items) || []
 }
+/** A page of a list: {items,total} or a bare array (total: its length). */
+export function pageOf(res) {
+  if (Array.isArray(res)) return { items: res, total: res.length }
+  return { items: res?.items || [], total: res?.total ?? (res?.items || []).length }
+}

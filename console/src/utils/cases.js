@@ -150,11 +150,7 @@ export function uuid() {
 /** Mobile or landline (0312-1234567). */
 export const isPhone = (v) => /^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{5,8})$/.test((v || '').trim())
 /** Lists come as a bare array or a page. */
-export const listOf = (res) => (Array.isArray(res) ? res : res?.items || [])
-export function pageOf(res) {
-  if (Array.isArray(res)) return { items: res, total: res.length }
-  return { items: res?.items || [], total: res?.total ?? (res?.items || []).length }
-}
+export { itemsOf as listOf, pageOf } from '../api'
 /** Server field errors: `requester.name`, `days[2].date` → `requester.name`, `days.2.date`. */
 export function fieldErrors(fields) {
   const out = {}

@@ -213,11 +213,7 @@ export function memberOf(m) {
 /** A dwelling's current owner: a name (server) or an Owner object. */
 export const ownerName = (o) => (o == null ? '' : typeof o === 'string' ? o : o.owner_name || '')
 
-/** Page lists: {items,total} or a bare array. */
-export function pageOf(res) {
-  if (Array.isArray(res)) return { items: res, total: res.length }
-  return { items: res?.items || [], total: res?.total ?? (res?.items || []).length }
-}
+export { pageOf } from '../api'
 
 /** The top area of my grants that read the registry: the default of area pickers. */
 export function myTopArea() {

@@ -129,11 +129,7 @@ export function daysFromToday(day) {
 }
 
 // ---- lists ----
-export const listOf = (res) => (Array.isArray(res) ? res : res?.items || [])
-export function pageOf(res) {
-  if (Array.isArray(res)) return { items: res, total: res.length }
-  return { items: res?.items || [], total: res?.total ?? (res?.items || []).length }
-}
+export { itemsOf as listOf, pageOf } from '../../api'
 /** Server field errors `limits.hours_per_week` / `days[2]` → form keys */
 export function fieldErrors(fields) {
   const out = {}
