@@ -1,5 +1,6 @@
 // 账号交接: first passwords are shown once (after creating a user, resetting a password, or a bulk
 // import) and handed over as a small file made in the browser — nothing is stored or sent anywhere.
+import { ElMessageBox } from 'element-plus'
 import { t } from '../i18n'
 import { saveBlob } from '../api/http'
 import { formatTime, roleLabel } from './format'
@@ -48,4 +49,16 @@ export function saveHandoverCsv(list) {
   const name = t('handover.csvName', { date: today() })
   saveBlob(new Blob([text], { type: 'text/csv;charset=utf-8' }), name)
   return name
+}
+
+/** Closing with a first password not yet kept: true when the user closes anyway. */
+export async function confirmLeave(text) {
+  try {
+    await ElMessageBox.confirm(text, t('common.confirmTitle'), {
+      type: 'warning', confirmButtonText: t('handover.closeAnyway'), cancelButtonText: t('handover.keepOpen'),
+    })
+    return true
+  } catch {
+    return false
+  }
 }
