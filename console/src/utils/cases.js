@@ -3,6 +3,7 @@ import { ref } from 'vue'
 import { t, te } from '../i18n'
 import { auth } from '../stores/auth'
 import { caseCategoryApi } from '../api/cases'
+import { sendForm as sendFormWith } from './forms'
 
 // ---- code lists (docs/cases.md “Words”) ----
 export const CASE_KINDS = ['complaint', 'help', 'consult', 'report', 'suggestion']
@@ -157,4 +158,6 @@ export function fieldErrors(fields) {
   for (const [k, v] of Object.entries(fields || {})) out[k.replace(/\[(\d+)\]/g, '.$1')] = v
   return out
 }
+/** sendForm (utils/forms) with these field names. */
+export const sendForm = (form, errors, send, opts) => sendFormWith(form, errors, send, { fields: fieldErrors, ...opts })
 export const fileSizeText = (n) => (n == null ? '' : n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1048576).toFixed(1)} MB`)

@@ -1,5 +1,6 @@
 import { reactive, nextTick } from 'vue'
 import { ElMessage } from 'element-plus'
+import { t } from '../i18n'
 
 /**
  * Server-side field errors for an el-form: bind `:error="serverErrors.errors.name"`
@@ -17,6 +18,33 @@ export function useServerErrors() {
     if (toast && err && err.message && err.status !== 401) ElMessage.error({ message: err.message, grouping: true })
   }
   return { errors, clear, apply }
+}
+
+/**
+ * Sends a dialog's form: `form.saving` while `send()` runs; then the toast `saved`, the dialog closed
+ * (`form.open = false`) and `after()`. A refusal shows on the form: the server's field errors (their
+ * names mapped by `fields`) in `errors`, its message as `form.error`. With `conflict`, a 409 (the record
+ * changed meanwhile) closes the dialog with a warning and calls `after()` as well.
+ */
+export async function sendForm(form, errors, send, { saved, after, conflict = false, fields = (f) => f || {} }) {
+  form.saving = true
+  try {
+    await send()
+    ElMessage.success(saved)
+    form.open = false
+    after?.()
+  } catch (e) {
+    if (conflict && e.status === 409) {
+      ElMessage.warning(e.message || t('error.conflict'))
+      form.open = false
+      after?.()
+    } else {
+      Object.assign(errors, fields(e.fields))
+      form.error = e.message
+    }
+  } finally {
+    form.saving = false
+  }
 }
 
 /** Copy text; works on plain http too (navigator.clipboard needs a secure context). */

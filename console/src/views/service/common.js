@@ -4,6 +4,7 @@ import { t, te } from '../../i18n'
 import { auth } from '../../stores/auth'
 import { saveBlob } from '../../api/http'
 import { formatTime } from '../../utils/format'
+import { sendForm as sendFormWith } from '../../utils/forms'
 
 // ---- who sees what (the server decides; this only shapes the menu and hides buttons) ----
 // The user's read_service / manage_service permissions (GET /me). Point rules are set with
@@ -136,6 +137,8 @@ export function fieldErrors(fields) {
   for (const [k, v] of Object.entries(fields || {})) out[k.replace(/\[(\d+)\]/g, '.$1')] = v
   return out
 }
+/** sendForm (utils/forms) with these field names. */
+export const sendForm = (form, errors, send, opts) => sendFormWith(form, errors, send, { fields: fieldErrors, ...opts })
 export const clearObj = (o) => Object.keys(o).forEach((k) => delete o[k])
 
 // ---- files ----
