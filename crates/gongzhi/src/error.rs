@@ -130,6 +130,21 @@ impl AppError {
     pub fn conflict(code: &'static str, msg: Msg) -> AppError {
         AppError::Conflict { code, msg }
     }
+    /// After an update guarded by `WHERE … AND version = $n`: no row changed means someone changed
+    /// the record since it was read.
+    pub fn stale_unless_changed(rows: u64) -> AppResult<()> {
+        if rows == 0 {
+            return Err(AppError::stale_version());
+        }
+        Ok(())
+    }
+    /// The version the client read against the one stored.
+    pub fn stale_unless_same<T: PartialEq>(sent: T, stored: T) -> AppResult<()> {
+        if sent != stored {
+            return Err(AppError::stale_version());
+        }
+        Ok(())
+    }
     pub fn stale_version() -> AppError {
         AppError::Conflict {
             code: "conflict",

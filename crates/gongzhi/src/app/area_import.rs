@@ -654,9 +654,9 @@ async fn write(
                     }
                     audit::record(
                         &tx,
-                        Entry::by(ctx, admitted, "area.update", "area", Some(e.id.to_string()))
+                        Entry::by(ctx, admitted, "area.update", "area", e.id)
                             .fields(&fields)
-                            .area(Some(e.id))
+                            .area(e.id)
                             .detail("import".to_string()),
                     )
                     .await?;
@@ -692,9 +692,9 @@ async fn write(
                     }
                     audit::record(
                         &tx,
-                        Entry::by(ctx, admitted, "area.create", "area", Some(id.to_string()))
+                        Entry::by(ctx, admitted, "area.create", "area", id)
                             .fields(&["kind", "name", "code", "boundary"])
-                            .area(Some(id))
+                            .area(id)
                             .detail("import".to_string()),
                     )
                     .await?;

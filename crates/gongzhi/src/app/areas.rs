@@ -403,9 +403,9 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
     }
     audit::record(
         &tx,
-        Entry::by(ctx, &checked, "area.create", "area", Some(id.to_string()))
+        Entry::by(ctx, &checked, "area.create", "area", id)
             .fields(&["kind", "name", "code", "boundary"])
-            .area(Some(id)),
+            .area(id),
     )
     .await?;
     let row = load(&tx, id).await?;
@@ -517,9 +517,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: AreaPatch) -> AppResult
     }
     // Nothing to change: no write, no new version, no audit row.
     if name == cur.name && code == cur.code && boundary == cur.boundary {
-        if patch.version != cur.version {
-            return Err(AppError::stale_version());
-        }
+        AppError::stale_unless_same(patch.version, cur.version)?;
         return to_view(db, cur).await;
     }
     let tx = store::write_tx(db).await?;
@@ -550,14 +548,12 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: AreaPatch) -> AppResult
     )
     .await
     .map_err(|e| map_unique(e, "code", Msg::new("该编码已被使用", "This code is already in use")))?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     audit::record(
         &tx,
-        Entry::by(ctx, &checked, "area.update", "area", Some(id.to_string()))
+        Entry::by(ctx, &checked, "area.update", "area", id)
             .fields(&changed)
-            .area(Some(id)),
+            .area(id),
     )
     .await?;
     let view = to_view(&tx, load(&tx, id).await?).await?;
@@ -709,9 +705,7 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
         vec![newp.id.into(), now_ms().into(), id.into(), m.version.into()],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     // Detach the subtree from its old ancestors, then attach it under the new parent.
     store::exec(
         &tx,
@@ -779,9 +773,9 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
     }
     audit::record(
         &tx,
-        Entry::by(ctx, &checked, "area.move", "area", Some(id.to_string()))
+        Entry::by(ctx, &checked, "area.move", "area", id)
             .fields(&["parent_id", "code"])
-            .area(Some(id))
+            .area(id)
             .detail(format!(
                 "{} -> {}",
                 cur.parent_id.map(|p| p.to_string()).unwrap_or_default(),
@@ -883,9 +877,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
         vec![id.into()],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     if let Some(p) = cur.parent_id {
         store::exec(
             &tx,
@@ -896,7 +888,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     }
     audit::record(
         &tx,
-        Entry::by(ctx, &checked, "area.delete", "area", Some(id.to_string()))
+        Entry::by(ctx, &checked, "area.delete", "area", id)
             .area(cur.parent_id)
             .detail(format!("{} {}", cur.code, cur.name)),
     )

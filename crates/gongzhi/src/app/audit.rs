@@ -77,8 +77,9 @@ impl Entry {
         checked: &crate::app::scope::Checked,
         action: &str,
         object_type: &str,
-        object_id: Option<String>,
+        object_id: impl ObjectId,
     ) -> Entry {
+        let object_id = object_id.object_id();
         Entry {
             area_id: checked.area(),
             actor_id: ctx.principal.actor_id(),
@@ -107,8 +108,8 @@ impl Entry {
         self.fields = fields.iter().map(|s| s.to_string()).collect();
         self
     }
-    pub fn area(mut self, area_id: Option<Uuid>) -> Entry {
-        self.area_id = area_id;
+    pub fn area(mut self, area_id: impl Into<Option<Uuid>>) -> Entry {
+        self.area_id = area_id.into();
         self
     }
     pub fn result(mut self, result: &str) -> Entry {
@@ -125,6 +126,28 @@ impl Entry {
         self
     }
 }
+
+/// What an entry names as its object: a record's id (a UUID, a number, a key), or `None`.
+pub trait ObjectId {
+    fn object_id(self) -> Option<String>;
+}
+
+impl ObjectId for Option<String> {
+    fn object_id(self) -> Option<String> {
+        self
+    }
+}
+
+macro_rules! object_id_by_display {
+    ($($t:ty),*) => {$(
+        impl ObjectId for $t {
+            fn object_id(self) -> Option<String> {
+                Some(self.to_string())
+            }
+        }
+    )*};
+}
+object_id_by_display!(Uuid, &Uuid, String, &String, &str, i32, i64);
 
 /// How a chain's rows are hashed: keyed (HMAC) from the start-up after this version on, plain
 /// SHA-256 for a chain written before and not yet re-keyed.

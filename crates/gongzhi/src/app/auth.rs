@@ -618,7 +618,7 @@ pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) 
                 &crate::app::scope::own(ctx),
                 "auth.password_change",
                 "user",
-                Some(user_id.to_string()),
+                user_id,
             )
             .result("failed"),
         )
@@ -662,7 +662,7 @@ pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) 
             &crate::app::scope::own(ctx),
             "auth.password_change",
             "user",
-            Some(user_id.to_string()),
+            user_id,
         )
         .fields(&["password"]),
     )
@@ -718,7 +718,7 @@ pub async fn ensure_admin(
             &crate::app::scope::require_global(&ctx, crate::domain::role::Permission::ManageUsers)?,
             "user.create",
             "user",
-            Some(id.to_string()),
+            id,
         )
         .detail("first start: admin"),
     )

@@ -411,14 +411,7 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityCha
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "channel.create",
-            "community_channel",
-            Some(id.to_string()),
-        )
-        .area(Some(n.community_id)),
+        Entry::by(ctx, &checked, "channel.create", "community_channel", id).area(n.community_id),
     )
     .await?;
     let r = load(&tx, id).await?;
@@ -464,19 +457,10 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, p: ChannelPatch) -> AppResult<
         ],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "channel.update",
-            "community_channel",
-            Some(id.to_string()),
-        )
-        .area(Some(cur.community_id)),
+        Entry::by(ctx, &checked, "channel.update", "community_channel", id).area(cur.community_id),
     )
     .await?;
     let r = load(&tx, id).await?;
@@ -569,9 +553,7 @@ pub async fn decide(
         ],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     audit::record(
         &tx,
         Entry::by(
@@ -583,9 +565,9 @@ pub async fn decide(
                 "channel.retire"
             },
             "community_channel",
-            Some(id.to_string()),
+            id,
         )
-        .area(Some(cur.community_id))
+        .area(cur.community_id)
         .detail(reason),
     )
     .await?;

@@ -149,7 +149,7 @@ pub async fn rotate_keys(
             &crate::app::users::require_system(&ctx)?,
             "keys.rotate",
             "key",
-            Some(new.key_id.clone()),
+            new.key_id.clone(),
         )
         .detail(format!(
             "{} -> {}: {} persons, {} entities",

@@ -351,3 +351,31 @@ impl TreeCache {
         }
     }
 }
+
+/// A page of a list, with the page and size it is (clamped by [`crate::store::Paging`]).
+macro_rules! page_of {
+    ($name:ident, $item:ty) => {
+        $crate::app::page_of!($name as $name, $item);
+    };
+    ($name:ident as $schema:ident, $item:ty) => {
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        #[schema(as = $schema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            pub total: i64,
+            pub page: u64,
+            pub page_size: u64,
+        }
+        impl $name {
+            pub fn new(items: Vec<$item>, total: i64, paging: crate::store::Paging) -> $name {
+                $name {
+                    items,
+                    total,
+                    page: paging.page,
+                    page_size: paging.size,
+                }
+            }
+        }
+    };
+}
+pub(crate) use page_of;

@@ -400,15 +400,9 @@ pub(crate) async fn create_in(
     }
     audit::record(
         tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "party_org.create",
-            "party_org",
-            Some(id.to_string()),
-        )
-        .fields(&["kind", "name", "area_id", "linked_area_ids"])
-        .area(Some(input.area_id)),
+        Entry::by(ctx, &checked, "party_org.create", "party_org", id)
+            .fields(&["kind", "name", "area_id", "linked_area_ids"])
+            .area(input.area_id),
     )
     .await?;
     Ok(id)
@@ -475,9 +469,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: PartyOrgPatch) -> AppRe
     )
     .await?;
     if changed.is_empty() || (name == cur.name && area_id == cur.area_id && links.is_none()) {
-        if patch.version != cur.version {
-            return Err(AppError::stale_version());
-        }
+        AppError::stale_unless_same(patch.version, cur.version)?;
         if errs.is_empty() {
             return Ok(views(db, vec![cur]).await?.remove(0));
         }
@@ -492,23 +484,15 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: PartyOrgPatch) -> AppRe
         vec![name.into(), area_id.into(), now_ms().into(), id.into(), patch.version.into()],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     if let Some(l) = &links {
         write_links(&tx, id, l).await?;
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "party_org.update",
-            "party_org",
-            Some(id.to_string()),
-        )
-        .fields(&changed)
-        .area(Some(area_id)),
+        Entry::by(ctx, &checked, "party_org.update", "party_org", id)
+            .fields(&changed)
+            .area(area_id),
     )
     .await?;
     let row = load(&tx, &ctx.as_system("system"), id).await?;
@@ -585,9 +569,7 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MovePartyOrg) -> AppResult
         vec![m.new_parent_id.into(), now_ms().into(), id.into(), m.version.into()],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     if let Some(old) = cur.parent_id {
         store::exec(
             &tx,
@@ -606,15 +588,9 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MovePartyOrg) -> AppResult
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "party_org.move",
-            "party_org",
-            Some(id.to_string()),
-        )
-        .fields(&["parent_id"])
-        .area(Some(cur.area_id)),
+        Entry::by(ctx, &checked, "party_org.move", "party_org", id)
+            .fields(&["parent_id"])
+            .area(cur.area_id),
     )
     .await?;
     let row = load(&tx, &ctx.as_system("system"), id).await?;
@@ -699,15 +675,9 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "party_org.delete",
-            "party_org",
-            Some(id.to_string()),
-        )
-        .area(Some(cur.area_id))
-        .detail(cur.name),
+        Entry::by(ctx, &checked, "party_org.delete", "party_org", id)
+            .area(cur.area_id)
+            .detail(cur.name),
     )
     .await?;
     tx.commit().await?;

@@ -110,7 +110,7 @@ pub async fn end_mine(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<()> {
         &crate::app::scope::own(ctx),
         "auth.session_end",
         "session",
-        Some(id.to_string()),
+        id,
     );
     audit::record(&tx, entry).await?;
     tx.commit().await?;
@@ -134,7 +134,7 @@ pub async fn end_others(state: &AppState, ctx: &Ctx) -> AppResult<Ended> {
         &crate::app::scope::own(ctx),
         "auth.sessions_end_others",
         "user",
-        Some(user.to_string()),
+        user,
     )
     .detail(format!("{ended} ended"));
     audit::record(&tx, entry).await?;

@@ -421,14 +421,8 @@ pub async fn claim(state: &AppState, ctx: &Ctx, c: NewClaim) -> AppResult<MyClai
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &scope::own(ctx),
-            "claim.submit",
-            "resident_claim",
-            Some(id.to_string()),
-        )
-        .area(person.as_ref().map(|p| p.area_id)),
+        Entry::by(ctx, &scope::own(ctx), "claim.submit", "resident_claim", id)
+            .area(person.as_ref().map(|p| p.area_id)),
     )
     .await?;
     tx.commit().await?;
@@ -533,13 +527,7 @@ pub struct ClaimQuery {
     pub page_size: Option<u64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClaimPage {
-    pub items: Vec<Claim>,
-    pub total: i64,
-    pub page: u64,
-    pub page_size: u64,
-}
+crate::app::page_of!(ClaimPage, Claim);
 
 /// 住户认领审核: the claims that matched a person of the caller's area.
 #[tracing::instrument(name = "signup::list", skip_all)]
@@ -574,12 +562,11 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &ClaimQuery) -> AppResult<ClaimPage> {
         paging,
     )
     .await?;
-    Ok(ClaimPage {
-        items: rows.into_iter().map(claim_view).collect(),
+    Ok(ClaimPage::new(
+        rows.into_iter().map(claim_view).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }
 
 async fn load(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<(ClaimRow, scope::Checked)> {
@@ -654,15 +641,9 @@ pub async fn confirm(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Claim> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "claim.confirm",
-            "resident_claim",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id))
-        .detail(format!("user {} ↔ person {}", r.user_id, r.person_id)),
+        Entry::by(ctx, &checked, "claim.confirm", "resident_claim", id)
+            .area(r.area_id)
+            .detail(format!("user {} ↔ person {}", r.user_id, r.person_id)),
     )
     .await?;
     let mut vars = serde_json::Map::new();
@@ -724,15 +705,9 @@ pub async fn reject(db: &Db, ctx: &Ctx, id: Uuid, x: Rejection) -> AppResult<Cla
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "claim.reject",
-            "resident_claim",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id))
-        .detail(reason),
+        Entry::by(ctx, &checked, "claim.reject", "resident_claim", id)
+            .area(r.area_id)
+            .detail(reason),
     )
     .await?;
     tx.commit().await?;

@@ -155,14 +155,11 @@ pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewToken) -> AppResult<
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &allowed,
-            "token.create",
-            "api_token",
-            Some(id.to_string()),
-        )
-        .fields(&["name", "grants", "expires_at"]),
+        Entry::by(ctx, &allowed, "token.create", "api_token", id).fields(&[
+            "name",
+            "grants",
+            "expires_at",
+        ]),
     )
     .await?;
     let row: Row = store::fetch_opt(&tx, &format!("{SELECT} WHERE t.id = $1"), vec![id.into()])
@@ -202,13 +199,7 @@ pub async fn revoke_unchecked(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &allowed,
-            "token.revoke",
-            "api_token",
-            Some(id.to_string()),
-        ),
+        Entry::by(ctx, &allowed, "token.revoke", "api_token", id),
     )
     .await?;
     tx.commit().await?;

@@ -577,7 +577,7 @@ pub(super) async fn insert(
     }
     audit::record(
         tx,
-        Entry::by(ctx, allowed, "user.create", "user", Some(id.to_string()))
+        Entry::by(ctx, allowed, "user.create", "user", id)
             .fields(&fields)
             .area(n.area_id),
     )
@@ -792,7 +792,7 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppR
     }
     audit::record(
         &tx,
-        Entry::by(ctx, m.proof(), "user.update", "user", Some(id.to_string()))
+        Entry::by(ctx, m.proof(), "user.update", "user", id)
             .fields(&changed)
             .area(area),
     )
@@ -855,15 +855,9 @@ pub async fn reset_password_unchecked(
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &allowed,
-            "user.reset_password",
-            "user",
-            Some(id.to_string()),
-        )
-        .fields(&["password"])
-        .area(cur.area_id),
+        Entry::by(ctx, &allowed, "user.reset_password", "user", id)
+            .fields(&["password"])
+            .area(cur.area_id),
     )
     .await?;
     tx.commit().await?;
@@ -904,7 +898,7 @@ pub async fn reveal_phone(
     }
     audit::record_alone(
         &state.db,
-        Entry::by(ctx, m.proof(), "user.reveal", "user", Some(id.to_string()))
+        Entry::by(ctx, m.proof(), "user.reveal", "user", id)
             .area(cur.area_id)
             .fields(&["phone"])
             .detail(reason.to_string()),
@@ -945,15 +939,9 @@ pub async fn end_sessions_of(
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            m.proof(),
-            "user.end_sessions",
-            "user",
-            Some(id.to_string()),
-        )
-        .area(cur.area_id)
-        .detail(format!("{ended}")),
+        Entry::by(ctx, m.proof(), "user.end_sessions", "user", id)
+            .area(cur.area_id)
+            .detail(format!("{ended}")),
     )
     .await?;
     tx.commit().await?;
@@ -1073,7 +1061,7 @@ pub(super) async fn insert_grant(
     }
     audit::record(
         tx,
-        Entry::by(ctx, allowed, "grant.create", "grant", Some(id.to_string()))
+        Entry::by(ctx, allowed, "grant.create", "grant", id)
             .fields(&["role", "area_id"])
             .area(area)
             .detail(format!("user {user_id}: {}", role.as_str())),
@@ -1155,15 +1143,9 @@ pub async fn delete_grant(state: &AppState, ctx: &Ctx, grant_id: Uuid) -> AppRes
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            m.proof(),
-            "grant.delete",
-            "grant",
-            Some(grant_id.to_string()),
-        )
-        .area(g.area_id)
-        .detail(g.role),
+        Entry::by(ctx, m.proof(), "grant.delete", "grant", grant_id)
+            .area(g.area_id)
+            .detail(g.role),
     )
     .await?;
     tx.commit().await?;
@@ -1213,7 +1195,7 @@ pub async fn set_disabled(db: &Db, ctx: &Ctx, id: Uuid, disabled: bool) -> AppRe
     }
     audit::record(
         &tx,
-        Entry::by(ctx, &allowed, "user.update", "user", Some(id.to_string())).fields(&["disabled"]),
+        Entry::by(ctx, &allowed, "user.update", "user", id).fields(&["disabled"]),
     )
     .await?;
     tx.commit().await?;

@@ -96,14 +96,7 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
                 category_code: k.code.clone(),
                 title: "压测诉求".into(),
                 description: "压测诉求：小区门口垃圾两天没有清运".into(),
-                address: None,
-                dwelling_id: None,
-                lat: None,
-                lon: None,
                 requester_name: requester.clone(),
-                requester_phone: None,
-                requester_person_id: None,
-                submitted_by: None,
                 status: if closed {
                     Status::Closed
                 } else if handled.is_some() {
@@ -116,30 +109,16 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
                 unit_id: Some(unit),
                 first_unit_id: Some(unit),
                 route_rule: Some("power_list".into()),
-                route_duty_id: None,
                 route_unit_id: Some(unit),
-                returned_units: String::new(),
-                bound: false,
-                return_count: 0,
-                extension_count: 0,
-                reopen_count: 0,
-                supervise_count: 0,
-                warned: false,
                 overdue: handled.map(|h| h > due).unwrap_or(due < now),
-                received_at: received,
                 registered_at: Some(dispatched),
                 dispatched_at: Some(dispatched),
                 responded_at: Some(dispatched + 1_800_000),
                 handled_at: handled,
-                verified_at: None,
-                rated_at: None,
                 closed_at: closed.then_some(now),
                 response_due_at: Some(dispatched + 7_200_000),
                 handle_due_at: Some(due),
-                verify_due_at: None,
                 warn_at: Some(due - 86_400_000),
-                deadline_provisional: false,
-                deadline_basis: None,
                 result: handled.map(|_| "已处置".to_string()),
                 outcome: handled.map(|_| {
                     if rng.gen_bool(0.85) {
@@ -156,14 +135,8 @@ pub async fn run(state: &AppState, n: u64, queries: usize) -> AppResult<()> {
                             .map(|s| s.to_string())
                     })
                     .flatten(),
-                rating_comment: None,
-                pending_ext_days: None,
-                pending_ext_reason: None,
-                merged_into: None,
-                idem_key: None,
-                stat_day: day,
-                version: 1,
                 updated_at: now,
+                ..CaseRow::received(received, day)
             };
             deltas.push(stats::new_case_delta(&r));
             rows.push(crate::app::cases::intake::row_values(&r));

@@ -1,4 +1,5 @@
 //! The HTTP server: routes, middleware, the console, and start-up.
+pub mod attachment;
 pub mod console;
 pub mod csrf;
 mod doc;

@@ -8,8 +8,7 @@ use crate::helpers::*;
 async fn admin_creates_users_grants_roles_and_disables() {
     let app = spawn_app_with(|s| s.auth_cache_ms = 0).await;
     let a = app.admin().await;
-    let r = a.post("/api/v1/users", json!({"username": "li.na", "display_name": "李娜", "password": "Lina#2026pw", "must_change_password": false})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = a.post("/api/v1/users", json!({"username": "li.na", "display_name": "李娜", "password": "Lina#2026pw", "must_change_password": false})).await.expect_status(StatusCode::CREATED);
     let id = r.body["id"].as_str().unwrap().to_string();
     let dup = a
         .post(
@@ -33,8 +32,8 @@ async fn admin_creates_users_grants_roles_and_disables() {
             &format!("/api/v1/users/{id}/grants"),
             json!({"role": "grid_worker", "area_id": chaoyang}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     assert_eq!(r.body["area_name"], "朝阳社区");
     let grant = r.body["id"].as_str().unwrap().to_string();
     let r = a
@@ -96,8 +95,8 @@ async fn admin_creates_users_grants_roles_and_disables() {
             &format!("/api/v1/users/{id}/reset-password"),
             json!({"password": "Reset#2026pw"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["password"], "Reset#2026pw");
     let u = app.login("li.na", "Reset#2026pw").await;
     assert_eq!(u.get("/api/v1/me").await.body["must_change_password"], true);
@@ -143,8 +142,7 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     assert!(!perms.contains(&json!("manage_system")), "{}", me.text);
 
     // The role page: generated from the permission table; a street admin grants up to their own.
-    let roles = j.get("/api/v1/roles").await;
-    assert_eq!(roles.status, StatusCode::OK, "{}", roles.text);
+    let roles = j.get("/api/v1/roles").await.expect_status(StatusCode::OK);
     let role = |id: &str| {
         roles
             .body
@@ -173,22 +171,20 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
             "/api/v1/users",
             json!({"username": "wg.a", "display_name": "甲"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.body["error"]["fields"]["area_id"].is_string(),
         "{}",
         r.text
     );
-    let r = j
-        .post(
-            "/api/v1/users",
-            json!({"username": "wg.a", "display_name": "甲", "area_id": heping}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-    let r = j.post("/api/v1/users", json!({"username": "wg.a", "display_name": "甲", "area_id": chaoyang, "role": "district_admin"})).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    j.post(
+        "/api/v1/users",
+        json!({"username": "wg.a", "display_name": "甲", "area_id": heping}),
+    )
+    .await
+    .expect_status(StatusCode::NOT_FOUND);
+    let r = j.post("/api/v1/users", json!({"username": "wg.a", "display_name": "甲", "area_id": chaoyang, "role": "district_admin"})).await.expect_status(StatusCode::FORBIDDEN);
     assert_eq!(r.code(), "users.role_above_own");
     assert_eq!(
         admin.get("/api/v1/users?q=wg.a").await.body["total"],
@@ -197,8 +193,7 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     );
 
     // Created with a generated first password, shown once; phone masked.
-    let r = j.post("/api/v1/users", json!({"username": "wg.a", "display_name": "甲", "area_id": chaoyang, "phone": "13800138000", "role": "grid_worker"})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = j.post("/api/v1/users", json!({"username": "wg.a", "display_name": "甲", "area_id": chaoyang, "phone": "13800138000", "role": "grid_worker"})).await.expect_status(StatusCode::CREATED);
     let id = r.body["id"].as_str().unwrap().to_string();
     let first = r.body["initial_password"].as_str().unwrap().to_string();
     assert_eq!(r.body["phone_masked"], "138****8000");
@@ -250,15 +245,17 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     // Reset hands a new password over; the old sessions end.
     let r = j
         .post(&format!("/api/v1/users/{id}/reset-password"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["username"], "wg.a");
     let second = r.body["password"].as_str().unwrap().to_string();
     assert_ne!(first, second);
     assert_eq!(w.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
     let w = app.login("wg.a", &second).await;
-    let s = j.get(&format!("/api/v1/users/{id}/sessions")).await;
-    assert_eq!(s.status, StatusCode::OK, "{}", s.text);
+    let s = j
+        .get(&format!("/api/v1/users/{id}/sessions"))
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(s.body.as_array().unwrap().len(), 1, "{}", s.text);
     let e = j.delete(&format!("/api/v1/users/{id}/sessions")).await;
     assert_eq!(e.body["ended"], 1, "{}", e.text);
@@ -283,27 +280,25 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     assert!(audit.text.contains(&id), "{}", audit.text);
 
     // Grants: only within the street, only up to a street admin.
-    let r = j
-        .post(
-            &format!("/api/v1/users/{id}/grants"),
-            json!({"role": "volunteer", "area_id": heping}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-    let r = j
-        .post(
-            &format!("/api/v1/users/{id}/grants"),
-            json!({"role": "hotline_centre", "area_id": chaoyang}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    j.post(
+        &format!("/api/v1/users/{id}/grants"),
+        json!({"role": "volunteer", "area_id": heping}),
+    )
+    .await
+    .expect_status(StatusCode::NOT_FOUND);
+    j.post(
+        &format!("/api/v1/users/{id}/grants"),
+        json!({"role": "hotline_centre", "area_id": chaoyang}),
+    )
+    .await
+    .expect_status(StatusCode::FORBIDDEN);
     let r = j
         .post(
             &format!("/api/v1/users/{id}/grants"),
             json!({"role": "community_worker", "area_id": chaoyang}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let grant = r.body["id"].as_str().unwrap().to_string();
     assert_eq!(
         j.delete(&format!("/api/v1/grants/{grant}")).await.status,
@@ -324,8 +319,10 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     assert_eq!(r.body["manageable"], true, "{}", r.text);
     // The district admin sees the street admin and may manage them.
     let q = app.demo_user("quji").await;
-    let r = q.get(&format!("/api/v1/users/{jiedao_id}")).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = q
+        .get(&format!("/api/v1/users/{jiedao_id}"))
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["manageable"], true, "{}", r.text);
     // …and the street admin sees the district admin's account as not found.
     let quji_id = q.get("/api/v1/me").await.body["id"]
@@ -359,8 +356,7 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
             .await
         }
     };
-    let r = up("dry_run").await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = up("dry_run").await.expect_status(StatusCode::OK);
     assert_eq!(
         (
             r.body["rows"].as_u64(),
@@ -409,15 +405,14 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
         r.text
     );
     // A broken workbook is a 422 with its reason, never a 500.
-    let r = j
-        .send_raw(
-            reqwest::Method::POST,
-            "/api/v1/users/import?mode=dry_run",
-            b"PK\x03\x04broken".to_vec(),
-            "application/octet-stream",
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    j.send_raw(
+        reqwest::Method::POST,
+        "/api/v1/users/import?mode=dry_run",
+        b"PK\x03\x04broken".to_vec(),
+        "application/octet-stream",
+    )
+    .await
+    .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     // Someone without the permission gets 403.
     let g = app.demo_user("wangge").await;
     assert_eq!(g.get("/api/v1/users").await.status, StatusCode::FORBIDDEN);

@@ -90,8 +90,7 @@ async fn create_checks_kind_under_parent_code_and_duplicates() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["error"]["fields"]["code"].is_string());
     // Good.
-    let r = a.post("/api/v1/areas", json!({"parent_id": chaoyang, "kind": "grid", "name": "第9网格", "code": "130602001001099"})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = a.post("/api/v1/areas", json!({"parent_id": chaoyang, "kind": "grid", "name": "第9网格", "code": "130602001001099"})).await.expect_status(StatusCode::CREATED);
     assert_eq!(r.body["version"], 1);
     let grid = r.body["id"].as_str().unwrap().to_string();
     // Same code again: 409. Same name under the same parent: 409.
@@ -188,8 +187,8 @@ async fn move_takes_the_subtree_rewrites_codes_and_refuses_cycles() {
             &format!("/api/v1/areas/{grid}/move"),
             json!({"new_parent_id": target, "version": version}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     let new_code = r.body["code"].as_str().unwrap().to_string();
     assert!(new_code.starts_with("130602002001"), "{new_code}");
     assert_ne!(new_code, grid_code);
@@ -288,13 +287,12 @@ async fn boundaries_must_be_closed_valid_polygons() {
         .unwrap()
         .contains("闭合"));
     let closed = json!({"type": "Polygon", "coordinates": [[[115.4, 38.8], [115.5, 38.8], [115.5, 38.9], [115.4, 38.8]]]});
-    let r = a
-        .patch(
-            &format!("/api/v1/areas/{chaoyang}"),
-            json!({"version": v, "boundary": closed}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    a.patch(
+        &format!("/api/v1/areas/{chaoyang}"),
+        json!({"version": v, "boundary": closed}),
+    )
+    .await
+    .expect_status(StatusCode::OK);
     let r = a
         .patch(
             &format!("/api/v1/areas/{chaoyang}"),
@@ -412,8 +410,8 @@ async fn the_tree_may_start_at_a_province() {
             "/api/v1/areas",
             json!({"kind": "province", "name": "河北省", "code": "130000000000"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     assert_eq!(r.body["kind"], "province");
     let hebei = r.body["id"].as_str().unwrap().to_string();
     let r = a
@@ -421,33 +419,34 @@ async fn the_tree_may_start_at_a_province() {
             "/api/v1/areas",
             json!({"parent_id": hebei, "kind": "city", "name": "太原市", "code": "140100000000"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["error"]["fields"]["code"].is_string(), "{}", r.text);
-    let r = a
-        .post(
-            "/api/v1/areas",
-            json!({"parent_id": hebei, "kind": "city", "name": "张家口市", "code": "130700000000"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let r = a
-        .post(
-            "/api/v1/areas",
-            json!({"parent_id": hebei, "kind": "district", "name": "错层", "code": "130702000000"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
-    let r = a.post("/api/v1/areas", json!({"parent_id": hebei, "kind": "province", "name": "省下省", "code": "140000000000"})).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    a.post(
+        "/api/v1/areas",
+        json!({"parent_id": hebei, "kind": "city", "name": "张家口市", "code": "130700000000"}),
+    )
+    .await
+    .expect_status(StatusCode::CREATED);
+    a.post(
+        "/api/v1/areas",
+        json!({"parent_id": hebei, "kind": "district", "name": "错层", "code": "130702000000"}),
+    )
+    .await
+    .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
+    a.post(
+        "/api/v1/areas",
+        json!({"parent_id": hebei, "kind": "province", "name": "省下省", "code": "140000000000"}),
+    )
+    .await
+    .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     let j = app.demo_user("jiedao").await;
-    let r = j
-        .post(
-            "/api/v1/areas",
-            json!({"kind": "province", "name": "山西省", "code": "140000000000"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    j.post(
+        "/api/v1/areas",
+        json!({"kind": "province", "name": "山西省", "code": "140000000000"}),
+    )
+    .await
+    .expect_status(StatusCode::FORBIDDEN);
     let roots = a.get("/api/v1/areas/roots").await;
     assert!(
         roots.text.contains("河北省") && roots.text.contains("保定市"),
@@ -471,8 +470,8 @@ async fn the_area_tree_comes_from_a_sheet_too() {
             sheet.as_bytes().to_vec(),
             "text/csv",
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(
         (r.body["format"].as_str(), r.body["created"].as_u64()),
         (Some("csv"), Some(2)),
@@ -487,7 +486,7 @@ async fn the_area_tree_comes_from_a_sheet_too() {
             "名称\n某社区\n".as_bytes().to_vec(),
             "text/csv",
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains("编码"), "{}", r.text);
 }

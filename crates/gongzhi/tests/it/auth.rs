@@ -197,8 +197,8 @@ async fn forced_password_change_blocks_everything_else_until_done() {
             "/api/v1/users",
             json!({"username": "newbie", "display_name": "新人", "password": "First#Pass1"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     assert_eq!(r.body["must_change_password"], true);
     let c = app.login("newbie", "First#Pass1").await;
     let r = c.get("/api/v1/areas/roots").await;
@@ -230,13 +230,12 @@ async fn forced_password_change_blocks_everything_else_until_done() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["error"]["fields"]["old_password"].is_string());
-    let r = c
-        .post(
-            "/api/v1/me/password",
-            json!({"old_password": "First#Pass1", "new_password": "Better#Pass2"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    c.post(
+        "/api/v1/me/password",
+        json!({"old_password": "First#Pass1", "new_password": "Better#Pass2"}),
+    )
+    .await
+    .expect_status(StatusCode::NO_CONTENT);
     // The same session goes on; the new password works.
     let c2 = app.login("newbie", "Better#Pass2").await;
     assert_eq!(
@@ -300,8 +299,7 @@ async fn api_tokens_are_shown_once_scoped_and_revocable() {
     let chaoyang = app.area_id("130602001001").await;
     let r = admin
         .post("/api/v1/tokens", json!({"name": "12345 热线", "grants": [{"role": "department_handler", "area_id": chaoyang}]}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     let token = r.body["token"].as_str().unwrap().to_string();
     assert!(token.starts_with("gz_"));
     let id = r.body["id"].as_str().unwrap().to_string();

@@ -377,18 +377,12 @@ async fn console_login_forced_password_change_and_area_tree() {
                 dwelling_id: uuid::Uuid,
                 person_id: uuid::Uuid,
             }
-            let h: H = gongzhi::store::fetch_opt(
-                &app.state.db,
-                "SELECT h.id, h.dwelling_id, m.person_id FROM households h \
+            let h: H = app.one("SELECT h.id, h.dwelling_id, m.person_id FROM households h \
                  JOIN household_members m ON m.household_id = h.id AND m.to_date IS NULL \
                  JOIN volunteers v ON v.person_id = m.person_id \
                  JOIN service_hours s ON s.volunteer_id = v.id \
                  JOIN areas a ON a.id = h.community_id WHERE a.code = '130602001001' ORDER BY h.id LIMIT 1",
-                vec![],
-            )
-            .await
-            .unwrap()
-            .unwrap();
+                vec![]).await;
             let c = admin
                 .post(
                     "/api/v1/cases",
@@ -565,27 +559,16 @@ async fn street_admin_manages_users_hands_passwords_over_and_reads_the_role_page
         2
     );
     // Volunteers from the office's roster sheet, found in the registry by ID number.
-    #[derive(sea_orm::FromQueryResult)]
-    struct P {
-        name: String,
-        id_no_enc: String,
-    }
-    let p: P = gongzhi::store::fetch_opt(
-        &app.state.db,
-        "SELECT p.name, p.id_no_enc FROM persons p JOIN areas a ON a.id = p.community_id WHERE a.code = '130602001001' \
-         AND p.status = 'active' AND p.id_no_enc IS NOT NULL AND p.id NOT IN (SELECT person_id FROM volunteers) ORDER BY p.id LIMIT 1",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let (name, id_no) = app
+        .person_and_id_no("SELECT p.name, p.id_no_enc FROM persons p JOIN areas a ON a.id = p.community_id WHERE a.code = '130602001001' \
+         AND p.status = 'active' AND p.id_no_enc IS NOT NULL AND p.id NOT IN (SELECT person_id FROM volunteers) ORDER BY p.id LIMIT 1")
+        .await;
     let roster = dir.path().join("volunteers.csv");
     std::fs::write(
         &roster,
         format!(
             "姓名,证件号码,技能,愿意服务\n{},{},助老、理发,是\n",
-            p.name,
-            app.state.keys.decrypt(&p.id_no_enc).unwrap()
+            name, id_no
         ),
     )
     .unwrap();
@@ -1254,26 +1237,10 @@ async fn a_new_resident_signs_up_on_a_phone_and_the_worker_confirms_the_claim() 
     p.sign_in(&app.base, "sunxiaomei", "Good#Pass123").await;
     p.find("[data-testid=phone-claim-card]").await;
     p.screenshot("signup-home-phone.png").await;
-    #[derive(sea_orm::FromQueryResult)]
-    struct P {
-        name: String,
-        id_no_enc: String,
-    }
-    let person: P = gongzhi::store::fetch_opt(
-        &app.state.db,
-        "SELECT p.name, p.id_no_enc FROM persons p JOIN household_members m ON m.person_id = p.id \
-         AND m.to_date IS NULL WHERE p.grid_id = (SELECT id FROM areas WHERE code = '130602001001001') \
-         AND p.id_no_enc IS NOT NULL AND p.deleted_at IS NULL AND p.id NOT IN \
-         (SELECT person_id FROM users WHERE person_id IS NOT NULL) ORDER BY p.name LIMIT 1",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let id_no = app.state.keys.decrypt(&person.id_no_enc).unwrap();
+    let (person_name, id_no) = app.unclaimed_resident().await;
     p.goto(&format!("{}/m/claim", app.base)).await;
     p.find("[data-testid=claim-page]").await;
-    p.type_into("[data-testid=claim-name]", &person.name).await;
+    p.type_into("[data-testid=claim-name]", &person_name).await;
     p.type_into("[data-testid=claim-id-no]", &id_no).await;
     p.click("[data-testid=claim-submit]").await;
     p.find("[data-testid=claim-item][data-status=submitted]")

@@ -187,17 +187,17 @@ pub(crate) async fn dispatched_case(app: &TestApp) -> String {
             json!({"kind": "complaint", "category_code": "0101", "description": "路灯不亮",
                    "location": {"area_id": grid}, "requester": {"name": "孙丽"}}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let id = r.body["id"].as_str().unwrap().to_string();
     let unit = unit_of(app, "bumen").await;
-    let r = jiedao
+    jiedao
         .post(
             &format!("/api/v1/cases/{id}/actions/dispatch"),
             json!({"version": 1, "unit_id": unit}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     id
 }
 
@@ -256,8 +256,10 @@ async fn sms_goes_through_tencent_clouds_signed_api_retries_and_takes_delivery_r
         // The template's variables in order: no, category, title, due, street.
         assert_eq!(last["TemplateParamSet"].as_array().unwrap().len(), 5);
     }
-    let list = admin.get("/api/v1/message-deliveries?channel=sms").await;
-    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let list = admin
+        .get("/api/v1/message-deliveries?channel=sms")
+        .await
+        .expect_status(StatusCode::OK);
     let mine = &list.body["items"][0];
     assert_eq!(mine["state"], "sent", "{}", list.text);
     assert_eq!(mine["attempts"], 2);
@@ -272,20 +274,19 @@ async fn sms_goes_through_tencent_clouds_signed_api_retries_and_takes_delivery_r
     let report = json!([{"user_receive_time": "2026-12-04 10:00:00", "nationcode": "86", "mobile": "13800000001",
                           "report_status": "SUCCESS", "errmsg": "DELIVRD", "description": "用户短信送达成功", "sid": sid}]);
     let anon = app.anon();
-    let r = anon
-        .post(
-            "/api/v1/channels/sms/tencent/reports?token=wrong",
-            report.clone(),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    anon.post(
+        "/api/v1/channels/sms/tencent/reports?token=wrong",
+        report.clone(),
+    )
+    .await
+    .expect_status(StatusCode::FORBIDDEN);
     let r = anon
         .post(
             "/api/v1/channels/sms/tencent/reports?token=report-token-1",
             report,
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["result"], 0);
     let list = admin.get("/api/v1/message-deliveries?channel=sms").await;
     assert_eq!(list.body["items"][0]["state"], "delivered", "{}", list.text);
@@ -297,8 +298,8 @@ async fn sms_goes_through_tencent_clouds_signed_api_retries_and_takes_delivery_r
             "/api/v1/me/channels/sms",
             Some(json!({"enabled": false})),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body[1]["enabled"], false);
     assert_eq!(
         bumen
@@ -320,13 +321,13 @@ async fn sms_goes_through_tencent_clouds_signed_api_retries_and_takes_delivery_r
         .as_i64()
         .unwrap();
     let unit = unit_of(&app, "bumen").await;
-    let r = jiedao
+    jiedao
         .post(
             &format!("/api/v1/cases/{case}/whistles"),
             json!({"version": v, "kind": "daily", "unit_ids": [unit]}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     let r = sender::run_once(&app.state).await.unwrap();
     assert_eq!((r.fanned_out, r.sent), (1, 1), "{r:?}");
     assert_eq!(double.lock().unwrap().seen.len(), before + 1);
@@ -551,13 +552,13 @@ async fn a_wecom_group_robot_gets_one_post_per_urgent_message() {
         .as_i64()
         .unwrap();
     let unit = unit_of(&app, "bumen").await;
-    let r = jiedao
+    jiedao
         .post(
             &format!("/api/v1/cases/{case}/whistles"),
             json!({"version": v, "kind": "tough", "unit_ids": [unit]}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     let r = sender::run_once(&app.state).await.unwrap();
     assert_eq!(
         (r.fanned_out, r.retried),

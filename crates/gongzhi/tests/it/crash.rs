@@ -171,16 +171,7 @@ async fn kill_9_during_an_import_leaves_nothing_half_written_and_no_spool_file()
     let rows = 150_000u32;
     let mut csv = String::from("姓名,证件类型,证件号码,性别,出生日期,民族,手机号码,政治面貌,学历,职业,工作单位,户籍地,居住类型,特殊人群,楼栋编码,单元,室号,与户主关系,户类型,房屋用途\n");
     for i in 0..rows {
-        let first17 = format!(
-            "1101011980{:02}{:02}{:03}",
-            1 + i % 12,
-            1 + (i / 12) % 28,
-            (i / 336) % 1000
-        );
-        let id = format!(
-            "{first17}{}",
-            gongzhi::domain::ids::id_check_char(&first17).unwrap()
-        );
+        let id = beijing_id_no(i);
         csv.push_str(&format!("居民{i},,{id},,,,,,,,,,常住,,{building},,,,,\n"));
     }
     let upload = {

@@ -31,29 +31,31 @@ async fn set_handle_limit(admin: &Client, value: u32, unit: &str) {
         .and_then(|a| a.iter().find(|c| c["code"] == "0602"))
         .expect("category 0602")
         .clone();
-    let r = admin
+    admin
         .patch(
             &format!("/api/v1/case-categories/{}", cat["id"].as_str().unwrap()),
             json!({"version": cat["version"], "handle_limit": {"value": value, "unit": unit}}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
 }
 
 /// Files a case on 朝阳's first grid and dispatches it to the routed unit: the dispatch answer.
 async fn dispatched_case(app: &TestApp) -> Resp {
     let shequ = app.demo_user("shequ").await;
     let grid = app.area_id(CHAOYANG_GRID).await;
-    let c = shequ.post("/api/v1/cases", new_case(&grid)).await;
-    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    let c = shequ
+        .post("/api/v1/cases", new_case(&grid))
+        .await
+        .expect_status(StatusCode::CREATED);
     let id = c.body["id"].as_str().unwrap();
     let r = shequ
         .post(
             &format!("/api/v1/cases/{id}/actions/dispatch"),
             json!({"version": c.body["version"]}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     r
 }
 
@@ -89,8 +91,8 @@ async fn preview(c: &Client, start: &str, value: u32, unit: &str) -> Value {
         .get(&format!(
             "/api/v1/calendar/deadline?start={start}&value={value}&unit={unit}"
         ))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     r.body
 }
 
@@ -141,8 +143,8 @@ async fn a_deadline_in_an_unpublished_year_is_provisional_until_the_year_is_load
             csv.into_bytes(),
             "text/csv",
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert!(
         r.body["recomputed_cases"].as_u64().unwrap() >= 1,
         "{}",

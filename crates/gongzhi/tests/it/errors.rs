@@ -627,13 +627,12 @@ async fn control_characters_are_refused_at_the_edge() {
         );
     }
     // Tabs and line breaks are text.
-    let r = a
-        .post(
-            "/api/v1/visits",
-            json!({"household_id": household, "mode": "in_person", "notes": "第一行\n\t第二行"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    a.post(
+        "/api/v1/visits",
+        json!({"household_id": household, "mode": "in_person", "notes": "第一行\n\t第二行"}),
+    )
+    .await
+    .expect_status(StatusCode::CREATED);
     // A sheet with a control character is refused too.
     let csv = "一级编码,名称\n01\u{1b},x\n".as_bytes().to_vec();
     let r = a
@@ -643,8 +642,8 @@ async fn control_characters_are_refused_at_the_edge() {
             csv,
             "text/csv",
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.text
             .contains("Line 2: Must not contain control characters"),
@@ -725,8 +724,10 @@ async fn a_party_org_with_members_is_not_deleted() {
     )
     .await
     .unwrap();
-    let r = a.delete(&format!("/api/v1/party-orgs/{org}")).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    let r = a
+        .delete(&format!("/api/v1/party-orgs/{org}"))
+        .await
+        .expect_status(StatusCode::CONFLICT);
     assert_eq!(r.code(), "conflict");
     assert!(r.body["error"]["message"]
         .as_str()
@@ -749,18 +750,16 @@ async fn an_unknown_area_is_not_found_for_the_admin_too() {
     let app = spawn_app().await;
     let a = app.admin().await;
     let nobody = uuid::Uuid::now_v7();
-    let r = a
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/points/rules",
-            Some(json!({"area_id": nobody, "event": "report_in", "points": 1})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-    let r = a
-        .get(&format!("/api/v1/points/rules?area_id={nobody}"))
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    a.send(
+        reqwest::Method::PUT,
+        "/api/v1/points/rules",
+        Some(json!({"area_id": nobody, "event": "report_in", "points": 1})),
+    )
+    .await
+    .expect_status(StatusCode::NOT_FOUND);
+    a.get(&format!("/api/v1/points/rules?area_id={nobody}"))
+        .await
+        .expect_status(StatusCode::NOT_FOUND);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM point_rules WHERE area_id NOT IN (SELECT id FROM areas)")
             .await,
@@ -824,8 +823,10 @@ async fn an_area_in_use_is_not_deleted() {
          ORDER BY d.building_id",
     )
     .await;
-    let r = a.delete(&format!("/api/v1/areas/{building}")).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    let r = a
+        .delete(&format!("/api/v1/areas/{building}"))
+        .await
+        .expect_status(StatusCode::CONFLICT);
     assert!(r.text.contains("dwellings"), "{}", r.text);
     assert_eq!(
         a.get(&format!("/api/v1/areas/{building}")).await.status,
@@ -839,19 +840,19 @@ async fn an_area_in_use_is_not_deleted() {
             "/api/v1/areas",
             json!({"parent_id": chaoyang, "kind": "grid", "name": "新网格", "code": "130602001001067"}),
         )
-        .await;
-    assert_eq!(grid.status, StatusCode::CREATED, "{}", grid.text);
+        .await.expect_status(StatusCode::CREATED);
     let grid = grid.body["id"].as_str().unwrap().to_string();
+    a.send(
+        reqwest::Method::PUT,
+        "/api/v1/points/rules",
+        Some(json!({"area_id": grid, "event": "report_in", "points": 3})),
+    )
+    .await
+    .expect_status(StatusCode::OK);
     let r = a
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/points/rules",
-            Some(json!({"area_id": grid, "event": "report_in", "points": 3})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = a.delete(&format!("/api/v1/areas/{grid}")).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        .delete(&format!("/api/v1/areas/{grid}"))
+        .await
+        .expect_status(StatusCode::CONFLICT);
     assert_eq!(r.code(), "conflict.reference", "{}", r.text);
     assert_eq!(
         a.get(&format!("/api/v1/areas/{grid}")).await.status,

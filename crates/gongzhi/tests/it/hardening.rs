@@ -30,8 +30,8 @@ async fn sixteen_concurrent_readers_and_writers_keep_the_audit_chain_intact() {
                 "requester": {"name": "孙丽", "phone": "13912345678"}
             }),
         )
-        .await;
-    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let id = c.body["id"].as_str().unwrap().to_string();
     let before = app
         .count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.read_requester'")

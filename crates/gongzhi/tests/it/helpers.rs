@@ -19,6 +19,25 @@ pub fn audit_key() -> std::sync::Arc<gongzhi::crypto::AuditKey> {
 /// Small demo: enough for two districts' streets and several communities.
 pub const TEST_HOUSEHOLDS: u32 = 6000;
 
+/// A valid ID number (its check character computed) from its first seventeen characters.
+pub fn id_no(first17: &str) -> String {
+    format!(
+        "{first17}{}",
+        gongzhi::domain::ids::id_check_char(first17).unwrap()
+    )
+}
+
+/// The `i`-th of a series of valid Beijing ID numbers (born in 1980): none of the demo residents
+/// has one, so a test can register thousands without a clash.
+pub fn beijing_id_no(i: u32) -> String {
+    id_no(&format!(
+        "1101011980{:02}{:02}{:03}",
+        1 + i % 12,
+        1 + (i / 12) % 28,
+        (i / 336) % 1000
+    ))
+}
+
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
@@ -280,20 +299,27 @@ impl Resp {
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
+    /// Asserts the status (showing the body when it differs) and passes the answer on.
+    #[track_caller]
+    pub fn expect_status(self, status: StatusCode) -> Resp {
+        assert_eq!(self.status, status, "{}", self.text);
+        self
+    }
 }
 
 impl Client {
-    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let mut req = self
+    /// A request to `path` as this client: its language and, when signed in, its token.
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let req = self
             .http
             .request(method, format!("{}{path}", self.base))
             .header("Accept-Language", self.lang);
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
         }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
+    }
+    async fn answer(req: reqwest::RequestBuilder) -> Resp {
         let r = req.send().await.expect("request");
         let status = r.status();
         let headers = r.headers().clone();
@@ -305,6 +331,14 @@ impl Client {
             body,
             text,
         }
+    }
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let req = self.request(method, path);
+        Self::answer(match body {
+            Some(b) => req.json(&b),
+            None => req,
+        })
+        .await
     }
     pub async fn get(&self, path: &str) -> Resp {
         self.send(Method::GET, path, None).await
@@ -317,26 +351,10 @@ impl Client {
         body: Vec<u8>,
         content_type: &str,
     ) -> Resp {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("Accept-Language", self.lang)
-            .header("Content-Type", content_type)
-            .body(body);
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        let r = req.send().await.expect("request");
-        let status = r.status();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            body,
-            text,
-        }
+        let req = self
+            .request(method, path)
+            .header("Content-Type", content_type);
+        Self::answer(req.body(body)).await
     }
     pub async fn post(&self, path: &str, body: Value) -> Resp {
         self.send(Method::POST, path, Some(body)).await
@@ -422,6 +440,39 @@ impl TestApp {
         (r.id.to_string(), r.code)
     }
 
+    /// The one row `sql` finds; the test fails when there is none.
+    pub async fn one<T: sea_orm::FromQueryResult>(
+        &self,
+        sql: &str,
+        values: Vec<sea_orm::Value>,
+    ) -> T {
+        gongzhi::store::fetch_opt(&self.state.db, sql, values)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no row: {sql}"))
+    }
+    /// The name and the (decrypted) ID number of the person `sql` finds
+    /// (`SELECT p.name, p.id_no_enc …`).
+    pub async fn person_and_id_no(&self, sql: &str) -> (String, String) {
+        #[derive(sea_orm::FromQueryResult)]
+        struct P {
+            name: String,
+            id_no_enc: String,
+        }
+        let p: P = self.one(sql, vec![]).await;
+        (p.name, self.state.keys.decrypt(&p.id_no_enc).unwrap())
+    }
+    /// A resident of the demo's first grid with an ID number and no account yet: who claims their
+    /// file in the sign-up tests. (name, ID number)
+    pub async fn unclaimed_resident(&self) -> (String, String) {
+        self.person_and_id_no(
+            "SELECT p.name, p.id_no_enc FROM persons p JOIN household_members m ON m.person_id = p.id \
+             AND m.to_date IS NULL WHERE p.grid_id = (SELECT id FROM areas WHERE code = '130602001001001') \
+             AND p.id_no_enc IS NOT NULL AND p.deleted_at IS NULL AND p.id NOT IN \
+             (SELECT person_id FROM users WHERE person_id IS NOT NULL) ORDER BY p.name LIMIT 1",
+        )
+        .await
+    }
     pub async fn count(&self, sql: &str) -> i64 {
         gongzhi::store::fetch_i64(&self.state.db, sql, vec![])
             .await

@@ -21,14 +21,15 @@ async fn new_case(app: &TestApp, c: &Client) -> String {
             json!({"kind": "complaint", "category_code": "0101", "description": "楼道里堆满杂物，消防通道堵了",
                    "location": {"area_id": grid}, "requester": {"name": "孙丽"}}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     r.body["id"].as_str().unwrap().to_string()
 }
 
 async fn unread(c: &Client) -> i64 {
-    let r = c.get("/api/v1/me/messages/unread").await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = c
+        .get("/api/v1/me/messages/unread")
+        .await
+        .expect_status(StatusCode::OK);
     r.body["unread"].as_i64().unwrap()
 }
 
@@ -44,20 +45,24 @@ async fn a_cases_steps_reach_the_unit_and_the_desk_once_and_each_inbox_is_its_ow
     let messages_before = app.count("SELECT COUNT(*) FROM messages").await;
 
     // A refused step writes nothing.
-    let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 99).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 99)
+        .await
+        .expect_status(StatusCode::CONFLICT);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM messages").await,
         messages_before
     );
 
-    let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 1).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 1)
+        .await
+        .expect_status(StatusCode::OK);
     let no = r.body["no"].as_str().unwrap().to_string();
     assert_eq!(unread(&bumen).await, b0 + 1, "the unit's member is told");
     assert_eq!(unread(&jiedao).await, j0, "the one who dispatched is not");
-    let list = bumen.get("/api/v1/me/messages?unread=true").await;
-    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let list = bumen
+        .get("/api/v1/me/messages?unread=true")
+        .await
+        .expect_status(StatusCode::OK);
     let first = &list.body["items"][0];
     assert_eq!(first["kind"], "case.dispatched");
     assert_eq!(first["title"], format!("新派单 {no}"), "{}", list.text);
@@ -75,14 +80,14 @@ async fn a_cases_steps_reach_the_unit_and_the_desk_once_and_each_inbox_is_its_ow
 
     // Another's message is not there for you; reading your own moves the counter.
     let mid = first["id"].as_str().unwrap().to_string();
-    let r = jiedao
+    jiedao
         .post(&format!("/api/v1/me/messages/{mid}/read"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+        .await
+        .expect_status(StatusCode::NOT_FOUND);
     let r = bumen
         .post(&format!("/api/v1/me/messages/{mid}/read"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["unread"].as_i64().unwrap(), b0);
     let r = bumen
         .post(&format!("/api/v1/me/messages/{mid}/read"), json!({}))
@@ -90,15 +95,15 @@ async fn a_cases_steps_reach_the_unit_and_the_desk_once_and_each_inbox_is_its_ow
     assert_eq!(r.status, StatusCode::OK, "reading twice is fine");
 
     // The unit returns it: the street's desk hears, with the reason.
-    let r = act(
+    act(
         &bumen,
         &id,
         "return",
         json!({"reason": "不属于本单位职责"}),
         2,
     )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    .await
+    .expect_status(StatusCode::OK);
     assert_eq!(unread(&jiedao).await, j0 + 1);
     let l = jiedao.get("/api/v1/me/messages?unread=true").await;
     assert_eq!(l.body["items"][0]["kind"], "case.returned");
@@ -194,8 +199,8 @@ async fn the_requester_hears_when_their_case_is_closed() {
             json!({"kind": "help", "category_code": "0602", "description": "需要开具居住证明",
                    "location": {"area_id": grid}, "requester": {"name": "孙丽"}}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let id = r.body["id"].as_str().unwrap().to_string();
     let before = unread(&jumin).await;
     for (v, (action, body)) in [
@@ -224,8 +229,10 @@ async fn the_requester_hears_when_their_case_is_closed() {
     assert!(link.starts_with("/rate/"), "{link}");
     assert!(l.body["items"][1]["body"].as_str().unwrap().contains(link));
     // The link is the public rating page's.
-    let page = app.anon().get(&format!("/api/v1/public{link}")).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    app.anon()
+        .get(&format!("/api/v1/public{link}"))
+        .await
+        .expect_status(StatusCode::OK);
 }
 
 /// The deadline sweep: near the deadline the unit hears; past it, the unit and the desk, urgently.
@@ -237,8 +244,9 @@ async fn deadlines_near_and_past_reach_the_unit_and_the_desk() {
     let bumen = app.demo_user("bumen").await;
     let unit = unit_of(&app, "bumen").await;
     let id = new_case(&app, &shequ).await;
-    let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 1).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 1)
+        .await
+        .expect_status(StatusCode::OK);
     let (b0, j0) = (unread(&bumen).await, unread(&jiedao).await);
     let uid = uuid::Uuid::parse_str(&id).unwrap();
     let past = gongzhi::domain::now_ms() - 60_000;
@@ -291,11 +299,14 @@ async fn templates_are_data_checked_when_saved_and_apply_to_unread_messages() {
     let bumen = app.demo_user("bumen").await;
     let unit = unit_of(&app, "bumen").await;
     let id = new_case(&app, &shequ).await;
-    let r = act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 1).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    act(&jiedao, &id, "dispatch", json!({"unit_id": unit}), 1)
+        .await
+        .expect_status(StatusCode::OK);
 
-    let r = admin.get("/api/v1/message-templates").await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = admin
+        .get("/api/v1/message-templates")
+        .await
+        .expect_status(StatusCode::OK);
     let t = r
         .body
         .as_array()
@@ -322,8 +333,8 @@ async fn templates_are_data_checked_when_saved_and_apply_to_unread_messages() {
             path,
             Some(wording("派单 {no} {手机号}", 0)),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.text.contains("手机号"),
         "names the unknown variable: {}",
@@ -335,8 +346,8 @@ async fn templates_are_data_checked_when_saved_and_apply_to_unread_messages() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = admin
         .send(reqwest::Method::PUT, path, Some(wording("【派单】{no}", 0)))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["customised"], true);
     assert_eq!(r.body["version"], 1);
     let r = admin
@@ -357,8 +368,10 @@ async fn templates_are_data_checked_when_saved_and_apply_to_unread_messages() {
         "{}",
         l.text
     );
-    let r = admin.send(reqwest::Method::DELETE, path, None).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = admin
+        .send(reqwest::Method::DELETE, path, None)
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["customised"], false);
     let l = bumen.get("/api/v1/me/messages?unread=true").await;
     assert!(
@@ -419,14 +432,13 @@ async fn a_volunteer_hears_the_sign_up_confirmed() {
             json!({"kind": "volunteer", "title": "周末助老探访", "area_id": community, "place": "社区活动室",
                    "starts_at": at(72), "ends_at": at(74), "capacity": 20, "skills": [], "risky": false}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     let id = r.body["id"].as_str().unwrap().to_string();
     let before = unread(&zhiyuan).await;
-    let r = zhiyuan
+    zhiyuan
         .post(&format!("/api/v1/activities/{id}/signup"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(unread(&zhiyuan).await, before + 1);
     let l = zhiyuan.get("/api/v1/me/messages?unread=true").await;
     assert_eq!(l.body["items"][0]["kind"], "activity.signed_up");
@@ -449,10 +461,10 @@ async fn a_volunteer_hears_the_sign_up_confirmed() {
         )
         .await;
     let soon = r.body["id"].as_str().unwrap().to_string();
-    let r = zhiyuan
+    zhiyuan
         .post(&format!("/api/v1/activities/{soon}/signup"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     // 30 hours ahead: not yet. Then the activity moves to 3 hours ahead.
     gongzhi::app::service::notify::remind(&app.state.db)
         .await
@@ -510,13 +522,12 @@ async fn a_volunteer_hears_of_points_posted_by_hand() {
     .expect("zhiyuan's account")
     .id;
     let before = unread(&zhiyuan).await;
-    let r = shequ
+    shequ
         .post(
             "/api/v1/points/postings",
             json!({"account_id": account, "amount": 5, "direction": "earn", "note": "协助疫苗接种点引导"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     assert_eq!(unread(&zhiyuan).await, before + 1);
     let l = zhiyuan.get("/api/v1/me/messages?unread=true").await;
     assert_eq!(l.body["items"][0]["kind"], "points.posted");

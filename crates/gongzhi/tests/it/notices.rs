@@ -34,8 +34,10 @@ async fn a_notice_reaches_its_households_and_the_author_sees_who_read_and_answer
         ))
         .await;
     assert!(addressed > 10, "the demo grid has households: {addressed}");
-    let l = shequ.get("/api/v1/notices").await;
-    assert_eq!(l.status, StatusCode::OK, "{}", l.text);
+    let l = shequ
+        .get("/api/v1/notices")
+        .await
+        .expect_status(StatusCode::OK);
     let lift = item(&l.body, LIFT).clone();
     let id = lift["id"].as_str().unwrap().to_string();
     let cov = &lift["coverage"];
@@ -52,8 +54,10 @@ async fn a_notice_reaches_its_households_and_the_author_sees_who_read_and_answer
     );
 
     // The resident: in her notices, unread and to acknowledge; a message in her inbox.
-    let mine = jumin.get("/api/v1/me/notices").await;
-    assert_eq!(mine.status, StatusCode::OK, "{}", mine.text);
+    let mine = jumin
+        .get("/api/v1/me/notices")
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(mine.body["unread"], 2, "{}", mine.text);
     assert_eq!(mine.body["to_ack"], 1);
     let inbox = jumin.get("/api/v1/me/messages").await;
@@ -62,8 +66,10 @@ async fn a_notice_reaches_its_households_and_the_author_sees_who_read_and_answer
         "{}",
         inbox.text
     );
-    let open = jumin.get(&format!("/api/v1/me/notices/{id}")).await;
-    assert_eq!(open.status, StatusCode::OK, "{}", open.text);
+    let open = jumin
+        .get(&format!("/api/v1/me/notices/{id}"))
+        .await
+        .expect_status(StatusCode::OK);
     assert!(open.body["read_at"].is_string());
     assert_eq!(open.body["form"][0]["key"], "needs_help");
     let d = shequ.get(&format!("/api/v1/notices/{id}")).await;
@@ -106,8 +112,8 @@ async fn a_notice_reaches_its_households_and_the_author_sees_who_read_and_answer
             &format!("/api/v1/me/notices/{id}/ack"),
             json!({"answer": {"needs_help": "需要", "note": "老人腿脚不便"}}),
         )
-        .await;
-    assert_eq!(ack.status, StatusCode::OK, "{}", ack.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(ack.body["answer"]["needs_help"], "需要");
     assert!(ack.body["acked_at"].is_string());
     let mine = jumin.get("/api/v1/me/notices").await;
@@ -142,27 +148,27 @@ async fn a_notice_reaches_its_households_and_the_author_sees_who_read_and_answer
         .get(&format!(
             "/api/v1/notices/{id}/households?state=door&page_size=200"
         ))
-        .await;
-    assert_eq!(door.status, StatusCode::OK, "{}", door.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(door.body["total"], addressed - 1, "{}", door.text);
     let hh = door.body["items"][0]["household_id"]
         .as_str()
         .unwrap()
         .to_string();
-    let r = wangge
+    wangge
         .post(
             &format!("/api/v1/notices/{id}/households/{hh}/ack"),
             json!({"answer": {"needs_help": "也许"}}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     let r = wangge
         .post(
             &format!("/api/v1/notices/{id}/households/{hh}/ack"),
             json!({"answer": {"needs_help": "不需要"}, "note": "敲门告知"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["acked_via"], "visit");
     assert_eq!(r.body["acked_by"], "张伟（网格员）");
     let door = wangge
@@ -184,14 +190,14 @@ async fn a_notice_reaches_its_households_and_the_author_sees_who_read_and_answer
     // the next one.
     let r = shequ
         .post(&format!("/api/v1/notices/{id}/remind"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["reminded"], 0, "{}", r.text);
     assert_eq!(r.body["people"], 1, "the building leader: {}", r.text);
     let again = shequ
         .post(&format!("/api/v1/notices/{id}/remind"), json!({}))
-        .await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+        .await
+        .expect_status(StatusCode::CONFLICT);
     assert_eq!(again.code(), "notices.remind_too_soon");
     let louzhang = app.demo_user("louzhang").await;
     let inbox = louzhang.get("/api/v1/me/messages").await;
@@ -207,8 +213,8 @@ async fn a_notice_reaches_its_households_and_the_author_sees_who_read_and_answer
             &format!("/api/v1/notices/{gas}/withdraw"),
             json!({"reason": "内容有误，重新发布"}),
         )
-        .await;
-    assert_eq!(w.status, StatusCode::OK, "{}", w.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(w.body["status"], "withdrawn");
     let mine = jumin.get("/api/v1/me/notices").await;
     assert_eq!(mine.body["total"], 1, "{}", mine.text);
@@ -245,8 +251,8 @@ async fn a_notice_by_tag_or_list_is_addressed_in_scope_and_bad_ones_change_nothi
             json!({"area_id": community, "title": "重阳节慰问登记", "body": "请告知是否在家。",
                    "tags": ["独居老人"], "requires_ack": true}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     assert_eq!(r.body["coverage"]["households"], expected, "{}", r.text);
     assert_eq!(r.body["tags"], json!(["living_alone_elderly"]));
 
@@ -268,8 +274,7 @@ async fn a_notice_by_tag_or_list_is_addressed_in_scope_and_bad_ones_change_nothi
             "/api/v1/notices",
             json!({"area_id": community, "title": "楼道堆物清理", "body": "请于周五前清理。", "household_ids": two}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     assert_eq!(r.body["coverage"]["households"], 2);
     assert_eq!(r.body["listed"], true);
 
@@ -320,15 +325,15 @@ async fn a_notice_by_tag_or_list_is_addressed_in_scope_and_bad_ones_change_nothi
             r.text
         );
     }
-    let r = shequ
+    shequ
         .send_raw(
             reqwest::Method::POST,
             "/api/v1/notices",
             b"{\"title\": \"x\",".to_vec(),
             "application/json",
         )
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        .await
+        .expect_status(StatusCode::BAD_REQUEST);
     assert_eq!(app.count("SELECT COUNT(*) FROM notices").await, before);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM notice_receipts").await,
@@ -337,22 +342,22 @@ async fn a_notice_by_tag_or_list_is_addressed_in_scope_and_bad_ones_change_nothi
 
     // Scope: another community's area is 404, a grid worker may not publish (403), and the
     // other community's worker does not see this community's notices.
-    let r = shequ
+    shequ
         .post(
             "/api/v1/notices",
             json!({"area_id": outside, "title": "x", "body": "x"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+        .await
+        .expect_status(StatusCode::NOT_FOUND);
     let wangge = app.demo_user("wangge").await;
     let grid = app.first_under("130602001001", "grid").await.0;
-    let r = wangge
+    wangge
         .post(
             "/api/v1/notices",
             json!({"area_id": grid, "title": "x", "body": "x"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        .await
+        .expect_status(StatusCode::FORBIDDEN);
     let shequ2 = app.demo_user("shequ2").await;
     let theirs = shequ2.get("/api/v1/notices").await;
     assert_eq!(theirs.status, StatusCode::OK);
@@ -375,8 +380,10 @@ async fn a_notice_by_tag_or_list_is_addressed_in_scope_and_bad_ones_change_nothi
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // The building leader sees the grid's notice cut to their building.
     let louzhang = app.demo_user("louzhang").await;
-    let d = louzhang.get(&format!("/api/v1/notices/{lift}")).await;
-    assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+    let d = louzhang
+        .get(&format!("/api/v1/notices/{lift}"))
+        .await
+        .expect_status(StatusCode::OK);
     let mine = d.body["coverage"]["households"].as_i64().unwrap();
     let all = shequ.get(&format!("/api/v1/notices/{lift}")).await.body["coverage"]["households"]
         .as_i64()

@@ -68,8 +68,7 @@ async fn backup_then_restore_into_an_empty_database_gives_identical_answers() {
             json!({"kind": "help", "category_code": "0602", "description": "楼道灯坏了",
                    "location": {"area_id": grid}, "requester": {"name": "孙丽", "phone": "13912345678"}}),
         )
-        .await;
-    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+        .await.expect_status(StatusCode::CREATED);
     let case = c.body["id"].as_str().unwrap().to_string();
     let file = shequ
         .send_raw(
@@ -79,8 +78,10 @@ async fn backup_then_restore_into_an_empty_database_gives_identical_answers() {
             "application/octet-stream",
         )
         .await;
-    let persons = shequ.get("/api/v1/persons?page_size=5").await;
-    assert_eq!(persons.status, StatusCode::OK, "{}", persons.text);
+    let persons = shequ
+        .get("/api/v1/persons?page_size=5")
+        .await
+        .expect_status(StatusCode::OK);
     let person = persons.body["items"][0]["id"].as_str().unwrap().to_string();
     let mut paths = vec![
         "/api/v1/areas/roots".to_string(),

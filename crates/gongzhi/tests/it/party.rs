@@ -76,8 +76,7 @@ async fn kinds_must_match_their_area_and_parent() {
     let chunhui = app.area_id("130602002001").await;
     let r = a
         .post("/api/v1/party-orgs", json!({"kind": "unit", "name": "保定学院党委", "area_id": chaoyang, "linked_area_ids": [chaoyang, chunhui]}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     assert_eq!(r.body["linked_areas"].as_array().unwrap().len(), 2);
     let id = r.body["id"].as_str().unwrap().to_string();
     // Visible to 春晖's worker through the link, though its home area is 朝阳.
@@ -88,13 +87,12 @@ async fn kinds_must_match_their_area_and_parent() {
     );
     // Edit with version; stale version is 409.
     let v = r.body["version"].as_i64().unwrap();
-    let r = a
-        .patch(
-            &format!("/api/v1/party-orgs/{id}"),
-            json!({"version": v, "linked_area_ids": [chaoyang]}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    a.patch(
+        &format!("/api/v1/party-orgs/{id}"),
+        json!({"version": v, "linked_area_ids": [chaoyang]}),
+    )
+    .await
+    .expect_status(StatusCode::OK);
     assert_eq!(
         w2.get(&format!("/api/v1/party-orgs/{id}")).await.status,
         StatusCode::NOT_FOUND
@@ -112,8 +110,8 @@ async fn kinds_must_match_their_area_and_parent() {
             &format!("/api/v1/party-orgs/{id}/move"),
             json!({"new_parent_id": street_org, "version": v + 1}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["parent_id"].as_str().unwrap(), street_org);
     assert_eq!(
         a.delete(&format!("/api/v1/party-orgs/{id}")).await.status,
@@ -136,13 +134,12 @@ async fn a_party_secretary_edits_in_scope_and_searches() {
     let v = s.get(&format!("/api/v1/party-orgs/{branch}")).await.body["version"]
         .as_i64()
         .unwrap();
-    let r = s
-        .patch(
-            &format!("/api/v1/party-orgs/{branch}"),
-            json!({"version": v, "name": "朝阳社区党委"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    s.patch(
+        &format!("/api/v1/party-orgs/{branch}"),
+        json!({"version": v, "name": "朝阳社区党委"}),
+    )
+    .await
+    .expect_status(StatusCode::OK);
     let r = s.get("/api/v1/party-orgs?q=%E6%9C%9D%E9%98%B3").await;
     assert!(r
         .body

@@ -24,8 +24,8 @@ async fn ask(c: &Client, title: &str, body: &str) -> String {
             "/api/v1/me/questions",
             json!({"title": title, "body": body}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     assert_eq!(r.body["status"], "open");
     r.body["id"].as_str().unwrap().to_string()
 }
@@ -51,8 +51,10 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
     let anon = app.anon();
 
     // Her questions and her community; the demo's five are hers.
-    let mine = jumin.get("/api/v1/me/questions").await;
-    assert_eq!(mine.status, StatusCode::OK, "{}", mine.text);
+    let mine = jumin
+        .get("/api/v1/me/questions")
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(mine.body["community"]["code"], COMMUNITY, "{}", mine.text);
     assert_eq!(mine.body["items"].as_array().unwrap().len(), 5);
     // From another community's public page: the ask page can name it.
@@ -109,8 +111,10 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
 
     // She asks anyway; the community's workers are told and see it with its deadline.
     let repeat = ask(&jumin, "电梯停运多久修好", "我们楼的电梯还是不能用。").await;
-    let l = shequ.get("/api/v1/questions").await;
-    assert_eq!(l.status, StatusCode::OK, "{}", l.text);
+    let l = shequ
+        .get("/api/v1/questions")
+        .await
+        .expect_status(StatusCode::OK);
     assert!(ids(&l.body).contains(&repeat));
     assert!(
         l.body["counts"]["overdue"].as_i64().unwrap() >= 1,
@@ -148,13 +152,13 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
             .status,
         StatusCode::NOT_FOUND
     );
-    let r = other
+    other
         .post(
             &format!("/api/v1/questions/{repeat}/answer"),
             json!({"answer": "不是我们社区的"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+        .await
+        .expect_status(StatusCode::NOT_FOUND);
     assert!(!ids(&other.get("/api/v1/questions?status=all").await.body).contains(&repeat));
     let shuji = app.demo_user("shuji").await;
     assert_eq!(
@@ -181,8 +185,10 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
     );
 
     // The worker sees the earlier answer as alike and links the repeat to it.
-    let d = shequ.get(&format!("/api/v1/questions/{repeat}")).await;
-    assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+    let d = shequ
+        .get(&format!("/api/v1/questions/{repeat}"))
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(d.body["can_answer"], true);
     let asker = d.body["asker_name"].as_str().unwrap();
     assert!(
@@ -210,8 +216,8 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
             &format!("/api/v1/questions/{repeat}/link"),
             json!({"to": earlier_id}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["status"], "linked");
     assert_eq!(r.body["linked_to"]["id"], earlier_id.as_str());
     let r = shequ
@@ -219,8 +225,8 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
             &format!("/api/v1/questions/{repeat}/answer"),
             json!({"answer": "再答一次"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CONFLICT);
     assert_eq!(r.code(), "questions.not_open");
     let hers = jumin.get(&format!("/api/v1/me/questions/{repeat}")).await;
     assert_eq!(hers.body["status"], "linked", "{}", hers.text);
@@ -245,8 +251,8 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
             &format!("/api/v1/questions/{lamp}/answer"),
             json!({"answer": "已安排电工明天更换。", "publish": true}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["error"]["fields"]["public_title"].is_string());
     assert_eq!(
         app.count("SELECT COUNT(*) FROM questions WHERE title = '3号楼2单元楼道灯坏了' AND status = 'open'")
@@ -260,8 +266,7 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
             json!({"answer": "已安排电工明天更换楼道灯，并检查其他单元。", "publish": true,
                    "public_title": "楼道灯坏了多久能修？", "public_body": "居民反映楼道灯不亮，夜间不安全。"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await.expect_status(StatusCode::OK);
     assert_eq!(r.body["public"], true);
     assert_eq!(
         (
@@ -318,13 +323,13 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = shequ
+    shequ
         .post(
             &format!("/api/v1/questions/{junk}/decline"),
             json!({"reason": "与社区事务无关"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(
         jumin
             .get(&format!("/api/v1/me/questions/{junk}"))
@@ -347,20 +352,20 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
         "not yet theirs"
     );
     let unit = unit_of(&app, "bumen").await;
-    let r = shequ
+    shequ
         .post(
             &format!("/api/v1/questions/{road}/route"),
             json!({"unit_id": uuid::Uuid::nil()}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     let r = shequ
         .post(
             &format!("/api/v1/questions/{road}/route"),
             json!({"unit_id": unit, "note": "道路养护归区住建"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["route_rule"], "manual");
     assert!(ids(&bumen.get("/api/v1/questions").await.body).contains(&road));
     assert!(
@@ -371,19 +376,19 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
             .contains("道路养护归区住建"),
         "the unit is told why"
     );
-    let r = bumen
+    bumen
         .post(
             &format!("/api/v1/questions/{road}/answer"),
             json!({"answer": "已列入本周道路修补计划。"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
 
     // Unpublished: off the page (a page cached on this instance is forgotten).
-    let r = shequ
+    shequ
         .post(&format!("/api/v1/questions/{lamp}/unpublish"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert!(!anon
         .get(&format!("/p/{COMMUNITY}"))
         .await
@@ -405,8 +410,8 @@ async fn a_resident_asks_the_community_answers_in_public_and_a_repeat_is_linked(
             "/api/v1/me/questions",
             json!({"title": "第六个问题", "body": "内容"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+        .await
+        .expect_status(StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers.get("retry-after").is_some());
     assert_eq!(app.count("SELECT COUNT(*) FROM questions").await, n);
 

@@ -236,8 +236,8 @@ async fn email_reaches_a_person_through_an_smtp_relay_checked_by_a_local_server(
             &format!("/api/v1/users/{bumen}"),
             json!({"email": "yangfan@gz.example.cn"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["email_masked"], "ya***@gz.example.cn");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM users WHERE email_enc LIKE '%yangfan%'")
@@ -298,8 +298,10 @@ async fn email_reaches_a_person_through_an_smtp_relay_checked_by_a_local_server(
         "{text}"
     );
     drop(mb);
-    let deliveries = admin.get("/api/v1/message-deliveries?channel=email").await;
-    assert_eq!(deliveries.status, StatusCode::OK, "{}", deliveries.text);
+    let deliveries = admin
+        .get("/api/v1/message-deliveries?channel=email")
+        .await
+        .expect_status(StatusCode::OK);
     assert!(!deliveries.text.contains("smtp-pass"));
     assert!(
         !deliveries.text.contains("yangfan@"),
@@ -429,20 +431,20 @@ async fn wecom_application_messages_fetch_a_token_and_fetch_it_again_when_stale(
     .await;
     let admin = app.admin().await;
     let bumen = user_id(&app, "bumen").await;
-    let r = admin
+    admin
         .patch(
             &format!("/api/v1/users/{bumen}"),
             json!({"wecom_userid": "杨 帆"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     let r = admin
         .patch(
             &format!("/api/v1/users/{bumen}"),
             json!({"wecom_userid": "YangFan"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["wecom_userid"], "YangFan");
     sender::run_once(&app.state).await.unwrap();
     let before = log.lock().unwrap().sends.len();
@@ -711,8 +713,8 @@ async fn a_notice_reaches_households_without_an_account_by_sms_and_an_undelivere
             "/api/v1/notices",
             json!({"area_id": grid, "title": "停水通知", "body": "明天 9:00—12:00 停水检修。"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let id = r.body["id"].as_str().unwrap().to_string();
     let cov = &r.body["coverage"];
     assert_eq!(cov["reached_sms"], expect_sms, "{cov}");
@@ -738,15 +740,9 @@ async fn a_notice_reaches_households_without_an_account_by_sms_and_an_undelivere
     struct Ref {
         provider_ref: String,
     }
-    let one: Ref = gongzhi::store::fetch_opt(
-        &app.state.db,
-        "SELECT provider_ref FROM message_deliveries WHERE household_id IS NOT NULL AND provider_ref IS NOT NULL \
+    let one: Ref = app.one("SELECT provider_ref FROM message_deliveries WHERE household_id IS NOT NULL AND provider_ref IS NOT NULL \
          ORDER BY provider_ref LIMIT 1",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .unwrap();
+        vec![]).await;
     let door_before = shequ
         .get(&format!("/api/v1/notices/{id}/households?state=door"))
         .await
@@ -755,14 +751,13 @@ async fn a_notice_reaches_households_without_an_account_by_sms_and_an_undelivere
         .unwrap();
     let report = json!([{"user_receive_time": "2026-12-04 10:00:00", "nationcode": "86", "mobile": "13800000001",
                           "report_status": "FAIL", "errmsg": "MK:0001", "description": "空号", "sid": one.provider_ref}]);
-    let r = app
-        .anon()
+    app.anon()
         .post(
             "/api/v1/channels/sms/tencent/reports?token=report-token-1",
             report,
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     let d = shequ.get(&format!("/api/v1/notices/{id}")).await;
     assert_eq!(
         d.body["coverage"]["reached_sms"],
@@ -775,10 +770,10 @@ async fn a_notice_reaches_households_without_an_account_by_sms_and_an_undelivere
         .await;
     assert_eq!(door.body["total"], door_before + 1, "{}", door.text);
     // A reminder goes by SMS again to the households reached by SMS that are not done.
-    let r = shequ
+    shequ
         .post(&format!("/api/v1/notices/{id}/remind"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     let r = sender::run_once(&app.state).await.unwrap();
     assert_eq!(r.sent as i64, expect_sms - 1, "{r:?}");
     assert!(double.lock().unwrap().seen.last().unwrap()["TemplateId"] == "3002");
@@ -787,7 +782,7 @@ async fn a_notice_reaches_households_without_an_account_by_sms_and_an_undelivere
         .admin()
         .await
         .get("/api/v1/message-deliveries?channel=sms&page_size=200")
-        .await;
-    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert!(!list.text.contains("+86"), "{}", list.text);
 }

@@ -29,8 +29,7 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
         );
         async move { c.get(&path).await }
     };
-    let l = list(&shequ, "").await;
-    assert_eq!(l.status, StatusCode::OK, "{}", l.text);
+    let l = list(&shequ, "").await.expect_status(StatusCode::OK);
     // The demo: a clean official account, a residents' group and its dead twin, a video channel
     // nobody answers for.
     let official = by_name(&l.body, "服务号");
@@ -69,13 +68,13 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
         );
     }
     let outside = app.area_id("130602002001").await;
-    let r = shequ
+    shequ
         .post(
             "/api/v1/community-channels",
             json!({"community_id": outside, "kind": "微信群", "name": "x", "audience": "y"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+        .await
+        .expect_status(StatusCode::NOT_FOUND);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM community_channels").await,
         before
@@ -86,8 +85,7 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
             json!({"community_id": community, "kind": "企业微信群", "name": "朝阳社区楼长群", "audience": "朝阳社区楼长",
                    "owner_name": "王芳", "members": 36, "posts_last_month": 20, "last_active_on": "2026-12-01"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     assert_eq!(r.body["flags"], json!([]));
 
     // Only the street decides, with a reason; a merge goes to an active channel of the community.
@@ -102,46 +100,44 @@ async fn the_register_flags_dead_channels_and_the_street_retires_or_merges_them(
         async move { c.post(&path, body).await }
     };
     let v = twin["version"].as_i64().unwrap();
-    let r = merge(
+    merge(
         &shequ,
         json!({"version": v, "reason": "重复建群", "into_id": group["id"]}),
     )
-    .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
-    let r = merge(
+    .await
+    .expect_status(StatusCode::FORBIDDEN);
+    merge(
         &jiedao,
         json!({"version": v, "reason": " ", "into_id": group["id"]}),
     )
-    .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    .await
+    .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     // Another community of the same street: seen by the street, but not this channel's community.
     let street = app.area_id("130602001000").await;
     let admin = app.admin().await;
     let n = admin
         .post("/api/v1/areas", json!({"parent_id": street, "kind": "community", "name": "向阳社区", "code": "130602001009"}))
-        .await;
-    assert_eq!(n.status, StatusCode::CREATED, "{}", n.text);
+        .await.expect_status(StatusCode::CREATED);
     let e = jiedao
         .post(
             "/api/v1/community-channels",
             json!({"community_id": n.body["id"], "kind": "微信群", "name": "向阳社区居民群", "audience": "向阳社区全体居民"}),
         )
-        .await;
-    assert_eq!(e.status, StatusCode::CREATED, "{}", e.text);
+        .await.expect_status(StatusCode::CREATED);
     let elsewhere = e.body["id"].clone();
     let r = merge(
         &jiedao,
         json!({"version": v, "reason": "重复建群", "into_id": elsewhere}),
     )
-    .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    .await
+    .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains("同一社区"), "{}", r.text);
     let r = merge(
         &jiedao,
         json!({"version": v, "reason": "重复建群，成员已并入居民群", "into_id": group["id"]}),
     )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    .await
+    .expect_status(StatusCode::OK);
     assert_eq!(r.body["status"], "merged");
     assert_eq!(r.body["merged_into"], group["id"]);
     assert_eq!(r.body["decision"], "重复建群，成员已并入居民群");
@@ -240,8 +236,9 @@ async fn channel_activity_is_imported_from_a_sheet_and_the_rules_see_it() {
          {CHAOYANG},朝阳社区志愿者群,微信群,社区志愿者,,,1,1,\n"
     );
     let rows_before = app.count("SELECT COUNT(*) FROM community_channels").await;
-    let r = up("dry_run", sheet.clone().into_bytes()).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = up("dry_run", sheet.clone().into_bytes())
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["status"], "dry_run");
     assert_eq!(r.body["rows"], 6);
     assert_eq!(r.body["error_rows"], 4, "{}", r.text);
@@ -268,8 +265,9 @@ async fn channel_activity_is_imported_from_a_sheet_and_the_rules_see_it() {
     );
     // The good rows, saved by Excel in GBK.
     let (gbk, _, _) = encoding_rs::GBK.encode(&sheet);
-    let r = up("commit_valid", gbk.into_owned()).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = up("commit_valid", gbk.into_owned())
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["status"], "committed", "{}", r.text);
     assert_eq!(
         (r.body["created"].as_i64(), r.body["updated"].as_i64()),
@@ -296,8 +294,9 @@ async fn channel_activity_is_imported_from_a_sheet_and_the_rules_see_it() {
     assert_eq!(added["kind"], "wechat_group");
     assert_eq!(added["owner_name"], "吴强");
     // Not a sheet, not the caller's: refused.
-    let r = up("dry_run", b"PK\x03\x04broken".to_vec()).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    up("dry_run", b"PK\x03\x04broken".to_vec())
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     // A grid worker keeps the registry of a grid, not a community's channels.
     let n = app.count("SELECT COUNT(*) FROM community_channels").await;
     let wangge = app.demo_user("wangge").await;

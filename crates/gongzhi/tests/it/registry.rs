@@ -4,11 +4,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use gongzhi::domain::ids::id_check_char;
-
-fn id_no(first17: &str) -> String {
-    format!("{first17}{}", id_check_char(first17).unwrap())
-}
 
 async fn first_building(app: &TestApp, community_code: &str) -> String {
     app.first_under(community_code, "building").await.0
@@ -21,8 +16,10 @@ async fn new_person(c: &Client, area: &str, name: &str, id: &str, extra: Value) 
             b.insert(k.clone(), v.clone());
         }
     }
-    let r = c.post("/api/v1/persons", body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = c
+        .post("/api/v1/persons", body)
+        .await
+        .expect_status(StatusCode::CREATED);
     r.body
 }
 
@@ -81,10 +78,7 @@ async fn identity_is_checked_and_stored_encrypted_and_masked() {
         tags: String,
         sensitive_tags_enc: Option<String>,
     }
-    let raw: Raw = gongzhi::store::fetch_opt(&app.state.db, "SELECT id_no_enc, mobile_enc, tags, sensitive_tags_enc FROM persons WHERE name = '王芳' AND deleted_at IS NULL AND id_no_masked LIKE $1", vec![format!("%{}", &good[14..]).into()])
-        .await
-        .unwrap()
-        .unwrap();
+    let raw: Raw = app.one("SELECT id_no_enc, mobile_enc, tags, sensitive_tags_enc FROM persons WHERE name = '王芳' AND deleted_at IS NULL AND id_no_masked LIKE $1", vec![format!("%{}", &good[14..]).into()]).await;
     assert!(raw.id_no_enc.unwrap().starts_with("v1:"));
     assert!(raw.mobile_enc.unwrap().starts_with("v1:"));
     assert!(!raw.tags.contains("subsistence"));
@@ -214,8 +208,10 @@ async fn names_are_found_by_index_anywhere_in_the_name_and_follow_renames() {
     let total_wang = app
         .count("SELECT COUNT(*) FROM persons WHERE name LIKE '王%' AND status = 'active'")
         .await;
-    let r = admin.get(&format!("/api/v1/persons?q={}", enc("王"))).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = admin
+        .get(&format!("/api/v1/persons?q={}", enc("王")))
+        .await
+        .expect_status(StatusCode::OK);
     if total_wang > 1000 {
         assert_eq!(r.body["total"], 1000, "{}", r.text);
         assert_eq!(r.body["more"], true);
@@ -225,13 +221,12 @@ async fn names_are_found_by_index_anywhere_in_the_name_and_follow_renames() {
     }
     assert_eq!(r.body["items"].as_array().unwrap().len(), 20);
     // A rename moves the index with it.
-    let r = w
-        .patch(
-            &format!("/api/v1/persons/{}", p["id"].as_str().unwrap()),
-            json!({"version": p["version"], "name": "司马光明"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    w.patch(
+        &format!("/api/v1/persons/{}", p["id"].as_str().unwrap()),
+        json!({"version": p["version"], "name": "司马光明"}),
+    )
+    .await
+    .expect_status(StatusCode::OK);
     assert!(names_found(&w, "晓芳")
         .await
         .iter()
@@ -251,8 +246,10 @@ async fn names_are_found_by_index_anywhere_in_the_name_and_follow_renames() {
     .remove(0)
     .name;
     let tail: String = head.chars().skip(head.chars().count() - 2).collect();
-    let r = w.get(&format!("/api/v1/households?q={}", enc(&tail))).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = w
+        .get(&format!("/api/v1/households?q={}", enc(&tail)))
+        .await
+        .expect_status(StatusCode::OK);
     assert!(r.body["total"].as_i64().unwrap() >= 1, "{tail}: {}", r.text);
     // The index is in scope like everything else: the other community's worker finds none of it.
     let w2 = app.demo_user("shequ2").await;
@@ -304,8 +301,8 @@ async fn reveal_needs_a_permitted_role_and_a_reason_and_is_audited() {
             &format!("/api/v1/persons/{pid}/reveal"),
             json!({"fields": ["id_no", "mobile"], "reason": "办理残疾人补贴核对"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["id_no"], id);
     assert_eq!(r.body["mobile"], "13700001111");
     let a = app.admin().await;
@@ -432,8 +429,8 @@ async fn a_household_over_time_in_one_file() {
             "/api/v1/dwellings",
             json!({"building_id": b, "unit": "9", "floor": 9, "room": "901", "usage": "出租"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let d = r.body["id"].as_str().unwrap().to_string();
     assert!(r.body["address"].as_str().unwrap().contains("9单元901"));
     let dup = w
@@ -444,13 +441,12 @@ async fn a_household_over_time_in_one_file() {
         .await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert!(dup.body["error"]["fields"]["room"].is_string());
-    let r = w
-        .post(
-            &format!("/api/v1/dwellings/{d}/owners"),
-            json!({"owner_name": "张三", "from_date": "2020-01-01"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    w.post(
+        &format!("/api/v1/dwellings/{d}/owners"),
+        json!({"owner_name": "张三", "from_date": "2020-01-01"}),
+    )
+    .await
+    .expect_status(StatusCode::OK);
     let r = w
         .post(
             &format!("/api/v1/dwellings/{d}/owners"),
@@ -466,8 +462,8 @@ async fn a_household_over_time_in_one_file() {
             "/api/v1/households",
             json!({"dwelling_id": d, "kind": "floating"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let h = r.body["id"].as_str().unwrap().to_string();
     assert_eq!(r.body["stale"], true, "never verified");
     let head = new_person(
@@ -491,8 +487,8 @@ async fn a_household_over_time_in_one_file() {
             &format!("/api/v1/households/{h}/members"),
             json!({"person_id": head["id"], "relation": "户主", "from_date": "2023-01-01"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["head_name"], "孙伟");
     let r = w
         .post(
@@ -521,13 +517,12 @@ async fn a_household_over_time_in_one_file() {
         .unwrap()
         .to_string();
     // Move out, then read the file as it was before.
-    let r = w
-        .post(
-            &format!("/api/v1/households/{h}/members/{member_id}/end"),
-            json!({"to_date": "2025-03-01", "reason": "迁出"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    w.post(
+        &format!("/api/v1/households/{h}/members/{member_id}/end"),
+        json!({"to_date": "2025-03-01", "reason": "迁出"}),
+    )
+    .await
+    .expect_status(StatusCode::OK);
     let file = w.get(&format!("/api/v1/households/{h}/file")).await;
     assert_eq!(file.body["members"].as_array().unwrap().len(), 1);
     assert_eq!(file.body["past_members"].as_array().unwrap().len(), 1);
@@ -579,8 +574,7 @@ async fn visits_find_needs_that_are_followed_up() {
             json!({"household_id": h, "mode": "入户", "lat": 38.87, "lon": 115.46, "notes": "独居老人，精神不错",
                    "needs": [{"category": "维修", "urgency": "high", "description": "卫生间漏水"}, {"category": "medical", "urgency": "low", "description": "想签约家庭医生"}]}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     assert_eq!(r.body["needs"].as_array().unwrap().len(), 2);
     assert_eq!(r.body["visitors"], "wangge");
     let need = r.body["needs"]
@@ -617,13 +611,12 @@ async fn visits_find_needs_that_are_followed_up() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = g
-        .patch(
-            &format!("/api/v1/needs/{nid}"),
-            json!({"version": 1, "status": "closed", "result": "已联系物业修复"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    g.patch(
+        &format!("/api/v1/needs/{nid}"),
+        json!({"version": 1, "status": "closed", "result": "已联系物业修复"}),
+    )
+    .await
+    .expect_status(StatusCode::OK);
     let r = g
         .get("/api/v1/needs?status=unclosed&category=medical")
         .await;
@@ -647,8 +640,8 @@ async fn data_quality_per_area_from_the_demo() {
     let chaoyang = app.area_id("130602001001").await;
     let s = w
         .get(&format!("/api/v1/registry/stats?area_id={chaoyang}"))
-        .await;
-    assert_eq!(s.status, StatusCode::OK, "{}", s.text);
+        .await
+        .expect_status(StatusCode::OK);
     let hh = s.body["households"].as_i64().unwrap();
     assert!(hh >= 900, "{}", s.text);
     assert!(s.body["persons"].as_i64().unwrap() > hh);
@@ -703,16 +696,17 @@ async fn duplicates_are_flagged_for_a_decision() {
     let bld = first_building(&app, "130602001001").await;
     let p = new_person(&w, &bld, "钱多", &id_no("13060219700101009"), json!({})).await;
     for h in [&a, &b] {
-        let r = w
-            .post(
-                &format!("/api/v1/households/{h}/members"),
-                json!({"person_id": p["id"], "relation": "other"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        w.post(
+            &format!("/api/v1/households/{h}/members"),
+            json!({"person_id": p["id"], "relation": "other"}),
+        )
+        .await
+        .expect_status(StatusCode::OK);
     }
-    let d = w.get("/api/v1/registry/duplicates").await;
-    assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+    let d = w
+        .get("/api/v1/registry/duplicates")
+        .await
+        .expect_status(StatusCode::OK);
     assert!(
         d.body
             .as_array()
@@ -736,8 +730,7 @@ async fn legal_entities_check_the_credit_code() {
     );
     let r = w.post("/api/v1/legal-entities", json!({"area_id": b, "name": "保定市朝阳便民超市", "uscc": "91130602MA0CABCD10", "kind": "shop"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = w.post("/api/v1/legal-entities", json!({"area_id": b, "name": "保定市朝阳便民超市", "uscc": code, "kind": "shop", "contact_mobile": "13311112222"})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = w.post("/api/v1/legal-entities", json!({"area_id": b, "name": "保定市朝阳便民超市", "uscc": code, "kind": "shop", "contact_mobile": "13311112222"})).await.expect_status(StatusCode::CREATED);
     assert_eq!(r.body["contact_mobile_masked"], "133****2222");
     let r = w
         .post(
@@ -828,13 +821,12 @@ async fn departed_residents_are_purged_explicitly_after_retention() {
     let p = new_person(&w, &b, "孙离", &id_no("13060219770707001"), json!({})).await;
     let pid = p["id"].as_str().unwrap();
     let v = p["version"].as_i64().unwrap();
-    let r = w
-        .patch(
-            &format!("/api/v1/persons/{pid}"),
-            json!({"version": v, "status": "moved_out"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    w.patch(
+        &format!("/api/v1/persons/{pid}"),
+        json!({"version": v, "status": "moved_out"}),
+    )
+    .await
+    .expect_status(StatusCode::OK);
     let ctx = gongzhi::app::Ctx::system("test", app.state.audit_key.clone());
     let before = gongzhi::app::maintenance::purge_departed(&app.state.db, &ctx, 1095, true)
         .await
@@ -896,8 +888,7 @@ async fn departments_read_only_what_a_sharing_rule_gives_them() {
             json!({"name": "民政低保核查", "role": "department_handler", "area_id": district, "tag": "低保",
                    "fields": ["name", "address", "sensitive_tags"], "purpose": "《社会救助暂行办法》低保动态管理"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     let rule = r.body["id"].as_str().unwrap().to_string();
     assert!(bumen.get(&format!("/api/v1/sharing-rules")).await.status == StatusCode::FORBIDDEN);
     let mine = bumen.get("/api/v1/shared/rules").await;
@@ -906,8 +897,8 @@ async fn departments_read_only_what_a_sharing_rule_gives_them() {
         .get(&format!(
             "/api/v1/shared/rules/{rule}/persons?page_size=200"
         ))
-        .await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        .await
+        .expect_status(StatusCode::OK);
     let items = page.body["items"].as_array().unwrap();
     assert!(!items.is_empty());
     for p in items {
@@ -951,18 +942,19 @@ async fn departments_read_only_what_a_sharing_rule_gives_them() {
 async fn a_visit_takes_the_household_off_the_verification_list() {
     let app = spawn_app().await;
     let w = app.demo_user("wangge").await;
-    let stale = w.get("/api/v1/registry/stale?page_size=1").await;
-    assert_eq!(stale.status, StatusCode::OK, "{}", stale.text);
+    let stale = w
+        .get("/api/v1/registry/stale?page_size=1")
+        .await
+        .expect_status(StatusCode::OK);
     let total = stale.body["total"].as_i64().unwrap();
     assert!(total > 0);
     let h = stale.body["items"][0]["id"].as_str().unwrap().to_string();
-    let r = w
-        .post(
-            "/api/v1/visits",
-            json!({"household_id": h, "mode": "入户", "notes": "一切正常"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    w.post(
+        "/api/v1/visits",
+        json!({"household_id": h, "mode": "入户", "notes": "一切正常"}),
+    )
+    .await
+    .expect_status(StatusCode::CREATED);
     let after = w.get("/api/v1/registry/stale?page_size=1").await;
     assert_eq!(after.body["total"].as_i64().unwrap(), total - 1);
     let hh = w.get(&format!("/api/v1/households/{h}")).await;
@@ -970,13 +962,12 @@ async fn a_visit_takes_the_household_off_the_verification_list() {
     assert!(hh.body["last_verified_at"].is_string(), "{}", hh.text);
     // An older visit entered later never moves a newer verification back.
     let verified = hh.body["last_verified_at"].clone();
-    let r = w
+    w
         .post(
             "/api/v1/visits",
             json!({"household_id": h, "mode": "phone", "visited_on": gongzhi::app::registry::date_after_days(-30)}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     let hh = w.get(&format!("/api/v1/households/{h}")).await;
     assert_eq!(hh.body["last_verified_at"], verified);
 }
@@ -1014,12 +1005,11 @@ async fn the_household_file_shows_its_cases_and_services() {
                    "location": {"dwelling_id": h.dwelling_id},
                    "requester": {"name": "孙丽", "phone": "13912345678", "person_id": h.person_id}}),
         )
-        .await;
-    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+        .await.expect_status(StatusCode::CREATED);
     let file = shequ
         .get(&format!("/api/v1/households/{}/file", h.id))
-        .await;
-    assert_eq!(file.status, StatusCode::OK, "{}", file.text);
+        .await
+        .expect_status(StatusCode::OK);
     let cases = file.body["cases"].as_array().unwrap();
     assert!(
         cases.iter().any(|x| x["id"] == c.body["id"]),

@@ -1047,10 +1047,7 @@ async fn outside_registry(app: &TestApp) -> (String, String) {
         )
         .await;
     let first17 = "13060619700101001";
-    let id = format!(
-        "{first17}{}",
-        gongzhi::domain::ids::id_check_char(first17).unwrap()
-    );
+    let id = id_no(first17);
     let p = a.post("/api/v1/persons", json!({"area_id": b.body["id"], "name": "外区居民", "id_no": id, "residence_type": "hukou"})).await;
     assert_eq!(p.status, reqwest::StatusCode::CREATED, "{}", p.text);
     (
@@ -1486,8 +1483,7 @@ async fn every_route_for_every_role_in_and_out_of_scope() {
 async fn a_user_without_grants_sees_nothing() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let r = admin.post("/api/v1/users", json!({"username": "lonely", "display_name": "无授权", "password": "Solo#2026pw", "must_change_password": false})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    admin.post("/api/v1/users", json!({"username": "lonely", "display_name": "无授权", "password": "Solo#2026pw", "must_change_password": false})).await.expect_status(StatusCode::CREATED);
     let c = app.login("lonely", "Solo#2026pw").await;
     assert_eq!(c.get("/api/v1/areas/roots").await.body, json!([]));
     assert_eq!(c.get("/api/v1/areas?q=1").await.body, json!([]));
@@ -2095,10 +2091,7 @@ async fn every_service_route_for_every_role_in_and_out_of_scope() {
     let out_building = app.area_id("130606001001001001").await;
     for (k, name) in ["外区甲", "外区乙", "外区丙"].iter().enumerate() {
         let first17 = format!("1306061980010100{}", k + 2);
-        let id = format!(
-            "{first17}{}",
-            gongzhi::domain::ids::id_check_char(&first17).unwrap()
-        );
+        let id = id_no(&first17);
         let p = setup.post("/api/v1/persons", json!({"area_id": out_building, "name": name, "id_no": id, "residence_type": "hukou"})).await;
         assert_eq!(p.status, reqwest::StatusCode::CREATED, "{}", p.text);
     }

@@ -29,8 +29,7 @@ async fn new_activity(
             json!({"kind": "volunteer", "title": title, "area_id": area, "place": "社区广场", "starts_at": at(from_min),
                    "ends_at": at(to_min), "capacity": 50, "skills": ["助老"], "risky": risky}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     r.body
 }
 
@@ -65,13 +64,13 @@ async fn free_today(zhiyuan: &Client) {
     for a in me.body["upcoming"].as_array().unwrap() {
         let starts = gongzhi::domain::rfc3339_to_ms(a["starts_at"].as_str().unwrap()).unwrap();
         if starts < soon && a["my_status"] == "signed" {
-            let r = zhiyuan
+            zhiyuan
                 .delete(&format!(
                     "/api/v1/activities/{}/signup",
                     a["id"].as_str().unwrap()
                 ))
-                .await;
-            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+                .await
+                .expect_status(StatusCode::OK);
         }
     }
 }
@@ -107,30 +106,30 @@ async fn an_activity_runs_from_sign_up_to_confirmed_hours_and_points() {
     let id = a["id"].as_str().unwrap();
     let vols = volunteers(&app, &area, 3).await;
     for (v, _) in &vols {
-        let r = shequ
+        shequ
             .post(
                 &format!("/api/v1/activities/{id}/signups"),
                 json!({"volunteer_id": v}),
             )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            .await
+            .expect_status(StatusCode::CREATED);
     }
     // Assigning the same person twice is refused.
-    let r = shequ
+    shequ
         .post(
             &format!("/api/v1/activities/{id}/signups"),
             json!({"volunteer_id": vols[0].0}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CONFLICT);
 
     // The organiser's QR code; the volunteer's phone scans it (a walk-in is signed up on the spot).
     let qr = shequ
         .get(&format!(
             "/api/v1/activities/{id}/qr?direction=in&origin=https://gz.example.cn"
         ))
-        .await;
-    assert_eq!(qr.status, StatusCode::OK, "{}", qr.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert!(
         qr.body["svg"].as_str().unwrap().starts_with("<?xml")
             || qr.body["svg"].as_str().unwrap().contains("<svg")
@@ -140,12 +139,14 @@ async fn an_activity_runs_from_sign_up_to_confirmed_hours_and_points() {
         .unwrap()
         .starts_with("https://gz.example.cn/m/checkin?t="));
     let token = qr.body["token"].as_str().unwrap().to_string();
-    let me_before = zhiyuan.get("/api/v1/me/volunteer").await;
-    assert_eq!(me_before.status, StatusCode::OK, "{}", me_before.text);
+    let me_before = zhiyuan
+        .get("/api/v1/me/volunteer")
+        .await
+        .expect_status(StatusCode::OK);
     let r = zhiyuan
         .post("/api/v1/attendance/scan", json!({"token": token}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["direction"], "in");
     // A double check-in changes nothing.
     let before = scalar(
@@ -156,8 +157,8 @@ async fn an_activity_runs_from_sign_up_to_confirmed_hours_and_points() {
     .await;
     let r = zhiyuan
         .post("/api/v1/attendance/scan", json!({"token": token}))
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.code(), "attendance.already_in");
     assert_eq!(
         scalar(
@@ -184,10 +185,10 @@ async fn an_activity_runs_from_sign_up_to_confirmed_hours_and_points() {
         "{}",
         r.text
     );
-    let r = zhiyuan
+    zhiyuan
         .post("/api/v1/attendance/scan", json!({"token": "not-a-token"}))
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        .await
+        .expect_status(StatusCode::BAD_REQUEST);
     let expired = gongzhi::app::service::activities::make_token(
         &app.state.keys,
         uuid::Uuid::parse_str(id).unwrap(),
@@ -217,13 +218,13 @@ async fn an_activity_runs_from_sign_up_to_confirmed_hours_and_points() {
         r.text
     );
     for (v, _) in &vols[..2] {
-        let r = shequ
+        shequ
             .post(
                 &format!("/api/v1/activities/{id}/attendance"),
                 json!({"volunteer_id": v, "direction": "in"}),
             )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            .await
+            .expect_status(StatusCode::OK);
     }
     // vols[2] never comes: an unexcused absence. Half an hour passes (the check-ins move back).
     gongzhi::store::exec(&app.state.db, "UPDATE activity_signups SET checkin_at = checkin_at - 1800000 WHERE activity_id = $1 AND checkin_at IS NOT NULL", vec![uuid::Uuid::parse_str(id).unwrap().into()]).await.unwrap();
@@ -235,8 +236,8 @@ async fn an_activity_runs_from_sign_up_to_confirmed_hours_and_points() {
             "/api/v1/attendance/scan",
             json!({"token": qr_out.body["token"]}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert!(r.body["minutes"].as_i64().unwrap() >= 29, "{}", r.text);
     let r = shequ
         .post(&format!("/api/v1/activities/{id}/checkout-all"), json!({}))
@@ -250,8 +251,8 @@ async fn an_activity_runs_from_sign_up_to_confirmed_hours_and_points() {
     let postings_before = app.count("SELECT COUNT(*) FROM point_postings").await;
     let r = shequ
         .post(&format!("/api/v1/activities/{id}/confirm"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["absent"], 1, "{}", r.text);
     assert_eq!(
         r.body["entries"], 3,
@@ -295,16 +296,16 @@ async fn an_activity_runs_from_sign_up_to_confirmed_hours_and_points() {
             &format!("/api/v1/volunteers/{}/hours", vols[0].0),
             json!({"minutes": 15, "reason": "签到晚录", "activity_id": id}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     assert_eq!(r.body.as_array().unwrap().len(), n + 1);
-    let r = shequ
+    shequ
         .post(
             &format!("/api/v1/volunteers/{}/hours", vols[0].0),
             json!({"minutes": -100000, "reason": "x"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     invariants(&app).await;
 }
 
@@ -317,13 +318,13 @@ async fn risky_activities_need_insurance_and_limits_refuse_with_the_reason() {
     let id = a["id"].as_str().unwrap();
     let vols = volunteers(&app, &area, 12).await;
     let v = &vols[5].0;
-    let r = shequ
+    shequ
         .post(
             &format!("/api/v1/activities/{id}/signups"),
             json!({"volunteer_id": v}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let r = shequ
         .post(
             &format!("/api/v1/activities/{id}/attendance"),
@@ -337,21 +338,21 @@ async fn risky_activities_need_insurance_and_limits_refuse_with_the_reason() {
         r.text
     );
     assert!(r.text.contains("第十七条"));
-    let r = shequ
+    shequ
         .send(
             reqwest::Method::PUT,
             &format!("/api/v1/activities/{id}/signups/{v}/insurance"),
             Some(json!({"insurer": "中国人寿", "policy_no": "ZY123"})),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = shequ
+        .await
+        .expect_status(StatusCode::OK);
+    shequ
         .post(
             &format!("/api/v1/activities/{id}/attendance"),
             json!({"volunteer_id": v, "direction": "in"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
 
     // Burnout: three 8-hour shifts in one week break the 20 h limit; the third is refused, with why.
     let w = &vols[6].0;
@@ -427,26 +428,26 @@ async fn risky_activities_need_insurance_and_limits_refuse_with_the_reason() {
     assert!(r.text.contains("休息"), "{}", r.text);
     // The volunteer may set lower limits, not higher ones.
     let zhiyuan = app.demo_user("zhiyuan").await;
-    let r = zhiyuan
+    zhiyuan
         .patch(
             "/api/v1/me/volunteer/limits",
             json!({"hours_per_week": 40, "consecutive_days": 5, "rest_hours": 8}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     let r = zhiyuan
         .patch(
             "/api/v1/me/volunteer/limits",
             json!({"hours_per_week": 6, "consecutive_days": 2, "rest_hours": 12}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["limits"]["hours_per_week"], 6.0);
     // The panel lists people near their limits and idle ones.
     let r = shequ
         .get(&format!("/api/v1/volunteers/load?area_id={area}"))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert!(r.body["near_limits"].is_array() && r.body["idle"].is_array());
 }
 
@@ -484,8 +485,7 @@ async fn the_ledger_refuses_bad_amounts_reverses_once_conserves_donations_and_gu
             .body),
         a0
     );
-    let r = shequ.post("/api/v1/points/postings", json!({"account_id": a, "direction": "earn", "amount": 500, "note": "补录：防疫志愿服务"})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = shequ.post("/api/v1/points/postings", json!({"account_id": a, "direction": "earn", "amount": 500, "note": "补录：防疫志愿服务"})).await.expect_status(StatusCode::CREATED);
     let earn_id = r.body["id"].as_str().unwrap().to_string();
     // A deduction beyond the balance is refused.
     let r = shequ
@@ -501,13 +501,13 @@ async fn the_ledger_refuses_bad_amounts_reverses_once_conserves_donations_and_gu
         r.text
     );
     // Reversed once.
-    let r = shequ
+    shequ
         .post(
             &format!("/api/v1/points/postings/{earn_id}/reverse"),
             json!({"reason": "录错了"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let r = shequ
         .post(
             &format!("/api/v1/points/postings/{earn_id}/reverse"),
@@ -547,13 +547,13 @@ async fn the_ledger_refuses_bad_amounts_reverses_once_conserves_donations_and_gu
         }
     };
     let t0 = total(&app).await;
-    let r = shequ
+    shequ
         .post(
             "/api/v1/points/donations",
             json!({"from_account_id": a, "to_account_id": b, "amount": 30, "note": "转赠"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     assert_eq!(total(&app).await, t0);
     let r = shequ
         .post(
@@ -568,8 +568,8 @@ async fn the_ledger_refuses_bad_amounts_reverses_once_conserves_donations_and_gu
             "/api/v1/catalog",
             json!({"community_id": area, "name": "测试：最后一袋米", "price": 10, "stock": 1}),
         )
-        .await;
-    assert_eq!(item.status, StatusCode::CREATED, "{}", item.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let iid = item.body["id"].as_str().unwrap().to_string();
     shequ
         .post(
@@ -637,8 +637,8 @@ async fn the_ledger_refuses_bad_amounts_reverses_once_conserves_donations_and_gu
             "/api/v1/catalog",
             json!({"community_id": c2, "name": "测试：春晖的油", "price": 1, "stock": 5}),
         )
-        .await;
-    assert_eq!(other.status, StatusCode::CREATED, "{}", other.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let r = shequ
         .post(
             &format!(
@@ -891,16 +891,15 @@ async fn report_ins_ratings_work_units_and_certificates() {
     // The overdue list holds in-service members whose report-in expired; a new report-in clears one.
     let r = shequ
         .get(&format!("/api/v1/report-ins/overdue?area_id={area}"))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     let overdue = r.body.as_array().unwrap().clone();
     let m = overdue
         .iter()
         .find(|o| !o["member_id"].is_null())
         .expect("an overdue member in the demo");
     let mid = m["member_id"].as_str().unwrap();
-    let r = shequ.post("/api/v1/report-ins", json!({"member_id": mid, "community_id": area, "reported_on": "2026-11-30", "commitment": "每月参加一次志愿服务"})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = shequ.post("/api/v1/report-ins", json!({"member_id": mid, "community_id": area, "reported_on": "2026-11-30", "commitment": "每月参加一次志愿服务"})).await.expect_status(StatusCode::CREATED);
     assert_eq!(r.body["valid_until"], "2027-05-30");
     let r = shequ
         .get(&format!("/api/v1/report-ins/overdue?area_id={area}"))
@@ -945,14 +944,14 @@ async fn report_ins_ratings_work_units_and_certificates() {
     );
     if let Some(other) = &still {
         // A top review score: without the rule this member would be rated well.
-        let r = shequ
+        shequ
             .send(
                 reqwest::Method::PUT,
                 "/api/v1/party-reviews",
                 Some(json!({"member_id": other, "year": year, "score": 100})),
             )
-            .await;
-        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+            .await
+            .expect_status(StatusCode::NO_CONTENT);
         shequ.post("/api/v1/points/postings", json!({"account_id": member_account(&app, other).await, "direction": "earn", "amount": 200, "note": "测试"})).await;
     }
     let r = shequ
@@ -960,8 +959,8 @@ async fn report_ins_ratings_work_units_and_certificates() {
             "/api/v1/party-ratings/compute",
             json!({"area_id": area, "year": year}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert!(r.body["rated"].as_i64().unwrap() > 10);
     let r = shequ
         .get(&format!(
@@ -973,8 +972,8 @@ async fn report_ins_ratings_work_units_and_certificates() {
         .get(&format!(
             "/api/v1/party-ratings?area_id={area}&year={year}&grade=basic&page_size=200"
         ))
-        .await;
-    assert_eq!(basic.status, StatusCode::OK, "{}", basic.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert!(basic.body["items"]
         .as_array()
         .unwrap()
@@ -986,8 +985,8 @@ async fn report_ins_ratings_work_units_and_certificates() {
             "/api/v1/commendations?volunteer_id={}",
             uuid::Uuid::nil()
         ))
-        .await;
-    assert_eq!(none.status, StatusCode::OK, "{}", none.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(none.body["total"], 0);
     if let Some(other) = &still {
         let row = r.body["items"]
@@ -1016,8 +1015,10 @@ async fn report_ins_ratings_work_units_and_certificates() {
 
     // The work unit's contact sees its own members only, as JSON, XLSX and PDF.
     let danwei = app.demo_user("danwei").await;
-    let r = danwei.get("/api/v1/work-unit/assessment").await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = danwei
+        .get("/api/v1/work-unit/assessment")
+        .await
+        .expect_status(StatusCode::OK);
     let members = r.body["members"].as_array().unwrap();
     assert!(!members.is_empty());
     let hospital_members = app
@@ -1082,8 +1083,10 @@ async fn report_ins_ratings_work_units_and_certificates() {
 
     // Certificates: issued, printable, checkable by number without signing in (masked).
     let zhiyuan = app.demo_user("zhiyuan").await;
-    let r = zhiyuan.post("/api/v1/me/certificate", json!({})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = zhiyuan
+        .post("/api/v1/me/certificate", json!({}))
+        .await
+        .expect_status(StatusCode::CREATED);
     let number = r.body["number"].as_str().unwrap().to_string();
     assert!(number.starts_with("ZYZM-"));
     let pdf = zhiyuan
@@ -1097,8 +1100,8 @@ async fn report_ins_ratings_work_units_and_certificates() {
     let c = app
         .anon()
         .get(&format!("/api/v1/public/certificates/{number}"))
-        .await;
-    assert_eq!(c.status, StatusCode::OK, "{}", c.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_ne!(c.body["name"], name.as_str(), "masked");
     assert!(c.body["name"]
         .as_str()
@@ -1209,8 +1212,8 @@ async fn an_accounts_update_time_never_moves_back() {
     let shequ = app.demo_user("shequ").await;
     let r = shequ
         .get("/api/v1/points/accounts?kind=person&page_size=100")
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     let times: std::collections::BTreeSet<String> = r.body["items"]
         .as_array()
         .unwrap()
@@ -1236,8 +1239,10 @@ async fn an_accounts_update_time_never_moves_back() {
 async fn the_activity_list_filters_by_status_kind_and_time() {
     let app = spawn_app().await;
     let shequ = app.demo_user("shequ").await;
-    let all = shequ.get("/api/v1/activities?page_size=200").await;
-    assert_eq!(all.status, StatusCode::OK, "{}", all.text);
+    let all = shequ
+        .get("/api/v1/activities?page_size=200")
+        .await
+        .expect_status(StatusCode::OK);
     let total = all.body["total"].as_i64().unwrap();
     assert!(total > 0, "the demo has activities");
     let now = time::OffsetDateTime::now_utc();
@@ -1278,9 +1283,11 @@ async fn the_activity_list_filters_by_status_kind_and_time() {
     let from = "2026-01-01T00:00:00%2B08:00";
     let window = shequ
         .get(&format!("/api/v1/activities?from={from}&page_size=200"))
-        .await;
-    assert_eq!(window.status, StatusCode::OK, "{}", window.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert!(window.body["total"].as_i64().unwrap() <= total);
-    let bad = shequ.get("/api/v1/activities?from=yesterday").await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    shequ
+        .get("/api/v1/activities?from=yesterday")
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
 }

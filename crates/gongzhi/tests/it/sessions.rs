@@ -107,8 +107,9 @@ async fn failures_from_other_addresses_never_lock_the_owner_out() {
         StatusCode::OK
     );
     for _ in 0..5 {
-        let r = login_from(&app, attacker, "shequ", WRONG).await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+        login_from(&app, attacker, "shequ", WRONG)
+            .await
+            .expect_status(StatusCode::UNAUTHORIZED);
     }
     // More failures from a botnet: the name is under attack (back-off 32 s).
     for i in 0..5 {
@@ -128,16 +129,19 @@ async fn failures_from_other_addresses_never_lock_the_owner_out() {
     // The attacker's address is barred for the name; its next try waits its turn.
     let r = login_from(&app, attacker, "shequ", DEMO_PASSWORD).await;
     assert_eq!(r.code(), "auth.invalid_credentials");
-    let r = login_from(&app, attacker, "shequ", WRONG).await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    let r = login_from(&app, attacker, "shequ", WRONG)
+        .await
+        .expect_status(StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = header(&r, "retry-after").parse().unwrap();
     assert!((1..=32).contains(&wait), "{wait}");
     // The owner at the office: straight in.
-    let r = login_from(&app, office, "shequ", DEMO_PASSWORD).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    login_from(&app, office, "shequ", DEMO_PASSWORD)
+        .await
+        .expect_status(StatusCode::OK);
     // The owner at a new address: a delay, not a lock.
-    let r = login_from(&app, cafe, "shequ", DEMO_PASSWORD).await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    let r = login_from(&app, cafe, "shequ", DEMO_PASSWORD)
+        .await
+        .expect_status(StatusCode::TOO_MANY_REQUESTS);
     assert!(header(&r, "retry-after").parse::<u64>().is_ok());
     gongzhi::store::exec(
         &app.state.db,
@@ -146,8 +150,9 @@ async fn failures_from_other_addresses_never_lock_the_owner_out() {
     )
     .await
     .unwrap();
-    let r = login_from(&app, cafe, "shequ", DEMO_PASSWORD).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    login_from(&app, cafe, "shequ", DEMO_PASSWORD)
+        .await
+        .expect_status(StatusCode::OK);
 }
 
 #[tokio::test]
@@ -160,8 +165,9 @@ async fn secure_cookies_and_hsts_only_when_a_trusted_proxy_says_https() {
     let login = "/api/v1/auth/login";
 
     let proxied = behind_proxy().await;
-    let r = raw(&proxied, Method::POST, login, &https, body()).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = raw(&proxied, Method::POST, login, &https, body())
+        .await
+        .expect_status(StatusCode::OK);
     assert!(
         header(&r, "set-cookie").ends_with("; Secure"),
         "{}",
@@ -176,8 +182,9 @@ async fn secure_cookies_and_hsts_only_when_a_trusted_proxy_says_https() {
 
     // The same headers from a peer that is not a trusted proxy count for nothing.
     let direct = spawn_app().await;
-    let r = raw(&direct, Method::POST, login, &https, body()).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = raw(&direct, Method::POST, login, &https, body())
+        .await
+        .expect_status(StatusCode::OK);
     assert!(!header(&r, "set-cookie").contains("Secure"));
     assert!(r.headers.get("strict-transport-security").is_none());
     assert_eq!(direct.count(addr).await, 0);
@@ -216,8 +223,8 @@ async fn cross_origin_cookie_writes_are_refused_and_change_nothing() {
         &[("cookie", &cookie), ("origin", evil)],
         None,
     )
-    .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    .await
+    .expect_status(StatusCode::FORBIDDEN);
     assert_eq!(r.code(), "csrf.origin");
     assert!(r.body["error"]["message"]
         .as_str()
@@ -248,25 +255,25 @@ async fn cross_origin_cookie_writes_are_refused_and_change_nothing() {
 
     // The console's own page passes; so does a Bearer token whatever the Origin.
     let h = [("cookie", cookie.as_str()), ("origin", own)];
-    let r = raw(
+    raw(
         &app,
         Method::POST,
         areas,
         &h,
         grid(&parent, "130602001001302"),
     )
-    .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    .await
+    .expect_status(StatusCode::CREATED);
     let h = [("authorization", bearer.as_str()), ("origin", evil)];
-    let r = raw(
+    raw(
         &app,
         Method::POST,
         areas,
         &h,
         grid(&parent, "130602001001303"),
     )
-    .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    .await
+    .expect_status(StatusCode::CREATED);
 
     // A login started by another site's page (login CSRF) is refused.
     let body = Some(json!({"username": "shequ", "password": DEMO_PASSWORD}));
@@ -280,15 +287,15 @@ async fn cross_origin_cookie_writes_are_refused_and_change_nothing() {
     .await;
     assert_eq!(r.code(), "csrf.origin");
 
-    let r = raw(
+    raw(
         &app,
         Method::POST,
         logout,
         &[("cookie", &cookie), ("origin", own)],
         None,
     )
-    .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    .await
+    .expect_status(StatusCode::NO_CONTENT);
     assert_eq!(
         admin.get("/api/v1/me").await.status,
         StatusCode::UNAUTHORIZED
@@ -298,8 +305,9 @@ async fn cross_origin_cookie_writes_are_refused_and_change_nothing() {
 async fn login_with_agent(app: &TestApp, username: &str, agent: &str) -> Client {
     let h = [("user-agent", agent)];
     let body = json!({"username": username, "password": DEMO_PASSWORD});
-    let r = raw(app, Method::POST, "/api/v1/auth/login", &h, Some(body)).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = raw(app, Method::POST, "/api/v1/auth/login", &h, Some(body))
+        .await
+        .expect_status(StatusCode::OK);
     Client {
         token: r.body["token"].as_str().map(str::to_string),
         ..app.anon()
@@ -314,8 +322,10 @@ async fn a_user_holds_two_sessions_lists_them_and_ends_one_or_all_others() {
     assert_eq!(pc.get("/api/v1/me").await.status, StatusCode::OK);
     assert_eq!(phone.get("/api/v1/me").await.status, StatusCode::OK);
 
-    let list = pc.get("/api/v1/me/sessions").await;
-    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let list = pc
+        .get("/api/v1/me/sessions")
+        .await
+        .expect_status(StatusCode::OK);
     let items = list.body.as_array().unwrap();
     assert_eq!(items.len(), 2);
     let current: Vec<&Value> = items.iter().filter(|s| s["current"] == true).collect();
@@ -346,8 +356,9 @@ async fn a_user_holds_two_sessions_lists_them_and_ends_one_or_all_others() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(other.get("/api/v1/me").await.status, StatusCode::OK);
 
-    let r = pc.delete(&format!("/api/v1/me/sessions/{phone_id}")).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    pc.delete(&format!("/api/v1/me/sessions/{phone_id}"))
+        .await
+        .expect_status(StatusCode::NO_CONTENT);
     assert_eq!(
         phone.get("/api/v1/me").await.status,
         StatusCode::UNAUTHORIZED

@@ -41,8 +41,8 @@ async fn a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms
     // A code: sent through the signed API (the double checks the signature as the provider does).
     let r = anon
         .post("/api/v1/public/signup/code", json!({"phone": phone}))
-        .await;
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::ACCEPTED);
     assert_eq!(r.body["resend_after_s"], 60);
     assert!(double.lock().unwrap().errors.is_empty());
     let code = last_code(&double, phone);
@@ -50,13 +50,8 @@ async fn a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms
     // Asked again at once: 429 with Retry-After. A bad number: its field.
     let again = anon
         .post("/api/v1/public/signup/code", json!({"phone": phone}))
-        .await;
-    assert_eq!(
-        again.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "{}",
-        again.text
-    );
+        .await
+        .expect_status(StatusCode::TOO_MANY_REQUESTS);
     assert!(again.headers.get("retry-after").is_some());
     let bad = anon
         .post("/api/v1/public/signup/code", json!({"phone": "1234"}))
@@ -76,29 +71,27 @@ async fn a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms
             "/api/v1/public/signup",
             body(wrong, "Good#Pass123", "qianduo"),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["error"]["fields"]["code"].is_string());
     let r = anon
         .post("/api/v1/public/signup", body(&code, "123", "qianduo"))
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["error"]["fields"]["password"].is_string());
-    let r = anon
-        .post(
-            "/api/v1/public/signup",
-            body(&code, "Good#Pass123", "qianduo"),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    anon.post(
+        "/api/v1/public/signup",
+        body(&code, "Good#Pass123", "qianduo"),
+    )
+    .await
+    .expect_status(StatusCode::CREATED);
     // The code is spent; the phone is stored encrypted, never in clear.
-    let r = anon
-        .post(
-            "/api/v1/public/signup",
-            body(&code, "Good#Pass123", "qianduo2"),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    anon.post(
+        "/api/v1/public/signup",
+        body(&code, "Good#Pass123", "qianduo2"),
+    )
+    .await
+    .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM users WHERE phone_enc LIKE '%{phone}%' OR phone_bidx = '{phone}'"
@@ -114,17 +107,16 @@ async fn a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms
     )
     .await
     .unwrap();
-    let r = anon
-        .post("/api/v1/public/signup/code", json!({"phone": phone}))
-        .await;
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    anon.post("/api/v1/public/signup/code", json!({"phone": phone}))
+        .await
+        .expect_status(StatusCode::ACCEPTED);
     let r = anon
         .post(
             "/api/v1/public/signup",
             body(&last_code(&double, phone), "Good#Pass123", "qianduo3"),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CONFLICT);
     assert_eq!(r.code(), "signup.phone_taken");
     // Five wrong tries kill a code.
     let other = "13712345678";
@@ -139,13 +131,12 @@ async fn a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms
         )
         .await;
     }
-    let r = anon
+    anon
         .post(
             "/api/v1/public/signup",
             json!({"phone": other, "code": good, "username": "zhao9", "display_name": "赵九", "password": "Good#Pass123"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        .await.expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     // Ten codes an hour from one address.
     let mut statuses = vec![];
     for i in 0..8 {
@@ -168,35 +159,22 @@ async fn a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms
     let me = app.login("qianduo", "Good#Pass123").await;
     let m = me.get("/api/v1/me").await;
     assert_eq!(m.body["person_linked"], false, "{}", m.text);
-    #[derive(sea_orm::FromQueryResult)]
-    struct P {
-        name: String,
-        id_no_enc: String,
-    }
-    let p: P = gongzhi::store::fetch_opt(
-        &app.state.db,
-        "SELECT p.name, p.id_no_enc FROM persons p JOIN household_members m ON m.person_id = p.id \
-         AND m.to_date IS NULL WHERE p.grid_id = (SELECT id FROM areas WHERE code = '130602001001001') \
-         AND p.id_no_enc IS NOT NULL AND p.deleted_at IS NULL AND p.id NOT IN \
-         (SELECT person_id FROM users WHERE person_id IS NOT NULL) ORDER BY p.name LIMIT 1",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let id_no = app.state.keys.decrypt(&p.id_no_enc).unwrap();
+    let (person_name, id_no) = app.unclaimed_resident().await;
     let r = me
         .post(
             "/api/v1/me/claims",
             json!({"name": "不存在", "id_no": "11010519491231002X"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::ACCEPTED);
     assert_eq!(r.body["status"], "submitted");
     let r2 = me
-        .post("/api/v1/me/claims", json!({"name": p.name, "id_no": id_no}))
-        .await;
-    assert_eq!(r2.status, StatusCode::ACCEPTED, "{}", r2.text);
+        .post(
+            "/api/v1/me/claims",
+            json!({"name": person_name, "id_no": id_no}),
+        )
+        .await
+        .expect_status(StatusCode::ACCEPTED);
     let strip = |v: &Value| {
         let mut v = v.clone();
         for k in ["id", "name", "created_at"] {
@@ -218,11 +196,13 @@ async fn a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms
     // The worker of the person's community sees the matched claim only; another community's
     // sees nothing and cannot act on it.
     let shequ = app.demo_user("shequ").await;
-    let l = shequ.get("/api/v1/resident-claims").await;
-    assert_eq!(l.status, StatusCode::OK, "{}", l.text);
+    let l = shequ
+        .get("/api/v1/resident-claims")
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(l.body["total"], 1, "{}", l.text);
     let c = &l.body["items"][0];
-    assert_eq!(c["claimed_name"], p.name.as_str());
+    assert_eq!(c["claimed_name"], person_name.as_str());
     assert!(c["person_name_masked"].as_str().unwrap().contains('*'));
     assert!(c["user_phone_masked"].as_str().unwrap().contains('*'));
     let id = c["id"].as_str().unwrap().to_string();
@@ -243,8 +223,8 @@ async fn a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms
     // Confirmed: linked, a resident of the person's building, told in the inbox.
     let r = shequ
         .post(&format!("/api/v1/resident-claims/{id}/confirm"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        .await
+        .expect_status(StatusCode::OK);
     assert_eq!(r.body["status"], "confirmed");
     let again = shequ
         .post(&format!("/api/v1/resident-claims/{id}/confirm"), json!({}))
@@ -269,20 +249,23 @@ async fn a_resident_signs_up_by_sms_code_claims_the_record_and_a_worker_confirms
         .text
         .contains("住户信息已关联"));
     let r = me
-        .post("/api/v1/me/claims", json!({"name": p.name, "id_no": id_no}))
+        .post(
+            "/api/v1/me/claims",
+            json!({"name": person_name, "id_no": id_no}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "claims.already_linked");
 
     // A notice to the grid now reaches her household in the app.
     let grid = app.area_id("130602001001001").await;
-    let n = shequ
+    shequ
         .post(
             "/api/v1/notices",
             json!({"area_id": grid, "title": "楼道消防检查", "body": "周三上午入户检查。"}),
         )
-        .await;
-    assert_eq!(n.status, StatusCode::CREATED, "{}", n.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let mine = me.get("/api/v1/me/notices").await;
     assert!(mine.text.contains("楼道消防检查"), "{}", mine.text);
 }
@@ -296,8 +279,8 @@ async fn without_sms_sign_up_says_so_and_writes_nothing() {
             "/api/v1/public/signup/code",
             json!({"phone": "13912345678"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CONFLICT);
     assert_eq!(r.code(), "signup.sms_unavailable");
     assert_eq!(app.count("SELECT COUNT(*) FROM signup_codes").await, 0);
 }

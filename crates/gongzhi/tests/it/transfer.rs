@@ -209,16 +209,7 @@ async fn a_large_file_is_streamed_and_checked() {
     s.push('\n');
     for i in 0..20_000u32 {
         // Beijing numbers: none of the demo residents has one.
-        let first17 = format!(
-            "1101011980{:02}{:02}{:03}",
-            1 + i % 12,
-            1 + (i / 12) % 28,
-            (i / 336) % 1000
-        );
-        let id = format!(
-            "{first17}{}",
-            gongzhi::domain::ids::id_check_char(&first17).unwrap()
-        );
+        let id = beijing_id_no(i);
         s.push_str(&format!("居民{i},,{id},,,,,,,,,,常住,,{b},,,,,\n"));
     }
     let (st, rep) = upload(&w, "dry_run", s.into_bytes(), "text/csv").await;
@@ -232,10 +223,9 @@ async fn export_is_masked_scoped_and_formula_safe() {
     let app = spawn_app().await;
     let w = app.demo_user("shequ").await;
     let b = app.first_under("130602001001", "building").await.0;
-    let r = w
+    w
         .post("/api/v1/persons", serde_json::json!({"area_id": b, "name": "=HYPERLINK(\"http://x\")", "id_no": "130602199001010039", "mobile": "13800138000", "residence_type": "hukou", "tags": ["低保"]}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await.expect_status(StatusCode::CREATED);
     let e = w
         .http
         .get(format!("{}/api/v1/export/persons.csv", w.base))
@@ -386,16 +376,7 @@ async fn a_100_mb_file_gets_a_capped_report_and_changes_nothing() {
     s.push('\n');
     let mut rows = 0u64;
     while s.len() < 100 * 1024 * 1024 {
-        let first17 = format!(
-            "1101011980{:02}{:02}{:03}",
-            1 + rows % 12,
-            1 + (rows / 12) % 28,
-            (rows / 336) % 1000
-        );
-        let id = format!(
-            "{first17}{}",
-            gongzhi::domain::ids::id_check_char(&first17).unwrap()
-        );
+        let id = beijing_id_no(rows as u32);
         s.push_str(&format!("居民{rows},,{id},,,,,,,{long},,,常住,,{b},,,,,\n"));
         rows += 1;
     }
@@ -488,10 +469,7 @@ async fn rows_of_one_room_make_one_dwelling_and_household_with_one_head() {
     let ids: Vec<String> = (0..3)
         .map(|i| {
             let first17 = format!("11010119700101{:03}", 10 + i);
-            format!(
-                "{first17}{}",
-                gongzhi::domain::ids::id_check_char(&first17).unwrap()
-            )
+            id_no(&first17)
         })
         .collect();
     let body = format!(
@@ -541,12 +519,7 @@ async fn good_rows_commit_and_bad_rows_come_back_as_a_sheet_to_fix() {
     let app = spawn_app().await;
     let w = app.demo_user("shequ").await;
     let b = app.first_under("130602001001", "building").await.1;
-    let id = |first17: &str| {
-        format!(
-            "{first17}{}",
-            gongzhi::domain::ids::id_check_char(first17).unwrap()
-        )
-    };
+    let id = id_no;
     let (a, c) = (id("11010119800101001"), id("11010119800102001"));
     let csv = format!(
         "{HEADER}\n吴明,,{a},,,,,,,,,,户籍,,{b},1,101,户主,户籍户,自住\n\
@@ -606,10 +579,7 @@ async fn common_spellings_are_accepted() {
     let w = app.demo_user("shequ").await;
     let b = app.first_under("130602001001", "building").await.1;
     let first17 = "11010119800303001";
-    let id = format!(
-        "{first17}{}",
-        gongzhi::domain::ids::id_check_char(first17).unwrap()
-    );
+    let id = id_no(first17);
     let csv = format!(
         "{HEADER}\n孙悟,身份证,{id},男性,,,,党员,高中,,,,流动人口,独居,{b},1,301,本人,户籍户,出租房\n\
          猪八,,,,,,,,　大学本科　,,,,户籍,,{b},1,302,户主,户籍户,自住\n"
@@ -634,22 +604,11 @@ async fn buildings_may_be_named_instead_of_coded() {
         community: String,
         street: String,
     }
-    let b: B = gongzhi::store::fetch_opt(
-        &app.state.db,
-        "SELECT b.name, c.name AS community, s.name AS street FROM areas b JOIN areas g ON g.id = b.parent_id \
+    let b: B = app.one("SELECT b.name, c.name AS community, s.name AS street FROM areas b JOIN areas g ON g.id = b.parent_id \
          JOIN areas c ON c.id = g.parent_id JOIN areas s ON s.id = c.parent_id \
          WHERE b.kind = 'building' AND c.code = '130602001001' ORDER BY b.code LIMIT 1",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let id = |first17: &str| {
-        format!(
-            "{first17}{}",
-            gongzhi::domain::ids::id_check_char(first17).unwrap()
-        )
-    };
+        vec![]).await;
+    let id = id_no;
     let csv = format!(
         "{HEADER}\n甲,,{},,,,,,,,,,户籍,,{}{},,,,,\n乙,,{},,,,,,,,,,户籍,,竞秀区{}{} {},,,,,\n丙,,{},,,,,,,,,,户籍,,火星社区99号楼,,,,,\n",
         id("11010119800404001"),
@@ -716,8 +675,8 @@ async fn volunteers_and_party_members_come_from_sheets() {
         "/api/v1/import/volunteers?mode=dry_run".into(),
         sheet.clone(),
     )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    .await
+    .expect_status(StatusCode::OK);
     assert_eq!(
         (r.body["ok_rows"].as_u64(), r.body["error_rows"].as_u64()),
         (Some(2), Some(2)),
@@ -937,8 +896,7 @@ async fn the_party_organisation_tree_comes_from_a_sheet() {
         }
     };
     let before = app.count("SELECT COUNT(*) FROM party_orgs").await;
-    let r = post("dry_run").await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = post("dry_run").await.expect_status(StatusCode::OK);
     assert_eq!(
         (r.body["ok_rows"].as_u64(), r.body["error_rows"].as_u64()),
         (Some(3), Some(3)),
@@ -983,15 +941,13 @@ async fn empty_dwellings_come_from_a_sheet() {
         name: String,
         community: String,
     }
-    let n: N = gongzhi::store::fetch_opt(
-        &app.state.db,
-        "SELECT b.name, c.name AS community FROM areas b JOIN areas g ON g.id = b.parent_id \
+    let n: N = app
+        .one(
+            "SELECT b.name, c.name AS community FROM areas b JOIN areas g ON g.id = b.parent_id \
          JOIN areas c ON c.id = g.parent_id WHERE b.code = $1",
-        vec![code.clone().into()],
-    )
-    .await
-    .unwrap()
-    .unwrap();
+            vec![code.clone().into()],
+        )
+        .await;
     let by_name = format!("{}{}", n.community, n.name);
     let sheet = format!(
         "楼栋,单元,楼层,室号,用途\n\

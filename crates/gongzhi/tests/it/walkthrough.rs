@@ -56,8 +56,8 @@ async fn a_street_admin_goes_from_an_empty_install_to_a_working_street() {
         roots.to_string().into_bytes(),
         "application/geo+json",
     )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    .await
+    .expect_status(StatusCode::OK);
     assert_eq!(
         (r.body["status"].as_str(), r.body["created"].as_u64()),
         (Some("committed"), Some(3)),
@@ -71,8 +71,8 @@ async fn a_street_admin_goes_from_an_empty_install_to_a_working_street() {
             json!({"username": "xianfeng", "display_name": "先锋街道管理员",
         "area_id": street, "role": "street_admin", "phone": "13911112222"}),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        .await
+        .expect_status(StatusCode::CREATED);
     let first = r.body["initial_password"].as_str().unwrap().to_string();
     let s = sign_in_first_time(&app, "xianfeng", &first, "Jiedao#Guanli27").await;
 
@@ -179,12 +179,7 @@ async fn a_street_admin_goes_from_an_empty_install_to_a_working_street() {
 
     // Residents: the community worker's sheet with one bad row; the good rows commit, the bad one
     // comes back as a sheet to fix.
-    let id = |first17: &str| {
-        format!(
-            "{first17}{}",
-            gongzhi::domain::ids::id_check_char(first17).unwrap()
-        )
-    };
+    let id = id_no;
     let header = "姓名,证件类型,证件号码,性别,出生日期,民族,手机号码,政治面貌,学历,职业,工作单位,户籍地,居住类型,特殊人群,楼栋编码,单元,室号,与户主关系,户类型,房屋用途";
     let (p1, p2) = (id("13060219500101001"), id("13060219800202002"));
     let residents = format!(
@@ -242,21 +237,19 @@ async fn a_street_admin_goes_from_an_empty_install_to_a_working_street() {
             ),
             _ => parent,
         };
-        let r = admin.post("/api/v1/case-categories", json!({"parent_id": parent, "code": code, "name": name,
+        admin.post("/api/v1/case-categories", json!({"parent_id": parent, "code": code, "name": name,
             "response_limit": {"value": 2, "unit": "hours"}, "handle_limit": {"value": 5, "unit": "days"},
-            "verify_limit": {"value": 2, "unit": "days"}})).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            "verify_limit": {"value": 2, "unit": "days"}})).await.expect_status(StatusCode::CREATED);
     }
     let grid = app.area_id("130602001001001").await;
-    let r = s
-        .post(
-            "/api/v1/cases",
-            json!({"kind": "help", "category_code": "0602",
+    s.post(
+        "/api/v1/cases",
+        json!({"kind": "help", "category_code": "0602",
         "description": "朝阳1号楼门口垃圾堆放三天无人清运", "location": {"area_id": grid},
         "requester": {"name": "李大爷", "phone": "13800009999"}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    )
+    .await
+    .expect_status(StatusCode::CREATED);
     let export = |c: Client| async move {
         let x = c
             .http

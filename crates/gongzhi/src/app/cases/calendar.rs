@@ -290,14 +290,8 @@ async fn write_year(
     }
     audit::record(
         c,
-        Entry::by(
-            ctx,
-            allowed,
-            "calendar.put_year",
-            "calendar_year",
-            Some(year.to_string()),
-        )
-        .detail(format!("{} days", days.len())),
+        Entry::by(ctx, allowed, "calendar.put_year", "calendar_year", year)
+            .detail(format!("{} days", days.len())),
     )
     .await?;
     Ok(())

@@ -230,14 +230,7 @@ async fn insert(
     .await?;
     audit::record(
         c,
-        Entry::by(
-            ctx,
-            checked,
-            "case_category.create",
-            "case_category",
-            Some(id.to_string()),
-        )
-        .detail(code),
+        Entry::by(ctx, checked, "case_category.create", "case_category", id).detail(code),
     )
     .await?;
     Ok(id)
@@ -268,9 +261,7 @@ pub async fn update(
         store::fetch_opt(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()])
             .await?
             .ok_or(AppError::NotFound)?;
-    if cur.version != p.version {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_same(cur.version, p.version)?;
     let mut errs = FieldErrors::new();
     let mut fields = vec![];
     let name = match &p.name {
@@ -313,19 +304,10 @@ pub async fn update(
         ],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "case_category.update",
-            "case_category",
-            Some(id.to_string()),
-        )
-        .fields(&fields),
+        Entry::by(ctx, &checked, "case_category.update", "case_category", id).fields(&fields),
     )
     .await?;
     let row: CategoryRow =

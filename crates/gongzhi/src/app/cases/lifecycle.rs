@@ -292,9 +292,7 @@ pub async fn act(
         return Err(query::hidden(&tx, ctx, &row).await);
     }
     let checked = acc.proof_for(action).ok_or_else(AppError::forbidden)?;
-    if body.version != row.version {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_same(body.version, row.version)?;
     let cat: CategoryRow = store::fetch_opt(
         &tx,
         &format!("{} WHERE id = $1", super::dictionary::SELECT),
@@ -358,9 +356,7 @@ pub async fn act(
         deadlines::settle(state, &tx, &mut r).await?;
     }
     let n = update_row(&tx, &r, row.version).await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     let note_for_message = note.clone();
     event(
         &tx,
@@ -783,9 +779,7 @@ pub async fn whistle(state: &AppState, ctx: &Ctx, id: Uuid, w: NewWhistle) -> Ap
     let Some(checked) = acc.proofs.street else {
         return Err(AppError::forbidden());
     };
-    if w.version != row.version {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_same(w.version, row.version)?;
     if !matches!(
         row.status(),
         Status::Registered | Status::Dispatched | Status::InProgress | Status::Arbitration

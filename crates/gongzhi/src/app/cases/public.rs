@@ -143,15 +143,9 @@ pub async fn set(
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "case.public_categories",
-            "area",
-            Some(street.to_string()),
-        )
-        .area(Some(street))
-        .detail(codes.join(",")),
+        Entry::by(ctx, &checked, "case.public_categories", "area", street)
+            .area(street)
+            .detail(codes.join(",")),
     )
     .await?;
     let out = read(&tx, street).await?;

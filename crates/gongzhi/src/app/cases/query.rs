@@ -90,6 +90,19 @@ pub const COLUMNS: &str = "id, no, street_id, community_id, grid_id, area_id, ki
     pending_ext_days, pending_ext_reason, merged_into, idem_key, stat_day, version, updated_at";
 
 impl CaseRow {
+    /// A case just received at `received_at` (its statistics day `stat_day`): status received,
+    /// version 1, no unit yet, no clock running, nothing counted; intake (and the demo and bench
+    /// loaders) fill in the rest with `..CaseRow::received(…)`.
+    pub fn received(received_at: i64, stat_day: i32) -> CaseRow {
+        CaseRow {
+            status: Status::Received.as_str().into(),
+            received_at,
+            stat_day,
+            version: 1,
+            updated_at: received_at,
+            ..Default::default()
+        }
+    }
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Received)
     }
@@ -517,15 +530,9 @@ pub async fn view<C: crate::app::audit::Recorder>(
     };
     if let (true, false, Some(checked)) = (acc.sees_requester(), acc.requester, acc.handler()) {
         c.record_entry(
-            Entry::by(
-                ctx,
-                &checked,
-                "case.read_requester",
-                "case",
-                Some(row.id.to_string()),
-            )
-            .area(Some(row.community_id))
-            .fields(&["requester_name", "requester_phone"]),
+            Entry::by(ctx, &checked, "case.read_requester", "case", row.id)
+                .area(row.community_id)
+                .fields(&["requester_name", "requester_phone"]),
         )
         .await?;
     }
@@ -742,14 +749,7 @@ pub struct CaseQuery {
     pub page_size: Option<u64>,
 }
 
-/// `GET /cases`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CasePage {
-    pub items: Vec<CaseSummary>,
-    pub total: i64,
-    pub page: u64,
-    pub page_size: u64,
-}
+crate::app::page_of!(CasePage, CaseSummary);
 
 /// The WHERE clause (over `cases c`) and its values for a list's filters, within what the
 /// caller may see: used by the list and by the export.
@@ -886,12 +886,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: CaseQuery) -> AppResult<CasePage> {
         let n = names(db, row).await?;
         items.push(summary_of(row, n, ctx.lang, now));
     }
-    Ok(CasePage {
-        items,
-        total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+    Ok(CasePage::new(items, total, paging))
 }
 
 /// Queue counters for the dispatcher workbench: cases per status in the caller's dispatch scope,

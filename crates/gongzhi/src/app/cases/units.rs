@@ -215,14 +215,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewUnit) -> AppResult<Un
     .map_err(|e| crate::error::map_unique(e, "name", Msg::new("该区域已有同名单位", "A unit of this name serves this area already")))?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "case_unit.create",
-            "case_unit",
-            Some(id.to_string()),
-        )
-        .area(Some(input.area_id)),
+        Entry::by(ctx, &checked, "case_unit.create", "case_unit", id).area(input.area_id),
     )
     .await?;
     let row = get_row(&tx, id).await?;
@@ -248,9 +241,7 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UnitPatch) -> AppR
     let cur = get_row(&tx, id).await?;
     let checked =
         scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, cur.area_id).await?;
-    if cur.version != p.version {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_same(cur.version, p.version)?;
     let mut errs = FieldErrors::new();
     let name = match &p.name {
         Some(n) => clean_name(n, 100)
@@ -280,19 +271,10 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UnitPatch) -> AppR
     )
     .await
     .map_err(|e| crate::error::map_unique(e, "name", Msg::new("该区域已有同名单位", "A unit of this name serves this area already")))?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "case_unit.update",
-            "case_unit",
-            Some(id.to_string()),
-        )
-        .area(Some(cur.area_id)),
+        Entry::by(ctx, &checked, "case_unit.update", "case_unit", id).area(cur.area_id),
     )
     .await?;
     let row = get_row(&tx, id).await?;
@@ -388,15 +370,9 @@ pub async fn add_member(
         .await?;
         audit::record(
             &tx,
-            Entry::by(
-                ctx,
-                &checked,
-                "case_unit.add_member",
-                "case_unit",
-                Some(unit_id.to_string()),
-            )
-            .area(Some(cur.area_id))
-            .detail(m.member_id.to_string()),
+            Entry::by(ctx, &checked, "case_unit.add_member", "case_unit", unit_id)
+                .area(cur.area_id)
+                .detail(m.member_id.to_string()),
         )
         .await?;
     }
@@ -431,9 +407,9 @@ pub async fn remove_member(
             &checked,
             "case_unit.remove_member",
             "case_unit",
-            Some(unit_id.to_string()),
+            unit_id,
         )
-        .area(Some(cur.area_id))
+        .area(cur.area_id)
         .detail(member.to_string()),
     )
     .await?;
@@ -629,14 +605,7 @@ pub async fn create_duty(
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "case_duty.create",
-            "case_duty",
-            Some(id.to_string()),
-        )
-        .area(Some(input.area_id)),
+        Entry::by(ctx, &checked, "case_duty.create", "case_duty", id).area(input.area_id),
     )
     .await?;
     let out = duty_by_id(&tx, id).await?;
@@ -669,9 +638,7 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
     let unit = get_row(&tx, cur.unit_id).await?;
     let checked =
         scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, unit.area_id).await?;
-    if cur.version != p.version {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_same(cur.version, p.version)?;
     let mut errs = FieldErrors::new();
     let name = match &p.name {
         Some(n) => clean_name(n, 200)
@@ -707,9 +674,7 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
         vec![name.into(), basis.into(), area_id.into(), p.active.unwrap_or(cur.active).into(), now_ms().into(), id.into(), p.version.into()],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     if let Some(codes) = codes {
         store::exec(
             &tx,
@@ -728,14 +693,7 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "case_duty.update",
-            "case_duty",
-            Some(id.to_string()),
-        )
-        .area(Some(area_id)),
+        Entry::by(ctx, &checked, "case_duty.update", "case_duty", id).area(area_id),
     )
     .await?;
     let out = duty_by_id(&tx, id).await?;

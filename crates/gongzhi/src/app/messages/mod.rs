@@ -801,9 +801,7 @@ pub async fn save_template(
         )
         .await?
     };
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     audit::record(
         &tx,
         Entry::by(
@@ -811,7 +809,7 @@ pub async fn save_template(
             &checked,
             "message_template.update",
             "message_template",
-            Some(key.to_string()),
+            key,
         )
         .fields(&["title_zh", "body_zh", "title_en", "body_en"]),
     )
@@ -840,7 +838,7 @@ pub async fn reset_template(db: &Db, ctx: &Ctx, key: &str) -> AppResult<Template
             &checked,
             "message_template.reset",
             "message_template",
-            Some(key.to_string()),
+            key,
         ),
     )
     .await?;
@@ -981,7 +979,7 @@ pub async fn set_my_channel(
             &scope::own(ctx),
             "message_channel.update",
             "user",
-            Some(user.to_string()),
+            user,
         )
         .detail(format!(
             "{channel} {}",

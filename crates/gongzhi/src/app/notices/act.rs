@@ -79,17 +79,11 @@ pub async fn remind(db: &Db, ctx: &Ctx, id: Uuid, sms: bool) -> AppResult<Remind
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "notice.remind",
-            "notice",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id))
-        .detail(format!(
-            "reminder {k}: {reminded} households, {people} accounts"
-        )),
+        Entry::by(ctx, &checked, "notice.remind", "notice", id)
+            .area(r.area_id)
+            .detail(format!(
+                "reminder {k}: {reminded} households, {people} accounts"
+            )),
     )
     .await?;
     tx.commit().await?;
@@ -131,15 +125,9 @@ pub async fn withdraw(db: &Db, ctx: &Ctx, id: Uuid, w: Withdrawal) -> AppResult<
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "notice.withdraw",
-            "notice",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id))
-        .detail(reason),
+        Entry::by(ctx, &checked, "notice.withdraw", "notice", id)
+            .area(r.area_id)
+            .detail(reason),
     )
     .await?;
     tx.commit().await?;
@@ -257,15 +245,9 @@ pub async fn ack_visit(
     if n > 0 {
         audit::record(
             &tx,
-            Entry::by(
-                ctx,
-                &checked,
-                "notice.ack_visit",
-                "notice",
-                Some(id.to_string()),
-            )
-            .area(Some(area))
-            .detail(format!("household {household_id}; {}", a.note.trim())),
+            Entry::by(ctx, &checked, "notice.ack_visit", "notice", id)
+                .area(area)
+                .detail(format!("household {household_id}; {}", a.note.trim())),
         )
         .await?;
     }

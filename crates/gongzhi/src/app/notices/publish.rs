@@ -306,20 +306,14 @@ pub async fn publish_only(db: &Db, ctx: &Ctx, n: NewNotice, sms: bool) -> AppRes
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "notice.publish",
-            "notice",
-            Some(id.to_string()),
-        )
-        .area(Some(n.area_id))
-        .detail(format!(
-            "{} households, {people} accounts; tags [{}], roles [{}]",
-            households,
-            c.tags.join(","),
-            c.roles.join(",")
-        )),
+        Entry::by(ctx, &checked, "notice.publish", "notice", id)
+            .area(n.area_id)
+            .detail(format!(
+                "{} households, {people} accounts; tags [{}], roles [{}]",
+                households,
+                c.tags.join(","),
+                c.roles.join(",")
+            )),
     )
     .await?;
     tx.commit().await?;

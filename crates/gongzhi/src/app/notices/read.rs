@@ -140,13 +140,7 @@ pub struct NoticeQuery {
     pub page_size: Option<u64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NoticePage {
-    pub items: Vec<Notice>,
-    pub total: i64,
-    pub page: u64,
-    pub page_size: u64,
-}
+crate::app::page_of!(NoticePage, Notice);
 
 #[tracing::instrument(name = "notices::read::list", skip_all)]
 pub async fn list(db: &Db, ctx: &Ctx, q: &NoticeQuery) -> AppResult<NoticePage> {
@@ -200,12 +194,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &NoticeQuery) -> AppResult<NoticePage> 
             view(r, cov)
         })
         .collect();
-    Ok(NoticePage {
-        items,
-        total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+    Ok(NoticePage::new(items, total, paging))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -275,13 +264,7 @@ pub struct ReceiptQuery {
     pub page_size: Option<u64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReceiptPage {
-    pub items: Vec<ReceiptRow>,
-    pub total: i64,
-    pub page: u64,
-    pub page_size: u64,
-}
+crate::app::page_of!(ReceiptPage, ReceiptRow);
 
 /// Not done: acknowledged when the notice asks for it, else read.
 pub(super) const NOT_DONE: &str = "r.acked_at IS NULL AND (n.requires_ack OR r.read_at IS NULL)";
@@ -331,10 +314,9 @@ pub async fn receipts(db: &Db, ctx: &Ctx, id: Uuid, q: &ReceiptQuery) -> AppResu
         paging,
     )
     .await?;
-    Ok(ReceiptPage {
-        items: rows.into_iter().map(receipt_view).collect(),
+    Ok(ReceiptPage::new(
+        rows.into_iter().map(receipt_view).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }

@@ -60,8 +60,7 @@ async fn finish(
     detail: Option<String>,
     public_changed: bool,
 ) -> AppResult<Question> {
-    let mut e = Entry::by(ctx, &r.checked, action, "question", Some(r.id.to_string()))
-        .area(Some(r.community_id));
+    let mut e = Entry::by(ctx, &r.checked, action, "question", r.id).area(r.community_id);
     if let Some(d) = detail {
         e = e.detail(d);
     }

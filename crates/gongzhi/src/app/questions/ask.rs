@@ -363,9 +363,9 @@ pub(crate) async fn write(
             &crate::app::scope::own(ctx),
             "question.ask",
             "question",
-            Some(id.to_string()),
+            id,
         )
-        .area(Some(community.id))
+        .area(community.id)
         .detail(format!("routed by {} to {:?}", route.rule, route.unit_id)),
     )
     .await?;

@@ -630,15 +630,9 @@ pub async fn create(db: &Db, keys: &Keys, ctx: &Ctx, input: NewPerson) -> AppRes
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "person.create",
-            "person",
-            Some(id.to_string()),
-        )
-        .area(Some(at.area_id))
-        .fields(&["all"]),
+        Entry::by(ctx, &checked, "person.create", "person", id)
+            .area(at.area_id)
+            .fields(&["all"]),
     )
     .await?;
     let row = load(&tx, id).await?;
@@ -665,8 +659,8 @@ pub async fn get(db: &Db, keys: &Keys, ctx: &Ctx, id: Uuid) -> AppResult<Person>
     }
     audit::record_alone(
         db,
-        Entry::by(ctx, &checked, "person.read", "person", Some(id.to_string()))
-            .area(Some(row.area_id))
+        Entry::by(ctx, &checked, "person.read", "person", id)
+            .area(row.area_id)
             .fields(&fields),
     )
     .await?;
@@ -1029,16 +1023,10 @@ pub async fn reveal(
     let fields: Vec<&str> = req.fields.iter().map(String::as_str).collect();
     audit::record_alone(
         db,
-        Entry::by(
-            ctx,
-            &checked,
-            "person.reveal",
-            "person",
-            Some(id.to_string()),
-        )
-        .area(Some(row.area_id))
-        .fields(&fields)
-        .detail(reason.to_string()),
+        Entry::by(ctx, &checked, "person.reveal", "person", id)
+            .area(row.area_id)
+            .fields(&fields)
+            .detail(reason.to_string()),
     )
     .await?;
     Ok(out)
@@ -1322,9 +1310,7 @@ pub async fn update(
 
     let ch = changes(&cur, &p, &sealed, &old_sensitive, &status, &at);
     if ch.is_empty() {
-        if patch.version != cur.version {
-            return Err(AppError::stale_version());
-        }
+        AppError::stale_unless_same(patch.version, cur.version)?;
         return Ok(view(cur, keys, may_see_sensitive));
     }
 
@@ -1361,9 +1347,7 @@ pub async fn update(
         values,
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     if p.name != cur.name || at.community_id != cur.community_id {
         reindex_name(
             &tx,
@@ -1408,16 +1392,10 @@ pub async fn update(
     let f: Vec<&str> = fields.iter().map(String::as_str).collect();
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "person.update",
-            "person",
-            Some(id.to_string()),
-        )
-        .area(Some(at.area_id))
-        .fields(&f)
-        .detail(reason),
+        Entry::by(ctx, &checked, "person.update", "person", id)
+            .area(at.area_id)
+            .fields(&f)
+            .detail(reason),
     )
     .await?;
     let row = load(&tx, id).await?;
@@ -1477,15 +1455,9 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid, reason: Option<&str>) -> AppRe
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "person.delete",
-            "person",
-            Some(id.to_string()),
-        )
-        .area(Some(cur.area_id))
-        .detail(note),
+        Entry::by(ctx, &checked, "person.delete", "person", id)
+            .area(cur.area_id)
+            .detail(note),
     )
     .await?;
     tx.commit().await?;
@@ -1498,14 +1470,7 @@ pub async fn history(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Vec<Event>> {
     let checked = scope::require_permission(db, ctx, Permission::ReadRegistry, cur.area_id).await?;
     audit::record_alone(
         db,
-        Entry::by(
-            ctx,
-            &checked,
-            "person.history",
-            "person",
-            Some(id.to_string()),
-        )
-        .area(Some(cur.area_id)),
+        Entry::by(ctx, &checked, "person.history", "person", id).area(cur.area_id),
     )
     .await?;
     super::history(db, id, false).await

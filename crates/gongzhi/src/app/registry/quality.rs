@@ -235,7 +235,7 @@ pub async fn duplicates(db: &Db, ctx: &Ctx, area_id: Uuid) -> AppResult<Vec<Dupl
     audit::record_alone(
         db,
         Entry::by(ctx, &checked, "registry.duplicates", "person", None)
-            .area(Some(area_id))
+            .area(area_id)
             .fields(&["name", "id_no_masked"]),
     )
     .await?;
@@ -397,14 +397,7 @@ pub(crate) async fn create_entity_in(
     .await?;
     audit::record(
         tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "legal_entity.create",
-            "legal_entity",
-            Some(id.to_string()),
-        )
-        .area(Some(at.area_id)),
+        Entry::by(ctx, &checked, "legal_entity.create", "legal_entity", id).area(at.area_id),
     )
     .await?;
     Ok(id)

@@ -205,15 +205,9 @@ pub async fn create(db: &Db, ctx: &Ctx, r: NewRule) -> AppResult<SharingRule> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "sharing.create",
-            "sharing_rule",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id))
-        .detail(fields.join(",")),
+        Entry::by(ctx, &checked, "sharing.create", "sharing_rule", id)
+            .area(r.area_id)
+            .detail(fields.join(",")),
     )
     .await?;
     let row: RuleRow = store::fetch_opt(&tx, &format!("{SELECT} WHERE r.id = $1"), vec![id.into()])
@@ -254,13 +248,7 @@ pub async fn revoke(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "sharing.revoke",
-            "sharing_rule",
-            Some(id.to_string()),
-        ),
+        Entry::by(ctx, &checked, "sharing.revoke", "sharing_rule", id),
     )
     .await?;
     tx.commit().await?;
@@ -379,20 +367,14 @@ pub async fn read(
     let fields: Vec<&str> = rule.fields.iter().map(String::as_str).collect();
     audit::record_alone(
         db,
-        Entry::by(
-            ctx,
-            &checked,
-            "person.shared_read",
-            "sharing_rule",
-            Some(rule.id.to_string()),
-        )
-        .area(Some(rule.area_id))
-        .fields(&fields)
-        .detail(format!(
-            "{} of {total} shown under rule “{}”",
-            items.len(),
-            rule.name
-        )),
+        Entry::by(ctx, &checked, "person.shared_read", "sharing_rule", rule.id)
+            .area(rule.area_id)
+            .fields(&fields)
+            .detail(format!(
+                "{} of {total} shown under rule “{}”",
+                items.len(),
+                rule.name
+            )),
     )
     .await?;
     Ok(SharedPage {

@@ -384,8 +384,8 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, &checked, "visit.create", "visit", Some(id.to_string()))
-            .area(Some(h.area_id))
+        Entry::by(ctx, &checked, "visit.create", "visit", id)
+            .area(h.area_id)
             .detail(format!("{} needs", needs.len())),
     )
     .await?;
@@ -613,13 +613,11 @@ pub async fn update_need(db: &Db, ctx: &Ctx, id: Uuid, p: NeedPatch) -> AppResul
         vec![status.clone().into(), owner.into(), due_on.into(), result.into(), closed_at.into(), now_ms().into(), id.into(), p.version.into()],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     audit::record(
         &tx,
-        Entry::by(ctx, &checked, "need.update", "need", Some(id.to_string()))
-            .area(Some(cur.area_id))
+        Entry::by(ctx, &checked, "need.update", "need", id)
+            .area(cur.area_id)
             .detail(status),
     )
     .await?;

@@ -110,15 +110,9 @@ pub async fn put_review(db: &Db, ctx: &Ctx, r: ReviewInput) -> AppResult<()> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "review",
-            "party_member",
-            Some(r.member_id.to_string()),
-        )
-        .area(Some(m.community_id))
-        .detail(format!("year={} score={}", r.year, r.score)),
+        Entry::by(ctx, &checked, "review", "party_member", r.member_id)
+            .area(m.community_id)
+            .detail(format!("year={} score={}", r.year, r.score)),
     )
     .await?;
     tx.commit().await?;
@@ -200,7 +194,7 @@ pub async fn compute(state: &AppState, ctx: &Ctx, c: ComputeInput) -> AppResult<
     audit::record_alone(
         &state.db,
         Entry::by(ctx, &checked, "rate", "party_members", None)
-            .area(Some(c.area_id))
+            .area(c.area_id)
             .detail(format!("year={} rated={}", c.year, r.rated)),
     )
     .await?;
@@ -487,12 +481,11 @@ pub async fn list_ratings(db: &Db, ctx: &Ctx, q: &RatingQuery) -> AppResult<Rati
     )
     .await?;
     let en = en(ctx);
-    Ok(RatingPage {
-        items: rows.into_iter().map(|r| rating_view(r, en)).collect(),
+    Ok(RatingPage::new(
+        rows.into_iter().map(|r| rating_view(r, en)).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }
 
 // ------------------------------------------------------------------------------ commendations
@@ -622,14 +615,7 @@ pub async fn commend(db: &Db, ctx: &Ctx, n: NewCommendation) -> AppResult<Commen
     ledger::post_credits(&tx, &actor, postings, now).await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &v.checked,
-            "commend",
-            "volunteer",
-            Some(v.id.to_string()),
-        )
-        .area(Some(v.community_id)),
+        Entry::by(ctx, &v.checked, "commend", "volunteer", v.id).area(v.community_id),
     )
     .await?;
     let c: Commendation = store::fetch_opt(

@@ -136,14 +136,7 @@ pub async fn add_contact(db: &Db, ctx: &Ctx, org_id: Uuid, c: ContactInput) -> A
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "add_contact",
-            "party_org",
-            Some(org_id.to_string()),
-        )
-        .area(Some(o.area_id)),
+        Entry::by(ctx, &checked, "add_contact", "party_org", org_id).area(o.area_id),
     )
     .await?;
     tx.commit().await?;
@@ -370,15 +363,9 @@ pub async fn assessment(
     let a = assessment_in(db, ctx, unit.row, year, member).await?;
     audit::record_alone(
         db,
-        Entry::by(
-            ctx,
-            &checked,
-            "read",
-            "work_unit_assessment",
-            Some(a.unit.id.to_string()),
-        )
-        .detail(format!("year={year} members={}", a.members.len()))
-        .fields(&["name", "hours", "points"]),
+        Entry::by(ctx, &checked, "read", "work_unit_assessment", a.unit.id)
+            .detail(format!("year={year} members={}", a.members.len()))
+            .fields(&["name", "hours", "points"]),
     )
     .await?;
     Ok(a)
@@ -689,15 +676,9 @@ pub async fn issue(db: &Db, ctx: &Ctx, volunteer_id: Option<Uuid>) -> AppResult<
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &v.checked,
-            "issue",
-            "certificate",
-            Some(id.to_string()),
-        )
-        .area(Some(v.community_id))
-        .fields(&["name", "id_no_masked", "hours"]),
+        Entry::by(ctx, &v.checked, "issue", "certificate", id)
+            .area(v.community_id)
+            .fields(&["name", "id_no_masked", "hours"]),
     )
     .await?;
     let r: CertRow = store::fetch_opt(
@@ -741,12 +722,11 @@ pub async fn list_certificates(
         paging,
     )
     .await?;
-    Ok(CertificatePage {
-        items: rows.into_iter().map(cert_view).collect(),
+    Ok(CertificatePage::new(
+        rows.into_iter().map(cert_view).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }
 
 #[tracing::instrument(name = "service::units::mine", skip_all)]
@@ -791,8 +771,7 @@ pub async fn certificate_pdf(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Download
     let c = cert_view(loaded.row);
     audit::record_alone(
         db,
-        Entry::by(ctx, &checked, "print", "certificate", Some(id.to_string()))
-            .fields(&["name", "id_no_masked"]),
+        Entry::by(ctx, &checked, "print", "certificate", id).fields(&["name", "id_no_masked"]),
     )
     .await?;
     Ok((

@@ -8,6 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::PageQuery;
+use super::{created, Created, J};
 use crate::app::auth::GrantView;
 use crate::app::roles::RoleInfo;
 use crate::app::sessions::{Ended, SessionView};
@@ -61,7 +62,7 @@ async fn list_users(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<UserQuery>,
-) -> AppResult<axum::Json<UserPage>> {
+) -> J<UserPage> {
     let pq = PageQuery {
         page: q.page,
         page_size: q.page_size,
@@ -86,20 +87,13 @@ async fn create_user(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(input): Json<NewUser>,
-) -> AppResult<(StatusCode, axum::Json<User>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(users::create(&s, &ctx, input).await?),
-    ))
+) -> Created<User> {
+    created(users::create(&s, &ctx, input).await?)
 }
 
 /// One user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "admin", params(("id" = Uuid, Path)), responses((status = 200, body = User)))]
-async fn get_user(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-    Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<User>> {
+async fn get_user(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> J<User> {
     Ok(axum::Json(users::get(&s.db, &ctx, id).await?))
 }
 
@@ -111,7 +105,7 @@ async fn update_user(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(p): Json<UserPatch>,
-) -> AppResult<axum::Json<User>> {
+) -> J<User> {
     Ok(axum::Json(users::update(&s, &ctx, id, p).await?))
 }
 
@@ -131,7 +125,7 @@ async fn reset_password(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(r): Json<ResetPassword>,
-) -> AppResult<axum::Json<PasswordHandover>> {
+) -> J<PasswordHandover> {
     Ok(axum::Json(
         users::reset_password(&s, &ctx, id, r.password).await?,
     ))
@@ -145,7 +139,7 @@ async fn reveal_phone(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(r): Json<RevealReason>,
-) -> AppResult<axum::Json<RevealedPhone>> {
+) -> J<RevealedPhone> {
     Ok(axum::Json(users::reveal_phone(&s, &ctx, id, r).await?))
 }
 
@@ -156,7 +150,7 @@ async fn user_sessions(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Vec<SessionView>>> {
+) -> J<Vec<SessionView>> {
     Ok(axum::Json(users::sessions_of(&s, &ctx, id).await?))
 }
 
@@ -167,7 +161,7 @@ async fn end_user_sessions(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Ended>> {
+) -> J<Ended> {
     Ok(axum::Json(users::end_sessions_of(&s, &ctx, id).await?))
 }
 
@@ -187,7 +181,7 @@ async fn import_users(
     Auth(ctx): Auth,
     Query(q): Query<UserImportQuery>,
     body: axum::body::Body,
-) -> AppResult<axum::Json<UserImportReport>> {
+) -> J<UserImportReport> {
     users::Manager::of(&ctx)?;
     let mode = match q.mode.as_deref().unwrap_or("dry_run") {
         "dry_run" => user_import::Mode::DryRun,
@@ -217,17 +211,18 @@ async fn users_template(
     users::Manager::of(&ctx)?;
     let bytes =
         user_import::template(&s.settings.data_dir).map_err(crate::error::AppError::internal)?;
-    Ok(super::xlsx_attachment(
+    Ok(crate::http::attachment::attachment(
+        super::XLSX,
+        "users-template.xlsx",
+        "账号导入模板.xlsx",
         bytes,
-        "users-template",
-        "%E8%B4%A6%E5%8F%B7%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
     ))
 }
 
 /// Every role, highest first, with what it may do in plain words (generated from the permission
 /// table) and whether the caller may grant it.
 #[utoipa::path(get, path = "/api/v1/roles", tag = "admin", responses((status = 200, body = Vec<RoleInfo>)))]
-async fn list_roles(Auth(ctx): Auth) -> AppResult<axum::Json<Vec<RoleInfo>>> {
+async fn list_roles(Auth(ctx): Auth) -> J<Vec<RoleInfo>> {
     Ok(axum::Json(crate::app::roles::table(&ctx)))
 }
 
@@ -239,11 +234,8 @@ async fn add_grant(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(g): Json<NewGrant>,
-) -> AppResult<(StatusCode, axum::Json<GrantView>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(users::add_grant(&s, &ctx, id, g).await?),
-    ))
+) -> Created<GrantView> {
+    created(users::add_grant(&s, &ctx, id, g).await?)
 }
 
 /// Remove a grant.
@@ -259,10 +251,7 @@ async fn delete_grant(
 
 /// API tokens.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", responses((status = 200, body = Vec<ApiToken>)))]
-async fn list_tokens(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<Vec<ApiToken>>> {
+async fn list_tokens(State(s): State<AppState>, Auth(ctx): Auth) -> J<Vec<ApiToken>> {
     Ok(axum::Json(tokens::list(&s.db, &ctx).await?))
 }
 
@@ -272,11 +261,8 @@ async fn create_token(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(t): Json<NewToken>,
-) -> AppResult<(StatusCode, axum::Json<CreatedToken>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(tokens::create(&s, &ctx, t).await?),
-    ))
+) -> Created<CreatedToken> {
+    created(tokens::create(&s, &ctx, t).await?)
 }
 
 /// Revoke an API token.

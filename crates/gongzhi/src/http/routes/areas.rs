@@ -4,11 +4,13 @@ use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::{created, Created, J};
 use crate::app::areas::{
     self, Area, AreaHit, AreaPatch, AreaSummary, MoveArea, NewArea, SearchQuery,
 };
 use crate::app::AppState;
 use crate::error::AppResult;
+use crate::http::attachment::{attachment, CSV};
 use crate::http::extract::{Auth, Json, Path, Query};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -40,7 +42,7 @@ async fn import_areas(
     Auth(ctx): Auth,
     Query(q): Query<AreaImportQuery>,
     body: axum::body::Body,
-) -> AppResult<axum::Json<crate::app::area_import::AreaImportReport>> {
+) -> J<crate::app::area_import::AreaImportReport> {
     use crate::error::{AppError, Msg};
     let admitted = crate::app::area_import::admit(&ctx)?;
     let commit = match q.mode.as_deref().unwrap_or("dry_run") {
@@ -66,27 +68,18 @@ async fn import_areas(
 #[utoipa::path(get, path = "/api/v1/import/templates/areas.csv", tag = "areas",
     responses((status = 200, content_type = "text/csv", body = String)))]
 async fn areas_template(Auth(ctx): Auth) -> AppResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let body = crate::app::area_import::template(&ctx)?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"areas-template.csv\"; filename*=UTF-8''%E5%8C%BA%E5%9F%9F%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.csv",
-            ),
-        ],
+    Ok(attachment(
+        CSV,
+        "areas-template.csv",
+        "区域导入模板.csv",
         body,
-    )
-        .into_response())
+    ))
 }
 
 /// The top areas you may browse.
 #[utoipa::path(get, path = "/api/v1/areas/roots", tag = "areas", responses((status = 200, body = Vec<AreaSummary>)))]
-async fn roots(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<Vec<AreaSummary>>> {
+async fn roots(State(s): State<AppState>, Auth(ctx): Auth) -> J<Vec<AreaSummary>> {
     Ok(axum::Json(areas::roots(&s.db, &ctx).await?))
 }
 
@@ -97,7 +90,7 @@ async fn search(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<SearchQuery>,
-) -> AppResult<axum::Json<Vec<AreaHit>>> {
+) -> J<Vec<AreaHit>> {
     Ok(axum::Json(areas::search(&s.db, &ctx, &q).await?))
 }
 
@@ -108,21 +101,14 @@ async fn create(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(input): Json<NewArea>,
-) -> AppResult<(StatusCode, axum::Json<Area>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(areas::create(&s.db, &ctx, input).await?),
-    ))
+) -> Created<Area> {
+    created(areas::create(&s.db, &ctx, input).await?)
 }
 
 /// One area with its boundary and path.
 #[utoipa::path(get, path = "/api/v1/areas/{id}", tag = "areas", params(("id" = Uuid, Path)),
     responses((status = 200, body = Area), (status = 404)))]
-async fn get(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-    Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Area>> {
+async fn get(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> J<Area> {
     Ok(axum::Json(areas::get(&s.db, &ctx, id).await?))
 }
 
@@ -134,7 +120,7 @@ async fn update(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(p): Json<AreaPatch>,
-) -> AppResult<axum::Json<Area>> {
+) -> J<Area> {
     Ok(axum::Json(areas::update(&s.db, &ctx, id, p).await?))
 }
 
@@ -157,7 +143,7 @@ async fn children(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<std::sync::Arc<Vec<AreaSummary>>>> {
+) -> J<std::sync::Arc<Vec<AreaSummary>>> {
     Ok(axum::Json(areas::children(&s.db, &ctx, id).await?))
 }
 
@@ -169,6 +155,6 @@ async fn move_area(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(m): Json<MoveArea>,
-) -> AppResult<axum::Json<Area>> {
+) -> J<Area> {
     Ok(axum::Json(areas::move_to(&s.db, &ctx, id, m).await?))
 }

@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::PageQuery;
+use super::J;
 use crate::app::audit::{self, AuditRow, Filter};
 use crate::app::AppState;
 use crate::domain::rfc3339_to_ms;
@@ -74,7 +75,7 @@ async fn list(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<AuditQuery>,
-) -> AppResult<axum::Json<AuditPage>> {
+) -> J<AuditPage> {
     let pq = PageQuery {
         page: q.page,
         page_size: q.page_size,

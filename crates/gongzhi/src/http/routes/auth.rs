@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::J;
 use crate::app::auth::{self, LoginResult, Me};
 use crate::app::sessions::{self, Ended, SessionView};
 use crate::app::AppState;
@@ -98,16 +99,13 @@ async fn logout(
 
 /// What waits for you (待办), for the home page: each item counted like the list it links to.
 #[utoipa::path(get, path = "/api/v1/me/todos", tag = "auth", responses((status = 200, body = crate::app::todos::Todos)))]
-async fn my_todos(
-    State(state): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<crate::app::todos::Todos>> {
+async fn my_todos(State(state): State<AppState>, Auth(ctx): Auth) -> J<crate::app::todos::Todos> {
     Ok(axum::Json(crate::app::todos::mine(&state, &ctx).await?))
 }
 
 /// The signed-in user with their grants.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me)))]
-async fn me(State(state): State<AppState>, AuthAny(ctx, _): AuthAny) -> AppResult<axum::Json<Me>> {
+async fn me(State(state): State<AppState>, AuthAny(ctx, _): AuthAny) -> J<Me> {
     match ctx.principal.user_id {
         Some(id) => Ok(axum::Json(auth::me(&state.db, id).await?)),
         None => {
@@ -147,10 +145,7 @@ async fn change_password(
 /// Your sessions that have not ended (PC, phone, …), the most recently used first. No token values.
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth",
     responses((status = 200, body = Vec<SessionView>), (status = 403, description = "API tokens have no sessions")))]
-async fn my_sessions(
-    State(state): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<Vec<SessionView>>> {
+async fn my_sessions(State(state): State<AppState>, Auth(ctx): Auth) -> J<Vec<SessionView>> {
     Ok(axum::Json(sessions::list_mine(&state, &ctx).await?))
 }
 
@@ -169,9 +164,6 @@ async fn end_my_session(
 /// End all your sessions except this one.
 #[utoipa::path(post, path = "/api/v1/me/sessions/end-others", tag = "auth",
     responses((status = 200, body = Ended)))]
-async fn end_my_other_sessions(
-    State(state): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<Ended>> {
+async fn end_my_other_sessions(State(state): State<AppState>, Auth(ctx): Auth) -> J<Ended> {
     Ok(axum::Json(sessions::end_others(&state, &ctx).await?))
 }

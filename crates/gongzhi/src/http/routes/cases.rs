@@ -2,10 +2,11 @@
 //! lifecycle, files, and the rates.
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::{created, Created, J};
 use crate::app::cases::calendar::{
     self as calendar, DeadlinePreview, ImportResult, Year, YearInput, YearSummary,
 };
@@ -25,6 +26,7 @@ use crate::app::cases::units::{
 use crate::app::files::{self, FileInfo};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, Msg};
+use crate::http::attachment::{attachment, inline, CSV};
 use crate::http::extract::{Auth, Json, Path, Query};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -90,10 +92,7 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> AppResult<Vec<u8
 
 /// The category dictionary (flat, ordered by code; `parent_id` links the two levels).
 #[utoipa::path(get, path = "/api/v1/case-categories", tag = "cases", responses((status = 200, body = Vec<Category>)))]
-async fn list_categories(
-    State(s): State<AppState>,
-    Auth(_): Auth,
-) -> AppResult<axum::Json<Vec<Category>>> {
+async fn list_categories(State(s): State<AppState>, Auth(_): Auth) -> J<Vec<Category>> {
     Ok(axum::Json(dictionary::list(&s.db).await?))
 }
 
@@ -103,11 +102,8 @@ async fn create_category(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(b): Json<NewCategory>,
-) -> AppResult<(StatusCode, axum::Json<Category>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(dictionary::create(&s, &ctx, b).await?),
-    ))
+) -> Created<Category> {
+    created(dictionary::create(&s, &ctx, b).await?)
 }
 
 #[utoipa::path(patch, path = "/api/v1/case-categories/{id}", tag = "cases", request_body = CategoryPatch,
@@ -117,7 +113,7 @@ async fn update_category(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(b): Json<CategoryPatch>,
-) -> AppResult<axum::Json<Category>> {
+) -> J<Category> {
     Ok(axum::Json(dictionary::update(&s, &ctx, id, b).await?))
 }
 
@@ -126,14 +122,12 @@ async fn update_category(
     responses((status = 200, content_type = "text/csv", body = String)))]
 async fn export_categories(State(s): State<AppState>, Auth(_): Auth) -> AppResult<Response> {
     let bytes = dictionary::export_csv(&s.db).await?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"case-categories.csv\"; filename*=UTF-8''%E4%BA%8B%E9%A1%B9%E5%88%86%E7%B1%BB.csv"),
-        ],
+    Ok(attachment(
+        CSV,
+        "case-categories.csv",
+        "事项分类.csv",
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 /// Imports the dictionary CSV (UTF-8 or GBK, up to 5 MiB): new codes are created, existing ones updated.
@@ -143,7 +137,7 @@ async fn import_categories(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     body: axum::body::Body,
-) -> AppResult<axum::Json<CategoryImport>> {
+) -> J<CategoryImport> {
     let bytes = read_body(body, 5 << 20).await?;
     Ok(axum::Json(dictionary::import_csv(&s, &ctx, &bytes).await?))
 }
@@ -155,7 +149,7 @@ async fn list_units(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<UnitQuery>,
-) -> AppResult<axum::Json<Vec<Unit>>> {
+) -> J<Vec<Unit>> {
     Ok(axum::Json(units::list(&s.db, &ctx, q).await?))
 }
 
@@ -164,19 +158,12 @@ async fn create_unit(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(b): Json<NewUnit>,
-) -> AppResult<(StatusCode, axum::Json<Unit>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(units::create(&s, &ctx, b).await?),
-    ))
+) -> Created<Unit> {
+    created(units::create(&s, &ctx, b).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/case-units/{id}", tag = "cases", params(("id" = Uuid, Path)), responses((status = 200, body = Unit)))]
-async fn get_unit(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-    Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Unit>> {
+async fn get_unit(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> J<Unit> {
     Ok(axum::Json(units::get(&s.db, &ctx, id).await?))
 }
 
@@ -187,7 +174,7 @@ async fn update_unit(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(b): Json<UnitPatch>,
-) -> AppResult<axum::Json<Unit>> {
+) -> J<Unit> {
     Ok(axum::Json(units::update(&s, &ctx, id, b).await?))
 }
 
@@ -196,7 +183,7 @@ async fn list_members(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Vec<Member>>> {
+) -> J<Vec<Member>> {
     Ok(axum::Json(units::members(&s.db, &ctx, id).await?))
 }
 
@@ -207,7 +194,7 @@ async fn add_member(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(b): Json<NewMember>,
-) -> AppResult<axum::Json<Vec<Member>>> {
+) -> J<Vec<Member>> {
     Ok(axum::Json(units::add_member(&s, &ctx, id, b).await?))
 }
 
@@ -228,7 +215,7 @@ async fn list_duties(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Vec<Duty>>> {
+) -> J<Vec<Duty>> {
     Ok(axum::Json(units::duties(&s.db, &ctx, id).await?))
 }
 
@@ -239,11 +226,8 @@ async fn create_duty(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(b): Json<NewDuty>,
-) -> AppResult<(StatusCode, axum::Json<Duty>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(units::create_duty(&s, &ctx, id, b).await?),
-    ))
+) -> Created<Duty> {
+    created(units::create_duty(&s, &ctx, id, b).await?)
 }
 
 #[utoipa::path(patch, path = "/api/v1/case-duties/{id}", tag = "cases", params(("id" = Uuid, Path)), request_body = DutyPatch,
@@ -253,7 +237,7 @@ async fn update_duty(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(b): Json<DutyPatch>,
-) -> AppResult<axum::Json<Duty>> {
+) -> J<Duty> {
     Ok(axum::Json(units::update_duty(&s, &ctx, id, b).await?))
 }
 
@@ -263,26 +247,19 @@ async fn routing_preview(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<RoutingQuery>,
-) -> AppResult<axum::Json<Routing>> {
+) -> J<Routing> {
     Ok(axum::Json(units::preview(&s.db, &ctx, q).await?))
 }
 
 // ---- calendar -----------------------------------------------------------------------------
 
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "cases", responses((status = 200, body = Vec<YearSummary>)))]
-async fn calendar_years(
-    State(s): State<AppState>,
-    Auth(_): Auth,
-) -> AppResult<axum::Json<Vec<YearSummary>>> {
+async fn calendar_years(State(s): State<AppState>, Auth(_): Auth) -> J<Vec<YearSummary>> {
     Ok(axum::Json(calendar::years(&s.db).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "cases", params(("year" = i32, Path)), responses((status = 200, body = Year)))]
-async fn calendar_year(
-    State(s): State<AppState>,
-    Auth(_): Auth,
-    Path(year): Path<i32>,
-) -> AppResult<axum::Json<Year>> {
+async fn calendar_year(State(s): State<AppState>, Auth(_): Auth, Path(year): Path<i32>) -> J<Year> {
     Ok(axum::Json(calendar::year(&s.db, year).await?))
 }
 
@@ -294,7 +271,7 @@ async fn put_calendar_year(
     Auth(ctx): Auth,
     Path(year): Path<i32>,
     Json(b): Json<YearInput>,
-) -> AppResult<axum::Json<Year>> {
+) -> J<Year> {
     Ok(axum::Json(calendar::put_year(&s, &ctx, year, b).await?))
 }
 
@@ -305,7 +282,7 @@ async fn import_calendar(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     body: axum::body::Body,
-) -> AppResult<axum::Json<ImportResult>> {
+) -> J<ImportResult> {
     let bytes = read_body(body, 1 << 20).await?;
     Ok(axum::Json(calendar::import(&s, &ctx, &bytes).await?))
 }
@@ -326,7 +303,7 @@ async fn deadline_preview(
     State(s): State<AppState>,
     Auth(_): Auth,
     Query(q): Query<DeadlineQuery>,
-) -> AppResult<axum::Json<DeadlinePreview>> {
+) -> J<DeadlinePreview> {
     Ok(axum::Json(
         calendar::preview(&s, &q.start, q.value, &q.unit).await?,
     ))
@@ -343,7 +320,7 @@ async fn create_case(
     Auth(ctx): Auth,
     headers: HeaderMap,
     Json(b): Json<NewCase>,
-) -> AppResult<(StatusCode, axum::Json<Case>)> {
+) -> Created<Case> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -364,7 +341,7 @@ async fn list_cases(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<CaseQuery>,
-) -> AppResult<axum::Json<CasePage>> {
+) -> J<CasePage> {
     Ok(axum::Json(query::list(&s.db, &ctx, q).await?))
 }
 
@@ -390,23 +367,12 @@ async fn export_cases(
     use crate::app::cases::export::{self, Layout};
     let layout = Layout::parse(l.layout.as_deref())?;
     let (spool, _) = export::export(&s, &ctx, &q, layout).await?;
-    let name = if layout == Layout::Hotline {
-        "12345-results"
+    let (ascii, name) = if layout == Layout::Hotline {
+        ("12345-results.xlsx", "12345办理结果.xlsx")
     } else {
-        "cases"
+        ("cases.xlsx", "诉求清单.xlsx")
     };
-    super::stream_spool(
-        spool,
-        XLSX,
-        name,
-        if layout == Layout::Hotline {
-            "12345%E5%8A%9E%E7%90%86%E7%BB%93%E6%9E%9C"
-        } else {
-            "%E8%AF%89%E6%B1%82%E6%B8%85%E5%8D%95"
-        },
-        "xlsx",
-    )
-    .await
+    super::stream_spool(spool, XLSX, ascii, name).await
 }
 
 use super::XLSX;
@@ -421,14 +387,7 @@ async fn export_stats(
     Query(q): Query<StatsQuery>,
 ) -> AppResult<Response> {
     let (spool, _) = crate::app::cases::export::stats(&s, &ctx, q).await?;
-    super::stream_spool(
-        spool,
-        XLSX,
-        "case-stats",
-        "%E6%8E%A5%E8%AF%89%E5%8D%B3%E5%8A%9E%E7%BB%9F%E8%AE%A1",
-        "xlsx",
-    )
-    .await
+    super::stream_spool(spool, XLSX, "case-stats.xlsx", "接诉即办统计.xlsx").await
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -446,7 +405,7 @@ async fn import_hotline(
     Auth(ctx): Auth,
     Query(q): Query<HotlineQuery>,
     body: axum::body::Body,
-) -> AppResult<axum::Json<crate::app::cases::hotline::HotlineReport>> {
+) -> J<crate::app::cases::hotline::HotlineReport> {
     let admitted = crate::app::cases::hotline::admit(&ctx)?;
     let commit = match q.mode.as_deref().unwrap_or("dry_run") {
         "dry_run" => false,
@@ -470,22 +429,17 @@ async fn import_hotline(
 /// The hotline import template (CSV, UTF-8 with BOM).
 #[utoipa::path(get, path = "/api/v1/cases/import/template.csv", tag = "cases", responses((status = 200, content_type = "text/csv", body = String)))]
 async fn hotline_template(Auth(_): Auth) -> Response {
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"hotline-template.csv\"; filename*=UTF-8''12345%E5%B7%A5%E5%8D%95%E6%A8%A1%E6%9D%BF.csv"),
-        ],
+    attachment(
+        CSV,
+        "hotline-template.csv",
+        "12345工单模板.csv",
         crate::app::cases::hotline::template(),
     )
-        .into_response()
 }
 
 /// Counters of the dispatcher's queues.
 #[utoipa::path(get, path = "/api/v1/cases/counts", tag = "cases", responses((status = 200, body = QueueCounts)))]
-async fn case_counts(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<QueueCounts>> {
+async fn case_counts(State(s): State<AppState>, Auth(ctx): Auth) -> J<QueueCounts> {
     Ok(axum::Json(query::counts(&s.db, &ctx).await?))
 }
 
@@ -494,7 +448,7 @@ async fn case_map(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<MapQuery>,
-) -> AppResult<axum::Json<CaseMap>> {
+) -> J<CaseMap> {
     Ok(axum::Json(query::map(&s.db, &ctx, q).await?))
 }
 
@@ -511,7 +465,7 @@ async fn my_cases(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<MyQuery>,
-) -> AppResult<axum::Json<CasePage>> {
+) -> J<CasePage> {
     let q = CaseQuery {
         queue: Some("mine".into()),
         status: None,
@@ -527,11 +481,7 @@ async fn my_cases(
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)), responses((status = 200, body = Case), (status = 404)))]
-async fn get_case(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-    Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Case>> {
+async fn get_case(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> J<Case> {
     Ok(axum::Json(query::get(&s, &ctx, id).await?))
 }
 
@@ -540,7 +490,7 @@ async fn case_timeline(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Vec<CaseEvent>>> {
+) -> J<Vec<CaseEvent>> {
     Ok(axum::Json(query::timeline(&s, &ctx, id).await?))
 }
 
@@ -554,7 +504,7 @@ async fn case_action(
     Auth(ctx): Auth,
     Path((id, action)): Path<(Uuid, String)>,
     Json(b): Json<ActionBody>,
-) -> AppResult<axum::Json<Case>> {
+) -> J<Case> {
     Ok(axum::Json(lifecycle::act(&s, &ctx, id, &action, b).await?))
 }
 
@@ -566,7 +516,7 @@ async fn blow_whistle(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(b): Json<NewWhistle>,
-) -> AppResult<axum::Json<Case>> {
+) -> J<Case> {
     Ok(axum::Json(lifecycle::whistle(&s, &ctx, id, b).await?))
 }
 
@@ -578,7 +528,7 @@ async fn arrive(
     Auth(ctx): Auth,
     Path((id, wid)): Path<(Uuid, Uuid)>,
     Json(b): Json<Arrival>,
-) -> AppResult<axum::Json<Case>> {
+) -> J<Case> {
     Ok(axum::Json(lifecycle::arrive(&s, &ctx, id, wid, b).await?))
 }
 
@@ -590,7 +540,7 @@ async fn need_to_case(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(b): Json<crate::app::cases::intake::NeedToCase>,
-) -> AppResult<(StatusCode, axum::Json<Case>)> {
+) -> Created<Case> {
     let (case, new) = intake::from_need(&s, &ctx, id, b).await?;
     Ok((
         if new {
@@ -610,7 +560,7 @@ async fn public_categories(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<crate::app::cases::public::PublicCategories>> {
+) -> J<crate::app::cases::public::PublicCategories> {
     Ok(axum::Json(
         crate::app::cases::public::get(&s.db, &ctx, id).await?,
     ))
@@ -625,7 +575,7 @@ async fn set_public_categories(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(b): Json<crate::app::cases::public::SetPublicCategories>,
-) -> AppResult<axum::Json<crate::app::cases::public::PublicCategories>> {
+) -> J<crate::app::cases::public::PublicCategories> {
     Ok(axum::Json(
         crate::app::cases::public::set(&s.db, &ctx, id, b).await?,
     ))
@@ -638,7 +588,7 @@ async fn rating_page(
     State(s): State<AppState>,
     meta: crate::http::extract::ReqMeta,
     Path(token): Path<String>,
-) -> AppResult<axum::Json<crate::app::cases::lifecycle::RatingPage>> {
+) -> J<crate::app::cases::lifecycle::RatingPage> {
     Ok(axum::Json(
         lifecycle::rating_page(&s, meta.lang, &token).await?,
     ))
@@ -653,7 +603,7 @@ async fn rate_by_link(
     meta: crate::http::extract::ReqMeta,
     Path(token): Path<String>,
     Json(b): Json<crate::app::cases::lifecycle::LinkRating>,
-) -> AppResult<axum::Json<crate::app::cases::lifecycle::RatingPage>> {
+) -> J<crate::app::cases::lifecycle::RatingPage> {
     Ok(axum::Json(
         lifecycle::rate_by_link(&s, meta.lang, &token, b).await?,
     ))
@@ -679,12 +629,9 @@ async fn upload_file(
     Auth(ctx): Auth,
     Query(q): Query<FileQuery>,
     body: axum::body::Body,
-) -> AppResult<(StatusCode, axum::Json<FileInfo>)> {
+) -> Created<FileInfo> {
     let bytes = read_body(body, files::MAX_FILE).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(files::upload(&s, &ctx, &q.name, &bytes).await?),
-    ))
+    created(files::upload(&s, &ctx, &q.name, &bytes).await?)
 }
 
 /// A file: images inline, everything else as a download (`Content-Disposition: attachment`),
@@ -697,44 +644,11 @@ async fn download_file(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let f = files::download(&s, &ctx, id).await?;
-    let disposition = if f.inline() { "inline" } else { "attachment" };
-    let ascii: String = f
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = f
-        .name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'.' {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, f.content_type.clone()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-            (
-                axum::http::header::X_CONTENT_TYPE_OPTIONS,
-                "nosniff".to_string(),
-            ),
-        ],
-        f.data,
-    )
-        .into_response())
+    Ok(if f.inline() {
+        inline(&f.content_type, &f.name, f.data)
+    } else {
+        attachment(&f.content_type, &f.name, &f.name, f.data)
+    })
 }
 
 // ---- stats --------------------------------------------------------------------------------
@@ -745,7 +659,7 @@ async fn stats_dashboard(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<StatsQuery>,
-) -> AppResult<axum::Json<Dashboard>> {
+) -> J<Dashboard> {
     Ok(axum::Json(stats::dashboard(&s, &ctx, q).await?))
 }
 
@@ -754,7 +668,7 @@ async fn stats_trend(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<StatsQuery>,
-) -> AppResult<axum::Json<Vec<TrendPoint>>> {
+) -> J<Vec<TrendPoint>> {
     Ok(axum::Json(stats::trend(&s, &ctx, q).await?))
 }
 
@@ -763,7 +677,7 @@ async fn stats_ranking(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<StatsQuery>,
-) -> AppResult<axum::Json<Vec<Ranked>>> {
+) -> J<Vec<Ranked>> {
     Ok(axum::Json(stats::ranking(&s, &ctx, q).await?))
 }
 
@@ -773,6 +687,6 @@ async fn stats_hotspots(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<HotspotQuery>,
-) -> AppResult<axum::Json<Vec<Hotspot>>> {
+) -> J<Vec<Hotspot>> {
     Ok(axum::Json(stats::hotspots(&s, &ctx, q).await?))
 }

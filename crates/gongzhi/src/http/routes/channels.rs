@@ -1,10 +1,10 @@
 //! 渠道台账: each community's channels (公众号, 微信群, …), the rules that flag dead ones, and the
 //! street's recorded decisions (app/channels.rs).
 use axum::extract::State;
-use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::{created, Created, J};
 use crate::app::channels::{
     self, ChannelPage, ChannelPatch, ChannelQuery, CommunityChannel, Decision, NewChannel,
 };
@@ -40,7 +40,7 @@ async fn import_channels(
     Auth(ctx): Auth,
     Query(q): Query<ChannelImportQuery>,
     body: axum::body::Body,
-) -> AppResult<axum::Json<crate::app::channel_import::ChannelImportReport>> {
+) -> J<crate::app::channel_import::ChannelImportReport> {
     use crate::app::{channel_import, user_import::Mode};
     let admitted = channel_import::admit(&ctx)?;
     let mode = match q.mode.as_deref().unwrap_or("dry_run") {
@@ -72,10 +72,11 @@ async fn channels_template(
 ) -> AppResult<axum::response::Response> {
     let bytes = crate::app::channel_import::template(&s.settings.data_dir)
         .map_err(crate::error::AppError::internal)?;
-    Ok(super::xlsx_attachment(
+    Ok(crate::http::attachment::attachment(
+        super::XLSX,
+        "channels-template.xlsx",
+        "渠道台账模板.xlsx",
         bytes,
-        "channels-template",
-        "%E6%B8%A0%E9%81%93%E5%8F%B0%E8%B4%A6%E6%A8%A1%E6%9D%BF",
     ))
 }
 
@@ -87,7 +88,7 @@ async fn list(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<ChannelQuery>,
-) -> AppResult<axum::Json<ChannelPage>> {
+) -> J<ChannelPage> {
     Ok(axum::Json(channels::list(&s.db, &ctx, &q).await?))
 }
 
@@ -98,11 +99,8 @@ async fn create(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(n): Json<NewChannel>,
-) -> AppResult<(StatusCode, axum::Json<CommunityChannel>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(channels::create(&s.db, &ctx, n).await?),
-    ))
+) -> Created<CommunityChannel> {
+    created(channels::create(&s.db, &ctx, n).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/community-channels/{id}", tag = "registry", params(("id" = Uuid, Path)),
@@ -111,7 +109,7 @@ async fn get(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<CommunityChannel>> {
+) -> J<CommunityChannel> {
     Ok(axum::Json(channels::get(&s.db, &ctx, id).await?))
 }
 
@@ -123,7 +121,7 @@ async fn update(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(p): Json<ChannelPatch>,
-) -> AppResult<axum::Json<CommunityChannel>> {
+) -> J<CommunityChannel> {
     Ok(axum::Json(channels::update(&s.db, &ctx, id, p).await?))
 }
 
@@ -135,7 +133,7 @@ async fn retire(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(d): Json<Decision>,
-) -> AppResult<axum::Json<CommunityChannel>> {
+) -> J<CommunityChannel> {
     Ok(axum::Json(
         channels::decide(&s.db, &ctx, id, false, d).await?,
     ))
@@ -150,7 +148,7 @@ async fn merge(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(d): Json<Decision>,
-) -> AppResult<axum::Json<CommunityChannel>> {
+) -> J<CommunityChannel> {
     Ok(axum::Json(
         channels::decide(&s.db, &ctx, id, true, d).await?,
     ))

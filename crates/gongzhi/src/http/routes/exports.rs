@@ -27,14 +27,7 @@ async fn export_visits(
     Query(r): Query<Range>,
 ) -> AppResult<Response> {
     let (spool, _) = exports::visits(&s, &ctx, &r).await?;
-    super::stream_spool(
-        spool,
-        XLSX,
-        "visits",
-        "%E8%B5%B0%E8%AE%BF%E5%8F%B0%E8%B4%A6",
-        "xlsx",
-    )
-    .await
+    super::stream_spool(spool, XLSX, "visits.xlsx", "走访台账.xlsx").await
 }
 
 /// Volunteer service hours of an area and a date range, as a workbook (audited).
@@ -46,14 +39,7 @@ async fn export_service_hours(
     Query(r): Query<Range>,
 ) -> AppResult<Response> {
     let (spool, _) = exports::service_hours(&s, &ctx, &r).await?;
-    super::stream_spool(
-        spool,
-        XLSX,
-        "service-hours",
-        "%E5%BF%97%E6%84%BF%E6%9C%8D%E5%8A%A1%E6%97%B6%E9%95%BF",
-        "xlsx",
-    )
-    .await
+    super::stream_spool(spool, XLSX, "service-hours.xlsx", "志愿服务时长.xlsx").await
 }
 
 /// Points postings of the accounts of an area in a date range, as a workbook (audited).
@@ -65,12 +51,5 @@ async fn export_postings(
     Query(r): Query<Range>,
 ) -> AppResult<Response> {
     let (spool, _) = exports::postings(&s, &ctx, &r).await?;
-    super::stream_spool(
-        spool,
-        XLSX,
-        "points",
-        "%E7%A7%AF%E5%88%86%E6%B5%81%E6%B0%B4",
-        "xlsx",
-    )
-    .await
+    super::stream_spool(spool, XLSX, "points.xlsx", "积分流水.xlsx").await
 }

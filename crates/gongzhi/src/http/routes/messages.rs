@@ -4,13 +4,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::registry::Page;
+use super::J;
 use crate::app::messages::sender::{self, ReportAnswer, SmsReport};
 use crate::app::messages::{
     self, ChannelChoice, ChannelSwitch, DeliveryQuery, DeliveryRow, InboxItem, InboxQuery,
     TemplateView, TemplateWording, Unread,
 };
 use crate::app::AppState;
-use crate::error::AppResult;
 use crate::http::extract::{Auth, Json, Path, Query};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,10 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The channels the caller's messages come by, and whether each is on.
 #[utoipa::path(get, path = "/api/v1/me/channels", tag = "messages", responses((status = 200, body = Vec<ChannelChoice>)))]
-async fn my_channels(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<Vec<ChannelChoice>>> {
+async fn my_channels(State(s): State<AppState>, Auth(ctx): Auth) -> J<Vec<ChannelChoice>> {
     Ok(axum::Json(
         messages::my_channels(&s.db, &ctx, &s.settings.channels).await?,
     ))
@@ -47,7 +44,7 @@ async fn set_my_channel(
     Auth(ctx): Auth,
     Path(channel): Path<String>,
     Json(b): Json<ChannelSwitch>,
-) -> AppResult<axum::Json<Vec<ChannelChoice>>> {
+) -> J<Vec<ChannelChoice>> {
     Ok(axum::Json(
         messages::set_my_channel(&s.db, &ctx, &s.settings.channels, &channel, b).await?,
     ))
@@ -60,7 +57,7 @@ async fn list_deliveries(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<DeliveryQuery>,
-) -> AppResult<axum::Json<Page<DeliveryRow>>> {
+) -> J<Page<DeliveryRow>> {
     let (items, total) = messages::deliveries(&s.db, &ctx, &q).await?;
     let paging = crate::store::Paging::new(q.page, q.page_size);
     Ok(axum::Json(Page {
@@ -88,7 +85,7 @@ async fn sms_reports(
     State(s): State<AppState>,
     Query(q): Query<ReportQuery>,
     Json(b): Json<Vec<SmsReport>>,
-) -> AppResult<axum::Json<ReportAnswer>> {
+) -> J<ReportAnswer> {
     Ok(axum::Json(
         sender::sms_reports(&s, q.token.as_deref(), b).await?,
     ))
@@ -101,7 +98,7 @@ async fn inbox(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<InboxQuery>,
-) -> AppResult<axum::Json<Page<InboxItem>>> {
+) -> J<Page<InboxItem>> {
     let (items, total) = messages::inbox(&s.db, &ctx, &q).await?;
     let paging = crate::store::Paging::new(q.page, q.page_size);
     Ok(axum::Json(Page {
@@ -115,33 +112,26 @@ async fn inbox(
 
 /// How many of the caller's messages are unread (the bell's badge).
 #[utoipa::path(get, path = "/api/v1/me/messages/unread", tag = "messages", responses((status = 200, body = Unread)))]
-async fn unread(State(s): State<AppState>, Auth(ctx): Auth) -> AppResult<axum::Json<Unread>> {
+async fn unread(State(s): State<AppState>, Auth(ctx): Auth) -> J<Unread> {
     Ok(axum::Json(messages::unread(&s.db, &ctx).await?))
 }
 
 /// Marks one of the caller's messages read (another's is 404); answers the unread count.
 #[utoipa::path(post, path = "/api/v1/me/messages/{id}/read", tag = "messages", params(("id" = Uuid, Path)),
     responses((status = 200, body = Unread), (status = 404, description = "not the caller's message")))]
-async fn read_one(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-    Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Unread>> {
+async fn read_one(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> J<Unread> {
     Ok(axum::Json(messages::mark_read(&s.db, &ctx, id).await?))
 }
 
 /// Marks all of the caller's messages read.
 #[utoipa::path(post, path = "/api/v1/me/messages/read-all", tag = "messages", responses((status = 200, body = Unread)))]
-async fn read_all(State(s): State<AppState>, Auth(ctx): Auth) -> AppResult<axum::Json<Unread>> {
+async fn read_all(State(s): State<AppState>, Auth(ctx): Auth) -> J<Unread> {
     Ok(axum::Json(messages::mark_all_read(&s.db, &ctx).await?))
 }
 
 /// Every message gongzhi sends, with its variables and the wording in use (`manage_system`).
 #[utoipa::path(get, path = "/api/v1/message-templates", tag = "messages", responses((status = 200, body = Vec<TemplateView>)))]
-async fn list_templates(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<Vec<TemplateView>>> {
+async fn list_templates(State(s): State<AppState>, Auth(ctx): Auth) -> J<Vec<TemplateView>> {
     Ok(axum::Json(messages::templates(&s.db, &ctx).await?))
 }
 
@@ -154,7 +144,7 @@ async fn save_template(
     Auth(ctx): Auth,
     Path(key): Path<String>,
     Json(w): Json<TemplateWording>,
-) -> AppResult<axum::Json<TemplateView>> {
+) -> J<TemplateView> {
     Ok(axum::Json(
         messages::save_template(&s.db, &ctx, &key, w).await?,
     ))
@@ -167,7 +157,7 @@ async fn reset_template(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(key): Path<String>,
-) -> AppResult<axum::Json<TemplateView>> {
+) -> J<TemplateView> {
     Ok(axum::Json(
         messages::reset_template(&s.db, &ctx, &key).await?,
     ))

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cases;
 pub mod channels;
 pub mod exports;
+pub mod imports;
 pub mod messages;
 pub mod notices;
 pub mod ops;
@@ -54,6 +55,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(registry::router())
         .merge(cases::router())
         .merge(service::router())
+        .merge(imports::router())
         .merge(exports::router())
         .merge(messages::router())
         .merge(channels::router())
@@ -62,42 +64,24 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(signup::router())
 }
 
-/// The media type of an Excel workbook.
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub use super::attachment::XLSX;
 
-/// A workbook made in memory (a template, a report) as an attachment named `ascii_name.xlsx`
-/// (and, for browsers that read it, the percent-encoded Chinese `utf8_name.xlsx`).
-pub fn xlsx_attachment(
-    bytes: Vec<u8>,
-    ascii_name: &str,
-    utf8_name: &str,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, XLSX.to_string()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{ascii_name}.xlsx\"; filename*=UTF-8''{utf8_name}.xlsx"
-                ),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+/// What a handler answers: a JSON body, or 201 Created with one.
+pub type J<T> = crate::error::AppResult<axum::Json<T>>;
+pub type Created<T> = crate::error::AppResult<(axum::http::StatusCode, axum::Json<T>)>;
+
+pub fn created<T>(t: T) -> Created<T> {
+    Ok((axum::http::StatusCode::CREATED, axum::Json(t)))
 }
 
 /// Streams a finished spool file (an export) as an attachment; the spool file is removed when the
-/// stream ends or the client goes away. `utf8_name` is percent-encoded.
+/// stream ends or the client goes away; named as [`super::attachment::attachment`].
 pub async fn stream_spool(
     spool: crate::spool::Spool,
     content_type: &'static str,
-    ascii_name: &str,
-    utf8_name: &str,
-    ext: &str,
+    ascii: &str,
+    name: &str,
 ) -> crate::error::AppResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     use tokio::io::AsyncReadExt;
     let file = tokio::fs::File::open(spool.path())
         .await
@@ -114,15 +98,11 @@ pub async fn stream_spool(
             Err(e) => Some((Err(e), None)),
         }
     });
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii_name}.{ext}\"; filename*=UTF-8''{utf8_name}.{ext}"),
-            ),
-        ],
-        axum::body::Body::from_stream(stream),
-    )
-        .into_response())
+    let body = axum::body::Body::from_stream(stream);
+    Ok(crate::http::attachment::attachment(
+        content_type,
+        ascii,
+        name,
+        body,
+    ))
 }

@@ -1,16 +1,15 @@
 //! 通知公告 with receipts: publishing, coverage by grid, reminders, the door-to-door list, and
 //! the caller's own notices (app/notices.rs).
 use axum::extract::State;
-use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::{created, Created, J};
 use crate::app::notices::{
     self, Ack, MyNotice, MyNoticePage, MyQuery, NewNotice, NoticeDetail, NoticePage, NoticeQuery,
     ReceiptPage, ReceiptQuery, ReceiptRow, Reminded, VisitAck, Withdrawal,
 };
 use crate::app::AppState;
-use crate::error::AppResult;
 use crate::http::extract::{Auth, Json, Path, Query};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,7 +33,7 @@ async fn list(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<axum::Json<NoticePage>> {
+) -> J<NoticePage> {
     Ok(axum::Json(notices::list(&s.db, &ctx, &q).await?))
 }
 
@@ -47,29 +46,22 @@ async fn publish(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(n): Json<NewNotice>,
-) -> AppResult<(StatusCode, axum::Json<NoticeDetail>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(
-            notices::publish(
-                &s.db,
-                &ctx,
-                n,
-                s.settings.channels.sms_for("notice.published"),
-            )
-            .await?,
-        ),
-    ))
+) -> Created<NoticeDetail> {
+    created(
+        notices::publish(
+            &s.db,
+            &ctx,
+            n,
+            s.settings.channels.sms_for("notice.published"),
+        )
+        .await?,
+    )
 }
 
 /// A notice with its coverage, overall and by grid (the caller's part).
 #[utoipa::path(get, path = "/api/v1/notices/{id}", tag = "notices", params(("id" = Uuid, Path)),
     responses((status = 200, body = NoticeDetail)))]
-async fn get(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-    Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<NoticeDetail>> {
+async fn get(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> J<NoticeDetail> {
     Ok(axum::Json(notices::detail(&s.db, &ctx, id).await?))
 }
 
@@ -82,18 +74,14 @@ async fn households(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Query(q): Query<ReceiptQuery>,
-) -> AppResult<axum::Json<ReceiptPage>> {
+) -> J<ReceiptPage> {
     Ok(axum::Json(notices::receipts(&s.db, &ctx, id, &q).await?))
 }
 
 /// Reminds those not yet done (at most once an hour: 409 `notices.remind_too_soon`).
 #[utoipa::path(post, path = "/api/v1/notices/{id}/remind", tag = "notices", params(("id" = Uuid, Path)),
     responses((status = 200, body = Reminded)))]
-async fn remind(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-    Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Reminded>> {
+async fn remind(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> J<Reminded> {
     Ok(axum::Json(
         notices::remind(
             &s.db,
@@ -115,7 +103,7 @@ async fn ack_visit(
     Auth(ctx): Auth,
     Path((id, household_id)): Path<(Uuid, Uuid)>,
     Json(a): Json<VisitAck>,
-) -> AppResult<axum::Json<ReceiptRow>> {
+) -> J<ReceiptRow> {
     Ok(axum::Json(
         notices::ack_visit(&s.db, &ctx, id, household_id, a).await?,
     ))
@@ -129,7 +117,7 @@ async fn withdraw(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(w): Json<Withdrawal>,
-) -> AppResult<axum::Json<NoticeDetail>> {
+) -> J<NoticeDetail> {
     Ok(axum::Json(notices::withdraw(&s.db, &ctx, id, w).await?))
 }
 
@@ -141,18 +129,14 @@ async fn my_list(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<MyQuery>,
-) -> AppResult<axum::Json<MyNoticePage>> {
+) -> J<MyNoticePage> {
     Ok(axum::Json(notices::my_list(&s.db, &ctx, &q).await?))
 }
 
 /// Opens one of the caller's notices (the first opening is the read receipt).
 #[utoipa::path(get, path = "/api/v1/me/notices/{id}", tag = "notices", params(("id" = Uuid, Path)),
     responses((status = 200, body = MyNotice)))]
-async fn my_open(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-    Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<MyNotice>> {
+async fn my_open(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> J<MyNotice> {
     Ok(axum::Json(notices::my_open(&s.db, &ctx, id).await?))
 }
 
@@ -164,6 +148,6 @@ async fn my_ack(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(a): Json<Ack>,
-) -> AppResult<axum::Json<MyNotice>> {
+) -> J<MyNotice> {
     Ok(axum::Json(notices::my_ack(&s.db, &ctx, id, a).await?))
 }

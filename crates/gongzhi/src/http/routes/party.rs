@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::{created, Created, J};
 use crate::app::party::{self, MovePartyOrg, NewPartyOrg, PartyOrg, PartyOrgPatch, SearchQuery};
 use crate::app::AppState;
 use crate::error::AppResult;
@@ -20,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The top party organisations you may browse.
 #[utoipa::path(get, path = "/api/v1/party-orgs/roots", tag = "party", responses((status = 200, body = Vec<PartyOrg>)))]
-async fn roots(State(s): State<AppState>, Auth(ctx): Auth) -> AppResult<axum::Json<Vec<PartyOrg>>> {
+async fn roots(State(s): State<AppState>, Auth(ctx): Auth) -> J<Vec<PartyOrg>> {
     Ok(axum::Json(party::roots(&s.db, &ctx).await?))
 }
 
@@ -31,7 +32,7 @@ async fn search(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<SearchQuery>,
-) -> AppResult<axum::Json<Vec<PartyOrg>>> {
+) -> J<Vec<PartyOrg>> {
     Ok(axum::Json(party::search(&s.db, &ctx, &q).await?))
 }
 
@@ -42,21 +43,14 @@ async fn create(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(input): Json<NewPartyOrg>,
-) -> AppResult<(StatusCode, axum::Json<PartyOrg>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(party::create(&s.db, &ctx, input).await?),
-    ))
+) -> Created<PartyOrg> {
+    created(party::create(&s.db, &ctx, input).await?)
 }
 
 /// One party organisation with its linked areas.
 #[utoipa::path(get, path = "/api/v1/party-orgs/{id}", tag = "party", params(("id" = Uuid, Path)),
     responses((status = 200, body = PartyOrg), (status = 404)))]
-async fn get(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-    Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<PartyOrg>> {
+async fn get(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> J<PartyOrg> {
     Ok(axum::Json(party::get(&s.db, &ctx, id).await?))
 }
 
@@ -68,7 +62,7 @@ async fn update(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(p): Json<PartyOrgPatch>,
-) -> AppResult<axum::Json<PartyOrg>> {
+) -> J<PartyOrg> {
     Ok(axum::Json(party::update(&s.db, &ctx, id, p).await?))
 }
 
@@ -91,7 +85,7 @@ async fn children(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Vec<PartyOrg>>> {
+) -> J<Vec<PartyOrg>> {
     Ok(axum::Json(party::children(&s.db, &ctx, id).await?))
 }
 
@@ -103,6 +97,6 @@ async fn move_org(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(m): Json<MovePartyOrg>,
-) -> AppResult<axum::Json<PartyOrg>> {
+) -> J<PartyOrg> {
     Ok(axum::Json(party::move_to(&s.db, &ctx, id, m).await?))
 }

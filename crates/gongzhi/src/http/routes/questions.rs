@@ -1,16 +1,15 @@
 //! 回应关切: residents' questions, answered by the unit they are routed to and published on the
 //! community's public page (app/questions/).
 use axum::extract::State;
-use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::{created, Created, J};
 use crate::app::questions::{
     self, AnswerInput, DeclineInput, LinkInput, MyQuery, MyQuestion, MyQuestions, NewQuestion,
     PublishInput, Question, QuestionPage, QuestionQuery, RouteInput, SimilarAnswers, SimilarQuery,
 };
 use crate::app::AppState;
-use crate::error::AppResult;
 use crate::http::extract::{Auth, Json, Path, Query};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -36,7 +35,7 @@ async fn list_questions(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<QuestionQuery>,
-) -> AppResult<axum::Json<QuestionPage>> {
+) -> J<QuestionPage> {
     Ok(axum::Json(questions::list(&s.db, &ctx, &q).await?))
 }
 
@@ -47,7 +46,7 @@ async fn get_question(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Question>> {
+) -> J<Question> {
     Ok(axum::Json(questions::detail(&s.db, &ctx, id).await?))
 }
 
@@ -60,7 +59,7 @@ async fn answer_question(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(a): Json<AnswerInput>,
-) -> AppResult<axum::Json<Question>> {
+) -> J<Question> {
     Ok(axum::Json(questions::answer(&s.db, &ctx, id, a).await?))
 }
 
@@ -72,7 +71,7 @@ async fn publish_question(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(p): Json<PublishInput>,
-) -> AppResult<axum::Json<Question>> {
+) -> J<Question> {
     Ok(axum::Json(questions::publish(&s.db, &ctx, id, p).await?))
 }
 
@@ -83,7 +82,7 @@ async fn unpublish_question(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Question>> {
+) -> J<Question> {
     Ok(axum::Json(questions::unpublish(&s.db, &ctx, id).await?))
 }
 
@@ -96,7 +95,7 @@ async fn link_question(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(l): Json<LinkInput>,
-) -> AppResult<axum::Json<Question>> {
+) -> J<Question> {
     Ok(axum::Json(questions::link(&s.db, &ctx, id, l).await?))
 }
 
@@ -108,7 +107,7 @@ async fn route_question(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(r): Json<RouteInput>,
-) -> AppResult<axum::Json<Question>> {
+) -> J<Question> {
     Ok(axum::Json(questions::reroute(&s.db, &ctx, id, r).await?))
 }
 
@@ -120,7 +119,7 @@ async fn decline_question(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(d): Json<DeclineInput>,
-) -> AppResult<axum::Json<Question>> {
+) -> J<Question> {
     Ok(axum::Json(questions::decline(&s.db, &ctx, id, d).await?))
 }
 
@@ -132,7 +131,7 @@ async fn my_questions(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<MyQuery>,
-) -> AppResult<axum::Json<MyQuestions>> {
+) -> J<MyQuestions> {
     Ok(axum::Json(questions::my_list(&s.db, &ctx, &q).await?))
 }
 
@@ -144,11 +143,8 @@ async fn ask_question(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(n): Json<NewQuestion>,
-) -> AppResult<(StatusCode, axum::Json<MyQuestion>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(questions::ask(&s, &ctx, n).await?),
-    ))
+) -> Created<MyQuestion> {
+    created(questions::ask(&s, &ctx, n).await?)
 }
 
 /// Published answers like what the resident is typing (up to five).
@@ -158,7 +154,7 @@ async fn similar_answers(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<SimilarQuery>,
-) -> AppResult<axum::Json<SimilarAnswers>> {
+) -> J<SimilarAnswers> {
     Ok(axum::Json(questions::my_similar(&s.db, &ctx, &q).await?))
 }
 
@@ -169,6 +165,6 @@ async fn my_question(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<MyQuestion>> {
+) -> J<MyQuestion> {
     Ok(axum::Json(questions::my_one(&s.db, &ctx, id).await?))
 }

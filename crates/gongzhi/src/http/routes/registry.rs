@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::{created, Created, J};
 use crate::app::registry::households::{
     self, Dwelling, DwellingPatch, EndMember, FileQuery, Household, HouseholdFile, HouseholdPatch,
     ListQuery, NewDwelling, NewHousehold, NewMember, NewOwner, VerifyRequest,
@@ -23,6 +24,7 @@ use crate::app::registry::Event;
 use crate::app::AppState;
 use crate::domain::registry as vocab;
 use crate::error::{AppError, AppResult, Msg};
+use crate::http::attachment::{attachment, CSV};
 use crate::http::extract::{Auth, Json, Path, Query};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -64,15 +66,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/import/templates/persons.csv", tag = "registry",
     responses((status = 200, content_type = "text/csv", body = String)))]
 async fn person_template(Auth(_): Auth) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"persons-template.csv\"; filename*=UTF-8''%E5%B1%85%E6%B0%91%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.csv"),
-        ],
+    attachment(
+        CSV,
+        "persons-template.csv",
+        "居民导入模板.csv",
         transfer::person_template(),
     )
-        .into_response()
 }
 
 /// The resident import template as an Excel workbook (columns formatted as text, with a help sheet).
@@ -80,10 +79,11 @@ async fn person_template(Auth(_): Auth) -> axum::response::Response {
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String)))]
 async fn person_template_xlsx(Auth(_): Auth) -> AppResult<axum::response::Response> {
     let bytes = transfer::person_template_xlsx().map_err(AppError::internal)?;
-    Ok(super::xlsx_attachment(
+    Ok(crate::http::attachment::attachment(
+        super::XLSX,
+        "persons-template.xlsx",
+        "居民导入模板.xlsx",
         bytes,
-        "persons-template",
-        "%E5%B1%85%E6%B0%91%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF",
     ))
 }
 
@@ -193,22 +193,17 @@ async fn import_persons(
             drop(f);
             std::fs::rename(&rejects, out.path()).map_err(AppError::internal)?;
             drop(spool);
-            return super::stream_spool(
-                out,
-                super::XLSX,
-                "rows-to-fix",
-                "%E5%BE%85%E4%BF%AE%E6%94%B9%E7%9A%84%E8%A1%8C",
-                "xlsx",
-            )
-            .await;
+            return super::stream_spool(out, super::XLSX, "rows-to-fix.xlsx", "待修改的行.xlsx")
+                .await;
         }
         Answer::Xlsx => drop(spool),
     }
     let bytes = transfer::report_xlsx(&report).map_err(AppError::internal)?;
-    Ok(super::xlsx_attachment(
+    Ok(crate::http::attachment::attachment(
+        super::XLSX,
+        "import-report.xlsx",
+        "导入报告.xlsx",
         bytes,
-        "import-report",
-        "%E5%AF%BC%E5%85%A5%E6%8A%A5%E5%91%8A",
     ))
 }
 
@@ -284,19 +279,8 @@ async fn export_persons(
             }
         },
     );
-    let mut resp = axum::response::Response::new(axum::body::Body::from_stream(stream));
-    let h = resp.headers_mut();
-    h.insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(
-        axum::http::header::CONTENT_DISPOSITION,
-        axum::http::HeaderValue::from_static(
-            "attachment; filename=\"persons.csv\"; filename*=UTF-8''%E5%B1%85%E6%B0%91.csv",
-        ),
-    );
-    Ok(resp)
+    let body = axum::body::Body::from_stream(stream);
+    Ok(attachment(CSV, "persons.csv", "居民.csv", body))
 }
 
 /// A page of results.
@@ -391,7 +375,7 @@ async fn get_stats(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<AreaQuery>,
-) -> AppResult<axum::Json<Stats>> {
+) -> J<Stats> {
     let area = area_or_default(&s, &ctx, q.area_id).await?;
     Ok(axum::Json(
         quality::stats(&s.db, &ctx, &s.freshness(), area, q.days.unwrap_or(90)).await?,
@@ -404,7 +388,7 @@ async fn get_stale(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(mut q): Query<ListQuery>,
-) -> AppResult<axum::Json<Page<Household>>> {
+) -> J<Page<Household>> {
     q.stale = Some(true);
     let (items, total) = households::list_households(&s.db, &ctx, &s.freshness(), &q).await?;
     Ok(page(items, total, q.page, q.page_size))
@@ -416,7 +400,7 @@ async fn get_duplicates(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<AreaQuery>,
-) -> AppResult<axum::Json<Vec<Duplicate>>> {
+) -> J<Vec<Duplicate>> {
     let area = area_or_default(&s, &ctx, q.area_id).await?;
     Ok(axum::Json(quality::duplicates(&s.db, &ctx, area).await?))
 }
@@ -427,7 +411,7 @@ async fn list_dwellings(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<ListQuery>,
-) -> AppResult<axum::Json<Page<Dwelling>>> {
+) -> J<Page<Dwelling>> {
     let (items, total) = households::list_dwellings(&s.db, &ctx, &q).await?;
     Ok(page(items, total, q.page, q.page_size))
 }
@@ -438,11 +422,8 @@ async fn create_dwelling(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(d): Json<NewDwelling>,
-) -> AppResult<(StatusCode, axum::Json<Dwelling>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(households::create_dwelling(&s.db, &ctx, d).await?),
-    ))
+) -> Created<Dwelling> {
+    created(households::create_dwelling(&s.db, &ctx, d).await?)
 }
 
 /// One dwelling with its owners over time.
@@ -451,7 +432,7 @@ async fn get_dwelling(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Dwelling>> {
+) -> J<Dwelling> {
     Ok(axum::Json(households::get_dwelling(&s.db, &ctx, id).await?))
 }
 
@@ -462,7 +443,7 @@ async fn update_dwelling(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(p): Json<DwellingPatch>,
-) -> AppResult<axum::Json<Dwelling>> {
+) -> J<Dwelling> {
     Ok(axum::Json(
         households::update_dwelling(&s.db, &ctx, id, p).await?,
     ))
@@ -475,7 +456,7 @@ async fn change_owner(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(o): Json<NewOwner>,
-) -> AppResult<axum::Json<Dwelling>> {
+) -> J<Dwelling> {
     Ok(axum::Json(
         households::change_owner(&s.db, &ctx, id, o).await?,
     ))
@@ -487,7 +468,7 @@ async fn list_households(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<ListQuery>,
-) -> AppResult<axum::Json<Page<Household>>> {
+) -> J<Page<Household>> {
     let (items, total) = households::list_households(&s.db, &ctx, &s.freshness(), &q).await?;
     Ok(page(items, total, q.page, q.page_size))
 }
@@ -498,11 +479,8 @@ async fn create_household(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(h): Json<NewHousehold>,
-) -> AppResult<(StatusCode, axum::Json<Household>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(households::create_household(&s.db, &ctx, &s.freshness(), h).await?),
-    ))
+) -> Created<Household> {
+    created(households::create_household(&s.db, &ctx, &s.freshness(), h).await?)
 }
 
 /// One household.
@@ -511,7 +489,7 @@ async fn get_household(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Household>> {
+) -> J<Household> {
     Ok(axum::Json(
         households::get_household(&s.db, &ctx, &s.freshness(), id).await?,
     ))
@@ -524,7 +502,7 @@ async fn update_household(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(p): Json<HouseholdPatch>,
-) -> AppResult<axum::Json<Household>> {
+) -> J<Household> {
     Ok(axum::Json(
         households::update_household(&s.db, &ctx, &s.freshness(), id, p).await?,
     ))
@@ -537,7 +515,7 @@ async fn add_member(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(m): Json<NewMember>,
-) -> AppResult<axum::Json<Household>> {
+) -> J<Household> {
     Ok(axum::Json(
         households::add_member(&s.db, &ctx, &s.freshness(), id, m).await?,
     ))
@@ -551,7 +529,7 @@ async fn end_member(
     Auth(ctx): Auth,
     Path((id, member)): Path<(Uuid, Uuid)>,
     Json(e): Json<EndMember>,
-) -> AppResult<axum::Json<Household>> {
+) -> J<Household> {
     Ok(axum::Json(
         households::end_member(&s.db, &ctx, &s.freshness(), id, member, e).await?,
     ))
@@ -564,7 +542,7 @@ async fn verify_household(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(v): Json<VerifyRequest>,
-) -> AppResult<axum::Json<Household>> {
+) -> J<Household> {
     Ok(axum::Json(
         households::verify(&s.db, &ctx, &s.freshness(), id, v).await?,
     ))
@@ -577,7 +555,7 @@ async fn household_file(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Query(q): Query<FileQuery>,
-) -> AppResult<axum::Json<HouseholdFile>> {
+) -> J<HouseholdFile> {
     Ok(axum::Json(
         households::file(&s.db, &s.keys, &ctx, &s.freshness(), id, &q).await?,
     ))
@@ -589,7 +567,7 @@ async fn household_history(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Vec<Event>>> {
+) -> J<Vec<Event>> {
     Ok(axum::Json(households::history(&s.db, &ctx, id).await?))
 }
 
@@ -599,7 +577,7 @@ async fn list_persons(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<PersonQuery>,
-) -> AppResult<axum::Json<Page<Person>>> {
+) -> J<Page<Person>> {
     let (items, total, more) = persons::search(&s.db, &s.keys, &ctx, &q).await?;
     let mut p = page(items, total, q.page, q.page_size);
     p.more = more;
@@ -613,20 +591,13 @@ async fn create_person(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(p): Json<NewPerson>,
-) -> AppResult<(StatusCode, axum::Json<Person>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(persons::create(&s.db, &s.keys, &ctx, p).await?),
-    ))
+) -> Created<Person> {
+    created(persons::create(&s.db, &s.keys, &ctx, p).await?)
 }
 
 /// One person, masked (the read is audited).
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "registry", params(("id" = Uuid, Path)), responses((status = 200, body = Person)))]
-async fn get_person(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-    Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Person>> {
+async fn get_person(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<Uuid>) -> J<Person> {
     Ok(axum::Json(persons::get(&s.db, &s.keys, &ctx, id).await?))
 }
 
@@ -637,7 +608,7 @@ async fn update_person(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(p): Json<PersonPatch>,
-) -> AppResult<axum::Json<Person>> {
+) -> J<Person> {
     Ok(axum::Json(
         persons::update(&s.db, &s.keys, &ctx, id, p).await?,
     ))
@@ -669,7 +640,7 @@ async fn reveal_person(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(r): Json<RevealRequest>,
-) -> AppResult<axum::Json<Revealed>> {
+) -> J<Revealed> {
     Ok(axum::Json(
         persons::reveal(&s.db, &s.keys, &ctx, id, r).await?,
     ))
@@ -681,7 +652,7 @@ async fn person_history(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<Vec<Event>>> {
+) -> J<Vec<Event>> {
     Ok(axum::Json(persons::history(&s.db, &ctx, id).await?))
 }
 
@@ -691,7 +662,7 @@ async fn list_visits(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<VisitQuery>,
-) -> AppResult<axum::Json<Page<Visit>>> {
+) -> J<Page<Visit>> {
     let (items, total) = visits::list_visits(&s.db, &ctx, &q).await?;
     Ok(page(items, total, q.page, q.page_size))
 }
@@ -702,11 +673,8 @@ async fn create_visit(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(v): Json<NewVisit>,
-) -> AppResult<(StatusCode, axum::Json<Visit>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(visits::create_visit(&s.db, &ctx, v).await?),
-    ))
+) -> Created<Visit> {
+    created(visits::create_visit(&s.db, &ctx, v).await?)
 }
 
 /// Needs to follow up.
@@ -715,7 +683,7 @@ async fn list_needs(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<NeedQuery>,
-) -> AppResult<axum::Json<Page<Need>>> {
+) -> J<Page<Need>> {
     let (items, total) = visits::list_needs(&s.db, &ctx, &q).await?;
     Ok(page(items, total, q.page, q.page_size))
 }
@@ -727,7 +695,7 @@ async fn update_need(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(p): Json<NeedPatch>,
-) -> AppResult<axum::Json<Need>> {
+) -> J<Need> {
     Ok(axum::Json(visits::update_need(&s.db, &ctx, id, p).await?))
 }
 
@@ -737,7 +705,7 @@ async fn list_entities(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<EntityQuery>,
-) -> AppResult<axum::Json<Page<LegalEntity>>> {
+) -> J<Page<LegalEntity>> {
     let (items, total) = quality::list_entities(&s.db, &ctx, &q).await?;
     Ok(page(items, total, q.page, q.page_size))
 }
@@ -748,11 +716,8 @@ async fn create_entity(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(e): Json<NewEntity>,
-) -> AppResult<(StatusCode, axum::Json<LegalEntity>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(quality::create_entity(&s.db, &s.keys, &ctx, e).await?),
-    ))
+) -> Created<LegalEntity> {
+    created(quality::create_entity(&s.db, &s.keys, &ctx, e).await?)
 }
 
 /// One legal entity.
@@ -761,16 +726,13 @@ async fn get_entity(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
-) -> AppResult<axum::Json<LegalEntity>> {
+) -> J<LegalEntity> {
     Ok(axum::Json(quality::get_entity(&s.db, &ctx, id).await?))
 }
 
 /// The sharing catalogue (system admins).
 #[utoipa::path(get, path = "/api/v1/sharing-rules", tag = "registry", responses((status = 200, body = Vec<SharingRule>)))]
-async fn list_rules(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<Vec<SharingRule>>> {
+async fn list_rules(State(s): State<AppState>, Auth(ctx): Auth) -> J<Vec<SharingRule>> {
     Ok(axum::Json(sharing::list(&s.db, &ctx).await?))
 }
 
@@ -780,11 +742,8 @@ async fn create_rule(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(r): Json<NewRule>,
-) -> AppResult<(StatusCode, axum::Json<SharingRule>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(sharing::create(&s.db, &ctx, r).await?),
-    ))
+) -> Created<SharingRule> {
+    created(sharing::create(&s.db, &ctx, r).await?)
 }
 
 /// Stop a sharing rule.
@@ -800,10 +759,7 @@ async fn revoke_rule(
 
 /// The sharing rules that apply to me.
 #[utoipa::path(get, path = "/api/v1/shared/rules", tag = "registry", responses((status = 200, body = Vec<SharingRule>)))]
-async fn my_rules(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<Vec<SharingRule>>> {
+async fn my_rules(State(s): State<AppState>, Auth(ctx): Auth) -> J<Vec<SharingRule>> {
     Ok(axum::Json(sharing::mine(&s.db, &ctx).await?))
 }
 
@@ -815,7 +771,7 @@ async fn shared_persons(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Query(q): Query<SharedQuery>,
-) -> AppResult<axum::Json<SharedPage>> {
+) -> J<SharedPage> {
     Ok(axum::Json(
         sharing::read(&s.db, &s.keys, &ctx, id, &q).await?,
     ))

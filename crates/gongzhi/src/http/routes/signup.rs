@@ -5,12 +5,12 @@ use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::{created, Created, J};
 use crate::app::signup::{
     self, Claim, ClaimConfirmation, ClaimPage, ClaimQuery, CodeRequest, CodeSent, MyClaim,
     NewClaim, Rejection, SignUp, SignedUp,
 };
 use crate::app::AppState;
-use crate::error::AppResult;
 use crate::http::extract::{Auth, Json, Path, Query, ReqMeta};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,7 +31,7 @@ async fn send_code(
     State(s): State<AppState>,
     meta: ReqMeta,
     Json(r): Json<CodeRequest>,
-) -> AppResult<(StatusCode, axum::Json<CodeSent>)> {
+) -> Created<CodeSent> {
     let origin = meta.origin(&s);
     Ok((
         StatusCode::ACCEPTED,
@@ -46,20 +46,14 @@ async fn sign_up(
     State(s): State<AppState>,
     meta: ReqMeta,
     Json(b): Json<SignUp>,
-) -> AppResult<(StatusCode, axum::Json<SignedUp>)> {
+) -> Created<SignedUp> {
     let origin = meta.origin(&s);
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(signup::sign_up(&s, &origin, b).await?),
-    ))
+    created(signup::sign_up(&s, &origin, b).await?)
 }
 
 /// The caller's claims of a registry record.
 #[utoipa::path(get, path = "/api/v1/me/claims", tag = "auth", responses((status = 200, body = Vec<MyClaim>)))]
-async fn my_claims(
-    State(s): State<AppState>,
-    Auth(ctx): Auth,
-) -> AppResult<axum::Json<Vec<MyClaim>>> {
+async fn my_claims(State(s): State<AppState>, Auth(ctx): Auth) -> J<Vec<MyClaim>> {
     Ok(axum::Json(signup::my_claims(&s.db, &ctx).await?))
 }
 
@@ -70,7 +64,7 @@ async fn submit_claim(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(c): Json<NewClaim>,
-) -> AppResult<(StatusCode, axum::Json<MyClaim>)> {
+) -> Created<MyClaim> {
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(signup::claim(&s, &ctx, c).await?),
@@ -84,7 +78,7 @@ async fn list_claims(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Query(q): Query<ClaimQuery>,
-) -> AppResult<axum::Json<ClaimPage>> {
+) -> J<ClaimPage> {
     Ok(axum::Json(signup::list(&s.db, &ctx, &q).await?))
 }
 
@@ -97,7 +91,7 @@ async fn confirm_claim(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(_): Json<ClaimConfirmation>,
-) -> AppResult<axum::Json<Claim>> {
+) -> J<Claim> {
     Ok(axum::Json(signup::confirm(&s.db, &ctx, id).await?))
 }
 
@@ -109,6 +103,6 @@ async fn reject_claim(
     Auth(ctx): Auth,
     Path(id): Path<Uuid>,
     Json(r): Json<Rejection>,
-) -> AppResult<axum::Json<Claim>> {
+) -> J<Claim> {
     Ok(axum::Json(signup::reject(&s.db, &ctx, id, r).await?))
 }

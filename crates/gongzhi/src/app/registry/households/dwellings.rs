@@ -298,14 +298,7 @@ pub(crate) async fn create_dwelling_in(
     .await?;
     audit::record(
         tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "dwelling.create",
-            "dwelling",
-            Some(id.to_string()),
-        )
-        .area(Some(at.area_id)),
+        Entry::by(ctx, &checked, "dwelling.create", "dwelling", id).area(at.area_id),
     )
     .await?;
     let row = load_dwelling(tx, id).await?;
@@ -355,15 +348,9 @@ pub async fn get_dwelling(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Dwelling> {
     let owners = owners_of(db, id).await?;
     audit::record_alone(
         db,
-        Entry::by(
-            ctx,
-            &checked,
-            "dwelling.read",
-            "dwelling",
-            Some(id.to_string()),
-        )
-        .area(Some(r.building_id))
-        .fields(&["owners"]),
+        Entry::by(ctx, &checked, "dwelling.read", "dwelling", id)
+            .area(r.building_id)
+            .fields(&["owners"]),
     )
     .await?;
     Ok(dwelling_view(r, Some(owners)))
@@ -468,9 +455,7 @@ pub async fn update_dwelling(
         &Some(usage.clone()),
     );
     if ch.is_empty() {
-        if p.version != cur.version {
-            return Err(AppError::stale_version());
-        }
+        AppError::stale_unless_same(p.version, cur.version)?;
         return Ok(dwelling_view(cur, None));
     }
     let address = address_of(db, cur.building_id, &unit, &room).await?;
@@ -483,9 +468,7 @@ pub async fn update_dwelling(
     )
     .await
     .map_err(|e| crate::error::map_unique(e, "room", Msg::new("该楼栋单元下已有此房屋", "This building and unit already have this room")))?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     let fields: Vec<String> = ch.keys().cloned().collect();
     record_change(
         &tx,
@@ -505,15 +488,9 @@ pub async fn update_dwelling(
     let f: Vec<&str> = fields.iter().map(String::as_str).collect();
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "dwelling.update",
-            "dwelling",
-            Some(id.to_string()),
-        )
-        .area(Some(cur.building_id))
-        .fields(&f),
+        Entry::by(ctx, &checked, "dwelling.update", "dwelling", id)
+            .area(cur.building_id)
+            .fields(&f),
     )
     .await?;
     let row = load_dwelling(&tx, id).await?;
@@ -590,15 +567,9 @@ pub async fn change_owner(db: &Db, ctx: &Ctx, id: Uuid, o: NewOwner) -> AppResul
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "dwelling.owner_change",
-            "dwelling",
-            Some(id.to_string()),
-        )
-        .area(Some(cur.building_id))
-        .fields(&["owner"]),
+        Entry::by(ctx, &checked, "dwelling.owner_change", "dwelling", id)
+            .area(cur.building_id)
+            .fields(&["owner"]),
     )
     .await?;
     let row = load_dwelling(&tx, id).await?;

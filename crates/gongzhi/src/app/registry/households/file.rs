@@ -292,28 +292,22 @@ pub async fn file(
     }
     audit::record_alone(
         db,
-        Entry::by(
-            ctx,
-            &checked,
-            "household.file",
-            "household",
-            Some(id.to_string()),
-        )
-        .area(Some(row.area_id))
-        .fields(&[
-            "members",
-            "id_no_masked",
-            "mobile_masked",
-            "tags",
-            "visits",
-            "needs",
-        ])
-        .detail(
-            as_of
-                .clone()
-                .map(|d| format!("as of {d}"))
-                .unwrap_or_default(),
-        ),
+        Entry::by(ctx, &checked, "household.file", "household", id)
+            .area(row.area_id)
+            .fields(&[
+                "members",
+                "id_no_masked",
+                "mobile_masked",
+                "tags",
+                "visits",
+                "needs",
+            ])
+            .detail(
+                as_of
+                    .clone()
+                    .map(|d| format!("as of {d}"))
+                    .unwrap_or_default(),
+            ),
     )
     .await?;
     Ok(HouseholdFile {

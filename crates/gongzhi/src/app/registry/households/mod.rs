@@ -191,14 +191,7 @@ pub async fn create_household(
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "household.create",
-            "household",
-            Some(id.to_string()),
-        )
-        .area(Some(at.area_id)),
+        Entry::by(ctx, &checked, "household.create", "household", id).area(at.area_id),
     )
     .await?;
     let row = load_household(&tx, id).await?;
@@ -350,9 +343,7 @@ pub async fn update_household(
     }
     let head = p.head_person_id.or(cur.head_person_id);
     if head == cur.head_person_id && kind == cur.kind {
-        if p.version != cur.version {
-            return Err(AppError::stale_version());
-        }
+        AppError::stale_unless_same(p.version, cur.version)?;
         return Ok(household_view(cur, f));
     }
     let tx = store::write_tx(db).await?;
@@ -376,9 +367,7 @@ pub async fn update_household(
         vec![kind.clone().into(), head.into(), now_ms().into(), id.into(), p.version.into()],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     let mut ch = serde_json::Map::new();
     diff(
         &mut ch,
@@ -414,15 +403,9 @@ pub async fn update_household(
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "household.update",
-            "household",
-            Some(id.to_string()),
-        )
-        .area(Some(cur.area_id))
-        .detail(reason),
+        Entry::by(ctx, &checked, "household.update", "household", id)
+            .area(cur.area_id)
+            .detail(reason),
     )
     .await?;
     let row = load_household(&tx, id).await?;
@@ -570,15 +553,9 @@ pub async fn add_member(
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "household.member_add",
-            "household",
-            Some(id.to_string()),
-        )
-        .area(Some(h.area_id))
-        .detail(reason),
+        Entry::by(ctx, &checked, "household.member_add", "household", id)
+            .area(h.area_id)
+            .detail(reason),
     )
     .await?;
     let row = load_household(&tx, id).await?;
@@ -713,15 +690,9 @@ pub async fn end_member(
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "household.member_end",
-            "household",
-            Some(id.to_string()),
-        )
-        .area(Some(h.area_id))
-        .detail(reason),
+        Entry::by(ctx, &checked, "household.member_end", "household", id)
+            .area(h.area_id)
+            .detail(reason),
     )
     .await?;
     let row = load_household(&tx, id).await?;
@@ -806,14 +777,7 @@ pub async fn verify(
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "household.verify",
-            "household",
-            Some(id.to_string()),
-        )
-        .area(Some(h.area_id)),
+        Entry::by(ctx, &checked, "household.verify", "household", id).area(h.area_id),
     )
     .await?;
     let row = load_household(&tx, id).await?;

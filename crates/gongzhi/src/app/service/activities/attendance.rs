@@ -361,8 +361,8 @@ pub(super) async fn attendance_in(
     };
     audit::record(
         c,
-        Entry::by(ctx, checked, action, "activity", Some(r.id.to_string()))
-            .area(Some(r.area_id))
+        Entry::by(ctx, checked, action, "activity", r.id)
+            .area(r.area_id)
             .detail(how),
     )
     .await?;
@@ -391,15 +391,9 @@ pub async fn checkout_all(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<CheckoutAll
     let n = checkout_all_in(&tx, &r, now_ms()).await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &r.checked,
-            "check_out_all",
-            "activity",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id))
-        .detail(format!("{n} checked out")),
+        Entry::by(ctx, &r.checked, "check_out_all", "activity", id)
+            .area(r.area_id)
+            .detail(format!("{n} checked out")),
     )
     .await?;
     tx.commit().await?;
@@ -472,8 +466,8 @@ pub async fn confirm(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Confirm
     super::super::notify::hours_confirmed(&tx, &r, &came).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, &r.checked, "confirm", "activity", Some(id.to_string()))
-            .area(Some(r.area_id))
+        Entry::by(ctx, &r.checked, "confirm", "activity", id)
+            .area(r.area_id)
             .detail(format!("{} entries, {} postings", c.entries, c.postings)),
     )
     .await?;

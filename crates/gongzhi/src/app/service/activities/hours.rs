@@ -141,15 +141,9 @@ pub async fn correct(db: &Db, ctx: &Ctx, vol: Uuid, k: Correction) -> AppResult<
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &v.checked,
-            "correct",
-            "service_hours",
-            Some(vol.to_string()),
-        )
-        .area(Some(v.community_id))
-        .detail(format!("minutes={}", k.minutes)),
+        Entry::by(ctx, &v.checked, "correct", "service_hours", vol)
+            .area(v.community_id)
+            .detail(format!("minutes={}", k.minutes)),
     )
     .await?;
     tx.commit().await?;

@@ -212,12 +212,11 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &ActivityQuery) -> AppResult<ActivityPa
     )
     .await?;
     let en = en(ctx);
-    Ok(ActivityPage {
-        items: rows.into_iter().map(|r| act_view(r, en, None)).collect(),
+    Ok(ActivityPage::new(
+        rows.into_iter().map(|r| act_view(r, en, None)).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }
 
 #[tracing::instrument(name = "service::activities::get", skip_all)]
@@ -382,7 +381,7 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewActivity) -> AppResult<Activity> {
     .await?;
     audit::record(
         &tx,
-        Entry::by(ctx, &checked, "create", "activity", Some(id.to_string())).area(Some(n.area_id)),
+        Entry::by(ctx, &checked, "create", "activity", id).area(n.area_id),
     )
     .await?;
     tx.commit().await?;
@@ -432,8 +431,7 @@ pub async fn cancel(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Activity> {
     store::exec(&tx, "UPDATE activities SET status = 'cancelled', version = version + 1, updated_at = $1 WHERE id = $2", vec![now_ms().into(), id.into()]).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, &r.checked, "cancel", "activity", Some(id.to_string()))
-            .area(Some(r.area_id)),
+        Entry::by(ctx, &r.checked, "cancel", "activity", id).area(r.area_id),
     )
     .await?;
     tx.commit().await?;

@@ -197,8 +197,8 @@ pub async fn assign(
     super::super::notify::signed_up(&tx, &row, v.id).await?;
     audit::record(
         &tx,
-        Entry::by(ctx, &r.checked, "assign", "activity", Some(id.to_string()))
-            .area(Some(r.area_id))
+        Entry::by(ctx, &r.checked, "assign", "activity", id)
+            .area(r.area_id)
             .detail(format!("volunteer={}", v.id)),
     )
     .await?;
@@ -220,14 +220,7 @@ pub async fn sign_up_me(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Acti
     super::super::notify::signed_up(&tx, &r, me.id).await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &scope::own(ctx),
-            "sign_up",
-            "activity",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id)),
+        Entry::by(ctx, &scope::own(ctx), "sign_up", "activity", id).area(r.area_id),
     )
     .await?;
     tx.commit().await?;
@@ -277,14 +270,7 @@ pub async fn withdraw_me(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Act
     withdraw(&tx, &r, me.id).await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &scope::own(ctx),
-            "withdraw",
-            "activity",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id)),
+        Entry::by(ctx, &scope::own(ctx), "withdraw", "activity", id).area(r.area_id),
     )
     .await?;
     tx.commit().await?;
@@ -304,15 +290,9 @@ pub async fn remove_signup(
     withdraw(&tx, &r, vol).await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &r.checked,
-            "unassign",
-            "activity",
-            Some(id.to_string()),
-        )
-        .area(Some(r.area_id))
-        .detail(format!("volunteer={vol}")),
+        Entry::by(ctx, &r.checked, "unassign", "activity", id)
+            .area(r.area_id)
+            .detail(format!("volunteer={vol}")),
     )
     .await?;
     tx.commit().await?;
@@ -350,8 +330,8 @@ pub async fn insure(
     }
     audit::record(
         &tx,
-        Entry::by(ctx, &r.checked, "insure", "activity", Some(id.to_string()))
-            .area(Some(r.area_id))
+        Entry::by(ctx, &r.checked, "insure", "activity", id)
+            .area(r.area_id)
             .detail(format!("volunteer={vol}")),
     )
     .await?;

@@ -125,14 +125,7 @@ pub async fn create_item(db: &Db, ctx: &Ctx, n: NewItem) -> AppResult<CatalogIte
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "create",
-            "catalog_item",
-            Some(id.to_string()),
-        )
-        .area(Some(n.community_id)),
+        Entry::by(ctx, &checked, "create", "catalog_item", id).area(n.community_id),
     )
     .await?;
     tx.commit().await?;
@@ -187,19 +180,10 @@ pub async fn update_item(db: &Db, ctx: &Ctx, id: Uuid, p: ItemPatch) -> AppResul
         vec![name.into(), description.into(), price.into(), stock.into(), p.active.unwrap_or(cur.active).into(), now_ms().into(), id.into(), p.version.into()],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "update",
-            "catalog_item",
-            Some(id.to_string()),
-        )
-        .area(Some(cur.community_id)),
+        Entry::by(ctx, &checked, "update", "catalog_item", id).area(cur.community_id),
     )
     .await?;
     tx.commit().await?;
@@ -399,18 +383,12 @@ pub async fn redeem(
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "redeem",
-            "catalog_item",
-            Some(item_id.to_string()),
-        )
-        .area(Some(it.community_id))
-        .detail(format!(
-            "account={} qty={} points={cost}",
-            account.id, r.qty
-        )),
+        Entry::by(ctx, &checked, "redeem", "catalog_item", item_id)
+            .area(it.community_id)
+            .detail(format!(
+                "account={} qty={} points={cost}",
+                account.id, r.qty
+            )),
     )
     .await?;
     let row: RedemptionRow = store::fetch_opt(
@@ -472,12 +450,11 @@ pub async fn list_redemptions(
         paging,
     )
     .await?;
-    Ok(RedemptionPage {
-        items: rows.into_iter().map(redemption_view).collect(),
+    Ok(RedemptionPage::new(
+        rows.into_iter().map(redemption_view).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }
 
 /// Checks the ledger's invariants over the whole database (tests and `gongzhi bench-points`):

@@ -331,12 +331,11 @@ pub async fn list_accounts(db: &Db, ctx: &Ctx, q: &AccountQuery) -> AppResult<Ac
         paging,
     )
     .await?;
-    Ok(AccountPage {
-        items: rows.into_iter().map(account_view).collect(),
+    Ok(AccountPage::new(
+        rows.into_iter().map(account_view).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }
 
 async fn account_row<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<AccountRow> {
@@ -482,12 +481,11 @@ pub async fn postings_of<C: ConnectionTrait>(
     )
     .await?;
     let en = en(ctx);
-    Ok(PostingPage {
-        items: rows.into_iter().map(|r| posting_view(r, en)).collect(),
+    Ok(PostingPage::new(
+        rows.into_iter().map(|r| posting_view(r, en)).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }
 
 #[tracing::instrument(name = "service::ledger::list_postings", skip_all)]
@@ -546,15 +544,9 @@ pub async fn manual_post(db: &Db, ctx: &Ctx, m: ManualPosting) -> AppResult<Post
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            kind.as_str(),
-            "point_posting",
-            Some(id.to_string()),
-        )
-        .area(Some(acc.community_id))
-        .detail(format!("account={} amount={signed}", acc.id)),
+        Entry::by(ctx, &checked, kind.as_str(), "point_posting", id)
+            .area(acc.community_id)
+            .detail(format!("account={} amount={signed}", acc.id)),
     )
     .await?;
     let v = one_posting(&tx, ctx, id).await?;
@@ -641,14 +633,7 @@ pub async fn reverse(
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "reverse",
-            "point_posting",
-            Some(posting_id.to_string()),
-        )
-        .area(Some(p.community_id)),
+        Entry::by(ctx, &checked, "reverse", "point_posting", posting_id).area(p.community_id),
     )
     .await?;
     let v = one_posting(&tx, ctx, id).await?;
@@ -733,15 +718,9 @@ pub async fn donate(db: &Db, ctx: &Ctx, d: DonationInput) -> AppResult<Donation>
     .await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "donate",
-            "point_account",
-            Some(from.id.to_string()),
-        )
-        .area(Some(from.community_id))
-        .detail(format!("to={} amount={amount}", to.id)),
+        Entry::by(ctx, &checked, "donate", "point_account", from.id)
+            .area(from.community_id)
+            .detail(format!("to={} amount={amount}", to.id)),
     )
     .await?;
     let (from, to) = (

@@ -208,9 +208,9 @@ pub async fn put_rule(db: &Db, ctx: &Ctx, r: RuleInput) -> AppResult<Vec<Rule>> 
             &checked,
             "update",
             "point_rule",
-            Some(format!("{}:{}", r.area_id, event.as_str())),
+            format!("{}:{}", r.area_id, event.as_str()),
         )
-        .area(Some(r.area_id))
+        .area(r.area_id)
         .detail(format!(
             "points={} cap={:?} period={:?}",
             r.points,

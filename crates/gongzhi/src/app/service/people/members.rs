@@ -132,12 +132,11 @@ pub async fn list_members(db: &Db, ctx: &Ctx, q: &MemberQuery) -> AppResult<Memb
     )
     .await?;
     let t = today();
-    Ok(MemberPage {
-        items: rows.into_iter().map(|r| member_view(r, &t)).collect(),
+    Ok(MemberPage::new(
+        rows.into_iter().map(|r| member_view(r, &t)).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }
 
 #[tracing::instrument(name = "service::people::member", skip_all)]
@@ -322,14 +321,7 @@ pub(crate) async fn create_member_in(
     .await?;
     audit::record(
         tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "create",
-            "party_member",
-            Some(id.to_string()),
-        )
-        .area(Some(community_id)),
+        Entry::by(ctx, &checked, "create", "party_member", id).area(community_id),
     )
     .await?;
     Ok(id)
@@ -370,19 +362,10 @@ pub async fn update_member(
         vec![status.into(), exempt.into(), now_ms().into(), id.into(), p.version.into()],
     )
     .await?;
-    if n == 0 {
-        return Err(AppError::stale_version());
-    }
+    AppError::stale_unless_changed(n)?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "update",
-            "party_member",
-            Some(id.to_string()),
-        )
-        .area(Some(cur.community_id)),
+        Entry::by(ctx, &checked, "update", "party_member", id).area(cur.community_id),
     )
     .await?;
     tx.commit().await?;

@@ -169,12 +169,11 @@ pub async fn list_volunteers(
         paging,
     )
     .await?;
-    Ok(VolunteerPage {
-        items: rows.into_iter().map(|r| vol_view(state, r)).collect(),
+    Ok(VolunteerPage::new(
+        rows.into_iter().map(|r| vol_view(state, r)).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }
 
 #[tracing::instrument(name = "service::people::volunteer_view", skip_all)]
@@ -200,8 +199,8 @@ pub async fn get_volunteer(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<V
     let v = volunteer_view(&state.db, state, id).await?;
     audit::record_alone(
         &state.db,
-        Entry::by(ctx, &f.checked, "read", "volunteer", Some(id.to_string()))
-            .area(Some(f.community_id))
+        Entry::by(ctx, &f.checked, "read", "volunteer", id)
+            .area(f.community_id)
             .fields(&["name", "mobile_masked"]),
     )
     .await?;
@@ -338,8 +337,7 @@ pub(crate) async fn register_volunteer_in(
     .await?;
     audit::record(
         tx,
-        Entry::by(ctx, &checked, "create", "volunteer", Some(id.to_string()))
-            .area(Some(p.community_id)),
+        Entry::by(ctx, &checked, "create", "volunteer", id).area(p.community_id),
     )
     .await?;
     Ok(id)
@@ -438,8 +436,7 @@ pub async fn update_volunteer(
     }
     audit::record(
         &tx,
-        Entry::by(ctx, &f.checked, "update", "volunteer", Some(id.to_string()))
-            .area(Some(f.community_id)),
+        Entry::by(ctx, &f.checked, "update", "volunteer", id).area(f.community_id),
     )
     .await?;
     tx.commit().await?;
@@ -458,14 +455,7 @@ pub async fn set_my_limits(
     write_limits(&tx, state, me.id, l).await?;
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &scope::own(ctx),
-            "update",
-            "volunteer_limits",
-            Some(me.id.to_string()),
-        )
-        .area(Some(me.community_id)),
+        Entry::by(ctx, &scope::own(ctx), "update", "volunteer_limits", me.id).area(me.community_id),
     )
     .await?;
     tx.commit().await?;

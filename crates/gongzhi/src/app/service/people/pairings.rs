@@ -80,14 +80,7 @@ pub async fn put_pairing(db: &Db, ctx: &Ctx, p: PairingInput) -> AppResult<Pairi
     }
     audit::record(
         &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "pair",
-            "party_org",
-            Some(p.org_id.to_string()),
-        )
-        .area(Some(p.community_id)),
+        Entry::by(ctx, &checked, "pair", "party_org", p.org_id).area(p.community_id),
     )
     .await?;
     tx.commit().await?;

@@ -94,12 +94,11 @@ pub async fn list_report_ins(db: &Db, ctx: &Ctx, q: &ReportInQuery) -> AppResult
         paging,
     )
     .await?;
-    Ok(ReportInPage {
-        items: rows.into_iter().map(report_view).collect(),
+    Ok(ReportInPage::new(
+        rows.into_iter().map(report_view).collect(),
         total,
-        page: paging.page,
-        page_size: paging.size,
-    })
+        paging,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -226,8 +225,7 @@ pub async fn create_report_in(state: &AppState, ctx: &Ctx, n: NewReportIn) -> Ap
     }
     audit::record(
         &tx,
-        Entry::by(ctx, &checked, "create", "report_in", Some(id.to_string()))
-            .area(Some(n.community_id)),
+        Entry::by(ctx, &checked, "create", "report_in", id).area(n.community_id),
     )
     .await?;
     let row: ReportInRow = store::fetch_opt(
