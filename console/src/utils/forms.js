@@ -1,5 +1,5 @@
 import { reactive, nextTick } from 'vue'
-import { ElMessage } from 'element-plus'
+import { ElMessage, ElMessageBox } from 'element-plus'
 import { t } from '../i18n'
 
 /**
@@ -18,6 +18,18 @@ export function useServerErrors() {
     if (toast && err && err.message && err.status !== 401) ElMessage.error({ message: err.message, grouping: true })
   }
   return { errors, clear, apply }
+}
+
+/** Asks before something that cannot be undone (the button in red): true when the user goes on. */
+export async function confirmDanger(text, okText, title = t('common.confirmTitle')) {
+  try {
+    await ElMessageBox.confirm(text, title, {
+      type: 'warning', confirmButtonText: okText, cancelButtonText: t('common.cancel'), confirmButtonClass: 'el-button--danger',
+    })
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**
