@@ -306,72 +306,17 @@ fn show(e: AppError) -> String {
 
 async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
     match cmd {
-        Command::Serve { demo } => {
-            let addr = settings.addr;
-            let (state, generated) = crate::startup::build_state(settings).await?;
-            if let Some(pw) = generated {
-                println!("已创建管理员账号 admin，初始密码（只显示这一次，首次登录须修改）：{pw}");
-                println!("Created the admin account; its one-time password (change it at first login): {pw}");
-            }
-            if demo && !crate::demo::exists(&state.db).await.map_err(show)? {
-                let city = crate::demo::run(
-                    &state.db,
-                    &state.keys,
-                    &state.audit_key,
-                    &crate::demo::DemoOptions::default(),
-                )
-                .await
-                .map_err(show)?;
-                if let Some(city) = city {
-                    print_demo_summary(&city);
-                }
-            }
-            crate::startup::serve(state, addr, |a| {
-                println!("gongzhi 已启动 / listening on http://{a}");
-                tracing::info!(addr = %a, "listening");
-            })
-            .await
-            .map_err(|e| format!("cannot listen on {addr} (GONGZHI_ADDR): {e}"))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Serve { demo } => serve(settings, demo).await,
         Command::Migrate => {
             migrated_db(&settings).await?;
             println!("数据库已是最新 / database is up to date");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { households, seed } => {
-            let (state, generated) = crate::startup::build_state(settings).await?;
-            if let Some(pw) = generated {
-                println!("已创建管理员账号 admin，初始密码（只显示这一次）：{pw}");
-                println!("Created the admin account; its one-time password: {pw}");
-            }
-            let started = std::time::Instant::now();
-            match crate::demo::run(
-                &state.db,
-                &state.keys,
-                &state.audit_key,
-                &crate::demo::DemoOptions { households, seed },
-            )
-            .await
-            .map_err(show)?
-            {
-                None => println!(
-                    "演示数据已存在，未做改动 / the demo city is already there; nothing changed"
-                ),
-                Some(city) => {
-                    print_demo_summary(&city);
-                    println!("用时 / took {:.1} s", started.elapsed().as_secs_f64());
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Demo { households, seed } => demo(settings, households, seed).await,
         Command::Keys(KeysCmd::Rotate { new_key }) => rotate_keys(settings, new_key).await,
         Command::BenchCases { cases, queries } => {
             let (state, _) = crate::startup::build_state(settings).await?;
-            crate::bench::cases::run(&state, cases, queries.max(1))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(ExitCode::SUCCESS)
+            bench_done(crate::bench::cases::run(&state, cases, queries.max(1)).await)
         }
         Command::BenchService {
             people,
@@ -379,10 +324,10 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             history,
         } => {
             let (state, _) = crate::startup::build_state(settings).await?;
-            crate::bench::service::run(&state, people.max(1), members.max(1), history.max(1))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(ExitCode::SUCCESS)
+            bench_done(
+                crate::bench::service::run(&state, people.max(1), members.max(1), history.max(1))
+                    .await,
+            )
         }
         Command::BenchNotices {
             households,
@@ -390,157 +335,242 @@ async fn run(cmd: Command, settings: Settings) -> Result<ExitCode, String> {
             writers,
         } => {
             let (state, _) = crate::startup::build_state(settings).await?;
-            crate::bench::notices::run(&state, households, receipts.max(1), writers.max(1))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(ExitCode::SUCCESS)
+            bench_done(
+                crate::bench::notices::run(&state, households, receipts.max(1), writers.max(1))
+                    .await,
+            )
         }
         Command::BenchSender { people } => {
             let (state, _) = crate::startup::build_state(settings).await?;
-            crate::bench::sender::run(&state, people.max(1))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(ExitCode::SUCCESS)
+            bench_done(crate::bench::sender::run(&state, people.max(1)).await)
         }
         Command::InsertCeiling {
             rows,
             commit_writers,
-        } => {
-            let db = store::connect(&settings).await.map_err(|e| e.to_string())?;
-            let (rate, secs) = store::insert_ceiling(&db, rows)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!(
-                "raw insert ceiling ({:?}): {rows} rows in {secs:.2} s = {rate:.0} rows/s",
-                sea_orm::ConnectionTrait::get_database_backend(&db)
-            );
-            if let Some(w) = commit_writers {
-                let n = (rows / 4).max(w);
-                let (rate, secs) = store::commit_ceiling(&db, n, w)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                println!(
-                    "raw commit ceiling ({:?}): {n} one-row transactions from {w} writers in {secs:.2} s = {rate:.0} commits/s",
-                    sea_orm::ConnectionTrait::get_database_backend(&db)
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        } => insert_ceiling(settings, rows, commit_writers).await,
         Command::Registry(RegistryCmd::Purge {
             retention_days,
             dry_run,
-        }) => {
-            if retention_days < 180 {
-                eprintln!("gongzhi: --retention-days must be at least 180");
-                return Ok(ExitCode::from(2));
-            }
-            let (state, _) = crate::startup::build_state(settings).await?;
-            let n = app::maintenance::purge_departed(
-                &state.db,
-                &Ctx::system("cli", state.audit_key.clone()),
-                retention_days,
-                dry_run,
-            )
-            .await
-            .map_err(show)?;
-            if dry_run {
-                println!(
-                    "将清除 {n} 名离开超过 {retention_days} 天的居民 / would purge {n} residents"
-                );
-            } else {
-                println!("已清除 {n} 名离开超过 {retention_days} 天的居民 / purged {n} residents");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Backup { out, include_keys } => {
-            let db = store::connect(&settings)
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            let out = out.unwrap_or_else(crate::ops::backup::default_dir);
-            let m = crate::ops::backup::backup(&settings, &db, &out, include_keys).await?;
-            println!(
-                "备份完成 / backup written: {} ({} database, schema {}, audit row {})",
-                out.display(),
-                m.database,
-                m.schema,
-                m.audit_head.0
-            );
-            if !include_keys {
-                println!("密钥未包含在备份中，请另行妥善保管 master.key 与 audit.key / keys are not in the backup: keep master.key and audit.key safe elsewhere");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Restore { from } => {
-            let m = crate::ops::backup::restore(&settings, &from).await?;
-            migrated_db(&settings).await?;
-            println!(
-                "已恢复 / restored the backup of {} (schema {}, audit row {})",
-                m.created_at, m.schema, m.audit_head.0
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Doctor => {
-            let checks = crate::ops::doctor::run(&settings).await;
-            for c in &checks {
-                println!("{}", c.line());
-            }
-            let worst = checks.iter().map(|c| c.level).max();
-            Ok(if worst == Some(crate::ops::doctor::Level::Error) {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        }) => purge(settings, retention_days, dry_run).await,
+        Command::Backup { out, include_keys } => backup(settings, out, include_keys).await,
+        Command::Restore { from } => restore(settings, from).await,
+        Command::Doctor => doctor(settings).await,
         Command::User(u) => user_cmd(u, settings).await,
         Command::Token(t) => token_cmd(t, settings).await,
-        Command::Audit(a) => {
-            let db = migrated_db(&settings).await?;
-            let key = crate::crypto::AuditKey::load_or_create(
-                settings.audit_key.as_deref(),
-                &settings.data_dir,
-            )?;
-            match a {
-                AuditCmd::Checkpoint { dir } => {
-                    let dir = dir.unwrap_or_else(|| settings.audit_checkpoint_dir.clone());
-                    match app::audit::write_checkpoint(&db, &key, &dir)
-                        .await
-                        .map_err(show)?
-                    {
-                        Some(p) => println!("已写入检查点 / checkpoint written: {}", p.display()),
-                        None => {
-                            println!("该位置已有检查点 / a checkpoint of this head exists already")
-                        }
-                    }
+        Command::Audit(a) => audit_cmd(a, settings).await,
+    }
+}
+
+/// `serve`: the server (with `--demo`, the demo city loaded first when the database has none).
+async fn serve(settings: Settings, demo: bool) -> Result<ExitCode, String> {
+    let addr = settings.addr;
+    let (state, generated) = crate::startup::build_state(settings).await?;
+    if let Some(pw) = generated {
+        println!("已创建管理员账号 admin，初始密码（只显示这一次，首次登录须修改）：{pw}");
+        println!(
+            "Created the admin account; its one-time password (change it at first login): {pw}"
+        );
+    }
+    if demo && !crate::demo::exists(&state.db).await.map_err(show)? {
+        let city = crate::demo::run(
+            &state.db,
+            &state.keys,
+            &state.audit_key,
+            &crate::demo::DemoOptions::default(),
+        )
+        .await
+        .map_err(show)?;
+        if let Some(city) = city {
+            print_demo_summary(&city);
+        }
+    }
+    crate::startup::serve(state, addr, |a| {
+        println!("gongzhi 已启动 / listening on http://{a}");
+        tracing::info!(addr = %a, "listening");
+    })
+    .await
+    .map_err(|e| format!("cannot listen on {addr} (GONGZHI_ADDR): {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `demo`: the demo city, once.
+async fn demo(settings: Settings, households: u32, seed: u64) -> Result<ExitCode, String> {
+    let (state, generated) = crate::startup::build_state(settings).await?;
+    if let Some(pw) = generated {
+        println!("已创建管理员账号 admin，初始密码（只显示这一次）：{pw}");
+        println!("Created the admin account; its one-time password: {pw}");
+    }
+    let started = std::time::Instant::now();
+    match crate::demo::run(
+        &state.db,
+        &state.keys,
+        &state.audit_key,
+        &crate::demo::DemoOptions { households, seed },
+    )
+    .await
+    .map_err(show)?
+    {
+        None => {
+            println!("演示数据已存在，未做改动 / the demo city is already there; nothing changed")
+        }
+        Some(city) => {
+            print_demo_summary(&city);
+            println!("用时 / took {:.1} s", started.elapsed().as_secs_f64());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `insert-ceiling`: what the database itself can take, raw, for the benchmarks' comparisons.
+async fn insert_ceiling(
+    settings: Settings,
+    rows: u32,
+    commit_writers: Option<u32>,
+) -> Result<ExitCode, String> {
+    let db = store::connect(&settings).await.map_err(|e| e.to_string())?;
+    let (rate, secs) = store::insert_ceiling(&db, rows)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "raw insert ceiling ({:?}): {rows} rows in {secs:.2} s = {rate:.0} rows/s",
+        sea_orm::ConnectionTrait::get_database_backend(&db)
+    );
+    if let Some(w) = commit_writers {
+        let n = (rows / 4).max(w);
+        let (rate, secs) = store::commit_ceiling(&db, n, w)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "raw commit ceiling ({:?}): {n} one-row transactions from {w} writers in {secs:.2} s = {rate:.0} commits/s",
+            sea_orm::ConnectionTrait::get_database_backend(&db)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `registry purge`: residents who left more than `retention_days` ago (at least 180).
+async fn purge(settings: Settings, retention_days: u32, dry_run: bool) -> Result<ExitCode, String> {
+    if retention_days < 180 {
+        eprintln!("gongzhi: --retention-days must be at least 180");
+        return Ok(ExitCode::from(2));
+    }
+    let (state, _) = crate::startup::build_state(settings).await?;
+    let n = app::maintenance::purge_departed(
+        &state.db,
+        &Ctx::system("cli", state.audit_key.clone()),
+        retention_days,
+        dry_run,
+    )
+    .await
+    .map_err(show)?;
+    if dry_run {
+        println!("将清除 {n} 名离开超过 {retention_days} 天的居民 / would purge {n} residents");
+    } else {
+        println!("已清除 {n} 名离开超过 {retention_days} 天的居民 / purged {n} residents");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(
+    settings: Settings,
+    out: Option<std::path::PathBuf>,
+    include_keys: bool,
+) -> Result<ExitCode, String> {
+    let db = store::connect(&settings)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    let out = out.unwrap_or_else(crate::ops::backup::default_dir);
+    let m = crate::ops::backup::backup(&settings, &db, &out, include_keys).await?;
+    println!(
+        "备份完成 / backup written: {} ({} database, schema {}, audit row {})",
+        out.display(),
+        m.database,
+        m.schema,
+        m.audit_head.0
+    );
+    if !include_keys {
+        println!("密钥未包含在备份中，请另行妥善保管 master.key 与 audit.key / keys are not in the backup: keep master.key and audit.key safe elsewhere");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn restore(settings: Settings, from: std::path::PathBuf) -> Result<ExitCode, String> {
+    let m = crate::ops::backup::restore(&settings, &from).await?;
+    migrated_db(&settings).await?;
+    println!(
+        "已恢复 / restored the backup of {} (schema {}, audit row {})",
+        m.created_at, m.schema, m.audit_head.0
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `doctor`: each check on a line; exit 1 when one is an error.
+async fn doctor(settings: Settings) -> Result<ExitCode, String> {
+    let checks = crate::ops::doctor::run(&settings).await;
+    for c in &checks {
+        println!("{}", c.line());
+    }
+    let worst = checks.iter().map(|c| c.level).max();
+    Ok(if worst == Some(crate::ops::doctor::Level::Error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `audit checkpoint | verify | prune`.
+async fn audit_cmd(a: AuditCmd, settings: Settings) -> Result<ExitCode, String> {
+    let db = migrated_db(&settings).await?;
+    let key =
+        crate::crypto::AuditKey::load_or_create(settings.audit_key.as_deref(), &settings.data_dir)?;
+    match a {
+        AuditCmd::Checkpoint { dir } => {
+            let dir = dir.unwrap_or_else(|| settings.audit_checkpoint_dir.clone());
+            match app::audit::write_checkpoint(&db, &key, &dir)
+                .await
+                .map_err(show)?
+            {
+                Some(p) => println!("已写入检查点 / checkpoint written: {}", p.display()),
+                None => {
+                    println!("该位置已有检查点 / a checkpoint of this head exists already")
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCmd::Verify { checkpoints } => {
+            match app::audit::verify(&db, &key, checkpoints.as_deref())
+                .await
+                .map_err(show)?
+            {
+                app::audit::Verdict::Intact { rows, checkpoints } => {
+                    println!("审计链完整，共 {rows} 行，{checkpoints} 个签名检查点相符 / audit chain intact: {rows} rows, {checkpoints} signed checkpoints match");
                     Ok(ExitCode::SUCCESS)
                 }
-                AuditCmd::Verify { checkpoints } => {
-                    match app::audit::verify(&db, &key, checkpoints.as_deref())
-                        .await
-                        .map_err(show)?
-                    {
-                        app::audit::Verdict::Intact { rows, checkpoints } => {
-                            println!("审计链完整，共 {rows} 行，{checkpoints} 个签名检查点相符 / audit chain intact: {rows} rows, {checkpoints} signed checkpoints match");
-                            Ok(ExitCode::SUCCESS)
-                        }
-                        app::audit::Verdict::Broken { seq, problem } => {
-                            println!("审计链在第 {seq} 行断开 / audit chain broken at row {seq}: {problem}");
-                            Ok(ExitCode::from(1))
-                        }
-                    }
-                }
-                AuditCmd::Prune => {
-                    let n = app::audit::prune(&db, settings.audit_retention_days)
-                        .await
-                        .map_err(show)?;
+                app::audit::Verdict::Broken { seq, problem } => {
                     println!(
-                        "已清理 {n} 行（保留 {} 天）/ removed {n} rows older than {} days",
-                        settings.audit_retention_days, settings.audit_retention_days
+                        "审计链在第 {seq} 行断开 / audit chain broken at row {seq}: {problem}"
                     );
-                    Ok(ExitCode::SUCCESS)
+                    Ok(ExitCode::from(1))
                 }
             }
         }
+        AuditCmd::Prune => {
+            let n = app::audit::prune(&db, settings.audit_retention_days)
+                .await
+                .map_err(show)?;
+            println!(
+                "已清理 {n} 行（保留 {} 天）/ removed {n} rows older than {} days",
+                settings.audit_retention_days, settings.audit_retention_days
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// A benchmark's end: its own report is printed; an error ends the command.
+fn bench_done<E: std::fmt::Display>(r: Result<(), E>) -> Result<ExitCode, String> {
+    r.map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The configured database with every migration applied.

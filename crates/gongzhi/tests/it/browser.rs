@@ -885,14 +885,8 @@ async fn a_handler_hears_of_a_dispatched_case_by_the_bell_and_opens_it() {
     struct U {
         unit_id: uuid::Uuid,
     }
-    let unit = gongzhi::store::fetch_opt::<U, _>(
-        &app.state.db,
-        "SELECT m.unit_id FROM case_unit_members m JOIN users u ON u.id = m.member_id WHERE u.username = 'bumen'",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .unwrap()
+    let unit = app.one::<U>("SELECT m.unit_id FROM case_unit_members m JOIN users u ON u.id = m.member_id WHERE u.username = 'bumen'",
+        vec![]).await
     .unit_id;
     let grid = app.area_id("130602001001001").await;
     let r = shequ

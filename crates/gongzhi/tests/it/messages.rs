@@ -184,14 +184,8 @@ async fn the_requester_hears_when_their_case_is_closed() {
         area_id: uuid::Uuid,
     }
     // The resident reports where they live.
-    let grid = gongzhi::store::fetch_opt::<A, _>(
-        &app.state.db,
-        "SELECT g.area_id FROM grants g JOIN users u ON u.id = g.user_id WHERE u.username = 'jumin'",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .unwrap()
+    let grid = app.one::<A>("SELECT g.area_id FROM grants g JOIN users u ON u.id = g.user_id WHERE u.username = 'jumin'",
+        vec![]).await
     .area_id;
     let r = jumin
         .post(

@@ -22,14 +22,11 @@ async fn user_id(app: &TestApp, username: &str) -> String {
     struct U {
         id: uuid::Uuid,
     }
-    gongzhi::store::fetch_opt::<U, _>(
-        &app.state.db,
+    app.one::<U>(
         "SELECT id FROM users WHERE username = $1",
         vec![username.to_string().into()],
     )
     .await
-    .unwrap()
-    .unwrap()
     .id
     .to_string()
 }

@@ -1198,14 +1198,12 @@ async fn registry_targets(
     struct U {
         area_id: uuid::Uuid,
     }
-    let u = gongzhi::store::fetch_opt::<U, _>(
-        &app.state.db,
-        "SELECT area_id FROM case_units WHERE id = $1",
-        vec![uuid::Uuid::parse_str(unit).unwrap().into()],
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let u = app
+        .one::<U>(
+            "SELECT area_id FROM case_units WHERE id = $1",
+            vec![uuid::Uuid::parse_str(unit).unwrap().into()],
+        )
+        .await;
     let r = a
         .post(
             &format!("/api/v1/case-units/{unit}/duties"),

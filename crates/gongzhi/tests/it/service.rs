@@ -1129,14 +1129,8 @@ async fn member_account(app: &TestApp, member: &str) -> String {
     struct I {
         id: uuid::Uuid,
     }
-    gongzhi::store::fetch_opt::<I, _>(
-        &app.state.db,
-        "SELECT pa.id FROM point_accounts pa JOIN party_members m ON m.volunteer_id = pa.volunteer_id WHERE m.id = $1",
-        vec![uuid::Uuid::parse_str(member).unwrap().into()],
-    )
-    .await
-    .unwrap()
-    .unwrap()
+    app.one::<I>("SELECT pa.id FROM point_accounts pa JOIN party_members m ON m.volunteer_id = pa.volunteer_id WHERE m.id = $1",
+        vec![uuid::Uuid::parse_str(member).unwrap().into()]).await
     .id
     .to_string()
 }
