@@ -15,6 +15,7 @@ import { ElMessage } from 'element-plus'
 import { t } from '../i18n'
 import { saveBlob } from '../api/http'
 import { fileSizeText } from '../utils/cases'
+import { takeFile } from '../utils/forms'
 
 export function useSheetImport(emit, { open, names, maxBytes, texts, template, templateName, run, answered, check = true }) {
   const input = ref(null)
@@ -45,8 +46,7 @@ export function useSheetImport(emit, { open, names, maxBytes, texts, template, t
     }
   }
   function onPick(e) {
-    const f = e.target.files?.[0]
-    e.target.value = ''
+    const f = takeFile(e)
     if (!f) return
     report.value = null
     error.value = ''

@@ -1,4 +1,4 @@
-import { reactive, nextTick } from 'vue'
+import { ref, reactive, nextTick } from 'vue'
 import { ElMessage, ElMessageBox } from 'element-plus'
 import { t } from '../i18n'
 
@@ -18,6 +18,37 @@ export function useServerErrors() {
     if (toast && err && err.message && err.status !== 401) ElMessage.error({ message: err.message, grouping: true })
   }
   return { errors, clear, apply }
+}
+
+/**
+ * The file chosen in an <input type="file">, or null; the input is cleared, so that choosing the same
+ * file again (after fixing it) fires another change.
+ */
+export function takeFile(e) {
+  const f = e.target.files?.[0] || null
+  e.target.value = ''
+  return f
+}
+
+/**
+ * A file sent as soon as it is chosen (`onPick` on the input's change): `busy` meanwhile, then
+ * `done(answer)`; a refusal shows as a toast, the file's own problem first.
+ */
+export function useFileUpload(send, done, { duration = 6000 } = {}) {
+  const busy = ref(false)
+  async function onPick(e) {
+    const f = takeFile(e)
+    if (!f) return
+    busy.value = true
+    try {
+      done(await send(f))
+    } catch (x) {
+      ElMessage.error({ message: x.fields?.file || x.message, duration, grouping: true })
+    } finally {
+      busy.value = false
+    }
+  }
+  return { busy, onPick }
 }
 
 /** Asks before something that cannot be undone (the button in red): true when the user goes on. */
