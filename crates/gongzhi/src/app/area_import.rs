@@ -682,14 +682,7 @@ async fn write(
                     )
                     .await?;
                     super::areas::insert_closure(&tx, id, parent).await?;
-                    if let Some(p) = parent {
-                        store::exec(
-                            &tx,
-                            "UPDATE areas SET child_count = child_count + 1 WHERE id = $1",
-                            vec![p.into()],
-                        )
-                        .await?;
-                    }
+                    store::adjust_child_count(&tx, "areas", parent, 1).await?;
                     audit::record(
                         &tx,
                         Entry::by(ctx, admitted, "area.create", "area", id)

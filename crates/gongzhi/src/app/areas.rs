@@ -78,13 +78,12 @@ const COLS: &str =
 const SUMMARY_COLS: &str = "id, parent_id, kind, name, code, child_count, version";
 
 async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<AreaRow> {
-    store::fetch_opt(
+    store::fetch_found(
         c,
         &format!("SELECT {COLS} FROM areas WHERE id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)
+    .await
 }
 
 async fn path_of<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Vec<AreaRef>> {
@@ -394,12 +393,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
     .map_err(|e| map_unique(e, "code", Msg::new("该编码已被使用", "This code is already in use")))?;
     insert_closure(&tx, id, parent.as_ref().map(|p| p.id)).await?;
     if let Some(p) = &parent {
-        store::exec(
-            &tx,
-            "UPDATE areas SET child_count = child_count + 1 WHERE id = $1",
-            vec![p.id.into()],
-        )
-        .await?;
+        store::adjust_child_count(&tx, "areas", p.id, 1).await?;
     }
     audit::record(
         &tx,
@@ -722,20 +716,8 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
         vec![newp.id.into(), id.into()],
     )
     .await?;
-    if let Some(old) = cur.parent_id {
-        store::exec(
-            &tx,
-            "UPDATE areas SET child_count = child_count - 1 WHERE id = $1",
-            vec![old.into()],
-        )
-        .await?;
-    }
-    store::exec(
-        &tx,
-        "UPDATE areas SET child_count = child_count + 1 WHERE id = $1",
-        vec![newp.id.into()],
-    )
-    .await?;
+    store::adjust_child_count(&tx, "areas", cur.parent_id, -1).await?;
+    store::adjust_child_count(&tx, "areas", newp.id, 1).await?;
     // Rewrite codes of the subtree to the new prefix.
     if new_code != cur.code {
         let plen = inherited_prefix_len(kind);
@@ -878,14 +860,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     )
     .await?;
     AppError::stale_unless_changed(n)?;
-    if let Some(p) = cur.parent_id {
-        store::exec(
-            &tx,
-            "UPDATE areas SET child_count = child_count - 1 WHERE id = $1",
-            vec![p.into()],
-        )
-        .await?;
-    }
+    store::adjust_child_count(&tx, "areas", cur.parent_id, -1).await?;
     audit::record(
         &tx,
         Entry::by(ctx, &checked, "area.delete", "area", id)

@@ -179,13 +179,12 @@ pub async fn me(db: &Db, user_id: Uuid) -> AppResult<Me> {
         must_change_password: bool,
         person_id: Option<Uuid>,
     }
-    let u: U = store::fetch_opt(
+    let u: U = store::fetch_found(
         db,
         "SELECT id, username, display_name, must_change_password, person_id FROM users WHERE id = $1",
         vec![user_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+.await?;
     let grants = grants_of(db, Some(user_id), None).await?;
     Ok(Me {
         id: u.id,
@@ -603,13 +602,12 @@ pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) 
         username: String,
         password_hash: String,
     }
-    let u: U = store::fetch_opt(
+    let u: U = store::fetch_found(
         db,
         "SELECT username, password_hash FROM users WHERE id = $1",
         vec![user_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     if !verify_password(old, &u.password_hash).await? {
         audit::record_alone(
             db,

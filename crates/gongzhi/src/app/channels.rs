@@ -232,9 +232,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &ChannelQuery) -> AppResult<ChannelPage
 }
 
 async fn load<C: sea_orm::ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Row> {
-    store::fetch_opt(c, &format!("{SELECT} WHERE c.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)
+    store::fetch_found(c, &format!("{SELECT} WHERE c.id = $1"), vec![id.into()]).await
 }
 
 #[tracing::instrument(name = "channels::get", skip_all)]
@@ -348,13 +346,12 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityCha
         kind: String,
         parent_id: Option<Uuid>,
     }
-    let a: A = store::fetch_opt(
+    let a: A = store::fetch_found(
         db,
         "SELECT kind, parent_id FROM areas WHERE id = $1",
         vec![n.community_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     let mut errs = FieldErrors::new();
     if a.kind != "community" {
         errs.insert(

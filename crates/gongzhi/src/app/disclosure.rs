@@ -93,14 +93,13 @@ fn related(column: &str) -> String {
 
 async fn render(state: &AppState, code: &str, pq: &PageQuery) -> AppResult<String> {
     let db = &state.db;
-    let area: Area = store::fetch_opt(
+    let area: Area = store::fetch_found(
         db,
         "SELECT a.id, a.kind, a.name, p.name AS parent_name FROM areas a LEFT JOIN areas p ON p.id = a.parent_id \
          WHERE a.code = $1 AND a.kind IN ('street', 'community')",
         vec![code.to_string().into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+.await?;
     let notices: Vec<PublicNotice> = store::fetch_all(
         db,
         &format!(

@@ -209,13 +209,12 @@ pub async fn download(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<FileDa
         data: Vec<u8>,
         created_by: Option<Uuid>,
     }
-    let f: F = store::fetch_opt(
+    let f: F = store::fetch_found(
         &state.db,
         "SELECT name, content_type, data, created_by FROM files WHERE id = $1",
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     let mut ok = f.created_by.is_some() && f.created_by == ctx.principal.actor_id();
     if !ok {
         #[derive(FromQueryResult)]

@@ -112,13 +112,12 @@ fn visible_sql(ctx: &Ctx, alias: &str, next: usize) -> (String, Vec<Value>) {
 async fn load<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid) -> AppResult<OrgRow> {
     let (vis, mut values) = visible_sql(ctx, "o", 2);
     values.insert(0, id.into());
-    store::fetch_opt(
+    store::fetch_found(
         c,
         &format!("SELECT {COLS} FROM party_orgs o JOIN areas a ON a.id = o.area_id WHERE o.id = $1 AND {vis}"),
         values,
     )
-    .await?
-    .ok_or(AppError::NotFound)
+.await
 }
 
 #[tracing::instrument(name = "party::get", skip_all)]
@@ -252,13 +251,12 @@ async fn check_shape<C: ConnectionTrait>(
     errs: &mut FieldErrors,
 ) -> AppResult<()> {
     scope::require_permission(c, ctx, Permission::EditPartyOrgs, area_id).await?;
-    let area: AreaKindRow = store::fetch_opt(
+    let area: AreaKindRow = store::fetch_found(
         c,
         "SELECT kind FROM areas WHERE id = $1",
         vec![area_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     if let Some(ak) = kind.area_kind() {
         if area.kind != ak.as_str() {
             errs.insert(
@@ -391,12 +389,7 @@ pub(crate) async fn create_in(
     .await?;
     write_links(tx, id, &input.linked_area_ids).await?;
     if let Some(p) = &parent {
-        store::exec(
-            tx,
-            "UPDATE party_orgs SET child_count = child_count + 1 WHERE id = $1",
-            vec![p.id.into()],
-        )
-        .await?;
+        store::adjust_child_count(tx, "party_orgs", p.id, 1).await?;
     }
     audit::record(
         tx,
@@ -570,21 +563,9 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MovePartyOrg) -> AppResult
     )
     .await?;
     AppError::stale_unless_changed(n)?;
-    if let Some(old) = cur.parent_id {
-        store::exec(
-            &tx,
-            "UPDATE party_orgs SET child_count = child_count - 1 WHERE id = $1",
-            vec![old.into()],
-        )
-        .await?;
-    }
+    store::adjust_child_count(&tx, "party_orgs", cur.parent_id, -1).await?;
     if let Some(p) = &newp {
-        store::exec(
-            &tx,
-            "UPDATE party_orgs SET child_count = child_count + 1 WHERE id = $1",
-            vec![p.id.into()],
-        )
-        .await?;
+        store::adjust_child_count(&tx, "party_orgs", p.id, 1).await?;
     }
     audit::record(
         &tx,
@@ -665,14 +646,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     )
     .await?;
     store::exec(&tx, "DELETE FROM party_orgs WHERE id = $1", vec![id.into()]).await?;
-    if let Some(p) = cur.parent_id {
-        store::exec(
-            &tx,
-            "UPDATE party_orgs SET child_count = child_count - 1 WHERE id = $1",
-            vec![p.into()],
-        )
-        .await?;
-    }
+    store::adjust_child_count(&tx, "party_orgs", cur.parent_id, -1).await?;
     audit::record(
         &tx,
         Entry::by(ctx, &checked, "party_org.delete", "party_org", id)

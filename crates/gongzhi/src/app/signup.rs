@@ -570,9 +570,8 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &ClaimQuery) -> AppResult<ClaimPage> {
 }
 
 async fn load(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<(ClaimRow, scope::Checked)> {
-    let r: ClaimRow = store::fetch_opt(db, &format!("{CLAIMS} WHERE c.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let r: ClaimRow =
+        store::fetch_found(db, &format!("{CLAIMS} WHERE c.id = $1"), vec![id.into()]).await?;
     let checked = scope::require_permission(db, ctx, Permission::EditRegistry, r.area_id).await?;
     Ok((r, checked))
 }

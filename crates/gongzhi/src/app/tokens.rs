@@ -162,9 +162,8 @@ pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewToken) -> AppResult<
         ]),
     )
     .await?;
-    let row: Row = store::fetch_opt(&tx, &format!("{SELECT} WHERE t.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row: Row =
+        store::fetch_found(&tx, &format!("{SELECT} WHERE t.id = $1"), vec![id.into()]).await?;
     let info = view(&tx, row).await?;
     tx.commit().await?;
     Ok(CreatedToken { token, info })

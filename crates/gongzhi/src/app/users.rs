@@ -107,13 +107,12 @@ async fn view<C: ConnectionTrait>(c: &C, m: &Manager, ctx: &Ctx, r: UserRow) -> 
 }
 
 async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<UserRow> {
-    store::fetch_opt(
+    store::fetch_found(
         c,
         &format!("SELECT {COLS} FROM {FROM} WHERE u.id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)
+    .await
 }
 
 /// System-wide administration (API tokens, sharing rules): system admins only (403 for everyone
@@ -1101,13 +1100,12 @@ pub async fn delete_grant(state: &AppState, ctx: &Ctx, grant_id: Uuid) -> AppRes
         role: String,
         area_id: Option<Uuid>,
     }
-    let g: G = store::fetch_opt(
+    let g: G = store::fetch_found(
         db,
         "SELECT user_id, role, area_id FROM grants WHERE id = $1",
         vec![grant_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     if !m.is_system() {
         // A token's grants are the system admin's; a user's, their manager's.
         let Some(user) = g.user_id else {

@@ -1036,20 +1036,7 @@ pub async fn run<C: ConnectionTrait>(
     store::insert_many(
         c,
         "case_events",
-        &[
-            "id",
-            "case_id",
-            "community_id",
-            "at",
-            "actor_id",
-            "actor_name",
-            "action",
-            "from_status",
-            "to_status",
-            "unit_id",
-            "note",
-            "attachments",
-        ],
+        &crate::app::cases::lifecycle::EVENT_COLUMNS,
         event_rows,
     )
     .await?;

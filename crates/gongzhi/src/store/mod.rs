@@ -181,12 +181,43 @@ pub async fn exec<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> R
     Ok(c.execute_raw(stmt(c, sql, values)).await?.rows_affected())
 }
 
+/// One child more (`delta` 1) or fewer (-1) under `parent` in a tree that keeps its children's
+/// count (`areas`, `party_orgs`); nothing for no parent (a root).
+pub async fn adjust_child_count<C: ConnectionTrait>(
+    c: &C,
+    tree: &'static str,
+    parent: impl Into<Option<uuid::Uuid>>,
+    delta: i32,
+) -> Result<(), DbErr> {
+    debug_assert!(
+        matches!(tree, "areas" | "party_orgs"),
+        "not a counted tree: {tree}"
+    );
+    if let Some(p) = parent.into() {
+        let sql = format!("UPDATE {tree} SET child_count = child_count + $1 WHERE id = $2");
+        exec(c, &sql, vec![delta.into(), p.into()]).await?;
+    }
+    Ok(())
+}
+
 pub async fn fetch_all<T: FromQueryResult, C: ConnectionTrait>(
     c: &C,
     sql: &str,
     values: Vec<Value>,
 ) -> Result<Vec<T>, DbErr> {
     T::find_by_statement(stmt(c, sql, values)).all(c).await
+}
+
+/// The one row the query finds, or [`AppError::NotFound`] (404) when there is none: a record read by
+/// its id.
+pub async fn fetch_found<T: FromQueryResult, C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<T, crate::error::AppError> {
+    fetch_opt(c, sql, values)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)
 }
 
 pub async fn fetch_opt<T: FromQueryResult, C: ConnectionTrait>(

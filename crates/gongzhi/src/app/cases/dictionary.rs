@@ -144,13 +144,12 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewCategory) -> AppResul
     let id = insert(&tx, ctx, &checked, &input).await?;
     tx.commit().await?;
     state.case_caches.clear();
-    let row: CategoryRow = store::fetch_opt(
+    let row: CategoryRow = store::fetch_found(
         &state.db,
         &format!("{SELECT} WHERE id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     Ok(row.view())
 }
 
@@ -258,9 +257,7 @@ pub async fn update(
     let checked = scope::require_global(ctx, Permission::ManageCaseDictionary)?;
     let tx = store::write_tx(&state.db).await?;
     let cur: CategoryRow =
-        store::fetch_opt(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()])
-            .await?
-            .ok_or(AppError::NotFound)?;
+        store::fetch_found(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()]).await?;
     AppError::stale_unless_same(cur.version, p.version)?;
     let mut errs = FieldErrors::new();
     let mut fields = vec![];
@@ -311,9 +308,7 @@ pub async fn update(
     )
     .await?;
     let row: CategoryRow =
-        store::fetch_opt(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()])
-            .await?
-            .ok_or(AppError::NotFound)?;
+        store::fetch_found(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()]).await?;
     tx.commit().await?;
     state.case_caches.clear();
     Ok(row.view())

@@ -731,14 +731,13 @@ pub async fn from_need(
         dwelling_id: Uuid,
         street_id: Uuid,
     }
-    let n: N = store::fetch_opt(
+    let n: N = store::fetch_found(
         &state.db,
         "SELECT n.area_id, n.description, d.address, d.id AS dwelling_id, n.street_id FROM needs n \
          JOIN households h ON h.id = n.household_id JOIN dwellings d ON d.id = h.dwelling_id WHERE n.id = $1",
         vec![need_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+.await?;
     let checked =
         scope::require_permission(&state.db, ctx, Permission::EditRegistry, n.area_id).await?;
     let idem = format!("need:{need_id}");

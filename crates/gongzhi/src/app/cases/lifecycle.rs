@@ -293,13 +293,12 @@ pub async fn act(
     }
     let checked = acc.proof_for(action).ok_or_else(AppError::forbidden)?;
     AppError::stale_unless_same(body.version, row.version)?;
-    let cat: CategoryRow = store::fetch_opt(
+    let cat: CategoryRow = store::fetch_found(
         &tx,
         &format!("{} WHERE id = $1", super::dictionary::SELECT),
         vec![row.category_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     let from = row.status();
     let facts = query::facts(state, &row, cat.return_visit_required);
     let to = dc::next(from, action, &facts, body.ok.unwrap_or(true)).map_err(wrong_state)?;

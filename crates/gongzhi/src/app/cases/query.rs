@@ -1080,13 +1080,12 @@ pub async fn map(db: &Db, ctx: &Ctx, q: MapQuery) -> AppResult<CaseMap> {
                 struct R {
                     id: Uuid,
                 }
-                store::fetch_opt::<R, _>(
+                store::fetch_found::<R, _>(
                     db,
                     "SELECT id FROM areas WHERE parent_id IS NULL ORDER BY code LIMIT 1",
                     vec![],
                 )
                 .await?
-                .ok_or(AppError::NotFound)?
                 .id
             }
         },

@@ -140,13 +140,12 @@ pub async fn list(db: &Db, ctx: &Ctx, q: UnitQuery) -> AppResult<Vec<Unit>> {
 }
 
 async fn get_row<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<UnitRow> {
-    store::fetch_opt(
+    store::fetch_found(
         c,
         &format!("{UNIT_SELECT} WHERE u.id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)
+    .await
 }
 
 #[tracing::instrument(name = "cases::units::get", skip_all)]
@@ -156,9 +155,8 @@ pub async fn get(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Unit> {
     w.and("u.id = ?", [id.into()])
         .and_cond(unit_scope(ctx, &mine));
     let (cond, values) = w.build(1);
-    let row: UnitRow = store::fetch_opt(db, &format!("{UNIT_SELECT} WHERE {cond}"), values)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row: UnitRow =
+        store::fetch_found(db, &format!("{UNIT_SELECT} WHERE {cond}"), values).await?;
     Ok(unit_view(row, ctx.lang))
 }
 
@@ -628,13 +626,12 @@ pub struct DutyPatch {
 #[tracing::instrument(name = "cases::units::update_duty", skip_all)]
 pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) -> AppResult<Duty> {
     let tx = store::write_tx(&state.db).await?;
-    let cur: DutyRow = store::fetch_opt(
+    let cur: DutyRow = store::fetch_found(
         &tx,
         &format!("{DUTY_SELECT} WHERE d.id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     let unit = get_row(&tx, cur.unit_id).await?;
     let checked =
         scope::require_permission(&tx, ctx, Permission::ManageCaseUnits, unit.area_id).await?;

@@ -252,13 +252,12 @@ pub async fn ack_visit(
         .await?;
     }
     tx.commit().await?;
-    let row: ReceiptDb = store::fetch_opt(
+    let row: ReceiptDb = store::fetch_found(
         db,
         &format!("{RECEIPTS} WHERE r.notice_id = $1 AND r.household_id = $2"),
         vec![id.into(), household_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     Ok(receipt_view(row))
 }
 

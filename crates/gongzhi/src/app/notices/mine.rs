@@ -149,13 +149,12 @@ pub async fn my_counts<C: ConnectionTrait>(c: &C, user: Uuid) -> AppResult<(i64,
 }
 
 pub(super) async fn mine<C: ConnectionTrait>(c: &C, user: Uuid, id: Uuid) -> AppResult<MineDb> {
-    let m: MineDb = store::fetch_opt(
+    let m: MineDb = store::fetch_found(
         c,
         &format!("{MINE} WHERE p.user_id = $1 AND p.notice_id = $2"),
         vec![user.into(), id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     if m.status != "published" {
         return Err(AppError::NotFound);
     }

@@ -311,9 +311,7 @@ async fn require_related<C: ConnectionTrait>(c: &C, ctx: &Ctx, area_id: Uuid) ->
 }
 
 async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Row> {
-    store::fetch_opt(c, &format!("{SELECT} WHERE n.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)
+    store::fetch_found(c, &format!("{SELECT} WHERE n.id = $1"), vec![id.into()]).await
 }
 
 /// The notice, if the caller may see it; else 404 (403 in scope without a reading role).

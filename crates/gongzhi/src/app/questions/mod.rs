@@ -236,9 +236,7 @@ pub(crate) fn visible_cond(ctx: &Ctx) -> (Cond, scope::Checked) {
 }
 
 pub(crate) async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<Row> {
-    store::fetch_opt(c, &format!("{SELECT} WHERE q.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)
+    store::fetch_found(c, &format!("{SELECT} WHERE q.id = $1"), vec![id.into()]).await
 }
 
 /// The question, if the caller may see (and so answer) it; in scope of its community without

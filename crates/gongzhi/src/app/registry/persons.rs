@@ -149,13 +149,12 @@ pub(crate) fn view(r: PersonRow, keys: &Keys, show_sensitive: bool) -> Person {
 }
 
 pub(crate) async fn load<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<PersonRow> {
-    store::fetch_opt(
+    store::fetch_found(
         c,
         &format!("{SELECT} WHERE p.id = $1 AND p.deleted_at IS NULL"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)
+    .await
 }
 
 /// The fields a person has, as typed in a form or a spreadsheet.

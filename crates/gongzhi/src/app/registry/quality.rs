@@ -293,13 +293,12 @@ pub async fn create_entity(
 ) -> AppResult<LegalEntity> {
     let tx = store::write_tx(db).await?;
     let id = create_entity_in(&tx, keys, ctx, &e).await?;
-    let row: LegalEntity = store::fetch_opt(
+    let row: LegalEntity = store::fetch_found(
         &tx,
         &format!("{ENTITY_SELECT} WHERE id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -405,13 +404,12 @@ pub(crate) async fn create_entity_in(
 
 #[tracing::instrument(name = "registry::quality::get_entity", skip_all)]
 pub async fn get_entity(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<LegalEntity> {
-    let row: LegalEntity = store::fetch_opt(
+    let row: LegalEntity = store::fetch_found(
         db,
         &format!("{ENTITY_SELECT} WHERE id = $1 AND deleted_at IS NULL"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     scope::require_permission(db, ctx, Permission::ReadRegistry, row.area_id).await?;
     Ok(row)
 }

@@ -210,9 +210,8 @@ pub async fn create(db: &Db, ctx: &Ctx, r: NewRule) -> AppResult<SharingRule> {
             .detail(fields.join(",")),
     )
     .await?;
-    let row: RuleRow = store::fetch_opt(&tx, &format!("{SELECT} WHERE r.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row: RuleRow =
+        store::fetch_found(&tx, &format!("{SELECT} WHERE r.id = $1"), vec![id.into()]).await?;
     tx.commit().await?;
     Ok(view(row))
 }

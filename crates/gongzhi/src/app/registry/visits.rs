@@ -257,13 +257,12 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
         area_id: Uuid,
         dwelling_id: Uuid,
     }
-    let h: H = store::fetch_opt(
+    let h: H = store::fetch_found(
         db,
         "SELECT street_id, community_id, grid_id, area_id, dwelling_id FROM households WHERE id = $1 AND deleted_at IS NULL",
         vec![v.household_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+.await?;
     let checked = scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
     let mut errs = FieldErrors::new();
     let today = today();
@@ -546,13 +545,12 @@ pub struct NeedPatch {
 
 #[tracing::instrument(name = "registry::visits::update_need", skip_all)]
 pub async fn update_need(db: &Db, ctx: &Ctx, id: Uuid, p: NeedPatch) -> AppResult<Need> {
-    let cur: NeedRow = store::fetch_opt(
+    let cur: NeedRow = store::fetch_found(
         db,
         &format!("{NEED_SELECT} WHERE n.id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     let checked = scope::require_permission(db, ctx, Permission::EditRegistry, cur.area_id).await?;
     let mut errs = FieldErrors::new();
     let status = match p.status.as_deref() {
@@ -621,13 +619,12 @@ pub async fn update_need(db: &Db, ctx: &Ctx, id: Uuid, p: NeedPatch) -> AppResul
             .detail(status),
     )
     .await?;
-    let row: NeedRow = store::fetch_opt(
+    let row: NeedRow = store::fetch_found(
         &tx,
         &format!("{NEED_SELECT} WHERE n.id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     tx.commit().await?;
     Ok(need_view(row, &today()))
 }

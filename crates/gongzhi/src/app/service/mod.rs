@@ -202,13 +202,12 @@ pub async fn require_community<C: ConnectionTrait>(c: &C, area_id: Uuid) -> AppR
     struct K {
         kind: String,
     }
-    let k: K = store::fetch_opt(
+    let k: K = store::fetch_found(
         c,
         "SELECT kind FROM areas WHERE id = $1",
         vec![area_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     if k.kind != "community" {
         return Err(AppError::field(
             "community_id",
@@ -231,9 +230,8 @@ pub async fn volunteer_for<C: ConnectionTrait>(
     perm: Permission,
     id: Uuid,
 ) -> AppResult<scope::Scoped<VolFacts>> {
-    let v: VolFacts = store::fetch_opt(c, &format!("{VOL_FACTS} WHERE v.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let v: VolFacts =
+        store::fetch_found(c, &format!("{VOL_FACTS} WHERE v.id = $1"), vec![id.into()]).await?;
     let checked = scope::require_permission(c, ctx, perm, v.community_id).await?;
     Ok(scope::Scoped::new(v, checked))
 }

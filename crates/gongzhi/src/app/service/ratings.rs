@@ -618,13 +618,12 @@ pub async fn commend(db: &Db, ctx: &Ctx, n: NewCommendation) -> AppResult<Commen
         Entry::by(ctx, &v.checked, "commend", "volunteer", v.id).area(v.community_id),
     )
     .await?;
-    let c: Commendation = store::fetch_opt(
+    let c: Commendation = store::fetch_found(
         &tx,
         &format!("{COMM_SELECT} WHERE c.id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     tx.commit().await?;
     Ok(c)
 }

@@ -50,13 +50,12 @@ pub async fn add_contact(db: &Db, ctx: &Ctx, org_id: Uuid, c: ContactInput) -> A
         kind: String,
         area_id: Uuid,
     }
-    let o: O = store::fetch_opt(
+    let o: O = store::fetch_found(
         db,
         "SELECT kind, area_id FROM party_orgs WHERE id = $1",
         vec![org_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     let checked = scope::require_permission(db, ctx, Permission::EditPartyOrgs, o.area_id).await?;
     if o.kind != "unit" {
         return Err(AppError::Rule {
@@ -172,13 +171,12 @@ async fn unit_for<C: ConnectionTrait>(
                 area_id: Uuid,
                 kind: String,
             }
-            let org: O = store::fetch_opt(
+            let org: O = store::fetch_found(
                 c,
                 "SELECT id, name, area_id, kind FROM party_orgs WHERE id = $1",
                 vec![o.into()],
             )
-            .await?
-            .ok_or(AppError::NotFound)?;
+            .await?;
             let checked =
                 scope::require_permission(c, ctx, Permission::ReadService, org.area_id).await?;
             if org.kind != "unit" {
@@ -593,13 +591,12 @@ pub async fn issue(db: &Db, ctx: &Ctx, volunteer_id: Option<Uuid>) -> AppResult<
         id_no_masked: Option<String>,
         community_name: String,
     }
-    let p: P = store::fetch_opt(
+    let p: P = store::fetch_found(
         &tx,
         "SELECT p.id_no_masked, a.name AS community_name FROM persons p JOIN areas a ON a.id = $3 WHERE p.street_id = $1 AND p.id = $2",
         vec![v.street_id.into(), v.person_id.into(), v.community_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+.await?;
     if v.verified_minutes <= 0 {
         return Err(AppError::Rule {
             code: "certificate.no_hours",
@@ -681,13 +678,12 @@ pub async fn issue(db: &Db, ctx: &Ctx, volunteer_id: Option<Uuid>) -> AppResult<
             .fields(&["name", "id_no_masked", "hours"]),
     )
     .await?;
-    let r: CertRow = store::fetch_opt(
+    let r: CertRow = store::fetch_found(
         &tx,
         &format!("{CERT_SELECT} WHERE id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     tx.commit().await?;
     Ok(cert_view(r))
 }
@@ -748,9 +744,8 @@ pub async fn get_certificate(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Certific
 
 /// A certificate the caller may see: their own, or one of a community where they read service.
 async fn load_certificate(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<scope::Scoped<CertRow>> {
-    let r: CertRow = store::fetch_opt(db, &format!("{CERT_SELECT} WHERE id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let r: CertRow =
+        store::fetch_found(db, &format!("{CERT_SELECT} WHERE id = $1"), vec![id.into()]).await?;
     let own = super::me(db, ctx)
         .await
         .map(|m| m.id == r.volunteer_id)
@@ -872,13 +867,12 @@ pub async fn check(db: &Db, number: &str) -> AppResult<PublicCertificate> {
     if n.len() > 32 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(AppError::NotFound);
     }
-    let r: CertRow = store::fetch_opt(
+    let r: CertRow = store::fetch_found(
         db,
         &format!("{CERT_SELECT} WHERE number = $1"),
         vec![n.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     let id_masked = {
         // Only the first and last characters of the already masked number.
         let chars: Vec<char> = r.id_masked.chars().collect();

@@ -84,13 +84,12 @@ pub(super) fn dwelling_view(r: DwellingRow, owners: Option<Vec<Owner>>) -> Dwell
 }
 
 pub(super) async fn load_dwelling<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<DwellingRow> {
-    store::fetch_opt(
+    store::fetch_found(
         c,
         &format!("{DWELLING_SELECT} WHERE d.id = $1 AND d.deleted_at IS NULL"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)
+    .await
 }
 
 pub(super) async fn owners_of<C: ConnectionTrait>(c: &C, dwelling: Uuid) -> AppResult<Vec<Owner>> {

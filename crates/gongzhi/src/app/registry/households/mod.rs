@@ -135,13 +135,12 @@ fn household_view(r: HouseholdRow, f: &Freshness) -> Household {
 }
 
 async fn load_household<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<HouseholdRow> {
-    store::fetch_opt(
+    store::fetch_found(
         c,
         &format!("{HOUSEHOLD_SELECT} WHERE h.id = $1 AND h.deleted_at IS NULL"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -591,14 +590,13 @@ pub async fn end_member(
         from_date: String,
         name: String,
     }
-    let m: M = store::fetch_opt(
+    let m: M = store::fetch_found(
         db,
         "SELECT m.person_id, m.from_date, p.name FROM household_members m JOIN persons p ON p.id = m.person_id \
          WHERE m.id = $1 AND m.household_id = $2 AND m.to_date IS NULL",
         vec![member_id.into(), id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+.await?;
     let reason = match e.reason.trim() {
         "move_out" | "迁出" => "move_out",
         "death" | "死亡" => "death",

@@ -329,13 +329,12 @@ pub async fn attend(
     let r = managed(db, ctx, id).await?;
     let dir = Direction::parse(&m.direction)?;
     let tx = store::write_tx(db).await?;
-    let v: VolFacts = store::fetch_opt(
+    let v: VolFacts = store::fetch_found(
         &tx,
         &format!("{} WHERE v.id = $1", super::super::VOL_FACTS),
         vec![m.volunteer_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     let how = format!("volunteer={} by organiser", v.id);
     let result = attendance_in(&tx, ctx, &r.checked, &r, &v, dir, now_ms(), how).await?;
     tx.commit().await?;

@@ -136,9 +136,7 @@ pub fn act_view(r: ActivityRow, en: bool, my_status: Option<String>) -> Activity
 
 #[tracing::instrument(name = "service::activities::activity_row", skip_all)]
 pub async fn activity_row<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<ActivityRow> {
-    store::fetch_opt(c, &format!("{ACT_SELECT} WHERE t.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(AppError::NotFound)
+    store::fetch_found(c, &format!("{ACT_SELECT} WHERE t.id = $1"), vec![id.into()]).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -317,13 +317,12 @@ pub async fn redeem(
 ) -> AppResult<Redemption> {
     let db = &state.db;
     let tx = store::write_tx(db).await?;
-    let it: ItemRow = store::fetch_opt(
+    let it: ItemRow = store::fetch_found(
         &tx,
         &format!("{ITEM_SELECT} WHERE i.id = $1"),
         vec![item_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     let (account, checked) = match r.account_id {
         Some(a) => {
             scope::require_permission(&tx, ctx, Permission::ManageService, it.community_id).await?;
@@ -391,13 +390,12 @@ pub async fn redeem(
             )),
     )
     .await?;
-    let row: RedemptionRow = store::fetch_opt(
+    let row: RedemptionRow = store::fetch_found(
         &tx,
         &format!("{REDEMPTION_SELECT} WHERE r.id = $1"),
         vec![rid.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     let balance = store::fetch_i64(
         &tx,
         "SELECT balance FROM point_accounts WHERE id = $1",

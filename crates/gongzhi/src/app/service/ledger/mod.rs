@@ -148,13 +148,12 @@ pub async fn post<C: ConnectionTrait>(
     )
     .await?;
     if n == 0 {
-        let balance = store::fetch_opt::<Bal, _>(
+        let balance = store::fetch_found::<Bal, _>(
             c,
             "SELECT balance FROM point_accounts WHERE id = $1",
             vec![p.account_id.into()],
         )
         .await?
-        .ok_or(AppError::NotFound)?
         .balance;
         return Err(refusal(Refusal::NotEnoughPoints {
             balance,
@@ -339,13 +338,12 @@ pub async fn list_accounts(db: &Db, ctx: &Ctx, q: &AccountQuery) -> AppResult<Ac
 }
 
 async fn account_row<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<AccountRow> {
-    store::fetch_opt(
+    store::fetch_found(
         c,
         &format!("{ACCOUNT_COLS} {ACCOUNT_FROM} WHERE pa.id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)
+    .await
 }
 
 /// Whether the caller may read an account: `ReadService` on its community, or it is their own.
@@ -563,15 +561,14 @@ pub async fn manual_post(db: &Db, ctx: &Ctx, m: ManualPosting) -> AppResult<Post
 }
 
 async fn one_posting<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid) -> AppResult<PostingView> {
-    let r: PostingRow = store::fetch_opt(
+    let r: PostingRow = store::fetch_found(
         c,
         "SELECT pp.id, pp.account_id, pp.amount, pp.kind, pp.event, pp.note, pp.source_kind, pp.source_id, pp.reverses_id, \
          (SELECT COUNT(*) FROM point_postings r WHERE r.reverses_id = pp.id) AS reversed, pp.actor_name, pp.at \
          FROM point_postings pp WHERE pp.id = $1",
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+.await?;
     Ok(posting_view(r, en(ctx)))
 }
 
@@ -596,14 +593,13 @@ pub async fn reverse(
         community_id: Uuid,
     }
     let tx = store::write_tx(db).await?;
-    let p: P = store::fetch_opt(
+    let p: P = store::fetch_found(
         &tx,
         "SELECT pp.account_id, pp.amount, pp.kind, pa.area_id AS community_id FROM point_postings pp \
          JOIN point_accounts pa ON pa.id = pp.account_id WHERE pp.id = $1",
         vec![posting_id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+.await?;
     let checked =
         scope::require_permission(&tx, ctx, Permission::ManageService, p.community_id).await?;
     let reason = super::text_field("reason", &r.reason, 200, true)?;

@@ -228,13 +228,12 @@ pub struct PersonFacts {
 }
 
 async fn person<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<PersonFacts> {
-    store::fetch_opt(
+    store::fetch_found(
         c,
         "SELECT street_id, id, community_id, name, birth_date FROM persons WHERE id = $1 AND deleted_at IS NULL AND status = 'active'",
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)
+.await
 }
 
 async fn user_by_name<C: ConnectionTrait>(c: &C, username: &str) -> AppResult<Uuid> {

@@ -201,13 +201,12 @@ pub async fn create_report_in(state: &AppState, ctx: &Ctx, n: NewReportIn) -> Ap
             vec![reported_on.clone().into(), valid_until.into(), n.community_id.into(), now.into(), m.id.into()],
         )
         .await?;
-        let account = store::fetch_opt::<AccId, _>(
+        let account = store::fetch_found::<AccId, _>(
             &tx,
             "SELECT id FROM point_accounts WHERE volunteer_id = $1",
             vec![m.volunteer_id.into()],
         )
-        .await?
-        .ok_or(AppError::NotFound)?;
+        .await?;
         let rules = ledger::rules_for(&tx, n.community_id).await?;
         let rule = rules[&Event::ReportIn];
         let actor = Actor::of(ctx);
@@ -228,13 +227,12 @@ pub async fn create_report_in(state: &AppState, ctx: &Ctx, n: NewReportIn) -> Ap
         Entry::by(ctx, &checked, "create", "report_in", id).area(n.community_id),
     )
     .await?;
-    let row: ReportInRow = store::fetch_opt(
+    let row: ReportInRow = store::fetch_found(
         &tx,
         &format!("{REPORT_SELECT} WHERE r.id = $1"),
         vec![id.into()],
     )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
     tx.commit().await?;
     Ok(report_view(row))
 }
