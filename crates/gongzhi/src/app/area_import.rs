@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
 use super::registry::transfer::RowProblem;
 use super::{scope, AppState, Ctx};
 use crate::domain::area::{check_code, AreaKind};
@@ -652,13 +652,11 @@ async fn write(
                     if changed_boundary {
                         fields.push("boundary");
                     }
-                    audit::record(
-                        &tx,
-                        Entry::by(ctx, admitted, "area.update", "area", e.id)
+                    Entry::by(ctx, admitted, "area.update", "area", e.id)
                             .fields(&fields)
                             .area(e.id)
-                            .detail("import".to_string()),
-                    )
+                            .detail("import".to_string())
+.record(&tx)
                     .await?;
                     let _ = e.parent_id;
                 }
@@ -683,13 +681,11 @@ async fn write(
                     .await?;
                     super::areas::insert_closure(&tx, id, parent).await?;
                     store::adjust_child_count(&tx, "areas", parent, 1).await?;
-                    audit::record(
-                        &tx,
-                        Entry::by(ctx, admitted, "area.create", "area", id)
+                    Entry::by(ctx, admitted, "area.create", "area", id)
                             .fields(&["kind", "name", "code", "boundary"])
                             .area(id)
-                            .detail("import".to_string()),
-                    )
+                            .detail("import".to_string())
+.record(&tx)
                     .await?;
                     ids.insert(g.code.clone(), id);
                 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
 use super::{scope, Ctx};
 use crate::domain::area::{check_code, AreaKind};
 use crate::domain::role::Permission;
@@ -395,13 +395,11 @@ pub async fn create(db: &Db, ctx: &Ctx, input: NewArea) -> AppResult<Area> {
     if let Some(p) = &parent {
         store::adjust_child_count(&tx, "areas", p.id, 1).await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "area.create", "area", id)
-            .fields(&["kind", "name", "code", "boundary"])
-            .area(id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "area.create", "area", id)
+        .fields(&["kind", "name", "code", "boundary"])
+        .area(id)
+        .record(&tx)
+        .await?;
     let row = load(&tx, id).await?;
     let view = to_view(&tx, row).await?;
     tx.commit().await?;
@@ -543,13 +541,11 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: AreaPatch) -> AppResult
     .await
     .map_err(|e| map_unique(e, "code", Msg::new("该编码已被使用", "This code is already in use")))?;
     AppError::stale_unless_changed(n)?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "area.update", "area", id)
-            .fields(&changed)
-            .area(id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "area.update", "area", id)
+        .fields(&changed)
+        .area(id)
+        .record(&tx)
+        .await?;
     let view = to_view(&tx, load(&tx, id).await?).await?;
     tx.commit().await?;
     ctx.tree.clear();
@@ -753,18 +749,16 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
             )
         })?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "area.move", "area", id)
-            .fields(&["parent_id", "code"])
-            .area(id)
-            .detail(format!(
-                "{} -> {}",
-                cur.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-                newp.id
-            )),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "area.move", "area", id)
+        .fields(&["parent_id", "code"])
+        .area(id)
+        .detail(format!(
+            "{} -> {}",
+            cur.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+            newp.id
+        ))
+        .record(&tx)
+        .await?;
     let view = to_view(&tx, load(&tx, id).await?).await?;
     tx.commit().await?;
     ctx.tree.clear();
@@ -861,13 +855,11 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     .await?;
     AppError::stale_unless_changed(n)?;
     store::adjust_child_count(&tx, "areas", cur.parent_id, -1).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "area.delete", "area", id)
-            .area(cur.parent_id)
-            .detail(format!("{} {}", cur.code, cur.name)),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "area.delete", "area", id)
+        .area(cur.parent_id)
+        .detail(format!("{} {}", cur.code, cur.name))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     ctx.tree.clear();
     Ok(())

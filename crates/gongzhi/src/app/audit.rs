@@ -120,6 +120,10 @@ impl Entry {
         self.detail = Some(detail.into());
         self
     }
+    /// Appends the entry to the chain inside the write's transaction ([`record`]).
+    pub async fn record(self, tx: &DatabaseTransaction) -> AppResult<()> {
+        record(tx, self).await
+    }
     pub fn actor(mut self, id: Option<Uuid>, name: &str) -> Entry {
         self.actor_id = id;
         self.actor_name = name.into();

@@ -576,16 +576,14 @@ pub async fn logout(state: &AppState, ctx: &Ctx, token: &str) -> AppResult<()> {
         )
         .await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            &crate::app::scope::own(ctx),
-            "auth.logout",
-            "session",
-            ctx.principal.session_id.map(|s| s.to_string()),
-        ),
+    Entry::by(
+        ctx,
+        &crate::app::scope::own(ctx),
+        "auth.logout",
+        "session",
+        ctx.principal.session_id.map(|s| s.to_string()),
     )
+    .record(&tx)
     .await?;
     tx.commit().await?;
     state.auth_cache.forget(&crypto::token_hash(token));
@@ -653,17 +651,15 @@ pub async fn change_password(state: &AppState, ctx: &Ctx, old: &str, new: &str) 
         vec![now.into(), user_id.into(), keep],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            &crate::app::scope::own(ctx),
-            "auth.password_change",
-            "user",
-            user_id,
-        )
-        .fields(&["password"]),
+    Entry::by(
+        ctx,
+        &crate::app::scope::own(ctx),
+        "auth.password_change",
+        "user",
+        user_id,
     )
+    .fields(&["password"])
+    .record(&tx)
     .await?;
     tx.commit().await?;
     state.auth_cache.forget_user(user_id);
@@ -709,17 +705,15 @@ pub async fn ensure_admin(
     )
     .await?;
     let ctx = Ctx::system("system", audit.clone());
-    audit::record(
-        &tx,
-        Entry::by(
-            &ctx,
-            &crate::app::scope::require_global(&ctx, crate::domain::role::Permission::ManageUsers)?,
-            "user.create",
-            "user",
-            id,
-        )
-        .detail("first start: admin"),
+    Entry::by(
+        &ctx,
+        &crate::app::scope::require_global(&ctx, crate::domain::role::Permission::ManageUsers)?,
+        "user.create",
+        "user",
+        id,
     )
+    .detail("first start: admin")
+    .record(&tx)
     .await?;
     tx.commit().await?;
     Ok(generated.then_some(pw))

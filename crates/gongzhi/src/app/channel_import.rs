@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
 use super::channels::{check, kind_of, Fields};
 use super::registry::transfer::RowProblem;
 use super::user_import::Mode;
@@ -385,14 +385,13 @@ pub async fn run(
             }
         }
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &admitted, "channel.import", "community_channel", None).detail(format!(
+    Entry::by(ctx, &admitted, "channel.import", "community_channel", None)
+        .detail(format!(
             "{} added, {} updated, {} rows skipped",
             report.created, report.updated, report.skipped_rows
-        )),
-    )
-    .await?;
+        ))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     report.status = "committed".into();
     Ok(report)

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
 use super::{scope, Ctx};
 use crate::domain::role::Permission;
 use crate::domain::{calendar, ms_to_rfc3339, new_id, now_ms};
@@ -406,11 +406,10 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewChannel) -> AppResult<CommunityCha
         ],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "channel.create", "community_channel", id).area(n.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "channel.create", "community_channel", id)
+        .area(n.community_id)
+        .record(&tx)
+        .await?;
     let r = load(&tx, id).await?;
     tx.commit().await?;
     Ok(view(r, en(ctx)))
@@ -455,11 +454,10 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, p: ChannelPatch) -> AppResult<
     )
     .await?;
     AppError::stale_unless_changed(n)?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "channel.update", "community_channel", id).area(cur.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "channel.update", "community_channel", id)
+        .area(cur.community_id)
+        .record(&tx)
+        .await?;
     let r = load(&tx, id).await?;
     tx.commit().await?;
     Ok(view(r, en(ctx)))
@@ -551,22 +549,20 @@ pub async fn decide(
     )
     .await?;
     AppError::stale_unless_changed(n)?;
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            if merge {
-                "channel.merge"
-            } else {
-                "channel.retire"
-            },
-            "community_channel",
-            id,
-        )
-        .area(cur.community_id)
-        .detail(reason),
+    Entry::by(
+        ctx,
+        &checked,
+        if merge {
+            "channel.merge"
+        } else {
+            "channel.retire"
+        },
+        "community_channel",
+        id,
     )
+    .area(cur.community_id)
+    .detail(reason)
+    .record(&tx)
     .await?;
     let r = load(&tx, id).await?;
     tx.commit().await?;

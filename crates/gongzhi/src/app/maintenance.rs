@@ -4,7 +4,7 @@
 use sea_orm::FromQueryResult;
 use uuid::Uuid;
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
 use super::registry::persons::sensitive_tag_key;
 use super::Ctx;
 use crate::crypto::Keys;
@@ -142,20 +142,18 @@ pub async fn rotate_keys(
         report.entities += 1;
     }
     let ctx = Ctx::system("cli", audit.clone());
-    audit::record(
-        &tx,
-        Entry::by(
-            &ctx,
-            &crate::app::users::require_system(&ctx)?,
-            "keys.rotate",
-            "key",
-            new.key_id.clone(),
-        )
-        .detail(format!(
-            "{} -> {}: {} persons, {} entities",
-            old.key_id, new.key_id, report.persons, report.entities
-        )),
+    Entry::by(
+        &ctx,
+        &crate::app::users::require_system(&ctx)?,
+        "keys.rotate",
+        "key",
+        new.key_id.clone(),
     )
+    .detail(format!(
+        "{} -> {}: {} persons, {} entities",
+        old.key_id, new.key_id, report.persons, report.entities
+    ))
+    .record(&tx)
     .await?;
     tx.commit().await?;
     Ok(report)
@@ -229,19 +227,17 @@ pub async fn purge_departed(
         vec![cutoff.into()],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            &crate::app::users::require_system(ctx)?,
-            "registry.purge",
-            "person",
-            None,
-        )
-        .detail(format!(
-            "{n} residents who left before the {retention_days}-day retention"
-        )),
+    Entry::by(
+        ctx,
+        &crate::app::users::require_system(ctx)?,
+        "registry.purge",
+        "person",
+        None,
     )
+    .detail(format!(
+        "{n} residents who left before the {retention_days}-day retention"
+    ))
+    .record(&tx)
     .await?;
     tx.commit().await?;
     Ok(n)

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::areas::{double_option, AreaRef};
-use super::audit::{self, Entry};
+use super::audit::Entry;
 use super::{scope, Ctx};
 use crate::domain::party::PartyOrgKind;
 use crate::domain::role::Permission;
@@ -391,13 +391,11 @@ pub(crate) async fn create_in(
     if let Some(p) = &parent {
         store::adjust_child_count(tx, "party_orgs", p.id, 1).await?;
     }
-    audit::record(
-        tx,
-        Entry::by(ctx, &checked, "party_org.create", "party_org", id)
-            .fields(&["kind", "name", "area_id", "linked_area_ids"])
-            .area(input.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "party_org.create", "party_org", id)
+        .fields(&["kind", "name", "area_id", "linked_area_ids"])
+        .area(input.area_id)
+        .record(tx)
+        .await?;
     Ok(id)
 }
 
@@ -481,13 +479,11 @@ pub async fn update(db: &Db, ctx: &Ctx, id: Uuid, patch: PartyOrgPatch) -> AppRe
     if let Some(l) = &links {
         write_links(&tx, id, l).await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "party_org.update", "party_org", id)
-            .fields(&changed)
-            .area(area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "party_org.update", "party_org", id)
+        .fields(&changed)
+        .area(area_id)
+        .record(&tx)
+        .await?;
     let row = load(&tx, &ctx.as_system("system"), id).await?;
     let v = views(&tx, vec![row]).await?.remove(0);
     tx.commit().await?;
@@ -567,13 +563,11 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MovePartyOrg) -> AppResult
     if let Some(p) = &newp {
         store::adjust_child_count(&tx, "party_orgs", p.id, 1).await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "party_org.move", "party_org", id)
-            .fields(&["parent_id"])
-            .area(cur.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "party_org.move", "party_org", id)
+        .fields(&["parent_id"])
+        .area(cur.area_id)
+        .record(&tx)
+        .await?;
     let row = load(&tx, &ctx.as_system("system"), id).await?;
     let v = views(&tx, vec![row]).await?.remove(0);
     tx.commit().await?;
@@ -647,13 +641,11 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     .await?;
     store::exec(&tx, "DELETE FROM party_orgs WHERE id = $1", vec![id.into()]).await?;
     store::adjust_child_count(&tx, "party_orgs", cur.parent_id, -1).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "party_org.delete", "party_org", id)
-            .area(cur.area_id)
-            .detail(cur.name),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "party_org.delete", "party_org", id)
+        .area(cur.area_id)
+        .detail(cur.name)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
 use super::messages::channels::{Channel, Outbound};
 use super::messages::{self, Outgoing};
 use super::{scope, AppState, Ctx, Origin};
@@ -419,12 +419,10 @@ pub async fn claim(state: &AppState, ctx: &Ctx, c: NewClaim) -> AppResult<MyClai
         ],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &scope::own(ctx), "claim.submit", "resident_claim", id)
-            .area(person.as_ref().map(|p| p.area_id)),
-    )
-    .await?;
+    Entry::by(ctx, &scope::own(ctx), "claim.submit", "resident_claim", id)
+        .area(person.as_ref().map(|p| p.area_id))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(MyClaim {
         id,
@@ -638,13 +636,11 @@ pub async fn confirm(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Claim> {
         Some(r.area_id),
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "claim.confirm", "resident_claim", id)
-            .area(r.area_id)
-            .detail(format!("user {} ↔ person {}", r.user_id, r.person_id)),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "claim.confirm", "resident_claim", id)
+        .area(r.area_id)
+        .detail(format!("user {} ↔ person {}", r.user_id, r.person_id))
+        .record(&tx)
+        .await?;
     let mut vars = serde_json::Map::new();
     vars.insert("community".into(), r.community_name.clone().into());
     messages::enqueue(
@@ -702,13 +698,11 @@ pub async fn reject(db: &Db, ctx: &Ctx, id: Uuid, x: Rejection) -> AppResult<Cla
     if n == 0 {
         return Err(decided());
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "claim.reject", "resident_claim", id)
-            .area(r.area_id)
-            .detail(reason),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "claim.reject", "resident_claim", id)
+        .area(r.area_id)
+        .detail(reason)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     load(db, ctx, id).await.map(|(r, _)| claim_view(r))
 }

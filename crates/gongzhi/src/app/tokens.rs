@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
 use super::auth::{grants_of, GrantView};
 use super::users::{check_grant, require_system, NewGrant};
 use super::{AppState, Ctx};
@@ -153,15 +153,10 @@ pub async fn create_unchecked(db: &Db, ctx: &Ctx, input: NewToken) -> AppResult<
         )
         .await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &allowed, "token.create", "api_token", id).fields(&[
-            "name",
-            "grants",
-            "expires_at",
-        ]),
-    )
-    .await?;
+    Entry::by(ctx, &allowed, "token.create", "api_token", id)
+        .fields(&["name", "grants", "expires_at"])
+        .record(&tx)
+        .await?;
     let row: Row =
         store::fetch_found(&tx, &format!("{SELECT} WHERE t.id = $1"), vec![id.into()]).await?;
     let info = view(&tx, row).await?;
@@ -196,11 +191,9 @@ pub async fn revoke_unchecked(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
         vec![now_ms().into(), id.into()],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &allowed, "token.revoke", "api_token", id),
-    )
-    .await?;
+    Entry::by(ctx, &allowed, "token.revoke", "api_token", id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -574,13 +574,11 @@ pub(super) async fn insert(
     if n.phone.is_some() {
         fields.push("phone");
     }
-    audit::record(
-        tx,
-        Entry::by(ctx, allowed, "user.create", "user", id)
-            .fields(&fields)
-            .area(n.area_id),
-    )
-    .await?;
+    Entry::by(ctx, allowed, "user.create", "user", id)
+        .fields(&fields)
+        .area(n.area_id)
+        .record(tx)
+        .await?;
     if let Some(role) = n.role {
         let area = if role == Role::SystemAdmin {
             None
@@ -789,13 +787,11 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppR
         )
         .await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, m.proof(), "user.update", "user", id)
-            .fields(&changed)
-            .area(area),
-    )
-    .await?;
+    Entry::by(ctx, m.proof(), "user.update", "user", id)
+        .fields(&changed)
+        .area(area)
+        .record(&tx)
+        .await?;
     let u = view(&tx, &m, ctx, load(&tx, id).await?).await?;
     tx.commit().await?;
     state.auth_cache.forget_user(id);
@@ -852,13 +848,11 @@ pub async fn reset_password_unchecked(
         vec![now.into(), id.into()],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &allowed, "user.reset_password", "user", id)
-            .fields(&["password"])
-            .area(cur.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &allowed, "user.reset_password", "user", id)
+        .fields(&["password"])
+        .area(cur.area_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -936,13 +930,11 @@ pub async fn end_sessions_of(
         vec![now_ms().into(), id.into()],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, m.proof(), "user.end_sessions", "user", id)
-            .area(cur.area_id)
-            .detail(format!("{ended}")),
-    )
-    .await?;
+    Entry::by(ctx, m.proof(), "user.end_sessions", "user", id)
+        .area(cur.area_id)
+        .detail(format!("{ended}"))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     state.auth_cache.forget_user(id);
     Ok(super::sessions::Ended { ended })
@@ -1058,14 +1050,12 @@ pub(super) async fn insert_grant(
         )
         .await?;
     }
-    audit::record(
-        tx,
-        Entry::by(ctx, allowed, "grant.create", "grant", id)
-            .fields(&["role", "area_id"])
-            .area(area)
-            .detail(format!("user {user_id}: {}", role.as_str())),
-    )
-    .await?;
+    Entry::by(ctx, allowed, "grant.create", "grant", id)
+        .fields(&["role", "area_id"])
+        .area(area)
+        .detail(format!("user {user_id}: {}", role.as_str()))
+        .record(tx)
+        .await?;
     Ok(id)
 }
 
@@ -1139,13 +1129,11 @@ pub async fn delete_grant(state: &AppState, ctx: &Ctx, grant_id: Uuid) -> AppRes
         vec![grant_id.into()],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, m.proof(), "grant.delete", "grant", grant_id)
-            .area(g.area_id)
-            .detail(g.role),
-    )
-    .await?;
+    Entry::by(ctx, m.proof(), "grant.delete", "grant", grant_id)
+        .area(g.area_id)
+        .detail(g.role)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     if let Some(u) = g.user_id {
         state.auth_cache.forget_user(u);
@@ -1191,11 +1179,10 @@ pub async fn set_disabled(db: &Db, ctx: &Ctx, id: Uuid, disabled: bool) -> AppRe
         )
         .await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &allowed, "user.update", "user", id).fields(&["disabled"]),
-    )
-    .await?;
+    Entry::by(ctx, &allowed, "user.update", "user", id)
+        .fields(&["disabled"])
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

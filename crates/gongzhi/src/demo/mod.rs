@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::users::{self, NewGrant, NewUser};
 use crate::app::{Ctx, GrantRef, Principal, PrincipalKind};
 use crate::domain::area::AreaKind;
@@ -217,22 +217,20 @@ pub async fn run(
     city.party_orgs = write_party_orgs(&tx, &city, &mut ids).await?;
     let r = registry::run(&tx, keys, &city, opts.seed, &mut ids).await?;
     city.registry = (r.dwellings, r.households, r.persons, r.visits, r.needs);
-    audit::record(
-        &tx,
-        Entry::by(
-            &ctx,
-            &crate::app::users::require_system(&ctx)?,
-            "demo.load",
-            "demo",
-            None,
-        )
-        .detail(format!(
-            "seed {}, {} households, {} areas",
-            opts.seed,
-            opts.households,
-            city.areas.len()
-        )),
+    Entry::by(
+        &ctx,
+        &crate::app::users::require_system(&ctx)?,
+        "demo.load",
+        "demo",
+        None,
     )
+    .detail(format!(
+        "seed {}, {} households, {} areas",
+        opts.seed,
+        opts.households,
+        city.areas.len()
+    ))
+    .record(&tx)
     .await?;
     tx.commit().await?;
     store::analyze(db).await?;

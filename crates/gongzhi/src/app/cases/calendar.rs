@@ -288,12 +288,10 @@ async fn write_year(
         )
         .await?;
     }
-    audit::record(
-        c,
-        Entry::by(ctx, allowed, "calendar.put_year", "calendar_year", year)
-            .detail(format!("{} days", days.len())),
-    )
-    .await?;
+    Entry::by(ctx, allowed, "calendar.put_year", "calendar_year", year)
+        .detail(format!("{} days", days.len()))
+        .record(c)
+        .await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::{scope, AppState, Ctx};
 use crate::domain::calendar::{Limit, LimitUnit};
 use crate::domain::cases::check_category_code;
@@ -227,11 +227,10 @@ async fn insert(
         ],
     )
     .await?;
-    audit::record(
-        c,
-        Entry::by(ctx, checked, "case_category.create", "case_category", id).detail(code),
-    )
-    .await?;
+    Entry::by(ctx, checked, "case_category.create", "case_category", id)
+        .detail(code)
+        .record(c)
+        .await?;
     Ok(id)
 }
 
@@ -302,11 +301,10 @@ pub async fn update(
     )
     .await?;
     AppError::stale_unless_changed(n)?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "case_category.update", "case_category", id).fields(&fields),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "case_category.update", "case_category", id)
+        .fields(&fields)
+        .record(&tx)
+        .await?;
     let row: CategoryRow =
         store::fetch_found(&tx, &format!("{SELECT} WHERE id = $1"), vec![id.into()]).await?;
     tx.commit().await?;
@@ -492,12 +490,10 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
             }
         }
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "case_category.import", "case_category", None)
-            .detail(format!("created {created}, updated {updated}")),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "case_category.import", "case_category", None)
+        .detail(format!("created {created}, updated {updated}"))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     state.case_caches.clear();
     Ok(CategoryImport {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::{scope, Ctx};
 use crate::domain::now_ms;
 use crate::domain::role::Permission;
@@ -141,13 +141,11 @@ pub async fn set(
         )
         .await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "case.public_categories", "area", street)
-            .area(street)
-            .detail(codes.join(",")),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "case.public_categories", "area", street)
+        .area(street)
+        .detail(codes.join(","))
+        .record(&tx)
+        .await?;
     let out = read(&tx, street).await?;
     tx.commit().await?;
     Ok(out)

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Placement;
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::{scope, AppState, Ctx};
 use crate::domain::cases::{pick_duty, DutyMatch, UnitKind};
 use crate::domain::role::Permission;
@@ -211,11 +211,10 @@ pub async fn create(state: &AppState, ctx: &Ctx, input: NewUnit) -> AppResult<Un
     )
     .await
     .map_err(|e| crate::error::map_unique(e, "name", Msg::new("该区域已有同名单位", "A unit of this name serves this area already")))?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "case_unit.create", "case_unit", id).area(input.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "case_unit.create", "case_unit", id)
+        .area(input.area_id)
+        .record(&tx)
+        .await?;
     let row = get_row(&tx, id).await?;
     tx.commit().await?;
     state.case_caches.clear();
@@ -270,11 +269,10 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UnitPatch) -> AppR
     .await
     .map_err(|e| crate::error::map_unique(e, "name", Msg::new("该区域已有同名单位", "A unit of this name serves this area already")))?;
     AppError::stale_unless_changed(n)?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "case_unit.update", "case_unit", id).area(cur.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "case_unit.update", "case_unit", id)
+        .area(cur.area_id)
+        .record(&tx)
+        .await?;
     let row = get_row(&tx, id).await?;
     tx.commit().await?;
     state.case_caches.clear();
@@ -366,13 +364,11 @@ pub async fn add_member(
             vec![unit_id.into(), m.member_id.into(), now_ms().into()],
         )
         .await?;
-        audit::record(
-            &tx,
-            Entry::by(ctx, &checked, "case_unit.add_member", "case_unit", unit_id)
-                .area(cur.area_id)
-                .detail(m.member_id.to_string()),
-        )
-        .await?;
+        Entry::by(ctx, &checked, "case_unit.add_member", "case_unit", unit_id)
+            .area(cur.area_id)
+            .detail(m.member_id.to_string())
+            .record(&tx)
+            .await?;
     }
     tx.commit().await?;
     members(&state.db, ctx, unit_id).await
@@ -398,18 +394,16 @@ pub async fn remove_member(
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "case_unit.remove_member",
-            "case_unit",
-            unit_id,
-        )
-        .area(cur.area_id)
-        .detail(member.to_string()),
+    Entry::by(
+        ctx,
+        &checked,
+        "case_unit.remove_member",
+        "case_unit",
+        unit_id,
     )
+    .area(cur.area_id)
+    .detail(member.to_string())
+    .record(&tx)
     .await?;
     tx.commit().await?;
     Ok(())
@@ -601,11 +595,10 @@ pub async fn create_duty(
         )
         .await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "case_duty.create", "case_duty", id).area(input.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "case_duty.create", "case_duty", id)
+        .area(input.area_id)
+        .record(&tx)
+        .await?;
     let out = duty_by_id(&tx, id).await?;
     tx.commit().await?;
     state.case_caches.clear();
@@ -688,11 +681,10 @@ pub async fn update_duty(state: &AppState, ctx: &Ctx, id: Uuid, p: DutyPatch) ->
             .await?;
         }
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "case_duty.update", "case_duty", id).area(area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "case_duty.update", "case_duty", id)
+        .area(area_id)
+        .record(&tx)
+        .await?;
     let out = duty_by_id(&tx, id).await?;
     tx.commit().await?;
     state.case_caches.clear();

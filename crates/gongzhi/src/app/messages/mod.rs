@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
 use super::{scope, Ctx};
 use crate::domain::role::Permission;
 use crate::domain::{ms_to_rfc3339, new_id, now_ms};
@@ -802,17 +802,15 @@ pub async fn save_template(
         .await?
     };
     AppError::stale_unless_changed(n)?;
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "message_template.update",
-            "message_template",
-            key,
-        )
-        .fields(&["title_zh", "body_zh", "title_en", "body_en"]),
+    Entry::by(
+        ctx,
+        &checked,
+        "message_template.update",
+        "message_template",
+        key,
     )
+    .fields(&["title_zh", "body_zh", "title_en", "body_en"])
+    .record(&tx)
     .await?;
     let own = wordings(&tx).await?;
     tx.commit().await?;
@@ -831,16 +829,14 @@ pub async fn reset_template(db: &Db, ctx: &Ctx, key: &str) -> AppResult<Template
         vec![key.into()],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "message_template.reset",
-            "message_template",
-            key,
-        ),
+    Entry::by(
+        ctx,
+        &checked,
+        "message_template.reset",
+        "message_template",
+        key,
     )
+    .record(&tx)
     .await?;
     tx.commit().await?;
     Ok(view(t, None))
@@ -972,20 +968,18 @@ pub async fn set_my_channel(
         )
         .await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            &scope::own(ctx),
-            "message_channel.update",
-            "user",
-            user,
-        )
-        .detail(format!(
-            "{channel} {}",
-            if s.enabled { "on" } else { "off" }
-        )),
+    Entry::by(
+        ctx,
+        &scope::own(ctx),
+        "message_channel.update",
+        "user",
+        user,
     )
+    .detail(format!(
+        "{channel} {}",
+        if s.enabled { "on" } else { "off" }
+    ))
+    .record(&tx)
     .await?;
     tx.commit().await?;
     my_channels(db, ctx, cs).await

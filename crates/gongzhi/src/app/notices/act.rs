@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::*;
 use super::{publish::*, read::*};
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::{scope, Ctx};
 use crate::domain::role::Permission;
 use crate::domain::{now_ms, text};
@@ -77,15 +77,13 @@ pub async fn remind(db: &Db, ctx: &Ctx, id: Uuid, sms: bool) -> AppResult<Remind
     if sms {
         sms_households(&tx, id, &format!("notice:{id}:remind:{k}"), true).await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "notice.remind", "notice", id)
-            .area(r.area_id)
-            .detail(format!(
-                "reminder {k}: {reminded} households, {people} accounts"
-            )),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "notice.remind", "notice", id)
+        .area(r.area_id)
+        .detail(format!(
+            "reminder {k}: {reminded} households, {people} accounts"
+        ))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(Reminded { reminded, people })
 }
@@ -123,13 +121,11 @@ pub async fn withdraw(db: &Db, ctx: &Ctx, id: Uuid, w: Withdrawal) -> AppResult<
     if n == 0 {
         return Err(withdrawn());
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "notice.withdraw", "notice", id)
-            .area(r.area_id)
-            .detail(reason),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "notice.withdraw", "notice", id)
+        .area(r.area_id)
+        .detail(reason)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     detail(db, ctx, id).await
 }
@@ -243,13 +239,11 @@ pub async fn ack_visit(
     )
     .await?;
     if n > 0 {
-        audit::record(
-            &tx,
-            Entry::by(ctx, &checked, "notice.ack_visit", "notice", id)
-                .area(area)
-                .detail(format!("household {household_id}; {}", a.note.trim())),
-        )
-        .await?;
+        Entry::by(ctx, &checked, "notice.ack_visit", "notice", id)
+            .area(area)
+            .detail(format!("household {household_id}; {}", a.note.trim()))
+            .record(&tx)
+            .await?;
     }
     tx.commit().await?;
     let row: ReceiptDb = store::fetch_found(

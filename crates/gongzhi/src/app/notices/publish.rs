@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::read::*;
 use super::*;
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::messages::{self, Outgoing};
 use crate::app::{scope, Ctx};
 use crate::domain::role::{Permission, Role};
@@ -304,18 +304,16 @@ pub async fn publish_only(db: &Db, ctx: &Ctx, n: NewNotice, sms: bool) -> AppRes
     if sms {
         sms_households(&tx, id, &format!("notice:{id}"), false).await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "notice.publish", "notice", id)
-            .area(n.area_id)
-            .detail(format!(
-                "{} households, {people} accounts; tags [{}], roles [{}]",
-                households,
-                c.tags.join(","),
-                c.roles.join(",")
-            )),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "notice.publish", "notice", id)
+        .area(n.area_id)
+        .detail(format!(
+            "{} households, {people} accounts; tags [{}], roles [{}]",
+            households,
+            c.tags.join(","),
+            c.roles.join(",")
+        ))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }

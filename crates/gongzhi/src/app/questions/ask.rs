@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::similar;
 use super::*;
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::cases::{deadlines, dictionary, units, Placement};
 use crate::app::messages::{self, Outgoing};
 use crate::app::notices::required_text;
@@ -356,18 +356,16 @@ pub(crate) async fn write(
         None,
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            &crate::app::scope::own(ctx),
-            "question.ask",
-            "question",
-            id,
-        )
-        .area(community.id)
-        .detail(format!("routed by {} to {:?}", route.rule, route.unit_id)),
+    Entry::by(
+        ctx,
+        &crate::app::scope::own(ctx),
+        "question.ask",
+        "question",
+        id,
     )
+    .area(community.id)
+    .detail(format!("routed by {} to {:?}", route.rule, route.unit_id))
+    .record(&tx)
     .await?;
     tx.commit().await?;
     Ok(id)

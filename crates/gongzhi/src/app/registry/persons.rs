@@ -627,13 +627,11 @@ pub async fn create(db: &Db, keys: &Keys, ctx: &Ctx, input: NewPerson) -> AppRes
         },
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "person.create", "person", id)
-            .area(at.area_id)
-            .fields(&["all"]),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "person.create", "person", id)
+        .area(at.area_id)
+        .fields(&["all"])
+        .record(&tx)
+        .await?;
     let row = load(&tx, id).await?;
     tx.commit().await?;
     let sensitive = scope::has_permission(db, ctx, Permission::RevealPersonal, at.area_id).await?;
@@ -1389,14 +1387,12 @@ pub async fn update(
     )
     .await?;
     let f: Vec<&str> = fields.iter().map(String::as_str).collect();
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "person.update", "person", id)
-            .area(at.area_id)
-            .fields(&f)
-            .detail(reason),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "person.update", "person", id)
+        .area(at.area_id)
+        .fields(&f)
+        .detail(reason)
+        .record(&tx)
+        .await?;
     let row = load(&tx, id).await?;
     tx.commit().await?;
     Ok(view(row, keys, may_see_sensitive))
@@ -1452,13 +1448,11 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: Uuid, reason: Option<&str>) -> AppRe
         },
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "person.delete", "person", id)
-            .area(cur.area_id)
-            .detail(note),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "person.delete", "person", id)
+        .area(cur.area_id)
+        .detail(note)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

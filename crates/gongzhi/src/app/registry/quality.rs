@@ -394,11 +394,10 @@ pub(crate) async fn create_entity_in(
         },
     )
     .await?;
-    audit::record(
-        tx,
-        Entry::by(ctx, &checked, "legal_entity.create", "legal_entity", id).area(at.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "legal_entity.create", "legal_entity", id)
+        .area(at.area_id)
+        .record(tx)
+        .await?;
     Ok(id)
 }
 

@@ -203,13 +203,11 @@ pub async fn create(db: &Db, ctx: &Ctx, r: NewRule) -> AppResult<SharingRule> {
         ],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "sharing.create", "sharing_rule", id)
-            .area(r.area_id)
-            .detail(fields.join(",")),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "sharing.create", "sharing_rule", id)
+        .area(r.area_id)
+        .detail(fields.join(","))
+        .record(&tx)
+        .await?;
     let row: RuleRow =
         store::fetch_found(&tx, &format!("{SELECT} WHERE r.id = $1"), vec![id.into()]).await?;
     tx.commit().await?;
@@ -245,11 +243,9 @@ pub async fn revoke(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<()> {
     {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "sharing.revoke", "sharing_rule", id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "sharing.revoke", "sharing_rule", id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

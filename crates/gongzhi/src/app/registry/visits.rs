@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{date_after_days, opt_text, today};
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::{scope, Ctx};
 use crate::domain::registry as vocab;
 use crate::domain::role::Permission;
@@ -381,13 +381,11 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
         },
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "visit.create", "visit", id)
-            .area(h.area_id)
-            .detail(format!("{} needs", needs.len())),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "visit.create", "visit", id)
+        .area(h.area_id)
+        .detail(format!("{} needs", needs.len()))
+        .record(&tx)
+        .await?;
     let rows: Vec<VisitRow> = store::fetch_all(
         &tx,
         &format!("{VISIT_SELECT} WHERE v.id = $1"),
@@ -612,13 +610,11 @@ pub async fn update_need(db: &Db, ctx: &Ctx, id: Uuid, p: NeedPatch) -> AppResul
     )
     .await?;
     AppError::stale_unless_changed(n)?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "need.update", "need", id)
-            .area(cur.area_id)
-            .detail(status),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "need.update", "need", id)
+        .area(cur.area_id)
+        .detail(status)
+        .record(&tx)
+        .await?;
     let row: NeedRow = store::fetch_found(
         &tx,
         &format!("{NEED_SELECT} WHERE n.id = $1"),

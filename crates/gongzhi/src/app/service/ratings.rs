@@ -108,13 +108,11 @@ pub async fn put_review(db: &Db, ctx: &Ctx, r: ReviewInput) -> AppResult<()> {
         vec![r.member_id.into(), r.year.into(), (r.score as i32).into(), ctx.principal.display_name.clone().into(), now_ms().into()],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "review", "party_member", r.member_id)
-            .area(m.community_id)
-            .detail(format!("year={} score={}", r.year, r.score)),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "review", "party_member", r.member_id)
+        .area(m.community_id)
+        .detail(format!("year={} score={}", r.year, r.score))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -613,11 +611,10 @@ pub async fn commend(db: &Db, ctx: &Ctx, n: NewCommendation) -> AppResult<Commen
     )
     .await?;
     ledger::post_credits(&tx, &actor, postings, now).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &v.checked, "commend", "volunteer", v.id).area(v.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &v.checked, "commend", "volunteer", v.id)
+        .area(v.community_id)
+        .record(&tx)
+        .await?;
     let c: Commendation = store::fetch_found(
         &tx,
         &format!("{COMM_SELECT} WHERE c.id = $1"),

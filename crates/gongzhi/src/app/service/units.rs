@@ -133,11 +133,10 @@ pub async fn add_contact(db: &Db, ctx: &Ctx, org_id: Uuid, c: ContactInput) -> A
         }
         return Err(e.into());
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "add_contact", "party_org", org_id).area(o.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "add_contact", "party_org", org_id)
+        .area(o.area_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(Contact {
         id,
@@ -671,13 +670,11 @@ pub async fn issue(db: &Db, ctx: &Ctx, volunteer_id: Option<Uuid>) -> AppResult<
         ],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &v.checked, "issue", "certificate", id)
-            .area(v.community_id)
-            .fields(&["name", "id_no_masked", "hours"]),
-    )
-    .await?;
+    Entry::by(ctx, &v.checked, "issue", "certificate", id)
+        .area(v.community_id)
+        .fields(&["name", "id_no_masked", "hours"])
+        .record(&tx)
+        .await?;
     let r: CertRow = store::fetch_found(
         &tx,
         &format!("{CERT_SELECT} WHERE id = $1"),

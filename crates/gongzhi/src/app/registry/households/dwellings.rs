@@ -295,11 +295,10 @@ pub(crate) async fn create_dwelling_in(
         },
     )
     .await?;
-    audit::record(
-        tx,
-        Entry::by(ctx, &checked, "dwelling.create", "dwelling", id).area(at.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "dwelling.create", "dwelling", id)
+        .area(at.area_id)
+        .record(tx)
+        .await?;
     let row = load_dwelling(tx, id).await?;
     Ok(dwelling_view(row, Some(vec![])))
 }
@@ -485,13 +484,11 @@ pub async fn update_dwelling(
     )
     .await?;
     let f: Vec<&str> = fields.iter().map(String::as_str).collect();
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "dwelling.update", "dwelling", id)
-            .area(cur.building_id)
-            .fields(&f),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "dwelling.update", "dwelling", id)
+        .area(cur.building_id)
+        .fields(&f)
+        .record(&tx)
+        .await?;
     let row = load_dwelling(&tx, id).await?;
     tx.commit().await?;
     Ok(dwelling_view(row, None))
@@ -564,13 +561,11 @@ pub async fn change_owner(db: &Db, ctx: &Ctx, id: Uuid, o: NewOwner) -> AppResul
         },
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "dwelling.owner_change", "dwelling", id)
-            .area(cur.building_id)
-            .fields(&["owner"]),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "dwelling.owner_change", "dwelling", id)
+        .area(cur.building_id)
+        .fields(&["owner"])
+        .record(&tx)
+        .await?;
     let row = load_dwelling(&tx, id).await?;
     let owners = owners_of(&tx, id).await?;
     tx.commit().await?;

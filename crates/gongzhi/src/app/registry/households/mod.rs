@@ -188,11 +188,10 @@ pub async fn create_household(
         },
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "household.create", "household", id).area(at.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "household.create", "household", id)
+        .area(at.area_id)
+        .record(&tx)
+        .await?;
     let row = load_household(&tx, id).await?;
     tx.commit().await?;
     Ok(household_view(row, f))
@@ -400,13 +399,11 @@ pub async fn update_household(
         },
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "household.update", "household", id)
-            .area(cur.area_id)
-            .detail(reason),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "household.update", "household", id)
+        .area(cur.area_id)
+        .detail(reason)
+        .record(&tx)
+        .await?;
     let row = load_household(&tx, id).await?;
     tx.commit().await?;
     Ok(household_view(row, f))
@@ -550,13 +547,11 @@ pub async fn add_member(
         },
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "household.member_add", "household", id)
-            .area(h.area_id)
-            .detail(reason),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "household.member_add", "household", id)
+        .area(h.area_id)
+        .detail(reason)
+        .record(&tx)
+        .await?;
     let row = load_household(&tx, id).await?;
     tx.commit().await?;
     Ok(household_view(row, f))
@@ -686,13 +681,11 @@ pub async fn end_member(
         },
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "household.member_end", "household", id)
-            .area(h.area_id)
-            .detail(reason),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "household.member_end", "household", id)
+        .area(h.area_id)
+        .detail(reason)
+        .record(&tx)
+        .await?;
     let row = load_household(&tx, id).await?;
     tx.commit().await?;
     Ok(household_view(row, f))
@@ -773,11 +766,10 @@ pub async fn verify(
         },
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "household.verify", "household", id).area(h.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "household.verify", "household", id)
+        .area(h.area_id)
+        .record(&tx)
+        .await?;
     let row = load_household(&tx, id).await?;
     tx.commit().await?;
     Ok(household_view(row, f))

@@ -466,16 +466,14 @@ async fn check_and_write(
         return Ok(report);
     };
     write_pass(keys, ctx, &report, csv_path, buildings, stored, &tx).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, admitted, "import.persons", "person", None)
-            .fields(&["all"])
-            .detail(format!(
-                "{} rows: {} created, {} updated, {} unchanged, {} skipped",
-                report.rows, report.created, report.updated, report.unchanged, report.error_rows
-            )),
-    )
-    .await?;
+    Entry::by(ctx, admitted, "import.persons", "person", None)
+        .fields(&["all"])
+        .detail(format!(
+            "{} rows: {} created, {} updated, {} unchanged, {} skipped",
+            report.rows, report.created, report.updated, report.unchanged, report.error_rows
+        ))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     if report.error_rows > 0 {
         report.skipped_rows = report.error_rows;

@@ -358,13 +358,11 @@ pub(super) async fn attendance_in(
     } else {
         "check_out"
     };
-    audit::record(
-        c,
-        Entry::by(ctx, checked, action, "activity", r.id)
-            .area(r.area_id)
-            .detail(how),
-    )
-    .await?;
+    Entry::by(ctx, checked, action, "activity", r.id)
+        .area(r.area_id)
+        .detail(how)
+        .record(c)
+        .await?;
     Ok(AttendanceResult {
         activity_id: r.id,
         activity_title: r.title.clone(),
@@ -388,13 +386,11 @@ pub async fn checkout_all(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<CheckoutAll
     open_for_attendance(&r)?;
     let tx = store::write_tx(db).await?;
     let n = checkout_all_in(&tx, &r, now_ms()).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &r.checked, "check_out_all", "activity", id)
-            .area(r.area_id)
-            .detail(format!("{n} checked out")),
-    )
-    .await?;
+    Entry::by(ctx, &r.checked, "check_out_all", "activity", id)
+        .area(r.area_id)
+        .detail(format!("{n} checked out"))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(CheckoutAll { checked_out: n })
 }
@@ -463,13 +459,11 @@ pub async fn confirm(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Confirm
     .await?;
     let came: Vec<Uuid> = came.into_iter().map(|c| c.volunteer_id).collect();
     super::super::notify::hours_confirmed(&tx, &r, &came).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &r.checked, "confirm", "activity", id)
-            .area(r.area_id)
-            .detail(format!("{} entries, {} postings", c.entries, c.postings)),
-    )
-    .await?;
+    Entry::by(ctx, &r.checked, "confirm", "activity", id)
+        .area(r.area_id)
+        .detail(format!("{} entries, {} postings", c.entries, c.postings))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     c.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(c)

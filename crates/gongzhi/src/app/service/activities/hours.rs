@@ -139,13 +139,11 @@ pub async fn correct(db: &Db, ctx: &Ctx, vol: Uuid, k: Correction) -> AppResult<
         ]],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &v.checked, "correct", "service_hours", vol)
-            .area(v.community_id)
-            .detail(format!("minutes={}", k.minutes)),
-    )
-    .await?;
+    Entry::by(ctx, &v.checked, "correct", "service_hours", vol)
+        .area(v.community_id)
+        .detail(format!("minutes={}", k.minutes))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     hours_of(db, vol, 500).await
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::ledger::{self, Actor, NewPosting};
 use super::{en, hours, page_of, skills_list, skills_text, text_field, Ctx, VolFacts};
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::{scope, AppState};
 use crate::domain::calendar::local_date;
 use crate::domain::points::{Event, Kind};
@@ -377,11 +377,10 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewActivity) -> AppResult<Activity> {
         ],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "create", "activity", id).area(n.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "create", "activity", id)
+        .area(n.area_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(act_view(activity_row(db, id).await?, en(ctx), None))
 }
@@ -427,11 +426,10 @@ pub async fn cancel(db: &Db, ctx: &Ctx, id: Uuid) -> AppResult<Activity> {
     }
     let tx = store::write_tx(db).await?;
     store::exec(&tx, "UPDATE activities SET status = 'cancelled', version = version + 1, updated_at = $1 WHERE id = $2", vec![now_ms().into(), id.into()]).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &r.checked, "cancel", "activity", id).area(r.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &r.checked, "cancel", "activity", id)
+        .area(r.area_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(act_view(activity_row(db, id).await?, en(ctx), None))
 }

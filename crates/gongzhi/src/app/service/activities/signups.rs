@@ -195,13 +195,11 @@ pub async fn assign(
     let row = activity_row(&tx, id).await?;
     sign_up(&tx, state, &row, &v, "assigned").await?;
     super::super::notify::signed_up(&tx, &row, v.id).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &r.checked, "assign", "activity", id)
-            .area(r.area_id)
-            .detail(format!("volunteer={}", v.id)),
-    )
-    .await?;
+    Entry::by(ctx, &r.checked, "assign", "activity", id)
+        .area(r.area_id)
+        .detail(format!("volunteer={}", v.id))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     signups(db, ctx, id).await
 }
@@ -218,11 +216,10 @@ pub async fn sign_up_me(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Acti
     }
     sign_up(&tx, state, &r, &me, "self").await?;
     super::super::notify::signed_up(&tx, &r, me.id).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &scope::own(ctx), "sign_up", "activity", id).area(r.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &scope::own(ctx), "sign_up", "activity", id)
+        .area(r.area_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     let st = my_status(db, id, me.id).await?;
     Ok(act_view(activity_row(db, id).await?, en(ctx), st))
@@ -268,11 +265,10 @@ pub async fn withdraw_me(state: &AppState, ctx: &Ctx, id: Uuid) -> AppResult<Act
         return Err(AppError::NotFound);
     }
     withdraw(&tx, &r, me.id).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &scope::own(ctx), "withdraw", "activity", id).area(r.area_id),
-    )
-    .await?;
+    Entry::by(ctx, &scope::own(ctx), "withdraw", "activity", id)
+        .area(r.area_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     Ok(act_view(activity_row(db, id).await?, en(ctx), None))
 }
@@ -288,13 +284,11 @@ pub async fn remove_signup(
     let r = managed(db, ctx, id).await?;
     let tx = store::write_tx(db).await?;
     withdraw(&tx, &r, vol).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &r.checked, "unassign", "activity", id)
-            .area(r.area_id)
-            .detail(format!("volunteer={vol}")),
-    )
-    .await?;
+    Entry::by(ctx, &r.checked, "unassign", "activity", id)
+        .area(r.area_id)
+        .detail(format!("volunteer={vol}"))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     signups(db, ctx, id).await
 }
@@ -328,13 +322,11 @@ pub async fn insure(
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &r.checked, "insure", "activity", id)
-            .area(r.area_id)
-            .detail(format!("volunteer={vol}")),
-    )
-    .await?;
+    Entry::by(ctx, &r.checked, "insure", "activity", id)
+        .area(r.area_id)
+        .detail(format!("volunteer={vol}"))
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     signups(db, ctx, id).await
 }

@@ -123,11 +123,10 @@ pub async fn create_item(db: &Db, ctx: &Ctx, n: NewItem) -> AppResult<CatalogIte
         vec![id.into(), n.community_id.into(), name.into(), description.into(), price.into(), stock.into(), now.into()],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "create", "catalog_item", id).area(n.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "create", "catalog_item", id)
+        .area(n.community_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     item(db, id).await
 }
@@ -181,11 +180,10 @@ pub async fn update_item(db: &Db, ctx: &Ctx, id: Uuid, p: ItemPatch) -> AppResul
     )
     .await?;
     AppError::stale_unless_changed(n)?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "update", "catalog_item", id).area(cur.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "update", "catalog_item", id)
+        .area(cur.community_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     item(db, id).await
 }
@@ -380,16 +378,14 @@ pub async fn redeem(
         now_ms(),
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "redeem", "catalog_item", item_id)
-            .area(it.community_id)
-            .detail(format!(
-                "account={} qty={} points={cost}",
-                account.id, r.qty
-            )),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "redeem", "catalog_item", item_id)
+        .area(it.community_id)
+        .detail(format!(
+            "account={} qty={} points={cost}",
+            account.id, r.qty
+        ))
+        .record(&tx)
+        .await?;
     let row: RedemptionRow = store::fetch_found(
         &tx,
         &format!("{REDEMPTION_SELECT} WHERE r.id = $1"),

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{en, page_of, Ctx};
-use crate::app::audit::{self, Entry};
+use crate::app::audit::Entry;
 use crate::app::{scope, AppState};
 use crate::domain::points::{capped, Event, Kind, Period, Refusal, MAX_AMOUNT};
 use crate::domain::role::Permission;
@@ -540,13 +540,11 @@ pub async fn manual_post(db: &Db, ctx: &Ctx, m: ManualPosting) -> AppResult<Post
         now_ms(),
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, kind.as_str(), "point_posting", id)
-            .area(acc.community_id)
-            .detail(format!("account={} amount={signed}", acc.id)),
-    )
-    .await?;
+    Entry::by(ctx, &checked, kind.as_str(), "point_posting", id)
+        .area(acc.community_id)
+        .detail(format!("account={} amount={signed}", acc.id))
+        .record(&tx)
+        .await?;
     let v = one_posting(&tx, ctx, id).await?;
     super::notify::points_posted(
         &tx,
@@ -627,11 +625,10 @@ pub async fn reverse(
         now_ms(),
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "reverse", "point_posting", posting_id).area(p.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "reverse", "point_posting", posting_id)
+        .area(p.community_id)
+        .record(&tx)
+        .await?;
     let v = one_posting(&tx, ctx, id).await?;
     tx.commit().await?;
     Ok(v)
@@ -712,13 +709,11 @@ pub async fn donate(db: &Db, ctx: &Ctx, d: DonationInput) -> AppResult<Donation>
         at,
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "donate", "point_account", from.id)
-            .area(from.community_id)
-            .detail(format!("to={} amount={amount}", to.id)),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "donate", "point_account", from.id)
+        .area(from.community_id)
+        .detail(format!("to={} amount={amount}", to.id))
+        .record(&tx)
+        .await?;
     let (from, to) = (
         account_view(account_row(&tx, from.id).await?),
         account_view(account_row(&tx, to.id).await?),

@@ -201,23 +201,21 @@ pub async fn put_rule(db: &Db, ctx: &Ctx, r: RuleInput) -> AppResult<Vec<Rule>> 
         ],
     )
     .await?;
-    audit::record(
-        &tx,
-        Entry::by(
-            ctx,
-            &checked,
-            "update",
-            "point_rule",
-            format!("{}:{}", r.area_id, event.as_str()),
-        )
-        .area(r.area_id)
-        .detail(format!(
-            "points={} cap={:?} period={:?}",
-            r.points,
-            r.cap,
-            period.map(|p| p.as_str())
-        )),
+    Entry::by(
+        ctx,
+        &checked,
+        "update",
+        "point_rule",
+        format!("{}:{}", r.area_id, event.as_str()),
     )
+    .area(r.area_id)
+    .detail(format!(
+        "points={} cap={:?} period={:?}",
+        r.points,
+        r.cap,
+        period.map(|p| p.as_str())
+    ))
+    .record(&tx)
     .await?;
     tx.commit().await?;
     list_rules(db, ctx, r.area_id).await

@@ -319,11 +319,10 @@ pub(crate) async fn create_member_in(
         vec![id.into(), vid.into(), n.org_id.into(), community_id.into(), n.kind.clone().into(), work_unit.into(), joined_on.into(), n.status.clone().into(), now.into()],
     )
     .await?;
-    audit::record(
-        tx,
-        Entry::by(ctx, &checked, "create", "party_member", id).area(community_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "create", "party_member", id)
+        .area(community_id)
+        .record(tx)
+        .await?;
     Ok(id)
 }
 
@@ -363,11 +362,10 @@ pub async fn update_member(
     )
     .await?;
     AppError::stale_unless_changed(n)?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "update", "party_member", id).area(cur.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "update", "party_member", id)
+        .area(cur.community_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     member(db, id).await
 }

@@ -334,11 +334,10 @@ pub(crate) async fn register_volunteer_in(
         user_id,
     )
     .await?;
-    audit::record(
-        tx,
-        Entry::by(ctx, &checked, "create", "volunteer", id).area(p.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "create", "volunteer", id)
+        .area(p.community_id)
+        .record(tx)
+        .await?;
     Ok(id)
 }
 
@@ -433,11 +432,10 @@ pub async fn update_volunteer(
     if let Some(l) = p.limits {
         write_limits(&tx, state, id, l).await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &f.checked, "update", "volunteer", id).area(f.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &f.checked, "update", "volunteer", id)
+        .area(f.community_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     volunteer_view(db, state, id).await
 }
@@ -452,11 +450,10 @@ pub async fn set_my_limits(
     let me = super::me(&state.db, ctx).await?;
     let tx = store::write_tx(&state.db).await?;
     write_limits(&tx, state, me.id, l).await?;
-    audit::record(
-        &tx,
-        Entry::by(ctx, &scope::own(ctx), "update", "volunteer_limits", me.id).area(me.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &scope::own(ctx), "update", "volunteer_limits", me.id)
+        .area(me.community_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     volunteer_view(&state.db, state, me.id).await
 }

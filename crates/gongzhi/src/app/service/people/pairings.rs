@@ -78,11 +78,10 @@ pub async fn put_pairing(db: &Db, ctx: &Ctx, p: PairingInput) -> AppResult<Pairi
         }
         return Err(e.into());
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "pair", "party_org", p.org_id).area(p.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "pair", "party_org", p.org_id)
+        .area(p.community_id)
+        .record(&tx)
+        .await?;
     tx.commit().await?;
     list_pairings(db, ctx, Some(p.community_id))
         .await?

@@ -222,11 +222,10 @@ pub async fn create_report_in(state: &AppState, ctx: &Ctx, n: NewReportIn) -> Ap
         .await?;
         ledger::post_credits(&tx, &actor, postings, now).await?;
     }
-    audit::record(
-        &tx,
-        Entry::by(ctx, &checked, "create", "report_in", id).area(n.community_id),
-    )
-    .await?;
+    Entry::by(ctx, &checked, "create", "report_in", id)
+        .area(n.community_id)
+        .record(&tx)
+        .await?;
     let row: ReportInRow = store::fetch_found(
         &tx,
         &format!("{REPORT_SELECT} WHERE r.id = $1"),
