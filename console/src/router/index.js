@@ -125,8 +125,12 @@ export const appRoutes = [
   reg('registry/claims', 'resident-claims', () => import('../views/registry/ClaimsView.vue'), 'claims.menu', Checked, { testid: 'menu-resident-claims', perms: ['edit_registry'] }),
   ...CASE_ROUTES,
   ...SERVICE_ROUTES,
-  { path: 'areas', name: 'areas', component: () => import('../views/AreasView.vue'), meta: { title: 'menu.areas', icon: markRaw(MapLocation), menu: true, notForPhone: true, testid: 'menu-areas' } },
-  { path: 'party-orgs', name: 'party-orgs', component: () => import('../views/PartyOrgsView.vue'), meta: { title: 'menu.partyOrgs', icon: markRaw(Flag), menu: true, notForPhone: true, testid: 'menu-party-orgs' } },
+  // 区域: those who keep the areas (edit_areas) and those whose work is the areas' registry (read_registry: the
+  // community's staff, grid workers, building heads); not the departments' handlers nor the work units' contacts
+  { path: 'areas', name: 'areas', component: () => import('../views/AreasView.vue'), meta: { title: 'menu.areas', icon: markRaw(MapLocation), menu: true, perms: ['edit_areas', 'read_registry'], notForPhone: true, testid: 'menu-areas' } },
+  // 党组织: those who keep the organisations (edit_party_orgs: admins, party secretaries) and the readers of party
+  // members and service (read_service: community workers)
+  { path: 'party-orgs', name: 'party-orgs', component: () => import('../views/PartyOrgsView.vue'), meta: { title: 'menu.partyOrgs', icon: markRaw(Flag), menu: true, perms: ['edit_party_orgs', 'read_service'], notForPhone: true, testid: 'menu-party-orgs' } },
   { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'menu.users', icon: markRaw(User), menu: true, perms: ['manage_users'], testid: 'menu-users' } },
   // 角色说明: what each role may do (GET /roles), for every staff user: anyone holding a permission, and the
   // departments' and units' people (residents and volunteers have their own phone pages)
