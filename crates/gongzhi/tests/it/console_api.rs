@@ -246,3 +246,67 @@ async fn every_route_of_the_console_mock_is_an_operation_of_the_api() {
         missing.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
+
+/// The message catalogues are data (`console/src/i18n/<part>.<lang>.json`): every message has its
+/// Chinese and its English text, with the same `{placeholders}`, so neither language shows a key or
+/// loses a number.
+#[test]
+fn every_message_of_the_console_has_both_languages_with_the_same_placeholders() {
+    fn flat(
+        prefix: &str,
+        v: &serde_json::Value,
+        out: &mut std::collections::BTreeMap<String, String>,
+    ) {
+        match v {
+            serde_json::Value::Object(m) => m
+                .iter()
+                .for_each(|(k, v)| flat(&format!("{prefix}{k}."), v, out)),
+            other => {
+                out.insert(prefix.trim_end_matches('.').to_string(), other.to_string());
+            }
+        }
+    }
+    fn placeholders(s: &str) -> std::collections::BTreeSet<&str> {
+        s.split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}'))
+            .map(|(name, _)| name)
+            .collect()
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console/src/i18n");
+    let read = |name: &str| -> std::collections::BTreeMap<String, String> {
+        let text =
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut out = std::collections::BTreeMap::new();
+        flat("", &serde_json::from_str(&text).expect(name), &mut out);
+        out
+    };
+    let mut parts = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        let Some(part) = name.strip_suffix(".zh-CN.json") else {
+            continue;
+        };
+        parts += 1;
+        let (zh, en) = (read(&name), read(&format!("{part}.en.json")));
+        let missing: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
+        let extra: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{part}: no English for {missing:?}; no Chinese for {extra:?}"
+        );
+        for (k, text) in &zh {
+            assert_eq!(
+                placeholders(text),
+                placeholders(&en[k]),
+                "{part}: {k}: {text} / {}",
+                en[k]
+            );
+        }
+    }
+    assert!(
+        parts >= 9,
+        "the catalogues were not found in {}",
+        dir.display()
+    );
+}
