@@ -184,7 +184,7 @@ pub async fn me(db: &Db, user_id: Uuid) -> AppResult<Me> {
         "SELECT id, username, display_name, must_change_password, person_id FROM users WHERE id = $1",
         vec![user_id.into()],
     )
-.await?;
+    .await?;
     let grants = grants_of(db, Some(user_id), None).await?;
     Ok(Me {
         id: u.id,

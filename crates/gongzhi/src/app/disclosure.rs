@@ -99,7 +99,7 @@ async fn render(state: &AppState, code: &str, pq: &PageQuery) -> AppResult<Strin
          WHERE a.code = $1 AND a.kind IN ('street', 'community')",
         vec![code.to_string().into()],
     )
-.await?;
+    .await?;
     let notices: Vec<PublicNotice> = store::fetch_all(
         db,
         &format!(

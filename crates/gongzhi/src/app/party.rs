@@ -117,7 +117,7 @@ async fn load<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid) -> AppResult<OrgRo
         &format!("SELECT {COLS} FROM party_orgs o JOIN areas a ON a.id = o.area_id WHERE o.id = $1 AND {vis}"),
         values,
     )
-.await
+    .await
 }
 
 #[tracing::instrument(name = "party::get", skip_all)]

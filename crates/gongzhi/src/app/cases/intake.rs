@@ -737,7 +737,7 @@ pub async fn from_need(
          JOIN households h ON h.id = n.household_id JOIN dwellings d ON d.id = h.dwelling_id WHERE n.id = $1",
         vec![need_id.into()],
     )
-.await?;
+    .await?;
     let checked =
         scope::require_permission(&state.db, ctx, Permission::EditRegistry, n.area_id).await?;
     let idem = format!("need:{need_id}");

@@ -262,7 +262,7 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
         "SELECT street_id, community_id, grid_id, area_id, dwelling_id FROM households WHERE id = $1 AND deleted_at IS NULL",
         vec![v.household_id.into()],
     )
-.await?;
+    .await?;
     let checked = scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
     let mut errs = FieldErrors::new();
     let today = today();

@@ -595,7 +595,7 @@ pub async fn issue(db: &Db, ctx: &Ctx, volunteer_id: Option<Uuid>) -> AppResult<
         "SELECT p.id_no_masked, a.name AS community_name FROM persons p JOIN areas a ON a.id = $3 WHERE p.street_id = $1 AND p.id = $2",
         vec![v.street_id.into(), v.person_id.into(), v.community_id.into()],
     )
-.await?;
+    .await?;
     if v.verified_minutes <= 0 {
         return Err(AppError::Rule {
             code: "certificate.no_hours",

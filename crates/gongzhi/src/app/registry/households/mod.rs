@@ -591,7 +591,7 @@ pub async fn end_member(
          WHERE m.id = $1 AND m.household_id = $2 AND m.to_date IS NULL",
         vec![member_id.into(), id.into()],
     )
-.await?;
+    .await?;
     let reason = match e.reason.trim() {
         "move_out" | "迁出" => "move_out",
         "death" | "死亡" => "death",

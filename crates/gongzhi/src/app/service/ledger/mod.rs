@@ -566,7 +566,7 @@ async fn one_posting<C: ConnectionTrait>(c: &C, ctx: &Ctx, id: Uuid) -> AppResul
          FROM point_postings pp WHERE pp.id = $1",
         vec![id.into()],
     )
-.await?;
+    .await?;
     Ok(posting_view(r, en(ctx)))
 }
 
@@ -597,7 +597,7 @@ pub async fn reverse(
          JOIN point_accounts pa ON pa.id = pp.account_id WHERE pp.id = $1",
         vec![posting_id.into()],
     )
-.await?;
+    .await?;
     let checked =
         scope::require_permission(&tx, ctx, Permission::ManageService, p.community_id).await?;
     let reason = super::text_field("reason", &r.reason, 200, true)?;

@@ -233,7 +233,7 @@ async fn person<C: ConnectionTrait>(c: &C, id: Uuid) -> AppResult<PersonFacts> {
         "SELECT street_id, id, community_id, name, birth_date FROM persons WHERE id = $1 AND deleted_at IS NULL AND status = 'active'",
         vec![id.into()],
     )
-.await
+    .await
 }
 
 async fn user_by_name<C: ConnectionTrait>(c: &C, username: &str) -> AppResult<Uuid> {
