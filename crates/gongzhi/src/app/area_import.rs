@@ -653,11 +653,11 @@ async fn write(
                         fields.push("boundary");
                     }
                     Entry::by(ctx, admitted, "area.update", "area", e.id)
-                            .fields(&fields)
-                            .area(e.id)
-                            .detail("import".to_string())
-.record(&tx)
-                    .await?;
+                        .fields(&fields)
+                        .area(e.id)
+                        .detail("import".to_string())
+                        .record(&tx)
+                        .await?;
                     let _ = e.parent_id;
                 }
                 None => {
@@ -682,11 +682,11 @@ async fn write(
                     super::areas::insert_closure(&tx, id, parent).await?;
                     store::adjust_child_count(&tx, "areas", parent, 1).await?;
                     Entry::by(ctx, admitted, "area.create", "area", id)
-                            .fields(&["kind", "name", "code", "boundary"])
-                            .area(id)
-                            .detail("import".to_string())
-.record(&tx)
-                    .await?;
+                        .fields(&["kind", "name", "code", "boundary"])
+                        .area(id)
+                        .detail("import".to_string())
+                        .record(&tx)
+                        .await?;
                     ids.insert(g.code.clone(), id);
                 }
             }

@@ -749,6 +749,7 @@ pub struct CaseQuery {
     pub page_size: Option<u64>,
 }
 
+// `GET /cases`.
 crate::app::page_of!(CasePage, CaseSummary);
 
 /// The WHERE clause (over `cases c`) and its values for a list's filters, within what the

@@ -55,7 +55,7 @@ async fn sheet_import(
 /// `$template_path` as `$ascii` (for old clients) / `$name` (the Chinese file name).
 macro_rules! sheet_routes {
     ($(#[$doc:meta])* $import:ident = $kind:ident, $path:tt, $tag:tt;
-     $template:ident = $template_path:tt, $ascii:tt, $name:tt) => {
+     $(#[$template_doc:meta])* $template:ident = $template_path:tt, $ascii:tt, $name:tt) => {
         $(#[$doc])*
         #[utoipa::path(post, path = $path, tag = $tag, params(SheetImportQuery),
             request_body(content = String, content_type = "text/csv"),
@@ -69,8 +69,7 @@ macro_rules! sheet_routes {
             sheet_import(&s, &ctx, Kind::$kind, q.mode.as_deref(), body).await
         }
 
-        /// The sheet's template (CSV, UTF-8 with BOM, the headers and one example row).
-        /// Old clients see the ASCII file name, the rest the Chinese one.
+        $(#[$template_doc])*
         #[utoipa::path(get, path = $template_path, tag = $tag,
             responses((status = 200, content_type = "text/csv", body = String)))]
         async fn $template(Auth(_): Auth) -> Response {
@@ -83,6 +82,7 @@ sheet_routes! {
     /// Register volunteers from a sheet (志愿者名册: 姓名, 证件号码, 技能, 愿意服务, 登录账号; .xlsx or CSV
     /// in UTF-8/GBK, ≤ 4 MiB, ≤ 5,000 rows). Each row is found in the registry by its ID number.
     import_volunteers = Volunteers, "/api/v1/import/volunteers", "service";
+    /// The volunteer sheet's template (CSV, UTF-8 with BOM).
     volunteers_template = "/api/v1/import/templates/volunteers.csv",
         "volunteers-template.csv", "志愿者导入模板.csv"
 }
@@ -91,6 +91,7 @@ sheet_routes! {
     /// Register party members from a sheet (党员名册: 姓名, 证件号码, 党组织, 党员类型, 所在单位党组织,
     /// 报到社区, 入党日期, 党员状态, 技能).
     import_members = PartyMembers, "/api/v1/import/party-members", "service";
+    /// The party member sheet's template (CSV, UTF-8 with BOM).
     members_template = "/api/v1/import/templates/party-members.csv",
         "party-members-template.csv", "党员导入模板.csv"
 }
@@ -99,6 +100,7 @@ sheet_routes! {
     /// Register legal entities from a sheet (法人单位名录: 名称, 统一社会信用代码, 类型, 所在楼栋或网格, 联系人,
     /// 联系电话); needs `edit_registry`.
     import_entities = LegalEntities, "/api/v1/import/legal-entities", "registry";
+    /// The legal entity sheet's template (CSV, UTF-8 with BOM).
     entities_template = "/api/v1/import/templates/legal-entities.csv",
         "legal-entities-template.csv", "法人单位导入模板.csv"
 }
@@ -107,6 +109,7 @@ sheet_routes! {
     /// Create dwellings from a sheet (房屋台账: 楼栋, 单元, 楼层, 室号, 用途), empty ones included; the
     /// building by its code, its name ("朝阳社区1号楼") or an address ending in it; needs `edit_registry`.
     import_dwellings = Dwellings, "/api/v1/import/dwellings", "registry";
+    /// The dwelling sheet's template (CSV, UTF-8 with BOM).
     dwellings_template = "/api/v1/import/templates/dwellings.csv",
         "dwellings-template.csv", "房屋导入模板.csv"
 }
@@ -116,6 +119,7 @@ sheet_routes! {
     /// before children: street committees, community branches, grid branches, and the work units'
     /// organisations (单位党组织) with the communities they serve; needs `edit_party_orgs`.
     import_party_orgs = PartyOrgs, "/api/v1/import/party-orgs", "party";
+    /// The party organisation sheet's template (CSV, UTF-8 with BOM).
     party_orgs_template = "/api/v1/import/templates/party-orgs.csv",
         "party-orgs-template.csv", "党组织导入模板.csv"
 }

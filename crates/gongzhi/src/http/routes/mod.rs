@@ -69,6 +69,8 @@ pub use super::attachment::XLSX;
 /// What a handler answers: a JSON body, or 201 Created with one.
 pub type J<T> = crate::error::AppResult<axum::Json<T>>;
 pub type Created<T> = crate::error::AppResult<(axum::http::StatusCode, axum::Json<T>)>;
+/// 202 Accepted with a JSON body: taken, finished later (a code on its way, a claim to review).
+pub type Accepted<T> = Created<T>;
 
 pub fn created<T>(t: T) -> Created<T> {
     Ok((axum::http::StatusCode::CREATED, axum::Json(t)))

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{created, Created, J};
+use super::{created, Accepted, Created, J};
 use crate::app::signup::{
     self, Claim, ClaimConfirmation, ClaimPage, ClaimQuery, CodeRequest, CodeSent, MyClaim,
     NewClaim, Rejection, SignUp, SignedUp,
@@ -31,7 +31,7 @@ async fn send_code(
     State(s): State<AppState>,
     meta: ReqMeta,
     Json(r): Json<CodeRequest>,
-) -> Created<CodeSent> {
+) -> Accepted<CodeSent> {
     let origin = meta.origin(&s);
     Ok((
         StatusCode::ACCEPTED,
@@ -64,7 +64,7 @@ async fn submit_claim(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Json(c): Json<NewClaim>,
-) -> Created<MyClaim> {
+) -> Accepted<MyClaim> {
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(signup::claim(&s, &ctx, c).await?),
