@@ -186,18 +186,15 @@ fn description(code: &str, rng: &mut ChaCha8Rng, place: &str) -> String {
     )
 }
 
-struct Unit {
-    id: Uuid,
-}
-
 pub struct Summary {
     pub categories: usize,
     pub units: usize,
     pub cases: usize,
 }
 
-/// Writes the dictionary, the units and a year of cases. `cases_per_household`: about one case a
-/// year for every ten households.
+/// Writes the dictionary, the units with their power lists and members, and a year of cases
+/// (about one case a year for every eight households). The steps run in this order because the
+/// ids and the random draws must come out the same for the same seed: tests rely on the demo.
 pub async fn run<C: ConnectionTrait>(
     c: &C,
     keys: &crate::crypto::Keys,
@@ -207,7 +204,34 @@ pub async fn run<C: ConnectionTrait>(
 ) -> AppResult<Summary> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xCA5E);
     let now = now_ms();
-    // Dictionary.
+    let categories = write_dictionary(c, ids, now).await?;
+    let units = Units::plan(city, ids);
+    units.write(c, now).await?;
+    let duties = units.write_duties(c, city, now).await?;
+    units.write_members(c, city, now).await?;
+    let year = Year::load(c, keys, city, now, categories, duties, &units).await?;
+    let mut out = Written::default();
+    for _ in 0..year.case_count(city) {
+        match year.simulate(&mut rng, ids, &mut out) {
+            Simulated::Case => {}
+            Simulated::Unrouted => continue,
+            Simulated::NoGrids => break,
+        }
+    }
+    let cases = out.write(c).await?;
+    Ok(Summary {
+        categories: CATEGORIES.len(),
+        units: units.list.len(),
+        cases,
+    })
+}
+
+/// The two-level category dictionary; answers the id of each code.
+async fn write_dictionary<C: ConnectionTrait>(
+    c: &C,
+    ids: &mut IdGen,
+    now: i64,
+) -> AppResult<HashMap<&'static str, Uuid>> {
     let mut cat_ids: HashMap<&str, Uuid> = HashMap::new();
     for (code, name, r, h, v, rv, _) in CATEGORIES {
         let id = ids.next();
@@ -236,295 +260,366 @@ pub async fn run<C: ConnectionTrait>(
         )
         .await?;
     }
-    // Units and duties.
-    let mut unit_count = 0;
-    let mut duties: Vec<(DutyMatch, Vec<&str>, Uuid)> = vec![]; // (match, codes, served area)
-    let mut community_unit: HashMap<Uuid, Unit> = HashMap::new();
-    let mut street_unit: HashMap<Uuid, Unit> = HashMap::new();
-    let add_unit = |c2: &mut Vec<(Uuid, String, &'static str, Uuid)>,
-                    id: Uuid,
-                    name: String,
-                    kind: &'static str,
-                    area: Uuid| {
-        c2.push((id, name, kind, area));
-    };
-    let mut new_units: Vec<(Uuid, String, &'static str, Uuid)> = vec![];
-    let mut new_duties: Vec<(Uuid, Uuid, String, String, Uuid, Vec<&str>)> = vec![];
-    for d in city.of_kind(AreaKind::District) {
-        for (name, kind, duty, basis, codes) in DEPARTMENTS {
-            let uid = ids.next();
-            let uname = format!("{}{}", d.name.trim_end_matches('区'), name);
-            let uname = if *kind == "department" {
-                format!("{}区{}", d.name.trim_end_matches('区'), name)
-            } else {
-                uname
-            };
-            add_unit(&mut new_units, uid, uname, kind, d.id);
-            new_duties.push((
-                ids.next(),
-                uid,
-                duty.to_string(),
-                basis.to_string(),
-                d.id,
-                codes.to_vec(),
-            ));
+    Ok(cat_ids)
+}
+
+/// A planned unit: (id, name, kind, area).
+type PlannedUnit = (Uuid, String, &'static str, Uuid);
+/// A planned duty: (id, unit, name, legal basis, served area, category codes).
+type PlannedDuty = (Uuid, Uuid, String, String, Uuid, Vec<&'static str>);
+/// A duty as dispatch matches it, with its codes and the area it serves.
+type Duty = (DutyMatch, Vec<&'static str>, Uuid);
+
+/// District departments and utilities, street offices, community committees and property
+/// companies, each with its power list.
+struct Units {
+    list: Vec<PlannedUnit>,
+    duties: Vec<PlannedDuty>,
+    /// The committee of each community (the territorial fallback).
+    community: HashMap<Uuid, Uuid>,
+    /// The 城管科 of each street (where returned cases go).
+    street: HashMap<Uuid, Uuid>,
+}
+
+impl Units {
+    fn plan(city: &DemoCity, ids: &mut IdGen) -> Units {
+        let mut u = Units {
+            list: vec![],
+            duties: vec![],
+            community: HashMap::new(),
+            street: HashMap::new(),
+        };
+        for d in city.of_kind(AreaKind::District) {
+            for (name, kind, duty, basis, codes) in DEPARTMENTS {
+                let district = d.name.trim_end_matches('区');
+                let uname = if *kind == "department" {
+                    format!("{district}区{name}")
+                } else {
+                    format!("{district}{name}")
+                };
+                let uid = u.add(ids, uname, kind, d.id);
+                u.duty(ids, uid, duty, basis, d.id, codes);
+            }
         }
-    }
-    for s in city.of_kind(AreaKind::Street) {
-        let uid = ids.next();
-        add_unit(
-            &mut new_units,
-            uid,
-            format!("{}城管科", s.name),
-            "street_office",
-            s.id,
-        );
-        new_duties.push((
-            ids.next(),
-            uid,
-            "街面秩序和占道经营管理".into(),
-            "《城市市容和环境卫生管理条例》第十四条".into(),
-            s.id,
-            vec!["0102"],
-        ));
-        street_unit.insert(s.id, Unit { id: uid });
-        let uid2 = ids.next();
-        add_unit(
-            &mut new_units,
-            uid2,
-            format!("{}综治中心", s.name),
-            "street_office",
-            s.id,
-        );
-        new_duties.push((
-            ids.next(),
-            uid2,
-            "矛盾纠纷多元化解".into(),
-            "《人民调解法》第五条".into(),
-            s.id,
-            vec!["0603"],
-        ));
-    }
-    for (i, cm) in city.of_kind(AreaKind::Community).enumerate() {
-        let uid = ids.next();
-        let name = format!("{}居委会", cm.name);
-        add_unit(&mut new_units, uid, name.clone(), "community", cm.id);
-        new_duties.push((
-            ids.next(),
-            uid,
-            "居民证明和生活噪音劝导".into(),
-            "《城市居民委员会组织法》第三条".into(),
-            cm.id,
-            vec!["0602", "0402"],
-        ));
-        community_unit.insert(cm.id, Unit { id: uid });
-        if i % 2 == 0 {
-            let pid = ids.next();
-            add_unit(
-                &mut new_units,
-                pid,
-                format!("{}物业服务中心", cm.name.trim_end_matches("社区")),
-                "property",
-                cm.id,
+        for s in city.of_kind(AreaKind::Street) {
+            let uid = u.add(ids, format!("{}城管科", s.name), "street_office", s.id);
+            let basis = "《城市市容和环境卫生管理条例》第十四条";
+            u.duty(ids, uid, "街面秩序和占道经营管理", basis, s.id, &["0102"]);
+            u.street.insert(s.id, uid);
+            let uid2 = u.add(ids, format!("{}综治中心", s.name), "street_office", s.id);
+            u.duty(
+                ids,
+                uid2,
+                "矛盾纠纷多元化解",
+                "《人民调解法》第五条",
+                s.id,
+                &["0603"],
             );
-            new_duties.push((
-                ids.next(),
-                pid,
-                "物业服务合同约定的维修养护".into(),
-                "《物业管理条例》第三十五条".into(),
-                cm.id,
-                vec!["0201"],
-            ));
         }
+        for (i, cm) in city.of_kind(AreaKind::Community).enumerate() {
+            let uid = u.add(ids, format!("{}居委会", cm.name), "community", cm.id);
+            let basis = "《城市居民委员会组织法》第三条";
+            u.duty(
+                ids,
+                uid,
+                "居民证明和生活噪音劝导",
+                basis,
+                cm.id,
+                &["0602", "0402"],
+            );
+            u.community.insert(cm.id, uid);
+            if i % 2 == 0 {
+                let name = format!("{}物业服务中心", cm.name.trim_end_matches("社区"));
+                let pid = u.add(ids, name, "property", cm.id);
+                let basis = "《物业管理条例》第三十五条";
+                u.duty(
+                    ids,
+                    pid,
+                    "物业服务合同约定的维修养护",
+                    basis,
+                    cm.id,
+                    &["0201"],
+                );
+            }
+        }
+        u
     }
-    for (id, name, kind, area) in &new_units {
-        store::exec(
-            c,
-            "INSERT INTO case_units (id, name, kind, area_id, contact, active, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, TRUE, 1, $6, $6)",
-            vec![(*id).into(), name.clone().into(), kind.to_string().into(), (*area).into(), Some("0312-1234567".to_string()).into(), now.into()],
-        )
-        .await?;
-        unit_count += 1;
+
+    fn add(&mut self, ids: &mut IdGen, name: String, kind: &'static str, area: Uuid) -> Uuid {
+        let id = ids.next();
+        self.list.push((id, name, kind, area));
+        id
     }
-    let level_of: HashMap<Uuid, i32> = city.areas.iter().map(|a| (a.id, a.kind.level())).collect();
-    let unit_name: HashMap<Uuid, String> = new_units
-        .iter()
-        .map(|(id, n, _, _)| (*id, n.clone()))
-        .collect();
-    for (did, uid, name, basis, area, codes) in &new_duties {
-        store::exec(
-            c,
-            "INSERT INTO case_duties (id, unit_id, name, legal_basis, area_id, active, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, TRUE, 1, $6, $6)",
-            vec![(*did).into(), (*uid).into(), name.clone().into(), basis.clone().into(), (*area).into(), now.into()],
-        )
-        .await?;
-        for code in codes {
+
+    fn duty(
+        &mut self,
+        ids: &mut IdGen,
+        unit: Uuid,
+        name: &str,
+        basis: &str,
+        area: Uuid,
+        codes: &[&'static str],
+    ) {
+        let id = ids.next();
+        self.duties
+            .push((id, unit, name.into(), basis.into(), area, codes.to_vec()));
+    }
+
+    async fn write<C: ConnectionTrait>(&self, c: &C, now: i64) -> AppResult<()> {
+        for (id, name, kind, area) in &self.list {
             store::exec(
                 c,
-                "INSERT INTO case_duty_categories (category_code, duty_id) VALUES ($1, $2)",
-                vec![code.to_string().into(), (*did).into()],
+                "INSERT INTO case_units (id, name, kind, area_id, contact, active, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, TRUE, 1, $6, $6)",
+                vec![(*id).into(), name.clone().into(), kind.to_string().into(), (*area).into(), Some("0312-1234567".to_string()).into(), now.into()],
             )
             .await?;
         }
-        duties.push((
-            DutyMatch {
+        Ok(())
+    }
+
+    /// Writes the power lists; answers them as dispatch matches them.
+    async fn write_duties<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        city: &DemoCity,
+        now: i64,
+    ) -> AppResult<Vec<Duty>> {
+        let level_of: HashMap<Uuid, i32> =
+            city.areas.iter().map(|a| (a.id, a.kind.level())).collect();
+        let unit_name: HashMap<Uuid, &String> =
+            self.list.iter().map(|(id, n, _, _)| (*id, n)).collect();
+        let mut duties = vec![];
+        for (did, uid, name, basis, area, codes) in &self.duties {
+            store::exec(
+                c,
+                "INSERT INTO case_duties (id, unit_id, name, legal_basis, area_id, active, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, TRUE, 1, $6, $6)",
+                vec![(*did).into(), (*uid).into(), name.clone().into(), basis.clone().into(), (*area).into(), now.into()],
+            )
+            .await?;
+            for code in codes {
+                store::exec(
+                    c,
+                    "INSERT INTO case_duty_categories (category_code, duty_id) VALUES ($1, $2)",
+                    vec![code.to_string().into(), (*did).into()],
+                )
+                .await?;
+            }
+            let m = DutyMatch {
                 duty_id: *did,
                 duty_name: name.clone(),
                 legal_basis: basis.clone(),
                 unit_id: *uid,
-                unit_name: unit_name.get(uid).cloned().unwrap_or_default(),
+                unit_name: unit_name
+                    .get(uid)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
                 matched_code: String::new(),
                 area_level: level_of.get(area).copied().unwrap_or(0),
                 area_name: String::new(),
                 created_at: 0,
-            },
-            codes.clone(),
-            *area,
-        ));
-    }
-    // Members: the demo users act for their units.
-    #[derive(FromQueryResult)]
-    struct U {
-        id: Uuid,
-        username: String,
-    }
-    let users: Vec<U> = store::fetch_all(c, "SELECT id, username FROM users", vec![]).await?;
-    let user = |n: &str| users.iter().find(|u| u.username == n).map(|u| u.id);
-    let first_district = city.of_kind(AreaKind::District).next().map(|d| d.id);
-    let first_street = city.of_kind(AreaKind::Street).next().map(|s| s.id);
-    let mut communities = city.of_kind(AreaKind::Community);
-    let (c1, c2) = (
-        communities.next().map(|a| a.id),
-        communities.next().map(|a| a.id),
-    );
-    let mut members: Vec<(Option<Uuid>, Option<Uuid>)> = vec![];
-    if let Some(d) = first_district {
-        let dept = new_units
-            .iter()
-            .find(|(_, n, k, a)| *a == d && *k == "department" && n.contains("城管委"))
-            .map(|u| u.0);
-        members.push((user("bumen"), dept));
-    }
-    members.push((
-        user("jiedao"),
-        first_street.and_then(|s| street_unit.get(&s)).map(|u| u.id),
-    ));
-    members.push((
-        user("shequ"),
-        c1.and_then(|c| community_unit.get(&c)).map(|u| u.id),
-    ));
-    members.push((
-        user("shequ2"),
-        c2.and_then(|c| community_unit.get(&c)).map(|u| u.id),
-    ));
-    for (u, unit) in members {
-        if let (Some(u), Some(unit)) = (u, unit) {
-            store::exec(
-                c,
-                "INSERT INTO case_unit_members (unit_id, member_id, created_at) VALUES ($1, $2, $3)",
-                vec![unit.into(), u.into(), now.into()],
-            )
-            .await?;
+            };
+            duties.push((m, codes.clone(), *area));
         }
+        Ok(duties)
     }
 
-    // A year of cases.
-    let cal: Calendar = crate::app::cases::calendar::load(c).await?;
-    #[derive(FromQueryResult)]
-    struct G {
-        id: Uuid,
-        name: String,
-        parent_id: Option<Uuid>,
-        boundary: Option<String>,
+    /// The demo users act for their units: `bumen` for the first district's 城管委, `jiedao` for the
+    /// first street's 城管科, `shequ` and `shequ2` for the first two communities' committees.
+    async fn write_members<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        city: &DemoCity,
+        now: i64,
+    ) -> AppResult<()> {
+        #[derive(FromQueryResult)]
+        struct U {
+            id: Uuid,
+            username: String,
+        }
+        let users: Vec<U> = store::fetch_all(c, "SELECT id, username FROM users", vec![]).await?;
+        let user = |n: &str| users.iter().find(|u| u.username == n).map(|u| u.id);
+        let first_district = city.of_kind(AreaKind::District).next().map(|d| d.id);
+        let first_street = city.of_kind(AreaKind::Street).next().map(|s| s.id);
+        let mut communities = city.of_kind(AreaKind::Community);
+        let (c1, c2) = (
+            communities.next().map(|a| a.id),
+            communities.next().map(|a| a.id),
+        );
+        let mut members: Vec<(Option<Uuid>, Option<Uuid>)> = vec![];
+        if let Some(d) = first_district {
+            let dept = self
+                .list
+                .iter()
+                .find(|(_, n, k, a)| *a == d && *k == "department" && n.contains("城管委"))
+                .map(|u| u.0);
+            members.push((user("bumen"), dept));
+        }
+        let street = first_street.and_then(|s| self.street.get(&s)).copied();
+        members.push((user("jiedao"), street));
+        members.push((
+            user("shequ"),
+            c1.and_then(|c| self.community.get(&c)).copied(),
+        ));
+        members.push((
+            user("shequ2"),
+            c2.and_then(|c| self.community.get(&c)).copied(),
+        ));
+        for (u, unit) in members {
+            if let (Some(u), Some(unit)) = (u, unit) {
+                store::exec(
+                    c,
+                    "INSERT INTO case_unit_members (unit_id, member_id, created_at) VALUES ($1, $2, $3)",
+                    vec![unit.into(), u.into(), now.into()],
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
-    let grids: Vec<G> = store::fetch_all(
-        c,
-        "SELECT id, name, parent_id, boundary FROM areas WHERE kind = 'grid' ORDER BY code",
-        vec![],
-    )
-    .await?;
-    let parent: HashMap<Uuid, Uuid> = city
-        .areas
-        .iter()
-        .filter_map(|a| a.parent.map(|p| (a.id, p)))
-        .collect();
-    let households: u32 = city.of_kind(AreaKind::Grid).map(|g| g.households).sum();
-    let n_cases = (households / 8).max(50) as usize;
-    let weighted: Vec<(&str, u32)> = CATEGORIES
-        .iter()
-        .filter(|c| c.6 > 0)
-        .map(|c| (c.0, c.6))
-        .collect();
-    let total_w: u32 = weighted.iter().map(|w| w.1).sum();
-    let limits: HashMap<&str, (Limit, Limit, Limit, bool)> = CATEGORIES
-        .iter()
-        .filter_map(|c| {
-            Some((
-                c.0,
-                (
-                    Limit::parse_short(c.2)?,
-                    Limit::parse_short(c.3)?,
-                    Limit::parse_short(c.4)?,
-                    c.5,
-                ),
-            ))
+}
+
+#[derive(FromQueryResult)]
+struct Grid {
+    id: Uuid,
+    name: String,
+    parent_id: Option<Uuid>,
+    boundary: Option<String>,
+}
+
+/// What the year needs to simulate one case after another.
+struct Year<'a> {
+    keys: &'a crate::crypto::Keys,
+    now: i64,
+    cal: Calendar,
+    grids: Vec<Grid>,
+    /// Each area's parent.
+    parent: HashMap<Uuid, Uuid>,
+    /// The categories that occur, with their weight in the mix.
+    weighted: Vec<(&'static str, u32)>,
+    total_weight: u32,
+    /// (response, handle, verify, return visit required) of each category.
+    limits: HashMap<&'static str, (Limit, Limit, Limit, bool)>,
+    categories: HashMap<&'static str, Uuid>,
+    duties: Vec<Duty>,
+    units: &'a Units,
+}
+
+/// The rows a year of cases writes.
+#[derive(Default)]
+struct Written {
+    cases: Vec<Vec<Value>>,
+    events: Vec<Vec<Value>>,
+    for_stats: Vec<CaseRow>,
+    whistles: Vec<Vec<Value>>,
+    whistle_units: Vec<Vec<Value>>,
+}
+
+enum Simulated {
+    Case,
+    /// Neither a power list nor a community committee took it.
+    Unrouted,
+    NoGrids,
+}
+
+const DAY: i64 = 86_400_000;
+const DISPATCHER: &str = "李建国（街道）";
+
+fn hours(h: f64) -> i64 {
+    (h * 3_600_000.0) as i64
+}
+
+impl<'a> Year<'a> {
+    async fn load<C: ConnectionTrait>(
+        c: &C,
+        keys: &'a crate::crypto::Keys,
+        city: &DemoCity,
+        now: i64,
+        categories: HashMap<&'static str, Uuid>,
+        duties: Vec<Duty>,
+        units: &'a Units,
+    ) -> AppResult<Year<'a>> {
+        let cal: Calendar = crate::app::cases::calendar::load(c).await?;
+        let grids: Vec<Grid> = store::fetch_all(
+            c,
+            "SELECT id, name, parent_id, boundary FROM areas WHERE kind = 'grid' ORDER BY code",
+            vec![],
+        )
+        .await?;
+        let parent = city
+            .areas
+            .iter()
+            .filter_map(|a| a.parent.map(|p| (a.id, p)))
+            .collect();
+        let weighted: Vec<(&str, u32)> = CATEGORIES
+            .iter()
+            .filter(|c| c.6 > 0)
+            .map(|c| (c.0, c.6))
+            .collect();
+        let total_weight = weighted.iter().map(|w| w.1).sum();
+        let limits = CATEGORIES
+            .iter()
+            .filter_map(|c| {
+                let (r, h, v) = (c.2, c.3, c.4);
+                let parse = Limit::parse_short;
+                Some((c.0, (parse(r)?, parse(h)?, parse(v)?, c.5)))
+            })
+            .collect();
+        Ok(Year {
+            keys,
+            now,
+            cal,
+            grids,
+            parent,
+            weighted,
+            total_weight,
+            limits,
+            categories,
+            duties,
+            units,
         })
-        .collect();
+    }
 
-    let dispatcher_name = "李建国（街道）".to_string();
-    let mut case_rows: Vec<Vec<Value>> = vec![];
-    let mut event_rows: Vec<Vec<Value>> = vec![];
-    let mut rows_for_stats: Vec<CaseRow> = vec![];
-    let mut whistle_rows: Vec<Vec<Value>> = vec![];
-    let mut whistle_unit_rows: Vec<Vec<Value>> = vec![];
-    const DAY: i64 = 86_400_000;
-    for _ in 0..n_cases {
-        // Season: heating complaints in winter, noise in summer.
-        let age_days = rng.gen_range(0..365i64);
-        let received = now - age_days * DAY - rng.gen_range(0..DAY);
-        let month = local_date(received).month() as u8;
-        let mut pick = rng.gen_range(0..total_w);
-        let mut code = "0101";
-        for (c0, w) in &weighted {
-            let w = match (*c0, month) {
+    fn case_count(&self, city: &DemoCity) -> usize {
+        let households: u32 = city.of_kind(AreaKind::Grid).map(|g| g.households).sum();
+        (households / 8).max(50) as usize
+    }
+
+    /// Season: heating complaints in winter, noise in summer.
+    fn pick_category(&self, rng: &mut ChaCha8Rng, month: u8) -> &'static str {
+        let mut pick = rng.gen_range(0..self.total_weight);
+        for (code, w) in &self.weighted {
+            let w = match (*code, month) {
                 ("0503", 11 | 12 | 1 | 2 | 3) => w * 4,
                 ("0503", _) => 0,
                 ("0401" | "0402", 6..=8) => w * 2,
                 _ => *w,
             };
             if pick < w {
-                code = c0;
-                break;
+                return code;
             }
             pick = pick.saturating_sub(w);
         }
-        let Some(g) = grids.choose(&mut rng) else {
-            break;
-        };
-        let community = g.parent_id.unwrap_or(g.id);
-        let street = parent.get(&community).copied().unwrap_or(community);
-        let (lat, lon) = match g
-            .boundary
-            .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok())
-            .and_then(|v| Shape::from_boundary(&v))
-        {
-            Some(s) => {
-                let (x0, y0, x1, y1) = s.bbox;
-                (Some(rng.gen_range(y0..y1)), Some(rng.gen_range(x0..x1)))
-            }
-            None => (None, None),
-        };
-        // Route in memory as the server would.
+        "0101"
+    }
+
+    /// Routes in memory as the server would: the power list first, then the community committee.
+    fn route(
+        &self,
+        code: &str,
+        grid: Uuid,
+        community: Uuid,
+        street: Uuid,
+    ) -> Option<(Uuid, Option<Uuid>, &'static str)> {
         let parent_code = &code[..2];
-        let mut cands: Vec<DutyMatch> = duties
+        let mut cands: Vec<DutyMatch> = self
+            .duties
             .iter()
             .filter(|(_, codes, area)| {
                 codes.iter().any(|c| *c == code || *c == parent_code)
-                    && (*area == g.id
+                    && (*area == grid
                         || *area == community
                         || *area == street
-                        || parent.get(&street) == Some(area))
+                        || self.parent.get(&street) == Some(area))
             })
             .map(|(m, codes, _)| DutyMatch {
                 matched_code: if codes.contains(&code) {
@@ -538,21 +633,46 @@ pub async fn run<C: ConnectionTrait>(
         cands.sort_by_key(|m| m.duty_id);
         let picked =
             pick_duty(&cands, code, &[]).map(|m| (m.unit_id, Some(m.duty_id), "power_list"));
-        let routed = picked.or_else(|| {
-            community_unit
+        picked.or_else(|| {
+            self.units
+                .community
                 .get(&community)
-                .map(|u| (u.id, None, "territorial"))
-        });
-        let Some((unit, duty, rule)) = routed else {
-            continue;
+                .map(|u| (*u, None, "territorial"))
+        })
+    }
+
+    /// One case: received some day of the last year, then lived to the present.
+    fn simulate(&self, rng: &mut ChaCha8Rng, ids: &mut IdGen, out: &mut Written) -> Simulated {
+        let age_days = rng.gen_range(0..365i64);
+        let received = self.now - age_days * DAY - rng.gen_range(0..DAY);
+        let month = local_date(received).month() as u8;
+        let code = self.pick_category(rng, month);
+        let Some(g) = self.grids.choose(rng) else {
+            return Simulated::NoGrids;
         };
-        let (resp_l, handle_l, verify_l, rv) = limits[code];
+        let community = g.parent_id.unwrap_or(g.id);
+        let street = self.parent.get(&community).copied().unwrap_or(community);
+        let (lat, lon) = match g
+            .boundary
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .and_then(|v| Shape::from_boundary(&v))
+        {
+            Some(s) => {
+                let (x0, y0, x1, y1) = s.bbox;
+                (Some(rng.gen_range(y0..y1)), Some(rng.gen_range(x0..x1)))
+            }
+            None => (None, None),
+        };
+        let Some((unit, duty, rule)) = self.route(code, g.id, community, street) else {
+            return Simulated::Unrouted;
+        };
         let id = ids.next();
         let day = day_number(local_date(received));
         let name = format!(
             "{}{}",
-            SURNAMES.choose(&mut rng).unwrap_or(&"王"),
-            GIVEN.choose(&mut rng).unwrap_or(&"明")
+            SURNAMES.choose(rng).unwrap_or(&"王"),
+            GIVEN.choose(rng).unwrap_or(&"明")
         );
         let phone = format!(
             "13{}{:08}",
@@ -566,37 +686,15 @@ pub async fn run<C: ConnectionTrait>(
             community_id: community,
             grid_id: Some(g.id),
             area_id: g.id,
-            kind: [
-                "complaint",
-                "help",
-                "complaint",
-                "report",
-                "consult",
-                "suggestion",
-                "help",
-            ]
-            .choose(&mut rng)
-            .unwrap_or(&"help")
-            .to_string(),
-            channel: [
-                "hotline",
-                "hotline",
-                "hotline",
-                "phone_page",
-                "patrol",
-                "console",
-                "visit",
-            ]
-            .choose(&mut rng)
-            .unwrap_or(&"hotline")
-            .to_string(),
-            category_id: cat_ids[code],
+            kind: KINDS.choose(rng).unwrap_or(&"help").to_string(),
+            channel: CHANNELS.choose(rng).unwrap_or(&"hotline").to_string(),
+            category_id: self.categories[code],
             category_code: code.to_string(),
-            description: description(code, &mut rng, &g.name),
+            description: description(code, rng, &g.name),
             lat,
             lon,
-            requester_name: keys.encrypt(&name),
-            requester_phone: Some(keys.encrypt(&phone)),
+            requester_name: self.keys.encrypt(&name),
+            requester_phone: Some(self.keys.encrypt(&phone)),
             route_rule: Some(rule.into()),
             route_duty_id: duty,
             route_unit_id: Some(unit),
@@ -604,33 +702,111 @@ pub async fn run<C: ConnectionTrait>(
             ..CaseRow::received(received, day)
         };
         r.title = r.description.chars().take(24).collect();
+        let mut life = Life {
+            year: self,
+            rng,
+            timeline: Timeline {
+                rows: &mut out.events,
+                case: id,
+                area: community,
+            },
+            whistles: (&mut out.whistles, &mut out.whistle_units),
+            r,
+            code,
+            unit,
+            street,
+            age_days,
+        };
+        life.live();
+        let r = life.r;
+        out.cases.push(crate::app::cases::intake::row_values(&r));
+        out.for_stats.push(r);
+        Simulated::Case
+    }
+}
+
+/// The kinds and channels of the mix (a draw picks one).
+const KINDS: [&str; 7] = [
+    "complaint",
+    "help",
+    "complaint",
+    "report",
+    "consult",
+    "suggestion",
+    "help",
+];
+const CHANNELS: [&str; 7] = [
+    "hotline",
+    "hotline",
+    "hotline",
+    "phone_page",
+    "patrol",
+    "console",
+    "visit",
+];
+
+/// A case's timeline as it is written: `case_events` rows.
+struct Timeline<'w> {
+    rows: &'w mut Vec<Vec<Value>>,
+    case: Uuid,
+    area: Uuid,
+}
+
+impl Timeline<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        at: i64,
+        actor: &str,
+        action: &str,
+        from: Option<Status>,
+        to: Option<Status>,
+        unit: Option<Uuid>,
+        note: Option<String>,
+    ) {
+        self.rows.push(vec![
+            Uuid::now_v7().into(),
+            self.case.into(),
+            self.area.into(),
+            at.into(),
+            None::<Uuid>.into(),
+            actor.to_string().into(),
+            action.to_string().into(),
+            from.map(|s| s.as_str().to_string()).into(),
+            to.map(|s| s.as_str().to_string()).into(),
+            unit.into(),
+            note.into(),
+            None::<String>.into(),
+        ]);
+    }
+}
+
+/// One case from its receipt to where it stands now. Each step returns early when the next one
+/// would lie in the future.
+struct Life<'y, 'w> {
+    year: &'y Year<'y>,
+    rng: &'w mut ChaCha8Rng,
+    timeline: Timeline<'w>,
+    whistles: (&'w mut Vec<Vec<Value>>, &'w mut Vec<Vec<Value>>),
+    r: CaseRow,
+    code: &'static str,
+    /// The unit routing picked.
+    unit: Uuid,
+    street: Uuid,
+    age_days: i64,
+}
+
+impl Life<'_, '_> {
+    fn live(&mut self) {
+        let now = self.year.now;
+        let (resp_l, handle_l, verify_l, rv) = self.year.limits[self.code];
+        let unit = self.unit;
         // Who received it, as the channel says (the header and the timeline agree).
-        let receiver = crate::domain::cases::Channel::parse(&r.channel)
+        let receiver = crate::domain::cases::Channel::parse(&self.r.channel)
             .map(|c| c.label_zh())
             .unwrap_or("12345热线");
-        let mut ev = |at: i64,
-                      actor: &str,
-                      action: &str,
-                      from: Option<Status>,
-                      to: Option<Status>,
-                      unit: Option<Uuid>,
-                      note: Option<String>| {
-            event_rows.push(vec![
-                Uuid::now_v7().into(),
-                id.into(),
-                community.into(),
-                at.into(),
-                None::<Uuid>.into(),
-                actor.to_string().into(),
-                action.to_string().into(),
-                from.map(|s| s.as_str().to_string()).into(),
-                to.map(|s| s.as_str().to_string()).into(),
-                unit.into(),
-                note.into(),
-                None::<String>.into(),
-            ]);
-        };
-        ev(
+        let received = self.r.received_at;
+        self.timeline.add(
             received,
             receiver,
             "receive",
@@ -639,17 +815,15 @@ pub async fn run<C: ConnectionTrait>(
             None,
             None,
         );
-        // How far it got: old cases are finished, the last days' still open.
-        let hours = |h: f64| (h * 3_600_000.0) as i64;
-        let dispatched = received + hours(rng.gen_range(0.2..3.0));
+        let dispatched = received + hours(self.rng.gen_range(0.2..3.0));
         // The last days' queue: some cases still wait to be registered or dispatched.
-        if age_days <= 2 && rng.gen_bool(0.3) {
-            if rng.gen_bool(0.5) {
-                r.status = Status::Registered.as_str().into();
-                r.registered_at = Some(dispatched.min(now));
-                ev(
+        if self.age_days <= 2 && self.rng.gen_bool(0.3) {
+            if self.rng.gen_bool(0.5) {
+                self.r.status = Status::Registered.as_str().into();
+                self.r.registered_at = Some(dispatched.min(now));
+                self.timeline.add(
                     dispatched.min(now),
-                    &dispatcher_name,
+                    DISPATCHER,
                     "register",
                     Some(Status::Received),
                     Some(Status::Registered),
@@ -657,162 +831,63 @@ pub async fn run<C: ConnectionTrait>(
                     None,
                 );
             }
-            rows_for_stats.push(r.clone());
-            case_rows.push(crate::app::cases::intake::row_values(&r));
-            continue;
+            return;
         }
         // A few were returned twice and wait for the street's arbitration (首接单位 stays on them).
-        if age_days <= 5 && rng.gen_bool(0.05) {
-            let t1 = dispatched + hours(1.0);
-            ev(
-                dispatched,
-                &dispatcher_name,
-                "dispatch",
-                Some(Status::Received),
-                Some(Status::Dispatched),
-                Some(unit),
-                None,
-            );
-            ev(
-                t1,
-                "承办人",
-                "return",
-                Some(Status::Dispatched),
-                Some(Status::Registered),
-                Some(unit),
-                Some("不属于本单位职责".into()),
-            );
-            ev(
-                t1 + hours(0.5),
-                &dispatcher_name,
-                "dispatch",
-                Some(Status::Registered),
-                Some(Status::Dispatched),
-                Some(unit),
-                Some("请按权责清单办理".into()),
-            );
-            ev(
-                t1 + hours(1.0),
-                "承办人",
-                "return",
-                Some(Status::Dispatched),
-                Some(Status::Arbitration),
-                Some(unit),
-                Some("仍不属于本单位职责，申请街道仲裁".into()),
-            );
-            r.status = Status::Arbitration.as_str().into();
-            r.registered_at = Some(dispatched);
-            r.dispatched_at = Some(dispatched);
-            r.unit_id = Some(unit);
-            r.first_unit_id = Some(unit);
-            r.return_count = 2;
-            r.returned_units = unit.to_string();
-            rows_for_stats.push(r.clone());
-            case_rows.push(crate::app::cases::intake::row_values(&r));
-            continue;
+        if self.age_days <= 5 && self.rng.gen_bool(0.05) {
+            self.await_arbitration(dispatched);
+            return;
         }
         if dispatched > now {
-            rows_for_stats.push(r.clone());
-            case_rows.push(crate::app::cases::intake::row_values(&r));
-            continue;
+            return;
         }
-        if rng.gen_bool(0.02) {
-            r.status = Status::Rejected.as_str().into();
-            ev(
+        if self.rng.gen_bool(0.02) {
+            self.r.status = Status::Rejected.as_str().into();
+            self.timeline.add(
                 dispatched,
-                &dispatcher_name,
+                DISPATCHER,
                 "reject",
                 Some(Status::Received),
                 Some(Status::Rejected),
                 None,
                 Some("不属于受理范围，已告知诉求人".into()),
             );
-            r.updated_at = dispatched;
-            rows_for_stats.push(r.clone());
-            case_rows.push(crate::app::cases::intake::row_values(&r));
-            continue;
+            self.r.updated_at = dispatched;
+            return;
         }
         use crate::app::cases::deadlines::{self, Which};
+        let cal = &self.year.cal;
         let (Ok(_), Ok(handle_due)) = (
-            deadlines::start(&cal, &mut r, Which::Response, dispatched, resp_l),
-            deadlines::start(&cal, &mut r, Which::Handle, dispatched, handle_l),
+            deadlines::start(cal, &mut self.r, Which::Response, dispatched, resp_l),
+            deadlines::start(cal, &mut self.r, Which::Handle, dispatched, handle_l),
         ) else {
-            rows_for_stats.push(r.clone());
-            case_rows.push(crate::app::cases::intake::row_values(&r));
-            continue;
+            return;
         };
+        let r = &mut self.r;
         r.registered_at = Some(dispatched);
         r.dispatched_at = Some(dispatched);
         r.unit_id = Some(unit);
         r.first_unit_id = Some(unit);
         r.warn_at = Some(handle_due - (handle_due - dispatched) / 5);
         r.status = Status::Dispatched.as_str().into();
-        ev(
+        self.timeline.add(
             dispatched,
-            &dispatcher_name,
+            DISPATCHER,
             "dispatch",
             Some(Status::Received),
             Some(Status::Dispatched),
             Some(unit),
             None,
         );
-        // A few are returned once (to the street office) before someone takes them.
-        let mut cur_unit = unit;
-        let mut t = dispatched;
-        if rng.gen_bool(0.05) {
-            t += hours(rng.gen_range(0.5..6.0));
-            if t < now {
-                let to_unit = street_unit.get(&street).map(|u| u.id).unwrap_or(unit);
-                ev(
-                    t,
-                    "承办人",
-                    "return",
-                    Some(Status::Dispatched),
-                    Some(Status::Registered),
-                    Some(cur_unit),
-                    Some("该事项不在本单位职责范围内".into()),
-                );
-                r.return_count = 1;
-                r.returned_units = cur_unit.to_string();
-                if rng.gen_bool(0.3) {
-                    r.return_count = 2;
-                    r.bound = true;
-                    r.route_rule = Some("arbitration".into());
-                    ev(
-                        t + hours(0.5),
-                        &dispatcher_name,
-                        "arbitrate",
-                        Some(Status::Arbitration),
-                        Some(Status::Dispatched),
-                        Some(to_unit),
-                        Some("经街道仲裁，由属地单位牵头办理".into()),
-                    );
-                } else {
-                    ev(
-                        t + hours(0.3),
-                        &dispatcher_name,
-                        "dispatch",
-                        Some(Status::Registered),
-                        Some(Status::Dispatched),
-                        Some(to_unit),
-                        None,
-                    );
-                }
-                cur_unit = to_unit;
-                r.unit_id = Some(to_unit);
-                r.route_unit_id = Some(to_unit);
-            }
-        }
-        let slow = if rng.gen_bool(0.9) { 1.0 } else { 6.0 };
-        let accept = t + hours(rng.gen_range(0.1..slow));
+        let (cur_unit, t) = self.maybe_returned(dispatched);
+        let slow = if self.rng.gen_bool(0.9) { 1.0 } else { 6.0 };
+        let accept = t + hours(self.rng.gen_range(0.1..slow));
         if accept > now {
-            rows_for_stats.push(r.clone());
-            case_rows.push(crate::app::cases::intake::row_values(&r));
-            continue;
+            return;
         }
-        r.responded_at = Some(accept);
-        r.status = Status::InProgress.as_str().into();
-        ev(
+        self.r.responded_at = Some(accept);
+        self.r.status = Status::InProgress.as_str().into();
+        self.timeline.add(
             accept,
             "承办人",
             "accept",
@@ -821,111 +896,231 @@ pub async fn run<C: ConnectionTrait>(
             Some(cur_unit),
             None,
         );
-        if rng.gen_bool(0.01) {
-            let wid = Uuid::now_v7();
-            whistle_rows.push(vec![
-                wid.into(),
-                id.into(),
-                "tough".into(),
-                Some("多部门联合处置".to_string()).into(),
-                (accept + 1_800_000).into(),
-                accept.into(),
-                dispatcher_name.clone().into(),
-            ]);
-            for u in DEPARTMENTS
-                .iter()
-                .take(2)
-                .filter_map(|(n, ..)| new_units.iter().find(|x| x.1.contains(n)).map(|x| x.0))
-            {
-                whistle_unit_rows.push(vec![
-                    wid.into(),
-                    u.into(),
-                    Some(accept + rng.gen_range(600_000..2_400_000)).into(),
-                    Some("报到人".to_string()).into(),
-                ]);
-            }
-            ev(
-                accept,
-                &dispatcher_name,
-                "whistle",
-                None,
-                None,
-                None,
-                Some("攻坚吹哨：2 个单位，30 分钟内报到".into()),
-            );
+        if self.rng.gen_bool(0.01) {
+            self.whistle(accept);
         }
         // Handling: most on time, about one in ten late.
         let span = (handle_due - accept).max(hours(1.0));
-        let late = rng.gen_bool(0.1);
+        let late = self.rng.gen_bool(0.1);
         let handled = if late {
-            handle_due + hours(rng.gen_range(2.0..72.0))
+            handle_due + hours(self.rng.gen_range(2.0..72.0))
         } else {
-            accept + (span as f64 * rng.gen_range(0.1..0.95)) as i64
+            accept + (span as f64 * self.rng.gen_range(0.1..0.95)) as i64
         };
         if handled > now {
-            if handle_due <= now {
-                r.overdue = true;
-                r.warned = true;
-                ev(
-                    handle_due,
-                    "系统",
-                    "overdue",
-                    None,
-                    None,
-                    Some(cur_unit),
-                    None,
-                );
-                // Half the overdue ones got a supervision notice (督办).
-                if rng.gen_bool(0.5) {
-                    r.supervise_count = 1;
-                    ev(
-                        handle_due + hours(1.0),
-                        &dispatcher_name,
-                        "supervise",
-                        None,
-                        None,
-                        Some(cur_unit),
-                        Some("已超期，请于 2 个工作日内办结".into()),
-                    );
-                }
-            } else if r.warn_at.map(|w| w <= now).unwrap_or(false) {
-                r.warned = true;
-            } else if rng.gen_bool(0.2) {
-                r.pending_ext_days = Some(2);
-                r.pending_ext_reason = Some("需协调产权单位，申请延期".into());
-                ev(
-                    accept + hours(2.0),
-                    "承办人",
-                    "request_extension",
-                    None,
-                    None,
-                    Some(cur_unit),
-                    Some("申请延期 2 个工作日：需协调产权单位".into()),
-                );
-            }
-            rows_for_stats.push(r.clone());
-            case_rows.push(crate::app::cases::intake::row_values(&r));
-            continue;
+            self.still_in_hand(handle_due, accept, cur_unit);
+            return;
         }
         if late {
-            r.overdue = true;
-            ev(
-                handle_due,
-                "系统",
-                "overdue",
-                None,
-                None,
-                Some(cur_unit),
+            self.r.overdue = true;
+            let overdue = Some(cur_unit);
+            self.timeline
+                .add(handle_due, "系统", "overdue", None, None, overdue, None);
+        }
+        let Some(verified) = self.handle(handled, cur_unit, verify_l) else {
+            return;
+        };
+        let rated = verified + hours(self.rng.gen_range(2.0..48.0));
+        if rated > now {
+            return;
+        }
+        if rv || self.rng.gen_bool(0.5) {
+            self.rate(rated);
+        }
+        let closed = rated + hours(self.rng.gen_range(0.5..8.0));
+        if closed < now && (!rv || self.r.rating.is_some()) {
+            self.r.closed_at = Some(closed);
+            let from = self.r.status();
+            self.r.status = Status::Closed.as_str().into();
+            let to = Some(Status::Closed);
+            self.timeline
+                .add(closed, DISPATCHER, "close", Some(from), to, None, None);
+        }
+        self.r.updated_at = self.r.closed_at.or(self.r.rated_at).unwrap_or(verified);
+    }
+
+    /// Returned twice by the unit it was sent to: the street must arbitrate.
+    fn await_arbitration(&mut self, dispatched: i64) {
+        let unit = self.unit;
+        let t1 = dispatched + hours(1.0);
+        let tl = &mut self.timeline;
+        let (received, registered, sent) = (
+            Some(Status::Received),
+            Some(Status::Registered),
+            Some(Status::Dispatched),
+        );
+        tl.add(
+            dispatched,
+            DISPATCHER,
+            "dispatch",
+            received,
+            sent,
+            Some(unit),
+            None,
+        );
+        let note = Some("不属于本单位职责".into());
+        tl.add(t1, "承办人", "return", sent, registered, Some(unit), note);
+        let note = Some("请按权责清单办理".into());
+        tl.add(
+            t1 + hours(0.5),
+            DISPATCHER,
+            "dispatch",
+            registered,
+            sent,
+            Some(unit),
+            note,
+        );
+        let note = Some("仍不属于本单位职责，申请街道仲裁".into());
+        let arbitration = Some(Status::Arbitration);
+        tl.add(
+            t1 + hours(1.0),
+            "承办人",
+            "return",
+            sent,
+            arbitration,
+            Some(unit),
+            note,
+        );
+        let r = &mut self.r;
+        r.status = Status::Arbitration.as_str().into();
+        r.registered_at = Some(dispatched);
+        r.dispatched_at = Some(dispatched);
+        r.unit_id = Some(unit);
+        r.first_unit_id = Some(unit);
+        r.return_count = 2;
+        r.returned_units = unit.to_string();
+    }
+
+    /// A few are returned once (to the street office) before someone takes them; answers the
+    /// unit that holds the case and when it got it.
+    fn maybe_returned(&mut self, dispatched: i64) -> (Uuid, i64) {
+        let unit = self.unit;
+        let mut t = dispatched;
+        if !self.rng.gen_bool(0.05) {
+            return (unit, t);
+        }
+        t += hours(self.rng.gen_range(0.5..6.0));
+        if t >= self.year.now {
+            return (unit, t);
+        }
+        let to_unit = self
+            .year
+            .units
+            .street
+            .get(&self.street)
+            .copied()
+            .unwrap_or(unit);
+        self.timeline.add(
+            t,
+            "承办人",
+            "return",
+            Some(Status::Dispatched),
+            Some(Status::Registered),
+            Some(unit),
+            Some("该事项不在本单位职责范围内".into()),
+        );
+        self.r.return_count = 1;
+        self.r.returned_units = unit.to_string();
+        if self.rng.gen_bool(0.3) {
+            self.r.return_count = 2;
+            self.r.bound = true;
+            self.r.route_rule = Some("arbitration".into());
+            self.timeline.add(
+                t + hours(0.5),
+                DISPATCHER,
+                "arbitrate",
+                Some(Status::Arbitration),
+                Some(Status::Dispatched),
+                Some(to_unit),
+                Some("经街道仲裁，由属地单位牵头办理".into()),
+            );
+        } else {
+            self.timeline.add(
+                t + hours(0.3),
+                DISPATCHER,
+                "dispatch",
+                Some(Status::Registered),
+                Some(Status::Dispatched),
+                Some(to_unit),
                 None,
             );
         }
-        let outcome = if rng.gen_bool(0.85) {
+        self.r.unit_id = Some(to_unit);
+        self.r.route_unit_id = Some(to_unit);
+        (to_unit, t)
+    }
+
+    /// 攻坚吹哨: two departments called to report within 30 minutes.
+    fn whistle(&mut self, accept: i64) {
+        let wid = Uuid::now_v7();
+        self.whistles.0.push(vec![
+            wid.into(),
+            self.r.id.into(),
+            "tough".into(),
+            Some("多部门联合处置".to_string()).into(),
+            (accept + 1_800_000).into(),
+            accept.into(),
+            DISPATCHER.to_string().into(),
+        ]);
+        let units = &self.year.units.list;
+        for u in DEPARTMENTS
+            .iter()
+            .take(2)
+            .filter_map(|(n, ..)| units.iter().find(|x| x.1.contains(n)).map(|x| x.0))
+        {
+            self.whistles.1.push(vec![
+                wid.into(),
+                u.into(),
+                Some(accept + self.rng.gen_range(600_000..2_400_000)).into(),
+                Some("报到人".to_string()).into(),
+            ]);
+        }
+        let note = Some("攻坚吹哨：2 个单位，30 分钟内报到".into());
+        self.timeline
+            .add(accept, DISPATCHER, "whistle", None, None, None, note);
+    }
+
+    /// Not handled yet: overdue (half of those supervised), warned, or waiting for an extension.
+    fn still_in_hand(&mut self, handle_due: i64, accept: i64, cur_unit: Uuid) {
+        let now = self.year.now;
+        if handle_due <= now {
+            self.r.overdue = true;
+            self.r.warned = true;
+            let unit = Some(cur_unit);
+            self.timeline
+                .add(handle_due, "系统", "overdue", None, None, unit, None);
+            // Half the overdue ones got a supervision notice (督办).
+            if self.rng.gen_bool(0.5) {
+                self.r.supervise_count = 1;
+                let note = Some("已超期，请于 2 个工作日内办结".into());
+                let at = handle_due + hours(1.0);
+                self.timeline
+                    .add(at, DISPATCHER, "supervise", None, None, unit, note);
+            }
+        } else if self.r.warn_at.map(|w| w <= now).unwrap_or(false) {
+            self.r.warned = true;
+        } else if self.rng.gen_bool(0.2) {
+            self.r.pending_ext_days = Some(2);
+            self.r.pending_ext_reason = Some("需协调产权单位，申请延期".into());
+            let note = Some("申请延期 2 个工作日：需协调产权单位".into());
+            let at = accept + hours(2.0);
+            let unit = Some(cur_unit);
+            self.timeline
+                .add(at, "承办人", "request_extension", None, None, unit, note);
+        }
+    }
+
+    /// Handled, then verified by the street; answers when it was verified, or `None` while that
+    /// lies in the future.
+    fn handle(&mut self, handled: i64, cur_unit: Uuid, verify_l: Limit) -> Option<i64> {
+        let outcome = if self.rng.gen_bool(0.85) {
             "resolved"
-        } else if rng.gen_bool(0.7) {
+        } else if self.rng.gen_bool(0.7) {
             "explained"
         } else {
             "unresolvable"
         };
+        let r = &mut self.r;
         r.handled_at = Some(handled);
         r.outcome = Some(outcome.into());
         r.result = Some(match outcome {
@@ -933,141 +1128,92 @@ pub async fn run<C: ConnectionTrait>(
             "explained" => "已向诉求人解释相关政策".into(),
             _ => "涉及历史遗留问题，已纳入计划".into(),
         });
-        let _ = crate::app::cases::deadlines::start(
-            &cal,
-            &mut r,
-            crate::app::cases::deadlines::Which::Verify,
-            handled,
-            verify_l,
-        );
+        use crate::app::cases::deadlines::{self, Which};
+        let _ = deadlines::start(&self.year.cal, r, Which::Verify, handled, verify_l);
         r.status = Status::Handled.as_str().into();
-        ev(
-            handled,
-            "承办人",
-            "handle",
-            Some(Status::InProgress),
-            Some(Status::Handled),
-            Some(cur_unit),
-            r.result.clone(),
-        );
-        let verified = handled + hours(rng.gen_range(1.0..20.0));
-        if verified > now {
-            rows_for_stats.push(r.clone());
-            case_rows.push(crate::app::cases::intake::row_values(&r));
-            continue;
+        let (from, to) = (Some(Status::InProgress), Some(Status::Handled));
+        let note = r.result.clone();
+        self.timeline
+            .add(handled, "承办人", "handle", from, to, Some(cur_unit), note);
+        let verified = handled + hours(self.rng.gen_range(1.0..20.0));
+        if verified > self.year.now {
+            return None;
         }
-        r.verified_at = Some(verified);
-        r.status = Status::Verified.as_str().into();
-        ev(
-            verified,
-            &dispatcher_name,
-            "verify",
-            Some(Status::Handled),
-            Some(Status::Verified),
-            None,
-            None,
-        );
-        let rated = verified + hours(rng.gen_range(2.0..48.0));
-        if rated > now {
-            rows_for_stats.push(r.clone());
-            case_rows.push(crate::app::cases::intake::row_values(&r));
-            continue;
-        }
-        if rv || rng.gen_bool(0.5) {
-            let x: f64 = rng.gen();
-            let rating = if outcome == "resolved" {
-                if x < 0.75 {
-                    "satisfied"
-                } else if x < 0.93 {
-                    "basic"
-                } else {
-                    "dissatisfied"
-                }
-            } else if x < 0.35 {
+        self.r.verified_at = Some(verified);
+        self.r.status = Status::Verified.as_str().into();
+        let (from, to) = (Some(Status::Handled), Some(Status::Verified));
+        self.timeline
+            .add(verified, DISPATCHER, "verify", from, to, None, None);
+        Some(verified)
+    }
+
+    /// The return visit: most resolved cases satisfied, explained ones less so.
+    fn rate(&mut self, rated: i64) {
+        let x: f64 = self.rng.gen();
+        let rating = if self.r.outcome.as_deref() == Some("resolved") {
+            if x < 0.75 {
+                "satisfied"
+            } else if x < 0.93 {
                 "basic"
             } else {
                 "dissatisfied"
-            };
-            r.rating = Some(rating.into());
-            r.rated_at = Some(rated);
-            r.status = Status::Rated.as_str().into();
-            ev(
-                rated,
-                "回访员",
-                "rate",
-                Some(Status::Verified),
-                Some(Status::Rated),
-                None,
-                Some(
-                    match rating {
-                        "satisfied" => "满意",
-                        "basic" => "基本满意",
-                        _ => "不满意",
-                    }
-                    .into(),
-                ),
-            );
-        }
-        let closed = rated + hours(rng.gen_range(0.5..8.0));
-        if closed < now && (rv == false || r.rating.is_some()) {
-            r.closed_at = Some(closed);
-            let from = r.status();
-            r.status = Status::Closed.as_str().into();
-            ev(
-                closed,
-                &dispatcher_name,
-                "close",
-                Some(from),
-                Some(Status::Closed),
-                None,
-                None,
-            );
-        }
-        r.updated_at = r.closed_at.or(r.rated_at).unwrap_or(verified);
-        rows_for_stats.push(r.clone());
-        case_rows.push(crate::app::cases::intake::row_values(&r));
+            }
+        } else if x < 0.35 {
+            "basic"
+        } else {
+            "dissatisfied"
+        };
+        self.r.rating = Some(rating.into());
+        self.r.rated_at = Some(rated);
+        self.r.status = Status::Rated.as_str().into();
+        let said = match rating {
+            "satisfied" => "满意",
+            "basic" => "基本满意",
+            _ => "不满意",
+        };
+        let (from, to) = (Some(Status::Verified), Some(Status::Rated));
+        self.timeline
+            .add(rated, "回访员", "rate", from, to, None, Some(said.into()));
     }
-    let cols: Vec<&str> = crate::app::cases::query::COLUMNS
-        .split(", ")
-        .map(str::trim)
-        .collect();
-    let n = case_rows.len();
-    store::insert_many(c, "cases", &cols, case_rows).await?;
-    store::insert_many(
-        c,
-        "case_events",
-        &crate::app::cases::lifecycle::EVENT_COLUMNS,
-        event_rows,
-    )
-    .await?;
-    store::insert_many(
-        c,
-        "case_whistles",
-        &[
-            "id",
-            "case_id",
-            "kind",
-            "note",
-            "deadline_at",
-            "created_at",
-            "created_by_name",
-        ],
-        whistle_rows,
-    )
-    .await?;
-    store::insert_many(
-        c,
-        "case_whistle_units",
-        &["whistle_id", "unit_id", "arrived_at", "arrived_by_name"],
-        whistle_unit_rows,
-    )
-    .await?;
-    for r in &rows_for_stats {
-        crate::app::cases::stats::record(c, None, r).await?;
+}
+
+impl Written {
+    /// Writes the cases, their timelines, whistles and rate counters in bulk; answers how many
+    /// cases.
+    async fn write<C: ConnectionTrait>(self, c: &C) -> AppResult<usize> {
+        let cols: Vec<&str> = crate::app::cases::query::COLUMNS
+            .split(", ")
+            .map(str::trim)
+            .collect();
+        let n = self.cases.len();
+        store::insert_many(c, "cases", &cols, self.cases).await?;
+        let event_columns = &crate::app::cases::lifecycle::EVENT_COLUMNS;
+        store::insert_many(c, "case_events", event_columns, self.events).await?;
+        store::insert_many(
+            c,
+            "case_whistles",
+            &[
+                "id",
+                "case_id",
+                "kind",
+                "note",
+                "deadline_at",
+                "created_at",
+                "created_by_name",
+            ],
+            self.whistles,
+        )
+        .await?;
+        store::insert_many(
+            c,
+            "case_whistle_units",
+            &["whistle_id", "unit_id", "arrived_at", "arrived_by_name"],
+            self.whistle_units,
+        )
+        .await?;
+        for r in &self.for_stats {
+            crate::app::cases::stats::record(c, None, r).await?;
+        }
+        Ok(n)
     }
-    Ok(Summary {
-        categories: CATEGORIES.len(),
-        units: unit_count,
-        cases: n,
-    })
 }

@@ -180,16 +180,81 @@ impl Where {
             if k > 0 {
                 sql.push_str(" AND ");
             }
-            for ch in c.text.chars() {
-                if ch == '?' {
-                    sql.push_str(&format!("${n}"));
-                    n += 1;
-                } else {
-                    sql.push(ch);
-                }
-            }
+            number_into(&mut sql, &c.text, &mut n);
             values.extend(c.values.iter().cloned());
         }
+        (sql, values)
+    }
+}
+
+/// Copies `text` to `sql`, each `?` numbered `$n`, `$n+1`, …
+fn number_into(sql: &mut String, text: &str, n: &mut usize) {
+    for ch in text.chars() {
+        if ch == '?' {
+            sql.push_str(&format!("${n}"));
+            *n += 1;
+        } else {
+            sql.push(ch);
+        }
+    }
+}
+
+/// The assignments of an UPDATE, each `column = ?` or written out with `?` where its values go.
+/// [`Set::update`] numbers them together with the WHERE clause:
+///
+/// ```ignore
+/// let mut set = Set::new();
+/// set.to("name", name).expr("version = version + 1", []).to("updated_at", now);
+/// let (sql, values) = set.update("areas", Cond::new("id = ? AND version = ?", [id.into(), v.into()]));
+/// // "UPDATE areas SET name = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4"
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Set {
+    parts: Vec<Cond>,
+}
+
+impl Set {
+    pub fn new() -> Set {
+        Set::default()
+    }
+
+    /// `column = ?` for each column and value, in order.
+    pub fn columns<'c>(pairs: impl IntoIterator<Item = (&'c str, Value)>) -> Set {
+        let mut s = Set::new();
+        for (column, v) in pairs {
+            s.to(column, v);
+        }
+        s
+    }
+
+    /// `column = ?`.
+    pub fn to(&mut self, column: &str, value: impl Into<Value>) -> &mut Self {
+        self.parts
+            .push(Cond::new(format!("{column} = ?"), [value.into()]));
+        self
+    }
+
+    /// An assignment written out, e.g. `version = version + 1` or `left_at = COALESCE(?, left_at)`.
+    pub fn expr(&mut self, text: &str, values: impl IntoIterator<Item = Value>) -> &mut Self {
+        self.parts.push(Cond::new(text, values));
+        self
+    }
+
+    /// `UPDATE table SET … WHERE filter`, its placeholders numbered from `$1`, and its values.
+    pub fn update(self, table: &str, filter: Cond) -> (String, Vec<Value>) {
+        let mut n = 1;
+        let mut sql = format!("UPDATE {table} SET ");
+        let mut values = vec![];
+        for (k, c) in self.parts.into_iter().enumerate() {
+            if k > 0 {
+                sql.push_str(", ");
+            }
+            number_into(&mut sql, &c.text, &mut n);
+            values.extend(c.values);
+        }
+        sql.push_str(" WHERE ");
+        number_into(&mut sql, &filter.text, &mut n);
+        values.extend(filter.values);
         (sql, values)
     }
 }
@@ -222,6 +287,20 @@ mod tests {
         );
         assert_eq!(v.len(), 8);
         assert_eq!(Where::new().build(1).0, "1 = 1");
+        let mut set = Set::columns([("a", 1.into()), ("b", 2.into())]);
+        set.expr("c = COALESCE(?, c)", [3.into()])
+            .expr("version = version + 1", [])
+            .to("d", 4);
+        let (sql, v) = set.update(
+            "t",
+            Cond::new("id = ? AND version = ?", [5.into(), 6.into()]),
+        );
+        assert_eq!(
+            sql,
+            "UPDATE t SET a = $1, b = $2, c = COALESCE($3, c), version = version + 1, d = $4 \
+             WHERE id = $5 AND version = $6"
+        );
+        assert_eq!(v.len(), 6);
         assert_eq!(
             Cond::from_numbered("x = $12", vec![]).text,
             "x = $12",

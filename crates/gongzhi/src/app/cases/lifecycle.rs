@@ -731,26 +731,14 @@ fn place_of(r: &CaseRow) -> super::Placement {
 /// `version`.
 #[tracing::instrument(name = "cases::lifecycle::update_row", skip_all)]
 pub async fn update_row<C: ConnectionTrait>(c: &C, r: &CaseRow, version: i32) -> AppResult<u64> {
-    let (sets, mut values): (Vec<String>, Vec<sea_orm::Value>) = super::intake::column_values(r)
-        .into_iter()
-        .filter(|(name, _)| !super::intake::FIXED_AT_INTAKE.contains(name))
-        .enumerate()
-        .map(|(i, (name, v))| (format!("{name} = ${}", i + 1), v))
-        .unzip();
-    let n = values.len();
-    values.push(r.id.into());
-    values.push(version.into());
-    Ok(store::exec(
-        c,
-        &format!(
-            "UPDATE cases SET {} WHERE id = ${} AND version = ${}",
-            sets.join(", "),
-            n + 1,
-            n + 2
-        ),
-        values,
-    )
-    .await?)
+    let set = store::sql::Set::columns(
+        super::intake::column_values(r)
+            .into_iter()
+            .filter(|(name, _)| !super::intake::FIXED_AT_INTAKE.contains(name)),
+    );
+    let this = store::sql::Cond::new("id = ? AND version = ?", [r.id.into(), version.into()]);
+    let (sql, values) = set.update("cases", this);
+    Ok(store::exec(c, &sql, values).await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -16,7 +16,7 @@ use crate::domain::registry::{self as vocab, is_sensitive_tag};
 use crate::domain::role::Permission;
 use crate::domain::{clean_name, ms_to_rfc3339, new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
-use crate::store::sql::{Cond, Where};
+use crate::store::sql::{Cond, Set, Where};
 use crate::store::{self, Db};
 
 /// A person as shown: masked.
@@ -451,14 +451,9 @@ pub(crate) fn data_values(at: &Placement, p: &CleanPerson, s: &Sealed) -> Vec<Va
     ]
 }
 
-/// `street_id = $n, community_id = $n+1, …` for an UPDATE of [`DATA_COLUMNS`].
-pub(crate) fn data_set_sql(first: usize) -> String {
-    DATA_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{c} = ${}", first + i))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `street_id = ?, community_id = ?, …`: the assignments of an UPDATE of [`DATA_COLUMNS`].
+pub(crate) fn data_set(at: &Placement, p: &CleanPerson, s: &Sealed) -> Set {
+    Set::columns(DATA_COLUMNS.iter().copied().zip(data_values(at, p, s)))
 }
 
 /// Columns of a new person row: [`DATA_COLUMNS`] and then these, matching [`new_row`].
@@ -1321,29 +1316,14 @@ pub async fn update(
     } else {
         None
     };
-    let mut values = data_values(&at, &p, &sealed);
-    let next = values.len() + 1;
-    values.extend([
-        status.clone().into(),
-        left_at.into(),
-        now.into(),
-        id.into(),
-        patch.version.into(),
-    ]);
-    let n = store::exec(
-        &tx,
-        &format!(
-            "UPDATE persons SET {}, status = ${next}, left_at = COALESCE(${}, left_at), version = version + 1, \
-             updated_at = ${} WHERE id = ${} AND version = ${}",
-            data_set_sql(1),
-            next + 1,
-            next + 2,
-            next + 3,
-            next + 4
-        ),
-        values,
-    )
-    .await?;
+    let mut set = data_set(&at, &p, &sealed);
+    set.to("status", status.clone())
+        .expr("left_at = COALESCE(?, left_at)", [left_at.into()])
+        .expr("version = version + 1", [])
+        .to("updated_at", now);
+    let this = Cond::new("id = ? AND version = ?", [id.into(), patch.version.into()]);
+    let (sql, values) = set.update("persons", this);
+    let n = store::exec(&tx, &sql, values).await?;
     AppError::stale_unless_changed(n)?;
     if p.name != cur.name || at.community_id != cur.community_id {
         reindex_name(

@@ -24,6 +24,7 @@ use crate::domain::registry as vocab;
 use crate::domain::role::Permission;
 use crate::domain::{new_id, now_ms, text};
 use crate::error::{AppError, AppResult};
+use crate::store::sql::Cond;
 use crate::store::{self, Db};
 
 mod export;
@@ -849,19 +850,10 @@ async fn update_existing<C: ConnectionTrait>(
     now: i64,
 ) -> AppResult<()> {
     let s = persons::seal(keys, &r.person);
-    let mut values = persons::data_values(&r.at, &r.person, &s);
-    let next = values.len() + 1;
-    values.extend([now.into(), id.into()]);
-    store::exec(
-        c,
-        &format!(
-            "UPDATE persons SET {}, version = version + 1, updated_at = ${next} WHERE id = ${}",
-            persons::data_set_sql(1),
-            next + 1
-        ),
-        values,
-    )
-    .await?;
+    let mut set = persons::data_set(&r.at, &r.person, &s);
+    set.expr("version = version + 1", []).to("updated_at", now);
+    let (sql, values) = set.update("persons", Cond::new("id = ?", [id.into()]));
+    store::exec(c, &sql, values).await?;
     persons::reindex_name(
         c,
         id,
