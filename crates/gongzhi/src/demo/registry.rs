@@ -311,8 +311,7 @@ impl Registry<'_> {
                 now.into(),
             ]);
         }
-        let snapshot =
-            serde_json::json!({"kind": origin.kind, "dwelling_id": dwelling, "head_person_id": head});
+        let snapshot = serde_json::json!({"kind": origin.kind, "dwelling_id": dwelling, "head_person_id": head});
         self.rows.events.push(vec![
             at.street_id.into(),
             self.ids.next().into(),
@@ -448,7 +447,14 @@ impl Registry<'_> {
             id_no: id_number(rng, &mut self.used_ids, origin.region, &birth, male),
             gender: Some(if male { "male" } else { "female" }),
             birth_date: Some(birth),
-            ethnicity: Some(if rng.gen_bool(0.95) { "汉族" } else { "回族" }.to_string()),
+            ethnicity: Some(
+                if rng.gen_bool(0.95) {
+                    "汉族"
+                } else {
+                    "回族"
+                }
+                .to_string(),
+            ),
             mobile: (age >= 16).then(|| mobile(rng)),
             political_status: Some(if age >= 18 && rng.gen_bool(0.12) {
                 "cpc_member"
@@ -475,7 +481,14 @@ impl Registry<'_> {
                 OCCUPATIONS.choose(rng).unwrap_or(&"工人").to_string()
             }),
             work_unit: None,
-            hukou_place: Some(if origin.floating { "外地" } else { "保定市" }.to_string()),
+            hukou_place: Some(
+                if origin.floating {
+                    "外地"
+                } else {
+                    "保定市"
+                }
+                .to_string(),
+            ),
             residence_type: origin.residence,
             tags,
         }
