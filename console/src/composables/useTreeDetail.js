@@ -63,6 +63,21 @@ export function useTreeDetail(api, { onShown, moveFields = {}, deleteConfirm }) 
     if (id) locate(id)
   }
 
+  // ---- after the create / edit dialog saved ----
+  // a new item: its parent's children afresh (the whole tree for a new root), then the item shown
+  async function showCreated(item, parent) {
+    if (parent) await tree.reloadChildren(parent.id)
+    else tree.rebuild()
+    if (item?.id) await locate(item.id)
+  }
+  // an edited item: the server's answer shown (the item asked for afresh when the answer has none)
+  async function showUpdated(item, id) {
+    if (item?.id) {
+      selected.value = item
+      tree.updateNode(item)
+    } else await showDetail(id)
+  }
+
   // ---- move: send(item) asks the server; a stale version (409) shows the item again ----
   const mv = reactive({ open: false, target: null, saving: false, ...moveFields })
   const mvServer = useServerErrors()
@@ -107,7 +122,7 @@ export function useTreeDetail(api, { onShown, moveFields = {}, deleteConfirm }) 
 
   return {
     tree, selected, detailLoading, searchPick, detailRef,
-    showDetail, revealDetail, onCurrentChange, locate, onSearchPick, refreshAll,
+    showDetail, revealDetail, onCurrentChange, locate, onSearchPick, refreshAll, showCreated, showUpdated,
     mv, mvServer, openMove, runMove, remove,
   }
 }

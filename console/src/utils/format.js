@@ -157,3 +157,11 @@ export function deviceText(ua) {
   const browser = UA_BROWSER.find(([k]) => ua.includes(k))?.[1]
   return [os, browser].filter(Boolean).join(' · ') || ua.slice(0, 40)
 }
+
+/** The server writes some texts (an import's problems) once in both languages, “中文 / English”: the part for the UI language. */
+export function langPart(text, en) {
+  const s = String(text ?? '')
+  const i = s.indexOf(' / ')
+  if (i < 0) return s
+  return en ? s.slice(i + 3) : s.slice(0, i)
+}

@@ -1,0 +1,1 @@
+import{gt as e}from"./vendor-vue-twHOjCDw.js";function t(t){let n=e([]),r=e(!1),i=0;function a(e){i++,n.value=e}async function o(e){let a=++i;r.value=!0;try{let r=await t(e);a===i&&(n.value=r)}catch{a===i&&(n.value=[])}finally{a===i&&(r.value=!1)}}return{options:n,loading:r,search:o,show:a}}export{t};
