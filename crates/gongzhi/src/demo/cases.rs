@@ -213,8 +213,7 @@ pub async fn run<C: ConnectionTrait>(
     let mut out = Written::default();
     for _ in 0..year.case_count(city) {
         match year.simulate(&mut rng, ids, &mut out) {
-            Simulated::Case => {}
-            Simulated::Unrouted => continue,
+            Simulated::Case | Simulated::Unrouted => {}
             Simulated::NoGrids => break,
         }
     }
@@ -710,7 +709,8 @@ impl<'a> Year<'a> {
                 case: id,
                 area: community,
             },
-            whistles: (&mut out.whistles, &mut out.whistle_units),
+            whistles: &mut out.whistles,
+            whistle_units: &mut out.whistle_units,
             r,
             code,
             unit,
@@ -787,7 +787,8 @@ struct Life<'y, 'w> {
     year: &'y Year<'y>,
     rng: &'w mut ChaCha8Rng,
     timeline: Timeline<'w>,
-    whistles: (&'w mut Vec<Vec<Value>>, &'w mut Vec<Vec<Value>>),
+    whistles: &'w mut Vec<Vec<Value>>,
+    whistle_units: &'w mut Vec<Vec<Value>>,
     r: CaseRow,
     code: &'static str,
     /// The unit routing picked.
@@ -1053,7 +1054,7 @@ impl Life<'_, '_> {
     /// 攻坚吹哨: two departments called to report within 30 minutes.
     fn whistle(&mut self, accept: i64) {
         let wid = Uuid::now_v7();
-        self.whistles.0.push(vec![
+        self.whistles.push(vec![
             wid.into(),
             self.r.id.into(),
             "tough".into(),
@@ -1068,7 +1069,7 @@ impl Life<'_, '_> {
             .take(2)
             .filter_map(|(n, ..)| units.iter().find(|x| x.1.contains(n)).map(|x| x.0))
         {
-            self.whistles.1.push(vec![
+            self.whistle_units.push(vec![
                 wid.into(),
                 u.into(),
                 Some(accept + self.rng.gen_range(600_000..2_400_000)).into(),

@@ -1,12 +1,12 @@
 //! The demo's registry step: dwellings, households and residents for every grid of the demo
 //! city (300–500 households a grid), with owners, special groups, visits and needs, and records
 //! of every freshness — some verified last month, some never — so every panel has something to show.
+use std::collections::HashSet;
+
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sea_orm::{DatabaseTransaction, Value};
-use std::collections::HashSet;
-
 use uuid::Uuid;
 
 use super::{DemoCity, IdGen};
@@ -66,7 +66,7 @@ pub struct Counts {
 /// A valid, unique ID number: region, birth date, a sequence whose parity gives the gender.
 fn id_number(
     rng: &mut ChaCha8Rng,
-    used: &mut std::collections::HashSet<String>,
+    used: &mut HashSet<String>,
     region: &str,
     birth: &str,
     male: bool,
@@ -590,7 +590,6 @@ impl Registry<'_> {
 
 impl Rows {
     async fn write(self, tx: &DatabaseTransaction) -> AppResult<()> {
-        let rows = self;
         store::insert_many(
             tx,
             "dwellings",
@@ -608,7 +607,7 @@ impl Rows {
                 "created_at",
                 "updated_at",
             ],
-            add_updated(rows.dwellings),
+            add_updated(self.dwellings),
         )
         .await?;
         store::insert_many(
@@ -623,30 +622,30 @@ impl Rows {
                 "from_date",
                 "created_at",
             ],
-            rows.owners,
+            self.owners,
         )
         .await?;
         store::insert_many(
             tx,
             "households",
             crate::app::registry::households::HOUSEHOLD_COLUMNS,
-            add_updated(rows.households),
+            add_updated(self.households),
         )
         .await?;
         store::insert_many(
             tx,
             "household_members",
             crate::app::registry::households::MEMBER_COLUMNS,
-            rows.members,
+            self.members,
         )
         .await?;
-        store::insert_many(tx, "persons", &persons::new_row_columns(), rows.persons).await?;
-        store::insert_many(tx, "person_name_grams", persons::GRAM_COLUMNS, rows.grams).await?;
+        store::insert_many(tx, "persons", &persons::new_row_columns(), self.persons).await?;
+        store::insert_many(tx, "person_name_grams", persons::GRAM_COLUMNS, self.grams).await?;
         store::insert_many(
             tx,
             "person_tags",
             &["street_id", "person_id", "tag_key"],
-            rows.tags,
+            self.tags,
         )
         .await?;
         store::insert_many(
@@ -664,7 +663,7 @@ impl Rows {
                 "changes",
                 "snapshot",
             ],
-            rows.events,
+            self.events,
         )
         .await?;
         store::insert_many(
@@ -683,7 +682,7 @@ impl Rows {
                 "notes",
                 "created_at",
             ],
-            rows.visits,
+            self.visits,
         )
         .await?;
         store::insert_many(
@@ -706,7 +705,7 @@ impl Rows {
                 "created_at",
                 "updated_at",
             ],
-            add_updated(rows.needs),
+            add_updated(self.needs),
         )
         .await?;
         Ok(())

@@ -549,7 +549,7 @@ impl Service<'_> {
         )
         .await?;
         upcoming.push((live, live_start, now + 2 * HOUR));
-        let zhiyuan = self.zhiyuan.map(|z| z.1);
+        let zhiyuan_volunteer = self.zhiyuan.map(|z| z.1);
         for (k, (id, starts, ends)) in upcoming.iter().enumerate() {
             let mut chosen: Vec<&Account> =
                 people0.choose_multiple(&mut self.rng, 6 + k * 2).collect();
@@ -560,7 +560,7 @@ impl Service<'_> {
             }
             // At the one going on now, two in three have checked in (not zhiyuan: that is hers to do).
             let checks_in =
-                |j: usize, p: &Account| *id == live && j % 3 != 2 && Some(p.1) != zhiyuan;
+                |j: usize, p: &Account| *id == live && j % 3 != 2 && Some(p.1) != zhiyuan_volunteer;
             for (j, p) in chosen.iter().enumerate() {
                 let insured = k == 2 && j % 2 == 0;
                 let checked_in = checks_in(j, p);
@@ -669,7 +669,7 @@ impl Service<'_> {
 
     /// One 5-star volunteer of the first community is commended (others are due); answers the
     /// two with the most hours.
-    async fn commendation(&mut self) -> AppResult<Vec<Id>> {
+    async fn commendation(&self) -> AppResult<Vec<Id>> {
         let (tx, c0) = (self.tx, self.communities[0]);
         let top: Vec<Id> = store::fetch_all(
             tx,

@@ -287,6 +287,15 @@ mod tests {
         );
         assert_eq!(v.len(), 8);
         assert_eq!(Where::new().build(1).0, "1 = 1");
+        assert_eq!(
+            Cond::from_numbered("x = $12", vec![]).text,
+            "x = $12",
+            "unknown numbers stay"
+        );
+    }
+
+    #[test]
+    fn an_update_numbers_its_assignments_with_its_where() {
         let mut set = Set::columns([("a", 1.into()), ("b", 2.into())]);
         set.expr("c = COALESCE(?, c)", [3.into()])
             .expr("version = version + 1", [])
@@ -301,10 +310,5 @@ mod tests {
              WHERE id = $5 AND version = $6"
         );
         assert_eq!(v.len(), 6);
-        assert_eq!(
-            Cond::from_numbered("x = $12", vec![]).text,
-            "x = $12",
-            "unknown numbers stay"
-        );
     }
 }

@@ -736,8 +736,8 @@ pub async fn update_row<C: ConnectionTrait>(c: &C, r: &CaseRow, version: i32) ->
             .into_iter()
             .filter(|(name, _)| !super::intake::FIXED_AT_INTAKE.contains(name)),
     );
-    let this = store::sql::Cond::new("id = ? AND version = ?", [r.id.into(), version.into()]);
-    let (sql, values) = set.update("cases", this);
+    let row = store::sql::Cond::new("id = ? AND version = ?", [r.id.into(), version.into()]);
+    let (sql, values) = set.update("cases", row);
     Ok(store::exec(c, &sql, values).await?)
 }
 

@@ -453,7 +453,13 @@ pub(crate) fn data_values(at: &Placement, p: &CleanPerson, s: &Sealed) -> Vec<Va
 
 /// `street_id = ?, community_id = ?, …`: the assignments of an UPDATE of [`DATA_COLUMNS`].
 pub(crate) fn data_set(at: &Placement, p: &CleanPerson, s: &Sealed) -> Set {
-    Set::columns(DATA_COLUMNS.iter().copied().zip(data_values(at, p, s)))
+    let values = data_values(at, p, s);
+    debug_assert_eq!(
+        values.len(),
+        DATA_COLUMNS.len(),
+        "a value for every data column"
+    );
+    Set::columns(DATA_COLUMNS.iter().copied().zip(values))
 }
 
 /// Columns of a new person row: [`DATA_COLUMNS`] and then these, matching [`new_row`].
@@ -1321,8 +1327,8 @@ pub async fn update(
         .expr("left_at = COALESCE(?, left_at)", [left_at.into()])
         .expr("version = version + 1", [])
         .to("updated_at", now);
-    let this = Cond::new("id = ? AND version = ?", [id.into(), patch.version.into()]);
-    let (sql, values) = set.update("persons", this);
+    let row = Cond::new("id = ? AND version = ?", [id.into(), patch.version.into()]);
+    let (sql, values) = set.update("persons", row);
     let n = store::exec(&tx, &sql, values).await?;
     AppError::stale_unless_changed(n)?;
     if p.name != cur.name || at.community_id != cur.community_id {
