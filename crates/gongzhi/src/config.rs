@@ -380,28 +380,18 @@ impl Settings {
             }
         }
 
-        let session_idle_minutes = parse_num::<u32>(
+        let session_idle_minutes = ranged(
             "GONGZHI_SESSION_IDLE_MINUTES",
             &args.session_idle_minutes,
-            30,
+            30u32,
+            1..=24 * 60,
         )?;
-        if !(1..=24 * 60).contains(&session_idle_minutes) {
-            return Err(bad(
-                "GONGZHI_SESSION_IDLE_MINUTES",
-                "must be between 1 and 1440",
-            ));
-        }
-        let session_absolute_hours = parse_num::<u32>(
+        let session_absolute_hours = ranged(
             "GONGZHI_SESSION_ABSOLUTE_HOURS",
             &args.session_absolute_hours,
-            12,
+            12u32,
+            1..=24 * 30,
         )?;
-        if !(1..=24 * 30).contains(&session_absolute_hours) {
-            return Err(bad(
-                "GONGZHI_SESSION_ABSOLUTE_HOURS",
-                "must be between 1 and 720",
-            ));
-        }
         let single_session = parse_bool("GONGZHI_SINGLE_SESSION", &args.single_session, false)?;
         let trusted_proxies = parse_proxies(args.trusted_proxies.as_deref().unwrap_or(""))?;
         let public_origin = match args.public_url.clone() {
@@ -418,73 +408,51 @@ impl Settings {
                 ))
             }
         };
-        let login_rate_per_minute = parse_num::<u32>(
+        let login_rate_per_minute = at_least(
             "GONGZHI_LOGIN_RATE_PER_MINUTE",
             &args.login_rate_per_minute,
-            30,
+            30u32,
+            1,
+            "",
         )?;
-        if login_rate_per_minute == 0 {
-            return Err(bad("GONGZHI_LOGIN_RATE_PER_MINUTE", "must be at least 1"));
-        }
-        let audit_retention_days = parse_num::<u32>(
+        let audit_retention_days = at_least(
             "GONGZHI_AUDIT_RETENTION_DAYS",
             &args.audit_retention_days,
+            180u32,
             180,
+            " (six months, 网络安全法 Art. 21)",
         )?;
-        if audit_retention_days < 180 {
-            return Err(bad(
-                "GONGZHI_AUDIT_RETENTION_DAYS",
-                "must be at least 180 (six months, 网络安全法 Art. 21)",
-            ));
-        }
-        let message_retention_days = parse_num::<u32>(
+        let message_retention_days = at_least(
             "GONGZHI_MESSAGE_RETENTION_DAYS",
             &args.message_retention_days,
-            365,
+            365u32,
+            30,
+            "",
         )?;
-        if message_retention_days < 30 {
-            return Err(bad("GONGZHI_MESSAGE_RETENTION_DAYS", "must be at least 30"));
-        }
         let is_sqlite = database_url.starts_with("sqlite:");
-        let db_max_connections = parse_num::<u32>(
+        let db_max_connections = ranged(
             "GONGZHI_DB_MAX_CONNECTIONS",
             &args.db_max_connections,
-            if is_sqlite { 8 } else { 16 },
+            if is_sqlite { 8u32 } else { 16 },
+            1..=1000,
         )?;
-        if !(1..=1000).contains(&db_max_connections) {
-            return Err(bad(
-                "GONGZHI_DB_MAX_CONNECTIONS",
-                "must be between 1 and 1000",
-            ));
-        }
         let slow_request_ms =
             parse_num::<u64>("GONGZHI_SLOW_REQUEST_MS", &args.slow_request_ms, 1000)?;
-        let auth_cache_ms = parse_num::<u64>("GONGZHI_AUTH_CACHE_MS", &args.auth_cache_ms, 1000)?;
-        if auth_cache_ms > 60_000 {
-            return Err(bad("GONGZHI_AUTH_CACHE_MS", "must be at most 60000"));
-        }
-        let tree_cache_ms = parse_num::<u64>("GONGZHI_TREE_CACHE_MS", &args.tree_cache_ms, 1000)?;
-        if tree_cache_ms > 60_000 {
-            return Err(bad("GONGZHI_TREE_CACHE_MS", "must be at most 60000"));
-        }
-        let freshness_rented_days = parse_num::<u32>(
+        let cache_ms = |name, value| at_most(name, value, 1000u64, 60_000);
+        let auth_cache_ms = cache_ms("GONGZHI_AUTH_CACHE_MS", &args.auth_cache_ms)?;
+        let tree_cache_ms = cache_ms("GONGZHI_TREE_CACHE_MS", &args.tree_cache_ms)?;
+        let freshness_rented_days = ranged(
             "GONGZHI_FRESHNESS_RENTED_DAYS",
             &args.freshness_rented_days,
-            90,
+            90u32,
+            1..=3650,
         )?;
-        let freshness_other_days = parse_num::<u32>(
+        let freshness_other_days = ranged(
             "GONGZHI_FRESHNESS_OTHER_DAYS",
             &args.freshness_other_days,
-            365,
+            365u32,
+            1..=3650,
         )?;
-        for (name, v) in [
-            ("GONGZHI_FRESHNESS_RENTED_DAYS", freshness_rented_days),
-            ("GONGZHI_FRESHNESS_OTHER_DAYS", freshness_other_days),
-        ] {
-            if !(1..=3650).contains(&v) {
-                return Err(bad(name, "must be between 1 and 3650"));
-            }
-        }
         let cases = CasePolicy::load(args)?;
         let service = ServicePolicy::load(args)?;
         let audit_key = args.audit_key.clone();
@@ -498,14 +466,15 @@ impl Settings {
         let audit_checkpoint_minutes = ranged(
             "GONGZHI_AUDIT_CHECKPOINT_MINUTES",
             &args.audit_checkpoint_minutes,
-            60,
-            0,
-            7 * 24 * 60,
+            60u32,
+            0..=7 * 24 * 60,
         )?;
-        let import_max_mb = parse_num::<u64>("GONGZHI_IMPORT_MAX_MB", &args.import_max_mb, 50)?;
-        if !(1..=4096).contains(&import_max_mb) {
-            return Err(bad("GONGZHI_IMPORT_MAX_MB", "must be between 1 and 4096"));
-        }
+        let import_max_mb = ranged(
+            "GONGZHI_IMPORT_MAX_MB",
+            &args.import_max_mb,
+            50u64,
+            1..=4096,
+        )?;
         let sheet = match args.sheet_limits.clone() {
             None => crate::sheet::Limits::default(),
             Some(text) => parse_sheet_limits(&text).ok_or_else(|| {
@@ -589,18 +558,50 @@ impl Settings {
 
 /// `cells/rows/columns/MB/shared strings`, each at least 1.
 /// A number in `lo..=hi` (the setting's default when unset).
-fn ranged(
+/// A number within `range`, or `default` when the setting is not given.
+fn ranged<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
     name: &str,
     value: &Option<String>,
-    default: u32,
-    lo: u32,
-    hi: u32,
-) -> Result<u32, SettingError> {
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, SettingError> {
     let v = parse_num(name, value, default)?;
-    if (lo..=hi).contains(&v) {
+    if range.contains(&v) {
         Ok(v)
     } else {
+        let (lo, hi) = range.into_inner();
         Err(bad(name, format!("must be between {lo} and {hi}")))
+    }
+}
+
+/// A number of at least `lo` (`why` follows the message), or `default`.
+fn at_least<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
+    name: &str,
+    value: &Option<String>,
+    default: T,
+    lo: T,
+    why: &str,
+) -> Result<T, SettingError> {
+    let v = parse_num(name, value, default)?;
+    if v >= lo {
+        Ok(v)
+    } else {
+        Err(bad(name, format!("must be at least {lo}{why}")))
+    }
+}
+
+/// A number of at most `hi`, or `default`.
+fn at_most<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
+    name: &str,
+    value: &Option<String>,
+    default: T,
+    hi: T,
+) -> Result<T, SettingError> {
+    let v = parse_num(name, value, default)?;
+    if v <= hi {
+        Ok(v)
+    } else {
+        Err(bad(name, format!("must be at most {hi}")))
     }
 }
 
@@ -612,28 +613,35 @@ impl CasePolicy {
             .clone()
             .unwrap_or_else(|| "30/35/35".into());
         Ok(CasePolicy {
-            max_returns: ranged("GONGZHI_CASE_MAX_RETURNS", &args.case_max_returns, 2, 1, 10)?,
+            max_returns: ranged(
+                "GONGZHI_CASE_MAX_RETURNS",
+                &args.case_max_returns,
+                2u32,
+                1..=10,
+            )?,
             max_extensions: ranged(
                 "GONGZHI_CASE_MAX_EXTENSIONS",
                 &args.case_max_extensions,
-                1,
-                0,
-                10,
+                1u32,
+                0..=10,
             )?,
-            max_reopens: ranged("GONGZHI_CASE_MAX_REOPENS", &args.case_max_reopens, 1, 0, 10)?,
+            max_reopens: ranged(
+                "GONGZHI_CASE_MAX_REOPENS",
+                &args.case_max_reopens,
+                1u32,
+                0..=10,
+            )?,
             warn_percent: ranged(
                 "GONGZHI_CASE_WARN_PERCENT",
                 &args.case_warn_percent,
-                20,
-                1,
-                90,
+                20u32,
+                1..=90,
             )?,
             whistle_minutes: ranged(
                 "GONGZHI_CASE_WHISTLE_MINUTES",
                 &args.case_whistle_minutes,
-                30,
-                5,
-                1440,
+                30u32,
+                5..=1440,
             )?,
             weights: crate::domain::cases::Weights::parse(&weights_s).ok_or_else(|| {
                 bad(
@@ -711,22 +719,25 @@ impl ServicePolicy {
             }
         };
         Ok(ServicePolicy {
-            report_in_months: ranged("GONGZHI_REPORT_IN_MONTHS", &args.report_in_months, 6, 1, 36)?,
+            report_in_months: ranged(
+                "GONGZHI_REPORT_IN_MONTHS",
+                &args.report_in_months,
+                6u32,
+                1..=36,
+            )?,
             star_hours,
             limits,
             day_minutes: i64::from(ranged(
                 "GONGZHI_SERVICE_DAY_HOURS",
                 &args.service_day_hours,
-                8,
-                1,
-                24,
+                8u32,
+                1..=24,
             )?) * 60,
             points_target: i64::from(ranged(
                 "GONGZHI_RATING_POINTS_TARGET",
                 &args.rating_points_target,
-                100,
-                1,
-                100_000,
+                100u32,
+                1..=100_000,
             )?),
             report_in_rule: match args
                 .rating_report_in_rule
