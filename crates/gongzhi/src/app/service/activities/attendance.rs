@@ -477,6 +477,22 @@ pub async fn confirm_in<C: ConnectionTrait>(
     r: &ActivityRow,
     now: i64,
 ) -> AppResult<Confirmation> {
+    mark_confirmed(c, r, now).await?;
+    checkout_all_in(c, r, now).await?;
+    let people = participants(c, r).await?;
+    let rules = ledger::rules_for(c, r.area_id).await?;
+    let (attended, absent): (Vec<&Participant>, Vec<&Participant>) =
+        people.iter().partition(|p| p.checkin_at.is_some());
+    let mut done = credit_attendance(c, policy, actor, r, &rules, &attended, now).await?;
+    let deducted = deduct_absences(c, actor, r, &rules, &absent, now).await?;
+    done.postings += deducted;
+    done.absent = absent.len() as u64;
+    done.deducted = deducted;
+    Ok(done)
+}
+
+/// Marks the activity's hours confirmed, once, and not before it starts.
+async fn mark_confirmed<C: ConnectionTrait>(c: &C, r: &ActivityRow, now: i64) -> AppResult<()> {
     if now < r.starts_at {
         return Err(AppError::Rule {
             code: "activity.not_started",
@@ -490,17 +506,22 @@ pub async fn confirm_in<C: ConnectionTrait>(
             msg: Msg::new("工时已经确认过了", "The hours are confirmed already"),
         });
     }
-    checkout_all_in(c, r, now).await?;
-    #[derive(FromQueryResult)]
-    struct P {
-        volunteer_id: Uuid,
-        account_id: Uuid,
-        checkin_at: Option<i64>,
-        minutes: Option<i32>,
-        birth_date: Option<String>,
-        exempt_reason: Option<String>,
-    }
-    let people: Vec<P> = store::fetch_all(
+    Ok(())
+}
+
+/// One signed-up volunteer, with what the confirmation needs to know of them.
+#[derive(FromQueryResult)]
+struct Participant {
+    volunteer_id: Uuid,
+    account_id: Uuid,
+    checkin_at: Option<i64>,
+    minutes: Option<i32>,
+    birth_date: Option<String>,
+    exempt_reason: Option<String>,
+}
+
+async fn participants<C: ConnectionTrait>(c: &C, r: &ActivityRow) -> AppResult<Vec<Participant>> {
+    Ok(store::fetch_all(
         c,
         "SELECT s.volunteer_id, pa.id AS account_id, s.checkin_at, s.minutes, p.birth_date, m.exempt_reason \
          FROM activity_signups s JOIN volunteers v ON v.id = s.volunteer_id JOIN point_accounts pa ON pa.volunteer_id = v.id \
@@ -508,10 +529,21 @@ pub async fn confirm_in<C: ConnectionTrait>(
          WHERE s.activity_id = $1 AND s.status = 'signed'",
         vec![r.id.into()],
     )
-    .await?;
-    // The day's cap counts what each participant already has that day.
+    .await?)
+}
+
+/// Those who came: their service hours (within the day's cap, counting what each already has
+/// that day) and their points for attending and for each hour.
+async fn credit_attendance<C: ConnectionTrait>(
+    c: &C,
+    policy: &crate::config::ServicePolicy,
+    actor: &Actor,
+    r: &ActivityRow,
+    rules: &HashMap<Event, ledger::RuleValue>,
+    attended: &[&Participant],
+    now: i64,
+) -> AppResult<Confirmation> {
     let day = super::super::ymd(local_date(r.starts_at));
-    let attended: Vec<&P> = people.iter().filter(|p| p.checkin_at.is_some()).collect();
     #[derive(FromQueryResult)]
     struct D {
         volunteer_id: Uuid,
@@ -533,9 +565,8 @@ pub async fn confirm_in<C: ConnectionTrait>(
     let mut hour_rows: Vec<Vec<Value>> = vec![];
     let mut minute_updates: Vec<(Uuid, i64)> = vec![];
     let mut total = 0i64;
-    let rules = ledger::rules_for(c, r.area_id).await?;
     let (mut att, mut hrs) = (vec![], vec![]);
-    for p in &attended {
+    for p in attended {
         let m = i64::from(p.minutes.unwrap_or(0));
         let allowed = m.min((cap - earlier.get(&p.volunteer_id).copied().unwrap_or(0)).max(0));
         att.push((
@@ -569,36 +600,37 @@ pub async fn confirm_in<C: ConnectionTrait>(
     let entries =
         store::insert_many_with(c, "service_hours", HOURS_COLUMNS, hour_rows, 30_000).await?;
     add_minutes(c, minute_updates, now).await?;
-    let mut postings = ledger::earn_by_rule(
-        c,
-        actor,
-        Event::Attendance,
-        rules[&Event::Attendance],
-        att,
-        "activity",
-        now,
-    )
-    .await?;
-    postings.extend(
-        ledger::earn_by_rule(
-            c,
-            actor,
-            Event::Hour,
-            rules[&Event::Hour],
-            hrs,
-            "activity",
-            now,
-        )
-        .await?,
-    );
-    let mut written = ledger::post_credits(c, actor, postings, now).await?;
-    // Deductions for unexcused absence: never below zero, not for the exempt.
+    let mut postings = vec![];
+    for (event, credits) in [(Event::Attendance, att), (Event::Hour, hrs)] {
+        let rule = rules[&event];
+        postings
+            .extend(ledger::earn_by_rule(c, actor, event, rule, credits, "activity", now).await?);
+    }
+    let postings = ledger::post_credits(c, actor, postings, now).await?;
+    Ok(Confirmation {
+        entries,
+        minutes: total,
+        postings,
+        absent: 0,
+        deducted: 0,
+        elapsed_ms: 0,
+    })
+}
+
+/// Deductions for unexcused absence: never below zero, not for the exempt (by status or age).
+/// Answers how many were deducted (one posting each).
+async fn deduct_absences<C: ConnectionTrait>(
+    c: &C,
+    actor: &Actor,
+    r: &ActivityRow,
+    rules: &HashMap<Event, ledger::RuleValue>,
+    absent: &[&Participant],
+    now: i64,
+) -> AppResult<u64> {
     let absence = rules[&Event::Absence];
     let exempt_age = rules[&Event::ExemptOverAge].points;
-    let mut absent = 0u64;
     let mut deducted = 0u64;
-    for p in people.iter().filter(|p| p.checkin_at.is_none()) {
-        absent += 1;
+    for p in absent {
         let exempt = p.exempt_reason.is_some()
             || super::super::age(p.birth_date.as_deref())
                 .map(|a| a >= exempt_age)
@@ -629,17 +661,9 @@ pub async fn confirm_in<C: ConnectionTrait>(
             now,
         )
         .await?;
-        written += 1;
         deducted += 1;
     }
-    Ok(Confirmation {
-        entries,
-        minutes: total,
-        postings: written,
-        absent,
-        deducted,
-        elapsed_ms: 0,
-    })
+    Ok(deducted)
 }
 
 pub const HOURS_COLUMNS: &[&str] = &[
