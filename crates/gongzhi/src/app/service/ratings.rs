@@ -209,82 +209,13 @@ pub async fn compute_in(
     area_id: Uuid,
     year: i32,
 ) -> AppResult<ComputeResult> {
-    let (t0, t1, _d0, d1) = year_bounds(year);
-    #[derive(FromQueryResult)]
-    struct M {
-        id: Uuid,
-        community_id: Uuid,
-        kind: String,
-        exempt_reason: Option<String>,
-        birth_date: Option<String>,
-        account_id: Uuid,
-    }
-    let sub = "SELECT descendant_id FROM area_closure WHERE ancestor_id = $1";
-    let members: Vec<M> = store::fetch_all(
-        db,
-        &format!(
-            "SELECT m.id, m.community_id, m.kind, m.exempt_reason, p.birth_date, pa.id AS account_id FROM party_members m \
-             JOIN volunteers v ON v.id = m.volunteer_id JOIN persons p ON p.street_id = v.street_id AND p.id = v.person_id \
-             JOIN point_accounts pa ON pa.volunteer_id = v.id WHERE m.community_id IN ({sub})"
-        ),
-        vec![area_id.into()],
-    )
-    .await?;
-    #[derive(FromQueryResult)]
-    struct Pts {
-        account_id: Uuid,
-        points: i64,
-    }
-    let points: HashMap<Uuid, i64> = store::fetch_all::<Pts, _>(
-        db,
-        &format!(
-            "SELECT pp.account_id, CAST(SUM(pp.amount) AS BIGINT) AS points FROM point_postings pp \
-             JOIN point_accounts pa ON pa.id = pp.account_id JOIN party_members m ON m.volunteer_id = pa.volunteer_id \
-             WHERE m.community_id IN ({sub}) AND pp.at >= $2 AND pp.at < $3 AND pp.kind IN ('earn', 'deduct', 'reversal') \
-             GROUP BY pp.account_id"
-        ),
-        vec![area_id.into(), t0.into(), t1.into()],
-    )
-    .await?
-    .into_iter()
-    .map(|p| (p.account_id, p.points))
-    .collect();
-    #[derive(FromQueryResult)]
-    struct Rv {
-        member_id: Uuid,
-        score: i32,
-    }
-    let reviews: HashMap<Uuid, i64> = store::fetch_all::<Rv, _>(
-        db,
-        &format!("SELECT r.member_id, r.score FROM party_reviews r JOIN party_members m ON m.id = r.member_id WHERE r.year = $2 AND m.community_id IN ({sub})"),
-        vec![area_id.into(), year.into()],
-    )
-    .await?
-    .into_iter()
-    .map(|r| (r.member_id, i64::from(r.score)))
-    .collect();
-    #[derive(FromQueryResult)]
-    struct Rep {
-        member_id: Uuid,
-    }
-    let reported: std::collections::HashSet<Uuid> = store::fetch_all::<Rep, _>(
-        db,
-        &format!(
-            "SELECT DISTINCT r.member_id FROM report_ins r JOIN party_members m ON m.id = r.member_id \
-             WHERE m.community_id IN ({sub}) AND r.reported_on <= $2 AND r.valid_until >= $2"
-        ),
-        vec![area_id.into(), rating_day(&d1).into()],
-    )
-    .await?
-    .into_iter()
-    .map(|r| r.member_id)
-    .collect();
+    let facts = YearFacts::gather(db, area_id, year).await?;
     let mut exempt_age: HashMap<Uuid, i64> = HashMap::new();
     let now = now_ms();
-    let mut rows: Vec<Vec<Value>> = Vec::with_capacity(members.len());
+    let mut rows: Vec<Vec<Value>> = Vec::with_capacity(facts.members.len());
     let mut by = ByGrade::default();
     let mut capped_n = 0;
-    for m in &members {
+    for m in &facts.members {
         let ea = match exempt_age.get(&m.community_id) {
             Some(a) => *a,
             None => {
@@ -293,13 +224,137 @@ pub async fn compute_in(
                 a
             }
         };
+        let (row, grade, capped) = facts.rate(m, ea, policy, year, now);
+        match grade {
+            Grade::Excellent => by.excellent += 1,
+            Grade::Qualified => by.qualified += 1,
+            Grade::Basic => by.basic += 1,
+            Grade::Unqualified => by.unqualified += 1,
+        }
+        capped_n += i64::from(capped);
+        rows.push(row);
+    }
+    let rated = rows.len() as i64;
+    replace_ratings(db, area_id, year, rows).await?;
+    Ok(ComputeResult {
+        rated,
+        by_grade: by,
+        capped: capped_n,
+        elapsed_ms: 0,
+    })
+}
+
+/// The communities below an area (the members rated are theirs).
+const BELOW: &str = "SELECT descendant_id FROM area_closure WHERE ancestor_id = $1";
+
+/// A party member to rate.
+#[derive(FromQueryResult)]
+struct Member {
+    id: Uuid,
+    community_id: Uuid,
+    kind: String,
+    exempt_reason: Option<String>,
+    birth_date: Option<String>,
+    account_id: Uuid,
+}
+
+/// What the year's ratings of an area's members rest on, read in four statements.
+struct YearFacts {
+    members: Vec<Member>,
+    /// The year's points of each account (earned, deducted, reversed).
+    points: HashMap<Uuid, i64>,
+    /// The democratic review score of each member.
+    reviews: HashMap<Uuid, i64>,
+    /// Members whose report-in was valid on the rating day.
+    reported: std::collections::HashSet<Uuid>,
+}
+
+impl YearFacts {
+    async fn gather(db: &Db, area_id: Uuid, year: i32) -> AppResult<YearFacts> {
+        let (t0, t1, _d0, d1) = year_bounds(year);
+        let members: Vec<Member> = store::fetch_all(
+            db,
+            &format!(
+                "SELECT m.id, m.community_id, m.kind, m.exempt_reason, p.birth_date, pa.id AS account_id FROM party_members m \
+                 JOIN volunteers v ON v.id = m.volunteer_id JOIN persons p ON p.street_id = v.street_id AND p.id = v.person_id \
+                 JOIN point_accounts pa ON pa.volunteer_id = v.id WHERE m.community_id IN ({BELOW})"
+            ),
+            vec![area_id.into()],
+        )
+        .await?;
+        #[derive(FromQueryResult)]
+        struct Pts {
+            account_id: Uuid,
+            points: i64,
+        }
+        let points = store::fetch_all::<Pts, _>(
+            db,
+            &format!(
+                "SELECT pp.account_id, CAST(SUM(pp.amount) AS BIGINT) AS points FROM point_postings pp \
+                 JOIN point_accounts pa ON pa.id = pp.account_id JOIN party_members m ON m.volunteer_id = pa.volunteer_id \
+                 WHERE m.community_id IN ({BELOW}) AND pp.at >= $2 AND pp.at < $3 AND pp.kind IN ('earn', 'deduct', 'reversal') \
+                 GROUP BY pp.account_id"
+            ),
+            vec![area_id.into(), t0.into(), t1.into()],
+        )
+        .await?
+        .into_iter()
+        .map(|p| (p.account_id, p.points))
+        .collect();
+        #[derive(FromQueryResult)]
+        struct Rv {
+            member_id: Uuid,
+            score: i32,
+        }
+        let reviews = store::fetch_all::<Rv, _>(
+            db,
+            &format!("SELECT r.member_id, r.score FROM party_reviews r JOIN party_members m ON m.id = r.member_id WHERE r.year = $2 AND m.community_id IN ({BELOW})"),
+            vec![area_id.into(), year.into()],
+        )
+        .await?
+        .into_iter()
+        .map(|r| (r.member_id, i64::from(r.score)))
+        .collect();
+        #[derive(FromQueryResult)]
+        struct Rep {
+            member_id: Uuid,
+        }
+        let reported = store::fetch_all::<Rep, _>(
+            db,
+            &format!(
+                "SELECT DISTINCT r.member_id FROM report_ins r JOIN party_members m ON m.id = r.member_id \
+                 WHERE m.community_id IN ({BELOW}) AND r.reported_on <= $2 AND r.valid_until >= $2"
+            ),
+            vec![area_id.into(), rating_day(&d1).into()],
+        )
+        .await?
+        .into_iter()
+        .map(|r| r.member_id)
+        .collect();
+        Ok(YearFacts {
+            members,
+            points,
+            reviews,
+            reported,
+        })
+    }
+
+    /// One member's rating as a `party_ratings` row, with its grade and whether points were capped.
+    fn rate(
+        &self,
+        m: &Member,
+        exempt_age: i64,
+        policy: &crate::config::ServicePolicy,
+        year: i32,
+        now: i64,
+    ) -> (Vec<Value>, Grade, bool) {
         let exempt = m.exempt_reason.is_some()
             || age(m.birth_date.as_deref())
-                .map(|a| a >= ea)
+                .map(|a| a >= exempt_age)
                 .unwrap_or(false);
-        let reported_in = m.kind != "in_service" || reported.contains(&m.id);
-        let pts = points.get(&m.account_id).copied().unwrap_or(0);
-        let review = reviews.get(&m.id).copied();
+        let reported_in = m.kind != "in_service" || self.reported.contains(&m.id);
+        let pts = self.points.get(&m.account_id).copied().unwrap_or(0);
+        let review = self.reviews.get(&m.id).copied();
         let (score, grade, capped) = rate(
             pts,
             policy.points_target,
@@ -308,14 +363,7 @@ pub async fn compute_in(
             exempt,
             policy.report_in_rule,
         );
-        match grade {
-            Grade::Excellent => by.excellent += 1,
-            Grade::Qualified => by.qualified += 1,
-            Grade::Basic => by.basic += 1,
-            Grade::Unqualified => by.unqualified += 1,
-        }
-        capped_n += i64::from(capped);
-        rows.push(vec![
+        let row = vec![
             m.id.into(),
             year.into(),
             m.community_id.into(),
@@ -327,16 +375,25 @@ pub async fn compute_in(
             grade.as_str().into(),
             capped.into(),
             now.into(),
-        ]);
+        ];
+        (row, grade, capped)
     }
+}
+
+/// Replaces the area's ratings of `year` with `rows`, in one transaction.
+async fn replace_ratings(
+    db: &Db,
+    area_id: Uuid,
+    year: i32,
+    rows: Vec<Vec<Value>>,
+) -> AppResult<()> {
     let tx = store::write_tx(db).await?;
     store::exec(
         &tx,
-        &format!("DELETE FROM party_ratings WHERE year = $2 AND (community_id IN ({sub}) OR member_id IN (SELECT m.id FROM party_members m WHERE m.community_id IN ({sub})))"),
+        &format!("DELETE FROM party_ratings WHERE year = $2 AND (community_id IN ({BELOW}) OR member_id IN (SELECT m.id FROM party_members m WHERE m.community_id IN ({BELOW})))"),
         vec![area_id.into(), year.into()],
     )
     .await?;
-    let rated = rows.len() as i64;
     store::insert_many(
         &tx,
         "party_ratings",
@@ -357,12 +414,7 @@ pub async fn compute_in(
     )
     .await?;
     tx.commit().await?;
-    Ok(ComputeResult {
-        rated,
-        by_grade: by,
-        capped: capped_n,
-        elapsed_ms: 0,
-    })
+    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
