@@ -420,77 +420,16 @@ async fn check_item(
         if let Err(m) = check_code(kind, &code, parent_code.as_deref()) {
             p.push(("编码", m));
         }
-        match &parent_code {
-            None if !kind.may_be_root() => p.push((
-                "上级编码",
-                Msg::owned(
-                    format!("{}需要上级区域", kind.label_zh()),
-                    format!("A {} needs a parent", kind.as_str()),
-                ),
-            )),
-            None => {
-                if scope::require_global(ctx, Permission::ManageSystem).is_err() {
-                    p.push((
-                        "编码",
-                        Msg::new(
-                            "只有系统管理员可以建立省、市根区域",
-                            "Only a system admin can create root areas",
-                        ),
-                    ));
-                }
-            }
-            Some(pc) => {
-                let parent_kind = file_kinds
-                    .get(pc)
-                    .copied()
-                    .or_else(|| existing.get(pc).and_then(|e| AreaKind::parse(&e.kind)));
-                match parent_kind {
-                    None => p.push((
-                        "上级编码",
-                        Msg::owned(
-                            format!("上级区域 {pc} 既不在文件中也不在系统中"),
-                            format!("The parent {pc} is neither in the file nor in the system"),
-                        ),
-                    )),
-                    Some(pk) if Some(pk) != kind.parent_kind() => p.push((
-                        "上级编码",
-                        Msg::owned(
-                            format!(
-                                "{}只能建在{}之下",
-                                kind.label_zh(),
-                                kind.parent_kind().map(|k| k.label_zh()).unwrap_or("")
-                            ),
-                            format!(
-                                "A {} must sit under a {}",
-                                kind.as_str(),
-                                kind.parent_kind().map(|k| k.as_str()).unwrap_or("")
-                            ),
-                        ),
-                    )),
-                    Some(_) => {
-                        if let Some(e) = existing.get(pc) {
-                            if scope::require_permission(
-                                &state.db,
-                                ctx,
-                                Permission::EditAreas,
-                                e.id,
-                            )
-                            .await
-                            .is_err()
-                            {
-                                p.push((
-                                    "上级编码",
-                                    Msg::new(
-                                        "上级区域不在您可维护的范围内",
-                                        "The parent is outside the areas you may edit",
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        check_parent(
+            state,
+            ctx,
+            kind,
+            parent_code.as_deref(),
+            file_kinds,
+            existing,
+            &mut p,
+        )
+        .await;
     }
     let ex = existing.get(&code).cloned();
     if let (Some(e), Some(kind)) = (&ex, kind) {
@@ -527,6 +466,86 @@ async fn check_item(
         }),
         _ => Err(p),
     })
+}
+
+/// The row's parent: needed unless the kind may be a root (and then only a system admin may
+/// create it), in the file or the system, of the kind just above, and within the areas the
+/// caller may edit.
+async fn check_parent(
+    state: &AppState,
+    ctx: &Ctx,
+    kind: AreaKind,
+    parent_code: Option<&str>,
+    file_kinds: &HashMap<String, AreaKind>,
+    existing: &HashMap<String, Existing>,
+    p: &mut Vec<(&'static str, Msg)>,
+) {
+    match parent_code {
+        None if !kind.may_be_root() => p.push((
+            "上级编码",
+            Msg::owned(
+                format!("{}需要上级区域", kind.label_zh()),
+                format!("A {} needs a parent", kind.as_str()),
+            ),
+        )),
+        None => {
+            if scope::require_global(ctx, Permission::ManageSystem).is_err() {
+                p.push((
+                    "编码",
+                    Msg::new(
+                        "只有系统管理员可以建立省、市根区域",
+                        "Only a system admin can create root areas",
+                    ),
+                ));
+            }
+        }
+        Some(pc) => {
+            let parent_kind = file_kinds
+                .get(pc)
+                .copied()
+                .or_else(|| existing.get(pc).and_then(|e| AreaKind::parse(&e.kind)));
+            match parent_kind {
+                None => p.push((
+                    "上级编码",
+                    Msg::owned(
+                        format!("上级区域 {pc} 既不在文件中也不在系统中"),
+                        format!("The parent {pc} is neither in the file nor in the system"),
+                    ),
+                )),
+                Some(pk) if Some(pk) != kind.parent_kind() => p.push((
+                    "上级编码",
+                    Msg::owned(
+                        format!(
+                            "{}只能建在{}之下",
+                            kind.label_zh(),
+                            kind.parent_kind().map(|k| k.label_zh()).unwrap_or("")
+                        ),
+                        format!(
+                            "A {} must sit under a {}",
+                            kind.as_str(),
+                            kind.parent_kind().map(|k| k.as_str()).unwrap_or("")
+                        ),
+                    ),
+                )),
+                Some(_) => {
+                    if let Some(e) = existing.get(pc) {
+                        if scope::require_permission(&state.db, ctx, Permission::EditAreas, e.id)
+                            .await
+                            .is_err()
+                        {
+                            p.push((
+                                "上级编码",
+                                Msg::new(
+                                    "上级区域不在您可维护的范围内",
+                                    "The parent is outside the areas you may edit",
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A row under a bad row cannot be placed either.

@@ -173,13 +173,8 @@ pub async fn create(
     form: &[(String, String)],
 ) -> Result<serde_json::Value, O311Error> {
     let lang = ctx.lang;
-    let get = |k: &str| {
-        form.iter()
-            .find(|(a, _)| a == k)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let code = get("service_code").ok_or_else(|| {
+    let f = Form { fields: form, lang };
+    let code = f.get("service_code").ok_or_else(|| {
         bad(
             lang,
             "缺少 service_code".into(),
@@ -196,95 +191,19 @@ pub async fn create(
             format!("No service has the code {code}"),
         ));
     }
-    // Attributes: only those defined, with values of their type.
-    let mut kind = CaseKind::Help;
-    let mut people: Option<u32> = None;
-    for (k, v) in form {
-        let Some(attr) = k
-            .strip_prefix("attribute[")
-            .and_then(|s| s.strip_suffix(']'))
-        else {
-            continue;
-        };
-        match attr {
-            "kind" => {
-                kind = CaseKind::parse(v.trim()).ok_or_else(|| {
-                    bad(lang, format!("属性 kind 的值「{v}」不在可选值中"), format!("attribute kind: '{v}' is not one of its values"))
-                })?
-            }
-            "people_affected" => {
-                people = Some(v.trim().parse::<u32>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
-                    bad(lang, format!("属性 people_affected 应为 1–100000 的整数，而不是「{v}」"), format!("attribute people_affected must be a whole number 1–100000, not '{v}'"))
-                })?)
-            }
-            other => {
-                return Err(bad(
-                    lang,
-                    format!("服务 {code} 没有属性 {other}"),
-                    format!("Service {code} has no attribute {other}"),
-                ))
-            }
-        }
-    }
-    let num = |k: &str| -> Result<Option<f64>, O311Error> {
-        match get(k) {
-            None => Ok(None),
-            Some(s) => s.parse::<f64>().map(Some).map_err(|_| {
-                bad(
-                    lang,
-                    format!("{k} 不是数字"),
-                    format!("{k} is not a number"),
-                )
-            }),
-        }
-    };
-    let (lat, lon) = (num("lat")?, num("long")?);
-    let address_id = match get("address_id") {
-        None => None,
-        Some(s) => Some(Uuid::parse_str(&s).map_err(|_| {
-            bad(
-                lang,
-                "address_id 应为区域或房屋的 ID".into(),
-                "address_id must be an area or dwelling id".into(),
-            )
-        })?),
-    };
-    let (area_id, dwelling_id) = match address_id {
-        Some(id) => {
-            let is_area = store::fetch_i64(
-                &state.db,
-                "SELECT COUNT(*) FROM areas WHERE id = $1",
-                vec![id.into()],
-            )
-            .await
-            .map_err(|e| O311Error::from_app(e.into(), lang))?
-                > 0;
-            if is_area {
-                (Some(id), None)
-            } else {
-                (None, Some(id))
-            }
-        }
-        None => (None, None),
-    };
-    if lat.is_none() && lon.is_none() && address_id.is_none() {
-        return Err(bad(
-            lang,
-            "缺少位置：请提供 lat 和 long，或 address_id".into(),
-            "A location is required: lat and long, or address_id".into(),
-        ));
-    }
-    let mut description = get("description").unwrap_or_default();
+    let (kind, people) = f.attributes(&code)?;
+    let location = f.location(state).await?;
+    let mut description = f.get("description").unwrap_or_default();
     if let Some(n) = people {
         description.push_str(&format!("（影响人数：{n}）"));
     }
-    if let Some(m) = get("media_url") {
+    if let Some(m) = f.get("media_url") {
         description.push_str(&format!("\n图片：{m}"));
     }
     let name = format!(
         "{}{}",
-        get("last_name").unwrap_or_default(),
-        get("first_name").unwrap_or_default()
+        f.get("last_name").unwrap_or_default(),
+        f.get("first_name").unwrap_or_default()
     );
     let input = NewCase {
         kind: kind.as_str().into(),
@@ -292,25 +211,20 @@ pub async fn create(
         title: None,
         description,
         channel: Some("open311".into()),
-        location: Location {
-            area_id,
-            dwelling_id,
-            lat,
-            lon,
-            address: get("address_string"),
-        },
+        location,
         requester: RequesterInput {
             name: if name.is_empty() {
                 "匿名".into()
             } else {
                 name
             },
-            phone: get("phone"),
+            phone: f.get("phone"),
             person_id: None,
         },
         attachments: vec![],
-        idempotency_key: get("device_id")
-            .zip(get("idempotency_key"))
+        idempotency_key: f
+            .get("device_id")
+            .zip(f.get("idempotency_key"))
             .map(|(d, k)| format!("{d}:{k}")),
     };
     let (case, _) = intake::create(state, ctx, input, None)
@@ -321,6 +235,119 @@ pub async fn create(
         "service_notice": case.routing.map(|r| r.explanation).unwrap_or_default(),
         "account_id": null,
     }]))
+}
+
+/// A GeoReport v2 request form (`application/x-www-form-urlencoded` pairs).
+struct Form<'f> {
+    fields: &'f [(String, String)],
+    lang: Lang,
+}
+
+impl Form<'_> {
+    /// A field's trimmed value; an empty one counts as not given.
+    fn get(&self, k: &str) -> Option<String> {
+        self.fields
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn num(&self, k: &str) -> Result<Option<f64>, O311Error> {
+        match self.get(k) {
+            None => Ok(None),
+            Some(s) => s.parse::<f64>().map(Some).map_err(|_| {
+                bad(
+                    self.lang,
+                    format!("{k} 不是数字"),
+                    format!("{k} is not a number"),
+                )
+            }),
+        }
+    }
+
+    /// The `attribute[…]` fields: only those the service defines, with values of their type.
+    fn attributes(&self, code: &str) -> Result<(CaseKind, Option<u32>), O311Error> {
+        let lang = self.lang;
+        let mut kind = CaseKind::Help;
+        let mut people: Option<u32> = None;
+        for (k, v) in self.fields {
+            let Some(attr) = k
+                .strip_prefix("attribute[")
+                .and_then(|s| s.strip_suffix(']'))
+            else {
+                continue;
+            };
+            match attr {
+                "kind" => {
+                    kind = CaseKind::parse(v.trim()).ok_or_else(|| {
+                        bad(lang, format!("属性 kind 的值「{v}」不在可选值中"), format!("attribute kind: '{v}' is not one of its values"))
+                    })?
+                }
+                "people_affected" => {
+                    people = Some(v.trim().parse::<u32>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
+                        bad(lang, format!("属性 people_affected 应为 1–100000 的整数，而不是「{v}」"), format!("attribute people_affected must be a whole number 1–100000, not '{v}'"))
+                    })?)
+                }
+                other => {
+                    return Err(bad(
+                        lang,
+                        format!("服务 {code} 没有属性 {other}"),
+                        format!("Service {code} has no attribute {other}"),
+                    ))
+                }
+            }
+        }
+        Ok((kind, people))
+    }
+
+    /// Where: `lat` and `long`, or `address_id` (an area's or a dwelling's id), or both.
+    async fn location(&self, state: &AppState) -> Result<Location, O311Error> {
+        let lang = self.lang;
+        let (lat, lon) = (self.num("lat")?, self.num("long")?);
+        let address_id = match self.get("address_id") {
+            None => None,
+            Some(s) => Some(Uuid::parse_str(&s).map_err(|_| {
+                bad(
+                    lang,
+                    "address_id 应为区域或房屋的 ID".into(),
+                    "address_id must be an area or dwelling id".into(),
+                )
+            })?),
+        };
+        let (area_id, dwelling_id) = match address_id {
+            Some(id) => {
+                let is_area = store::fetch_i64(
+                    &state.db,
+                    "SELECT COUNT(*) FROM areas WHERE id = $1",
+                    vec![id.into()],
+                )
+                .await
+                .map_err(|e| O311Error::from_app(e.into(), lang))?
+                    > 0;
+                if is_area {
+                    (Some(id), None)
+                } else {
+                    (None, Some(id))
+                }
+            }
+            None => (None, None),
+        };
+        if lat.is_none() && lon.is_none() && address_id.is_none() {
+            return Err(bad(
+                lang,
+                "缺少位置：请提供 lat 和 long，或 address_id".into(),
+                "A location is required: lat and long, or address_id".into(),
+            ));
+        }
+        Ok(Location {
+            area_id,
+            dwelling_id,
+            lat,
+            lon,
+            address: self.get("address_string"),
+        })
+    }
 }
 
 /// The Open311 view of a case.

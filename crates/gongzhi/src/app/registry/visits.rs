@@ -249,68 +249,15 @@ fn clean_needs(needs: &[NewNeed], errs: &mut FieldErrors) -> Vec<CleanNeed> {
 
 #[tracing::instrument(name = "registry::visits::create_visit", skip_all)]
 pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
-    #[derive(FromQueryResult)]
-    struct H {
-        street_id: Uuid,
-        community_id: Uuid,
-        grid_id: Uuid,
-        area_id: Uuid,
-        dwelling_id: Uuid,
-    }
-    let h: H = store::fetch_found(
+    let h: VisitedHome = store::fetch_found(
         db,
         "SELECT street_id, community_id, grid_id, area_id, dwelling_id FROM households WHERE id = $1 AND deleted_at IS NULL",
         vec![v.household_id.into()],
     )
     .await?;
     let checked = scope::require_permission(db, ctx, Permission::EditRegistry, h.area_id).await?;
-    let mut errs = FieldErrors::new();
     let today = today();
-    let visited_on = match v.visited_on.as_deref().filter(|s| !s.is_empty()) {
-        Some(d) => match vocab::parse_date(d) {
-            Ok(d) if d.as_str() > today.as_str() => {
-                errs.insert(
-                    "visited_on".into(),
-                    Msg::new(
-                        "走访日期不能晚于今天",
-                        "The visit date cannot be in the future",
-                    ),
-                );
-                None
-            }
-            Ok(d) => Some(d),
-            Err(m) => {
-                errs.insert("visited_on".into(), m);
-                None
-            }
-        },
-        None => Some(today.clone()),
-    };
-    let mode = vocab::VISIT_MODE
-        .parse(&v.mode)
-        .map_err(|m| errs.insert("mode".into(), m))
-        .ok();
-    match (v.lat, v.lon) {
-        (None, None) => {}
-        (Some(lat), Some(lon))
-            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
-        _ => {
-            errs.insert(
-                "lat".into(),
-                Msg::new(
-                    "位置坐标无效（纬度 ±90，经度 ±180，成对填写）",
-                    "Invalid location (latitude ±90, longitude ±180, both or neither)",
-                ),
-            );
-        }
-    }
-    let visitors = opt_text(&v.visitors, 200, "visitors", &mut errs)
-        .unwrap_or_else(|| ctx.principal.name.clone());
-    let notes = opt_text(&v.notes, 2000, "notes", &mut errs);
-    let needs = clean_needs(&v.needs, &mut errs);
-    if !errs.is_empty() {
-        return Err(AppError::Validation(errs));
-    }
+    let c = CleanVisit::check(ctx, &v, &today)?;
     let id = new_id();
     let now = now_ms();
     let tx = store::write_tx(db).await?;
@@ -325,43 +272,20 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
             h.grid_id.into(),
             h.area_id.into(),
             v.household_id.into(),
-            visited_on.clone().unwrap_or_default().into(),
-            visitors.into(),
-            mode.unwrap_or("in_person").into(),
+            c.visited_on.clone().into(),
+            c.visitors.into(),
+            c.mode.into(),
             v.lat.into(),
             v.lon.into(),
-            notes.into(),
+            c.notes.into(),
             ctx.principal.user_id.into(),
             now.into(),
         ],
     )
     .await?;
-    for n in &needs {
-        store::exec(
-            &tx,
-            "INSERT INTO needs (street_id, id, community_id, grid_id, area_id, household_id, visit_id, category, urgency, description, \
-             owner_user_id, status, due_on, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, 1, $13, $13)",
-            vec![
-                h.street_id.into(),
-                new_id().into(),
-                h.community_id.into(),
-                h.grid_id.into(),
-                h.area_id.into(),
-                v.household_id.into(),
-                id.into(),
-                n.category.into(),
-                n.urgency.into(),
-                n.description.clone().into(),
-                ctx.principal.user_id.into(),
-                n.due_on.clone().into(),
-                now.into(),
-            ],
-        )
-        .await?;
-    }
+    insert_needs(&tx, ctx, &h, v.household_id, id, &c.needs, now).await?;
     // A visit is a verification: the household leaves the 待核实 / 久未走访 lists.
-    let visited_at = verified_at(visited_on.as_deref().unwrap_or_default(), &today, now);
+    let visited_at = verified_at(&c.visited_on, &today, now);
     super::households::mark_verified(&tx, ctx, v.household_id, h.dwelling_id, visited_at).await?;
     super::record_change(
         &tx,
@@ -372,10 +296,7 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
             object_id: v.household_id,
             household_id: Some(v.household_id),
             reason: "verify",
-            note: Some(format!(
-                "走访核实（{}）",
-                visited_on.clone().unwrap_or_default()
-            )),
+            note: Some(format!("走访核实（{}）", c.visited_on)),
             changes: serde_json::json!({}),
             snapshot: serde_json::json!({"verified_at": visited_at, "visit_id": id}),
         },
@@ -383,7 +304,7 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
     .await?;
     Entry::by(ctx, &checked, "visit.create", "visit", id)
         .area(h.area_id)
-        .detail(format!("{} needs", needs.len()))
+        .detail(format!("{} needs", c.needs.len()))
         .record(&tx)
         .await?;
     let rows: Vec<VisitRow> = store::fetch_all(
@@ -398,6 +319,122 @@ pub async fn create_visit(db: &Db, ctx: &Ctx, v: NewVisit) -> AppResult<Visit> {
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// Where the visited household lives.
+#[derive(FromQueryResult)]
+struct VisitedHome {
+    street_id: Uuid,
+    community_id: Uuid,
+    grid_id: Uuid,
+    area_id: Uuid,
+    dwelling_id: Uuid,
+}
+
+/// A new visit as checked: every field valid, defaults filled in.
+struct CleanVisit {
+    /// `YYYY-MM-DD`, not in the future.
+    visited_on: String,
+    visitors: String,
+    mode: &'static str,
+    notes: Option<String>,
+    needs: Vec<CleanNeed>,
+}
+
+impl CleanVisit {
+    /// Checks every field and reports all that are wrong at once.
+    fn check(ctx: &Ctx, v: &NewVisit, today: &str) -> AppResult<CleanVisit> {
+        let mut errs = FieldErrors::new();
+        let visited_on = match v.visited_on.as_deref().filter(|s| !s.is_empty()) {
+            Some(d) => match vocab::parse_date(d) {
+                Ok(d) if d.as_str() > today => {
+                    errs.insert(
+                        "visited_on".into(),
+                        Msg::new(
+                            "走访日期不能晚于今天",
+                            "The visit date cannot be in the future",
+                        ),
+                    );
+                    None
+                }
+                Ok(d) => Some(d),
+                Err(m) => {
+                    errs.insert("visited_on".into(), m);
+                    None
+                }
+            },
+            None => Some(today.to_string()),
+        };
+        let mode = vocab::VISIT_MODE
+            .parse(&v.mode)
+            .map_err(|m| errs.insert("mode".into(), m))
+            .ok();
+        match (v.lat, v.lon) {
+            (None, None) => {}
+            (Some(lat), Some(lon))
+                if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
+            _ => {
+                errs.insert(
+                    "lat".into(),
+                    Msg::new(
+                        "位置坐标无效（纬度 ±90，经度 ±180，成对填写）",
+                        "Invalid location (latitude ±90, longitude ±180, both or neither)",
+                    ),
+                );
+            }
+        }
+        let visitors = opt_text(&v.visitors, 200, "visitors", &mut errs)
+            .unwrap_or_else(|| ctx.principal.name.clone());
+        let notes = opt_text(&v.notes, 2000, "notes", &mut errs);
+        let needs = clean_needs(&v.needs, &mut errs);
+        if !errs.is_empty() {
+            return Err(AppError::Validation(errs));
+        }
+        Ok(CleanVisit {
+            visited_on: visited_on.unwrap_or_default(),
+            visitors,
+            mode: mode.unwrap_or("in_person"),
+            notes,
+            needs,
+        })
+    }
+}
+
+/// The needs a visit found, each open and owned by the visitor.
+async fn insert_needs<C: ConnectionTrait>(
+    c: &C,
+    ctx: &Ctx,
+    h: &VisitedHome,
+    household_id: Uuid,
+    visit_id: Uuid,
+    needs: &[CleanNeed],
+    now: i64,
+) -> AppResult<()> {
+    for n in needs {
+        store::exec(
+            c,
+            "INSERT INTO needs (street_id, id, community_id, grid_id, area_id, household_id, visit_id, category, urgency, description, \
+             owner_user_id, status, due_on, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, 1, $13, $13)",
+            vec![
+                h.street_id.into(),
+                new_id().into(),
+                h.community_id.into(),
+                h.grid_id.into(),
+                h.area_id.into(),
+                household_id.into(),
+                visit_id.into(),
+                n.category.into(),
+                n.urgency.into(),
+                n.description.clone().into(),
+                ctx.principal.user_id.into(),
+                n.due_on.clone().into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// When a visit on `visited_on` (YYYY-MM-DD, Asia/Shanghai) verified its household: now for a

@@ -189,78 +189,11 @@ pub async fn file(
     let mut household = household_view(row.clone(), f);
     // The household as it was: the last snapshot on or before the date.
     if let Some(d) = &as_of {
-        let end_of_day =
-            crate::domain::rfc3339_to_ms(&format!("{d}T23:59:59+08:00")).unwrap_or(i64::MAX);
-        #[derive(FromQueryResult)]
-        struct S {
-            snapshot: String,
-        }
-        let snap: Option<S> = store::fetch_opt(
-            db,
-            "SELECT snapshot FROM registry_events WHERE object_id = $1 AND object_type = 'household' AND at <= $2 \
-             AND reason IN ('create', 'head_change', 'correction') ORDER BY at DESC LIMIT 1",
-            vec![id.into(), end_of_day.into()],
-        )
-        .await?;
-        if let Some(v) =
-            snap.and_then(|s| serde_json::from_str::<serde_json::Value>(&s.snapshot).ok())
-        {
-            if let Some(k) = v["kind"].as_str() {
-                household.kind = k.to_string();
-            }
-            household.head_person_id = v["head_person_id"]
-                .as_str()
-                .and_then(|s| Uuid::parse_str(s).ok());
-            household.head_name = head_name(db, household.head_person_id).await?;
-        }
+        as_it_was(db, &mut household, d).await?;
     }
     let d = load_dwelling(db, row.dwelling_id).await?;
     let owners = owners_of(db, d.id).await?;
-    #[derive(FromQueryResult)]
-    struct MRow {
-        id: Uuid,
-        person_id: Uuid,
-        relation: String,
-        from_date: String,
-        to_date: Option<String>,
-    }
-    let mrows: Vec<MRow> = store::fetch_all(
-        db,
-        "SELECT id, person_id, relation, from_date, to_date FROM household_members WHERE household_id = $1 ORDER BY from_date, id",
-        vec![id.into()],
-    )
-    .await?;
-    let mut members = vec![];
-    let mut past = vec![];
-    for m in mrows {
-        let p: Option<persons::PersonRow> = store::fetch_opt(
-            db,
-            &format!("{} WHERE p.id = $1", persons::SELECT),
-            vec![m.person_id.into()],
-        )
-        .await?;
-        let Some(p) = p else { continue };
-        let current = match &as_of {
-            Some(d) => {
-                m.from_date <= *d && m.to_date.as_deref().map(|t| t > d.as_str()).unwrap_or(true)
-            }
-            None => m.to_date.is_none(),
-        };
-        let started = as_of.as_ref().map(|d| m.from_date <= *d).unwrap_or(true);
-        let member = Member {
-            id: m.id,
-            person_id: m.person_id,
-            relation: m.relation,
-            from_date: m.from_date,
-            to_date: m.to_date,
-            person: persons::view(p, keys, sensitive),
-        };
-        if current {
-            members.push(member);
-        } else if started {
-            past.push(member);
-        }
-    }
+    let (members, past) = members_of(db, keys, id, as_of.as_deref(), sensitive).await?;
     let visits = visits::visits_of(db, id).await?;
     let needs = visits::needs_of(db, id).await?;
     let people: Vec<(Uuid, String)> = members
@@ -279,17 +212,7 @@ pub async fn file(
     } else {
         vec![]
     };
-    let mut events = super::super::history(db, id, true).await?;
-    if let Some(d) = &as_of {
-        // Events up to the end of that day (Asia/Shanghai).
-        let end =
-            crate::domain::rfc3339_to_ms(&format!("{d}T23:59:59.999+08:00")).unwrap_or(i64::MAX);
-        events.retain(|e| {
-            crate::domain::rfc3339_to_ms(&e.at)
-                .map(|t| t <= end)
-                .unwrap_or(true)
-        });
-    }
+    let events = events_until(db, id, as_of.as_deref()).await?;
     audit::record_alone(
         db,
         Entry::by(ctx, &checked, "household.file", "household", id)
@@ -322,6 +245,105 @@ pub async fn file(
         services,
         as_of,
     })
+}
+
+/// Sets kind, head and head's name as the last snapshot on or before `day` had them.
+async fn as_it_was(db: &Db, household: &mut Household, day: &str) -> AppResult<()> {
+    let end_of_day =
+        crate::domain::rfc3339_to_ms(&format!("{day}T23:59:59+08:00")).unwrap_or(i64::MAX);
+    #[derive(FromQueryResult)]
+    struct S {
+        snapshot: String,
+    }
+    let snap: Option<S> = store::fetch_opt(
+        db,
+        "SELECT snapshot FROM registry_events WHERE object_id = $1 AND object_type = 'household' AND at <= $2 \
+         AND reason IN ('create', 'head_change', 'correction') ORDER BY at DESC LIMIT 1",
+        vec![household.id.into(), end_of_day.into()],
+    )
+    .await?;
+    if let Some(v) = snap.and_then(|s| serde_json::from_str::<serde_json::Value>(&s.snapshot).ok())
+    {
+        if let Some(k) = v["kind"].as_str() {
+            household.kind = k.to_string();
+        }
+        household.head_person_id = v["head_person_id"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok());
+        household.head_name = head_name(db, household.head_person_id).await?;
+    }
+    Ok(())
+}
+
+/// The household's members now (or on `as_of`), and those who had left by then.
+async fn members_of(
+    db: &Db,
+    keys: &Keys,
+    id: Uuid,
+    as_of: Option<&str>,
+    sensitive: bool,
+) -> AppResult<(Vec<Member>, Vec<Member>)> {
+    #[derive(FromQueryResult)]
+    struct MRow {
+        id: Uuid,
+        person_id: Uuid,
+        relation: String,
+        from_date: String,
+        to_date: Option<String>,
+    }
+    let mrows: Vec<MRow> = store::fetch_all(
+        db,
+        "SELECT id, person_id, relation, from_date, to_date FROM household_members WHERE household_id = $1 ORDER BY from_date, id",
+        vec![id.into()],
+    )
+    .await?;
+    let mut members = vec![];
+    let mut past = vec![];
+    for m in mrows {
+        let p: Option<persons::PersonRow> = store::fetch_opt(
+            db,
+            &format!("{} WHERE p.id = $1", persons::SELECT),
+            vec![m.person_id.into()],
+        )
+        .await?;
+        let Some(p) = p else { continue };
+        let current = match as_of {
+            Some(d) => {
+                m.from_date.as_str() <= d && m.to_date.as_deref().map(|t| t > d).unwrap_or(true)
+            }
+            None => m.to_date.is_none(),
+        };
+        let started = as_of.map(|d| m.from_date.as_str() <= d).unwrap_or(true);
+        let member = Member {
+            id: m.id,
+            person_id: m.person_id,
+            relation: m.relation,
+            from_date: m.from_date,
+            to_date: m.to_date,
+            person: persons::view(p, keys, sensitive),
+        };
+        if current {
+            members.push(member);
+        } else if started {
+            past.push(member);
+        }
+    }
+    Ok((members, past))
+}
+
+/// The household's history, up to the end of `as_of` (Asia/Shanghai) when given.
+async fn events_until(db: &Db, id: Uuid, as_of: Option<&str>) -> AppResult<Vec<Event>> {
+    let mut events = super::super::history(db, id, true).await?;
+    if let Some(d) = as_of {
+        let end =
+            crate::domain::rfc3339_to_ms(&format!("{d}T23:59:59.999+08:00")).unwrap_or(i64::MAX);
+        events.retain(|e| {
+            crate::domain::rfc3339_to_ms(&e.at)
+                .map(|t| t <= end)
+                .unwrap_or(true)
+        });
+    }
+    Ok(events)
 }
 
 #[tracing::instrument(name = "registry::households::history", skip_all)]
