@@ -630,34 +630,7 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
     let cur = load(db, id).await?;
     let kind = AreaKind::parse(&cur.kind).ok_or_else(|| AppError::internal("bad kind in db"))?;
     let newp = load(db, m.new_parent_id).await?;
-    let Some(pk) = kind.parent_kind() else {
-        return Err(AppError::field(
-            "new_parent_id",
-            Msg::new(
-                "市级区域不能移动到其他区域下",
-                "A city cannot be moved under another area",
-            ),
-        ));
-    };
-    if newp.kind != pk.as_str() {
-        return Err(AppError::field(
-            "new_parent_id",
-            Msg::owned(
-                format!("{}只能移动到{}之下", kind.label_zh(), pk.label_zh()),
-                format!("A {} can only move under a {}", kind.as_str(), pk.as_str()),
-            ),
-        ));
-    }
-    // No cycles: the new parent must not lie in the moved subtree.
-    if scope::is_under(db, newp.id, &[id]).await? {
-        return Err(AppError::field(
-            "new_parent_id",
-            Msg::new(
-                "不能移动到自身或其下级之下",
-                "An area cannot move under itself or its own sub-areas",
-            ),
-        ));
-    }
+    check_move(db, kind, id, &newp).await?;
     if cur.parent_id == Some(newp.id) {
         return to_view(db, cur).await;
     }
@@ -696,58 +669,9 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
     )
     .await?;
     AppError::stale_unless_changed(n)?;
-    // Detach the subtree from its old ancestors, then attach it under the new parent.
-    store::exec(
-        &tx,
-        "DELETE FROM area_closure WHERE descendant_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $1) \
-         AND ancestor_id IN (SELECT ancestor_id FROM area_closure WHERE descendant_id = $1 AND depth > 0)",
-        vec![id.into()],
-    )
-    .await?;
-    store::exec(
-        &tx,
-        "INSERT INTO area_closure (ancestor_id, descendant_id, depth) \
-         SELECT a.ancestor_id, d.descendant_id, a.depth + d.depth + 1 \
-         FROM area_closure a CROSS JOIN area_closure d WHERE a.descendant_id = $1 AND d.ancestor_id = $2",
-        vec![newp.id.into(), id.into()],
-    )
-    .await?;
-    store::adjust_child_count(&tx, "areas", cur.parent_id, -1).await?;
-    store::adjust_child_count(&tx, "areas", newp.id, 1).await?;
-    // Rewrite codes of the subtree to the new prefix.
+    reattach(&tx, id, cur.parent_id, newp.id).await?;
     if new_code != cur.code {
-        let plen = inherited_prefix_len(kind);
-        let old_prefix = &cur.code[..plen.min(cur.code.len())];
-        let new_prefix = &new_code[..plen.min(new_code.len())];
-        store::exec(
-            &tx,
-            "UPDATE areas SET code = $1 || substr(code, $2) \
-             WHERE id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $3) AND code LIKE $4",
-            vec![
-                new_prefix.to_string().into(),
-                ((plen + 1) as i32).into(),
-                id.into(),
-                format!("{old_prefix}%").into(),
-            ],
-        )
-        .await
-        .map_err(|e| map_unique(e, "new_code", Msg::new("新编码与已有区域冲突", "The new code collides with an existing area")))?;
-        store::exec(
-            &tx,
-            "UPDATE areas SET code = $1 WHERE id = $2",
-            vec![new_code.clone().into(), id.into()],
-        )
-        .await
-        .map_err(|e| {
-            map_unique(
-                e,
-                "new_code",
-                Msg::new(
-                    "新编码与已有区域冲突",
-                    "The new code collides with an existing area",
-                ),
-            )
-        })?;
+        recode(&tx, id, kind, &cur.code, &new_code).await?;
     }
     Entry::by(ctx, &checked, "area.move", "area", id)
         .fields(&["parent_id", "code"])
@@ -763,6 +687,107 @@ pub async fn move_to(db: &Db, ctx: &Ctx, id: Uuid, m: MoveArea) -> AppResult<Are
     tx.commit().await?;
     ctx.tree.clear();
     Ok(view)
+}
+
+/// A move is to a parent of the kind just above, and not into the moved subtree.
+async fn check_move(db: &Db, kind: AreaKind, id: Uuid, newp: &AreaRow) -> AppResult<()> {
+    let Some(pk) = kind.parent_kind() else {
+        return Err(AppError::field(
+            "new_parent_id",
+            Msg::new(
+                "市级区域不能移动到其他区域下",
+                "A city cannot be moved under another area",
+            ),
+        ));
+    };
+    if newp.kind != pk.as_str() {
+        return Err(AppError::field(
+            "new_parent_id",
+            Msg::owned(
+                format!("{}只能移动到{}之下", kind.label_zh(), pk.label_zh()),
+                format!("A {} can only move under a {}", kind.as_str(), pk.as_str()),
+            ),
+        ));
+    }
+    // No cycles: the new parent must not lie in the moved subtree.
+    if scope::is_under(db, newp.id, &[id]).await? {
+        return Err(AppError::field(
+            "new_parent_id",
+            Msg::new(
+                "不能移动到自身或其下级之下",
+                "An area cannot move under itself or its own sub-areas",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Detaches the subtree of `id` from its old ancestors and attaches it under `new_parent` (the
+/// closure rows), and moves one child from the old parent's count to the new one's.
+async fn reattach<C: ConnectionTrait>(
+    c: &C,
+    id: Uuid,
+    old_parent: Option<Uuid>,
+    new_parent: Uuid,
+) -> AppResult<()> {
+    store::exec(
+        c,
+        "DELETE FROM area_closure WHERE descendant_id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $1) \
+         AND ancestor_id IN (SELECT ancestor_id FROM area_closure WHERE descendant_id = $1 AND depth > 0)",
+        vec![id.into()],
+    )
+    .await?;
+    store::exec(
+        c,
+        "INSERT INTO area_closure (ancestor_id, descendant_id, depth) \
+         SELECT a.ancestor_id, d.descendant_id, a.depth + d.depth + 1 \
+         FROM area_closure a CROSS JOIN area_closure d WHERE a.descendant_id = $1 AND d.ancestor_id = $2",
+        vec![new_parent.into(), id.into()],
+    )
+    .await?;
+    store::adjust_child_count(c, "areas", old_parent, -1).await?;
+    store::adjust_child_count(c, "areas", new_parent, 1).await?;
+    Ok(())
+}
+
+/// Gives the moved area `new_code` and its subtree the new prefix.
+async fn recode<C: ConnectionTrait>(
+    c: &C,
+    id: Uuid,
+    kind: AreaKind,
+    old_code: &str,
+    new_code: &str,
+) -> AppResult<()> {
+    let collides = || {
+        Msg::new(
+            "新编码与已有区域冲突",
+            "The new code collides with an existing area",
+        )
+    };
+    let plen = inherited_prefix_len(kind);
+    let old_prefix = &old_code[..plen.min(old_code.len())];
+    let new_prefix = &new_code[..plen.min(new_code.len())];
+    store::exec(
+        c,
+        "UPDATE areas SET code = $1 || substr(code, $2) \
+         WHERE id IN (SELECT descendant_id FROM area_closure WHERE ancestor_id = $3) AND code LIKE $4",
+        vec![
+            new_prefix.to_string().into(),
+            ((plen + 1) as i32).into(),
+            id.into(),
+            format!("{old_prefix}%").into(),
+        ],
+    )
+    .await
+    .map_err(|e| map_unique(e, "new_code", collides()))?;
+    store::exec(
+        c,
+        "UPDATE areas SET code = $1 WHERE id = $2",
+        vec![new_code.to_string().into(), id.into()],
+    )
+    .await
+    .map_err(|e| map_unique(e, "new_code", collides()))?;
+    Ok(())
 }
 
 /// Records that name an area without a foreign key (the large tables keyed by area), and why that

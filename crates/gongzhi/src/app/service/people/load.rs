@@ -39,8 +39,36 @@ pub const IDLE_DAYS: i64 = 30;
 /// shifts included), and willing people not asked for 30 days or more.
 #[tracing::instrument(name = "service::people::load", skip_all)]
 pub async fn load(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResult<Load> {
-    let db = &state.db;
     let now = now_ms();
+    Ok(Load {
+        near_limits: near_limits(state, ctx, area_id, now).await?,
+        idle: idle(state, ctx, area_id, now).await?,
+        idle_days: IDLE_DAYS,
+    })
+}
+
+/// A volunteer's signed-up shifts from a week ago to a week ahead.
+#[derive(FromQueryResult)]
+struct Shift {
+    volunteer_id: Uuid,
+    name: String,
+    community_name: String,
+    own_week_minutes: Option<i32>,
+    own_consecutive_days: Option<i32>,
+    own_rest_minutes: Option<i32>,
+    starts_at: i64,
+    ends_at: i64,
+}
+
+/// Volunteers near their weekly hours or consecutive days (the stricter of the policy and their
+/// own limits), most hours first.
+async fn near_limits(
+    state: &AppState,
+    ctx: &Ctx,
+    area_id: Option<Uuid>,
+    now: i64,
+) -> AppResult<Vec<NearLimit>> {
+    let db = &state.db;
     let week_start = now - 7 * 86_400_000;
     let mut w =
         super::super::area_where(db, ctx, Permission::ReadService, area_id, "v.community_id")
@@ -50,18 +78,7 @@ pub async fn load(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResu
         [week_start.into(), (now + 7 * 86_400_000).into()],
     );
     let (cond, values) = w.build(1);
-    #[derive(FromQueryResult)]
-    struct S {
-        volunteer_id: Uuid,
-        name: String,
-        community_name: String,
-        own_week_minutes: Option<i32>,
-        own_consecutive_days: Option<i32>,
-        own_rest_minutes: Option<i32>,
-        starts_at: i64,
-        ends_at: i64,
-    }
-    let shifts: Vec<S> = store::fetch_all(
+    let shifts: Vec<Shift> = store::fetch_all(
         db,
         &format!(
             "SELECT v.id AS volunteer_id, p.name, a.name AS community_name, v.own_week_minutes, v.own_consecutive_days, v.own_rest_minutes, \
@@ -72,88 +89,100 @@ pub async fn load(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResu
         values,
     )
     .await?;
-    let policy = &state.settings.service;
-    let mut near = vec![];
     let this_week = crate::domain::calendar::local_date(now).to_iso_week_date();
-    let mut i = 0;
-    while i < shifts.len() {
-        let j = shifts[i..]
-            .iter()
-            .position(|s| s.volunteer_id != shifts[i].volunteer_id)
-            .map(|p| i + p)
-            .unwrap_or(shifts.len());
-        let group = &shifts[i..j];
-        let s0 = &group[0];
-        let own = super::super::own_limits(
-            s0.own_week_minutes,
-            s0.own_consecutive_days,
-            s0.own_rest_minutes,
-        );
-        let lim = policy.limits.stricter(own);
-        let week_minutes: i64 = group
-            .iter()
-            .filter(|s| {
-                let w = crate::domain::calendar::local_date(s.starts_at).to_iso_week_date();
-                (w.0, w.1) == (this_week.0, this_week.1)
-            })
-            .map(|s| (s.ends_at - s.starts_at) / 60_000)
-            .sum();
-        let mut days: Vec<time::Date> = group
-            .iter()
-            .map(|s| crate::domain::calendar::local_date(s.starts_at))
-            .collect();
-        days.dedup();
-        let (mut run, mut longest, mut prev) = (0u32, 0u32, None::<time::Date>);
-        for d in days {
-            run = if prev.and_then(|p| p.next_day()) == Some(d) {
-                run + 1
-            } else {
-                1
-            };
-            longest = longest.max(run);
-            prev = Some(d);
-        }
-        let wh = hours(week_minutes);
-        let hot_hours = wh >= lim.hours_per_week * 0.8;
-        let hot_days = longest >= lim.consecutive_days;
-        if hot_hours || hot_days {
-            let en = en(ctx);
-            let reason = match (hot_hours, hot_days, en) {
-                (true, true, false) => format!(
-                    "本周 {wh} 小时（上限 {}），已连续 {longest} 天",
-                    lim.hours_per_week
-                ),
-                (true, false, false) => {
-                    format!("本周 {wh} 小时，接近每周 {} 小时上限", lim.hours_per_week)
-                }
-                (_, _, false) => format!(
-                    "已连续服务 {longest} 天（上限 {} 天）",
-                    lim.consecutive_days
-                ),
-                (true, true, true) => format!(
-                    "{wh} h this week (limit {}), {longest} days in a row",
-                    lim.hours_per_week
-                ),
-                (true, false, true) => format!(
-                    "{wh} h this week, near the limit of {} h",
-                    lim.hours_per_week
-                ),
-                (_, _, true) => format!("{longest} days in a row (limit {})", lim.consecutive_days),
-            };
-            near.push(NearLimit {
-                volunteer_id: s0.volunteer_id,
-                name: s0.name.clone(),
-                community_name: s0.community_name.clone(),
-                week_hours: wh,
-                hours_per_week: lim.hours_per_week,
-                consecutive_days: longest,
-                consecutive_limit: lim.consecutive_days,
-                reason,
-            });
-        }
-        i = j;
-    }
+    let mut near: Vec<NearLimit> = shifts
+        .chunk_by(|a, b| a.volunteer_id == b.volunteer_id)
+        .filter_map(|group| near_limit(group, &state.settings.service, this_week, en(ctx)))
+        .collect();
     near.sort_by(|a, b| b.week_hours.total_cmp(&a.week_hours));
+    Ok(near)
+}
+
+/// One volunteer's shifts (`group`, in time order): near a limit, and why.
+fn near_limit(
+    group: &[Shift],
+    policy: &crate::config::ServicePolicy,
+    this_week: (i32, u8, time::Weekday),
+    en: bool,
+) -> Option<NearLimit> {
+    let s0 = group.first()?;
+    let own = super::super::own_limits(
+        s0.own_week_minutes,
+        s0.own_consecutive_days,
+        s0.own_rest_minutes,
+    );
+    let lim = policy.limits.stricter(own);
+    let week_minutes: i64 = group
+        .iter()
+        .filter(|s| {
+            let w = crate::domain::calendar::local_date(s.starts_at).to_iso_week_date();
+            (w.0, w.1) == (this_week.0, this_week.1)
+        })
+        .map(|s| (s.ends_at - s.starts_at) / 60_000)
+        .sum();
+    let mut days: Vec<time::Date> = group
+        .iter()
+        .map(|s| crate::domain::calendar::local_date(s.starts_at))
+        .collect();
+    days.dedup();
+    let (mut run, mut longest, mut prev) = (0u32, 0u32, None::<time::Date>);
+    for d in days {
+        run = if prev.and_then(|p| p.next_day()) == Some(d) {
+            run + 1
+        } else {
+            1
+        };
+        longest = longest.max(run);
+        prev = Some(d);
+    }
+    let wh = hours(week_minutes);
+    let hot_hours = wh >= lim.hours_per_week * 0.8;
+    let hot_days = longest >= lim.consecutive_days;
+    if !hot_hours && !hot_days {
+        return None;
+    }
+    let reason = match (hot_hours, hot_days, en) {
+        (true, true, false) => format!(
+            "本周 {wh} 小时（上限 {}），已连续 {longest} 天",
+            lim.hours_per_week
+        ),
+        (true, false, false) => {
+            format!("本周 {wh} 小时，接近每周 {} 小时上限", lim.hours_per_week)
+        }
+        (_, _, false) => format!(
+            "已连续服务 {longest} 天（上限 {} 天）",
+            lim.consecutive_days
+        ),
+        (true, true, true) => format!(
+            "{wh} h this week (limit {}), {longest} days in a row",
+            lim.hours_per_week
+        ),
+        (true, false, true) => format!(
+            "{wh} h this week, near the limit of {} h",
+            lim.hours_per_week
+        ),
+        (_, _, true) => format!("{longest} days in a row (limit {})", lim.consecutive_days),
+    };
+    Some(NearLimit {
+        volunteer_id: s0.volunteer_id,
+        name: s0.name.clone(),
+        community_name: s0.community_name.clone(),
+        week_hours: wh,
+        hours_per_week: lim.hours_per_week,
+        consecutive_days: longest,
+        consecutive_limit: lim.consecutive_days,
+        reason,
+    })
+}
+
+/// Willing volunteers nobody has asked for `IDLE_DAYS` days, the longest idle first.
+async fn idle(
+    state: &AppState,
+    ctx: &Ctx,
+    area_id: Option<Uuid>,
+    now: i64,
+) -> AppResult<Vec<Idle>> {
+    let db = &state.db;
     let mut w =
         super::super::area_where(db, ctx, Permission::ReadService, area_id, "v.community_id")
             .await?;
@@ -179,19 +208,15 @@ pub async fn load(state: &AppState, ctx: &Ctx, area_id: Option<Uuid>) -> AppResu
         values,
     )
     .await?;
-    Ok(Load {
-        near_limits: near,
-        idle: idle
-            .into_iter()
-            .map(|r| Idle {
-                volunteer_id: r.volunteer_id,
-                name: r.name,
-                community_name: r.community_name,
-                days_idle: r.last_asked_at.map(|t| (now - t) / 86_400_000),
-                last_asked_at: r.last_asked_at.map(ms_to_rfc3339),
-                skills: skills_list(&r.skills),
-            })
-            .collect(),
-        idle_days: IDLE_DAYS,
-    })
+    Ok(idle
+        .into_iter()
+        .map(|r| Idle {
+            volunteer_id: r.volunteer_id,
+            name: r.name,
+            community_name: r.community_name,
+            days_idle: r.last_asked_at.map(|t| (now - t) / 86_400_000),
+            last_asked_at: r.last_asked_at.map(ms_to_rfc3339),
+            skills: skills_list(&r.skills),
+        })
+        .collect())
 }
