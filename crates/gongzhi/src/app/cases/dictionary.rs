@@ -356,6 +356,57 @@ pub struct CategoryImport {
 #[tracing::instrument(name = "cases::dictionary::import_csv", skip_all)]
 pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<CategoryImport> {
     let checked = scope::require_global(ctx, Permission::ManageCaseDictionary)?;
+    let lines = read_lines(bytes)?;
+    let tx = store::write_tx(&state.db).await?;
+    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+    for l in lines {
+        match by_code(&tx, &l.code).await? {
+            Some(cur) if l.same_as(&cur)? => unchanged += 1,
+            Some(cur) => {
+                l.update(&tx, &cur).await?;
+                updated += 1;
+            }
+            None => {
+                l.create(&tx, ctx, &checked).await?;
+                created += 1;
+            }
+        }
+    }
+    Entry::by(ctx, &checked, "case_category.import", "case_category", None)
+        .detail(format!("created {created}, updated {updated}"))
+        .record(&tx)
+        .await?;
+    tx.commit().await?;
+    state.case_caches.clear();
+    Ok(CategoryImport {
+        created,
+        updated,
+        unchanged,
+    })
+}
+
+/// An error of the file, at its row.
+fn row_err(line: usize, zh: String, en: String) -> AppError {
+    AppError::field(
+        "file",
+        Msg::owned(format!("第 {line} 行：{zh}"), format!("Row {line}: {en}")),
+    )
+}
+
+/// One row of a dictionary sheet.
+struct CategoryLine {
+    line: usize,
+    code: String,
+    name: String,
+    parent_code: String,
+    /// Response, handling and verification limits.
+    limits: (Limit, Limit, Limit),
+    return_visit: bool,
+}
+
+/// Reads the sheet (UTF-8 or GB18030): the header of [`CSV_HEADER`], then at most 2,000 rows;
+/// rows without a code are skipped.
+fn read_lines(bytes: &[u8]) -> AppResult<Vec<CategoryLine>> {
     let text = decode_text(bytes)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -375,12 +426,6 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
             ),
         ));
     }
-    let row_err = |line: usize, zh: String, en: String| {
-        AppError::field(
-            "file",
-            Msg::owned(format!("第 {line} 行：{zh}"), format!("Row {line}: {en}")),
-        )
-    };
     let mut parsed = vec![];
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
@@ -400,9 +445,14 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
                 )
             })
         };
-        let limits = (lim(3, "响应")?, lim(4, "办理")?, lim(5, "核查")?);
-        let rv = matches!(get(6).as_str(), "1" | "是" | "true" | "yes" | "Y" | "y");
-        parsed.push((line, get(0), get(1), get(2), limits, rv));
+        parsed.push(CategoryLine {
+            line,
+            code: get(0),
+            name: get(1),
+            parent_code: get(2),
+            limits: (lim(3, "响应")?, lim(4, "办理")?, lim(5, "核查")?),
+            return_visit: matches!(get(6).as_str(), "1" | "是" | "true" | "yes" | "Y" | "y"),
+        });
     }
     if parsed.len() > 2000 {
         return Err(AppError::field(
@@ -410,95 +460,96 @@ pub async fn import_csv(state: &AppState, ctx: &Ctx, bytes: &[u8]) -> AppResult<
             Msg::new("最多 2000 个分类", "At most 2,000 categories"),
         ));
     }
-    let tx = store::write_tx(&state.db).await?;
-    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
-    for (line, code, name, parent_code, (r, h, v), rv) in parsed {
-        let existing = by_code(&tx, &code).await?;
-        match existing {
-            Some(cur) => {
-                let name = clean_name(&name, 100)
-                    .map_err(|m| row_err(line, m.zh.into_owned(), m.en.into_owned()))?;
-                let same = cur.name == name
-                    && cur.response_limit == r.to_short()
-                    && cur.handle_limit == h.to_short()
-                    && cur.verify_limit == v.to_short()
-                    && cur.return_visit_required == rv;
-                if same {
-                    unchanged += 1;
-                    continue;
-                }
-                store::exec(
-                    &tx,
-                    "UPDATE case_categories SET name = $1, response_limit = $2, handle_limit = $3, \
-                     verify_limit = $4, return_visit_required = $5, version = version + 1, updated_at = $6 WHERE id = $7",
-                    vec![
-                        name.into(),
-                        r.to_short().into(),
-                        h.to_short().into(),
-                        v.to_short().into(),
-                        rv.into(),
-                        now_ms().into(),
-                        cur.id.into(),
-                    ],
-                )
-                .await?;
-                updated += 1;
-            }
-            None => {
-                let parent_id = if parent_code.is_empty() {
-                    None
-                } else {
-                    match by_code(&tx, &parent_code).await? {
-                        Some(p) => Some(p.id),
-                        None => {
-                            return Err(row_err(
-                                line,
-                                format!("上级编码 {parent_code} 不存在"),
-                                format!("the parent code {parent_code} does not exist"),
-                            ))
-                        }
-                    }
-                };
-                let lv = |l: Limit| LimitView {
-                    value: l.value,
-                    unit: l.unit.as_str().into(),
-                };
-                let input = NewCategory {
-                    parent_id,
-                    code: code.clone(),
-                    name,
-                    response_limit: lv(r),
-                    handle_limit: lv(h),
-                    verify_limit: lv(v),
-                    return_visit_required: rv,
-                };
-                insert(&tx, ctx, &checked, &input)
-                    .await
-                    .map_err(|e| match e {
-                        AppError::Validation(f) => match f.into_iter().next() {
-                            Some((k, m)) => {
-                                row_err(line, format!("{k}：{}", m.zh), format!("{k}: {}", m.en))
-                            }
-                            None => row_err(line, "有误".into(), "invalid".into()),
-                        },
-                        AppError::ConflictOn { msg, .. } => {
-                            row_err(line, msg.zh.into_owned(), msg.en.into_owned())
-                        }
-                        other => other,
-                    })?;
-                created += 1;
-            }
-        }
+    Ok(parsed)
+}
+
+impl CategoryLine {
+    fn clean_name(&self) -> AppResult<String> {
+        clean_name(&self.name, 100)
+            .map_err(|m| row_err(self.line, m.zh.into_owned(), m.en.into_owned()))
     }
-    Entry::by(ctx, &checked, "case_category.import", "case_category", None)
-        .detail(format!("created {created}, updated {updated}"))
-        .record(&tx)
+
+    /// Whether the row says what the dictionary already holds.
+    fn same_as(&self, cur: &CategoryRow) -> AppResult<bool> {
+        let (r, h, v) = self.limits;
+        Ok(cur.name == self.clean_name()?
+            && cur.response_limit == r.to_short()
+            && cur.handle_limit == h.to_short()
+            && cur.verify_limit == v.to_short()
+            && cur.return_visit_required == self.return_visit)
+    }
+
+    /// Name, limits and return visit of an existing category (its code and place stay).
+    async fn update<C: ConnectionTrait>(&self, c: &C, cur: &CategoryRow) -> AppResult<()> {
+        let (r, h, v) = self.limits;
+        store::exec(
+            c,
+            "UPDATE case_categories SET name = $1, response_limit = $2, handle_limit = $3, \
+             verify_limit = $4, return_visit_required = $5, version = version + 1, updated_at = $6 WHERE id = $7",
+            vec![
+                self.clean_name()?.into(),
+                r.to_short().into(),
+                h.to_short().into(),
+                v.to_short().into(),
+                self.return_visit.into(),
+                now_ms().into(),
+                cur.id.into(),
+            ],
+        )
         .await?;
-    tx.commit().await?;
-    state.case_caches.clear();
-    Ok(CategoryImport {
-        created,
-        updated,
-        unchanged,
-    })
+        Ok(())
+    }
+
+    /// A new category under its parent (which must exist already), checked as the API checks one.
+    async fn create(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        ctx: &Ctx,
+        checked: &scope::Checked,
+    ) -> AppResult<()> {
+        let line = self.line;
+        let parent_id = if self.parent_code.is_empty() {
+            None
+        } else {
+            match by_code(tx, &self.parent_code).await? {
+                Some(p) => Some(p.id),
+                None => {
+                    return Err(row_err(
+                        line,
+                        format!("上级编码 {} 不存在", self.parent_code),
+                        format!("the parent code {} does not exist", self.parent_code),
+                    ))
+                }
+            }
+        };
+        let lv = |l: Limit| LimitView {
+            value: l.value,
+            unit: l.unit.as_str().into(),
+        };
+        let (r, h, v) = self.limits;
+        let input = NewCategory {
+            parent_id,
+            code: self.code.clone(),
+            name: self.name.clone(),
+            response_limit: lv(r),
+            handle_limit: lv(h),
+            verify_limit: lv(v),
+            return_visit_required: self.return_visit,
+        };
+        insert(tx, ctx, checked, &input)
+            .await
+            .map_err(|e| match e {
+                AppError::Validation(f) => match f.into_iter().next() {
+                    Some((k, m)) => {
+                        row_err(line, format!("{k}：{}", m.zh), format!("{k}: {}", m.en))
+                    }
+                    None => row_err(line, "有误".into(), "invalid".into()),
+                },
+                AppError::ConflictOn { msg, .. } => {
+                    row_err(line, msg.zh.into_owned(), msg.en.into_owned())
+                }
+                other => other,
+            })?;
+        Ok(())
+    }
 }
