@@ -5,7 +5,7 @@
 //! required). A dry run names every problem by row; a commit writes all rows or none
 //! (`commit_valid`: the good rows). Each row is checked as one channel typed in by hand would be,
 //! with `edit_registry` at its community.
-use sea_orm::FromQueryResult;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -19,7 +19,7 @@ use crate::domain::role::Permission;
 use crate::domain::{new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldErrors, Msg};
 use crate::sheet::TableRow;
-use crate::store;
+use crate::store::{self, Db};
 
 /// The largest sheet accepted (bytes) and its rows: a street has a few hundred channels.
 pub const MAX_FILE: usize = 2 << 20;
@@ -284,6 +284,47 @@ pub async fn run(
         rows: table.len() as u64,
         ..Default::default()
     };
+    let good = check_all(db, ctx, table, &mut report).await?;
+    match mode {
+        Mode::DryRun => {
+            report.status = "dry_run".into();
+            return Ok(report);
+        }
+        Mode::Commit if report.error_rows > 0 => {
+            report.status = "rejected".into();
+            return Ok(report);
+        }
+        _ => {}
+    }
+    report.skipped_rows = report.error_rows;
+    let now = now_ms();
+    let tx = store::write_tx(db).await?;
+    for g in good {
+        if g.write(&tx, now).await? {
+            report.created += 1;
+        } else {
+            report.updated += 1;
+        }
+    }
+    Entry::by(ctx, &admitted, "channel.import", "community_channel", None)
+        .detail(format!(
+            "{} added, {} updated, {} rows skipped",
+            report.created, report.updated, report.skipped_rows
+        ))
+        .record(&tx)
+        .await?;
+    tx.commit().await?;
+    report.status = "committed".into();
+    Ok(report)
+}
+
+/// Checks every row; answers the good ones that no row repeats, the problems going to `report`.
+async fn check_all(
+    db: &Db,
+    ctx: &Ctx,
+    table: Vec<TableRow>,
+    report: &mut ChannelImportReport,
+) -> AppResult<Vec<Good>> {
     let mut good: Vec<Good> = vec![];
     let mut seen = std::collections::HashSet::new();
     for t in table {
@@ -318,29 +359,20 @@ pub async fn run(
     let bad_rows: std::collections::BTreeSet<u64> = report.problems.iter().map(|p| p.row).collect();
     report.error_rows = bad_rows.len() as u64;
     report.ok_rows = report.rows - report.error_rows;
-    let good: Vec<Good> = good
+    Ok(good
         .into_iter()
         .filter(|g| !bad_rows.contains(&g.row))
-        .collect();
-    match mode {
-        Mode::DryRun => {
-            report.status = "dry_run".into();
-            return Ok(report);
-        }
-        Mode::Commit if report.error_rows > 0 => {
-            report.status = "rejected".into();
-            return Ok(report);
-        }
-        _ => {}
-    }
-    report.skipped_rows = report.error_rows;
-    let now = now_ms();
-    let tx = store::write_tx(db).await?;
-    for g in good {
+        .collect())
+}
+
+impl Good {
+    /// Updates the channel the row names, or adds it; answers whether it was added.
+    async fn write<C: ConnectionTrait>(self, c: &C, now: i64) -> AppResult<bool> {
+        let g = self;
         match g.existing {
             Some(id) => {
                 store::exec(
-                    &tx,
+                    c,
                     "UPDATE community_channels SET kind = $1, audience = $2, purpose = $3, owner_name = $4, \
                      members = $5, posts_last_month = $6, last_active_on = $7, version = version + 1, updated_at = $8 \
                      WHERE id = $9",
@@ -357,11 +389,11 @@ pub async fn run(
                     ],
                 )
                 .await?;
-                report.updated += 1;
+                Ok(false)
             }
             None => {
                 store::exec(
-                    &tx,
+                    c,
                     "INSERT INTO community_channels (id, street_id, community_id, kind, name, audience, purpose, owner_name, \
                      members, posts_last_month, last_active_on, status, version, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', 1, $12, $12)",
@@ -381,18 +413,8 @@ pub async fn run(
                     ],
                 )
                 .await?;
-                report.created += 1;
+                Ok(true)
             }
         }
     }
-    Entry::by(ctx, &admitted, "channel.import", "community_channel", None)
-        .detail(format!(
-            "{} added, {} updated, {} rows skipped",
-            report.created, report.updated, report.skipped_rows
-        ))
-        .record(&tx)
-        .await?;
-    tx.commit().await?;
-    report.status = "committed".into();
-    Ok(report)
 }
