@@ -408,26 +408,29 @@ impl Settings {
                 ))
             }
         };
-        let login_rate_per_minute = at_least(
+        let login_rate_per_minute = ranged(
             "GONGZHI_LOGIN_RATE_PER_MINUTE",
             &args.login_rate_per_minute,
             30u32,
-            1,
-            "",
+            1..,
         )?;
-        let audit_retention_days = at_least(
+        let audit_retention_days = ranged(
             "GONGZHI_AUDIT_RETENTION_DAYS",
             &args.audit_retention_days,
             180u32,
-            180,
-            " (six months, 网络安全法 Art. 21)",
-        )?;
-        let message_retention_days = at_least(
+            180..,
+        )
+        .map_err(|e| {
+            bad(
+                &e.name,
+                format!("{} (six months, 网络安全法 Art. 21)", e.problem),
+            )
+        })?;
+        let message_retention_days = ranged(
             "GONGZHI_MESSAGE_RETENTION_DAYS",
             &args.message_retention_days,
             365u32,
-            30,
-            "",
+            30..,
         )?;
         let is_sqlite = database_url.starts_with("sqlite:");
         let db_max_connections = ranged(
@@ -438,7 +441,7 @@ impl Settings {
         )?;
         let slow_request_ms =
             parse_num::<u64>("GONGZHI_SLOW_REQUEST_MS", &args.slow_request_ms, 1000)?;
-        let cache_ms = |name, value| at_most(name, value, 1000u64, 60_000);
+        let cache_ms = |name, value| ranged(name, value, 1000u64, ..=60_000);
         let auth_cache_ms = cache_ms("GONGZHI_AUTH_CACHE_MS", &args.auth_cache_ms)?;
         let tree_cache_ms = cache_ms("GONGZHI_TREE_CACHE_MS", &args.tree_cache_ms)?;
         let freshness_rented_days = ranged(
@@ -558,51 +561,26 @@ impl Settings {
 
 /// `cells/rows/columns/MB/shared strings`, each at least 1.
 /// A number in `lo..=hi` (the setting's default when unset).
-/// A number within `range`, or `default` when the setting is not given.
-fn ranged<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
-    name: &str,
-    value: &Option<String>,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, SettingError> {
+/// A number within `range` (`1..=1000`, `30..`, `..=60_000`), or `default` when the setting is
+/// not given; out of range, the message says the bounds ("must be between 1 and 1000", "must be
+/// at least 30", "must be at most 60000").
+fn ranged<T, R>(name: &str, value: &Option<String>, default: T, range: R) -> Result<T, SettingError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+    R: std::ops::RangeBounds<T>,
+{
+    use std::ops::Bound::Included;
     let v = parse_num(name, value, default)?;
     if range.contains(&v) {
-        Ok(v)
-    } else {
-        let (lo, hi) = range.into_inner();
-        Err(bad(name, format!("must be between {lo} and {hi}")))
+        return Ok(v);
     }
-}
-
-/// A number of at least `lo` (`why` follows the message), or `default`.
-fn at_least<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
-    name: &str,
-    value: &Option<String>,
-    default: T,
-    lo: T,
-    why: &str,
-) -> Result<T, SettingError> {
-    let v = parse_num(name, value, default)?;
-    if v >= lo {
-        Ok(v)
-    } else {
-        Err(bad(name, format!("must be at least {lo}{why}")))
-    }
-}
-
-/// A number of at most `hi`, or `default`.
-fn at_most<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
-    name: &str,
-    value: &Option<String>,
-    default: T,
-    hi: T,
-) -> Result<T, SettingError> {
-    let v = parse_num(name, value, default)?;
-    if v <= hi {
-        Ok(v)
-    } else {
-        Err(bad(name, format!("must be at most {hi}")))
-    }
+    let problem = match (range.start_bound(), range.end_bound()) {
+        (Included(lo), Included(hi)) => format!("must be between {lo} and {hi}"),
+        (Included(lo), _) => format!("must be at least {lo}"),
+        (_, Included(hi)) => format!("must be at most {hi}"),
+        _ => "is out of range".to_string(),
+    };
+    Err(bad(name, problem))
 }
 
 impl CasePolicy {
