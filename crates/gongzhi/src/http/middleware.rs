@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, HeaderName, HeaderValue, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 
@@ -69,13 +69,7 @@ pub async fn request_context(
     next: Next,
 ) -> Response<Body> {
     let started = Instant::now();
-    let request_id = req
-        .headers()
-        .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|s| valid_request_id(s))
-        .map(str::to_string)
-        .unwrap_or_else(|| crate::domain::new_id().simple().to_string());
+    let request_id = request_id_of(req.headers());
     let lang = Lang::from_accept_language(
         req.headers()
             .get(header::ACCEPT_LANGUAGE)
@@ -87,14 +81,7 @@ pub async fn request_context(
         .map(|c| c.0.ip());
     let peer = super::forwarded::peer(&state.settings, tcp_peer, req.headers());
     let method = req.method().as_str().to_string();
-    let is_api = {
-        let p = req.uri().path();
-        p.starts_with("/api/")
-            || p.starts_with("/open311/")
-            || p == "/metrics"
-            || p == "/healthz"
-            || p == "/readyz"
-    };
+    let is_api = is_api_path(req.uri().path());
     req.extensions_mut().insert(ReqMeta {
         request_id: request_id.clone(),
         lang,
@@ -126,22 +113,61 @@ pub async fn request_context(
         Err(e) => e.into_response(),
     };
 
-    // Render a pending error in the caller's language.
-    if let Some(ErrorBox(err)) = resp.extensions_mut().remove::<ErrorBox>() {
-        if resp.status().is_server_error() {
-            tracing::error!(request_id = %request_id, error = %err, "request failed");
-        }
-        let body = serde_json::to_vec(&err.to_json_for(lang, &request_id)).unwrap_or_default();
-        *resp.body_mut() = Body::from(body);
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        );
-        resp.headers_mut().remove(header::CONTENT_LENGTH);
-    }
+    render_error(&mut resp, lang, &request_id);
+    secure_headers(resp.headers_mut(), &request_id, is_api, peer.https);
 
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
+    observe(
+        &state,
+        &span,
+        &request_id,
+        &method,
+        &resp,
+        is_api,
+        started.elapsed(),
+    );
+    resp
+}
+
+/// The caller's `X-Request-Id` when it is a sensible one, else a new id.
+fn request_id_of(headers: &HeaderMap) -> String {
+    headers
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| valid_request_id(s))
+        .map(str::to_string)
+        .unwrap_or_else(|| crate::domain::new_id().simple().to_string())
+}
+
+/// Paths answered by the API (not the console's pages).
+fn is_api_path(p: &str) -> bool {
+    p.starts_with("/api/")
+        || p.starts_with("/open311/")
+        || p == "/metrics"
+        || p == "/healthz"
+        || p == "/readyz"
+}
+
+/// Renders a pending error (an [`ErrorBox`] left by the handler) in the caller's language.
+fn render_error(resp: &mut Response<Body>, lang: Lang, request_id: &str) {
+    let Some(ErrorBox(err)) = resp.extensions_mut().remove::<ErrorBox>() else {
+        return;
+    };
+    if resp.status().is_server_error() {
+        tracing::error!(request_id = %request_id, error = %err, "request failed");
+    }
+    let body = serde_json::to_vec(&err.to_json_for(lang, request_id)).unwrap_or_default();
+    *resp.body_mut() = Body::from(body);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    resp.headers_mut().remove(header::CONTENT_LENGTH);
+}
+
+/// The request id and the security headers every answer carries; API answers are not cached;
+/// over https, HSTS.
+fn secure_headers(h: &mut HeaderMap, request_id: &str, is_api: bool, https: bool) {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert(X_REQUEST_ID.clone(), v);
     }
     h.insert(
@@ -164,13 +190,25 @@ pub async fn request_context(
     if is_api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    if peer.https {
+    if https {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000"),
         );
     }
+}
 
+/// Counts the request in the metrics by its route template, and logs it: a 5xx or a request
+/// slower than `GONGZHI_SLOW_REQUEST_MS` as a warning, the rest at debug level.
+fn observe(
+    state: &AppState,
+    span: &tracing::Span,
+    request_id: &str,
+    method: &str,
+    resp: &Response<Body>,
+    is_api: bool,
+    elapsed: std::time::Duration,
+) {
     let status = resp.status().as_u16();
     let route = resp
         .extensions()
@@ -183,19 +221,17 @@ pub async fn request_context(
                 "console".into()
             }
         });
-    let elapsed = started.elapsed();
     state
         .metrics
-        .observe(&method, &route, status, elapsed.as_secs_f64());
+        .observe(method, &route, status, elapsed.as_secs_f64());
     let slow = state.settings.slow_request_ms;
     if status >= 500 {
-        tracing::warn!(parent: &span, method = %method, route = %route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request");
+        tracing::warn!(parent: span, method = %method, route = %route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request");
     } else if slow > 0 && elapsed.as_millis() as u64 >= slow {
-        tracing::warn!(parent: &span, method = %method, route = %route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "slow request");
+        tracing::warn!(parent: span, method = %method, route = %route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "slow request");
     } else {
         tracing::debug!(request_id = %request_id, method = %method, route = %route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request");
     }
-    resp
 }
 
 /// Turns a panic into a 500 in the API's shape (the panic message is not shown to the client).
