@@ -127,157 +127,19 @@ impl ChannelSettings {
     /// (`case.dispatched=1234567,case.whistle=7654321`), `_REPORT_TOKEN`; `GONGZHI_QUIET_HOURS`
     /// (`22-7`). A channel half configured is an error naming what is missing.
     pub fn from_env() -> Result<ChannelSettings, String> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let webhook = match (var("GONGZHI_WEBHOOK_URL"), var("GONGZHI_WEBHOOK_SECRET")) {
             (None, None) => None,
             (Some(url), Some(secret)) => Some(WebhookSettings { url, secret }),
             _ => return Err("GONGZHI_WEBHOOK_URL and GONGZHI_WEBHOOK_SECRET go together".into()),
         };
-        let sms = match var("GONGZHI_SMS_SECRET_ID") {
-            None => None,
-            Some(secret_id) => {
-                let need = |k: &str| {
-                    var(k).ok_or_else(|| format!("{k} is needed with GONGZHI_SMS_SECRET_ID"))
-                };
-                let provider = match var("GONGZHI_SMS_PROVIDER").as_deref() {
-                    None | Some("tencent") => SmsProvider::Tencent,
-                    Some("aliyun") => SmsProvider::Aliyun,
-                    Some(p) => {
-                        return Err(format!(
-                            "GONGZHI_SMS_PROVIDER is tencent or aliyun, not {p}"
-                        ))
-                    }
-                };
-                let tencent = provider == SmsProvider::Tencent;
-                Some(SmsSettings {
-                    provider,
-                    secret_id,
-                    secret_key: need("GONGZHI_SMS_SECRET_KEY")?,
-                    sdk_app_id: if tencent {
-                        need("GONGZHI_SMS_SDK_APP_ID")?
-                    } else {
-                        String::new()
-                    },
-                    sign_name: need("GONGZHI_SMS_SIGN_NAME")?,
-                    region: var("GONGZHI_SMS_REGION").unwrap_or_else(|| {
-                        if tencent {
-                            "ap-guangzhou"
-                        } else {
-                            "cn-hangzhou"
-                        }
-                        .into()
-                    }),
-                    endpoint: var("GONGZHI_SMS_ENDPOINT").unwrap_or_else(|| {
-                        if tencent {
-                            "https://sms.tencentcloudapi.com"
-                        } else {
-                            "https://dysmsapi.aliyuncs.com"
-                        }
-                        .into()
-                    }),
-                    templates: parse_templates(&need("GONGZHI_SMS_TEMPLATES")?)?,
-                    report_token: var("GONGZHI_SMS_REPORT_TOKEN"),
-                })
-            }
-        };
-        let quiet_hours = match var("GONGZHI_QUIET_HOURS") {
-            None => (22, 7),
-            Some(s) => {
-                let (a, b) = s
-                    .split_once('-')
-                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
-                    .filter(|(a, b): &(u32, u32)| *a < 24 && *b < 24)
-                    .ok_or("GONGZHI_QUIET_HOURS is from-to in whole hours, e.g. 22-7")?;
-                (a, b)
-            }
-        };
-        let wecom_robot = var("GONGZHI_WECOM_ROBOT_URL").map(|url| WecomRobot {
-            url,
-            kinds: var("GONGZHI_WECOM_ROBOT_KINDS")
-                .unwrap_or_else(|| "case.whistle,case.overdue,case.returned".into())
-                .split(',')
-                .map(|k| k.trim().to_string())
-                .filter(|k| !k.is_empty())
-                .collect(),
-        });
-        let smtp = match var("GONGZHI_SMTP_HOST") {
-            None => None,
-            Some(host) => {
-                let tls = var("GONGZHI_SMTP_TLS").unwrap_or_else(|| "starttls".into());
-                let port = match var("GONGZHI_SMTP_PORT") {
-                    Some(p) => p
-                        .trim()
-                        .parse::<u16>()
-                        .map_err(|_| "GONGZHI_SMTP_PORT is a port number".to_string())?,
-                    None => match tls.as_str() {
-                        "tls" => 465,
-                        "none" => 25,
-                        _ => 587,
-                    },
-                };
-                if !matches!(tls.as_str(), "starttls" | "tls" | "none") {
-                    return Err("GONGZHI_SMTP_TLS is starttls, tls or none".into());
-                }
-                let username = var("GONGZHI_SMTP_USERNAME");
-                let password = var("GONGZHI_SMTP_PASSWORD");
-                if username.is_some() != password.is_some() {
-                    return Err(
-                        "GONGZHI_SMTP_USERNAME and GONGZHI_SMTP_PASSWORD go together".into(),
-                    );
-                }
-                let from = var("GONGZHI_SMTP_FROM")
-                    .ok_or("GONGZHI_SMTP_FROM is needed with GONGZHI_SMTP_HOST")?;
-                if from.parse::<lettre::message::Mailbox>().is_err() {
-                    return Err(format!("GONGZHI_SMTP_FROM is not an address: {from}"));
-                }
-                Some(SmtpSettings {
-                    host,
-                    port,
-                    tls,
-                    username,
-                    password,
-                    from,
-                })
-            }
-        };
-        let wecom_app = match var("GONGZHI_WECOM_CORP_ID") {
-            None => None,
-            Some(corp_id) => {
-                let need = |k: &str| {
-                    var(k).ok_or_else(|| format!("{k} is needed with GONGZHI_WECOM_CORP_ID"))
-                };
-                Some(WecomApp {
-                    corp_id,
-                    secret: need("GONGZHI_WECOM_SECRET")?,
-                    agent_id: need("GONGZHI_WECOM_AGENT_ID")?
-                        .trim()
-                        .parse()
-                        .map_err(|_| "GONGZHI_WECOM_AGENT_ID is a number".to_string())?,
-                    api_base: var("GONGZHI_WECOM_API")
-                        .unwrap_or_else(|| "https://qyapi.weixin.qq.com".into()),
-                })
-            }
-        };
-        // Sends a second per channel (providers limit it; 10 unless told).
-        let rate_per_second = match std::env::var("GONGZHI_CHANNEL_RATE") {
-            Ok(v) if !v.trim().is_empty() => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=100_000).contains(n))
-                .ok_or_else(|| {
-                    "GONGZHI_CHANNEL_RATE: sends a second per channel, 1 to 100000".to_string()
-                })?,
-            _ => 10,
-        };
         Ok(ChannelSettings {
             webhook,
-            wecom_robot,
-            wecom_app,
-            sms,
-            smtp,
-            quiet_hours,
-            rate_per_second,
+            wecom_robot: wecom_robot_from_env()?,
+            wecom_app: wecom_app_from_env()?,
+            sms: sms_from_env()?,
+            smtp: smtp_from_env()?,
+            quiet_hours: quiet_hours_from_env()?,
+            rate_per_second: rate_from_env()?,
             background: true,
         })
     }
@@ -309,6 +171,167 @@ impl ChannelSettings {
         }
         v
     }
+}
+
+/// A setting from the environment; an empty one counts as not given.
+fn var(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// SMS through Tencent Cloud or Alibaba Cloud, given `GONGZHI_SMS_SECRET_ID` and the rest.
+fn sms_from_env() -> Result<Option<SmsSettings>, String> {
+    Ok(match var("GONGZHI_SMS_SECRET_ID") {
+        None => None,
+        Some(secret_id) => {
+            let need =
+                |k: &str| var(k).ok_or_else(|| format!("{k} is needed with GONGZHI_SMS_SECRET_ID"));
+            let provider = match var("GONGZHI_SMS_PROVIDER").as_deref() {
+                None | Some("tencent") => SmsProvider::Tencent,
+                Some("aliyun") => SmsProvider::Aliyun,
+                Some(p) => {
+                    return Err(format!(
+                        "GONGZHI_SMS_PROVIDER is tencent or aliyun, not {p}"
+                    ))
+                }
+            };
+            let tencent = provider == SmsProvider::Tencent;
+            Some(SmsSettings {
+                provider,
+                secret_id,
+                secret_key: need("GONGZHI_SMS_SECRET_KEY")?,
+                sdk_app_id: if tencent {
+                    need("GONGZHI_SMS_SDK_APP_ID")?
+                } else {
+                    String::new()
+                },
+                sign_name: need("GONGZHI_SMS_SIGN_NAME")?,
+                region: var("GONGZHI_SMS_REGION").unwrap_or_else(|| {
+                    if tencent {
+                        "ap-guangzhou"
+                    } else {
+                        "cn-hangzhou"
+                    }
+                    .into()
+                }),
+                endpoint: var("GONGZHI_SMS_ENDPOINT").unwrap_or_else(|| {
+                    if tencent {
+                        "https://sms.tencentcloudapi.com"
+                    } else {
+                        "https://dysmsapi.aliyuncs.com"
+                    }
+                    .into()
+                }),
+                templates: parse_templates(&need("GONGZHI_SMS_TEMPLATES")?)?,
+                report_token: var("GONGZHI_SMS_REPORT_TOKEN"),
+            })
+        }
+    })
+}
+
+/// The hours (Asia/Shanghai) when only urgent messages go out, `GONGZHI_QUIET_HOURS` (22-7).
+fn quiet_hours_from_env() -> Result<(u32, u32), String> {
+    Ok(match var("GONGZHI_QUIET_HOURS") {
+        None => (22, 7),
+        Some(s) => {
+            let (a, b) = s
+                .split_once('-')
+                .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+                .filter(|(a, b): &(u32, u32)| *a < 24 && *b < 24)
+                .ok_or("GONGZHI_QUIET_HOURS is from-to in whole hours, e.g. 22-7")?;
+            (a, b)
+        }
+    })
+}
+
+/// A WeCom group robot, and the kinds of message it posts.
+fn wecom_robot_from_env() -> Result<Option<WecomRobot>, String> {
+    Ok(var("GONGZHI_WECOM_ROBOT_URL").map(|url| WecomRobot {
+        url,
+        kinds: var("GONGZHI_WECOM_ROBOT_KINDS")
+            .unwrap_or_else(|| "case.whistle,case.overdue,case.returned".into())
+            .split(',')
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+            .collect(),
+    }))
+}
+
+/// E-mail through an SMTP server, given `GONGZHI_SMTP_HOST` and `GONGZHI_SMTP_FROM`.
+fn smtp_from_env() -> Result<Option<SmtpSettings>, String> {
+    Ok(match var("GONGZHI_SMTP_HOST") {
+        None => None,
+        Some(host) => {
+            let tls = var("GONGZHI_SMTP_TLS").unwrap_or_else(|| "starttls".into());
+            let port = match var("GONGZHI_SMTP_PORT") {
+                Some(p) => p
+                    .trim()
+                    .parse::<u16>()
+                    .map_err(|_| "GONGZHI_SMTP_PORT is a port number".to_string())?,
+                None => match tls.as_str() {
+                    "tls" => 465,
+                    "none" => 25,
+                    _ => 587,
+                },
+            };
+            if !matches!(tls.as_str(), "starttls" | "tls" | "none") {
+                return Err("GONGZHI_SMTP_TLS is starttls, tls or none".into());
+            }
+            let username = var("GONGZHI_SMTP_USERNAME");
+            let password = var("GONGZHI_SMTP_PASSWORD");
+            if username.is_some() != password.is_some() {
+                return Err("GONGZHI_SMTP_USERNAME and GONGZHI_SMTP_PASSWORD go together".into());
+            }
+            let from = var("GONGZHI_SMTP_FROM")
+                .ok_or("GONGZHI_SMTP_FROM is needed with GONGZHI_SMTP_HOST")?;
+            if from.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(format!("GONGZHI_SMTP_FROM is not an address: {from}"));
+            }
+            Some(SmtpSettings {
+                host,
+                port,
+                tls,
+                username,
+                password,
+                from,
+            })
+        }
+    })
+}
+
+/// A WeCom application (messages to members by their WeCom id).
+fn wecom_app_from_env() -> Result<Option<WecomApp>, String> {
+    Ok(match var("GONGZHI_WECOM_CORP_ID") {
+        None => None,
+        Some(corp_id) => {
+            let need =
+                |k: &str| var(k).ok_or_else(|| format!("{k} is needed with GONGZHI_WECOM_CORP_ID"));
+            Some(WecomApp {
+                corp_id,
+                secret: need("GONGZHI_WECOM_SECRET")?,
+                agent_id: need("GONGZHI_WECOM_AGENT_ID")?
+                    .trim()
+                    .parse()
+                    .map_err(|_| "GONGZHI_WECOM_AGENT_ID is a number".to_string())?,
+                api_base: var("GONGZHI_WECOM_API")
+                    .unwrap_or_else(|| "https://qyapi.weixin.qq.com".into()),
+            })
+        }
+    })
+}
+
+/// Sends a second per channel (providers limit it; 10 unless told).
+fn rate_from_env() -> Result<u32, String> {
+    Ok(match std::env::var("GONGZHI_CHANNEL_RATE") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .ok_or_else(|| {
+                "GONGZHI_CHANNEL_RATE: sends a second per channel, 1 to 100000".to_string()
+            })?,
+        _ => 10,
+    })
 }
 
 fn parse_templates(s: &str) -> Result<Vec<(String, String)>, String> {
