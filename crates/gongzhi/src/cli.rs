@@ -800,25 +800,27 @@ async fn rotate_keys(settings: Settings, new_key: Option<String>) -> Result<Exit
                 std::fs::rename(&staged, &key_file)
                     .map_err(|e| format!("{}: {e}", key_file.display()))?;
                 println!(
-                    "已轮换密钥 {} → {}：{} 名居民，{} 个单位；旧密钥备份于 {}",
+                    "已轮换密钥 {} → {}：{} 名居民，{} 个单位，{} 条其他记录（诉求人、账号电话和邮箱、短信投递）；旧密钥备份于 {}",
                     old.key_id,
                     new.key_id,
                     r.persons,
                     r.entities,
+                    r.others,
                     backup.display()
                 );
                 println!(
-                    "Rotated {} → {}: {} persons, {} entities; old key kept in {}",
+                    "Rotated {} → {}: {} persons, {} entities, {} other rows (case requesters, account phones and e-mails, SMS deliveries); old key kept in {}",
                     old.key_id,
                     new.key_id,
                     r.persons,
                     r.entities,
+                    r.others,
                     backup.display()
                 );
             } else {
                 println!(
-                    "已轮换密钥 {} → {}：{} 名居民，{} 个单位。",
-                    old.key_id, new.key_id, r.persons, r.entities
+                    "已轮换密钥 {} → {}：{} 名居民，{} 个单位，{} 条其他记录。",
+                    old.key_id, new.key_id, r.persons, r.entities, r.others
                 );
                 println!("Rotated {} → {}. Set GONGZHI_MASTER_KEY to the new key before starting gongzhi again:", old.key_id, new.key_id);
                 println!("{new_hex}");

@@ -1,7 +1,7 @@
 //! Operations an administrator runs from the command line: re-encrypting personal data under a
 //! new master key, and purging residents who left longer ago than the retention period. Both are
 //! single transactions (all or nothing) and both are audited.
-use sea_orm::FromQueryResult;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
 use super::audit::Entry;
@@ -11,12 +11,16 @@ use crate::crypto::Keys;
 use crate::domain::now_ms;
 use crate::domain::registry::is_sensitive_tag;
 use crate::error::{AppError, AppResult};
+use crate::store::sql::{Cond, Set, Where};
 use crate::store::{self, Db};
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RotationReport {
     pub persons: u64,
     pub entities: u64,
+    /// Rows of the other tables with protected values: case requesters, accounts' phones and
+    /// e-mails, SMS deliveries.
+    pub others: u64,
 }
 
 /// Re-encrypts every protected value from `old` to `new` and recomputes the blind indexes and
@@ -141,6 +145,7 @@ pub async fn rotate_keys(
         .await?;
         report.entities += 1;
     }
+    report.others = reseal_others(&tx, old, new).await?;
     let ctx = Ctx::system("cli", audit.clone());
     Entry::by(
         &ctx,
@@ -150,13 +155,82 @@ pub async fn rotate_keys(
         new.key_id.clone(),
     )
     .detail(format!(
-        "{} -> {}: {} persons, {} entities",
-        old.key_id, new.key_id, report.persons, report.entities
+        "{} -> {}: {} persons, {} entities, {} other rows",
+        old.key_id, new.key_id, report.persons, report.entities, report.others
     ))
     .record(&tx)
     .await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// Protected values outside the registry: a table and its one or two encrypted columns.
+const OTHER_SEALED: &[(&str, &str, Option<&str>)] = &[
+    ("cases", "requester_name", Some("requester_phone")),
+    ("users", "phone_enc", Some("email_enc")),
+    ("message_deliveries", "phone_enc", None),
+];
+
+/// Re-encrypts the values of [`OTHER_SEALED`] from `old` to `new`, 2,000 rows at a time, and
+/// recomputes an account's phone index (`users.phone_bidx`, how a resident's sign-up finds them).
+/// Answers how many rows changed.
+async fn reseal_others<C: ConnectionTrait>(c: &C, old: &Keys, new: &Keys) -> AppResult<u64> {
+    #[derive(FromQueryResult)]
+    struct R {
+        id: Uuid,
+        a: Option<String>,
+        b: Option<String>,
+    }
+    let mut n = 0;
+    for &(table, a, b) in OTHER_SEALED {
+        let b_sql = b.unwrap_or("CAST(NULL AS TEXT)");
+        let mut after: Option<Uuid> = None;
+        loop {
+            let mut w = Where::new();
+            w.and(&format!("({a} IS NOT NULL OR {b_sql} IS NOT NULL)"), []);
+            if let Some(x) = after {
+                w.and("id > ?", [x.into()]);
+            }
+            let (cond, values) = w.build(1);
+            let rows: Vec<R> = store::fetch_all(
+                c,
+                &format!("SELECT id, {a} AS a, {b_sql} AS b FROM {table} WHERE {cond} ORDER BY id LIMIT 2000"),
+                values,
+            )
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.id);
+            for r in rows {
+                let open = |v: &Option<String>| -> AppResult<Option<String>> {
+                    match v {
+                        None => Ok(None),
+                        Some(e) => old.decrypt(e).map(Some).ok_or_else(|| {
+                            AppError::internal(format!(
+                                "{table} {}: a value is not readable with the current key",
+                                r.id
+                            ))
+                        }),
+                    }
+                };
+                let (pa, pb) = (open(&r.a)?, open(&r.b)?);
+                let mut set = Set::new();
+                set.to(a, pa.as_deref().map(|v| new.encrypt(v)));
+                if let Some(b) = b {
+                    set.to(b, pb.as_deref().map(|v| new.encrypt(v)));
+                }
+                if table == "users" {
+                    set.to(
+                        "phone_bidx",
+                        pa.as_deref().map(|p| new.blind_index("mobile", p)),
+                    );
+                }
+                let (sql, values) = set.update(table, Cond::new("id = ?", [r.id.into()]));
+                store::exec(c, &sql, values).await?;
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
 }
 
 /// Removes the personal data of residents who moved away or died more than `retention_days`

@@ -712,11 +712,15 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppR
             ));
         }
     }
+    // A new phone gets its index too (sign-up looks accounts up by it).
+    let mut phone_bidx: Option<Option<String>> = None;
     let (phone_enc, phone_masked) = match &p.phone {
         None => (cur.phone_enc.clone(), cur.phone_masked.clone()),
         Some(raw) => {
             changed.push("phone");
-            match check_phone(Some(raw)).map_err(|m| AppError::field("phone", m))? {
+            let ph = check_phone(Some(raw)).map_err(|m| AppError::field("phone", m))?;
+            phone_bidx = Some(ph.as_deref().map(|ph| state.keys.blind_index("mobile", ph)));
+            match ph {
                 Some(ph) => (Some(state.keys.encrypt(&ph)), Some(mask_mobile(&ph))),
                 None => (None, None),
             }
@@ -769,6 +773,14 @@ pub async fn update(state: &AppState, ctx: &Ctx, id: Uuid, p: UserPatch) -> AppR
         ],
     )
     .await?;
+    if let Some(bidx) = phone_bidx {
+        store::exec(
+            &tx,
+            "UPDATE users SET phone_bidx = $1 WHERE id = $2",
+            vec![bidx.into(), id.into()],
+        )
+        .await?;
+    }
     if p.unlock == Some(true) {
         changed.push("locked_until");
         store::exec(

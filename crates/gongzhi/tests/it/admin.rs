@@ -209,6 +209,37 @@ async fn a_street_admin_manages_the_people_of_their_street_only() {
     );
     let w = app.login("wg.a", &first).await;
     assert_eq!(w.get("/api/v1/me").await.body["must_change_password"], true);
+    // A changed phone moves its index (sign-up finds accounts by it); a cleared one drops it.
+    let indexed = |phone: &str| {
+        format!(
+            "SELECT COUNT(*) FROM users WHERE username = 'wg.a' AND phone_bidx = '{}'",
+            app.state.keys.blind_index("mobile", phone)
+        )
+    };
+    assert_eq!(app.count(&indexed("13800138000")).await, 1);
+    j.patch(
+        &format!("/api/v1/users/{id}"),
+        json!({"phone": "13900139000"}),
+    )
+    .await
+    .expect_status(StatusCode::OK);
+    assert_eq!(app.count(&indexed("13800138000")).await, 0);
+    assert_eq!(app.count(&indexed("13900139000")).await, 1);
+    j.patch(&format!("/api/v1/users/{id}"), json!({"phone": ""}))
+        .await
+        .expect_status(StatusCode::OK);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE username = 'wg.a' AND phone_bidx IS NULL")
+            .await,
+        1
+    );
+    j.patch(
+        &format!("/api/v1/users/{id}"),
+        json!({"phone": "13800138000"}),
+    )
+    .await
+    .expect_status(StatusCode::OK);
+    assert_eq!(app.count(&indexed("13800138000")).await, 1);
 
     // The list holds the street's users only; others are not found.
     let list = j.get("/api/v1/users?page_size=100").await;

@@ -759,6 +759,20 @@ async fn key_rotation_re_encrypts_everything_or_nothing() {
     .await;
     let old = gongzhi::crypto::Keys::from_master(&[0x11; 32]);
     let new = gongzhi::crypto::Keys::from_master(&[0x33; 32]);
+    // Protected values outside the registry: an account's phone and e-mail, a case's requester.
+    gongzhi::store::exec(
+        &app.state.db,
+        "UPDATE users SET phone_enc = $1, phone_bidx = $2, email_enc = $3 WHERE username = 'jumin'",
+        vec![
+            old.encrypt("13800138000").into(),
+            old.blind_index("mobile", "13800138000").into(),
+            old.encrypt("jumin@example.cn").into(),
+        ],
+    )
+    .await
+    .unwrap();
+    let cases = app.count("SELECT COUNT(*) FROM cases").await;
+    assert!(cases > 0, "the demo has cases");
     // A wrong "current" key fails and changes nothing.
     let wrong = gongzhi::crypto::Keys::from_master(&[0x44; 32]);
     assert!(gongzhi::app::maintenance::rotate_keys(
@@ -773,6 +787,47 @@ async fn key_rotation_re_encrypts_everything_or_nothing() {
         .await
         .unwrap();
     assert!(r.persons > 1000, "{r:?}");
+    assert!(r.others > cases as u64, "every case and the account: {r:?}");
+    #[derive(sea_orm::FromQueryResult)]
+    struct C {
+        requester_name: String,
+        requester_phone: Option<String>,
+    }
+    let all: Vec<C> = gongzhi::store::fetch_all(
+        &app.state.db,
+        "SELECT requester_name, requester_phone FROM cases",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert!(
+        all.iter().all(|c| new.decrypt(&c.requester_name).is_some()
+            && c.requester_phone
+                .as_ref()
+                .is_none_or(|p| new.decrypt(p).is_some())),
+        "every requester readable with the new key"
+    );
+    #[derive(sea_orm::FromQueryResult)]
+    struct U {
+        phone_enc: Option<String>,
+        phone_bidx: Option<String>,
+        email_enc: Option<String>,
+    }
+    let u: U = app
+        .one(
+            "SELECT phone_enc, phone_bidx, email_enc FROM users WHERE username = 'jumin'",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        new.decrypt(&u.phone_enc.unwrap()).as_deref(),
+        Some("13800138000")
+    );
+    assert_eq!(u.phone_bidx, Some(new.blind_index("mobile", "13800138000")));
+    assert_eq!(
+        new.decrypt(&u.email_enc.unwrap()).as_deref(),
+        Some("jumin@example.cn")
+    );
     #[derive(sea_orm::FromQueryResult)]
     struct P {
         id_no_enc: Option<String>,
