@@ -57,17 +57,7 @@ pub async fn rotate_keys(
         let Some(last) = rows.last() else { break };
         after = Some(last.id);
         for p in rows {
-            let open = |v: &Option<String>| -> AppResult<Option<String>> {
-                match v {
-                    None => Ok(None),
-                    Some(e) => old.decrypt(e).map(Some).ok_or_else(|| {
-                        AppError::internal(format!(
-                            "person {}: a value is not readable with the current key",
-                            p.id
-                        ))
-                    }),
-                }
-            };
+            let open = |v: &Option<String>| opened(old, v, "person", p.id);
             let id_no = open(&p.id_no_enc)?;
             let mobile = open(&p.mobile_enc)?;
             let sensitive: Vec<String> = open(&p.sensitive_tags_enc)?
@@ -127,16 +117,9 @@ pub async fn rotate_keys(
     )
     .await?;
     for e in entities {
-        let m = e
-            .contact_mobile_enc
-            .as_deref()
-            .and_then(|v| old.decrypt(v))
-            .ok_or_else(|| {
-                AppError::internal(format!(
-                    "entity {}: a value is not readable with the current key",
-                    e.id
-                ))
-            })?;
+        let Some(m) = opened(old, &e.contact_mobile_enc, "entity", e.id)? else {
+            continue;
+        };
         store::exec(
             &tx,
             "UPDATE legal_entities SET contact_mobile_enc = $1 WHERE id = $2",
@@ -162,6 +145,19 @@ pub async fn rotate_keys(
     .await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// A stored value decrypted with the current key; one that does not open stops the rotation
+/// (nothing is changed) and names the row.
+fn opened(old: &Keys, v: &Option<String>, what: &str, id: Uuid) -> AppResult<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(e) => old.decrypt(e).map(Some).ok_or_else(|| {
+            AppError::internal(format!(
+                "{what} {id}: a value is not readable with the current key"
+            ))
+        }),
+    }
 }
 
 /// Protected values outside the registry: a table and its one or two encrypted columns.
@@ -201,18 +197,10 @@ async fn reseal_others<C: ConnectionTrait>(c: &C, old: &Keys, new: &Keys) -> App
             let Some(last) = rows.last() else { break };
             after = Some(last.id);
             for r in rows {
-                let open = |v: &Option<String>| -> AppResult<Option<String>> {
-                    match v {
-                        None => Ok(None),
-                        Some(e) => old.decrypt(e).map(Some).ok_or_else(|| {
-                            AppError::internal(format!(
-                                "{table} {}: a value is not readable with the current key",
-                                r.id
-                            ))
-                        }),
-                    }
-                };
-                let (pa, pb) = (open(&r.a)?, open(&r.b)?);
+                let (pa, pb) = (
+                    opened(old, &r.a, table, r.id)?,
+                    opened(old, &r.b, table, r.id)?,
+                );
                 let mut set = Set::new();
                 set.to(a, pa.as_deref().map(|v| new.encrypt(v)));
                 if let Some(b) = b {
