@@ -420,11 +420,13 @@ impl Settings {
             180u32,
             180..,
         )
-        .map_err(|e| {
-            bad(
+        // The law behind the bound, on the range error only.
+        .map_err(|e| match e.problem.starts_with("must") {
+            true => bad(
                 &e.name,
                 format!("{} (six months, 网络安全法 Art. 21)", e.problem),
-            )
+            ),
+            false => e,
         })?;
         let message_retention_days = ranged(
             "GONGZHI_MESSAGE_RETENTION_DAYS",
@@ -444,18 +446,23 @@ impl Settings {
         let cache_ms = |name, value| ranged(name, value, 1000u64, ..=60_000);
         let auth_cache_ms = cache_ms("GONGZHI_AUTH_CACHE_MS", &args.auth_cache_ms)?;
         let tree_cache_ms = cache_ms("GONGZHI_TREE_CACHE_MS", &args.tree_cache_ms)?;
-        let freshness_rented_days = ranged(
+        // Both read before either is checked (a bad number is named before a bad range).
+        let freshness_rented_days = parse_num::<u32>(
             "GONGZHI_FRESHNESS_RENTED_DAYS",
             &args.freshness_rented_days,
-            90u32,
-            1..=3650,
+            90,
         )?;
-        let freshness_other_days = ranged(
+        let freshness_other_days = parse_num::<u32>(
             "GONGZHI_FRESHNESS_OTHER_DAYS",
             &args.freshness_other_days,
-            365u32,
-            1..=3650,
+            365,
         )?;
+        for (name, v) in [
+            ("GONGZHI_FRESHNESS_RENTED_DAYS", freshness_rented_days),
+            ("GONGZHI_FRESHNESS_OTHER_DAYS", freshness_other_days),
+        ] {
+            ranged(name, &Some(v.to_string()), v, 1..=3650)?;
+        }
         let cases = CasePolicy::load(args)?;
         let service = ServicePolicy::load(args)?;
         let audit_key = args.audit_key.clone();
@@ -559,8 +566,6 @@ impl Settings {
     }
 }
 
-/// `cells/rows/columns/MB/shared strings`, each at least 1.
-/// A number in `lo..=hi` (the setting's default when unset).
 /// A number within `range` (`1..=1000`, `30..`, `..=60_000`), or `default` when the setting is
 /// not given; out of range, the message says the bounds ("must be between 1 and 1000", "must be
 /// at least 30", "must be at most 60000").

@@ -132,14 +132,21 @@ impl ChannelSettings {
             (Some(url), Some(secret)) => Some(WebhookSettings { url, secret }),
             _ => return Err("GONGZHI_WEBHOOK_URL and GONGZHI_WEBHOOK_SECRET go together".into()),
         };
+        // Read in this order, so that of two half-configured services the same one is named.
+        let sms = sms_from_env()?;
+        let quiet_hours = quiet_hours_from_env()?;
+        let wecom_robot = wecom_robot_from_env()?;
+        let smtp = smtp_from_env()?;
+        let wecom_app = wecom_app_from_env()?;
+        let rate_per_second = rate_from_env()?;
         Ok(ChannelSettings {
             webhook,
-            wecom_robot: wecom_robot_from_env()?,
-            wecom_app: wecom_app_from_env()?,
-            sms: sms_from_env()?,
-            smtp: smtp_from_env()?,
-            quiet_hours: quiet_hours_from_env()?,
-            rate_per_second: rate_from_env()?,
+            wecom_robot,
+            wecom_app,
+            sms,
+            smtp,
+            quiet_hours,
+            rate_per_second,
             background: true,
         })
     }
