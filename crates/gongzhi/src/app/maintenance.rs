@@ -160,16 +160,28 @@ fn opened(old: &Keys, v: &Option<String>, what: &str, id: Uuid) -> AppResult<Opt
     }
 }
 
-/// Protected values outside the registry: a table and its one or two encrypted columns.
-const OTHER_SEALED: &[(&str, &str, Option<&str>)] = &[
-    ("cases", "requester_name", Some("requester_phone")),
-    ("users", "phone_enc", Some("email_enc")),
-    ("message_deliveries", "phone_enc", None),
+/// Protected values outside the registry: a table, its one or two encrypted columns, and the
+/// blind index (column, domain) kept of the first one, if any.
+type Sealed = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<(&'static str, &'static str)>,
+);
+const OTHER_SEALED: &[Sealed] = &[
+    ("cases", "requester_name", Some("requester_phone"), None),
+    // An account's phone is how a resident's sign-up finds them.
+    (
+        "users",
+        "phone_enc",
+        Some("email_enc"),
+        Some(("phone_bidx", "mobile")),
+    ),
+    ("message_deliveries", "phone_enc", None, None),
 ];
 
 /// Re-encrypts the values of [`OTHER_SEALED`] from `old` to `new`, 2,000 rows at a time, and
-/// recomputes an account's phone index (`users.phone_bidx`, how a resident's sign-up finds them).
-/// Answers how many rows changed.
+/// recomputes their blind indexes. Answers how many rows changed.
 async fn reseal_others<C: ConnectionTrait>(c: &C, old: &Keys, new: &Keys) -> AppResult<u64> {
     #[derive(FromQueryResult)]
     struct R {
@@ -178,7 +190,7 @@ async fn reseal_others<C: ConnectionTrait>(c: &C, old: &Keys, new: &Keys) -> App
         b: Option<String>,
     }
     let mut n = 0;
-    for &(table, a, b) in OTHER_SEALED {
+    for &(table, a, b, index) in OTHER_SEALED {
         let b_sql = b.unwrap_or("CAST(NULL AS TEXT)");
         let mut after: Option<Uuid> = None;
         loop {
@@ -206,11 +218,8 @@ async fn reseal_others<C: ConnectionTrait>(c: &C, old: &Keys, new: &Keys) -> App
                 if let Some(b) = b {
                     set.to(b, pb.as_deref().map(|v| new.encrypt(v)));
                 }
-                if table == "users" {
-                    set.to(
-                        "phone_bidx",
-                        pa.as_deref().map(|p| new.blind_index("mobile", p)),
-                    );
+                if let Some((column, domain)) = index {
+                    set.to(column, pa.as_deref().map(|p| new.blind_index(domain, p)));
                 }
                 let (sql, values) = set.update(table, Cond::new("id = ?", [r.id.into()]));
                 store::exec(c, &sql, values).await?;

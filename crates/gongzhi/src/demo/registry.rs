@@ -143,6 +143,19 @@ fn person_row(
 
 const DAY: i64 = 86_400_000;
 
+/// A row of a placed table: street, its own id, community, grid and building, then `rest`.
+fn placed<const N: usize>(at: &Placement, id: Uuid, rest: [Value; N]) -> Vec<Value> {
+    let mut row: Vec<Value> = vec![
+        at.street_id.into(),
+        id.into(),
+        at.community_id.into(),
+        at.grid_id.into(),
+        at.area_id.into(),
+    ];
+    row.extend(rest);
+    row
+}
+
 /// Adds the registry to the demo city, inside the demo's transaction: every grid's buildings
 /// filled flat by flat (24 flats a building), then written in bulk.
 pub async fn run(
@@ -249,19 +262,18 @@ impl Registry<'_> {
         let rented = self.rng.gen_bool(0.15);
         let dwelling = self.ids.next();
         let address = format!("{}{}{unit}单元{room}", place.community_name, b.name);
-        self.rows.dwellings.push(vec![
-            at.street_id.into(),
-            dwelling.into(),
-            at.community_id.into(),
-            at.grid_id.into(),
-            b.id.into(),
-            unit.to_string().into(),
-            (floor as i32).into(),
-            room.clone().into(),
-            if rented { "rented" } else { "self_occupied" }.into(),
-            address.into(),
-            now.into(),
-        ]);
+        self.rows.dwellings.push(placed(
+            &at,
+            dwelling,
+            [
+                unit.to_string().into(),
+                (floor as i32).into(),
+                room.clone().into(),
+                if rented { "rented" } else { "self_occupied" }.into(),
+                address.into(),
+                now.into(),
+            ],
+        ));
         let (origin, members) = self.members(rented, &place.district_code);
         // Freshness: most verified in the last year, rented ones less often, some never.
         let verified: Option<i64> = if self.rng.gen_bool(0.08) {
@@ -271,18 +283,17 @@ impl Registry<'_> {
         };
         let household = self.ids.next();
         let head = members.first().map(|m| m.0);
-        self.rows.households.push(vec![
-            at.street_id.into(),
-            household.into(),
-            at.community_id.into(),
-            at.grid_id.into(),
-            b.id.into(),
-            dwelling.into(),
-            origin.kind.into(),
-            head.into(),
-            verified.into(),
-            now.into(),
-        ]);
+        self.rows.households.push(placed(
+            &at,
+            household,
+            [
+                dwelling.into(),
+                origin.kind.into(),
+                head.into(),
+                verified.into(),
+                now.into(),
+            ],
+        ));
         let from = date_after_days(-self.rng.gen_range(30..3000));
         for (pid, relation, p) in &members {
             person_row(self.keys, *pid, &at, p, verified, now, &mut self.rows);
@@ -513,23 +524,22 @@ impl Registry<'_> {
             }
         }
         let rng = &mut self.rng;
-        self.rows.visits.push(vec![
-            at.street_id.into(),
-            visit.into(),
-            at.community_id.into(),
-            at.grid_id.into(),
-            at.area_id.into(),
-            household.into(),
-            date_after_days(-ago).into(),
-            "张伟（网格员）".into(),
-            ["in_person", "in_person", "in_person", "phone", "online"]
-                .choose(rng)
-                .copied()
-                .unwrap_or("in_person")
-                .into(),
-            NOTES.choose(rng).copied().unwrap_or("").into(),
-            self.now.into(),
-        ]);
+        self.rows.visits.push(placed(
+            at,
+            visit,
+            [
+                household.into(),
+                date_after_days(-ago).into(),
+                "张伟（网格员）".into(),
+                ["in_person", "in_person", "in_person", "phone", "online"]
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or("in_person")
+                    .into(),
+                NOTES.choose(rng).copied().unwrap_or("").into(),
+                self.now.into(),
+            ],
+        ));
         if self.rng.gen_bool(0.2) {
             self.need(at, household, visit, ago);
         }
@@ -569,22 +579,21 @@ impl Registry<'_> {
             "open"
         };
         let result = closed.then_some("已协调解决，居民满意");
-        self.rows.needs.push(vec![
-            at.street_id.into(),
-            self.ids.next().into(),
-            at.community_id.into(),
-            at.grid_id.into(),
-            at.area_id.into(),
-            household.into(),
-            visit.into(),
-            cat.into(),
-            urgency.into(),
-            desc.into(),
-            status.into(),
-            due.into(),
-            result.into(),
-            self.now.into(),
-        ]);
+        self.rows.needs.push(placed(
+            at,
+            self.ids.next(),
+            [
+                household.into(),
+                visit.into(),
+                cat.into(),
+                urgency.into(),
+                desc.into(),
+                status.into(),
+                due.into(),
+                result.into(),
+                self.now.into(),
+            ],
+        ));
     }
 }
 
